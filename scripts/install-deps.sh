@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what Strata needs on a fresh Debian 12 machine (run as root, or
+# with sudo available). Idempotent: only missing packages are installed.
+#   install-deps.sh run   build + run the database
+#   install-deps.sh test  also everything the test suites use
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+
+build_pkgs=(build-essential pkg-config libzstd-dev libcjson-dev libcurl4-openssl-dev libssl-dev
+	libsqlite3-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler)
+test_pkgs=(libcmocka-dev nodejs npm python3 curl)
+
+want=("${build_pkgs[@]}")
+[ "$mode" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere (e.g. NodeSource); a working binary is enough.
+if [ ${#missing[@]} -gt 0 ]; then
+	filtered=()
+	for p in "${missing[@]}"; do
+		case "$p" in
+		nodejs) command -v node >/dev/null || filtered+=("$p") ;;
+		npm) command -v npm >/dev/null || filtered+=("$p") ;;
+		*) filtered+=("$p") ;;
+		esac
+	done
+	missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	echo "install-deps: apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq || true
+	$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "$mode" = test ]; then
+	# DuckDB reads our Parquet files in the interop test.
+	if [ ! -d tests/interop/node_modules/@duckdb/node-api ]; then
+		echo "install-deps: npm install @duckdb/node-api (tests/interop)"
+		(cd tests/interop && npm install --no-audit --no-fund --silent >/dev/null)
+	fi
+fi

@@ -1,0 +1,31 @@
+/*
+ * strata: the one binary. Subcommands:
+ *   strata standalone start [--data-home DIR]
+ *   strata version
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+
+#define STRATA_VERSION "0.1.0"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: strata <standalone|metasrv|datanode|frontend|cluster> start [options]\n"
+			"       strata version\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("strata %s\n", STRATA_VERSION);
+		return 0;
+	}
+	log_set_tag(argv[1]);
+	log_error("'%s' is not available yet", argv[1]);
+	return usage();
+}

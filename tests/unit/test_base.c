@@ -1,0 +1,125 @@
+/* Unit tests for src/base: errors, buffers, readers, CRC, columns, faults. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "base/column.h"
+#include "base/crc32c.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/mem.h"
+
+static void test_err_record(void **state)
+{
+	(void)state;
+	assert_int_equal(err_set(ERR_NOT_FOUND, "table %s", "t"), ERR_NOT_FOUND);
+	assert_string_equal(err_msg(), "table t");
+	err_wrap("scan");
+	assert_string_equal(err_msg(), "scan: table t");
+	assert_int_equal(err_code(), ERR_NOT_FOUND);
+	assert_string_equal(err_sqlstate(ERR_NOT_FOUND), "42P01");
+	assert_int_equal(err_mysql_errno(ERR_SYNTAX), 1064);
+	assert_string_equal(err_code_name(ERR_CORRUPT), "CORRUPT");
+}
+
+static void test_crc32c_vector(void **state)
+{
+	(void)state;
+	/* RFC 3720 test vector: 32 bytes of zeros -> 0x8A9136AA */
+	uint8_t z[32] = {0};
+	assert_int_equal(crc32c(0, z, 32), 0x8A9136AA);
+	assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283);
+	/* incremental == one-shot */
+	uint32_t c = crc32c(0, "12345", 5);
+	assert_int_equal(crc32c(c, "6789", 4), 0xE3069283);
+}
+
+static void test_reader_bounds(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_put_u32le(&b, 0xdeadbeef);
+	buf_put_uvarint(&b, 300);
+	struct rd r;
+	rd_init(&r, b.data, b.len);
+	assert_int_equal(rd_u32le(&r), 0xdeadbeef);
+	assert_int_equal(rd_uvarint(&r), 300);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(rd_u64le(&r), 0); /* past the end */
+	assert_int_equal(r.err, ERR_CORRUPT);
+	/* truncated varint */
+	uint8_t bad[2] = {0x80, 0x80};
+	rd_init(&r, bad, 2);
+	rd_uvarint(&r);
+	assert_int_equal(r.err, ERR_CORRUPT);
+	buf_free(&b);
+}
+
+static void test_colvec_nulls_and_strings(void **state)
+{
+	(void)state;
+	struct colvec v;
+	colvec_init(&v, DT_STRING);
+	assert_int_equal(colvec_push_bytes(&v, "abc", 3), 0);
+	assert_int_equal(colvec_push_null(&v), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(colvec_push_bytes(&v, "xy", 2), 0);
+	assert_int_equal(v.len, 102);
+	assert_false(colvec_is_null(&v, 0));
+	assert_true(colvec_is_null(&v, 1));
+	assert_false(colvec_is_null(&v, 101));
+	uint32_t n;
+	const char *p = colvec_bytes(&v, 0, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(p, "abc", 3);
+	assert_true(colvec_cmp(&v, 1, &v, 0) < 0); /* null first */
+	assert_true(colvec_cmp(&v, 0, &v, 2) < 0); /* "abc" < "xy" */
+	struct colvec w;
+	colvec_init(&w, DT_STRING);
+	assert_int_equal(colvec_append_range(&w, &v, 0, 3), 0);
+	assert_true(colvec_is_null(&w, 1));
+	assert_true(colvec_eq(&w, 2, &v, 2));
+	colvec_free(&v);
+	colvec_free(&w);
+}
+
+static void test_oom_is_an_error(void **state)
+{
+	(void)state;
+	mem_fail_after(0);
+	void *p = mem_alloc(10);
+	mem_fail_after(-1);
+	assert_null(p);
+	assert_int_equal(err_code(), ERR_NOMEM);
+}
+
+static void test_fault_points(void **state)
+{
+	(void)state;
+	assert_int_equal(fault_arm_spec("objstore.put=fail:1:2"), ERR_OK);
+	assert_int_equal(fault_hit(FAULT_OBJSTORE_PUT), ERR_OK); /* skipped */
+	assert_int_equal(fault_hit(FAULT_OBJSTORE_PUT), ERR_IO);
+	assert_int_equal(fault_hit(FAULT_OBJSTORE_PUT), ERR_IO);
+	assert_int_equal(fault_hit(FAULT_OBJSTORE_PUT), ERR_OK); /* count exhausted */
+	assert_int_equal(fault_arm_spec("no.such.point=fail"), ERR_BAD_INPUT);
+	fault_disarm_all();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_record),
+		cmocka_unit_test(test_crc32c_vector),
+		cmocka_unit_test(test_reader_bounds),
+		cmocka_unit_test(test_colvec_nulls_and_strings),
+		cmocka_unit_test(test_oom_is_an_error),
+		cmocka_unit_test(test_fault_points),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
