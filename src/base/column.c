@@ -262,3 +262,37 @@ size_t batch_mem_size(const struct batch *b)
 	}
 	return n;
 }
+
+int datum_cmp_colvec(const struct datum *d, const struct colvec *v, uint32_t i)
+{
+	bool vn = colvec_is_null(v, i);
+	if (d->is_null || vn)
+		return d->is_null == vn ? 0 : (d->is_null ? -1 : 1);
+	switch (dtype_phys(v->type)) {
+	case PHYS_I64:
+		if (v->type == DT_UINT64) {
+			uint64_t x = (uint64_t)d->v.i, y = (uint64_t)v->i64[i];
+			return x < y ? -1 : x > y;
+		}
+		return d->v.i < v->i64[i] ? -1 : d->v.i > v->i64[i];
+	case PHYS_F64:
+		return d->v.f < v->f64[i] ? -1 : d->v.f > v->f64[i];
+	default: {
+		uint32_t n;
+		const char *p = colvec_bytes(v, i, &n);
+		int c = memcmp(d->v.s.p, p, d->v.s.n < n ? d->v.s.n : n);
+		return c ? (c < 0 ? -1 : 1) : (d->v.s.n < n ? -1 : d->v.s.n > n);
+	}
+	}
+}
+
+int colvec_push_datum(struct colvec *v, const struct datum *d)
+{
+	if (d->is_null)
+		return colvec_push_null(v);
+	switch (dtype_phys(v->type)) {
+	case PHYS_I64: return colvec_push_i64(v, d->v.i);
+	case PHYS_F64: return colvec_push_f64(v, d->v.f);
+	default: return colvec_push_bytes(v, d->v.s.p, d->v.s.n);
+	}
+}

@@ -59,6 +59,25 @@ int colvec_cmp(const struct colvec *a, uint32_t i, const struct colvec *b, uint3
 /* Equality of value i of a and j of b, with null == null. */
 bool colvec_eq(const struct colvec *a, uint32_t i, const struct colvec *b, uint32_t j);
 
+/* One scalar value of a dtype (a literal, a predicate operand, a default).
+ * For PHYS_BYTES, s.p points into memory owned by someone else. */
+struct datum {
+	enum dtype type;
+	bool is_null;
+	union {
+		int64_t i;
+		double f;
+		struct {
+			const char *p;
+			uint32_t n;
+		} s;
+	} v;
+};
+
+/* Compare datum d with value i of v (same physical kind); nulls first. */
+int datum_cmp_colvec(const struct datum *d, const struct colvec *v, uint32_t i);
+int colvec_push_datum(struct colvec *v, const struct datum *d);
+
 struct batch {
 	uint32_t nrows;
 	uint32_t ncols;
