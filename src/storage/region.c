@@ -1,0 +1,1283 @@
+/*
+ * region: leader and follower regions of one datanode. See region.h for
+ * the model and invariants.
+ *
+ * Locks (always taken in this order):
+ *   flush_mu  serialises manifest commits (flush, compaction, truncate)
+ *   write_mu  serialises writers: sequence assignment, WAL append and
+ *             memtable insert happen as one step per batch, so a frozen
+ *             memtable always holds a prefix of the sequence space
+ *   state_mu  protects the memtable list and the cached manifest state;
+ *             held briefly (scan setup, memtable insert, state swaps)
+ *
+ * WAL entry of a region write: seq = last sequence of the batch,
+ * payload = [u8 op_type][batch_encode(rows)]; the batch's rows have
+ * sequences seq-nrows+1 .. seq.
+ */
+#include "storage/region.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/column_codec.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "objstore/objstore.h"
+#include "storage/manifest.h"
+#include "storage/memtable.h"
+#include "storage/merge.h"
+#include "storage/sst.h"
+#include "storage/wal.h"
+
+#define DEFAULT_MEMTABLE_BUDGET (64u << 20)
+#define DEFAULT_LINGERING_MS 60000
+#define DEFAULT_TRIGGER 4
+#define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+#define MAX_FROZEN 16
+
+struct region_engine {
+	struct region_engine_options opt;
+	struct wal *wal;
+	struct sst_cache *cache;
+};
+
+/* A memtable shared by the region and open scans over it. */
+struct mt_ref {
+	struct memtable *mt;
+	int refs; /* protected by the owning region's state_mu */
+	pthread_mutex_t *mu;
+};
+
+struct pending_delete {
+	char file_id[40];
+	uint64_t removed_version;
+	int64_t removed_at_ms;
+};
+
+struct region {
+	struct region_engine *e;
+	uint64_t id;
+	char *dir;
+	enum region_role role;
+	pthread_mutex_t flush_mu;
+	pthread_mutex_t write_mu;
+	pthread_mutex_t state_mu;
+	struct manifest *manifest;
+	struct manifest_state state; /* copy of the manifest at its current version */
+	struct mt_ref *active;       /* leader only */
+	struct mt_ref *frozen[MAX_FROZEN];
+	uint32_t nfrozen;
+	uint64_t next_seq;
+	uint64_t written_bytes;
+	struct pending_delete *pending;
+	size_t npending, pending_cap;
+	int64_t opened_at_ms;
+	int64_t last_install_ms;
+};
+
+/* ---- engine ---------------------------------------------------------- */
+
+int region_engine_open(const struct region_engine_options *o, struct region_engine **out)
+{
+	*out = NULL;
+	if (!o->store)
+		return err_set(ERR_BAD_INPUT, "region engine needs an object store");
+	struct region_engine *e = mem_calloc(1, sizeof(*e));
+	if (!e)
+		return ERR_NOMEM;
+	e->opt = *o;
+	if (!e->opt.memtable_budget)
+		e->opt.memtable_budget = DEFAULT_MEMTABLE_BUDGET;
+	if (!e->opt.gc_lingering_ms)
+		e->opt.gc_lingering_ms = DEFAULT_LINGERING_MS;
+	if (!e->opt.compaction_trigger)
+		e->opt.compaction_trigger = DEFAULT_TRIGGER;
+	int rc = sst_cache_create(o->sst_cache_bytes ? o->sst_cache_bytes : DEFAULT_CACHE_BYTES,
+				  &e->cache);
+	if (rc)
+		goto fail;
+	if (o->wal_dir) {
+		struct wal_options wo = {.dir = o->wal_dir, .sync = (enum wal_sync_mode)o->wal_sync};
+		rc = wal_open(&wo, &e->wal);
+		if (rc)
+			goto fail;
+	}
+	*out = e;
+	return ERR_OK;
+fail:
+	sst_cache_free(e->cache);
+	mem_free(e);
+	return rc;
+}
+
+void region_engine_close(struct region_engine *e)
+{
+	if (!e)
+		return;
+	if (e->wal)
+		wal_close(e->wal);
+	sst_cache_free(e->cache);
+	mem_free(e);
+}
+
+int region_dir_format(char *out, size_t n, const char *catalog, const char *schema,
+		      uint64_t region_id)
+{
+	int w = snprintf(out, n, "data/%s/%s/%" PRIu32 "/%" PRIu32 "_%010" PRIu32 "/", catalog,
+			 schema, REGION_TABLE_ID(region_id), REGION_TABLE_ID(region_id),
+			 REGION_NUMBER(region_id));
+	if (w < 0 || (size_t)w >= n)
+		return err_set(ERR_BAD_INPUT, "region dir too long");
+	return ERR_OK;
+}
+
+/* ---- memtable references ---------------------------------------------- */
+
+static struct mt_ref *mt_ref_new(struct region *r)
+{
+	struct mt_ref *m = mem_calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (memtable_create(r->state.schema, &m->mt)) {
+		mem_free(m);
+		return NULL;
+	}
+	m->refs = 1;
+	m->mu = &r->state_mu;
+	return m;
+}
+
+/* Caller holds state_mu. */
+static void mt_unref_locked(struct mt_ref *m)
+{
+	if (m && --m->refs == 0) {
+		memtable_free(m->mt);
+		mem_free(m);
+	}
+}
+
+/* A source that keeps a memtable alive while a scan reads it. */
+struct ref_source {
+	struct sorted_source base;
+	struct sorted_source *inner;
+	struct mt_ref *ref;
+};
+
+static int ref_source_next(struct sorted_source *s, const struct batch **out)
+{
+	struct ref_source *rs = (struct ref_source *)s;
+	return sorted_source_next(rs->inner, out);
+}
+
+static void ref_source_close(struct sorted_source *s)
+{
+	struct ref_source *rs = (struct ref_source *)s;
+	sorted_source_close(rs->inner);
+	pthread_mutex_lock(rs->ref->mu);
+	mt_unref_locked(rs->ref);
+	pthread_mutex_unlock(rs->ref->mu);
+	mem_free(rs);
+}
+
+/* Caller holds state_mu. */
+static int memtable_source(struct mt_ref *m, const struct scan_request *req, uint64_t min_seq,
+			   struct sorted_source **out)
+{
+	*out = NULL;
+	struct ref_source *rs = mem_calloc(1, sizeof(*rs));
+	if (!rs)
+		return ERR_NOMEM;
+	int rc = memtable_scan(m->mt, req, min_seq, UINT64_MAX, &rs->inner);
+	if (rc) {
+		mem_free(rs);
+		return rc;
+	}
+	rs->base.next = ref_source_next;
+	rs->base.close = ref_source_close;
+	rs->ref = m;
+	m->refs++;
+	*out = &rs->base;
+	return ERR_OK;
+}
+
+/* ---- a sorted source over one in-memory batch ------------------------- */
+
+struct batch_source {
+	struct sorted_source base;
+	struct batch rows;
+	bool done;
+};
+
+static int batch_source_next(struct sorted_source *s, const struct batch **out)
+{
+	struct batch_source *bs = (struct batch_source *)s;
+	*out = bs->done || bs->rows.nrows == 0 ? NULL : &bs->rows;
+	bs->done = true;
+	return ERR_OK;
+}
+
+static void batch_source_close(struct sorted_source *s)
+{
+	struct batch_source *bs = (struct batch_source *)s;
+	batch_free(&bs->rows);
+	mem_free(bs);
+}
+
+/* Copy the rows of `in` (internal layout, sorted) with seq > min_seq. */
+static int batch_source_open(const struct region_schema *sch, const struct batch *in,
+			     uint64_t min_seq, struct sorted_source **out)
+{
+	*out = NULL;
+	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
+	struct batch_source *bs = mem_calloc(1, sizeof(*bs));
+	if (!bs)
+		return ERR_NOMEM;
+	enum dtype types[ncols];
+	region_schema_internal_types(sch, types);
+	int rc = batch_init(&bs->rows, ncols, types);
+	if (rc)
+		goto fail;
+	if (in && in->nrows) {
+		if (in->ncols != ncols) {
+			rc = err_set(ERR_BAD_INPUT, "leader rows have %u columns, expected %u",
+				     in->ncols, ncols);
+			goto fail;
+		}
+		const struct colvec *seq = &in->cols[sch->ncols + 1];
+		for (uint32_t i = 0; i < in->nrows; i++) {
+			if ((uint64_t)seq->i64[i] <= min_seq)
+				continue;
+			for (uint32_t c = 0; c < ncols; c++) {
+				const struct colvec *v = &in->cols[c];
+				if (v->len == 0)
+					continue; /* column outside the projection */
+				if ((rc = colvec_push_from(&bs->rows.cols[c], v, i)))
+					goto fail;
+			}
+			bs->rows.nrows++;
+		}
+	}
+	bs->base.next = batch_source_next;
+	bs->base.close = batch_source_close;
+	*out = &bs->base;
+	return ERR_OK;
+fail:
+	batch_free(&bs->rows);
+	mem_free(bs);
+	return rc;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static struct region *region_alloc(struct region_engine *e, uint64_t id, const char *dir,
+				   enum region_role role)
+{
+	struct region *r = mem_calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->dir = mem_strdup(dir);
+	if (!r->dir) {
+		mem_free(r);
+		return NULL;
+	}
+	r->e = e;
+	r->id = id;
+	r->role = role;
+	pthread_mutex_init(&r->flush_mu, NULL);
+	pthread_mutex_init(&r->write_mu, NULL);
+	pthread_mutex_init(&r->state_mu, NULL);
+	r->opened_at_ms = clock_now_ms();
+	return r;
+}
+
+static void region_release(struct region *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->state_mu);
+	mt_unref_locked(r->active);
+	for (uint32_t i = 0; i < r->nfrozen; i++)
+		mt_unref_locked(r->frozen[i]);
+	pthread_mutex_unlock(&r->state_mu);
+	if (r->manifest)
+		manifest_close(r->manifest);
+	manifest_state_free(&r->state);
+	pthread_mutex_destroy(&r->flush_mu);
+	pthread_mutex_destroy(&r->write_mu);
+	pthread_mutex_destroy(&r->state_mu);
+	mem_free(r->pending);
+	mem_free(r->dir);
+	mem_free(r);
+}
+
+void region_close(struct region *r) { region_release(r); }
+
+/* Re-read the manifest's state into r->state. Caller holds state_mu. */
+static int refresh_state_locked(struct region *r)
+{
+	struct manifest_state st;
+	memset(&st, 0, sizeof(st));
+	int rc = manifest_state_copy(r->manifest, &st);
+	if (rc)
+		return rc;
+	manifest_state_free(&r->state);
+	r->state = st;
+	return ERR_OK;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+int region_create(struct region_engine *e, uint64_t region_id, const char *dir,
+		  const struct region_schema *schema, struct region **out)
+{
+	*out = NULL;
+	int rc = region_schema_validate(schema);
+	if (rc)
+		return rc;
+	struct region *r = region_alloc(e, region_id, dir, REGION_ROLE_LEADER);
+	if (!r)
+		return ERR_NOMEM;
+	if ((rc = manifest_create(e->opt.store, dir, schema, &r->manifest)))
+		goto fail;
+	if ((rc = refresh_state_locked(r)))
+		goto fail;
+	if (!(r->active = mt_ref_new(r))) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	r->next_seq = 1;
+	*out = r;
+	return ERR_OK;
+fail:
+	region_release(r);
+	return rc;
+}
+
+struct replay_ctx {
+	struct region *r;
+	uint64_t last;
+};
+
+static int replay_entry(void *arg, uint64_t seq, const uint8_t *payload, size_t len)
+{
+	struct replay_ctx *c = arg;
+	if (len < 1)
+		return err_set(ERR_CORRUPT, "WAL entry %" PRIu64 " of region %" PRIu64 " is empty",
+			       seq, c->r->id);
+	struct batch b;
+	int rc = batch_decode(payload + 1, len - 1, &b);
+	if (rc)
+		return err_wrap("WAL entry %" PRIu64, seq);
+	if (b.nrows == 0 || (uint64_t)b.nrows > seq) {
+		batch_free(&b);
+		return err_set(ERR_CORRUPT, "WAL entry %" PRIu64 " has %u rows", seq, b.nrows);
+	}
+	rc = memtable_write(c->r->active->mt, &b, seq - b.nrows + 1, (enum op_type)payload[0]);
+	batch_free(&b);
+	if (rc == ERR_OK)
+		c->last = seq;
+	return rc;
+}
+
+/* Replay the WAL into a fresh active memtable. */
+static int replay_wal(struct region *r)
+{
+	struct replay_ctx c = {r, 0};
+	uint64_t after = max_u64(r->state.flushed_sequence, r->state.truncated_sequence);
+	if (r->e->wal) {
+		int rc = wal_replay(r->e->wal, r->id, after, replay_entry, &c);
+		if (rc)
+			return rc;
+	}
+	r->next_seq = max_u64(after, c.last) + 1;
+	if (r->e->wal)
+		wal_mark_flushed(r->e->wal, r->id, after);
+	if (c.last)
+		log_info("region %" PRIu64 ": replayed WAL up to sequence %" PRIu64, r->id, c.last);
+	return ERR_OK;
+}
+
+int region_open_leader(struct region_engine *e, uint64_t region_id, const char *dir,
+		       struct region **out)
+{
+	*out = NULL;
+	struct region *r = region_alloc(e, region_id, dir, REGION_ROLE_LEADER);
+	if (!r)
+		return ERR_NOMEM;
+	int rc = manifest_open(e->opt.store, dir, &r->manifest);
+	if (rc)
+		goto fail;
+	if ((rc = refresh_state_locked(r)))
+		goto fail;
+	if (r->state.removed) {
+		rc = err_set(ERR_NOT_FOUND, "region %" PRIu64 " was dropped", region_id);
+		goto fail;
+	}
+	if (!(r->active = mt_ref_new(r))) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	if ((rc = replay_wal(r)))
+		goto fail;
+	*out = r;
+	return ERR_OK;
+fail:
+	region_release(r);
+	return rc;
+}
+
+int region_open_follower(struct region_engine *e, uint64_t region_id, const char *dir,
+			 uint64_t version, struct region **out)
+{
+	*out = NULL;
+	struct region *r = region_alloc(e, region_id, dir, REGION_ROLE_FOLLOWER);
+	if (!r)
+		return ERR_NOMEM;
+	int rc = version ? manifest_open_at(e->opt.store, dir, version, &r->manifest)
+			 : manifest_open(e->opt.store, dir, &r->manifest);
+	if (rc)
+		goto fail;
+	if ((rc = refresh_state_locked(r)))
+		goto fail;
+	r->last_install_ms = clock_now_ms();
+	*out = r;
+	return ERR_OK;
+fail:
+	region_release(r);
+	return rc;
+}
+
+enum region_role region_role(struct region *r) { return r->role; }
+uint64_t region_id(struct region *r) { return r->id; }
+const struct region_schema *region_schema(struct region *r) { return r->state.schema; }
+
+/* ---- writes ----------------------------------------------------------- */
+
+static int check_batch(const struct region_schema *s, const struct batch *b, enum op_type op)
+{
+	if (b->ncols != s->ncols)
+		return err_set(ERR_BAD_INPUT, "batch has %u columns, region has %u", b->ncols,
+			       s->ncols);
+	if (b->nrows == 0)
+		return err_set(ERR_BAD_INPUT, "empty batch");
+	for (uint32_t c = 0; c < s->ncols; c++) {
+		const struct colvec *v = &b->cols[c];
+		const struct column_schema *cs = &s->cols[c];
+		if (v->len != b->nrows)
+			return err_set(ERR_BAD_INPUT, "column %s has %u values, expected %u",
+				       cs->name, v->len, b->nrows);
+		if (dtype_phys(v->type) != dtype_phys(cs->type))
+			return err_set(ERR_BAD_INPUT, "column %s: got %s, expected %s", cs->name,
+				       dtype_name(v->type), dtype_name(cs->type));
+		bool must_have = c == s->ts_col || (op == OP_PUT && !cs->nullable &&
+						    cs->sem == SEM_FIELD);
+		if (must_have && v->validity)
+			for (uint32_t i = 0; i < b->nrows; i++)
+				if (colvec_is_null(v, i))
+					return err_set(ERR_BAD_INPUT,
+						       "column %s is not nullable but row %u is NULL",
+						       cs->name, i);
+	}
+	return ERR_OK;
+}
+
+static bool over_budget(struct region *r)
+{
+	uint64_t budget = r->state.schema->opts.write_buffer_size;
+	if (!budget)
+		budget = r->e->opt.memtable_budget;
+	return memtable_mem_size(r->active->mt) >= budget;
+}
+
+int region_write(struct region *r, const struct batch *rows, enum op_type op, uint64_t *last_seq)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower and read-only", r->id);
+	int rc = check_batch(r->state.schema, rows, op);
+	if (rc)
+		return rc;
+	struct buf payload;
+	buf_init(&payload);
+	if ((rc = buf_putc(&payload, (uint8_t)op)) || (rc = batch_encode(rows, &payload))) {
+		buf_free(&payload);
+		return rc;
+	}
+	bool flush = false;
+	pthread_mutex_lock(&r->write_mu);
+	uint64_t first = r->next_seq;
+	uint64_t last = first + rows->nrows - 1;
+	if (r->e->wal)
+		rc = wal_append(r->e->wal, r->id, last, payload.data, payload.len);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(&r->state_mu);
+		rc = memtable_write(r->active->mt, rows, first, op);
+		if (rc == ERR_OK) {
+			r->next_seq = last + 1;
+			r->written_bytes += payload.len;
+			flush = over_budget(r);
+		}
+		pthread_mutex_unlock(&r->state_mu);
+	}
+	pthread_mutex_unlock(&r->write_mu);
+	buf_free(&payload);
+	if (rc)
+		return rc;
+	if (last_seq)
+		*last_seq = last;
+	if (flush && (rc = region_flush(r)))
+		log_warn("region %" PRIu64 ": flush after write failed (will retry): %s", r->id,
+			 err_msg());
+	return ERR_OK;
+}
+
+/* ---- flush ------------------------------------------------------------ */
+
+/* Move the active memtable to the frozen list. Caller holds write_mu and
+ * state_mu. Returns ERR_OK with nothing to do when it is empty. */
+static int freeze_locked(struct region *r)
+{
+	if (memtable_is_empty(r->active->mt))
+		return ERR_OK;
+	if (r->nfrozen == MAX_FROZEN)
+		return err_set(ERR_RETRY, "region %" PRIu64 ": too many memtables waiting for flush",
+			       r->id);
+	struct mt_ref *fresh = mt_ref_new(r);
+	if (!fresh)
+		return ERR_NOMEM;
+	memtable_freeze(r->active->mt);
+	r->frozen[r->nfrozen++] = r->active;
+	r->active = fresh;
+	return ERR_OK;
+}
+
+static struct merge_options merge_opts(const struct region_schema *s,
+				       const struct scan_request *req, bool keep_deletes)
+{
+	struct merge_options o = {.schema = s,
+				  .req = req,
+				  .dedup = !s->opts.append_mode,
+				  .mode = s->opts.merge_mode,
+				  .keep_deletes = keep_deletes};
+	return o;
+}
+
+/* Write the oldest frozen memtable to an SST and commit it. Caller holds
+ * flush_mu. */
+static int flush_one(struct region *r)
+{
+	pthread_mutex_lock(&r->state_mu);
+	struct mt_ref *m = r->frozen[0];
+	m->refs++;
+	struct sorted_source *src = NULL;
+	int rc = memtable_scan(m->mt, NULL, 0, UINT64_MAX, &src);
+	uint64_t flushed = memtable_max_seq(m->mt);
+	struct region_schema *schema = region_schema_clone(r->state.schema);
+	pthread_mutex_unlock(&r->state_mu);
+	struct sorted_source *merged = NULL;
+	struct manifest_file meta;
+	memset(&meta, 0, sizeof(meta));
+	if (rc)
+		goto out;
+	if (!schema) {
+		sorted_source_close(src);
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	struct merge_options mo = merge_opts(schema, NULL, true);
+	if ((rc = merge_open(&src, 1, &mo, &merged)))
+		goto out;
+	rc = sst_write(r->e->opt.store, r->e->cache, r->dir, schema, merged,
+		       r->e->opt.sst_row_group_rows, &meta);
+	merged = NULL; /* sst_write closed it */
+	if (rc)
+		goto out;
+	if ((rc = fault_hit(FAULT_SST_UPLOAD_AFTER)))
+		goto out;
+	struct manifest_action act = {.type = MANIFEST_EDIT,
+				      .nadd = meta.num_rows ? 1 : 0,
+				      .add = &meta,
+				      .flushed_sequence = flushed};
+	uint64_t version;
+	if ((rc = manifest_commit(r->manifest, &act, 1, &version)))
+		goto out;
+	pthread_mutex_lock(&r->state_mu);
+	rc = refresh_state_locked(r);
+	/* the manifest now holds these rows: the frozen memtable can go */
+	memmove(&r->frozen[0], &r->frozen[1], (r->nfrozen - 1) * sizeof(r->frozen[0]));
+	r->nfrozen--;
+	mt_unref_locked(m);
+	pthread_mutex_unlock(&r->state_mu);
+	if (r->e->wal)
+		wal_mark_flushed(r->e->wal, r->id, flushed);
+	log_debug("region %" PRIu64 ": flushed %" PRIu64 " rows to %s (version %" PRIu64 ")",
+		  r->id, meta.num_rows, meta.file_id, version);
+out:
+	sorted_source_close(merged);
+	region_schema_free(schema);
+	pthread_mutex_lock(&r->state_mu);
+	mt_unref_locked(m);
+	pthread_mutex_unlock(&r->state_mu);
+	if (rc)
+		err_wrap("flush region %" PRIu64, r->id);
+	return rc;
+}
+
+int region_flush(struct region *r)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower", r->id);
+	pthread_mutex_lock(&r->flush_mu);
+	pthread_mutex_lock(&r->write_mu);
+	pthread_mutex_lock(&r->state_mu);
+	int rc = freeze_locked(r);
+	pthread_mutex_unlock(&r->state_mu);
+	pthread_mutex_unlock(&r->write_mu);
+	while (rc == ERR_OK && r->nfrozen > 0)
+		rc = flush_one(r);
+	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+/* ---- scans ------------------------------------------------------------ */
+
+static bool file_overlaps(const struct manifest_file *f, const struct scan_request *req)
+{
+	if (!req)
+		return true;
+	return f->ts_max >= req->ts_min && f->ts_min < req->ts_max;
+}
+
+/* Open SST sources for `files`, appending to srcs. */
+static int open_file_sources(struct region *r, const struct region_schema *s,
+			     const struct manifest_file *files, uint32_t nfiles,
+			     const struct scan_request *req, struct sorted_source **srcs,
+			     uint32_t *n)
+{
+	for (uint32_t i = 0; i < nfiles; i++) {
+		if (!file_overlaps(&files[i], req))
+			continue;
+		int rc = sst_open_source(r->e->opt.store, r->e->cache, r->dir, s, &files[i], req,
+					 &srcs[*n]);
+		if (rc)
+			return err_wrap("region %" PRIu64 " SST %s", r->id, files[i].file_id);
+		(*n)++;
+	}
+	return ERR_OK;
+}
+
+static void close_sources(struct sorted_source **srcs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		sorted_source_close(srcs[i]);
+}
+
+/* A consistent view of the region for one scan. */
+struct view {
+	struct manifest_file *files;
+	uint32_t nfiles;
+	uint64_t version;
+	uint64_t flushed;
+	struct region_schema *schema;
+};
+
+static void view_free(struct view *v)
+{
+	mem_free(v->files);
+	region_schema_free(v->schema);
+}
+
+/* Caller holds state_mu. */
+static int view_take_locked(struct region *r, struct view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->nfiles = r->state.nfiles;
+	v->version = r->state.version;
+	v->flushed = max_u64(r->state.flushed_sequence, r->state.truncated_sequence);
+	v->files = mem_dup(r->state.files, (size_t)r->state.nfiles * sizeof(*r->state.files));
+	v->schema = region_schema_clone(r->state.schema);
+	if (!v->files || !v->schema) {
+		view_free(v);
+		return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
+/* Memtable sources (active + frozen) with seq > min_seq. Caller holds
+ * state_mu. */
+static int memtable_sources_locked(struct region *r, const struct scan_request *req,
+				   uint64_t min_seq, struct sorted_source **srcs, uint32_t *n)
+{
+	int rc = ERR_OK;
+	for (uint32_t i = 0; i < r->nfrozen && rc == ERR_OK; i++)
+		if ((rc = memtable_source(r->frozen[i], req, min_seq, &srcs[*n])) == ERR_OK)
+			(*n)++;
+	if (rc == ERR_OK && r->active)
+		if ((rc = memtable_source(r->active, req, min_seq, &srcs[*n])) == ERR_OK)
+			(*n)++;
+	return rc;
+}
+
+/* Hands the region's schema to a merged source for as long as it lives. */
+struct owned_source {
+	struct sorted_source base;
+	struct sorted_source *inner;
+	struct region_schema *schema;
+	struct scan_request req;
+};
+
+static int owned_next(struct sorted_source *s, const struct batch **out)
+{
+	return sorted_source_next(((struct owned_source *)s)->inner, out);
+}
+
+static void owned_close(struct sorted_source *s)
+{
+	struct owned_source *o = (struct owned_source *)s;
+	sorted_source_close(o->inner);
+	region_schema_free(o->schema);
+	mem_free(o);
+}
+
+/* Merge srcs[0..n) (taking ownership of them and of v->schema). */
+static int finish_scan(struct view *v, const struct scan_request *req,
+		       struct sorted_source **srcs, uint32_t n, struct sorted_source **out)
+{
+	struct owned_source *o = mem_calloc(1, sizeof(*o));
+	if (!o) {
+		close_sources(srcs, n);
+		return ERR_NOMEM;
+	}
+	if (req)
+		o->req = *req;
+	else
+		scan_request_init(&o->req);
+	o->schema = v->schema;
+	v->schema = NULL;
+	struct merge_options mo = merge_opts(o->schema, &o->req, false);
+	int rc = merge_open(srcs, n, &mo, &o->inner);
+	if (rc) {
+		region_schema_free(o->schema);
+		mem_free(o);
+		return rc;
+	}
+	o->base.next = owned_next;
+	o->base.close = owned_close;
+	*out = &o->base;
+	return ERR_OK;
+}
+
+int region_scan(struct region *r, const struct scan_request *req, struct sorted_source **out)
+{
+	*out = NULL;
+	struct view v;
+	uint32_t n = 0;
+	pthread_mutex_lock(&r->state_mu);
+	int rc = view_take_locked(r, &v);
+	struct sorted_source **srcs =
+		rc ? NULL : mem_calloc((size_t)v.nfiles + MAX_FROZEN + 2, sizeof(*srcs));
+	if (rc == ERR_OK && !srcs)
+		rc = ERR_NOMEM;
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER)
+		rc = memtable_sources_locked(r, req, v.flushed, srcs, &n);
+	pthread_mutex_unlock(&r->state_mu);
+	if (rc == ERR_OK)
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
+	if (rc == ERR_OK) {
+		rc = finish_scan(&v, req, srcs, n, out);
+		n = 0;
+	}
+	close_sources(srcs, n);
+	mem_free(srcs);
+	view_free(&v);
+	return rc;
+}
+
+/* Append every batch of src to dst (same layout), closing src. */
+static int drain_into(struct sorted_source *src, struct batch *dst)
+{
+	int rc;
+	const struct batch *b;
+	while ((rc = sorted_source_next(src, &b)) == ERR_OK && b) {
+		for (uint32_t c = 0; c < dst->ncols; c++)
+			if (b->cols[c].len &&
+			    (rc = colvec_append_range(&dst->cols[c], &b->cols[c], 0, b->nrows)))
+				goto out;
+		dst->nrows += b->nrows;
+	}
+out:
+	sorted_source_close(src);
+	return rc;
+}
+
+int region_snapshot(struct region *r, const struct scan_request *req, uint64_t *version,
+		    struct batch *rows)
+{
+	memset(rows, 0, sizeof(*rows));
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is not a leader", r->id);
+	struct sorted_source *srcs[MAX_FROZEN + 2];
+	uint32_t n = 0;
+	pthread_mutex_lock(&r->state_mu);
+	uint64_t flushed = max_u64(r->state.flushed_sequence, r->state.truncated_sequence);
+	*version = r->state.version;
+	struct region_schema *schema = region_schema_clone(r->state.schema);
+	int rc = schema ? memtable_sources_locked(r, req, flushed, srcs, &n) : ERR_NOMEM;
+	pthread_mutex_unlock(&r->state_mu);
+	if (rc)
+		goto out;
+	uint32_t ncols = schema->ncols + SCHEMA_INTERNAL_COLS;
+	enum dtype types[ncols];
+	region_schema_internal_types(schema, types);
+	if ((rc = batch_init(rows, ncols, types)))
+		goto out;
+	/* Raw rows: tombstones and every version stay, so that the follower's
+	 * merge with its SSTs decides exactly like the leader's would. */
+	struct merge_options mo = {.schema = schema, .dedup = false, .keep_deletes = true,
+				   .mode = schema->opts.merge_mode};
+	struct sorted_source *merged = NULL;
+	rc = merge_open(srcs, n, &mo, &merged);
+	n = 0;
+	if (rc == ERR_OK)
+		rc = drain_into(merged, rows);
+out:
+	close_sources(srcs, n);
+	region_schema_free(schema);
+	if (rc)
+		batch_free(rows);
+	return rc;
+}
+
+int region_install(struct region *r, uint64_t version)
+{
+	if (r->role != REGION_ROLE_FOLLOWER)
+		return ERR_OK; /* a leader's manifest is always current */
+	pthread_mutex_lock(&r->flush_mu);
+	int rc = ERR_OK;
+	if (version > manifest_version(r->manifest)) {
+		rc = manifest_install(r->manifest, version);
+		if (rc == ERR_OK) {
+			pthread_mutex_lock(&r->state_mu);
+			rc = refresh_state_locked(r);
+			pthread_mutex_unlock(&r->state_mu);
+		}
+	}
+	if (rc == ERR_OK)
+		r->last_install_ms = clock_now_ms();
+	pthread_mutex_unlock(&r->flush_mu);
+	if (rc)
+		err_wrap("region %" PRIu64 ": install manifest version %" PRIu64, r->id, version);
+	return rc;
+}
+
+int region_follower_scan(struct region *r, const struct scan_request *req, uint64_t version,
+			 const struct batch *leader_rows, struct sorted_source **out)
+{
+	*out = NULL;
+	int rc = region_install(r, version);
+	if (rc)
+		return rc;
+	struct view v;
+	pthread_mutex_lock(&r->state_mu);
+	rc = view_take_locked(r, &v);
+	pthread_mutex_unlock(&r->state_mu);
+	if (rc)
+		return rc;
+	uint32_t n = 0;
+	struct sorted_source **srcs = mem_calloc((size_t)v.nfiles + 1, sizeof(*srcs));
+	if (!srcs)
+		rc = ERR_NOMEM;
+	if (rc == ERR_OK && (rc = batch_source_open(v.schema, leader_rows, v.flushed, &srcs[0])) ==
+				    ERR_OK)
+		n = 1;
+	if (rc == ERR_OK)
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
+	if (rc == ERR_OK) {
+		rc = finish_scan(&v, req, srcs, n, out);
+		n = 0;
+	}
+	close_sources(srcs, n);
+	mem_free(srcs);
+	view_free(&v);
+	return rc;
+}
+
+/* ---- compaction, TTL, truncate, drop ---------------------------------- */
+
+static int64_t pick_window_s(const struct manifest_state *st)
+{
+	static const int64_t windows[] = {3600, 7200, 43200, 86400, 604800, 31536000};
+	if (st->schema->opts.compaction_window_s > 0)
+		return st->schema->opts.compaction_window_s;
+	if (st->compaction_window_s > 0)
+		return st->compaction_window_s;
+	int64_t ups = dtype_ts_units_per_sec(st->schema->cols[st->schema->ts_col].type);
+	int64_t span = 0;
+	for (uint32_t i = 0; i < st->nfiles; i++) {
+		int64_t s = (st->files[i].ts_max - st->files[i].ts_min) / (ups ? ups : 1);
+		if (s > span)
+			span = s;
+	}
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
+		if (windows[i] >= span)
+			return windows[i];
+	return windows[sizeof(windows) / sizeof(windows[0]) - 1];
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int add_pending(struct region *r, const struct manifest_file *f, uint64_t version)
+{
+	void *p = r->pending;
+	if (mem_grow(&p, &r->pending_cap, r->npending + 1, sizeof(*r->pending)))
+		return ERR_NOMEM;
+	r->pending = p;
+	struct pending_delete *d = &r->pending[r->npending++];
+	memcpy(d->file_id, f->file_id, sizeof(d->file_id));
+	d->removed_version = version;
+	d->removed_at_ms = clock_now_ms();
+	return ERR_OK;
+}
+
+/* Merge `inputs` into one SST and commit {add output, remove inputs}
+ * (plus `expired`). Caller holds flush_mu. */
+static int compact_files(struct region *r, struct view *v, const struct manifest_file *inputs,
+			 uint32_t ninputs, const struct manifest_file *expired, uint32_t nexpired,
+			 int64_t window_s)
+{
+	struct sorted_source **srcs = mem_calloc((size_t)ninputs + 1, sizeof(*srcs));
+	if (!srcs)
+		return ERR_NOMEM;
+	uint32_t n = 0;
+	struct manifest_file out;
+	memset(&out, 0, sizeof(out));
+	int rc = open_file_sources(r, v->schema, inputs, ninputs, NULL, srcs, &n);
+	if (rc == ERR_OK && ninputs) {
+		/* tombstones may be dropped only when no older file survives */
+		bool all = ninputs == v->nfiles;
+		struct merge_options mo = merge_opts(v->schema, NULL, !all);
+		struct sorted_source *merged = NULL;
+		rc = merge_open(srcs, n, &mo, &merged);
+		n = 0;
+		if (rc == ERR_OK)
+			rc = sst_write(r->e->opt.store, r->e->cache, r->dir, v->schema, merged,
+				       r->e->opt.sst_row_group_rows, &out);
+		out.level = 1;
+	}
+	close_sources(srcs, n);
+	mem_free(srcs);
+	if (rc)
+		return rc;
+	uint32_t nremove = ninputs + nexpired;
+	struct manifest_file *remove = mem_calloc(nremove ? nremove : 1, sizeof(*remove));
+	if (!remove)
+		return ERR_NOMEM;
+	memcpy(remove, inputs, ninputs * sizeof(*remove));
+	memcpy(remove + ninputs, expired, nexpired * sizeof(*remove));
+	struct manifest_action act = {.type = MANIFEST_EDIT,
+				      .nadd = out.num_rows ? 1 : 0,
+				      .add = &out,
+				      .nremove = nremove,
+				      .remove = remove,
+				      .flushed_sequence = v->flushed,
+				      .compaction_window_s = window_s};
+	uint64_t version = 0;
+	rc = manifest_commit(r->manifest, &act, 1, &version);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(&r->state_mu);
+		rc = refresh_state_locked(r);
+		for (uint32_t i = 0; i < nremove && rc == ERR_OK; i++)
+			rc = add_pending(r, &remove[i], version);
+		pthread_mutex_unlock(&r->state_mu);
+	}
+	mem_free(remove);
+	return rc;
+}
+
+int region_compact(struct region *r, bool force)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower", r->id);
+	pthread_mutex_lock(&r->flush_mu);
+	struct view v;
+	pthread_mutex_lock(&r->state_mu);
+	int rc = view_take_locked(r, &v);
+	int64_t window_s = rc ? 0 : pick_window_s(&r->state);
+	pthread_mutex_unlock(&r->state_mu);
+	if (rc) {
+		pthread_mutex_unlock(&r->flush_mu);
+		return rc;
+	}
+	const struct region_schema *s = v.schema;
+	int64_t ups = dtype_ts_units_per_sec(s->cols[s->ts_col].type);
+	int64_t window = window_s * ups;
+	struct manifest_file *expired = mem_calloc(v.nfiles + 1, sizeof(*expired));
+	struct manifest_file *group = mem_calloc(v.nfiles + 1, sizeof(*group));
+	bool *done = mem_calloc(v.nfiles + 1, sizeof(bool));
+	uint32_t nexpired = 0;
+	if (!expired || !group || !done) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	if (s->opts.ttl_ms > 0) {
+		int64_t cutoff = (clock_now_ms() - s->opts.ttl_ms) * (ups / 1000 ? ups / 1000 : 1);
+		if (ups < 1000)
+			cutoff = (clock_now_ms() - s->opts.ttl_ms) / 1000;
+		for (uint32_t i = 0; i < v.nfiles; i++)
+			if (v.files[i].ts_max < cutoff) {
+				expired[nexpired++] = v.files[i];
+				done[i] = true;
+			}
+	}
+	bool committed_expired = false;
+	for (uint32_t i = 0; i < v.nfiles && rc == ERR_OK; i++) {
+		if (done[i])
+			continue;
+		int64_t w = floor_div(v.files[i].ts_max, window);
+		uint32_t ng = 0;
+		for (uint32_t j = i; j < v.nfiles; j++)
+			if (!done[j] && floor_div(v.files[j].ts_max, window) == w) {
+				group[ng++] = v.files[j];
+				done[j] = true;
+			}
+		if (ng >= r->e->opt.compaction_trigger || (force && ng > 1)) {
+			rc = compact_files(r, &v, group, ng, committed_expired ? NULL : expired,
+					   committed_expired ? 0 : nexpired, window_s);
+			committed_expired = true;
+		}
+	}
+	if (rc == ERR_OK && !committed_expired && nexpired)
+		rc = compact_files(r, &v, NULL, 0, expired, nexpired, window_s);
+out:
+	mem_free(expired);
+	mem_free(group);
+	mem_free(done);
+	view_free(&v);
+	pthread_mutex_unlock(&r->flush_mu);
+	if (rc)
+		err_wrap("compact region %" PRIu64, r->id);
+	return rc;
+}
+
+int region_truncate(struct region *r)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower", r->id);
+	pthread_mutex_lock(&r->flush_mu);
+	pthread_mutex_lock(&r->write_mu);
+	uint64_t upto = r->next_seq - 1;
+	struct manifest_action act = {.type = MANIFEST_TRUNCATE, .truncated_sequence = upto};
+	uint64_t version = 0;
+	int rc = manifest_commit(r->manifest, &act, 1, &version);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(&r->state_mu);
+		for (uint32_t i = 0; i < r->state.nfiles && rc == ERR_OK; i++)
+			rc = add_pending(r, &r->state.files[i], version);
+		if (rc == ERR_OK)
+			rc = refresh_state_locked(r);
+		struct mt_ref *fresh = mt_ref_new(r);
+		if (fresh) {
+			mt_unref_locked(r->active);
+			r->active = fresh;
+			for (uint32_t i = 0; i < r->nfrozen; i++)
+				mt_unref_locked(r->frozen[i]);
+			r->nfrozen = 0;
+		} else if (rc == ERR_OK) {
+			rc = ERR_NOMEM;
+		}
+		pthread_mutex_unlock(&r->state_mu);
+		if (r->e->wal)
+			wal_mark_flushed(r->e->wal, r->id, upto);
+	}
+	pthread_mutex_unlock(&r->write_mu);
+	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+int region_drop(struct region *r)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower", r->id);
+	pthread_mutex_lock(&r->flush_mu);
+	struct manifest_action act = {.type = MANIFEST_REMOVE};
+	uint64_t version;
+	int rc = manifest_commit(r->manifest, &act, 1, &version);
+	if (rc == ERR_OK && r->e->wal)
+		wal_forget_region(r->e->wal, r->id);
+	if (rc == ERR_OK)
+		r->role = REGION_ROLE_FOLLOWER; /* no more writes */
+	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+int region_set_role(struct region *r, enum region_role role)
+{
+	if (r->role == role)
+		return ERR_OK;
+	pthread_mutex_lock(&r->flush_mu);
+	pthread_mutex_lock(&r->write_mu);
+	int rc = ERR_OK;
+	if (role == REGION_ROLE_FOLLOWER) {
+		pthread_mutex_lock(&r->state_mu);
+		mt_unref_locked(r->active);
+		r->active = NULL;
+		for (uint32_t i = 0; i < r->nfrozen; i++)
+			mt_unref_locked(r->frozen[i]);
+		r->nfrozen = 0;
+		r->role = REGION_ROLE_FOLLOWER;
+		pthread_mutex_unlock(&r->state_mu);
+	} else {
+		/* catch up with the latest manifest, then replay the WAL */
+		struct manifest *m = NULL;
+		rc = manifest_open(r->e->opt.store, r->dir, &m);
+		if (rc == ERR_OK) {
+			pthread_mutex_lock(&r->state_mu);
+			manifest_close(r->manifest);
+			r->manifest = m;
+			rc = refresh_state_locked(r);
+			if (rc == ERR_OK && !(r->active = mt_ref_new(r)))
+				rc = ERR_NOMEM;
+			pthread_mutex_unlock(&r->state_mu);
+		}
+		if (rc == ERR_OK)
+			rc = replay_wal(r);
+		if (rc == ERR_OK)
+			r->role = REGION_ROLE_LEADER;
+	}
+	pthread_mutex_unlock(&r->write_mu);
+	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+/* ---- garbage collection ------------------------------------------------ */
+
+static bool in_state(const struct manifest_state *st, const char *file_id)
+{
+	for (uint32_t i = 0; i < st->nfiles; i++)
+		if (!strcmp(st->files[i].file_id, file_id))
+			return true;
+	return false;
+}
+
+int region_gc(struct region *r, int64_t now_ms, uint64_t min_follower_version)
+{
+	int64_t linger = r->e->opt.gc_lingering_ms;
+	char path[1024];
+	int rc = ERR_OK;
+	pthread_mutex_lock(&r->flush_mu);
+	/* 1. files dropped by compaction / TTL / truncate */
+	size_t keep = 0;
+	for (size_t i = 0; i < r->npending; i++) {
+		struct pending_delete *d = &r->pending[i];
+		bool ok = now_ms - d->removed_at_ms >= linger &&
+			  min_follower_version >= d->removed_version;
+		if (ok) {
+			sst_path(path, sizeof(path), r->dir, d->file_id);
+			if (objstore_delete(r->e->opt.store, path) == ERR_OK) {
+				sst_cache_drop(r->e->cache, path);
+				continue;
+			}
+			log_warn("gc: delete %s failed: %s", path, err_msg());
+		}
+		r->pending[keep++] = *d;
+	}
+	r->npending = keep;
+	/* 2. orphans (uploaded by a flush that never committed, or dropped
+	 * before a restart): only once every follower runs the current version
+	 * and this leader has been up for the lingering time. */
+	if (r->role == REGION_ROLE_LEADER && min_follower_version >= r->state.version &&
+	    now_ms - r->opened_at_ms >= linger) {
+		struct objstore_list l;
+		memset(&l, 0, sizeof(l));
+		rc = objstore_list(r->e->opt.store, r->dir, &l);
+		for (size_t i = 0; rc == ERR_OK && i < l.n; i++) {
+			const char *name = l.keys[i] + strlen(r->dir);
+			size_t len = strlen(name);
+			if (strchr(name, '/') || len < 9 || strcmp(name + len - 8, ".parquet"))
+				continue;
+			char id[40];
+			if (len - 8 >= sizeof(id))
+				continue;
+			memcpy(id, name, len - 8);
+			id[len - 8] = '\0';
+			pthread_mutex_lock(&r->state_mu);
+			bool live = in_state(&r->state, id);
+			for (size_t k = 0; !live && k < r->npending; k++)
+				live = !strcmp(r->pending[k].file_id, id);
+			pthread_mutex_unlock(&r->state_mu);
+			int64_t mtime = 0;
+			uint64_t size;
+			if (live || objstore_head(r->e->opt.store, l.keys[i], &size, &mtime))
+				continue;
+			if (now_ms - mtime >= linger)
+				objstore_delete(r->e->opt.store, l.keys[i]);
+		}
+		objstore_list_free(&l);
+	}
+	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+void region_get_stat(struct region *r, struct region_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->state_mu);
+	out->region_id = r->id;
+	out->role = r->role;
+	out->manifest_version = r->state.version;
+	out->flushed_sequence = r->state.flushed_sequence;
+	out->committed_sequence = r->next_seq ? r->next_seq - 1 : 0;
+	if (r->active) {
+		out->memtable_rows += memtable_num_rows(r->active->mt);
+		out->memtable_bytes += memtable_mem_size(r->active->mt);
+	}
+	for (uint32_t i = 0; i < r->nfrozen; i++) {
+		out->memtable_rows += memtable_num_rows(r->frozen[i]->mt);
+		out->memtable_bytes += memtable_mem_size(r->frozen[i]->mt);
+	}
+	for (uint32_t i = 0; i < r->state.nfiles; i++) {
+		out->sst_rows += r->state.files[i].num_rows;
+		out->sst_bytes += r->state.files[i].file_size;
+	}
+	out->sst_num = r->state.nfiles;
+	out->manifest_bytes = 512 + (uint64_t)r->state.nfiles * 160;
+	out->pending_deletes = r->npending;
+	out->last_install_ms = r->last_install_ms;
+	pthread_mutex_unlock(&r->state_mu);
+}
+
+int region_batch_strip_internal(const struct region_schema *s, const struct batch *in,
+				struct batch *out)
+{
+	enum dtype types[s->ncols];
+	for (uint32_t c = 0; c < s->ncols; c++)
+		types[c] = s->cols[c].type;
+	int rc = batch_init(out, s->ncols, types);
+	for (uint32_t c = 0; rc == ERR_OK && c < s->ncols; c++)
+		if (in->cols[c].len)
+			rc = colvec_append_range(&out->cols[c], &in->cols[c], 0, in->nrows);
+	if (rc)
+		batch_free(out);
+	else
+		out->nrows = in->nrows;
+	return rc;
+}
+
+void scan_request_init(struct scan_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_min = INT64_MIN;
+	r->ts_max = INT64_MAX;
+}

@@ -1,0 +1,47 @@
+/*
+ * sst: a region's SST files. An SST is one Parquet object
+ * "{region_dir}{file_id}.parquet" holding a sorted run in the internal
+ * layout of schema.h (the region's columns, then __primary_key,
+ * __sequence, __op_type), rows ordered by (pk, ts, seq desc). Tag columns
+ * and __primary_key are dictionary-encoded; the key-value metadata entry
+ * "strata.region_schema" holds the schema JSON.
+ *
+ * Files are immutable. The SST cache keeps recently used files' bytes in
+ * memory (LRU, bounded) so that repeated scans do not re-read the store.
+ */
+#ifndef STRATA_STORAGE_SST_H
+#define STRATA_STORAGE_SST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/manifest.h"
+#include "storage/scan.h"
+#include "storage/schema.h"
+
+struct objstore;
+struct sst_cache;
+
+int sst_cache_create(size_t capacity_bytes, struct sst_cache **out);
+void sst_cache_free(struct sst_cache *c);
+void sst_cache_drop(struct sst_cache *c, const char *key);
+
+/* "{dir}{file_id}.parquet" */
+void sst_path(char *out, size_t n, const char *region_dir, const char *file_id);
+/* A fresh random file id (UUID v4 text). */
+void sst_new_file_id(char out[40]);
+
+/* Drain `src` (closing it) into a new SST. On success *meta describes the
+ * file (num_rows 0 = the run was empty and nothing was written). The object
+ * is durable when this returns. */
+int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_dir,
+	      const struct region_schema *s, struct sorted_source *src, uint32_t row_group_rows,
+	      struct manifest_file *meta);
+
+/* A sorted source over one SST, pruning row groups by the request's time
+ * range and tag predicates, applying them (not field predicates) to rows. */
+int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
+		    const struct region_schema *s, const struct manifest_file *f,
+		    const struct scan_request *req, struct sorted_source **out);
+
+#endif
