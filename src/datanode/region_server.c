@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "base/err.h"
 #include "base/mem.h"
