@@ -6,6 +6,7 @@
 # binary. Two build trees: build/ (optimised) and build-asan/ (ASan+UBSan).
 
 CC ?= cc
+comma := ,
 BUILD ?= build
 SAN ?= 0
 
@@ -19,7 +20,6 @@ endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 LDFLAGS_ALL := -pthread $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined)
 LIBS := -lzstd -lcjson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -lprotobuf-c -lm
-comma := ,
 
 LIB_SRC := $(filter-out src/cmd/%,$(wildcard src/*/*.c))
 CMD_SRC := $(wildcard src/cmd/*.c)
