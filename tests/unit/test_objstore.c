@@ -449,10 +449,12 @@ static void test_put_delete_prune_race(void **state)
 		args[i] = (struct prune_arg){fx->os, i, 0};
 		pthread_create(&th[i], NULL, prune_worker, &args[i]);
 	}
+	int failures = 0;
 	for (int i = 0; i < NT; i++) {
 		pthread_join(th[i], NULL);
-		assert_int_equal(args[i].failures, 0);
+		failures += args[i].failures;
 	}
+	assert_int_equal(failures, 0);
 	assert_false(path_exists(fx, "root/p"));
 }
 
@@ -552,6 +554,63 @@ static void test_open_fs_errors(void **state)
 	/* a parent that is an object */
 	put_str(fx->os, "obj", "v");
 	assert_int_not_equal(objstore_put(fx->os, "obj/child", "v", 1, 0), ERR_OK);
+}
+
+/* Out of memory at every allocation: ERR_NOMEM or success, never a crash,
+ * a leak (ASan) or a half-visible object. */
+static void test_out_of_memory(void **state)
+{
+	struct fixture *fx = *state;
+	struct objstore *os = fx->os;
+	for (int i = 0; i < 5; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "o/%d/k", i);
+		put_str(os, key, "payload");
+	}
+	int done[3] = {0, 0, 0};
+	for (long n = 0; n < 200 && !(done[0] && done[1] && done[2]); n++) {
+		char key[32];
+		snprintf(key, sizeof(key), "new/%ld", n);
+		mem_fail_after(n);
+		int rc = objstore_put(os, key, "v", 1, OBJSTORE_PUT_IF_ABSENT);
+		mem_fail_after(-1);
+		assert_true(rc == ERR_OK || rc == ERR_NOMEM);
+		uint8_t *d;
+		size_t len;
+		int grc = objstore_get(os, key, &d, &len);
+		assert_int_equal(grc, rc == ERR_OK ? ERR_OK : ERR_NOT_FOUND);
+		if (grc == ERR_OK) {
+			mem_free(d);
+			done[0] = 1;
+			assert_int_equal(objstore_delete(os, key), ERR_OK);
+		}
+		mem_fail_after(n);
+		rc = objstore_get(os, "o/1/k", &d, &len);
+		mem_fail_after(-1);
+		assert_true(rc == ERR_OK || rc == ERR_NOMEM);
+		if (rc == ERR_OK) {
+			assert_int_equal(len, 7);
+			mem_free(d);
+			done[1] = 1;
+		}
+		struct objstore_list l;
+		mem_fail_after(n);
+		rc = objstore_list(os, "o/", &l);
+		mem_fail_after(-1);
+		assert_true(rc == ERR_OK || rc == ERR_NOMEM);
+		if (rc == ERR_OK) {
+			assert_int_equal(l.n, 5);
+			objstore_list_free(&l);
+			done[2] = 1;
+		} else {
+			assert_null(l.keys);
+		}
+	}
+	assert_true(done[0] && done[1] && done[2]);
+	struct objstore_list l;
+	assert_int_equal(objstore_list(os, "", &l), ERR_OK);
+	assert_int_equal(l.n, 5); /* no temporary files or leftovers */
+	objstore_list_free(&l);
 }
 
 /* --- test backend ------------------------------------------------------- */
@@ -713,6 +772,7 @@ int main(void)
 		T(test_stats),
 		T(test_fault_points),
 		T(test_open_fs_errors),
+		T(test_out_of_memory),
 		T(test_backend_fail_rules),
 		T(test_backend_drop_and_delay),
 		T(test_backend_rules_threadsafe),
