@@ -205,7 +205,8 @@ int colvec_cmp(const struct colvec *a, uint32_t i, const struct colvec *b, uint3
 		uint32_t na, nb;
 		const char *pa = colvec_bytes(a, i, &na);
 		const char *pb = colvec_bytes(b, j, &nb);
-		int c = memcmp(pa, pb, na < nb ? na : nb);
+		uint32_t m = na < nb ? na : nb;
+		int c = m ? memcmp(pa, pb, m) : 0;
 		return c ? (c < 0 ? -1 : 1) : (na < nb ? -1 : na > nb);
 	}
 	}
@@ -280,7 +281,8 @@ int datum_cmp_colvec(const struct datum *d, const struct colvec *v, uint32_t i)
 	default: {
 		uint32_t n;
 		const char *p = colvec_bytes(v, i, &n);
-		int c = memcmp(d->v.s.p, p, d->v.s.n < n ? d->v.s.n : n);
+		uint32_t m = d->v.s.n < n ? d->v.s.n : n;
+		int c = m ? memcmp(d->v.s.p, p, m) : 0;
 		return c ? (c < 0 ? -1 : 1) : (d->v.s.n < n ? -1 : d->v.s.n > n);
 	}
 	}
