@@ -12,7 +12,10 @@
 #define HOST_LE 0
 #endif
 
-static size_t bitmap_bytes(uint32_t nrows) { return ((size_t)nrows + 7) / 8; }
+static size_t bitmap_bytes(uint32_t nrows)
+{
+	return ((size_t)nrows + 7) / 8;
+}
 
 /* True when v has a bitmap with at least one of its first nrows bits clear. */
 static int has_nulls(const struct colvec *v, uint32_t nrows)
@@ -32,7 +35,10 @@ static int has_nulls(const struct colvec *v, uint32_t nrows)
 	return 0;
 }
 
-static uint32_t bytes_base(const struct colvec *v) { return v->offs ? v->offs[0] : 0; }
+static uint32_t bytes_base(const struct colvec *v)
+{
+	return v->offs ? v->offs[0] : 0;
+}
 
 static uint32_t bytes_total(const struct colvec *v, uint32_t nrows)
 {
@@ -133,15 +139,16 @@ int batch_encode(const struct batch *b, struct buf *out)
 	for (uint32_t c = 0; c < b->ncols; c++) {
 		const struct colvec *v = &b->cols[c];
 		if (v->len != b->nrows)
-			return err_set(ERR_BAD_INPUT, "batch encode: column %u has %u values, batch %u rows",
-				       c, v->len, b->nrows);
+			return err_set(ERR_BAD_INPUT,
+			               "batch encode: column %u has %u values, batch %u rows", c,
+			               v->len, b->nrows);
 		if ((unsigned)v->type >= DT__COUNT)
 			return err_set(ERR_BAD_INPUT, "batch encode: column %u has bad type %d", c,
-				       (int)v->type);
+			               (int)v->type);
 	}
 	if (b->ncols > BATCH_CODEC_MAX_COLS)
 		return err_set(ERR_LIMIT, "batch encode: %u columns (max %u)", b->ncols,
-			       BATCH_CODEC_MAX_COLS);
+		               BATCH_CODEC_MAX_COLS);
 	size_t size = batch_encoded_size(b);
 	if (buf_reserve(out, size))
 		return ERR_NOMEM;
@@ -172,10 +179,11 @@ static int decode_col(struct rd *r, uint32_t nrows, uint32_t c, struct colvec *v
 		size_t nb = bitmap_bytes(nrows);
 		const uint8_t *bm = rd_bytes(r, nb);
 		if (!bm)
-			return err_set(ERR_CORRUPT, "batch decode: column %u: truncated validity", c);
+			return err_set(ERR_CORRUPT, "batch decode: column %u: truncated validity",
+			               c);
 		if ((nrows & 7) && (bm[nb - 1] >> (nrows & 7)))
 			return err_set(ERR_CORRUPT, "batch decode: column %u: validity padding set",
-				       c);
+			               c);
 		v->validity = mem_dup(bm, nb);
 		if (!v->validity)
 			return ERR_NOMEM;
@@ -185,8 +193,10 @@ static int decode_col(struct rd *r, uint32_t nrows, uint32_t c, struct colvec *v
 	case PHYS_F64: {
 		size_t need = (size_t)nrows * 8;
 		if (rd_left(r) < need)
-			return err_set(ERR_CORRUPT, "batch decode: column %u: %u values need %zu bytes, %zu left",
-				       c, nrows, need, rd_left(r));
+			return err_set(
+			    ERR_CORRUPT,
+			    "batch decode: column %u: %u values need %zu bytes, %zu left", c, nrows,
+			    need, rd_left(r));
 		const uint8_t *src = rd_bytes(r, need);
 		if (nrows == 0)
 			break;
@@ -203,8 +213,9 @@ static int decode_col(struct rd *r, uint32_t nrows, uint32_t c, struct colvec *v
 	case PHYS_BYTES: {
 		size_t need = ((size_t)nrows + 1) * 4;
 		if (rd_left(r) < need)
-			return err_set(ERR_CORRUPT, "batch decode: column %u: offsets need %zu bytes, %zu left",
-				       c, need, rd_left(r));
+			return err_set(ERR_CORRUPT,
+			               "batch decode: column %u: offsets need %zu bytes, %zu left",
+			               c, need, rd_left(r));
 		const uint8_t *src = rd_bytes(r, need);
 		uint32_t *offs = mem_alloc(need);
 		if (!offs)
@@ -217,17 +228,20 @@ static int decode_col(struct rd *r, uint32_t nrows, uint32_t c, struct colvec *v
 			offs[i] = le_get_u32(src + (size_t)i * 4);
 #endif
 		if (offs[0] != 0)
-			return err_set(ERR_CORRUPT, "batch decode: column %u: first offset %u, not 0", c,
-				       offs[0]);
+			return err_set(ERR_CORRUPT,
+			               "batch decode: column %u: first offset %u, not 0", c,
+			               offs[0]);
 		for (uint32_t i = 0; i < nrows; i++)
 			if (offs[i + 1] < offs[i])
-				return err_set(ERR_CORRUPT,
-					       "batch decode: column %u: offset %u decreases (%u < %u)", c,
-					       i + 1, offs[i + 1], offs[i]);
+				return err_set(
+				    ERR_CORRUPT,
+				    "batch decode: column %u: offset %u decreases (%u < %u)", c,
+				    i + 1, offs[i + 1], offs[i]);
 		uint32_t total = offs[nrows];
 		if (rd_left(r) < total)
-			return err_set(ERR_CORRUPT, "batch decode: column %u: %u string bytes, %zu left",
-				       c, total, rd_left(r));
+			return err_set(ERR_CORRUPT,
+			               "batch decode: column %u: %u string bytes, %zu left", c,
+			               total, rd_left(r));
 		const uint8_t *data = rd_bytes(r, total);
 		if (total) {
 			v->bytes = mem_dup(data, total);
@@ -262,7 +276,7 @@ int batch_decode(const uint8_t *p, size_t n, struct batch *out)
 	}
 	if (ncols > BATCH_CODEC_MAX_COLS) {
 		rc = err_set(ERR_CORRUPT, "batch decode: %u columns (max %u)", ncols,
-			     BATCH_CODEC_MAX_COLS);
+		             BATCH_CODEC_MAX_COLS);
 		goto out;
 	}
 	if (ncols && nrows > UINT32_MAX - 1) {
@@ -272,8 +286,9 @@ int batch_decode(const uint8_t *p, size_t n, struct batch *out)
 	/* Every column takes at least 2 + 4*nrows bytes (a string column with
 	 * empty values); refuse impossible counts before allocating anything. */
 	if ((uint64_t)ncols * (2 + 4 * (uint64_t)nrows) > rd_left(&r)) {
-		rc = err_set(ERR_CORRUPT, "batch decode: %u columns x %u rows do not fit in %zu bytes",
-			     ncols, nrows, rd_left(&r));
+		rc = err_set(ERR_CORRUPT,
+		             "batch decode: %u columns x %u rows do not fit in %zu bytes", ncols,
+		             nrows, rd_left(&r));
 		goto out;
 	}
 	out->cols = mem_calloc(ncols ? ncols : 1, sizeof(struct colvec));

@@ -46,7 +46,8 @@
 #define BATCH_CODEC_MAX_COLS   65536
 #define BATCH_COL_HAS_VALIDITY 0x01
 
-/* Exact number of bytes batch_encode would append for b. */
+/* Exact number of bytes batch_encode would append for b, which must be
+ * well formed (every column holds b->nrows values). */
 size_t batch_encoded_size(const struct batch *b);
 
 /* Append the encoding of b to out. Every column must hold b->nrows values

@@ -186,8 +186,8 @@ static void map_free(struct u64map *m)
 
 struct seg {
 	uint64_t id;
-	uint64_t size;          /* bytes of header + complete records */
-	struct u64map regions;  /* region -> max seq in this segment */
+	uint64_t size;         /* bytes of header + complete records */
+	struct u64map regions; /* region -> max seq in this segment */
 };
 
 struct pending {
@@ -305,8 +305,8 @@ enum rec_status { REC_OK, REC_END, REC_TORN, REC_BAD_LEN, REC_BAD_CRC, REC_IOERR
 struct reader {
 	int fd;
 	const char *path;
-	uint64_t limit;   /* bytes of the file that belong to the log */
-	uint64_t off;     /* file offset of the next record */
+	uint64_t limit; /* bytes of the file that belong to the log */
+	uint64_t off;   /* file offset of the next record */
 	uint8_t *buf;
 	size_t cap;
 	uint64_t buf_off; /* file offset of buf[0] */
@@ -331,7 +331,10 @@ static void reader_init(struct reader *r, int fd, const char *path, uint64_t sta
 	r->buf_off = start;
 }
 
-static void reader_free(struct reader *r) { mem_free(r->buf); }
+static void reader_free(struct reader *r)
+{
+	mem_free(r->buf);
+}
 
 /* Make file bytes [off, off+n) available; off + n <= limit. Returns a
  * pointer into the buffer, or NULL with the error set. */
@@ -369,8 +372,8 @@ static const uint8_t *reader_fill(struct reader *r, uint64_t off, size_t n)
 			return NULL;
 		}
 		if (k == 0) {
-			err_set(ERR_CORRUPT, "wal: %s: file ends at %llu, expected %llu bytes", r->path,
-				(unsigned long long)at, (unsigned long long)r->limit);
+			err_set(ERR_CORRUPT, "wal: %s: file ends at %llu, expected %llu bytes",
+			        r->path, (unsigned long long)at, (unsigned long long)r->limit);
 			return NULL;
 		}
 		r->buf_len += (size_t)k;
@@ -413,10 +416,14 @@ static enum rec_status reader_next(struct reader *r, struct rec *rec)
 static const char *rec_status_name(enum rec_status s)
 {
 	switch (s) {
-	case REC_TORN: return "incomplete record";
-	case REC_BAD_LEN: return "record length over the cap";
-	case REC_BAD_CRC: return "CRC mismatch";
-	default: return "bad record";
+	case REC_TORN:
+		return "incomplete record";
+	case REC_BAD_LEN:
+		return "record length over the cap";
+	case REC_BAD_CRC:
+		return "CRC mismatch";
+	default:
+		return "bad record";
 	}
 }
 
@@ -481,10 +488,10 @@ static int list_segments(struct wal *w, uint64_t **ids, size_t *n)
 
 /* Cut the last segment at `off`, where its torn tail begins. */
 static int cut_tail(struct wal *w, int fd, const char *path, uint64_t off, uint64_t size,
-		    const char *why)
+                    const char *why)
 {
 	log_warn("wal: %s: torn tail at offset %llu (%s), truncating %llu bytes", path,
-		 (unsigned long long)off, why, (unsigned long long)(size - off));
+	         (unsigned long long)off, why, (unsigned long long)(size - off));
 	if (ftruncate(fd, (off_t)off) || fdatasync(fd))
 		return io_err("truncate", path);
 	w->st.torn_bytes += size - off;
@@ -511,12 +518,12 @@ static int scan_segment(struct wal *w, struct seg *s, int is_last)
 	uint64_t size = (uint64_t)sb.st_size;
 	uint8_t h[SEG_HDR], want[SEG_HDR];
 	seg_header(want, s->id);
-	int hdr_ok = size >= SEG_HDR && pread(fd, h, SEG_HDR, 0) == SEG_HDR &&
-		     memcmp(h, want, SEG_HDR) == 0;
+	int hdr_ok =
+	    size >= SEG_HDR && pread(fd, h, SEG_HDR, 0) == SEG_HDR && memcmp(h, want, SEG_HDR) == 0;
 	if (!hdr_ok) {
 		if (is_last && size <= SEG_HDR) {
-			log_warn("wal: %s: incomplete segment header (%llu bytes), rewriting it", path,
-				 (unsigned long long)size);
+			log_warn("wal: %s: incomplete segment header (%llu bytes), rewriting it",
+			         path, (unsigned long long)size);
 			if (ftruncate(fd, 0)) {
 				rc = io_err("truncate", path);
 				goto out;
@@ -525,8 +532,9 @@ static int scan_segment(struct wal *w, struct seg *s, int is_last)
 			s->size = SEG_HDR;
 			goto out;
 		}
-		rc = err_set(ERR_CORRUPT, "wal: %s: bad segment header (want magic SWAL, version %u, id %llu)",
-			     path, SEG_VERSION, (unsigned long long)s->id);
+		rc = err_set(ERR_CORRUPT,
+		             "wal: %s: bad segment header (want magic SWAL, version %u, id %llu)",
+		             path, SEG_VERSION, (unsigned long long)s->id);
 		goto out;
 	}
 	r.limit = size;
@@ -548,17 +556,19 @@ static int scan_segment(struct wal *w, struct seg *s, int is_last)
 			goto out;
 		}
 		if (!is_last) {
-			rc = err_set(ERR_CORRUPT, "wal: %s: %s at offset %llu (not the last segment)",
-				     path, rec_status_name(st), (unsigned long long)rec.off);
+			rc = err_set(ERR_CORRUPT,
+			             "wal: %s: %s at offset %llu (not the last segment)", path,
+			             rec_status_name(st), (unsigned long long)rec.off);
 			goto out;
 		}
 		if (st == REC_BAD_CRC && r.off < size) {
 			struct rec next;
 			if (reader_next(&r, &next) == REC_OK) {
 				rc = err_set(ERR_CORRUPT,
-					     "wal: %s: CRC mismatch at offset %llu, followed by a valid record at %llu",
-					     path, (unsigned long long)rec.off,
-					     (unsigned long long)next.off);
+				             "wal: %s: CRC mismatch at offset %llu, followed by a "
+				             "valid record at %llu",
+				             path, (unsigned long long)rec.off,
+				             (unsigned long long)next.off);
 				goto out;
 			}
 		}
@@ -649,8 +659,9 @@ int wal_open(const struct wal_options *opt, struct wal **out)
 		goto out;
 	}
 	if (flock(w->lock_fd, LOCK_EX | LOCK_NB)) {
-		rc = errno == EWOULDBLOCK ? err_set(ERR_CONFLICT, "wal: %s is in use by another wal", w->dir)
-					  : io_err("lock", path);
+		rc = errno == EWOULDBLOCK
+		         ? err_set(ERR_CONFLICT, "wal: %s is in use by another wal", w->dir)
+		         : io_err("lock", path);
 		goto out;
 	}
 	rc = list_segments(w, &ids, &nids);
@@ -698,7 +709,7 @@ int wal_open(const struct wal_options *opt, struct wal **out)
 	w->write_off = w->segs[w->nsegs - 1]->size;
 	w->active_id = w->segs[w->nsegs - 1]->id;
 	log_info("wal: opened %s: %zu segments, appending to %020llu.wal at %llu", w->dir, w->nsegs,
-		 (unsigned long long)w->segs[w->nsegs - 1]->id, (unsigned long long)w->write_off);
+	         (unsigned long long)w->segs[w->nsegs - 1]->id, (unsigned long long)w->write_off);
 out:
 	mem_free(ids);
 	if (rc) {
@@ -742,7 +753,7 @@ static int roll_segment(struct wal *w)
 {
 	if (w->sync == WAL_SYNC_NONE && fdatasync(w->fd))
 		return err_set(ERR_IO, "wal: sync %s/%020llu.wal: %s", w->dir,
-			       (unsigned long long)w->active_id, strerror(errno));
+		               (unsigned long long)w->active_id, strerror(errno));
 	struct seg *s = mem_calloc(1, sizeof(*s));
 	if (!s)
 		return ERR_NOMEM;
@@ -812,8 +823,8 @@ static int write_group(struct wal *w, struct pending *grp, size_t n, uint64_t by
 			continue;
 		if (got <= 0) {
 			rc = err_set(ERR_IO, "wal: write %s/%020llu.wal at %llu: %s", w->dir,
-				     (unsigned long long)w->active_id,
-				     (unsigned long long)off, got ? strerror(errno) : "no progress");
+			             (unsigned long long)w->active_id, (unsigned long long)off,
+			             got ? strerror(errno) : "no progress");
 			break;
 		}
 		off += (uint64_t)got;
@@ -833,7 +844,8 @@ static int write_group(struct wal *w, struct pending *grp, size_t n, uint64_t by
 		if (!rc) {
 			*synced = 1;
 			if (fdatasync(w->fd))
-				rc = err_set(ERR_IO, "wal: fdatasync %s: %s", w->dir, strerror(errno));
+				rc = err_set(ERR_IO, "wal: fdatasync %s: %s", w->dir,
+				             strerror(errno));
 		}
 	}
 	if (rc) {
@@ -878,7 +890,7 @@ static void lead(struct wal *w)
 		w->broken = 1;
 		snprintf(w->broken_msg, sizeof(w->broken_msg), "%s", err_msg());
 		log_error("wal: %s: a failed write could not be undone; refusing appends: %s",
-			  w->dir, err_msg());
+		          w->dir, err_msg());
 	}
 	if (!rc) {
 		struct seg *a = w->segs[w->nsegs - 1];
@@ -906,7 +918,7 @@ int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payl
 {
 	if (len > WAL_MAX_PAYLOAD)
 		return err_set(ERR_LIMIT, "wal: entry of %zu bytes is over the %u byte cap", len,
-			       WAL_MAX_PAYLOAD);
+		               WAL_MAX_PAYLOAD);
 	struct pending me;
 	me.payload = payload;
 	me.len = len;
@@ -928,7 +940,7 @@ int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payl
 	if (w->broken) {
 		pthread_mutex_unlock(&w->mu);
 		return err_set(ERR_IO, "wal: %s is unusable after a failed write (%s); reopen it",
-			       w->dir, w->broken_msg);
+		               w->dir, w->broken_msg);
 	}
 	if (w->q_tail)
 		w->q_tail->next = &me;
@@ -956,7 +968,7 @@ struct replay_seg {
 };
 
 int wal_replay(struct wal *w, uint64_t region_id, uint64_t after_seq,
-	       int (*cb)(void *arg, uint64_t seq, const uint8_t *payload, size_t len), void *arg)
+               int (*cb)(void *arg, uint64_t seq, const uint8_t *payload, size_t len), void *arg)
 {
 	int rc = ERR_OK;
 	size_t n = 0;
@@ -994,8 +1006,9 @@ int wal_replay(struct wal *w, uint64_t region_id, uint64_t after_seq,
 				break;
 			}
 			if (st != REC_OK) {
-				rc = err_set(ERR_CORRUPT, "wal: %s: %s at offset %llu during replay", path,
-					     rec_status_name(st), (unsigned long long)rec.off);
+				rc =
+				    err_set(ERR_CORRUPT, "wal: %s: %s at offset %llu during replay",
+				            path, rec_status_name(st), (unsigned long long)rec.off);
 				break;
 			}
 			if (rec.region != region_id || rec.seq <= after_seq)
@@ -1082,7 +1095,7 @@ int wal_forget_region(struct wal *w, uint64_t region_id)
 }
 
 int wal_regions(struct wal *w, void (*cb)(void *arg, uint64_t region_id, uint64_t max_seq),
-		void *arg)
+                void *arg)
 {
 	struct u64map all = {0};
 	int rc = ERR_OK;

@@ -35,9 +35,9 @@ enum wal_sync_mode {
 };
 
 struct wal_options {
-	const char *dir;           /* created (with parents) if missing */
+	const char *dir; /* created (with parents) if missing */
 	enum wal_sync_mode sync;
-	uint64_t segment_bytes;    /* roll to a new segment past this; 0 = 64 MiB */
+	uint64_t segment_bytes; /* roll to a new segment past this; 0 = 64 MiB */
 };
 
 #define WAL_DEFAULT_SEGMENT_BYTES (64ull << 20)
@@ -64,8 +64,7 @@ int wal_open(const struct wal_options *opt, struct wal **out);
  * file again, so they will not reappear; if even that fails the log
  * refuses every later append until reopened). Fault points: wal.fsync
  * before the sync, wal.append.after once this entry is durable. */
-int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payload,
-	       size_t len);
+int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payload, size_t len);
 
 /* Call cb for every entry of region_id with seq > after_seq, in append
  * order, among the entries appended before the call started. payload is
@@ -73,7 +72,7 @@ int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payl
  * replay and is returned. ERR_CORRUPT (file, offset) if a record no longer
  * verifies, ERR_IO on read errors. */
 int wal_replay(struct wal *w, uint64_t region_id, uint64_t after_seq,
-	       int (*cb)(void *arg, uint64_t seq, const uint8_t *payload, size_t len), void *arg);
+               int (*cb)(void *arg, uint64_t seq, const uint8_t *payload, size_t len), void *arg);
 
 /* Entries of region_id with seq <= seq are obsolete (monotonic: a lower
  * seq than an earlier call is ignored). Deletes every non-active segment
@@ -89,20 +88,20 @@ int wal_forget_region(struct wal *w, uint64_t region_id);
  * The callback runs under the log's lock: it must not call into the wal.
  * ERR_OK or ERR_NOMEM. */
 int wal_regions(struct wal *w, void (*cb)(void *arg, uint64_t region_id, uint64_t max_seq),
-		void *arg);
+                void *arg);
 
 struct wal_stats {
-	uint64_t appends;         /* entries appended since open */
-	uint64_t groups;          /* group-commit batches written */
-	uint64_t syncs;           /* fdatasync calls on the data path */
-	uint64_t bytes_appended;  /* record bytes written since open */
-	uint64_t segments;        /* live segment files */
-	uint64_t first_segment;   /* id of the oldest live segment */
-	uint64_t active_segment;  /* id of the segment being appended to */
-	uint64_t disk_bytes;      /* bytes in live segment files */
+	uint64_t appends;        /* entries appended since open */
+	uint64_t groups;         /* group-commit batches written */
+	uint64_t syncs;          /* fdatasync calls on the data path */
+	uint64_t bytes_appended; /* record bytes written since open */
+	uint64_t segments;       /* live segment files */
+	uint64_t first_segment;  /* id of the oldest live segment */
+	uint64_t active_segment; /* id of the segment being appended to */
+	uint64_t disk_bytes;     /* bytes in live segment files */
 	uint64_t segments_deleted;
-	uint64_t torn_bytes;      /* bytes cut from the tail at open */
-	int broken;               /* 1 once a failed write could not be undone */
+	uint64_t torn_bytes; /* bytes cut from the tail at open */
+	int broken;          /* 1 once a failed write could not be undone */
 };
 
 void wal_stats(struct wal *w, struct wal_stats *out);

@@ -43,7 +43,7 @@ static int check_cb(void *arg, uint64_t seq, const uint8_t *payload, size_t len)
 	struct check *c = arg;
 	if (seq != c->next) {
 		fprintf(stderr, "seq %llu where %llu was expected\n", (unsigned long long)seq,
-			(unsigned long long)c->next);
+		        (unsigned long long)c->next);
 		c->bad = 1;
 		return 1;
 	}
@@ -85,7 +85,8 @@ int main(int argc, char **argv)
 		for (uint64_t s = from; to == 0 || s <= to; s++) {
 			fill(p, n, s);
 			if (wal_append(w, 1, s, p, n)) {
-				fprintf(stderr, "append %llu: %s\n", (unsigned long long)s, err_msg());
+				fprintf(stderr, "append %llu: %s\n", (unsigned long long)s,
+				        err_msg());
 				rc = 1;
 				break;
 			}
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
 			uint64_t last = strtoull(argv[3], NULL, 10);
 			if (got != last) {
 				fprintf(stderr, "log holds seqs 1..%llu, expected 1..%llu\n",
-					(unsigned long long)got, (unsigned long long)last);
+				        (unsigned long long)got, (unsigned long long)last);
 				rc = 1;
 			} else {
 				printf("ok\n");
@@ -112,7 +113,8 @@ int main(int argc, char **argv)
 		} else {
 			struct wal_stats st;
 			wal_stats(w, &st);
-			printf("%llu %llu\n", (unsigned long long)got, (unsigned long long)st.torn_bytes);
+			printf("%llu %llu\n", (unsigned long long)got,
+			       (unsigned long long)st.torn_bytes);
 		}
 	} else {
 		fprintf(stderr, "bad arguments\n");

@@ -77,7 +77,10 @@ static int teardown(void **state)
 }
 
 /* Deterministic payload of entry (region, seq). */
-static size_t payload_len(uint64_t region, uint64_t seq) { return 1 + (region * 13 + seq * 7) % 97; }
+static size_t payload_len(uint64_t region, uint64_t seq)
+{
+	return 1 + (region * 13 + seq * 7) % 97;
+}
 
 static void payload_fill(uint8_t *p, uint64_t region, uint64_t seq)
 {
@@ -141,14 +144,14 @@ static void replay_into(struct wal *w, uint64_t region, uint64_t after, struct s
 }
 
 /* Replay `region` and check it is exactly seqs from..to in order. */
-static void expect_range(struct wal *w, uint64_t region, uint64_t after, uint64_t from,
-			 uint64_t to)
+static void expect_range(struct wal *w, uint64_t region, uint64_t after, uint64_t from, uint64_t to)
 {
 	struct seen s;
 	replay_into(w, region, after, &s);
 	size_t want = to >= from ? (size_t)(to - from + 1) : 0;
 	if (s.n != want)
-		fail_msg("region %llu: %zu entries, want %zu", (unsigned long long)region, s.n, want);
+		fail_msg("region %llu: %zu entries, want %zu", (unsigned long long)region, s.n,
+		         want);
 	for (size_t i = 0; i < s.n; i++)
 		assert_int_equal(s.seqs[i], from + i);
 	free(s.seqs);
@@ -680,8 +683,8 @@ static void test_concurrent_group_commit(void **state)
 	assert_true(st.groups < st.appends);
 	assert_true(st.segments > 1);
 	print_message("# %llu appends in %llu groups, %llu segments\n",
-		      (unsigned long long)st.appends, (unsigned long long)st.groups,
-		      (unsigned long long)st.segments);
+	              (unsigned long long)st.appends, (unsigned long long)st.groups,
+	              (unsigned long long)st.segments);
 	for (int i = 0; i < T; i++)
 		expect_range(w, (uint64_t)i + 1, 0, 1, N);
 	wal_close(w);
@@ -988,8 +991,10 @@ static void test_crash_concurrent(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	/* a thread may be killed between wal_append returning and its report */
-	assert_true(nacked <= 150 && nacked >= 150 - T);
+	/* 150 hits passed; a thread may die between wal_append returning and
+	 * its report (at most one per other thread), and other threads may get
+	 * more acks in while the killing thread is on its way to raise() */
+	assert_true(nacked >= 150 - (T - 1));
 	struct wal *w = open_wal(c->dir, WAL_SYNC_FSYNC, 4096);
 	uint64_t total = 0;
 	for (uint64_t r = 1; r <= T; r++) {
@@ -1011,25 +1016,25 @@ int main(void)
 {
 	log_set_level(LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_append_replay_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_after_seq_and_stop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crc_flip_last_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollover_and_trim, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trim_respects_every_region, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forget_region, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_replay_and_trim, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sync_none, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fsync_failure_is_undone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limits_and_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_after_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_before_sync, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_concurrent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_replay_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_after_seq_and_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crc_flip_last_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rollover_and_trim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trim_respects_every_region, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forget_region, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_replay_and_trim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fsync_failure_is_undone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits_and_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_after_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_before_sync, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_concurrent, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
