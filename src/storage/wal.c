@@ -57,6 +57,8 @@
  * (filled at open and on append). w->flushed maps region -> flushed seq
  * (UINT64_MAX once forgotten). A segment other than the active one is
  * deleted when every region in it has flushed >= its max seq there.
+ * The check runs on every wal_mark_flushed / wal_forget_region and right
+ * after a rollover (the old active segment may be obsolete already).
  * Deleting an older segment never makes a newer one unreadable: segments
  * are independent.
  *
@@ -857,6 +859,8 @@ static int write_group(struct wal *w, struct pending *grp, size_t n, uint64_t by
 	return ERR_OK;
 }
 
+static int trim_locked(struct wal *w);
+
 /* Called with mu held and no leader: write everything queued. Returns with
  * mu held. */
 static void lead(struct wal *w)
@@ -902,6 +906,9 @@ static void lead(struct wal *w)
 		w->st.bytes_appended += bytes;
 		w->st.disk_bytes += bytes;
 	}
+	/* the segment that just stopped being active may be obsolete already */
+	if (need_roll && !rc && trim_locked(w))
+		log_warn("wal: %s", err_msg());
 	w->st.syncs += (uint64_t)synced;
 	for (struct pending *p = grp, *next; p; p = next) {
 		next = p->next;

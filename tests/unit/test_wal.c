@@ -569,6 +569,30 @@ static void test_trim_respects_every_region(void **state)
 	wal_close(w);
 }
 
+/* A segment whose entries were flushed while it was still active goes as
+ * soon as it stops being active, without waiting for another mark. */
+static void test_trim_on_rollover(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t p[100] = {0};
+	struct wal *w = open_wal(c->dir, WAL_SYNC_NONE, 400);
+	for (uint64_t s = 1; s <= 4; s++) /* 16 + 4 * 124 bytes: past 400 */
+		assert_int_equal(wal_append(w, 1, s, p, sizeof(p)), 0);
+	assert_int_equal(wal_mark_flushed(w, 1, 4), 0);
+	struct wal_stats st;
+	wal_stats(w, &st);
+	assert_int_equal(st.segments, 1); /* active: kept */
+	assert_int_equal(wal_append(w, 2, 1, p, sizeof(p)), 0);
+	wal_stats(w, &st);
+	assert_int_equal(st.active_segment, 2);
+	assert_int_equal(st.segments, 1);
+	assert_int_equal(st.first_segment, 2);
+	char path[PATH_MAX];
+	seg_file(c->dir, 1, path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	wal_close(w);
+}
+
 static void test_forget_region(void **state)
 {
 	struct ctx *c = *state;
@@ -1024,6 +1048,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollover_and_trim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trim_respects_every_region, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trim_on_rollover, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forget_region, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
