@@ -876,6 +876,13 @@ static void lead(struct wal *w)
 	}
 	int need_roll = w->write_off > SEG_HDR && w->write_off >= w->seg_bytes;
 	int rc = ERR_OK, synced = 0;
+	if (w->broken) {
+		/* queued before an earlier group broke the log */
+		rc = err_set(ERR_IO, "wal: %s is unusable after a failed write (%s); reopen it",
+		             w->dir, w->broken_msg);
+		need_roll = 0;
+		goto done;
+	}
 	pthread_mutex_unlock(&w->mu);
 
 	if (need_roll)
@@ -889,6 +896,7 @@ static void lead(struct wal *w)
 		rc = write_group(w, grp, n, bytes, &synced);
 
 	pthread_mutex_lock(&w->mu);
+done:
 	if (rc < 0) {
 		rc = -rc;
 		w->broken = 1;

@@ -63,7 +63,10 @@ int wal_open(const struct wal_options *opt, struct wal **out);
  * large), ERR_IO (write/sync failed: the failed records were cut off the
  * file again, so they will not reappear; if even that fails the log
  * refuses every later append until reopened). Fault points: wal.fsync
- * before the sync, wal.append.after once this entry is durable. */
+ * in the leader before its fdatasync (WAL_SYNC_FSYNC only; "fail" fails the
+ * group as a sync error would), wal.append.after in each caller once its
+ * entry is durable ("kill" there = crash right after a durable append that
+ * was never acknowledged; "fail" = durable but reported as ERR_IO). */
 int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payload, size_t len);
 
 /* Call cb for every entry of region_id with seq > after_seq, in append

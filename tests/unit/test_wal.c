@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -829,6 +830,47 @@ static void test_fsync_failure_is_undone(void **state)
 	wal_close(w);
 }
 
+/* A write that fails half-way (file size limit: the first pwritev is
+ * short, the next one fails with EFBIG) is cut off again. */
+static void test_write_failure_is_undone(void **state)
+{
+	struct ctx *c = *state;
+	struct wal *w = open_wal(c->dir, WAL_SYNC_NONE, 0);
+	assert_int_equal(append(w, 1, 1), 0);
+	char path[PATH_MAX];
+	seg_file(c->dir, 1, path, sizeof(path));
+	off_t size = file_size(path);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 100;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	static uint8_t big[1000];
+	int rc = wal_append(w, 1, 2, big, sizeof(big));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(rc, ERR_IO);
+	assert_non_null(strstr(err_msg(), "write"));
+	assert_int_equal(file_size(path), size);
+	assert_int_equal(append(w, 1, 3), 0);
+	struct seen s;
+	replay_into(w, 1, 0, &s);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seqs[0], 1);
+	assert_int_equal(s.seqs[1], 3);
+	free(s.seqs);
+	wal_close(w);
+	w = open_wal(c->dir, WAL_SYNC_NONE, 0);
+	struct wal_stats st;
+	wal_stats(w, &st);
+	assert_int_equal(st.torn_bytes, 0);
+	replay_into(w, 1, 0, &s);
+	assert_int_equal(s.n, 2);
+	free(s.seqs);
+	wal_close(w);
+}
+
 static void test_limits_and_lock(void **state)
 {
 	struct ctx *c = *state;
@@ -1055,6 +1097,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_replay_and_trim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fsync_failure_is_undone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_failure_is_undone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_and_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_after_append, setup, teardown),
