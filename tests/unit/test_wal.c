@@ -871,6 +871,45 @@ static void test_write_failure_is_undone(void **state)
 	wal_close(w);
 }
 
+/* Out of memory at each allocation of open (and of a replay) is a clean
+ * ERR_NOMEM; ASan checks that nothing leaks. */
+static void test_open_oom(void **state)
+{
+	struct ctx *c = *state;
+	struct wal *w = open_wal(c->dir, WAL_SYNC_NONE, 300);
+	for (uint64_t s = 1; s <= 20; s++)
+		assert_int_equal(append(w, s % 3, s), 0);
+	wal_close(w);
+	struct wal_options o = {c->dir, WAL_SYNC_NONE, 300};
+	int opened = 0;
+	for (long k = 0; k < 200 && !opened; k++) {
+		mem_fail_after(k);
+		int rc = wal_open(&o, &w);
+		mem_fail_after(-1);
+		if (rc == 0) {
+			opened = 1;
+			break;
+		}
+		assert_int_equal(rc, ERR_NOMEM);
+		assert_null(w);
+	}
+	assert_true(opened);
+	int replayed = 0;
+	for (long k = 0; k < 50 && !replayed; k++) {
+		struct seen s = {.region = 1};
+		mem_fail_after(k);
+		int rc = wal_replay(w, 1, 0, collect, &s);
+		mem_fail_after(-1);
+		free(s.seqs);
+		if (rc == 0)
+			replayed = 1;
+		else
+			assert_int_equal(rc, ERR_NOMEM);
+	}
+	assert_true(replayed);
+	wal_close(w);
+}
+
 static void test_limits_and_lock(void **state)
 {
 	struct ctx *c = *state;
@@ -1098,6 +1137,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fsync_failure_is_undone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_failure_is_undone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_oom, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_and_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_after_append, setup, teardown),
