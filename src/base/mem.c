@@ -59,7 +59,8 @@ char *mem_strndup(const char *s, size_t n)
 {
 	char *d = mem_alloc(n + 1);
 	if (d) {
-		memcpy(d, s, n);
+		if (n)
+			memcpy(d, s, n);
 		d[n] = '\0';
 	}
 	return d;
@@ -138,7 +139,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *d = arena_alloc(a, n + 1);
 	if (d) {
-		memcpy(d, s, n);
+		if (n)
+			memcpy(d, s, n);
 		d[n] = '\0';
 	}
 	return d;
