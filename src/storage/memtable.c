@@ -404,7 +404,7 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 			default: {
 				uint32_t n;
 				const char *p = colvec_bytes(c, row, &n);
-				char *q = arena_strndup(m->arena, p, n);
+				const char *q = n ? arena_strndup(m->arena, p, n) : "";
 				if (!q)
 					return ERR_NOMEM;
 				d->v.s.p = q;
