@@ -363,9 +363,10 @@ static int group_older(struct merge *m, const struct batch *b, uint32_t r)
 
 /*
  * Rows of the top cursor c, from its position, that can be copied as a
- * range: below every other cursor's (key, ts), puts, distinct identities,
- * and not the last candidate (whose group may continue in c's next batch or
- * hold a delete); returns how many (0 = use the row path).
+ * range: below every other cursor's (key, ts), puts, distinct identities
+ * (in dedup modes); returns how many (0 = use the row path). The last one's
+ * group may continue in c's next batch: the caller sets the group state as
+ * the row path would have.
  */
 static uint32_t fast_run(struct merge *m, const struct cursor *c)
 {
@@ -388,11 +389,10 @@ static uint32_t fast_run(struct merge *m, const struct cursor *c)
 		end = lo;
 	}
 	uint32_t room = MERGE_OUT_ROWS - m->out.nrows;
-	if (end - c->pos > room + 1)
-		end = c->pos + room + 1;
-	if (end < c->pos + MERGE_MIN_RUN + 1)
+	if (end - c->pos > room)
+		end = c->pos + room;
+	if (end - c->pos < MERGE_MIN_RUN)
 		return 0;
-	end--; /* keep the last candidate for the row path */
 	const int64_t *ops = b->cols[m->op_col].i64;
 	const int64_t *ts = b->cols[m->ts_col].i64;
 	const struct colvec *pk = &b->cols[m->pk_col];
