@@ -467,7 +467,8 @@ static void colvec_compact(struct colvec *v, const uint8_t *sel, uint32_t n)
 				v->f64[j] = v->f64[i];
 			} else {
 				uint32_t len = v->offs[i + 1] - v->offs[i];
-				memmove(v->bytes + v->offs[j], v->bytes + v->offs[i], len);
+				if (len)
+					memmove(v->bytes + v->offs[j], v->bytes + v->offs[i], len);
 				v->offs[j + 1] = v->offs[j] + len;
 			}
 			if (v->validity) {
