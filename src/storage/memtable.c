@@ -460,7 +460,10 @@ static int chunk_reserve(struct memtable *m, struct chunk *c, const struct batch
 			 uint32_t from, uint32_t n)
 {
 	const struct region_schema *s = m->schema;
-	uint32_t need = c->len + n;
+	/* the first chunk grows by doubling (small memtables stay small); later
+	 * ones are allocated whole, saving the copies of regrowth */
+	uint32_t want = m->nchunks > 1 ? MT_CHUNK_ROWS - c->len : n;
+	uint32_t need = c->len + want;
 	if (need > c->cap) {
 		uint32_t cap = c->cap ? c->cap : 64;
 		while (cap < need)
@@ -482,7 +485,7 @@ static int chunk_reserve(struct memtable *m, struct chunk *c, const struct batch
 			continue;
 		struct colvec *d = &c->cols[col];
 		const struct colvec *src = &rows->cols[col];
-		if (colvec_reserve(d, n))
+		if (colvec_reserve(d, want))
 			return ERR_NOMEM;
 		if (dtype_phys(d->type) == PHYS_BYTES) {
 			size_t used = d->offs[d->len];
@@ -836,6 +839,7 @@ struct mt_source {
 	uint32_t at, end;          /* rows[at, end) left of the current series */
 	bool in_series;
 	enum dtype *types;         /* internal layout */
+	uint8_t *phys;             /* ncols: physical kind of each column */
 	struct batch out;          /* frozen: the batch handed out */
 	struct batch *done;        /* active: the materialised batches */
 	uint32_t ndone, next_done;
@@ -951,6 +955,26 @@ static void filter_free(struct mt_filter *f)
 	f->nts_preds = 0;
 }
 
+/* Append a fixed-width value (8 bytes) with a fast path when there is room. */
+static inline int push_word(struct colvec *v, enum phys_kind pk, const void *x)
+{
+	if (v->len < v->cap) {
+		memcpy(pk == PHYS_I64 ? (void *)(v->i64 + v->len) : (void *)(v->f64 + v->len), x, 8);
+		if (v->validity)
+			v->validity[v->len >> 3] |= (uint8_t)(1u << (v->len & 7));
+		v->len++;
+		return ERR_OK;
+	}
+	if (pk == PHYS_I64) {
+		int64_t i;
+		memcpy(&i, x, 8);
+		return colvec_push_i64(v, i);
+	}
+	double f;
+	memcpy(&f, x, 8);
+	return colvec_push_f64(v, f);
+}
+
 static int emit_row(struct mt_source *src, const struct series *se, uint32_t row)
 {
 	const struct memtable *m = src->m;
@@ -961,14 +985,29 @@ static int emit_row(struct mt_source *src, const struct series *se, uint32_t row
 	for (uint32_t c = 0; c < s->ncols; c++) {
 		if (!src->need[c])
 			continue;
-		int rc = m->tag_pos[c] >= 0 ? colvec_push_datum(&b->cols[c], &se->tags[m->tag_pos[c]])
-					    : colvec_push_from(&b->cols[c], &ch->cols[c], off);
+		struct colvec *d = &b->cols[c];
+		int rc;
+		if (m->tag_pos[c] >= 0) {
+			rc = colvec_push_datum(d, &se->tags[m->tag_pos[c]]);
+		} else {
+			const struct colvec *v = &ch->cols[c];
+			enum phys_kind pk = src->phys[c];
+			if (colvec_is_null(v, off))
+				rc = colvec_push_null(d);
+			else if (pk == PHYS_I64)
+				rc = push_word(d, pk, &v->i64[off]);
+			else if (pk == PHYS_F64)
+				rc = push_word(d, pk, &v->f64[off]);
+			else
+				rc = colvec_push_from(d, v, off);
+		}
 		if (rc)
 			return rc;
 	}
+	int64_t op = ch->op[off];
 	if (colvec_push_bytes(&b->cols[s->ncols], se->pk, se->pk_len) ||
-	    colvec_push_i64(&b->cols[s->ncols + 1], (int64_t)ch->seq[off]) ||
-	    colvec_push_i64(&b->cols[s->ncols + 2], ch->op[off]))
+	    push_word(&b->cols[s->ncols + 1], PHYS_I64, &ch->seq[off]) ||
+	    push_word(&b->cols[s->ncols + 2], PHYS_I64, &op))
 		return ERR_NOMEM;
 	b->nrows++;
 	return ERR_OK;
@@ -1070,6 +1109,7 @@ static void source_close(struct sorted_source *base)
 	mem_free(src->need);
 	mem_free(src->series_ok);
 	mem_free(src->types);
+	mem_free(src->phys);
 	mem_free(src);
 }
 
@@ -1119,8 +1159,11 @@ int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t m
 	if (batch_init(&src->out, ntot, src->types))
 		goto fail;
 	src->need = mem_calloc(s->ncols, sizeof(bool));
-	if (!src->need)
+	src->phys = mem_alloc(s->ncols);
+	if (!src->need || !src->phys)
 		goto fail;
+	for (uint32_t c = 0; c < s->ncols; c++)
+		src->phys[c] = (uint8_t)dtype_phys(s->cols[c].type);
 	for (uint32_t c = 0; c < s->ncols; c++)
 		src->need[c] = !req || !req->projection || req->projection[c] || c == s->ts_col;
 	if (req)
