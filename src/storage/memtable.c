@@ -68,6 +68,8 @@ struct series {
 	uint32_t head, tail; /* first / last row id of the chain */
 	int64_t last_ts;
 	uint64_t last_seq;
+	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
+	uint64_t min_seq, max_seq;
 	bool sorted;         /* chain order is (ts asc, seq desc) */
 	struct datum *tags;  /* npk values in primary-key order, arena */
 };
@@ -230,11 +232,14 @@ void memtable_freeze(struct memtable *m)
 {
 	assert(m->state == MEMTABLE_ACTIVE);
 	m->state = MEMTABLE_FROZEN;
-	/* scratch space of the write path is no longer needed */
+	/* the write path's lookup table and scratch space are no longer needed */
 	buf_free(&m->key);
 	mem_free(m->sid);
 	m->sid = NULL;
 	m->sid_cap = 0;
+	mem_free(m->slots);
+	m->slots = NULL;
+	m->nslots = 0;
 }
 
 enum memtable_state memtable_get_state(const struct memtable *m) { return m->state; }
@@ -307,6 +312,8 @@ static int check_rows(const struct memtable *m, const struct batch *rows, uint64
 			if (colvec_is_null(ts, i))
 				return err_set(ERR_BAD_INPUT, "memtable write: time index %s is null",
 					       s->cols[s->ts_col].name);
+	if (first_seq == 0)
+		return err_set(ERR_BAD_INPUT, "memtable write: sequences start at 1");
 	if (first_seq > UINT64_MAX - rows->nrows)
 		return err_set(ERR_BAD_INPUT, "memtable write: sequence overflow");
 	if ((uint64_t)m->nrows + rows->nrows > MT_MAX_ROWS)
@@ -378,7 +385,8 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 		m->series = p;
 	}
 	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .head = MT_NO_ROW,
-			    .tail = MT_NO_ROW, .sorted = true};
+			    .tail = MT_NO_ROW, .sorted = true, .min_ts = INT64_MAX,
+			    .max_ts = INT64_MIN, .min_seq = UINT64_MAX, .max_seq = 0};
 	if (m->key.len) {
 		uint8_t *pk = arena_alloc(m->arena, m->key.len);
 		if (!pk)
@@ -651,6 +659,14 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 		se->last_ts = ts[i];
 		se->last_seq = seq;
 		se->nrows++;
+		if (ts[i] < se->min_ts)
+			se->min_ts = ts[i];
+		if (ts[i] > se->max_ts)
+			se->max_ts = ts[i];
+		if (seq < se->min_seq)
+			se->min_seq = seq;
+		if (seq > se->max_seq)
+			se->max_seq = seq;
 		if (ts[i] < m->ts_min)
 			m->ts_min = ts[i];
 		if (ts[i] > m->ts_max)
@@ -710,6 +726,9 @@ struct mt_filter {
 static bool series_matches(const struct memtable *m, const struct series *se,
 			   const struct mt_filter *f)
 {
+	if (se->max_seq <= f->seq_lo || se->min_seq > f->seq_hi || se->max_ts < f->ts_lo ||
+	    se->min_ts > f->ts_hi)
+		return false;
 	for (uint32_t k = 0; k < f->ntag_preds; k++) {
 		const struct scan_pred *p = &f->tag_preds[k];
 		if (m->tag_pos[p->col] < 0)

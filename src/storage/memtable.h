@@ -33,7 +33,8 @@ enum memtable_state { MEMTABLE_ACTIVE, MEMTABLE_FROZEN };
 int memtable_create(const struct region_schema *s, struct memtable **out);
 /* Add rows (schema layout: ncols columns of the schema's types, no internal
  * columns; the time index has no nulls). Row i gets sequence first_seq+i
- * and op type `op`; OP_DELETE rows carry tags and time index (fields may be
+ * (sequences start at 1, so that min_seq_excl = 0 selects all) and op type
+ * `op`; OP_DELETE rows carry tags and time index (fields may be
  * null). All or nothing: on error (ERR_BAD_INPUT, ERR_LIMIT, ERR_NOMEM)
  * no row is visible. */
 int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_seq,

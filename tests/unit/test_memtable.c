@@ -674,6 +674,7 @@ static void test_bad_input_writes_nothing(void **state)
 	/* bad op and sequence overflow */
 	assert_int_equal(memtable_write(f.m, &b, 1000, (enum op_type)7), ERR_BAD_INPUT);
 	assert_int_equal(memtable_write(f.m, &b, UINT64_MAX - 1, OP_PUT), ERR_BAD_INPUT);
+	assert_int_equal(memtable_write(f.m, &b, 0, OP_PUT), ERR_BAD_INPUT);
 	/* wrong column count */
 	b.ncols = NCOLS - 1;
 	assert_int_equal(memtable_write(f.m, &b, 1000, OP_PUT), ERR_BAD_INPUT);

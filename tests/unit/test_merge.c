@@ -614,6 +614,39 @@ static void test_with_memtable(void **state)
 	memtable_free(mt);
 }
 
+/* Tag and time predicates and the time range are the sources' job unless
+ * recheck_keys asks the merge to apply them as well. */
+static void test_recheck_keys(void **state)
+{
+	(void)state;
+	struct mrow rows[30];
+	for (int i = 0; i < 30; i++)
+		rows[i] = PUT(i % 3, i / 3, (uint64_t)i + 1, i, 1.0, NULL);
+	struct scan_pred p = {.col = C_HOST, .op = PRED_EQ, .lit = {.type = DT_STRING,
+								  .v.s = {"h2", 2}}};
+	struct scan_request req = {.ts_min = 3, .ts_max = 6, .npreds = 1, .preds = &p};
+	struct merge_options o = opts(true, MERGE_LAST_ROW, false);
+	o.req = &req;
+	for (int recheck = 0; recheck < 2; recheck++) {
+		o.recheck_keys = recheck;
+		struct sorted_source *ss[1] = {vec_source(rows, 30, 7, false)};
+		struct sorted_source *m;
+		assert_int_equal(merge_open(ss, 1, &o, &m), ERR_OK);
+		struct outrows out;
+		assert_int_equal(drain(m, NULL, &out), ERR_OK);
+		sorted_source_close(m);
+		if (!recheck) {
+			assert_int_equal(out.n, 30);
+		} else {
+			struct mrow want[] = {PUT(2, 3, 12, 11, 1.0, NULL),
+					      PUT(2, 4, 15, 14, 1.0, NULL),
+					      PUT(2, 5, 18, 17, 1.0, NULL)};
+			expect_rows(&out, want, 3, NULL);
+		}
+		free(out.r);
+	}
+}
+
 /* ---- randomized comparison with a brute-force reference --------------- */
 
 /* A field the merge reads (need) is still null. */
@@ -854,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_source_errors),
 		cmocka_unit_test(test_single_source_fast_path),
 		cmocka_unit_test(test_with_memtable),
+		cmocka_unit_test(test_recheck_keys),
 		cmocka_unit_test(test_randomized_vs_reference),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
