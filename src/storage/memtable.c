@@ -8,7 +8,13 @@
  * stay empty), the sequence, the op type and `next`, the id of the
  * following row of the same series (MT_NO_ROW at the end of a chain).
  * Writes copy whole column ranges (memcpy), so their cost per row is
- * mostly finding the row's series.
+ * mostly finding the row's series. The first chunk grows by doubling;
+ * later chunks are allocated whole.
+ *
+ * Write = 4 steps: (1) find or create each row's series, (2) reserve room
+ * for every row, (3) copy, (4) link rows to their series. Only (1) and (2)
+ * allocate; a failure there leaves at most empty series and spare capacity
+ * behind, never a visible row (all or nothing).
  *
  * Series. A series is one primary key: its memcomparable key (pk_codec.h),
  * its tag values (strings copied into the memtable's arena) and the chain
@@ -17,7 +23,8 @@
  * value by value, floats bit by bit) reuses that row's series without
  * encoding. Each series remembers whether its chain is still in
  * (ts asc, seq desc) order ("sorted so far"), so sorting is paid only at
- * scan time and only by series that received out-of-order rows.
+ * scan time and only by series that received out-of-order rows, and the
+ * bounds of its rows' ts and sequences, so scans skip whole series.
  *
  * Scan. An index lists the series in key order and, per series, its row
  * ids in (ts asc, seq desc) order. A frozen memtable builds its index once
@@ -25,6 +32,9 @@
  * memory lazily, batch by batch; an active memtable builds a filtered index
  * per scan and copies the selected rows into batches before returning, so
  * later writes cannot disturb the source.
+ *
+ * Memory: memtable_mem_size counts the allocated capacity of every buffer
+ * (chunks, series, hash table, arena blocks, the frozen index).
  *
  * Invariants: every row id < nrows belongs to exactly one series chain;
  * chunks, series and the arena only grow while ACTIVE and never change
