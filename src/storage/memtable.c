@@ -1,0 +1,1236 @@
+/*
+ * memtable: written rows of one region, in memory. See memtable.h.
+ *
+ * Storage. Rows are appended, in arrival order, to chunks of up to
+ * MT_CHUNK_ROWS rows; a row's id is its arrival number, so row r lives at
+ * offset r % MT_CHUNK_ROWS of chunk r / MT_CHUNK_ROWS. A chunk holds one
+ * colvec per non-tag column (the time index and the fields; tag colvecs
+ * stay empty), the sequence, the op type and `next`, the id of the
+ * following row of the same series (MT_NO_ROW at the end of a chain).
+ * Writes copy whole column ranges (memcpy), so their cost per row is
+ * mostly finding the row's series. The first chunk grows by doubling;
+ * later chunks are allocated whole.
+ *
+ * Write = 4 steps: (1) find or create each row's series, (2) reserve room
+ * for every row, (3) copy, (4) link rows to their series. Only (1) and (2)
+ * allocate; a failure there leaves at most empty series and spare capacity
+ * behind, never a visible row (all or nothing).
+ *
+ * Series. A series is one primary key: its memcomparable key (pk_codec.h),
+ * its tag values (strings copied into the memtable's arena) and the chain
+ * of its rows. Series are found through an open-addressing hash table keyed
+ * by the key bytes; a row whose tags equal the previous row's (compared
+ * value by value, floats bit by bit) reuses that row's series without
+ * encoding. Each series remembers whether its chain is still in
+ * (ts asc, seq desc) order ("sorted so far"), so sorting is paid only at
+ * scan time and only by series that received out-of-order rows, and the
+ * bounds of its rows' ts and sequences, so scans skip whole series.
+ *
+ * Scan. An index lists the series in key order and, per series, its row
+ * ids in (ts asc, seq desc) order. A frozen memtable builds its index once
+ * (under its mutex, on the first scan) and its sources read the memtable's
+ * memory lazily, batch by batch; an active memtable builds a filtered index
+ * per scan and copies the selected rows into batches before returning, so
+ * later writes cannot disturb the source.
+ *
+ * Memory: memtable_mem_size counts the allocated capacity of every buffer
+ * (chunks, series, hash table, arena blocks, the frozen index).
+ *
+ * Invariants: every row id < nrows belongs to exactly one series chain;
+ * chunks, series and the arena only grow while ACTIVE and never change
+ * once FROZEN; all-or-nothing writes (see memtable_write).
+ */
+#include "storage/memtable.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "storage/pk_codec.h"
+#include "storage/pred.h"
+
+#define MT_CHUNK_SHIFT 13
+#define MT_CHUNK_ROWS (1u << MT_CHUNK_SHIFT)
+#define MT_CHUNK_MASK (MT_CHUNK_ROWS - 1)
+#define MT_OUT_ROWS 4096
+#define MT_NO_ROW UINT32_MAX
+#define MT_MAX_ROWS (UINT32_MAX - MT_CHUNK_ROWS)
+
+struct chunk {
+	uint32_t len;      /* rows stored */
+	uint32_t cap;      /* capacity of seq/op/next */
+	uint64_t *seq;
+	uint8_t *op;
+	uint32_t *next;
+	struct colvec *cols; /* ncols; tag columns unused */
+};
+
+struct series {
+	uint64_t hash;
+	const uint8_t *pk;   /* arena; NULL when pk_len == 0 */
+	uint32_t pk_len;
+	uint32_t nrows;
+	uint32_t head, tail; /* first / last row id of the chain */
+	int64_t last_ts;
+	uint64_t last_seq;
+	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
+	uint64_t min_seq, max_seq;
+	bool sorted;         /* chain order is (ts asc, seq desc) */
+	struct datum *tags;  /* npk values in primary-key order, arena */
+};
+
+/* Series in key order and their rows in (ts asc, seq desc) order. */
+struct mt_index {
+	uint32_t nseries;
+	uint32_t *order; /* series ids */
+	uint32_t *start; /* nseries+1 offsets into rows */
+	uint32_t *rows;  /* row ids */
+	size_t nrows;
+};
+
+struct memtable {
+	enum memtable_state state;
+	struct region_schema *schema;
+	int32_t *tag_pos; /* ncols: position in the primary key, -1 if no tag */
+
+	struct chunk **chunks;
+	size_t nchunks, chunks_cap;
+	size_t closed_mem; /* mem of chunks before the last one */
+	uint32_t nrows;
+
+	struct series *series;
+	size_t nseries, series_cap;
+	uint32_t *slots; /* series id + 1; 0 = empty */
+	size_t nslots;   /* power of two */
+	struct arena *arena;
+
+	struct buf key;     /* scratch: encoded key */
+	uint32_t *sid;      /* scratch: series id per written row */
+	size_t sid_cap;
+
+	uint64_t min_seq, max_seq;
+	int64_t ts_min, ts_max;
+
+	pthread_mutex_t lock; /* guards the frozen index build */
+	_Atomic(struct mt_index *) frozen_ix;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint64_t hash_key(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	if (n)
+		memcpy(&w, p, n);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+static inline const struct chunk *row_chunk(const struct memtable *m, uint32_t row)
+{
+	return m->chunks[row >> MT_CHUNK_SHIFT];
+}
+
+static inline int64_t row_ts(const struct memtable *m, uint32_t row)
+{
+	return row_chunk(m, row)->cols[m->schema->ts_col].i64[row & MT_CHUNK_MASK];
+}
+
+static inline uint64_t row_seq(const struct memtable *m, uint32_t row)
+{
+	return row_chunk(m, row)->seq[row & MT_CHUNK_MASK];
+}
+
+static size_t colvec_mem(const struct colvec *v)
+{
+	size_t n = v->bytes_cap + (v->validity ? ((size_t)v->cap + 7) / 8 : 0);
+	if (v->cap)
+		n += (size_t)v->cap * (dtype_phys(v->type) == PHYS_BYTES ? 4 : 8) + 4;
+	return n;
+}
+
+static size_t chunk_mem(const struct memtable *m, const struct chunk *c)
+{
+	size_t n = sizeof(*c) + (size_t)m->schema->ncols * sizeof(struct colvec);
+	n += (size_t)c->cap * (sizeof(uint64_t) + sizeof(uint8_t) + sizeof(uint32_t));
+	for (uint32_t i = 0; i < m->schema->ncols; i++)
+		n += colvec_mem(&c->cols[i]);
+	return n;
+}
+
+static void chunk_free(const struct memtable *m, struct chunk *c)
+{
+	if (!c)
+		return;
+	if (c->cols)
+		for (uint32_t i = 0; i < m->schema->ncols; i++)
+			colvec_free(&c->cols[i]);
+	mem_free(c->cols);
+	mem_free(c->seq);
+	mem_free(c->op);
+	mem_free(c->next);
+	mem_free(c);
+}
+
+static void index_free(struct mt_index *ix)
+{
+	if (!ix)
+		return;
+	mem_free(ix->order);
+	mem_free(ix->start);
+	mem_free(ix->rows);
+	mem_free(ix);
+}
+
+static size_t index_mem(const struct mt_index *ix)
+{
+	if (!ix)
+		return 0;
+	return sizeof(*ix) + (size_t)ix->nseries * 8 + 4 + ix->nrows * 4;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+int memtable_create(const struct region_schema *s, struct memtable **out)
+{
+	*out = NULL;
+	struct memtable *m = mem_calloc(1, sizeof(*m));
+	if (!m)
+		return ERR_NOMEM;
+	m->state = MEMTABLE_ACTIVE;
+	m->min_seq = 0;
+	m->max_seq = 0;
+	m->ts_min = INT64_MAX;
+	m->ts_max = INT64_MIN;
+	buf_init(&m->key);
+	pthread_mutex_init(&m->lock, NULL);
+	atomic_init(&m->frozen_ix, NULL);
+	m->schema = region_schema_clone(s);
+	m->tag_pos = mem_alloc((size_t)(s->ncols ? s->ncols : 1) * sizeof(int32_t));
+	m->arena = arena_create(16 * 1024);
+	m->nslots = 64;
+	m->slots = mem_calloc(m->nslots, sizeof(uint32_t));
+	if (!m->schema || !m->tag_pos || !m->arena || !m->slots) {
+		memtable_free(m);
+		return ERR_NOMEM;
+	}
+	for (uint32_t c = 0; c < s->ncols; c++)
+		m->tag_pos[c] = -1;
+	for (uint32_t k = 0; k < s->npk; k++)
+		m->tag_pos[s->pk_cols[k]] = (int32_t)k;
+	*out = m;
+	return ERR_OK;
+}
+
+void memtable_freeze(struct memtable *m)
+{
+	assert(m->state == MEMTABLE_ACTIVE);
+	m->state = MEMTABLE_FROZEN;
+	/* the write path's lookup table and scratch space are no longer needed */
+	buf_free(&m->key);
+	mem_free(m->sid);
+	m->sid = NULL;
+	m->sid_cap = 0;
+	mem_free(m->slots);
+	m->slots = NULL;
+	m->nslots = 0;
+}
+
+enum memtable_state memtable_get_state(const struct memtable *m) { return m->state; }
+
+void memtable_free(struct memtable *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nchunks; i++)
+		chunk_free(m, m->chunks[i]);
+	mem_free(m->chunks);
+	mem_free(m->series);
+	mem_free(m->slots);
+	arena_destroy(m->arena);
+	buf_free(&m->key);
+	mem_free(m->sid);
+	index_free(atomic_load(&m->frozen_ix));
+	pthread_mutex_destroy(&m->lock);
+	mem_free(m->tag_pos);
+	region_schema_free(m->schema);
+	mem_free(m);
+}
+
+/* ---- stats ------------------------------------------------------------ */
+
+size_t memtable_mem_size(const struct memtable *m)
+{
+	size_t n = sizeof(*m) + m->closed_mem + arena_used(m->arena);
+	if (m->nchunks)
+		n += chunk_mem(m, m->chunks[m->nchunks - 1]);
+	n += m->chunks_cap * sizeof(struct chunk *);
+	n += m->series_cap * sizeof(struct series) + m->nslots * sizeof(uint32_t);
+	n += m->key.cap + m->sid_cap * sizeof(uint32_t);
+	n += index_mem(atomic_load(&((struct memtable *)m)->frozen_ix));
+	return n;
+}
+
+uint64_t memtable_num_rows(const struct memtable *m) { return m->nrows; }
+uint32_t memtable_num_series(const struct memtable *m) { return (uint32_t)m->nseries; }
+bool memtable_is_empty(const struct memtable *m) { return m->nrows == 0; }
+uint64_t memtable_min_seq(const struct memtable *m) { return m->min_seq; }
+uint64_t memtable_max_seq(const struct memtable *m) { return m->max_seq; }
+int64_t memtable_ts_min(const struct memtable *m) { return m->ts_min; }
+int64_t memtable_ts_max(const struct memtable *m) { return m->ts_max; }
+
+/* ---- write path ------------------------------------------------------- */
+
+static int check_rows(const struct memtable *m, const struct batch *rows, uint64_t first_seq,
+		      enum op_type op)
+{
+	const struct region_schema *s = m->schema;
+	if (op != OP_PUT && op != OP_DELETE)
+		return err_set(ERR_BAD_INPUT, "memtable write: bad op type %d", (int)op);
+	if (rows->ncols != s->ncols)
+		return err_set(ERR_BAD_INPUT, "memtable write: %u columns, schema has %u",
+			       rows->ncols, s->ncols);
+	for (uint32_t c = 0; c < s->ncols; c++) {
+		const struct colvec *v = &rows->cols[c];
+		if (v->type != s->cols[c].type)
+			return err_set(ERR_BAD_INPUT, "memtable write: column %s is %s, expected %s",
+				       s->cols[c].name, dtype_name(v->type),
+				       dtype_name(s->cols[c].type));
+		if (v->len != rows->nrows)
+			return err_set(ERR_BAD_INPUT, "memtable write: column %s has %u values, "
+				       "batch has %u rows", s->cols[c].name, v->len, rows->nrows);
+	}
+	const struct colvec *ts = &rows->cols[s->ts_col];
+	if (ts->validity)
+		for (uint32_t i = 0; i < rows->nrows; i++)
+			if (colvec_is_null(ts, i))
+				return err_set(ERR_BAD_INPUT, "memtable write: time index %s is null",
+					       s->cols[s->ts_col].name);
+	if (first_seq == 0)
+		return err_set(ERR_BAD_INPUT, "memtable write: sequences start at 1");
+	if (first_seq > UINT64_MAX - rows->nrows)
+		return err_set(ERR_BAD_INPUT, "memtable write: sequence overflow");
+	if ((uint64_t)m->nrows + rows->nrows > MT_MAX_ROWS)
+		return err_set(ERR_LIMIT, "memtable write: memtable full (%u rows)", m->nrows);
+	return ERR_OK;
+}
+
+/* Tags of rows a and b of one batch are the same values (so the same key). */
+static bool same_tags(const struct region_schema *s, const struct batch *b, uint32_t i, uint32_t j)
+{
+	for (uint32_t k = 0; k < s->npk; k++) {
+		const struct colvec *c = &b->cols[s->pk_cols[k]];
+		bool ni = colvec_is_null(c, i), nj = colvec_is_null(c, j);
+		if (ni || nj) {
+			if (ni != nj)
+				return false;
+			continue;
+		}
+		switch (dtype_phys(c->type)) {
+		case PHYS_I64:
+			if (c->i64[i] != c->i64[j])
+				return false;
+			break;
+		case PHYS_F64:
+			if (memcmp(&c->f64[i], &c->f64[j], sizeof(double)))
+				return false;
+			break;
+		default: {
+			uint32_t ni2, nj2;
+			const char *pi = colvec_bytes(c, i, &ni2);
+			const char *pj = colvec_bytes(c, j, &nj2);
+			if (ni2 != nj2 || (ni2 && memcmp(pi, pj, ni2)))
+				return false;
+			break;
+		}
+		}
+	}
+	return true;
+}
+
+static int grow_slots(struct memtable *m)
+{
+	size_t n = m->nslots * 2;
+	uint32_t *t = mem_calloc(n, sizeof(uint32_t));
+	if (!t)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < m->nseries; i++) {
+		size_t h = (size_t)m->series[i].hash & (n - 1);
+		while (t[h])
+			h = (h + 1) & (n - 1);
+		t[h] = (uint32_t)i + 1;
+	}
+	mem_free(m->slots);
+	m->slots = t;
+	m->nslots = n;
+	return ERR_OK;
+}
+
+static int new_series(struct memtable *m, const struct batch *rows, uint32_t row, uint64_t h,
+		      size_t slot, uint32_t *sid)
+{
+	const struct region_schema *s = m->schema;
+	if (m->nseries >= UINT32_MAX - 1)
+		return err_set(ERR_LIMIT, "memtable: too many series");
+	if (m->nseries == m->series_cap) {
+		void *p = m->series;
+		if (mem_grow(&p, &m->series_cap, m->nseries + 1, sizeof(struct series)))
+			return ERR_NOMEM;
+		m->series = p;
+	}
+	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .head = MT_NO_ROW,
+			    .tail = MT_NO_ROW, .sorted = true, .min_ts = INT64_MAX,
+			    .max_ts = INT64_MIN, .min_seq = UINT64_MAX, .max_seq = 0};
+	if (m->key.len) {
+		uint8_t *pk = arena_alloc(m->arena, m->key.len);
+		if (!pk)
+			return ERR_NOMEM;
+		memcpy(pk, m->key.data, m->key.len);
+		se.pk = pk;
+	}
+	if (s->npk) {
+		se.tags = arena_alloc(m->arena, s->npk * sizeof(struct datum));
+		if (!se.tags)
+			return ERR_NOMEM;
+		for (uint32_t k = 0; k < s->npk; k++) {
+			const struct colvec *c = &rows->cols[s->pk_cols[k]];
+			struct datum *d = &se.tags[k];
+			memset(d, 0, sizeof(*d));
+			d->type = c->type;
+			d->is_null = colvec_is_null(c, row);
+			if (d->is_null)
+				continue;
+			switch (dtype_phys(c->type)) {
+			case PHYS_I64: d->v.i = c->i64[row]; break;
+			case PHYS_F64: d->v.f = c->f64[row]; break;
+			default: {
+				uint32_t n;
+				const char *p = colvec_bytes(c, row, &n);
+				const char *q = n ? arena_strndup(m->arena, p, n) : "";
+				if (!q)
+					return ERR_NOMEM;
+				d->v.s.p = q;
+				d->v.s.n = n;
+				break;
+			}
+			}
+		}
+	}
+	*sid = (uint32_t)m->nseries;
+	m->series[m->nseries++] = se;
+	m->slots[slot] = *sid + 1;
+	if (m->nseries * 2 > m->nslots)
+		return grow_slots(m);
+	return ERR_OK;
+}
+
+/* The series of row `row`, created when new. */
+static int find_series(struct memtable *m, const struct batch *rows, uint32_t row, uint32_t *sid)
+{
+	buf_reset(&m->key);
+	int rc = pk_encode_row(m->schema, rows, row, &m->key);
+	if (rc)
+		return rc;
+	uint64_t h = hash_key(m->key.data, m->key.len);
+	size_t mask = m->nslots - 1, i = (size_t)h & mask;
+	for (;;) {
+		uint32_t v = m->slots[i];
+		if (!v)
+			return new_series(m, rows, row, h, i, sid);
+		const struct series *se = &m->series[v - 1];
+		if (se->hash == h && se->pk_len == m->key.len &&
+		    (!se->pk_len || !memcmp(se->pk, m->key.data, se->pk_len))) {
+			*sid = v - 1;
+			return ERR_OK;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static bool range_has_null(const struct colvec *v, uint32_t from, uint32_t n)
+{
+	if (!v->validity)
+		return false;
+	for (uint32_t i = from; i < from + n; i++)
+		if (colvec_is_null(v, i))
+			return true;
+	return false;
+}
+
+/* Make room in chunk c for n more rows copied from rows[from, from+n). */
+static int chunk_reserve(struct memtable *m, struct chunk *c, const struct batch *rows,
+			 uint32_t from, uint32_t n)
+{
+	const struct region_schema *s = m->schema;
+	/* the first chunk grows by doubling (small memtables stay small); later
+	 * ones are allocated whole, saving the copies of regrowth */
+	uint32_t want = m->nchunks > 1 ? MT_CHUNK_ROWS - c->len : n;
+	uint32_t need = c->len + want;
+	if (need > c->cap) {
+		uint32_t cap = c->cap ? c->cap : 64;
+		while (cap < need)
+			cap *= 2;
+		void *p;
+		if (!(p = mem_realloc(c->seq, (size_t)cap * sizeof(uint64_t))))
+			return ERR_NOMEM;
+		c->seq = p;
+		if (!(p = mem_realloc(c->op, cap)))
+			return ERR_NOMEM;
+		c->op = p;
+		if (!(p = mem_realloc(c->next, (size_t)cap * sizeof(uint32_t))))
+			return ERR_NOMEM;
+		c->next = p;
+		c->cap = cap;
+	}
+	for (uint32_t col = 0; col < s->ncols; col++) {
+		if (m->tag_pos[col] >= 0)
+			continue;
+		struct colvec *d = &c->cols[col];
+		const struct colvec *src = &rows->cols[col];
+		if (colvec_reserve(d, want))
+			return ERR_NOMEM;
+		if (dtype_phys(d->type) == PHYS_BYTES) {
+			size_t used = d->offs[d->len];
+			size_t add = src->offs[from + n] - src->offs[from];
+			if (used + add > UINT32_MAX)
+				return err_set(ERR_LIMIT, "memtable: string column chunk over 4 GiB");
+			if (used + add > d->bytes_cap) {
+				void *b = d->bytes;
+				if (mem_grow(&b, &d->bytes_cap, used + add, 1))
+					return ERR_NOMEM;
+				d->bytes = b;
+			}
+		}
+		if (!d->validity && range_has_null(src, from, n)) {
+			size_t nb = ((size_t)d->cap + 7) / 8;
+			d->validity = mem_alloc(nb);
+			if (!d->validity)
+				return ERR_NOMEM;
+			memset(d->validity, 0xff, nb);
+		}
+	}
+	return ERR_OK;
+}
+
+/* Copy rows[from, from+n) into chunk c (room reserved: cannot fail). */
+static void chunk_copy(struct memtable *m, struct chunk *c, const struct batch *rows,
+		       uint32_t from, uint32_t n, uint64_t seq, enum op_type op)
+{
+	const struct region_schema *s = m->schema;
+	for (uint32_t col = 0; col < s->ncols; col++) {
+		if (m->tag_pos[col] >= 0)
+			continue;
+		struct colvec *d = &c->cols[col];
+		const struct colvec *src = &rows->cols[col];
+		switch (dtype_phys(d->type)) {
+		case PHYS_I64:
+			memcpy(d->i64 + d->len, src->i64 + from, (size_t)n * 8);
+			break;
+		case PHYS_F64:
+			memcpy(d->f64 + d->len, src->f64 + from, (size_t)n * 8);
+			break;
+		default: {
+			uint32_t base = d->offs[d->len], s0 = src->offs[from];
+			for (uint32_t i = 0; i < n; i++)
+				d->offs[d->len + i + 1] = base + (src->offs[from + i + 1] - s0);
+			if (src->offs[from + n] > s0)
+				memcpy(d->bytes + base, src->bytes + s0, src->offs[from + n] - s0);
+			break;
+		}
+		}
+		if (d->validity)
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t at = d->len + i;
+				if (colvec_is_null(src, from + i))
+					d->validity[at >> 3] &= (uint8_t)~(1u << (at & 7));
+				else
+					d->validity[at >> 3] |= (uint8_t)(1u << (at & 7));
+			}
+		d->len += n;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		c->seq[c->len + i] = seq + i;
+		c->op[c->len + i] = (uint8_t)op;
+		c->next[c->len + i] = MT_NO_ROW;
+	}
+	c->len += n;
+}
+
+static int add_chunk(struct memtable *m)
+{
+	if (m->nchunks == m->chunks_cap) {
+		void *p = m->chunks;
+		if (mem_grow(&p, &m->chunks_cap, m->nchunks + 1, sizeof(struct chunk *)))
+			return ERR_NOMEM;
+		m->chunks = p;
+	}
+	struct chunk *c = mem_calloc(1, sizeof(*c));
+	if (!c)
+		return ERR_NOMEM;
+	c->cols = mem_calloc(m->schema->ncols, sizeof(struct colvec));
+	if (!c->cols) {
+		mem_free(c);
+		return ERR_NOMEM;
+	}
+	for (uint32_t i = 0; i < m->schema->ncols; i++)
+		colvec_init(&c->cols[i], m->schema->cols[i].type);
+	if (m->nchunks)
+		m->closed_mem += chunk_mem(m, m->chunks[m->nchunks - 1]);
+	m->chunks[m->nchunks++] = c;
+	return ERR_OK;
+}
+
+int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_seq,
+		   enum op_type op)
+{
+	assert(m->state == MEMTABLE_ACTIVE);
+	if (m->state != MEMTABLE_ACTIVE)
+		return err_set(ERR_INTERNAL, "memtable write after freeze");
+	int rc = check_rows(m, rows, first_seq, op);
+	if (rc || rows->nrows == 0)
+		return rc;
+	const struct region_schema *s = m->schema;
+	uint32_t n = rows->nrows;
+
+	/* 1: the series of every row (new series stay empty on failure) */
+	if (n > m->sid_cap) {
+		mem_free(m->sid);
+		m->sid_cap = 0;
+		m->sid = mem_alloc((size_t)n * sizeof(uint32_t));
+		if (!m->sid)
+			return ERR_NOMEM;
+		m->sid_cap = n;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (i > 0 && same_tags(s, rows, i, i - 1)) {
+			m->sid[i] = m->sid[i - 1];
+			continue;
+		}
+		if ((rc = find_series(m, rows, i, &m->sid[i])))
+			return rc;
+	}
+
+	/* 2: room for every row (spare capacity is harmless on failure) */
+	uint32_t first = m->nrows;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t at = first + done;
+		size_t ci = at >> MT_CHUNK_SHIFT;
+		if (ci >= m->nchunks && (rc = add_chunk(m)))
+			return rc;
+		uint32_t take = MT_CHUNK_ROWS - (at & MT_CHUNK_MASK);
+		if (take > n - done)
+			take = n - done;
+		if ((rc = chunk_reserve(m, m->chunks[ci], rows, done, take)))
+			return rc;
+		done += take;
+	}
+
+	/* 3: copy; nothing below fails */
+	for (uint32_t done = 0; done < n;) {
+		uint32_t at = first + done;
+		struct chunk *c = m->chunks[at >> MT_CHUNK_SHIFT];
+		uint32_t take = MT_CHUNK_ROWS - (at & MT_CHUNK_MASK);
+		if (take > n - done)
+			take = n - done;
+		chunk_copy(m, c, rows, done, take, first_seq + done, op);
+		done += take;
+	}
+
+	/* 4: link each row to its series */
+	const int64_t *ts = rows->cols[s->ts_col].i64;
+	for (uint32_t i = 0; i < n; i++) {
+		struct series *se = &m->series[m->sid[i]];
+		uint32_t id = first + i;
+		uint64_t seq = first_seq + i;
+		if (se->tail == MT_NO_ROW) {
+			se->head = id;
+		} else {
+			m->chunks[se->tail >> MT_CHUNK_SHIFT]->next[se->tail & MT_CHUNK_MASK] = id;
+			if (ts[i] < se->last_ts || (ts[i] == se->last_ts && seq > se->last_seq))
+				se->sorted = false;
+		}
+		se->tail = id;
+		se->last_ts = ts[i];
+		se->last_seq = seq;
+		se->nrows++;
+		if (ts[i] < se->min_ts)
+			se->min_ts = ts[i];
+		if (ts[i] > se->max_ts)
+			se->max_ts = ts[i];
+		if (seq < se->min_seq)
+			se->min_seq = seq;
+		if (seq > se->max_seq)
+			se->max_seq = seq;
+		if (ts[i] < m->ts_min)
+			m->ts_min = ts[i];
+		if (ts[i] > m->ts_max)
+			m->ts_max = ts[i];
+	}
+	uint64_t last_seq = first_seq + n - 1;
+	if (m->nrows == 0 || first_seq < m->min_seq)
+		m->min_seq = first_seq;
+	if (m->nrows == 0 || last_seq > m->max_seq)
+		m->max_seq = last_seq;
+	m->nrows += n;
+	return ERR_OK;
+}
+
+/* ---- index ------------------------------------------------------------ */
+
+struct key_ref {
+	const uint8_t *pk;
+	uint32_t len;
+	uint32_t id;
+};
+
+static int cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	return pk_cmp(x->pk, x->len, y->pk, y->len);
+}
+
+struct row_key {
+	int64_t ts;
+	uint64_t seq;
+	uint32_t row;
+};
+
+static int cmp_row_key(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq > y->seq ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* What a scan selects. The time range is inclusive on both ends. */
+struct mt_filter {
+	uint64_t seq_lo; /* exclusive */
+	uint64_t seq_hi; /* inclusive */
+	int64_t ts_lo, ts_hi;
+	bool empty;
+	uint32_t nts_preds; /* residual predicates on the time index (NE, IN) */
+	struct scan_pred *ts_preds;
+	const struct scan_pred *tag_preds; /* only used while opening */
+	uint32_t ntag_preds;
+};
+
+static bool series_matches(const struct memtable *m, const struct series *se,
+			   const struct mt_filter *f)
+{
+	if (se->max_seq <= f->seq_lo || se->min_seq > f->seq_hi || se->max_ts < f->ts_lo ||
+	    se->min_ts > f->ts_hi)
+		return false;
+	for (uint32_t k = 0; k < f->ntag_preds; k++) {
+		const struct scan_pred *p = &f->tag_preds[k];
+		if (m->tag_pos[p->col] < 0)
+			continue;
+		if (!pred_match_datum(p, &se->tags[m->tag_pos[p->col]]))
+			return false;
+	}
+	return true;
+}
+
+static inline bool row_selected(const struct mt_filter *f, int64_t ts, uint64_t seq)
+{
+	if (seq <= f->seq_lo || seq > f->seq_hi || ts < f->ts_lo || ts > f->ts_hi)
+		return false;
+	for (uint32_t k = 0; k < f->nts_preds; k++) {
+		struct datum d = {.type = DT_INT64, .is_null = false, .v.i = ts};
+		if (!pred_match_datum(&f->ts_preds[k], &d))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Build an index over the memtable's current rows. With a filter, only the
+ * series matching its tag predicates and the rows it selects are listed.
+ */
+static int index_build(const struct memtable *m, const struct mt_filter *f, struct mt_index **out)
+{
+	*out = NULL;
+	int rc = ERR_NOMEM;
+	struct key_ref *keys = NULL;
+	struct row_key *tmp = NULL;
+	size_t tmp_cap = 0;
+	struct mt_index *ix = mem_calloc(1, sizeof(*ix));
+	if (!ix)
+		goto out;
+	keys = mem_alloc((m->nseries ? m->nseries : 1) * sizeof(*keys));
+	if (!keys)
+		goto out;
+	size_t nk = 0, nrows = 0;
+	for (size_t i = 0; i < m->nseries; i++) {
+		const struct series *se = &m->series[i];
+		if (!se->nrows || (f && !series_matches(m, se, f)))
+			continue;
+		keys[nk++] = (struct key_ref){se->pk, se->pk_len, (uint32_t)i};
+		nrows += se->nrows;
+	}
+	qsort(keys, nk, sizeof(*keys), cmp_key_ref);
+	ix->order = mem_alloc((nk ? nk : 1) * sizeof(uint32_t));
+	ix->start = mem_alloc((nk + 1) * sizeof(uint32_t));
+	ix->rows = mem_alloc((nrows ? nrows : 1) * sizeof(uint32_t));
+	if (!ix->order || !ix->start || !ix->rows)
+		goto out;
+	size_t at = 0, pos = 0;
+	for (size_t k = 0; k < nk; k++) {
+		const struct series *se = &m->series[keys[k].id];
+		size_t begin = at;
+		if (se->sorted) {
+			for (uint32_t r = se->head; r != MT_NO_ROW; r = row_chunk(m, r)->next[r & MT_CHUNK_MASK])
+				if (!f || row_selected(f, row_ts(m, r), row_seq(m, r)))
+					ix->rows[at++] = r;
+		} else {
+			if (se->nrows > tmp_cap) {
+				mem_free(tmp);
+				tmp_cap = se->nrows;
+				tmp = mem_alloc(tmp_cap * sizeof(*tmp));
+				if (!tmp)
+					goto out;
+			}
+			size_t nt = 0;
+			for (uint32_t r = se->head; r != MT_NO_ROW; r = row_chunk(m, r)->next[r & MT_CHUNK_MASK]) {
+				int64_t ts = row_ts(m, r);
+				uint64_t seq = row_seq(m, r);
+				if (!f || row_selected(f, ts, seq))
+					tmp[nt++] = (struct row_key){ts, seq, r};
+			}
+			qsort(tmp, nt, sizeof(*tmp), cmp_row_key);
+			for (size_t j = 0; j < nt; j++)
+				ix->rows[at++] = tmp[j].row;
+		}
+		if (at == begin)
+			continue;
+		ix->order[pos] = keys[k].id;
+		ix->start[pos] = (uint32_t)begin;
+		pos++;
+	}
+	ix->nseries = (uint32_t)pos;
+	ix->start[pos] = (uint32_t)at;
+	ix->nrows = at;
+	*out = ix;
+	ix = NULL;
+	rc = ERR_OK;
+out:
+	index_free(ix);
+	mem_free(keys);
+	mem_free(tmp);
+	return rc;
+}
+
+/* The frozen memtable's shared index, built on first use. */
+static int frozen_index(struct memtable *m, const struct mt_index **out)
+{
+	struct mt_index *ix = atomic_load(&m->frozen_ix);
+	int rc = ERR_OK;
+	if (!ix) {
+		pthread_mutex_lock(&m->lock);
+		ix = atomic_load(&m->frozen_ix);
+		if (!ix && !(rc = index_build(m, NULL, &ix)))
+			atomic_store(&m->frozen_ix, ix);
+		pthread_mutex_unlock(&m->lock);
+	}
+	*out = ix;
+	return rc;
+}
+
+/* ---- scan ------------------------------------------------------------- */
+
+struct mt_source {
+	struct sorted_source base;
+	const struct memtable *m;
+	struct mt_index *own_ix;   /* active: the filtered index, freed at open */
+	const struct mt_index *ix; /* the index iterated */
+	struct mt_filter f;
+	bool *need;                /* ncols: columns to fill */
+	uint8_t *series_ok;        /* per index position */
+	uint32_t pos;              /* index position of the current series */
+	uint32_t at, end;          /* rows[at, end) left of the current series */
+	bool in_series;
+	enum dtype *types;         /* internal layout */
+	uint8_t *phys;             /* ncols: physical kind of each column */
+	struct batch out;          /* frozen: the batch handed out */
+	struct batch *done;        /* active: the materialised batches */
+	uint32_t ndone, next_done;
+};
+
+static void narrow_ts(struct mt_filter *f, const struct scan_pred *p)
+{
+	if (p->op == PRED_IS_NOT_NULL)
+		return;
+	if (p->op == PRED_IS_NULL || (p->op != PRED_IN && p->lit.is_null)) {
+		f->empty = true;
+		return;
+	}
+	int64_t v = p->lit.v.i;
+	switch (p->op) {
+	case PRED_EQ:
+		if (v > f->ts_lo)
+			f->ts_lo = v;
+		if (v < f->ts_hi)
+			f->ts_hi = v;
+		break;
+	case PRED_LT:
+		if (v == INT64_MIN)
+			f->empty = true;
+		else if (v - 1 < f->ts_hi)
+			f->ts_hi = v - 1;
+		break;
+	case PRED_LE:
+		if (v < f->ts_hi)
+			f->ts_hi = v;
+		break;
+	case PRED_GT:
+		if (v == INT64_MAX)
+			f->empty = true;
+		else if (v + 1 > f->ts_lo)
+			f->ts_lo = v + 1;
+		break;
+	case PRED_GE:
+		if (v > f->ts_lo)
+			f->ts_lo = v;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Turn req into a filter (copying what a lazy source needs later). */
+static int filter_init(const struct memtable *m, const struct scan_request *req,
+		       uint64_t min_seq_excl, uint64_t max_seq_incl, struct mt_filter *f)
+{
+	const struct region_schema *s = m->schema;
+	memset(f, 0, sizeof(*f));
+	f->seq_lo = min_seq_excl;
+	f->seq_hi = max_seq_incl;
+	f->ts_lo = INT64_MIN;
+	f->ts_hi = INT64_MAX;
+	if (max_seq_incl <= min_seq_excl)
+		f->empty = true;
+	if (!req)
+		return ERR_OK;
+	f->ts_lo = req->ts_min;
+	if (req->ts_max == INT64_MIN)
+		f->empty = true;
+	else if (req->ts_max != INT64_MAX)
+		f->ts_hi = req->ts_max - 1;
+	f->tag_preds = req->preds;
+	f->ntag_preds = req->npreds;
+	uint32_t nres = 0;
+	for (uint32_t k = 0; k < req->npreds; k++) {
+		const struct scan_pred *p = &req->preds[k];
+		if (p->col >= s->ncols)
+			return err_set(ERR_BAD_INPUT, "scan predicate on column %u of %u", p->col,
+				       s->ncols);
+		int rc = pred_validate(p, s->cols[p->col].type);
+		if (rc)
+			return rc;
+		if (p->col == s->ts_col) {
+			narrow_ts(f, p);
+			nres += p->op == PRED_NE || p->op == PRED_IN;
+		}
+	}
+	if (f->ts_lo > f->ts_hi)
+		f->empty = true;
+	if (!nres)
+		return ERR_OK;
+	f->ts_preds = mem_calloc(nres, sizeof(struct scan_pred));
+	if (!f->ts_preds)
+		return ERR_NOMEM;
+	for (uint32_t k = 0; k < req->npreds; k++) {
+		const struct scan_pred *p = &req->preds[k];
+		if (p->col != s->ts_col || (p->op != PRED_NE && p->op != PRED_IN))
+			continue;
+		struct scan_pred *q = &f->ts_preds[f->nts_preds++];
+		*q = *p;
+		q->list = NULL;
+		q->nlist = 0;
+		if (p->op == PRED_IN && p->nlist) {
+			q->list = mem_dup(p->list, (size_t)p->nlist * sizeof(struct datum));
+			if (!q->list)
+				return ERR_NOMEM;
+			q->nlist = p->nlist;
+		}
+	}
+	return ERR_OK;
+}
+
+static void filter_free(struct mt_filter *f)
+{
+	for (uint32_t k = 0; k < f->nts_preds; k++)
+		mem_free(f->ts_preds[k].list);
+	mem_free(f->ts_preds);
+	f->ts_preds = NULL;
+	f->nts_preds = 0;
+}
+
+/* Append a fixed-width value (8 bytes) with a fast path when there is room. */
+static inline int push_word(struct colvec *v, enum phys_kind pk, const void *x)
+{
+	if (v->len < v->cap) {
+		memcpy(pk == PHYS_I64 ? (void *)(v->i64 + v->len) : (void *)(v->f64 + v->len), x, 8);
+		if (v->validity)
+			v->validity[v->len >> 3] |= (uint8_t)(1u << (v->len & 7));
+		v->len++;
+		return ERR_OK;
+	}
+	if (pk == PHYS_I64) {
+		int64_t i;
+		memcpy(&i, x, 8);
+		return colvec_push_i64(v, i);
+	}
+	double f;
+	memcpy(&f, x, 8);
+	return colvec_push_f64(v, f);
+}
+
+static int emit_row(struct mt_source *src, const struct series *se, uint32_t row)
+{
+	const struct memtable *m = src->m;
+	const struct region_schema *s = m->schema;
+	const struct chunk *ch = row_chunk(m, row);
+	uint32_t off = row & MT_CHUNK_MASK;
+	struct batch *b = &src->out;
+	for (uint32_t c = 0; c < s->ncols; c++) {
+		if (!src->need[c])
+			continue;
+		struct colvec *d = &b->cols[c];
+		int rc;
+		if (m->tag_pos[c] >= 0) {
+			rc = colvec_push_datum(d, &se->tags[m->tag_pos[c]]);
+		} else {
+			const struct colvec *v = &ch->cols[c];
+			enum phys_kind pk = src->phys[c];
+			if (colvec_is_null(v, off))
+				rc = colvec_push_null(d);
+			else if (pk == PHYS_I64)
+				rc = push_word(d, pk, &v->i64[off]);
+			else if (pk == PHYS_F64)
+				rc = push_word(d, pk, &v->f64[off]);
+			else
+				rc = colvec_push_from(d, v, off);
+		}
+		if (rc)
+			return rc;
+	}
+	int64_t op = ch->op[off];
+	if (colvec_push_bytes(&b->cols[s->ncols], se->pk, se->pk_len) ||
+	    push_word(&b->cols[s->ncols + 1], PHYS_I64, &ch->seq[off]) ||
+	    push_word(&b->cols[s->ncols + 2], PHYS_I64, &op))
+		return ERR_NOMEM;
+	b->nrows++;
+	return ERR_OK;
+}
+
+/* First position in rows[lo, hi) whose ts >= t (rows sorted by ts). */
+static uint32_t lower_bound_ts(const struct memtable *m, const uint32_t *rows, uint32_t lo,
+			       uint32_t hi, int64_t t)
+{
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (row_ts(m, rows[mid]) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Refill src->out with up to MT_OUT_ROWS selected rows (0 at the end). */
+static int fill(struct mt_source *src)
+{
+	const struct memtable *m = src->m;
+	const struct mt_index *ix = src->ix;
+	batch_reset(&src->out);
+	if (src->f.empty)
+		return ERR_OK;
+	while (src->out.nrows < MT_OUT_ROWS) {
+		if (!src->in_series) {
+			if (src->pos >= ix->nseries)
+				break;
+			if (!src->series_ok[src->pos]) {
+				src->pos++;
+				continue;
+			}
+			src->end = ix->start[src->pos + 1];
+			src->at = lower_bound_ts(m, ix->rows, ix->start[src->pos], src->end,
+						 src->f.ts_lo);
+			src->in_series = true;
+		}
+		const struct series *se = &m->series[ix->order[src->pos]];
+		while (src->at < src->end && src->out.nrows < MT_OUT_ROWS) {
+			uint32_t r = ix->rows[src->at];
+			int64_t ts = row_ts(m, r);
+			if (ts > src->f.ts_hi) {
+				src->at = src->end;
+				break;
+			}
+			src->at++;
+			if (!row_selected(&src->f, ts, row_seq(m, r)))
+				continue;
+			int rc = emit_row(src, se, r);
+			if (rc)
+				return rc;
+		}
+		if (src->at >= src->end) {
+			src->in_series = false;
+			src->pos++;
+		}
+	}
+	return ERR_OK;
+}
+
+static int frozen_next(struct sorted_source *base, const struct batch **out)
+{
+	struct mt_source *src = (struct mt_source *)base;
+	*out = NULL;
+	int rc = fill(src);
+	if (rc)
+		return rc;
+	if (src->out.nrows)
+		*out = &src->out;
+	return ERR_OK;
+}
+
+static int active_next(struct sorted_source *base, const struct batch **out)
+{
+	struct mt_source *src = (struct mt_source *)base;
+	*out = NULL;
+	/* the batch handed out last time is no longer needed */
+	if (src->next_done > 0)
+		batch_free(&src->done[src->next_done - 1]);
+	if (src->next_done < src->ndone)
+		*out = &src->done[src->next_done++];
+	return ERR_OK;
+}
+
+static void source_close(struct sorted_source *base)
+{
+	struct mt_source *src = (struct mt_source *)base;
+	if (!src)
+		return;
+	for (uint32_t i = 0; i < src->ndone; i++)
+		batch_free(&src->done[i]);
+	mem_free(src->done);
+	batch_free(&src->out);
+	index_free(src->own_ix);
+	filter_free(&src->f);
+	mem_free(src->need);
+	mem_free(src->series_ok);
+	mem_free(src->types);
+	mem_free(src->phys);
+	mem_free(src);
+}
+
+/* Copy every selected row into src->done (active memtables). */
+static int materialise(struct mt_source *src)
+{
+	size_t cap = 0;
+	for (;;) {
+		int rc = fill(src);
+		if (rc)
+			return rc;
+		if (!src->out.nrows)
+			return ERR_OK;
+		if (src->ndone == cap) {
+			void *p = src->done;
+			if (mem_grow(&p, &cap, src->ndone + 1, sizeof(struct batch)))
+				return ERR_NOMEM;
+			src->done = p;
+		}
+		src->done[src->ndone++] = src->out;
+		memset(&src->out, 0, sizeof(src->out));
+		if (batch_init(&src->out, src->m->schema->ncols + SCHEMA_INTERNAL_COLS, src->types))
+			return ERR_NOMEM;
+	}
+}
+
+int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
+		  uint64_t max_seq_incl, struct sorted_source **out)
+{
+	*out = NULL;
+	const struct region_schema *s = m->schema;
+	uint32_t ntot = s->ncols + SCHEMA_INTERNAL_COLS;
+	int rc = ERR_NOMEM;
+	struct mt_source *src = mem_calloc(1, sizeof(*src));
+	if (!src)
+		return ERR_NOMEM;
+	src->m = m;
+	src->base.next = m->state == MEMTABLE_FROZEN ? frozen_next : active_next;
+	src->base.close = source_close;
+	if ((rc = filter_init(m, req, min_seq_excl, max_seq_incl, &src->f)))
+		goto fail;
+	rc = ERR_NOMEM;
+	src->types = mem_alloc(ntot * sizeof(enum dtype));
+	if (!src->types)
+		goto fail;
+	region_schema_internal_types(s, src->types);
+	if (batch_init(&src->out, ntot, src->types))
+		goto fail;
+	src->need = mem_calloc(s->ncols, sizeof(bool));
+	src->phys = mem_alloc(s->ncols);
+	if (!src->need || !src->phys)
+		goto fail;
+	for (uint32_t c = 0; c < s->ncols; c++)
+		src->phys[c] = (uint8_t)dtype_phys(s->cols[c].type);
+	for (uint32_t c = 0; c < s->ncols; c++)
+		src->need[c] = !req || !req->projection || req->projection[c] || c == s->ts_col;
+	if (req)
+		for (uint32_t k = 0; k < req->npreds; k++)
+			src->need[req->preds[k].col] = true;
+
+	if (m->state == MEMTABLE_FROZEN) {
+		if ((rc = frozen_index(m, &src->ix)))
+			goto fail;
+	} else if (!src->f.empty) {
+		if ((rc = index_build(m, &src->f, &src->own_ix)))
+			goto fail;
+		src->ix = src->own_ix;
+	} else {
+		src->own_ix = mem_calloc(1, sizeof(struct mt_index));
+		src->ix = src->own_ix;
+		if (!src->own_ix)
+			goto fail;
+	}
+	rc = ERR_NOMEM;
+	src->series_ok = mem_alloc(src->ix->nseries ? src->ix->nseries : 1);
+	if (!src->series_ok)
+		goto fail;
+	for (uint32_t p = 0; p < src->ix->nseries; p++)
+		src->series_ok[p] = series_matches(m, &m->series[src->ix->order[p]], &src->f);
+	src->f.tag_preds = NULL; /* req is not referenced after open */
+	src->f.ntag_preds = 0;
+	if (m->state == MEMTABLE_ACTIVE) {
+		if ((rc = materialise(src)))
+			goto fail;
+		index_free(src->own_ix);
+		src->own_ix = NULL;
+		src->ix = NULL;
+		batch_free(&src->out);
+	}
+	*out = &src->base;
+	return ERR_OK;
+fail:
+	source_close(&src->base);
+	return rc;
+}
