@@ -1274,10 +1274,3 @@ int region_batch_strip_internal(const struct region_schema *s, const struct batc
 		out->nrows = in->nrows;
 	return rc;
 }
-
-void scan_request_init(struct scan_request *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->ts_min = INT64_MIN;
-	r->ts_max = INT64_MAX;
-}
