@@ -123,6 +123,19 @@ static inline int pq_bit_width(uint32_t max)
 	return w;
 }
 
+/* Test/tool hook (parquet_read.c): walk the page headers of one column
+ * chunk and count its pages. */
+struct parquet_reader;
+struct pq_chunk_layout {
+	uint32_t dict_pages;
+	uint32_t data_pages;
+	uint32_t plain_pages;     /* data pages with PLAIN values */
+	uint32_t dict_data_pages; /* data pages with dictionary indexes */
+	uint32_t max_page_bytes;  /* largest uncompressed page */
+};
+int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
+			 struct pq_chunk_layout *out);
+
 /* ---- Thrift compact protocol ---- */
 
 enum tc_type { TC_STOP = 0, TC_TRUE = 1, TC_FALSE = 2, TC_I8 = 3, TC_I16 = 4, TC_I32 = 5,

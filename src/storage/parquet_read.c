@@ -1589,6 +1589,44 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	return ERR_OK;
 }
 
+int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
+			 struct pq_chunk_layout *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (rg >= r->nrg || col >= r->ncols)
+		return err_set(ERR_BAD_INPUT, "parquet: no column chunk %u/%u", rg, col);
+	const struct rchunk *ch = &r->rgs[rg].chunks[col];
+	const uint8_t *p;
+	uint8_t *owned;
+	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
+	int rc = get_range(r, ch->start, len, &p, &owned);
+	while (!rc && pos < len) {
+		struct page_hdr h;
+		size_t hl = 0;
+		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+			break;
+		pos += hl;
+		if ((uint64_t)h.comp > len - pos) {
+			rc = corrupt("page extends beyond its column chunk");
+			break;
+		}
+		pos += (uint64_t)h.comp;
+		if ((uint32_t)h.unc > out->max_page_bytes)
+			out->max_page_bytes = (uint32_t)h.unc;
+		if (h.type == PQP_DICTIONARY) {
+			out->dict_pages++;
+		} else if (h.type == PQP_DATA || h.type == PQP_DATA_V2) {
+			out->data_pages++;
+			if (h.enc == PQE_PLAIN)
+				out->plain_pages++;
+			else if (h.enc == PQE_RLE_DICTIONARY || h.enc == PQE_PLAIN_DICTIONARY)
+				out->dict_data_pages++;
+		}
+	}
+	mem_free(owned);
+	return rc;
+}
+
 int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
 			   struct batch *out)
 {

@@ -9,14 +9,12 @@
 //              encodings, stats_min/stats_max/stats_null_count
 //   kv         parquet_kv_metadata(): key/value pairs as strings
 // Usage: node read_parquet.mjs FILE.parquet
+//
+// The other direction: `node read_parquet.mjs --write FILE.parquet CODEC`
+// has DuckDB write 5000 rows made like those of write_sample_parquet (ts as
+// a TIMESTAMP, i.e. microseconds) with compression CODEC and row groups of
+// 2048 rows, for our reader to decode.
 import { DuckDBInstance } from '@duckdb/node-api';
-
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: node read_parquet.mjs FILE.parquet');
-  process.exit(2);
-}
-const lit = `'${file.replaceAll("'", "''")}'`;
 
 const instance = await DuckDBInstance.create(':memory:');
 const conn = await instance.connect();
@@ -24,6 +22,32 @@ async function rows(sql) {
   const reader = await conn.runAndReadAll(sql);
   return reader.getRowObjectsJson();
 }
+const quote = (s) => `'${s.replaceAll("'", "''")}'`;
+
+if (process.argv[2] === '--write') {
+  const [, , , path, codec] = process.argv;
+  await conn.run(
+    `COPY (SELECT 'host_' || (i % 10) AS host,
+                  CASE WHEN i % 7 = 3 THEN NULL
+                       ELSE ['us-east-1', 'eu-west-2', 'ap-south-1'][i % 3 + 1] END AS region,
+                  epoch_ms(1700000000000 + i * 1000) AS ts,
+                  CASE WHEN i % 5 = 0 THEN NULL ELSE i * 0.5 END::DOUBLE AS usage,
+                  (i * 1000003 - 500000000)::BIGINT AS n,
+                  i % 2 = 0 AS flag,
+                  (i % 200 - 100)::INTEGER AS small,
+                  CASE WHEN i = 0 THEN 18446744073709551615::UBIGINT ELSE (i * 7)::UBIGINT END AS u
+           FROM range(5000) t(i) ORDER BY i)
+     TO ${quote(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048)`,
+  );
+  process.exit(0);
+}
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: node read_parquet.mjs FILE.parquet | --write FILE.parquet CODEC');
+  process.exit(2);
+}
+const lit = quote(file);
 
 const out = {};
 out.rows = Number((await rows(`SELECT count(*) AS c FROM read_parquet(${lit})`))[0].c);

@@ -6,7 +6,9 @@
 # DuckDB sees: row count, column names and types (TIMESTAMP for ts), values
 # including NULLs, aggregates, filtered counts (row-group pruning by our
 # statistics), and parquet_metadata(): ZSTD codec, statistics, dictionary
-# encoding, row groups; plus key-value metadata. Prints TAP lines.
+# encoding, row groups; plus key-value metadata. Then the other direction:
+# DuckDB writes files (zstd, uncompressed, snappy) and our reader decodes
+# them (write_sample_parquet --dump). Prints TAP lines.
 # Builds nothing: run `make build` and `cd tests/interop && npm install` first.
 set -u
 cd "$(dirname "$0")/../.."
@@ -35,7 +37,19 @@ else
 	exit 1
 fi
 
-python3 - "$tmp/out.json" "$n" <<'EOF'
+# The other direction: DuckDB writes, our reader (write_sample_parquet
+# --dump, ranged pread()s) decodes. SNAPPY must be refused cleanly.
+for codec in zstd uncompressed snappy; do
+	f="$tmp/duck_$codec.parquet"
+	if ! (cd tests/interop && node read_parquet.mjs --write "$f" "$codec") 2>"$tmp/err.txt"; then
+		nok "DuckDB writes a $codec file: $(head -c 300 "$tmp/err.txt")"
+		continue
+	fi
+	"$tool" --dump "$f" >"$tmp/dump_$codec.json" 2>"$tmp/dump_$codec.err"
+	echo $? >"$tmp/dump_$codec.rc"
+done
+
+python3 - "$tmp/out.json" "$n" "$tmp" <<'EOF'
 import json, sys
 
 d = json.load(open(sys.argv[1]))
@@ -129,5 +143,39 @@ enc = by.get(("0", "host"), {}).get("encodings", "")
 check("host is dictionary encoded", "RLE_DICTIONARY" in str(enc), enc)
 kv = {r["k"]: r["v"] for r in d["kv"]}
 check("key-value metadata", kv.get("strata.sample") == "v1", kv)
+# DuckDB-written files through our reader
+tmp = sys.argv[3]
+types_want = [("host", "String"), ("region", "String"), ("ts", "TimestampMicrosecond"),
+              ("usage", "Float64"), ("n", "Int64"), ("flag", "Boolean"), ("small", "Int32"),
+              ("u", "UInt64")]
+for codec in ("zstd", "uncompressed"):
+    try:
+        rc = open(f"{tmp}/dump_{codec}.rc").read().strip()
+        err = open(f"{tmp}/dump_{codec}.err").read()
+        dump = json.load(open(f"{tmp}/dump_{codec}.json")) if rc == "0" else None
+    except (OSError, ValueError) as e:
+        rc, err, dump = "?", str(e), None
+    check(f"our reader decodes DuckDB's {codec} file", dump is not None, err[:300])
+    if dump is None:
+        continue
+    got_types = [(c["name"], c["type"]) for c in dump["columns"]]
+    check(f"DuckDB {codec}: column names and dtypes", got_types == types_want, got_types)
+    bad = []
+    for i, row in enumerate(dump["rows"]):
+        e = expected_row(i)
+        want = [e["host"], e["region"], str(int(e["ts_ms"]) * 1000), e["usage"], e["n"],
+                e["flag"], str(e["small"]), e["u"]]
+        if row != want:
+            bad.append((i, row, want))
+    check(f"DuckDB {codec}: 5000 rows in 3 row groups with the expected values and NULLs",
+          len(dump["rows"]) == 5000 and dump["row_groups"] == 3 and not bad,
+          (len(dump["rows"]), dump["row_groups"], bad[:2]))
+try:
+    rc = open(f"{tmp}/dump_snappy.rc").read().strip()
+    err = open(f"{tmp}/dump_snappy.err").read()
+except OSError as e:
+    rc, err = "?", str(e)
+check("DuckDB snappy file: our reader refuses it with UNSUPPORTED codec",
+      rc == "1" and "UNSUPPORTED" in err and "codec" in err, (rc, err[:300]))
 sys.exit(1 if failed else 0)
 EOF

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "base/column.h"
@@ -225,29 +226,46 @@ static void test_roundtrip_uncompressed_fallback(void **state)
 	roundtrip(&o, 4000, 1);
 }
 
-/* The file holds dictionary pages and the page sizes we asked for. */
+/* The file holds dictionary pages, the page sizes we asked for, and the
+ * PLAIN fallback when a dictionary fills up. */
 static void test_layout(void **state)
 {
 	(void)state;
 	struct parquet_column_def defs[] = {{"tag", DT_STRING, false, true},
-					    {"v", DT_FLOAT64, false, false}};
+					    {"v", DT_FLOAT64, false, false},
+					    {"hi", DT_INT64, true, true}};
 	struct batch b;
-	make_batch(&b, defs, 2, 20000);
-	struct parquet_write_options o = {.page_bytes = 16384};
+	make_batch(&b, defs, 3, 20000);
+	struct parquet_write_options o = {.page_bytes = 16384, .dict_max_entries = 1000};
 	struct buf file;
-	write_file(defs, 2, &o, &b, 1, &file);
+	write_file(defs, 3, &o, &b, 1, &file);
 	struct parquet_reader *r;
 	assert_int_equal(parquet_reader_open_mem(file.data, file.len, &r), ERR_OK);
 	assert_true(parquet_reader_column(r, 0)->dictionary);
 	assert_false(parquet_reader_column(r, 1)->dictionary);
-	/* count data pages of column v by walking page headers */
-	struct batch rg = {0};
-	assert_int_equal(parquet_read_row_group(r, 0, NULL, &rg), ERR_OK);
-	assert_int_equal(rg.nrows, 20000);
-	batch_free(&rg);
+	struct pq_chunk_layout l;
+	/* tags: one dictionary page, all data pages dictionary-encoded */
+	assert_int_equal(parquet_chunk_layout(r, 0, 0, &l), ERR_OK);
+	assert_int_equal(l.dict_pages, 1);
+	assert_true(l.data_pages >= 1);
+	assert_int_equal(l.dict_data_pages, l.data_pages);
+	/* doubles: 160000 bytes in pages of about 16 KiB */
+	assert_int_equal(parquet_chunk_layout(r, 0, 1, &l), ERR_OK);
+	assert_int_equal(l.dict_pages, 0);
+	assert_int_equal(l.plain_pages, l.data_pages);
+	assert_true(l.data_pages >= 9 && l.data_pages <= 11);
+	assert_true(l.max_page_bytes <= 16384 + 16);
+	/* high-cardinality int64 with a 1000-entry dictionary: falls back */
+	assert_int_equal(parquet_chunk_layout(r, 0, 2, &l), ERR_OK);
+	assert_int_equal(l.dict_pages, 1);
+	assert_true(l.dict_data_pages >= 1);
+	assert_true(l.plain_pages >= 1);
+	assert_int_equal(parquet_chunk_layout(r, 1, 0, &l), ERR_BAD_INPUT);
+	struct batch all;
+	read_all(r, &all);
+	assert_batches_equal(&b, &all, 1);
+	batch_free(&all);
 	parquet_reader_free(r);
-	/* 160000 bytes of doubles in 16 KiB pages: about 10 DATA_PAGE headers
-	 * (page header type field 0x15 0x00 starts each header) */
 	buf_free(&file);
 	batch_free(&b);
 }
@@ -706,7 +724,7 @@ static void put_page(struct buf *f, enum pq_page_type type, int32_t nvals, int32
 }
 
 struct footer_opts {
-	int32_t phys, conv, codec, nested;
+	int32_t phys, conv, codec, nested, rep;
 	int64_t rows, num_values;
 	int64_t data_off, dict_off, comp;
 };
@@ -726,7 +744,7 @@ static void put_footer(struct buf *f, const struct footer_opts *o)
 	tcw_struct_end(&t);
 	tcw_struct_begin(&t);
 	tcw_field_i32(&t, 1, o->phys);
-	tcw_field_i32(&t, 3, PQR_REQUIRED);
+	tcw_field_i32(&t, 3, o->rep);
 	tcw_field_string(&t, 4, "x");
 	if (o->nested)
 		tcw_field_i32(&t, 5, 1);
@@ -780,7 +798,7 @@ static int dict_file(const uint8_t *idx_body, size_t idx_len, int32_t page_vals,
 	put_page(&f, PQP_DICTIONARY, 2, PQE_PLAIN, dict, 16);
 	int64_t data_off = (int64_t)f.len;
 	put_page(&f, PQP_DATA, page_vals, PQE_RLE_DICTIONARY, idx_body, idx_len);
-	struct footer_opts o = {PQT_INT64, -1, codec, nested, rows, rows, data_off, 4,
+	struct footer_opts o = {PQT_INT64, -1, codec, nested, PQR_REQUIRED, rows, rows, data_off, 4,
 				(int64_t)f.len - 4};
 	put_footer(&f, &o);
 	int rc = try_read(f.data, f.len);
@@ -825,7 +843,7 @@ static void test_crafted_files(void **state)
 	put_page(&f, PQP_DICTIONARY, 2, PQE_PLAIN, dict, 16);
 	int64_t data_off = (int64_t)f.len;
 	put_page(&f, PQP_DATA, 4, PQE_RLE_DICTIONARY, good, sizeof(good));
-	struct footer_opts o = {PQT_INT64, -1, PQ_UNCOMPRESSED, 0, 4, 4, data_off, 4,
+	struct footer_opts o = {PQT_INT64, -1, PQ_UNCOMPRESSED, 0, PQR_REQUIRED, 4, 4, data_off, 4,
 				(int64_t)f.len - 4};
 	size_t chunk_end = f.len;
 	put_footer(&f, &o);
@@ -881,6 +899,87 @@ static void test_crafted_files(void **state)
 	buf_put_u32le(&f, (uint32_t)(f.len - start));
 	buf_append(&f, "PAR1", 4);
 	assert_int_equal(try_read(f.data, f.len), ERR_CORRUPT);
+	buf_free(&f);
+}
+
+/* A v2 data page: levels (uncompressed) then values, compressed or not. */
+static void put_page_v2(struct buf *f, int32_t nvals, int32_t nnulls, const void *levels,
+			size_t nlev, const void *vals, size_t nvals_bytes, bool compress)
+{
+	uint8_t comp[256];
+	size_t cn = nvals_bytes;
+	if (compress) {
+		cn = ZSTD_compress(comp, sizeof(comp), vals, nvals_bytes, 1);
+		assert_false(ZSTD_isError(cn));
+	} else {
+		memcpy(comp, vals, nvals_bytes);
+	}
+	struct buf h;
+	buf_init(&h);
+	struct tcw t;
+	tcw_init(&t, &h);
+	tcw_struct_begin(&t);
+	tcw_field_i32(&t, 1, PQP_DATA_V2);
+	tcw_field_i32(&t, 2, (int32_t)(nlev + nvals_bytes));
+	tcw_field_i32(&t, 3, (int32_t)(nlev + cn));
+	tcw_field_struct(&t, 8);
+	tcw_field_i32(&t, 1, nvals);
+	tcw_field_i32(&t, 2, nnulls);
+	tcw_field_i32(&t, 3, nvals);
+	tcw_field_i32(&t, 4, PQE_PLAIN);
+	tcw_field_i32(&t, 5, (int32_t)nlev);
+	tcw_field_i32(&t, 6, 0);
+	tcw_field_bool(&t, 7, compress);
+	tcw_struct_end(&t);
+	tcw_struct_end(&t);
+	assert_int_equal(tcw_finish(&t), ERR_OK);
+	buf_append(f, h.data, h.len);
+	buf_append(f, levels, nlev);
+	buf_append(f, comp, cn);
+	buf_free(&h);
+}
+
+static void test_v2_pages(void **state)
+{
+	(void)state;
+	struct buf f;
+	buf_init(&f);
+	buf_append(&f, "PAR1", 4);
+	/* rows 1, NULL, 3, NULL, 5: one bit-packed group of levels 10101 */
+	uint8_t lev1[] = {0x03, 0x15};
+	int64_t v1[] = {1, 3, 5};
+	put_page_v2(&f, 5, 2, lev1, sizeof(lev1), v1, sizeof(v1), true);
+	/* rows 7, 8: an RLE run of two 1 levels, values not compressed */
+	uint8_t lev2[] = {0x04, 0x01};
+	int64_t v2[] = {7, 8};
+	put_page_v2(&f, 2, 0, lev2, sizeof(lev2), v2, sizeof(v2), false);
+	struct footer_opts o = {PQT_INT64, -1, PQ_ZSTD, 0, PQR_OPTIONAL, 7, 7, 4, 0,
+				(int64_t)f.len - 4};
+	put_footer(&f, &o);
+	struct parquet_reader *r;
+	assert_int_equal(parquet_reader_open_mem(f.data, f.len, &r), ERR_OK);
+	assert_true(parquet_reader_column(r, 0)->nullable);
+	struct batch out = {0};
+	assert_int_equal(parquet_read_row_group(r, 0, NULL, &out), ERR_OK);
+	const struct colvec *v = &out.cols[0];
+	int64_t want[] = {1, 0, 3, 0, 5, 7, 8};
+	assert_int_equal(v->len, 7);
+	for (int i = 0; i < 7; i++) {
+		assert_int_equal(colvec_is_null(v, (uint32_t)i), i == 1 || i == 3);
+		assert_int_equal(v->i64[i], want[i]);
+	}
+	batch_free(&out);
+	parquet_reader_free(r);
+	/* a definition level of 2 in a column whose maximum is 1 */
+	buf_reset(&f);
+	buf_append(&f, "PAR1", 4);
+	uint8_t lev3[] = {0x04, 0x02};
+	put_page_v2(&f, 2, 0, lev3, sizeof(lev3), v2, sizeof(v2), false);
+	o.rows = o.num_values = 2;
+	o.comp = (int64_t)f.len - 4;
+	put_footer(&f, &o);
+	assert_int_equal(try_read(f.data, f.len), ERR_CORRUPT);
+	assert_non_null(strstr(err_msg(), "definition level"));
 	buf_free(&f);
 }
 
@@ -943,6 +1042,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_truncate),
 		cmocka_unit_test(test_corrupt_flips),
 		cmocka_unit_test(test_crafted_files),
+		cmocka_unit_test(test_v2_pages),
 		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
