@@ -1,0 +1,1674 @@
+/*
+ * parquet_read: opens a Parquet file through ranged reads (or over memory)
+ * and decodes row groups into batches (see parquet.h for the API).
+ *
+ * Accepted: flat schemas (a root group whose children are all primitive
+ * leaves), REQUIRED or OPTIONAL leaves (max definition level 1), physical
+ * types BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY with the logical /
+ * converted types that parquet.h maps to dtypes, codecs UNCOMPRESSED and
+ * ZSTD, v1 and v2 data pages, PLAIN and dictionary (RLE_DICTIONARY,
+ * PLAIN_DICTIONARY) value encodings, RLE definition levels. Anything else
+ * is ERR_UNSUPPORTED with a message naming it.
+ *
+ * Hostile input: every length, count and offset from the file is checked
+ * before use and violations are ERR_CORRUPT with a message; nothing is
+ * read outside the bytes fetched. Allocation caps: footer structures are
+ * bounded by the footer's size (thrift list counts <= bytes left); a row
+ * group holds at most MAX_RG_ROWS rows; a page's uncompressed size is at
+ * most MAX_PAGE_BYTES and at most 65536x its compressed size (zstd cannot
+ * expand more); a dictionary has at most one entry per 4 bytes of its page
+ * (per bit for BOOLEAN); decoded byte arrays of one column of one row group
+ * are capped at MAX_COLUMN_BYTES (ERR_LIMIT).
+ *
+ * Invariants of a decoded column: len == row group rows, slots of nulls
+ * hold 0 / 0.0 / "", validity is NULL when the chunk had no null.
+ */
+#include <string.h>
+#include <zstd.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "storage/parquet.h"
+#include "storage/parquet_int.h"
+
+#define TAIL_READ (64u << 10)
+#define MAX_RG_ROWS (1u << 26)
+#define MAX_PAGE_BYTES (1u << 30)
+#define MAX_COLUMN_BYTES (1ull << 31)
+
+struct rchunk {
+	int32_t phys;
+	int32_t codec;
+	int64_t num_values;
+	int64_t total_comp;
+	int64_t data_off;
+	int64_t dict_off; /* 0 = none */
+	uint64_t start;   /* first page */
+	bool dict_enc;    /* encodings name a dictionary encoding */
+	const uint8_t *path;
+	uint32_t path_len, npath;
+	/* raw statistics */
+	const uint8_t *smin, *smax, *lmin, *lmax;
+	uint32_t smin_n, smax_n, lmin_n, lmax_n;
+	bool has_nulls;
+	int64_t null_count;
+	struct parquet_stats stats;
+};
+
+struct rgroup {
+	int64_t num_rows;
+	uint32_t nchunks;
+	struct rchunk *chunks;
+};
+
+struct rcol {
+	struct parquet_column_def def; /* name owned */
+	enum pq_type phys;
+	bool u32;  /* INT32 holding unsigned values: zero-extend */
+	bool ts_s; /* stored as ms, column is seconds */
+};
+
+/* a SchemaElement as parsed */
+struct selem {
+	int32_t type, repetition, num_children, converted;
+	const uint8_t *name;
+	uint32_t name_len;
+	int logical;
+	int int_bits;
+	bool int_signed;
+	int unit;
+};
+
+struct parquet_reader {
+	parquet_read_fn fn;
+	void *ctx;
+	const uint8_t *mem;
+	uint64_t size;
+	uint64_t data_end; /* offset of FileMetaData */
+	uint8_t *footer_owned;
+	uint32_t ncols;
+	struct rcol *cols;
+	uint32_t nrg;
+	struct rgroup *rgs;
+	int64_t num_rows;
+	uint32_t nkv;
+	char **kv_keys, **kv_vals;
+	char *created_by;
+	ZSTD_DCtx *dctx;
+	/* scratch for decoding */
+	struct buf page;    /* decompressed page */
+	uint32_t *idx;      /* dictionary indexes */
+	size_t idx_cap;
+	uint8_t *dense;     /* non-null values of a page with nulls, 8 bytes each */
+	size_t dense_cap;
+	uint8_t *pvalid;    /* validity bits of the current page */
+	size_t pvalid_cap;
+	/* dictionary of the chunk being decoded */
+	bool has_dict;
+	uint32_t dict_n;
+	uint64_t *dict8;    /* fixed-width entries in colvec form (i64 / f64 bits) */
+	size_t dict8_cap;
+	uint32_t *dict_off; /* byte arrays: dict_n + 1 offsets into dict_bytes */
+	size_t dict_off_cap;
+	struct buf dict_bytes;
+};
+
+/* ---- helpers ---- */
+
+static int corrupt(const char *what) { return err_set(ERR_CORRUPT, "parquet: %s", what); }
+
+static char *dup_bytes(const uint8_t *p, uint32_t n)
+{
+	char *s = mem_alloc((size_t)n + 1);
+	if (s) {
+		if (n)
+			memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	return need <= *cap ? ERR_OK : mem_grow(p, cap, need, elem);
+}
+
+static inline void set_bit(uint8_t *bm, uint64_t i) { bm[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static inline bool get_bit(const uint8_t *bm, uint64_t i) { return (bm[i >> 3] >> (i & 7)) & 1; }
+
+static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
+{
+	while (n && (start & 7)) {
+		set_bit(bm, start++);
+		n--;
+	}
+	if (n >= 8) {
+		memset(bm + (start >> 3), 0xff, n >> 3);
+		start += n & ~(uint64_t)7;
+		n &= 7;
+	}
+	while (n--)
+		set_bit(bm, start++);
+}
+
+static int get_range(struct parquet_reader *r, uint64_t off, uint64_t len, const uint8_t **p,
+		     uint8_t **owned)
+{
+	*owned = NULL;
+	*p = NULL;
+	if (off > r->size || len > r->size - off)
+		return corrupt("byte range beyond the end of the file");
+	if (r->mem) {
+		*p = r->mem + off;
+		return ERR_OK;
+	}
+	if (len == 0) {
+		*p = (const uint8_t *)"";
+		return ERR_OK;
+	}
+	uint8_t *d = NULL;
+	size_t n = 0;
+	int rc = r->fn(r->ctx, off, len, &d, &n);
+	if (rc) {
+		mem_free(d);
+		return rc;
+	}
+	if (n != len || !d) {
+		mem_free(d);
+		return err_set(ERR_CORRUPT, "parquet: short read: %zu of %llu bytes at offset %llu", n,
+			       (unsigned long long)len, (unsigned long long)off);
+	}
+	*p = d;
+	*owned = d;
+	return ERR_OK;
+}
+
+/* ---- footer ---- */
+
+static void parse_time_unit(struct tcr *t, struct selem *se)
+{
+	int16_t id;
+	uint8_t ty;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		if (id >= 1 && id <= 3)
+			se->unit = id;
+		tcr_skip(t, ty);
+	}
+}
+
+static void parse_logical(struct tcr *t, struct selem *se)
+{
+	int16_t id, id2;
+	uint8_t ty, ty2;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		if (ty != TC_STRUCT) {
+			tcr_fail(t, "LogicalType member is not a struct");
+			return;
+		}
+		se->logical = id;
+		if (id != PQL_TIMESTAMP && id != PQL_TIME && id != PQL_INTEGER) {
+			tcr_skip(t, ty);
+			continue;
+		}
+		tcr_struct_begin(t);
+		while (tcr_field(t, &id2, &ty2)) {
+			if (id == PQL_INTEGER && id2 == 1)
+				se->int_bits = (int)tcr_i64(t, ty2);
+			else if (id == PQL_INTEGER && id2 == 2)
+				se->int_signed = tcr_bool(t, ty2);
+			else if (id != PQL_INTEGER && id2 == 2 && ty2 == TC_STRUCT)
+				parse_time_unit(t, se);
+			else
+				tcr_skip(t, ty2);
+		}
+	}
+}
+
+static void parse_selem(struct tcr *t, struct selem *se)
+{
+	int16_t id;
+	uint8_t ty;
+	memset(se, 0, sizeof(*se));
+	se->type = se->repetition = se->num_children = se->converted = -1;
+	se->int_signed = true;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		switch (id) {
+		case 1: se->type = tcr_i32(t, ty); break;
+		case 3: se->repetition = tcr_i32(t, ty); break;
+		case 4: se->name = tcr_binary(t, ty, &se->name_len); break;
+		case 5: se->num_children = tcr_i32(t, ty); break;
+		case 6: se->converted = tcr_i32(t, ty); break;
+		case 10:
+			if (ty != TC_STRUCT)
+				tcr_fail(t, "logicalType is not a struct");
+			else
+				parse_logical(t, se);
+			break;
+		default: tcr_skip(t, ty); break;
+		}
+	}
+	if (!t->err && !se->name)
+		tcr_fail(t, "SchemaElement without a name");
+}
+
+static void parse_stats(struct tcr *t, struct rchunk *c)
+{
+	int16_t id;
+	uint8_t ty;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		switch (id) {
+		case 1: c->lmax = tcr_binary(t, ty, &c->lmax_n); break;
+		case 2: c->lmin = tcr_binary(t, ty, &c->lmin_n); break;
+		case 3:
+			c->null_count = tcr_i64(t, ty);
+			c->has_nulls = true;
+			break;
+		case 5: c->smax = tcr_binary(t, ty, &c->smax_n); break;
+		case 6: c->smin = tcr_binary(t, ty, &c->smin_n); break;
+		default: tcr_skip(t, ty); break;
+		}
+	}
+}
+
+static void parse_colmeta(struct tcr *t, struct rchunk *c)
+{
+	int16_t id;
+	uint8_t ty, elem;
+	unsigned seen = 0;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		switch (id) {
+		case 1: c->phys = tcr_i32(t, ty); seen |= 1; break;
+		case 2: {
+			uint32_t n = tcr_list(t, ty, &elem);
+			for (uint32_t i = 0; i < n && !t->err; i++) {
+				int32_t e = tcr_elem_i32(t, elem);
+				if (e == PQE_RLE_DICTIONARY || e == PQE_PLAIN_DICTIONARY)
+					c->dict_enc = true;
+			}
+			break;
+		}
+		case 3: {
+			c->npath = tcr_list(t, ty, &elem);
+			for (uint32_t i = 0; i < c->npath && !t->err; i++) {
+				uint32_t n;
+				const uint8_t *p = tcr_elem_binary(t, elem, &n);
+				if (i == 0) {
+					c->path = p;
+					c->path_len = n;
+				}
+			}
+			break;
+		}
+		case 4: c->codec = tcr_i32(t, ty); seen |= 2; break;
+		case 5: c->num_values = tcr_i64(t, ty); seen |= 4; break;
+		case 7: c->total_comp = tcr_i64(t, ty); seen |= 8; break;
+		case 9: c->data_off = tcr_i64(t, ty); seen |= 16; break;
+		case 11: c->dict_off = tcr_i64(t, ty); break;
+		case 12:
+			if (ty != TC_STRUCT)
+				tcr_fail(t, "statistics is not a struct");
+			else
+				parse_stats(t, c);
+			break;
+		default: tcr_skip(t, ty); break;
+		}
+	}
+	if (!t->err && seen != 31)
+		tcr_fail(t, "ColumnMetaData lacks a required field");
+}
+
+static int parse_chunk(struct tcr *t, struct rchunk *c)
+{
+	int16_t id;
+	uint8_t ty;
+	bool meta = false;
+	int unsupported = 0;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		if (id == 3 && ty == TC_STRUCT) {
+			parse_colmeta(t, c);
+			meta = true;
+		} else {
+			if (id == 1 || id == 8 || id == 9)
+				unsupported = id;
+			tcr_skip(t, ty);
+		}
+	}
+	if (t->err)
+		return ERR_CORRUPT;
+	if (unsupported == 1)
+		return err_set(ERR_UNSUPPORTED, "parquet: column data in another file");
+	if (unsupported)
+		return err_set(ERR_UNSUPPORTED, "parquet: encrypted columns");
+	if (!meta)
+		return err_set(ERR_UNSUPPORTED, "parquet: column chunk without meta_data");
+	return ERR_OK;
+}
+
+static int parse_rowgroup(struct tcr *t, struct rgroup *g)
+{
+	int16_t id;
+	uint8_t ty, elem;
+	bool has_rows = false;
+	int rc = ERR_OK;
+	g->num_rows = -1;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		if (id == 1 && !g->chunks) {
+			uint32_t n = tcr_list(t, ty, &elem);
+			if (t->err)
+				break;
+			if (elem != TC_STRUCT) {
+				tcr_fail(t, "RowGroup.columns is not a list of structs");
+				break;
+			}
+			g->chunks = mem_calloc(n ? n : 1, sizeof(struct rchunk));
+			if (!g->chunks)
+				return ERR_NOMEM;
+			g->nchunks = n;
+			for (uint32_t i = 0; i < n && !t->err; i++)
+				if ((rc = parse_chunk(t, &g->chunks[i])))
+					return t->err ? ERR_CORRUPT : rc;
+		} else if (id == 3) {
+			g->num_rows = tcr_i64(t, ty);
+			has_rows = true;
+		} else {
+			tcr_skip(t, ty);
+		}
+	}
+	if (!t->err && (!g->chunks || !has_rows))
+		tcr_fail(t, "RowGroup lacks columns or num_rows");
+	return t->err ? ERR_CORRUPT : ERR_OK;
+}
+
+static int parse_kv(struct parquet_reader *r, struct tcr *t, uint8_t ty)
+{
+	uint8_t elem;
+	uint32_t n = tcr_list(t, ty, &elem);
+	if (t->err || n == 0)
+		return ERR_OK;
+	if (elem != TC_STRUCT) {
+		tcr_fail(t, "key_value_metadata is not a list of structs");
+		return ERR_OK;
+	}
+	if (r->kv_keys)
+		return ERR_OK; /* duplicate field: keep the first */
+	r->kv_keys = mem_calloc(n, sizeof(char *));
+	r->kv_vals = mem_calloc(n, sizeof(char *));
+	if (!r->kv_keys || !r->kv_vals)
+		return ERR_NOMEM;
+	for (uint32_t i = 0; i < n && !t->err; i++) {
+		int16_t id;
+		uint8_t fty;
+		const uint8_t *k = NULL, *v = NULL;
+		uint32_t kn = 0, vn = 0;
+		tcr_struct_begin(t);
+		while (tcr_field(t, &id, &fty)) {
+			if (id == 1)
+				k = tcr_binary(t, fty, &kn);
+			else if (id == 2)
+				v = tcr_binary(t, fty, &vn);
+			else
+				tcr_skip(t, fty);
+		}
+		if (t->err)
+			break;
+		if (!k) {
+			tcr_fail(t, "KeyValue without a key");
+			break;
+		}
+		r->kv_keys[r->nkv] = dup_bytes(k, kn);
+		r->kv_vals[r->nkv] = dup_bytes(v ? v : (const uint8_t *)"", vn);
+		if (!r->kv_keys[r->nkv] || !r->kv_vals[r->nkv]) {
+			mem_free(r->kv_keys[r->nkv]);
+			mem_free(r->kv_vals[r->nkv]);
+			return ERR_NOMEM;
+		}
+		r->nkv++;
+	}
+	return ERR_OK;
+}
+
+/* Map a leaf to a dtype; ERR_UNSUPPORTED for what Strata has no type for. */
+static int map_dtype(const struct selem *se, const char *name, struct rcol *col)
+{
+	int conv = se->converted, lg = se->logical;
+	enum dtype dt;
+	col->u32 = false;
+	switch (se->type) {
+	case PQT_BOOLEAN: dt = DT_BOOL; break;
+	case PQT_INT32: {
+		int bits = 32;
+		bool sign = true;
+		if (lg == PQL_INTEGER) {
+			bits = se->int_bits;
+			sign = se->int_signed;
+		} else if (lg == PQL_DATE || conv == PQC_DATE) {
+			dt = DT_DATE;
+			break;
+		} else if (lg != PQL_NONE || (conv != PQC_NONE && (conv < PQC_UINT_8 || conv > PQC_INT_64))) {
+			goto unsupported;
+		} else if (conv >= PQC_UINT_8 && conv <= PQC_UINT_64) {
+			bits = 8 << (conv - PQC_UINT_8);
+			sign = false;
+		} else if (conv >= PQC_INT_8 && conv <= PQC_INT_64) {
+			bits = 8 << (conv - PQC_INT_8);
+		}
+		if (bits == 8)
+			dt = sign ? DT_INT8 : DT_UINT8;
+		else if (bits == 16)
+			dt = sign ? DT_INT16 : DT_UINT16;
+		else if (bits == 32)
+			dt = sign ? DT_INT32 : DT_UINT32;
+		else
+			goto unsupported;
+		col->u32 = !sign;
+		break;
+	}
+	case PQT_INT64:
+		if (lg == PQL_TIMESTAMP) {
+			if (se->unit == PQU_MILLIS)
+				dt = DT_TS_MS;
+			else if (se->unit == PQU_MICROS)
+				dt = DT_TS_US;
+			else if (se->unit == PQU_NANOS)
+				dt = DT_TS_NS;
+			else
+				goto unsupported;
+		} else if (lg == PQL_INTEGER) {
+			if (se->int_bits != 64)
+				goto unsupported;
+			dt = se->int_signed ? DT_INT64 : DT_UINT64;
+		} else if (lg != PQL_NONE) {
+			goto unsupported;
+		} else if (conv == PQC_TIMESTAMP_MILLIS) {
+			dt = DT_TS_MS;
+		} else if (conv == PQC_TIMESTAMP_MICROS) {
+			dt = DT_TS_US;
+		} else if (conv == PQC_UINT_64) {
+			dt = DT_UINT64;
+		} else if (conv == PQC_NONE || conv == PQC_INT_64) {
+			dt = DT_INT64;
+		} else {
+			goto unsupported;
+		}
+		break;
+	case PQT_FLOAT: dt = DT_FLOAT32; break;
+	case PQT_DOUBLE: dt = DT_FLOAT64; break;
+	case PQT_BYTE_ARRAY:
+		if (conv == PQC_DECIMAL)
+			goto unsupported;
+		if (lg == PQL_STRING || lg == PQL_ENUM || lg == PQL_JSON || conv == PQC_UTF8 ||
+		    conv == PQC_ENUM || conv == PQC_JSON)
+			dt = DT_STRING;
+		else if (lg == PQL_NONE || lg == PQL_BSON)
+			dt = DT_BINARY;
+		else
+			goto unsupported;
+		break;
+	default: goto unsupported;
+	}
+	col->def.type = dt;
+	col->phys = (enum pq_type)se->type;
+	return ERR_OK;
+unsupported:
+	return err_set(ERR_UNSUPPORTED,
+		       "parquet: column %s: unsupported type (physical %d, logical %d, converted %d)",
+		       name, se->type, lg, conv);
+}
+
+static int build_schema(struct parquet_reader *r, const struct selem *se, uint32_t nse)
+{
+	if (nse < 2)
+		return corrupt("schema has no columns");
+	if (se[0].num_children != (int32_t)(nse - 1))
+		return err_set(ERR_UNSUPPORTED, "parquet: nested schema (root has %d children of %u)",
+			       se[0].num_children, nse - 1);
+	r->ncols = nse - 1;
+	r->cols = mem_calloc(r->ncols, sizeof(struct rcol));
+	if (!r->cols)
+		return ERR_NOMEM;
+	for (uint32_t i = 0; i < r->ncols; i++) {
+		const struct selem *e = &se[i + 1];
+		struct rcol *c = &r->cols[i];
+		char *name = dup_bytes(e->name, e->name_len);
+		if (!name)
+			return ERR_NOMEM;
+		c->def.name = name;
+		if (e->num_children > 0 || e->type < 0)
+			return err_set(ERR_UNSUPPORTED, "parquet: column %s is a group (nested schema)",
+				       name);
+		if (e->repetition == PQR_REPEATED)
+			return err_set(ERR_UNSUPPORTED, "parquet: column %s is repeated", name);
+		if (e->repetition > PQR_REPEATED)
+			return err_set(ERR_CORRUPT, "parquet: column %s: bad repetition %d", name,
+				       e->repetition);
+		c->def.nullable = e->repetition == PQR_OPTIONAL;
+		int rc = map_dtype(e, name, c);
+		if (rc)
+			return rc;
+	}
+	/* TS_S columns, recorded by our writer in key-value metadata */
+	for (uint32_t k = 0; k < r->nkv; k++) {
+		const char *key = r->kv_keys[k];
+		size_t pl = strlen(PARQUET_KV_DTYPE_PREFIX);
+		if (strncmp(key, PARQUET_KV_DTYPE_PREFIX, pl) != 0 ||
+		    strcmp(r->kv_vals[k], dtype_name(DT_TS_S)) != 0)
+			continue;
+		int ci = parquet_reader_find_column(r, key + pl);
+		if (ci >= 0 && r->cols[ci].def.type == DT_TS_MS) {
+			r->cols[ci].def.type = DT_TS_S;
+			r->cols[ci].ts_s = true;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Decode a PLAIN statistics value into d; false when unusable. */
+static bool stat_datum(const struct rcol *col, const uint8_t *p, uint32_t n, bool is_max,
+		       struct datum *d)
+{
+	d->type = col->def.type;
+	d->is_null = false;
+	switch (col->phys) {
+	case PQT_BOOLEAN:
+		if (n != 1)
+			return false;
+		d->v.i = p[0] != 0;
+		return true;
+	case PQT_INT32: {
+		if (n != 4)
+			return false;
+		uint32_t u = le_get_u32(p);
+		d->v.i = col->u32 ? (int64_t)u : (int64_t)(int32_t)u;
+		return true;
+	}
+	case PQT_INT64: {
+		if (n != 8)
+			return false;
+		int64_t x = (int64_t)le_get_u64(p);
+		if (col->ts_s) { /* floor for min, ceiling for max: still bounds */
+			int64_t q = x / 1000, m = x % 1000;
+			if (m && ((m < 0) != is_max))
+				q += is_max ? 1 : -1;
+			x = q;
+		}
+		d->v.i = x;
+		return true;
+	}
+	case PQT_FLOAT: {
+		if (n != 4)
+			return false;
+		float f;
+		memcpy(&f, p, 4);
+		d->v.f = f;
+		return d->v.f == d->v.f;
+	}
+	case PQT_DOUBLE:
+		if (n != 8)
+			return false;
+		memcpy(&d->v.f, p, 8);
+		return d->v.f == d->v.f;
+	case PQT_BYTE_ARRAY:
+		d->v.s.p = (const char *)p;
+		d->v.s.n = n;
+		return true;
+	default: return false;
+	}
+}
+
+static void build_stats(const struct rcol *col, struct rchunk *c)
+{
+	struct parquet_stats *s = &c->stats;
+	s->has_null_count = c->has_nulls && c->null_count >= 0;
+	s->null_count = s->has_null_count ? (uint64_t)c->null_count : 0;
+	const uint8_t *mn = c->smin, *mx = c->smax;
+	uint32_t mnn = c->smin_n, mxn = c->smax_n;
+	bool signed_order = col->phys != PQT_BYTE_ARRAY && !col->u32 && col->def.type != DT_UINT64;
+	if ((!mn || !mx) && signed_order) { /* legacy fields: signed order only */
+		mn = c->lmin;
+		mx = c->lmax;
+		mnn = c->lmin_n;
+		mxn = c->lmax_n;
+	}
+	s->has_min_max = mn && mx && stat_datum(col, mn, mnn, false, &s->min) &&
+			 stat_datum(col, mx, mxn, true, &s->max);
+	if (!s->has_min_max) {
+		memset(&s->min, 0, sizeof(s->min));
+		memset(&s->max, 0, sizeof(s->max));
+		s->min.type = s->max.type = col->def.type;
+		s->min.is_null = s->max.is_null = true;
+	}
+}
+
+static int check_rowgroups(struct parquet_reader *r)
+{
+	int64_t total = 0;
+	for (uint32_t g = 0; g < r->nrg; g++) {
+		struct rgroup *rg = &r->rgs[g];
+		if (rg->nchunks != r->ncols)
+			return err_set(ERR_CORRUPT, "parquet: row group %u has %u columns, schema %u", g,
+				       rg->nchunks, r->ncols);
+		if (rg->num_rows < 0)
+			return err_set(ERR_CORRUPT, "parquet: row group %u: negative row count", g);
+		if (rg->num_rows > MAX_RG_ROWS)
+			return err_set(ERR_UNSUPPORTED, "parquet: row group %u has %lld rows (limit %u)",
+				       g, (long long)rg->num_rows, MAX_RG_ROWS);
+		total += rg->num_rows;
+		for (uint32_t c = 0; c < r->ncols; c++) {
+			struct rchunk *ch = &rg->chunks[c];
+			struct rcol *col = &r->cols[c];
+			if (ch->phys != (int32_t)col->phys)
+				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: type %d, schema %d",
+					       g, col->def.name, ch->phys, col->phys);
+			if (ch->npath != 1 || ch->path_len != strlen(col->def.name) ||
+			    memcmp(ch->path, col->def.name, ch->path_len) != 0)
+				return err_set(ERR_CORRUPT, "parquet: row group %u column %u: path does not match schema",
+					       g, c);
+			if (ch->num_values != rg->num_rows)
+				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: %lld values, %lld rows",
+					       g, col->def.name, (long long)ch->num_values,
+					       (long long)rg->num_rows);
+			int64_t start = ch->data_off;
+			if (ch->dict_off > 0 && ch->dict_off < start)
+				start = ch->dict_off;
+			if (start < 4 || ch->total_comp <= 0 || (uint64_t)start > r->data_end ||
+			    (uint64_t)ch->total_comp > r->data_end - (uint64_t)start ||
+			    (ch->dict_off > 0 && (uint64_t)ch->dict_off >= r->data_end) ||
+			    (uint64_t)ch->data_off >= r->data_end)
+				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: chunk outside the data",
+					       g, col->def.name);
+			ch->start = (uint64_t)start;
+			if (ch->dict_off > 0 || ch->dict_enc)
+				col->def.dictionary = true;
+			build_stats(col, ch);
+		}
+	}
+	if (total != r->num_rows)
+		return err_set(ERR_CORRUPT, "parquet: row groups hold %lld rows, footer says %lld",
+			       (long long)total, (long long)r->num_rows);
+	return ERR_OK;
+}
+
+static int parse_footer(struct parquet_reader *r, const uint8_t *p, size_t n)
+{
+	struct tcr t;
+	struct selem *se = NULL;
+	uint32_t nse = 0;
+	int16_t id;
+	uint8_t ty, elem;
+	unsigned seen = 0;
+	int rc = ERR_OK;
+	tcr_init(&t, p, n);
+	tcr_struct_begin(&t);
+	while (!rc && tcr_field(&t, &id, &ty)) {
+		switch (id) {
+		case 2: {
+			if (se) {
+				tcr_fail(&t, "two schemas");
+				break;
+			}
+			nse = tcr_list(&t, ty, &elem);
+			if (t.err)
+				break;
+			if (elem != TC_STRUCT) {
+				tcr_fail(&t, "schema is not a list of structs");
+				break;
+			}
+			se = mem_calloc(nse ? nse : 1, sizeof(*se));
+			if (!se) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			for (uint32_t i = 0; i < nse && !t.err; i++)
+				parse_selem(&t, &se[i]);
+			seen |= 1;
+			break;
+		}
+		case 3:
+			r->num_rows = tcr_i64(&t, ty);
+			seen |= 2;
+			break;
+		case 4: {
+			if (r->rgs) {
+				tcr_fail(&t, "two row group lists");
+				break;
+			}
+			uint32_t ng = tcr_list(&t, ty, &elem);
+			if (t.err)
+				break;
+			if (elem != TC_STRUCT) {
+				tcr_fail(&t, "row_groups is not a list of structs");
+				break;
+			}
+			r->rgs = mem_calloc(ng ? ng : 1, sizeof(struct rgroup));
+			if (!r->rgs) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			for (uint32_t i = 0; i < ng && !rc && !t.err; i++) {
+				r->nrg++;
+				rc = parse_rowgroup(&t, &r->rgs[i]);
+			}
+			seen |= 4;
+			break;
+		}
+		case 5: rc = parse_kv(r, &t, ty); break;
+		case 6:
+			if (!r->created_by) {
+				uint32_t len;
+				const uint8_t *s = tcr_binary(&t, ty, &len);
+				if (s && !(r->created_by = dup_bytes(s, len)))
+					rc = ERR_NOMEM;
+			} else {
+				tcr_skip(&t, ty);
+			}
+			break;
+		case 8:
+		case 9: rc = err_set(ERR_UNSUPPORTED, "parquet: encrypted file"); break;
+		default: tcr_skip(&t, ty); break;
+		}
+	}
+	if (t.err && (rc == ERR_OK || rc == ERR_CORRUPT))
+		rc = err_set(ERR_CORRUPT, "parquet: corrupt footer: %s (footer of %zu bytes)",
+			     t.what ? t.what : "?", n);
+	if (!rc && seen != 7)
+		rc = corrupt("footer lacks schema, num_rows or row_groups");
+	if (!rc && r->num_rows < 0)
+		rc = corrupt("negative row count");
+	if (!rc)
+		rc = build_schema(r, se, nse);
+	if (!rc)
+		rc = check_rowgroups(r);
+	mem_free(se);
+	return rc;
+}
+
+static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64_t size,
+		       struct parquet_reader **out)
+{
+	*out = NULL;
+	struct parquet_reader *r = mem_calloc(1, sizeof(*r));
+	if (!r)
+		return ERR_NOMEM;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->mem = mem;
+	r->size = size;
+	int rc;
+	const uint8_t *tp, *fp;
+	uint8_t *owned = NULL;
+	if (size < 12) {
+		rc = err_set(ERR_CORRUPT, "parquet: file too small (%llu bytes)",
+			     (unsigned long long)size);
+		goto fail;
+	}
+	uint64_t tail = size < TAIL_READ ? size : TAIL_READ;
+	if ((rc = get_range(r, size - tail, tail, &tp, &owned)))
+		goto fail;
+	r->footer_owned = owned;
+	if (memcmp(tp + tail - 4, "PAR1", 4) != 0) {
+		rc = memcmp(tp + tail - 4, "PARE", 4) == 0
+			     ? err_set(ERR_UNSUPPORTED, "parquet: encrypted footer")
+			     : corrupt("bad magic at the end of the file");
+		goto fail;
+	}
+	if (tail == size && memcmp(tp, "PAR1", 4) != 0) {
+		rc = corrupt("bad magic at the start of the file");
+		goto fail;
+	}
+	uint32_t flen = le_get_u32(tp + tail - 8);
+	if (flen > size - 12 || flen == 0) {
+		rc = err_set(ERR_CORRUPT, "parquet: footer length %u does not fit a %llu byte file",
+			     flen, (unsigned long long)size);
+		goto fail;
+	}
+	r->data_end = size - 8 - flen;
+	if ((uint64_t)flen + 8 <= tail) {
+		fp = tp + tail - 8 - flen;
+	} else {
+		mem_free(r->footer_owned);
+		r->footer_owned = NULL;
+		if ((rc = get_range(r, r->data_end, flen, &fp, &owned)))
+			goto fail;
+		r->footer_owned = owned;
+	}
+	if ((rc = parse_footer(r, fp, flen)))
+		goto fail;
+	r->dctx = ZSTD_createDCtx();
+	if (!r->dctx) {
+		rc = err_set(ERR_NOMEM, "parquet: zstd context");
+		goto fail;
+	}
+	*out = r;
+	return ERR_OK;
+fail:
+	parquet_reader_free(r);
+	return rc;
+}
+
+int parquet_reader_open(parquet_read_fn fn, void *ctx, uint64_t file_size,
+			struct parquet_reader **out)
+{
+	return reader_open(fn, ctx, NULL, file_size, out);
+}
+
+int parquet_reader_open_mem(const uint8_t *data, size_t len, struct parquet_reader **out)
+{
+	static const uint8_t empty[1];
+	return reader_open(NULL, NULL, data ? data : empty, len, out);
+}
+
+void parquet_reader_free(struct parquet_reader *r)
+{
+	if (!r)
+		return;
+	if (r->cols)
+		for (uint32_t i = 0; i < r->ncols; i++)
+			mem_free((char *)r->cols[i].def.name);
+	mem_free(r->cols);
+	if (r->rgs)
+		for (uint32_t g = 0; g < r->nrg; g++)
+			mem_free(r->rgs[g].chunks);
+	mem_free(r->rgs);
+	for (uint32_t i = 0; i < r->nkv; i++) {
+		mem_free(r->kv_keys[i]);
+		mem_free(r->kv_vals[i]);
+	}
+	mem_free(r->kv_keys);
+	mem_free(r->kv_vals);
+	mem_free(r->created_by);
+	mem_free(r->footer_owned);
+	ZSTD_freeDCtx(r->dctx);
+	buf_free(&r->page);
+	mem_free(r->idx);
+	mem_free(r->dense);
+	mem_free(r->pvalid);
+	mem_free(r->dict8);
+	mem_free(r->dict_off);
+	buf_free(&r->dict_bytes);
+	mem_free(r);
+}
+
+/* ---- accessors ---- */
+
+uint32_t parquet_reader_num_columns(const struct parquet_reader *r) { return r->ncols; }
+
+const struct parquet_column_def *parquet_reader_column(const struct parquet_reader *r, uint32_t i)
+{
+	return i < r->ncols ? &r->cols[i].def : NULL;
+}
+
+int parquet_reader_find_column(const struct parquet_reader *r, const char *name)
+{
+	for (uint32_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->cols[i].def.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+uint32_t parquet_reader_num_row_groups(const struct parquet_reader *r) { return r->nrg; }
+
+uint64_t parquet_reader_row_group_rows(const struct parquet_reader *r, uint32_t rg)
+{
+	return rg < r->nrg ? (uint64_t)r->rgs[rg].num_rows : 0;
+}
+
+uint64_t parquet_reader_num_rows(const struct parquet_reader *r) { return (uint64_t)r->num_rows; }
+
+const struct parquet_stats *parquet_reader_stats(const struct parquet_reader *r, uint32_t rg,
+						 uint32_t col)
+{
+	if (rg >= r->nrg || col >= r->ncols)
+		return NULL;
+	return &r->rgs[rg].chunks[col].stats;
+}
+
+const char *parquet_reader_kv(const struct parquet_reader *r, const char *key)
+{
+	for (uint32_t i = 0; i < r->nkv; i++)
+		if (strcmp(r->kv_keys[i], key) == 0)
+			return r->kv_vals[i];
+	return NULL;
+}
+
+uint32_t parquet_reader_kv_count(const struct parquet_reader *r) { return r->nkv; }
+
+void parquet_reader_kv_at(const struct parquet_reader *r, uint32_t i, const char **key,
+			  const char **value)
+{
+	*key = i < r->nkv ? r->kv_keys[i] : NULL;
+	*value = i < r->nkv ? r->kv_vals[i] : NULL;
+}
+
+const char *parquet_reader_created_by(const struct parquet_reader *r)
+{
+	return r->created_by ? r->created_by : "";
+}
+
+/* ---- decoding ---- */
+
+static int unpack_slow(const uint8_t *p, int bw, uint32_t *out, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		uint64_t bit = (uint64_t)i * (uint32_t)bw;
+		uint32_t v = 0;
+		for (int b = 0; b < bw; b++, bit++)
+			v |= (uint32_t)((p[bit >> 3] >> (bit & 7)) & 1) << b;
+		out[i] = v;
+	}
+	return 0;
+}
+
+/* Unpack n values of bw bits (LSB first) from p, which has avail >=
+ * ceil(n * bw / 8) bytes. */
+static void unpack_bits(const uint8_t *p, size_t avail, int bw, uint32_t *out, uint32_t n)
+{
+	uint64_t mask = bw == 32 ? 0xffffffffull : ((1ull << bw) - 1);
+	uint64_t safe = avail >= 8 ? (uint64_t)(avail - 8) * 8 / (uint32_t)bw + 1 : 0;
+	uint32_t fast = safe < n ? (uint32_t)safe : n;
+	for (uint32_t i = 0; i < fast; i++) {
+		uint64_t bit = (uint64_t)i * (uint32_t)bw, w;
+		memcpy(&w, p + (bit >> 3), 8);
+		out[i] = (uint32_t)((w >> (bit & 7)) & mask);
+	}
+	unpack_slow(p, bw, out, fast, n);
+}
+
+/* Decode exactly n values of the RLE/bit-packed hybrid stream [p, p+len)
+ * of bit width bw (1..32) into out. */
+static int rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, uint32_t n)
+{
+	size_t pos = 0;
+	uint32_t done = 0, vbytes = ((uint32_t)bw + 7) / 8;
+	while (done < n) {
+		uint64_t h = 0;
+		int shift = 0;
+		for (;;) {
+			if (pos >= len || shift > 35)
+				return corrupt("RLE data ends early");
+			uint8_t c = p[pos++];
+			h |= (uint64_t)(c & 0x7f) << shift;
+			shift += 7;
+			if (!(c & 0x80))
+				break;
+		}
+		uint32_t want = n - done;
+		if (h & 1) {
+			uint64_t count = (h >> 1) * 8;
+			uint64_t nbytes = (h >> 1) * (uint32_t)bw;
+			uint32_t take = count < want ? (uint32_t)count : want;
+			uint64_t need = ((uint64_t)take * (uint32_t)bw + 7) / 8;
+			if (count == 0 || need > len - pos)
+				return corrupt("bit-packed run beyond the data");
+			unpack_bits(p + pos, len - pos, bw, out + done, take);
+			pos += nbytes < len - pos ? nbytes : len - pos;
+			done += take;
+		} else {
+			uint64_t count = h >> 1;
+			if (count == 0 || vbytes > len - pos)
+				return corrupt("bad RLE run");
+			uint32_t v = 0;
+			for (uint32_t b = 0; b < vbytes; b++)
+				v |= (uint32_t)p[pos + b] << (8 * b);
+			pos += vbytes;
+			if (bw < 32 && (v >> bw))
+				return corrupt("RLE value wider than its bit width");
+			uint32_t take = count < want ? (uint32_t)count : want;
+			for (uint32_t i = 0; i < take; i++)
+				out[done + i] = v;
+			done += take;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Decode n definition levels (bit width 1) into the zeroed bitmap bm;
+ * *present = number of 1 levels. */
+static int decode_levels(const uint8_t *p, size_t len, uint32_t n, uint8_t *bm, uint32_t *present)
+{
+	size_t pos = 0;
+	uint32_t i = 0, cnt = 0;
+	while (i < n) {
+		uint64_t h = 0;
+		int shift = 0;
+		for (;;) {
+			if (pos >= len || shift > 35)
+				return corrupt("definition levels end early");
+			uint8_t c = p[pos++];
+			h |= (uint64_t)(c & 0x7f) << shift;
+			shift += 7;
+			if (!(c & 0x80))
+				break;
+		}
+		uint32_t want = n - i;
+		if (h & 1) {
+			uint64_t count = (h >> 1) * 8;
+			uint32_t take = count < want ? (uint32_t)count : want;
+			size_t need = ((size_t)take + 7) / 8;
+			if (count == 0 || need > len - pos)
+				return corrupt("definition levels: bit-packed run beyond the data");
+			const uint8_t *s = p + pos;
+			uint32_t k = 0;
+			if ((i & 7) == 0) {
+				uint32_t whole = take / 8;
+				memcpy(bm + (i >> 3), s, whole);
+				for (uint32_t b = 0; b < whole; b++)
+					cnt += (uint32_t)__builtin_popcount(s[b]);
+				k = whole * 8;
+			}
+			for (; k < take; k++) {
+				if ((s[k >> 3] >> (k & 7)) & 1) {
+					set_bit(bm, (uint64_t)i + k);
+					cnt++;
+				}
+			}
+			pos += (h >> 1) < len - pos ? (size_t)(h >> 1) : len - pos;
+			i += take;
+		} else {
+			uint64_t count = h >> 1;
+			if (count == 0 || pos >= len)
+				return corrupt("definition levels: bad RLE run");
+			uint8_t v = p[pos++];
+			if (v > 1)
+				return corrupt("definition level above 1");
+			uint32_t take = count < want ? (uint32_t)count : want;
+			if (v) {
+				set_bits(bm, i, take);
+				cnt += take;
+			}
+			i += take;
+		}
+	}
+	*present = cnt;
+	return ERR_OK;
+}
+
+/* PLAIN fixed-width (or bit-packed BOOLEAN) values -> n 8-byte values in
+ * colvec form (int64 or double). */
+static int plain_fixed(const struct rcol *col, const uint8_t *src, size_t len, uint32_t n,
+		       uint8_t *dst)
+{
+	switch (col->phys) {
+	case PQT_BOOLEAN:
+		if (((size_t)n + 7) / 8 > len)
+			return corrupt("PLAIN boolean values truncated");
+		for (uint32_t i = 0; i < n; i++) {
+			int64_t x = (src[i >> 3] >> (i & 7)) & 1;
+			memcpy(dst + 8 * (size_t)i, &x, 8);
+		}
+		return ERR_OK;
+	case PQT_INT32:
+	case PQT_FLOAT:
+		if ((size_t)n * 4 > len)
+			return corrupt("PLAIN values truncated");
+		if (col->phys == PQT_FLOAT) {
+			for (uint32_t i = 0; i < n; i++) {
+				float f;
+				memcpy(&f, src + 4 * (size_t)i, 4);
+				double d = f;
+				memcpy(dst + 8 * (size_t)i, &d, 8);
+			}
+		} else if (col->u32) {
+			for (uint32_t i = 0; i < n; i++) {
+				int64_t x = (int64_t)le_get_u32(src + 4 * (size_t)i);
+				memcpy(dst + 8 * (size_t)i, &x, 8);
+			}
+		} else {
+			for (uint32_t i = 0; i < n; i++) {
+				int32_t y;
+				memcpy(&y, src + 4 * (size_t)i, 4);
+				int64_t x = y;
+				memcpy(dst + 8 * (size_t)i, &x, 8);
+			}
+		}
+		return ERR_OK;
+	case PQT_INT64:
+	case PQT_DOUBLE:
+		if ((size_t)n * 8 > len)
+			return corrupt("PLAIN values truncated");
+		memcpy(dst, src, (size_t)n * 8);
+		return ERR_OK;
+	default: return corrupt("bad physical type");
+	}
+}
+
+static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
+		      int64_t unc, const uint8_t **out)
+{
+	if (unc < 0 || unc > MAX_PAGE_BYTES)
+		return err_set(ERR_CORRUPT, "parquet: page size %lld out of range", (long long)unc);
+	if (codec == PQ_UNCOMPRESSED) {
+		if ((uint64_t)unc != n)
+			return corrupt("uncompressed page sizes disagree");
+		*out = src;
+		return ERR_OK;
+	}
+	if (codec != PQ_ZSTD)
+		return err_set(ERR_UNSUPPORTED, "parquet: compression codec %d not supported", codec);
+	if ((uint64_t)unc > (uint64_t)n * 65536 + 65536)
+		return corrupt("page expands beyond what zstd can produce");
+	buf_reset(&r->page);
+	if (buf_reserve(&r->page, (size_t)unc + 1))
+		return ERR_NOMEM;
+	size_t got = ZSTD_decompressDCtx(r->dctx, r->page.data, (size_t)unc, src, n);
+	if (ZSTD_isError(got))
+		return err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));
+	if (got != (size_t)unc)
+		return corrupt("page decompressed to the wrong size");
+	r->page.len = got;
+	*out = r->page.data;
+	return ERR_OK;
+}
+
+static int read_dict_page(struct parquet_reader *r, const struct rcol *col, int32_t nvals,
+			  int32_t enc, const uint8_t *p, size_t len)
+{
+	if (r->has_dict)
+		return corrupt("second dictionary page in a column chunk");
+	if (enc != PQE_PLAIN && enc != PQE_PLAIN_DICTIONARY)
+		return err_set(ERR_UNSUPPORTED, "parquet: dictionary page encoding %d", enc);
+	uint64_t maxn = col->phys == PQT_BOOLEAN ? (uint64_t)len * 8 : (uint64_t)len / 4;
+	if (nvals < 0 || (uint64_t)nvals > maxn)
+		return corrupt("dictionary entry count does not fit its page");
+	uint32_t n = (uint32_t)nvals;
+	if (col->phys == PQT_BYTE_ARRAY) {
+		void *q = r->dict_off;
+		if (grow(&q, &r->dict_off_cap, (size_t)n + 1, sizeof(uint32_t)))
+			return ERR_NOMEM;
+		r->dict_off = q;
+		buf_reset(&r->dict_bytes);
+		if (buf_reserve(&r->dict_bytes, len))
+			return ERR_NOMEM;
+		size_t pos = 0;
+		r->dict_off[0] = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (len - pos < 4)
+				return corrupt("dictionary entry truncated");
+			uint32_t l = le_get_u32(p + pos);
+			pos += 4;
+			if (l > len - pos)
+				return corrupt("dictionary entry truncated");
+			memcpy(r->dict_bytes.data + r->dict_bytes.len, p + pos, l);
+			r->dict_bytes.len += l;
+			pos += l;
+			r->dict_off[i + 1] = (uint32_t)r->dict_bytes.len;
+		}
+	} else {
+		void *q = r->dict8;
+		if (grow(&q, &r->dict8_cap, n ? n : 1, 8))
+			return ERR_NOMEM;
+		r->dict8 = q;
+		int rc = plain_fixed(col, p, len, n, (uint8_t *)r->dict8);
+		if (rc)
+			return rc;
+	}
+	r->dict_n = n;
+	r->has_dict = true;
+	return ERR_OK;
+}
+
+/* Decode n dictionary indexes (bit width byte + hybrid) into r->idx,
+ * checking each against the dictionary size. */
+static int read_indexes(struct parquet_reader *r, const uint8_t *p, size_t len, uint32_t n)
+{
+	if (!r->has_dict)
+		return corrupt("dictionary-encoded page without a dictionary");
+	if (n == 0)
+		return ERR_OK;
+	if (len < 1)
+		return corrupt("dictionary indexes missing");
+	int bw = p[0];
+	if (bw > 32)
+		return corrupt("dictionary index bit width above 32");
+	void *q = r->idx;
+	if (grow(&q, &r->idx_cap, n, sizeof(uint32_t)))
+		return ERR_NOMEM;
+	r->idx = q;
+	if (bw == 0) {
+		memset(r->idx, 0, (size_t)n * sizeof(uint32_t));
+	} else {
+		int rc = rle_decode(p + 1, len - 1, bw, r->idx, n);
+		if (rc)
+			return rc;
+	}
+	uint32_t bad = 0, dn = r->dict_n;
+	for (uint32_t i = 0; i < n; i++)
+		bad |= r->idx[i] >= dn;
+	if (bad)
+		return corrupt("dictionary index out of range");
+	return ERR_OK;
+}
+
+static int ensure_validity(struct colvec *v)
+{
+	if (v->validity)
+		return ERR_OK;
+	size_t nb = ((size_t)v->cap + 7) / 8;
+	v->validity = mem_calloc(nb ? nb : 1, 1);
+	if (!v->validity)
+		return ERR_NOMEM;
+	set_bits(v->validity, 0, v->len);
+	return ERR_OK;
+}
+
+static int reserve_bytes(struct colvec *v, uint64_t extra)
+{
+	uint64_t need = (uint64_t)v->offs[v->len] + extra;
+	if (need > MAX_COLUMN_BYTES)
+		return err_set(ERR_LIMIT, "parquet: column of a row group over %llu bytes",
+			       (unsigned long long)MAX_COLUMN_BYTES);
+	void *b = v->bytes;
+	int rc = grow(&b, &v->bytes_cap, need ? need : 1, 1);
+	v->bytes = b;
+	return rc;
+}
+
+/* Byte-array values of one page: n rows, present of them non-null (bits in
+ * pv, NULL = all), encoding enc over [p, p+len). */
+static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, uint32_t present,
+			const uint8_t *pv, int32_t enc, const uint8_t *p, size_t len)
+{
+	uint32_t base = v->len;
+	uint32_t *offs = v->offs;
+	if (enc == PQE_PLAIN) {
+		int rc = reserve_bytes(v, len);
+		if (rc)
+			return rc;
+		size_t pos = 0;
+		uint32_t cur = offs[base];
+		for (uint32_t i = 0; i < n; i++) {
+			if (pv && !get_bit(pv, i)) {
+				offs[base + i + 1] = cur;
+				continue;
+			}
+			if (len - pos < 4)
+				return corrupt("PLAIN byte array truncated");
+			uint32_t l = le_get_u32(p + pos);
+			pos += 4;
+			if (l > len - pos)
+				return corrupt("PLAIN byte array truncated");
+			memcpy(v->bytes + cur, p + pos, l);
+			pos += l;
+			cur += l;
+			offs[base + i + 1] = cur;
+		}
+		return ERR_OK;
+	}
+	if (enc != PQE_RLE_DICTIONARY && enc != PQE_PLAIN_DICTIONARY)
+		return err_set(ERR_UNSUPPORTED, "parquet: byte array encoding %d", enc);
+	int rc = read_indexes(r, p, len, present);
+	if (rc)
+		return rc;
+	const uint32_t *doff = r->dict_off, *idx = r->idx;
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < present; k++)
+		total += doff[idx[k] + 1] - doff[idx[k]];
+	if ((rc = reserve_bytes(v, total)))
+		return rc;
+	const uint8_t *db = r->dict_bytes.data;
+	char *out = v->bytes;
+	uint32_t cur = offs[base], k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!pv || get_bit(pv, i)) {
+			uint32_t e = idx[k++], o = doff[e], l = doff[e + 1] - o;
+			memcpy(out + cur, db + o, l);
+			cur += l;
+		}
+		offs[base + i + 1] = cur;
+	}
+	return ERR_OK;
+}
+
+/* Fixed-width values of one page into v (see decode_bytes). */
+static int decode_fixed(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
+			uint32_t n, uint32_t present, const uint8_t *pv, int32_t enc,
+			const uint8_t *p, size_t len)
+{
+	uint8_t *dst = (uint8_t *)(col->def.type == DT_FLOAT32 || col->def.type == DT_FLOAT64
+					   ? (void *)(v->f64 + v->len)
+					   : (void *)(v->i64 + v->len));
+	uint8_t *dense = dst;
+	if (pv) {
+		void *q = r->dense;
+		if (grow(&q, &r->dense_cap, (size_t)(present ? present : 1) * 8, 1))
+			return ERR_NOMEM;
+		r->dense = dense = q;
+	}
+	int rc;
+	if (enc == PQE_PLAIN) {
+		rc = plain_fixed(col, p, len, present, dense);
+	} else if (enc == PQE_RLE_DICTIONARY || enc == PQE_PLAIN_DICTIONARY) {
+		rc = read_indexes(r, p, len, present);
+		if (!rc) {
+			const uint64_t *d = r->dict8;
+			const uint32_t *idx = r->idx;
+			for (uint32_t k = 0; k < present; k++)
+				memcpy(dense + 8 * (size_t)k, &d[idx[k]], 8);
+		}
+	} else {
+		rc = err_set(ERR_UNSUPPORTED, "parquet: encoding %d for column %s", enc, col->def.name);
+	}
+	if (rc || !pv)
+		return rc;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (get_bit(pv, i))
+			memcpy(dst + 8 * (size_t)i, dense + 8 * (size_t)k++, 8);
+		else
+			memset(dst + 8 * (size_t)i, 0, 8);
+	}
+	return ERR_OK;
+}
+
+/* One data page's n rows: levels (NULL for REQUIRED columns) and values. */
+static int decode_page(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
+		       uint32_t n, const uint8_t *lv, size_t lvlen, int32_t enc, const uint8_t *p,
+		       size_t len)
+{
+	uint32_t present = n;
+	const uint8_t *pv = NULL;
+	if (col->def.nullable) {
+		size_t nb = ((size_t)n + 7) / 8;
+		void *q = r->pvalid;
+		if (grow(&q, &r->pvalid_cap, nb ? nb : 1, 1))
+			return ERR_NOMEM;
+		r->pvalid = q;
+		memset(r->pvalid, 0, nb);
+		int rc = decode_levels(lv, lvlen, n, r->pvalid, &present);
+		if (rc)
+			return rc;
+		if (present < n) {
+			pv = r->pvalid;
+			if ((rc = ensure_validity(v)))
+				return rc;
+			for (uint32_t i = 0; i < n; i++)
+				if (get_bit(pv, i))
+					set_bit(v->validity, (uint64_t)v->len + i);
+		} else if (v->validity) {
+			set_bits(v->validity, v->len, n);
+		}
+	}
+	int rc = col->phys == PQT_BYTE_ARRAY ? decode_bytes(r, v, n, present, pv, enc, p, len)
+					     : decode_fixed(r, col, v, n, present, pv, enc, p, len);
+	if (rc)
+		return rc;
+	v->len += n;
+	return ERR_OK;
+}
+
+struct page_hdr {
+	int32_t type, unc, comp;
+	bool has_data, has_dict, has_v2;
+	int32_t nvals, enc, def_enc;
+	int32_t v2_nulls, v2_def_len, v2_rep_len;
+	bool v2_compressed;
+};
+
+static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, size_t *hlen)
+{
+	struct tcr t;
+	int16_t id, id2;
+	uint8_t ty, ty2;
+	unsigned seen = 0;
+	memset(h, 0, sizeof(*h));
+	h->def_enc = PQE_RLE;
+	h->v2_compressed = true;
+	tcr_init(&t, p, len);
+	tcr_struct_begin(&t);
+	while (tcr_field(&t, &id, &ty)) {
+		switch (id) {
+		case 1: h->type = tcr_i32(&t, ty); seen |= 1; break;
+		case 2: h->unc = tcr_i32(&t, ty); seen |= 2; break;
+		case 3: h->comp = tcr_i32(&t, ty); seen |= 4; break;
+		case 5:
+		case 7:
+		case 8:
+			if (ty != TC_STRUCT) {
+				tcr_fail(&t, "page header member is not a struct");
+				break;
+			}
+			if (id == 5)
+				h->has_data = true;
+			else if (id == 7)
+				h->has_dict = true;
+			else
+				h->has_v2 = true;
+			tcr_struct_begin(&t);
+			while (tcr_field(&t, &id2, &ty2)) {
+				if (id2 == 1)
+					h->nvals = tcr_i32(&t, ty2);
+				else if (id == 8 && id2 == 2)
+					h->v2_nulls = tcr_i32(&t, ty2);
+				else if ((id != 8 && id2 == 2) || (id == 8 && id2 == 4))
+					h->enc = tcr_i32(&t, ty2);
+				else if (id == 5 && id2 == 3)
+					h->def_enc = tcr_i32(&t, ty2);
+				else if (id == 8 && id2 == 5)
+					h->v2_def_len = tcr_i32(&t, ty2);
+				else if (id == 8 && id2 == 6)
+					h->v2_rep_len = tcr_i32(&t, ty2);
+				else if (id == 8 && id2 == 7)
+					h->v2_compressed = tcr_bool(&t, ty2);
+				else
+					tcr_skip(&t, ty2);
+			}
+			break;
+		default: tcr_skip(&t, ty); break;
+		}
+	}
+	if (t.err)
+		return err_set(ERR_CORRUPT, "parquet: corrupt page header: %s", t.what);
+	if (seen != 7 || h->unc < 0 || h->comp < 0)
+		return corrupt("page header lacks sizes");
+	*hlen = tcr_offset(&t, p);
+	return ERR_OK;
+}
+
+/* Decode column c of row group g into v (already reserved for its rows). */
+static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colvec *v)
+{
+	const struct rgroup *rg = &r->rgs[g];
+	const struct rchunk *ch = &rg->chunks[c];
+	const struct rcol *col = &r->cols[c];
+	uint32_t rows = (uint32_t)rg->num_rows;
+	const uint8_t *p;
+	uint8_t *owned;
+	uint64_t len = (uint64_t)ch->total_comp;
+	int rc = get_range(r, ch->start, len, &p, &owned);
+	if (rc)
+		return rc;
+	r->has_dict = false;
+	r->dict_n = 0;
+	uint64_t pos = 0;
+	while (v->len < rows) {
+		if (pos >= len) {
+			rc = err_set(ERR_CORRUPT, "parquet: column chunk ends after %u of %u values",
+				     v->len, rows);
+			break;
+		}
+		struct page_hdr h;
+		size_t hl = 0;
+		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+			break;
+		pos += hl;
+		if ((uint64_t)h.comp > len - pos) {
+			rc = corrupt("page extends beyond its column chunk");
+			break;
+		}
+		const uint8_t *body = p + pos, *d = NULL;
+		pos += (uint64_t)h.comp;
+		if (h.type == PQP_DICTIONARY) {
+			if (!h.has_dict) {
+				rc = corrupt("dictionary page without its header");
+				break;
+			}
+			if (v->len > 0) {
+				rc = corrupt("dictionary page after data pages");
+				break;
+			}
+			if (!(rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
+				rc = read_dict_page(r, col, h.nvals, h.enc, d, (size_t)h.unc);
+			if (rc)
+				break;
+			continue;
+		}
+		if (h.type == PQP_INDEX)
+			continue;
+		if ((h.type == PQP_DATA && !h.has_data) || (h.type == PQP_DATA_V2 && !h.has_v2) ||
+		    (h.type != PQP_DATA && h.type != PQP_DATA_V2)) {
+			rc = err_set(ERR_CORRUPT, "parquet: bad page type %d", h.type);
+			break;
+		}
+		if (h.nvals < 0 || (uint32_t)h.nvals > rows - v->len) {
+			rc = corrupt("page holds more values than the row group declares");
+			break;
+		}
+		uint32_t n = (uint32_t)h.nvals;
+		const uint8_t *lv = NULL, *vals;
+		size_t lvlen = 0, vlen;
+		if (h.type == PQP_DATA) {
+			if (col->def.nullable && h.def_enc != PQE_RLE) {
+				rc = err_set(ERR_UNSUPPORTED, "parquet: definition level encoding %d",
+					     h.def_enc);
+				break;
+			}
+			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
+				break;
+			vals = d;
+			vlen = (size_t)h.unc;
+			if (col->def.nullable) {
+				if (vlen < 4 || le_get_u32(d) > vlen - 4) {
+					rc = corrupt("definition levels beyond the page");
+					break;
+				}
+				lvlen = le_get_u32(d);
+				lv = d + 4;
+				vals = d + 4 + lvlen;
+				vlen -= 4 + lvlen;
+			}
+		} else {
+			int64_t lvl = (int64_t)h.v2_def_len + h.v2_rep_len;
+			if (h.v2_def_len < 0 || h.v2_rep_len < 0 || lvl > h.comp || lvl > h.unc) {
+				rc = corrupt("v2 page level sizes out of range");
+				break;
+			}
+			if (h.v2_rep_len) {
+				rc = corrupt("repetition levels in a flat column");
+				break;
+			}
+			lv = body;
+			lvlen = (size_t)h.v2_def_len;
+			if (h.v2_compressed) {
+				rc = decompress(r, ch->codec, body + lvl, (size_t)(h.comp - lvl),
+						h.unc - lvl, &d);
+			} else if (h.comp != h.unc) {
+				rc = corrupt("uncompressed v2 page sizes disagree");
+			} else {
+				d = body + lvl;
+			}
+			if (rc)
+				break;
+			vals = d;
+			vlen = (size_t)(h.unc - lvl);
+		}
+		if ((rc = decode_page(r, col, v, n, lv, lvlen, h.enc, vals, vlen)))
+			break;
+	}
+	mem_free(owned);
+	if (rc)
+		return rc;
+	if (col->ts_s)
+		for (uint32_t i = 0; i < v->len; i++)
+			v->i64[i] /= 1000;
+	return ERR_OK;
+}
+
+int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
+			 struct pq_chunk_layout *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (rg >= r->nrg || col >= r->ncols)
+		return err_set(ERR_BAD_INPUT, "parquet: no column chunk %u/%u", rg, col);
+	const struct rchunk *ch = &r->rgs[rg].chunks[col];
+	const uint8_t *p;
+	uint8_t *owned;
+	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
+	int rc = get_range(r, ch->start, len, &p, &owned);
+	while (!rc && pos < len) {
+		struct page_hdr h;
+		size_t hl = 0;
+		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+			break;
+		pos += hl;
+		if ((uint64_t)h.comp > len - pos) {
+			rc = corrupt("page extends beyond its column chunk");
+			break;
+		}
+		pos += (uint64_t)h.comp;
+		if ((uint32_t)h.unc > out->max_page_bytes)
+			out->max_page_bytes = (uint32_t)h.unc;
+		if (h.type == PQP_DICTIONARY) {
+			out->dict_pages++;
+		} else if (h.type == PQP_DATA || h.type == PQP_DATA_V2) {
+			out->data_pages++;
+			if (h.enc == PQE_PLAIN)
+				out->plain_pages++;
+			else if (h.enc == PQE_RLE_DICTIONARY || h.enc == PQE_PLAIN_DICTIONARY)
+				out->dict_data_pages++;
+		}
+	}
+	mem_free(owned);
+	return rc;
+}
+
+int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
+			   struct batch *out)
+{
+	if (rg >= r->nrg) {
+		batch_free(out);
+		return err_set(ERR_BAD_INPUT, "parquet: row group %u of %u", rg, r->nrg);
+	}
+	bool same = out->cols && out->ncols == r->ncols;
+	for (uint32_t c = 0; same && c < r->ncols; c++)
+		same = out->cols[c].type == r->cols[c].def.type;
+	int rc;
+	if (same) {
+		batch_reset(out);
+	} else {
+		batch_free(out);
+		enum dtype *types = mem_alloc(sizeof(enum dtype) * r->ncols);
+		if (!types)
+			return ERR_NOMEM;
+		for (uint32_t c = 0; c < r->ncols; c++)
+			types[c] = r->cols[c].def.type;
+		rc = batch_init(out, r->ncols, types);
+		mem_free(types);
+		if (rc) {
+			batch_free(out);
+			return rc;
+		}
+	}
+	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
+	for (uint32_t c = 0; c < r->ncols; c++) {
+		if (want && !want[c])
+			continue;
+		struct colvec *v = &out->cols[c];
+		if ((rc = colvec_reserve(v, rows ? rows : 1)))
+			goto fail;
+		if ((rc = read_chunk(r, rg, c, v))) {
+			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
+			goto fail;
+		}
+	}
+	out->nrows = rows;
+	return ERR_OK;
+fail:
+	batch_free(out);
+	return rc;
+}
