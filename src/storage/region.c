@@ -833,9 +833,15 @@ int region_snapshot(struct region *r, const struct scan_request *req, uint64_t *
 	if (rc)
 		goto out;
 	uint32_t ncols = schema->ncols + SCHEMA_INTERNAL_COLS;
-	enum dtype types[ncols];
+	enum dtype *types = mem_calloc(ncols, sizeof(*types));
+	if (!types) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
 	region_schema_internal_types(schema, types);
-	if ((rc = batch_init(rows, ncols, types)))
+	rc = batch_init(rows, ncols, types);
+	mem_free(types);
+	if (rc)
 		goto out;
 	/* Raw rows: tombstones and every version stay, so that the follower's
 	 * merge with its SSTs decides exactly like the leader's would. */

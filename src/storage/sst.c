@@ -300,6 +300,7 @@ struct sst_source {
 	struct scan_pred *row_preds; /* tag / time-index predicates */
 	uint32_t nrow_preds;
 	int *colmap;     /* internal column -> file column, -1 = absent */
+	enum dtype *types; /* internal layout types */
 	bool *want;      /* per file column */
 	uint32_t rg, nrg;
 	struct batch raw;   /* file layout */
@@ -428,6 +429,7 @@ static void sst_close(struct sorted_source *base)
 	batch_free(&s->out);
 	mem_free(s->row_preds);
 	mem_free(s->colmap);
+	mem_free(s->types);
 	mem_free(s->want);
 	mem_free(s->sel);
 	mem_free(s);
@@ -476,16 +478,17 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 		goto fail;
 	s->nrg = parquet_reader_num_row_groups(s->reader);
 	uint32_t nfile = parquet_reader_num_columns(s->reader);
-	enum dtype types[ncols];
-	region_schema_internal_types(sch, types);
+	s->types = mem_calloc(ncols, sizeof(*s->types));
 	s->colmap = mem_calloc(ncols, sizeof(int));
 	s->want = mem_calloc(nfile ? nfile : 1, sizeof(bool));
-	if (!s->colmap || !s->want) {
+	if (!s->colmap || !s->want || !s->types) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
 	static const char *internal[SCHEMA_INTERNAL_COLS] = {SCHEMA_PK_NAME, SCHEMA_SEQ_NAME,
 							      SCHEMA_OP_NAME};
+	enum dtype *types = s->types;
+	region_schema_internal_types(sch, types);
 	for (uint32_t c = 0; c < ncols; c++) {
 		const char *name = c < sch->ncols ? sch->cols[c].name : internal[c - sch->ncols];
 		s->colmap[c] = parquet_reader_find_column(s->reader, name);
@@ -519,7 +522,7 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 		if (need && s->colmap[c] >= 0)
 			s->want[s->colmap[c]] = true;
 	}
-	if ((rc = batch_init(&s->out, ncols, types)))
+	if ((rc = batch_init(&s->out, ncols, s->types)))
 		goto fail;
 	*out = &s->base;
 	return ERR_OK;
