@@ -847,7 +847,7 @@ static int write_dict_page(struct parquet_writer *w, struct colw *c, int64_t *un
 	return emit_page(w, &w->file, PQP_DICTIONARY, d->n, PQE_PLAIN, body, unc);
 }
 
-static void col_chunk_reset(struct parquet_writer *w, struct colw *c)
+static void col_chunk_reset(struct colw *c)
 {
 	buf_reset(&c->chunk);
 	c->chunk_unc = 0;
@@ -861,7 +861,6 @@ static void col_chunk_reset(struct parquet_writer *w, struct colw *c)
 	c->dict_on = c->use_dict;
 	c->st_any = false;
 	c->st_nulls = c->st_nans = 0;
-	(void)w;
 }
 
 /* Write column c's chunk of the current row group into the file and its
@@ -923,7 +922,7 @@ static int write_chunk(struct parquet_writer *w, struct colw *c, struct tcw *t, 
 	tcw_struct_end(t); /* Statistics */
 	tcw_struct_end(t); /* ColumnMetaData */
 	tcw_struct_end(t); /* ColumnChunk */
-	col_chunk_reset(w, c);
+	col_chunk_reset(c);
 	return ERR_OK;
 }
 
@@ -1007,7 +1006,7 @@ int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
 		c->ti = pq_typeinfo_of(c->def.type);
 		c->width = pq_plain_width(c->ti.phys);
 		c->use_dict = c->def.dictionary && c->ti.phys != PQT_BOOLEAN;
-		col_chunk_reset(w, c);
+		col_chunk_reset(c);
 	}
 	if (w->opt.codec != PARQUET_CODEC_NONE) {
 		w->cctx = ZSTD_createCCtx();

@@ -987,6 +987,97 @@ static void test_v2_pages(void **state)
 	buf_free(&f);
 }
 
+/* Thrift compact protocol: long-form field ids, negative numbers, long
+ * lists, skipping of every type. */
+static void test_thrift(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	struct tcw w;
+	tcw_init(&w, &b);
+	tcw_struct_begin(&w);
+	tcw_field_i32(&w, 1, -5);
+	tcw_field_i64(&w, 40, INT64_MIN); /* delta > 15: long form */
+	tcw_field_string(&w, 3, "abc");   /* negative delta: long form */
+	tcw_field_list(&w, 4, TC_I32, 20); /* long list header */
+	for (int i = 0; i < 20; i++)
+		tcw_i32(&w, i * 1000 - 7);
+	tcw_field_bool(&w, 5, true);
+	tcw_field_bool(&w, 6, false);
+	tcw_field_struct(&w, 7);
+	tcw_field_i8(&w, 1, -3);
+	tcw_struct_end(&w);
+	/* fields of other types, to be skipped: a double, a list of bools, a map */
+	tcw_field(&w, 8, TC_DOUBLE);
+	buf_append(&b, "\0\0\0\0\0\0\xf0\x3f", 8);
+	tcw_field(&w, 9, TC_LIST);
+	buf_putc(&b, 0x31); /* 3 bools */
+	buf_append(&b, "\1\0\1", 3);
+	tcw_field(&w, 10, TC_MAP);
+	buf_putc(&b, 2);    /* 2 entries */
+	buf_putc(&b, 0x85); /* binary -> i32 */
+	buf_append(&b, "\1k\2\1x\4", 6);
+	tcw_field_i32(&w, 11, 77);
+	tcw_struct_end(&w);
+	assert_int_equal(tcw_finish(&w), ERR_OK);
+
+	struct tcr r;
+	tcr_init(&r, b.data, b.len);
+	tcr_struct_begin(&r);
+	int16_t id;
+	uint8_t ty, elem;
+	int seen = 0;
+	while (tcr_field(&r, &id, &ty)) {
+		uint32_t n;
+		switch (id) {
+		case 1: assert_int_equal(tcr_i32(&r, ty), -5); seen++; break;
+		case 40: assert_true(tcr_i64(&r, ty) == INT64_MIN); seen++; break;
+		case 3: {
+			const uint8_t *p = tcr_binary(&r, ty, &n);
+			assert_int_equal(n, 3);
+			assert_memory_equal(p, "abc", 3);
+			seen++;
+			break;
+		}
+		case 4:
+			n = tcr_list(&r, ty, &elem);
+			assert_int_equal(n, 20);
+			for (uint32_t i = 0; i < n; i++)
+				assert_int_equal(tcr_elem_i32(&r, elem), (int32_t)i * 1000 - 7);
+			seen++;
+			break;
+		case 5: assert_true(tcr_bool(&r, ty)); seen++; break;
+		case 6: assert_false(tcr_bool(&r, ty)); seen++; break;
+		case 7:
+			tcr_struct_begin(&r);
+			while (tcr_field(&r, &id, &ty))
+				assert_int_equal(tcr_i64(&r, ty), -3);
+			seen++;
+			break;
+		case 11: assert_int_equal(tcr_i32(&r, ty), 77); seen++; break;
+		default: tcr_skip(&r, ty); break;
+		}
+	}
+	assert_int_equal(r.err, 0);
+	assert_int_equal(seen, 8);
+	assert_true(r.p == r.end);
+	/* wrong type for a field, truncated input */
+	tcr_init(&r, b.data, b.len);
+	tcr_struct_begin(&r);
+	assert_true(tcr_field(&r, &id, &ty));
+	tcr_binary(&r, ty, &(uint32_t){0});
+	assert_int_equal(r.err, ERR_CORRUPT);
+	for (size_t k = 0; k < b.len; k++) {
+		tcr_init(&r, b.data, k);
+		tcr_struct_begin(&r);
+		while (tcr_field(&r, &id, &ty))
+			tcr_skip(&r, ty);
+		assert_int_equal(r.err, ERR_CORRUPT);
+	}
+	buf_free(&b);
+}
+
 /* Every allocation failing in turn: an error, no leak, no crash. */
 static void test_oom(void **state)
 {
@@ -1047,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_flips),
 		cmocka_unit_test(test_crafted_files),
 		cmocka_unit_test(test_v2_pages),
+		cmocka_unit_test(test_thrift),
 		cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
