@@ -42,9 +42,9 @@
 #include "base/datatype.h"
 
 #define PARQUET_DEFAULT_ROW_GROUP_ROWS 102400u
-#define PARQUET_DEFAULT_PAGE_BYTES (1u << 20)
-#define PARQUET_DEFAULT_DICT_ENTRIES 65536u
-#define PARQUET_DEFAULT_DICT_BYTES (1u << 20)
+#define PARQUET_DEFAULT_PAGE_BYTES     (1u << 20)
+#define PARQUET_DEFAULT_DICT_ENTRIES   65536u
+#define PARQUET_DEFAULT_DICT_BYTES     (1u << 20)
 /* Key-value entry that records a column's dtype where Parquet cannot. */
 #define PARQUET_KV_DTYPE_PREFIX "strata.dtype."
 
@@ -73,7 +73,7 @@ struct parquet_writer;
 
 /* The writer copies the column definitions (and names). */
 int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
-			const struct parquet_write_options *opt, struct parquet_writer **out);
+                        const struct parquet_write_options *opt, struct parquet_writer **out);
 /* Add a FileMetaData key_value_metadata entry (copied); a later entry with
  * the same key replaces the earlier one. */
 int parquet_writer_set_kv(struct parquet_writer *w, const char *key, const char *value);
@@ -95,7 +95,7 @@ void parquet_writer_free(struct parquet_writer *w);
  * caller with mem_free) of *outlen bytes. Returns ERR_OK or an error code
  * with the error record set. A short read is reported as corruption. */
 typedef int (*parquet_read_fn)(void *ctx, uint64_t off, uint64_t len, uint8_t **data,
-			       size_t *outlen);
+                               size_t *outlen);
 
 struct parquet_reader;
 
@@ -109,7 +109,7 @@ struct parquet_stats {
 /* Open by reading the footer through fn (one ranged read of the file's
  * tail, a second one only for footers over 64 KiB). */
 int parquet_reader_open(parquet_read_fn fn, void *ctx, uint64_t file_size,
-			struct parquet_reader **out);
+                        struct parquet_reader **out);
 /* Open over bytes in memory; no copy is made, data must outlive the reader. */
 int parquet_reader_open_mem(const uint8_t *data, size_t len, struct parquet_reader **out);
 void parquet_reader_free(struct parquet_reader *r);
@@ -124,12 +124,12 @@ uint64_t parquet_reader_row_group_rows(const struct parquet_reader *r, uint32_t 
 uint64_t parquet_reader_num_rows(const struct parquet_reader *r);
 /* Column chunk statistics; NULL when rg/col is out of range. */
 const struct parquet_stats *parquet_reader_stats(const struct parquet_reader *r, uint32_t rg,
-						 uint32_t col);
+                                                 uint32_t col);
 /* Value of a key_value_metadata entry, NULL when absent. */
 const char *parquet_reader_kv(const struct parquet_reader *r, const char *key);
 uint32_t parquet_reader_kv_count(const struct parquet_reader *r);
 void parquet_reader_kv_at(const struct parquet_reader *r, uint32_t i, const char **key,
-			  const char **value);
+                          const char **value);
 const char *parquet_reader_created_by(const struct parquet_reader *r); /* "" if none */
 
 /*
@@ -141,6 +141,6 @@ const char *parquet_reader_created_by(const struct parquet_reader *r); /* "" if 
  * (zeroed). The caller frees out with batch_free.
  */
 int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
-			   struct batch *out);
+                           struct batch *out);
 
 #endif

@@ -31,31 +31,74 @@
 #endif
 
 /* parquet.thrift enums */
-enum pq_type { PQT_BOOLEAN = 0, PQT_INT32 = 1, PQT_INT64 = 2, PQT_INT96 = 3, PQT_FLOAT = 4,
-	       PQT_DOUBLE = 5, PQT_BYTE_ARRAY = 6, PQT_FIXED = 7 };
-enum pq_converted { PQC_NONE = -1, PQC_UTF8 = 0, PQC_ENUM = 4, PQC_DECIMAL = 5, PQC_DATE = 6,
-		    PQC_TIME_MILLIS = 7, PQC_TIME_MICROS = 8, PQC_TIMESTAMP_MILLIS = 9,
-		    PQC_TIMESTAMP_MICROS = 10, PQC_UINT_8 = 11, PQC_UINT_16 = 12, PQC_UINT_32 = 13,
-		    PQC_UINT_64 = 14, PQC_INT_8 = 15, PQC_INT_16 = 16, PQC_INT_32 = 17,
-		    PQC_INT_64 = 18, PQC_JSON = 19, PQC_BSON = 20 };
+enum pq_type {
+	PQT_BOOLEAN = 0,
+	PQT_INT32 = 1,
+	PQT_INT64 = 2,
+	PQT_INT96 = 3,
+	PQT_FLOAT = 4,
+	PQT_DOUBLE = 5,
+	PQT_BYTE_ARRAY = 6,
+	PQT_FIXED = 7
+};
+enum pq_converted {
+	PQC_NONE = -1,
+	PQC_UTF8 = 0,
+	PQC_ENUM = 4,
+	PQC_DECIMAL = 5,
+	PQC_DATE = 6,
+	PQC_TIME_MILLIS = 7,
+	PQC_TIME_MICROS = 8,
+	PQC_TIMESTAMP_MILLIS = 9,
+	PQC_TIMESTAMP_MICROS = 10,
+	PQC_UINT_8 = 11,
+	PQC_UINT_16 = 12,
+	PQC_UINT_32 = 13,
+	PQC_UINT_64 = 14,
+	PQC_INT_8 = 15,
+	PQC_INT_16 = 16,
+	PQC_INT_32 = 17,
+	PQC_INT_64 = 18,
+	PQC_JSON = 19,
+	PQC_BSON = 20
+};
 enum pq_repetition { PQR_REQUIRED = 0, PQR_OPTIONAL = 1, PQR_REPEATED = 2 };
-enum pq_encoding { PQE_PLAIN = 0, PQE_PLAIN_DICTIONARY = 2, PQE_RLE = 3, PQE_BIT_PACKED = 4,
-		   PQE_DELTA_BINARY_PACKED = 5, PQE_RLE_DICTIONARY = 8 };
+enum pq_encoding {
+	PQE_PLAIN = 0,
+	PQE_PLAIN_DICTIONARY = 2,
+	PQE_RLE = 3,
+	PQE_BIT_PACKED = 4,
+	PQE_DELTA_BINARY_PACKED = 5,
+	PQE_RLE_DICTIONARY = 8
+};
 enum pq_codec { PQ_UNCOMPRESSED = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_ZSTD = 6 };
 enum pq_page_type { PQP_DATA = 0, PQP_INDEX = 1, PQP_DICTIONARY = 2, PQP_DATA_V2 = 3 };
 /* LogicalType union members (field ids) */
-enum pq_logical { PQL_NONE = 0, PQL_STRING = 1, PQL_MAP = 2, PQL_LIST = 3, PQL_ENUM = 4,
-		  PQL_DECIMAL = 5, PQL_DATE = 6, PQL_TIME = 7, PQL_TIMESTAMP = 8,
-		  PQL_INTEGER = 10, PQL_UNKNOWN = 11, PQL_JSON = 12, PQL_BSON = 13,
-		  PQL_UUID = 14, PQL_FLOAT16 = 15 };
+enum pq_logical {
+	PQL_NONE = 0,
+	PQL_STRING = 1,
+	PQL_MAP = 2,
+	PQL_LIST = 3,
+	PQL_ENUM = 4,
+	PQL_DECIMAL = 5,
+	PQL_DATE = 6,
+	PQL_TIME = 7,
+	PQL_TIMESTAMP = 8,
+	PQL_INTEGER = 10,
+	PQL_UNKNOWN = 11,
+	PQL_JSON = 12,
+	PQL_BSON = 13,
+	PQL_UUID = 14,
+	PQL_FLOAT16 = 15
+};
 enum pq_time_unit { PQU_NONE = 0, PQU_MILLIS = 1, PQU_MICROS = 2, PQU_NANOS = 3 };
 
 /* How one dtype is stored. */
 struct pq_typeinfo {
 	enum pq_type phys;
-	int converted;          /* enum pq_converted or PQC_NONE */
+	int converted; /* enum pq_converted or PQC_NONE */
 	enum pq_logical logical;
-	uint8_t int_bits;       /* INTEGER bitWidth */
+	uint8_t int_bits; /* INTEGER bitWidth */
 	bool int_signed;
 	enum pq_time_unit unit; /* TIMESTAMP unit */
 };
@@ -64,39 +107,61 @@ static inline struct pq_typeinfo pq_typeinfo_of(enum dtype t)
 {
 	struct pq_typeinfo ti = {PQT_INT64, PQC_NONE, PQL_NONE, 0, true, PQU_NONE};
 	switch (t) {
-	case DT_BOOL: ti.phys = PQT_BOOLEAN; break;
-	case DT_INT8: ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_8, PQL_INTEGER, 8, true, 0}; break;
-	case DT_INT16: ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_16, PQL_INTEGER, 16, true, 0}; break;
-	case DT_INT32: ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_32, PQL_INTEGER, 32, true, 0}; break;
-	case DT_UINT8: ti = (struct pq_typeinfo){PQT_INT32, PQC_UINT_8, PQL_INTEGER, 8, false, 0}; break;
+	case DT_BOOL:
+		ti.phys = PQT_BOOLEAN;
+		break;
+	case DT_INT8:
+		ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_8, PQL_INTEGER, 8, true, 0};
+		break;
+	case DT_INT16:
+		ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_16, PQL_INTEGER, 16, true, 0};
+		break;
+	case DT_INT32:
+		ti = (struct pq_typeinfo){PQT_INT32, PQC_INT_32, PQL_INTEGER, 32, true, 0};
+		break;
+	case DT_UINT8:
+		ti = (struct pq_typeinfo){PQT_INT32, PQC_UINT_8, PQL_INTEGER, 8, false, 0};
+		break;
 	case DT_UINT16:
 		ti = (struct pq_typeinfo){PQT_INT32, PQC_UINT_16, PQL_INTEGER, 16, false, 0};
 		break;
 	case DT_UINT32:
 		ti = (struct pq_typeinfo){PQT_INT32, PQC_UINT_32, PQL_INTEGER, 32, false, 0};
 		break;
-	case DT_INT64: break;
+	case DT_INT64:
+		break;
 	case DT_UINT64:
 		ti = (struct pq_typeinfo){PQT_INT64, PQC_UINT_64, PQL_INTEGER, 64, false, 0};
 		break;
-	case DT_FLOAT32: ti.phys = PQT_FLOAT; break;
-	case DT_FLOAT64: ti.phys = PQT_DOUBLE; break;
-	case DT_STRING: ti = (struct pq_typeinfo){PQT_BYTE_ARRAY, PQC_UTF8, PQL_STRING, 0, true, 0}; break;
-	case DT_BINARY: ti.phys = PQT_BYTE_ARRAY; break;
-	case DT_DATE: ti = (struct pq_typeinfo){PQT_INT32, PQC_DATE, PQL_DATE, 0, true, 0}; break;
+	case DT_FLOAT32:
+		ti.phys = PQT_FLOAT;
+		break;
+	case DT_FLOAT64:
+		ti.phys = PQT_DOUBLE;
+		break;
+	case DT_STRING:
+		ti = (struct pq_typeinfo){PQT_BYTE_ARRAY, PQC_UTF8, PQL_STRING, 0, true, 0};
+		break;
+	case DT_BINARY:
+		ti.phys = PQT_BYTE_ARRAY;
+		break;
+	case DT_DATE:
+		ti = (struct pq_typeinfo){PQT_INT32, PQC_DATE, PQL_DATE, 0, true, 0};
+		break;
 	case DT_TS_S:
 	case DT_TS_MS:
 		ti = (struct pq_typeinfo){PQT_INT64, PQC_TIMESTAMP_MILLIS, PQL_TIMESTAMP, 0, true,
-					  PQU_MILLIS};
+		                          PQU_MILLIS};
 		break;
 	case DT_TS_US:
 		ti = (struct pq_typeinfo){PQT_INT64, PQC_TIMESTAMP_MICROS, PQL_TIMESTAMP, 0, true,
-					  PQU_MICROS};
+		                          PQU_MICROS};
 		break;
 	case DT_TS_NS:
 		ti = (struct pq_typeinfo){PQT_INT64, PQC_NONE, PQL_TIMESTAMP, 0, true, PQU_NANOS};
 		break;
-	default: break;
+	default:
+		break;
 	}
 	return ti;
 }
@@ -107,10 +172,13 @@ static inline uint32_t pq_plain_width(enum pq_type t)
 {
 	switch (t) {
 	case PQT_INT32:
-	case PQT_FLOAT: return 4;
+	case PQT_FLOAT:
+		return 4;
 	case PQT_INT64:
-	case PQT_DOUBLE: return 8;
-	default: return 0;
+	case PQT_DOUBLE:
+		return 8;
+	default:
+		return 0;
 	}
 }
 
@@ -134,13 +202,25 @@ struct pq_chunk_layout {
 	uint32_t max_page_bytes;  /* largest uncompressed page */
 };
 int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
-			 struct pq_chunk_layout *out);
+                         struct pq_chunk_layout *out);
 
 /* ---- Thrift compact protocol ---- */
 
-enum tc_type { TC_STOP = 0, TC_TRUE = 1, TC_FALSE = 2, TC_I8 = 3, TC_I16 = 4, TC_I32 = 5,
-	       TC_I64 = 6, TC_DOUBLE = 7, TC_BINARY = 8, TC_LIST = 9, TC_SET = 10, TC_MAP = 11,
-	       TC_STRUCT = 12 };
+enum tc_type {
+	TC_STOP = 0,
+	TC_TRUE = 1,
+	TC_FALSE = 2,
+	TC_I8 = 3,
+	TC_I16 = 4,
+	TC_I32 = 5,
+	TC_I64 = 6,
+	TC_DOUBLE = 7,
+	TC_BINARY = 8,
+	TC_LIST = 9,
+	TC_SET = 10,
+	TC_MAP = 11,
+	TC_STRUCT = 12
+};
 
 #define TC_MAX_DEPTH 32
 
@@ -192,9 +272,9 @@ void tcr_init(struct tcr *r, const void *p, size_t n);
 void tcr_fail(struct tcr *r, const char *what);
 void tcr_struct_begin(struct tcr *r);
 bool tcr_field(struct tcr *r, int16_t *id, uint8_t *type);
-int32_t tcr_i32(struct tcr *r, uint8_t type);   /* i8/i16/i32 value of that field type */
-int64_t tcr_i64(struct tcr *r, uint8_t type);   /* any integer field type */
-bool tcr_bool(struct tcr *r, uint8_t type);     /* field bool (type TC_TRUE/TC_FALSE) */
+int32_t tcr_i32(struct tcr *r, uint8_t type); /* i8/i16/i32 value of that field type */
+int64_t tcr_i64(struct tcr *r, uint8_t type); /* any integer field type */
+bool tcr_bool(struct tcr *r, uint8_t type);   /* field bool (type TC_TRUE/TC_FALSE) */
 const uint8_t *tcr_binary(struct tcr *r, uint8_t type, uint32_t *n);
 /* List header: returns element count (<= bytes left) and its type. */
 uint32_t tcr_list(struct tcr *r, uint8_t type, uint8_t *elem);

@@ -31,9 +31,9 @@
 #include "storage/parquet.h"
 #include "storage/parquet_int.h"
 
-#define TAIL_READ (64u << 10)
-#define MAX_RG_ROWS (1u << 26)
-#define MAX_PAGE_BYTES (1u << 30)
+#define TAIL_READ        (64u << 10)
+#define MAX_RG_ROWS      (1u << 26)
+#define MAX_PAGE_BYTES   (1u << 30)
 #define MAX_COLUMN_BYTES (1ull << 31)
 
 struct rchunk {
@@ -96,17 +96,17 @@ struct parquet_reader {
 	char *created_by;
 	ZSTD_DCtx *dctx;
 	/* scratch for decoding */
-	struct buf page;    /* decompressed page */
-	uint32_t *idx;      /* dictionary indexes */
+	struct buf page; /* decompressed page */
+	uint32_t *idx;   /* dictionary indexes */
 	size_t idx_cap;
-	uint8_t *dense;     /* non-null values of a page with nulls, 8 bytes each */
+	uint8_t *dense; /* non-null values of a page with nulls, 8 bytes each */
 	size_t dense_cap;
-	uint8_t *pvalid;    /* validity bits of the current page */
+	uint8_t *pvalid; /* validity bits of the current page */
 	size_t pvalid_cap;
 	/* dictionary of the chunk being decoded */
 	bool has_dict;
 	uint32_t dict_n;
-	uint64_t *dict8;    /* fixed-width entries in colvec form (i64 / f64 bits) */
+	uint64_t *dict8; /* fixed-width entries in colvec form (i64 / f64 bits) */
 	size_t dict8_cap;
 	uint32_t *dict_off; /* byte arrays: dict_n + 1 offsets into dict_bytes */
 	size_t dict_off_cap;
@@ -115,7 +115,10 @@ struct parquet_reader {
 
 /* ---- helpers ---- */
 
-static int corrupt(const char *what) { return err_set(ERR_CORRUPT, "parquet: %s", what); }
+static int corrupt(const char *what)
+{
+	return err_set(ERR_CORRUPT, "parquet: %s", what);
+}
 
 static char *dup_bytes(const uint8_t *p, uint32_t n)
 {
@@ -133,8 +136,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return need <= *cap ? ERR_OK : mem_grow(p, cap, need, elem);
 }
 
-static inline void set_bit(uint8_t *bm, uint64_t i) { bm[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-static inline bool get_bit(const uint8_t *bm, uint64_t i) { return (bm[i >> 3] >> (i & 7)) & 1; }
+static inline void set_bit(uint8_t *bm, uint64_t i)
+{
+	bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+static inline bool get_bit(const uint8_t *bm, uint64_t i)
+{
+	return (bm[i >> 3] >> (i & 7)) & 1;
+}
 
 static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
 {
@@ -152,7 +161,7 @@ static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
 }
 
 static int get_range(struct parquet_reader *r, uint64_t off, uint64_t len, const uint8_t **p,
-		     uint8_t **owned)
+                     uint8_t **owned)
 {
 	*owned = NULL;
 	*p = NULL;
@@ -175,8 +184,8 @@ static int get_range(struct parquet_reader *r, uint64_t off, uint64_t len, const
 	}
 	if (n != len || !d) {
 		mem_free(d);
-		return err_set(ERR_CORRUPT, "parquet: short read: %zu of %llu bytes at offset %llu", n,
-			       (unsigned long long)len, (unsigned long long)off);
+		return err_set(ERR_CORRUPT, "parquet: short read: %zu of %llu bytes at offset %llu",
+		               n, (unsigned long long)len, (unsigned long long)off);
 	}
 	*p = d;
 	*owned = d;
@@ -236,18 +245,30 @@ static void parse_selem(struct tcr *t, struct selem *se)
 	tcr_struct_begin(t);
 	while (tcr_field(t, &id, &ty)) {
 		switch (id) {
-		case 1: se->type = tcr_i32(t, ty); break;
-		case 3: se->repetition = tcr_i32(t, ty); break;
-		case 4: se->name = tcr_binary(t, ty, &se->name_len); break;
-		case 5: se->num_children = tcr_i32(t, ty); break;
-		case 6: se->converted = tcr_i32(t, ty); break;
+		case 1:
+			se->type = tcr_i32(t, ty);
+			break;
+		case 3:
+			se->repetition = tcr_i32(t, ty);
+			break;
+		case 4:
+			se->name = tcr_binary(t, ty, &se->name_len);
+			break;
+		case 5:
+			se->num_children = tcr_i32(t, ty);
+			break;
+		case 6:
+			se->converted = tcr_i32(t, ty);
+			break;
 		case 10:
 			if (ty != TC_STRUCT)
 				tcr_fail(t, "logicalType is not a struct");
 			else
 				parse_logical(t, se);
 			break;
-		default: tcr_skip(t, ty); break;
+		default:
+			tcr_skip(t, ty);
+			break;
 		}
 	}
 	if (!t->err && !se->name)
@@ -261,15 +282,25 @@ static void parse_stats(struct tcr *t, struct rchunk *c)
 	tcr_struct_begin(t);
 	while (tcr_field(t, &id, &ty)) {
 		switch (id) {
-		case 1: c->lmax = tcr_binary(t, ty, &c->lmax_n); break;
-		case 2: c->lmin = tcr_binary(t, ty, &c->lmin_n); break;
+		case 1:
+			c->lmax = tcr_binary(t, ty, &c->lmax_n);
+			break;
+		case 2:
+			c->lmin = tcr_binary(t, ty, &c->lmin_n);
+			break;
 		case 3:
 			c->null_count = tcr_i64(t, ty);
 			c->has_nulls = true;
 			break;
-		case 5: c->smax = tcr_binary(t, ty, &c->smax_n); break;
-		case 6: c->smin = tcr_binary(t, ty, &c->smin_n); break;
-		default: tcr_skip(t, ty); break;
+		case 5:
+			c->smax = tcr_binary(t, ty, &c->smax_n);
+			break;
+		case 6:
+			c->smin = tcr_binary(t, ty, &c->smin_n);
+			break;
+		default:
+			tcr_skip(t, ty);
+			break;
 		}
 	}
 }
@@ -282,7 +313,10 @@ static void parse_colmeta(struct tcr *t, struct rchunk *c)
 	tcr_struct_begin(t);
 	while (tcr_field(t, &id, &ty)) {
 		switch (id) {
-		case 1: c->phys = tcr_i32(t, ty); seen |= 1; break;
+		case 1:
+			c->phys = tcr_i32(t, ty);
+			seen |= 1;
+			break;
 		case 2: {
 			uint32_t n = tcr_list(t, ty, &elem);
 			for (uint32_t i = 0; i < n && !t->err; i++) {
@@ -304,18 +338,34 @@ static void parse_colmeta(struct tcr *t, struct rchunk *c)
 			}
 			break;
 		}
-		case 4: c->codec = tcr_i32(t, ty); seen |= 2; break;
-		case 5: c->num_values = tcr_i64(t, ty); seen |= 4; break;
-		case 7: c->total_comp = tcr_i64(t, ty); seen |= 8; break;
-		case 9: c->data_off = tcr_i64(t, ty); seen |= 16; break;
-		case 11: c->dict_off = tcr_i64(t, ty); break;
+		case 4:
+			c->codec = tcr_i32(t, ty);
+			seen |= 2;
+			break;
+		case 5:
+			c->num_values = tcr_i64(t, ty);
+			seen |= 4;
+			break;
+		case 7:
+			c->total_comp = tcr_i64(t, ty);
+			seen |= 8;
+			break;
+		case 9:
+			c->data_off = tcr_i64(t, ty);
+			seen |= 16;
+			break;
+		case 11:
+			c->dict_off = tcr_i64(t, ty);
+			break;
 		case 12:
 			if (ty != TC_STRUCT)
 				tcr_fail(t, "statistics is not a struct");
 			else
 				parse_stats(t, c);
 			break;
-		default: tcr_skip(t, ty); break;
+		default:
+			tcr_skip(t, ty);
+			break;
 		}
 	}
 	if (!t->err && seen != 31)
@@ -441,7 +491,9 @@ static int map_dtype(const struct selem *se, const char *name, struct rcol *col)
 	enum dtype dt;
 	col->u32 = false;
 	switch (se->type) {
-	case PQT_BOOLEAN: dt = DT_BOOL; break;
+	case PQT_BOOLEAN:
+		dt = DT_BOOL;
+		break;
 	case PQT_INT32: {
 		int bits = 32;
 		bool sign = true;
@@ -451,7 +503,8 @@ static int map_dtype(const struct selem *se, const char *name, struct rcol *col)
 		} else if (lg == PQL_DATE || conv == PQC_DATE) {
 			dt = DT_DATE;
 			break;
-		} else if (lg != PQL_NONE || (conv != PQC_NONE && (conv < PQC_UINT_8 || conv > PQC_INT_64))) {
+		} else if (lg != PQL_NONE ||
+		           (conv != PQC_NONE && (conv < PQC_UINT_8 || conv > PQC_INT_64))) {
 			goto unsupported;
 		} else if (conv >= PQC_UINT_8 && conv <= PQC_UINT_64) {
 			bits = 8 << (conv - PQC_UINT_8);
@@ -498,8 +551,12 @@ static int map_dtype(const struct selem *se, const char *name, struct rcol *col)
 			goto unsupported;
 		}
 		break;
-	case PQT_FLOAT: dt = DT_FLOAT32; break;
-	case PQT_DOUBLE: dt = DT_FLOAT64; break;
+	case PQT_FLOAT:
+		dt = DT_FLOAT32;
+		break;
+	case PQT_DOUBLE:
+		dt = DT_FLOAT64;
+		break;
 	case PQT_BYTE_ARRAY:
 		if (conv == PQC_DECIMAL)
 			goto unsupported;
@@ -511,15 +568,17 @@ static int map_dtype(const struct selem *se, const char *name, struct rcol *col)
 		else
 			goto unsupported;
 		break;
-	default: goto unsupported;
+	default:
+		goto unsupported;
 	}
 	col->def.type = dt;
 	col->phys = (enum pq_type)se->type;
 	return ERR_OK;
 unsupported:
-	return err_set(ERR_UNSUPPORTED,
-		       "parquet: column %s: unsupported type (physical %d, logical %d, converted %d)",
-		       name, se->type, lg, conv);
+	return err_set(
+	    ERR_UNSUPPORTED,
+	    "parquet: column %s: unsupported type (physical %d, logical %d, converted %d)", name,
+	    se->type, lg, conv);
 }
 
 static int build_schema(struct parquet_reader *r, const struct selem *se, uint32_t nse)
@@ -527,8 +586,9 @@ static int build_schema(struct parquet_reader *r, const struct selem *se, uint32
 	if (nse < 2)
 		return corrupt("schema has no columns");
 	if (se[0].num_children != (int32_t)(nse - 1))
-		return err_set(ERR_UNSUPPORTED, "parquet: nested schema (root has %d children of %u)",
-			       se[0].num_children, nse - 1);
+		return err_set(ERR_UNSUPPORTED,
+		               "parquet: nested schema (root has %d children of %u)",
+		               se[0].num_children, nse - 1);
 	r->ncols = nse - 1;
 	r->cols = mem_calloc(r->ncols, sizeof(struct rcol));
 	if (!r->cols)
@@ -541,13 +601,13 @@ static int build_schema(struct parquet_reader *r, const struct selem *se, uint32
 			return ERR_NOMEM;
 		c->def.name = name;
 		if (e->num_children > 0 || e->type < 0)
-			return err_set(ERR_UNSUPPORTED, "parquet: column %s is a group (nested schema)",
-				       name);
+			return err_set(ERR_UNSUPPORTED,
+			               "parquet: column %s is a group (nested schema)", name);
 		if (e->repetition == PQR_REPEATED)
 			return err_set(ERR_UNSUPPORTED, "parquet: column %s is repeated", name);
 		if (e->repetition > PQR_REPEATED)
 			return err_set(ERR_CORRUPT, "parquet: column %s: bad repetition %d", name,
-				       e->repetition);
+			               e->repetition);
 		c->def.nullable = e->repetition == PQR_OPTIONAL;
 		int rc = map_dtype(e, name, c);
 		if (rc)
@@ -571,7 +631,7 @@ static int build_schema(struct parquet_reader *r, const struct selem *se, uint32
 
 /* Decode a PLAIN statistics value into d; false when unusable. */
 static bool stat_datum(const struct rcol *col, const uint8_t *p, uint32_t n, bool is_max,
-		       struct datum *d)
+                       struct datum *d)
 {
 	d->type = col->def.type;
 	d->is_null = false;
@@ -618,7 +678,8 @@ static bool stat_datum(const struct rcol *col, const uint8_t *p, uint32_t n, boo
 		d->v.s.p = (const char *)p;
 		d->v.s.n = n;
 		return true;
-	default: return false;
+	default:
+		return false;
 	}
 }
 
@@ -637,7 +698,7 @@ static void build_stats(const struct rcol *col, struct rchunk *c)
 		mxn = c->lmax_n;
 	}
 	s->has_min_max = mn && mx && stat_datum(col, mn, mnn, false, &s->min) &&
-			 stat_datum(col, mx, mxn, true, &s->max);
+	                 stat_datum(col, mx, mxn, true, &s->max);
 	if (!s->has_min_max) {
 		memset(&s->min, 0, sizeof(s->min));
 		memset(&s->max, 0, sizeof(s->max));
@@ -652,28 +713,36 @@ static int check_rowgroups(struct parquet_reader *r)
 	for (uint32_t g = 0; g < r->nrg; g++) {
 		struct rgroup *rg = &r->rgs[g];
 		if (rg->nchunks != r->ncols)
-			return err_set(ERR_CORRUPT, "parquet: row group %u has %u columns, schema %u", g,
-				       rg->nchunks, r->ncols);
+			return err_set(ERR_CORRUPT,
+			               "parquet: row group %u has %u columns, schema %u", g,
+			               rg->nchunks, r->ncols);
 		if (rg->num_rows < 0)
 			return err_set(ERR_CORRUPT, "parquet: row group %u: negative row count", g);
 		if (rg->num_rows > MAX_RG_ROWS)
-			return err_set(ERR_UNSUPPORTED, "parquet: row group %u has %lld rows (limit %u)",
-				       g, (long long)rg->num_rows, MAX_RG_ROWS);
+			return err_set(ERR_UNSUPPORTED,
+			               "parquet: row group %u has %lld rows (limit %u)", g,
+			               (long long)rg->num_rows, MAX_RG_ROWS);
 		total += rg->num_rows;
 		for (uint32_t c = 0; c < r->ncols; c++) {
 			struct rchunk *ch = &rg->chunks[c];
 			struct rcol *col = &r->cols[c];
 			if (ch->phys != (int32_t)col->phys)
-				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: type %d, schema %d",
-					       g, col->def.name, ch->phys, col->phys);
+				return err_set(
+				    ERR_CORRUPT,
+				    "parquet: row group %u column %s: type %d, schema %d", g,
+				    col->def.name, ch->phys, col->phys);
 			if (ch->npath != 1 || ch->path_len != strlen(col->def.name) ||
 			    memcmp(ch->path, col->def.name, ch->path_len) != 0)
-				return err_set(ERR_CORRUPT, "parquet: row group %u column %u: path does not match schema",
-					       g, c);
+				return err_set(
+				    ERR_CORRUPT,
+				    "parquet: row group %u column %u: path does not match schema",
+				    g, c);
 			if (ch->num_values != rg->num_rows)
-				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: %lld values, %lld rows",
-					       g, col->def.name, (long long)ch->num_values,
-					       (long long)rg->num_rows);
+				return err_set(
+				    ERR_CORRUPT,
+				    "parquet: row group %u column %s: %lld values, %lld rows", g,
+				    col->def.name, (long long)ch->num_values,
+				    (long long)rg->num_rows);
 			int64_t start = ch->data_off;
 			if (ch->dict_off > 0 && ch->dict_off < start)
 				start = ch->dict_off;
@@ -681,8 +750,10 @@ static int check_rowgroups(struct parquet_reader *r)
 			    (uint64_t)ch->total_comp > r->data_end - (uint64_t)start ||
 			    (ch->dict_off > 0 && (uint64_t)ch->dict_off >= r->data_end) ||
 			    (uint64_t)ch->data_off >= r->data_end)
-				return err_set(ERR_CORRUPT, "parquet: row group %u column %s: chunk outside the data",
-					       g, col->def.name);
+				return err_set(
+				    ERR_CORRUPT,
+				    "parquet: row group %u column %s: chunk outside the data", g,
+				    col->def.name);
 			ch->start = (uint64_t)start;
 			if (ch->dict_off > 0 || ch->dict_enc)
 				col->def.dictionary = true;
@@ -691,7 +762,7 @@ static int check_rowgroups(struct parquet_reader *r)
 	}
 	if (total != r->num_rows)
 		return err_set(ERR_CORRUPT, "parquet: row groups hold %lld rows, footer says %lld",
-			       (long long)total, (long long)r->num_rows);
+		               (long long)total, (long long)r->num_rows);
 	return ERR_OK;
 }
 
@@ -758,7 +829,9 @@ static int parse_footer(struct parquet_reader *r, const uint8_t *p, size_t n)
 			seen |= 4;
 			break;
 		}
-		case 5: rc = parse_kv(r, &t, ty); break;
+		case 5:
+			rc = parse_kv(r, &t, ty);
+			break;
 		case 6:
 			if (!r->created_by) {
 				uint32_t len;
@@ -770,13 +843,17 @@ static int parse_footer(struct parquet_reader *r, const uint8_t *p, size_t n)
 			}
 			break;
 		case 8:
-		case 9: rc = err_set(ERR_UNSUPPORTED, "parquet: encrypted file"); break;
-		default: tcr_skip(&t, ty); break;
+		case 9:
+			rc = err_set(ERR_UNSUPPORTED, "parquet: encrypted file");
+			break;
+		default:
+			tcr_skip(&t, ty);
+			break;
 		}
 	}
 	if (t.err && (rc == ERR_OK || rc == ERR_CORRUPT))
 		rc = err_set(ERR_CORRUPT, "parquet: corrupt footer: %s (footer of %zu bytes)",
-			     t.what ? t.what : "?", n);
+		             t.what ? t.what : "?", n);
 	if (!rc && seen != 7)
 		rc = corrupt("footer lacks schema, num_rows or row_groups");
 	if (!rc && r->num_rows < 0)
@@ -790,7 +867,7 @@ static int parse_footer(struct parquet_reader *r, const uint8_t *p, size_t n)
 }
 
 static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64_t size,
-		       struct parquet_reader **out)
+                       struct parquet_reader **out)
 {
 	*out = NULL;
 	struct parquet_reader *r = mem_calloc(1, sizeof(*r));
@@ -805,7 +882,7 @@ static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64
 	uint8_t *owned = NULL;
 	if (size < 12) {
 		rc = err_set(ERR_CORRUPT, "parquet: file too small (%llu bytes)",
-			     (unsigned long long)size);
+		             (unsigned long long)size);
 		goto fail;
 	}
 	uint64_t tail = size < TAIL_READ ? size : TAIL_READ;
@@ -814,8 +891,8 @@ static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64
 	r->footer_owned = owned;
 	if (memcmp(tp + tail - 4, "PAR1", 4) != 0) {
 		rc = memcmp(tp + tail - 4, "PARE", 4) == 0
-			     ? err_set(ERR_UNSUPPORTED, "parquet: encrypted footer")
-			     : corrupt("bad magic at the end of the file");
+		         ? err_set(ERR_UNSUPPORTED, "parquet: encrypted footer")
+		         : corrupt("bad magic at the end of the file");
 		goto fail;
 	}
 	if (tail == size && memcmp(tp, "PAR1", 4) != 0) {
@@ -825,7 +902,7 @@ static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64
 	uint32_t flen = le_get_u32(tp + tail - 8);
 	if (flen > size - 12 || flen == 0) {
 		rc = err_set(ERR_CORRUPT, "parquet: footer length %u does not fit a %llu byte file",
-			     flen, (unsigned long long)size);
+		             flen, (unsigned long long)size);
 		goto fail;
 	}
 	r->data_end = size - 8 - flen;
@@ -853,7 +930,7 @@ fail:
 }
 
 int parquet_reader_open(parquet_read_fn fn, void *ctx, uint64_t file_size,
-			struct parquet_reader **out)
+                        struct parquet_reader **out)
 {
 	return reader_open(fn, ctx, NULL, file_size, out);
 }
@@ -897,7 +974,10 @@ void parquet_reader_free(struct parquet_reader *r)
 
 /* ---- accessors ---- */
 
-uint32_t parquet_reader_num_columns(const struct parquet_reader *r) { return r->ncols; }
+uint32_t parquet_reader_num_columns(const struct parquet_reader *r)
+{
+	return r->ncols;
+}
 
 const struct parquet_column_def *parquet_reader_column(const struct parquet_reader *r, uint32_t i)
 {
@@ -912,17 +992,23 @@ int parquet_reader_find_column(const struct parquet_reader *r, const char *name)
 	return -1;
 }
 
-uint32_t parquet_reader_num_row_groups(const struct parquet_reader *r) { return r->nrg; }
+uint32_t parquet_reader_num_row_groups(const struct parquet_reader *r)
+{
+	return r->nrg;
+}
 
 uint64_t parquet_reader_row_group_rows(const struct parquet_reader *r, uint32_t rg)
 {
 	return rg < r->nrg ? (uint64_t)r->rgs[rg].num_rows : 0;
 }
 
-uint64_t parquet_reader_num_rows(const struct parquet_reader *r) { return (uint64_t)r->num_rows; }
+uint64_t parquet_reader_num_rows(const struct parquet_reader *r)
+{
+	return (uint64_t)r->num_rows;
+}
 
 const struct parquet_stats *parquet_reader_stats(const struct parquet_reader *r, uint32_t rg,
-						 uint32_t col)
+                                                 uint32_t col)
 {
 	if (rg >= r->nrg || col >= r->ncols)
 		return NULL;
@@ -937,10 +1023,13 @@ const char *parquet_reader_kv(const struct parquet_reader *r, const char *key)
 	return NULL;
 }
 
-uint32_t parquet_reader_kv_count(const struct parquet_reader *r) { return r->nkv; }
+uint32_t parquet_reader_kv_count(const struct parquet_reader *r)
+{
+	return r->nkv;
+}
 
 void parquet_reader_kv_at(const struct parquet_reader *r, uint32_t i, const char **key,
-			  const char **value)
+                          const char **value)
 {
 	*key = i < r->nkv ? r->kv_keys[i] : NULL;
 	*value = i < r->nkv ? r->kv_vals[i] : NULL;
@@ -1092,7 +1181,7 @@ static int decode_levels(const uint8_t *p, size_t len, uint32_t n, uint8_t *bm, 
 /* PLAIN fixed-width (or bit-packed BOOLEAN) values -> n 8-byte values in
  * colvec form (int64 or double). */
 static int plain_fixed(const struct rcol *col, const uint8_t *src, size_t len, uint32_t n,
-		       uint8_t *dst)
+                       uint8_t *dst)
 {
 	switch (col->phys) {
 	case PQT_BOOLEAN:
@@ -1134,12 +1223,13 @@ static int plain_fixed(const struct rcol *col, const uint8_t *src, size_t len, u
 			return corrupt("PLAIN values truncated");
 		memcpy(dst, src, (size_t)n * 8);
 		return ERR_OK;
-	default: return corrupt("bad physical type");
+	default:
+		return corrupt("bad physical type");
 	}
 }
 
 static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
-		      int64_t unc, const uint8_t **out)
+                      int64_t unc, const uint8_t **out)
 {
 	if (unc < 0 || unc > MAX_PAGE_BYTES)
 		return err_set(ERR_CORRUPT, "parquet: page size %lld out of range", (long long)unc);
@@ -1150,7 +1240,8 @@ static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *sr
 		return ERR_OK;
 	}
 	if (codec != PQ_ZSTD)
-		return err_set(ERR_UNSUPPORTED, "parquet: compression codec %d not supported", codec);
+		return err_set(ERR_UNSUPPORTED, "parquet: compression codec %d not supported",
+		               codec);
 	if ((uint64_t)unc > (uint64_t)n * 65536 + 65536)
 		return corrupt("page expands beyond what zstd can produce");
 	buf_reset(&r->page);
@@ -1167,7 +1258,7 @@ static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *sr
 }
 
 static int read_dict_page(struct parquet_reader *r, const struct rcol *col, int32_t nvals,
-			  int32_t enc, const uint8_t *p, size_t len)
+                          int32_t enc, const uint8_t *p, size_t len)
 {
 	if (r->has_dict)
 		return corrupt("second dictionary page in a column chunk");
@@ -1262,7 +1353,7 @@ static int reserve_bytes(struct colvec *v, uint64_t extra)
 	uint64_t need = (uint64_t)v->offs[v->len] + extra;
 	if (need > MAX_COLUMN_BYTES)
 		return err_set(ERR_LIMIT, "parquet: column of a row group over %llu bytes",
-			       (unsigned long long)MAX_COLUMN_BYTES);
+		               (unsigned long long)MAX_COLUMN_BYTES);
 	void *b = v->bytes;
 	int rc = grow(&b, &v->bytes_cap, need ? need : 1, 1);
 	v->bytes = b;
@@ -1272,7 +1363,7 @@ static int reserve_bytes(struct colvec *v, uint64_t extra)
 /* Byte-array values of one page: n rows, present of them non-null (bits in
  * pv, NULL = all), encoding enc over [p, p+len). */
 static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, uint32_t present,
-			const uint8_t *pv, int32_t enc, const uint8_t *p, size_t len)
+                        const uint8_t *pv, int32_t enc, const uint8_t *p, size_t len)
 {
 	uint32_t base = v->len;
 	uint32_t *offs = v->offs;
@@ -1327,12 +1418,12 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 
 /* Fixed-width values of one page into v (see decode_bytes). */
 static int decode_fixed(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
-			uint32_t n, uint32_t present, const uint8_t *pv, int32_t enc,
-			const uint8_t *p, size_t len)
+                        uint32_t n, uint32_t present, const uint8_t *pv, int32_t enc,
+                        const uint8_t *p, size_t len)
 {
 	uint8_t *dst = (uint8_t *)(col->def.type == DT_FLOAT32 || col->def.type == DT_FLOAT64
-					   ? (void *)(v->f64 + v->len)
-					   : (void *)(v->i64 + v->len));
+	                               ? (void *)(v->f64 + v->len)
+	                               : (void *)(v->i64 + v->len));
 	uint8_t *dense = dst;
 	if (pv) {
 		void *q = r->dense;
@@ -1352,7 +1443,8 @@ static int decode_fixed(struct parquet_reader *r, const struct rcol *col, struct
 				memcpy(dense + 8 * (size_t)k, &d[idx[k]], 8);
 		}
 	} else {
-		rc = err_set(ERR_UNSUPPORTED, "parquet: encoding %d for column %s", enc, col->def.name);
+		rc = err_set(ERR_UNSUPPORTED, "parquet: encoding %d for column %s", enc,
+		             col->def.name);
 	}
 	if (rc || !pv)
 		return rc;
@@ -1368,8 +1460,8 @@ static int decode_fixed(struct parquet_reader *r, const struct rcol *col, struct
 
 /* One data page's n rows: levels (NULL for REQUIRED columns) and values. */
 static int decode_page(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
-		       uint32_t n, const uint8_t *lv, size_t lvlen, int32_t enc, const uint8_t *p,
-		       size_t len)
+                       uint32_t n, const uint8_t *lv, size_t lvlen, int32_t enc, const uint8_t *p,
+                       size_t len)
 {
 	uint32_t present = n;
 	const uint8_t *pv = NULL;
@@ -1395,7 +1487,7 @@ static int decode_page(struct parquet_reader *r, const struct rcol *col, struct 
 		}
 	}
 	int rc = col->phys == PQT_BYTE_ARRAY ? decode_bytes(r, v, n, present, pv, enc, p, len)
-					     : decode_fixed(r, col, v, n, present, pv, enc, p, len);
+	                                     : decode_fixed(r, col, v, n, present, pv, enc, p, len);
 	if (rc)
 		return rc;
 	v->len += n;
@@ -1423,9 +1515,18 @@ static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, s
 	tcr_struct_begin(&t);
 	while (tcr_field(&t, &id, &ty)) {
 		switch (id) {
-		case 1: h->type = tcr_i32(&t, ty); seen |= 1; break;
-		case 2: h->unc = tcr_i32(&t, ty); seen |= 2; break;
-		case 3: h->comp = tcr_i32(&t, ty); seen |= 4; break;
+		case 1:
+			h->type = tcr_i32(&t, ty);
+			seen |= 1;
+			break;
+		case 2:
+			h->unc = tcr_i32(&t, ty);
+			seen |= 2;
+			break;
+		case 3:
+			h->comp = tcr_i32(&t, ty);
+			seen |= 4;
+			break;
 		case 5:
 		case 7:
 		case 8:
@@ -1459,7 +1560,9 @@ static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, s
 					tcr_skip(&t, ty2);
 			}
 			break;
-		default: tcr_skip(&t, ty); break;
+		default:
+			tcr_skip(&t, ty);
+			break;
 		}
 	}
 	if (t.err)
@@ -1488,8 +1591,9 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	uint64_t pos = 0;
 	while (v->len < rows) {
 		if (pos >= len) {
-			rc = err_set(ERR_CORRUPT, "parquet: column chunk ends after %u of %u values",
-				     v->len, rows);
+			rc =
+			    err_set(ERR_CORRUPT, "parquet: column chunk ends after %u of %u values",
+			            v->len, rows);
 			break;
 		}
 		struct page_hdr h;
@@ -1534,8 +1638,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		size_t lvlen = 0, vlen;
 		if (h.type == PQP_DATA) {
 			if (col->def.nullable && h.def_enc != PQE_RLE) {
-				rc = err_set(ERR_UNSUPPORTED, "parquet: definition level encoding %d",
-					     h.def_enc);
+				rc = err_set(ERR_UNSUPPORTED,
+				             "parquet: definition level encoding %d", h.def_enc);
 				break;
 			}
 			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
@@ -1566,7 +1670,7 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			lvlen = (size_t)h.v2_def_len;
 			if (h.v2_compressed) {
 				rc = decompress(r, ch->codec, body + lvl, (size_t)(h.comp - lvl),
-						h.unc - lvl, &d);
+				                h.unc - lvl, &d);
 			} else if (h.comp != h.unc) {
 				rc = corrupt("uncompressed v2 page sizes disagree");
 			} else {
@@ -1590,7 +1694,7 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 }
 
 int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
-			 struct pq_chunk_layout *out)
+                         struct pq_chunk_layout *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (rg >= r->nrg || col >= r->ncols)
@@ -1628,7 +1732,7 @@ int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
 }
 
 int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
-			   struct batch *out)
+                           struct batch *out)
 {
 	if (rg >= r->nrg) {
 		batch_free(out);

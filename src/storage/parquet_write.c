@@ -50,22 +50,22 @@
 #include "storage/parquet.h"
 #include "storage/parquet_int.h"
 
-#define CHUNK_ROWS 4096u         /* values appended between page-full checks */
-#define PAGE_MAX_ROWS (1u << 20) /* rows per data page, whatever their size */
-#define MAX_RG_ROWS (1u << 26)   /* the reader's limit too */
+#define CHUNK_ROWS      4096u      /* values appended between page-full checks */
+#define PAGE_MAX_ROWS   (1u << 20) /* rows per data page, whatever their size */
+#define MAX_RG_ROWS     (1u << 26) /* the reader's limit too */
 #define STATS_MAX_BYTES 4096u
 
 struct dict {
 	uint32_t *slots; /* entry index + 1; 0 = empty */
 	uint32_t nslots; /* power of two */
 	uint32_t n;
-	uint32_t *hash;    /* per entry */
-	uint64_t *fixed;   /* fixed-width entries: the PLAIN bit pattern */
-	uint32_t *off;     /* byte-array entries: offset of the bytes in plain */
+	uint32_t *hash;  /* per entry */
+	uint64_t *fixed; /* fixed-width entries: the PLAIN bit pattern */
+	uint32_t *off;   /* byte-array entries: offset of the bytes in plain */
 	uint32_t *len;
-	size_t cap;        /* entries allocated in hash/fixed/off/len */
-	struct buf plain;  /* byte arrays: PLAIN encoding of the entries */
-	uint32_t last;     /* entry index of the previous value, for runs */
+	size_t cap;       /* entries allocated in hash/fixed/off/len */
+	struct buf plain; /* byte arrays: PLAIN encoding of the entries */
+	uint32_t last;    /* entry index of the previous value, for runs */
 	bool has_last;
 };
 
@@ -75,7 +75,7 @@ struct colw {
 	uint32_t width; /* PLAIN width of fixed-width types */
 	bool use_dict;  /* dictionary requested and allowed for the type */
 	/* current page */
-	bool dict_on;      /* values go to idx (else to vals) */
+	bool dict_on; /* values go to idx (else to vals) */
 	uint32_t page_rows;
 	uint32_t page_nulls;
 	uint32_t page_vals; /* non-null values */
@@ -84,7 +84,7 @@ struct colw {
 	uint32_t *idx;      /* dictionary indexes */
 	size_t idx_cap;
 	/* current column chunk */
-	struct buf chunk; /* finished data pages (header + body) */
+	struct buf chunk;  /* finished data pages (header + body) */
 	int64_t chunk_unc; /* uncompressed bytes incl. headers */
 	uint32_t dict_pages, plain_pages;
 	struct dict dict;
@@ -108,18 +108,21 @@ struct parquet_writer {
 	char **kv_keys, **kv_vals;
 	uint32_t nkv;
 	ZSTD_CCtx *cctx;
-	struct buf page;  /* scratch: uncompressed page body */
-	struct buf comp;  /* scratch: compressed page body */
-	struct buf hdr;   /* scratch: page header */
-	uint32_t *tmp;    /* scratch: levels for the hybrid encoder */
+	struct buf page; /* scratch: uncompressed page body */
+	struct buf comp; /* scratch: compressed page body */
+	struct buf hdr;  /* scratch: page header */
+	uint32_t *tmp;   /* scratch: levels for the hybrid encoder */
 	size_t tmp_cap;
-	int failed;       /* sticky error code */
+	int failed; /* sticky error code */
 	bool finished;
 };
 
 /* ---- small helpers ---- */
 
-static inline void bit_set(uint8_t *bm, uint64_t i) { bm[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static inline void bit_set(uint8_t *bm, uint64_t i)
+{
+	bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
 
 static int grow_u32(uint32_t **p, size_t *cap, size_t need)
 {
@@ -333,7 +336,8 @@ static void stat_plain_run(struct colw *c, const uint8_t *p, uint32_t n)
 			stat_f64(c, d);
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -341,16 +345,21 @@ static void stat_plain_run(struct colw *c, const uint8_t *p, uint32_t n)
 
 /* The PLAIN bit pattern of value i of v as this column stores it. */
 static inline int plain_bits(const struct colw *c, const struct colvec *v, uint32_t i,
-			     uint64_t *out)
+                             uint64_t *out)
 {
 	switch (c->ti.phys) {
-	case PQT_BOOLEAN: *out = v->i64[i] != 0; return ERR_OK;
-	case PQT_INT32: *out = (uint32_t)(int32_t)v->i64[i]; return ERR_OK;
+	case PQT_BOOLEAN:
+		*out = v->i64[i] != 0;
+		return ERR_OK;
+	case PQT_INT32:
+		*out = (uint32_t)(int32_t)v->i64[i];
+		return ERR_OK;
 	case PQT_INT64: {
 		int64_t x = v->i64[i];
 		if (c->def.type == DT_TS_S && __builtin_mul_overflow(x, (int64_t)1000, &x))
-			return err_set(ERR_BAD_INPUT, "parquet: column %s: timestamp %lld s overflows ms",
-				       c->def.name, (long long)v->i64[i]);
+			return err_set(ERR_BAD_INPUT,
+			               "parquet: column %s: timestamp %lld s overflows ms",
+			               c->def.name, (long long)v->i64[i]);
 		*out = (uint64_t)x;
 		return ERR_OK;
 	}
@@ -361,19 +370,28 @@ static inline int plain_bits(const struct colw *c, const struct colvec *v, uint3
 		*out = b;
 		return ERR_OK;
 	}
-	case PQT_DOUBLE: memcpy(out, &v->f64[i], 8); return ERR_OK;
-	default: *out = 0; return ERR_OK;
+	case PQT_DOUBLE:
+		memcpy(out, &v->f64[i], 8);
+		return ERR_OK;
+	default:
+		*out = 0;
+		return ERR_OK;
 	}
 }
 
 static void stat_bits(struct colw *c, uint64_t b)
 {
 	switch (c->ti.phys) {
-	case PQT_BOOLEAN: stat_int(c, (int64_t)b); break;
-	case PQT_INT32:
-		stat_int(c, c->ti.int_signed ? (int64_t)(int32_t)(uint32_t)b : (int64_t)(uint32_t)b);
+	case PQT_BOOLEAN:
+		stat_int(c, (int64_t)b);
 		break;
-	case PQT_INT64: stat_int(c, (int64_t)b); break;
+	case PQT_INT32:
+		stat_int(c,
+		         c->ti.int_signed ? (int64_t)(int32_t)(uint32_t)b : (int64_t)(uint32_t)b);
+		break;
+	case PQT_INT64:
+		stat_int(c, (int64_t)b);
+		break;
 	case PQT_FLOAT: {
 		float f;
 		uint32_t u = (uint32_t)b;
@@ -387,7 +405,8 @@ static void stat_bits(struct colw *c, uint64_t b)
 		stat_f64(c, d);
 		break;
 	}
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -418,7 +437,7 @@ static int page_validity(struct colw *c, const struct colvec *v, uint32_t from, 
 /* PLAIN-append rows [from, from+n) of v; *done = rows consumed (byte
  * arrays stop once the page is full). */
 static int append_plain(const struct parquet_writer *w, struct colw *c, const struct colvec *v,
-			uint32_t from, uint32_t n, uint32_t *done)
+                        uint32_t from, uint32_t n, uint32_t *done)
 {
 	bool nonull = v->validity == NULL;
 	*done = n;
@@ -464,8 +483,9 @@ static int append_plain(const struct parquet_writer *w, struct colw *c, const st
 	uint32_t m = 0;
 	if (nonull && c->def.type != DT_TS_S &&
 	    (c->ti.phys == PQT_INT64 || c->ti.phys == PQT_DOUBLE)) {
-		memcpy(dst, c->ti.phys == PQT_INT64 ? (const void *)(v->i64 + from)
-						     : (const void *)(v->f64 + from),
+		memcpy(dst,
+		       c->ti.phys == PQT_INT64 ? (const void *)(v->i64 + from)
+		                               : (const void *)(v->f64 + from),
 		       (size_t)n * 8);
 		m = n;
 	} else {
@@ -538,7 +558,7 @@ static int dict_rehash(struct dict *d)
 /* Find or add an entry; *full = true (and nothing added) when adding it
  * would pass the dictionary limits. */
 static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, const void *p,
-		    uint32_t len, uint32_t *idx, bool *full)
+                    uint32_t len, uint32_t *idx, bool *full)
 {
 	struct dict *d = &c->dict;
 	bool bytes = c->ti.phys == PQT_BYTE_ARRAY;
@@ -546,7 +566,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 	if (d->has_last) {
 		uint32_t e = d->last;
 		if (bytes ? (d->len[e] == len && memcmp(d->plain.data + d->off[e], p, len) == 0)
-			  : d->fixed[e] == bits) {
+		          : d->fixed[e] == bits) {
 			*idx = e;
 			return ERR_OK;
 		}
@@ -562,7 +582,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 		uint32_t e = s - 1;
 		if (d->hash[e] == h &&
 		    (bytes ? (d->len[e] == len && memcmp(d->plain.data + d->off[e], p, len) == 0)
-			   : d->fixed[e] == bits)) {
+		           : d->fixed[e] == bits)) {
 			*idx = e;
 			d->last = e;
 			d->has_last = true;
@@ -572,7 +592,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 	}
 	if (d->n >= w->opt.dict_max_entries ||
 	    (bytes ? d->plain.len + 4 + (size_t)len : (size_t)(d->n + 1) * c->width) >
-		    w->opt.dict_max_bytes) {
+	        w->opt.dict_max_bytes) {
 		*full = true;
 		return ERR_OK;
 	}
@@ -604,7 +624,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 /* Dictionary-append rows [from, from+n); *done = rows consumed (fewer than
  * n when the dictionary filled up; validity is recorded for those only). */
 static int append_dict(struct parquet_writer *w, struct colw *c, const struct colvec *v,
-		       uint32_t from, uint32_t n, uint32_t *done)
+                       uint32_t from, uint32_t n, uint32_t *done)
 {
 	*done = 0;
 	if (grow_u32(&c->idx, &c->idx_cap, (size_t)c->page_vals + n))
@@ -639,7 +659,7 @@ static int append_dict(struct parquet_writer *w, struct colw *c, const struct co
 /* ---- pages ---- */
 
 static int compress_body(struct parquet_writer *w, const struct buf *body, const uint8_t **out,
-			 size_t *outlen)
+                         size_t *outlen)
 {
 	if (body->len > INT32_MAX)
 		return err_set(ERR_LIMIT, "parquet: page larger than 2 GiB");
@@ -653,7 +673,7 @@ static int compress_body(struct parquet_writer *w, const struct buf *body, const
 	if (buf_reserve(&w->comp, bound))
 		return ERR_NOMEM;
 	size_t r = ZSTD_compressCCtx(w->cctx, w->comp.data, bound, body->data, body->len,
-				     w->opt.zstd_level);
+	                             w->opt.zstd_level);
 	if (ZSTD_isError(r))
 		return err_set(ERR_INTERNAL, "parquet: zstd: %s", ZSTD_getErrorName(r));
 	if (r > INT32_MAX)
@@ -667,7 +687,7 @@ static int compress_body(struct parquet_writer *w, const struct buf *body, const
 /* Append PageHeader + compressed body to dst; *unc gets the uncompressed
  * size including the header. */
 static int emit_page(struct parquet_writer *w, struct buf *dst, enum pq_page_type type,
-		     uint32_t nvalues, enum pq_encoding enc, const struct buf *body, int64_t *unc)
+                     uint32_t nvalues, enum pq_encoding enc, const struct buf *body, int64_t *unc)
 {
 	const uint8_t *cp = NULL;
 	size_t cn = 0;
@@ -757,7 +777,7 @@ static bool page_full(const struct parquet_writer *w, const struct colw *c)
 
 /* Append rows [from, from+n) of v to column c, cutting pages as they fill. */
 static int col_append(struct parquet_writer *w, struct colw *c, const struct colvec *v,
-		      uint32_t from, uint32_t n)
+                      uint32_t from, uint32_t n)
 {
 	uint32_t i = 0;
 	while (i < n) {
@@ -765,10 +785,10 @@ static int col_append(struct parquet_writer *w, struct colw *c, const struct col
 		if (c->page_rows + k > PAGE_MAX_ROWS)
 			k = PAGE_MAX_ROWS - c->page_rows;
 		if (!c->dict_on && c->width) {
-			size_t room = (w->opt.page_bytes - (c->vals.len < w->opt.page_bytes
-								    ? c->vals.len
-								    : w->opt.page_bytes)) /
-				      c->width;
+			size_t room =
+			    (w->opt.page_bytes -
+			     (c->vals.len < w->opt.page_bytes ? c->vals.len : w->opt.page_bytes)) /
+			    c->width;
 			if (room == 0)
 				room = 1;
 			if (k > room)
@@ -806,9 +826,12 @@ static int stat_value(const struct colw *c, bool is_max, struct buf *out)
 {
 	buf_reset(out);
 	switch (c->ti.phys) {
-	case PQT_BOOLEAN: return buf_putc(out, (uint8_t)(is_max ? c->st_imax : c->st_imin));
-	case PQT_INT32: return buf_put_u32le(out, (uint32_t)(is_max ? c->st_imax : c->st_imin));
-	case PQT_INT64: return buf_put_u64le(out, (uint64_t)(is_max ? c->st_imax : c->st_imin));
+	case PQT_BOOLEAN:
+		return buf_putc(out, (uint8_t)(is_max ? c->st_imax : c->st_imin));
+	case PQT_INT32:
+		return buf_put_u32le(out, (uint32_t)(is_max ? c->st_imax : c->st_imin));
+	case PQT_INT64:
+		return buf_put_u64le(out, (uint64_t)(is_max ? c->st_imax : c->st_imin));
 	case PQT_FLOAT: {
 		float f = (float)(is_max ? c->st_fmax : c->st_fmin);
 		if (f == 0)
@@ -847,7 +870,7 @@ static int write_dict_page(struct parquet_writer *w, struct colw *c, int64_t *un
 	return emit_page(w, &w->file, PQP_DICTIONARY, d->n, PQE_PLAIN, body, unc);
 }
 
-static void col_chunk_reset(struct parquet_writer *w, struct colw *c)
+static void col_chunk_reset(struct colw *c)
 {
 	buf_reset(&c->chunk);
 	c->chunk_unc = 0;
@@ -861,7 +884,6 @@ static void col_chunk_reset(struct parquet_writer *w, struct colw *c)
 	c->dict_on = c->use_dict;
 	c->st_any = false;
 	c->st_nulls = c->st_nans = 0;
-	(void)w;
 }
 
 /* Write column c's chunk of the current row group into the file and its
@@ -906,8 +928,9 @@ static int write_chunk(struct parquet_writer *w, struct colw *c, struct tcw *t, 
 		tcw_field_i64(t, 11, start);
 	tcw_field_struct(t, 12); /* Statistics */
 	tcw_field_i64(t, 3, (int64_t)c->st_nulls);
-	bool minmax = c->st_any && (c->ti.phys != PQT_BYTE_ARRAY ||
-				    (c->st_smin.len <= STATS_MAX_BYTES && c->st_smax.len <= STATS_MAX_BYTES));
+	bool minmax =
+	    c->st_any && (c->ti.phys != PQT_BYTE_ARRAY ||
+	                  (c->st_smin.len <= STATS_MAX_BYTES && c->st_smax.len <= STATS_MAX_BYTES));
 	if (minmax) {
 		if (stat_value(c, true, &w->comp))
 			return ERR_NOMEM;
@@ -923,7 +946,7 @@ static int write_chunk(struct parquet_writer *w, struct colw *c, struct tcw *t, 
 	tcw_struct_end(t); /* Statistics */
 	tcw_struct_end(t); /* ColumnMetaData */
 	tcw_struct_end(t); /* ColumnChunk */
-	col_chunk_reset(w, c);
+	col_chunk_reset(c);
 	return ERR_OK;
 }
 
@@ -961,7 +984,7 @@ static int flush_rowgroup(struct parquet_writer *w)
 /* ---- API ---- */
 
 int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
-			const struct parquet_write_options *opt, struct parquet_writer **out)
+                        const struct parquet_write_options *opt, struct parquet_writer **out)
 {
 	*out = NULL;
 	if (ncols == 0)
@@ -974,7 +997,7 @@ int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
 		for (uint32_t j = 0; j < i; j++)
 			if (strcmp(cols[i].name, cols[j].name) == 0)
 				return err_set(ERR_BAD_INPUT, "parquet: duplicate column %s",
-					       cols[i].name);
+				               cols[i].name);
 	}
 	struct parquet_writer *w = mem_calloc(1, sizeof(*w));
 	if (!w)
@@ -1007,7 +1030,7 @@ int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
 		c->ti = pq_typeinfo_of(c->def.type);
 		c->width = pq_plain_width(c->ti.phys);
 		c->use_dict = c->def.dictionary && c->ti.phys != PQT_BOOLEAN;
-		col_chunk_reset(w, c);
+		col_chunk_reset(c);
 	}
 	if (w->opt.codec != PARQUET_CODEC_NONE) {
 		w->cctx = ZSTD_createCCtx();
@@ -1057,28 +1080,34 @@ int parquet_writer_set_kv(struct parquet_writer *w, const char *key, const char 
 	return ERR_OK;
 }
 
-uint64_t parquet_writer_rows(const struct parquet_writer *w) { return w->rows; }
+uint64_t parquet_writer_rows(const struct parquet_writer *w)
+{
+	return w->rows;
+}
 
 static int check_batch(const struct parquet_writer *w, const struct batch *b)
 {
 	if (b->ncols != w->ncols)
-		return err_set(ERR_BAD_INPUT, "parquet: batch has %u columns, file has %u", b->ncols,
-			       w->ncols);
+		return err_set(ERR_BAD_INPUT, "parquet: batch has %u columns, file has %u",
+		               b->ncols, w->ncols);
 	for (uint32_t c = 0; c < w->ncols; c++) {
 		const struct colvec *v = &b->cols[c];
 		const struct colw *cw = &w->cols[c];
 		if (v->type != cw->def.type)
-			return err_set(ERR_BAD_INPUT, "parquet: column %s: batch type %s, expected %s",
-				       cw->def.name, dtype_name(v->type), dtype_name(cw->def.type));
+			return err_set(ERR_BAD_INPUT,
+			               "parquet: column %s: batch type %s, expected %s",
+			               cw->def.name, dtype_name(v->type), dtype_name(cw->def.type));
 		if (v->len != b->nrows)
-			return err_set(ERR_BAD_INPUT, "parquet: column %s has %u values, batch %u rows",
-				       cw->def.name, v->len, b->nrows);
+			return err_set(ERR_BAD_INPUT,
+			               "parquet: column %s has %u values, batch %u rows",
+			               cw->def.name, v->len, b->nrows);
 		if (!cw->def.nullable && v->validity) {
 			for (uint32_t i = 0; i < v->len; i++)
 				if (colvec_is_null(v, i))
-					return err_set(ERR_BAD_INPUT,
-						       "parquet: column %s is not nullable but row %u is null",
-						       cw->def.name, i);
+					return err_set(
+					    ERR_BAD_INPUT,
+					    "parquet: column %s is not nullable but row %u is null",
+					    cw->def.name, i);
 		}
 	}
 	return ERR_OK;
@@ -1129,7 +1158,7 @@ static void write_schema(struct parquet_writer *w, struct tcw *t)
 		if (c->ti.converted != PQC_NONE)
 			tcw_field_i32(t, 6, c->ti.converted);
 		if (c->ti.logical != PQL_NONE) {
-			tcw_field_struct(t, 10);            /* LogicalType */
+			tcw_field_struct(t, 10); /* LogicalType */
 			tcw_field_struct(t, (int16_t)c->ti.logical);
 			if (c->ti.logical == PQL_TIMESTAMP) {
 				tcw_field_bool(t, 1, true); /* isAdjustedToUTC */
@@ -1194,7 +1223,7 @@ int parquet_writer_finish(struct parquet_writer *w, struct buf *file_out)
 	tcw_field_string(&t, 6, "strata");
 	tcw_field_list(&t, 7, TC_STRUCT, w->ncols);
 	for (uint32_t i = 0; i < w->ncols; i++) {
-		tcw_struct_begin(&t);  /* ColumnOrder */
+		tcw_struct_begin(&t);    /* ColumnOrder */
 		tcw_field_struct(&t, 1); /* TYPE_ORDER */
 		tcw_struct_end(&t);
 		tcw_struct_end(&t);
@@ -1204,7 +1233,7 @@ int parquet_writer_finish(struct parquet_writer *w, struct buf *file_out)
 	if (!rc && meta.len > UINT32_MAX)
 		rc = err_set(ERR_LIMIT, "parquet: footer too large");
 	if (!rc && (buf_append(&w->file, meta.data, meta.len) ||
-		    buf_put_u32le(&w->file, (uint32_t)meta.len) || buf_append(&w->file, "PAR1", 4)))
+	            buf_put_u32le(&w->file, (uint32_t)meta.len) || buf_append(&w->file, "PAR1", 4)))
 		rc = ERR_NOMEM;
 	buf_free(&meta);
 	if (rc)

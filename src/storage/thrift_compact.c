@@ -35,7 +35,10 @@ static void put(struct tcw *w, const void *p, size_t n)
 		w->err = ERR_NOMEM;
 }
 
-static void put_byte(struct tcw *w, uint8_t c) { put(w, &c, 1); }
+static void put_byte(struct tcw *w, uint8_t c)
+{
+	put(w, &c, 1);
+}
 
 static void put_uvarint(struct tcw *w, uint64_t v)
 {
@@ -49,7 +52,10 @@ static void put_uvarint(struct tcw *w, uint64_t v)
 	put(w, t, (size_t)n);
 }
 
-static uint64_t zigzag64(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static uint64_t zigzag64(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
 
 void tcw_struct_begin(struct tcw *w)
 {
@@ -85,7 +91,10 @@ void tcw_field(struct tcw *w, int16_t id, enum tc_type type)
 	w->last[w->depth - 1] = id;
 }
 
-void tcw_i32(struct tcw *w, int32_t v) { put_uvarint(w, zigzag64(v)); }
+void tcw_i32(struct tcw *w, int32_t v)
+{
+	put_uvarint(w, zigzag64(v));
+}
 
 void tcw_field_i32(struct tcw *w, int16_t id, int32_t v)
 {
@@ -105,7 +114,10 @@ void tcw_field_i8(struct tcw *w, int16_t id, int8_t v)
 	put_byte(w, (uint8_t)v);
 }
 
-void tcw_field_bool(struct tcw *w, int16_t id, bool v) { tcw_field(w, id, v ? TC_TRUE : TC_FALSE); }
+void tcw_field_bool(struct tcw *w, int16_t id, bool v)
+{
+	tcw_field(w, id, v ? TC_TRUE : TC_FALSE);
+}
 
 void tcw_binary(struct tcw *w, const void *p, size_t n)
 {
@@ -193,7 +205,10 @@ static uint64_t get_uvarint(struct tcr *r)
 	return 0;
 }
 
-static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 void tcr_struct_begin(struct tcr *r)
 {
@@ -236,11 +251,15 @@ bool tcr_field(struct tcr *r, int16_t *id, uint8_t *type)
 int64_t tcr_i64(struct tcr *r, uint8_t type)
 {
 	switch (type) {
-	case TC_I8: return (int8_t)get_byte(r);
+	case TC_I8:
+		return (int8_t)get_byte(r);
 	case TC_I16:
 	case TC_I32:
-	case TC_I64: return unzigzag(get_uvarint(r));
-	default: tcr_fail(r, "thrift field is not an integer"); return 0;
+	case TC_I64:
+		return unzigzag(get_uvarint(r));
+	default:
+		tcr_fail(r, "thrift field is not an integer");
+		return 0;
 	}
 }
 
@@ -353,18 +372,25 @@ static void skip_depth(struct tcr *r, uint8_t type, int depth)
 	uint8_t elem;
 	switch (type) {
 	case TC_TRUE:
-	case TC_FALSE: break; /* the value is in the field header */
-	case TC_I8: get_byte(r); break;
+	case TC_FALSE:
+		break; /* the value is in the field header */
+	case TC_I8:
+		get_byte(r);
+		break;
 	case TC_I16:
 	case TC_I32:
-	case TC_I64: get_uvarint(r); break;
+	case TC_I64:
+		get_uvarint(r);
+		break;
 	case TC_DOUBLE:
 		if (r->end - r->p < 8)
 			tcr_fail(r, "truncated thrift double");
 		else
 			r->p += 8;
 		break;
-	case TC_BINARY: get_binary(r, &n); break;
+	case TC_BINARY:
+		get_binary(r, &n);
+		break;
 	case TC_LIST:
 	case TC_SET:
 		n = list_header(r, &elem);
@@ -397,9 +423,16 @@ static void skip_depth(struct tcr *r, uint8_t type, int depth)
 		}
 		break;
 	}
-	case TC_STRUCT: skip_struct(r, depth); break;
-	default: tcr_fail(r, "unknown thrift type"); break;
+	case TC_STRUCT:
+		skip_struct(r, depth);
+		break;
+	default:
+		tcr_fail(r, "unknown thrift type");
+		break;
 	}
 }
 
-void tcr_skip(struct tcr *r, uint8_t type) { skip_depth(r, type, 0); }
+void tcr_skip(struct tcr *r, uint8_t type)
+{
+	skip_depth(r, type, 0);
+}

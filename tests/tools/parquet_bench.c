@@ -19,16 +19,16 @@
 #include "base/err.h"
 #include "storage/parquet.h"
 
-#define NTAGS 10
+#define NTAGS   10
 #define NFIELDS 10
-#define NCOLS (NTAGS + NFIELDS + 1)
+#define NCOLS   (NTAGS + NFIELDS + 1)
 
-static const char *tag_names[NTAGS] = {"hostname", "region", "datacenter", "rack", "os", "arch",
-				       "team", "service", "service_version", "service_environment"};
-static const char *field_names[NFIELDS] = {"usage_user", "usage_system", "usage_idle",
-					   "usage_nice", "usage_iowait", "usage_irq",
-					   "usage_softirq", "usage_steal", "usage_guest",
-					   "usage_guest_nice"};
+static const char *tag_names[NTAGS] = {
+    "hostname", "region",          "datacenter",         "rack", "os", "arch", "team",
+    "service",  "service_version", "service_environment"};
+static const char *field_names[NFIELDS] = {
+    "usage_user", "usage_system",  "usage_idle",  "usage_nice",  "usage_iowait",
+    "usage_irq",  "usage_softirq", "usage_steal", "usage_guest", "usage_guest_nice"};
 
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
 static double urand(void)
@@ -41,24 +41,37 @@ static double urand(void)
 
 static int tag_value(int t, int host, char *out, size_t n)
 {
-	static const char *regions[] = {"us-east-1", "us-west-1", "us-west-2", "eu-west-1",
-					"eu-central-1", "ap-southeast-1", "ap-southeast-2",
-					"ap-northeast-1", "sa-east-1"};
+	static const char *regions[] = {"us-east-1",      "us-west-1",      "us-west-2",
+	                                "eu-west-1",      "eu-central-1",   "ap-southeast-1",
+	                                "ap-southeast-2", "ap-northeast-1", "sa-east-1"};
 	switch (t) {
-	case 0: return snprintf(out, n, "host_%d", host);
-	case 1: return snprintf(out, n, "%s", regions[host % 9]);
-	case 2: return snprintf(out, n, "%s%c", regions[host % 9], 'a' + host % 3);
-	case 3: return snprintf(out, n, "%d", (host * 7) % 100);
-	case 4: return snprintf(out, n, "Ubuntu%s", host % 3 ? "16.04LTS" : "15.10");
-	case 5: return snprintf(out, n, "%s", host % 2 ? "x64" : "x86");
-	case 6: return snprintf(out, n, "%s", host % 4 == 0 ? "SF" : host % 4 == 1 ? "NYC" : "LON");
-	case 7: return snprintf(out, n, "%d", host % 20);
-	case 8: return snprintf(out, n, "%d", host % 2);
-	default: return snprintf(out, n, "%s", host % 3 ? "production" : "staging");
+	case 0:
+		return snprintf(out, n, "host_%d", host);
+	case 1:
+		return snprintf(out, n, "%s", regions[host % 9]);
+	case 2:
+		return snprintf(out, n, "%s%c", regions[host % 9], 'a' + host % 3);
+	case 3:
+		return snprintf(out, n, "%d", (host * 7) % 100);
+	case 4:
+		return snprintf(out, n, "Ubuntu%s", host % 3 ? "16.04LTS" : "15.10");
+	case 5:
+		return snprintf(out, n, "%s", host % 2 ? "x64" : "x86");
+	case 6:
+		return snprintf(out, n, "%s", host % 4 == 0 ? "SF" : host % 4 == 1 ? "NYC" : "LON");
+	case 7:
+		return snprintf(out, n, "%d", host % 20);
+	case 8:
+		return snprintf(out, n, "%d", host % 2);
+	default:
+		return snprintf(out, n, "%s", host % 3 ? "production" : "staging");
 	}
 }
 
-static double now_s(void) { return (double)clock_mono_ns() / 1e9; }
+static double now_s(void)
+{
+	return (double)clock_mono_ns() / 1e9;
+}
 
 int main(int argc, char **argv)
 {
@@ -71,7 +84,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NTAGS; i++)
 		defs[i] = (struct parquet_column_def){tag_names[i], DT_STRING, true, true};
 	for (int i = 0; i < NFIELDS; i++)
-		defs[NTAGS + i] = (struct parquet_column_def){field_names[i], DT_FLOAT64, true, false};
+		defs[NTAGS + i] =
+		    (struct parquet_column_def){field_names[i], DT_FLOAT64, true, false};
 	defs[NCOLS - 1] = (struct parquet_column_def){"ts", DT_TS_MS, false, false};
 	for (int c = 0; c < NCOLS; c++)
 		types[c] = defs[c].type;
@@ -96,7 +110,8 @@ int main(int argc, char **argv)
 				if (colvec_push_f64(&b.cols[NTAGS + f], walk[f]))
 					return 1;
 			}
-			if (colvec_push_i64(&b.cols[NCOLS - 1], 1451606400000ll + (int64_t)p * 10000))
+			if (colvec_push_i64(&b.cols[NCOLS - 1],
+			                    1451606400000ll + (int64_t)p * 10000))
 				return 1;
 		}
 	}
@@ -129,7 +144,8 @@ int main(int argc, char **argv)
 		int ncols = 0;
 		for (int c = 0; c < NCOLS; c++) {
 			want[c] = mode == 0 || (mode == 1 && c < NTAGS) ||
-				  (mode == 2 && c >= NTAGS && c < NCOLS - 1) || (mode == 3 && c == NCOLS - 1);
+			          (mode == 2 && c >= NTAGS && c < NCOLS - 1) ||
+			          (mode == 3 && c == NCOLS - 1);
 			ncols += want[c];
 		}
 		struct batch out = {0};
@@ -146,12 +162,13 @@ int main(int argc, char **argv)
 			best = t < best ? t : best;
 		}
 		batch_free(&out);
-		printf("read %-12s best of %d: %.3f s, %.1f M values/s\n", what[mode], repeats, best,
-		       (double)nrows * ncols / best / 1e6);
+		printf("read %-12s best of %d: %.3f s, %.1f M values/s\n", what[mode], repeats,
+		       best, (double)nrows * ncols / best / 1e6);
 	}
 	/* check one value so the work is not optimised away */
 	struct batch out = {0};
-	if (parquet_read_row_group(r, 0, NULL, &out) || out.cols[NCOLS - 1].i64[1] != 1451606410000ll) {
+	if (parquet_read_row_group(r, 0, NULL, &out) ||
+	    out.cols[NCOLS - 1].i64[1] != 1451606410000ll) {
 		fprintf(stderr, "read back mismatch\n");
 		return 1;
 	}

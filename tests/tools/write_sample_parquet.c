@@ -52,7 +52,8 @@ static int fill(struct batch *b)
 		if (i % 7 == 3)
 			rc |= colvec_push_null(&b->cols[1]);
 		else
-			rc |= colvec_push_bytes(&b->cols[1], regions[i % 3], strlen(regions[i % 3]));
+			rc |=
+			    colvec_push_bytes(&b->cols[1], regions[i % 3], strlen(regions[i % 3]));
 		rc |= colvec_push_i64(&b->cols[2], 1700000000000ll + (int64_t)i * 1000);
 		if (i % 5 == 0)
 			rc |= colvec_push_null(&b->cols[3]);
@@ -98,10 +99,16 @@ static void print_value(const struct colvec *v, uint32_t i)
 		return;
 	}
 	switch (v->type) {
-	case DT_BOOL: fputs(v->i64[i] ? "true" : "false", stdout); return;
-	case DT_UINT64: printf("\"%llu\"", (unsigned long long)v->i64[i]); return;
+	case DT_BOOL:
+		fputs(v->i64[i] ? "true" : "false", stdout);
+		return;
+	case DT_UINT64:
+		printf("\"%llu\"", (unsigned long long)v->i64[i]);
+		return;
 	case DT_FLOAT32:
-	case DT_FLOAT64: printf("%.17g", v->f64[i]); return;
+	case DT_FLOAT64:
+		printf("%.17g", v->f64[i]);
+		return;
 	case DT_STRING:
 	case DT_BINARY: {
 		uint32_t n;
@@ -121,7 +128,9 @@ static void print_value(const struct colvec *v, uint32_t i)
 		putchar('"');
 		return;
 	}
-	default: printf("\"%lld\"", (long long)v->i64[i]); return;
+	default:
+		printf("\"%lld\"", (long long)v->i64[i]);
+		return;
 	}
 }
 
@@ -179,10 +188,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	static const struct parquet_column_def defs[] = {
-		{"host", DT_STRING, false, true}, {"region", DT_STRING, true, true},
-		{"ts", DT_TS_MS, false, false},   {"usage", DT_FLOAT64, true, false},
-		{"n", DT_INT64, false, false},    {"flag", DT_BOOL, false, false},
-		{"small", DT_INT32, false, false}, {"u", DT_UINT64, false, false},
+	    {"host", DT_STRING, false, true},  {"region", DT_STRING, true, true},
+	    {"ts", DT_TS_MS, false, false},    {"usage", DT_FLOAT64, true, false},
+	    {"n", DT_INT64, false, false},     {"flag", DT_BOOL, false, false},
+	    {"small", DT_INT32, false, false}, {"u", DT_UINT64, false, false},
 	};
 	enum { NC = sizeof(defs) / sizeof(defs[0]) };
 	enum dtype types[NC];

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -38,18 +39,36 @@ static void push_value(struct colvec *v, enum dtype t, uint32_t i)
 	uint64_t r = rnd();
 	bool lowcard = i % 3 != 0;
 	switch (t) {
-	case DT_BOOL: colvec_push_i64(v, (int64_t)(r & 1)); break;
-	case DT_INT8: colvec_push_i64(v, lowcard ? (int8_t)(r % 7) - 3 : (int8_t)r); break;
-	case DT_INT16: colvec_push_i64(v, (int16_t)r); break;
-	case DT_INT32: colvec_push_i64(v, lowcard ? (int32_t)(r % 5) : (int32_t)r); break;
+	case DT_BOOL:
+		colvec_push_i64(v, (int64_t)(r & 1));
+		break;
+	case DT_INT8:
+		colvec_push_i64(v, lowcard ? (int8_t)(r % 7) - 3 : (int8_t)r);
+		break;
+	case DT_INT16:
+		colvec_push_i64(v, (int16_t)r);
+		break;
+	case DT_INT32:
+		colvec_push_i64(v, lowcard ? (int32_t)(r % 5) : (int32_t)r);
+		break;
 	case DT_INT64:
 		colvec_push_i64(v, i == 7 ? INT64_MIN : i == 8 ? INT64_MAX : (int64_t)r);
 		break;
-	case DT_UINT8: colvec_push_i64(v, (uint8_t)r); break;
-	case DT_UINT16: colvec_push_i64(v, (uint16_t)r); break;
-	case DT_UINT32: colvec_push_i64(v, i == 5 ? UINT32_MAX : (uint32_t)r); break;
-	case DT_UINT64: colvec_push_i64(v, i == 9 ? -1 : lowcard ? (int64_t)(r % 4) : (int64_t)r); break;
-	case DT_FLOAT32: colvec_push_f64(v, (double)(float)((double)(int32_t)(r % 20001) / 7.0)); break;
+	case DT_UINT8:
+		colvec_push_i64(v, (uint8_t)r);
+		break;
+	case DT_UINT16:
+		colvec_push_i64(v, (uint16_t)r);
+		break;
+	case DT_UINT32:
+		colvec_push_i64(v, i == 5 ? UINT32_MAX : (uint32_t)r);
+		break;
+	case DT_UINT64:
+		colvec_push_i64(v, i == 9 ? -1 : lowcard ? (int64_t)(r % 4) : (int64_t)r);
+		break;
+	case DT_FLOAT32:
+		colvec_push_f64(v, (double)(float)((double)(int32_t)(r % 20001) / 7.0));
+		break;
 	case DT_FLOAT64:
 		colvec_push_f64(v, lowcard ? (double)(r % 9) * 0.5 : (double)(int64_t)r / 3.0);
 		break;
@@ -74,12 +93,24 @@ static void push_value(struct colvec *v, enum dtype t, uint32_t i)
 		colvec_push_bytes(v, b, n);
 		break;
 	}
-	case DT_DATE: colvec_push_i64(v, (int32_t)(r % 100000) - 50000); break;
-	case DT_TS_S: colvec_push_i64(v, (int64_t)(r % 4000000000ull) - 1000000000); break;
-	case DT_TS_MS: colvec_push_i64(v, 1700000000000 + (int64_t)(lowcard ? (i / 10) * 1000 : r % 100000)); break;
-	case DT_TS_US: colvec_push_i64(v, (int64_t)(r >> 2) - (INT64_MAX >> 3)); break;
-	case DT_TS_NS: colvec_push_i64(v, (int64_t)r); break;
-	default: fail();
+	case DT_DATE:
+		colvec_push_i64(v, (int32_t)(r % 100000) - 50000);
+		break;
+	case DT_TS_S:
+		colvec_push_i64(v, (int64_t)(r % 4000000000ull) - 1000000000);
+		break;
+	case DT_TS_MS:
+		colvec_push_i64(v,
+		                1700000000000 + (int64_t)(lowcard ? (i / 10) * 1000 : r % 100000));
+		break;
+	case DT_TS_US:
+		colvec_push_i64(v, (int64_t)(r >> 2) - (INT64_MAX >> 3));
+		break;
+	case DT_TS_NS:
+		colvec_push_i64(v, (int64_t)r);
+		break;
+	default:
+		fail();
 	}
 }
 
@@ -93,17 +124,18 @@ static void make_defs(void)
 	for (int t = 0; t < DT__COUNT; t++)
 		for (int k = 0; k < 4; k++) {
 			int c = t * 4 + k;
-			snprintf(all_names[c], sizeof(all_names[c]), "%s_%s%s", dtype_name((enum dtype)t),
-				 k & 1 ? "null" : "req", k & 2 ? "_dict" : "");
-			all_defs[c] = (struct parquet_column_def){all_names[c], (enum dtype)t, k & 1,
-								  (k & 2) != 0};
+			snprintf(all_names[c], sizeof(all_names[c]), "%s_%s%s",
+			         dtype_name((enum dtype)t), k & 1 ? "null" : "req",
+			         k & 2 ? "_dict" : "");
+			all_defs[c] = (struct parquet_column_def){all_names[c], (enum dtype)t,
+			                                          k & 1, (k & 2) != 0};
 		}
 }
 
 /* Rows of the all-types table; nullable columns get ~20% nulls, and the
  * nullable BOOL plain column is null everywhere. */
 static void make_batch(struct batch *b, const struct parquet_column_def *defs, uint32_t ncols,
-		       uint32_t nrows)
+                       uint32_t nrows)
 {
 	enum dtype types[NALL] = {0};
 	for (uint32_t c = 0; c < ncols; c++)
@@ -122,8 +154,8 @@ static void make_batch(struct batch *b, const struct parquet_column_def *defs, u
 }
 
 static void write_file(const struct parquet_column_def *defs, uint32_t ncols,
-		       const struct parquet_write_options *opt, const struct batch *b,
-		       uint32_t nbatches, struct buf *out)
+                       const struct parquet_write_options *opt, const struct batch *b,
+                       uint32_t nbatches, struct buf *out)
 {
 	struct parquet_writer *w;
 	assert_int_equal(parquet_writer_open(defs, ncols, opt, &w), ERR_OK);
@@ -150,8 +182,8 @@ static void read_all(struct parquet_reader *r, struct batch *all)
 		assert_int_equal(rg.nrows, parquet_reader_row_group_rows(r, g));
 		for (uint32_t c = 0; c < n; c++) {
 			assert_int_equal(rg.cols[c].len, rg.nrows);
-			assert_int_equal(colvec_append_range(&all->cols[c], &rg.cols[c], 0, rg.nrows),
-					 ERR_OK);
+			assert_int_equal(
+			    colvec_append_range(&all->cols[c], &rg.cols[c], 0, rg.nrows), ERR_OK);
 		}
 		all->nrows += rg.nrows;
 	}
@@ -166,8 +198,10 @@ static void assert_batches_equal(const struct batch *a, const struct batch *b, u
 		assert_int_equal(a->cols[c].type, b->cols[c].type);
 		for (uint32_t i = 0; i < b->nrows; i++)
 			if (colvec_cmp(&a->cols[c], i % a->nrows, &b->cols[c], i) != 0 ||
-			    colvec_is_null(&a->cols[c], i % a->nrows) != colvec_is_null(&b->cols[c], i))
-				fail_msg("column %u (%s) row %u differs", c, dtype_name(a->cols[c].type), i);
+			    colvec_is_null(&a->cols[c], i % a->nrows) !=
+			        colvec_is_null(&b->cols[c], i))
+				fail_msg("column %u (%s) row %u differs", c,
+				         dtype_name(a->cols[c].type), i);
 	}
 }
 
@@ -182,8 +216,10 @@ static void roundtrip(const struct parquet_write_options *opt, uint32_t nrows, u
 	assert_int_equal(parquet_reader_open_mem(file.data, file.len, &r), ERR_OK);
 	assert_int_equal(parquet_reader_num_columns(r), NALL);
 	assert_int_equal(parquet_reader_num_rows(r), (uint64_t)nrows * reps);
-	uint32_t rgr = opt && opt->row_group_rows ? opt->row_group_rows : PARQUET_DEFAULT_ROW_GROUP_ROWS;
-	assert_int_equal(parquet_reader_num_row_groups(r), ((uint64_t)nrows * reps + rgr - 1) / rgr);
+	uint32_t rgr =
+	    opt && opt->row_group_rows ? opt->row_group_rows : PARQUET_DEFAULT_ROW_GROUP_ROWS;
+	assert_int_equal(parquet_reader_num_row_groups(r),
+	                 ((uint64_t)nrows * reps + rgr - 1) / rgr);
 	for (uint32_t c = 0; c < NALL; c++) {
 		const struct parquet_column_def *d = parquet_reader_column(r, c);
 		assert_string_equal(d->name, all_defs[c].name);
@@ -220,9 +256,11 @@ static void test_roundtrip_uncompressed_fallback(void **state)
 	(void)state;
 	/* tiny dictionaries: high-cardinality columns fall back to PLAIN
 	 * mid-chunk */
-	struct parquet_write_options o = {.row_group_rows = 1500, .codec = PARQUET_CODEC_NONE,
-					  .dict_max_entries = 20, .dict_max_bytes = 200,
-					  .zstd_level = 3};
+	struct parquet_write_options o = {.row_group_rows = 1500,
+	                                  .codec = PARQUET_CODEC_NONE,
+	                                  .dict_max_entries = 20,
+	                                  .dict_max_bytes = 200,
+	                                  .zstd_level = 3};
 	roundtrip(&o, 4000, 1);
 }
 
@@ -232,8 +270,8 @@ static void test_layout(void **state)
 {
 	(void)state;
 	struct parquet_column_def defs[] = {{"tag", DT_STRING, false, true},
-					    {"v", DT_FLOAT64, false, false},
-					    {"hi", DT_INT64, true, true}};
+	                                    {"v", DT_FLOAT64, false, false},
+	                                    {"hi", DT_INT64, true, true}};
 	struct batch b;
 	make_batch(&b, defs, 3, 20000);
 	struct parquet_write_options o = {.page_bytes = 16384, .dict_max_entries = 1000};
@@ -274,11 +312,11 @@ static void test_stats(void **state)
 {
 	(void)state;
 	struct parquet_column_def defs[] = {
-		{"i32", DT_INT32, false, false},    {"u64", DT_UINT64, false, true},
-		{"u32", DT_UINT32, false, false},   {"s", DT_STRING, true, true},
-		{"allnull", DT_FLOAT64, true, false}, {"d", DT_FLOAT64, true, false},
-		{"f", DT_FLOAT32, false, false},    {"ts", DT_TS_S, false, false},
-		{"b", DT_BOOL, false, false},       {"bin", DT_BINARY, false, false},
+	    {"i32", DT_INT32, false, false},      {"u64", DT_UINT64, false, true},
+	    {"u32", DT_UINT32, false, false},     {"s", DT_STRING, true, true},
+	    {"allnull", DT_FLOAT64, true, false}, {"d", DT_FLOAT64, true, false},
+	    {"f", DT_FLOAT32, false, false},      {"ts", DT_TS_S, false, false},
+	    {"b", DT_BOOL, false, false},         {"bin", DT_BINARY, false, false},
 	};
 	enum { N = 10 };
 	enum dtype types[N];
@@ -406,8 +444,8 @@ static void test_kv_and_projection(void **state)
 {
 	(void)state;
 	struct parquet_column_def defs[] = {{"a", DT_INT64, false, false},
-					    {"b", DT_STRING, true, true},
-					    {"c", DT_FLOAT64, false, false}};
+	                                    {"b", DT_STRING, true, true},
+	                                    {"c", DT_FLOAT64, false, false}};
 	struct batch b;
 	make_batch(&b, defs, 3, 100);
 	struct parquet_writer *w;
@@ -479,11 +517,13 @@ static void test_bad_writer_input(void **state)
 {
 	(void)state;
 	struct parquet_writer *w;
-	struct parquet_column_def dup[] = {{"a", DT_INT64, false, false}, {"a", DT_INT8, false, false}};
+	struct parquet_column_def dup[] = {{"a", DT_INT64, false, false},
+	                                   {"a", DT_INT8, false, false}};
 	assert_int_equal(parquet_writer_open(dup, 2, NULL, &w), ERR_BAD_INPUT);
 	assert_null(w);
 	assert_int_equal(parquet_writer_open(dup, 0, NULL, &w), ERR_BAD_INPUT);
-	struct parquet_column_def defs[] = {{"a", DT_INT64, false, false}, {"t", DT_TS_S, true, false}};
+	struct parquet_column_def defs[] = {{"a", DT_INT64, false, false},
+	                                    {"t", DT_TS_S, true, false}};
 	assert_int_equal(parquet_writer_open(defs, 2, NULL, &w), ERR_OK);
 	struct batch b;
 	enum dtype wrong[] = {DT_INT32, DT_TS_S};
@@ -633,9 +673,9 @@ static int try_read(const uint8_t *p, size_t n)
 static void small_file(struct buf *file, enum parquet_codec codec)
 {
 	struct parquet_column_def defs[] = {
-		{"tag", DT_STRING, true, true}, {"v", DT_FLOAT64, true, false},
-		{"n", DT_INT32, false, true},   {"ts", DT_TS_MS, false, false},
-		{"b", DT_BOOL, true, false},    {"bin", DT_BINARY, false, false},
+	    {"tag", DT_STRING, true, true}, {"v", DT_FLOAT64, true, false},
+	    {"n", DT_INT32, false, true},   {"ts", DT_TS_MS, false, false},
+	    {"b", DT_BOOL, true, false},    {"bin", DT_BINARY, false, false},
 	};
 	struct batch b;
 	make_batch(&b, defs, 6, 40);
@@ -680,7 +720,10 @@ static void test_corrupt_flips(void **state)
 		struct buf file;
 		small_file(&file, (enum parquet_codec)codec);
 		int failures = 0;
-		for (int it = 0; it < 3000; it++) {
+		/* PARQUET_FUZZ_ITERS=N runs a longer fuzz by hand */
+		const char *env = getenv("PARQUET_FUZZ_ITERS");
+		int iters = env ? atoi(env) : 3000;
+		for (int it = 0; it < iters; it++) {
 			uint8_t *t = mem_dup(file.data, file.len);
 			int nflip = 1 + (int)(rnd() % 3);
 			for (int f = 0; f < nflip; f++) {
@@ -691,18 +734,18 @@ static void test_corrupt_flips(void **state)
 			}
 			int rc = try_read(t, file.len);
 			assert_true(rc == ERR_OK || rc == ERR_CORRUPT || rc == ERR_UNSUPPORTED ||
-				    rc == ERR_LIMIT);
+			            rc == ERR_LIMIT);
 			failures += rc != ERR_OK;
 			mem_free(t);
 		}
-		assert_true(failures > 100); /* the flips were noticed */
+		assert_true(failures > iters / 30); /* the flips were noticed */
 		buf_free(&file);
 	}
 }
 
 /* Hand-built one-column files. */
 static void put_page(struct buf *f, enum pq_page_type type, int32_t nvals, int32_t enc,
-		     const void *body, size_t n)
+                     const void *body, size_t n)
 {
 	struct buf h;
 	buf_init(&h);
@@ -786,7 +829,7 @@ static void put_footer(struct buf *f, const struct footer_opts *o)
 /* A file with a 2-entry INT64 dictionary and one data page of 4 indexes
  * whose bit-packed values are idx[]; num_values / rows as given. */
 static int dict_file(const uint8_t *idx_body, size_t idx_len, int32_t page_vals, int64_t rows,
-		     int32_t codec, int nested, int err_expect_line)
+                     int32_t codec, int nested, int err_expect_line)
 {
 	(void)err_expect_line;
 	struct buf f;
@@ -798,8 +841,8 @@ static int dict_file(const uint8_t *idx_body, size_t idx_len, int32_t page_vals,
 	put_page(&f, PQP_DICTIONARY, 2, PQE_PLAIN, dict, 16);
 	int64_t data_off = (int64_t)f.len;
 	put_page(&f, PQP_DATA, page_vals, PQE_RLE_DICTIONARY, idx_body, idx_len);
-	struct footer_opts o = {PQT_INT64, -1, codec, nested, PQR_REQUIRED, rows, rows, data_off, 4,
-				(int64_t)f.len - 4};
+	struct footer_opts o = {PQT_INT64, -1,   codec,    nested, PQR_REQUIRED,
+	                        rows,      rows, data_off, 4,      (int64_t)f.len - 4};
 	put_footer(&f, &o);
 	int rc = try_read(f.data, f.len);
 	buf_free(&f);
@@ -822,14 +865,15 @@ static void test_crafted_files(void **state)
 	/* RLE run cut short */
 	uint8_t shortrun[] = {2, 0x03};
 	assert_int_equal(dict_file(shortrun, sizeof(shortrun), 4, 4, PQ_UNCOMPRESSED, 0, 0),
-			 ERR_CORRUPT);
+	                 ERR_CORRUPT);
 	/* bit width above 32 */
 	uint8_t wide[] = {40, 0x03, 0, 0};
 	assert_int_equal(dict_file(wide, sizeof(wide), 4, 4, PQ_UNCOMPRESSED, 0, 0), ERR_CORRUPT);
 	/* unsupported codec and nested schema */
 	assert_int_equal(dict_file(good, sizeof(good), 4, 4, PQ_SNAPPY, 0, 0), ERR_UNSUPPORTED);
 	assert_non_null(strstr(err_msg(), "codec"));
-	assert_int_equal(dict_file(good, sizeof(good), 4, 4, PQ_UNCOMPRESSED, 1, 0), ERR_UNSUPPORTED);
+	assert_int_equal(dict_file(good, sizeof(good), 4, 4, PQ_UNCOMPRESSED, 1, 0),
+	                 ERR_UNSUPPORTED);
 	/* zstd codec over bytes that are not zstd */
 	assert_int_equal(dict_file(good, sizeof(good), 4, 4, PQ_ZSTD, 0, 0), ERR_CORRUPT);
 
@@ -843,8 +887,8 @@ static void test_crafted_files(void **state)
 	put_page(&f, PQP_DICTIONARY, 2, PQE_PLAIN, dict, 16);
 	int64_t data_off = (int64_t)f.len;
 	put_page(&f, PQP_DATA, 4, PQE_RLE_DICTIONARY, good, sizeof(good));
-	struct footer_opts o = {PQT_INT64, -1, PQ_UNCOMPRESSED, 0, PQR_REQUIRED, 4, 4, data_off, 4,
-				(int64_t)f.len - 4};
+	struct footer_opts o = {PQT_INT64, -1, PQ_UNCOMPRESSED, 0, PQR_REQUIRED,
+	                        4,         4,  data_off,        4, (int64_t)f.len - 4};
 	size_t chunk_end = f.len;
 	put_footer(&f, &o);
 	struct parquet_reader *r;
@@ -904,7 +948,7 @@ static void test_crafted_files(void **state)
 
 /* A v2 data page: levels (uncompressed) then values, compressed or not. */
 static void put_page_v2(struct buf *f, int32_t nvals, int32_t nnulls, const void *levels,
-			size_t nlev, const void *vals, size_t nvals_bytes, bool compress)
+                        size_t nlev, const void *vals, size_t nvals_bytes, bool compress)
 {
 	uint8_t comp[256];
 	size_t cn = nvals_bytes;
@@ -953,8 +997,8 @@ static void test_v2_pages(void **state)
 	uint8_t lev2[] = {0x04, 0x01};
 	int64_t v2[] = {7, 8};
 	put_page_v2(&f, 2, 0, lev2, sizeof(lev2), v2, sizeof(v2), false);
-	struct footer_opts o = {PQT_INT64, -1, PQ_ZSTD, 0, PQR_OPTIONAL, 7, 7, 4, 0,
-				(int64_t)f.len - 4};
+	struct footer_opts o = {PQT_INT64, -1, PQ_ZSTD, 0, PQR_OPTIONAL,
+	                        7,         7,  4,       0, (int64_t)f.len - 4};
 	put_footer(&f, &o);
 	struct parquet_reader *r;
 	assert_int_equal(parquet_reader_open_mem(f.data, f.len, &r), ERR_OK);
@@ -983,12 +1027,120 @@ static void test_v2_pages(void **state)
 	buf_free(&f);
 }
 
+/* Thrift compact protocol: long-form field ids, negative numbers, long
+ * lists, skipping of every type. */
+static void test_thrift(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	struct tcw w;
+	tcw_init(&w, &b);
+	tcw_struct_begin(&w);
+	tcw_field_i32(&w, 1, -5);
+	tcw_field_i64(&w, 40, INT64_MIN);  /* delta > 15: long form */
+	tcw_field_string(&w, 3, "abc");    /* negative delta: long form */
+	tcw_field_list(&w, 4, TC_I32, 20); /* long list header */
+	for (int i = 0; i < 20; i++)
+		tcw_i32(&w, i * 1000 - 7);
+	tcw_field_bool(&w, 5, true);
+	tcw_field_bool(&w, 6, false);
+	tcw_field_struct(&w, 7);
+	tcw_field_i8(&w, 1, -3);
+	tcw_struct_end(&w);
+	/* fields of other types, to be skipped: a double, a list of bools, a map */
+	tcw_field(&w, 8, TC_DOUBLE);
+	buf_append(&b, "\0\0\0\0\0\0\xf0\x3f", 8);
+	tcw_field(&w, 9, TC_LIST);
+	buf_putc(&b, 0x31); /* 3 bools */
+	buf_append(&b, "\1\0\1", 3);
+	tcw_field(&w, 10, TC_MAP);
+	buf_putc(&b, 2);    /* 2 entries */
+	buf_putc(&b, 0x85); /* binary -> i32 */
+	buf_append(&b, "\1k\2\1x\4", 6);
+	tcw_field_i32(&w, 11, 77);
+	tcw_struct_end(&w);
+	assert_int_equal(tcw_finish(&w), ERR_OK);
+
+	struct tcr r;
+	tcr_init(&r, b.data, b.len);
+	tcr_struct_begin(&r);
+	int16_t id;
+	uint8_t ty, elem;
+	int seen = 0;
+	while (tcr_field(&r, &id, &ty)) {
+		uint32_t n;
+		switch (id) {
+		case 1:
+			assert_int_equal(tcr_i32(&r, ty), -5);
+			seen++;
+			break;
+		case 40:
+			assert_true(tcr_i64(&r, ty) == INT64_MIN);
+			seen++;
+			break;
+		case 3: {
+			const uint8_t *p = tcr_binary(&r, ty, &n);
+			assert_int_equal(n, 3);
+			assert_memory_equal(p, "abc", 3);
+			seen++;
+			break;
+		}
+		case 4:
+			n = tcr_list(&r, ty, &elem);
+			assert_int_equal(n, 20);
+			for (uint32_t i = 0; i < n; i++)
+				assert_int_equal(tcr_elem_i32(&r, elem), (int32_t)i * 1000 - 7);
+			seen++;
+			break;
+		case 5:
+			assert_true(tcr_bool(&r, ty));
+			seen++;
+			break;
+		case 6:
+			assert_false(tcr_bool(&r, ty));
+			seen++;
+			break;
+		case 7:
+			tcr_struct_begin(&r);
+			while (tcr_field(&r, &id, &ty))
+				assert_int_equal(tcr_i64(&r, ty), -3);
+			seen++;
+			break;
+		case 11:
+			assert_int_equal(tcr_i32(&r, ty), 77);
+			seen++;
+			break;
+		default:
+			tcr_skip(&r, ty);
+			break;
+		}
+	}
+	assert_int_equal(r.err, 0);
+	assert_int_equal(seen, 8);
+	assert_true(r.p == r.end);
+	/* wrong type for a field, truncated input */
+	tcr_init(&r, b.data, b.len);
+	tcr_struct_begin(&r);
+	assert_true(tcr_field(&r, &id, &ty));
+	tcr_binary(&r, ty, &(uint32_t){0});
+	assert_int_equal(r.err, ERR_CORRUPT);
+	for (size_t k = 0; k < b.len; k++) {
+		tcr_init(&r, b.data, k);
+		tcr_struct_begin(&r);
+		while (tcr_field(&r, &id, &ty))
+			tcr_skip(&r, ty);
+		assert_int_equal(r.err, ERR_CORRUPT);
+	}
+	buf_free(&b);
+}
+
 /* Every allocation failing in turn: an error, no leak, no crash. */
 static void test_oom(void **state)
 {
 	(void)state;
 	struct parquet_column_def defs[] = {{"tag", DT_STRING, true, true},
-					    {"v", DT_FLOAT64, true, false}};
+	                                    {"v", DT_FLOAT64, true, false}};
 	struct batch b;
 	make_batch(&b, defs, 2, 50);
 	struct buf good;
@@ -1028,22 +1180,23 @@ static void test_oom(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_defaults),
-		cmocka_unit_test(test_roundtrip_multi_rg_pages),
-		cmocka_unit_test(test_roundtrip_uncompressed_fallback),
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_stats),
-		cmocka_unit_test(test_stats_per_row_group),
-		cmocka_unit_test(test_kv_and_projection),
-		cmocka_unit_test(test_empty_file),
-		cmocka_unit_test(test_bad_writer_input),
-		cmocka_unit_test(test_read_callback),
-		cmocka_unit_test(test_big_footer),
-		cmocka_unit_test(test_corrupt_truncate),
-		cmocka_unit_test(test_corrupt_flips),
-		cmocka_unit_test(test_crafted_files),
-		cmocka_unit_test(test_v2_pages),
-		cmocka_unit_test(test_oom),
+	    cmocka_unit_test(test_roundtrip_defaults),
+	    cmocka_unit_test(test_roundtrip_multi_rg_pages),
+	    cmocka_unit_test(test_roundtrip_uncompressed_fallback),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_stats),
+	    cmocka_unit_test(test_stats_per_row_group),
+	    cmocka_unit_test(test_kv_and_projection),
+	    cmocka_unit_test(test_empty_file),
+	    cmocka_unit_test(test_bad_writer_input),
+	    cmocka_unit_test(test_read_callback),
+	    cmocka_unit_test(test_big_footer),
+	    cmocka_unit_test(test_corrupt_truncate),
+	    cmocka_unit_test(test_corrupt_flips),
+	    cmocka_unit_test(test_crafted_files),
+	    cmocka_unit_test(test_v2_pages),
+	    cmocka_unit_test(test_thrift),
+	    cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
