@@ -462,7 +462,7 @@ bool p_reserved_for_alias(int kw)
 	case KW_WITH: case KW_AS: case KW_OUTER: case KW_LATERAL: case KW_VALUES: case KW_SET:
 	case KW_WHEN: case KW_THEN: case KW_ELSE: case KW_END: case KW_ASC: case KW_DESC:
 	case KW_NULLS: case KW_ESCAPE: case KW_IS: case KW_IN: case KW_NOT: case KW_LIKE:
-	case KW_ILIKE: case KW_BETWEEN: case KW_DIV: case KW_PARTITION: case KW_ENGINE:
+	case KW_ILIKE: case KW_BETWEEN: case KW_DIV:
 		return true;
 	default:
 		return false;
@@ -494,8 +494,16 @@ bool p_trailing_comma_end(const struct parser *p)
 	const struct sql_token *t = p_peek(p);
 	if (t->kind == SQL_TK_RPAREN || t->kind == SQL_TK_SEMI || t->kind == SQL_TK_EOF)
 		return true;
-	return t->kind == SQL_TK_WORD && p_reserved_for_alias(t->kw) && t->kw != KW_NOT &&
-	       t->kw != KW_SELECT && t->kw != KW_VALUES;
+	if (t->kind != SQL_TK_WORD)
+		return false;
+	switch (t->kw) {
+	case KW_FROM: case KW_WHERE: case KW_GROUP: case KW_HAVING: case KW_ORDER:
+	case KW_LIMIT: case KW_OFFSET: case KW_UNION: case KW_EXCEPT: case KW_INTERSECT:
+	case KW_WINDOW: case KW_FETCH: case KW_INTO:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* ---- small statements -------------------------------------------------------- */

@@ -357,6 +357,32 @@ static struct sql_expr *string_literal(struct parser *p, const struct sql_token 
 	return e;
 }
 
+/* 'a' 'b' is 'ab' (MySQL, and PostgreSQL across lines). */
+static struct sql_expr *adjacent_strings(struct parser *p, const struct sql_token *first)
+{
+	size_t n = first->vlen;
+	size_t k = p->pos;
+	while (p->toks[k].kind == SQL_TK_STRING)
+		n += p->toks[k++].vlen;
+	char *s = arena_alloc(p->a, n + 1);
+	struct sql_expr *e = string_literal(p, first);
+	if (!s || !e) {
+		p_nomem(p);
+		return NULL;
+	}
+	memcpy(s, first->val, first->vlen);
+	n = first->vlen;
+	while (p_is(p, SQL_TK_STRING)) {
+		const struct sql_token *t = p_next(p);
+		memcpy(s + n, t->val, t->vlen);
+		n += t->vlen;
+	}
+	s[n] = '\0';
+	e->v.str.s = s;
+	e->v.str.len = n;
+	return e;
+}
+
 /* ---- compound primaries ------------------------------------------------------- */
 
 int p_expr_list(struct parser *p, struct sql_expr ***out, size_t *n)
@@ -777,6 +803,10 @@ static struct sql_expr *primary(struct parser *p)
 		p_next(p);
 		return number_literal(p, t);
 	case SQL_TK_STRING:
+		p_next(p);
+		if (p_is(p, SQL_TK_STRING))
+			return adjacent_strings(p, t);
+		return string_literal(p, t);
 	case SQL_TK_HEXSTR:
 		p_next(p);
 		return string_literal(p, t);
