@@ -2,7 +2,7 @@
  * sql_parse_check: parse every statement of sqlness .sql files with
  * Strata's SQL parser and report the ones that fail.
  *
- *   sql_parse_check [-d greptime|mysql|postgres] [-v] file.sql...
+ *   sql_parse_check [-d greptime|mysql|postgres] [-v] [-t] file.sql...
  *
  * Statements are split the way the sqlness runner does: a run of lines
  * ending with a line that ends in ';'; "--" lines outside a statement are
@@ -13,6 +13,9 @@
  * failures with an "Error:" output are "expected", the rest "unexpected".
  * Prints one line per failure (all statements with -v) and a summary:
  *   statements N, parsed P, failed F (expected E, unexpected U)
+ * With -t every prefix and suffix of every statement is parsed as well
+ * (in all three dialects), only to show that no input crashes the parser
+ * (run it from the ASan build).
  * Exit status 0 when U == 0, 1 otherwise, 2 on usage/IO errors.
  */
 #include <stdbool.h>
@@ -76,9 +79,31 @@ static const char *result_for(const char *result, const char **cursor, const cha
 	return out;
 }
 
+static bool truncations;
+
+/* Every prefix and suffix: must return, with a consistent list. */
+static void truncate_all(const char *stmt)
+{
+	size_t n = strlen(stmt);
+	for (size_t k = 0; k <= n; k++) {
+		for (int d = 0; d < 3; d++) {
+			struct arena *a = arena_create(4096);
+			struct sql_stmt_list l;
+			if (sql_parse_ex(stmt, k, (enum sql_dialect)d, a, &l) == 0 && l.n > 0 &&
+			    l.items[l.n - 1]->off + l.items[l.n - 1]->len > k)
+				abort();
+			if (sql_parse_ex(stmt + k, n - k, (enum sql_dialect)d, a, &l) != 0 && l.n)
+				abort();
+			arena_destroy(a);
+		}
+	}
+}
+
 static void check_stmt(const char *path, int line, const char *stmt, enum sql_dialect d,
 		       const char *result, const char **cursor, bool verbose, struct stats *st)
 {
+	if (truncations)
+		truncate_all(stmt);
 	struct arena *a = arena_create(0);
 	struct sql_stmt_list l;
 	st->total++;
@@ -173,19 +198,21 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
+		} else if (!strcmp(argv[i], "-t")) {
+			truncations = true;
 		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
 			const char *n = argv[++i];
 			d = !strcmp(n, "mysql")	     ? SQL_DIALECT_MYSQL
 			    : !strcmp(n, "postgres") ? SQL_DIALECT_POSTGRES
 						     : SQL_DIALECT_GREPTIME;
 		} else {
-			fprintf(stderr, "usage: %s [-d greptime|mysql|postgres] [-v] file.sql...\n",
+			fprintf(stderr, "usage: %s [-d greptime|mysql|postgres] [-v] [-t] file.sql...\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: %s [-d greptime|mysql|postgres] [-v] file.sql...\n", argv[0]);
+		fprintf(stderr, "usage: %s [-d greptime|mysql|postgres] [-v] [-t] file.sql...\n", argv[0]);
 		return 2;
 	}
 	for (; i < argc; i++)
