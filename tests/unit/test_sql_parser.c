@@ -1139,6 +1139,14 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
+/* Fuzz iterations: 20000 by default, STRATA_FUZZ_ITERS to run longer. */
+static int fuzz_iters(void)
+{
+	const char *e = getenv("STRATA_FUZZ_ITERS");
+	int n = e ? atoi(e) : 0;
+	return n > 0 ? n : 20000;
+}
+
 /* Parse must return 0 or an error, with the list consistent; never crash. */
 static void parse_any(const char *s, size_t n, enum sql_dialect d)
 {
@@ -1166,7 +1174,8 @@ static void test_fuzz_random_bytes(void **state)
 {
 	(void)state;
 	char buf[256];
-	for (int it = 0; it < 20000; it++) {
+	int iters = fuzz_iters();
+	for (int it = 0; it < iters; it++) {
 		size_t n = rnd() % sizeof(buf);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t r = rnd();
@@ -1195,7 +1204,8 @@ static void test_fuzz_token_soup(void **state)
 	};
 	size_t nt = sizeof(toks) / sizeof(toks[0]);
 	char buf[1024];
-	for (int it = 0; it < 20000; it++) {
+	int iters = fuzz_iters();
+	for (int it = 0; it < iters; it++) {
 		size_t n = 0, count = 1 + rnd() % 40;
 		for (size_t i = 0; i < count; i++) {
 			const char *t = toks[rnd() % nt];
@@ -1220,6 +1230,44 @@ static void test_fuzz_truncations(void **state)
 			parse_any(s, k, SQL_DIALECT_GREPTIME);
 			parse_any(s + k, n - k, SQL_DIALECT_MYSQL); /* suffixes too */
 		}
+	}
+}
+
+/* Mutations of real statements at token level: drop, repeat or swap
+ * tokens, so the parser is driven deep into every statement form. */
+static void test_fuzz_mutations(void **state)
+{
+	(void)state;
+	size_t nsql = sizeof(must_parse) / sizeof(must_parse[0]);
+	int iters = fuzz_iters();
+	char out[2048];
+	for (int it = 0; it < iters; it++) {
+		const char *s = must_parse[rnd() % nsql].sql;
+		struct sql_lexed lx;
+		uint32_t off;
+		struct arena *a = arena_create(4096);
+		assert_int_equal(sql_lex(s, strlen(s), SQL_DIALECT_GREPTIME, a, &lx, &off), 0);
+		size_t ntok = lx.n - 1, n = 0;
+		for (size_t i = 0; i < ntok; i++) {
+			uint64_t r = rnd() % 16;
+			size_t pick = i;
+			if (r == 0)
+				continue; /* drop */
+			if (r == 1)
+				pick = rnd() % ntok; /* replace by another token */
+			int reps = r == 2 ? 2 : 1; /* repeat */
+			for (int k = 0; k < reps; k++) {
+				const struct sql_token *t = &lx.toks[pick];
+				if (n + t->len + 1 >= sizeof(out))
+					break;
+				memcpy(out + n, s + t->off, t->len);
+				n += t->len;
+				out[n++] = ' ';
+			}
+		}
+		sql_lex_free(&lx);
+		arena_destroy(a);
+		parse_any(out, n, (enum sql_dialect)(it % 3));
 	}
 }
 
@@ -1293,6 +1341,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_random_bytes),
 		cmocka_unit_test(test_fuzz_token_soup),
 		cmocka_unit_test(test_fuzz_truncations),
+		cmocka_unit_test(test_fuzz_mutations),
 		cmocka_unit_test(test_alloc_failures),
 		cmocka_unit_test(test_parse_expr),
 	};
