@@ -179,6 +179,10 @@ static void func(struct pr *w, const struct sql_expr *e)
 	if (e->v.func.star)
 		putc_(w, '*');
 	expr_list(w, e->v.func.args, e->v.func.nargs);
+	if (e->v.func.norder) {
+		put(w, " ORDER BY ");
+		order_items(w, e->v.func.order_by, e->v.func.norder);
+	}
 	putc_(w, ')');
 	if (e->v.func.filter) {
 		put(w, " FILTER (WHERE ");
@@ -186,7 +190,10 @@ static void func(struct pr *w, const struct sql_expr *e)
 		putc_(w, ')');
 	}
 	const struct sql_window *o = e->v.func.over;
-	if (o) {
+	if (o && o->name) {
+		put(w, " OVER ");
+		put(w, o->name);
+	} else if (o) {
 		put(w, " OVER (");
 		bool sp = false;
 		if (o->npartition) {

@@ -154,11 +154,12 @@ struct sql_query;
 struct sql_order_item;
 
 struct sql_window {
+	const char *name; /* OVER name (a named window); the rest is empty then */
 	struct sql_expr **partition_by;
 	size_t npartition;
 	struct sql_order_item *order_by;
 	size_t norder;
-	const char *frame; /* frame clause as written (ROWS BETWEEN ...), or NULL */
+	const char *frame; /* frame clause as written (ROWS BETWEEN ...) or NULL */
 };
 
 struct sql_expr {
@@ -208,6 +209,8 @@ struct sql_expr {
 			bool distinct;
 			bool star;      /* count(*) */
 			bool no_parens; /* CURRENT_TIMESTAMP written without () */
+			struct sql_order_item *order_by; /* string_agg(x, ',' ORDER BY y) */
+			size_t norder;
 			struct sql_expr *filter;  /* FILTER (WHERE ...) */
 			struct sql_window *over;  /* OVER (...) */
 		} func;

@@ -409,7 +409,7 @@ static int window_spec(struct parser *p, struct sql_window **out)
 		struct sql_ident id;
 		if (p_ident(p, &id, "window name"))
 			return p->err;
-		w->frame = id.name;
+		w->name = id.name;
 		*out = w;
 		return 0;
 	}
@@ -458,12 +458,9 @@ static struct sql_expr *function_call(struct parser *p, const struct sql_name *n
 		if (p_expr_list(p, &e->v.func.args, &e->v.func.nargs))
 			return NULL;
 		/* aggregate ORDER BY inside the call (string_agg(x, ',' ORDER BY y)) */
-		if (p_accept_kws(p, KW_ORDER, KW_BY, KW_NONE)) {
-			struct sql_order_item *items;
-			size_t n;
-			if (p_order_by(p, &items, &n))
-				return NULL;
-		}
+		if (p_accept_kws(p, KW_ORDER, KW_BY, KW_NONE) &&
+		    p_order_by(p, &e->v.func.order_by, &e->v.func.norder))
+			return NULL;
 	}
 	if (p_expect(p, SQL_TK_RPAREN, ")"))
 		return NULL;

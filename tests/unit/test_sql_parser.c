@@ -1097,6 +1097,8 @@ static void test_printer(void **state)
 		"EXISTS (SELECT 1)",
 		"a IN (SELECT b FROM t WHERE c = 1)",
 		"row_number() OVER (PARTITION BY a ORDER BY b DESC)",
+		"string_agg(a, ',' ORDER BY b)",
+		"sum(a) OVER w",
 	};
 	char sql[256];
 	for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
