@@ -423,6 +423,8 @@ int sql_lex(const char *text, size_t len, enum sql_dialect d, struct arena *a,
 		rc = err_set(ERR_LIMIT, "SQL text too long (%zu bytes)", len);
 		goto out;
 	}
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		lx.i = 3; /* a UTF-8 byte order mark some editors write */
 	for (;;) {
 		rc = skip_space_and_comments(&lx);
 		if (rc)

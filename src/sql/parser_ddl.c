@@ -23,6 +23,9 @@
 #include "sql/parser.h"
 #include "sql/parser_int.h"
 
+/* Keeps the partition checks linear in the size of the statement. */
+#define MAX_PARTITION_COLUMNS 256
+
 /* An identifier as GreptimeDB prints it in messages: quoted if it was. */
 static void ident_display(const struct sql_ident *id, char *out, size_t cap)
 {
@@ -76,7 +79,11 @@ static int table_name(struct parser *p, struct sql_name *out)
 static int index_option(struct parser *p, struct sql_column_def *c, int kind)
 {
 	struct sql_column_index ix;
-	size_t cap = c->nindexes; /* arrays are never shared: grow from the count */
+	/* p_push grows 4, 8, 16...: the capacity implied by the count */
+	size_t cap = 0;
+	if (c->nindexes)
+		for (cap = 4; cap < c->nindexes; cap *= 2)
+			;
 	memset(&ix, 0, sizeof(ix));
 	ix.kind = kind;
 	p->pos += 2; /* <KIND> INDEX */
@@ -194,12 +201,10 @@ static bool table_constraint_ahead(const struct parser *p)
 static int table_constraint(struct parser *p, struct sql_create_table *ct, size_t *cap_ti,
 			    size_t *cap_pk)
 {
-	bool named = false;
 	if (p_accept_kw(p, KW_CONSTRAINT)) {
-		struct sql_ident ignored;
+		struct sql_ident ignored; /* constraint names are accepted and dropped */
 		if (p_ident(p, &ignored, "constraint name"))
 			return p->err;
-		named = true;
 	}
 	struct sql_ident *cols;
 	size_t n;
@@ -228,7 +233,6 @@ static int table_constraint(struct parser *p, struct sql_create_table *ct, size_
 		return p_push(p, &ct->time_index, &ct->ntime_index, cap_ti, &cols[0],
 			      sizeof(cols[0]));
 	}
-	(void)named;
 	return p_expected(p, "PRIMARY, TIME");
 }
 
@@ -267,8 +271,13 @@ static int partition_clause(struct parser *p, struct sql_create_table *ct)
 		return p_expected(p, "ON");
 	if (!p_accept_kw(p, KW_COLUMNS))
 		return p_expected(p, "COLUMNS");
+	uint32_t cols_off = p_peek(p)->off;
 	if (p_paren_ident_list(p, &pt->cols, &pt->ncols))
 		return p->err;
+	if (pt->ncols > MAX_PARTITION_COLUMNS)
+		return p_fail(p, ERR_BAD_INPUT, cols_off, true,
+			      "Invalid SQL, error: too many partition columns: %zu (at most %d)",
+			      pt->ncols, MAX_PARTITION_COLUMNS);
 	if (p_expect(p, SQL_TK_LPAREN, "("))
 		return p->err;
 	while (!p_accept(p, SQL_TK_RPAREN)) {
@@ -658,7 +667,6 @@ static int validate_time_index(struct parser *p, const struct sql_create_table *
 	 * TIME INDEX (c) clause; the same column twice counts once. */
 	const char *seen[8];
 	size_t nseen = 0, total = 0;
-	const char *names[2];
 	for (size_t i = 0; i < ct->ncols + ct->ntime_index; i++) {
 		const char *n;
 		if (i < ct->ncols) {
@@ -676,11 +684,8 @@ static int validate_time_index(struct parser *p, const struct sql_create_table *
 			continue;
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
 			seen[nseen++] = n;
-		if (total < 2)
-			names[total] = n;
 		total++;
 	}
-	(void)names;
 	if (total == 0)
 		return p_fail(p, ERR_SYNTAX, 0, false, "Missing time index constraint");
 	if (total > 1)

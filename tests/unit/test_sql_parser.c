@@ -371,6 +371,9 @@ static void test_multi_statements(void **state)
 	assert_int_equal(l.items[0]->off, 2);
 	assert_string_equal(l.items[1]->text, "INSERT INTO t VALUES (1)");
 	assert_string_equal(l.items[2]->text, "SHOW TABLES");
+	assert_int_equal(sql_parse("\xEF\xBB\xBFSELECT 1", A, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.items[0]->text, "SELECT 1");
 	assert_int_equal(sql_parse("", A, &l), 0);
 	assert_int_equal(l.n, 0);
 	assert_int_equal(sql_parse(" ; -- nothing\n;", A, &l), 0);
