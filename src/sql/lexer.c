@@ -273,6 +273,12 @@ static int lex_word(struct lexer *lx)
 	size_t start = lx->i, i = lx->i;
 	while (i < lx->len && is_ident_char((unsigned char)lx->s[i]))
 		i++;
+	if (lx->d == SQL_DIALECT_MYSQL && lx->s[start] == '_' && i < lx->len && lx->s[i] == '\'') {
+		/* charset introducer: _utf8mb4'text' is the string 'text' */
+		struct sql_token *st;
+		lx->i = i;
+		return lex_quoted(lx, &st, SQL_TK_STRING, start, '\'', true);
+	}
 	struct sql_token *t = push(lx, SQL_TK_WORD, start, i);
 	if (!t || set_val(lx, t, lx->s + start, i - start))
 		return ERR_NOMEM;

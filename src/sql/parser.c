@@ -289,13 +289,18 @@ bool p_is_ident_start(const struct parser *p)
 	return k == SQL_TK_WORD || k == SQL_TK_QIDENT;
 }
 
+/* Like sqlparser's parse_identifier, a quoted string is accepted where a
+ * name is required (CREATE TABLE 'N.~', "x" in the MySQL dialect); it
+ * keeps its quote so it is never lower-cased. */
 int p_ident(struct parser *p, struct sql_ident *out, const char *what)
 {
 	const struct sql_token *t = p_peek(p);
-	if (t->kind != SQL_TK_WORD && t->kind != SQL_TK_QIDENT)
+	if (t->kind != SQL_TK_WORD && t->kind != SQL_TK_QIDENT && t->kind != SQL_TK_STRING)
+		return p_expected(p, what ? what : "identifier");
+	if (t->kind == SQL_TK_STRING && t->quote == '$')
 		return p_expected(p, what ? what : "identifier");
 	p_next(p);
-	if (sql_ident_init(p->a, out, t->val, t->vlen, t->kind == SQL_TK_QIDENT ? t->quote : 0,
+	if (sql_ident_init(p->a, out, t->val, t->vlen, t->kind == SQL_TK_WORD ? 0 : t->quote,
 			   t->off))
 		return p_nomem(p);
 	return 0;
@@ -303,13 +308,6 @@ int p_ident(struct parser *p, struct sql_ident *out, const char *what)
 
 int p_ident_or_string(struct parser *p, struct sql_ident *out, const char *what)
 {
-	const struct sql_token *t = p_peek(p);
-	if (t->kind == SQL_TK_STRING) {
-		p_next(p);
-		if (sql_ident_init(p->a, out, t->val, t->vlen, '\'', t->off))
-			return p_nomem(p);
-		return 0;
-	}
 	return p_ident(p, out, what);
 }
 

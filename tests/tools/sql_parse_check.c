@@ -12,7 +12,10 @@
  * statement's echo, and its output tells whether GreptimeDB also failed:
  * failures with an "Error:" output are "expected", the rest "unexpected".
  * Prints one line per failure (all statements with -v) and a summary:
- *   statements N, parsed P, failed F (expected E, unexpected U)
+ *   statements N, parsed P, failed F (expected E, unexpected U);
+ *   error text identical to GreptimeDB's: S
+ * (S counts failures whose "Error: code(Name), message" line is the same
+ * as the one in the .result file.)
  * With -t every prefix and suffix of every statement is parsed as well
  * (in all three dialects), only to show that no input crashes the parser
  * (run it from the ASan build).
@@ -51,8 +54,19 @@ static char *read_file(const char *path, size_t *len)
 }
 
 struct stats {
-	int total, parsed, expected, unexpected;
+	int total, parsed, expected, unexpected, same_text;
 };
+
+static const char *status_name(int code)
+{
+	switch (code) {
+	case 1001: return "Unsupported";
+	case 1003: return "Internal";
+	case 1004: return "InvalidArguments";
+	case 2000: return "InvalidSyntax";
+	default: return "Unknown";
+	}
+}
 
 /* The output GreptimeDB printed for stmt: first line after the echo. */
 static const char *result_for(const char *result, const char **cursor, const char *stmt,
@@ -121,6 +135,11 @@ static void check_stmt(const char *path, int line, const char *stmt, enum sql_di
 			st->expected++;
 		else
 			st->unexpected++;
+		char ours[1024];
+		snprintf(ours, sizeof(ours), "Error: %d(%s), %s", err_greptime_status(rc),
+			 status_name(err_greptime_status(rc)), err_msg());
+		if (strcmp(ours, expect) == 0)
+			st->same_text++;
 		const char *nl = strchr(stmt, '\n');
 		printf("%s %s:%d: %.*s\n", exp ? "xfail" : "FAIL ", path, line,
 		       (int)(nl ? nl - stmt : (long)strlen(stmt)), stmt);
@@ -218,8 +237,10 @@ int main(int argc, char **argv)
 	for (; i < argc; i++)
 		if (check_file(argv[i], d, verbose, &st))
 			rc = 2;
-	printf("statements %d, parsed %d, failed %d (expected %d, unexpected %d)\n", st.total,
-	       st.parsed, st.expected + st.unexpected, st.expected, st.unexpected);
+	printf("statements %d, parsed %d, failed %d (expected %d, unexpected %d); "
+	       "error text identical to GreptimeDB's: %d\n",
+	       st.total, st.parsed, st.expected + st.unexpected, st.expected, st.unexpected,
+	       st.same_text);
 	if (rc)
 		return rc;
 	return st.unexpected ? 1 : 0;

@@ -304,6 +304,13 @@ static void test_lexer_dialects(void **state)
 	assert_string_equal(lx.toks[0].val, "a\nb");
 	assert_int_equal(lx.toks[1].kind, SQL_TK_STRING);
 	sql_lex_free(&lx);
+	const char *s5 = "_utf8mb4'abc' _x";
+	assert_int_equal(sql_lex(s5, strlen(s5), SQL_DIALECT_MYSQL, A, &lx, &off), 0);
+	assert_int_equal(lx.toks[0].kind, SQL_TK_STRING);
+	assert_string_equal(lx.toks[0].val, "abc");
+	assert_int_equal(lx.toks[0].off, 0);
+	assert_int_equal(lx.toks[1].kind, SQL_TK_WORD);
+	sql_lex_free(&lx);
 	const char *s2 = "'it\\'s' '\\%'";
 	assert_int_equal(sql_lex(s2, strlen(s2), SQL_DIALECT_MYSQL, A, &lx, &off), 0);
 	assert_string_equal(lx.toks[0].val, "it's");
