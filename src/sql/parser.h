@@ -15,6 +15,13 @@
  *   ERR_BAD_INPUT    "Invalid column option, column name: c, error: ..."
  *   ERR_LIMIT        nesting deeper than SQL_MAX_DEPTH, input over 1 GiB
  * and the error position (when there is one) in the statement list.
+ *
+ * Dialect per front door, as GreptimeDB does it: the MySQL server parses
+ * with SQL_DIALECT_MYSQL ("x" is a string, backslash escapes), the
+ * PostgreSQL server with SQL_DIALECT_POSTGRES, HTTP/gRPC and everything
+ * else with SQL_DIALECT_GREPTIME ("x" is an identifier; note that
+ * GreptimeDB's INSERT accepts such an identifier as a string value, which
+ * the planner must do too: see sql_ident.quote).
  */
 #ifndef STRATA_SQL_PARSER_H
 #define STRATA_SQL_PARSER_H
