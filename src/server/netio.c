@@ -138,11 +138,33 @@ static void unlink_node(struct conn_node **head, struct conn_node *n)
 		}
 }
 
+/* Half-close, then discard what the peer still sends for a moment, so
+ * that a final error message is not destroyed by a TCP reset caused by
+ * unread input. */
+static void lingering_close_prep(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	char sink[4096];
+	size_t total = 0;
+	int64_t dl = deadline_of(200);
+	while (total < 256 * 1024) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int left = remaining(dl);
+		if (left == 0 || poll(&pf, 1, left) <= 0)
+			break;
+		ssize_t r = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		total += (size_t)r;
+	}
+}
+
 static void *conn_main(void *p)
 {
 	struct conn_node *n = p;
 	struct netsrv *s = n->c.srv;
 	s->fn(s->arg, &n->c);
+	lingering_close_prep(n->c.fd);
 	pthread_mutex_lock(&s->mu);
 	unlink_node(&s->live, n);
 	if (n->c.over_limit)

@@ -105,6 +105,17 @@ static bool accept_ch(struct lexer *x, char c)
 	return false;
 }
 
+/* Move b's bytes into l->s (NUL-terminated, owned) and l->n. */
+static int take_buf(struct lit *l, struct buf *b)
+{
+	if (!buf_cstr(b)) {
+		buf_free(b);
+		return ERR_NOMEM;
+	}
+	l->s = (char *)buf_steal(b, &l->n);
+	return ERR_OK;
+}
+
 static int parse_string(struct lexer *x, struct buf *out, bool escapes)
 {
 	x->p++; /* opening quote */
@@ -236,9 +247,8 @@ static int apply_cast(struct lit *l, const char *ty)
 			for (size_t k = 2; k + 1 < l->n; k += 2)
 				buf_putc(&b, (uint8_t)(hexval(txt[k]) << 4 | hexval(txt[k + 1])));
 			lit_free(l);
-			l->n = b.len;
-			l->s = b.len ? (char *)buf_steal(&b, &l->n) : mem_strdup("");
-			buf_free(&b);
+			if (take_buf(l, &b))
+				return ERR_NOMEM;
 		}
 		l->type = DT_BINARY;
 	} else if (!strcasecmp(ty, "text") || !strcasecmp(ty, "varchar") || !strcasecmp(ty, "unknown")) {
@@ -275,9 +285,8 @@ static int parse_lit(struct lexer *x, struct lit *l)
 			return rc;
 		}
 		l->type = DT_STRING;
-		l->n = b.len;
-		l->s = b.len ? (char *)buf_steal(&b, &l->n) : mem_strdup("");
-		buf_free(&b);
+		if (take_buf(l, &b))
+			return ERR_NOMEM;
 	} else if ((*x->p == 'X' || *x->p == 'x') && x->p + 1 < x->end && x->p[1] == '\'') {
 		x->p += 2;
 		struct buf b;
@@ -297,9 +306,8 @@ static int parse_lit(struct lexer *x, struct lit *l)
 		}
 		x->p++;
 		l->type = DT_BINARY;
-		l->n = b.len;
-		l->s = b.len ? (char *)buf_steal(&b, &l->n) : mem_strdup("");
-		buf_free(&b);
+		if (take_buf(l, &b))
+			return ERR_NOMEM;
 	} else if (accept_word(x, "NULL")) {
 		l->type = DT_STRING;
 		l->is_null = true;
@@ -541,7 +549,7 @@ static int kv_result(struct exec *e, const char *key, size_t keylen)
 	pthread_mutex_lock(&db.mu);
 	for (size_t i = 0; i < db.nrows; i++) {
 		struct kv_row *r = &db.rows[i];
-		if (strlen(r->k) != keylen || memcmp(r->k, key, keylen))
+		if (!key || strlen(r->k) != keylen || memcmp(r->k, key, keylen))
 			continue;
 		colvec_push_bytes(&rs.rows.cols[0], r->k, strlen(r->k));
 		r->v_null ? colvec_push_null(&rs.rows.cols[1]) : colvec_push_f64(&rs.rows.cols[1], r->v);
@@ -643,8 +651,9 @@ static int q_insert(struct exec *e, struct lexer *x)
 
 static int kv_key(struct exec *e, struct lexer *x, struct lit *key)
 {
+	/* k = NULL matches nothing (and is what a Describe probe sends) */
 	if (!accept_word(x, "WHERE") || !accept_word(x, "k") || !accept_ch(x, '=') ||
-	    parse_lit(x, key) || key->type != DT_STRING || key->is_null) {
+	    parse_lit(x, key) || key->type != DT_STRING) {
 		lit_free(key);
 		emit_error(e, ERR_SYNTAX, 2000, "kv queries need WHERE k = '<string>'");
 		return 1;
@@ -663,7 +672,8 @@ static int q_delete(struct exec *e, struct lexer *x)
 	pthread_mutex_lock(&db.mu);
 	size_t w = 0;
 	for (size_t i = 0; i < db.nrows; i++) {
-		if (strlen(db.rows[i].k) == key.n && !memcmp(db.rows[i].k, key.s, key.n)) {
+		if (!key.is_null && strlen(db.rows[i].k) == key.n &&
+		    !memcmp(db.rows[i].k, key.s, key.n)) {
 			mem_free(db.rows[i].k);
 			n++;
 		} else {
@@ -929,7 +939,7 @@ static int q_select(struct exec *e, struct lexer *x)
 			struct lit key = {0};
 			if (kv_key(e, x, &key))
 				return ERR_OK;
-			int rc = kv_result(e, key.s, key.n);
+			int rc = kv_result(e, key.is_null ? NULL : key.s, key.n);
 			lit_free(&key);
 			return rc;
 		}
