@@ -815,6 +815,8 @@ static bool sha2_full_auth(struct my_conn *c, const char *pw)
 			return false;
 	}
 	if (c->in.len != my_rsa_size(c->srv->rsa)) {
+		log_debug("mysql: %s: caching_sha2 full auth got %zu bytes, not an RSA block",
+			  c->nc->peer, c->in.len);
 		send_err(c, 1251,
 			 "Authentication requires secure connection: request the server's public "
 			 "key (no TLS on this server)");
