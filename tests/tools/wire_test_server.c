@@ -457,7 +457,7 @@ static int q_echo(struct exec *e, struct lexer *x)
 	if (!rc && x->p != x->end)
 		rc = err_set(ERR_SYNTAX, "unexpected text: %.30s", x->p);
 	if (!rc) {
-		char names[64][8];
+		char names[64][24];
 		const char *np[64];
 		enum dtype types[64];
 		for (size_t i = 0; i < n; i++) {
