@@ -189,10 +189,11 @@ int pg_parse_bind(const uint8_t *p, size_t n, struct pg_bind *o)
 			return ERR_NOMEM;
 		}
 		for (uint16_t i = 0; i < o->nrfmt; i++) {
-			o->rfmts[i] = (int16_t)pg_rd_u16(&r);
-			if (o->rfmts[i] != 0 && o->rfmts[i] != 1 && !r.err) {
+			int16_t f = (int16_t)pg_rd_u16(&r);
+			o->rfmts[i] = f;
+			if (f != 0 && f != 1 && !r.err) {
 				pg_bind_free(o);
-				return err_set(ERR_PROTOCOL, "unsupported format code: %d", o->rfmts[i]);
+				return err_set(ERR_PROTOCOL, "unsupported format code: %d", f);
 			}
 		}
 	}
