@@ -100,7 +100,7 @@ struct my_conn {
 	struct buf in, out, pkt, val, term;
 	size_t term_status_off;
 	bool has_term, binary_rows, got_error, broken;
-	int32_t tz;
+	struct vfmt_tz tz;
 	uint8_t salt[20];
 	struct my_stmt *stmts;
 	uint32_t next_stmt_id, nstmts;
@@ -351,7 +351,7 @@ static int put_binary_value(struct my_conn *c, const struct colvec *v, uint32_t 
 	}
 	default: {
 		struct vfmt_tm tm;
-		vfmt_ts_split(v->i64[i], v->type, c->tz, &tm);
+		vfmt_ts_split(v->i64[i], v->type, &c->tz, &tm);
 		bool us = v->type != DT_TS_S;
 		buf_putc(b, us ? 11 : 7);
 		buf_put_u16le(b, (uint16_t)tm.year);
@@ -404,7 +404,7 @@ static void render_rows(struct my_conn *c, const struct result_set *rs)
 					continue;
 				}
 				buf_reset(&c->val);
-				if (vfmt_text(&c->val, v, r, VFMT_MYSQL, c->tz) ||
+				if (vfmt_text(&c->val, v, r, VFMT_MYSQL, &c->tz) ||
 				    my_put_lenenc_str(b, c->val.data, c->val.len))
 					c->broken = true;
 			}
@@ -439,7 +439,7 @@ static int my_emit(void *ctx, const struct query_result *r)
 	if (c->broken || c->got_error)
 		return 1;
 	release_term(c, true);
-	vfmt_tz_offset(c->sess.time_zone, &c->tz);
+	vfmt_tz_resolve(c->sess.time_zone, &c->tz);
 	switch (r->kind) {
 	case QUERY_ROWS:
 		render_rows(c, &r->rs);

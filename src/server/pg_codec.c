@@ -257,7 +257,8 @@ int16_t pg_typlen_of(enum dtype t)
 	}
 }
 
-int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i, int32_t tz_secs)
+int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i,
+		    const struct vfmt_tz *tz)
 {
 	switch (pg_oid_of(v->type)) {
 	case PG_OID_BOOL:
@@ -282,7 +283,7 @@ int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i, int32_t
 	case PG_OID_DATE:
 		return pg_put_u32(out, (uint32_t)(int32_t)(v->i64[i] - PG_EPOCH_DAYS));
 	case PG_OID_TIMESTAMP: {
-		int64_t us = vfmt_ts_micros(v->i64[i], v->type, tz_secs);
+		int64_t us = vfmt_ts_micros(v->i64[i], v->type, tz);
 		if (us > INT64_MIN + PG_EPOCH_US)
 			us -= PG_EPOCH_US;
 		return pg_put_u64(out, (uint64_t)us);
@@ -486,7 +487,7 @@ int pg_param_literal(struct buf *sql, uint32_t oid, int format, const uint8_t *p
 		if (us > INT64_MAX - PG_EPOCH_US || us < INT64_MIN + PG_EPOCH_US)
 			return err_set(ERR_BAD_INPUT, "timestamp out of range");
 		struct vfmt_tm tm;
-		vfmt_ts_split(us + PG_EPOCH_US, DT_TS_US, 0, &tm);
+		vfmt_ts_split(us + PG_EPOCH_US, DT_TS_US, NULL, &tm);
 		len = snprintf(t, sizeof(t), "'%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d'", tm.year,
 			       tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
 		break;

@@ -84,9 +84,11 @@ int pg_bind_param_format(const struct pg_bind *b, uint16_t i);
 /* Column type of a Strata type: oid and typlen. */
 uint32_t pg_oid_of(enum dtype t);
 int16_t pg_typlen_of(enum dtype t);
-/* Append the binary form of value i of v (not null); timestamps shifted by
- * tz_secs. */
-int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i, int32_t tz_secs);
+/* Append the binary form of value i of v (not null); timestamps as local
+ * time of zone tz (NULL = UTC). */
+struct vfmt_tz;
+int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i,
+		    const struct vfmt_tz *tz);
 /* Append parameter value (format 0 text / 1 binary, of type oid; NULL
  * data = SQL NULL) as an SQL literal. ERR_BAD_INPUT with a message when
  * it does not decode. */

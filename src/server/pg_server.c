@@ -110,7 +110,7 @@ struct pg_conn {
 	struct pg_stmt *stmts;
 	uint32_t nstmts;
 	struct pg_portal *portals;
-	int32_t tz;
+	struct vfmt_tz tz;
 	const char *cur_sql;
 	size_t cur_len;
 	struct captured *capture;
@@ -262,8 +262,8 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 			}
 			size_t at = c->out.len;
 			pg_put_u32(&c->out, 0);
-			int rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, c->tz)
-							  : vfmt_text(&c->out, v, r, VFMT_PG, c->tz);
+			int rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, &c->tz)
+							  : vfmt_text(&c->out, v, r, VFMT_PG, &c->tz);
 			if (rc || at + 4 > c->out.len) {
 				c->broken = true;
 				break;
@@ -325,7 +325,7 @@ static int emit_simple(void *ctx, const struct query_result *r)
 	struct pg_conn *c = ctx;
 	if (c->broken || c->got_error)
 		return 1;
-	vfmt_tz_offset(c->sess.time_zone, &c->tz);
+	vfmt_tz_resolve(c->sess.time_zone, &c->tz);
 	char tag[80];
 	switch (r->kind) {
 	case QUERY_ROWS: {
@@ -926,7 +926,7 @@ static void msg_execute(struct pg_conn *c)
 		msg_simple(c, 'I'); /* empty query */
 		return;
 	}
-	vfmt_tz_offset(c->sess.time_zone, &c->tz);
+	vfmt_tz_resolve(c->sess.time_zone, &c->tz);
 	char tag[80];
 	switch (k->kind) {
 	case QUERY_ERROR:

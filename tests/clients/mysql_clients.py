@@ -45,6 +45,18 @@ def t_types():
     return ok, rows
 
 
+def t_time_zone():
+    c = conn()
+    q(c, "set time_zone = 'Asia/Shanghai'")
+    a = q(c, "select * from types")[0][15]
+    q(c, "set time_zone = '-05:00'")
+    b = q(c, "select * from types")[0][15]
+    c.close()
+    ok = a == datetime.datetime(1970, 1, 1, 8, 0, 0, 1000) and \
+        b == datetime.datetime(1969, 12, 31, 19, 0, 0, 1000)
+    return ok, (a, b)
+
+
 def t_params():
     c = conn()
     key = "py-%d" % time.time_ns()
@@ -274,6 +286,7 @@ def t_concurrent():
 
 
 check("pymysql: every type decodes to the exact value (incl. NULL row)", t_types)
+check("pymysql: timestamps render in the session time zone (named and offset)", t_time_zone)
 check("pymysql: client-side parameters round-trip through kv exactly", t_params)
 check("pymysql: errors carry MySQL errno and '(StatusName): message'", t_errors)
 check("pymysql: multi-statements give multi-results; error stops the batch", t_multi)

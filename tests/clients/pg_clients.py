@@ -50,6 +50,15 @@ def t_types():
     return ok, rows
 
 
+def t_time_zone():
+    c = conn()
+    c.autocommit = True
+    q(c, "set time zone 'America/New_York'")
+    a = q(c, "select * from types")[0][16]
+    c.close()
+    return a == datetime.datetime(2023, 11, 14, 17, 13, 20, 123456), a
+
+
 def t_params():
     c = conn()
     c.autocommit = True
@@ -427,6 +436,7 @@ def t_concurrent():
 
 
 check("psycopg2: every type decodes to the exact value (incl. NULL row)", t_types)
+check("psycopg2: timestamps render in the session time zone", t_time_zone)
 check("psycopg2: parameters round-trip through kv exactly; DELETE n tag", t_params)
 check("psycopg2: errors carry the right SQLSTATE and message", t_errors)
 check("psycopg2: CommandComplete tags, multi-statement query, empty query", t_tags_multi)

@@ -44,7 +44,8 @@ static const char *fmt_one(enum dtype t, int64_t i, double f, int flavor, int32_
 		colvec_push_i64(&v, i);
 	struct buf b;
 	buf_init(&b);
-	assert_int_equal(vfmt_text(&b, &v, 0, flavor, tz), ERR_OK);
+	struct vfmt_tz z = {.fixed = tz};
+	assert_int_equal(vfmt_text(&b, &v, 0, flavor, &z), ERR_OK);
 	snprintf(out, sizeof(out), "%.*s", (int)b.len, b.data ? (char *)b.data : "");
 	buf_free(&b);
 	colvec_free(&v);
@@ -140,11 +141,11 @@ static void test_vfmt_values(void **state)
 	colvec_push_bytes(&v, "\x00\xab\xff", 3);
 	struct buf b;
 	buf_init(&b);
-	vfmt_text(&b, &v, 0, VFMT_PG, 0);
+	vfmt_text(&b, &v, 0, VFMT_PG, NULL);
 	assert_int_equal(b.len, 8);
 	assert_memory_equal(b.data, "\\x00abff", 8);
 	buf_reset(&b);
-	vfmt_text(&b, &v, 0, VFMT_MYSQL, 0);
+	vfmt_text(&b, &v, 0, VFMT_MYSQL, NULL);
 	assert_int_equal(b.len, 3);
 	assert_memory_equal(b.data, "\x00\xab\xff", 3);
 	buf_free(&b);
@@ -171,6 +172,85 @@ static void test_vfmt_values(void **state)
 		vfmt_civil_from_days(d, &y, &m, &dd);
 		assert_int_equal(vfmt_days_from_civil(y, m, dd), d);
 	}
+}
+
+static const char *in_zone(const char *zone, int64_t secs)
+{
+	static char out[64];
+	struct vfmt_tz tz;
+	if (vfmt_tz_resolve(zone, &tz))
+		return "unknown";
+	struct colvec v;
+	colvec_init(&v, DT_TS_S);
+	colvec_push_i64(&v, secs);
+	struct buf b;
+	buf_init(&b);
+	vfmt_text(&b, &v, 0, VFMT_MYSQL, &tz);
+	snprintf(out, sizeof(out), "%.19s", (char *)b.data);
+	buf_free(&b);
+	colvec_free(&v);
+	return out;
+}
+
+static void test_vfmt_named_zones(void **state)
+{
+	(void)state;
+	struct vfmt_tz tz;
+	assert_int_equal(vfmt_tz_resolve("+08:00", &tz), ERR_OK);
+	assert_null(tz.zone);
+	assert_int_equal(vfmt_tz_offset_at(&tz, 0), 28800);
+	assert_int_equal(vfmt_tz_resolve("No/Such_Zone", &tz), ERR_BAD_INPUT);
+	assert_int_equal(vfmt_tz_resolve("../../etc/passwd", &tz), ERR_BAD_INPUT);
+	assert_int_equal(vfmt_tz_resolve("/etc/localtime", &tz), ERR_BAD_INPUT);
+	assert_int_equal(vfmt_tz_offset_at(&tz, 0), 0);
+	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0 && !getenv("TZDIR")) {
+		print_message("# no zoneinfo database: named zone checks skipped\n");
+		return;
+	}
+	assert_string_equal(in_zone("Asia/Shanghai", 1700000000), "2023-11-15 06:13:20");
+	assert_string_equal(in_zone("America/New_York", 1719835200), "2024-07-01 08:00:00");
+	assert_string_equal(in_zone("America/New_York", 1705320000), "2024-01-15 07:00:00");
+	assert_string_equal(in_zone("Europe/Berlin", 1711846800), "2024-03-31 03:00:00");
+	assert_string_equal(in_zone("Europe/Berlin", 1711846799), "2024-03-31 01:59:59");
+	/* beyond the transition table: the POSIX rule of the footer */
+	assert_string_equal(in_zone("Europe/Berlin", 4118083200LL), "2100-07-01 02:00:00");
+	assert_string_equal(in_zone("Australia/Sydney", 4102444800LL), "2100-01-01 11:00:00");
+	assert_string_equal(in_zone("Australia/Sydney", 4118083200LL), "2100-07-01 10:00:00");
+	assert_string_equal(in_zone("America/New_York", 4097195999LL), "2099-11-01 01:59:59");
+	/* before the first transition: local mean time */
+	assert_string_equal(in_zone("America/New_York", -5364662400LL), "1799-12-31 19:03:58");
+	assert_string_equal(in_zone("UTC", 0), "1970-01-01 00:00:00");
+
+	/* hostile zone files: every truncation of a real file and garbage */
+	FILE *f = fopen("/usr/share/zoneinfo/Europe/Berlin", "rb");
+	if (!f)
+		return;
+	uint8_t data[4096];
+	size_t n = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	char dir[] = "/tmp/strata_tzXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	setenv("TZDIR", dir, 1);
+	char path[256], name[32];
+	for (size_t k = 0; k < n; k += (k < 120 ? 1 : 37)) {
+		snprintf(name, sizeof(name), "Cut%zu", k);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		f = fopen(path, "wb");
+		fwrite(data, 1, k, f);
+		fclose(f);
+		int rc = vfmt_tz_resolve(name, &tz);
+		assert_true(rc == ERR_OK || rc == ERR_BAD_INPUT);
+		vfmt_tz_offset_at(&tz, 1700000000);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/Junk", dir);
+	f = fopen(path, "wb");
+	fwrite("TZif2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\xff\xff\xff\xff", 1, 24, f);
+	fclose(f);
+	assert_int_equal(vfmt_tz_resolve("Junk", &tz), ERR_BAD_INPUT);
+	unlink(path);
+	rmdir(dir);
+	unsetenv("TZDIR");
 }
 
 /* ---- sqltext ----------------------------------------------------------- */
@@ -647,14 +727,14 @@ static void test_pg_params(void **state)
 	colvec_push_i64(&v, 946684800001LL);
 	struct buf b;
 	buf_init(&b);
-	pg_binary_value(&b, &v, 0, 0);
+	pg_binary_value(&b, &v, 0, NULL);
 	assert_int_equal(b.len, 8);
 	assert_memory_equal(b.data, "\x00\x00\x00\x00\x00\x00\x03\xe8", 8);
 	colvec_free(&v);
 	colvec_init(&v, DT_DATE);
 	colvec_push_i64(&v, 0);
 	buf_reset(&b);
-	pg_binary_value(&b, &v, 0, 0);
+	pg_binary_value(&b, &v, 0, NULL);
 	assert_memory_equal(b.data, "\xff\xff\xd5\x33", 4); /* -10957 */
 	colvec_free(&v);
 	buf_free(&b);
@@ -1122,6 +1202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vfmt_doubles),
 		cmocka_unit_test(test_vfmt_values),
+		cmocka_unit_test(test_vfmt_named_zones),
 		cmocka_unit_test(test_sqltext_split),
 		cmocka_unit_test(test_sqltext_params),
 		cmocka_unit_test(test_my_lenenc),
