@@ -6,7 +6,14 @@
  * Binary formats used (big endian):
  *   bool 1 byte 0/1; int2/int4/int8 two's complement; float4/float8 IEEE;
  *   text/varchar raw UTF-8; bytea raw; date i32 days since 2000-01-01;
- *   timestamp i64 microseconds since 2000-01-01 00:00:00.
+ *   timestamp i64 microseconds since 2000-01-01 00:00:00; numeric (for
+ *   UInt64) u16 ndigits, i16 weight, u16 sign, u16 dscale, base-10000 digits.
+ *
+ * Type oids per Strata type (GreptimeDB's, except Int8 -> int2 where
+ * GreptimeDB says "char"): bool 16; int8/uint8/int16 -> int2 21;
+ * uint16/int32 -> int4 23; uint32/int64 -> int8 20; uint64 -> numeric 1700;
+ * float32 700; float64 701; string varchar 1043; binary bytea 17;
+ * date 1082; timestamps timestamp 1114.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -231,11 +238,11 @@ uint32_t pg_oid_of(enum dtype t)
 	case DT_UINT16:
 	case DT_INT32: return PG_OID_INT4;
 	case DT_UINT32:
-	case DT_INT64:
-	case DT_UINT64: return PG_OID_INT8;
+	case DT_INT64: return PG_OID_INT8;
+	case DT_UINT64: return PG_OID_NUMERIC; /* as GreptimeDB: no overflow */
 	case DT_FLOAT32: return PG_OID_FLOAT4;
 	case DT_FLOAT64: return PG_OID_FLOAT8;
-	case DT_STRING: return PG_OID_TEXT;
+	case DT_STRING: return PG_OID_VARCHAR;
 	case DT_BINARY: return PG_OID_BYTEA;
 	case DT_DATE: return PG_OID_DATE;
 	default: return PG_OID_TIMESTAMP;
@@ -279,6 +286,27 @@ int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i,
 		uint64_t u;
 		memcpy(&u, &v->f64[i], 8);
 		return pg_put_u64(out, u);
+	}
+	case PG_OID_NUMERIC: {
+		/* u16 ndigits | i16 weight | u16 sign | u16 dscale | base-10000
+		 * digits, most significant first, no trailing zero digits */
+		uint64_t x = (uint64_t)v->i64[i];
+		uint16_t d[5];
+		int nd = 0;
+		while (x) {
+			d[nd++] = (uint16_t)(x % 10000);
+			x /= 10000;
+		}
+		int weight = nd - 1, lo = 0;
+		while (lo < nd && d[lo] == 0)
+			lo++;
+		pg_put_u16(out, (uint16_t)(nd - lo));
+		pg_put_u16(out, (uint16_t)(nd ? weight : 0));
+		pg_put_u16(out, 0);
+		int rc = pg_put_u16(out, 0);
+		for (int k = nd - 1; k >= lo && !rc; k--)
+			rc = pg_put_u16(out, d[k]);
+		return rc;
 	}
 	case PG_OID_DATE:
 		return pg_put_u32(out, (uint32_t)(int32_t)(v->i64[i] - PG_EPOCH_DAYS));

@@ -738,7 +738,26 @@ static void test_pg_params(void **state)
 	assert_memory_equal(b.data, "\xff\xff\xd5\x33", 4); /* -10957 */
 	colvec_free(&v);
 	buf_free(&b);
-	assert_int_equal(pg_oid_of(DT_UINT64), PG_OID_INT8);
+	assert_int_equal(pg_oid_of(DT_UINT64), PG_OID_NUMERIC);
+	assert_int_equal(pg_oid_of(DT_STRING), PG_OID_VARCHAR);
+	colvec_init(&v, DT_UINT64);
+	colvec_push_i64(&v, -1);       /* 18446744073709551615 */
+	colvec_push_i64(&v, 100000000); /* 1 0000 0000: trailing zero digits dropped */
+	colvec_push_i64(&v, 0);
+	buf_init(&b);
+	pg_binary_value(&b, &v, 0, NULL);
+	assert_int_equal(b.len, 18);
+	assert_memory_equal(b.data, "\x00\x05\x00\x04\x00\x00\x00\x00\x07\x34\x1a\x58\x02\xe1\x03\xbb\x06\x4f", 18);
+	buf_reset(&b);
+	pg_binary_value(&b, &v, 1, NULL);
+	assert_int_equal(b.len, 10);
+	assert_memory_equal(b.data, "\x00\x01\x00\x02\x00\x00\x00\x00\x00\x01", 10);
+	buf_reset(&b);
+	pg_binary_value(&b, &v, 2, NULL);
+	assert_int_equal(b.len, 8);
+	assert_memory_equal(b.data, "\0\0\0\0\0\0\0\0", 8);
+	buf_free(&b);
+	colvec_free(&v);
 	assert_int_equal(pg_oid_of(DT_TS_NS), PG_OID_TIMESTAMP);
 	assert_int_equal(pg_typlen_of(DT_STRING), -1);
 }

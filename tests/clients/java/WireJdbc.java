@@ -88,6 +88,27 @@ public class WireJdbc {
 				check(want.equals(e.getSQLState()) && e.getMessage().contains("Table not found"),
 				      kind + " missing table raises " + want, e.getSQLState() + " " + e.getMessage());
 			}
+			try (PreparedStatement ps = c.prepareStatement("SELECT * FROM types")) {
+				boolean good = true;
+				for (int rep = 0; rep < 7; rep++) { /* from the 5th: named statement, binary results */
+					try (ResultSet rs = ps.executeQuery()) {
+						rs.next();
+						good &= rs.getBigDecimal("u64").toString().equals("18446744073709551615");
+						good &= rs.getLong("u32") == 4294967295L && rs.getInt("i16") == -16000;
+						good &= rs.getTimestamp("ts_us").getTime() == 1700000000123L;
+						good &= rs.getTimestamp("ts_us").getNanos() == 123456000;
+						good &= rs.getFloat("f32") == 0.1f && rs.getBoolean("b");
+						good &= java.util.Arrays.equals(rs.getBytes("bin"), new byte[] {0, 1, (byte) 0xfe, (byte) 0xff});
+						rs.next();
+						rs.getBigDecimal("u64");
+						good &= rs.wasNull();
+						rs.next();
+						good &= rs.getDate("d").toString().equals("1969-12-31") && rs.getDouble("f64") == 1e20;
+						good &= rs.getTimestamp("ts_ns").getTime() == -1L;
+					}
+				}
+				check(good, kind + " prepared select of every type, repeated (binary results)", null);
+			}
 			try (ResultSet rs = st.executeQuery("SELECT big(1000)")) {
 				int n = 0;
 				while (rs.next()) n++;
