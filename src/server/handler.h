@@ -16,6 +16,24 @@
  * touched from another thread (a PostgreSQL CancelRequest): the engine polls
  * session_cancelled() in long loops and then fails the statement.
  *
+ * What the engine receives: the MySQL and PostgreSQL servers split a
+ * client's text into statements themselves and call execute once per
+ * statement (the engine must still accept several). They answer these
+ * without calling the engine: BEGIN / START TRANSACTION / COMMIT /
+ * ROLLBACK (both protocols; PostgreSQL also END / ABORT), and on
+ * PostgreSQL the driver settings SET extra_float_digits, application_name,
+ * client_encoding, DateStyle, IntervalStyle, statement_timeout,
+ * lock_timeout, idle_in_transaction_session_timeout, client_min_messages,
+ * bytea_output and SET SESSION CHARACTERISTICS (stored as session
+ * variables). Everything else - USE, SET time_zone / read_preference,
+ * SELECT @@var, SHOW VARIABLES - is the engine's. The servers select the
+ * schema with "USE `db`" (MySQL: handshake database, COM_INIT_DB) or
+ * USE "db" (PostgreSQL startup database; "catalog-schema" sets the
+ * catalog first); an error result refuses the connection. Prepared
+ * statement parameters arrive already substituted as SQL literals: strings
+ * quoted with '' doubled (MySQL also escapes backslash and NUL), numbers
+ * bare, bytes as X'hex', dates and timestamps as quoted strings.
+ *
  * Invariants:
  *  - `emit` returning non-zero means "stop": the client is gone or the
  *    server cannot continue; execute must return promptly without emitting
