@@ -1,0 +1,607 @@
+/* value_format: text rendering of values per protocol. See value_format.h. */
+#include "server/value_format.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+
+int vfmt_tz_offset(const char *tz, int32_t *secs)
+{
+	*secs = 0;
+	if (!tz || !*tz || !strcasecmp(tz, "UTC") || !strcasecmp(tz, "Z") ||
+	    !strcasecmp(tz, "SYSTEM") || !strcasecmp(tz, "GMT") || !strcasecmp(tz, "Etc/UTC") ||
+	    !strcasecmp(tz, "UCT"))
+		return ERR_OK;
+	const char *p = tz;
+	if (!strncasecmp(p, "UTC", 3) || !strncasecmp(p, "GMT", 3))
+		p += 3;
+	if (*p != '+' && *p != '-')
+		return err_set(ERR_BAD_INPUT, "unsupported time zone: %s", tz);
+	int sign = *p == '-' ? -1 : 1;
+	p++;
+	int h = 0, m = 0, nd = 0;
+	while (isdigit((unsigned char)*p) && nd < 2) {
+		h = h * 10 + (*p++ - '0');
+		nd++;
+	}
+	if (nd == 0)
+		return err_set(ERR_BAD_INPUT, "unsupported time zone: %s", tz);
+	if (*p == ':')
+		p++;
+	nd = 0;
+	while (isdigit((unsigned char)*p) && nd < 2) {
+		m = m * 10 + (*p++ - '0');
+		nd++;
+	}
+	if (*p || h > 14 || m > 59 || nd == 1)
+		return err_set(ERR_BAD_INPUT, "unsupported time zone: %s", tz);
+	*secs = sign * (h * 3600 + m * 60);
+	return ERR_OK;
+}
+
+/* Howard Hinnant's days <-> civil date algorithms (proleptic Gregorian). */
+void vfmt_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+int64_t vfmt_days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+void vfmt_ts_split(int64_t v, enum dtype t, const struct vfmt_tz *tz, struct vfmt_tm *tm)
+{
+	int64_t ups = dtype_ts_units_per_sec(t);
+	if (ups <= 0)
+		ups = 1000;
+	int64_t secs = floor_div(v, ups);
+	int64_t frac = v - secs * ups; /* 0 <= frac < ups */
+	tm->usec = (int32_t)(ups >= 1000000 ? frac / (ups / 1000000) : frac * (1000000 / ups));
+	secs += vfmt_tz_offset_at(tz, secs);
+	int64_t days = floor_div(secs, 86400);
+	int64_t sod = secs - days * 86400;
+	vfmt_civil_from_days(days, &tm->year, &tm->mon, &tm->day);
+	tm->hour = (int)(sod / 3600);
+	tm->min = (int)(sod / 60 % 60);
+	tm->sec = (int)(sod % 60);
+}
+
+int64_t vfmt_ts_micros(int64_t v, enum dtype t, const struct vfmt_tz *tz)
+{
+	int64_t ups = dtype_ts_units_per_sec(t);
+	if (ups <= 0)
+		ups = 1000;
+	int64_t secs = floor_div(v, ups);
+	int64_t frac = v - secs * ups;
+	int64_t us = ups >= 1000000 ? frac / (ups / 1000000) : frac * (1000000 / ups);
+	/* saturate instead of overflowing for absurd second counts */
+	if (secs > INT64_MAX / 1000000 - 86400)
+		return INT64_MAX;
+	if (secs < INT64_MIN / 1000000 + 86400)
+		return INT64_MIN;
+	return (secs + vfmt_tz_offset_at(tz, secs)) * 1000000 + us;
+}
+
+/* ---- named time zones ------------------------------------------------ */
+
+/* POSIX TZ rule day: kind 'M' (month.week.day), 'J' (Julian 1..365, no
+ * Feb 29) or 'N' (0..365 with Feb 29); at `secs` local time of day. */
+struct tz_rule_day {
+	char kind;
+	int m, w, d;
+	int32_t secs;
+};
+
+struct vfmt_zone {
+	struct vfmt_zone *next; /* cache list */
+	char name[64];
+	uint32_t ntrans;
+	int64_t *trans;     /* UTC instants, ascending */
+	int32_t *trans_off; /* offset in force from trans[i] on */
+	int32_t first_off;  /* before the first transition */
+	/* footer rule for instants after the last transition */
+	bool has_rule, has_dst;
+	int32_t std_off, dst_off; /* east of UTC */
+	struct tz_rule_day start, end;
+};
+
+static pthread_mutex_t zone_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct vfmt_zone *zones; /* loaded once, never freed */
+
+static int64_t be64(const uint8_t *p)
+{
+	return (int64_t)((uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+			 (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+			 (uint64_t)p[6] << 8 | p[7]);
+}
+
+static int32_t be32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* [+-]hh[:mm[:ss]] -> seconds; returns chars consumed, 0 on error. */
+static size_t posix_time(const char *p, int32_t *out)
+{
+	const char *b = p;
+	int sign = 1;
+	if (*p == '+' || *p == '-')
+		sign = *p++ == '-' ? -1 : 1;
+	int parts[3] = {0, 0, 0}, k = 0;
+	while (k < 3) {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		int v = 0, nd = 0;
+		while (isdigit((unsigned char)*p) && nd < 3) {
+			v = v * 10 + (*p++ - '0');
+			nd++;
+		}
+		parts[k++] = v;
+		if (*p != ':')
+			break;
+		p++;
+	}
+	*out = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
+	return (size_t)(p - b);
+}
+
+static size_t posix_name(const char *p)
+{
+	const char *b = p;
+	if (*p == '<') {
+		while (*p && *p != '>')
+			p++;
+		return *p == '>' ? (size_t)(p - b) + 1 : 0;
+	}
+	while (isalpha((unsigned char)*p))
+		p++;
+	return (size_t)(p - b) >= 3 ? (size_t)(p - b) : 0;
+}
+
+static size_t posix_rule_day(const char *p, struct tz_rule_day *r)
+{
+	const char *b = p;
+	char *e;
+	r->secs = 7200;
+	if (*p == 'M') {
+		r->kind = 'M';
+		r->m = (int)strtol(p + 1, &e, 10);
+		if (*e != '.')
+			return 0;
+		r->w = (int)strtol(e + 1, &e, 10);
+		if (*e != '.')
+			return 0;
+		r->d = (int)strtol(e + 1, &e, 10);
+		if (r->m < 1 || r->m > 12 || r->w < 1 || r->w > 5 || r->d < 0 || r->d > 6)
+			return 0;
+	} else {
+		r->kind = *p == 'J' ? 'J' : 'N';
+		if (*p == 'J')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		r->d = (int)strtol(p, &e, 10);
+		if (r->d > 365)
+			return 0;
+	}
+	p = e;
+	if (*p == '/') {
+		size_t n = posix_time(p + 1, &r->secs);
+		if (!n)
+			return 0;
+		p += 1 + n;
+	}
+	return (size_t)(p - b);
+}
+
+/* Parse a TZif footer such as "CET-1CEST,M3.5.0,M10.5.0/3". */
+static bool parse_posix_tz(const char *s, struct vfmt_zone *z)
+{
+	size_t n = posix_name(s);
+	int32_t off;
+	if (!n)
+		return false;
+	s += n;
+	if (!(n = posix_time(s, &off)))
+		return false;
+	s += n;
+	z->std_off = -off;
+	z->has_dst = false;
+	if (!*s)
+		return true;
+	if (!(n = posix_name(s)))
+		return false;
+	s += n;
+	z->dst_off = z->std_off + 3600;
+	if (*s && *s != ',') {
+		if (!(n = posix_time(s, &off)))
+			return false;
+		s += n;
+		z->dst_off = -off;
+	}
+	if (*s++ != ',')
+		return false; /* a DST zone without rules: not supported */
+	if (!(n = posix_rule_day(s, &z->start)))
+		return false;
+	s += n;
+	if (*s++ != ',')
+		return false;
+	if (!(n = posix_rule_day(s, &z->end)))
+		return false;
+	z->has_dst = s[n] == '\0';
+	return z->has_dst;
+}
+
+static bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/* Seconds since the epoch (as if UTC) of the rule day in year y, at its time. */
+static int64_t rule_local(int64_t y, const struct tz_rule_day *r)
+{
+	int64_t day;
+	if (r->kind == 'M') {
+		static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		int64_t first = vfmt_days_from_civil(y, r->m, 1);
+		int wd = (int)(((first % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
+		int dom = 1 + (r->d - wd + 7) % 7 + (r->w - 1) * 7;
+		int len = mdays[r->m - 1] + (r->m == 2 && is_leap(y));
+		while (dom > len)
+			dom -= 7;
+		day = first + dom - 1;
+	} else if (r->kind == 'J') {
+		day = vfmt_days_from_civil(y, 1, 1) + r->d - 1;
+		if (is_leap(y) && r->d >= 60)
+			day++;
+	} else {
+		day = vfmt_days_from_civil(y, 1, 1) + r->d;
+	}
+	return day * 86400 + r->secs;
+}
+
+static int32_t rule_offset(const struct vfmt_zone *z, int64_t t)
+{
+	if (!z->has_dst)
+		return z->std_off;
+	int64_t y;
+	int m, d;
+	vfmt_civil_from_days(floor_div(t + z->std_off, 86400), &y, &m, &d);
+	int64_t start = rule_local(y, &z->start) - z->std_off; /* std time -> UTC */
+	int64_t end = rule_local(y, &z->end) - z->dst_off;     /* dst time -> UTC */
+	bool dst = start < end ? (t >= start && t < end) : !(t >= end && t < start);
+	return dst ? z->dst_off : z->std_off;
+}
+
+static void zone_free(struct vfmt_zone *z)
+{
+	if (!z)
+		return;
+	mem_free(z->trans);
+	mem_free(z->trans_off);
+	mem_free(z);
+}
+
+/*
+ * TZif (RFC 8536): "TZif" version(1) reserved(15) then six u32 counts
+ * isutcnt isstdcnt leapcnt timecnt typecnt charcnt and the v1 data block;
+ * version 2+ repeats header and data with 64-bit times, then
+ * "\n<POSIX TZ string>\n". Only the 64-bit block is used.
+ */
+static struct vfmt_zone *zone_parse(const uint8_t *p, size_t n)
+{
+	if (n < 44 || memcmp(p, "TZif", 4) || p[4] < '2')
+		return NULL;
+	uint32_t c[6];
+	for (int i = 0; i < 6; i++)
+		c[i] = (uint32_t)be32(p + 20 + 4 * i);
+	size_t v1 = (size_t)c[3] * 5 + (size_t)c[4] * 6 + c[5] + (size_t)c[2] * 8 + c[1] + c[0];
+	if (44 + v1 + 44 > n)
+		return NULL;
+	const uint8_t *h = p + 44 + v1;
+	if (memcmp(h, "TZif", 4))
+		return NULL;
+	for (int i = 0; i < 6; i++)
+		c[i] = (uint32_t)be32(h + 20 + 4 * i);
+	uint32_t isut = c[0], isstd = c[1], leap = c[2], ntime = c[3], ntype = c[4], nchar = c[5];
+	if (ntype == 0 || ntype > 256 || ntime > 100000 || leap > 10000 || nchar > 10000 ||
+	    isut > ntype || isstd > ntype)
+		return NULL;
+	size_t need = 44 + (size_t)ntime * 9 + (size_t)ntype * 6 + nchar + (size_t)leap * 12 +
+		      isstd + isut;
+	if ((size_t)(h - p) + need > n)
+		return NULL;
+	const uint8_t *times = h + 44, *idx = times + (size_t)ntime * 8, *types = idx + ntime;
+	struct vfmt_zone *z = mem_calloc(1, sizeof(*z));
+	if (!z)
+		return NULL;
+	if (ntime) {
+		z->trans = mem_calloc(ntime, sizeof(int64_t));
+		z->trans_off = mem_calloc(ntime, sizeof(int32_t));
+		if (!z->trans || !z->trans_off) {
+			zone_free(z);
+			return NULL;
+		}
+	}
+	for (uint32_t i = 0; i < ntime; i++) {
+		if (idx[i] >= ntype || (i && be64(times + 8 * i) <= z->trans[i - 1])) {
+			zone_free(z);
+			return NULL;
+		}
+		z->trans[i] = be64(times + 8 * i);
+		z->trans_off[i] = be32(types + 6 * idx[i]);
+	}
+	z->ntrans = ntime;
+	z->first_off = be32(types); /* RFC 8536: type 0 applies before the first transition */
+	const uint8_t *foot = h + need;
+	size_t left = n - (size_t)(foot - p);
+	if (left >= 2 && foot[0] == '\n') {
+		const uint8_t *nl = memchr(foot + 1, '\n', left - 1);
+		char rule[128];
+		if (nl && (size_t)(nl - foot - 1) < sizeof(rule)) {
+			memcpy(rule, foot + 1, (size_t)(nl - foot - 1));
+			rule[nl - foot - 1] = '\0';
+			z->has_rule = rule[0] && parse_posix_tz(rule, z);
+		}
+	}
+	return z;
+}
+
+static bool zone_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= 64 || name[0] == '/' || strstr(name, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("/_+-", name[i]))
+			return false;
+	return true;
+}
+
+static const struct vfmt_zone *zone_get(const char *name)
+{
+	if (!zone_name_ok(name))
+		return NULL;
+	pthread_mutex_lock(&zone_mu);
+	struct vfmt_zone *z = zones;
+	while (z && strcmp(z->name, name))
+		z = z->next;
+	if (!z) {
+		const char *dir = getenv("TZDIR");
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+		FILE *f = fopen(path, "rb");
+		uint8_t *data = NULL;
+		size_t len = 0;
+		if (f) {
+			data = mem_alloc(1 << 20);
+			if (data)
+				len = fread(data, 1, 1 << 20, f);
+			fclose(f);
+		}
+		z = data && len < (1 << 20) ? zone_parse(data, len) : NULL;
+		mem_free(data);
+		if (z) {
+			snprintf(z->name, sizeof(z->name), "%s", name);
+			z->next = zones;
+			zones = z;
+		}
+	}
+	pthread_mutex_unlock(&zone_mu);
+	return z;
+}
+
+int vfmt_tz_resolve(const char *tz, struct vfmt_tz *out)
+{
+	out->zone = NULL;
+	out->fixed = 0;
+	if (vfmt_tz_offset(tz, &out->fixed) == ERR_OK)
+		return ERR_OK;
+	out->zone = zone_get(tz);
+	if (out->zone)
+		return err_set(ERR_OK, NULL);
+	return err_set(ERR_BAD_INPUT, "unknown time zone: %s", tz);
+}
+
+int32_t vfmt_tz_offset_at(const struct vfmt_tz *tz, int64_t t)
+{
+	if (!tz)
+		return 0;
+	const struct vfmt_zone *z = tz->zone;
+	if (!z)
+		return tz->fixed;
+	if (z->ntrans == 0 || t < z->trans[0])
+		return z->ntrans == 0 && z->has_rule ? rule_offset(z, t) : z->first_off;
+	if (t >= z->trans[z->ntrans - 1] && z->has_rule)
+		return rule_offset(z, t);
+	uint32_t lo = 0, hi = z->ntrans; /* last transition <= t */
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+		if (z->trans[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return z->trans_off[lo];
+}
+
+/* Shortest digits: fills dig with the significant digits (no dot) and
+ * returns the decimal exponent of the first digit (d = 0.DIG * 10^(e+1)). */
+static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
+{
+	char tmp[48];
+	int lo = 1, hi = is_f32 ? 9 : 17;
+	while (lo < hi) { /* round-trip is monotone in the precision */
+		int mid = (lo + hi) / 2;
+		snprintf(tmp, sizeof(tmp), "%.*e", mid - 1, d);
+		int ok = is_f32 ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d;
+		if (ok)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*e", lo - 1, d);
+	/* tmp: [-]D[.DDD]e[+-]XX */
+	const char *p = tmp;
+	if (*p == '-')
+		p++;
+	int n = 0;
+	for (; *p && *p != 'e'; p++)
+		if (isdigit((unsigned char)*p))
+			dig[n++] = *p;
+	while (n > 1 && dig[n - 1] == '0')
+		n--;
+	dig[n] = '\0';
+	*ndig = n;
+	return *p == 'e' ? atoi(p + 1) : 0;
+}
+
+size_t vfmt_double(char *out, double d, int is_f32, int flavor)
+{
+	if (isnan(d))
+		return (size_t)sprintf(out, "NaN");
+	if (isinf(d)) {
+		if (flavor == VFMT_PG)
+			return (size_t)sprintf(out, d < 0 ? "-Infinity" : "Infinity");
+		return (size_t)sprintf(out, d < 0 ? "-inf" : "inf");
+	}
+	char *o = out;
+	if (signbit(d))
+		*o++ = '-';
+	if (d == 0) {
+		*o++ = '0';
+		*o = '\0';
+		return (size_t)(o - out);
+	}
+	char dig[24];
+	int n;
+	int e = shortest_digits(fabs(d), is_f32, dig, &n);
+	int sci = 0;
+	if (flavor == VFMT_PG)
+		sci = e < -4 || e >= (is_f32 ? 6 : 15);
+	if (sci) {
+		*o++ = dig[0];
+		if (n > 1) {
+			*o++ = '.';
+			memcpy(o, dig + 1, (size_t)n - 1);
+			o += n - 1;
+		}
+		o += sprintf(o, "e%c%02d", e < 0 ? '-' : '+', abs(e));
+		return (size_t)(o - out);
+	}
+	/* positional: up to ~330 bytes for 1e308 (VFMT_DOUBLE_MAX) */
+	if (e < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = 0; i < -e - 1; i++)
+			*o++ = '0';
+		memcpy(o, dig, (size_t)n);
+		o += n;
+	} else {
+		for (int i = 0; i <= e || i < n; i++) {
+			if (i == e + 1)
+				*o++ = '.';
+			*o++ = i < n ? dig[i] : '0';
+		}
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
+	      const struct vfmt_tz *tz)
+{
+	char tmp[VFMT_DOUBLE_MAX];
+	int n;
+	switch (v->type) {
+	case DT_BOOL:
+		if (flavor == VFMT_PG)
+			return buf_putc(out, v->i64[i] ? 't' : 'f');
+		return buf_putc(out, v->i64[i] ? '1' : '0');
+	case DT_INT8:
+	case DT_INT16:
+	case DT_INT32:
+	case DT_INT64:
+		n = snprintf(tmp, sizeof(tmp), "%" PRId64, v->i64[i]);
+		return buf_append(out, tmp, (size_t)n);
+	case DT_UINT8:
+	case DT_UINT16:
+	case DT_UINT32:
+	case DT_UINT64:
+		n = snprintf(tmp, sizeof(tmp), "%" PRIu64, (uint64_t)v->i64[i]);
+		return buf_append(out, tmp, (size_t)n);
+	case DT_FLOAT32:
+	case DT_FLOAT64:
+		return buf_append(out, tmp, vfmt_double(tmp, v->f64[i], v->type == DT_FLOAT32, flavor));
+	case DT_STRING: {
+		uint32_t len;
+		const char *p = colvec_bytes(v, i, &len);
+		return len ? buf_append(out, p, len) : ERR_OK;
+	}
+	case DT_BINARY: {
+		uint32_t len;
+		const char *p = colvec_bytes(v, i, &len);
+		if (flavor != VFMT_PG)
+			return len ? buf_append(out, p, len) : ERR_OK;
+		int rc = buf_reserve(out, 2 + (size_t)len * 2);
+		if (rc)
+			return rc;
+		out->data[out->len++] = '\\';
+		out->data[out->len++] = 'x';
+		for (uint32_t k = 0; k < len; k++) {
+			out->data[out->len++] = (uint8_t)hexd[(uint8_t)p[k] >> 4];
+			out->data[out->len++] = (uint8_t)hexd[(uint8_t)p[k] & 15];
+		}
+		return ERR_OK;
+	}
+	case DT_DATE: {
+		int64_t y;
+		int m, d;
+		vfmt_civil_from_days(v->i64[i], &y, &m, &d);
+		n = snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02d-%02d", y, m, d);
+		return buf_append(out, tmp, (size_t)n);
+	}
+	case DT_TS_S:
+	case DT_TS_MS:
+	case DT_TS_US:
+	case DT_TS_NS: {
+		struct vfmt_tm tm;
+		vfmt_ts_split(v->i64[i], v->type, tz, &tm);
+		n = snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
+			     tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
+		return buf_append(out, tmp, (size_t)n);
+	}
+	default:
+		return err_set(ERR_INTERNAL, "cannot render type %d", (int)v->type);
+	}
+}
