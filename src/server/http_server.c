@@ -41,21 +41,21 @@
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_OTHER = 8 };
 
 /* X(enum suffix, path, methods, Allow header) */
-#define HTTP_ROUTES(X)                                                              \
-	X(SQL, "/v1/sql", M_GET | M_HEAD | M_POST, "GET, HEAD, POST")               \
-	X(INFLUX_WRITE, "/v1/influxdb/write", M_POST, "POST")                       \
-	X(INFLUX_WRITE_V2, "/v1/influxdb/api/v2/write", M_POST, "POST")             \
-	X(INFLUX_PING, "/v1/influxdb/ping", M_GET | M_HEAD, "GET, HEAD")             \
-	X(PING, "/ping", M_GET | M_HEAD, "GET, HEAD")                               \
-	X(INFLUX_HEALTH, "/v1/influxdb/health", M_GET | M_HEAD, "GET, HEAD")         \
-	X(HEALTH, "/health", M_GET | M_HEAD | M_POST, "GET, HEAD, POST")            \
+#define HTTP_ROUTES(X)                                                                             \
+	X(SQL, "/v1/sql", M_GET | M_HEAD | M_POST, "GET, HEAD, POST")                              \
+	X(INFLUX_WRITE, "/v1/influxdb/write", M_POST, "POST")                                      \
+	X(INFLUX_WRITE_V2, "/v1/influxdb/api/v2/write", M_POST, "POST")                            \
+	X(INFLUX_PING, "/v1/influxdb/ping", M_GET | M_HEAD, "GET, HEAD")                           \
+	X(PING, "/ping", M_GET | M_HEAD, "GET, HEAD")                                              \
+	X(INFLUX_HEALTH, "/v1/influxdb/health", M_GET | M_HEAD, "GET, HEAD")                       \
+	X(HEALTH, "/health", M_GET | M_HEAD | M_POST, "GET, HEAD, POST")                           \
 	X(METRICS, "/metrics", M_GET | M_HEAD, "GET, HEAD")
 
 enum route {
 #define X(e, p, m, a) R_##e,
 	HTTP_ROUTES(X)
 #undef X
-	R_OTHER,
+	    R_OTHER,
 	R__COUNT
 };
 
@@ -65,9 +65,9 @@ static const struct {
 	const char *allow;
 } routes[R__COUNT] = {
 #define X(e, p, m, a) {p, m, a},
-	HTTP_ROUTES(X)
+    HTTP_ROUTES(X)
 #undef X
-	{"other", 0, ""},
+        {"other", 0, ""},
 };
 
 static const int status_slots[] = {200, 204, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 504};
@@ -117,12 +117,12 @@ static int status_slot(int status)
 /* Queue `body` (taken over; left empty) with status and content type, plus
  * optional extra headers as name/value pairs ending in NULL. */
 static enum MHD_Result send_body(struct MHD_Connection *c, struct req *r, unsigned status,
-				 const char *ctype, struct buf *body, ...)
+                                 const char *ctype, struct buf *body, ...)
 {
 	size_t len;
 	uint8_t *data = buf_steal(body, &len);
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(len, data, mem_free);
+	    MHD_create_response_from_buffer_with_free_callback(len, data, mem_free);
 	if (!resp) {
 		mem_free(data);
 		return MHD_NO;
@@ -156,10 +156,10 @@ static enum MHD_Result send_empty(struct MHD_Connection *c, struct req *r, unsig
 
 /* {"error":"..."} (the InfluxDB endpoints' and generic errors' shape). */
 static enum MHD_Result send_plain_error(struct MHD_Connection *c, struct req *r, unsigned status,
-					const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static enum MHD_Result send_plain_error(struct MHD_Connection *c, struct req *r, unsigned status,
-					const char *fmt, ...)
+                                        const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -178,7 +178,7 @@ static enum MHD_Result send_plain_error(struct MHD_Connection *c, struct req *r,
 
 /* GreptimeDB's error response: {"code":N,"error":"...","execution_time_ms":N}. */
 static enum MHD_Result send_greptime_error(struct MHD_Connection *c, struct req *r, unsigned status,
-					   int gstatus, const char *msg, uint64_t ms)
+                                           int gstatus, const char *msg, uint64_t ms)
 {
 	struct buf b;
 	buf_init(&b);
@@ -190,9 +190,9 @@ static enum MHD_Result send_greptime_error(struct MHD_Connection *c, struct req 
 	snprintf(code, sizeof(code), "%d", gstatus);
 	snprintf(msbuf, sizeof(msbuf), "%llu", (unsigned long long)ms);
 	return send_body(c, r, status ? status : (unsigned)json_http_status(gstatus),
-			 "application/json", &b, "x-greptime-err-code", code,
-			 "x-greptime-execution-time", msbuf, "x-greptime-format", "greptimedb_v1",
-			 NULL);
+	                 "application/json", &b, "x-greptime-err-code", code,
+	                 "x-greptime-execution-time", msbuf, "x-greptime-format", "greptimedb_v1",
+	                 NULL);
 }
 
 /* ---- request parameters -------------------------------------------------------- */
@@ -220,7 +220,7 @@ static int form_decode(struct buf *out, const char *s, size_t n)
 		if (s[i] == '+')
 			out->data[out->len++] = ' ';
 		else if (s[i] == '%' && i + 2 < n && (h = hexval((uint8_t)s[i + 1])) >= 0 &&
-			 (l = hexval((uint8_t)s[i + 2])) >= 0) {
+		         (l = hexval((uint8_t)s[i + 2])) >= 0) {
 			out->data[out->len++] = (uint8_t)(h << 4 | l);
 			i += 2;
 		} else
@@ -264,7 +264,7 @@ static int form_get(const char *body, size_t len, const char *key, struct buf *o
  * `form` is set, from the form body; decoded into out, NUL-terminated.
  * Returns 1 found, 0 not found, -1 out of memory. */
 static int param_get(struct MHD_Connection *c, const struct req *r, int form, const char *key,
-		     struct buf *out)
+                     struct buf *out)
 {
 	const char *v = NULL;
 	size_t vlen = 0;
@@ -316,10 +316,10 @@ static void apply_headers(struct MHD_Connection *c, struct session *s)
 		const char *name;
 		int pref;
 	} prefs[] = {
-		{"leader", READ_PREF_LEADER},
-		{"follower", READ_PREF_FOLLOWER},
-		{"follower_preferred", READ_PREF_FOLLOWER_PREFERRED},
-		{"random", READ_PREF_RANDOM},
+	    {"leader", READ_PREF_LEADER},
+	    {"follower", READ_PREF_FOLLOWER},
+	    {"follower_preferred", READ_PREF_FOLLOWER_PREFERRED},
+	    {"random", READ_PREF_RANDOM},
 	};
 	const char *rp = header(c, "x-greptime-read-preference");
 	if (rp)
@@ -401,7 +401,7 @@ struct auth_err {
 /* Check credentials; sets s->user. influx: also accept u/p parameters and
  * "Token user:password". */
 static int authenticate(struct http_server *srv, struct MHD_Connection *c, int influx,
-			struct session *s, struct auth_err *ae)
+                        struct session *s, struct auth_err *ae)
 {
 	if (srv->o.nusers == 0) {
 		snprintf(s->user, sizeof(s->user), "greptime");
@@ -453,7 +453,7 @@ static int authenticate(struct http_server *srv, struct MHD_Connection *c, int i
 		if (!ct_equal(srv->users[i].password, pass)) {
 			ae->gstatus = 7002;
 			snprintf(ae->msg, sizeof(ae->msg),
-				 "Username and password does not match, username: %.64s", user);
+			         "Username and password does not match, username: %.64s", user);
 			return ERR_BAD_INPUT;
 		}
 		snprintf(s->user, sizeof(s->user), "%.63s", user);
@@ -467,7 +467,7 @@ static int authenticate(struct http_server *srv, struct MHD_Connection *c, int i
 /* ---- /v1/sql -------------------------------------------------------------------- */
 
 struct sql_out {
-	struct buf out;   /* "{"output":[" then the outputs, comma separated */
+	struct buf out; /* "{"output":[" then the outputs, comma separated */
 	unsigned nout;
 	uint64_t limit;
 	int failed;
@@ -491,9 +491,15 @@ static int sql_emit(void *ctx, const struct query_result *q)
 		goto oom;
 	int rc;
 	switch (q->kind) {
-	case QUERY_ROWS: rc = json_out_records(&x->out, &q->rs, x->limit); break;
-	case QUERY_AFFECTED: rc = json_out_affected(&x->out, q->affected); break;
-	default: rc = json_out_affected(&x->out, 0); break;
+	case QUERY_ROWS:
+		rc = json_out_records(&x->out, &q->rs, x->limit);
+		break;
+	case QUERY_AFFECTED:
+		rc = json_out_affected(&x->out, q->affected);
+		break;
+	default:
+		rc = json_out_affected(&x->out, 0);
+		break;
 	}
 	if (rc)
 		goto oom;
@@ -522,8 +528,9 @@ static enum MHD_Result handle_sql(struct http_server *srv, struct MHD_Connection
 	if (!found) {
 		if (r->method == M_POST && !form && r->body.len)
 			ret = send_greptime_error(c, r, 415, 1004,
-						  "Form requests must have `Content-Type: application/x-www-form-urlencoded`",
-						  0);
+			                          "Form requests must have `Content-Type: "
+			                          "application/x-www-form-urlencoded`",
+			                          0);
 		else
 			ret = send_greptime_error(c, r, 0, 1004, "sql parameter is required.", 0);
 		goto out;
@@ -566,14 +573,15 @@ static enum MHD_Result handle_sql(struct http_server *srv, struct MHD_Connection
 		goto out;
 	}
 	if (!srv->o.handler.execute) {
-		ret = send_greptime_error(c, r, 503, 1003, "SQL is not available on this server", 0);
+		ret =
+		    send_greptime_error(c, r, 503, 1003, "SQL is not available on this server", 0);
 		goto out;
 	}
 	if (buf_append(&x.out, "{\"output\":[", 11))
 		goto oom;
 	session_used = 1;
 	int rc = srv->o.handler.execute(srv->o.handler.ctx, &s, (const char *)sql.data, sql.len,
-					sql_emit, &x);
+	                                sql_emit, &x);
 	uint64_t ms = (uint64_t)((clock_mono_ns() - t0) / 1000000);
 	if (x.oom)
 		goto oom;
@@ -583,7 +591,7 @@ static enum MHD_Result handle_sql(struct http_server *srv, struct MHD_Connection
 	}
 	if (rc) {
 		ret = send_greptime_error(c, r, 500, err_greptime_status(rc),
-					  err_msg()[0] ? err_msg() : err_code_name(rc), ms);
+		                          err_msg()[0] ? err_msg() : err_code_name(rc), ms);
 		goto out;
 	}
 	char msbuf[24];
@@ -591,11 +599,11 @@ static enum MHD_Result handle_sql(struct http_server *srv, struct MHD_Connection
 	if (x.nout == 0)
 		buf_reset(&x.out);
 	if (buf_append(&x.out, x.nout ? "],\"execution_time_ms\":" : "{\"execution_time_ms\":",
-		       x.nout ? 22 : 21) ||
+	               x.nout ? 22 : 21) ||
 	    buf_append(&x.out, msbuf, strlen(msbuf)) || buf_putc(&x.out, '}'))
 		goto oom;
 	ret = send_body(c, r, 200, "application/json", &x.out, "x-greptime-format", "greptimedb_v1",
-			"x-greptime-execution-time", msbuf, NULL);
+	                "x-greptime-execution-time", msbuf, NULL);
 	goto out;
 oom:
 	ret = send_greptime_error(c, r, 500, 1003, "out of memory", 0);
@@ -619,7 +627,7 @@ static unsigned ingest_status(int code)
 }
 
 static enum MHD_Result handle_influx_write(struct http_server *srv, struct MHD_Connection *c,
-					   struct req *r, int v2)
+                                           struct req *r, int v2)
 {
 	struct session s;
 	session_init(&s, SESSION_HTTP, atomic_fetch_add(&srv->conn_seq, 1) + 1);
@@ -644,7 +652,8 @@ static enum MHD_Result handle_influx_write(struct http_server *srv, struct MHD_C
 	if (authenticate(srv, c, 1, &s, &ae))
 		return send_plain_error(c, r, 401, "%s", ae.msg);
 	if (!srv->o.ingest)
-		return send_plain_error(c, r, 503, "InfluxDB line protocol writes are not available");
+		return send_plain_error(c, r, 503,
+		                        "InfluxDB line protocol writes are not available");
 
 	struct lp_batch b;
 	lp_batch_init(&b);
@@ -652,7 +661,7 @@ static enum MHD_Result handle_influx_write(struct http_server *srv, struct MHD_C
 	int rc = lp_parse(&b, (const char *)r->body.data, r->body.len, prec, lp_now_ns());
 	if (rc) {
 		ret = send_plain_error(c, r, rc == ERR_NOMEM ? 500 : 400,
-				       "Failed to parse InfluxDB line protocol: %s", err_msg());
+		                       "Failed to parse InfluxDB line protocol: %s", err_msg());
 		goto out;
 	}
 	/* the parsed batch owns copies of everything; the body can go */
@@ -662,7 +671,7 @@ static enum MHD_Result handle_influx_write(struct http_server *srv, struct MHD_C
 		srv->o.session_done(srv->o.handler.ctx, &s);
 	if (rc)
 		ret = send_plain_error(c, r, ingest_status(rc), "%s",
-				       err_msg()[0] ? err_msg() : err_code_name(rc));
+		                       err_msg()[0] ? err_msg() : err_code_name(rc));
 	else
 		ret = send_empty(c, r, 204);
 out:
@@ -675,11 +684,13 @@ out:
 static int render_counters(struct http_server *srv, struct buf *b)
 {
 	struct http_counters *ct = &srv->ctr;
-	int rc = buf_printf(b, "# HELP strata_http_requests_total HTTP requests by path and status.\n"
-			       "# TYPE strata_http_requests_total counter\n");
+	int rc =
+	    buf_printf(b, "# HELP strata_http_requests_total HTTP requests by path and status.\n"
+	                  "# TYPE strata_http_requests_total counter\n");
 	for (int rt = 0; rt < R__COUNT && !rc; rt++)
 		for (size_t sl = 0; sl < NSLOTS && !rc; sl++) {
-			uint64_t v = atomic_load_explicit(&ct->requests[rt][sl], memory_order_relaxed);
+			uint64_t v =
+			    atomic_load_explicit(&ct->requests[rt][sl], memory_order_relaxed);
 			if (!v)
 				continue;
 			char st[8];
@@ -687,34 +698,37 @@ static int render_counters(struct http_server *srv, struct buf *b)
 				snprintf(st, sizeof(st), "%d", status_slots[sl]);
 			else
 				snprintf(st, sizeof(st), "other");
-			rc = buf_printf(b, "strata_http_requests_total{path=\"%s\",status=\"%s\"} %llu\n",
-					routes[rt].path, st, (unsigned long long)v);
+			rc = buf_printf(
+			    b, "strata_http_requests_total{path=\"%s\",status=\"%s\"} %llu\n",
+			    routes[rt].path, st, (unsigned long long)v);
 		}
 	if (!rc)
-		rc = buf_printf(b, "# HELP strata_http_request_duration_seconds_sum Time spent serving HTTP requests by path.\n"
-				   "# TYPE strata_http_request_duration_seconds_sum counter\n");
+		rc = buf_printf(b, "# HELP strata_http_request_duration_seconds_sum Time spent "
+		                   "serving HTTP requests by path.\n"
+		                   "# TYPE strata_http_request_duration_seconds_sum counter\n");
 	for (int rt = 0; rt < R__COUNT && !rc; rt++) {
 		uint64_t us = atomic_load_explicit(&ct->micros[rt], memory_order_relaxed);
 		if (us)
-			rc = buf_printf(b, "strata_http_request_duration_seconds_sum{path=\"%s\"} %.6f\n",
-					routes[rt].path, (double)us / 1e6);
+			rc = buf_printf(
+			    b, "strata_http_request_duration_seconds_sum{path=\"%s\"} %.6f\n",
+			    routes[rt].path, (double)us / 1e6);
 	}
 	if (!rc)
 		rc = buf_printf(
-			b,
-			"# HELP strata_http_received_bytes_total HTTP request body bytes received.\n"
-			"# TYPE strata_http_received_bytes_total counter\n"
-			"strata_http_received_bytes_total %llu\n"
-			"# HELP strata_http_sent_bytes_total HTTP response body bytes sent.\n"
-			"# TYPE strata_http_sent_bytes_total counter\n"
-			"strata_http_sent_bytes_total %llu\n",
-			(unsigned long long)atomic_load(&ct->bytes_in),
-			(unsigned long long)atomic_load(&ct->bytes_out));
+		    b,
+		    "# HELP strata_http_received_bytes_total HTTP request body bytes received.\n"
+		    "# TYPE strata_http_received_bytes_total counter\n"
+		    "strata_http_received_bytes_total %llu\n"
+		    "# HELP strata_http_sent_bytes_total HTTP response body bytes sent.\n"
+		    "# TYPE strata_http_sent_bytes_total counter\n"
+		    "strata_http_sent_bytes_total %llu\n",
+		    (unsigned long long)atomic_load(&ct->bytes_in),
+		    (unsigned long long)atomic_load(&ct->bytes_out));
 	return rc;
 }
 
 static enum MHD_Result handle_metrics(struct http_server *srv, struct MHD_Connection *c,
-				      struct req *r)
+                                      struct req *r)
 {
 	struct buf b;
 	buf_init(&b);
@@ -723,7 +737,7 @@ static enum MHD_Result handle_metrics(struct http_server *srv, struct MHD_Connec
 		if (rc) {
 			buf_free(&b);
 			return send_plain_error(c, r, 500, "metrics: %s",
-						err_msg()[0] ? err_msg() : err_code_name(rc));
+			                        err_msg()[0] ? err_msg() : err_code_name(rc));
 		}
 		if (b.len && b.data[b.len - 1] != '\n' && buf_putc(&b, '\n'))
 			goto oom;
@@ -785,8 +799,8 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
 	struct http_server *srv = cls;
@@ -805,22 +819,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(routes[r->route].methods & (unsigned)r->method)) {
 			char msg[128];
 			snprintf(msg, sizeof(msg), "{\"error\":\"Method %.16s not allowed on %s\"}",
-				 r->method == M_OTHER ? "?" : method, routes[r->route].path);
+			         r->method == M_OTHER ? "?" : method, routes[r->route].path);
 			struct buf b;
 			buf_init(&b);
 			if (buf_append(&b, msg, strlen(msg)))
 				return MHD_NO;
 			return send_body(c, r, 405, "application/json", &b, MHD_HTTP_HEADER_ALLOW,
-					 routes[r->route].allow, NULL);
+			                 routes[r->route].allow, NULL);
 		}
 		const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
 			char *end;
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (n > srv->max_body)
-				return send_plain_error(c, r, 413,
-							"request body of %llu bytes exceeds the limit of %zu bytes",
-							n, srv->max_body);
+				return send_plain_error(
+				    c, r, 413,
+				    "request body of %llu bytes exceeds the limit of %zu bytes", n,
+				    srv->max_body);
 			/* reserve up front, but not more than a lying client
 			 * could make us hold without sending anything */
 			if (n && buf_reserve(&r->body, (size_t)(n < (8u << 20) ? n : (8u << 20))))
@@ -847,7 +862,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	if (r->too_large)
 		return send_plain_error(c, r, 413, "request body exceeds the limit of %zu bytes",
-					srv->max_body);
+		                        srv->max_body);
 	if (r->oom)
 		return send_plain_error(c, r, 500, "out of memory reading the request body");
 	err_clear();
@@ -855,7 +870,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)c;
 	(void)toe;
@@ -866,13 +881,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct http_counters *ct = &srv->ctr;
 	if (r->answered) {
 		atomic_fetch_add_explicit(&ct->requests[r->route][status_slot(r->status)], 1,
-					  memory_order_relaxed);
+		                          memory_order_relaxed);
 		atomic_fetch_add_explicit(&ct->bytes_out, r->sent, memory_order_relaxed);
 	}
 	atomic_fetch_add_explicit(&ct->bytes_in, r->received, memory_order_relaxed);
 	int64_t us = (clock_mono_ns() - r->start_ns) / 1000;
 	atomic_fetch_add_explicit(&ct->micros[r->route], (uint64_t)(us > 0 ? us : 0),
-				  memory_order_relaxed);
+	                          memory_order_relaxed);
 	buf_free(&r->body);
 	mem_free(r);
 	*con_cls = NULL;
@@ -931,7 +946,7 @@ int http_server_start(const struct http_options *o, struct http_server **out)
 		for (size_t i = 0; i < o->nusers; i++) {
 			s->user_strs[2 * i] = mem_strdup(o->users[i].name ? o->users[i].name : "");
 			s->user_strs[2 * i + 1] =
-				mem_strdup(o->users[i].password ? o->users[i].password : "");
+			    mem_strdup(o->users[i].password ? o->users[i].password : "");
 			if (!s->user_strs[2 * i] || !s->user_strs[2 * i + 1]) {
 				free_server(s);
 				return ERR_NOMEM;
@@ -946,7 +961,7 @@ int http_server_start(const struct http_options *o, struct http_server **out)
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	                 MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
@@ -961,12 +976,12 @@ int http_server_start(const struct http_options *o, struct http_server **out)
 		return err_set(ERR_BAD_INPUT, "http: bad bind address %s", addr);
 	}
 	s->d = MHD_start_daemon(
-		flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)(o->max_connections ? o->max_connections : 1024),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout_s ? o->idle_timeout_s : 300),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
+	    flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    s, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)(o->max_connections ? o->max_connections : 1024),
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->idle_timeout_s ? o->idle_timeout_s : 300),
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
 	if (!s->d) {
 		free_server(s);
 		return err_set(ERR_IO, "http: cannot listen on %s:%u", addr, (unsigned)o->port);
@@ -978,7 +993,10 @@ int http_server_start(const struct http_options *o, struct http_server **out)
 	return ERR_OK;
 }
 
-uint16_t http_server_port(const struct http_server *s) { return s->port; }
+uint16_t http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
 
 void http_server_stop(struct http_server *s)
 {

@@ -42,7 +42,7 @@
 #include "base/buf.h"
 #include "server/handler.h"
 
-#define HTTP_DEFAULT_PORT 4000
+#define HTTP_DEFAULT_PORT     4000
 #define HTTP_DEFAULT_MAX_BODY (64u << 20)
 
 struct lp_batch;
@@ -61,13 +61,13 @@ struct http_options {
 	struct query_handler handler; /* execute NULL: /v1/sql answers 503 */
 	http_ingest_fn ingest;        /* NULL: the write endpoints answer 503 */
 	void *ingest_ctx;
-	http_metrics_fn metrics;      /* optional */
+	http_metrics_fn metrics; /* optional */
 	void *metrics_ctx;
 	http_session_done_fn session_done; /* optional; gets handler.ctx */
-	size_t max_body_bytes;        /* 0 = HTTP_DEFAULT_MAX_BODY */
-	unsigned max_connections;     /* 0 = 1024 */
-	unsigned idle_timeout_s;      /* 0 = 300 */
-	const struct wire_user *users; /* copied; nusers == 0 means trust */
+	size_t max_body_bytes;             /* 0 = HTTP_DEFAULT_MAX_BODY */
+	unsigned max_connections;          /* 0 = 1024 */
+	unsigned idle_timeout_s;           /* 0 = 300 */
+	const struct wire_user *users;     /* copied; nusers == 0 means trust */
 	size_t nusers;
 };
 

@@ -24,7 +24,10 @@
 #include "base/err.h"
 #include "server/handler.h"
 
-static int put(struct buf *b, const char *s, size_t n) { return buf_append(b, s, n); }
+static int put(struct buf *b, const char *s, size_t n)
+{
+	return buf_append(b, s, n);
+}
 #define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
 
 static int put_u64(struct buf *b, uint64_t v)
@@ -114,13 +117,27 @@ int json_out_string(struct buf *b, const char *s, size_t n)
 			char esc[6] = {'\\', 0, 0, 0, 0, 0};
 			size_t el = 2;
 			switch (c) {
-			case '"': esc[1] = '"'; break;
-			case '\\': esc[1] = '\\'; break;
-			case '\b': esc[1] = 'b'; break;
-			case '\f': esc[1] = 'f'; break;
-			case '\n': esc[1] = 'n'; break;
-			case '\r': esc[1] = 'r'; break;
-			case '\t': esc[1] = 't'; break;
+			case '"':
+				esc[1] = '"';
+				break;
+			case '\\':
+				esc[1] = '\\';
+				break;
+			case '\b':
+				esc[1] = 'b';
+				break;
+			case '\f':
+				esc[1] = 'f';
+				break;
+			case '\n':
+				esc[1] = 'n';
+				break;
+			case '\r':
+				esc[1] = 'r';
+				break;
+			case '\t':
+				esc[1] = 't';
+				break;
 			default:
 				esc[1] = 'u';
 				esc[2] = '0';
@@ -260,7 +277,8 @@ int json_out_records(struct buf *b, const struct result_set *rs, uint64_t limit)
 		const char *name = rs->names[c] ? rs->names[c] : "";
 		if ((c && buf_putc(b, ',')) || PUTS(b, "{\"name\":") ||
 		    json_out_string(b, name, strlen(name)) || PUTS(b, ",\"data_type\":") ||
-		    json_out_string(b, dtype_name(rs->types[c]), strlen(dtype_name(rs->types[c]))) ||
+		    json_out_string(b, dtype_name(rs->types[c]),
+		                    strlen(dtype_name(rs->types[c]))) ||
 		    buf_putc(b, '}'))
 			return ERR_NOMEM;
 	}
@@ -272,7 +290,8 @@ int json_out_records(struct buf *b, const struct result_set *rs, uint64_t limit)
 		if ((r && buf_putc(b, ',')) || buf_putc(b, '['))
 			return ERR_NOMEM;
 		for (uint32_t c = 0; c < rs->ncols; c++)
-			if ((c && buf_putc(b, ',')) || json_out_value(b, &rs->rows.cols[c], (uint32_t)r))
+			if ((c && buf_putc(b, ',')) ||
+			    json_out_value(b, &rs->rows.cols[c], (uint32_t)r))
 				return ERR_NOMEM;
 		if (buf_putc(b, ']'))
 			return ERR_NOMEM;

@@ -28,47 +28,43 @@
 /* ---- byte classes ------------------------------------------------------ */
 
 enum {
-	C_MEAS = 1,  /* ends a measurement: , space tab \n */
-	C_KEY = 2,   /* ends a tag key / field key: , = space tab \n */
-	C_TVAL = 4,  /* ends a tag value: , space tab \n */
-	C_FVAL = 8,  /* ends an unquoted field value / timestamp: , space tab \r \n */
-	C_WS = 16,   /* separator whitespace: space tab */
+	C_MEAS = 1, /* ends a measurement: , space tab \n */
+	C_KEY = 2,  /* ends a tag key / field key: , = space tab \n */
+	C_TVAL = 4, /* ends a tag value: , space tab \n */
+	C_FVAL = 8, /* ends an unquoted field value / timestamp: , space tab \r \n */
+	C_WS = 16,  /* separator whitespace: space tab */
 	C_DIGIT = 32,
 };
 
 #define D_ALL (C_MEAS | C_KEY | C_TVAL | C_FVAL)
-#define ESC_STOP (C_MEAS | C_KEY | C_TVAL) /* a backslash stops name scans so
-					      * the scanner can skip the escaped byte */
+/* a backslash stops name scans so the scanner can skip the escaped byte */
+#define ESC_STOP (C_MEAS | C_KEY | C_TVAL)
 static const uint8_t cls[256] = {
-	[','] = D_ALL,
-	['\n'] = D_ALL,
-	[' '] = D_ALL | C_WS,
-	['\t'] = D_ALL | C_WS,
-	['='] = C_KEY,
-	['\r'] = C_FVAL,
-	['\\'] = ESC_STOP,
-	['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT, ['4'] = C_DIGIT,
-	['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT, ['8'] = C_DIGIT, ['9'] = C_DIGIT,
+    [','] = D_ALL,   ['\n'] = D_ALL,  [' '] = D_ALL | C_WS, ['\t'] = D_ALL | C_WS,
+    ['='] = C_KEY,   ['\r'] = C_FVAL, ['\\'] = ESC_STOP,    ['0'] = C_DIGIT,
+    ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,      ['4'] = C_DIGIT,
+    ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,      ['8'] = C_DIGIT,
+    ['9'] = C_DIGIT,
 };
 
 /* ---- private state ----------------------------------------------------- */
 
 struct lp_table_int {
-	uint32_t *slots;      /* open addressing: column index + 1, 0 = empty */
-	uint32_t nslots;      /* power of two, > 2 * ncols */
+	uint32_t *slots; /* open addressing: column index + 1, 0 = empty */
+	uint32_t nslots; /* power of two, > 2 * ncols */
 	uint32_t cols_cap;
-	uint32_t *hint;       /* column indices of the previous line, in order */
+	uint32_t *hint; /* column indices of the previous line, in order */
 	uint32_t hint_cap;
 	uint64_t *first_line; /* line where each column first appeared */
 };
 
 struct lp_state {
 	struct arena *names;
-	uint32_t *slots;      /* measurement hash: table index + 1 */
+	uint32_t *slots; /* measurement hash: table index + 1 */
 	uint32_t nslots;
 	uint32_t tables_cap;
-	struct buf scratch;   /* unescaped text */
-	struct buf numtmp;    /* NUL-terminated copy of a long float */
+	struct buf scratch; /* unescaped text */
+	struct buf numtmp;  /* NUL-terminated copy of a long float */
 	struct lp_table *last;
 	const char *last_raw; /* previous line's measurement bytes (this call) */
 	size_t last_raw_len;
@@ -79,8 +75,8 @@ struct cur {
 	struct lp_batch *b;
 	struct lp_state *st;
 	const char *p, *end;
-	uint64_t line;        /* physical line of p */
-	uint64_t start_line;  /* line where the current point starts */
+	uint64_t line;       /* physical line of p */
+	uint64_t start_line; /* line where the current point starts */
 	int64_t prec_mul;
 	int64_t default_ts;
 };
@@ -95,7 +91,8 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return h;
 }
 
-static int fail(struct cur *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct cur *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct cur *c, int code, const char *fmt, ...)
 {
@@ -111,12 +108,12 @@ static int fail(struct cur *c, int code, const char *fmt, ...)
 /* ---- precision, clock --------------------------------------------------- */
 
 static const int64_t prec_mul[] = {
-	[LP_PREC_NS] = 1,
-	[LP_PREC_US] = 1000,
-	[LP_PREC_MS] = 1000000,
-	[LP_PREC_S] = 1000000000,
-	[LP_PREC_M] = 60LL * 1000000000,
-	[LP_PREC_H] = 3600LL * 1000000000,
+    [LP_PREC_NS] = 1,
+    [LP_PREC_US] = 1000,
+    [LP_PREC_MS] = 1000000,
+    [LP_PREC_S] = 1000000000,
+    [LP_PREC_M] = 60LL * 1000000000,
+    [LP_PREC_H] = 3600LL * 1000000000,
 };
 
 int lp_precision_parse(const char *s, enum lp_precision *out)
@@ -125,9 +122,9 @@ int lp_precision_parse(const char *s, enum lp_precision *out)
 		const char *name;
 		enum lp_precision p;
 	} names[] = {
-		{"n", LP_PREC_NS}, {"ns", LP_PREC_NS}, {"u", LP_PREC_US}, {"us", LP_PREC_US},
-		{"\xc2\xb5", LP_PREC_US}, {"ms", LP_PREC_MS}, {"s", LP_PREC_S}, {"m", LP_PREC_M},
-		{"h", LP_PREC_H},
+	    {"n", LP_PREC_NS},  {"ns", LP_PREC_NS},       {"u", LP_PREC_US},
+	    {"us", LP_PREC_US}, {"\xc2\xb5", LP_PREC_US}, {"ms", LP_PREC_MS},
+	    {"s", LP_PREC_S},   {"m", LP_PREC_M},         {"h", LP_PREC_H},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i].name)) {
@@ -146,7 +143,10 @@ int64_t lp_now_ns(void)
 
 /* ---- batch lifecycle ------------------------------------------------------ */
 
-void lp_batch_init(struct lp_batch *b) { memset(b, 0, sizeof(*b)); }
+void lp_batch_init(struct lp_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+}
 
 static void table_free(struct lp_table *t)
 {
@@ -254,7 +254,8 @@ static int find_table(struct cur *c, const char *name, size_t n, struct lp_table
 		}
 	}
 	if (b->ntables >= LP_MAX_TABLES)
-		return fail(c, ERR_LIMIT, "more than %d measurements in one request", LP_MAX_TABLES);
+		return fail(c, ERR_LIMIT, "more than %d measurements in one request",
+		            LP_MAX_TABLES);
 	if (b->ntables == st->tables_cap) {
 		size_t cap = st->tables_cap;
 		void *p = b->tables;
@@ -324,12 +325,12 @@ static int64_t col_lookup(const struct lp_table *t, const char *name, size_t n)
 }
 
 static int add_col(struct cur *c, struct lp_table *t, const char *name, size_t n,
-		   enum lp_col_kind kind, enum dtype type, uint32_t *out)
+                   enum lp_col_kind kind, enum dtype type, uint32_t *out)
 {
 	struct lp_table_int *in = t->in;
 	if (t->ncols >= LP_MAX_COLUMNS)
 		return fail(c, ERR_LIMIT, "measurement \"%.64s\" has more than %d columns", t->name,
-			    LP_MAX_COLUMNS);
+		            LP_MAX_COLUMNS);
 	if (t->ncols == in->cols_cap) {
 		uint32_t cap = in->cols_cap ? in->cols_cap * 2 : 8;
 		void *a = mem_realloc(t->cols, (size_t)cap * sizeof(*t->cols));
@@ -350,7 +351,8 @@ static int add_col(struct cur *c, struct lp_table *t, const char *name, size_t n
 	if (!nm)
 		return ERR_NOMEM;
 	uint32_t i = t->ncols;
-	t->cols[i] = (struct lp_column){.name = nm, .name_len = (uint32_t)n, .kind = kind, .type = type};
+	t->cols[i] =
+	    (struct lp_column){.name = nm, .name_len = (uint32_t)n, .kind = kind, .type = type};
 	colvec_init(&t->rows.cols[i], type);
 	in->first_line[i] = c->start_line;
 	t->ncols++;
@@ -376,7 +378,7 @@ static const char *kind_name(enum lp_col_kind k)
 /* Resolve key `name` (unescaped) at position `pos` of the current line to a
  * column of kind `kind` and type `type`, creating it on first use. */
 static int resolve_col(struct cur *c, struct lp_table *t, const char *name, size_t n, uint32_t pos,
-		       enum lp_col_kind kind, enum dtype type, uint32_t *out)
+                       enum lp_col_kind kind, enum dtype type, uint32_t *out)
 {
 	struct lp_table_int *in = t->in;
 	int64_t ci = -1;
@@ -390,7 +392,7 @@ static int resolve_col(struct cur *c, struct lp_table *t, const char *name, size
 	if ((ci < 0 || t->cols[ci].kind == LP_TIMESTAMP) && n == sizeof(LP_TS_COLUMN) - 1 &&
 	    !memcmp(name, LP_TS_COLUMN, n))
 		return fail(c, ERR_BAD_INPUT, "%s key \"%s\" is reserved for the time index",
-			    kind_name(kind), LP_TS_COLUMN);
+		            kind_name(kind), LP_TS_COLUMN);
 	if (ci < 0) {
 		uint32_t ni;
 		int rc = add_col(c, t, name, n, kind, type, &ni);
@@ -400,15 +402,17 @@ static int resolve_col(struct cur *c, struct lp_table *t, const char *name, size
 	} else {
 		const struct lp_column *col = &t->cols[ci];
 		if (col->kind != kind)
-			return fail(c, ERR_BAD_INPUT,
-				    "\"%.64s\" is a %s of measurement \"%.64s\" here but a %s in line %llu",
-				    col->name, kind_name(kind), t->name, kind_name(col->kind),
-				    (unsigned long long)in->first_line[ci]);
+			return fail(
+			    c, ERR_BAD_INPUT,
+			    "\"%.64s\" is a %s of measurement \"%.64s\" here but a %s in line %llu",
+			    col->name, kind_name(kind), t->name, kind_name(col->kind),
+			    (unsigned long long)in->first_line[ci]);
 		if (col->type != type)
 			return fail(c, ERR_BAD_INPUT,
-				    "field \"%.64s\" of measurement \"%.64s\" is %s here but %s in line %llu",
-				    col->name, t->name, dtype_name(type), dtype_name(col->type),
-				    (unsigned long long)in->first_line[ci]);
+			            "field \"%.64s\" of measurement \"%.64s\" is %s here but %s in "
+			            "line %llu",
+			            col->name, t->name, dtype_name(type), dtype_name(col->type),
+			            (unsigned long long)in->first_line[ci]);
 	}
 	if (pos >= in->hint_cap) {
 		uint32_t cap = in->hint_cap ? in->hint_cap * 2 : 16;
@@ -434,8 +438,8 @@ static int col_for_row(struct cur *c, struct lp_table *t, uint32_t ci, struct co
 	struct colvec *v = &t->rows.cols[ci];
 	uint32_t row = t->rows.nrows;
 	if (v->len > row)
-		return fail(c, ERR_BAD_INPUT, "duplicate %s key \"%.64s\"", kind_name(t->cols[ci].kind),
-			    t->cols[ci].name);
+		return fail(c, ERR_BAD_INPUT, "duplicate %s key \"%.64s\"",
+		            kind_name(t->cols[ci].kind), t->cols[ci].name);
 	while (v->len < row)
 		if (colvec_push_null(v))
 			return ERR_NOMEM;
@@ -458,7 +462,8 @@ static int scan_name(struct cur *c, int stop, const char **end_out, int *esc)
 		if (p < end && *p == '\\') {
 			if (p + 1 >= end || p[1] == '\n')
 				return fail(c, ERR_BAD_INPUT,
-					    "measurements, tag keys and values, and field keys may not end with a backslash");
+				            "measurements, tag keys and values, and field keys may "
+				            "not end with a backslash");
 			*esc = 1;
 			p += 2;
 			continue;
@@ -472,7 +477,7 @@ static int scan_name(struct cur *c, int stop, const char **end_out, int *esc)
 /* Unescape [s, s+n) into the scratch buffer: "\X" becomes X when X is in
  * `set`, any other backslash stays. */
 static int unescape(struct cur *c, const char *s, size_t n, const char *set, const char **out,
-		    size_t *out_n)
+                    size_t *out_n)
 {
 	struct buf *sc = &c->st->scratch;
 	buf_reset(sc);
@@ -502,7 +507,10 @@ static void skip_ws(struct cur *c)
 		c->p++;
 }
 
-static int at_line_end(const struct cur *c) { return c->p >= c->end || *c->p == '\n'; }
+static int at_line_end(const struct cur *c)
+{
+	return c->p >= c->end || *c->p == '\n';
+}
 
 /* ---- numbers ------------------------------------------------------------ */
 
@@ -555,8 +563,8 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
 }
 
 static const double pow10_tab[] = {
-	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
 /* Float grammar: -?(digits(.digits?)?|.digits)([eE][+-]?digits)?. Values
@@ -668,7 +676,7 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 			return fail(c, ERR_BAD_INPUT, "missing tag key");
 		if (kend >= c->end || *kend != '=')
 			return fail(c, ERR_BAD_INPUT, "missing tag value for tag key \"%.*s\"",
-				    (int)(kn > 64 ? 64 : kn), k);
+			            (int)(kn > 64 ? 64 : kn), k);
 		c->p = kend + 1;
 		if ((rc = scan_name(c, C_TVAL, &vend, &vesc)))
 			return rc;
@@ -676,7 +684,7 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 		vn = (size_t)(vend - v);
 		if (vn == 0)
 			return fail(c, ERR_BAD_INPUT, "missing tag value for tag key \"%.*s\"",
-				    (int)(kn > 64 ? 64 : kn), k);
+			            (int)(kn > 64 ? 64 : kn), k);
 		c->p = vend;
 		if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
 			return rc;
@@ -692,7 +700,8 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 			return rc;
 		rc = colvec_push_bytes(col, v, vn);
 		if (rc)
-			return rc == ERR_LIMIT ? fail(c, ERR_LIMIT, "tag column exceeds 4 GiB") : ERR_NOMEM;
+			return rc == ERR_LIMIT ? fail(c, ERR_LIMIT, "tag column exceeds 4 GiB")
+			                       : ERR_NOMEM;
 	}
 	return ERR_OK;
 }
@@ -743,7 +752,7 @@ static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 			return fail(c, ERR_BAD_INPUT, "missing field key");
 		if (kend >= c->end || *kend != '=')
 			return fail(c, ERR_BAD_INPUT, "missing field value for field key \"%.*s\"",
-				    (int)(kn > 64 ? 64 : kn), k);
+			            (int)(kn > 64 ? 64 : kn), k);
 		c->p = kend + 1;
 		/* an unescaped key lives in scratch until resolve_col has
 		 * interned it; the value is unescaped only after that */
@@ -761,7 +770,8 @@ static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 			if ((rc = parse_string(c, &v, &vn, &vesc)))
 				return rc;
 			if (c->p < c->end && !(cls[(uint8_t)*c->p] & C_FVAL))
-				return fail(c, ERR_BAD_INPUT, "unexpected text after string field value");
+				return fail(c, ERR_BAD_INPUT,
+				            "unexpected text after string field value");
 			type = DT_STRING;
 		} else {
 			const char *e = v;
@@ -770,37 +780,42 @@ static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 			vn = (size_t)(e - v);
 			c->p = e;
 			if (vn == 0)
-				return fail(c, ERR_BAD_INPUT, "missing field value for field key \"%.*s\"",
-					    (int)(kn > 64 ? 64 : kn), k);
+				return fail(c, ERR_BAD_INPUT,
+				            "missing field value for field key \"%.*s\"",
+				            (int)(kn > 64 ? 64 : kn), k);
 			char last = v[vn - 1];
 			char first = v[0];
 			int r;
 			if (first == 't' || first == 'T' || first == 'f' || first == 'F') {
 				if (parse_bool(v, vn, &iv))
-					return fail(c, ERR_BAD_INPUT, "invalid boolean field value \"%.*s\"",
-						    (int)(vn > 64 ? 64 : vn), v);
+					return fail(c, ERR_BAD_INPUT,
+					            "invalid boolean field value \"%.*s\"",
+					            (int)(vn > 64 ? 64 : vn), v);
 				type = DT_BOOL;
 			} else if (last == 'i') {
 				if ((r = parse_i64(v, vn - 1, &iv)))
-					return fail(c, ERR_BAD_INPUT, "%s integer field value \"%.*s\"",
-						    r == -2 ? "out of range" : "invalid",
-						    (int)(vn > 64 ? 64 : vn), v);
+					return fail(c, ERR_BAD_INPUT,
+					            "%s integer field value \"%.*s\"",
+					            r == -2 ? "out of range" : "invalid",
+					            (int)(vn > 64 ? 64 : vn), v);
 				type = DT_INT64;
 			} else if (last == 'u') {
 				uint64_t u;
 				if ((r = parse_u64(v, vn - 1, &u)))
-					return fail(c, ERR_BAD_INPUT, "%s unsigned field value \"%.*s\"",
-						    r == -2 ? "out of range" : "invalid",
-						    (int)(vn > 64 ? 64 : vn), v);
+					return fail(c, ERR_BAD_INPUT,
+					            "%s unsigned field value \"%.*s\"",
+					            r == -2 ? "out of range" : "invalid",
+					            (int)(vn > 64 ? 64 : vn), v);
 				iv = (int64_t)u;
 				type = DT_UINT64;
 			} else {
 				if ((r = parse_f64(c, v, vn, &fv))) {
 					if (r == -3)
 						return ERR_NOMEM;
-					return fail(c, ERR_BAD_INPUT, "%s float field value \"%.*s\"",
-						    r == -2 ? "out of range" : "invalid",
-						    (int)(vn > 64 ? 64 : vn), v);
+					return fail(c, ERR_BAD_INPUT,
+					            "%s float field value \"%.*s\"",
+					            r == -2 ? "out of range" : "invalid",
+					            (int)(vn > 64 ? 64 : vn), v);
 				}
 				type = DT_FLOAT64;
 			}
@@ -816,7 +831,9 @@ static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 				return rc;
 			rc = colvec_push_bytes(col, v, vn);
 			if (rc)
-				return rc == ERR_LIMIT ? fail(c, ERR_LIMIT, "string column exceeds 4 GiB") : ERR_NOMEM;
+				return rc == ERR_LIMIT
+				           ? fail(c, ERR_LIMIT, "string column exceeds 4 GiB")
+				           : ERR_NOMEM;
 		} else if (type == DT_FLOAT64) {
 			if (colvec_push_f64(col, fv))
 				return ERR_NOMEM;
@@ -850,11 +867,11 @@ static int parse_timestamp(struct cur *c, int64_t *ts)
 	int64_t v;
 	int r = parse_i64(s, n, &v);
 	if (r)
-		return fail(c, ERR_BAD_INPUT, "%s timestamp \"%.*s\"", r == -2 ? "out of range" : "invalid",
-			    (int)(n > 64 ? 64 : n), s);
+		return fail(c, ERR_BAD_INPUT, "%s timestamp \"%.*s\"",
+		            r == -2 ? "out of range" : "invalid", (int)(n > 64 ? 64 : n), s);
 	if (__builtin_mul_overflow(v, c->prec_mul, ts))
 		return fail(c, ERR_BAD_INPUT, "timestamp \"%.*s\" out of range at this precision",
-			    (int)(n > 64 ? 64 : n), s);
+		            (int)(n > 64 ? 64 : n), s);
 	while (c->p < c->end && ((cls[(uint8_t)*c->p] & C_WS) || *c->p == '\r'))
 		c->p++;
 	if (!at_line_end(c))
@@ -907,8 +924,8 @@ static int parse_point(struct cur *c)
 		return rc;
 	if (t->ts_col == UINT32_MAX) {
 		uint32_t ci;
-		if ((rc = add_col(c, t, LP_TS_COLUMN, sizeof(LP_TS_COLUMN) - 1, LP_TIMESTAMP, LP_TS_TYPE,
-				  &ci)))
+		if ((rc = add_col(c, t, LP_TS_COLUMN, sizeof(LP_TS_COLUMN) - 1, LP_TIMESTAMP,
+		                  LP_TS_TYPE, &ci)))
 			return rc;
 		t->ts_col = ci;
 	}
@@ -980,7 +997,7 @@ static size_t utf8_check(const uint8_t *s, size_t len)
 /* ---- entry point ------------------------------------------------------------ */
 
 int lp_parse(struct lp_batch *b, const char *text, size_t len, enum lp_precision prec,
-	     int64_t now_ns)
+             int64_t now_ns)
 {
 	int rc;
 	b->err_line = 0;
@@ -989,12 +1006,12 @@ int lp_parse(struct lp_batch *b, const char *text, size_t len, enum lp_precision
 	if ((rc = state_get(b)))
 		return rc;
 	struct cur c = {
-		.b = b,
-		.st = b->st,
-		.p = text,
-		.end = text + len,
-		.line = 1,
-		.prec_mul = prec_mul[prec],
+	    .b = b,
+	    .st = b->st,
+	    .p = text,
+	    .end = text + len,
+	    .line = 1,
+	    .prec_mul = prec_mul[prec],
 	};
 	c.default_ts = now_ns - now_ns % c.prec_mul;
 	if (now_ns < 0 && now_ns % c.prec_mul)
@@ -1031,7 +1048,7 @@ int lp_parse(struct lp_batch *b, const char *text, size_t len, enum lp_precision
 			if (rc == ERR_NOMEM && !b->err_line) {
 				b->err_line = c.start_line;
 				err_set(ERR_NOMEM, "line %llu: out of memory",
-					(unsigned long long)c.start_line);
+				        (unsigned long long)c.start_line);
 			}
 			return rc;
 		}

@@ -55,9 +55,9 @@
 #define LP_TS_TYPE   DT_TS_NS
 
 /* Limits against hostile bodies (ERR_LIMIT). */
-#define LP_MAX_NAME    4096    /* bytes of a measurement, tag key or field key */
-#define LP_MAX_COLUMNS 4096    /* columns per measurement */
-#define LP_MAX_TABLES  100000  /* measurements per request */
+#define LP_MAX_NAME    4096   /* bytes of a measurement, tag key or field key */
+#define LP_MAX_COLUMNS 4096   /* columns per measurement */
+#define LP_MAX_TABLES  100000 /* measurements per request */
 
 enum lp_precision { LP_PREC_NS, LP_PREC_US, LP_PREC_MS, LP_PREC_S, LP_PREC_M, LP_PREC_H };
 
@@ -68,7 +68,7 @@ int lp_precision_parse(const char *s, enum lp_precision *out);
 enum lp_col_kind { LP_TAG, LP_FIELD, LP_TIMESTAMP };
 
 struct lp_column {
-	const char *name;   /* unescaped, NUL-terminated; owned by the batch */
+	const char *name; /* unescaped, NUL-terminated; owned by the batch */
 	uint32_t name_len;
 	enum lp_col_kind kind;
 	enum dtype type;
@@ -77,7 +77,7 @@ struct lp_column {
 struct lp_table_int;
 
 struct lp_table {
-	const char *name;   /* measurement, unescaped, NUL-terminated */
+	const char *name; /* measurement, unescaped, NUL-terminated */
 	uint32_t name_len;
 	uint32_t ncols;
 	struct lp_column *cols;  /* cols[i] describes rows.cols[i] */
@@ -90,10 +90,10 @@ struct lp_state;
 
 struct lp_batch {
 	uint32_t ntables;
-	struct lp_table **tables;  /* in order of first appearance */
-	uint64_t nrows;            /* points in all tables */
-	uint64_t err_line;         /* line of the last error, 0 when none */
-	struct lp_state *st;       /* parser state; not for consumers */
+	struct lp_table **tables; /* in order of first appearance */
+	uint64_t nrows;           /* points in all tables */
+	uint64_t err_line;        /* line of the last error, 0 when none */
+	struct lp_state *st;      /* parser state; not for consumers */
 };
 
 void lp_batch_init(struct lp_batch *b);
@@ -103,7 +103,7 @@ void lp_batch_free(struct lp_batch *b);
  * already hold points of an earlier call). now_ns is the time for points
  * without a timestamp, before truncation to `prec`. */
 int lp_parse(struct lp_batch *b, const char *text, size_t len, enum lp_precision prec,
-	     int64_t now_ns);
+             int64_t now_ns);
 
 /* The table of measurement `name`, or NULL. */
 const struct lp_table *lp_batch_find(const struct lp_batch *b, const char *name);

@@ -37,14 +37,14 @@ static void on_signal(int sig)
 }
 
 static int execute(void *ctx, struct session *s, const char *sql, size_t len, query_emit_fn emit,
-		   void *ectx)
+                   void *ectx)
 {
 	(void)ctx;
 	if (len == 5 && !memcmp(sql, "error", 5)) {
 		struct query_result e = {.kind = QUERY_ERROR,
-					 .err = ERR_SYNTAX,
-					 .greptime_status = 2000,
-					 .err_msg = "Invalid SQL syntax: error requested"};
+		                         .err = ERR_SYNTAX,
+		                         .greptime_status = 2000,
+		                         .err_msg = "Invalid SQL syntax: error requested"};
 		emit(ectx, &e);
 		return ERR_OK;
 	}
@@ -79,9 +79,9 @@ static int metrics(void *ctx, struct buf *out)
 {
 	(void)ctx;
 	return buf_printf(out,
-			  "# TYPE strata_test_ingested_points_total counter\n"
-			  "strata_test_ingested_points_total %llu\n",
-			  (unsigned long long)atomic_load(&points));
+	                  "# TYPE strata_test_ingested_points_total counter\n"
+	                  "strata_test_ingested_points_total %llu\n",
+	                  (unsigned long long)atomic_load(&points));
 }
 
 int main(int argc, char **argv)
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 			o.max_body_bytes = (size_t)strtoull(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "usage: %s [--bind ADDR] [--port N] [--max-body BYTES]\n",
-				argv[0]);
+			        argv[0]);
 			return 2;
 		}
 	}
@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 		pause();
 	http_server_stop(srv);
 	printf("ingested %llu points in %llu write requests\n",
-	       (unsigned long long)atomic_load(&points), (unsigned long long)atomic_load(&requests));
+	       (unsigned long long)atomic_load(&points),
+	       (unsigned long long)atomic_load(&requests));
 	return 0;
 }

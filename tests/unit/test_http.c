@@ -65,8 +65,8 @@ static void remember_session(struct engine *e, const struct session *s)
 static int emit_rows(query_emit_fn emit, void *ectx)
 {
 	const char *names[] = {"i", "f", "s", "b", "ts", "u", "d", "bin", "f32"};
-	enum dtype types[] = {DT_INT64, DT_FLOAT64, DT_STRING, DT_BOOL, DT_TS_MS,
-			      DT_UINT64, DT_DATE, DT_BINARY, DT_FLOAT32};
+	enum dtype types[] = {DT_INT64,  DT_FLOAT64, DT_STRING, DT_BOOL,   DT_TS_MS,
+	                      DT_UINT64, DT_DATE,    DT_BINARY, DT_FLOAT32};
 	struct query_result q = {.kind = QUERY_ROWS};
 	if (result_set_init(&q.rs, 9, names, types))
 		return ERR_NOMEM;
@@ -97,7 +97,7 @@ static int emit_rows(query_emit_fn emit, void *ectx)
 }
 
 static int test_execute(void *ctx, struct session *s, const char *sql, size_t len,
-			query_emit_fn emit, void *ectx)
+                        query_emit_fn emit, void *ectx)
 {
 	struct engine *e = ctx;
 	remember_session(e, s);
@@ -126,9 +126,10 @@ static int test_execute(void *ctx, struct session *s, const char *sql, size_t le
 	}
 	if (!strcmp(q, "bad")) {
 		struct query_result r = {.kind = QUERY_ERROR,
-					 .err = ERR_SYNTAX,
-					 .greptime_status = 2000,
-					 .err_msg = "Invalid SQL syntax: sql parser error: \"bad\""};
+		                         .err = ERR_SYNTAX,
+		                         .greptime_status = 2000,
+		                         .err_msg =
+		                             "Invalid SQL syntax: sql parser error: \"bad\""};
 		emit(ectx, &r);
 		return ERR_OK;
 	}
@@ -136,8 +137,8 @@ static int test_execute(void *ctx, struct session *s, const char *sql, size_t le
 		struct query_result r = {.kind = QUERY_AFFECTED, .affected = 1};
 		emit(ectx, &r);
 		struct query_result x = {.kind = QUERY_ERROR,
-					 .err = ERR_NOT_FOUND,
-					 .err_msg = "Table not found: greptime.public.nope"};
+		                         .err = ERR_NOT_FOUND,
+		                         .err_msg = "Table not found: greptime.public.nope"};
 		emit(ectx, &x);
 		return ERR_OK;
 	}
@@ -231,7 +232,10 @@ static int start(void **state, const struct wire_user *users, size_t nusers)
 	return 0;
 }
 
-static int setup(void **state) { return start(state, NULL, 0); }
+static int setup(void **state)
+{
+	return start(state, NULL, 0);
+}
 
 static int setup_auth(void **state)
 {
@@ -278,7 +282,7 @@ static size_t on_read(char *dst, size_t sz, size_t n, void *ud)
 /* Perform a request; body may be NULL. `chunked` streams the body with
  * Transfer-Encoding: chunked. hdrs: NULL-terminated list. */
 static void request(struct fixture *fx, const char *method, const char *path, const char *body,
-		    size_t blen, int chunked, const char **hdrs, struct resp *out)
+                    size_t blen, int chunked, const char **hdrs, struct resp *out)
 {
 	CURL *c = curl_easy_init();
 	assert_non_null(c);
@@ -338,7 +342,10 @@ static void resp_free(struct resp *r)
 	buf_free(&r->headers);
 }
 
-static const char *body(const struct resp *r) { return r->body.data ? (char *)r->body.data : ""; }
+static const char *body(const struct resp *r)
+{
+	return r->body.data ? (char *)r->body.data : "";
+}
 
 /* The body with the trailing "execution_time_ms":N} cut at the number. */
 static void assert_body_prefix(const struct resp *r, const char *want)
@@ -369,31 +376,31 @@ static void test_json_double(void **state)
 		double d;
 		const char *want;
 	} cases[] = {
-		{0.1, "0.1"},
-		{1.0, "1.0"},
-		{100.0, "100.0"},
-		{-0.0, "-0.0"},
-		{0.0, "0.0"},
-		{66.6, "66.6"},
-		{123456.789, "123456.789"},
-		{1e15, "1000000000000000.0"},
-		{1e16, "1e16"},
-		{1.5e16, "1.5e16"},
-		{2.5e20, "2.5e20"},
-		{1.23e22, "1.23e22"},
-		{0.0001, "0.0001"},
-		{0.00001, "0.00001"},
-		{1.5e-5, "0.000015"},
-		{1e-6, "1e-6"},
-		{1.5e-7, "1.5e-7"},
-		{5e-324, "5e-324"},
-		{1.7976931348623157e308, "1.7976931348623157e308"},
-		{0.30000000000000004, "0.30000000000000004"},
-		{-2.5, "-2.5"},
-		{(double)0.1f, "0.10000000149011612"},
-		{NAN, "null"},
-		{INFINITY, "null"},
-		{-INFINITY, "null"},
+	    {0.1, "0.1"},
+	    {1.0, "1.0"},
+	    {100.0, "100.0"},
+	    {-0.0, "-0.0"},
+	    {0.0, "0.0"},
+	    {66.6, "66.6"},
+	    {123456.789, "123456.789"},
+	    {1e15, "1000000000000000.0"},
+	    {1e16, "1e16"},
+	    {1.5e16, "1.5e16"},
+	    {2.5e20, "2.5e20"},
+	    {1.23e22, "1.23e22"},
+	    {0.0001, "0.0001"},
+	    {0.00001, "0.00001"},
+	    {1.5e-5, "0.000015"},
+	    {1e-6, "1e-6"},
+	    {1.5e-7, "1.5e-7"},
+	    {5e-324, "5e-324"},
+	    {1.7976931348623157e308, "1.7976931348623157e308"},
+	    {0.30000000000000004, "0.30000000000000004"},
+	    {-2.5, "-2.5"},
+	    {(double)0.1f, "0.10000000149011612"},
+	    {NAN, "null"},
+	    {INFINITY, "null"},
+	    {-INFINITY, "null"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b;
@@ -401,7 +408,8 @@ static void test_json_double(void **state)
 		assert_int_equal(json_out_double(&b, cases[i].d), ERR_OK);
 		buf_cstr(&b);
 		if (strcmp((char *)b.data, cases[i].want))
-			fail_msg("%.17g: got %s want %s", cases[i].d, (char *)b.data, cases[i].want);
+			fail_msg("%.17g: got %s want %s", cases[i].d, (char *)b.data,
+			         cases[i].want);
 		buf_free(&b);
 	}
 	/* every output reads back to the same double */
@@ -435,14 +443,18 @@ static void test_json_string(void **state)
 		size_t n;
 		const char *want;
 	} cases[] = {
-		{"plain", 5, "\"plain\""},
-		{"q\"b\\s/", 6, "\"q\\\"b\\\\s/\""},
-		{"\n\r\t\b\f\x01\x1f\x7f", 8, "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\""},
-		{"\xe6\x9d\xb1", 3, "\"\xe6\x9d\xb1\""},
-		{"a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\""},
-		{"\xe6\x9d", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},
-		{"nul\0x", 5, "\"nul\\u0000x\""},
-		{"", 0, "\"\""},
+	    {"plain", 5, "\"plain\""},
+	    {"q\"b\\s/", 6, "\"q\\\"b\\\\s/\""},
+	    {"\n\r\t\b\f\x01\x1f\x7f", 8, "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\""},
+	    {"\xe6\x9d\xb1", 3, "\"\xe6\x9d\xb1\""},
+	    {"a\xff"
+	     "b",
+	     3,
+	     "\"a\xef\xbf\xbd"
+	     "b\""},
+	    {"\xe6\x9d", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+	    {"nul\0x", 5, "\"nul\\u0000x\""},
+	    {"", 0, "\"\""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b;
@@ -458,9 +470,9 @@ static void test_json_string(void **state)
 	}
 	struct {
 		int g, http;
-	} st[] = {{0, 200},	{1001, 400}, {1004, 400}, {2000, 400}, {3000, 400}, {4001, 400},
-		  {4004, 400}, {1003, 500}, {1000, 500}, {3001, 500}, {5000, 503}, {4010, 503},
-		  {7002, 401}, {7003, 401}, {7005, 403}, {6001, 429}, {1005, 504}, {4007, 401}};
+	} st[] = {{0, 200},    {1001, 400}, {1004, 400}, {2000, 400}, {3000, 400}, {4001, 400},
+	          {4004, 400}, {1003, 500}, {1000, 500}, {3001, 500}, {5000, 503}, {4010, 503},
+	          {7002, 401}, {7003, 401}, {7005, 403}, {6001, 429}, {1005, 504}, {4007, 401}};
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
 		assert_int_equal(json_http_status(st[i].g), st[i].http);
 }
@@ -471,7 +483,7 @@ static void test_json_string(void **state)
 	"{\"records\":{\"schema\":{\"column_schemas\":["                                           \
 	"{\"name\":\"i\",\"data_type\":\"Int64\"},{\"name\":\"f\",\"data_type\":\"Float64\"},"     \
 	"{\"name\":\"s\",\"data_type\":\"String\"},{\"name\":\"b\",\"data_type\":\"Boolean\"},"    \
-	"{\"name\":\"ts\",\"data_type\":\"TimestampMillisecond\"},"                               \
+	"{\"name\":\"ts\",\"data_type\":\"TimestampMillisecond\"},"                                \
 	"{\"name\":\"u\",\"data_type\":\"UInt64\"},{\"name\":\"d\",\"data_type\":\"Date\"},"       \
 	"{\"name\":\"bin\",\"data_type\":\"Binary\"},{\"name\":\"f32\",\"data_type\":\"Float32\"}" \
 	"]},\"rows\":["                                                                            \
@@ -515,7 +527,8 @@ static void test_sql_rows(void **state)
 	/* several statements: one output each */
 	post(fx, "/v1/sql", "sql=multi", &r);
 	assert_int_equal(r.status, 200);
-	assert_body_prefix(&r, "{\"output\":[" ROWS_JSON ",{\"affectedrows\":1}],\"execution_time_ms\":");
+	assert_body_prefix(&r, "{\"output\":[" ROWS_JSON
+	                       ",{\"affectedrows\":1}],\"execution_time_ms\":");
 	resp_free(&r);
 }
 
@@ -553,25 +566,26 @@ static void test_sql_errors(void **state)
 	post(fx, "/v1/sql", "sql=bad", &r);
 	assert_int_equal(r.status, 400);
 	assert_body_prefix(&r, "{\"code\":2000,\"error\":\"Invalid SQL syntax: sql parser error: "
-			       "\\\"bad\\\"\",\"execution_time_ms\":");
+	                       "\\\"bad\\\"\",\"execution_time_ms\":");
 	assert_true(has_header(&r, "x-greptime-err-code: 2000"));
 	resp_free(&r);
 	/* an error after a success fails the whole request with the error */
 	post(fx, "/v1/sql", "sql=partial", &r);
 	assert_int_equal(r.status, 400);
 	assert_body_prefix(&r, "{\"code\":4001,\"error\":\"Table not found: greptime.public.nope\","
-			       "\"execution_time_ms\":");
+	                       "\"execution_time_ms\":");
 	resp_free(&r);
 	/* execute itself failing */
 	post(fx, "/v1/sql", "sql=fail", &r);
 	assert_int_equal(r.status, 500);
-	assert_body_prefix(&r, "{\"code\":1003,\"error\":\"engine exploded\",\"execution_time_ms\":");
+	assert_body_prefix(&r,
+	                   "{\"code\":1003,\"error\":\"engine exploded\",\"execution_time_ms\":");
 	resp_free(&r);
 	/* no sql parameter */
 	post(fx, "/v1/sql", "db=public", &r);
 	assert_int_equal(r.status, 400);
 	assert_body_prefix(&r, "{\"code\":1004,\"error\":\"sql parameter is required.\","
-			       "\"execution_time_ms\":");
+	                       "\"execution_time_ms\":");
 	resp_free(&r);
 	get(fx, "/v1/sql", &r);
 	assert_int_equal(r.status, 400);
@@ -598,13 +612,13 @@ static void test_sql_headers(void **state)
 		const char *value;
 		int want;
 	} cases[] = {
-		{"follower", READ_PREF_FOLLOWER},
-		{"FOLLOWER", READ_PREF_FOLLOWER},
-		{"Follower_Preferred", READ_PREF_FOLLOWER_PREFERRED},
-		{"random", READ_PREF_RANDOM},
-		{"leader", READ_PREF_LEADER},
-		{"bogus", READ_PREF_LEADER}, /* invalid: ignored */
-		{"", READ_PREF_LEADER},
+	    {"follower", READ_PREF_FOLLOWER},
+	    {"FOLLOWER", READ_PREF_FOLLOWER},
+	    {"Follower_Preferred", READ_PREF_FOLLOWER_PREFERRED},
+	    {"random", READ_PREF_RANDOM},
+	    {"leader", READ_PREF_LEADER},
+	    {"bogus", READ_PREF_LEADER}, /* invalid: ignored */
+	    {"", READ_PREF_LEADER},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char h[128];
@@ -615,7 +629,7 @@ static void test_sql_headers(void **state)
 		assert_int_equal(r.status, 200);
 		if (fx->e.pref != cases[i].want)
 			fail_msg("read preference '%s': got %d want %d", cases[i].value, fx->e.pref,
-				 cases[i].want);
+			         cases[i].want);
 		assert_string_equal(fx->e.tz, "+08:00");
 		resp_free(&r);
 	}
@@ -635,8 +649,8 @@ static void test_influx_write(void **state)
 	struct fixture *fx = *state;
 	struct resp r;
 	const char *lines = "monitor,host=127.0.0.1 cpu=0.1,memory=0.4 1667446797450\n"
-			    "monitor,host=127.0.0.2 cpu=0.2,memory=0.3 1667446798450\n"
-			    "monitor,host=127.0.0.1 cpu=0.5,memory=0.2 1667446798450\n";
+	                    "monitor,host=127.0.0.2 cpu=0.2,memory=0.3 1667446798450\n"
+	                    "monitor,host=127.0.0.1 cpu=0.5,memory=0.2 1667446798450\n";
 	post(fx, "/v1/influxdb/write?db=public&precision=ms", lines, &r);
 	assert_int_equal(r.status, 204);
 	assert_int_equal(r.body.len, 0);
@@ -663,7 +677,8 @@ static void test_influx_write(void **state)
 	assert_string_equal(fx->e.schema, "d2");
 	assert_true(fx->e.first_ts == 5000000000LL);
 	/* chunked bodies are read too */
-	request(fx, "POST", "/v1/influxdb/write?precision=h", "c,host=z cpu=2 1\n", 17, 1, NULL, &r);
+	request(fx, "POST", "/v1/influxdb/write?precision=h", "c,host=z cpu=2 1\n", 17, 1, NULL,
+	        &r);
 	assert_int_equal(r.status, 204);
 	resp_free(&r);
 	assert_string_equal(fx->e.first_tag, "z");
@@ -701,8 +716,11 @@ static void test_influx_errors(void **state)
 	struct {
 		int rc;
 		long status;
-	} cases[] = {{ERR_NOT_FOUND, 400}, {ERR_BAD_INPUT, 400}, {ERR_UNAVAILABLE, 503},
-		     {ERR_INTERNAL, 500}, {ERR_NOMEM, 500}};
+	} cases[] = {{ERR_NOT_FOUND, 400},
+	             {ERR_BAD_INPUT, 400},
+	             {ERR_UNAVAILABLE, 503},
+	             {ERR_INTERNAL, 500},
+	             {ERR_NOMEM, 500}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		fx->e.ingest_rc = cases[i].rc;
 		post(fx, "/v1/influxdb/write", "m f=1 1\n", &r);
@@ -812,8 +830,10 @@ static void test_metrics(void **state)
 	assert_true(has_header(&r, "content-type: text/plain; version=0.0.4"));
 	const char *b = body(&r);
 	assert_non_null(strstr(b, "test_metric 42\n"));
-	assert_non_null(strstr(b, "strata_http_requests_total{path=\"/health\",status=\"200\"} 3\n"));
-	assert_non_null(strstr(b, "strata_http_requests_total{path=\"/v1/sql\",status=\"400\"} 1\n"));
+	assert_non_null(
+	    strstr(b, "strata_http_requests_total{path=\"/health\",status=\"200\"} 3\n"));
+	assert_non_null(
+	    strstr(b, "strata_http_requests_total{path=\"/v1/sql\",status=\"400\"} 1\n"));
 	assert_non_null(strstr(b, "strata_http_requests_total{path=\"other\",status=\"404\"} 1\n"));
 	assert_non_null(strstr(b, "strata_http_received_bytes_total 7\n"));
 	assert_non_null(strstr(b, "strata_http_sent_bytes_total "));
@@ -863,7 +883,7 @@ static void test_auth(void **state)
 	post(fx, "/v1/sql", "sql=insert", &r);
 	assert_int_equal(r.status, 401);
 	assert_body_prefix(&r, "{\"code\":7003,\"error\":\"Not found http or grpc authorization "
-			       "header\",\"execution_time_ms\":");
+	                       "header\",\"execution_time_ms\":");
 	resp_free(&r);
 	/* alice:pw */
 	const char *ok[] = {"Authorization: Basic YWxpY2U6cHc=", NULL};
@@ -964,21 +984,21 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_double),
-		cmocka_unit_test(test_json_string),
-		T(test_sql_rows),
-		T(test_sql_affected_and_empty),
-		T(test_sql_errors),
-		T(test_sql_headers),
-		T(test_influx_write),
-		T(test_influx_errors),
-		T(test_health_ping),
-		T(test_not_found_and_methods),
-		T(test_body_limit),
-		T(test_metrics),
-		T(test_concurrent),
-		cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
-		cmocka_unit_test(test_start_errors),
+	    cmocka_unit_test(test_json_double),
+	    cmocka_unit_test(test_json_string),
+	    T(test_sql_rows),
+	    T(test_sql_affected_and_empty),
+	    T(test_sql_errors),
+	    T(test_sql_headers),
+	    T(test_influx_write),
+	    T(test_influx_errors),
+	    T(test_health_ping),
+	    T(test_not_found_and_methods),
+	    T(test_body_limit),
+	    T(test_metrics),
+	    T(test_concurrent),
+	    cmocka_unit_test_setup_teardown(test_auth, setup_auth, teardown),
+	    cmocka_unit_test(test_start_errors),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

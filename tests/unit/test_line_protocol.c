@@ -79,7 +79,8 @@ static void expect_error(const char *text, uint64_t line, const char *needle)
 		fail_msg("parsed without error: %s", text);
 	if (b.err_line != line || !strstr(err_msg(), needle))
 		fail_msg("input %s: got line %llu '%s', want line %llu containing '%s'", text,
-			 (unsigned long long)b.err_line, err_msg(), (unsigned long long)line, needle);
+		         (unsigned long long)b.err_line, err_msg(), (unsigned long long)line,
+		         needle);
 	char prefix[32];
 	snprintf(prefix, sizeof(prefix), "line %llu: ", (unsigned long long)line);
 	assert_true(strncmp(err_msg(), prefix, strlen(prefix)) == 0);
@@ -90,9 +91,10 @@ static void test_basic(void **state)
 {
 	(void)state;
 	struct lp_batch b;
-	assert_int_equal(parse(&b, "cpu,host=a,region=west usage=64.2,idle=3i 1590488773254420000\n",
-			       LP_PREC_NS),
-			 ERR_OK);
+	assert_int_equal(parse(&b,
+	                       "cpu,host=a,region=west usage=64.2,idle=3i 1590488773254420000\n",
+	                       LP_PREC_NS),
+	                 ERR_OK);
 	assert_int_equal(b.ntables, 1);
 	assert_int_equal(b.nrows, 1);
 	const struct lp_table *t = table(&b, "cpu");
@@ -120,10 +122,10 @@ static void test_union_and_nulls(void **state)
 	(void)state;
 	struct lp_batch b;
 	const char *body = "m,a=1 x=1 10\n"
-			   "m,b=2 y=2i 20\n"
-			   "n f=true 5\n"
-			   "m,a=3,b=4 x=3,y=4i 30\n"
-			   "m x=5 40\n";
+	                   "m,b=2 y=2i 20\n"
+	                   "n f=true 5\n"
+	                   "m,a=3,b=4 x=3,y=4i 30\n"
+	                   "m x=5 40\n";
 	assert_int_equal(parse(&b, body, LP_PREC_NS), ERR_OK);
 	assert_invariants(&b);
 	assert_int_equal(b.ntables, 2);
@@ -167,9 +169,9 @@ static void test_escapes(void **state)
 {
 	(void)state;
 	struct lp_batch b;
-	const char *body =
-		"my\\ meas\\,x,t\\=k=v\\ 1\\,2\\=3,lit=a\\b\\\\c f\\ k=\"he said \\\"hi\\\" \\\\ ok \\n\" 1\n"
-		"eq\\=m,t=a=b s=\"x,y z=w\" 2\n";
+	const char *body = "my\\ meas\\,x,t\\=k=v\\ 1\\,2\\=3,lit=a\\b\\\\c f\\ k=\"he said "
+	                   "\\\"hi\\\" \\\\ ok \\n\" 1\n"
+	                   "eq\\=m,t=a=b s=\"x,y z=w\" 2\n";
 	assert_int_equal(parse(&b, body, LP_PREC_NS), ERR_OK);
 	assert_invariants(&b);
 	const struct lp_table *t = table(&b, "my meas,x");
@@ -196,11 +198,12 @@ static void test_field_types(void **state)
 {
 	(void)state;
 	struct lp_batch b;
-	const char *body = "m f1=1.0,f2=1,f3=1e3,f4=-0.5,f5=.5,f6=1.5E-3,f7=-0,f8=2.,f9=1e+2 1\n"
-			   "m i1=1i,i2=-9223372036854775808i,i3=9223372036854775807i,i4=0i 2\n"
-			   "m u1=18446744073709551615u,u2=0u 3\n"
-			   "m s1=\"\",s2=\"a b\" 4\n"
-			   "m b1=t,b2=T,b3=true,b4=True,b5=TRUE,b6=f,b7=F,b8=false,b9=False,b10=FALSE 5\n";
+	const char *body =
+	    "m f1=1.0,f2=1,f3=1e3,f4=-0.5,f5=.5,f6=1.5E-3,f7=-0,f8=2.,f9=1e+2 1\n"
+	    "m i1=1i,i2=-9223372036854775808i,i3=9223372036854775807i,i4=0i 2\n"
+	    "m u1=18446744073709551615u,u2=0u 3\n"
+	    "m s1=\"\",s2=\"a b\" 4\n"
+	    "m b1=t,b2=T,b3=true,b4=True,b5=TRUE,b6=f,b7=F,b8=false,b9=False,b10=FALSE 5\n";
 	assert_int_equal(parse(&b, body, LP_PREC_NS), ERR_OK);
 	assert_invariants(&b);
 	const struct lp_table *t = table(&b, "m");
@@ -235,10 +238,18 @@ static void test_field_types(void **state)
 static void test_float_exact(void **state)
 {
 	(void)state;
-	const char *fixed[] = {"0.1", "66.6", "1.7976931348623157e308", "2.2250738585072014e-308",
-			       "4.9e-324", "123456789012345678901234", "9007199254740993",
-			       "0.000000000000000000000000000001", "1e22", "1e23", "-3.14159265358979323846",
-			       "1e-400"};
+	const char *fixed[] = {"0.1",
+	                       "66.6",
+	                       "1.7976931348623157e308",
+	                       "2.2250738585072014e-308",
+	                       "4.9e-324",
+	                       "123456789012345678901234",
+	                       "9007199254740993",
+	                       "0.000000000000000000000000000001",
+	                       "1e22",
+	                       "1e23",
+	                       "-3.14159265358979323846",
+	                       "1e-400"};
 	struct buf body;
 	buf_init(&body);
 	unsigned seed = 12345;
@@ -280,13 +291,13 @@ static void test_syntax_forms(void **state)
 	(void)state;
 	struct lp_batch b;
 	const char *body = "# a comment\n"
-			   "\n"
-			   "   \t\n"
-			   "m,t=a f=1 1\r\n"
-			   "  m,t=b  \t f=2   2  \r\n"
-			   "\t# indented comment, with \"quotes\n"
-			   "m,t=c f=3\r\n"
-			   "m,t=d f=4 4"; /* no trailing newline */
+	                   "\n"
+	                   "   \t\n"
+	                   "m,t=a f=1 1\r\n"
+	                   "  m,t=b  \t f=2   2  \r\n"
+	                   "\t# indented comment, with \"quotes\n"
+	                   "m,t=c f=3\r\n"
+	                   "m,t=d f=4 4"; /* no trailing newline */
 	assert_int_equal(parse(&b, body, LP_PREC_NS), ERR_OK);
 	assert_invariants(&b);
 	const struct lp_table *t = table(&b, "m");
@@ -326,9 +337,9 @@ static void test_precision(void **state)
 	struct {
 		const char *name;
 		enum lp_precision p;
-	} names[] = {{"n", LP_PREC_NS},	 {"ns", LP_PREC_NS}, {"u", LP_PREC_US}, {"us", LP_PREC_US},
-		     {"\xc2\xb5", LP_PREC_US}, {"ms", LP_PREC_MS}, {"s", LP_PREC_S},	 {"m", LP_PREC_M},
-		     {"h", LP_PREC_H}};
+	} names[] = {{"n", LP_PREC_NS},  {"ns", LP_PREC_NS},       {"u", LP_PREC_US},
+	             {"us", LP_PREC_US}, {"\xc2\xb5", LP_PREC_US}, {"ms", LP_PREC_MS},
+	             {"s", LP_PREC_S},   {"m", LP_PREC_M},         {"h", LP_PREC_H}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		enum lp_precision p;
 		assert_int_equal(lp_precision_parse(names[i].name, &p), ERR_OK);
@@ -344,15 +355,15 @@ static void test_precision(void **state)
 		const char *ts;
 		int64_t want;
 	} cases[] = {
-		{LP_PREC_NS, "1", 1},
-		{LP_PREC_US, "1600000000000001", 1600000000000001000LL},
-		{LP_PREC_MS, "1600000000001", 1600000000001000000LL},
-		{LP_PREC_S, "1600000000", 1600000000000000000LL},
-		{LP_PREC_S, "-1", -1000000000LL},
-		{LP_PREC_M, "26666666", 26666666LL * 60000000000LL},
-		{LP_PREC_H, "444444", 444444LL * 3600000000000LL},
-		{LP_PREC_NS, "-9223372036854775808", INT64_MIN},
-		{LP_PREC_NS, "9223372036854775807", INT64_MAX},
+	    {LP_PREC_NS, "1", 1},
+	    {LP_PREC_US, "1600000000000001", 1600000000000001000LL},
+	    {LP_PREC_MS, "1600000000001", 1600000000001000000LL},
+	    {LP_PREC_S, "1600000000", 1600000000000000000LL},
+	    {LP_PREC_S, "-1", -1000000000LL},
+	    {LP_PREC_M, "26666666", 26666666LL * 60000000000LL},
+	    {LP_PREC_H, "444444", 444444LL * 3600000000000LL},
+	    {LP_PREC_NS, "-9223372036854775808", INT64_MIN},
+	    {LP_PREC_NS, "9223372036854775807", INT64_MAX},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char body[96];
@@ -367,12 +378,12 @@ static void test_precision(void **state)
 		enum lp_precision p;
 		int64_t want;
 	} now_cases[] = {
-		{LP_PREC_NS, NOW},
-		{LP_PREC_US, 1700000000123456000LL},
-		{LP_PREC_MS, 1700000000123000000LL},
-		{LP_PREC_S, 1700000000000000000LL},
-		{LP_PREC_M, 1699999980000000000LL},
-		{LP_PREC_H, 1699999200000000000LL},
+	    {LP_PREC_NS, NOW},
+	    {LP_PREC_US, 1700000000123456000LL},
+	    {LP_PREC_MS, 1700000000123000000LL},
+	    {LP_PREC_S, 1700000000000000000LL},
+	    {LP_PREC_M, 1699999980000000000LL},
+	    {LP_PREC_H, 1699999200000000000LL},
 	};
 	for (size_t i = 0; i < sizeof(now_cases) / sizeof(now_cases[0]); i++) {
 		struct lp_batch b;
@@ -400,50 +411,50 @@ static void test_errors(void **state)
 		const char *line3;
 		const char *needle;
 	} cases[] = {
-		{"m", "missing fields"},
-		{"m,t=a", "missing fields"},
-		{"m,t=a ", "missing fields"},
-		{"m,t=a\r", "missing fields"},
-		{"m,t f=1", "missing tag value"},
-		{"m,t= f=1", "missing tag value"},
-		{"m,=a f=1", "missing tag key"},
-		{",t=a f=1", "missing measurement"},
-		{"m f", "missing field value"},
-		{"m f=", "missing field value"},
-		{"m f=,g=1", "missing field value"},
-		{"m =1", "missing field key"},
-		{"m f=1,", "missing field key"},
-		{"m f=1x", "invalid float"},
-		{"m f=1.2.3", "invalid float"},
-		{"m f=-", "invalid float"},
-		{"m f=1e", "invalid float"},
-		{"m f=inf", "invalid float"},
-		{"m f=NaN", "invalid float"},
-		{"m f=1e999", "out of range float"},
-		{"m f=1.5i", "invalid integer"},
-		{"m f=i", "invalid integer"},
-		{"m f=9223372036854775808i", "out of range integer"},
-		{"m f=-9223372036854775809i", "out of range integer"},
-		{"m f=-1u", "invalid unsigned"},
-		{"m f=18446744073709551616u", "out of range unsigned"},
-		{"m f=tru", "invalid boolean"},
-		{"m f=True1", "invalid boolean"},
-		{"m f=\"abc", "unterminated string"},
-		{"m f=\"abc\\", "unterminated string"},
-		{"m f=\"a\"x", "unexpected text after string"},
-		{"m f=1 12a", "invalid timestamp"},
-		{"m f=1 1.5", "invalid timestamp"},
-		{"m f=1 99999999999999999999", "out of range timestamp"},
-		{"m f=1 1 2", "unexpected text after timestamp"},
-		{"m\\", "may not end with a backslash"},
-		{"m,t=a\\", "may not end with a backslash"},
-		{"m,t=a,t=b f=1", "duplicate tag key \"t\""},
-		{"m f=1,f=2", "duplicate field key \"f\""},
-		{"m f=1i", "field \"f\" of measurement \"m\" is Int64 here but Float64 in line 1"},
-		{"m t=1", "\"t\" is a field of measurement \"m\" here but a tag in line 1"},
-		{"m,f=x g=1", "\"f\" is a tag of measurement \"m\" here but a field in line 1"},
-		{"m greptime_timestamp=1", "reserved for the time index"},
-		{"m,greptime_timestamp=a f=1", "reserved for the time index"},
+	    {"m", "missing fields"},
+	    {"m,t=a", "missing fields"},
+	    {"m,t=a ", "missing fields"},
+	    {"m,t=a\r", "missing fields"},
+	    {"m,t f=1", "missing tag value"},
+	    {"m,t= f=1", "missing tag value"},
+	    {"m,=a f=1", "missing tag key"},
+	    {",t=a f=1", "missing measurement"},
+	    {"m f", "missing field value"},
+	    {"m f=", "missing field value"},
+	    {"m f=,g=1", "missing field value"},
+	    {"m =1", "missing field key"},
+	    {"m f=1,", "missing field key"},
+	    {"m f=1x", "invalid float"},
+	    {"m f=1.2.3", "invalid float"},
+	    {"m f=-", "invalid float"},
+	    {"m f=1e", "invalid float"},
+	    {"m f=inf", "invalid float"},
+	    {"m f=NaN", "invalid float"},
+	    {"m f=1e999", "out of range float"},
+	    {"m f=1.5i", "invalid integer"},
+	    {"m f=i", "invalid integer"},
+	    {"m f=9223372036854775808i", "out of range integer"},
+	    {"m f=-9223372036854775809i", "out of range integer"},
+	    {"m f=-1u", "invalid unsigned"},
+	    {"m f=18446744073709551616u", "out of range unsigned"},
+	    {"m f=tru", "invalid boolean"},
+	    {"m f=True1", "invalid boolean"},
+	    {"m f=\"abc", "unterminated string"},
+	    {"m f=\"abc\\", "unterminated string"},
+	    {"m f=\"a\"x", "unexpected text after string"},
+	    {"m f=1 12a", "invalid timestamp"},
+	    {"m f=1 1.5", "invalid timestamp"},
+	    {"m f=1 99999999999999999999", "out of range timestamp"},
+	    {"m f=1 1 2", "unexpected text after timestamp"},
+	    {"m\\", "may not end with a backslash"},
+	    {"m,t=a\\", "may not end with a backslash"},
+	    {"m,t=a,t=b f=1", "duplicate tag key \"t\""},
+	    {"m f=1,f=2", "duplicate field key \"f\""},
+	    {"m f=1i", "field \"f\" of measurement \"m\" is Int64 here but Float64 in line 1"},
+	    {"m t=1", "\"t\" is a field of measurement \"m\" here but a tag in line 1"},
+	    {"m,f=x g=1", "\"f\" is a tag of measurement \"m\" here but a field in line 1"},
+	    {"m greptime_timestamp=1", "reserved for the time index"},
+	    {"m,greptime_timestamp=a f=1", "reserved for the time index"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char body[256];
@@ -461,9 +472,9 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err_msg(), "NUL"));
 	lp_batch_free(&b);
 	expect_error("m f=1\nm,t=\xff f=1\n", 2, "invalid UTF-8");
-	expect_error("m f=1\nm s=\"\xc0\xaf\"\n", 2, "invalid UTF-8");     /* overlong */
-	expect_error("m s=\"\xed\xa0\x80\"\n", 1, "invalid UTF-8");        /* surrogate */
-	expect_error("m s=\"\xe6\x9d\"", 1, "invalid UTF-8");              /* truncated */
+	expect_error("m f=1\nm s=\"\xc0\xaf\"\n", 2, "invalid UTF-8"); /* overlong */
+	expect_error("m s=\"\xed\xa0\x80\"\n", 1, "invalid UTF-8");    /* surrogate */
+	expect_error("m s=\"\xe6\x9d\"", 1, "invalid UTF-8");          /* truncated */
 }
 
 static void test_limits(void **state)
@@ -510,9 +521,11 @@ static void test_large_body(void **state)
 	buf_init(&body);
 	for (int i = 0; i < 10000; i++)
 		buf_printf(&body,
-			   "%s,host=h%d,dc=dc%d usage_user=%d.%02d,usage_system=%di,up=%s,msg=\"n%d\" %lld\n",
-			   i % 3 ? "cpu" : "mem", i % 100, i % 7, i % 100, i % 97, i, i % 2 ? "t" : "f", i,
-			   1600000000000000000LL + (long long)i * 1000000000LL);
+		           "%s,host=h%d,dc=dc%d "
+		           "usage_user=%d.%02d,usage_system=%di,up=%s,msg=\"n%d\" %lld\n",
+		           i % 3 ? "cpu" : "mem", i % 100, i % 7, i % 100, i % 97, i,
+		           i % 2 ? "t" : "f", i,
+		           1600000000000000000LL + (long long)i * 1000000000LL);
 	struct lp_batch b;
 	lp_batch_init(&b);
 	assert_int_equal(lp_parse(&b, (char *)body.data, body.len, LP_PREC_NS, NOW), ERR_OK);
@@ -530,7 +543,7 @@ static void test_large_body(void **state)
 		assert_str(col(cpu, "host"), k, want);
 		assert_int_equal(col(cpu, "usage_system")->i64[k], i);
 		assert_int_equal(col(cpu, LP_TS_COLUMN)->i64[k],
-				 1600000000000000000LL + (long long)i * 1000000000LL);
+		                 1600000000000000000LL + (long long)i * 1000000000LL);
 	}
 	lp_batch_free(&b);
 
@@ -550,10 +563,11 @@ static void test_large_body(void **state)
 static void test_truncated(void **state)
 {
 	(void)state;
-	const char *body = "cpu,host=a\\ b,dc=x usage=1.5,n=3i,u=4u,ok=true,s=\"q\\\"z\\\\\" 1600000000\r\n"
-			   "# c\n"
-			   "mem,host=b free=12345678901234567890.5,s=\"multi\nline\" -12\n"
-			   "cpu,host=a\\ b usage=2e-3\n";
+	const char *body =
+	    "cpu,host=a\\ b,dc=x usage=1.5,n=3i,u=4u,ok=true,s=\"q\\\"z\\\\\" 1600000000\r\n"
+	    "# c\n"
+	    "mem,host=b free=12345678901234567890.5,s=\"multi\nline\" -12\n"
+	    "cpu,host=a\\ b usage=2e-3\n";
 	size_t n = strlen(body);
 	for (size_t k = 0; k <= n; k++) {
 		char *copy = malloc(k ? k : 1); /* exact size so ASan sees over-reads */
@@ -643,8 +657,8 @@ static void test_oom(void **state)
 {
 	(void)state;
 	const char *body = "cpu,host=a,dc=x usage=1.5,n=3i,s=\"q\\\"z\" 1\n"
-			   "mem,host=b free=12345678901234567890.5 2\n"
-			   "cpu,host=c,new=1 usage=2,s=\"x\" 3\n";
+	                   "mem,host=b free=12345678901234567890.5 2\n"
+	                   "cpu,host=c,new=1 usage=2,s=\"x\" 3\n";
 	int saw_ok = 0;
 	for (long n = 0; n < 200 && !saw_ok; n++) {
 		struct lp_batch b;
@@ -666,13 +680,13 @@ static void test_oom(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),	     cmocka_unit_test(test_union_and_nulls),
-		cmocka_unit_test(test_escapes),      cmocka_unit_test(test_field_types),
-		cmocka_unit_test(test_float_exact),  cmocka_unit_test(test_syntax_forms),
-		cmocka_unit_test(test_precision),    cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_limits),	     cmocka_unit_test(test_large_body),
-		cmocka_unit_test(test_truncated),    cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_oom),
+	    cmocka_unit_test(test_basic),       cmocka_unit_test(test_union_and_nulls),
+	    cmocka_unit_test(test_escapes),     cmocka_unit_test(test_field_types),
+	    cmocka_unit_test(test_float_exact), cmocka_unit_test(test_syntax_forms),
+	    cmocka_unit_test(test_precision),   cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_limits),      cmocka_unit_test(test_large_body),
+	    cmocka_unit_test(test_truncated),   cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
