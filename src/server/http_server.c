@@ -703,14 +703,14 @@ static int render_counters(struct http_server *srv, struct buf *b)
 			    routes[rt].path, st, (unsigned long long)v);
 		}
 	if (!rc)
-		rc = buf_printf(b, "# HELP strata_http_request_duration_seconds_sum Time spent "
+		rc = buf_printf(b, "# HELP strata_http_request_seconds_total Time spent "
 		                   "serving HTTP requests by path.\n"
-		                   "# TYPE strata_http_request_duration_seconds_sum counter\n");
+		                   "# TYPE strata_http_request_seconds_total counter\n");
 	for (int rt = 0; rt < R__COUNT && !rc; rt++) {
 		uint64_t us = atomic_load_explicit(&ct->micros[rt], memory_order_relaxed);
 		if (us)
 			rc = buf_printf(
-			    b, "strata_http_request_duration_seconds_sum{path=\"%s\"} %.6f\n",
+			    b, "strata_http_request_seconds_total{path=\"%s\"} %.6f\n",
 			    routes[rt].path, (double)us / 1e6);
 	}
 	if (!rc)
@@ -818,12 +818,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return send_plain_error(c, r, 404, "Not found: %.200s", url);
 		if (!(routes[r->route].methods & (unsigned)r->method)) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "{\"error\":\"Method %.16s not allowed on %s\"}",
-			         r->method == M_OTHER ? "?" : method, routes[r->route].path);
+			snprintf(msg, sizeof(msg), "Method %.16s not allowed on %s", method,
+			         routes[r->route].path);
 			struct buf b;
 			buf_init(&b);
-			if (buf_append(&b, msg, strlen(msg)))
+			if (buf_append(&b, "{\"error\":", 9) || json_out_string(&b, msg, strlen(msg)) ||
+			    buf_putc(&b, '}')) {
+				buf_free(&b);
 				return MHD_NO;
+			}
 			return send_body(c, r, 405, "application/json", &b, MHD_HTTP_HEADER_ALLOW,
 			                 routes[r->route].allow, NULL);
 		}

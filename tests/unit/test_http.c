@@ -208,7 +208,7 @@ struct fixture {
 	char base[64];
 };
 
-static int start(void **state, const struct wire_user *users, size_t nusers)
+static int start(void **state, const struct wire_user *users, size_t nusers, size_t max_body)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	pthread_mutex_init(&fx->e.mu, NULL);
@@ -222,7 +222,7 @@ static int start(void **state, const struct wire_user *users, size_t nusers)
 	o.ingest = test_ingest;
 	o.ingest_ctx = &fx->e;
 	o.metrics = engine_metrics;
-	o.max_body_bytes = 4096;
+	o.max_body_bytes = max_body;
 	o.users = users;
 	o.nusers = nusers;
 	if (http_server_start(&o, &fx->srv) != ERR_OK)
@@ -234,13 +234,18 @@ static int start(void **state, const struct wire_user *users, size_t nusers)
 
 static int setup(void **state)
 {
-	return start(state, NULL, 0);
+	return start(state, NULL, 0, 4096);
+}
+
+static int setup_default_limit(void **state)
+{
+	return start(state, NULL, 0, 0);
 }
 
 static int setup_auth(void **state)
 {
 	static const struct wire_user users[] = {{"alice", "pw"}, {"bob", "b:o:b"}};
-	return start(state, users, 2);
+	return start(state, users, 2, 4096);
 }
 
 static int teardown(void **state)
@@ -686,6 +691,33 @@ static void test_influx_write(void **state)
 	assert_int_equal(fx->e.ingest_calls, 4);
 }
 
+/* A 10k-line body (1.4 MB) through HTTP under the default limit. */
+static void test_influx_large(void **state)
+{
+	struct fixture *fx = *state;
+	struct buf b;
+	buf_init(&b);
+	for (int i = 0; i < 10000; i++)
+		buf_printf(&b,
+		           "monitor,host=h%d,dc=d%d cpu=%d.5,memory=%di,ok=t,note=\"n %d\" %lld\n",
+		           i % 50, i % 3, i, i * 2, i, 1700000000000000000LL + i);
+	struct resp r;
+	request(fx, "POST", "/v1/influxdb/write", (char *)b.data, b.len, 0, NULL, &r);
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	assert_int_equal(fx->e.ingest_calls, 1);
+	assert_int_equal(fx->e.nrows, 10000);
+	assert_string_equal(fx->e.first_tag, "h0");
+	assert_true(fx->e.first_ts == 1700000000000000000LL);
+	assert_true(fx->e.first_field == 0.5);
+	/* chunked too */
+	request(fx, "POST", "/v1/influxdb/write", (char *)b.data, b.len, 1, NULL, &r);
+	assert_int_equal(r.status, 204);
+	resp_free(&r);
+	assert_int_equal(fx->e.nrows, 10000);
+	buf_free(&b);
+}
+
 static void test_influx_errors(void **state)
 {
 	struct fixture *fx = *state;
@@ -778,6 +810,7 @@ static void test_not_found_and_methods(void **state)
 	resp_free(&r);
 	request(fx, "DELETE", "/v1/sql", NULL, 0, 0, NULL, &r);
 	assert_int_equal(r.status, 405);
+	assert_string_equal(body(&r), "{\"error\":\"Method DELETE not allowed on /v1/sql\"}");
 	assert_true(has_header(&r, "allow: GET, HEAD, POST"));
 	resp_free(&r);
 	request(fx, "PUT", "/metrics", "x", 1, 0, NULL, &r);
@@ -837,7 +870,7 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(b, "strata_http_requests_total{path=\"other\",status=\"404\"} 1\n"));
 	assert_non_null(strstr(b, "strata_http_received_bytes_total 7\n"));
 	assert_non_null(strstr(b, "strata_http_sent_bytes_total "));
-	assert_non_null(strstr(b, "strata_http_request_duration_seconds_sum{path=\"/health\"} "));
+	assert_non_null(strstr(b, "strata_http_request_seconds_total{path=\"/health\"} "));
 	resp_free(&r);
 }
 
@@ -992,6 +1025,7 @@ int main(void)
 	    T(test_sql_headers),
 	    T(test_influx_write),
 	    T(test_influx_errors),
+	    cmocka_unit_test_setup_teardown(test_influx_large, setup_default_limit, teardown),
 	    T(test_health_ping),
 	    T(test_not_found_and_methods),
 	    T(test_body_limit),
