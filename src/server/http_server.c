@@ -709,9 +709,8 @@ static int render_counters(struct http_server *srv, struct buf *b)
 	for (int rt = 0; rt < R__COUNT && !rc; rt++) {
 		uint64_t us = atomic_load_explicit(&ct->micros[rt], memory_order_relaxed);
 		if (us)
-			rc = buf_printf(
-			    b, "strata_http_request_seconds_total{path=\"%s\"} %.6f\n",
-			    routes[rt].path, (double)us / 1e6);
+			rc = buf_printf(b, "strata_http_request_seconds_total{path=\"%s\"} %.6f\n",
+			                routes[rt].path, (double)us / 1e6);
 	}
 	if (!rc)
 		rc = buf_printf(
@@ -822,8 +821,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			         routes[r->route].path);
 			struct buf b;
 			buf_init(&b);
-			if (buf_append(&b, "{\"error\":", 9) || json_out_string(&b, msg, strlen(msg)) ||
-			    buf_putc(&b, '}')) {
+			if (buf_append(&b, "{\"error\":", 9) ||
+			    json_out_string(&b, msg, strlen(msg)) || buf_putc(&b, '}')) {
 				buf_free(&b);
 				return MHD_NO;
 			}
