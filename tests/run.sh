@@ -6,6 +6,7 @@
 #   e2e     every executable tests/suites/*.sh, given STRATA_BUILD=build and
 #           STRATA_BUILD=build-asan; each prints TAP lines "ok ..." / "not ok ..."
 # A suite that exits non-zero without printing "not ok" counts as one failure.
+# "ok ... # SKIP" lines are reported as skipped, never counted as passed.
 set -u
 cd "$(dirname "$0")/.."
 unit_only=0
@@ -14,6 +15,7 @@ out=tests/out
 mkdir -p "$out"
 passed=0
 failed=0
+skipped=0
 failures=()
 
 run_suite() { # name, command...
@@ -23,7 +25,10 @@ run_suite() { # name, command...
 	"$@" >"$log" 2>&1
 	local rc=$?
 	local ok nok
-	ok=$(grep -cE '^ok [0-9]+' "$log" || true)
+	ok=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# SKIP' || true)
+	local sk
+	sk=$(grep -E '^ok [0-9]+' "$log" | grep -c '# SKIP' || true)
+	skipped=$((skipped + sk))
 	nok=$(grep -cE '^not ok [0-9]+' "$log" || true)
 	passed=$((passed + ok))
 	failed=$((failed + nok))
@@ -60,5 +65,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 	printf '  %s\n' "${failures[@]}"
 fi
 echo
+[ $skipped -gt 0 ] && echo "($skipped skipped: not counted as passed)"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
