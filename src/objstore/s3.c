@@ -116,7 +116,7 @@ int s3_build_query(struct buf *b, const struct s3_param *p, size_t n)
 		return ERR_OK;
 	if (n > S3_MAX_PARAMS)
 		return err_set(ERR_BAD_INPUT, "S3: %zu query parameters (at most %d)", n,
-			       S3_MAX_PARAMS);
+		               S3_MAX_PARAMS);
 	const struct s3_param *v[S3_MAX_PARAMS];
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -139,7 +139,7 @@ int s3_build_query(struct buf *b, const struct s3_param *p, size_t n)
 }
 
 int s3_build_url(struct buf *b, const char *endpoint, const char *bucket, const char *root,
-		 const char *key, const struct s3_param *p, size_t n)
+                 const char *key, const struct s3_param *p, size_t n)
 {
 	buf_reset(b);
 	if (buf_append(b, endpoint, strlen(endpoint)) || buf_putc(b, '/') ||
@@ -187,7 +187,7 @@ static int parse_u64(const char *s, size_t n, size_t *i, uint64_t *v)
 }
 
 int s3_parse_content_range(const char *v, size_t n, uint64_t *first, uint64_t *last,
-			   uint64_t *total)
+                           uint64_t *total)
 {
 	size_t i = 0;
 	if (n < 6 || strncasecmp(v, "bytes ", 6) != 0)
@@ -216,7 +216,7 @@ int s3_header_value(const char *line, size_t n, const char *name, const char **v
 	while (a < e && (line[a] == ' ' || line[a] == '\t'))
 		a++;
 	while (e > a && (line[e - 1] == '\r' || line[e - 1] == '\n' || line[e - 1] == ' ' ||
-			 line[e - 1] == '\t'))
+	                 line[e - 1] == '\t'))
 		e--;
 	*v = line + a;
 	*vn = e - a;
@@ -224,7 +224,7 @@ int s3_header_value(const char *line, size_t n, const char *name, const char **v
 }
 
 size_t s3_xml_elem(const char *x, size_t len, size_t from, const char *name, const char **v,
-		   size_t *vn)
+                   size_t *vn)
 {
 	size_t nl = strlen(name);
 	size_t i = from;
@@ -335,11 +335,12 @@ int s3_xml_unescape(struct buf *out, const char *s, size_t n)
 				else if (hex && c >= 'A' && c <= 'F')
 					d = c - 'A' + 10;
 				else
-					return err_set(ERR_PROTOCOL, "S3 XML: bad character reference");
+					return err_set(ERR_PROTOCOL,
+					               "S3 XML: bad character reference");
 				cp = cp * (hex ? 16u : 10u) + (uint32_t)d;
 				if (cp > 0x10FFFF)
 					return err_set(ERR_PROTOCOL, "S3 XML: character reference "
-								     "out of range");
+					                             "out of range");
 			}
 			if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
 				return err_set(ERR_PROTOCOL, "S3 XML: invalid character reference");
@@ -353,7 +354,7 @@ int s3_xml_unescape(struct buf *out, const char *s, size_t n)
 				break;
 		if (t == sizeof(named) / sizeof(named[0]))
 			return err_set(ERR_PROTOCOL, "S3 XML: unknown entity '&%.*s;'", (int)el,
-				       ent);
+			               ent);
 		if (buf_putc(out, (uint8_t)named[t].c))
 			return ERR_NOMEM;
 	}
@@ -435,7 +436,7 @@ int s3_parse_list(const char *x, size_t len, struct s3_listing *L)
 			size_t i = 0;
 			if (parse_u64(sv, sn, &i, &size) || i != sn)
 				return err_set(ERR_PROTOCOL, "S3 list: bad Size '%.*s'",
-					       (int)(sn > 40 ? 40 : sn), sv);
+				               (int)(sn > 40 ? 40 : sn), sv);
 		}
 		if (L->n == L->cap) {
 			size_t cap = L->cap;
@@ -465,7 +466,7 @@ int s3_parse_list(const char *x, size_t len, struct s3_listing *L)
 			L->truncated = 1;
 		else if (!(vn == 5 && memcmp(v, "false", 5) == 0))
 			return err_set(ERR_PROTOCOL, "S3 list: bad IsTruncated '%.*s'",
-				       (int)(vn > 20 ? 20 : vn), v);
+			               (int)(vn > 20 ? 20 : vn), v);
 	}
 	if (s3_xml_elem(root, rootn, 0, "NextContinuationToken", &v, &vn) && vn > 0) {
 		int rc = xml_text_dup(v, vn, &L->next_token);
@@ -474,7 +475,7 @@ int s3_parse_list(const char *x, size_t len, struct s3_listing *L)
 	}
 	if (L->truncated && !L->next_token)
 		return err_set(ERR_PROTOCOL,
-			       "S3 list: IsTruncated without a NextContinuationToken");
+		               "S3 list: IsTruncated without a NextContinuationToken");
 	return ERR_OK;
 }
 
@@ -501,7 +502,7 @@ static void xml_text_into(const char *v, size_t vn, char *out, size_t cap)
 }
 
 int s3_parse_error(const char *x, size_t len, char *code, size_t code_cap, char *msg,
-		   size_t msg_cap)
+                   size_t msg_cap)
 {
 	const char *root, *v;
 	size_t rootn, vn;
@@ -537,17 +538,21 @@ int s3_status_err(long status, const char *code)
 		return (!code[0] || !strcmp(code, "NoSuchKey")) ? ERR_NOT_FOUND : ERR_IO;
 	if (status == 412)
 		return ERR_EXISTS;
-	if (status == 400 && (!strcmp(code, "InvalidArgument") || !strcmp(code, "KeyTooLongError") ||
-			      !strcmp(code, "InvalidObjectName")))
+	if (status == 400 &&
+	    (!strcmp(code, "InvalidArgument") || !strcmp(code, "KeyTooLongError") ||
+	     !strcmp(code, "InvalidObjectName")))
 		return ERR_BAD_INPUT;
 	return ERR_IO;
 }
 
 int s3_should_retry(long status, int curl_code, const char *code)
 {
-	static const char *const retry_codes[] = {"RequestTimeout", "SlowDown", "InternalError",
-						  "ServiceUnavailable", "ConditionalRequestConflict",
-						  "RequestTimeTooSkewed"};
+	static const char *const retry_codes[] = {"RequestTimeout",
+	                                          "SlowDown",
+	                                          "InternalError",
+	                                          "ServiceUnavailable",
+	                                          "ConditionalRequestConflict",
+	                                          "RequestTimeTooSkewed"};
 	if (curl_code != 0) {
 		switch (curl_code) {
 		case CURLE_COULDNT_RESOLVE_HOST:
@@ -597,13 +602,13 @@ const char *s3_error_hint(const char *code)
 	static const struct {
 		const char *code, *hint;
 	} hints[] = {
-		{"SignatureDoesNotMatch", "the secret access key (or region) is wrong"},
-		{"InvalidAccessKeyId", "the access key id is unknown to the server"},
-		{"AccessDenied", "the credentials may not use this bucket"},
-		{"NoSuchBucket", "the bucket does not exist"},
-		{"RequestTimeTooSkewed", "the local clock is off"},
-		{"AuthorizationHeaderMalformed", "the region is wrong"},
-		{"XAmzContentSHA256Mismatch", "the body changed in transit"},
+	    {"SignatureDoesNotMatch", "the secret access key (or region) is wrong"},
+	    {"InvalidAccessKeyId", "the access key id is unknown to the server"},
+	    {"AccessDenied", "the credentials may not use this bucket"},
+	    {"NoSuchBucket", "the bucket does not exist"},
+	    {"RequestTimeTooSkewed", "the local clock is off"},
+	    {"AuthorizationHeaderMalformed", "the region is wrong"},
+	    {"XAmzContentSHA256Mismatch", "the body changed in transit"},
 	};
 	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
 		if (!strcmp(code, hints[i].code))
@@ -629,8 +634,8 @@ struct s3_store {
 	struct objstore base;
 	char *endpoint; /* no trailing '/' */
 	char *bucket;
-	char *root; /* "" or "a/b/" */
-	char *sigv4;   /* "aws:amz:<region>:s3" */
+	char *root;  /* "" or "a/b/" */
+	char *sigv4; /* "aws:amz:<region>:s3" */
 	char *access_key, *secret_key;
 	uint64_t threshold, part_size;
 	int deadline_ms;
@@ -641,7 +646,10 @@ struct s3_store {
 	size_t npool;
 };
 
-static struct s3_store *s3_of(struct objstore *s) { return (struct s3_store *)s; }
+static struct s3_store *s3_of(struct objstore *s)
+{
+	return (struct s3_store *)s;
+}
 
 /* One request as the ops describe it. */
 struct s3_req {
@@ -669,8 +677,8 @@ struct s3_resp {
 	int ambiguous; /* an earlier attempt may have taken effect */
 	int oom;
 	size_t keep_max;
-	char code[128];  /* S3 error Code, when the body was an Error */
-	char msg[512];   /* S3 error Message */
+	char code[128]; /* S3 error Code, when the body was an Error */
+	char msg[512];  /* S3 error Message */
 	char curlerr[CURL_ERROR_SIZE];
 };
 
@@ -774,8 +782,8 @@ static void give_handle(struct s3_store *st, CURL *h)
 static uint64_t next_rand(struct s3_store *st)
 {
 	/* splitmix64 over a shared counter: good enough for jitter */
-	uint64_t z = atomic_fetch_add_explicit(&st->rng, 0x9E3779B97F4A7C15ull,
-					       memory_order_relaxed);
+	uint64_t z =
+	    atomic_fetch_add_explicit(&st->rng, 0x9E3779B97F4A7C15ull, memory_order_relaxed);
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
 	return z ^ (z >> 31);
@@ -784,7 +792,7 @@ static uint64_t next_rand(struct s3_store *st)
 /* One attempt on handle h. Returns the CURLcode; r->status is the HTTP
  * status when it is CURLE_OK. */
 static CURLcode attempt(struct s3_store *st, CURL *h, const struct s3_req *rq, const char *url,
-			struct curl_slist *hdrs, struct s3_resp *r, int64_t left_ms)
+                        struct curl_slist *hdrs, struct s3_resp *r, int64_t left_ms)
 {
 	struct upload up = {rq->body, rq->body_len, 0};
 	buf_reset(&r->body);
@@ -807,7 +815,7 @@ static CURLcode attempt(struct s3_store *st, CURL *h, const struct s3_req *rq, c
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(left_ms < S3_CONNECT_TIMEOUT_MS ? left_ms : S3_CONNECT_TIMEOUT_MS));
+	                 (long)(left_ms < S3_CONNECT_TIMEOUT_MS ? left_ms : S3_CONNECT_TIMEOUT_MS));
 	if (!strcmp(rq->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(rq->method, "PUT")) {
@@ -848,7 +856,7 @@ static int s3_do(struct s3_store *st, const struct s3_req *rq, struct s3_resp *r
 	r->ambiguous = 0;
 	r->code[0] = r->msg[0] = '\0';
 	rc = s3_build_url(&url, st->endpoint, st->bucket, st->root, rq->key, rq->params,
-			  rq->nparams);
+	                  rq->nparams);
 	if (rc)
 		goto out;
 	s3_sha256_hex(rq->body, rq->body_len, sha);
@@ -881,14 +889,14 @@ static int s3_do(struct s3_store *st, const struct s3_req *rq, struct s3_resp *r
 		r->attempts++;
 		if (r->oom) {
 			rc = err_set(ERR_NOMEM, "S3 %s %s: out of memory for the reply", rq->method,
-				     rq->what);
+			             rq->what);
 			break;
 		}
 		if (cc == CURLE_OK) {
 			int is_err = r->status < 200 || r->status >= 300;
 			if ((is_err || rq->error_in_200) &&
 			    s3_parse_error((const char *)r->body.data, r->body.len, r->code,
-					   sizeof(r->code), r->msg, sizeof(r->msg)) &&
+			                   sizeof(r->code), r->msg, sizeof(r->msg)) &&
 			    !is_err)
 				r->status = 500; /* a 200 carrying an Error (see the top) */
 			if (!s3_should_retry(r->status, 0, r->code)) {
@@ -899,10 +907,10 @@ static int s3_do(struct s3_store *st, const struct s3_req *rq, struct s3_resp *r
 			r->status = 0;
 			if (!r->curlerr[0])
 				snprintf(r->curlerr, sizeof(r->curlerr), "%s",
-					 curl_easy_strerror(cc));
+				         curl_easy_strerror(cc));
 			if (!s3_should_retry(0, (int)cc, NULL)) {
 				rc = err_set(ERR_IO, "S3 %s %s: %s", rq->method, rq->what,
-					     r->curlerr);
+				             r->curlerr);
 				break;
 			}
 		}
@@ -915,8 +923,8 @@ static int s3_do(struct s3_store *st, const struct s3_req *rq, struct s3_resp *r
 				break;
 			}
 			rc = err_set(ERR_IO,
-				     "S3 %s %s: %s (gave up after %d attempts in %" PRId64 " ms)",
-				     rq->method, rq->what, r->curlerr, r->attempts, now - start);
+			             "S3 %s %s: %s (gave up after %d attempts in %" PRId64 " ms)",
+			             rq->method, rq->what, r->curlerr, r->attempts, now - start);
 			break;
 		}
 		clock_sleep_ms(wait);
@@ -934,19 +942,32 @@ out:
 static const char *reason(long status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return "";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 416:
+		return "Range Not Satisfiable";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "";
 	}
 }
 
@@ -960,8 +981,8 @@ static int resp_err(const struct s3_req *rq, const struct s3_resp *r)
 	if (r->attempts > 1)
 		snprintf(tries, sizeof(tries), " [after %d attempts]", r->attempts);
 	return err_set(code, "S3 %s %s: %ld %s%s%s%s%s%s%s", rq->method, rq->what, r->status,
-		       r->code[0] ? r->code : reason(r->status), r->msg[0] ? ": " : "", r->msg,
-		       hint[0] ? " (" : "", hint, hint[0] ? ")" : "", tries);
+	               r->code[0] ? r->code : reason(r->status), r->msg[0] ? ": " : "", r->msg,
+	               hint[0] ? " (" : "", hint, hint[0] ? ")" : "", tries);
 }
 
 static void resp_init(struct s3_resp *r)
@@ -996,7 +1017,7 @@ static int s3_get(struct objstore *s, const char *key, uint8_t **data, size_t *l
 		rc = resp_err(&rq, &r);
 	if (rc == ERR_OK && r.have_len && r.content_length != r.body.len)
 		rc = err_set(ERR_IO, "S3 GET %s: got %zu of %" PRIu64 " bytes", key, r.body.len,
-			     r.content_length);
+		             r.content_length);
 	if (rc == ERR_OK)
 		rc = take_body(&r, data, len);
 	buf_free(&r.body);
@@ -1023,7 +1044,7 @@ static int s3_head(struct objstore *s, const char *key, uint64_t *size, int64_t 
 }
 
 static int s3_get_range(struct objstore *s, const char *key, uint64_t off, uint64_t len,
-			uint8_t **data, size_t *outlen)
+                        uint8_t **data, size_t *outlen)
 {
 	struct s3_store *st = s3_of(s);
 	char range[80];
@@ -1064,12 +1085,12 @@ static int s3_get_range(struct objstore *s, const char *key, uint64_t off, uint6
 	}
 	uint64_t first, last, total;
 	if (s3_parse_content_range(r.content_range, strlen(r.content_range), &first, &last,
-				   &total) != ERR_OK ||
+	                           &total) != ERR_OK ||
 	    first != off || last - first + 1 != r.body.len || r.body.len > len) {
 		rc = err_set(ERR_PROTOCOL,
-			     "S3 GET %s: asked for %" PRIu64 "+%" PRIu64
-			     ", got %zu bytes with Content-Range '%s'",
-			     key, off, len, r.body.len, r.content_range);
+		             "S3 GET %s: asked for %" PRIu64 "+%" PRIu64
+		             ", got %zu bytes with Content-Range '%s'",
+		             key, off, len, r.body.len, r.content_range);
 		goto out;
 	}
 	rc = take_body(&r, data, outlen);
@@ -1083,17 +1104,22 @@ static int same_object(struct objstore *s, const char *key, const void *data, si
 {
 	uint8_t *got = NULL;
 	size_t n = 0;
-	int same = s3_get(s, key, &got, &n) == ERR_OK && n == len && (!len || !memcmp(got, data, len));
+	int same =
+	    s3_get(s, key, &got, &n) == ERR_OK && n == len && (!len || !memcmp(got, data, len));
 	mem_free(got);
 	return same;
 }
 
 static int put_simple(struct objstore *s, const char *key, const void *data, size_t len,
-		      unsigned flags)
+                      unsigned flags)
 {
 	struct s3_store *st = s3_of(s);
-	struct s3_req rq = {.method = "PUT", .what = key, .key = key, .body = data ? data : "",
-			    .body_len = len, .body_max = S3_ERRBODY_MAX};
+	struct s3_req rq = {.method = "PUT",
+	                    .what = key,
+	                    .key = key,
+	                    .body = data ? data : "",
+	                    .body_len = len,
+	                    .body_max = S3_ERRBODY_MAX};
 	if (flags & OBJSTORE_PUT_IF_ABSENT)
 		rq.headers[0] = "If-None-Match: *";
 	struct s3_resp r;
@@ -1104,7 +1130,7 @@ static int put_simple(struct objstore *s, const char *key, const void *data, siz
 			rc = ERR_OK; /* our own earlier attempt landed */
 		else if (r.status == 412)
 			rc = err_set(ERR_EXISTS, "S3 PUT %s: already exists (412 %s)", key,
-				     r.code[0] ? r.code : "PreconditionFailed");
+			             r.code[0] ? r.code : "PreconditionFailed");
 		else
 			rc = resp_err(&rq, &r);
 	}
@@ -1115,18 +1141,21 @@ static int put_simple(struct objstore *s, const char *key, const void *data, siz
 static void abort_upload(struct s3_store *st, const char *key, const char *upload_id)
 {
 	struct s3_param q[] = {{"uploadId", upload_id}};
-	struct s3_req rq = {.method = "DELETE", .what = key, .key = key, .params = q, .nparams = 1,
-			    .body_max = S3_ERRBODY_MAX};
+	struct s3_req rq = {.method = "DELETE",
+	                    .what = key,
+	                    .key = key,
+	                    .params = q,
+	                    .nparams = 1,
+	                    .body_max = S3_ERRBODY_MAX};
 	struct s3_resp r;
 	resp_init(&r);
-	if (s3_do(st, &rq, &r) == ERR_OK && r.status != 204 && r.status != 200 &&
-	    r.status != 404)
+	if (s3_do(st, &rq, &r) == ERR_OK && r.status != 204 && r.status != 200 && r.status != 404)
 		(void)resp_err(&rq, &r);
 	buf_free(&r.body);
 }
 
 static int put_multipart(struct objstore *s, const char *key, const uint8_t *data, size_t len,
-			 unsigned flags)
+                         unsigned flags)
 {
 	struct s3_store *st = s3_of(s);
 	char *upload_id = NULL;
@@ -1153,8 +1182,13 @@ static int put_multipart(struct objstore *s, const char *key, const uint8_t *dat
 			return rc;
 	}
 	struct s3_param init_q[] = {{"uploads", NULL}};
-	struct s3_req rq = {.method = "POST", .what = key, .key = key, .params = init_q,
-			    .nparams = 1, .body = "", .body_len = 0};
+	struct s3_req rq = {.method = "POST",
+	                    .what = key,
+	                    .key = key,
+	                    .params = init_q,
+	                    .nparams = 1,
+	                    .body = "",
+	                    .body_len = 0};
 	rc = s3_do(st, &rq, &r);
 	if (rc == ERR_OK && r.status != 200)
 		rc = resp_err(&rq, &r);
@@ -1172,10 +1206,14 @@ static int put_multipart(struct objstore *s, const char *key, const uint8_t *dat
 		snprintf(num, sizeof(num), "%zu", i + 1);
 		struct s3_param q[] = {{"partNumber", num}, {"uploadId", upload_id}};
 		uint64_t off = (uint64_t)i * part;
-		struct s3_req pr = {.method = "PUT", .what = key, .key = key, .params = q,
-				    .nparams = 2, .body = data + off,
-				    .body_len = (size_t)(len - off < part ? len - off : part),
-				    .body_max = S3_ERRBODY_MAX};
+		struct s3_req pr = {.method = "PUT",
+		                    .what = key,
+		                    .key = key,
+		                    .params = q,
+		                    .nparams = 2,
+		                    .body = data + off,
+		                    .body_len = (size_t)(len - off < part ? len - off : part),
+		                    .body_max = S3_ERRBODY_MAX};
 		rc = s3_do(st, &pr, &r);
 		if (rc == ERR_OK && r.status != 200)
 			rc = resp_err(&pr, &r);
@@ -1196,9 +1234,15 @@ static int put_multipart(struct objstore *s, const char *key, const uint8_t *dat
 	if (buf_printf(&xml, "</CompleteMultipartUpload>"))
 		goto nomem;
 	struct s3_param done_q[] = {{"uploadId", upload_id}};
-	struct s3_req cr = {.method = "POST", .what = key, .key = key, .params = done_q,
-			    .nparams = 1, .body = xml.data, .body_len = xml.len,
-			    .body_max = S3_ERRBODY_MAX, .error_in_200 = 1};
+	struct s3_req cr = {.method = "POST",
+	                    .what = key,
+	                    .key = key,
+	                    .params = done_q,
+	                    .nparams = 1,
+	                    .body = xml.data,
+	                    .body_len = xml.len,
+	                    .body_max = S3_ERRBODY_MAX,
+	                    .error_in_200 = 1};
 	if (flags & OBJSTORE_PUT_IF_ABSENT)
 		cr.headers[0] = "If-None-Match: *";
 	rc = s3_do(st, &cr, &r);
@@ -1216,7 +1260,7 @@ static int put_multipart(struct objstore *s, const char *key, const uint8_t *dat
 	goto out;
 nomem:
 	rc = err_set(ERR_NOMEM, "S3 PUT %s: out of memory", key);
-abort: {
+abort : {
 	/* keep the first error's message across the abort request */
 	char saved[512];
 	snprintf(saved, sizeof(saved), "%s", err_msg());
@@ -1234,8 +1278,7 @@ out:
 	return rc;
 }
 
-static int s3_put(struct objstore *s, const char *key, const void *data, size_t len,
-		  unsigned flags)
+static int s3_put(struct objstore *s, const char *key, const void *data, size_t len, unsigned flags)
 {
 	struct s3_store *st = s3_of(s);
 	/* put-if-absent stays a single PUT up to S3's 5 GiB limit: radosgw 16
@@ -1279,8 +1322,11 @@ static int s3_list(struct objstore *s, const char *prefix, struct objstore_list 
 			q[nq++] = (struct s3_param){"prefix", full};
 		if (token)
 			q[nq++] = (struct s3_param){"continuation-token", token};
-		struct s3_req rq = {.method = "GET", .what = prefix[0] ? prefix : "(all keys)",
-				    .params = q, .nparams = nq, .body_max = S3_LIST_BODY_MAX};
+		struct s3_req rq = {.method = "GET",
+		                    .what = prefix[0] ? prefix : "(all keys)",
+		                    .params = q,
+		                    .nparams = nq,
+		                    .body_max = S3_LIST_BODY_MAX};
 		rc = s3_do(st, &rq, &r);
 		if (rc == ERR_OK && r.status != 200)
 			rc = resp_err(&rq, &r);
@@ -1294,7 +1340,7 @@ static int s3_list(struct objstore *s, const char *prefix, struct objstore_list 
 			break;
 		if (token && !strcmp(token, L.next_token)) {
 			rc = err_set(ERR_PROTOCOL, "S3 list %s: the continuation token repeats",
-				     prefix);
+			             prefix);
 			goto out;
 		}
 		mem_free(token);
@@ -1338,8 +1384,8 @@ out:
 static int s3_del(struct objstore *s, const char *key)
 {
 	struct s3_store *st = s3_of(s);
-	struct s3_req rq = {.method = "DELETE", .what = key, .key = key,
-			    .body_max = S3_ERRBODY_MAX};
+	struct s3_req rq = {
+	    .method = "DELETE", .what = key, .key = key, .body_max = S3_ERRBODY_MAX};
 	struct s3_resp r;
 	resp_init(&r);
 	int rc = s3_do(st, &rq, &r);
@@ -1366,14 +1412,14 @@ static void s3_close(struct objstore *s)
 }
 
 static const struct objstore_ops s3_ops = {
-	.name = "s3",
-	.put = s3_put,
-	.get = s3_get,
-	.get_range = s3_get_range,
-	.head = s3_head,
-	.list = s3_list,
-	.del = s3_del,
-	.close = s3_close,
+    .name = "s3",
+    .put = s3_put,
+    .get = s3_get,
+    .get_range = s3_get_range,
+    .head = s3_head,
+    .list = s3_list,
+    .del = s3_del,
+    .close = s3_close,
 };
 
 int objstore_s3_check(struct objstore *s)
@@ -1384,8 +1430,8 @@ int objstore_s3_check(struct objstore *s)
 	char what[300];
 	snprintf(what, sizeof(what), "bucket '%s' at %s", st->bucket, st->endpoint);
 	struct s3_param q[] = {{"list-type", "2"}, {"max-keys", "1"}};
-	struct s3_req rq = {.method = "GET", .what = what, .params = q, .nparams = 2,
-			    .body_max = S3_ERRBODY_MAX};
+	struct s3_req rq = {
+	    .method = "GET", .what = what, .params = q, .nparams = 2, .body_max = S3_ERRBODY_MAX};
 	struct s3_resp r;
 	resp_init(&r);
 	int rc = s3_do(st, &rq, &r);
@@ -1403,7 +1449,10 @@ int objstore_s3_check(struct objstore *s)
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static const char *pick(const char *opt, const char *env1, const char *env2)
 {
@@ -1439,7 +1488,7 @@ int objstore_open_s3(const struct objstore_s3_options *o, struct objstore **out)
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return err_set(ERR_INTERNAL, "S3: curl_global_init: %s",
-			       curl_easy_strerror(curl_init_rc));
+		               curl_easy_strerror(curl_init_rc));
 	const char *region = pick(o->region, "AWS_REGION", "AWS_DEFAULT_REGION");
 	if (!region)
 		region = S3_DEFAULT_REGION;
@@ -1457,20 +1506,21 @@ int objstore_open_s3(const struct objstore_s3_options *o, struct objstore **out)
 		return err_set(ERR_BAD_INPUT, "S3: bucket name too long");
 	if (!akey || !skey)
 		return err_set(ERR_BAD_INPUT, "S3: no %s (set it in the options or in %s)",
-			       akey ? "secret access key" : "access key id",
-			       akey ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+		               akey ? "secret access key" : "access key id",
+		               akey ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 	for (const char *c = region; *c; c++)
 		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
 			return err_set(ERR_BAD_INPUT, "S3: bad region '%s'", region);
-	if (endpoint && strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0)
+	if (endpoint && strncmp(endpoint, "http://", 7) != 0 &&
+	    strncmp(endpoint, "https://", 8) != 0)
 		return err_set(ERR_BAD_INPUT, "S3: endpoint '%s' is not http:// or https://",
-			       endpoint);
+		               endpoint);
 	if (o->part_size && o->part_size < S3_MIN_PART)
 		return err_set(ERR_BAD_INPUT, "S3: part size %" PRIu64 " below the 5 MiB minimum",
-			       o->part_size);
+		               o->part_size);
 	if (o->list_page_size < 0 || o->list_page_size > 1000 || o->deadline_ms < 0)
 		return err_set(ERR_BAD_INPUT, "S3: list page size must be 1..1000 and the "
-					      "deadline positive");
+		                              "deadline positive");
 	/* the root: no leading or trailing '/', and a valid key prefix */
 	while (*root == '/')
 		root++;

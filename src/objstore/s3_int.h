@@ -34,7 +34,7 @@ int s3_build_query(struct buf *b, const struct s3_param *p, size_t n);
  * the encoded root+key when key != NULL, then the query. `root` is "" or
  * ends with '/'. The result is NUL-terminated (buf_cstr). */
 int s3_build_url(struct buf *b, const char *endpoint, const char *bucket, const char *root,
-		 const char *key, const struct s3_param *p, size_t n);
+                 const char *key, const struct s3_param *p, size_t n);
 
 /* "Range: bytes=FIRST-LAST" for [off, off+len) into out; len must be > 0.
  * When off+len-1 overflows, "bytes=FIRST-" (to the end). Returns the length
@@ -44,7 +44,7 @@ int s3_range_header(char *out, size_t cap, uint64_t off, uint64_t len);
 /* Parse the value of a Content-Range header ("bytes 6-11/29", "bytes
  * 6-11/ *" gives total UINT64_MAX). ERR_OK or ERR_PROTOCOL. */
 int s3_parse_content_range(const char *v, size_t n, uint64_t *first, uint64_t *last,
-			   uint64_t *total);
+                           uint64_t *total);
 
 /* When the header line `line[0..n)` is "Name: value" with Name equal to
  * `name` (case-insensitive), point *v at the trimmed value and return 1. */
@@ -55,7 +55,7 @@ int s3_header_value(const char *line, size_t n, const char *name, const char **v
  * offset just past it; returns 0 when there is none. Never reads outside
  * x[0..len). */
 size_t s3_xml_elem(const char *x, size_t len, size_t from, const char *name, const char **v,
-		   size_t *vn);
+                   size_t *vn);
 /* Append XML text s[0..n) with the five named entities and &#N; / &#xN;
  * decoded (UTF-8). ERR_PROTOCOL on a malformed or NUL reference. */
 int s3_xml_unescape(struct buf *out, const char *s, size_t n);
@@ -65,10 +65,10 @@ int s3_xml_escape(struct buf *out, const char *s);
 /* One ListObjectsV2 page (ListBucketResult) appended to a growing list. */
 struct s3_listing {
 	size_t n, cap;
-	char **keys;       /* full bucket keys, decoded */
+	char **keys; /* full bucket keys, decoded */
 	uint64_t *sizes;
-	int truncated;     /* of the last page parsed */
-	char *next_token;  /* NextContinuationToken of the last page, or NULL */
+	int truncated;    /* of the last page parsed */
+	char *next_token; /* NextContinuationToken of the last page, or NULL */
 };
 /* Parse a page into L (keys appended, truncated/next_token replaced).
  * ERR_PROTOCOL (with a message) for anything that is not a well-formed
@@ -80,7 +80,7 @@ void s3_listing_free(struct s3_listing *L);
  * (decoded, truncated to fit, NUL-terminated; "" when absent). Returns 1
  * when the body is an S3 Error document, else 0. */
 int s3_parse_error(const char *x, size_t len, char *code, size_t code_cap, char *msg,
-		   size_t msg_cap);
+                   size_t msg_cap);
 
 /* InitiateMultipartUploadResult/UploadId into a new string (mem_free).
  * ERR_PROTOCOL when absent or empty. */

@@ -84,7 +84,7 @@ static int get_is(struct objstore *s, const char *key, const void *want, size_t 
 }
 
 static int range_is(struct objstore *s, const char *key, uint64_t off, uint64_t len,
-		    const void *want, size_t n)
+                    const void *want, size_t n)
 {
 	uint8_t *d;
 	size_t got;
@@ -111,15 +111,15 @@ static void check_basic(struct objstore *s)
 	static const uint8_t bin[] = {0, 1, 2, 0xff, 0, 'x', '\n', 0x80};
 	tap(objstore_s3_check(s) == ERR_OK, "startup check passes with good credentials");
 	tap(objstore_put(s, "basic/bin", bin, sizeof(bin), 0) == ERR_OK &&
-		    get_is(s, "basic/bin", bin, sizeof(bin)),
+	        get_is(s, "basic/bin", bin, sizeof(bin)),
 	    "put then get returns the same bytes (binary, with NULs)");
 	tap(objstore_put(s, "basic/empty", "", 0, 0) == ERR_OK && get_is(s, "basic/empty", "", 0),
 	    "an empty object round-trips");
 	uint8_t *d = NULL;
 	size_t n = 7;
 	int rc = objstore_get(s, "basic/missing", &d, &n);
-	tap(rc == ERR_NOT_FOUND && d == NULL && n == 0, "get of a missing key is ERR_NOT_FOUND (%s)",
-	    err_code_name(rc));
+	tap(rc == ERR_NOT_FOUND && d == NULL && n == 0,
+	    "get of a missing key is ERR_NOT_FOUND (%s)", err_code_name(rc));
 	uint64_t sz = 0;
 	int64_t mt = 0, now = clock_now_ms();
 	rc = objstore_head(s, "basic/bin", &sz, &mt);
@@ -128,7 +128,7 @@ static void check_basic(struct objstore *s)
 	rc = objstore_head(s, "basic/missing", &sz, &mt);
 	tap(rc == ERR_NOT_FOUND && sz == 0, "head of a missing key is ERR_NOT_FOUND");
 	tap(put_s(s, "basic/over", "first") == ERR_OK && put_s(s, "basic/over", "second!") == 0 &&
-		    get_is(s, "basic/over", "second!", 7),
+	        get_is(s, "basic/over", "second!", 7),
 	    "a plain put overwrites");
 }
 
@@ -157,15 +157,16 @@ static void check_ranges(struct objstore *s)
 static void check_encoding(struct objstore *s)
 {
 	static const char *keys[] = {
-		"enc/a b+c=d:e,f@g~h(1)!$&'*;.txt",
-		"enc/\xc3\xbcn\xc3\xaf/\xe6\x97\xa5\xe6\x9c\xac",
-		"enc/q?x=1&y=%2F#frag",
-		"enc/<tag>&amp;\"quoted\"",
+	    "enc/a b+c=d:e,f@g~h(1)!$&'*;.txt",
+	    "enc/\xc3\xbcn\xc3\xaf/\xe6\x97\xa5\xe6\x9c\xac",
+	    "enc/q?x=1&y=%2F#frag",
+	    "enc/<tag>&amp;\"quoted\"",
 	};
 	size_t nk = sizeof(keys) / sizeof(keys[0]);
 	int ok = 1;
 	for (size_t i = 0; i < nk; i++)
-		if (put_s(s, keys[i], keys[i]) != ERR_OK || !get_is(s, keys[i], keys[i], strlen(keys[i])))
+		if (put_s(s, keys[i], keys[i]) != ERR_OK ||
+		    !get_is(s, keys[i], keys[i], strlen(keys[i])))
 			ok = 0;
 	tap(ok, "keys with spaces, reserved characters, UTF-8 and XML specials round-trip");
 	struct objstore_list l;
@@ -215,7 +216,7 @@ static void check_list(void)
 	objstore_list_free(&l);
 	rc = objstore_list(s, "list/k0", &l);
 	tap(rc == ERR_OK && l.n == 10 && !strcmp(l.keys[0], "list/k00") &&
-		    !strcmp(l.keys[9], "list/k09"),
+	        !strcmp(l.keys[9], "list/k09"),
 	    "a partial-segment prefix lists list/k00..k09");
 	objstore_list_free(&l);
 	rc = objstore_list(s, "nothing-here/", &l);
@@ -254,7 +255,7 @@ static void check_delete(struct objstore *s)
 {
 	put_s(s, "del/a", "a");
 	tap(objstore_delete(s, "del/a") == ERR_OK && !get_is(s, "del/a", "a", 1) &&
-		    err_code() == ERR_NOT_FOUND,
+	        err_code() == ERR_NOT_FOUND,
 	    "delete removes the object");
 	tap(objstore_delete(s, "del/a") == ERR_OK, "deleting a missing key succeeds");
 }
@@ -348,7 +349,8 @@ static void check_multipart(void)
 	tap(range_is(s, "mp/big", off, 300, big + off, 300), "a range across a part boundary");
 	fill(big, n, 8);
 	rc = objstore_put(s, "mp/big", big, n, OBJSTORE_PUT_IF_ABSENT);
-	tap(rc == ERR_EXISTS, "put-if-absent above the multipart threshold, existing key: ERR_EXISTS (%s)",
+	tap(rc == ERR_EXISTS,
+	    "put-if-absent above the multipart threshold, existing key: ERR_EXISTS (%s)",
 	    err_code_name(rc));
 	rc = objstore_put(s, "mp/new", big, n, OBJSTORE_PUT_IF_ABSENT);
 	tap(rc == ERR_OK && get_is(s, "mp/new", big, n),
@@ -363,7 +365,7 @@ static void check_multipart(void)
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	tap((r[0].rc == ERR_OK) + (r[1].rc == ERR_OK) == 1 &&
-		    (r[0].rc == ERR_EXISTS) + (r[1].rc == ERR_EXISTS) == 1,
+	        (r[0].rc == ERR_EXISTS) + (r[1].rc == ERR_EXISTS) == 1,
 	    "2 racing 13 MiB put-if-absent writers: one wins, one gets ERR_EXISTS (%s, %s)",
 	    err_code_name(r[0].rc), err_code_name(r[1].rc));
 	struct objstore_s3_options small = base_opts();
