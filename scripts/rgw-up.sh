@@ -24,14 +24,20 @@ BUCKET=${RGW_BUCKET:-strata}
 T0=$(date +%s.%N)
 
 say() { echo "rgw-up: $*" >&2; }
-for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph curl; do
+for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph curl timeout; do
 	command -v "$b" >/dev/null || {
 		say "$b not found; apt-get install --no-install-recommends -y ceph-mon ceph-osd radosgw ceph-common curl"
 		exit 2
 	}
 done
 
-port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+port_free() { # nothing listens on 127.0.0.1:$1 (ss from iproute2 when present)
+	if command -v ss >/dev/null; then
+		! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
+	else
+		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
 pick_port() {
 	local p i
 	for i in $(seq 1 50); do
