@@ -64,7 +64,7 @@ int objstore_open_fs(const char *root, struct objstore **out);
  * signed with AWS SigV4 (libcurl). NULL / 0 fields take the default in
  * brackets; the environment is read once, at open. */
 struct objstore_s3_options {
-	const char *endpoint;          /* [AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com] */
+	const char *endpoint;          /* [AWS_ENDPOINT_URL(_S3), else https://s3.<region>.amazonaws.com] */
 	const char *bucket;            /* required */
 	const char *root;              /* key prefix inside the bucket ["": none] */
 	const char *region;            /* [AWS_REGION, AWS_DEFAULT_REGION, else "us-east-1"] */
