@@ -60,6 +60,25 @@ struct objstore_stats {
 
 /* Open the fs backend rooted at `root` (created if missing). */
 int objstore_open_fs(const char *root, struct objstore **out);
+/* The s3 backend: path-style requests http(s)://endpoint/bucket/root/key,
+ * signed with AWS SigV4 (libcurl). NULL / 0 fields take the default in
+ * brackets; the environment is read once, at open. */
+struct objstore_s3_options {
+	const char *endpoint;          /* [AWS_ENDPOINT_URL(_S3), else https://s3.<region>.amazonaws.com] */
+	const char *bucket;            /* required */
+	const char *root;              /* key prefix inside the bucket ["": none] */
+	const char *region;            /* [AWS_REGION, AWS_DEFAULT_REGION, else "us-east-1"] */
+	const char *access_key_id;     /* [AWS_ACCESS_KEY_ID] */
+	const char *secret_access_key; /* [AWS_SECRET_ACCESS_KEY] */
+	uint64_t multipart_threshold;  /* puts above this go multipart [16 MiB] */
+	uint64_t part_size;            /* multipart part size, >= 5 MiB [8 MiB] */
+	int deadline_ms;               /* bound on one request and its retries [30000] */
+	int list_page_size;            /* max-keys per ListObjectsV2 page, 1..1000 [1000] */
+};
+int objstore_open_s3(const struct objstore_s3_options *o, struct objstore **out);
+/* Startup check of an s3 store: lists one key of the bucket, so a wrong
+ * endpoint, bucket or secret fails here with a readable message. */
+int objstore_s3_check(struct objstore *s);
 /* Wrap `inner` (taking ownership) in the test backend. */
 int objstore_open_test(struct objstore *inner, struct objstore **out);
 /* Test backend control: the next `count` requests of operation `op`
