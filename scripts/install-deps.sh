@@ -42,6 +42,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$mode" = test ]; then
+	# Ceph's radosgw is the real S3 endpoint of the S3 suite (no recommends:
+	# the full set pulls in hundreds of MB).
+	ceph=()
+	for p in ceph-mon ceph-osd radosgw ceph-common; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || ceph+=("$p")
+	done
+	if [ ${#ceph[@]} -gt 0 ]; then
+		SUDO=""
+		[ "$(id -u)" -ne 0 ] && SUDO=sudo
+		echo "install-deps: apt-get install --no-install-recommends ${ceph[*]}"
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${ceph[@]}" >/dev/null
+	fi
 	# DuckDB reads our Parquet files in the interop test.
 	if [ ! -d tests/interop/node_modules/@duckdb/node-api ]; then
 		echo "install-deps: npm install @duckdb/node-api (tests/interop)"
