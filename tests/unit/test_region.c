@@ -391,6 +391,66 @@ static void test_time_range_and_tag_filter(void **state)
 	region_close(l);
 }
 
+
+static void test_ttl_drops_expired_files(void **state)
+{
+	struct env *e = *state;
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	s->opts.ttl_ms = 3600 * 1000;
+	struct region *l = NULL;
+	assert_int_equal(region_create(e->leader_engine, REGION_ID(1024, 0), DIR1, s, &l), ERR_OK);
+	region_schema_free(s);
+	int64_t now = clock_now_ms();
+	struct fx_row old[] = {{"a", now - 3 * 3600 * 1000, 1, false, 1, false}};
+	write_rows(l, old, 1, OP_PUT);
+	assert_int_equal(region_flush(l), ERR_OK);
+	struct fx_row fresh[] = {{"a", now, 2, false, 2, false}};
+	write_rows(l, fresh, 1, OP_PUT);
+	assert_int_equal(region_flush(l), ERR_OK);
+	struct region_stat st;
+	region_get_stat(l, &st);
+	assert_int_equal(st.sst_num, 2);
+	assert_int_equal(region_compact(l, false), ERR_OK);
+	region_get_stat(l, &st);
+	assert_int_equal(st.sst_num, 1);
+	assert_int_equal(st.pending_deletes, 1);
+	struct fx_rows got;
+	assert_int_equal(fx_scan_all(l, &got), ERR_OK);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.rows[0].ts, now);
+	fx_rows_free(&got);
+	region_close(l);
+}
+
+static void test_compaction_triggers_per_time_window(void **state)
+{
+	struct env *e = *state;
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	s->opts.compaction_window_s = 3600;
+	struct region *l = NULL;
+	assert_int_equal(region_create(e->leader_engine, REGION_ID(1024, 0), DIR1, s, &l), ERR_OK);
+	region_schema_free(s);
+	/* three files in hour 0, four in hour 5: only hour 5 reaches the trigger (4) */
+	for (int i = 0; i < 7; i++) {
+		int64_t hour = i < 3 ? 0 : 5;
+		struct fx_row a[] = {{"a", hour * 3600000 + i, i, false, i, false}};
+		write_rows(l, a, 1, OP_PUT);
+		assert_int_equal(region_flush(l), ERR_OK);
+	}
+	struct fx_rows before, after;
+	assert_int_equal(fx_scan_all(l, &before), ERR_OK);
+	assert_int_equal(region_compact(l, false), ERR_OK);
+	struct region_stat st;
+	region_get_stat(l, &st);
+	assert_int_equal(st.sst_num, 4); /* 3 untouched + 1 merged */
+	assert_int_equal(st.pending_deletes, 4);
+	assert_int_equal(fx_scan_all(l, &after), ERR_OK);
+	assert_true(fx_rows_equal(&before, &after));
+	fx_rows_free(&before);
+	fx_rows_free(&after);
+	region_close(l);
+}
+
 /* ---- randomized leader/follower equivalence ---------------------------- */
 
 #define KEYS_HOSTS 4
@@ -511,6 +571,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_mode_keeps_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_non_null, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_range_and_tag_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_drops_expired_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction_triggers_per_time_window, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_randomized_follower_matches_leader, setup,
 						teardown),
 	};
