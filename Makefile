@@ -33,13 +33,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(wildcard tests/tools/*.c) $(wildcard bench/*.c)
 TOOL_BIN := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 
+include mk/proto.mk
+
 .PHONY: all build asan deps test-deps run test unit clean format bench
 
 all: build
 
 build: $(BUILD)/strata $(UNIT_BIN) $(TOOL_BIN)
 
-$(BUILD)/libstrata.a: $(LIB_OBJ)
+$(BUILD)/libstrata.a: $(LIB_OBJ) $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 

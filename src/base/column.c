@@ -170,6 +170,8 @@ int colvec_push_from(struct colvec *dst, const struct colvec *src, uint32_t i)
 
 int colvec_append_range(struct colvec *dst, const struct colvec *src, uint32_t from, uint32_t n)
 {
+	if (n == 0)
+		return ERR_OK;
 	if (colvec_reserve(dst, n))
 		return ERR_NOMEM;
 	enum phys_kind pk = dtype_phys(src->type);
