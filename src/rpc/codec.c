@@ -72,7 +72,8 @@ int rpc_batch_append(struct batch *dst, struct batch *src)
 				     dtype_name(src->cols[c].type), dtype_name(dst->cols[c].type));
 			goto out;
 		}
-	for (uint32_t c = 0; c < src->ncols; c++) {
+	/* (colvec_append_range of 0 values memcpys from NULL: skip it) */
+	for (uint32_t c = 0; src->nrows && c < src->ncols; c++) {
 		rc = colvec_append_range(&dst->cols[c], &src->cols[c], 0, src->nrows);
 		if (rc)
 			goto out;

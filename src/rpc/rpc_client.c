@@ -327,7 +327,8 @@ static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage 
 		}
 		if (f.kind == RPC_KIND_ERROR) {
 			rc = remote_error(c, &f);
-			reusable = rc != ERR_PROTOCOL;
+			/* the server hangs up after a frame it could not take */
+			reusable = rc != ERR_PROTOCOL && rc != ERR_LIMIT && rc != ERR_CORRUPT;
 			goto out;
 		}
 		err_clear();

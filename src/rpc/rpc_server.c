@@ -221,7 +221,9 @@ out:
 	arena_destroy(r.arena);
 	if (msg)
 		protobuf_c_message_free_unpacked(msg, &rpc_pb_allocator);
-	return r.broken;
+	/* No final frame could be built (out of memory): hanging up is the
+	 * only answer left that the client cannot wait on forever. */
+	return r.broken || !r.final_sent;
 }
 
 /* Best effort, bounded: tell the peer why its connection is being closed. */
