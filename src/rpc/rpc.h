@@ -138,6 +138,14 @@ void rpc_server_options_init(struct rpc_server_options *o);
 int rpc_server_start(const char *bind_addr, uint16_t port, const struct rpc_handlers *h,
 		     const struct rpc_server_options *o, struct rpc_server **out);
 uint16_t rpc_server_port(const struct rpc_server *s);
+
+struct rpc_server_stats {
+	uint64_t accepted;  /* connections accepted (not counting refused ones) */
+	uint64_t refused;   /* turned away: too many connections */
+	uint64_t requests;  /* request frames served */
+	uint32_t live;      /* connections open now */
+};
+void rpc_server_get_stats(struct rpc_server *s, struct rpc_server_stats *out);
 /* Stop accepting, close idle connections, let running handlers finish (up
  * to stop_grace_ms, then their sockets are shut down), join every thread
  * and free s. Handlers must return eventually. */

@@ -62,6 +62,7 @@ struct rpc_server {
 	struct conn *conns;
 	uint32_t nconns; /* not yet reaped */
 	uint32_t nlive;  /* threads still running */
+	uint64_t accepted, refused, requests; /* under mu */
 	atomic_bool stopping;
 };
 
@@ -86,6 +87,16 @@ void rpc_server_options_init(struct rpc_server_options *o)
 }
 
 uint16_t rpc_server_port(const struct rpc_server *s) { return s->port; }
+
+void rpc_server_get_stats(struct rpc_server *s, struct rpc_server_stats *out)
+{
+	pthread_mutex_lock(&s->mu);
+	out->accepted = s->accepted;
+	out->refused = s->refused;
+	out->requests = s->requests;
+	out->live = s->nlive;
+	pthread_mutex_unlock(&s->mu);
+}
 
 /* ---- replies ----------------------------------------------------------- */
 
@@ -243,13 +254,16 @@ static void *conn_main(void *arg)
 	struct buf out;
 	buf_init(&out);
 	int64_t body_ns = (int64_t)s->o.io_timeout_ms * 1000000;
-	for (;;) {
+	while (!atomic_load(&s->stopping)) {
 		struct rpc_frame f;
 		int rc = rpc_frame_read(c->fd, s->wake[0], 0, body_ns, s->o.max_frame, &f);
 		if (rc) {
 			if (f.eof || atomic_load(&s->stopping))
 				break;
-			log_warn("rpc: connection from %s: %s", c->peer, err_msg());
+			if (rc == ERR_UNAVAILABLE) /* reset, timeout: the peer's business */
+				log_debug("rpc: connection from %s: %s", c->peer, err_msg());
+			else
+				log_warn("rpc: connection from %s: %s", c->peer, err_msg());
 			if (f.header_valid) {
 				char m[512];
 				snprintf(m, sizeof(m), "%s", err_msg());
@@ -265,6 +279,9 @@ static void *conn_main(void *arg)
 			rpc_frame_free(&f);
 			break;
 		}
+		pthread_mutex_lock(&s->mu);
+		s->requests++;
+		pthread_mutex_unlock(&s->mu);
 		rc = serve(s, c, &f, &out);
 		rpc_frame_free(&f);
 		if (rc)
@@ -326,6 +343,8 @@ static void accept_one(struct rpc_server *s)
 	struct conn *c = NULL;
 	pthread_mutex_lock(&s->mu);
 	bool full = s->nconns >= s->o.max_connections;
+	if (full)
+		s->refused++;
 	pthread_mutex_unlock(&s->mu);
 	if (full) {
 		send_conn_error(fd, 0, 0, ERR_UNAVAILABLE, "too many connections");
@@ -347,6 +366,8 @@ static void accept_one(struct rpc_server *s)
 		s->conns = c->next;
 		s->nconns--;
 		s->nlive--;
+	} else {
+		s->accepted++;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (rc == 0)

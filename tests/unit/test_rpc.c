@@ -468,8 +468,13 @@ static void test_ping_and_write(void **state)
 	assert_int_equal(rpc_region_write(fx->cli, 5, OP_PUT, NULL, &affected), ERR_OK);
 	assert_int_equal(affected, 0);
 	assert_int_equal(fx->t.write_rows, 0);
-	/* the pool reused one connection for all of it: still one live */
 	assert_int_equal(fx->t.calls[RPC_REGION_WRITE], 2);
+	/* the pool reused one connection for all of it */
+	struct rpc_server_stats ss;
+	rpc_server_get_stats(fx->srv, &ss);
+	assert_int_equal(ss.accepted, 1);
+	assert_int_equal(ss.live, 1);
+	assert_int_equal(ss.requests, 3);
 }
 
 static void test_scan_roundtrip(void **state)
@@ -764,11 +769,24 @@ static void test_timeout(void **state)
 	assert_non_null(strstr(err_msg(), "timed out"));
 	assert_non_null(strstr(err_msg(), fx->addr));
 	assert_true(took >= 90 && took < 350);
-	/* a late reply on the abandoned connection cannot confuse the next call */
+	/* the timed-out connection is dropped, never reused: a late reply on it
+	 * cannot be taken for the next call's */
 	fx->t.sleep_ms = 0;
 	assert_int_equal(rpc_ping(fx->cli), ERR_OK);
-	clock_sleep_ms(400);
+	struct rpc_server_stats ss;
+	rpc_server_get_stats(fx->srv, &ss);
+	assert_int_equal(ss.accepted, 2);
+	/* the first connection's thread ends once its handler wakes up */
+	for (int i = 0; i < 300; i++) {
+		rpc_server_get_stats(fx->srv, &ss);
+		if (ss.live == 1)
+			break;
+		clock_sleep_ms(10);
+	}
+	assert_int_equal(ss.live, 1);
 	assert_int_equal(rpc_ping(fx->cli), ERR_OK);
+	rpc_server_get_stats(fx->srv, &ss);
+	assert_int_equal(ss.accepted, 2);
 	finish(fx);
 }
 
@@ -892,6 +910,13 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	/* even workers share the fixture's client (and its pool), odd ones
+	 * have their own */
+	struct rpc_client *cli = w->fx->cli;
+	if (w->id & 1 && rpc_client_create(w->fx->addr, NULL, &cli)) {
+		w->failures++;
+		return NULL;
+	}
 	for (int i = 0; i < 100; i++) {
 		struct batch b;
 		uint32_t n = (uint32_t)(w->id * 1000 + i + 1);
@@ -904,18 +929,20 @@ static void *worker_main(void *arg)
 			colvec_push_i64(&b.cols[0], k);
 		b.nrows = n;
 		uint64_t affected = 0;
-		if (rpc_region_write(w->fx->cli, (uint64_t)w->id, OP_PUT, &b, &affected) ||
+		if (rpc_region_write(cli, (uint64_t)w->id, OP_PUT, &b, &affected) ||
 		    affected != n)
 			w->failures++;
 		batch_free(&b);
 		if (i % 10 == 0) {
 			struct rpc_scan_args a = {.region_id = (uint64_t)w->id};
 			struct batch out;
-			if (rpc_region_scan(w->fx->cli, &a, &out) || out.nrows != 10)
+			if (rpc_region_scan(cli, &a, &out) || out.nrows != 10)
 				w->failures++;
 			batch_free(&out);
 		}
 	}
+	if (cli != w->fx->cli)
+		rpc_client_destroy(cli);
 	return NULL;
 }
 
@@ -934,6 +961,11 @@ static void test_concurrent_clients(void **state)
 	}
 	assert_int_equal(fx->t.calls[RPC_REGION_WRITE], 400);
 	assert_int_equal(fx->t.calls[RPC_REGION_SCAN], 40);
+	/* at most one connection per concurrent caller, reused throughout */
+	struct rpc_server_stats ss;
+	rpc_server_get_stats(fx->srv, &ss);
+	assert_true(ss.accepted >= 2 && ss.accepted <= 4);
+	assert_int_equal(ss.requests, 440);
 }
 
 static int raw_connect(uint16_t port)
@@ -1077,6 +1109,9 @@ static void test_max_connections(void **state)
 	struct rpc_client *c2;
 	assert_int_equal(rpc_client_create(fx->addr, NULL, &c2), ERR_OK);
 	assert_int_equal(rpc_ping(c2), ERR_UNAVAILABLE);
+	struct rpc_server_stats ss;
+	rpc_server_get_stats(fx->srv, &ss);
+	assert_int_equal(ss.refused, 1);
 	/* the slot frees when the first client leaves */
 	rpc_client_destroy(fx->cli);
 	fx->cli = NULL;
