@@ -62,14 +62,15 @@ int rpc_batch_append(struct batch *dst, struct batch *src)
 		return ERR_OK;
 	}
 	if (src->ncols != dst->ncols) {
-		rc = err_set(ERR_PROTOCOL, "rows chunk has %u columns, earlier chunks %u", src->ncols,
-			     dst->ncols);
+		rc = err_set(ERR_PROTOCOL, "rows chunk has %u columns, earlier chunks %u",
+		             src->ncols, dst->ncols);
 		goto out;
 	}
 	for (uint32_t c = 0; c < src->ncols; c++)
 		if (src->cols[c].type != dst->cols[c].type) {
-			rc = err_set(ERR_PROTOCOL, "rows chunk column %u is %s, earlier chunks %s", c,
-				     dtype_name(src->cols[c].type), dtype_name(dst->cols[c].type));
+			rc = err_set(ERR_PROTOCOL, "rows chunk column %u is %s, earlier chunks %s",
+			             c, dtype_name(src->cols[c].type),
+			             dtype_name(dst->cols[c].type));
 			goto out;
 		}
 	/* (colvec_append_range of 0 values memcpys from NULL: skip it) */
@@ -86,7 +87,7 @@ out:
 
 /* ---- datums and scan requests ------------------------------------------ */
 
-static int datum_encode(const struct datum *d, struct arena *a, RPC_PB(Datum) **out)
+static int datum_encode(const struct datum *d, struct arena *a, RPC_PB(Datum) * *out)
 {
 	RPC_PB(Datum) *p = arena_alloc(a, sizeof(*p));
 	if (!p)
@@ -115,7 +116,7 @@ static int datum_encode(const struct datum *d, struct arena *a, RPC_PB(Datum) **
 	return ERR_OK;
 }
 
-static int datum_decode(const RPC_PB(Datum) *p, struct datum *d)
+static int datum_decode(const RPC_PB(Datum) * p, struct datum *d)
 {
 	memset(d, 0, sizeof(*d));
 	if (!p)
@@ -148,11 +149,11 @@ static int datum_decode(const RPC_PB(Datum) *p, struct datum *d)
 		return ERR_OK;
 	}
 	return err_set(ERR_PROTOCOL, "literal of type %s carries no value of its kind (case %d)",
-		       dtype_name(d->type), (int)p->value_case);
+	               dtype_name(d->type), (int)p->value_case);
 }
 
 int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, struct arena *a,
-			    RPC_PB(ScanRequest) **out)
+                            RPC_PB(ScanRequest) * *out)
 {
 	RPC_PB(ScanRequest) *p = arena_alloc(a, sizeof(*p));
 	if (!p)
@@ -168,7 +169,8 @@ int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, stru
 	p->ts_max = req->ts_max;
 	if (req->projection) {
 		if (ncols == 0)
-			return err_set(ERR_BAD_INPUT, "scan projection needs the region's column count");
+			return err_set(ERR_BAD_INPUT,
+			               "scan projection needs the region's column count");
 		p->projection = arena_alloc(a, ncols * sizeof(protobuf_c_boolean));
 		if (!p->projection)
 			return ERR_NOMEM;
@@ -209,8 +211,8 @@ int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, stru
 	return ERR_OK;
 }
 
-static int pred_decode(const RPC_PB(Predicate) *pp, uint32_t i, struct arena *a,
-		       struct scan_pred *sp)
+static int pred_decode(const RPC_PB(Predicate) * pp, uint32_t i, struct arena *a,
+                       struct scan_pred *sp)
 {
 	memset(sp, 0, sizeof(*sp));
 	if (!pp)
@@ -244,8 +246,8 @@ static int pred_decode(const RPC_PB(Predicate) *pp, uint32_t i, struct arena *a,
 	return ERR_OK;
 }
 
-int rpc_scan_request_decode(const RPC_PB(ScanRequest) *pb, struct arena *a,
-			    struct scan_request *out)
+int rpc_scan_request_decode(const RPC_PB(ScanRequest) * pb, struct arena *a,
+                            struct scan_request *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ts_min = INT64_MIN;
@@ -318,7 +320,7 @@ int rpc_region_schema_decode(const char *json, struct region_schema **out)
 	return rc;
 }
 
-void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) *p)
+void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * p)
 {
 	strata__region_stat__init(p);
 	p->region_id = s->region_id;
@@ -336,7 +338,7 @@ void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) *p)
 	p->last_install_ms = s->last_install_ms;
 }
 
-int rpc_region_stat_decode(const RPC_PB(RegionStat) *p, struct region_stat *s)
+int rpc_region_stat_decode(const RPC_PB(RegionStat) * p, struct region_stat *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (!p)
@@ -359,8 +361,8 @@ int rpc_region_stat_decode(const RPC_PB(RegionStat) *p, struct region_stat *s)
 	return ERR_OK;
 }
 
-int rpc_heartbeat_decode(const RPC_PB(HeartbeatRequest) *pb, struct arena *a,
-			 struct rpc_heartbeat *out)
+int rpc_heartbeat_decode(const RPC_PB(HeartbeatRequest) * pb, struct arena *a,
+                         struct rpc_heartbeat *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (pb->n_stats > UINT32_MAX)

@@ -55,9 +55,9 @@
 /* Dense ids 1..RPC_METHOD__COUNT: an id past the end does not compile, a
  * repeated one trips -Woverride-init (-Wextra), so the table has no gaps. */
 static const struct rpc_method_info methods[RPC_METHOD__COUNT + 1] = {
-#define X(id, NAME, name, ReqT, req_s, RespT, resp_s) \
+#define X(id, NAME, name, ReqT, req_s, RespT, resp_s)                                              \
 	[id] = {#name, &RPC_PB_DESC(req_s), &RPC_PB_DESC(resp_s)},
-	RPC_METHODS(X)
+    RPC_METHODS(X)
 #undef X
 };
 
@@ -91,7 +91,7 @@ ProtobufCAllocator rpc_pb_allocator = {pb_alloc, pb_free, NULL};
 /* ---- encoding ---------------------------------------------------------- */
 
 static void header_put(uint8_t *h, uint8_t kind, uint16_t method, uint32_t req_id,
-		       const uint8_t *payload, uint32_t len)
+                       const uint8_t *payload, uint32_t len)
 {
 	le_put_u32(h, RPC_FRAME_MAGIC);
 	h[4] = RPC_FRAME_VERSION;
@@ -104,12 +104,13 @@ static void header_put(uint8_t *h, uint8_t kind, uint16_t method, uint32_t req_i
 }
 
 int rpc_frame_pack(struct buf *out, uint8_t kind, uint16_t method, uint32_t req_id,
-		   const ProtobufCMessage *msg, uint32_t max_payload)
+                   const ProtobufCMessage *msg, uint32_t max_payload)
 {
 	size_t n = msg ? protobuf_c_message_get_packed_size(msg) : 0;
 	if (n > max_payload)
-		return err_set(ERR_LIMIT, "%s message of %zu bytes exceeds the frame limit of %u bytes",
-			       rpc_method_name(method), n, max_payload);
+		return err_set(ERR_LIMIT,
+		               "%s message of %zu bytes exceeds the frame limit of %u bytes",
+		               rpc_method_name(method), n, max_payload);
 	if (buf_reserve(out, RPC_FRAME_HEADER_SIZE + n))
 		return ERR_NOMEM;
 	uint8_t *h = out->data + out->len;
@@ -121,7 +122,7 @@ int rpc_frame_pack(struct buf *out, uint8_t kind, uint16_t method, uint32_t req_
 }
 
 int rpc_frame_pack_raw(struct buf *out, uint8_t kind, uint16_t method, uint32_t req_id,
-		       const void *payload, size_t len)
+                       const void *payload, size_t len)
 {
 	if (len > UINT32_MAX)
 		return err_set(ERR_LIMIT, "payload of %zu bytes cannot be framed", len);
@@ -136,7 +137,7 @@ int rpc_frame_pack_raw(struct buf *out, uint8_t kind, uint16_t method, uint32_t 
 }
 
 int rpc_frame_pack_error(struct buf *out, uint16_t method, uint32_t req_id, int code,
-			 const char *msg)
+                         const char *msg)
 {
 	RPC_PB(ErrorReply) er = STRATA__ERROR_REPLY__INIT;
 	er.code = (uint32_t)code;
@@ -152,7 +153,7 @@ int rpc_frame_header_decode(const uint8_t *p, uint32_t max_payload, struct rpc_f
 	f->magic = le_get_u32(p);
 	if (f->magic != RPC_FRAME_MAGIC)
 		return err_set(ERR_PROTOCOL, "bad frame magic 0x%08x (not a Strata RPC peer?)",
-			       f->magic);
+		               f->magic);
 	f->header_valid = true;
 	f->version = p[4];
 	f->kind = p[5];
@@ -162,14 +163,14 @@ int rpc_frame_header_decode(const uint8_t *p, uint32_t max_payload, struct rpc_f
 	f->crc = le_get_u32(p + 16);
 	if (f->version != RPC_FRAME_VERSION)
 		return err_set(ERR_PROTOCOL, "unsupported frame version %u (this peer speaks %u)",
-			       f->version, RPC_FRAME_VERSION);
+		               f->version, RPC_FRAME_VERSION);
 	if (f->kind < RPC_KIND_REQUEST || f->kind > RPC_KIND_ERROR)
 		return err_set(ERR_PROTOCOL, "bad frame kind %u", f->kind);
 	if (!rpc_method_info(f->method) && !(f->method == 0 && f->kind == RPC_KIND_ERROR))
 		return err_set(ERR_PROTOCOL, "unknown method %u", f->method);
 	if (f->len > max_payload)
 		return err_set(ERR_LIMIT, "frame payload of %u bytes exceeds the limit of %u bytes",
-			       f->len, max_payload);
+		               f->len, max_payload);
 	return ERR_OK;
 }
 
@@ -178,12 +179,12 @@ static int check_crc(const struct rpc_frame *f, const uint8_t *payload)
 	uint32_t c = crc32c(0, payload, f->len);
 	if (c != f->crc)
 		return err_set(ERR_CORRUPT, "frame checksum mismatch (%s, %u bytes)",
-			       rpc_method_name(f->method), f->len);
+		               rpc_method_name(f->method), f->len);
 	return ERR_OK;
 }
 
 int rpc_frame_decode(const uint8_t *p, size_t n, uint32_t max_payload, struct rpc_frame *f,
-		     size_t *consumed)
+                     size_t *consumed)
 {
 	*consumed = 0;
 	if (n < RPC_FRAME_HEADER_SIZE) {
@@ -281,7 +282,8 @@ int rpc_io_write(int fd, const void *p, size_t n, int64_t deadline)
 				return rc;
 			continue;
 		}
-		return err_set(ERR_UNAVAILABLE, "send: %s", w < 0 ? strerror(errno) : "no progress");
+		return err_set(ERR_UNAVAILABLE, "send: %s",
+		               w < 0 ? strerror(errno) : "no progress");
 	}
 	return ERR_OK;
 }
@@ -289,7 +291,7 @@ int rpc_io_write(int fd, const void *p, size_t n, int64_t deadline)
 /* Read exactly n bytes; *got says how many arrived (also on failure).
  * *eof is set when the peer closed the connection. */
 static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline, int wake_fd, size_t *got,
-		     bool *eof)
+                     bool *eof)
 {
 	*eof = false;
 	while (*got < n) {
@@ -316,7 +318,7 @@ static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline, int wake_fd
 }
 
 int rpc_frame_read(int fd, int wake_fd, int64_t first_deadline, int64_t body_timeout_ns,
-		   uint32_t max_payload, struct rpc_frame *f)
+                   uint32_t max_payload, struct rpc_frame *f)
 {
 	uint8_t h[RPC_FRAME_HEADER_SIZE];
 	size_t got = 0;
@@ -338,8 +340,9 @@ int rpc_frame_read(int fd, int wake_fd, int64_t first_deadline, int64_t body_tim
 	rc = read_full(fd, h, sizeof(h), deadline, wake_fd, &got, &eof);
 	if (rc) {
 		if (eof)
-			return err_set(ERR_PROTOCOL, "truncated frame: peer closed after %zu of %d header bytes",
-				       got, RPC_FRAME_HEADER_SIZE);
+			return err_set(ERR_PROTOCOL,
+			               "truncated frame: peer closed after %zu of %d header bytes",
+			               got, RPC_FRAME_HEADER_SIZE);
 		return rc;
 	}
 	rc = rpc_frame_header_decode(h, max_payload, f);
@@ -355,8 +358,9 @@ int rpc_frame_read(int fd, int wake_fd, int64_t first_deadline, int64_t body_tim
 	if (rc) {
 		mem_free(payload);
 		if (eof)
-			return err_set(ERR_PROTOCOL, "truncated frame: peer closed after %zu of %u payload bytes",
-				       got, f->len);
+			return err_set(ERR_PROTOCOL,
+			               "truncated frame: peer closed after %zu of %u payload bytes",
+			               got, f->len);
 		return rc;
 	}
 	rc = check_crc(f, payload);

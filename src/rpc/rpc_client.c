@@ -59,7 +59,10 @@ void rpc_client_options_init(struct rpc_client_options *o)
 	o->pool_size = RPC_DEFAULT_POOL_SIZE;
 }
 
-const char *rpc_client_addr(const struct rpc_client *c) { return c->addr; }
+const char *rpc_client_addr(const struct rpc_client *c)
+{
+	return c->addr;
+}
 
 /* Split "host:port" / "[v6]:port". */
 static int parse_addr(struct rpc_client *c, const char *addr)
@@ -82,8 +85,7 @@ static int parse_addr(struct rpc_client *c, const char *addr)
 	return ERR_OK;
 }
 
-int rpc_client_create(const char *addr, const struct rpc_client_options *o,
-		      struct rpc_client **out)
+int rpc_client_create(const char *addr, const struct rpc_client_options *o, struct rpc_client **out)
 {
 	*out = NULL;
 	struct rpc_client *c = mem_calloc(1, sizeof(*c));
@@ -192,13 +194,13 @@ static int connect_peer(struct rpc_client *c, int64_t deadline, int *fd_out)
 	int64_t cd = clock_mono_ns() + (int64_t)c->o.connect_timeout_ms * 1000000;
 	if (cd < deadline)
 		deadline = cd;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV};
+	struct addrinfo hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	int g = getaddrinfo(c->host, c->port, &hints, &ai);
 	if (g)
-		return err_set(ERR_UNAVAILABLE, "peer %s unavailable: %s", c->addr, gai_strerror(g));
+		return err_set(ERR_UNAVAILABLE, "peer %s unavailable: %s", c->addr,
+		               gai_strerror(g));
 	int e = ECONNREFUSED;
 	int rc = ERR_UNAVAILABLE;
 	for (struct addrinfo *p = ai; p; p = p->ai_next)
@@ -258,13 +260,13 @@ typedef int (*take_fn)(void *ctx, ProtobufCMessage **msg, bool last);
 static int remote_error(struct rpc_client *c, const struct rpc_frame *f)
 {
 	RPC_PB(ErrorReply) *er = (RPC_PB(ErrorReply) *)protobuf_c_message_unpack(
-		&strata__error_reply__descriptor, &rpc_pb_allocator, f->len, f->payload);
+	    &strata__error_reply__descriptor, &rpc_pb_allocator, f->len, f->payload);
 	if (!er)
 		return err_set(ERR_PROTOCOL, "peer %s: malformed error frame", c->addr);
 	int rc;
 	if (er->code == ERR_OK || er->code >= ERR__COUNT)
 		rc = err_set(ERR_PROTOCOL, "peer %s: error frame with unknown code %u: %s", c->addr,
-			     er->code, er->message);
+		             er->code, er->message);
 	else
 		rc = err_set((int)er->code, "peer %s: %s", c->addr, er->message);
 	protobuf_c_message_free_unpacked(&er->base, &rpc_pb_allocator);
@@ -272,14 +274,14 @@ static int remote_error(struct rpc_client *c, const struct rpc_frame *f)
 }
 
 static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req, take_fn fn,
-		void *ctx, int timeout_ms)
+                void *ctx, int timeout_ms)
 {
 	const struct rpc_method_info *mi = rpc_method_info(m);
 	if (!mi)
 		return err_set(ERR_BAD_INPUT, "unknown rpc method %d", (int)m);
 	if (!req || req->descriptor != mi->req)
 		return err_set(ERR_BAD_INPUT, "%s: the request must be a %s", mi->name,
-			       mi->req->name);
+		               mi->req->name);
 	int tmo = timeout_ms > 0 ? timeout_ms : c->o.request_timeout_ms;
 	int64_t deadline = clock_mono_ns() + (int64_t)tmo * 1000000;
 	uint32_t id = atomic_fetch_add(&c->next_id, 1);
@@ -307,8 +309,9 @@ static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage 
 		rc = rpc_frame_read(fd, -1, deadline, 0, c->o.max_frame, &f);
 		if (rc) {
 			if (f.eof)
-				rc = err_set(ERR_UNAVAILABLE, "peer %s: %s: connection closed by the peer",
-					     c->addr, mi->name);
+				rc = err_set(ERR_UNAVAILABLE,
+				             "peer %s: %s: connection closed by the peer", c->addr,
+				             mi->name);
 			else
 				err_wrap("peer %s: %s", c->addr, mi->name);
 			goto out;
@@ -320,9 +323,9 @@ static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage 
 		if (f.kind == RPC_KIND_REQUEST || f.req_id != id ||
 		    (f.method != m && !(f.kind == RPC_KIND_ERROR && f.method == 0))) {
 			rc = err_set(ERR_PROTOCOL,
-				     "peer %s: %s: unexpected frame (kind %u, method %u, id %u; "
-				     "expected id %u)",
-				     c->addr, mi->name, f.kind, f.method, f.req_id, id);
+			             "peer %s: %s: unexpected frame (kind %u, method %u, id %u; "
+			             "expected id %u)",
+			             c->addr, mi->name, f.kind, f.method, f.req_id, id);
 			goto out;
 		}
 		if (f.kind == RPC_KIND_ERROR) {
@@ -334,10 +337,11 @@ static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage 
 		err_clear();
 		msg = protobuf_c_message_unpack(mi->resp, &rpc_pb_allocator, f.len, f.payload);
 		if (!msg) {
-			rc = err_code() == ERR_NOMEM
-				     ? ERR_NOMEM
-				     : err_set(ERR_PROTOCOL, "peer %s: malformed %s response (%u bytes)",
-					       c->addr, mi->name, f.len);
+			rc =
+			    err_code() == ERR_NOMEM
+			        ? ERR_NOMEM
+			        : err_set(ERR_PROTOCOL, "peer %s: malformed %s response (%u bytes)",
+			                  c->addr, mi->name, f.len);
 			goto out;
 		}
 		bool last = f.kind == RPC_KIND_RESPONSE;
@@ -377,7 +381,7 @@ static int stream_adapter(void *ctx, ProtobufCMessage **msg, bool last)
 }
 
 int rpc_call_stream(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req,
-		    rpc_msg_fn fn, void *ctx, int timeout_ms)
+                    rpc_msg_fn fn, void *ctx, int timeout_ms)
 {
 	struct stream_ctx s = {fn, ctx};
 	return call(c, m, req, stream_adapter, &s, timeout_ms);
@@ -393,7 +397,7 @@ static int take_final(void *ctx, ProtobufCMessage **msg, bool last)
 }
 
 int rpc_call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req,
-	     ProtobufCMessage **resp, int timeout_ms)
+             ProtobufCMessage **resp, int timeout_ms)
 {
 	*resp = NULL;
 	return call(c, m, req, take_final, resp, timeout_ms);
@@ -430,7 +434,7 @@ int rpc_ping(struct rpc_client *c)
 }
 
 int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
-		     const struct batch *rows, uint64_t *affected)
+                     const struct batch *rows, uint64_t *affected)
 {
 	struct buf bytes;
 	buf_init(&bytes);
@@ -468,7 +472,7 @@ static int scan_frame(void *ctx, const ProtobufCMessage *msg, bool last)
 }
 
 int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, rpc_batch_fn fn,
-			   void *ctx)
+                           void *ctx)
 {
 	struct arena *ar = arena_create(0);
 	if (!ar)
@@ -492,7 +496,10 @@ int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, 
 	return rc;
 }
 
-static int append_batch(void *ctx, struct batch *b) { return rpc_batch_append(ctx, b); }
+static int append_batch(void *ctx, struct batch *b)
+{
+	return rpc_batch_append(ctx, b);
+}
 
 int rpc_region_scan(struct rpc_client *c, const struct rpc_scan_args *a, struct batch *out)
 {
@@ -524,7 +531,7 @@ static int snapshot_frame(void *ctx, const ProtobufCMessage *msg, bool last)
 }
 
 int rpc_region_snapshot(struct rpc_client *c, uint64_t region_id, const struct scan_request *req,
-			uint32_t ncols, uint64_t *version, struct batch *rows)
+                        uint32_t ncols, uint64_t *version, struct batch *rows)
 {
 	memset(rows, 0, sizeof(*rows));
 	*version = 0;
@@ -569,7 +576,7 @@ int rpc_region_drop(struct rpc_client *c, uint64_t region_id)
 }
 
 int rpc_region_open(struct rpc_client *c, uint64_t region_id, const char *dir,
-		    enum region_role role)
+                    enum region_role role)
 {
 	RPC_PB(RegionOpenRequest) req = STRATA__REGION_OPEN_REQUEST__INIT;
 	req.region_id = region_id;
@@ -628,7 +635,7 @@ out:
 }
 
 int rpc_region_create(struct rpc_client *c, uint64_t region_id, const char *dir,
-		      const struct region_schema *schema)
+                      const struct region_schema *schema)
 {
 	cJSON *j = region_schema_to_json(schema);
 	char *json = j ? cJSON_PrintUnformatted(j) : NULL;
@@ -654,7 +661,7 @@ void rpc_heartbeat_reply_free(struct rpc_heartbeat_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int instr_decode(const RPC_PB(RegionInstruction) *p, struct rpc_region_instr *in)
+static int instr_decode(const RPC_PB(RegionInstruction) * p, struct rpc_region_instr *in)
 {
 	memset(in, 0, sizeof(*in));
 	if (!p)
@@ -676,7 +683,7 @@ static int instr_decode(const RPC_PB(RegionInstruction) *p, struct rpc_region_in
 }
 
 int rpc_heartbeat(struct rpc_client *c, const struct rpc_heartbeat *hb,
-		  struct rpc_heartbeat_reply *out)
+                  struct rpc_heartbeat_reply *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct arena *ar = arena_create(0);

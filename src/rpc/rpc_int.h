@@ -14,8 +14,8 @@
 #include "base/buf.h"
 #include "rpc/rpc.h"
 
-#define RPC_FRAME_MAGIC 0x50525453u /* bytes 'S' 'T' 'R' 'P' read as a LE u32 */
-#define RPC_FRAME_VERSION 1
+#define RPC_FRAME_MAGIC       0x50525453u /* bytes 'S' 'T' 'R' 'P' read as a LE u32 */
+#define RPC_FRAME_VERSION     1
 #define RPC_FRAME_HEADER_SIZE 20
 
 enum rpc_frame_kind {
@@ -55,13 +55,13 @@ extern ProtobufCAllocator rpc_pb_allocator;
 /* Append a whole frame (header + packed msg, which may be NULL for an
  * empty payload) to out. ERR_LIMIT if the payload exceeds max_payload. */
 int rpc_frame_pack(struct buf *out, uint8_t kind, uint16_t method, uint32_t req_id,
-		   const ProtobufCMessage *msg, uint32_t max_payload);
+                   const ProtobufCMessage *msg, uint32_t max_payload);
 /* Append a frame carrying raw payload bytes (tests build hostile frames). */
 int rpc_frame_pack_raw(struct buf *out, uint8_t kind, uint16_t method, uint32_t req_id,
-		       const void *payload, size_t len);
+                       const void *payload, size_t len);
 /* Append an error frame: ErrorReply{code, msg}. */
 int rpc_frame_pack_error(struct buf *out, uint16_t method, uint32_t req_id, int code,
-			 const char *msg);
+                         const char *msg);
 
 /* Parse and check a header (magic, version, kind, method, length cap).
  * Fills *f as far as it got. */
@@ -71,7 +71,7 @@ int rpc_frame_header_decode(const uint8_t *p, uint32_t max_payload, struct rpc_f
  * *consumed is the frame size. Errors: ERR_PROTOCOL (bad header), ERR_LIMIT
  * (too long), ERR_CORRUPT (checksum). */
 int rpc_frame_decode(const uint8_t *p, size_t n, uint32_t max_payload, struct rpc_frame *f,
-		     size_t *consumed);
+                     size_t *consumed);
 
 /*
  * Socket I/O on non-blocking fds. Deadlines are clock_mono_ns() values, 0 =
@@ -85,7 +85,7 @@ int rpc_io_write(int fd, const void *p, size_t n, int64_t deadline);
  * at a frame boundary sets f->eof (ERR_UNAVAILABLE "connection closed");
  * mid-frame it is ERR_PROTOCOL "truncated". */
 int rpc_frame_read(int fd, int wake_fd, int64_t first_deadline, int64_t body_timeout_ns,
-		   uint32_t max_payload, struct rpc_frame *f);
+                   uint32_t max_payload, struct rpc_frame *f);
 void rpc_frame_free(struct rpc_frame *f);
 
 /* The server's chunk_bytes option (rpc_server.c). */
@@ -97,9 +97,9 @@ void rpc_sockaddr_str(const void *sa, char *out, size_t n);
 
 /* Encoders for the typed calls; every allocation comes from `a`. */
 int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, struct arena *a,
-			    RPC_PB(ScanRequest) **out);
-void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) *out);
-int rpc_region_stat_decode(const RPC_PB(RegionStat) *pb, struct region_stat *out);
+                            RPC_PB(ScanRequest) * *out);
+void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * out);
+int rpc_region_stat_decode(const RPC_PB(RegionStat) * pb, struct region_stat *out);
 /* Encode b into `bytes` (reset first; the caller frees it); *out points
  * into it. */
 int rpc_batch_encode(const struct batch *b, struct buf *bytes, ProtobufCBinaryData *out);

@@ -60,8 +60,8 @@ struct rpc_server {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* a connection thread finished */
 	struct conn *conns;
-	uint32_t nconns; /* not yet reaped */
-	uint32_t nlive;  /* threads still running */
+	uint32_t nconns;                      /* not yet reaped */
+	uint32_t nlive;                       /* threads still running */
 	uint64_t accepted, refused, requests; /* under mu */
 	atomic_bool stopping;
 };
@@ -86,7 +86,10 @@ void rpc_server_options_init(struct rpc_server_options *o)
 	o->stop_grace_ms = 2000;
 }
 
-uint16_t rpc_server_port(const struct rpc_server *s) { return s->port; }
+uint16_t rpc_server_port(const struct rpc_server *s)
+{
+	return s->port;
+}
 
 void rpc_server_get_stats(struct rpc_server *s, struct rpc_server_stats *out)
 {
@@ -100,11 +103,23 @@ void rpc_server_get_stats(struct rpc_server *s, struct rpc_server_stats *out)
 
 /* ---- replies ----------------------------------------------------------- */
 
-struct arena *rpc_reply_arena(struct rpc_reply *r) { return r->arena; }
-const char *rpc_reply_peer(const struct rpc_reply *r) { return r->conn->peer; }
-enum rpc_method rpc_reply_method(const struct rpc_reply *r) { return r->method; }
+struct arena *rpc_reply_arena(struct rpc_reply *r)
+{
+	return r->arena;
+}
+const char *rpc_reply_peer(const struct rpc_reply *r)
+{
+	return r->conn->peer;
+}
+enum rpc_method rpc_reply_method(const struct rpc_reply *r)
+{
+	return r->method;
+}
 
-uint32_t rpc_reply_chunk_bytes(const struct rpc_reply *r) { return r->conn->srv->o.chunk_bytes; }
+uint32_t rpc_reply_chunk_bytes(const struct rpc_reply *r)
+{
+	return r->conn->srv->o.chunk_bytes;
+}
 
 static int64_t io_deadline(const struct rpc_server *s)
 {
@@ -129,10 +144,11 @@ static int send_msg(struct rpc_reply *r, uint8_t kind, const ProtobufCMessage *m
 	if (r->final_sent)
 		return err_set(ERR_INTERNAL, "%s: response already sent", r->mi->name);
 	if (!msg || msg->descriptor != r->mi->resp)
-		return err_set(ERR_INTERNAL, "%s: reply must be a %s", r->mi->name, r->mi->resp->name);
+		return err_set(ERR_INTERNAL, "%s: reply must be a %s", r->mi->name,
+		               r->mi->resp->name);
 	buf_reset(r->out);
 	int rc = rpc_frame_pack(r->out, kind, (uint16_t)r->method, r->req_id, msg,
-				r->conn->srv->o.max_frame);
+	                        r->conn->srv->o.max_frame);
 	if (rc)
 		return rc;
 	if (kind != RPC_KIND_CHUNK)
@@ -176,10 +192,10 @@ static int send_empty(struct rpc_reply *r)
 static int dispatch(const struct rpc_handlers *h, const ProtobufCMessage *msg, struct rpc_reply *r)
 {
 	switch (r->method) {
-#define X(id, NAME, name, ReqT, req_s, RespT, resp_s)                                        \
-	case RPC_##NAME:                                                                     \
-		if (!h->name)                                                                \
-			return err_set(ERR_UNSUPPORTED, "method %s is not served here", #name); \
+#define X(id, NAME, name, ReqT, req_s, RespT, resp_s)                                              \
+	case RPC_##NAME:                                                                           \
+		if (!h->name)                                                                      \
+			return err_set(ERR_UNSUPPORTED, "method %s is not served here", #name);    \
 		return h->name(h->ctx, (const RPC_PB(ReqT) *)msg, r);
 		RPC_METHODS(X)
 #undef X
@@ -192,20 +208,21 @@ static int dispatch(const struct rpc_handlers *h, const ProtobufCMessage *msg, s
 static int serve(struct rpc_server *s, struct conn *c, const struct rpc_frame *f, struct buf *out)
 {
 	struct rpc_reply r = {
-		.conn = c,
-		.mi = rpc_method_info(f->method),
-		.method = (enum rpc_method)f->method,
-		.req_id = f->req_id,
-		.out = out,
+	    .conn = c,
+	    .mi = rpc_method_info(f->method),
+	    .method = (enum rpc_method)f->method,
+	    .req_id = f->req_id,
+	    .out = out,
 	};
 	int rc;
 	err_clear();
-	ProtobufCMessage *msg = protobuf_c_message_unpack(r.mi->req, &rpc_pb_allocator, f->len,
-							  f->payload);
+	ProtobufCMessage *msg =
+	    protobuf_c_message_unpack(r.mi->req, &rpc_pb_allocator, f->len, f->payload);
 	if (!msg) {
 		rc = err_code() == ERR_NOMEM
-			     ? ERR_NOMEM
-			     : err_set(ERR_PROTOCOL, "malformed %s request (%u bytes)", r.mi->name, f->len);
+		         ? ERR_NOMEM
+		         : err_set(ERR_PROTOCOL, "malformed %s request (%u bytes)", r.mi->name,
+		                   f->len);
 		send_error(&r, rc, err_msg());
 		goto out;
 	}
@@ -267,15 +284,16 @@ static void *conn_main(void *arg)
 			if (f.header_valid) {
 				char m[512];
 				snprintf(m, sizeof(m), "%s", err_msg());
-				send_conn_error(c->fd, rpc_method_info(f.method) ? f.method : 0, f.req_id,
-						rc, m);
+				send_conn_error(c->fd, rpc_method_info(f.method) ? f.method : 0,
+				                f.req_id, rc, m);
 			}
 			break;
 		}
 		if (f.kind != RPC_KIND_REQUEST) {
-			log_warn("rpc: connection from %s sent a frame of kind %u", c->peer, f.kind);
+			log_warn("rpc: connection from %s sent a frame of kind %u", c->peer,
+			         f.kind);
 			send_conn_error(c->fd, f.method, f.req_id, ERR_PROTOCOL,
-					"expected a request frame");
+			                "expected a request frame");
 			rpc_frame_free(&f);
 			break;
 		}
@@ -383,7 +401,7 @@ static void *accept_main(void *arg)
 	struct rpc_server *s = arg;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
-				      {.fd = s->wake[0], .events = POLLIN}};
+		                      {.fd = s->wake[0], .events = POLLIN}};
 		int n = poll(p, 2, 1000);
 		if (n < 0 && errno != EINTR) {
 			log_error("rpc: poll on the listening socket: %s", strerror(errno));
@@ -406,8 +424,8 @@ static int listen_on(struct rpc_server *s, const char *host, uint16_t port)
 	char ps[8];
 	snprintf(ps, sizeof(ps), "%u", port);
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	int g = getaddrinfo(host, ps, &hints, &ai);
 	if (g)
@@ -431,7 +449,7 @@ static int listen_on(struct rpc_server *s, const char *host, uint16_t port)
 		goto out;
 	}
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
+	                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	s->listen_fd = fd;
 	fd = -1;
 out:
@@ -442,7 +460,7 @@ out:
 }
 
 int rpc_server_start(const char *bind_addr, uint16_t port, const struct rpc_handlers *h,
-		     const struct rpc_server_options *o, struct rpc_server **out)
+                     const struct rpc_server_options *o, struct rpc_server **out)
 {
 	*out = NULL;
 	struct rpc_server *s = mem_calloc(1, sizeof(*s));
@@ -513,8 +531,8 @@ void rpc_server_stop(struct rpc_server *s)
 	pthread_mutex_lock(&s->mu);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t until = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
-			(int64_t)s->o.stop_grace_ms * 1000000;
+	int64_t until =
+	    (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (int64_t)s->o.stop_grace_ms * 1000000;
 	ts.tv_sec = until / 1000000000;
 	ts.tv_nsec = until % 1000000000;
 	while (s->nlive > 0)

@@ -26,8 +26,8 @@ static void pack_write(struct buf *b, uint32_t req_id)
 	req.rows.data = (uint8_t *)"rowbytes";
 	req.rows.len = 8;
 	assert_int_equal(rpc_frame_pack(b, RPC_KIND_REQUEST, RPC_REGION_WRITE, req_id, &req.base,
-					RPC_DEFAULT_MAX_FRAME),
-			 ERR_OK);
+	                                RPC_DEFAULT_MAX_FRAME),
+	                 ERR_OK);
 }
 
 static void test_layout_and_roundtrip(void **state)
@@ -56,7 +56,7 @@ static void test_layout_and_roundtrip(void **state)
 	assert_int_equal(f.method, RPC_REGION_WRITE);
 	assert_int_equal(f.req_id, 0x01020304);
 	RPC_PB(RegionWriteRequest) *m = (RPC_PB(RegionWriteRequest) *)protobuf_c_message_unpack(
-		&strata__region_write_request__descriptor, &rpc_pb_allocator, f.len, f.payload);
+	    &strata__region_write_request__descriptor, &rpc_pb_allocator, f.len, f.payload);
 	assert_non_null(m);
 	assert_int_equal(m->region_id, 1024ull << 32 | 3);
 	assert_int_equal(m->op, OP_PUT);
@@ -66,16 +66,17 @@ static void test_layout_and_roundtrip(void **state)
 
 	/* every proper prefix is "need more", never an error */
 	for (size_t n = 0; n < b.len; n++) {
-		assert_int_equal(rpc_frame_decode(b.data, n, RPC_DEFAULT_MAX_FRAME, &f, &used), ERR_OK);
+		assert_int_equal(rpc_frame_decode(b.data, n, RPC_DEFAULT_MAX_FRAME, &f, &used),
+		                 ERR_OK);
 		assert_int_equal(used, 0);
 	}
 	/* two frames back to back */
 	pack_write(&b, 7);
 	assert_int_equal(rpc_frame_decode(b.data, b.len, RPC_DEFAULT_MAX_FRAME, &f, &used), ERR_OK);
 	size_t first = used;
-	assert_int_equal(rpc_frame_decode(b.data + first, b.len - first, RPC_DEFAULT_MAX_FRAME, &f,
-					  &used),
-			 ERR_OK);
+	assert_int_equal(
+	    rpc_frame_decode(b.data + first, b.len - first, RPC_DEFAULT_MAX_FRAME, &f, &used),
+	    ERR_OK);
 	assert_int_equal(first + used, b.len);
 	assert_int_equal(f.req_id, 7);
 	buf_free(&b);
@@ -98,12 +99,12 @@ static void test_empty_payload_and_error_frame(void **state)
 
 	buf_reset(&b);
 	assert_int_equal(rpc_frame_pack_error(&b, 0, 0, ERR_UNAVAILABLE, "too many connections"),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(rpc_frame_decode(b.data, b.len, 1024, &f, &used), ERR_OK);
 	assert_int_equal(f.kind, RPC_KIND_ERROR);
 	assert_int_equal(f.method, 0); /* method 0 is allowed only here */
 	RPC_PB(ErrorReply) *er = (RPC_PB(ErrorReply) *)protobuf_c_message_unpack(
-		&strata__error_reply__descriptor, &rpc_pb_allocator, f.len, f.payload);
+	    &strata__error_reply__descriptor, &rpc_pb_allocator, f.len, f.payload);
 	assert_non_null(er);
 	assert_int_equal(er->code, ERR_UNAVAILABLE);
 	assert_string_equal(er->message, "too many connections");
@@ -116,7 +117,7 @@ static void test_empty_payload_and_error_frame(void **state)
 	big.rows.data = blob;
 	big.rows.len = sizeof(blob);
 	assert_int_equal(rpc_frame_pack(&b, RPC_KIND_REQUEST, RPC_REGION_WRITE, 1, &big.base, 100),
-			 ERR_LIMIT);
+	                 ERR_LIMIT);
 	assert_int_equal(b.len, 0);
 	buf_free(&b);
 }
@@ -214,7 +215,7 @@ static void test_random_bytes(void **state)
 		size_t used;
 		int rc = rpc_frame_decode(p, n, 200, &f, &used);
 		assert_true(rc == ERR_OK || rc == ERR_PROTOCOL || rc == ERR_LIMIT ||
-			    rc == ERR_CORRUPT);
+		            rc == ERR_CORRUPT);
 		if (rc == ERR_OK && used) {
 			ok++;
 			assert_true(used <= n);
@@ -222,7 +223,7 @@ static void test_random_bytes(void **state)
 			const struct rpc_method_info *mi = rpc_method_info(f.method);
 			if (mi) {
 				ProtobufCMessage *m = protobuf_c_message_unpack(
-					mi->req, &rpc_pb_allocator, f.len, f.payload);
+				    mi->req, &rpc_pb_allocator, f.len, f.payload);
 				if (m)
 					protobuf_c_message_free_unpacked(m, &rpc_pb_allocator);
 			}
@@ -250,7 +251,7 @@ static void test_method_registry(void **state)
 		assert_int_equal(mi->req->magic, PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC);
 	}
 	assert_ptr_equal(rpc_method_info(RPC_REGION_SNAPSHOT)->resp,
-			 &strata__region_snapshot_response__descriptor);
+	                 &strata__region_snapshot_response__descriptor);
 }
 
 /* ---- reads from a socket ---------------------------------------------- */
@@ -261,7 +262,10 @@ static void pair(int sv[2])
 	assert_int_equal(rpc_set_nonblocking(sv[0]), ERR_OK);
 }
 
-static int64_t in_ms(int ms) { return clock_mono_ns() + (int64_t)ms * 1000000; }
+static int64_t in_ms(int ms)
+{
+	return clock_mono_ns() + (int64_t)ms * 1000000;
+}
 
 static void test_read_socket(void **state)
 {
@@ -274,18 +278,20 @@ static void test_read_socket(void **state)
 	pair(sv);
 	assert_int_equal(write(sv[1], b.data, b.len), (ssize_t)b.len);
 	struct rpc_frame f;
-	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f), ERR_OK);
+	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
+	                 ERR_OK);
 	assert_int_equal(f.req_id, 5);
 	assert_non_null(f.payload);
 	rpc_frame_free(&f);
-	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f), ERR_OK);
+	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
+	                 ERR_OK);
 	assert_int_equal(f.req_id, 6);
 	rpc_frame_free(&f);
 
 	/* nothing arrives: a timeout, not a hang */
 	int64_t t0 = clock_mono_ns();
 	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(50), 0, RPC_DEFAULT_MAX_FRAME, &f),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	assert_string_equal(err_msg(), "timed out");
 	assert_false(f.eof);
 	assert_true(clock_mono_ns() - t0 < 1000 * 1000000LL);
@@ -295,7 +301,7 @@ static void test_read_socket(void **state)
 	assert_int_equal(pipe(wake), 0);
 	assert_int_equal(write(wake[1], "x", 1), 1);
 	assert_int_equal(rpc_frame_read(sv[0], wake[0], 0, 0, RPC_DEFAULT_MAX_FRAME, &f),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	assert_string_equal(err_msg(), "stopping");
 	close(wake[0]);
 	close(wake[1]);
@@ -303,7 +309,7 @@ static void test_read_socket(void **state)
 	/* peer closes between frames: a clean end */
 	close(sv[1]);
 	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	assert_true(f.eof);
 	close(sv[0]);
 	buf_free(&b);
@@ -316,16 +322,21 @@ static void test_read_truncated(void **state)
 	buf_init(&b);
 	pack_write(&b, 5);
 	/* cut in the header, and in the payload */
-	size_t cuts[] = {1, 7, RPC_FRAME_HEADER_SIZE - 1, RPC_FRAME_HEADER_SIZE,
-			 RPC_FRAME_HEADER_SIZE + 3, b.len - 1};
+	size_t cuts[] = {1,
+	                 7,
+	                 RPC_FRAME_HEADER_SIZE - 1,
+	                 RPC_FRAME_HEADER_SIZE,
+	                 RPC_FRAME_HEADER_SIZE + 3,
+	                 b.len - 1};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		int sv[2];
 		pair(sv);
 		assert_int_equal(write(sv[1], b.data, cuts[i]), (ssize_t)cuts[i]);
 		close(sv[1]);
 		struct rpc_frame f;
-		assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
-				 ERR_PROTOCOL);
+		assert_int_equal(
+		    rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
+		    ERR_PROTOCOL);
 		assert_non_null(strstr(err_msg(), "truncated"));
 		assert_false(f.eof);
 		assert_null(f.payload);
@@ -339,7 +350,7 @@ static void test_read_truncated(void **state)
 	struct rpc_frame f;
 	int64_t t0 = clock_mono_ns();
 	assert_int_equal(rpc_frame_read(sv[0], -1, 0, 50 * 1000000LL, RPC_DEFAULT_MAX_FRAME, &f),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	assert_string_equal(err_msg(), "timed out");
 	assert_true(clock_mono_ns() - t0 < 1000 * 1000000LL);
 	close(sv[0]);
@@ -380,7 +391,7 @@ static void test_read_oversized_allocates_nothing(void **state)
 	pair(sv);
 	assert_int_equal(write(sv[1], b.data, b.len), (ssize_t)b.len);
 	assert_int_equal(rpc_frame_read(sv[0], -1, in_ms(1000), 0, RPC_DEFAULT_MAX_FRAME, &f),
-			 ERR_CORRUPT);
+	                 ERR_CORRUPT);
 	assert_null(f.payload);
 	close(sv[0]);
 	close(sv[1]);
@@ -390,14 +401,14 @@ static void test_read_oversized_allocates_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_and_roundtrip),
-		cmocka_unit_test(test_empty_payload_and_error_frame),
-		cmocka_unit_test(test_bad_headers),
-		cmocka_unit_test(test_random_bytes),
-		cmocka_unit_test(test_method_registry),
-		cmocka_unit_test(test_read_socket),
-		cmocka_unit_test(test_read_truncated),
-		cmocka_unit_test(test_read_oversized_allocates_nothing),
+	    cmocka_unit_test(test_layout_and_roundtrip),
+	    cmocka_unit_test(test_empty_payload_and_error_frame),
+	    cmocka_unit_test(test_bad_headers),
+	    cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_method_registry),
+	    cmocka_unit_test(test_read_socket),
+	    cmocka_unit_test(test_read_truncated),
+	    cmocka_unit_test(test_read_oversized_allocates_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
