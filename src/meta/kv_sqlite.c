@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "meta/kv.h"
@@ -173,7 +174,17 @@ int kv_open_sqlite(const char *path, struct kv **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if ((rc = exec(s, "PRAGMA journal_mode=WAL")) || (rc = exec(s, "PRAGMA synchronous=FULL")) ||
+	/* Switching to WAL needs an exclusive lock and SQLite does not always
+	 * run the busy handler for it: several processes opening the store at
+	 * once retry here instead of failing. */
+	for (int attempt = 0;; attempt++) {
+		rc = exec(s, "PRAGMA journal_mode=WAL");
+		if (rc == ERR_OK || attempt == 200 ||
+		    (sqlite3_errcode(s->db) != SQLITE_BUSY && sqlite3_errcode(s->db) != SQLITE_LOCKED))
+			break;
+		clock_sleep_ms(10);
+	}
+	if (rc || (rc = exec(s, "PRAGMA synchronous=FULL")) ||
 	    (rc = exec(s, "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT "
 			  "NULL) WITHOUT ROWID")))
 		goto fail;

@@ -988,8 +988,10 @@ static int compact_files(struct region *r, struct view *v, const struct manifest
 	struct manifest_file *remove = mem_calloc(nremove ? nremove : 1, sizeof(*remove));
 	if (!remove)
 		return ERR_NOMEM;
-	memcpy(remove, inputs, ninputs * sizeof(*remove));
-	memcpy(remove + ninputs, expired, nexpired * sizeof(*remove));
+	if (ninputs)
+		memcpy(remove, inputs, ninputs * sizeof(*remove));
+	if (nexpired)
+		memcpy(remove + ninputs, expired, nexpired * sizeof(*remove));
 	struct manifest_action act = {.type = MANIFEST_EDIT,
 				      .nadd = out.num_rows ? 1 : 0,
 				      .add = &out,

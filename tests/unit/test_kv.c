@@ -93,10 +93,13 @@ static void *bump(void *arg)
 {
 	struct kv *kv;
 	uint64_t *ids = arg;
-	if (kv_open_sqlite(path, &kv))
+	if (kv_open_sqlite(path, &kv)) {
+		fprintf(stderr, "open: %s\n", err_msg());
 		return NULL;
+	}
 	for (int i = 0; i < 50; i++)
-		kv_next_id(kv, "__table_id", 1024, &ids[i]);
+		if (kv_next_id(kv, "__table_id", 1024, &ids[i]))
+			fprintf(stderr, "next_id: %s\n", err_msg());
 	kv_close(kv);
 	return NULL;
 }
