@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Stop the etcd cluster that scripts/etcd-up.sh started in DIR and delete
+# DIR. Idempotent: a missing folder or dead members are fine.
+#
+#   scripts/etcd-down.sh [DIR]   DIR defaults to $STRATA_ETCD_DIR or /tmp/strata-etcd
+#
+# Only processes started for DIR are signalled: the pids in DIR/n*.pid whose
+# command line names a data dir inside DIR, and any other etcd process whose
+# command line does (a member restarted by a test). SIGTERM, then SIGKILL
+# after 5 s.
+set -u
+D=${1:-${STRATA_ETCD_DIR:-/tmp/strata-etcd}}
+[ -d "$D" ] || exit 0
+D=$(cd "$D" && pwd)
+
+ours() { # pid: an etcd whose --data-dir lies in $D?
+	[ -r "/proc/$1/cmdline" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -q "^$D/n[0-9]*\.etcd$"
+}
+pids=()
+for f in "$D"/n*.pid; do
+	[ -f "$f" ] || continue
+	p=$(cat "$f" 2>/dev/null)
+	case "$p" in '' | *[!0-9]*) continue ;; esac
+	ours "$p" && pids+=("$p")
+done
+for d in /proc/[0-9]*; do
+	p=${d#/proc/}
+	comm=""
+	read -r comm 2>/dev/null <"$d/comm" || continue
+	[ "$comm" = etcd ] || continue
+	case " ${pids[*]+"${pids[*]}"} " in *" $p "*) continue ;; esac
+	ours "$p" && pids+=("$p")
+done
+if [ ${#pids[@]} -gt 0 ]; then
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 1 50); do
+		alive=0
+		for p in "${pids[@]}"; do ours "$p" && alive=1; done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for p in "${pids[@]}"; do ours "$p" && kill -KILL "$p" 2>/dev/null; done
+fi
+rm -rf "$D"
+exit 0
