@@ -198,10 +198,11 @@ static void set_state(struct election *e, enum election_state s, int64_t term)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* A request that election_stop cuts short. */
 static int call(struct election *e, const char *path, const struct buf *b, int timeout_ms,
 		cJSON **out)
 {
-	return etcd_call(e->c, path, b, timeout_ms, out);
+	return etcd_call_cancel(e->c, path, b, timeout_ms, &e->stop, out);
 }
 
 /* ------------------------------------------------------------ lease */
@@ -266,7 +267,8 @@ static void lease_revoke(struct election *e)
 	cJSON *j = NULL;
 	int t = etcd_client_timeout_ms(e->c);
 	if (!buf_printf(&b, "{\"ID\":\"%" PRId64 "\"}", e->lease) &&
-	    call(e, "/v3/lease/revoke", &b, t < 2000 ? t : 2000, &j) && err_code() != ERR_NOT_FOUND)
+	    etcd_call(e->c, "/v3/lease/revoke", &b, t < 2000 ? t : 2000, &j) &&
+	    err_code() != ERR_NOT_FOUND)
 		log_warn("election: revoking lease %" PRId64 ": %s", e->lease, err_msg());
 	cJSON_Delete(j);
 	buf_free(&b);

@@ -155,15 +155,20 @@ int etcd_client_timeout_ms(const struct etcd_client *c);
  * On success *out is the parsed 2xx response (cJSON_Delete it). */
 int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, int timeout_ms,
 	      cJSON **out);
+/* The same, given up (ERR_UNAVAILABLE "canceled") soon after *cancel
+ * becomes true: between attempts at once, within an attempt in about a
+ * second at most. */
+int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *body,
+		     int timeout_ms, const atomic_bool *cancel, cJSON **out);
 
 /* Called for each watch message; return non-zero to end the watch. */
 typedef int (*etcd_watch_fn)(void *arg, const struct etcd_watch_msg *m);
 /* Open one watch stream (body from etcd_req_watch) on the current endpoint
- * and feed its messages to fn until fn asks to stop, max_ms passes, *stop
- * becomes true (checked about once per 100 ms... at least once a second)
- * (all ERR_OK), or the stream fails (an error; a transport failure also
- * moves the client to the next endpoint). A canceled watch (compacted
- * start revision) is ERR_RETRY. */
+ * and feed its messages to fn until fn asks to stop, max_ms passes, or
+ * *stop becomes true (noticed within about a second) - all ERR_OK - or the
+ * stream fails (an error; a transport failure also moves the client to the
+ * next endpoint). A watch canceled by etcd (compacted start revision) is
+ * ERR_RETRY. */
 int etcd_watch(struct etcd_client *c, const struct buf *body, int max_ms, const atomic_bool *stop,
 	       etcd_watch_fn fn, void *arg);
 

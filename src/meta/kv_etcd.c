@@ -244,8 +244,28 @@ static void set_common(struct etcd_client *c, CURL *h, const char *url, const st
 			 (long)(timeout_ms > 0 && timeout_ms < 1000 ? timeout_ms : 1000));
 }
 
+static int on_call_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return atomic_load((const atomic_bool *)ud) ? 1 : 0;
+}
+
+/* Sleep ms, in slices so that *cancel cuts it short. */
+static void pause_ms(int64_t ms, const atomic_bool *cancel)
+{
+	int64_t until = now_ms() + ms;
+	for (int64_t left = ms; left > 0 && !(cancel && atomic_load(cancel)); left = until - now_ms())
+		clock_sleep_ms(left < 20 ? left : 20);
+}
+
 int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, int timeout_ms,
 	      cJSON **out)
+{
+	return etcd_call_cancel(c, path, body, timeout_ms, NULL, out);
+}
+
+int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *body,
+		     int timeout_ms, const atomic_bool *cancel, cJSON **out)
 {
 	*out = NULL;
 	if (timeout_ms <= 0)
@@ -272,7 +292,16 @@ int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, i
 		set_common(c, h, url, body, left < per_try ? left : per_try);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+		if (cancel) {
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_call_progress);
+			curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cancel);
+		}
 		CURLcode cc = curl_easy_perform(h);
+		if (cancel && atomic_load(cancel)) {
+			rc = err_set(ERR_UNAVAILABLE, "etcd POST %s: canceled", path);
+			goto out;
+		}
 		long status = 0;
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -309,7 +338,7 @@ int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, i
 			if (pause > left)
 				pause = left;
 			if (pause > 0)
-				clock_sleep_ms(pause);
+				pause_ms(pause, cancel);
 		}
 	}
 	rc = err_set(ERR_UNAVAILABLE, "etcd POST %s: no endpoint answered within %d ms (last: %s)",
