@@ -244,9 +244,9 @@ static void check_txn(void)
 	    "several ops on one key: the last one wins (put, delete)");
 	enum { NOPS = 200 };
 	struct kv_op *many = mem_calloc(NOPS, sizeof(*many));
-	char(*keys)[16] = mem_calloc(NOPS, 16);
+	char(*keys)[24] = mem_calloc(NOPS, 24);
 	for (int i = 0; i < NOPS; i++) {
-		snprintf(keys[i], 16, "many/%03d", i);
+		snprintf(keys[i], 24, "many/%03d", i);
 		many[i] = (struct kv_op){KV_PUT, keys[i], "m", 1};
 	}
 	rc = kv_txn(kv, NULL, 0, many, NOPS);
@@ -873,15 +873,19 @@ static int raft_leader(char eps[][128], int n, const int *dead)
 		buf_init(&b);
 		buf_printf(&b, "{}");
 		cJSON *j = NULL;
-		int64_t leader = 0, me = 0;
+		int found = 0;
 		if (!etcd_call(c, "/v3/maintenance/status", &b, 0, &j)) {
-			etcd_json_i64(j, "leader", &leader);
-			etcd_json_i64(cJSON_GetObjectItemCaseSensitive(j, "header"), "member_id", &me);
+			/* member ids are uint64: compare them as the strings they are */
+			const cJSON *leader = cJSON_GetObjectItemCaseSensitive(j, "leader");
+			const cJSON *me = cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(j, "header"), "member_id");
+			found = cJSON_IsString(leader) && cJSON_IsString(me) &&
+				!strcmp(leader->valuestring, me->valuestring);
 		}
 		cJSON_Delete(j);
 		buf_free(&b);
 		etcd_client_close(c);
-		if (leader && leader == me)
+		if (found)
 			return i;
 	}
 	return -1;
