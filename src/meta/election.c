@@ -85,12 +85,13 @@ int election_value_encode(uint64_t id, const char *addr, struct buf *out)
 {
 	if (!addr || strlen(addr) > ELECTION_ADDR_MAX)
 		return err_set(ERR_BAD_INPUT, "election: address missing or longer than %d bytes",
-			       ELECTION_ADDR_MAX);
+		               ELECTION_ADDR_MAX);
 	cJSON *j = cJSON_CreateObject();
 	char idbuf[24];
 	snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
 	char *s = NULL;
-	if (j && cJSON_AddStringToObject(j, "id", idbuf) && cJSON_AddStringToObject(j, "addr", addr))
+	if (j && cJSON_AddStringToObject(j, "id", idbuf) &&
+	    cJSON_AddStringToObject(j, "addr", addr))
 		s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	if (!s)
@@ -200,7 +201,7 @@ static void set_state(struct election *e, enum election_state s, int64_t term)
 
 /* A request that election_stop cuts short. */
 static int call(struct election *e, const char *path, const struct buf *b, int timeout_ms,
-		cJSON **out)
+                cJSON **out)
 {
 	return etcd_call_cancel(e->c, path, b, timeout_ms, &e->stop, out);
 }

@@ -82,7 +82,7 @@ int etcd_b64_decode(const char *s, size_t n, uint8_t **out, size_t *len)
 	for (size_t i = 0; i < n - pad; i++)
 		if (!b64_char((unsigned char)s[i]))
 			return err_set(ERR_PROTOCOL, "etcd: bad base64 character 0x%02x at %zu",
-				       (unsigned char)s[i], i);
+			               (unsigned char)s[i], i);
 	uint8_t *d = mem_alloc(n / 4 * 3 + 1);
 	if (!d)
 		return ERR_NOMEM;
@@ -139,7 +139,7 @@ int etcd_prefix_end(const void *p, size_t n, uint8_t **end, size_t *elen)
 cJSON *etcd_json_parse(const char *body, size_t len)
 {
 	while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' ' ||
-			   body[len - 1] == '\t'))
+	                   body[len - 1] == '\t'))
 		len--;
 	const char *end = NULL;
 	cJSON *j = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
@@ -373,7 +373,7 @@ static int parse_event(const cJSON *e, struct etcd_event *out)
 	    (cJSON_IsNumber(t) && t->valuedouble == 0))
 		out->type = ETCD_EVENT_PUT;
 	else if ((cJSON_IsString(t) && !strcmp(t->valuestring, "DELETE")) ||
-		 (cJSON_IsNumber(t) && t->valuedouble == 1))
+	         (cJSON_IsNumber(t) && t->valuedouble == 1))
 		out->type = ETCD_EVENT_DELETE;
 	else
 		return err_set(ERR_PROTOCOL, "etcd: unknown watch event type");
@@ -393,7 +393,8 @@ int etcd_parse_watch(const cJSON *j, struct etcd_watch_msg *out)
 		char *s = cJSON_PrintUnformatted(j);
 		int code = 0;
 		char msg[256];
-		int is_err = etcd_parse_error(s ? s : "", s ? strlen(s) : 0, &code, msg, sizeof(msg));
+		int is_err =
+		    etcd_parse_error(s ? s : "", s ? strlen(s) : 0, &code, msg, sizeof(msg));
 		cJSON_free(s);
 		if (is_err)
 			return err_set(etcd_grpc_err(code), "etcd: watch: %s", msg);
@@ -518,7 +519,7 @@ static int put_key_b64(struct buf *b, const char *name, const char *prefix, cons
 }
 
 int etcd_req_range(struct buf *b, const void *key, size_t klen, const void *end, size_t elen,
-		   int64_t limit, int64_t revision)
+                   int64_t limit, int64_t revision)
 {
 	int rc;
 	if ((rc = buf_putc(b, '{')) || (rc = put_field_b64(b, "key", key, klen)))
@@ -542,7 +543,7 @@ static int put_cmp(struct buf *b, const char *prefix, const struct kv_cmp *c)
 		    (rc = put_field_b64(b, "value", c->value, c->len)))
 			return rc;
 	} else if ((rc = buf_printf(b, ",\"target\":\"CREATE\",\"result\":\"EQUAL\","
-				       "\"create_revision\":\"0\""))) {
+	                               "\"create_revision\":\"0\""))) {
 		return rc;
 	}
 	return buf_putc(b, '}');
@@ -554,7 +555,7 @@ static int put_op(struct buf *b, const char *prefix, const struct kv_op *op, int
 	if (op->type != KV_PUT && op->type != KV_DELETE)
 		return err_set(ERR_BAD_INPUT, "etcd: unknown kv op type %d", (int)op->type);
 	if ((rc = buf_printf(b, "{\"%s\":{",
-			     op->type == KV_PUT ? "request_put" : "request_delete_range")) ||
+	                     op->type == KV_PUT ? "request_put" : "request_delete_range")) ||
 	    (rc = put_key_b64(b, "key", prefix, op->key)))
 		return rc;
 	if (op->type == KV_PUT) {
@@ -568,7 +569,7 @@ static int put_op(struct buf *b, const char *prefix, const struct kv_op *op, int
 }
 
 int etcd_req_txn(struct buf *b, const char *prefix, const struct kv_cmp *cmps, size_t ncmp,
-		 const struct kv_op *ops, size_t nops, int64_t lease, const char *fail_range_key)
+                 const struct kv_op *ops, size_t nops, int64_t lease, const char *fail_range_key)
 {
 	int rc = buf_printf(b, "{\"compare\":[");
 	for (size_t i = 0; i < ncmp && !rc; i++)

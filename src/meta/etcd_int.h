@@ -131,12 +131,12 @@ int etcd_grpc_err(int grpc_code);
 /* Request bodies, appended to b. Keys are prefix + key (prefix may be "").
  * range: end == NULL selects one key; limit/revision 0 are left out. */
 int etcd_req_range(struct buf *b, const void *key, size_t klen, const void *end, size_t elen,
-		   int64_t limit, int64_t revision);
+                   int64_t limit, int64_t revision);
 /* txn: every cmp is "value == cmp.value" or, with cmp.value == NULL,
  * "create_revision == 0" (absent); success = ops (puts carry `lease` when
  * non-zero); failure = a range of fail_range_key when non-NULL. */
 int etcd_req_txn(struct buf *b, const char *prefix, const struct kv_cmp *cmps, size_t ncmp,
-		 const struct kv_op *ops, size_t nops, int64_t lease, const char *fail_range_key);
+                 const struct kv_op *ops, size_t nops, int64_t lease, const char *fail_range_key);
 /* watch create_request on one key from start_revision (0 = now). */
 int etcd_req_watch(struct buf *b, const void *key, size_t klen, int64_t start_revision);
 
@@ -154,12 +154,12 @@ int etcd_client_timeout_ms(const struct etcd_client *c);
 /* POST body to path ("/v3/kv/range"); timeout_ms <= 0 means the client's.
  * On success *out is the parsed 2xx response (cJSON_Delete it). */
 int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, int timeout_ms,
-	      cJSON **out);
+              cJSON **out);
 /* The same, given up (ERR_UNAVAILABLE "canceled") soon after *cancel
  * becomes true: between attempts at once, within an attempt in about a
  * second at most. */
 int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *body,
-		     int timeout_ms, const atomic_bool *cancel, cJSON **out);
+                     int timeout_ms, const atomic_bool *cancel, cJSON **out);
 
 /* Called for each watch message; return non-zero to end the watch. */
 typedef int (*etcd_watch_fn)(void *arg, const struct etcd_watch_msg *m);
@@ -170,6 +170,6 @@ typedef int (*etcd_watch_fn)(void *arg, const struct etcd_watch_msg *m);
  * next endpoint). A watch canceled by etcd (compacted start revision) is
  * ERR_RETRY. */
 int etcd_watch(struct etcd_client *c, const struct buf *body, int max_ms, const atomic_bool *stop,
-	       etcd_watch_fn fn, void *arg);
+               etcd_watch_fn fn, void *arg);
 
 #endif

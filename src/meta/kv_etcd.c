@@ -94,7 +94,7 @@ static int add_endpoint(struct etcd_client *c, const char *s, size_t n)
 	if (has_scheme && !(n > 7 && !memcmp(s, "http://", 7)) &&
 	    !(n > 8 && !memcmp(s, "https://", 8)))
 		return err_set(ERR_BAD_INPUT, "etcd: endpoint %.*s is not http:// or https://",
-			       (int)n, s);
+		               (int)n, s);
 	char *e = mem_alloc(n + 8);
 	if (!e)
 		return ERR_NOMEM;
@@ -109,7 +109,7 @@ int etcd_client_open(const char *endpoints, int timeout_ms, struct etcd_client *
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return err_set(ERR_INTERNAL, "etcd: curl_global_init: %s",
-			       curl_easy_strerror(curl_init_rc));
+		               curl_easy_strerror(curl_init_rc));
 	if (!endpoints || !endpoints[0])
 		return err_set(ERR_BAD_INPUT, "etcd: no endpoints given");
 	struct etcd_client *c = mem_calloc(1, sizeof(*c));
@@ -230,7 +230,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 }
 
 static void set_common(struct etcd_client *c, CURL *h, const char *url, const struct buf *body,
-		       int64_t timeout_ms)
+                       int64_t timeout_ms)
 {
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -241,7 +241,7 @@ static void set_common(struct etcd_client *c, CURL *h, const char *url, const st
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(timeout_ms > 0 && timeout_ms < 1000 ? timeout_ms : 1000));
+	                 (long)(timeout_ms > 0 && timeout_ms < 1000 ? timeout_ms : 1000));
 }
 
 static int on_call_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -254,18 +254,19 @@ static int on_call_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t u
 static void pause_ms(int64_t ms, const atomic_bool *cancel)
 {
 	int64_t until = now_ms() + ms;
-	for (int64_t left = ms; left > 0 && !(cancel && atomic_load(cancel)); left = until - now_ms())
+	for (int64_t left = ms; left > 0 && !(cancel && atomic_load(cancel));
+	     left = until - now_ms())
 		clock_sleep_ms(left < 20 ? left : 20);
 }
 
 int etcd_call(struct etcd_client *c, const char *path, const struct buf *body, int timeout_ms,
-	      cJSON **out)
+              cJSON **out)
 {
 	return etcd_call_cancel(c, path, body, timeout_ms, NULL, out);
 }
 
 int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *body,
-		     int timeout_ms, const atomic_bool *cancel, cJSON **out)
+                     int timeout_ms, const atomic_bool *cancel, cJSON **out)
 {
 	*out = NULL;
 	if (timeout_ms <= 0)
@@ -306,8 +307,8 @@ int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (r.too_big) {
-			rc = err_set(ERR_LIMIT, "etcd %s via %s: response larger than %zu bytes", path,
-				     c->eps[idx], ETCD_MAX_RESPONSE);
+			rc = err_set(ERR_LIMIT, "etcd %s via %s: response larger than %zu bytes",
+			             path, c->eps[idx], ETCD_MAX_RESPONSE);
 			goto out;
 		}
 		if (cc == CURLE_OK && status >= 200 && status < 300) {
@@ -320,12 +321,12 @@ int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *
 		} else {
 			int code;
 			char msg[256];
-			int is_err = etcd_parse_error((const char *)r.body.data, r.body.len, &code, msg,
-						      sizeof(msg));
+			int is_err = etcd_parse_error((const char *)r.body.data, r.body.len, &code,
+			                              msg, sizeof(msg));
 			snprintf(last, sizeof(last), "%s: HTTP %ld: %s", c->eps[idx], status, msg);
 			if (status < 500 && status != 429) {
 				rc = err_set(is_err ? etcd_grpc_err(code) : ERR_PROTOCOL,
-					     "etcd POST %s via %s", path, last);
+				             "etcd POST %s via %s", path, last);
 				goto out;
 			}
 		}
@@ -342,7 +343,7 @@ int etcd_call_cancel(struct etcd_client *c, const char *path, const struct buf *
 		}
 	}
 	rc = err_set(ERR_UNAVAILABLE, "etcd POST %s: no endpoint answered within %d ms (last: %s)",
-		     path, timeout_ms, last);
+	             path, timeout_ms, last);
 out:
 	buf_free(&r.body);
 	give_handle(c, h);
@@ -377,7 +378,7 @@ static int watch_line(struct watch_ctx *w, const char *p, size_t n)
 		return rc;
 	if (m.canceled) {
 		rc = err_set(ERR_RETRY, "etcd: watch canceled (compacted at revision %" PRId64 ")",
-			     m.compact_revision);
+		             m.compact_revision);
 	} else if (w->fn(w->arg, &m)) {
 		w->done = 1;
 	}
@@ -393,7 +394,7 @@ static size_t on_watch(char *p, size_t size, size_t nmemb, void *ud)
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
 	if (w->pending.len + n > ETCD_MAX_WATCH_LINE) {
 		w->rc = err_set(ERR_LIMIT, "etcd: watch message larger than %zu bytes",
-				ETCD_MAX_WATCH_LINE);
+		                ETCD_MAX_WATCH_LINE);
 		return 0;
 	}
 	if (buf_append(&w->pending, p, n)) {
@@ -434,7 +435,7 @@ static int on_watch_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t 
 }
 
 int etcd_watch(struct etcd_client *c, const struct buf *body, int max_ms, const atomic_bool *stop,
-	       etcd_watch_fn fn, void *arg)
+               etcd_watch_fn fn, void *arg)
 {
 	struct watch_ctx w = {.fn = fn, .arg = arg, .stop = stop};
 	buf_init(&w.pending);
@@ -461,16 +462,16 @@ int etcd_watch(struct etcd_client *c, const struct buf *body, int max_ms, const 
 	} else if (cc != CURLE_OK) {
 		rotate(c, idx);
 		rc = err_set(ERR_UNAVAILABLE, "etcd watch via %s: %s", c->eps[idx],
-			     curl_easy_strerror(cc));
+		             curl_easy_strerror(cc));
 	} else if (status != 200) {
 		int code;
 		char msg[256];
-		int is_err = etcd_parse_error((const char *)w.pending.data, w.pending.len, &code, msg,
-					      sizeof(msg));
+		int is_err = etcd_parse_error((const char *)w.pending.data, w.pending.len, &code,
+		                              msg, sizeof(msg));
 		if (status >= 500)
 			rotate(c, idx);
 		rc = err_set(is_err ? etcd_grpc_err(code) : ERR_PROTOCOL,
-			     "etcd watch via %s: HTTP %ld: %s", c->eps[idx], status, msg);
+		             "etcd watch via %s: HTTP %ld: %s", c->eps[idx], status, msg);
 	} else {
 		/* the server ended the stream (member shutting down): a last
 		 * unterminated message still counts */
@@ -478,7 +479,8 @@ int etcd_watch(struct etcd_client *c, const struct buf *body, int max_ms, const 
 			rc = watch_line(&w, (const char *)w.pending.data, w.pending.len);
 		if (!rc && !w.done) {
 			rotate(c, idx);
-			rc = err_set(ERR_UNAVAILABLE, "etcd watch via %s: stream ended", c->eps[idx]);
+			rc = err_set(ERR_UNAVAILABLE, "etcd watch via %s: stream ended",
+			             c->eps[idx]);
 		}
 	}
 	buf_free(&w.pending);
@@ -509,8 +511,8 @@ static char *full_key(const struct kv_etcd *s, const char *key, size_t *n)
 	return p;
 }
 
-static int do_range(struct kv_etcd *s, const void *key, size_t klen, const void *end,
-		    size_t elen, int64_t limit, int64_t rev, struct etcd_range *out)
+static int do_range(struct kv_etcd *s, const void *key, size_t klen, const void *end, size_t elen,
+                    int64_t limit, int64_t rev, struct etcd_range *out)
 {
 	struct buf b;
 	buf_init(&b);
@@ -555,12 +557,13 @@ out:
 
 /* Move the kvs of one page into out, keys with the store prefix cut off. */
 static int take_page(struct kv_etcd *s, struct etcd_range *r, const char *fk, size_t fn,
-		     struct kv_list *out, size_t *cap)
+                     struct kv_list *out, size_t *cap)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct etcd_kv *e = &r->kvs[i];
 		if (e->klen < fn || memcmp(e->key, fk, fn) || memchr(e->key, 0, e->klen))
-			return err_set(ERR_PROTOCOL, "etcd: range returned a key outside the prefix");
+			return err_set(ERR_PROTOCOL,
+			               "etcd: range returned a key outside the prefix");
 		void *p = out->items;
 		int rc = mem_grow(&p, cap, out->n + 1, sizeof(*out->items));
 		if (rc)
@@ -648,7 +651,7 @@ static int e_range(struct kv *kv, const char *prefix, struct kv_list *out)
 }
 
 static int e_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
-		 size_t nops)
+                 size_t nops)
 {
 	struct kv_etcd *s = (struct kv_etcd *)kv;
 	struct kv_op *kept = NULL;

@@ -43,7 +43,7 @@
 extern char **environ;
 
 static int tap_n, tap_failed;
-static char root[128];       /* this run's prefix */
+static char root[128];        /* this run's prefix */
 static const char *endpoints; /* STRATA_ETCD_ENDPOINTS */
 
 static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -132,14 +132,14 @@ static void check_basic(void)
 	tap(strcmp(kv->ops->name, "etcd") == 0, "backend name is etcd");
 	tap(get_rc(kv, "a/1") == ERR_NOT_FOUND, "get of a missing key is NOT_FOUND");
 	int rc = kv_put_str(kv, "a/1", "one") | kv_put_str(kv, "a/2", "two") |
-		 kv_put_str(kv, "b/1", "bee");
+	         kv_put_str(kv, "b/1", "bee");
 	tap(rc == ERR_OK, "put three keys");
 	tap(get_is(kv, "a/1", "one", 3), "get returns the value, NUL-terminated");
 	struct kv_list l;
 	rc = kv_range(kv, "a/", &l);
 	tap(rc == ERR_OK && l.n == 2 && !strcmp(l.items[0].key, "a/1") &&
-		!strcmp(l.items[1].key, "a/2") && l.items[1].len == 3 &&
-		!strcmp((char *)l.items[1].value, "two"),
+	        !strcmp(l.items[1].key, "a/2") && l.items[1].len == 3 &&
+	        !strcmp((char *)l.items[1].value, "two"),
 	    "range a/ returns a/1, a/2 in order with values");
 	kv_list_free(&l);
 	rc = kv_range(kv, "", &l);
@@ -186,7 +186,7 @@ static void check_values(void)
 	    "300 KiB value round-trips");
 	mem_free(v);
 	tap(kv_put_str(kv, "k\xc3\xa9/\xe2\x82\xac", "utf8") == ERR_OK &&
-		get_is(kv, "k\xc3\xa9/\xe2\x82\xac", "utf8", 4),
+	        get_is(kv, "k\xc3\xa9/\xe2\x82\xac", "utf8", 4),
 	    "UTF-8 key round-trips");
 	struct kv_cmp empty_eq = {"empty", "", 0};
 	struct kv_op op = {KV_PUT, "after-empty", "1", 1};
@@ -208,7 +208,7 @@ static void check_txn(void)
 	struct kv_cmp absent = {"k", NULL, 0};
 	struct kv_op ops[2] = {{KV_PUT, "k", "v1", 2}, {KV_PUT, "k2", "x", 1}};
 	tap(kv_txn(kv, &absent, 1, ops, 2) == ERR_OK && get_is(kv, "k", "v1", 2) &&
-		get_is(kv, "k2", "x", 1),
+	        get_is(kv, "k2", "x", 1),
 	    "create-if-absent applies both puts");
 	struct kv_op op3 = {KV_PUT, "k3", "y", 1};
 	int rc = kv_txn(kv, &absent, 1, &op3, 1);
@@ -216,8 +216,8 @@ static void check_txn(void)
 	snprintf(msg, sizeof(msg), "%s", err_msg());
 	tap(rc == ERR_CONFLICT && get_rc(kv, "k3") == ERR_NOT_FOUND,
 	    "create-if-absent on an existing key is ERR_CONFLICT and applies nothing");
-	tap(rc == ERR_CONFLICT && strstr(msg, "key k ") != NULL, "conflict message names the key (%s)",
-	    msg);
+	tap(rc == ERR_CONFLICT && strstr(msg, "key k ") != NULL,
+	    "conflict message names the key (%s)", msg);
 	struct kv_cmp wrong = {"k", "zz", 2};
 	tap(kv_txn(kv, &wrong, 1, &op3, 1) == ERR_CONFLICT && get_rc(kv, "k3") == ERR_NOT_FOUND,
 	    "compare on a different value is ERR_CONFLICT");
@@ -231,13 +231,13 @@ static void check_txn(void)
 	struct kv_op del = {KV_DELETE, "k", NULL, 0};
 	tap(kv_txn(kv, two, 2, &del, 1) == ERR_CONFLICT && get_is(kv, "k", "v1", 2),
 	    "all compares must hold (one of two fails: nothing applied)");
-	struct kv_op mixed[3] = {{KV_DELETE, "k", NULL, 0}, {KV_PUT, "k4", "z", 1},
-				 {KV_DELETE, "k2", NULL, 0}};
+	struct kv_op mixed[3] = {
+	    {KV_DELETE, "k", NULL, 0}, {KV_PUT, "k4", "z", 1}, {KV_DELETE, "k2", NULL, 0}};
 	tap(kv_txn(kv, &right, 1, mixed, 3) == ERR_OK && get_rc(kv, "k") == ERR_NOT_FOUND &&
-		get_rc(kv, "k2") == ERR_NOT_FOUND && get_is(kv, "k4", "z", 1),
+	        get_rc(kv, "k2") == ERR_NOT_FOUND && get_is(kv, "k4", "z", 1),
 	    "puts and deletes in one txn");
-	struct kv_op same[3] = {{KV_PUT, "d", "1", 1}, {KV_DELETE, "d", NULL, 0},
-				{KV_PUT, "d", "3", 1}};
+	struct kv_op same[3] = {
+	    {KV_PUT, "d", "1", 1}, {KV_DELETE, "d", NULL, 0}, {KV_PUT, "d", "3", 1}};
 	tap(kv_txn(kv, NULL, 0, same, 3) == ERR_OK && get_is(kv, "d", "3", 1),
 	    "several ops on one key: the last one wins (put, delete, put)");
 	tap(kv_txn(kv, NULL, 0, same, 2) == ERR_OK && get_rc(kv, "d") == ERR_NOT_FOUND,
@@ -304,7 +304,8 @@ static void check_paging(void)
 		for (int j = 0; j < BATCH; j++) {
 			snprintf(keys[i + j], 16, "p/%04d", i + j);
 			snprintf(vals[i + j], 16, "v%d", (i + j) * 7);
-			ops[j] = (struct kv_op){KV_PUT, keys[i + j], vals[i + j], strlen(vals[i + j])};
+			ops[j] =
+			    (struct kv_op){KV_PUT, keys[i + j], vals[i + j], strlen(vals[i + j])};
 		}
 		rc = kv_txn(kv, NULL, 0, ops, BATCH);
 	}
@@ -318,16 +319,17 @@ static void check_paging(void)
 		rc = kv_range(pair[p], "p/", &l);
 		int ok = rc == ERR_OK && l.n == N;
 		for (size_t i = 0; ok && i < l.n; i++)
-			ok = !strcmp(l.items[i].key, keys[i]) && l.items[i].len == strlen(vals[i]) &&
+			ok = !strcmp(l.items[i].key, keys[i]) &&
+			     l.items[i].len == strlen(vals[i]) &&
 			     !memcmp(l.items[i].value, vals[i], l.items[i].len);
-		tap(ok, "range over %d keys with %s: all, in order, right values (%zu)", N, names[p],
-		    l.n);
+		tap(ok, "range over %d keys with %s: all, in order, right values (%zu)", N,
+		    names[p], l.n);
 		kv_list_free(&l);
 	}
 	struct kv_list l;
 	rc = kv_range(kv, "p/09", &l);
 	tap(rc == ERR_OK && l.n == 100 && !strcmp(l.items[0].key, "p/0900") &&
-		!strcmp(l.items[99].key, "p/0999"),
+	        !strcmp(l.items[99].key, "p/0999"),
 	    "sub-prefix range p/09 finds exactly 100 keys across pages");
 	kv_list_free(&l);
 out:
@@ -350,7 +352,8 @@ static void *bump(void *p)
 		return NULL;
 	}
 	for (int i = 0; i < 50 && !a->rc; i++)
-		a->rc = kv_next_id(kv, a->shared ? "__table_id_shared" : "__table_id", 1024, &a->ids[i]);
+		a->rc = kv_next_id(kv, a->shared ? "__table_id_shared" : "__table_id", 1024,
+		                   &a->ids[i]);
 	if (!a->shared)
 		kv_close(kv);
 	return NULL;
@@ -381,7 +384,7 @@ static void check_counter(void)
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	tap(ids_unique(args, 3, 1024), "kv_next_id: 3 threads x 50 ids (own handles) are unique "
-				       "and dense from 1024");
+	                               "and dense from 1024");
 	struct kv *shared = open_kv(endpoints, "counter", 0, 0);
 	memset(args, 0, sizeof(args));
 	for (int i = 0; i < 3; i++) {
@@ -466,12 +469,12 @@ static int cand_start(struct cand *c, uint64_t id, int ttl_ms, const char *eps)
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", 3000 + (int)id);
 	snprintf(prefix, sizeof(prefix), "%s/elect", root);
 	struct election_options o = {.etcd = {eps, prefix, 3000, 0},
-				     .id = id,
-				     .addr = addr,
-				     .ttl_ms = ttl_ms,
-				     .on_elected = on_elected,
-				     .on_lost = on_lost,
-				     .arg = c};
+	                             .id = id,
+	                             .addr = addr,
+	                             .ttl_ms = ttl_ms,
+	                             .on_elected = on_elected,
+	                             .on_lost = on_lost,
+	                             .arg = c};
 	return election_start(&o, &c->e);
 }
 
@@ -503,8 +506,8 @@ static int all_see(struct cand *c, int n, uint64_t id, int64_t deadline_ms)
 			snprintf(want, sizeof(want), "127.0.0.1:%d", 3000 + (int)id);
 			if (!c[i].e)
 				continue;
-			ok = election_leader(c[i].e, &got, addr, sizeof(addr)) == ERR_OK && got == id &&
-			     !strcmp(addr, want);
+			ok = election_leader(c[i].e, &got, addr, sizeof(addr)) == ERR_OK &&
+			     got == id && !strcmp(addr, want);
 		}
 		if (ok)
 			return 1;
@@ -569,14 +572,13 @@ static void check_election_in_process(void)
 	if (w < 0)
 		goto out;
 	int o = 1 - w;
-	tap(all_see(c, 2, c[w].id, mono_ms() + 3000), "both see candidate %" PRIu64
-		" and its address as leader", c[w].id);
+	tap(all_see(c, 2, c[w].id, mono_ms() + 3000),
+	    "both see candidate %" PRIu64 " and its address as leader", c[w].id);
 	struct kv *kv = open_kv(endpoints, "elect", 0, 0);
 	uint64_t id = 0;
 	char addr[64] = "";
 	rc = kv ? election_lookup(kv, &id, addr, sizeof(addr)) : ERR_INTERNAL;
-	tap(rc == ERR_OK && id == c[w].id &&
-		!strcmp(addr, w ? "127.0.0.1:3002" : "127.0.0.1:3001"),
+	tap(rc == ERR_OK && id == c[w].id && !strcmp(addr, w ? "127.0.0.1:3002" : "127.0.0.1:3001"),
 	    "election_lookup through the KV store names the leader (%" PRIu64 " at %s)", id, addr);
 	int64_t term1 = atomic_load(&c[w].term);
 	tap(term1 > 0 && atomic_load(&c[w].elected) == 1 && atomic_load(&c[o].elected) == 0,
@@ -589,8 +591,8 @@ static void check_election_in_process(void)
 	tap(atomic_load(&c[w].lost) == 1, "resigning calls on_lost");
 	int w2 = wait_one_leader(c, 2, t0 + 3000);
 	int64_t took = mono_ms() - t0;
-	tap(w2 == o && took < 1500, "after a resign the other candidate leads within %" PRId64 " ms",
-	    took);
+	tap(w2 == o && took < 1500,
+	    "after a resign the other candidate leads within %" PRId64 " ms", took);
 	tap(atomic_load(&c[o].term) > term1, "the new term is higher (%lld > %lld)",
 	    (long long)atomic_load(&c[o].term), (long long)term1);
 
@@ -605,8 +607,8 @@ static void check_election_in_process(void)
 	int lost = 0;
 	while (mono_ms() - t0 < 3000 && !(lost = atomic_load(&c[o].lost)))
 		clock_sleep_ms(10);
-	tap(rc == ERR_OK && lost == 1, "revoking the leader's lease: it steps down in %" PRId64
-		" ms", mono_ms() - t0);
+	tap(rc == ERR_OK && lost == 1,
+	    "revoking the leader's lease: it steps down in %" PRId64 " ms", mono_ms() - t0);
 	w2 = wait_one_leader(c, 2, mono_ms() + 4000);
 	tap(w2 == o && atomic_load(&c[o].term) > term2 && atomic_load(&c[o].elected) == 2,
 	    "... and leads again with a new lease and a higher term");
@@ -643,7 +645,7 @@ static void check_election_unreachable(void)
 	uint64_t id;
 	char addr[32];
 	tap(rc == ERR_OK && !election_is_leader(c.e) &&
-		election_leader(c.e, &id, addr, sizeof(addr)) == ERR_NOT_FOUND,
+	        election_leader(c.e, &id, addr, sizeof(addr)) == ERR_NOT_FOUND,
 	    "with etcd unreachable a candidate neither leads nor knows a leader");
 	int64_t t0 = mono_ms();
 	election_stop(c.e);
@@ -715,7 +717,7 @@ static int next_line(struct child *ch, int n, char *line, size_t cap, int64_t de
 			if (!(p[i].revents & (POLLIN | POLLHUP)) || ch[i].out_fd < 0)
 				continue;
 			ssize_t got = read(ch[i].out_fd, ch[i].line + ch[i].len,
-					   sizeof(ch[i].line) - 1 - ch[i].len);
+			                   sizeof(ch[i].line) - 1 - ch[i].len);
 			if (got > 0) {
 				ch[i].len += (size_t)got;
 			} else {
@@ -795,7 +797,7 @@ static void check_election_failover(const char *what)
 	uint64_t id;
 	char addr[64];
 	tap(WIFEXITED(st) && WEXITSTATUS(st) == 0 && kv &&
-		election_lookup(kv, &id, addr, sizeof(addr)) == ERR_NOT_FOUND,
+	        election_lookup(kv, &id, addr, sizeof(addr)) == ERR_NOT_FOUND,
 	    "%s: the survivor resigns cleanly on shutdown and the leader key is gone", what);
 	kv_close(kv);
 out:
@@ -806,8 +808,8 @@ out:
 static void print_elected(void *arg, int64_t term)
 {
 	char line[64];
-	int n = snprintf(line, sizeof(line), "elected %" PRIu64 " %" PRId64 "\n",
-			 *(uint64_t *)arg, term);
+	int n = snprintf(line, sizeof(line), "elected %" PRIu64 " %" PRId64 "\n", *(uint64_t *)arg,
+	                 term);
 	if (write(1, line, (size_t)n) < 0)
 		_exit(3);
 }
@@ -828,12 +830,12 @@ static int candidate_main(int argc, char **argv)
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%" PRIu64, 3000 + id);
 	struct election_options o = {.etcd = {endpoints, argv[4], 3000, 0},
-				     .id = id,
-				     .addr = addr,
-				     .ttl_ms = atoi(argv[3]),
-				     .on_elected = print_elected,
-				     .on_lost = print_lost,
-				     .arg = &id};
+	                             .id = id,
+	                             .addr = addr,
+	                             .ttl_ms = atoi(argv[3]),
+	                             .on_elected = print_elected,
+	                             .on_lost = print_lost,
+	                             .arg = &id};
 	struct election *e;
 	if (election_start(&o, &e)) {
 		fprintf(stderr, "candidate %" PRIu64 ": %s\n", id, err_msg());
@@ -880,7 +882,7 @@ static int raft_leader(char eps[][128], int n, const int *dead)
 			const cJSON *me = cJSON_GetObjectItemCaseSensitive(
 			    cJSON_GetObjectItemCaseSensitive(j, "header"), "member_id");
 			found = cJSON_IsString(leader) && cJSON_IsString(me) &&
-				!strcmp(leader->valuestring, me->valuestring);
+			        !strcmp(leader->valuestring, me->valuestring);
 		}
 		cJSON_Delete(j);
 		buf_free(&b);
@@ -977,8 +979,9 @@ static int cluster_main(void)
 	int64_t t0 = mono_ms();
 	int rc = kv2 ? kv_put_str(kv2, "after-kill", "2") : ERR_INTERNAL;
 	int64_t took = mono_ms() - t0;
-	tap(rc == ERR_OK, "leader member SIGKILLed: the next put succeeds via another endpoint in "
-			  "%" PRId64 " ms",
+	tap(rc == ERR_OK,
+	    "leader member SIGKILLed: the next put succeeds via another endpoint in "
+	    "%" PRId64 " ms",
 	    took);
 	struct kv_list l;
 	rc = kv2 ? kv_range(kv2, "", &l) : ERR_INTERNAL;
@@ -991,8 +994,8 @@ static int cluster_main(void)
 	tap(kv2 && kv_txn(kv2, &cmp, 1, &op, 1) == ERR_OK && get_is(kv, "before", "1b", 2),
 	    "txn works after the kill, and the other client sees it");
 	uint64_t a = 0, b = 0;
-	tap(kv2 && kv_next_id(kv2, "id", 1, &a) == ERR_OK && kv_next_id(kv, "id", 1, &b) == ERR_OK &&
-		a == 1 && b == 2,
+	tap(kv2 && kv_next_id(kv2, "id", 1, &a) == ERR_OK &&
+	        kv_next_id(kv, "id", 1, &b) == ERR_OK && a == 1 && b == 2,
 	    "kv_next_id works from both clients after the kill");
 
 	/* An election on the two surviving members. */
@@ -1036,7 +1039,8 @@ static int cluster_main(void)
 	t0 = mono_ms();
 	int ok = 0;
 	while (!ok && mono_ms() - t0 < 15000)
-		ok = kv2 && get_is(kv2, "before", "1b", 2) && kv_put_str(kv2, "healed", "3") == ERR_OK;
+		ok = kv2 && get_is(kv2, "before", "1b", 2) &&
+		     kv_put_str(kv2, "healed", "3") == ERR_OK;
 	tap(ok && !dead[L] && !dead[S],
 	    "both members restarted: reads and writes work again after %" PRId64 " ms, data kept",
 	    mono_ms() - t0);

@@ -18,7 +18,9 @@
 #include "meta/election.h"
 #include "meta/etcd_int.h"
 
-#define HDR "\"header\":{\"cluster_id\":\"5863168093102422034\",\"member_id\":\"6197502585780177288\",\"revision\":\"4\",\"raft_term\":\"2\"}"
+#define HDR                                                                                        \
+	"\"header\":{\"cluster_id\":\"5863168093102422034\",\"member_id\":"                        \
+	"\"6197502585780177288\",\"revision\":\"4\",\"raft_term\":\"2\"}"
 
 static cJSON *parse(const char *s)
 {
@@ -80,8 +82,9 @@ static void test_b64_binary_roundtrip(void **state)
 static void test_b64_rejects_bad_input(void **state)
 {
 	(void)state;
-	const char *bad[] = {"Zg=",  "Zg=a",  "Z===",  "====",     "Zm9v\n", "Zm 9v", "Zm9-",
-			     "Zm9_", "=Zg=",  "Zm9v====", "Zm\x80v", "Zm9v\0\0\0\0", "a",  "ab=c"};
+	const char *bad[] = {
+	    "Zg=",  "Zg=a", "Z===",     "====",    "Zm9v\n",       "Zm 9v", "Zm9-",
+	    "Zm9_", "=Zg=", "Zm9v====", "Zm\x80v", "Zm9v\0\0\0\0", "a",     "ab=c"};
 	size_t lens[] = {3, 4, 4, 4, 5, 5, 4, 4, 4, 8, 4, 8, 1, 4};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t *d = (uint8_t *)"untouched";
@@ -103,8 +106,8 @@ static void test_prefix_end_and_norm(void **state)
 		const char *out;
 		size_t on;
 	} cases[] = {
-	    {"a/", 2, "a0", 2},       {"/meta/", 6, "/meta0", 6},  {"a\xff", 2, "b", 1},
-	    {"ab\xff\xff", 4, "ac", 2}, {"\xff\xff", 2, "\0", 1},    {"", 0, "\0", 1},
+	    {"a/", 2, "a0", 2},         {"/meta/", 6, "/meta0", 6}, {"a\xff", 2, "b", 1},
+	    {"ab\xff\xff", 4, "ac", 2}, {"\xff\xff", 2, "\0", 1},   {"", 0, "\0", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t *e;
@@ -129,8 +132,8 @@ static void test_json_fields(void **state)
 {
 	(void)state;
 	cJSON *j = parse("{\"s\":\"12\",\"neg\":\"-5\",\"num\":7,\"big\":\"9223372036854775807\","
-			 "\"over\":\"9223372036854775808\",\"x\":\"12a\",\"e\":\"\",\"b\":true,"
-			 "\"f\":1.5,\"huge\":1e300,\"n\":null,\"plus\":\"+3\",\"sp\":\" 3\"}\n");
+	                 "\"over\":\"9223372036854775808\",\"x\":\"12a\",\"e\":\"\",\"b\":true,"
+	                 "\"f\":1.5,\"huge\":1e300,\"n\":null,\"plus\":\"+3\",\"sp\":\" 3\"}\n");
 	int64_t v;
 	assert_int_equal(etcd_json_i64(j, "s", &v), ERR_OK);
 	assert_int_equal(v, 12);
@@ -190,10 +193,11 @@ static void test_json_parse_strictness(void **state)
 static void test_parse_range(void **state)
 {
 	(void)state;
-	cJSON *j = parse("{" HDR ",\"kvs\":[{\"key\":\"L21ldGEvYQ==\",\"create_revision\":\"2\","
-			 "\"mod_revision\":\"3\",\"version\":\"2\",\"value\":\"aGVsbG8=\","
-			 "\"lease\":\"686977180764924686\"},{\"key\":\"L3QvZQ==\",\"create_revision\":"
-			 "\"2\",\"mod_revision\":\"2\",\"version\":\"1\"}],\"more\":true,\"count\":\"3\"}");
+	cJSON *j = parse(
+	    "{" HDR ",\"kvs\":[{\"key\":\"L21ldGEvYQ==\",\"create_revision\":\"2\","
+	    "\"mod_revision\":\"3\",\"version\":\"2\",\"value\":\"aGVsbG8=\","
+	    "\"lease\":\"686977180764924686\"},{\"key\":\"L3QvZQ==\",\"create_revision\":"
+	    "\"2\",\"mod_revision\":\"2\",\"version\":\"1\"}],\"more\":true,\"count\":\"3\"}");
 	struct etcd_range r;
 	assert_int_equal(etcd_parse_range(j, &r), ERR_OK);
 	assert_int_equal(r.revision, 4);
@@ -261,7 +265,7 @@ static void test_parse_txn(void **state)
 {
 	(void)state;
 	cJSON *j = parse("{" HDR ",\"succeeded\":true,\"responses\":[{\"response_put\":{\"header\":"
-			 "{\"revision\":\"5\"}}}]}");
+	                 "{\"revision\":\"5\"}}}]}");
 	struct etcd_txn t;
 	assert_int_equal(etcd_parse_txn(j, &t), ERR_OK);
 	assert_true(t.succeeded);
@@ -271,8 +275,8 @@ static void test_parse_txn(void **state)
 	cJSON_Delete(j);
 	/* failed compare: no "succeeded" at all; the failure branch's range */
 	j = parse("{" HDR ",\"responses\":[{\"response_range\":{\"header\":{\"revision\":\"5\"},"
-		  "\"kvs\":[{\"key\":\"L3Qveg==\",\"create_revision\":\"4\",\"mod_revision\":\"4\","
-		  "\"version\":\"1\",\"value\":\"MQ==\",\"lease\":\"77\"}],\"count\":\"1\"}}]}");
+	          "\"kvs\":[{\"key\":\"L3Qveg==\",\"create_revision\":\"4\",\"mod_revision\":\"4\","
+	          "\"version\":\"1\",\"value\":\"MQ==\",\"lease\":\"77\"}],\"count\":\"1\"}}]}");
 	assert_int_equal(etcd_parse_txn(j, &t), ERR_OK);
 	assert_false(t.succeeded);
 	assert_int_equal(t.range.n, 1);
@@ -288,7 +292,8 @@ static void test_parse_txn(void **state)
 	etcd_txn_free(&t);
 	cJSON_Delete(j);
 	const char *bad[] = {"{\"succeeded\":1}", "{\"responses\":{}}", "{\"responses\":[3]}",
-			     "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":7}]}}]}", "\"x\""};
+	                     "{\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":7}]}}]}",
+	                     "\"x\""};
 	for (int i = 0; i < 5; i++) {
 		j = parse(bad[i]);
 		assert_int_equal(etcd_parse_txn(j, &t), ERR_PROTOCOL);
@@ -318,7 +323,7 @@ static void test_parse_lease(void **state)
 	cJSON_Delete(j);
 	/* an error inside the stream */
 	j = parse("{\"error\":{\"grpc_code\":5,\"http_code\":404,\"message\":\"etcdserver: "
-		  "requested lease not found\",\"http_status\":\"Not Found\"}}");
+	          "requested lease not found\",\"http_status\":\"Not Found\"}}");
 	assert_int_equal(etcd_parse_lease(j, &l), ERR_NOT_FOUND);
 	assert_non_null(strstr(err_msg(), "requested lease not found"));
 	cJSON_Delete(j);
@@ -342,10 +347,11 @@ static void test_parse_watch(void **state)
 	etcd_watch_msg_free(&m);
 	cJSON_Delete(j);
 	/* a PUT has no "type"; a DELETE's kv has no value */
-	j = parse("{\"result\":{" HDR ",\"events\":[{\"kv\":{\"key\":\"L3cvaw==\",\"create_revision\":"
-		  "\"5\",\"mod_revision\":\"5\",\"version\":\"1\",\"value\":\"dg==\"}},{\"type\":"
-		  "\"DELETE\",\"kv\":{\"key\":\"L3cvaw==\",\"mod_revision\":\"6\"}},{\"type\":1,"
-		  "\"kv\":{\"key\":\"YQ==\"}}]}}");
+	j = parse("{\"result\":{" HDR
+	          ",\"events\":[{\"kv\":{\"key\":\"L3cvaw==\",\"create_revision\":"
+	          "\"5\",\"mod_revision\":\"5\",\"version\":\"1\",\"value\":\"dg==\"}},{\"type\":"
+	          "\"DELETE\",\"kv\":{\"key\":\"L3cvaw==\",\"mod_revision\":\"6\"}},{\"type\":1,"
+	          "\"kv\":{\"key\":\"YQ==\"}}]}}");
 	assert_int_equal(etcd_parse_watch(j, &m), ERR_OK);
 	assert_int_equal(m.n, 3);
 	assert_int_equal(m.events[0].type, ETCD_EVENT_PUT);
@@ -358,7 +364,7 @@ static void test_parse_watch(void **state)
 	etcd_watch_msg_free(&m);
 	cJSON_Delete(j);
 	j = parse("{\"result\":{\"header\":{\"raft_term\":\"2\"},\"canceled\":true,"
-		  "\"compact_revision\":\"5\"}}");
+	          "\"compact_revision\":\"5\"}}");
 	assert_int_equal(etcd_parse_watch(j, &m), ERR_OK);
 	assert_true(m.canceled);
 	assert_int_equal(m.compact_revision, 5);
@@ -370,10 +376,12 @@ static void test_parse_watch(void **state)
 	j = parse("{\"error\":{\"grpc_code\":14,\"message\":\"etcdserver: no leader\"}}");
 	assert_int_equal(etcd_parse_watch(j, &m), ERR_UNAVAILABLE);
 	cJSON_Delete(j);
-	const char *bad[] = {"{}", "{\"result\":1}", "{\"result\":{\"events\":[{}]}}",
-			     "{\"result\":{\"events\":[{\"type\":\"PATCH\",\"kv\":{}}]}}",
-			     "{\"result\":{\"events\":[{\"kv\":{\"key\":\"%%%%\"}}]}}",
-			     "{\"result\":{\"events\":[{\"kv\":{}},{\"kv\":3}]}}"};
+	const char *bad[] = {"{}",
+	                     "{\"result\":1}",
+	                     "{\"result\":{\"events\":[{}]}}",
+	                     "{\"result\":{\"events\":[{\"type\":\"PATCH\",\"kv\":{}}]}}",
+	                     "{\"result\":{\"events\":[{\"kv\":{\"key\":\"%%%%\"}}]}}",
+	                     "{\"result\":{\"events\":[{\"kv\":{}},{\"kv\":3}]}}"};
 	for (int i = 0; i < 6; i++) {
 		j = parse(bad[i]);
 		assert_int_equal(etcd_parse_watch(j, &m), ERR_PROTOCOL);
@@ -389,7 +397,7 @@ static void test_parse_error(void **state)
 	int code;
 	char msg[64];
 	const char *flat = "{\"error\":\"etcdserver: requested lease not found\",\"message\":"
-			   "\"etcdserver: requested lease not found\",\"code\":5}";
+	                   "\"etcdserver: requested lease not found\",\"code\":5}";
 	assert_int_equal(etcd_parse_error(flat, strlen(flat), &code, msg, sizeof(msg)), 1);
 	assert_int_equal(code, 5);
 	assert_string_equal(msg, "etcdserver: requested lease not found");
@@ -431,14 +439,14 @@ static void test_req_range_and_watch(void **state)
 	buf_reset(&b);
 	assert_int_equal(etcd_req_range(&b, "/meta/", 6, "/meta0", 6, 100, 12), ERR_OK);
 	assert_string_equal(buf_cstr(&b), "{\"key\":\"L21ldGEv\",\"range_end\":\"L21ldGEw\","
-					  "\"limit\":\"100\",\"revision\":\"12\"}");
+	                                  "\"limit\":\"100\",\"revision\":\"12\"}");
 	buf_reset(&b);
 	assert_int_equal(etcd_req_range(&b, "\0", 1, "\0", 1, 0, 0), ERR_OK);
 	assert_string_equal(buf_cstr(&b), "{\"key\":\"AA==\",\"range_end\":\"AA==\"}");
 	buf_reset(&b);
 	assert_int_equal(etcd_req_watch(&b, "/w/k", 4, 13), ERR_OK);
-	assert_string_equal(buf_cstr(&b),
-			    "{\"create_request\":{\"key\":\"L3cvaw==\",\"start_revision\":\"13\"}}");
+	assert_string_equal(
+	    buf_cstr(&b), "{\"create_request\":{\"key\":\"L3cvaw==\",\"start_revision\":\"13\"}}");
 	buf_reset(&b);
 	assert_int_equal(etcd_req_watch(&b, "/w/k", 4, 0), ERR_OK);
 	assert_string_equal(buf_cstr(&b), "{\"create_request\":{\"key\":\"L3cvaw==\"}}");
@@ -451,8 +459,8 @@ static void test_req_txn(void **state)
 	struct buf b;
 	buf_init(&b);
 	struct kv_cmp cmps[2] = {{"a", "v1", 2}, {"b", NULL, 0}};
-	struct kv_op ops[3] = {{KV_PUT, "a", "v2", 2}, {KV_DELETE, "c", NULL, 0},
-			       {KV_PUT, "e", NULL, 0}};
+	struct kv_op ops[3] = {
+	    {KV_PUT, "a", "v2", 2}, {KV_DELETE, "c", NULL, 0}, {KV_PUT, "e", NULL, 0}};
 	assert_int_equal(etcd_req_txn(&b, "p/", cmps, 2, ops, 3, 0, NULL), ERR_OK);
 	/* p/a = cC9h, p/b = cC9i, p/c = cC9j, p/e = cC9l, v1 = djE=, v2 = djI= */
 	assert_string_equal(
@@ -467,7 +475,8 @@ static void test_req_txn(void **state)
 	buf_reset(&b);
 	struct kv_cmp absent = {"__metasrv_leader", NULL, 0};
 	struct kv_op put = {KV_PUT, "__metasrv_leader", "x", 1};
-	assert_int_equal(etcd_req_txn(&b, "", &absent, 1, &put, 1, 694, "__metasrv_leader"), ERR_OK);
+	assert_int_equal(etcd_req_txn(&b, "", &absent, 1, &put, 1, 694, "__metasrv_leader"),
+	                 ERR_OK);
 	assert_string_equal(
 	    buf_cstr(&b),
 	    "{\"compare\":[{\"key\":\"X19tZXRhc3J2X2xlYWRlcg==\",\"target\":\"CREATE\",\"result\":"
@@ -491,8 +500,9 @@ static void test_election_value(void **state)
 	struct buf b;
 	buf_init(&b);
 	assert_int_equal(election_value_encode(18446744073709551615ULL, "127.0.0.1:3002", &b),
-			 ERR_OK);
-	assert_string_equal(buf_cstr(&b), "{\"id\":\"18446744073709551615\",\"addr\":\"127.0.0.1:3002\"}");
+	                 ERR_OK);
+	assert_string_equal(buf_cstr(&b),
+	                    "{\"id\":\"18446744073709551615\",\"addr\":\"127.0.0.1:3002\"}");
 	uint64_t id;
 	char addr[64];
 	assert_int_equal(election_value_decode(b.data, b.len, &id, addr, sizeof(addr)), ERR_OK);
@@ -513,27 +523,29 @@ static void test_election_value(void **state)
 	assert_int_equal(election_value_encode(1, NULL, &b), ERR_BAD_INPUT);
 	buf_free(&b);
 	const char *bad[] = {"",
-			     "x",
-			     "[]",
-			     "{\"id\":\"1\"}",
-			     "{\"addr\":\"a\"}",
-			     "{\"id\":1,\"addr\":\"a\"}",
-			     "{\"id\":\"-1\",\"addr\":\"a\"}",
-			     "{\"id\":\"1x\",\"addr\":\"a\"}",
-			     "{\"id\":\"\",\"addr\":\"a\"}",
-			     "{\"id\":\"99999999999999999999\",\"addr\":\"a\"}",
-			     "{\"id\":\"1\",\"addr\":2}",
-			     "{\"id\":\"1\",\"addr\":\"a\"",
-			     "{\"id\":\" 1\",\"addr\":\"a\"}"};
+	                     "x",
+	                     "[]",
+	                     "{\"id\":\"1\"}",
+	                     "{\"addr\":\"a\"}",
+	                     "{\"id\":1,\"addr\":\"a\"}",
+	                     "{\"id\":\"-1\",\"addr\":\"a\"}",
+	                     "{\"id\":\"1x\",\"addr\":\"a\"}",
+	                     "{\"id\":\"\",\"addr\":\"a\"}",
+	                     "{\"id\":\"99999999999999999999\",\"addr\":\"a\"}",
+	                     "{\"id\":\"1\",\"addr\":2}",
+	                     "{\"id\":\"1\",\"addr\":\"a\"",
+	                     "{\"id\":\" 1\",\"addr\":\"a\"}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		id = 5;
-		assert_int_equal(election_value_decode(bad[i], strlen(bad[i]), &id, addr, sizeof(addr)),
-				 ERR_CORRUPT);
+		assert_int_equal(
+		    election_value_decode(bad[i], strlen(bad[i]), &id, addr, sizeof(addr)),
+		    ERR_CORRUPT);
 		assert_int_equal(id, 0);
 	}
 	char big[400];
 	int n = snprintf(big, sizeof(big), "{\"id\":\"1\",\"addr\":\"%s\"}", longaddr);
-	assert_int_equal(election_value_decode(big, (size_t)n, &id, addr, sizeof(addr)), ERR_CORRUPT);
+	assert_int_equal(election_value_decode(big, (size_t)n, &id, addr, sizeof(addr)),
+	                 ERR_CORRUPT);
 }
 
 /* ------------------------------------------------------------ truncation sweep */
@@ -549,7 +561,8 @@ static void test_truncated_responses(void **state)
 	    "{" HDR ",\"responses\":[{\"response_range\":{\"kvs\":[{\"key\":\"YQ==\",\"lease\":"
 	    "\"77\"}]}}]}",
 	    "{\"result\":{" HDR ",\"ID\":\"12345\",\"TTL\":\"5\"}}\n",
-	    "{\"result\":{" HDR ",\"events\":[{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3cvaw==\"}}]}}",
+	    "{\"result\":{" HDR
+	    ",\"events\":[{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3cvaw==\"}}]}}",
 	};
 	for (size_t c = 0; c < sizeof(canned) / sizeof(canned[0]); c++) {
 		size_t len = strlen(canned[c]);
