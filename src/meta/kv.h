@@ -67,7 +67,8 @@ int kv_open_sqlite(const char *path, struct kv **out);
 struct kv_etcd_options {
 	const char *endpoints; /* "http://127.0.0.1:2379,http://127.0.0.1:22379" */
 	const char *prefix;    /* e.g. "/strata"; NULL or "" = none */
-	int timeout_ms;        /* one operation, all retries included; 0 = 5000 */
+	int timeout_ms;        /* one request, all retries included (a paged
+				* range: one page); 0 = 5000 */
 	int page_size;         /* keys per range request; 0 = 1000 */
 };
 int kv_open_etcd(const struct kv_etcd_options *o, struct kv **out);
