@@ -15,7 +15,12 @@ D=${1:-${STRATA_ETCD_DIR:-/tmp/strata-etcd}}
 D=$(cd "$D" && pwd)
 
 ours() { # pid: an etcd whose --data-dir lies in $D?
-	[ -r "/proc/$1/cmdline" ] && tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -q "^$D/n[0-9]*\.etcd$"
+	local arg
+	[ -r "/proc/$1/cmdline" ] || return 1
+	while IFS= read -r arg; do
+		[[ "$arg" == "$D"/n*.etcd ]] && return 0
+	done < <(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null)
+	return 1
 }
 pids=()
 for f in "$D"/n*.pid; do

@@ -61,24 +61,6 @@ pick_port() {
 	return 1
 }
 
-# A previous cluster in the same folder is stopped first (idempotent start).
-"$here/etcd-down.sh" "$D" >/dev/null 2>&1 || true
-rm -rf "$D"
-mkdir -p "$D"
-D=$(cd "$D" && pwd)
-
-cports=()
-pports=()
-cluster=""
-for i in $(seq 1 "$N"); do
-	cports+=("$(pick_port)")
-	taken="$taken${cports[-1]} "
-	pports+=("$(pick_port)")
-	taken="$taken${pports[-1]} "
-	cluster="${cluster:+$cluster,}n$i=http://127.0.0.1:${pports[-1]}"
-done
-token="strata-$$-$RANDOM"
-
 fail() {
 	say "FAILED: $*"
 	for f in "$D"/n*.log; do
@@ -90,35 +72,66 @@ fail() {
 	exit 1
 }
 
-endpoints=""
-pids=""
-for i in $(seq 1 "$N"); do
-	c=${cports[$((i - 1))]}
-	p=${pports[$((i - 1))]}
-	cmd=(etcd --name "n$i" --data-dir "$D/n$i.etcd"
-		--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c"
-		--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p"
-		--initial-cluster "$cluster" --initial-cluster-token "$token" --initial-cluster-state new
-		--heartbeat-interval 50 --election-timeout 500)
-	printf '%s\n' "${cmd[@]}" >"$D/n$i.cmd"
-	"${cmd[@]}" </dev/null >"$D/n$i.log" 2>&1 &
-	echo $! >"$D/n$i.pid"
-	endpoints="${endpoints:+$endpoints,}http://127.0.0.1:$c"
-	pids="${pids:+$pids,}$!"
-done
-echo "$endpoints" >"$D/endpoints"
-
-# Ready when every member serves a linearizable read (needs a raft leader).
-deadline=$(($(date +%s) + 30))
-for i in $(seq 1 "$N"); do
-	e="http://127.0.0.1:${cports[$((i - 1))]}"
-	while :; do
-		out=$(curl -s -m 2 -X POST "$e/v3/kv/range" -d '{"key":"AA=="}' 2>/dev/null || true)
-		case "$out" in *'"header"'*) break ;; esac
-		kill -0 "$(cat "$D/n$i.pid")" 2>/dev/null || fail "member n$i exited"
-		[ "$(date +%s)" -lt "$deadline" ] || fail "member n$i at $e not ready after 30 s: $out"
-		sleep 0.1
+# One start on fresh ports. Returns 0 when every member serves a
+# linearizable read (so there is a raft leader), 1 when a member exited
+# because its port was taken meanwhile (the caller retries), else fails.
+start_once() {
+	local i c p e out deadline cluster="" token
+	# A previous cluster in the same folder is stopped first (idempotent start).
+	"$here/etcd-down.sh" "$D" >/dev/null 2>&1 || true
+	rm -rf "$D"
+	mkdir -p "$D"
+	D=$(cd "$D" && pwd)
+	cports=()
+	pports=()
+	taken=" "
+	for i in $(seq 1 "$N"); do
+		cports+=("$(pick_port)")
+		taken="$taken${cports[-1]} "
+		pports+=("$(pick_port)")
+		taken="$taken${pports[-1]} "
+		cluster="${cluster:+$cluster,}n$i=http://127.0.0.1:${pports[-1]}"
 	done
+	token="strata-$$-$RANDOM"
+	endpoints=""
+	pids=""
+	for i in $(seq 1 "$N"); do
+		c=${cports[$((i - 1))]}
+		p=${pports[$((i - 1))]}
+		cmd=(etcd --name "n$i" --data-dir "$D/n$i.etcd"
+			--listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c"
+			--listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p"
+			--initial-cluster "$cluster" --initial-cluster-token "$token" --initial-cluster-state new
+			--heartbeat-interval 50 --election-timeout 500)
+		printf '%s\n' "${cmd[@]}" >"$D/n$i.cmd"
+		"${cmd[@]}" </dev/null >"$D/n$i.log" 2>&1 &
+		echo $! >"$D/n$i.pid"
+		endpoints="${endpoints:+$endpoints,}http://127.0.0.1:$c"
+		pids="${pids:+$pids,}$!"
+	done
+	echo "$endpoints" >"$D/endpoints"
+
+	deadline=$(($(date +%s) + 30))
+	for i in $(seq 1 "$N"); do
+		e="http://127.0.0.1:${cports[$((i - 1))]}"
+		while :; do
+			out=$(curl -s -m 2 -X POST "$e/v3/kv/range" -d '{"key":"AA=="}' 2>/dev/null || true)
+			case "$out" in *'"header"'*) break ;; esac
+			if ! kill -0 "$(cat "$D/n$i.pid")" 2>/dev/null; then
+				grep -q "address already in use" "$D/n$i.log" && return 1
+				fail "member n$i exited"
+			fi
+			[ "$(date +%s)" -lt "$deadline" ] || fail "member n$i at $e not ready after 30 s: $out"
+			sleep 0.1
+		done
+	done
+	return 0
+}
+
+for attempt in 1 2 3; do
+	start_once && break
+	[ "$attempt" -lt 3 ] || fail "ports kept being taken"
+	say "a port was taken meanwhile; retrying on other ports"
 done
 
 say "etcd $N-member cluster up at $endpoints in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (dir $D)"
