@@ -361,9 +361,11 @@ static void follow_tick(struct election *e)
 	buf_init(&b);
 	cJSON *j = NULL;
 	struct etcd_txn t = {0};
+	int64_t left = e->lease_until - now_ms();
+	int t_ms = etcd_client_timeout_ms(e->c);
 	int rc = etcd_req_txn(&b, e->prefix, &cmp, 1, &op, 1, e->lease, ELECTION_KEY);
 	if (!rc)
-		rc = call(e, "/v3/kv/txn", &b, 0, &j);
+		rc = call(e, "/v3/kv/txn", &b, left < t_ms ? (int)(left > 1 ? left : 1) : t_ms, &j);
 	if (!rc)
 		rc = etcd_parse_txn(j, &t);
 	cJSON_Delete(j);
@@ -376,11 +378,19 @@ static void follow_tick(struct election *e)
 		wait_until(e, now_ms() + RETRY_PAUSE_MS);
 		goto out;
 	}
+	bool won = t.succeeded || (t.range.n == 1 && t.range.kvs[0].lease == e->lease);
+	if (won && now_ms() >= e->lease_until) {
+		/* The answer came after our lease's local validity: etcd may
+		 * expire it any moment, so leading is unsafe. Give the key up. */
+		log_warn("election: won too late for our lease; resigning at once");
+		lease_revoke(e);
+		goto out;
+	}
 	if (t.succeeded) {
 		become_leader(e, t.revision);
 		goto out;
 	}
-	if (t.range.n == 1 && t.range.kvs[0].lease == e->lease) {
+	if (won) {
 		become_leader(e, t.range.kvs[0].create_rev); /* our earlier attempt won */
 		goto out;
 	}
