@@ -1,7 +1,8 @@
 /*
  * kv: the metadata key-value store behind the metasrv (catalog, routes,
  * sequences, datanode registry). Backends: "sqlite" (a local file; the
- * default for standalone and a single metasrv) and, later, "etcd".
+ * default for standalone and a single metasrv) and "etcd" (a cluster, for
+ * several metasrv in high availability; see kv_etcd.c and election.h).
  *
  * Keys and values are byte strings (keys printable, '/'-separated, e.g.
  * "__table_info/1024"). Every operation is atomic; kv_txn applies a set of
@@ -59,6 +60,18 @@ struct kv {
 };
 
 int kv_open_sqlite(const char *path, struct kv **out);
+
+/* The etcd backend. Every key K lives at etcd key "<prefix>/K" (no '/'
+ * added when prefix is empty or already ends in one). The handle is
+ * thread-safe; nothing is contacted before the first operation. */
+struct kv_etcd_options {
+	const char *endpoints; /* "http://127.0.0.1:2379,http://127.0.0.1:22379" */
+	const char *prefix;    /* e.g. "/strata"; NULL or "" = none */
+	int timeout_ms;        /* one request, all retries included (a paged
+				* range: one page); 0 = 5000 */
+	int page_size;         /* keys per range request; 0 = 1000 */
+};
+int kv_open_etcd(const struct kv_etcd_options *o, struct kv **out);
 
 /* ERR_NOT_FOUND when absent; *value is NUL-terminated (not counted). */
 int kv_get(struct kv *kv, const char *key, uint8_t **value, size_t *len);
