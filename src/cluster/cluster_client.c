@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -58,24 +57,6 @@ const char *node_status_name(unsigned s)
 		return "DEAD";
 	}
 	return "UNKNOWN";
-}
-
-static const char *const pref_names[] = {"leader", "follower", "follower_preferred", "random"};
-static const char *const pref_upper[] = {"LEADER", "FOLLOWER", "FOLLOWER_PREFERRED", "RANDOM"};
-
-int read_preference_parse(const char *s, enum read_preference *out)
-{
-	for (int i = 0; s && i < 4; i++)
-		if (!strcasecmp(s, pref_names[i])) {
-			*out = (enum read_preference)i;
-			return ERR_OK;
-		}
-	return err_set(ERR_BAD_INPUT, "Invalid read preference %s", s ? s : "(null)");
-}
-
-const char *read_preference_name(enum read_preference p)
-{
-	return (unsigned)p < 4 ? pref_upper[p] : "UNKNOWN";
 }
 
 void region_id_format(char *out, size_t n, uint64_t region_id)
@@ -388,6 +369,21 @@ int cluster_client_peer(struct cluster_client *cc, uint64_t node_id, struct rpc_
 
 /* ---- DDL and follower procedures -------------------------------------------------- */
 
+/* A procedure's error is the user's answer (ADMIN ADD_TABLE_FOLLOWER...):
+ * drop the "peer <addr>: " the RPC client puts before a remote message. */
+static int procedure_error(int rc)
+{
+	const char *m = err_msg();
+	if (rc == ERR_OK || strncmp(m, "peer ", 5))
+		return rc;
+	const char *sep = strstr(m, ": ");
+	if (!sep)
+		return rc;
+	char rest[1024];
+	snprintf(rest, sizeof(rest), "%s", sep + 2);
+	return err_set(rc, "%s", rest);
+}
+
 static int parse_json(const char *text, const char *what, cJSON **out)
 {
 	*out = cJSON_Parse(text ? text : "");
@@ -427,7 +423,7 @@ int cluster_client_create_table(struct cluster_client *cc, struct table_info *in
 	int rc = meta_conn_call(&cc->mc, RPC_CREATE_TABLE, &req.base, &resp);
 	cJSON_free(text);
 	if (rc)
-		return rc;
+		return procedure_error(rc);
 	const RPC_PB(CreateTableResponse) *c = (const RPC_PB(CreateTableResponse) *)resp;
 	rc = parse_json(c->table_info_json, "table info", &j);
 	if (rc == ERR_OK)
@@ -453,7 +449,7 @@ static int table_call(struct cluster_client *cc, enum rpc_method m, uint32_t tab
 	ProtobufCMessage *resp = NULL;
 	int rc = meta_conn_call(&cc->mc, m, &req.base, &resp);
 	rpc_message_free(resp);
-	return rc;
+	return procedure_error(rc);
 }
 
 int cluster_client_drop_table(struct cluster_client *cc, uint32_t table_id)
@@ -487,7 +483,7 @@ static int follower_call(struct cluster_client *cc, enum rpc_method m,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	ProtobufCMessage *resp = NULL;
-	int rc = meta_conn_call(&cc->mc, m, req, &resp);
+	int rc = procedure_error(meta_conn_call(&cc->mc, m, req, &resp));
 	if (rc || !out)
 		goto done;
 	const RPC_PB(FollowerChangeResponse) *f = (const RPC_PB(FollowerChangeResponse) *)resp;

@@ -32,6 +32,7 @@
 
 #include "base/column.h"
 #include "rpc/rpc.h"
+#include "server/handler.h" /* enum read_preference */
 #include "storage/region.h"
 #include "storage/scan.h"
 #include "storage/schema.h"
@@ -63,18 +64,6 @@ enum node_status {
 const char *cluster_node_type_name(unsigned t);
 /* "JOINING", "ALIVE", "SUSPECT", "DEAD" ("UNKNOWN" out of range). */
 const char *node_status_name(unsigned s);
-
-enum read_preference {
-	READ_PREF_LEADER = 0,
-	READ_PREF_FOLLOWER,
-	READ_PREF_FOLLOWER_PREFERRED,
-	READ_PREF_RANDOM,
-};
-
-/* Case-insensitive "leader" / "follower" / "follower_preferred" / "random";
- * ERR_BAD_INPUT otherwise. */
-int read_preference_parse(const char *s, enum read_preference *out);
-const char *read_preference_name(enum read_preference p); /* "LEADER", ... */
 
 /* "4398046511105(1024, 1)": GreptimeDB's rendering of a region id. */
 void region_id_format(char *out, size_t n, uint64_t region_id);
