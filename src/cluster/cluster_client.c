@@ -62,7 +62,7 @@ const char *node_status_name(unsigned s)
 void region_id_format(char *out, size_t n, uint64_t region_id)
 {
 	snprintf(out, n, "%" PRIu64 "(%" PRIu32 ", %" PRIu32 ")", region_id,
-		 REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
+	         REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
 }
 
 void cluster_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * p)
@@ -212,7 +212,7 @@ static int node_decode(const RPC_PB(NodeInfo) * p, struct cluster_node *nd)
 		return err_set(ERR_PROTOCOL, "cluster_info: missing node");
 	if (p->type > CLUSTER_NODE_METASRV || p->status > NODE_DEAD)
 		return err_set(ERR_PROTOCOL, "cluster_info: node %" PRIu64 " type %u status %u",
-			       p->id, p->type, p->status);
+		               p->id, p->type, p->status);
 	if (p->n_stats > 1000000)
 		return err_set(ERR_PROTOCOL, "cluster_info: too many stats");
 	nd->type = (enum cluster_node_type)p->type;
@@ -274,8 +274,8 @@ static int nodes_copy(const struct cluster_nodes *in, struct cluster_nodes *out)
 		if (!(d->addr = mem_strdup(in->nodes[i].addr)))
 			goto nomem;
 		if (in->nodes[i].nstats) {
-			d->stats = mem_dup(in->nodes[i].stats,
-					   in->nodes[i].nstats * sizeof(*d->stats));
+			d->stats =
+			    mem_dup(in->nodes[i].stats, in->nodes[i].nstats * sizeof(*d->stats));
 			if (!d->stats)
 				goto nomem;
 			d->nstats = in->nodes[i].nstats;
@@ -338,7 +338,7 @@ static int ensure_nodes(struct cluster_client *cc, uint64_t id, bool need_id)
 }
 
 int cluster_client_datanode(struct cluster_client *cc, uint64_t id, char *addr, size_t addr_n,
-			    enum node_status *status)
+                            enum node_status *status)
 {
 	int rc = ensure_nodes(cc, id, true);
 	if (rc)
@@ -347,7 +347,7 @@ int cluster_client_datanode(struct cluster_client *cc, uint64_t id, char *addr, 
 	const struct cluster_node *nd = find_datanode_locked(cc, id);
 	if (!nd || !nd->addr[0]) {
 		rc = err_set(ERR_UNAVAILABLE, "The target peer is unavailable temporally: %" PRIu64,
-			     id);
+		             id);
 	} else {
 		if (addr)
 			snprintf(addr, addr_n, "%s", nd->addr);
@@ -401,8 +401,8 @@ static int parse_route(const char *text, struct table_route **out)
 }
 
 int cluster_client_create_table(struct cluster_client *cc, struct table_info *info,
-				const uint64_t *leaders, uint32_t nleaders, bool if_not_exists,
-				bool *created, struct table_route **route)
+                                const uint64_t *leaders, uint32_t nleaders, bool if_not_exists,
+                                bool *created, struct table_route **route)
 {
 	if (created)
 		*created = false;
@@ -462,8 +462,7 @@ int cluster_client_truncate_table(struct cluster_client *cc, uint32_t table_id)
 	return table_call(cc, RPC_TRUNCATE_TABLE, table_id);
 }
 
-int cluster_client_get_route(struct cluster_client *cc, uint32_t table_id,
-			     struct table_route **out)
+int cluster_client_get_route(struct cluster_client *cc, uint32_t table_id, struct table_route **out)
 {
 	return catalog_get_route(cc->kv, table_id, out);
 }
@@ -477,8 +476,8 @@ void follower_result_free(struct follower_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int follower_call(struct cluster_client *cc, enum rpc_method m,
-			 const ProtobufCMessage *req, struct follower_result *out)
+static int follower_call(struct cluster_client *cc, enum rpc_method m, const ProtobufCMessage *req,
+                         struct follower_result *out)
 {
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -510,8 +509,8 @@ done:
 }
 
 int cluster_client_add_table_follower(struct cluster_client *cc, uint32_t table_id,
-				      const uint64_t *dns, uint32_t ndns,
-				      struct follower_result *out)
+                                      const uint64_t *dns, uint32_t ndns,
+                                      struct follower_result *out)
 {
 	RPC_PB(TableFollowerRequest) req = STRATA__TABLE_FOLLOWER_REQUEST__INIT;
 	req.table_id = table_id;
@@ -521,7 +520,7 @@ int cluster_client_add_table_follower(struct cluster_client *cc, uint32_t table_
 }
 
 int cluster_client_remove_table_follower(struct cluster_client *cc, uint32_t table_id,
-					 struct follower_result *out)
+                                         struct follower_result *out)
 {
 	RPC_PB(TableFollowerRequest) req = STRATA__TABLE_FOLLOWER_REQUEST__INIT;
 	req.table_id = table_id;
@@ -529,7 +528,7 @@ int cluster_client_remove_table_follower(struct cluster_client *cc, uint32_t tab
 }
 
 static int region_follower(struct cluster_client *cc, enum rpc_method m, uint64_t region_id,
-			   uint64_t datanode_id, struct follower_result *out)
+                           uint64_t datanode_id, struct follower_result *out)
 {
 	RPC_PB(RegionFollowerRequest) req = STRATA__REGION_FOLLOWER_REQUEST__INIT;
 	req.region_id = region_id;
@@ -538,13 +537,13 @@ static int region_follower(struct cluster_client *cc, enum rpc_method m, uint64_
 }
 
 int cluster_client_add_region_follower(struct cluster_client *cc, uint64_t region_id,
-				       uint64_t datanode_id, struct follower_result *out)
+                                       uint64_t datanode_id, struct follower_result *out)
 {
 	return region_follower(cc, RPC_ADD_REGION_FOLLOWER, region_id, datanode_id, out);
 }
 
 int cluster_client_remove_region_follower(struct cluster_client *cc, uint64_t region_id,
-					  uint64_t datanode_id, struct follower_result *out)
+                                          uint64_t datanode_id, struct follower_result *out)
 {
 	return region_follower(cc, RPC_REMOVE_REGION_FOLLOWER, region_id, datanode_id, out);
 }
@@ -562,7 +561,7 @@ static uint64_t next_rand_locked(struct cluster_client *cc)
 }
 
 int cluster_client_pick_peer(struct cluster_client *cc, const struct region_route *rr,
-			     enum read_preference pref, struct peer_choice *out)
+                             enum read_preference pref, struct peer_choice *out)
 {
 	out->node_id = rr->leader;
 	out->is_leader = true;
@@ -597,9 +596,9 @@ int cluster_client_pick_peer(struct cluster_client *cc, const struct region_rout
 		char name[64];
 		region_id_format(name, sizeof(name), rr->region_id);
 		return err_set(ERR_UNAVAILABLE,
-			       "No available follower for region %s (READ_PREFERENCE is "
-			       "'follower'; %u follower%s in the route)",
-			       name, rr->nfollowers, rr->nfollowers == 1 ? "" : "s");
+		               "No available follower for region %s (READ_PREFERENCE is "
+		               "'follower'; %u follower%s in the route)",
+		               name, rr->nfollowers, rr->nfollowers == 1 ? "" : "s");
 	}
 	out->node_id = alive[r % n];
 	out->is_leader = false;
@@ -609,7 +608,7 @@ int cluster_client_pick_peer(struct cluster_client *cc, const struct region_rout
 /* ---- region calls --------------------------------------------------------------------------- */
 
 int cluster_client_region_write(struct cluster_client *cc, const struct region_route *rr,
-				enum op_type op, const struct batch *rows, uint64_t *affected)
+                                enum op_type op, const struct batch *rows, uint64_t *affected)
 {
 	struct rpc_client *c;
 	int rc = cluster_client_peer(cc, rr->leader, &c);
@@ -628,7 +627,7 @@ struct widen_ctx {
 /* Widen a reply batch (projected columns) to the schema's columns. Takes
  * ownership of *in. */
 static int widen(const struct region_schema *s, const struct scan_request *req, struct batch *in,
-		 struct batch *out)
+                 struct batch *out)
 {
 	memset(out, 0, sizeof(*out));
 	uint32_t want = 0;
@@ -638,7 +637,7 @@ static int widen(const struct region_schema *s, const struct scan_request *req, 
 	int rc = types ? ERR_OK : ERR_NOMEM;
 	if (rc == ERR_OK && in->ncols != want)
 		rc = err_set(ERR_PROTOCOL, "scan reply has %u columns, expected %u", in->ncols,
-			     want);
+		             want);
 	for (uint32_t c = 0; rc == ERR_OK && c < s->ncols; c++)
 		types[c] = s->cols[c].type;
 	if (rc == ERR_OK)
@@ -648,7 +647,7 @@ static int widen(const struct region_schema *s, const struct scan_request *req, 
 			continue;
 		if (in->cols[k].type != types[c]) {
 			rc = err_set(ERR_PROTOCOL, "scan reply column %u is %s, expected %s", c,
-				     dtype_name(in->cols[k].type), dtype_name(types[c]));
+			             dtype_name(in->cols[k].type), dtype_name(types[c]));
 			break;
 		}
 		colvec_free(&out->cols[c]);
@@ -676,17 +675,17 @@ static int widen_frame(void *ctx, struct batch *b)
 }
 
 int cluster_client_region_scan_stream(struct cluster_client *cc, uint64_t node_id,
-				      uint64_t region_id, enum rpc_read_mode mode,
-				      const struct scan_request *req,
-				      const struct region_schema *schema, rpc_batch_fn fn,
-				      void *ctx)
+                                      uint64_t region_id, enum rpc_read_mode mode,
+                                      const struct scan_request *req,
+                                      const struct region_schema *schema, rpc_batch_fn fn,
+                                      void *ctx)
 {
 	struct rpc_client *c;
 	int rc = cluster_client_peer(cc, node_id, &c);
 	if (rc)
 		return rc;
-	struct rpc_scan_args a = {.region_id = region_id, .req = req, .ncols = schema->ncols,
-				  .mode = mode};
+	struct rpc_scan_args a = {
+	    .region_id = region_id, .req = req, .ncols = schema->ncols, .mode = mode};
 	struct widen_ctx w = {schema, req, fn, ctx};
 	return rpc_region_scan_stream(c, &a, widen_frame, &w);
 }
@@ -705,8 +704,8 @@ static int collect(void *ctx, struct batch *b)
 }
 
 int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
-			       enum rpc_read_mode mode, const struct scan_request *req,
-			       const struct region_schema *schema, struct batch *out)
+                               enum rpc_read_mode mode, const struct scan_request *req,
+                               const struct region_schema *schema, struct batch *out)
 {
 	enum dtype types[schema->ncols ? schema->ncols : 1];
 	for (uint32_t c = 0; c < schema->ncols; c++)
@@ -714,16 +713,16 @@ int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint
 	int rc = batch_init(out, schema->ncols, types);
 	if (rc == ERR_OK)
 		rc = cluster_client_region_scan_stream(cc, node_id, region_id, mode, req, schema,
-						       collect, out);
+		                                       collect, out);
 	if (rc)
 		batch_free(out);
 	return rc;
 }
 
 int cluster_client_read_region(struct cluster_client *cc, const struct region_route *rr,
-			       enum read_preference pref, const struct scan_request *req,
-			       const struct region_schema *schema, struct batch *out,
-			       struct peer_choice *served)
+                               enum read_preference pref, const struct scan_request *req,
+                               const struct region_schema *schema, struct batch *out,
+                               struct peer_choice *served)
 {
 	memset(out, 0, sizeof(*out));
 	struct peer_choice pc;
@@ -731,22 +730,22 @@ int cluster_client_read_region(struct cluster_client *cc, const struct region_ro
 	if (rc)
 		return rc;
 	rc = cluster_client_region_scan(cc, pc.node_id, rr->region_id,
-					pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req,
-					schema, out);
+	                                pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req,
+	                                schema, out);
 	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
 		pc.node_id = rr->leader;
 		pc.is_leader = true;
 		rc = cluster_client_region_scan(cc, pc.node_id, rr->region_id, RPC_READ_LEADER, req,
-						schema, out);
+		                                schema, out);
 	}
 	if (rc == ERR_OK && served)
 		*served = pc;
 	return rc;
 }
 
-int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id,
-				   uint64_t region_id, const struct scan_request *req,
-				   uint32_t ncols, uint64_t *version, struct batch *rows)
+int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
+                                   const struct scan_request *req, uint32_t ncols,
+                                   uint64_t *version, struct batch *rows)
 {
 	struct rpc_client *c;
 	memset(rows, 0, sizeof(*rows));
@@ -763,16 +762,15 @@ int cluster_client_region_flush(struct cluster_client *cc, uint64_t node_id, uin
 	return rc ? rc : rpc_region_flush(c, region_id);
 }
 
-int cluster_client_region_compact(struct cluster_client *cc, uint64_t node_id,
-				  uint64_t region_id, bool force)
+int cluster_client_region_compact(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
+                                  bool force)
 {
 	struct rpc_client *c;
 	int rc = cluster_client_peer(cc, node_id, &c);
 	return rc ? rc : rpc_region_compact(c, region_id, force);
 }
 
-int cluster_client_region_truncate(struct cluster_client *cc, uint64_t node_id,
-				   uint64_t region_id)
+int cluster_client_region_truncate(struct cluster_client *cc, uint64_t node_id, uint64_t region_id)
 {
 	struct rpc_client *c;
 	int rc = cluster_client_peer(cc, node_id, &c);
@@ -780,7 +778,7 @@ int cluster_client_region_truncate(struct cluster_client *cc, uint64_t node_id,
 }
 
 int cluster_client_region_stats(struct cluster_client *cc, uint64_t node_id,
-				struct region_stat **out, uint32_t *n)
+                                struct region_stat **out, uint32_t *n)
 {
 	struct rpc_client *c;
 	*out = NULL;
@@ -795,14 +793,14 @@ int cluster_client_flush_table(struct cluster_client *cc, uint32_t table_id)
 	int rc = cluster_client_get_route(cc, table_id, &tr);
 	for (uint32_t i = 0; rc == ERR_OK && i < tr->nregions; i++)
 		rc = cluster_client_region_flush(cc, tr->regions[i].leader,
-						 tr->regions[i].region_id);
+		                                 tr->regions[i].region_id);
 	if (tr)
 		table_route_free(tr);
 	return rc;
 }
 
 int cluster_client_node_debug(struct cluster_client *cc, uint64_t node_id, const char *set_key,
-			      const char *set_value, char **json)
+                              const char *set_value, char **json)
 {
 	*json = NULL;
 	RPC_PB(NodeDebugRequest) req = STRATA__NODE_DEBUG_REQUEST__INIT;
@@ -828,8 +826,7 @@ int cluster_client_node_debug(struct cluster_client *cc, uint64_t node_id, const
 }
 
 int cluster_client_frontend_heartbeat(struct cluster_client *cc, uint64_t frontend_id,
-				      const char *addr, int64_t start_time_ms,
-				      uint32_t interval_ms)
+                                      const char *addr, int64_t start_time_ms, uint32_t interval_ms)
 {
 	RPC_PB(HeartbeatRequest) req = STRATA__HEARTBEAT_REQUEST__INIT;
 	req.node_id = frontend_id;

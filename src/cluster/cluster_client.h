@@ -120,7 +120,7 @@ int cluster_client_nodes(struct cluster_client *cc, struct cluster_nodes *out);
  * than node_cache_ms or when id is missing). ERR_UNAVAILABLE with
  * "The target peer is unavailable temporally: {id}" when unknown. */
 int cluster_client_datanode(struct cluster_client *cc, uint64_t id, char *addr, size_t addr_n,
-			    enum node_status *status);
+                            enum node_status *status);
 
 /* ---- DDL (runs on the metasrv) ---------------------------------------------- */
 
@@ -129,8 +129,8 @@ int cluster_client_datanode(struct cluster_client *cc, uint64_t id, char *addr, 
  * leader region created. info->table_id is filled in. *route (may be NULL)
  * gets the route (caller table_route_free). */
 int cluster_client_create_table(struct cluster_client *cc, struct table_info *info,
-				const uint64_t *leaders, uint32_t nleaders, bool if_not_exists,
-				bool *created, struct table_route **route);
+                                const uint64_t *leaders, uint32_t nleaders, bool if_not_exists,
+                                bool *created, struct table_route **route);
 /* Remove the table from the catalog and drop its regions on leaders and
  * followers. */
 int cluster_client_drop_table(struct cluster_client *cc, uint32_t table_id);
@@ -138,7 +138,7 @@ int cluster_client_drop_table(struct cluster_client *cc, uint32_t table_id);
 int cluster_client_truncate_table(struct cluster_client *cc, uint32_t table_id);
 /* The route as stored (through the kv). */
 int cluster_client_get_route(struct cluster_client *cc, uint32_t table_id,
-			     struct table_route **out);
+                             struct table_route **out);
 
 /* ---- follower procedures (run on the metasrv) ------------------------------- */
 
@@ -159,15 +159,15 @@ void follower_result_free(struct follower_result *r);
  * datanode when ndns == 0); rules in src/meta/metasrv_procedure.c. out may
  * be NULL. */
 int cluster_client_add_table_follower(struct cluster_client *cc, uint32_t table_id,
-				      const uint64_t *dns, uint32_t ndns,
-				      struct follower_result *out);
+                                      const uint64_t *dns, uint32_t ndns,
+                                      struct follower_result *out);
 /* Remove the newest follower of each region. */
 int cluster_client_remove_table_follower(struct cluster_client *cc, uint32_t table_id,
-					 struct follower_result *out);
+                                         struct follower_result *out);
 int cluster_client_add_region_follower(struct cluster_client *cc, uint64_t region_id,
-				       uint64_t datanode_id, struct follower_result *out);
+                                       uint64_t datanode_id, struct follower_result *out);
 int cluster_client_remove_region_follower(struct cluster_client *cc, uint64_t region_id,
-					  uint64_t datanode_id, struct follower_result *out);
+                                          uint64_t datanode_id, struct follower_result *out);
 
 /* ---- peers and region calls ------------------------------------------------------ */
 
@@ -183,43 +183,42 @@ struct peer_choice {
  *   follower_preferred  a random ALIVE follower, else the leader
  *   random              a random peer among the leader and ALIVE followers */
 int cluster_client_pick_peer(struct cluster_client *cc, const struct region_route *rr,
-			     enum read_preference pref, struct peer_choice *out);
+                             enum read_preference pref, struct peer_choice *out);
 
 /* Rows to the region's leader. */
 int cluster_client_region_write(struct cluster_client *cc, const struct region_route *rr,
-				enum op_type op, const struct batch *rows, uint64_t *affected);
+                                enum op_type op, const struct batch *rows, uint64_t *affected);
 
 /* Scan region_id on datanode node_id, as leader or follower read (mode).
  * schema is the region's (table_info->region_schema). fn receives each
  * user-column batch and takes ownership of it. */
 int cluster_client_region_scan_stream(struct cluster_client *cc, uint64_t node_id,
-				      uint64_t region_id, enum rpc_read_mode mode,
-				      const struct scan_request *req,
-				      const struct region_schema *schema, rpc_batch_fn fn,
-				      void *ctx);
+                                      uint64_t region_id, enum rpc_read_mode mode,
+                                      const struct scan_request *req,
+                                      const struct region_schema *schema, rpc_batch_fn fn,
+                                      void *ctx);
 /* The same, collected into one batch (initialised here; batch_free). */
 int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
-			       enum rpc_read_mode mode, const struct scan_request *req,
-			       const struct region_schema *schema, struct batch *out);
+                               enum rpc_read_mode mode, const struct scan_request *req,
+                               const struct region_schema *schema, struct batch *out);
 /* Pick a peer by pref and scan it; follower_preferred falls back to the
  * leader when the follower read fails with ERR_UNAVAILABLE. *served (may
  * be NULL) says who answered. */
 int cluster_client_read_region(struct cluster_client *cc, const struct region_route *rr,
-			       enum read_preference pref, const struct scan_request *req,
-			       const struct region_schema *schema, struct batch *out,
-			       struct peer_choice *served);
+                               enum read_preference pref, const struct scan_request *req,
+                               const struct region_schema *schema, struct batch *out,
+                               struct peer_choice *served);
 
-int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id,
-				   uint64_t region_id, const struct scan_request *req,
-				   uint32_t ncols, uint64_t *version, struct batch *rows);
+int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
+                                   const struct scan_request *req, uint32_t ncols,
+                                   uint64_t *version, struct batch *rows);
 int cluster_client_region_flush(struct cluster_client *cc, uint64_t node_id, uint64_t region_id);
-int cluster_client_region_compact(struct cluster_client *cc, uint64_t node_id,
-				  uint64_t region_id, bool force);
-int cluster_client_region_truncate(struct cluster_client *cc, uint64_t node_id,
-				   uint64_t region_id);
+int cluster_client_region_compact(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
+                                  bool force);
+int cluster_client_region_truncate(struct cluster_client *cc, uint64_t node_id, uint64_t region_id);
 /* Stats of every region on a datanode (*out: mem_free). */
 int cluster_client_region_stats(struct cluster_client *cc, uint64_t node_id,
-				struct region_stat **out, uint32_t *n);
+                                struct region_stat **out, uint32_t *n);
 /* Flush every region of the table on its leader. */
 int cluster_client_flush_table(struct cluster_client *cc, uint32_t table_id);
 
@@ -228,13 +227,13 @@ int cluster_client_flush_table(struct cluster_client *cc, uint32_t table_id);
  * a runtime setting first (datanode: "follower_memtable_fetch" on|off). */
 #define CLUSTER_METASRV_NODE UINT64_MAX
 int cluster_client_node_debug(struct cluster_client *cc, uint64_t node_id, const char *set_key,
-			      const char *set_value, char **json);
+                              const char *set_value, char **json);
 
 /* Register / refresh this frontend in the metasrv's node list
  * (cluster_info); call every heartbeat interval. */
 int cluster_client_frontend_heartbeat(struct cluster_client *cc, uint64_t frontend_id,
-				      const char *addr, int64_t start_time_ms,
-				      uint32_t interval_ms);
+                                      const char *addr, int64_t start_time_ms,
+                                      uint32_t interval_ms);
 
 /* The pooled RPC client of a datanode (owned by cc), for calls not wrapped
  * here. */

@@ -23,6 +23,6 @@ void meta_conn_close(struct meta_conn *m);
 /* rpc_call on the current metasrv, then the others on ERR_UNAVAILABLE.
  * *resp: rpc_message_free. */
 int meta_conn_call(struct meta_conn *m, enum rpc_method method, const ProtobufCMessage *req,
-		   ProtobufCMessage **resp);
+                   ProtobufCMessage **resp);
 
 #endif

@@ -75,7 +75,7 @@ void meta_conn_close(struct meta_conn *m)
 }
 
 int meta_conn_call(struct meta_conn *m, enum rpc_method method, const ProtobufCMessage *req,
-		   ProtobufCMessage **resp)
+                   ProtobufCMessage **resp)
 {
 	*resp = NULL;
 	uint32_t start = atomic_load(&m->cur);
@@ -140,7 +140,7 @@ static int r_range(struct kv *kv, const char *prefix, struct kv_list *out)
 		const RPC_PB(KvPair) *p = g->pairs[i];
 		if (!p->key || strncmp(p->key, prefix, plen)) {
 			rc = err_set(ERR_PROTOCOL, "metasrv range answer: key outside prefix '%s'",
-				     prefix);
+			             prefix);
 			break;
 		}
 		if (i && strcmp(g->pairs[i - 1]->key, p->key) >= 0) {
@@ -167,7 +167,7 @@ static int r_range(struct kv *kv, const char *prefix, struct kv_list *out)
 }
 
 static int r_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
-		 size_t nops)
+                 size_t nops)
 {
 	struct kv_remote *k = (struct kv_remote *)kv;
 	RPC_PB(KvCompare) *c = mem_calloc(ncmp + 1, sizeof(*c));
@@ -208,8 +208,8 @@ static int r_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const st
 		const RPC_PB(KvTxnResponse) *t = (const RPC_PB(KvTxnResponse) *)resp;
 		if (!t->succeeded)
 			rc = err_set(ERR_CONFLICT, "%s",
-				     t->message && t->message[0] ? t->message
-								 : "metadata changed concurrently");
+			             t->message && t->message[0] ? t->message
+			                                         : "metadata changed concurrently");
 	}
 out:
 	rpc_message_free(resp);

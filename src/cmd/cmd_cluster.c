@@ -44,9 +44,9 @@ struct child {
 static int usage(void)
 {
 	fprintf(stderr, "usage: strata cluster start [--datanodes N (3)]\n"
-			"         [--data-home DIR (./strata_data/cluster)]\n"
-			"         [--heartbeat-interval-ms N (3000)] [--metasrv-port P (3002)]\n"
-			"         [--datanode-base-port P (14100)] [--log-dir DIR]\n");
+	                "         [--data-home DIR (./strata_data/cluster)]\n"
+	                "         [--heartbeat-interval-ms N (3000)] [--metasrv-port P (3002)]\n"
+	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n");
 	return 2;
 }
 
@@ -105,18 +105,20 @@ static void reap(struct child *c, int n, bool stopping)
 				continue;
 			c[i].pid = 0;
 			if (WIFSIGNALED(status))
-				log_msg(stopping ? LOG_INFO : LOG_WARN, "%s (pid %d) killed by signal %d",
-					c[i].name, (int)pid, WTERMSIG(status));
+				log_msg(stopping ? LOG_INFO : LOG_WARN,
+				        "%s (pid %d) killed by signal %d", c[i].name, (int)pid,
+				        WTERMSIG(status));
 			else
-				log_msg(stopping ? LOG_INFO : LOG_WARN, "%s (pid %d) exited with %d",
-					c[i].name, (int)pid, WEXITSTATUS(status));
+				log_msg(stopping ? LOG_INFO : LOG_WARN,
+				        "%s (pid %d) exited with %d", c[i].name, (int)pid,
+				        WEXITSTATUS(status));
 		}
 	}
 }
 
 /* Signal [from, to) and wait for them until deadline_ns (monotonic). */
 static void stop_range(struct child *c, int from, int to, const sigset_t *wait_set,
-		       struct timespec deadline)
+                       struct timespec deadline)
 {
 	for (int i = from; i < to; i++)
 		if (c[i].pid)
@@ -132,7 +134,7 @@ static void stop_range(struct child *c, int from, int to, const sigset_t *wait_s
 			for (int i = from; i < to; i++)
 				if (c[i].pid) {
 					log_warn("%s (pid %d) did not stop: SIGKILL", c[i].name,
-						 (int)c[i].pid);
+					         (int)c[i].pid);
 					kill(c[i].pid, SIGKILL);
 				}
 			deadline.tv_sec = now.tv_sec + 5;
@@ -179,9 +181,10 @@ int cluster_main(int argc, char **argv)
 	if (ndn < 1 || ndn > MAX_DATANODES || iv < 10 || meta_port < 1 || meta_port > 65535 ||
 	    base_port < 1 || base_port + ndn - 1 > 65535 ||
 	    (meta_port >= base_port && meta_port < base_port + ndn)) {
-		fprintf(stderr, "strata cluster: bad option values (1..%d datanodes, ports must "
-				"not collide)\n",
-			MAX_DATANODES);
+		fprintf(stderr,
+		        "strata cluster: bad option values (1..%d datanodes, ports must "
+		        "not collide)\n",
+		        MAX_DATANODES);
 		return usage();
 	}
 	char exe[1024];
@@ -213,8 +216,9 @@ int cluster_main(int argc, char **argv)
 	char logp[1100];
 	/* the metasrv first: datanodes retry their heartbeats until it is up */
 	snprintf(path, sizeof(path), "%s/metasrv", home);
-	char *margv[] = {exe,	"metasrv", "start", "--rpc-addr", meta_addr, "--data-home", path,
-			 "--heartbeat-interval-ms", ivs, NULL};
+	char *margv[] = {exe,       "metasrv",     "start", "--rpc-addr",
+	                 meta_addr, "--data-home", path,    "--heartbeat-interval-ms",
+	                 ivs,       NULL};
 	snprintf(kids[nk].name, sizeof(kids[nk].name), "metasrv");
 	snprintf(logp, sizeof(logp), "%s/metasrv.log", log_dir ? log_dir : "");
 	kids[nk].pid = spawn(margv, log_dir ? logp : NULL, &old);
@@ -224,10 +228,14 @@ int cluster_main(int argc, char **argv)
 		snprintf(id, sizeof(id), "%d", i);
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", base_port + i);
 		snprintf(dh, sizeof(dh), "%s/datanode%d", home, i);
-		char *dargv[] = {exe,	      "datanode",   "start",       "--node-id",
-				 id,	      "--rpc-addr", addr,	   "--metasrv-addrs",
-				 meta_addr,   "--data-home", dh,	   "--store-root",
-				 shared,      "--heartbeat-interval-ms", ivs, NULL};
+		char *dargv[] = {exe,       "datanode",
+		                 "start",   "--node-id",
+		                 id,        "--rpc-addr",
+		                 addr,      "--metasrv-addrs",
+		                 meta_addr, "--data-home",
+		                 dh,        "--store-root",
+		                 shared,    "--heartbeat-interval-ms",
+		                 ivs,       NULL};
 		snprintf(kids[nk].name, sizeof(kids[nk].name), "datanode %d", i);
 		snprintf(logp, sizeof(logp), "%s/datanode%d.log", log_dir ? log_dir : "", i);
 		kids[nk].pid = spawn(dargv, log_dir ? logp : NULL, &old);
@@ -240,7 +248,7 @@ int cluster_main(int argc, char **argv)
 		return 1;
 	}
 	log_info("cluster: metasrv on %s, %d datanodes on ports %d..%d, data under %s", meta_addr,
-		 ndn, base_port, base_port + ndn - 1, home);
+	         ndn, base_port, base_port + ndn - 1, home);
 
 	int rc = 0;
 	for (;;) {

@@ -24,11 +24,11 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: strata datanode start --node-id N [--rpc-addr HOST:PORT (127.0.0.1:3001)]\n"
-		"         [--metasrv-addrs HOST:PORT[,...] (127.0.0.1:3002)]\n"
-		"         [--data-home DIR (./strata_data/datanode{N})]\n"
-		"         [--store-root DIR (./strata_data/shared)]\n"
-		"         [--heartbeat-interval-ms N (3000)] [--follower-memtable-fetch on|off]\n");
+	        "usage: strata datanode start --node-id N [--rpc-addr HOST:PORT (127.0.0.1:3001)]\n"
+	        "         [--metasrv-addrs HOST:PORT[,...] (127.0.0.1:3002)]\n"
+	        "         [--data-home DIR (./strata_data/datanode{N})]\n"
+	        "         [--store-root DIR (./strata_data/shared)]\n"
+	        "         [--heartbeat-interval-ms N (3000)] [--follower-memtable-fetch on|off]\n");
 	return 2;
 }
 
@@ -37,8 +37,8 @@ int datanode_main(int argc, char **argv)
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
 	struct datanode_options o = {.rpc_addr = DATANODE_DEFAULT_ADDR,
-				     .metasrv_addrs = "127.0.0.1:3002",
-				     .store_root = "./strata_data/shared"};
+	                             .metasrv_addrs = "127.0.0.1:3002",
+	                             .store_root = "./strata_data/shared"};
 	bool have_id = false;
 	char home[64];
 	for (int i = 1; i < argc; i++) {
@@ -70,7 +70,8 @@ int datanode_main(int argc, char **argv)
 			o.heartbeat_interval_ms = atoi(v);
 		} else if (!strcmp(a, "--follower-memtable-fetch")) {
 			if (strcmp(v, "on") && strcmp(v, "off")) {
-				fprintf(stderr, "strata datanode: --follower-memtable-fetch on|off\n");
+				fprintf(stderr,
+				        "strata datanode: --follower-memtable-fetch on|off\n");
 				return usage();
 			}
 			o.no_memtable_fetch = !strcmp(v, "off");

@@ -19,8 +19,8 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: strata metasrv start [--rpc-addr HOST:PORT (127.0.0.1:3002)]\n"
-			"                            [--data-home DIR (./strata_data/metasrv)]\n"
-			"                            [--heartbeat-interval-ms N (3000)]\n");
+	                "                            [--data-home DIR (./strata_data/metasrv)]\n"
+	                "                            [--heartbeat-interval-ms N (3000)]\n");
 	return 2;
 }
 
@@ -29,7 +29,7 @@ int metasrv_main(int argc, char **argv)
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
 	struct metasrv_options o = {.bind_addr = METASRV_DEFAULT_ADDR,
-				    .data_home = "./strata_data/metasrv"};
+	                            .data_home = "./strata_data/metasrv"};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

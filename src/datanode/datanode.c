@@ -51,8 +51,8 @@ static int lease_check(struct datanode *dn)
 	if (dn_lease_valid(dn))
 		return ERR_OK;
 	return err_set(ERR_UNAVAILABLE,
-		       "datanode %" PRIu64 " lost its lease (no metasrv heartbeat): writes refused",
-		       dn->node_id);
+	               "datanode %" PRIu64 " lost its lease (no metasrv heartbeat): writes refused",
+	               dn->node_id);
 }
 
 static int h_write(void *ctx, const RPC_PB(RegionWriteRequest) * req, struct rpc_reply *r)
@@ -95,14 +95,17 @@ static int h_snapshot(void *ctx, const RPC_PB(RegionSnapshotRequest) * req, stru
 	for (uint32_t i = 0; i < s.npreds && rc == ERR_OK; i++)
 		if (s.preds[i].col >= schema->ncols ||
 		    (s.preds[i].op <= PRED_GE && !s.preds[i].lit.is_null &&
-		     dtype_phys(s.preds[i].lit.type) != dtype_phys(schema->cols[s.preds[i].col].type)))
-			rc = err_set(ERR_BAD_INPUT, "snapshot predicate %u does not fit the region", i);
+		     dtype_phys(s.preds[i].lit.type) !=
+		         dtype_phys(schema->cols[s.preds[i].col].type)))
+			rc = err_set(ERR_BAD_INPUT, "snapshot predicate %u does not fit the region",
+			             i);
 	for (uint32_t i = 0; i < s.npreds && rc == ERR_OK; i++)
 		for (uint32_t k = 0; s.preds[i].op == PRED_IN && k < s.preds[i].nlist; k++)
 			if (!s.preds[i].list[k].is_null &&
 			    dtype_phys(s.preds[i].list[k].type) !=
-				dtype_phys(schema->cols[s.preds[i].col].type))
-				rc = err_set(ERR_BAD_INPUT, "snapshot predicate %u: IN item %u", i, k);
+			        dtype_phys(schema->cols[s.preds[i].col].type))
+				rc = err_set(ERR_BAD_INPUT, "snapshot predicate %u: IN item %u", i,
+				             k);
 	region_schema_free(schema);
 	if (rc == ERR_OK)
 		rc = region_server_snapshot(dn->rs, req->region_id, &s, &version, &rows);
@@ -170,7 +173,7 @@ static int h_open(void *ctx, const RPC_PB(RegionOpenRequest) * req, struct rpc_r
 		return rc;
 	if (!req->dir || !req->dir[0])
 		return err_set(ERR_BAD_INPUT, "region_open of %" PRIu64 " needs a dir",
-			       req->region_id);
+		               req->region_id);
 	pthread_mutex_lock(&dn->admin_mu);
 	if (role == REGION_ROLE_FOLLOWER)
 		dn_region_set_leader(dn, req->region_id, req->leader_node_id, req->leader_addr, 0);
@@ -178,7 +181,7 @@ static int h_open(void *ctx, const RPC_PB(RegionOpenRequest) * req, struct rpc_r
 	if (rc == ERR_OK) {
 		dn_region_set_role(dn, req->region_id, role);
 		log_info("opened region %" PRIu64 " as %s (by request)", req->region_id,
-			 role == REGION_ROLE_LEADER ? "leader" : "follower");
+		         role == REGION_ROLE_LEADER ? "leader" : "follower");
 	}
 	pthread_mutex_unlock(&dn->admin_mu);
 	if (rc == ERR_OK)
@@ -228,7 +231,7 @@ static int h_create(void *ctx, const RPC_PB(RegionCreateRequest) * req, struct r
 	struct region_schema *s;
 	if (!req->dir || !req->dir[0])
 		return err_set(ERR_BAD_INPUT, "region_create of %" PRIu64 " needs a dir",
-			       req->region_id);
+		               req->region_id);
 	int rc = rpc_region_schema_decode(req->schema_json, &s);
 	if (rc)
 		return rc;
@@ -252,11 +255,12 @@ static int h_node_debug(void *ctx, const RPC_PB(NodeDebugRequest) * req, struct 
 	struct datanode *dn = ctx;
 	if (req->set_key && req->set_key[0]) {
 		if (strcmp(req->set_key, "follower_memtable_fetch"))
-			return err_set(ERR_BAD_INPUT, "unknown datanode setting '%s'", req->set_key);
+			return err_set(ERR_BAD_INPUT, "unknown datanode setting '%s'",
+			               req->set_key);
 		const char *v = req->set_value ? req->set_value : "";
 		if (strcmp(v, "on") && strcmp(v, "off"))
-			return err_set(ERR_BAD_INPUT, "follower_memtable_fetch is on or off, not '%s'",
-				       v);
+			return err_set(ERR_BAD_INPUT,
+			               "follower_memtable_fetch is on or off, not '%s'", v);
 		atomic_store(&dn->memtable_fetch, !strcmp(v, "on"));
 		log_info("follower memtable fetch switched %s", v);
 	}
@@ -321,13 +325,13 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	*out = NULL;
 	if (!o->metasrv_addrs || !o->data_home || !o->store_root)
 		return err_set(ERR_BAD_INPUT,
-			       "a datanode needs --metasrv-addrs, --data-home and --store-root");
+		               "a datanode needs --metasrv-addrs, --data-home and --store-root");
 	struct datanode *dn = mem_calloc(1, sizeof(*dn));
 	if (!dn)
 		return ERR_NOMEM;
 	dn->node_id = o->node_id;
 	dn->interval_ms = o->heartbeat_interval_ms > 0 ? (uint32_t)o->heartbeat_interval_ms
-						       : DATANODE_DEFAULT_HEARTBEAT_MS;
+	                                               : DATANODE_DEFAULT_HEARTBEAT_MS;
 	dn->start_ms = clock_now_ms();
 	atomic_init(&dn->memtable_fetch, !o->no_memtable_fetch);
 	atomic_init(&dn->lease_until_ms, 0);
@@ -349,17 +353,17 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	if ((rc = mkdir_p(dn->wal_dir)) || (rc = objstore_open_fs(o->store_root, &dn->store)))
 		goto fail;
 	struct region_server_options ro = {.node_id = o->node_id,
-					   .store = dn->store,
-					   .wal_dir = dn->wal_dir,
-					   .wal_sync = o->wal_sync,
-					   .memtable_budget = o->memtable_budget,
-					   .gc_lingering_ms = o->gc_lingering_ms};
+	                                   .store = dn->store,
+	                                   .wal_dir = dn->wal_dir,
+	                                   .wal_sync = o->wal_sync,
+	                                   .memtable_budget = o->memtable_budget,
+	                                   .gc_lingering_ms = o->gc_lingering_ms};
 	if ((rc = region_server_open(&ro, &dn->rs)))
 		goto fail;
 	char host[96];
 	uint16_t port = 0;
 	if ((rc = split_addr(o->rpc_addr ? o->rpc_addr : DATANODE_DEFAULT_ADDR, host, sizeof(host),
-			     &port)))
+	                     &port)))
 		goto fail;
 	struct rpc_handlers h = {
 	    .ctx = dn,
@@ -380,14 +384,14 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	};
 	if ((rc = rpc_server_start(host, port, &h, NULL, &dn->srv)))
 		goto fail;
-	snprintf(dn->addr, sizeof(dn->addr), "%s:%u",
-		 !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host, rpc_server_port(dn->srv));
+	snprintf(dn->addr, sizeof(dn->addr), "%s:%u", !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host,
+	         rpc_server_port(dn->srv));
 	if ((rc = dn_heartbeat_start(dn)))
 		goto fail;
 	log_info("datanode %" PRIu64 " serving on %s (metasrv %s, heartbeat %u ms, follower "
-		 "memtable fetch %s)",
-		 dn->node_id, dn->addr, dn->metasrv_addrs, dn->interval_ms,
-		 o->no_memtable_fetch ? "off" : "on");
+	         "memtable fetch %s)",
+	         dn->node_id, dn->addr, dn->metasrv_addrs, dn->interval_ms,
+	         o->no_memtable_fetch ? "off" : "on");
 	*out = dn;
 	return ERR_OK;
 fail:

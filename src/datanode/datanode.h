@@ -21,12 +21,12 @@
 
 struct datanode;
 
-#define DATANODE_DEFAULT_ADDR "127.0.0.1:3001"
+#define DATANODE_DEFAULT_ADDR         "127.0.0.1:3001"
 #define DATANODE_DEFAULT_HEARTBEAT_MS 3000
 
 struct datanode_options {
 	uint64_t node_id;
-	const char *rpc_addr;      /* bind "host:port" (port 0 = any); NULL = DATANODE_DEFAULT_ADDR */
+	const char *rpc_addr; /* bind "host:port" (port 0 = any); NULL = DATANODE_DEFAULT_ADDR */
 	const char *metasrv_addrs; /* "host:port[,...]"; required */
 	const char *data_home;     /* WAL under {data_home}/wal; required */
 	const char *store_root;    /* shared fs object store; required */

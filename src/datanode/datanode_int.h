@@ -36,11 +36,11 @@ struct dn_region {
 	uint64_t min_follower_version;
 	bool has_gc_hint;
 	/* reads served */
-	uint64_t reads_leader;          /* region_scan as leader */
-	uint64_t reads_follower;        /* region_scan as follower (any source) */
-	uint64_t reads_follower_fetch;  /* ... merged with the leader's memtable */
-	uint64_t reads_follower_sst;    /* ... installed SSTs only */
-	uint64_t snapshots_served;      /* region_snapshot for a follower */
+	uint64_t reads_leader;         /* region_scan as leader */
+	uint64_t reads_follower;       /* region_scan as follower (any source) */
+	uint64_t reads_follower_fetch; /* ... merged with the leader's memtable */
+	uint64_t reads_follower_sst;   /* ... installed SSTs only */
+	uint64_t snapshots_served;     /* region_snapshot for a follower */
 };
 
 struct dn_peer {
@@ -99,8 +99,8 @@ bool dn_lease_valid(struct datanode *dn);
 void dn_region_set_role(struct datanode *dn, uint64_t rid, enum region_role role);
 void dn_region_forget(struct datanode *dn, uint64_t rid);
 /* Remember rid's leader (addr may be NULL / "" = keep the known one). */
-void dn_region_set_leader(struct datanode *dn, uint64_t rid, uint64_t leader_node,
-			  const char *addr, uint64_t leader_version);
+void dn_region_set_leader(struct datanode *dn, uint64_t rid, uint64_t leader_node, const char *addr,
+                          uint64_t leader_version);
 void dn_region_set_gc_hint(struct datanode *dn, uint64_t rid, uint64_t min_follower_version);
 /* Lowest version rid's followers installed (UINT64_MAX = none), for GC;
  * 0 when unknown. */

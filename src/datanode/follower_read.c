@@ -44,7 +44,7 @@
 
 /* create: add a missing entry with role `role`. */
 static struct dn_region *find_locked(struct datanode *dn, uint64_t rid, bool create,
-				     enum region_role role)
+                                     enum region_role role)
 {
 	for (size_t i = 0; i < dn->nregions; i++)
 		if (dn->regions[i].region_id == rid)
@@ -82,8 +82,8 @@ void dn_region_forget(struct datanode *dn, uint64_t rid)
 	pthread_mutex_unlock(&dn->info_mu);
 }
 
-void dn_region_set_leader(struct datanode *dn, uint64_t rid, uint64_t leader_node,
-			  const char *addr, uint64_t leader_version)
+void dn_region_set_leader(struct datanode *dn, uint64_t rid, uint64_t leader_node, const char *addr,
+                          uint64_t leader_version)
 {
 	pthread_mutex_lock(&dn->info_mu);
 	struct dn_region *e = find_locked(dn, rid, true, REGION_ROLE_FOLLOWER);
@@ -152,7 +152,7 @@ static void count_read(struct datanode *dn, uint64_t rid, enum read_kind k)
 
 /* Role, and for a follower the leader's address (addr may be NULL). */
 static int region_role_of(struct datanode *dn, uint64_t rid, enum region_role *role, char *addr,
-			  size_t n)
+                          size_t n)
 {
 	pthread_mutex_lock(&dn->info_mu);
 	struct dn_region *e = find_locked(dn, rid, false, REGION_ROLE_LEADER);
@@ -204,11 +204,12 @@ static bool literal_ok(const struct datum *d, enum dtype col)
 }
 
 static int check_scan(const struct region_schema *s, const RPC_PB(ScanRequest) * pb,
-		      const struct scan_request *req)
+                      const struct scan_request *req)
 {
 	if (pb && pb->n_projection && pb->n_projection != s->ncols)
-		return err_set(ERR_BAD_INPUT, "scan projection has %zu flags, region has %u columns",
-			       pb->n_projection, s->ncols);
+		return err_set(ERR_BAD_INPUT,
+		               "scan projection has %zu flags, region has %u columns",
+		               pb->n_projection, s->ncols);
 	for (uint32_t i = 0; i < req->npreds; i++) {
 		const struct scan_pred *p = &req->preds[i];
 		if (p->col >= s->ncols)
@@ -216,20 +217,22 @@ static int check_scan(const struct region_schema *s, const RPC_PB(ScanRequest) *
 		enum dtype t = s->cols[p->col].type;
 		bool cmp = p->op <= PRED_GE;
 		if (cmp && !literal_ok(&p->lit, t))
-			return err_set(ERR_BAD_INPUT, "predicate %u: literal of type %s for column %s (%s)",
-				       i, dtype_name(p->lit.type), s->cols[p->col].name,
-				       dtype_name(t));
+			return err_set(
+			    ERR_BAD_INPUT, "predicate %u: literal of type %s for column %s (%s)", i,
+			    dtype_name(p->lit.type), s->cols[p->col].name, dtype_name(t));
 		for (uint32_t k = 0; p->op == PRED_IN && k < p->nlist; k++)
 			if (!literal_ok(&p->list[k], t))
-				return err_set(ERR_BAD_INPUT, "predicate %u: IN item %u of type %s for column %s",
-					       i, k, dtype_name(p->list[k].type), s->cols[p->col].name);
+				return err_set(ERR_BAD_INPUT,
+				               "predicate %u: IN item %u of type %s for column %s",
+				               i, k, dtype_name(p->list[k].type),
+				               s->cols[p->col].name);
 	}
 	return ERR_OK;
 }
 
 /* Send every batch of src as user-column rows (projected columns only). */
 static int send_source(struct rpc_reply *r, const struct region_schema *s, const bool *proj,
-		       struct sorted_source *src)
+                       struct sorted_source *src)
 {
 	uint32_t k = 0;
 	enum dtype *types = mem_calloc(s->ncols + 1, sizeof(*types));
@@ -250,8 +253,8 @@ static int send_source(struct rpc_reply *r, const struct region_schema *s, const
 			if (proj && !proj[c])
 				continue;
 			if (b->cols[c].len != b->nrows)
-				rc = err_set(ERR_INTERNAL, "scan column %u holds %u values of %u", c,
-					     b->cols[c].len, b->nrows);
+				rc = err_set(ERR_INTERNAL, "scan column %u holds %u values of %u",
+				             c, b->cols[c].len, b->nrows);
 			else
 				rc = colvec_append_range(&out.cols[j], &b->cols[c], 0, b->nrows);
 			j++;
@@ -269,16 +272,16 @@ static int send_source(struct rpc_reply *r, const struct region_schema *s, const
 
 /* Fetch the leader's snapshot for a follower read. */
 static int fetch_leader(struct datanode *dn, uint64_t rid, const char *leader_addr,
-			const struct scan_request *req, uint32_t ncols, uint64_t *version,
-			struct batch *rows)
+                        const struct scan_request *req, uint32_t ncols, uint64_t *version,
+                        struct batch *rows)
 {
 	memset(rows, 0, sizeof(*rows));
 	char name[64];
 	region_id_format(name, sizeof(name), rid);
 	if (!leader_addr[0])
 		return err_set(ERR_UNAVAILABLE,
-			       "follower read of region %s: its leader's address is not known yet",
-			       name);
+		               "follower read of region %s: its leader's address is not known yet",
+		               name);
 	int rc = fault_hit(FAULT_MEMTABLE_FETCH);
 	if (rc)
 		return err_wrap("follower read of region %s", name);
@@ -323,24 +326,23 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		char name[64];
 		region_id_format(name, sizeof(name), rid);
 		rc = err_set(ERR_UNAVAILABLE,
-			     "Region %s is a follower on datanode %" PRIu64
-			     "; leader reads go to its leader",
-			     name, dn->node_id);
+		             "Region %s is a follower on datanode %" PRIu64
+		             "; leader reads go to its leader",
+		             name, dn->node_id);
 	} else if (req->has_leader_snapshot) {
 		kind = READ_FOLLOWER_FETCH;
 		rc = rpc_batch_decode(req->leader_rows, &leader_rows);
 		if (rc == ERR_OK)
 			rc = region_server_follower_scan(dn->rs, rid, &s, req->leader_version,
-							 leader_rows.nrows ? &leader_rows : NULL,
-							 &src);
+			                                 leader_rows.nrows ? &leader_rows : NULL,
+			                                 &src);
 	} else if (atomic_load(&dn->memtable_fetch)) {
 		kind = READ_FOLLOWER_FETCH;
 		uint64_t v = 0;
 		rc = fetch_leader(dn, rid, leader_addr, &s, schema->ncols, &v, &leader_rows);
 		if (rc == ERR_OK)
-			rc = region_server_follower_scan(dn->rs, rid, &s, v,
-							 leader_rows.nrows ? &leader_rows : NULL,
-							 &src);
+			rc = region_server_follower_scan(
+			    dn->rs, rid, &s, v, leader_rows.nrows ? &leader_rows : NULL, &src);
 	} else {
 		kind = READ_FOLLOWER_SST;
 		rc = region_server_scan(dn->rs, rid, &s, &src);
@@ -371,13 +373,14 @@ struct cJSON *dn_regions_json(struct datanode *dn)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "region_id", (double)e->region_id);
 		cJSON_AddStringToObject(o, "role",
-					e->role == REGION_ROLE_LEADER ? "leader" : "follower");
+		                        e->role == REGION_ROLE_LEADER ? "leader" : "follower");
 		for (uint32_t k = 0; k < nst; k++)
 			if (st[k].region_id == e->region_id) {
 				cJSON_AddBoolToObject(o, "open", 1);
 				cJSON_AddNumberToObject(o, "manifest_version",
-							(double)st[k].manifest_version);
-				cJSON_AddNumberToObject(o, "memtable_rows", (double)st[k].memtable_rows);
+				                        (double)st[k].manifest_version);
+				cJSON_AddNumberToObject(o, "memtable_rows",
+				                        (double)st[k].memtable_rows);
 				cJSON_AddNumberToObject(o, "sst_rows", (double)st[k].sst_rows);
 				cJSON_AddNumberToObject(o, "sst_num", st[k].sst_num);
 			}
@@ -387,9 +390,9 @@ struct cJSON *dn_regions_json(struct datanode *dn)
 			cJSON_AddNumberToObject(o, "leader_version", (double)e->leader_version);
 		} else if (e->has_gc_hint) {
 			cJSON_AddNumberToObject(o, "min_follower_version",
-						e->min_follower_version == UINT64_MAX
-						    ? -1
-						    : (double)e->min_follower_version);
+			                        e->min_follower_version == UINT64_MAX
+			                            ? -1
+			                            : (double)e->min_follower_version);
 		}
 		cJSON_AddNumberToObject(o, "reads_leader", (double)e->reads_leader);
 		cJSON_AddNumberToObject(o, "reads_follower", (double)e->reads_follower);

@@ -67,8 +67,9 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 	enum region_role role = REGION_ROLE_FOLLOWER;
 	uint64_t rid = in->region_id;
 	if (in->kind > RPC_INSTR_CLOSE || rpc_role_decode(in->role, &role)) {
-		log_warn("heartbeat reply: bad instruction for region %" PRIu64 " (kind %u role %u)",
-			 rid, in->kind, in->role);
+		log_warn("heartbeat reply: bad instruction for region %" PRIu64
+		         " (kind %u role %u)",
+		         rid, in->kind, in->role);
 		return;
 	}
 	switch ((enum rpc_instr_kind)in->kind) {
@@ -86,8 +87,8 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 			dn_region_set_leader(dn, rid, in->leader_node_id, in->leader_addr, 0);
 		if (region_server_open_region(dn->rs, rid, in->dir, role)) {
 			log_warn("open region %" PRIu64 " as %s failed (retried at the next "
-				 "heartbeat): %s",
-				 rid, role_name(role), err_msg());
+			         "heartbeat): %s",
+			         rid, role_name(role), err_msg());
 			break;
 		}
 		dn_region_set_role(dn, rid, role);
@@ -96,11 +97,12 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 		break;
 	case RPC_INSTR_INSTALL:
 		dn_region_set_leader(dn, rid, in->leader_node_id, in->leader_addr,
-				     in->manifest_version);
+		                     in->manifest_version);
 		if (in->manifest_version && region_server_has(dn->rs, rid) &&
 		    region_server_install(dn->rs, rid, in->manifest_version))
-			log_warn("install of region %" PRIu64 " up to version %" PRIu64 " failed: %s",
-				 rid, in->manifest_version, err_msg());
+			log_warn("install of region %" PRIu64 " up to version %" PRIu64
+			         " failed: %s",
+			         rid, in->manifest_version, err_msg());
 		break;
 	}
 }
@@ -112,11 +114,11 @@ static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * r
 	/* closes first, then opens, then installs: an install needs its open */
 	for (int pass = 0; pass < 3; pass++) {
 		static const enum rpc_instr_kind order[3] = {RPC_INSTR_CLOSE, RPC_INSTR_OPEN,
-							     RPC_INSTR_INSTALL};
+		                                             RPC_INSTR_INSTALL};
 		for (size_t i = 0; i < resp->n_instructions; i++) {
 			const RPC_PB(RegionInstruction) *in = resp->instructions[i];
 			if (in && (in->kind == (uint32_t)order[pass] ||
-				   (pass == 0 && in->kind > RPC_INSTR_CLOSE)))
+			           (pass == 0 && in->kind > RPC_INSTR_CLOSE)))
 				apply_one(dn, in, &opened);
 		}
 	}
@@ -124,7 +126,7 @@ static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * r
 	for (size_t i = 0; i < resp->n_leader_regions; i++)
 		if (resp->leader_regions[i])
 			dn_region_set_gc_hint(dn, resp->leader_regions[i]->region_id,
-					      resp->leader_regions[i]->min_follower_version);
+			                      resp->leader_regions[i]->min_follower_version);
 	return opened;
 }
 
@@ -141,13 +143,13 @@ static void demote_leaders(struct datanode *dn)
 			if (st[i].role != REGION_ROLE_LEADER)
 				continue;
 			if (region_server_open_region(dn->rs, st[i].region_id, "",
-						      REGION_ROLE_FOLLOWER) == ERR_OK) {
+			                              REGION_ROLE_FOLLOWER) == ERR_OK) {
 				dn_region_set_role(dn, st[i].region_id, REGION_ROLE_FOLLOWER);
 				log_warn("lease expired: region %" PRIu64 " demoted to follower",
-					 st[i].region_id);
+				         st[i].region_id);
 			} else {
 				log_error("lease expired: cannot demote region %" PRIu64 ": %s",
-					  st[i].region_id, err_msg());
+				          st[i].region_id, err_msg());
 			}
 		}
 		mem_free(st);
@@ -194,7 +196,7 @@ static bool heartbeat_once(struct datanode *dn)
 	for (uint32_t k = 0; k < dn->nmeta; k++) {
 		uint32_t i = (dn->meta_cur + k) % dn->nmeta;
 		rc = rpc_call(dn->meta[i], RPC_HEARTBEAT, &req.base, &resp,
-			      (int)(dn->interval_ms * 2 > 1000 ? dn->interval_ms * 2 : 1000));
+		              (int)(dn->interval_ms * 2 > 1000 ? dn->interval_ms * 2 : 1000));
 		if (rc != ERR_UNAVAILABLE) {
 			dn->meta_cur = i;
 			break;
@@ -215,7 +217,7 @@ out:
 		uint64_t f = atomic_fetch_add(&dn->hb_failed, 1);
 		if (f % 20 == 0)
 			log_warn("heartbeat to the metasrv failed (%" PRIu64 " so far): %s", f + 1,
-				 err_msg());
+			         err_msg());
 	} else {
 		atomic_fetch_add(&dn->hb_ok, 1);
 	}
@@ -244,7 +246,7 @@ static void *hb_main(void *arg)
 		if (dn_now_ms() - dn->last_gc_ms >= gc_every) {
 			dn->last_gc_ms = dn_now_ms();
 			if (region_server_gc(dn->rs, clock_now_ms(), dn_region_min_follower_version,
-					     dn))
+			                     dn))
 				log_warn("region gc: %s", err_msg());
 		}
 		pthread_mutex_lock(&dn->hb_mu);

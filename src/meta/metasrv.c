@@ -108,8 +108,8 @@ static int find_info(const struct kv_list *infos, uint32_t tid, char **catalog, 
 	for (size_t i = 0; i < infos->n; i++) {
 		if (strcmp(infos->items[i].key, key))
 			continue;
-		cJSON *j = cJSON_ParseWithLength((const char *)infos->items[i].value,
-						 infos->items[i].len);
+		cJSON *j =
+		    cJSON_ParseWithLength((const char *)infos->items[i].value, infos->items[i].len);
 		const char *c = j ? json_str(j, "catalog") : NULL;
 		const char *s = j ? json_str(j, "schema") : NULL;
 		int rc = ERR_OK;
@@ -137,12 +137,12 @@ int metasrv_routes_refresh_locked(struct metasrv *ms)
 	if (rc == ERR_OK && !(ents = mem_calloc(routes.n + 1, sizeof(*ents))))
 		rc = ERR_NOMEM;
 	for (size_t i = 0; rc == ERR_OK && i < routes.n; i++) {
-		cJSON *j = cJSON_ParseWithLength((const char *)routes.items[i].value,
-						 routes.items[i].len);
+		cJSON *j =
+		    cJSON_ParseWithLength((const char *)routes.items[i].value, routes.items[i].len);
 		struct table_route *tr = NULL;
 		if (!j || table_route_from_json(j, &tr)) {
 			log_warn("route %s unreadable, skipped: %s", routes.items[i].key,
-				 j ? err_msg() : "not JSON");
+			         j ? err_msg() : "not JSON");
 			cJSON_Delete(j);
 			continue;
 		}
@@ -224,7 +224,7 @@ int metasrv_datanode_addr(struct metasrv *ms, uint64_t id, char *addr, size_t n)
 	int rc = ERR_OK;
 	if (!e || e->status == NODE_DEAD || !e->addr[0])
 		rc = err_set(ERR_UNAVAILABLE, "The target peer is unavailable temporally: %" PRIu64,
-			     id);
+		             id);
 	else
 		snprintf(addr, n, "%s", e->addr);
 	pthread_mutex_unlock(&ms->reg.mu);
@@ -240,7 +240,7 @@ static int check_key(const char *key)
 	size_t n = strlen(key);
 	if (n > KV_MAX_KEY)
 		return err_set(ERR_BAD_INPUT, "metadata key of %zu bytes (at most %d)", n,
-			       KV_MAX_KEY);
+		               KV_MAX_KEY);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)key[i] < 0x20)
 			return err_set(ERR_BAD_INPUT, "metadata key has a control character");
@@ -306,8 +306,8 @@ static int h_kv_txn(void *ctx, const RPC_PB(KvTxnRequest) * req, struct rpc_repl
 {
 	struct metasrv *ms = ctx;
 	struct arena *a = rpc_reply_arena(r);
-	struct kv_cmp *cmps = req->n_compares ? arena_alloc(a, req->n_compares * sizeof(*cmps))
-					      : NULL;
+	struct kv_cmp *cmps =
+	    req->n_compares ? arena_alloc(a, req->n_compares * sizeof(*cmps)) : NULL;
 	struct kv_op *ops = req->n_ops ? arena_alloc(a, req->n_ops * sizeof(*ops)) : NULL;
 	if ((req->n_compares && !cmps) || (req->n_ops && !ops))
 		return ERR_NOMEM;
@@ -388,8 +388,8 @@ static int h_cluster_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply
 		ni->status = (uint32_t)e->status;
 		ni->start_time_ms = e->start_time_ms;
 		ni->last_heartbeat_ms = e->last_hb_wall_ms;
-		ni->heartbeat_interval_ms = e->interval_ms ? e->interval_ms
-							   : ms->reg.default_interval_ms;
+		ni->heartbeat_interval_ms =
+		    e->interval_ms ? e->interval_ms : ms->reg.default_interval_ms;
 		if (!ni->addr) {
 			rc = ERR_NOMEM;
 			goto out;
@@ -436,7 +436,8 @@ static cJSON *debug_json(struct metasrv *ms)
 		cJSON_AddStringToObject(o, "addr", e->addr);
 		cJSON_AddStringToObject(o, "status", node_status_name(e->status));
 		cJSON_AddNumberToObject(o, "heartbeats", (double)e->heartbeats);
-		cJSON_AddNumberToObject(o, "silent_ms", (double)(metasrv_now_ms() - e->last_seen_ms));
+		cJSON_AddNumberToObject(o, "silent_ms",
+		                        (double)(metasrv_now_ms() - e->last_seen_ms));
 		cJSON_AddNumberToObject(o, "regions", e->nstats);
 		cJSON_AddItemToArray(nodes, o);
 	}
@@ -456,7 +457,7 @@ static int h_node_debug(void *ctx, const RPC_PB(NodeDebugRequest) * req, struct 
 	struct metasrv *ms = ctx;
 	if (req->set_key && req->set_key[0])
 		return err_set(ERR_BAD_INPUT, "the metasrv has no runtime setting '%s'",
-			       req->set_key);
+		               req->set_key);
 	cJSON *j = debug_json(ms);
 	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
@@ -498,25 +499,25 @@ static int h_truncate_table(void *ctx, const RPC_PB(TableIdRequest) * req, struc
 }
 
 static int h_add_table_follower(void *ctx, const RPC_PB(TableFollowerRequest) * req,
-				struct rpc_reply *r)
+                                struct rpc_reply *r)
 {
 	return metasrv_handle_table_follower(ctx, true, req, r);
 }
 
 static int h_remove_table_follower(void *ctx, const RPC_PB(TableFollowerRequest) * req,
-				   struct rpc_reply *r)
+                                   struct rpc_reply *r)
 {
 	return metasrv_handle_table_follower(ctx, false, req, r);
 }
 
 static int h_add_region_follower(void *ctx, const RPC_PB(RegionFollowerRequest) * req,
-				 struct rpc_reply *r)
+                                 struct rpc_reply *r)
 {
 	return metasrv_handle_region_follower(ctx, true, req, r);
 }
 
 static int h_remove_region_follower(void *ctx, const RPC_PB(RegionFollowerRequest) * req,
-				    struct rpc_reply *r)
+                                    struct rpc_reply *r)
 {
 	return metasrv_handle_region_follower(ctx, false, req, r);
 }
@@ -600,8 +601,8 @@ static int load_datanodes(struct metasrv *ms)
 			log_warn("ignoring unreadable %s", l.items[i].key);
 		else
 			rc = registry_load_locked(&ms->reg, id, addr,
-						  cJSON_IsNumber(st) ? (int64_t)st->valuedouble : 0,
-						  now);
+			                          cJSON_IsNumber(st) ? (int64_t)st->valuedouble : 0,
+			                          now);
 		cJSON_Delete(j);
 	}
 	pthread_mutex_unlock(&ms->reg.mu);
@@ -616,7 +617,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 	if (!ms)
 		return ERR_NOMEM;
 	ms->interval_ms = o->heartbeat_interval_ms > 0 ? (uint32_t)o->heartbeat_interval_ms
-						       : METASRV_DEFAULT_HEARTBEAT_MS;
+	                                               : METASRV_DEFAULT_HEARTBEAT_MS;
 	ms->start_ms = clock_now_ms();
 	registry_init(&ms->reg, ms->interval_ms);
 	pthread_mutex_init(&ms->proc_mu, NULL);
@@ -644,8 +645,8 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 
 	char host[96];
 	uint16_t port = 0;
-	if ((rc = split_addr(o->bind_addr ? o->bind_addr : METASRV_DEFAULT_ADDR, host,
-			     sizeof(host), &port)))
+	if ((rc = split_addr(o->bind_addr ? o->bind_addr : METASRV_DEFAULT_ADDR, host, sizeof(host),
+	                     &port)))
 		goto fail;
 	struct rpc_handlers h = {
 	    .ctx = ms,

@@ -28,7 +28,7 @@
 struct kv;
 struct metasrv;
 
-#define METASRV_DEFAULT_ADDR "127.0.0.1:3002"
+#define METASRV_DEFAULT_ADDR         "127.0.0.1:3002"
 #define METASRV_DEFAULT_HEARTBEAT_MS 3000
 
 struct metasrv_options {

@@ -24,7 +24,7 @@
 
 /* Missed-heartbeat thresholds, in heartbeat intervals of the node. */
 #define REGISTRY_SUSPECT_AFTER 2
-#define REGISTRY_DEAD_AFTER 5
+#define REGISTRY_DEAD_AFTER    5
 
 /* ---- registry (metasrv_registry.c) ------------------------------------- */
 
@@ -74,22 +74,22 @@ struct registry_hb {
  * (re)entered JOINING: new, restarted (other start time) or back from
  * DEAD. */
 int registry_heartbeat_locked(struct registry *r, const struct registry_hb *hb, int64_t now_ms,
-			      bool *joined);
+                              bool *joined);
 /* Caller holds r->mu. Time out silent nodes (ALIVE/JOINING -> SUSPECT ->
  * DEAD). */
 void registry_tick_locked(struct registry *r, int64_t now_ms);
 /* Caller holds r->mu. Add a node known from the store (after a metasrv
  * restart) as SUSPECT, seen at now_ms; ignored if present. */
 int registry_load_locked(struct registry *r, uint64_t id, const char *addr, int64_t start_time_ms,
-			 int64_t now_ms);
+                         int64_t now_ms);
 struct node_entry *registry_find_locked(struct registry *r, enum cluster_node_type type,
-					uint64_t id);
+                                        uint64_t id);
 /* Caller holds r->mu. Leader manifest versions (monotonic per region). */
 int registry_set_leader_version_locked(struct registry *r, uint64_t region_id, uint64_t version);
 uint64_t registry_leader_version_locked(struct registry *r, uint64_t region_id);
 /* Ids of datanodes in `status`, ascending (*ids: mem_free). */
 int registry_datanodes_locked(struct registry *r, enum node_status status, uint64_t **ids,
-			      uint32_t *n);
+                              uint32_t *n);
 
 /* ---- the metasrv ------------------------------------------------------------ */
 
@@ -158,23 +158,23 @@ void metasrv_ddl_end(struct metasrv *ms, uint32_t table_id);
 
 /* RPC handlers (metasrv_registry.c / metasrv_procedure.c). */
 int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) * req,
-			     struct rpc_reply *r);
+                             struct rpc_reply *r);
 int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequest) * req,
-				struct rpc_reply *r);
+                                struct rpc_reply *r);
 int metasrv_handle_drop_table(struct metasrv *ms, const RPC_PB(TableIdRequest) * req,
-			      struct rpc_reply *r);
+                              struct rpc_reply *r);
 int metasrv_handle_truncate_table(struct metasrv *ms, const RPC_PB(TableIdRequest) * req,
-				  struct rpc_reply *r);
+                                  struct rpc_reply *r);
 int metasrv_handle_table_follower(struct metasrv *ms, bool add,
-				  const RPC_PB(TableFollowerRequest) * req, struct rpc_reply *r);
+                                  const RPC_PB(TableFollowerRequest) * req, struct rpc_reply *r);
 int metasrv_handle_region_follower(struct metasrv *ms, bool add,
-				   const RPC_PB(RegionFollowerRequest) * req, struct rpc_reply *r);
+                                   const RPC_PB(RegionFollowerRequest) * req, struct rpc_reply *r);
 
 /* ---- placement (pure; metasrv_procedure.c) ------------------------------- */
 
 /* Leaders of nregions regions: region i -> alive[(start + i) % nalive]. */
 void metasrv_place_leaders(const uint64_t *alive, uint32_t nalive, uint32_t start,
-			   uint32_t nregions, uint64_t *leaders);
+                           uint32_t nregions, uint64_t *leaders);
 /* Add one follower to every region of `cur`, on a datanode of cands[0..n)
  * (ascending ids) that is neither the region's leader nor already one of
  * its followers, choosing the one with the fewest followers of this table
@@ -182,6 +182,6 @@ void metasrv_place_leaders(const uint64_t *alive, uint32_t nalive, uint32_t star
  * (table_route_free). ERR_BAD_INPUT naming the region when a region has no
  * eligible datanode; ERR_LIMIT past ROUTE_MAX_FOLLOWERS. */
 int metasrv_place_table_followers(const struct table_route *cur, const uint64_t *cands,
-				  uint32_t ncands, struct table_route **next);
+                                  uint32_t ncands, struct table_route **next);
 
 #endif

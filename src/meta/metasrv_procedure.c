@@ -55,7 +55,7 @@
 /* ---- placement (pure) ---------------------------------------------------- */
 
 void metasrv_place_leaders(const uint64_t *alive, uint32_t nalive, uint32_t start,
-			   uint32_t nregions, uint64_t *leaders)
+                           uint32_t nregions, uint64_t *leaders)
 {
 	for (uint32_t i = 0; i < nregions; i++)
 		leaders[i] = alive[(uint64_t)(start + i) % nalive];
@@ -92,7 +92,7 @@ static int sorted_unique(const uint64_t *in, uint32_t n, uint64_t **out, uint32_
 }
 
 int metasrv_place_table_followers(const struct table_route *cur, const uint64_t *cands_in,
-				  uint32_t ncands_in, struct table_route **next)
+                                  uint32_t ncands_in, struct table_route **next)
 {
 	*next = NULL;
 	uint64_t *cands = NULL;
@@ -122,14 +122,14 @@ int metasrv_place_table_followers(const struct table_route *cur, const uint64_t 
 		region_id_format(name, sizeof(name), rr->region_id);
 		if (best < 0) {
 			rc = err_set(ERR_BAD_INPUT,
-				     "Invalid arguments: no eligible datanode for a follower of "
-				     "region %s: every candidate holds its leader or a follower",
-				     name);
+			             "Invalid arguments: no eligible datanode for a follower of "
+			             "region %s: every candidate holds its leader or a follower",
+			             name);
 			goto out;
 		}
 		if (rr->nfollowers >= ROUTE_MAX_FOLLOWERS) {
 			rc = err_set(ERR_LIMIT, "region %s already has %d followers", name,
-				     ROUTE_MAX_FOLLOWERS);
+			             ROUTE_MAX_FOLLOWERS);
 			goto out;
 		}
 		rr->followers[rr->nfollowers++] = cands[best];
@@ -155,7 +155,8 @@ struct saved_err {
 static void err_save(struct saved_err *s, int code)
 {
 	s->code = code;
-	snprintf(s->msg, sizeof(s->msg), "%s", err_code() == code ? err_msg() : err_code_name(code));
+	snprintf(s->msg, sizeof(s->msg), "%s",
+	         err_code() == code ? err_msg() : err_code_name(code));
 }
 
 static int err_restore(const struct saved_err *s)
@@ -210,15 +211,15 @@ static int get_route(struct metasrv *ms, uint32_t table_id, struct table_route *
 /* Tell datanode `node` to open region rr as a follower now (best effort:
  * its next heartbeat does it otherwise). */
 static void open_follower_now(struct metasrv *ms, const struct table_info *info,
-			      const struct region_route *rr, uint64_t node)
+                              const struct region_route *rr, uint64_t node)
 {
 	char dir[512], leader_addr[128] = "";
 	struct rpc_client *c;
 	if (region_dir_format(dir, sizeof(dir), info->catalog, info->schema, rr->region_id) ||
 	    datanode_client(ms, node, &c)) {
 		log_warn("region %" PRIu64 ": follower on datanode %" PRIu64
-			 " left to its heartbeat: %s",
-			 rr->region_id, node, err_msg());
+		         " left to its heartbeat: %s",
+		         rr->region_id, node, err_msg());
 		return;
 	}
 	if (metasrv_datanode_addr(ms, rr->leader, leader_addr, sizeof(leader_addr)))
@@ -234,11 +235,11 @@ static void open_follower_now(struct metasrv *ms, const struct table_info *info,
 	rpc_message_free(resp);
 	if (rc)
 		log_warn("region %" PRIu64 ": open follower on datanode %" PRIu64
-			 " now failed (its heartbeat retries): %s",
-			 rr->region_id, node, err_msg());
+		         " now failed (its heartbeat retries): %s",
+		         rr->region_id, node, err_msg());
 	else
 		log_info("region %" PRIu64 ": follower opened on datanode %" PRIu64, rr->region_id,
-			 node);
+		         node);
 }
 
 static void close_follower_now(struct metasrv *ms, uint64_t rid, uint64_t node)
@@ -246,13 +247,13 @@ static void close_follower_now(struct metasrv *ms, uint64_t rid, uint64_t node)
 	struct rpc_client *c;
 	if (datanode_client(ms, node, &c) || rpc_region_close(c, rid))
 		log_warn("region %" PRIu64 ": closing the follower on datanode %" PRIu64
-			 " left to its heartbeat: %s",
-			 rid, node, err_msg());
+		         " left to its heartbeat: %s",
+		         rid, node, err_msg());
 }
 
 /* Reply with the changes (old vs new route) and the new route. */
 static int reply_changes(struct rpc_reply *r, const struct table_route *old,
-			 const struct table_route *next)
+                         const struct table_route *next)
 {
 	struct arena *a = rpc_reply_arena(r);
 	RPC_PB(FollowerChangeResponse) resp = STRATA__FOLLOWER_CHANGE_RESPONSE__INIT;
@@ -290,7 +291,7 @@ static int reply_changes(struct rpc_reply *r, const struct table_route *old,
 
 /* Tell every datanode whose followers changed. */
 static void notify_changes(struct metasrv *ms, const struct table_info *info,
-			   const struct table_route *old, const struct table_route *next)
+                           const struct table_route *old, const struct table_route *next)
 {
 	for (uint32_t i = 0; i < next->nregions; i++) {
 		const struct region_route *o = &old->regions[i], *n = &next->regions[i];
@@ -307,7 +308,7 @@ static void notify_changes(struct metasrv *ms, const struct table_info *info,
 
 /* Compute the new route of the table for an add (cands) or a remove. */
 static int plan_table(struct metasrv *ms, bool add, const RPC_PB(TableFollowerRequest) * req,
-		      const struct table_route *cur, struct table_route **next)
+                      const struct table_route *cur, struct table_route **next)
 {
 	*next = NULL;
 	if (!add) {
@@ -328,7 +329,8 @@ static int plan_table(struct metasrv *ms, bool add, const RPC_PB(TableFollowerRe
 			return err_set(ERR_BAD_INPUT, "Invalid arguments: too many datanode ids");
 		char addr[128];
 		for (size_t i = 0; i < req->n_datanode_ids; i++)
-			if ((rc = metasrv_datanode_addr(ms, req->datanode_ids[i], addr, sizeof(addr))))
+			if ((rc = metasrv_datanode_addr(ms, req->datanode_ids[i], addr,
+			                                sizeof(addr))))
 				return rc;
 		rc = sorted_unique(req->datanode_ids, (uint32_t)req->n_datanode_ids, &cands, &n);
 	} else {
@@ -345,7 +347,7 @@ static int plan_table(struct metasrv *ms, bool add, const RPC_PB(TableFollowerRe
 }
 
 int metasrv_handle_table_follower(struct metasrv *ms, bool add,
-				  const RPC_PB(TableFollowerRequest) * req, struct rpc_reply *r)
+                                  const RPC_PB(TableFollowerRequest) * req, struct rpc_reply *r)
 {
 	struct table_info *info = NULL;
 	struct table_route *cur = NULL, *next = NULL;
@@ -357,7 +359,8 @@ int metasrv_handle_table_follower(struct metasrv *ms, bool add,
 		table_route_free(cur);
 		table_route_free(next);
 		cur = next = NULL;
-		if ((rc = get_route(ms, req->table_id, &cur)) || (rc = plan_table(ms, add, req, cur, &next)))
+		if ((rc = get_route(ms, req->table_id, &cur)) ||
+		    (rc = plan_table(ms, add, req, cur, &next)))
 			break;
 		rc = catalog_cas_route(ms->kv, cur, next);
 		if (rc != ERR_CONFLICT || attempt + 1 >= CAS_ATTEMPTS)
@@ -379,7 +382,7 @@ int metasrv_handle_table_follower(struct metasrv *ms, bool add,
 
 /* The new route for adding / removing follower `node` of region `rid`. */
 static int plan_region(struct metasrv *ms, bool add, uint64_t rid, uint64_t node,
-		       const struct table_route *cur, struct table_route **next)
+                       const struct table_route *cur, struct table_route **next)
 {
 	*next = NULL;
 	int idx = -1;
@@ -397,22 +400,23 @@ static int plan_region(struct metasrv *ms, bool add, uint64_t rid, uint64_t node
 			return rc;
 		if (rr->leader == node)
 			return err_set(ERR_BAD_INPUT,
-				       "Invalid arguments: datanode %" PRIu64
-				       " holds the leader of region %s; a follower must be on "
-				       "another datanode",
-				       node, name);
+			               "Invalid arguments: datanode %" PRIu64
+			               " holds the leader of region %s; a follower must be on "
+			               "another datanode",
+			               node, name);
 		if (has_follower(rr, node))
 			return err_set(ERR_BAD_INPUT,
-				       "Invalid arguments: datanode %" PRIu64
-				       " already has a follower of region %s",
-				       node, name);
+			               "Invalid arguments: datanode %" PRIu64
+			               " already has a follower of region %s",
+			               node, name);
 		if (rr->nfollowers >= ROUTE_MAX_FOLLOWERS)
 			return err_set(ERR_LIMIT, "region %s already has %d followers", name,
-				       ROUTE_MAX_FOLLOWERS);
+			               ROUTE_MAX_FOLLOWERS);
 	} else if (!has_follower(rr, node)) {
 		return err_set(ERR_BAD_INPUT,
-			       "Invalid arguments: datanode %" PRIu64 " has no follower of region %s",
-			       node, name);
+		               "Invalid arguments: datanode %" PRIu64
+		               " has no follower of region %s",
+		               node, name);
 	}
 	struct table_route *tr = table_route_clone(cur);
 	if (!tr)
@@ -432,7 +436,7 @@ static int plan_region(struct metasrv *ms, bool add, uint64_t rid, uint64_t node
 }
 
 int metasrv_handle_region_follower(struct metasrv *ms, bool add,
-				   const RPC_PB(RegionFollowerRequest) * req, struct rpc_reply *r)
+                                   const RPC_PB(RegionFollowerRequest) * req, struct rpc_reply *r)
 {
 	uint32_t tid = REGION_TABLE_ID(req->region_id);
 	struct table_info *info = NULL;
@@ -458,7 +462,7 @@ int metasrv_handle_region_follower(struct metasrv *ms, bool add,
 	if (rc == ERR_OK) {
 		metasrv_routes_invalidate(ms);
 		log_info("%s region follower: region %" PRIu64 " datanode %" PRIu64,
-			 add ? "add" : "remove", req->region_id, req->datanode_id);
+		         add ? "add" : "remove", req->region_id, req->datanode_id);
 		notify_changes(ms, info, cur, next);
 		rc = reply_changes(r, cur, next);
 	}
@@ -472,7 +476,7 @@ int metasrv_handle_region_follower(struct metasrv *ms, bool add,
 /* ---- DDL ------------------------------------------------------------------------------ */
 
 static int reply_table(struct rpc_reply *r, bool created, const struct table_info *info,
-		       const struct table_route *tr)
+                       const struct table_route *tr)
 {
 	RPC_PB(CreateTableResponse) resp = STRATA__CREATE_TABLE_RESPONSE__INIT;
 	resp.created = created;
@@ -491,15 +495,15 @@ static int reply_table(struct rpc_reply *r, bool created, const struct table_inf
 
 /* Choose the leaders of nregions regions (explicit or round-robin). */
 static int choose_leaders(struct metasrv *ms, const RPC_PB(CreateTableRequest) * req,
-			  const char *table, uint32_t nregions, uint64_t *leaders)
+                          const char *table, uint32_t nregions, uint64_t *leaders)
 {
 	char addr[128];
 	int rc;
 	if (req->n_leaders) {
 		if (req->n_leaders != nregions)
 			return err_set(ERR_BAD_INPUT,
-				       "Invalid arguments: %zu leader ids for %u regions",
-				       req->n_leaders, nregions);
+			               "Invalid arguments: %zu leader ids for %u regions",
+			               req->n_leaders, nregions);
 		for (uint32_t i = 0; i < nregions; i++) {
 			if ((rc = metasrv_datanode_addr(ms, req->leaders[i], addr, sizeof(addr))))
 				return rc;
@@ -516,7 +520,7 @@ static int choose_leaders(struct metasrv *ms, const RPC_PB(CreateTableRequest) *
 		return rc;
 	if (n == 0)
 		rc = err_set(ERR_UNAVAILABLE, "No alive datanode to place the regions of table %s",
-			     table);
+		             table);
 	else {
 		metasrv_place_leaders(alive, n, ms->rr_cursor, nregions, leaders);
 		ms->rr_cursor += nregions;
@@ -527,7 +531,7 @@ static int choose_leaders(struct metasrv *ms, const RPC_PB(CreateTableRequest) *
 
 /* Create region i of the table on its leader. */
 static int create_region(struct metasrv *ms, const struct table_info *info,
-			 const struct region_route *rr)
+                         const struct region_route *rr)
 {
 	char dir[512];
 	struct rpc_client *c;
@@ -538,12 +542,12 @@ static int create_region(struct metasrv *ms, const struct table_info *info,
 		rc = rpc_region_create(c, rr->region_id, dir, info->region_schema);
 	if (rc)
 		err_wrap("create region %" PRIu64 " on datanode %" PRIu64, rr->region_id,
-			 rr->leader);
+		         rr->leader);
 	return rc;
 }
 
 int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequest) * req,
-				struct rpc_reply *r)
+                                struct rpc_reply *r)
 {
 	struct table_info *info = NULL, *existing = NULL;
 	struct table_route *tr = NULL;
@@ -570,7 +574,7 @@ int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequ
 			rc = reply_table(r, false, existing, tr);
 		else if (!req->if_not_exists)
 			rc = err_set(ERR_EXISTS, "Table already exists: `%s.%s.%s`", info->catalog,
-				     info->schema, info->name);
+			             info->schema, info->name);
 		goto out;
 	}
 	if (rc != ERR_NOT_FOUND)
@@ -610,7 +614,7 @@ int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequ
 		rc = err_restore(&se);
 	} else {
 		log_info("created table %s.%s.%s (id %u, %u regions)", info->catalog, info->schema,
-			 info->name, info->table_id, nregions);
+		         info->name, info->table_id, nregions);
 	}
 	metasrv_routes_invalidate(ms);
 	metasrv_ddl_end(ms, info->table_id);
@@ -625,7 +629,7 @@ out:
 }
 
 int metasrv_handle_drop_table(struct metasrv *ms, const RPC_PB(TableIdRequest) * req,
-			      struct rpc_reply *r)
+                              struct rpc_reply *r)
 {
 	(void)r;
 	struct table_info *info = NULL;
@@ -648,8 +652,8 @@ int metasrv_handle_drop_table(struct metasrv *ms, const RPC_PB(TableIdRequest) *
 			struct rpc_client *c;
 			if (datanode_client(ms, node, &c) || rpc_region_drop(c, rr->region_id))
 				log_warn("drop table %u: region %" PRIu64 " on datanode %" PRIu64
-					 " left to its heartbeat: %s",
-					 req->table_id, rr->region_id, node, err_msg());
+				         " left to its heartbeat: %s",
+				         req->table_id, rr->region_id, node, err_msg());
 		}
 	}
 	metasrv_ddl_end(ms, req->table_id);
@@ -682,7 +686,7 @@ static int leader_version(struct rpc_client *c, uint64_t rid, uint64_t *version)
 }
 
 int metasrv_handle_truncate_table(struct metasrv *ms, const RPC_PB(TableIdRequest) * req,
-				  struct rpc_reply *r)
+                                  struct rpc_reply *r)
 {
 	(void)r;
 	struct table_route *tr = NULL;
@@ -698,8 +702,8 @@ int metasrv_handle_truncate_table(struct metasrv *ms, const RPC_PB(TableIdReques
 			break;
 		}
 		if (leader_version(c, rr->region_id, &v)) {
-			log_warn("truncate: version of region %" PRIu64 " unknown: %s", rr->region_id,
-				 err_msg());
+			log_warn("truncate: version of region %" PRIu64 " unknown: %s",
+			         rr->region_id, err_msg());
 			continue; /* followers learn it from the next heartbeats */
 		}
 		pthread_mutex_lock(&ms->reg.mu);
@@ -709,9 +713,9 @@ int metasrv_handle_truncate_table(struct metasrv *ms, const RPC_PB(TableIdReques
 			struct rpc_client *fc;
 			if (datanode_client(ms, rr->followers[k], &fc) ||
 			    rpc_region_install(fc, rr->region_id, v))
-				log_warn("truncate: follower of region %" PRIu64 " on datanode %" PRIu64
-					 " installs at its heartbeat: %s",
-					 rr->region_id, rr->followers[k], err_msg());
+				log_warn("truncate: follower of region %" PRIu64
+				         " on datanode %" PRIu64 " installs at its heartbeat: %s",
+				         rr->region_id, rr->followers[k], err_msg());
 		}
 	}
 	if (rc == ERR_OK)

@@ -64,7 +64,7 @@ void registry_destroy(struct registry *r)
 }
 
 static int node_cmp(enum cluster_node_type t1, uint64_t id1, enum cluster_node_type t2,
-		    uint64_t id2)
+                    uint64_t id2)
 {
 	if (t1 != t2)
 		return t1 < t2 ? -1 : 1;
@@ -92,15 +92,14 @@ static size_t node_pos(struct registry *r, enum cluster_node_type type, uint64_t
 }
 
 struct node_entry *registry_find_locked(struct registry *r, enum cluster_node_type type,
-					uint64_t id)
+                                        uint64_t id)
 {
 	bool found;
 	size_t i = node_pos(r, type, id, &found);
 	return found ? &r->nodes[i] : NULL;
 }
 
-static struct node_entry *node_insert(struct registry *r, enum cluster_node_type type,
-				      uint64_t id)
+static struct node_entry *node_insert(struct registry *r, enum cluster_node_type type, uint64_t id)
 {
 	bool found;
 	size_t i = node_pos(r, type, id, &found);
@@ -128,7 +127,7 @@ static uint32_t node_interval(const struct registry *r, const struct node_entry 
 static void log_transition(const struct node_entry *e, enum node_status from, const char *why)
 {
 	log_info("%s %" PRIu64 " (%s): %s -> %s (%s)", cluster_node_type_name(e->type), e->id,
-		 e->addr, node_status_name(from), node_status_name(e->status), why);
+	         e->addr, node_status_name(from), node_status_name(e->status), why);
 }
 
 /* DEAD, or any state on a restart -> JOINING. */
@@ -171,7 +170,7 @@ static void node_dead(struct node_entry *e, int64_t silent_ms)
 }
 
 int registry_heartbeat_locked(struct registry *r, const struct registry_hb *hb, int64_t now_ms,
-			      bool *joined)
+                              bool *joined)
 {
 	*joined = false;
 	struct region_stat *stats = NULL;
@@ -187,7 +186,7 @@ int registry_heartbeat_locked(struct registry *r, const struct registry_hb *hb, 
 		return ERR_NOMEM;
 	}
 	bool restarted = existed && e->start_time_ms && hb->start_time_ms &&
-			 e->start_time_ms != hb->start_time_ms;
+	                 e->start_time_ms != hb->start_time_ms;
 	snprintf(e->addr, sizeof(e->addr), "%s", hb->addr ? hb->addr : "");
 	e->interval_ms = hb->interval_ms;
 	e->last_seen_ms = now_ms;
@@ -198,8 +197,8 @@ int registry_heartbeat_locked(struct registry *r, const struct registry_hb *hb, 
 	if (!existed) {
 		e->start_time_ms = hb->start_time_ms;
 		e->heartbeats = 1;
-		log_info("%s %" PRIu64 " (%s): registered, JOINING", cluster_node_type_name(e->type),
-			 e->id, e->addr);
+		log_info("%s %" PRIu64 " (%s): registered, JOINING",
+		         cluster_node_type_name(e->type), e->id, e->addr);
 		*joined = true;
 		return ERR_OK;
 	}
@@ -231,7 +230,7 @@ void registry_tick_locked(struct registry *r, int64_t now_ms)
 }
 
 int registry_load_locked(struct registry *r, uint64_t id, const char *addr, int64_t start_time_ms,
-			 int64_t now_ms)
+                         int64_t now_ms)
 {
 	if (registry_find_locked(r, CLUSTER_NODE_DATANODE, id))
 		return ERR_OK;
@@ -291,7 +290,7 @@ uint64_t registry_leader_version_locked(struct registry *r, uint64_t region_id)
 }
 
 int registry_datanodes_locked(struct registry *r, enum node_status status, uint64_t **ids,
-			      uint32_t *n)
+                              uint32_t *n)
 {
 	*n = 0;
 	*ids = mem_calloc(r->n + 1, sizeof(**ids));
@@ -307,14 +306,14 @@ int registry_datanodes_locked(struct registry *r, enum node_status status, uint6
 
 struct instr_list {
 	struct arena *a;
-	RPC_PB(RegionInstruction) **items;
+	RPC_PB(RegionInstruction) * *items;
 	size_t n, cap;
-	RPC_PB(LeaderRegionHint) **hints;
+	RPC_PB(LeaderRegionHint) * *hints;
 	size_t nh, caph;
 };
 
-static RPC_PB(RegionInstruction) * instr_add(struct instr_list *l, uint64_t rid,
-					     enum rpc_instr_kind kind)
+static RPC_PB(RegionInstruction) *
+    instr_add(struct instr_list *l, uint64_t rid, enum rpc_instr_kind kind)
 {
 	void *p = l->items;
 	if (mem_grow(&p, &l->cap, l->n + 1, sizeof(*l->items)))
@@ -368,8 +367,8 @@ static uint64_t min_follower_version_locked(struct registry *reg, const struct r
 {
 	uint64_t min = UINT64_MAX;
 	for (uint32_t i = 0; i < rr->nfollowers; i++) {
-		struct node_entry *f = registry_find_locked(reg, CLUSTER_NODE_DATANODE,
-							    rr->followers[i]);
+		struct node_entry *f =
+		    registry_find_locked(reg, CLUSTER_NODE_DATANODE, rr->followers[i]);
 		const struct region_stat *st =
 		    f ? find_stat(f->stats, f->nstats, rr->region_id) : NULL;
 		uint64_t v = st && st->role == REGION_ROLE_FOLLOWER ? st->manifest_version : 0;
@@ -381,7 +380,7 @@ static uint64_t min_follower_version_locked(struct registry *reg, const struct r
 
 /* Leader id and address of a follower region (holds reg.mu). */
 static int set_leader(struct instr_list *l, struct registry *reg, RPC_PB(RegionInstruction) * in,
-		      const struct region_route *rr)
+                      const struct region_route *rr)
 {
 	in->leader_node_id = rr->leader;
 	struct node_entry *e = registry_find_locked(reg, CLUSTER_NODE_DATANODE, rr->leader);
@@ -396,7 +395,7 @@ static int set_leader(struct instr_list *l, struct registry *reg, RPC_PB(RegionI
 /* Build the instructions for datanode `node` reporting stats[0..n). Holds
  * cache_mu (routes valid). */
 static int build_instructions(struct metasrv *ms, uint64_t node, const struct region_stat *stats,
-			      uint32_t nstats, struct instr_list *l)
+                              uint32_t nstats, struct instr_list *l)
 {
 	int rc = ERR_OK;
 	pthread_mutex_lock(&ms->reg.mu);
@@ -409,7 +408,7 @@ static int build_instructions(struct metasrv *ms, uint64_t node, const struct re
 			const struct region_stat *st = find_stat(stats, nstats, rr->region_id);
 			if (rr->leader == node && st && st->role == REGION_ROLE_LEADER &&
 			    (rc = registry_set_leader_version_locked(&ms->reg, rr->region_id,
-								     st->manifest_version)))
+			                                             st->manifest_version)))
 				goto out;
 		}
 	}
@@ -426,11 +425,11 @@ static int build_instructions(struct metasrv *ms, uint64_t node, const struct re
 			const struct region_stat *st = find_stat(stats, nstats, rr->region_id);
 			if (!st || st->role != want) {
 				char dir[512];
-				if ((rc = region_dir_format(dir, sizeof(dir), re->catalog, re->schema,
-							    rr->region_id)))
+				if ((rc = region_dir_format(dir, sizeof(dir), re->catalog,
+				                            re->schema, rr->region_id)))
 					goto out;
-				RPC_PB(RegionInstruction) *in = instr_add(l, rr->region_id,
-									  RPC_INSTR_OPEN);
+				RPC_PB(RegionInstruction) *in =
+				    instr_add(l, rr->region_id, RPC_INSTR_OPEN);
 				if (!in || !(in->dir = arena_strndup(l->a, dir, strlen(dir)))) {
 					rc = ERR_NOMEM;
 					goto out;
@@ -441,12 +440,12 @@ static int build_instructions(struct metasrv *ms, uint64_t node, const struct re
 			}
 			if (lead) {
 				if ((rc = hint_add(l, rr->region_id,
-						   min_follower_version_locked(&ms->reg, rr))))
+				                   min_follower_version_locked(&ms->reg, rr))))
 					goto out;
 				continue;
 			}
-			RPC_PB(RegionInstruction) *in = instr_add(l, rr->region_id,
-								  RPC_INSTR_INSTALL);
+			RPC_PB(RegionInstruction) *in =
+			    instr_add(l, rr->region_id, RPC_INSTR_INSTALL);
 			if (!in) {
 				rc = ERR_NOMEM;
 				goto out;
@@ -471,8 +470,8 @@ static int build_instructions(struct metasrv *ms, uint64_t node, const struct re
 				continue;
 			for (uint32_t i = 0; i < tr->nregions && !wanted; i++)
 				wanted = tr->regions[i].region_id == rid &&
-					 (tr->regions[i].leader == node ||
-					  route_has_follower(&tr->regions[i], node));
+				         (tr->regions[i].leader == node ||
+				          route_has_follower(&tr->regions[i], node));
 		}
 		if (!wanted && !instr_add(l, rid, RPC_INSTR_CLOSE)) {
 			rc = ERR_NOMEM;
@@ -489,13 +488,13 @@ static void persist_datanode(struct metasrv *ms, uint64_t id, const char *addr, 
 	char key[64], val[256];
 	snprintf(key, sizeof(key), "__datanode/%" PRIu64, id);
 	int n = snprintf(val, sizeof(val), "{\"addr\":\"%s\",\"start_time_ms\":%" PRId64 "}", addr,
-			 start_ms);
+	                 start_ms);
 	if (kv_put(ms->kv, key, val, (size_t)n))
 		log_warn("cannot remember datanode %" PRIu64 ": %s", id, err_msg());
 }
 
 int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) * req,
-			     struct rpc_reply *r)
+                             struct rpc_reply *r)
 {
 	struct arena *a = rpc_reply_arena(r);
 	struct rpc_heartbeat hb;
@@ -511,20 +510,20 @@ int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) 
 		return err_set(ERR_PROTOCOL, "heartbeat address too long");
 	if (req->heartbeat_interval_ms > 3600 * 1000)
 		return err_set(ERR_PROTOCOL, "heartbeat interval %u ms out of range",
-			       req->heartbeat_interval_ms);
+		               req->heartbeat_interval_ms);
 
 	struct registry_hb rh = {.type = type,
-				 .id = hb.node_id,
-				 .addr = hb.addr,
-				 .start_time_ms = req->start_time_ms,
-				 .interval_ms = req->heartbeat_interval_ms,
-				 .nstats = hb.nstats,
-				 .stats = hb.stats};
+	                         .id = hb.node_id,
+	                         .addr = hb.addr,
+	                         .start_time_ms = req->start_time_ms,
+	                         .interval_ms = req->heartbeat_interval_ms,
+	                         .nstats = hb.nstats,
+	                         .stats = hb.stats};
 	bool joined;
 	pthread_mutex_lock(&ms->reg.mu);
 	rc = registry_heartbeat_locked(&ms->reg, &rh, metasrv_now_ms(), &joined);
-	uint32_t iv = req->heartbeat_interval_ms ? req->heartbeat_interval_ms
-						 : ms->reg.default_interval_ms;
+	uint32_t iv =
+	    req->heartbeat_interval_ms ? req->heartbeat_interval_ms : ms->reg.default_interval_ms;
 	pthread_mutex_unlock(&ms->reg.mu);
 	if (rc)
 		return rc;
@@ -540,8 +539,9 @@ int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) 
 		if (lrc == ERR_OK)
 			rc = build_instructions(ms, hb.node_id, hb.stats, hb.nstats, &l);
 		else
-			log_warn("heartbeat of datanode %" PRIu64 ": routes unreadable, lease only: %s",
-				 hb.node_id, err_msg());
+			log_warn("heartbeat of datanode %" PRIu64
+			         ": routes unreadable, lease only: %s",
+			         hb.node_id, err_msg());
 		pthread_mutex_unlock(&ms->cache_mu);
 	}
 	if (rc == ERR_OK) {
@@ -551,12 +551,13 @@ int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) 
 		resp.n_leader_regions = l.nh;
 		for (size_t i = 0; i < l.n; i++)
 			if (l.items[i]->kind != RPC_INSTR_INSTALL)
-				log_debug("datanode %" PRIu64 ": %s region %" PRIu64 "%s", hb.node_id,
-					 l.items[i]->kind == RPC_INSTR_OPEN ? "open" : "close",
-					 l.items[i]->region_id,
-					 l.items[i]->kind != RPC_INSTR_OPEN ? ""
-					 : l.items[i]->role == REGION_ROLE_LEADER ? " as leader"
-										   : " as follower");
+				log_debug(
+				    "datanode %" PRIu64 ": %s region %" PRIu64 "%s", hb.node_id,
+				    l.items[i]->kind == RPC_INSTR_OPEN ? "open" : "close",
+				    l.items[i]->region_id,
+				    l.items[i]->kind != RPC_INSTR_OPEN       ? ""
+				    : l.items[i]->role == REGION_ROLE_LEADER ? " as leader"
+				                                             : " as follower");
 		rc = rpc_reply_send(r, &resp.base);
 	}
 	mem_free(l.items);

@@ -93,7 +93,8 @@ static void print_route(const struct table_route *tr)
 {
 	for (uint32_t i = 0; i < tr->nregions; i++) {
 		const struct region_route *rr = &tr->regions[i];
-		printf("region %" PRIu64 " leader %" PRIu64 " followers ", rr->region_id, rr->leader);
+		printf("region %" PRIu64 " leader %" PRIu64 " followers ", rr->region_id,
+		       rr->leader);
 		for (uint32_t k = 0; k < rr->nfollowers; k++)
 			printf("%s%" PRIu64, k ? "," : "", rr->followers[k]);
 		printf("%s\n", rr->nfollowers ? "" : "-");
@@ -144,8 +145,8 @@ static int cmd_nodes(void)
 		return fail(rc);
 	for (uint32_t i = 0; i < ns.n; i++) {
 		const struct cluster_node *nd = &ns.nodes[i];
-		printf("%s %" PRIu64 " %s %s regions %u\n", cluster_node_type_name(nd->type), nd->id,
-		       nd->addr, node_status_name(nd->status), nd->nstats);
+		printf("%s %" PRIu64 " %s %s regions %u\n", cluster_node_type_name(nd->type),
+		       nd->id, nd->addr, node_status_name(nd->status), nd->nstats);
 	}
 	cluster_nodes_free(&ns);
 	return 0;
@@ -156,11 +157,11 @@ static int cmd_create(const char *name, int nregions, const char *leaders)
 	static char *rules[2] = {"i <= 0", "i > 0"};
 	static char *pcols[1] = {"i"};
 	struct table_info t = {.catalog = CATALOG_DEFAULT,
-			       .schema = SCHEMA_DEFAULT,
-			       .name = (char *)name,
-			       .engine = "mito",
-			       .comment = "",
-			       .region_schema = test_schema()};
+	                       .schema = SCHEMA_DEFAULT,
+	                       .name = (char *)name,
+	                       .engine = "mito",
+	                       .comment = "",
+	                       .region_schema = test_schema()};
 	if (nregions == 2) {
 		t.nrules = 2;
 		t.rules = rules;
@@ -259,7 +260,7 @@ static int row_cmp(const void *a, const void *b)
 
 /* Every row of the table read under pref (sorted by i, ts). */
 static int read_all(uint32_t tid, enum read_preference pref, bool quiet, struct row **rows,
-		    size_t *n)
+                    size_t *n)
 {
 	struct table_info *info = NULL;
 	struct table_route *tr = NULL;
@@ -270,14 +271,14 @@ static int read_all(uint32_t tid, enum read_preference pref, bool quiet, struct 
 	for (uint32_t r = 0; rc == ERR_OK && r < tr->nregions; r++) {
 		struct batch b;
 		struct peer_choice pc;
-		rc = cluster_client_read_region(cc, &tr->regions[r], pref, NULL, info->region_schema,
-						&b, &pc);
+		rc = cluster_client_read_region(cc, &tr->regions[r], pref, NULL,
+		                                info->region_schema, &b, &pc);
 		if (rc)
 			break;
 		if (!quiet)
 			fprintf(stderr, "served %" PRIu64 " %" PRIu64 " %s\n",
-				tr->regions[r].region_id, pc.node_id,
-				pc.is_leader ? "leader" : "follower");
+			        tr->regions[r].region_id, pc.node_id,
+			        pc.is_leader ? "leader" : "follower");
 		for (uint32_t i = 0; i < b.nrows; i++) {
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -387,7 +388,7 @@ static int cmd_flush_visible(uint32_t tid, int64_t k, int64_t limit_ms)
 	rows = NULL;
 	if (rc == ERR_OK)
 		rc = cluster_client_region_flush(cc, tr->regions[region_of(tr, k)].leader,
-						 tr->regions[region_of(tr, k)].region_id);
+		                                 tr->regions[region_of(tr, k)].region_id);
 	int64_t t0 = clock_mono_ns();
 	int64_t ms = 0;
 	bool seen = false;
@@ -470,8 +471,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: cluster_driver --meta HOST:PORT [--v2] COMMAND ...\n");
 		return 2;
 	}
-	struct cluster_client_options o = {.metasrv_addrs = meta, .node_cache_ms = 100,
-					   .request_timeout_ms = 10000};
+	struct cluster_client_options o = {
+	    .metasrv_addrs = meta, .node_cache_ms = 100, .request_timeout_ms = 10000};
 	int rc = cluster_client_open(&o, &cc);
 	if (rc)
 		return fail(rc);
@@ -489,8 +490,9 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 4; k++)
 			if (!strcmp(a[1], node_status_name((unsigned)k)))
 				st = k;
-		ret = st < 0 ? 2 : cmd_wait(true, strtoull(a[0], NULL, 10), (enum node_status)st, 1,
-					     atoll(a[2]));
+		ret = st < 0 ? 2
+		             : cmd_wait(true, strtoull(a[0], NULL, 10), (enum node_status)st, 1,
+		                        atoll(a[2]));
 	} else if (!strcmp(cmd, "nodes") && na == 0)
 		ret = cmd_nodes();
 	else if (!strcmp(cmd, "create") && (na == 2 || na == 3))
@@ -501,18 +503,21 @@ int main(int argc, char **argv)
 		if (na == 2)
 			parse_ids(a[1], ids, &nids);
 		ret = print_changes(
-		    cluster_client_add_table_follower(cc, (uint32_t)atoi(a[0]), ids, nids, &fr), &fr);
+		    cluster_client_add_table_follower(cc, (uint32_t)atoi(a[0]), ids, nids, &fr),
+		    &fr);
 	} else if (!strcmp(cmd, "remove-table-follower") && na == 1)
 		ret = print_changes(
 		    cluster_client_remove_table_follower(cc, (uint32_t)atoi(a[0]), &fr), &fr);
 	else if (!strcmp(cmd, "add-region-follower") && na == 2)
-		ret = print_changes(cluster_client_add_region_follower(
-					cc, strtoull(a[0], NULL, 10), strtoull(a[1], NULL, 10), &fr),
-				    &fr);
+		ret =
+		    print_changes(cluster_client_add_region_follower(cc, strtoull(a[0], NULL, 10),
+		                                                     strtoull(a[1], NULL, 10), &fr),
+		                  &fr);
 	else if (!strcmp(cmd, "remove-region-follower") && na == 2)
-		ret = print_changes(cluster_client_remove_region_follower(
-					cc, strtoull(a[0], NULL, 10), strtoull(a[1], NULL, 10), &fr),
-				    &fr);
+		ret =
+		    print_changes(cluster_client_remove_region_follower(
+		                      cc, strtoull(a[0], NULL, 10), strtoull(a[1], NULL, 10), &fr),
+		                  &fr);
 	else if (!strcmp(cmd, "write") && na == 3)
 		ret = cmd_write((uint32_t)atoi(a[0]), atoll(a[1]), atoll(a[2]));
 	else if (!strcmp(cmd, "read") && na == 2)

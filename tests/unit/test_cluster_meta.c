@@ -136,10 +136,13 @@ static void test_place_followers_limits(void **state)
 /* ---- registry state machine --------------------------------------------- */
 
 static int hb(struct registry *r, uint64_t id, int64_t start, uint32_t iv, int64_t now,
-	      bool *joined)
+              bool *joined)
 {
-	struct registry_hb h = {.type = CLUSTER_NODE_DATANODE, .id = id, .addr = "127.0.0.1:1",
-				.start_time_ms = start, .interval_ms = iv};
+	struct registry_hb h = {.type = CLUSTER_NODE_DATANODE,
+	                        .id = id,
+	                        .addr = "127.0.0.1:1",
+	                        .start_time_ms = start,
+	                        .interval_ms = iv};
 	return registry_heartbeat_locked(r, &h, now, joined);
 }
 
@@ -231,8 +234,8 @@ static int env_setup(void **state)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/meta.sqlite", e->dir);
 	assert_int_equal(kv_open_sqlite(path, &e->kv), ERR_OK);
-	struct metasrv_options o = {.bind_addr = "127.0.0.1:0", .kv = e->kv,
-				    .heartbeat_interval_ms = 100};
+	struct metasrv_options o = {
+	    .bind_addr = "127.0.0.1:0", .kv = e->kv, .heartbeat_interval_ms = 100};
 	assert_int_equal(metasrv_start(&o, &e->ms), ERR_OK);
 	snprintf(e->addr, sizeof(e->addr), "127.0.0.1:%u", metasrv_port(e->ms));
 	assert_int_equal(rpc_client_create(e->addr, NULL, &e->raw), ERR_OK);
@@ -259,9 +262,12 @@ static struct table_info *test_table(const char *name, uint32_t nrules)
 {
 	static char *rules[2] = {"i <= 0", "i > 0"};
 	static char *pcols[1] = {"i"};
-	struct table_info t = {.catalog = CATALOG_DEFAULT, .schema = SCHEMA_DEFAULT,
-			       .name = (char *)name, .engine = "mito", .comment = "",
-			       .region_schema = fx_schema(false, MERGE_LAST_ROW)};
+	struct table_info t = {.catalog = CATALOG_DEFAULT,
+	                       .schema = SCHEMA_DEFAULT,
+	                       .name = (char *)name,
+	                       .engine = "mito",
+	                       .comment = "",
+	                       .region_schema = fx_schema(false, MERGE_LAST_ROW)};
 	if (nrules) {
 		t.nrules = nrules;
 		t.rules = rules;
@@ -282,10 +288,10 @@ static void test_kv_remote_runs_the_catalog(void **state)
 	assert_true(catalog_schema_exists(kv, CATALOG_DEFAULT, SCHEMA_DEFAULT));
 	bool created;
 	assert_int_equal(catalog_create_schema(kv, CATALOG_DEFAULT, "metrics", false, &created),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_true(created);
 	assert_int_equal(catalog_create_schema(kv, CATALOG_DEFAULT, "metrics", false, &created),
-			 ERR_EXISTS);
+	                 ERR_EXISTS);
 	/* a table written through the proxy is what the store holds */
 	struct table_info *t = test_table("cpu", 2);
 	uint64_t leaders[2] = {1, 2};
@@ -294,12 +300,12 @@ static void test_kv_remote_runs_the_catalog(void **state)
 	assert_int_equal(t->table_id, MIN_USER_TABLE_ID);
 	struct table_info *back;
 	assert_int_equal(catalog_get_table(e->kv, CATALOG_DEFAULT, SCHEMA_DEFAULT, "cpu", &back),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(back->table_id, t->table_id);
 	assert_int_equal(back->nrules, 2);
 	table_info_free(back);
 	assert_int_equal(catalog_get_table(kv, CATALOG_DEFAULT, SCHEMA_DEFAULT, "nope", &back),
-			 ERR_NOT_FOUND);
+	                 ERR_NOT_FOUND);
 	assert_non_null(strstr(err_msg(), "Table not found"));
 	/* get: NUL-terminated; absent: NOT_FOUND */
 	uint8_t *v;
@@ -374,7 +380,7 @@ static void test_kv_proxy_rejects_hostile_requests(void **state)
 	free(big);
 
 	RPC_PB(KvOp) op = STRATA__KV_OP__INIT;
-	RPC_PB(KvOp) *ops[1] = {&op};
+	RPC_PB(KvOp) * ops[1] = {&op};
 	RPC_PB(KvTxnRequest) t = STRATA__KV_TXN_REQUEST__INIT;
 	t.ops = ops;
 	t.n_ops = 1;
@@ -390,7 +396,7 @@ static void test_kv_proxy_rejects_hostile_requests(void **state)
 	assert_int_equal(raw_call(e, RPC_KV_TXN, &t.base), ERR_BAD_INPUT);
 	/* a compare without a key */
 	RPC_PB(KvCompare) c = STRATA__KV_COMPARE__INIT;
-	RPC_PB(KvCompare) *cs[1] = {&c};
+	RPC_PB(KvCompare) * cs[1] = {&c};
 	t.n_ops = 0;
 	t.compares = cs;
 	t.n_compares = 1;
@@ -407,10 +413,10 @@ static void test_kv_proxy_rejects_hostile_requests(void **state)
 
 /* Send a heartbeat as datanode `id` reporting stats; *resp: the reply. */
 static int send_hb(struct env *e, uint64_t id, const char *addr, const struct region_stat *st,
-		   uint32_t n, RPC_PB(HeartbeatResponse) * *resp)
+                   uint32_t n, RPC_PB(HeartbeatResponse) * *resp)
 {
 	RPC_PB(RegionStat) items[8];
-	RPC_PB(RegionStat) *ptrs[8];
+	RPC_PB(RegionStat) * ptrs[8];
 	for (uint32_t i = 0; i < n; i++) {
 		cluster_region_stat_encode(&st[i], &items[i]);
 		ptrs[i] = &items[i];
@@ -426,7 +432,7 @@ static int send_hb(struct env *e, uint64_t id, const char *addr, const struct re
 }
 
 static const RPC_PB(RegionInstruction) *
-find_instr(const RPC_PB(HeartbeatResponse) * r, uint64_t rid, enum rpc_instr_kind k)
+    find_instr(const RPC_PB(HeartbeatResponse) * r, uint64_t rid, enum rpc_instr_kind k)
 {
 	for (size_t i = 0; i < r->n_instructions; i++)
 		if (r->instructions[i]->region_id == rid && r->instructions[i]->kind == (uint32_t)k)
@@ -445,11 +451,11 @@ static void test_heartbeat_convergence(void **state)
 	tr->regions[0].nfollowers = 1;
 	bool created;
 	assert_int_equal(catalog_create_table(cluster_client_kv(e->cc), t, tr, false, &created),
-			 ERR_OK);
+	                 ERR_OK);
 	uint64_t rid = REGION_ID(t->table_id, 0);
 	char dir[256];
 	assert_int_equal(region_dir_format(dir, sizeof(dir), CATALOG_DEFAULT, SCHEMA_DEFAULT, rid),
-			 ERR_OK);
+	                 ERR_OK);
 
 	RPC_PB(HeartbeatResponse) *r = NULL;
 	/* the leader reports nothing: open it as leader; lease 3 x 10 s + 1 s */
@@ -469,8 +475,8 @@ static void test_heartbeat_convergence(void **state)
 	assert_int_equal(in->leader_node_id, 1);
 	rpc_message_free(&r->base);
 	/* the leader reports version 5; no follower has reported: hint 0 */
-	struct region_stat st = {.region_id = rid, .role = REGION_ROLE_LEADER,
-				 .manifest_version = 5};
+	struct region_stat st = {
+	    .region_id = rid, .role = REGION_ROLE_LEADER, .manifest_version = 5};
 	assert_int_equal(send_hb(e, 1, "127.0.0.1:5001", &st, 1, &r), ERR_OK);
 	assert_null(find_instr(r, rid, RPC_INSTR_OPEN));
 	assert_int_equal(r->n_leader_regions, 1);
@@ -514,7 +520,7 @@ static void test_heartbeat_convergence(void **state)
 	assert_int_equal(raw_call(e, RPC_HEARTBEAT, &bad.base), ERR_PROTOCOL);
 	bad.node_type = CLUSTER_NODE_DATANODE;
 	RPC_PB(RegionStat) bs = STRATA__REGION_STAT__INIT;
-	RPC_PB(RegionStat) *bsp[1] = {&bs};
+	RPC_PB(RegionStat) * bsp[1] = {&bs};
 	bs.role = 7;
 	bad.stats = bsp;
 	bad.n_stats = 1;
@@ -536,7 +542,7 @@ static void test_cluster_info_and_procedure_errors(void **state)
 	struct table_info *t = test_table("nowhere", 2);
 	bool created;
 	assert_int_equal(cluster_client_create_table(e->cc, t, NULL, 0, false, &created, NULL),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	assert_non_null(strstr(err_msg(), "No alive datanode"));
 	assert_null(strstr(err_msg(), "peer ")); /* the metasrv's words, unprefixed */
 	/* a malformed table info */
@@ -554,7 +560,7 @@ static void test_cluster_info_and_procedure_errors(void **state)
 			rpc_message_free(&r->base);
 		}
 	assert_int_equal(cluster_client_frontend_heartbeat(e->cc, 1, "127.0.0.1:4001", 99, 100),
-			 ERR_OK);
+	                 ERR_OK);
 	struct cluster_nodes ns;
 	assert_int_equal(cluster_client_nodes(e->cc, &ns), ERR_OK);
 	assert_int_equal(ns.n, 4);
@@ -571,27 +577,27 @@ static void test_cluster_info_and_procedure_errors(void **state)
 	cluster_nodes_free(&ns);
 	/* the leaders cannot be reached (nothing listens): the create rolls back */
 	assert_int_not_equal(cluster_client_create_table(e->cc, t, NULL, 0, false, &created, NULL),
-			     ERR_OK);
+	                     ERR_OK);
 	assert_non_null(strstr(err_msg(), "create region"));
 	struct table_info *gone;
-	assert_int_equal(catalog_get_table(e->kv, CATALOG_DEFAULT, SCHEMA_DEFAULT, "nowhere",
-					   &gone),
-			 ERR_NOT_FOUND);
+	assert_int_equal(
+	    catalog_get_table(e->kv, CATALOG_DEFAULT, SCHEMA_DEFAULT, "nowhere", &gone),
+	    ERR_NOT_FOUND);
 	/* follower procedures on a route written directly */
 	struct table_info *t2 = test_table("proc", 2);
 	uint64_t leaders[2] = {1, 0};
 	struct table_route *tr = route_of(0, 2, leaders);
 	assert_int_equal(catalog_create_table(cluster_client_kv(e->cc), t2, tr, false, &created),
-			 ERR_OK);
+	                 ERR_OK);
 	uint64_t r0 = REGION_ID(t2->table_id, 0);
 	struct follower_result fr;
 	assert_int_equal(cluster_client_add_region_follower(e->cc, r0, 1, &fr), ERR_BAD_INPUT);
 	assert_non_null(strstr(err_msg(), "holds the leader of region"));
 	assert_int_equal(cluster_client_add_region_follower(e->cc, r0, 5, &fr), ERR_UNAVAILABLE);
 	assert_string_equal(err_msg(), "The target peer is unavailable temporally: 5");
-	assert_int_equal(cluster_client_add_region_follower(e->cc, REGION_ID(t2->table_id, 7), 0,
-							    &fr),
-			 ERR_NOT_FOUND);
+	assert_int_equal(
+	    cluster_client_add_region_follower(e->cc, REGION_ID(t2->table_id, 7), 0, &fr),
+	    ERR_NOT_FOUND);
 	/* the datanode cannot be told right away: the route still changes */
 	assert_int_equal(cluster_client_add_region_follower(e->cc, r0, 0, &fr), ERR_OK);
 	assert_int_equal(fr.n, 1);
@@ -600,13 +606,13 @@ static void test_cluster_info_and_procedure_errors(void **state)
 	follower_result_free(&fr);
 	assert_int_equal(cluster_client_add_region_follower(e->cc, r0, 0, &fr), ERR_BAD_INPUT);
 	assert_int_equal(cluster_client_add_table_follower(e->cc, t2->table_id, NULL, 0, &fr),
-			 ERR_BAD_INPUT); /* region 0: dn1 leads, dn0 follows */
+	                 ERR_BAD_INPUT); /* region 0: dn1 leads, dn0 follows */
 	assert_int_equal(cluster_client_remove_table_follower(e->cc, t2->table_id, &fr), ERR_OK);
 	assert_int_equal(fr.n, 1);
 	assert_false(fr.changes[0].added);
 	follower_result_free(&fr);
 	assert_int_equal(cluster_client_add_table_follower(e->cc, t2->table_id, NULL, 0, &fr),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(fr.route->regions[0].followers[0], 0);
 	assert_int_equal(fr.route->regions[1].followers[0], 1);
 	follower_result_free(&fr);
@@ -616,26 +622,27 @@ static void test_cluster_info_and_procedure_errors(void **state)
 	assert_int_equal(cluster_client_get_route(e->cc, t2->table_id, &cur), ERR_OK);
 	struct peer_choice pc;
 	assert_int_equal(cluster_client_pick_peer(e->cc, &cur->regions[0], READ_PREF_LEADER, &pc),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_true(pc.is_leader);
 	assert_int_equal(pc.node_id, 1);
 	assert_int_equal(cluster_client_pick_peer(e->cc, &cur->regions[0], READ_PREF_FOLLOWER, &pc),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_false(pc.is_leader);
 	assert_int_equal(pc.node_id, 0);
 	struct region_route none = cur->regions[0];
 	none.nfollowers = 0;
 	assert_int_equal(cluster_client_pick_peer(e->cc, &none, READ_PREF_FOLLOWER, &pc),
-			 ERR_UNAVAILABLE);
-	assert_non_null(strstr(err_msg(), "No available follower for region 4402341478400(1025, 0)"));
-	assert_int_equal(
-	    cluster_client_pick_peer(e->cc, &none, READ_PREF_FOLLOWER_PREFERRED, &pc), ERR_OK);
+	                 ERR_UNAVAILABLE);
+	assert_non_null(
+	    strstr(err_msg(), "No available follower for region 4402341478400(1025, 0)"));
+	assert_int_equal(cluster_client_pick_peer(e->cc, &none, READ_PREF_FOLLOWER_PREFERRED, &pc),
+	                 ERR_OK);
 	assert_true(pc.is_leader);
 	int leader = 0, follower = 0;
 	for (int i = 0; i < 200; i++) {
-		assert_int_equal(cluster_client_pick_peer(e->cc, &cur->regions[0], READ_PREF_RANDOM,
-							  &pc),
-				 ERR_OK);
+		assert_int_equal(
+		    cluster_client_pick_peer(e->cc, &cur->regions[0], READ_PREF_RANDOM, &pc),
+		    ERR_OK);
 		leader += pc.is_leader;
 		follower += !pc.is_leader;
 	}
@@ -654,7 +661,7 @@ static int f_range(void *ctx, const RPC_PB(KvRangeRequest) * req, struct rpc_rep
 {
 	(void)ctx, (void)req;
 	RPC_PB(KvPair) p[2] = {STRATA__KV_PAIR__INIT, STRATA__KV_PAIR__INIT};
-	RPC_PB(KvPair) *pp[2] = {&p[0], &p[1]};
+	RPC_PB(KvPair) * pp[2] = {&p[0], &p[1]};
 	p[0].key = fake_mode == 0 ? "a/2" : "zzz";
 	p[1].key = "a/1";
 	RPC_PB(KvRangeResponse) resp = STRATA__KV_RANGE_RESPONSE__INIT;
@@ -667,9 +674,9 @@ static int f_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
 {
 	(void)ctx, (void)req;
 	RPC_PB(NodeInfo) n = STRATA__NODE_INFO__INIT;
-	RPC_PB(NodeInfo) *np[1] = {&n};
+	RPC_PB(NodeInfo) * np[1] = {&n};
 	RPC_PB(RegionStat) st = STRATA__REGION_STAT__INIT;
-	RPC_PB(RegionStat) *sp[1] = {&st};
+	RPC_PB(RegionStat) * sp[1] = {&st};
 	n.type = CLUSTER_NODE_DATANODE;
 	n.addr = "127.0.0.1:1";
 	n.status = fake_mode == 0 ? 9 : NODE_ALIVE;
@@ -689,7 +696,7 @@ static int f_info_ok(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
 	char addr[32];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
 	RPC_PB(NodeInfo) n = STRATA__NODE_INFO__INIT;
-	RPC_PB(NodeInfo) *np[1] = {&n};
+	RPC_PB(NodeInfo) * np[1] = {&n};
 	n.type = CLUSTER_NODE_DATANODE;
 	n.id = 0;
 	n.addr = addr;
@@ -763,11 +770,11 @@ static void test_client_rejects_hostile_answers(void **state)
 	struct batch out;
 	fake_mode = 0;
 	assert_int_equal(cluster_client_region_scan(cc, 0, 1, RPC_READ_LEADER, NULL, s, &out),
-			 ERR_PROTOCOL);
+	                 ERR_PROTOCOL);
 	assert_non_null(strstr(err_msg(), "expected 4"));
 	fake_mode = 1;
 	assert_int_equal(cluster_client_region_scan(cc, 0, 1, RPC_READ_LEADER, NULL, s, &out),
-			 ERR_PROTOCOL);
+	                 ERR_PROTOCOL);
 	assert_non_null(strstr(err_msg(), "column 3 is String"));
 	/* a projection of two columns: the same 2-column answer fits */
 	bool proj[4] = {true, true, false, false};
@@ -776,7 +783,7 @@ static void test_client_rejects_hostile_answers(void **state)
 	req.projection = proj;
 	fake_mode = 0;
 	assert_int_equal(cluster_client_region_scan(cc, 0, 1, RPC_READ_LEADER, &req, s, &out),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(out.ncols, 4);
 	assert_int_equal(out.nrows, 1);
 	assert_int_equal(out.cols[1].i64[0], 1);
@@ -784,7 +791,7 @@ static void test_client_rejects_hostile_answers(void **state)
 	batch_free(&out);
 	/* unknown datanode */
 	assert_int_equal(cluster_client_region_scan(cc, 3, 1, RPC_READ_LEADER, NULL, s, &out),
-			 ERR_UNAVAILABLE);
+	                 ERR_UNAVAILABLE);
 	region_schema_free(s);
 	cluster_client_close(cc);
 	rpc_server_stop(meta);
@@ -801,12 +808,12 @@ int main(void)
 	    cmocka_unit_test(test_place_followers_limits),
 	    cmocka_unit_test(test_registry_transitions),
 	    cmocka_unit_test_setup_teardown(test_kv_remote_runs_the_catalog, env_setup,
-					    env_teardown),
+	                                    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_kv_proxy_rejects_hostile_requests, env_setup,
-					    env_teardown),
+	                                    env_teardown),
 	    cmocka_unit_test_setup_teardown(test_heartbeat_convergence, env_setup, env_teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_info_and_procedure_errors, env_setup,
-					    env_teardown),
+	                                    env_teardown),
 	    cmocka_unit_test(test_client_rejects_hostile_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

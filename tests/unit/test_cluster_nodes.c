@@ -27,7 +27,7 @@
 #include "meta/metasrv.h"
 
 #define NDN 3
-#define IV 100
+#define IV  100
 
 static char *dir;
 static struct metasrv *ms;
@@ -55,7 +55,8 @@ static bool all_alive(void *arg)
 		return false;
 	int alive = 0;
 	for (uint32_t i = 0; i < ns.n; i++)
-		alive += ns.nodes[i].type == CLUSTER_NODE_DATANODE && ns.nodes[i].status == NODE_ALIVE;
+		alive +=
+		    ns.nodes[i].type == CLUSTER_NODE_DATANODE && ns.nodes[i].status == NODE_ALIVE;
 	cluster_nodes_free(&ns);
 	return alive == NDN;
 }
@@ -67,16 +68,19 @@ static int group_setup(void **state)
 	char path[512], meta[64], store[512];
 	snprintf(path, sizeof(path), "%s/meta", dir);
 	snprintf(store, sizeof(store), "%s/shared", dir);
-	struct metasrv_options mo = {.bind_addr = "127.0.0.1:0", .data_home = path,
-				     .heartbeat_interval_ms = IV};
+	struct metasrv_options mo = {
+	    .bind_addr = "127.0.0.1:0", .data_home = path, .heartbeat_interval_ms = IV};
 	if (metasrv_start(&mo, &ms))
 		return -1;
 	snprintf(meta, sizeof(meta), "127.0.0.1:%u", metasrv_port(ms));
 	for (int i = 0; i < NDN; i++) {
 		snprintf(path, sizeof(path), "%s/dn%d", dir, i);
-		struct datanode_options o = {.node_id = (uint64_t)i, .rpc_addr = "127.0.0.1:0",
-					     .metasrv_addrs = meta, .data_home = path,
-					     .store_root = store, .heartbeat_interval_ms = IV};
+		struct datanode_options o = {.node_id = (uint64_t)i,
+		                             .rpc_addr = "127.0.0.1:0",
+		                             .metasrv_addrs = meta,
+		                             .data_home = path,
+		                             .store_root = store,
+		                             .heartbeat_interval_ms = IV};
 		if (datanode_start(&o, &dns[i]))
 			return -1;
 	}
@@ -85,10 +89,16 @@ static int group_setup(void **state)
 		return -1;
 	static char *rules[2] = {"host <= 'm'", "host > 'm'"};
 	static char *pcols[1] = {"host"};
-	struct table_info t = {.catalog = CATALOG_DEFAULT, .schema = SCHEMA_DEFAULT,
-			       .name = "cpu", .engine = "mito", .comment = "",
-			       .region_schema = fx_schema(false, MERGE_LAST_ROW), .nrules = 2,
-			       .rules = rules, .npartition_cols = 1, .partition_cols = pcols};
+	struct table_info t = {.catalog = CATALOG_DEFAULT,
+	                       .schema = SCHEMA_DEFAULT,
+	                       .name = "cpu",
+	                       .engine = "mito",
+	                       .comment = "",
+	                       .region_schema = fx_schema(false, MERGE_LAST_ROW),
+	                       .nrules = 2,
+	                       .rules = rules,
+	                       .npartition_cols = 1,
+	                       .partition_cols = pcols};
 	tinfo = table_info_clone(&t);
 	region_schema_free(t.region_schema);
 	uint64_t leaders[2] = {1, 2};
@@ -159,7 +169,7 @@ static char *canon(const struct batch *b)
 				off += snprintf(line + off, sizeof(line) - off, "%g|", v->f64[i]);
 			else
 				off += snprintf(line + off, sizeof(line) - off, "%lld|",
-						(long long)v->i64[i]);
+				                (long long)v->i64[i]);
 		}
 		lines[i] = strdup(line);
 		total += strlen(line) + 1;
@@ -182,10 +192,10 @@ static uint32_t leader_equals_follower(uint32_t r, const struct scan_request *re
 	const struct region_route *rr = &troute->regions[r];
 	struct batch lb, fb;
 	assert_int_equal(cluster_client_region_scan(cc, rr->leader, rr->region_id, RPC_READ_LEADER,
-						    req, tinfo->region_schema, &lb),
-			 ERR_OK);
+	                                            req, tinfo->region_schema, &lb),
+	                 ERR_OK);
 	int rc = cluster_client_region_scan(cc, rr->followers[0], rr->region_id, RPC_READ_FOLLOWER,
-					    req, tinfo->region_schema, &fb);
+	                                    req, tinfo->region_schema, &fb);
 	if (rc)
 		fail_msg("follower read: %s", err_msg());
 	char *a = canon(&lb), *b = canon(&fb);
@@ -202,7 +212,7 @@ static uint32_t count_rows(uint64_t node, uint32_t r, enum rpc_read_mode mode)
 {
 	struct batch b;
 	int rc = cluster_client_region_scan(cc, node, troute->regions[r].region_id, mode, NULL,
-					    tinfo->region_schema, &b);
+	                                    tinfo->region_schema, &b);
 	if (rc)
 		return UINT32_MAX;
 	uint32_t n = b.nrows;
@@ -219,9 +229,9 @@ static void test_follower_reads_equal_leader_reads(void **state)
 	assert_int_equal(troute->regions[0].followers[0], 0);
 	assert_int_equal(troute->regions[1].followers[0], 1);
 	struct fx_row a[4] = {{"a", 1, 1.5, false, 10, false},
-			      {"b", 2, 0, true, 20, false},
-			      {"c", 3, 3.5, false, 0, true},
-			      {"a", 4, 4.5, false, 40, false}};
+	                      {"b", 2, 0, true, 20, false},
+	                      {"c", 3, 3.5, false, 0, true},
+	                      {"a", 4, 4.5, false, 40, false}};
 	struct fx_row z[2] = {{"x", 1, 9, false, 1, false}, {"y", 2, 8, false, 2, false}};
 	assert_int_equal(write_rows(0, a, 4), ERR_OK);
 	assert_int_equal(write_rows(1, z, 2), ERR_OK);
@@ -234,8 +244,7 @@ static void test_follower_reads_equal_leader_reads(void **state)
 	assert_int_equal(leader_equals_follower(0, NULL), 5);
 	/* a projection and predicates */
 	bool proj[4] = {false, true, true, false};
-	struct scan_pred p = {.col = 0, .op = PRED_EQ,
-			      .lit = {.type = DT_STRING, .v.s = {"a", 1}}};
+	struct scan_pred p = {.col = 0, .op = PRED_EQ, .lit = {.type = DT_STRING, .v.s = {"a", 1}}};
 	struct scan_request req;
 	scan_request_init(&req);
 	req.projection = proj;
@@ -249,9 +258,9 @@ static void test_follower_reads_equal_leader_reads(void **state)
 	req.ts_min = INT64_MIN;
 	req.projection = NULL;
 	assert_int_equal(cluster_client_region_scan(cc, 0, troute->regions[0].region_id,
-						    RPC_READ_FOLLOWER, &req, tinfo->region_schema,
-						    &b),
-			 ERR_OK);
+	                                            RPC_READ_FOLLOWER, &req, tinfo->region_schema,
+	                                            &b),
+	                 ERR_OK);
 	char *text = canon(&b);
 	assert_string_equal(text, "a|1|100|11|\na|4|4.5|40|\n");
 	free(text);
@@ -259,8 +268,8 @@ static void test_follower_reads_equal_leader_reads(void **state)
 	/* READ_PREFERENCE follower picks the follower */
 	struct peer_choice pc;
 	assert_int_equal(cluster_client_read_region(cc, &troute->regions[1], READ_PREF_FOLLOWER,
-						    NULL, tinfo->region_schema, &b, &pc),
-			 ERR_OK);
+	                                            NULL, tinfo->region_schema, &b, &pc),
+	                 ERR_OK);
 	assert_false(pc.is_leader);
 	assert_int_equal(pc.node_id, 1);
 	assert_int_equal(b.nrows, 2);
@@ -274,15 +283,17 @@ static void test_snapshot_passed_by_the_caller(void **state)
 	uint64_t version;
 	struct batch snap;
 	assert_int_equal(cluster_client_region_snapshot(cc, rr->leader, rr->region_id, NULL,
-							tinfo->region_schema->ncols, &version,
-							&snap),
-			 ERR_OK);
+	                                                tinfo->region_schema->ncols, &version,
+	                                                &snap),
+	                 ERR_OK);
 	assert_true(snap.nrows >= 2); /* memtable rows since the flush */
 	assert_true(version >= 1);
 	struct rpc_client *c;
 	assert_int_equal(cluster_client_peer(cc, rr->followers[0], &c), ERR_OK);
-	struct rpc_scan_args a = {.region_id = rr->region_id, .mode = RPC_READ_FOLLOWER,
-				  .leader_rows = &snap, .leader_version = version};
+	struct rpc_scan_args a = {.region_id = rr->region_id,
+	                          .mode = RPC_READ_FOLLOWER,
+	                          .leader_rows = &snap,
+	                          .leader_version = version};
 	struct batch out;
 	assert_int_equal(rpc_region_scan(c, &a, &out), ERR_OK);
 	assert_int_equal(out.nrows, 5);
@@ -318,7 +329,7 @@ static void test_hostile_region_requests(void **state)
 	assert_non_null(strstr(err_msg(), "projection has 2 flags"));
 	sr.n_projection = 0;
 	RPC_PB(Predicate) p = STRATA__PREDICATE__INIT;
-	RPC_PB(Predicate) *pp[1] = {&p};
+	RPC_PB(Predicate) * pp[1] = {&p};
 	RPC_PB(Datum) d = STRATA__DATUM__INIT;
 	sr.predicates = pp;
 	sr.n_predicates = 1;
@@ -397,13 +408,13 @@ static void test_memtable_fetch_fault_and_switch(void **state)
 	/* fetch off: the follower serves what its installed SSTs hold */
 	char *json;
 	assert_int_equal(cluster_client_node_debug(cc, 0, "follower_memtable_fetch", "off", &json),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_non_null(strstr(json, "\"follower_memtable_fetch\":false"));
 	mem_free(json);
 	uint32_t sst_only = count_rows(0, 0, RPC_READ_FOLLOWER);
 	assert_true(sst_only < 5); /* the two rows after the flush are not in SSTs */
 	assert_int_equal(cluster_client_node_debug(cc, 0, "follower_memtable_fetch", "on", &json),
-			 ERR_OK);
+	                 ERR_OK);
 	mem_free(json);
 	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), 5);
 }
@@ -443,7 +454,7 @@ static void test_lease_expiry_demotes_and_heartbeats_promote(void **state)
 	assert_true(wait_for(has_role, &leader, 10000));
 	int64_t demoted_after = clock_now_ms() - t0;
 	print_message("# leader demoted %lld ms after heartbeats stopped (lease %d ms)\n",
-		      (long long)demoted_after, 3 * IV + 1000);
+	              (long long)demoted_after, 3 * IV + 1000);
 	assert_true(demoted_after >= 3 * IV + 1000 - 2 * IV);
 	struct fx_row row = {"e", 6, 6, false, 6, false};
 	assert_int_not_equal(write_rows(0, &row, 1), ERR_OK);
@@ -459,8 +470,10 @@ static void test_lease_expiry_demotes_and_heartbeats_promote(void **state)
 static bool rows_are(void *arg)
 {
 	uint32_t want = *(uint32_t *)arg;
-	return count_rows(1, 0, RPC_READ_LEADER) == want && count_rows(0, 0, RPC_READ_FOLLOWER) == want &&
-	       count_rows(2, 1, RPC_READ_LEADER) == want && count_rows(1, 1, RPC_READ_FOLLOWER) == want;
+	return count_rows(1, 0, RPC_READ_LEADER) == want &&
+	       count_rows(0, 0, RPC_READ_FOLLOWER) == want &&
+	       count_rows(2, 1, RPC_READ_LEADER) == want &&
+	       count_rows(1, 1, RPC_READ_FOLLOWER) == want;
 }
 
 static bool gone(void *arg)
@@ -492,11 +505,11 @@ static void test_truncate_and_drop_reach_followers(void **state)
 	/* with fetch off too: the follower installed the Truncate version */
 	char *json;
 	assert_int_equal(cluster_client_node_debug(cc, 0, "follower_memtable_fetch", "off", &json),
-			 ERR_OK);
+	                 ERR_OK);
 	mem_free(json);
 	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), 0);
 	assert_int_equal(cluster_client_node_debug(cc, 0, "follower_memtable_fetch", "on", &json),
-			 ERR_OK);
+	                 ERR_OK);
 	mem_free(json);
 	assert_int_equal(cluster_client_drop_table(cc, tinfo->table_id), ERR_OK);
 	assert_true(wait_for(gone, NULL, 5000));
