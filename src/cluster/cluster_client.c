@@ -674,20 +674,26 @@ static int widen_frame(void *ctx, struct batch *b)
 	return w->fn(w->ctx, &wide);
 }
 
+static int scan_stream(struct cluster_client *cc, uint64_t node_id, const struct rpc_scan_args *a,
+                       const struct region_schema *schema, rpc_batch_fn fn, void *ctx)
+{
+	struct rpc_client *c;
+	int rc = cluster_client_peer(cc, node_id, &c);
+	if (rc)
+		return rc;
+	struct widen_ctx w = {schema, a->req, fn, ctx};
+	return rpc_region_scan_stream(c, a, widen_frame, &w);
+}
+
 int cluster_client_region_scan_stream(struct cluster_client *cc, uint64_t node_id,
                                       uint64_t region_id, enum rpc_read_mode mode,
                                       const struct scan_request *req,
                                       const struct region_schema *schema, rpc_batch_fn fn,
                                       void *ctx)
 {
-	struct rpc_client *c;
-	int rc = cluster_client_peer(cc, node_id, &c);
-	if (rc)
-		return rc;
 	struct rpc_scan_args a = {
 	    .region_id = region_id, .req = req, .ncols = schema->ncols, .mode = mode};
-	struct widen_ctx w = {schema, req, fn, ctx};
-	return rpc_region_scan_stream(c, &a, widen_frame, &w);
+	return scan_stream(cc, node_id, &a, schema, fn, ctx);
 }
 
 static int collect(void *ctx, struct batch *b)
@@ -703,19 +709,54 @@ static int collect(void *ctx, struct batch *b)
 	return rc;
 }
 
+/* Scan into one batch (initialised here). */
+static int scan_collect(struct cluster_client *cc, uint64_t node_id, const struct rpc_scan_args *a,
+                        const struct region_schema *schema, struct batch *out)
+{
+	enum dtype *types = mem_calloc(schema->ncols + 1, sizeof(*types));
+	if (!types)
+		return ERR_NOMEM;
+	for (uint32_t c = 0; c < schema->ncols; c++)
+		types[c] = schema->cols[c].type;
+	int rc = batch_init(out, schema->ncols, types);
+	mem_free(types);
+	if (rc == ERR_OK)
+		rc = scan_stream(cc, node_id, a, schema, collect, out);
+	if (rc)
+		batch_free(out);
+	return rc;
+}
+
 int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
                                enum rpc_read_mode mode, const struct scan_request *req,
                                const struct region_schema *schema, struct batch *out)
 {
-	enum dtype types[schema->ncols ? schema->ncols : 1];
-	for (uint32_t c = 0; c < schema->ncols; c++)
-		types[c] = schema->cols[c].type;
-	int rc = batch_init(out, schema->ncols, types);
-	if (rc == ERR_OK)
-		rc = cluster_client_region_scan_stream(cc, node_id, region_id, mode, req, schema,
-		                                       collect, out);
+	struct rpc_scan_args a = {
+	    .region_id = region_id, .req = req, .ncols = schema->ncols, .mode = mode};
+	return scan_collect(cc, node_id, &a, schema, out);
+}
+
+/* A follower that does not know its leader yet (just opened, metasrv
+ * restarted): take the leader's snapshot here and carry it in the request. */
+static int follower_read_carrying_snapshot(struct cluster_client *cc, uint64_t node_id,
+                                           const struct region_route *rr,
+                                           const struct scan_request *req,
+                                           const struct region_schema *schema, struct batch *out)
+{
+	uint64_t version;
+	struct batch snap;
+	int rc = cluster_client_region_snapshot(cc, rr->leader, rr->region_id, req, schema->ncols,
+	                                        &version, &snap);
 	if (rc)
-		batch_free(out);
+		return rc;
+	struct rpc_scan_args a = {.region_id = rr->region_id,
+	                          .req = req,
+	                          .ncols = schema->ncols,
+	                          .mode = RPC_READ_FOLLOWER,
+	                          .leader_rows = &snap,
+	                          .leader_version = version};
+	rc = scan_collect(cc, node_id, &a, schema, out);
+	batch_free(&snap);
 	return rc;
 }
 
@@ -732,6 +773,8 @@ int cluster_client_read_region(struct cluster_client *cc, const struct region_ro
 	rc = cluster_client_region_scan(cc, pc.node_id, rr->region_id,
 	                                pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req,
 	                                schema, out);
+	if (rc == ERR_UNAVAILABLE && !pc.is_leader && strstr(err_msg(), "address is not known"))
+		rc = follower_read_carrying_snapshot(cc, pc.node_id, rr, req, schema, out);
 	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
 		pc.node_id = rr->leader;
 		pc.is_leader = true;

@@ -419,6 +419,75 @@ static void test_memtable_fetch_fault_and_switch(void **state)
 	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), 5);
 }
 
+/* A fake metasrv that always reports the three datanodes ALIVE. */
+static int fake_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
+{
+	(void)ctx, (void)req;
+	RPC_PB(NodeInfo) n[NDN];
+	RPC_PB(NodeInfo) * np[NDN];
+	for (int i = 0; i < NDN; i++) {
+		strata__node_info__init(&n[i]);
+		n[i].type = CLUSTER_NODE_DATANODE;
+		n[i].id = (uint64_t)i;
+		n[i].addr = (char *)datanode_addr(dns[i]);
+		n[i].status = NODE_ALIVE;
+		np[i] = &n[i];
+	}
+	RPC_PB(ClusterInfoResponse) resp = STRATA__CLUSTER_INFO_RESPONSE__INIT;
+	resp.nodes = np;
+	resp.n_nodes = NDN;
+	return rpc_reply_send(r, &resp.base);
+}
+
+static void test_follower_without_leader_address(void **state)
+{
+	(void)state;
+	struct rpc_server *fake;
+	struct rpc_handlers h = {.cluster_info = fake_info};
+	assert_int_equal(rpc_server_start(NULL, 0, &h, NULL, &fake), ERR_OK);
+	char addr[32];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", rpc_server_port(fake));
+	struct cluster_client *cc2;
+	struct cluster_client_options co = {.metasrv_addrs = addr, .node_cache_ms = 1};
+	assert_int_equal(cluster_client_open(&co, &cc2), ERR_OK);
+	/* no heartbeat may tell dn0 its leader during the test */
+	fault_arm(FAULT_HEARTBEAT_SEND, FAULT_FAIL, 0, 0, 0);
+	clock_sleep_ms(2 * IV);
+	const struct region_route *rr = &troute->regions[0];
+	char rdir[256];
+	assert_int_equal(
+	    region_dir_format(rdir, sizeof(rdir), CATALOG_DEFAULT, SCHEMA_DEFAULT, rr->region_id),
+	    ERR_OK);
+	RPC_PB(RegionOpenRequest) op = STRATA__REGION_OPEN_REQUEST__INIT;
+	op.region_id = rr->region_id;
+	op.dir = rdir;
+	op.role = REGION_ROLE_FOLLOWER;
+	op.leader_node_id = 99; /* another leader, address unknown */
+	assert_int_equal(raw(0, RPC_REGION_OPEN, &op.base), ERR_OK);
+	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), UINT32_MAX);
+	assert_int_equal(err_code(), ERR_UNAVAILABLE);
+	assert_non_null(strstr(err_msg(), "address is not known"));
+	/* the client takes the leader's snapshot itself and hands it over */
+	struct batch b;
+	struct peer_choice pc;
+	assert_int_equal(cluster_client_read_region(cc2, rr, READ_PREF_FOLLOWER, NULL,
+	                                            tinfo->region_schema, &b, &pc),
+	                 ERR_OK);
+	assert_false(pc.is_leader);
+	assert_int_equal(pc.node_id, 0);
+	assert_int_equal(b.nrows, 5);
+	batch_free(&b);
+	fault_disarm_all();
+	cluster_client_close(cc2);
+	rpc_server_stop(fake);
+	/* the next heartbeats tell dn0 again */
+	assert_true(wait_for(all_alive, NULL, 10000));
+	int64_t end = clock_now_ms() + 5000;
+	while (count_rows(0, 0, RPC_READ_FOLLOWER) != 5 && clock_now_ms() < end)
+		clock_sleep_ms(10);
+	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), 5);
+}
+
 struct role_arg {
 	uint64_t node;
 	uint64_t rid;
@@ -526,6 +595,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_passed_by_the_caller),
 	    cmocka_unit_test(test_hostile_region_requests),
 	    cmocka_unit_test(test_memtable_fetch_fault_and_switch),
+	    cmocka_unit_test(test_follower_without_leader_address),
 	    cmocka_unit_test(test_lease_expiry_demotes_and_heartbeats_promote),
 	    cmocka_unit_test(test_truncate_and_drop_reach_followers),
 	};
