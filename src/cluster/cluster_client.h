@@ -22,6 +22,21 @@
  * Rows: a region scan returns user-column batches (the region's columns in
  * schema order). With a projection, the columns left out come back empty
  * (len 0), as struct table_provider promises (sql/exec.h).
+ *
+ * Errors: codes as returned by the peer. Procedure errors (DDL, followers)
+ * carry the metasrv's own words ("The target peer is unavailable
+ * temporally: 7", "Invalid arguments: ..."), ready to show to a user;
+ * region calls keep the RPC's "peer <addr>: " prefix.
+ *
+ * A frontend in cluster mode: reads and writes the catalog with
+ * meta/catalog.h on cluster_client_kv(); creates, drops and truncates
+ * tables with cluster_client_{create,drop,truncate}_table (never
+ * catalog_create_table directly: the regions would not exist); sends each
+ * region's rows to cluster_client_region_write; reads each region with
+ * cluster_client_read_region under the session's READ_PREFERENCE; fills
+ * information_schema.cluster_info / region_statistics from
+ * cluster_client_nodes and region_peers from the routes; calls the
+ * follower procedures for ADMIN [ADD|REMOVE]_[TABLE|REGION]_FOLLOWER.
  */
 #ifndef STRATA_CLUSTER_CLUSTER_CLIENT_H
 #define STRATA_CLUSTER_CLUSTER_CLIENT_H

@@ -41,6 +41,7 @@ struct dn_region {
 	uint64_t reads_follower_fetch; /* ... merged with the leader's memtable */
 	uint64_t reads_follower_sst;   /* ... installed SSTs only */
 	uint64_t snapshots_served;     /* region_snapshot for a follower */
+	uint32_t open_failures;        /* consecutive failed OPEN instructions */
 };
 
 struct dn_peer {
@@ -101,6 +102,9 @@ void dn_region_forget(struct datanode *dn, uint64_t rid);
 /* Remember rid's leader (addr may be NULL / "" = keep the known one). */
 void dn_region_set_leader(struct datanode *dn, uint64_t rid, uint64_t leader_node, const char *addr,
                           uint64_t leader_version);
+/* Count a failed OPEN instruction; returns the consecutive count (logs are
+ * rate-limited with it). A successful open (dn_region_set_role) resets it. */
+uint32_t dn_region_open_failed(struct datanode *dn, uint64_t rid, enum region_role role);
 void dn_region_set_gc_hint(struct datanode *dn, uint64_t rid, uint64_t min_follower_version);
 /* Lowest version rid's followers installed (UINT64_MAX = none), for GC;
  * 0 when unknown. */

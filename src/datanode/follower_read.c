@@ -66,9 +66,20 @@ void dn_region_set_role(struct datanode *dn, uint64_t rid, enum region_role role
 {
 	pthread_mutex_lock(&dn->info_mu);
 	struct dn_region *e = find_locked(dn, rid, true, role);
-	if (e)
+	if (e) {
 		e->role = role;
+		e->open_failures = 0;
+	}
 	pthread_mutex_unlock(&dn->info_mu);
+}
+
+uint32_t dn_region_open_failed(struct datanode *dn, uint64_t rid, enum region_role role)
+{
+	pthread_mutex_lock(&dn->info_mu);
+	struct dn_region *e = find_locked(dn, rid, true, role);
+	uint32_t n = e ? ++e->open_failures : 1;
+	pthread_mutex_unlock(&dn->info_mu);
+	return n;
 }
 
 void dn_region_forget(struct datanode *dn, uint64_t rid)

@@ -86,9 +86,11 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 		if (role == REGION_ROLE_FOLLOWER)
 			dn_region_set_leader(dn, rid, in->leader_node_id, in->leader_addr, 0);
 		if (region_server_open_region(dn->rs, rid, in->dir, role)) {
-			log_warn("open region %" PRIu64 " as %s failed (retried at the next "
-			         "heartbeat): %s",
-			         rid, role_name(role), err_msg());
+			uint32_t n = dn_region_open_failed(dn, rid, role);
+			if (n == 1 || n % 100 == 0)
+				log_warn("open region %" PRIu64 " as %s failed %u time%s (retried at "
+				         "every heartbeat): %s",
+				         rid, role_name(role), n, n == 1 ? "" : "s", err_msg());
 			break;
 		}
 		dn_region_set_role(dn, rid, role);
