@@ -351,6 +351,19 @@ static void test_kv_remote_runs_the_catalog(void **state)
 	table_route_free(tr);
 	table_info_free(t);
 	kv_close(kv);
+	/* a metasrv list whose first entry is down: the next one answers */
+	char addrs[128];
+	snprintf(addrs, sizeof(addrs), "127.0.0.1:1,%s", e->addr);
+	assert_int_equal(kv_open_remote(addrs, &kv), ERR_OK);
+	assert_true(catalog_schema_exists(kv, CATALOG_DEFAULT, "metrics"));
+	assert_int_equal(kv_get(kv, "x/seq", &v, &n), ERR_OK);
+	mem_free(v);
+	kv_close(kv);
+	assert_int_equal(kv_open_remote("127.0.0.1:1", &kv), ERR_OK);
+	assert_int_equal(kv_get(kv, "x/seq", &v, &n), ERR_UNAVAILABLE);
+	kv_close(kv);
+	assert_int_equal(kv_open_remote("", &kv), ERR_BAD_INPUT);
+	assert_int_equal(kv_open_remote("nohost", &kv), ERR_BAD_INPUT);
 }
 
 static int raw_call(struct env *e, enum rpc_method m, const ProtobufCMessage *req)
