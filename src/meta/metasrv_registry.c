@@ -10,6 +10,11 @@
  *     SUSPECT --silent > 5 intervals--> DEAD --heartbeat--> JOINING
  *     any --heartbeat with another start time (a restart)--> JOINING
  *
+ * A heartbeat for an id that another process (other address and start
+ * time) is using - heard within 2 intervals, JOINING or ALIVE - is refused
+ * with ERR_EXISTS: two datanodes configured with one id must not take
+ * turns owning its regions.
+ *
  * "interval" is the node's own heartbeat interval (it reports it), so a
  * node with 200 ms heartbeats is dead after 1 s of silence and one with
  * 3 s heartbeats after 15 s. Nodes remembered in the store from before a
@@ -179,7 +184,16 @@ int registry_heartbeat_locked(struct registry *r, const struct registry_hb *hb, 
 		if (!stats)
 			return ERR_NOMEM;
 	}
-	bool existed = registry_find_locked(r, hb->type, hb->id) != NULL;
+	struct node_entry *old = registry_find_locked(r, hb->type, hb->id);
+	bool existed = old != NULL;
+	if (old && old->start_time_ms != hb->start_time_ms && strcmp(old->addr, hb->addr) &&
+	    (old->status == NODE_JOINING || old->status == NODE_ALIVE) && old->heartbeats &&
+	    now_ms - old->last_seen_ms <= REGISTRY_SUSPECT_AFTER * (int64_t)node_interval(r, old)) {
+		/* two live processes with one id: keep the first, refuse the other */
+		mem_free(stats);
+		return err_set(ERR_EXISTS, "%s id %" PRIu64 " is already used by %s",
+		               cluster_node_type_name(hb->type), hb->id, old->addr);
+	}
 	struct node_entry *e = node_insert(r, hb->type, hb->id);
 	if (!e) {
 		mem_free(stats);

@@ -182,6 +182,17 @@ static void test_registry_transitions(void **state)
 	assert_int_equal(hb(&r, 1, 222, 0, 2200, &joined), ERR_OK);
 	assert_true(joined);
 	assert_int_equal(status_of(&r, 1), NODE_JOINING);
+	/* another process claiming id 1 while it is alive is refused */
+	assert_int_equal(hb(&r, 1, 222, 0, 2250, &joined), ERR_OK);
+	struct registry_hb other = {
+	    .type = CLUSTER_NODE_DATANODE, .id = 1, .addr = "127.0.0.1:2", .start_time_ms = 333};
+	assert_int_equal(registry_heartbeat_locked(&r, &other, 2260, &joined), ERR_EXISTS);
+	assert_non_null(strstr(err_msg(), "already used by 127.0.0.1:1"));
+	/* ... but takes over once the first one went silent */
+	assert_int_equal(registry_heartbeat_locked(&r, &other, 2250 + 401, &joined), ERR_OK);
+	assert_true(joined);
+	assert_string_equal(registry_find_locked(&r, CLUSTER_NODE_DATANODE, 1)->addr,
+	                    "127.0.0.1:2");
 	/* each node is judged by its own interval */
 	assert_int_equal(hb(&r, 2, 5, 1000, 2200, &joined), ERR_OK);
 	assert_int_equal(hb(&r, 2, 5, 1000, 2300, &joined), ERR_OK);
