@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cmd/cluster_cmds.h"
 
 #define STRATA_VERSION "0.1.0"
 
@@ -26,6 +27,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_tag(argv[1]);
+	if (!strcmp(argv[1], "metasrv"))
+		return metasrv_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "datanode"))
+		return datanode_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "cluster"))
+		return cluster_main(argc - 2, argv + 2);
 	log_error("'%s' is not available yet", argv[1]);
 	return usage();
 }

@@ -37,6 +37,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "base/column.h"
+#include "proto/cluster.pb-c.h"
 #include "proto/common.pb-c.h"
 #include "proto/heartbeat.pb-c.h"
 #include "proto/region.pb-c.h"
@@ -75,7 +76,32 @@
 	X(13, REGION_CREATE, region_create, RegionCreateRequest, region_create_request, Empty,     \
 	  empty)                                                                                   \
 	X(14, HEARTBEAT, heartbeat, HeartbeatRequest, heartbeat_request, HeartbeatResponse,        \
-	  heartbeat_response)
+	  heartbeat_response)                                                                      \
+	RPC_CLUSTER_METHODS(X)
+
+/* Cluster methods (proto/cluster.proto; served by the metasrv, node_debug
+ * by every process; callers in src/cluster/ and src/datanode/). */
+#define RPC_CLUSTER_METHODS(X)                                                                     \
+	X(15, KV_GET, kv_get, KvGetRequest, kv_get_request, KvGetResponse, kv_get_response)        \
+	X(16, KV_RANGE, kv_range, KvRangeRequest, kv_range_request, KvRangeResponse,               \
+	  kv_range_response)                                                                       \
+	X(17, KV_TXN, kv_txn, KvTxnRequest, kv_txn_request, KvTxnResponse, kv_txn_response)        \
+	X(18, CLUSTER_INFO, cluster_info, Empty, empty, ClusterInfoResponse,                       \
+	  cluster_info_response)                                                                   \
+	X(19, CREATE_TABLE, create_table, CreateTableRequest, create_table_request,                \
+	  CreateTableResponse, create_table_response)                                              \
+	X(20, DROP_TABLE, drop_table, TableIdRequest, table_id_request, Empty, empty)              \
+	X(21, TRUNCATE_TABLE, truncate_table, TableIdRequest, table_id_request, Empty, empty)      \
+	X(22, ADD_TABLE_FOLLOWER, add_table_follower, TableFollowerRequest,                        \
+	  table_follower_request, FollowerChangeResponse, follower_change_response)                \
+	X(23, REMOVE_TABLE_FOLLOWER, remove_table_follower, TableFollowerRequest,                  \
+	  table_follower_request, FollowerChangeResponse, follower_change_response)                \
+	X(24, ADD_REGION_FOLLOWER, add_region_follower, RegionFollowerRequest,                     \
+	  region_follower_request, FollowerChangeResponse, follower_change_response)               \
+	X(25, REMOVE_REGION_FOLLOWER, remove_region_follower, RegionFollowerRequest,               \
+	  region_follower_request, FollowerChangeResponse, follower_change_response)               \
+	X(26, NODE_DEBUG, node_debug, NodeDebugRequest, node_debug_request, NodeDebugResponse,     \
+	  node_debug_response)
 
 enum rpc_method {
 	RPC_METHOD_NONE = 0,
