@@ -712,6 +712,16 @@ static void test_pg_params(void **state)
 	assert_int_equal(rc, ERR_BAD_INPUT);
 	pglit(PG_OID_BOOL, 0, "maybe", 5, &rc);
 	assert_int_equal(rc, ERR_BAD_INPUT);
+	/* F1: blanks only are no float: an error, never pasted as the literal */
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, "   ", 3, &rc), "");
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	assert_non_null(strstr(err_msg(), "invalid input syntax for type double precision"));
+	pglit(PG_OID_FLOAT4, 0, " ", 1, &rc);
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	pglit(PG_OID_NUMERIC, 0, "", 0, &rc);
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, " 2.5 ", 5, &rc), " 2.5 ");
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, "+", 1, &rc), "'+'");
 	pglit(PG_OID_BYTEA, 0, "\\xzz", 4, &rc);
 	assert_int_equal(rc, ERR_BAD_INPUT);
 	pglit(PG_OID_INT8, 1, "abc", 3, &rc);
