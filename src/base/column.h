@@ -49,9 +49,14 @@ static inline bool colvec_is_null(const struct colvec *v, uint32_t i)
 {
 	return v->validity && !(v->validity[i >> 3] & (1u << (i & 7)));
 }
+/* Value i of a string/binary vector: *n bytes at the result, never NULL
+ * (a vector that only ever held empty strings has bytes == NULL; NULL + 0
+ * is undefined behaviour, so that case returns a static empty string). */
 static inline const char *colvec_bytes(const struct colvec *v, uint32_t i, uint32_t *n)
 {
 	*n = v->offs[i + 1] - v->offs[i];
+	if (!v->bytes)
+		return "";
 	return v->bytes + v->offs[i];
 }
 /* Compare value i of a with value j of b (same type); nulls sort first. */

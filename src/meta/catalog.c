@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/json_num.h"
 #include "base/mem.h"
 #include "meta/kv.h"
 #include "storage/region.h"
@@ -95,6 +96,20 @@ static int str_array(const cJSON *a, char ***out, uint32_t *n)
 	return ERR_OK;
 }
 
+/* Checked integer in [0, max] (ERR_CORRUPT naming the field otherwise). */
+static int get_u64(const cJSON *x, const char *what, const char *field, uint64_t max,
+		   uint64_t *out)
+{
+	return json_get_u64(x, what, field, max, out);
+}
+
+/* An optional one: absent or not a number keeps *out (the default). */
+static int get_opt(const cJSON *x, const char *what, const char *field, uint64_t max,
+		   uint64_t *out)
+{
+	return cJSON_IsNumber(x) ? json_get_u64(x, what, field, max, out) : ERR_OK;
+}
+
 int table_info_from_json(const struct cJSON *j, struct table_info **out)
 {
 	*out = NULL;
@@ -113,8 +128,12 @@ int table_info_from_json(const struct cJSON *j, struct table_info **out)
 		rc = err_set(ERR_CORRUPT, "table info lacks id or names");
 		goto out;
 	}
-	t->table_id = (uint32_t)id->valuedouble;
-	t->created_ms = cJSON_IsNumber(cm) ? (int64_t)cm->valuedouble : 0;
+	uint64_t tid = 0, cms = 0;
+	if ((rc = get_u64(id, "table info", "table_id", UINT32_MAX, &tid)) ||
+	    (rc = get_opt(cm, "table info", "created_ms", INT64_MAX, &cms)))
+		goto out;
+	t->table_id = (uint32_t)tid;
+	t->created_ms = (int64_t)cms;
 	if ((rc = region_schema_from_json(cJSON_GetObjectItemCaseSensitive(j, "region_schema"),
 					  &t->region_schema)))
 		goto out;
@@ -222,30 +241,48 @@ int table_route_from_json(const struct cJSON *j, struct table_route **out)
 		table_route_free(r);
 		return ERR_NOMEM;
 	}
-	r->table_id = (uint32_t)id->valuedouble;
+	static const char W[] = "table route";
+	uint64_t u = 0;
+	int rc = get_u64(id, W, "table_id", UINT32_MAX, &u);
+	r->table_id = (uint32_t)u;
 	const cJSON *x;
 	cJSON_ArrayForEach(x, regions)
 	{
+		if (rc)
+			break;
 		struct region_route *rr = &r->regions[r->nregions++];
 		const cJSON *rid = cJSON_GetObjectItemCaseSensitive(x, "region_id");
 		const cJSON *leader = cJSON_GetObjectItemCaseSensitive(x, "leader");
 		const cJSON *f = cJSON_GetObjectItemCaseSensitive(x, "followers");
 		if (!cJSON_IsNumber(rid) || !cJSON_IsNumber(leader)) {
-			table_route_free(r);
-			return err_set(ERR_CORRUPT, "region route lacks region_id or leader");
+			rc = err_set(ERR_CORRUPT, "region route lacks region_id or leader");
+			break;
 		}
-		rr->region_id = (uint64_t)rid->valuedouble;
-		rr->leader = (uint64_t)leader->valuedouble;
+		if ((rc = get_u64(rid, W, "region_id", UINT64_MAX, &rr->region_id)) ||
+		    (rc = get_u64(leader, W, "leader", UINT64_MAX, &rr->leader)))
+			break;
 		const cJSON *p;
 		cJSON_ArrayForEach(p, f)
 		{
-			if (cJSON_IsNumber(p) && rr->nfollowers < ROUTE_MAX_FOLLOWERS)
-				rr->followers[rr->nfollowers++] = (uint64_t)p->valuedouble;
+			/* non-numbers are skipped as before; a bad number is corruption */
+			if (!cJSON_IsNumber(p) || rr->nfollowers >= ROUTE_MAX_FOLLOWERS)
+				continue;
+			if ((rc = get_u64(p, W, "followers", UINT64_MAX,
+					  &rr->followers[rr->nfollowers])))
+				break;
+			rr->nfollowers++;
 		}
 		rr->leader_downgrading =
 			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "leader_downgrading"));
 		const cJSON *ds = cJSON_GetObjectItemCaseSensitive(x, "leader_down_since_ms");
-		rr->leader_down_since_ms = cJSON_IsNumber(ds) ? (int64_t)ds->valuedouble : 0;
+		u = 0;
+		if (!rc)
+			rc = get_opt(ds, W, "leader_down_since_ms", INT64_MAX, &u);
+		rr->leader_down_since_ms = (int64_t)u;
+	}
+	if (rc) {
+		table_route_free(r);
+		return rc;
 	}
 	*out = r;
 	return ERR_OK;
@@ -454,11 +491,13 @@ int catalog_get_table(struct kv *kv, const char *catalog, const char *schema, co
 	if (rc)
 		return rc;
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "table_id");
-	uint32_t tid = cJSON_IsNumber(id) ? (uint32_t)id->valuedouble : 0;
+	uint64_t tid = 0;
+	if (get_u64(id, "table name entry", "table_id", UINT32_MAX, &tid))
+		tid = 0;
 	cJSON_Delete(j);
 	if (!tid)
 		return err_set(ERR_CORRUPT, "table name entry %s lacks table_id", key);
-	return catalog_get_table_by_id(kv, tid, out);
+	return catalog_get_table_by_id(kv, (uint32_t)tid, out);
 }
 
 void catalog_free_tables(struct table_info **t, uint32_t n)

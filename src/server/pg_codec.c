@@ -351,9 +351,20 @@ static int is_float_text(const uint8_t *p, int32_t n)
 			return 0;
 	char *e;
 	strtod(tmp, &e);
+	if (e == tmp)
+		return 0; /* no number at all (blanks only are not "0") */
 	while (*e == ' ')
 		e++;
-	return e != tmp && *e == '\0';
+	return *e == '\0';
+}
+
+/* Blanks only (or nothing): no float / numeric, the way PostgreSQL rejects it. */
+static int is_blank_text(const uint8_t *p, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			return 0;
+	return 1;
 }
 
 static int hex_lit(struct buf *sql, const uint8_t *p, size_t n)
@@ -394,6 +405,12 @@ static int text_param(struct buf *sql, uint32_t oid, const uint8_t *p, int32_t n
 	case PG_OID_NUMERIC:
 		if (is_float_text(p, n))
 			return buf_append(sql, p, (size_t)n);
+		if (is_blank_text(p, n))
+			return err_set(ERR_BAD_INPUT, "invalid input syntax for type %s: \"%.*s\"",
+				       oid == PG_OID_FLOAT4   ? "real"
+				       : oid == PG_OID_FLOAT8 ? "double precision"
+							      : "numeric",
+				       n > 64 ? 64 : (int)n, (const char *)p);
 		break; /* NaN, Infinity: leave it to a cast of the string */
 	case PG_OID_BOOL: {
 		char t[8] = {0};

@@ -1,114 +1,116 @@
-/* sqltext: statement splitting and placeholder handling. See sqltext.h. */
+/*
+ * sqltext: statement splitting and placeholder handling. See sqltext.h.
+ *
+ * The text is cut into units exactly where the SQL lexer cuts it into
+ * tokens (rules in sql/lexrules.h, applied in the lexer's order; see
+ * next_unit): a placeholder is only ever found where the lexer will see a
+ * placeholder token, never inside a string, comment, word or number.
+ */
 #include "server/sqltext.h"
 
 #include <ctype.h>
 #include <string.h>
 
 #include "base/err.h"
+#include "sql/lexrules.h"
 
-static int is_ident(int c) { return isalnum(c) || c == '_' || c >= 0x80; }
+enum unit_kind {
+	U_BLANK,   /* whitespace, comments, BOM */
+	U_QUOTED,  /* string, quoted identifier, dollar string */
+	U_WORD,
+	U_NUMBER,
+	U_QMARK,   /* ? */
+	U_DOLLAR,  /* $n */
+	U_OTHER,   /* one byte: operator, punctuation, ';' */
+};
 
-/* Length of a PostgreSQL dollar-quote opener at p ("$$" or "$tag$"), 0 if
- * none. */
-static size_t dollar_tag(const char *p, size_t left)
+/* End of a quoted run starting at s[q] (or len when it is not closed). */
+static size_t quoted_end(const char *s, size_t len, size_t q, bool bs)
 {
-	if (left < 2 || p[0] != '$')
-		return 0;
-	if (p[1] == '$')
-		return 2;
-	if (isdigit((unsigned char)p[1]) || !is_ident((unsigned char)p[1]))
-		return 0;
-	for (size_t i = 1; i < left; i++) {
-		if (p[i] == '$')
-			return i + 1;
-		if (!is_ident((unsigned char)p[i]))
-			return 0;
-	}
-	return 0;
+	size_t e = sql_quoted_end(s, len, q, s[q], bs);
+	return e ? e : len;
 }
 
-/* If a quoted string, comment or dollar quote starts at i, return the index
- * just past it; otherwise return i. */
-static size_t skip_quoted(const char *s, size_t len, int dialect, size_t i)
+/*
+ * The unit starting at s[i] (i < len): its kind and end. Mirrors the SQL
+ * lexer's skip_space_and_comments + lex_one, rule by rule.
+ */
+static size_t next_unit(const char *s, size_t len, int d, size_t i, int *kind)
 {
-	char c = s[i];
-	if (c == '\'' || c == '"' || c == '`') {
-		int bs = c == '\'' && (dialect == SQL_DIALECT_MYSQL ||
-				       (i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
-					(i < 2 || !is_ident((unsigned char)s[i - 2]))));
-		if (dialect == SQL_DIALECT_MYSQL && c == '"')
-			bs = 1;
-		size_t j = i + 1;
-		while (j < len) {
-			if (bs && s[j] == '\\') {
-				j += 2;
-				continue;
-			}
-			if (s[j] == c) {
-				if (j + 1 < len && s[j + 1] == c) { /* doubled quote */
-					j += 2;
-					continue;
-				}
-				return j + 1;
-			}
-			j++;
-		}
-		return len;
+	unsigned char c = (unsigned char)s[i];
+	char c1 = i + 1 < len ? s[i + 1] : '\0';
+	bool pg = d == SQL_DIALECT_POSTGRES, my = d == SQL_DIALECT_MYSQL;
+	*kind = U_BLANK;
+	if (i == 0 && sql_bom_len(s, len))
+		return 3;
+	if (sql_is_blank(c))
+		return i + 1;
+	if ((c == '-' && c1 == '-') || (c == '#' && !pg)) {
+		size_t e = sql_line_comment_end(s, len, i);
+		return e < len ? e + 1 : len;
 	}
-	if (c == '-' && i + 1 < len && s[i + 1] == '-') {
-		const char *nl = memchr(s + i, '\n', len - i);
-		return nl ? (size_t)(nl - s) + 1 : len;
+	if (c == '/' && c1 == '*') {
+		size_t e = sql_block_comment_end(s, len, i, pg);
+		return e ? e : len;
 	}
-	if (c == '#' && dialect == SQL_DIALECT_MYSQL) {
-		const char *nl = memchr(s + i, '\n', len - i);
-		return nl ? (size_t)(nl - s) + 1 : len;
+	if (sql_is_digit(c) || (c == '.' && sql_is_digit((unsigned char)c1))) {
+		*kind = U_NUMBER;
+		return sql_number_end(s, len, i);
 	}
-	if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-		int depth = 1;
-		size_t j = i + 2;
-		while (j < len && depth > 0) {
-			if (s[j] == '*' && j + 1 < len && s[j + 1] == '/') {
-				depth--;
-				j += 2;
-			} else if (dialect == SQL_DIALECT_PG && s[j] == '/' && j + 1 < len &&
-				   s[j + 1] == '*') {
-				depth++;
-				j += 2;
-			} else {
+	*kind = U_QUOTED;
+	if ((c == 'e' || c == 'E' || c == 'n' || c == 'N') && c1 == '\'')
+		return quoted_end(s, len, i + 1, c == 'e' || c == 'E' || my);
+	if ((c == 'x' || c == 'X') && c1 == '\'')
+		return quoted_end(s, len, i + 1, false);
+	if (c == '\'' || c == '"')
+		return quoted_end(s, len, i, my);
+	if (c == '`')
+		return quoted_end(s, len, i, false);
+	if (sql_is_ident_start(c)) {
+		/* (MySQL _charset'..': the word, then a '..' that has the
+		 * same escapes as the lexer's introducer string) */
+		*kind = U_WORD;
+		return sql_word_end(s, len, i);
+	}
+	if (c == '?') {
+		*kind = U_QMARK;
+		return i + 1;
+	}
+	if (c == '$') {
+		if (sql_is_digit((unsigned char)c1)) {
+			size_t j = i + 1;
+			while (j < len && sql_is_digit((unsigned char)s[j]))
 				j++;
-			}
+			*kind = U_DOLLAR;
+			return j;
 		}
-		return j;
-	}
-	if (c == '$' && dialect == SQL_DIALECT_PG && (i == 0 || !is_ident((unsigned char)s[i - 1]))) {
-		size_t t = dollar_tag(s + i, len - i);
+		size_t t = pg ? sql_dollar_tag_len(s, len, i) : 0;
 		if (t) {
-			for (size_t j = i + t; j + t <= len; j++)
-				if (!memcmp(s + j, s + i, t))
-					return j + t;
-			return len;
+			size_t e = sql_dollar_string_end(s, len, i, t);
+			return e ? e : len;
 		}
 	}
-	return i;
+	*kind = U_OTHER;
+	return i + 1;
 }
 
 static int is_comment_start(const char *s, size_t len, int dialect, size_t i)
 {
 	return (s[i] == '-' && i + 1 < len && s[i + 1] == '-') ||
 	       (s[i] == '/' && i + 1 < len && s[i + 1] == '*') ||
-	       (s[i] == '#' && dialect == SQL_DIALECT_MYSQL);
+	       (s[i] == '#' && dialect != SQL_DIALECT_PG);
 }
 
 int sqltext_next_stmt(const char *sql, size_t len, int dialect, size_t *pos, size_t *start,
 		      size_t *end)
 {
 	size_t i = *pos;
+	int k;
 	/* skip whitespace, comments and empty statements */
 	while (i < len) {
-		if (isspace((unsigned char)sql[i]) || sql[i] == ';')
-			i++;
-		else if (is_comment_start(sql, len, dialect, i))
-			i = skip_quoted(sql, len, dialect, i);
+		size_t j = next_unit(sql, len, dialect, i, &k);
+		if (k == U_BLANK || sql[i] == ';')
+			i = j;
 		else
 			break;
 	}
@@ -117,10 +119,8 @@ int sqltext_next_stmt(const char *sql, size_t len, int dialect, size_t *pos, siz
 		return 0;
 	}
 	size_t b = i;
-	while (i < len && sql[i] != ';') {
-		size_t j = skip_quoted(sql, len, dialect, i);
-		i = j > i ? j : i + 1;
-	}
+	while (i < len && sql[i] != ';')
+		i = next_unit(sql, len, dialect, i, &k);
 	size_t e = i;
 	while (e > b && isspace((unsigned char)sql[e - 1]))
 		e--;
@@ -142,6 +142,7 @@ uint32_t sqltext_count_stmts(const char *sql, size_t len, int dialect)
 void sqltext_verb(const char *sql, size_t len, int dialect, int nwords, char *out, size_t outsz)
 {
 	size_t o = 0, i = 0;
+	int k;
 	if (outsz == 0)
 		return;
 	for (int w = 0; w < nwords; w++) {
@@ -149,15 +150,15 @@ void sqltext_verb(const char *sql, size_t len, int dialect, int nwords, char *ou
 			if (isspace((unsigned char)sql[i]) || sql[i] == '(')
 				i++;
 			else if (is_comment_start(sql, len, dialect, i))
-				i = skip_quoted(sql, len, dialect, i);
+				i = next_unit(sql, len, dialect, i, &k);
 			else
 				break;
 		}
-		if (i >= len || !is_ident((unsigned char)sql[i]))
+		if (i >= len || !sql_is_ident_start((unsigned char)sql[i]))
 			break;
 		if (w > 0 && o + 1 < outsz)
 			out[o++] = ' ';
-		while (i < len && is_ident((unsigned char)sql[i])) {
+		while (i < len && sql_is_ident_char((unsigned char)sql[i])) {
 			if (o + 1 < outsz)
 				out[o++] = (char)toupper((unsigned char)sql[i]);
 			i++;
@@ -169,57 +170,45 @@ void sqltext_verb(const char *sql, size_t len, int dialect, int nwords, char *ou
 uint32_t sqltext_count_qmarks(const char *sql, size_t len)
 {
 	uint32_t n = 0;
+	int k;
 	for (size_t i = 0; i < len;) {
-		size_t j = skip_quoted(sql, len, SQL_DIALECT_MYSQL, i);
-		if (j > i) {
-			i = j;
-			continue;
-		}
-		if (sql[i] == '?')
-			n++;
-		i++;
+		i = next_unit(sql, len, SQL_DIALECT_MYSQL, i, &k);
+		n += k == U_QMARK;
 	}
 	return n;
 }
 
-/* Parse $n at i (PG); returns the number of bytes consumed, 0 if none. */
-static size_t dollar_param(const char *sql, size_t len, size_t i, uint32_t *num)
+/* Number of the $n unit at [i, j) (PG), clamped to 65536. */
+static uint32_t dollar_num(const char *sql, size_t i, size_t j)
 {
-	if (sql[i] != '$' || i + 1 >= len || !isdigit((unsigned char)sql[i + 1]))
-		return 0;
-	if (i > 0 && is_ident((unsigned char)sql[i - 1]))
-		return 0;
 	uint64_t v = 0;
-	size_t j = i + 1;
-	while (j < len && isdigit((unsigned char)sql[j])) {
+	for (size_t k = i + 1; k < j; k++)
 		if (v <= 65536)
-			v = v * 10 + (uint64_t)(sql[j] - '0');
-		j++;
-	}
-	*num = v > 65536 ? 65536 : (uint32_t)v;
-	return j - i;
+			v = v * 10 + (uint64_t)(sql[k] - '0');
+	return v > 65536 ? 65536 : (uint32_t)v;
 }
 
 uint32_t sqltext_max_dollar(const char *sql, size_t len)
 {
 	uint32_t mx = 0;
+	int k;
 	for (size_t i = 0; i < len;) {
-		size_t j = skip_quoted(sql, len, SQL_DIALECT_PG, i);
-		if (j > i) {
-			i = j;
-			continue;
-		}
-		uint32_t num;
-		size_t k = dollar_param(sql, len, i, &num);
-		if (k) {
+		size_t j = next_unit(sql, len, SQL_DIALECT_PG, i, &k);
+		if (k == U_DOLLAR) {
+			uint32_t num = dollar_num(sql, i, j);
 			if (num > mx)
 				mx = num;
-			i += k;
-			continue;
 		}
-		i++;
+		i = j;
 	}
 	return mx;
+}
+
+/* Would a value pasted next to byte c merge with it into one token (or
+ * start a comment)? Quotes, word/number characters, '.', '-'. */
+static int needs_gap(unsigned char c)
+{
+	return c == '\'' || c == '"' || c == '`' || sql_is_ident_char(c) || c == '.' || c == '-';
 }
 
 int sqltext_substitute(const char *sql, size_t len, int dialect, struct buf *out,
@@ -228,33 +217,32 @@ int sqltext_substitute(const char *sql, size_t len, int dialect, struct buf *out
 	uint32_t next = 0;
 	size_t copied = 0;
 	int rc = ERR_OK;
+	int k;
 	for (size_t i = 0; i < len;) {
-		size_t j = skip_quoted(sql, len, dialect, i);
-		if (j > i) {
-			i = j;
-			continue;
-		}
-		size_t k = 0;
+		size_t j = next_unit(sql, len, dialect, i, &k);
 		uint32_t idx = 0;
-		if (dialect == SQL_DIALECT_MYSQL && sql[i] == '?') {
-			k = 1;
+		if (dialect == SQL_DIALECT_MYSQL && k == U_QMARK) {
 			idx = next++;
-		} else if (dialect == SQL_DIALECT_PG) {
-			uint32_t num;
-			k = dollar_param(sql, len, i, &num);
-			if (k && num == 0)
-				k = 0; /* $0 is not a parameter */
+		} else if (dialect == SQL_DIALECT_PG && k == U_DOLLAR) {
+			uint32_t num = dollar_num(sql, i, j);
+			if (num == 0) { /* $0 is not a parameter */
+				i = j;
+				continue;
+			}
 			idx = num - 1;
-		}
-		if (!k) {
-			i++;
+		} else {
+			i = j;
 			continue;
 		}
 		if ((rc = buf_append(out, sql + copied, i - copied)))
 			return rc;
+		if (out->len > 0 && needs_gap(out->data[out->len - 1]) && (rc = buf_putc(out, ' ')))
+			return rc;
 		if ((rc = fn(ctx, idx, out)))
 			return rc;
-		i += k;
+		if (j < len && needs_gap((unsigned char)sql[j]) && (rc = buf_putc(out, ' ')))
+			return rc;
+		i = j;
 		copied = i;
 	}
 	return buf_append(out, sql + copied, len - copied);

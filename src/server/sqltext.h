@@ -4,12 +4,14 @@
  * count / substitute placeholders, and quote literals. (Private to
  * src/server.)
  *
- * The scanner knows quoted strings ('...', "...", `...`), comments
- * (-- to end of line, /+ +/ block comments, nested in PostgreSQL; # in
- * MySQL), backslash escapes inside '...' (always in MySQL, in E'...' for
- * PostgreSQL) and PostgreSQL dollar quoting ($$...$$, $tag$...$tag$).
+ * The scanner follows the SQL lexer's rules exactly (sql/lexrules.h, the
+ * one rule set both use): quoted strings and identifiers, comments (block
+ * comments nest in PostgreSQL), backslash escapes, words and numbers
+ * (which swallow '$': x$1 is a word, not a placeholder), and PostgreSQL
+ * dollar quoting ($$...$$, $tag$...$tag$; no dollar strings in MySQL).
  * Placeholders and ';' inside any of these are not placeholders or
- * separators. An unterminated quote or comment runs to the end of the text.
+ * separators. An unterminated quote or comment runs to the end of the
+ * text (the lexer rejects such text later).
  */
 #ifndef STRATA_SERVER_SQLTEXT_H
 #define STRATA_SERVER_SQLTEXT_H
@@ -18,8 +20,10 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "sql/lexer.h" /* enum sql_dialect: the lexer's, so both agree */
 
-enum sql_dialect { SQL_DIALECT_MYSQL, SQL_DIALECT_PG };
+/* The dialects used here: SQL_DIALECT_MYSQL and SQL_DIALECT_PG. */
+#define SQL_DIALECT_PG SQL_DIALECT_POSTGRES
 
 /* Find the next non-empty statement at or after *pos. On success returns 1
  * with [*start, *end) the statement trimmed of whitespace and of its ';',
@@ -44,7 +48,10 @@ uint32_t sqltext_max_dollar(const char *sql, size_t len);
 
 /* Copy the text to out, replacing each placeholder by what `fn` appends:
  * MySQL '?' are numbered 0,1,2... in order; PostgreSQL $n gives n-1. A
- * non-zero return of fn aborts and is returned. */
+ * non-zero return of fn aborts and is returned. A value gets a space on a
+ * side where the neighbouring byte is a quote, word/number character, '.'
+ * or '-', so it can never merge with the text around it ('a''b', 1e5,
+ * --). */
 typedef int (*sqltext_param_fn)(void *ctx, uint32_t idx, struct buf *out);
 int sqltext_substitute(const char *sql, size_t len, int dialect, struct buf *out,
 		       sqltext_param_fn fn, void *ctx);

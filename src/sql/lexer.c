@@ -15,6 +15,7 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "sql/lexrules.h"
 
 #define MAX_INPUT (1u << 30)
 
@@ -108,17 +109,10 @@ static struct sql_token *push(struct lexer *lx, int kind, size_t off, size_t end
 	return t;
 }
 
-static bool is_ident_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static bool is_ident_char(unsigned char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
-}
-
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+/* Character classes and run ends come from sql/lexrules.h, shared with
+ * the servers' placeholder scanner: the two must agree byte for byte. */
+#define is_ident_start sql_is_ident_start
+#define is_digit sql_is_digit
 
 static int set_val(struct lexer *lx, struct sql_token *t, const char *p, size_t n)
 {
@@ -141,29 +135,16 @@ static int lex_quoted(struct lexer *lx, struct sql_token **out, int kind, size_t
 	size_t i = lx->i + 1;
 	/* Find the closing quote first: the decoded text is never longer
 	 * than the source run, so that bounds the allocation. */
-	size_t j = i;
-	for (;;) {
-		if (j >= lx->len) {
-			if (kind == SQL_TK_QIDENT) {
-				char msg[64];
-				snprintf(msg, sizeof(msg), "Expected close delimiter '%c' before EOF.", q);
-				return lex_error(lx, start, msg);
-			}
-			return lex_error(lx, start, "Unterminated string literal");
+	size_t end = sql_quoted_end(lx->s, lx->len, lx->i, q, bs);
+	if (!end) {
+		if (kind == SQL_TK_QIDENT) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "Expected close delimiter '%c' before EOF.", q);
+			return lex_error(lx, start, msg);
 		}
-		if (lx->s[j] == q) {
-			if (j + 1 < lx->len && lx->s[j + 1] == q) {
-				j += 2;
-				continue;
-			}
-			break;
-		}
-		if (lx->s[j] == '\\' && bs && j + 1 < lx->len) {
-			j += 2;
-			continue;
-		}
-		j++;
+		return lex_error(lx, start, "Unterminated string literal");
 	}
+	size_t j = end - 1; /* the closing quote */
 	char *buf = arena_alloc(lx->a, j - i + 1);
 	if (!buf)
 		return err_set(ERR_NOMEM, "out of memory in SQL lexer");
@@ -214,53 +195,33 @@ static int lex_quoted(struct lexer *lx, struct sql_token **out, int kind, size_t
 	return 0;
 }
 
-/* $$...$$ or $tag$...$tag$ (PostgreSQL). Returns 1 when s[i] does not start one. */
+/* $$...$$ or $tag$...$tag$, PostgreSQL only: other dialects have no
+ * dollar strings (the servers' MySQL scanner knows none either). Returns 1
+ * when s[i] does not start one. */
 static int lex_dollar_string(struct lexer *lx)
 {
 	size_t start = lx->i;
-	size_t j = start + 1;
-	while (j < lx->len && is_ident_char((unsigned char)lx->s[j]) && lx->s[j] != '$')
-		j++;
-	if (j >= lx->len || lx->s[j] != '$')
+	if (lx->d != SQL_DIALECT_POSTGRES)
 		return 1;
-	size_t taglen = j + 1 - start; /* includes both dollars */
-	const char *tag = lx->s + start;
-	size_t body = j + 1;
-	for (size_t k = body; k + taglen <= lx->len; k++) {
-		if (lx->s[k] == '$' && memcmp(lx->s + k, tag, taglen) == 0) {
-			struct sql_token *t = push(lx, SQL_TK_STRING, start, k + taglen);
-			if (!t)
-				return ERR_NOMEM;
-			t->quote = '$';
-			if (set_val(lx, t, lx->s + body, k - body))
-				return ERR_NOMEM;
-			lx->i = k + taglen;
-			return 0;
-		}
-	}
-	return lex_error(lx, start, "Unterminated dollar-quoted string");
+	size_t taglen = sql_dollar_tag_len(lx->s, lx->len, start); /* both dollars */
+	if (!taglen)
+		return 1;
+	size_t end = sql_dollar_string_end(lx->s, lx->len, start, taglen);
+	if (!end)
+		return lex_error(lx, start, "Unterminated dollar-quoted string");
+	struct sql_token *t = push(lx, SQL_TK_STRING, start, end);
+	if (!t)
+		return ERR_NOMEM;
+	t->quote = '$';
+	if (set_val(lx, t, lx->s + start + taglen, end - taglen - (start + taglen)))
+		return ERR_NOMEM;
+	lx->i = end;
+	return 0;
 }
 
 static int lex_number(struct lexer *lx)
 {
-	size_t start = lx->i, i = lx->i;
-	while (i < lx->len && is_digit((unsigned char)lx->s[i]))
-		i++;
-	if (i < lx->len && lx->s[i] == '.') {
-		i++;
-		while (i < lx->len && is_digit((unsigned char)lx->s[i]))
-			i++;
-	}
-	if (i < lx->len && (lx->s[i] == 'e' || lx->s[i] == 'E')) {
-		size_t k = i + 1;
-		if (k < lx->len && (lx->s[k] == '+' || lx->s[k] == '-'))
-			k++;
-		if (k < lx->len && is_digit((unsigned char)lx->s[k])) {
-			while (k < lx->len && is_digit((unsigned char)lx->s[k]))
-				k++;
-			i = k;
-		}
-	}
+	size_t start = lx->i, i = sql_number_end(lx->s, lx->len, lx->i);
 	struct sql_token *t = push(lx, SQL_TK_NUMBER, start, i);
 	if (!t || set_val(lx, t, lx->s + start, i - start))
 		return ERR_NOMEM;
@@ -270,9 +231,7 @@ static int lex_number(struct lexer *lx)
 
 static int lex_word(struct lexer *lx)
 {
-	size_t start = lx->i, i = lx->i;
-	while (i < lx->len && is_ident_char((unsigned char)lx->s[i]))
-		i++;
+	size_t start = lx->i, i = sql_word_end(lx->s, lx->len, lx->i);
 	if (lx->d == SQL_DIALECT_MYSQL && lx->s[start] == '_' && i < lx->len && lx->s[i] == '\'') {
 		/* charset introducer: _utf8mb4'text' is the string 'text' */
 		struct sql_token *st;
@@ -291,23 +250,19 @@ static int skip_space_and_comments(struct lexer *lx)
 {
 	while (lx->i < lx->len) {
 		unsigned char c = (unsigned char)lx->s[lx->i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+		if (sql_is_blank(c)) {
 			lx->i++;
-		} else if (c == '-' && lx->i + 1 < lx->len && lx->s[lx->i + 1] == '-') {
-			while (lx->i < lx->len && lx->s[lx->i] != '\n')
-				lx->i++;
-		} else if (c == '#' && lx->d != SQL_DIALECT_POSTGRES) {
-			while (lx->i < lx->len && lx->s[lx->i] != '\n')
-				lx->i++;
+		} else if ((c == '-' && lx->i + 1 < lx->len && lx->s[lx->i + 1] == '-') ||
+			   (c == '#' && lx->d != SQL_DIALECT_POSTGRES)) {
+			lx->i = sql_line_comment_end(lx->s, lx->len, lx->i);
 		} else if (c == '/' && lx->i + 1 < lx->len && lx->s[lx->i + 1] == '*') {
-			size_t start = lx->i;
-			size_t k = lx->i + 2;
-			while (k + 1 < lx->len && !(lx->s[k] == '*' && lx->s[k + 1] == '/'))
-				k++;
-			if (k + 1 >= lx->len)
-				return lex_error(lx, start,
+			/* PostgreSQL nests block comments; the others do not */
+			size_t end = sql_block_comment_end(lx->s, lx->len, lx->i,
+							   lx->d == SQL_DIALECT_POSTGRES);
+			if (!end)
+				return lex_error(lx, lx->i,
 						 "Unexpected EOF while in a multi-line comment");
-			lx->i = k + 2;
+			lx->i = end;
 		} else {
 			break;
 		}
@@ -429,8 +384,7 @@ int sql_lex(const char *text, size_t len, enum sql_dialect d, struct arena *a,
 		rc = err_set(ERR_LIMIT, "SQL text too long (%zu bytes)", len);
 		goto out;
 	}
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		lx.i = 3; /* a UTF-8 byte order mark some editors write */
+	lx.i = sql_bom_len(text, len); /* a UTF-8 byte order mark some editors write */
 	for (;;) {
 		rc = skip_space_and_comments(&lx);
 		if (rc)

@@ -15,8 +15,11 @@
  *             strings ('\n', '\'', '\\' ...).
  *   POSTGRES  "x" is an identifier; E'...' strings take backslash escapes;
  *             $$...$$ and $tag$...$tag$ are strings.
+ *             Slash-star comments nest (not in the other dialects).
  * All dialects: '' inside '...' is one quote, -- and slash-star comments,
  * # comments except in POSTGRES, ? and $n placeholders.
+ * The exact rules (where every string, comment, word and number ends) are
+ * in sql/lexrules.h, shared with the servers' placeholder scanner.
  *
  * Words are never reserved here: a word carries its keyword id (kw) when it
  * spells one, and the parser decides from context whether it is one.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/json_num.h"
 #include "base/mem.h"
 
 static const char *sem_names[] = {"TAG", "FIELD", "TIMESTAMP"};
@@ -134,6 +135,18 @@ static int bad(const char *what)
 	return err_set(ERR_CORRUPT, "region schema JSON: %s", what);
 }
 
+/* A checked integer in [0, max] (ERR_CORRUPT naming the field otherwise). */
+static int get_u64(const cJSON *x, const char *field, uint64_t max, uint64_t *out)
+{
+	return json_get_u64(x, "region schema JSON", field, max, out);
+}
+
+/* An optional one: absent or not a number keeps *out (the default). */
+static int get_opt(const cJSON *x, const char *field, uint64_t max, uint64_t *out)
+{
+	return cJSON_IsNumber(x) ? get_u64(x, field, max, out) : ERR_OK;
+}
+
 int region_schema_from_json(const struct cJSON *j, struct region_schema **out)
 {
 	*out = NULL;
@@ -178,12 +191,15 @@ int region_schema_from_json(const struct cJSON *j, struct region_schema **out)
 			rc = bad("unknown column type or semantic");
 			goto out;
 		}
+		uint64_t u = s->ncols;
+		if ((rc = get_opt(cid, "column_id", UINT32_MAX, &u)))
+			goto out; /* before anything of this column is allocated */
 		struct column_schema *cs = &s->cols[s->ncols];
 		cs->name = mem_strdup(name->valuestring);
 		cs->type = (enum dtype)t;
 		cs->sem = (enum semantic_type)sm;
 		cs->nullable = cJSON_IsTrue(nul);
-		cs->column_id = cJSON_IsNumber(cid) ? (uint32_t)cid->valuedouble : s->ncols;
+		cs->column_id = (uint32_t)u;
 		cs->default_sql = cJSON_IsString(def) ? mem_strdup(def->valuestring) : NULL;
 		s->ncols++;
 		if (!cs->name) {
@@ -193,17 +209,19 @@ int region_schema_from_json(const struct cJSON *j, struct region_schema **out)
 	}
 	cJSON_ArrayForEach(c, pk)
 	{
-		if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble >= n) {
+		uint64_t u;
+		if (n == 0 || get_u64(c, "primary_key index", (uint64_t)n - 1, &u)) {
 			rc = bad("bad primary key index");
 			goto out;
 		}
-		s->pk_cols[s->npk++] = (uint32_t)c->valuedouble;
+		s->pk_cols[s->npk++] = (uint32_t)u;
 	}
-	if (ti->valuedouble < 0 || ti->valuedouble >= n) {
+	uint64_t u = 0;
+	if (n == 0 || get_u64(ti, "time_index", (uint64_t)n - 1, &u)) {
 		rc = bad("bad time index");
 		goto out;
 	}
-	s->ts_col = (uint32_t)ti->valuedouble;
+	s->ts_col = (uint32_t)u;
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "options");
 	if (cJSON_IsObject(op)) {
 		const cJSON *x;
@@ -212,15 +230,23 @@ int region_schema_from_json(const struct cJSON *j, struct region_schema **out)
 		s->opts.merge_mode = cJSON_IsString(x) && !strcmp(x->valuestring, "last_non_null")
 					     ? MERGE_LAST_NON_NULL
 					     : MERGE_LAST_ROW;
-		x = cJSON_GetObjectItemCaseSensitive(op, "ttl_ms");
-		s->opts.ttl_ms = cJSON_IsNumber(x) ? (int64_t)x->valuedouble : 0;
-		x = cJSON_GetObjectItemCaseSensitive(op, "compaction_window_s");
-		s->opts.compaction_window_s = cJSON_IsNumber(x) ? (int64_t)x->valuedouble : 0;
-		x = cJSON_GetObjectItemCaseSensitive(op, "write_buffer_size");
-		s->opts.write_buffer_size = cJSON_IsNumber(x) ? (uint64_t)x->valuedouble : 0;
+		uint64_t ttl = 0, cw = 0, wbs = 0;
+		if ((rc = get_opt(cJSON_GetObjectItemCaseSensitive(op, "ttl_ms"), "ttl_ms",
+				  INT64_MAX, &ttl)) ||
+		    (rc = get_opt(cJSON_GetObjectItemCaseSensitive(op, "compaction_window_s"),
+				  "compaction_window_s", INT64_MAX, &cw)) ||
+		    (rc = get_opt(cJSON_GetObjectItemCaseSensitive(op, "write_buffer_size"),
+				  "write_buffer_size", UINT64_MAX, &wbs)))
+			goto out;
+		s->opts.ttl_ms = (int64_t)ttl;
+		s->opts.compaction_window_s = (int64_t)cw;
+		s->opts.write_buffer_size = wbs;
 	}
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "version");
-	s->version = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	u = 0;
+	if ((rc = get_opt(cJSON_GetObjectItemCaseSensitive(j, "version"), "version", UINT64_MAX,
+			  &u)))
+		goto out;
+	s->version = u;
 	if (region_schema_validate(s)) {
 		rc = err_set(ERR_CORRUPT, "region schema JSON: %s", err_msg());
 		goto out;

@@ -87,6 +87,26 @@ static void test_colvec_nulls_and_strings(void **state)
 	assert_true(colvec_eq(&w, 2, &v, 2));
 	colvec_free(&v);
 	colvec_free(&w);
+
+	/* F2: only empty strings: bytes stays NULL, colvec_bytes still gives a
+	 * valid pointer (NULL + 0 is undefined behaviour) */
+	colvec_init(&v, DT_STRING);
+	assert_int_equal(colvec_push_bytes(&v, "", 0), 0);
+	assert_int_equal(colvec_push_null(&v), 0);
+	assert_null(v.bytes);
+	for (uint32_t i = 0; i < 2; i++) {
+		n = 7;
+		p = colvec_bytes(&v, i, &n);
+		assert_non_null(p);
+		assert_int_equal(n, 0);
+		assert_string_equal(p, "");
+	}
+	colvec_init(&w, DT_STRING);
+	assert_int_equal(colvec_push_from(&w, &v, 0), 0);
+	assert_true(colvec_eq(&w, 0, &v, 0));
+	assert_int_equal(colvec_cmp(&w, 0, &v, 0), 0);
+	colvec_free(&v);
+	colvec_free(&w);
 }
 
 static void test_oom_is_an_error(void **state)

@@ -1327,11 +1327,45 @@ static void test_parse_expr(void **state)
 	assert_null(e);
 }
 
+/* F5-F7: the lexer follows sql/lexrules.h like the servers' scanner */
+static long lexn(const char *sql, enum sql_dialect d)
+{
+	struct sql_lexed l;
+	uint32_t off;
+	long n = sql_lex(sql, strlen(sql), d, A, &l, &off) ? -1 : (long)l.n;
+	sql_lex_free(&l);
+	return n;
+}
+
+static void test_lexer_shared_rules(void **state)
+{
+	(void)state;
+	/* F5: dollar strings only in PostgreSQL */
+	assert_int_equal(lexn("SELECT $$?$$", SQL_DIALECT_POSTGRES), 3);
+	assert_int_equal(lexn("SELECT $$?$$", SQL_DIALECT_MYSQL), -1);
+	assert_int_equal(lexn("SELECT $t$x$t$", SQL_DIALECT_GREPTIME), -1);
+	assert_int_equal(lexn("SELECT $1", SQL_DIALECT_MYSQL), 3); /* still a placeholder */
+	/* F6: '$' continues a word; a number ends before it */
+	assert_int_equal(lexn("SELECT x$$2", SQL_DIALECT_POSTGRES), 3);
+	assert_int_equal(lexn("SELECT 2$$2$$", SQL_DIALECT_POSTGRES), 4);
+	/* F7: nested block comments in PostgreSQL, not elsewhere */
+	assert_int_equal(lexn("SELECT /* /* */ $$ */ $1 $$", SQL_DIALECT_POSTGRES), -1);
+	assert_int_equal(lexn("SELECT /* /* */ */ 1", SQL_DIALECT_POSTGRES), 3);
+	assert_int_equal(lexn("SELECT /* /* */ 1", SQL_DIALECT_POSTGRES), -1);
+	assert_int_equal(lexn("SELECT /* /* */ 1", SQL_DIALECT_MYSQL), 3);
+	assert_int_equal(lexn("SELECT /*/ */ 1", SQL_DIALECT_POSTGRES), 3);
+	struct sql_stmt_list l;
+	assert_int_not_equal(sql_parse_ex("SELECT /* /* */ $$ */ '$$, version(), $$' $$", 44,
+					  SQL_DIALECT_POSTGRES, A, &l),
+			     0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keywords_sorted),
 		cmocka_unit_test(test_lexer_tokens),
+		cmocka_unit_test(test_lexer_shared_rules),
 		cmocka_unit_test(test_lexer_dialects),
 		cmocka_unit_test(test_lexer_errors),
 		cmocka_unit_test(test_must_parse),

@@ -31,6 +31,9 @@
 #include "server/pg_server.h"
 #include "server/sqltext.h"
 #include "server/value_format.h"
+#include "sql/ast.h"
+#include "sql/lexer.h"
+#include "sql/parser.h"
 
 /* ---- value_format ---------------------------------------------------- */
 
@@ -291,6 +294,160 @@ static int put_idx(void *ctx, uint32_t idx, struct buf *out)
 {
 	(void)ctx;
 	return buf_printf(out, "<%u>", idx);
+}
+
+/* ---- F4-F7: sqltext and the SQL lexer agree on where values go -------- */
+
+/* The hostile value of the fuzzing findings: closes a dollar string. */
+static const char dollar_value[] = "$$, version(), $$";
+
+struct quoted_ctx {
+	int dialect;
+	const char *val;
+};
+
+static int put_quoted(void *ctx, uint32_t idx, struct buf *out)
+{
+	struct quoted_ctx *q = ctx;
+	(void)idx;
+	return sqltext_quote(out, q->val, strlen(q->val), q->dialect);
+}
+
+/* Select items of the first statement, -1 when it does not parse. */
+static long select_items(const char *sql, size_t len, enum sql_dialect d)
+{
+	struct arena *a = arena_create(0);
+	assert_non_null(a);
+	struct sql_stmt_list l;
+	long n = -1;
+	if (sql_parse_ex(sql, len, d, a, &l) == 0 && l.n >= 1 &&
+	    l.items[0]->kind == SQL_STMT_QUERY && l.items[0]->u.query->body->kind == SQL_BODY_SELECT)
+		n = (long)l.items[0]->u.query->body->select->nitems;
+	arena_destroy(a);
+	return n;
+}
+
+/* Tokens the lexer makes of the text, -1 when it does not lex. */
+static long lex_count(const char *sql, size_t len, enum sql_dialect d)
+{
+	struct arena *a = arena_create(0);
+	assert_non_null(a);
+	struct sql_lexed l;
+	uint32_t off;
+	long n = sql_lex(sql, len, d, a, &l, &off) ? -1 : (long)l.n;
+	sql_lex_free(&l);
+	arena_destroy(a);
+	return n;
+}
+
+/* Substitute `val` for every placeholder; the result must lex to as many
+ * tokens as the original (each placeholder became one string) and parse
+ * to as many select items. Returns the select items of the result. */
+static long check_subst(const char *sql, int d, const char *val, char *res, size_t ressz)
+{
+	struct quoted_ctx q = {d, val};
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(sqltext_substitute(sql, strlen(sql), d, &b, put_quoted, &q), 0);
+	snprintf(res, ressz, "%.*s", (int)b.len, b.data ? (char *)b.data : "");
+	enum sql_dialect ld = (enum sql_dialect)d;
+	long lo = lex_count(sql, strlen(sql), ld), ls = lex_count((char *)b.data, b.len, ld);
+	long po = select_items(sql, strlen(sql), ld), ps = select_items((char *)b.data, b.len, ld);
+	if (lo != ls || po != ps)
+		fail_msg("'%s' -> '%s': %ld/%ld tokens, %ld/%ld items", sql, res, lo, ls, po, ps);
+	buf_free(&b);
+	return ps;
+}
+
+static void test_sqltext_lexer_agree(void **state)
+{
+	(void)state;
+	char res[256];
+	/* F5: MySQL knows no dollar strings, neither scanner nor lexer */
+	assert_true(check_subst("SELECT $$?$$", SQL_DIALECT_MYSQL, dollar_value, res,
+				sizeof(res)) != 3);
+	assert_int_equal(lex_count("SELECT $$x$$", 12, SQL_DIALECT_MYSQL), -1);
+	assert_int_equal(lex_count("SELECT $$x$$", 12, SQL_DIALECT_GREPTIME), -1);
+	assert_int_equal(lex_count("SELECT $$x$$", 12, SQL_DIALECT_POSTGRES), 3);
+	assert_int_equal(check_subst("SELECT ?, '$$'", SQL_DIALECT_MYSQL, dollar_value, res,
+				     sizeof(res)), 2);
+	/* F6: '$' continues words and ends numbers the same way in both */
+	assert_true(check_subst("SELECT x$$2", SQL_DIALECT_PG, dollar_value, res, sizeof(res)) !=
+		    3);
+	assert_string_equal(res, "SELECT x$$2"); /* one word: no placeholder in it */
+	assert_true(check_subst("SELECT 2$$2$$", SQL_DIALECT_PG, dollar_value, res,
+				sizeof(res)) != 3);
+	assert_string_equal(res, "SELECT 2$$2$$"); /* 2, then the dollar string 2 */
+	check_subst("SELECT 5$1", SQL_DIALECT_PG, dollar_value, res, sizeof(res));
+	assert_string_equal(res, "SELECT 5 '$$, version(), $$'");
+	/* a number right before E'..' (E-string escapes apply in both) */
+	assert_true(check_subst("SELECT 1e'\\' , $1 --'", SQL_DIALECT_PG, dollar_value, res,
+				sizeof(res)) != 3);
+	assert_string_equal(res, "SELECT 1e'\\' , $1 --'");
+	/* a byte order mark is skipped by both */
+	assert_true(check_subst("\xEF\xBB\xBFSELECT $$ $1 $$", SQL_DIALECT_PG, dollar_value, res,
+				sizeof(res)) != 3);
+	assert_true(check_subst("\xEF\xBB\xBF$$ $1 $$", SQL_DIALECT_PG, dollar_value, res,
+				sizeof(res)) != 3);
+	/* F7: PostgreSQL block comments nest in both */
+	assert_true(check_subst("SELECT /* /* */ $$ */ $1 $$", SQL_DIALECT_PG, dollar_value, res,
+				sizeof(res)) != 3);
+	assert_int_equal(lex_count("SELECT /* /* */ */ 1", 20, SQL_DIALECT_POSTGRES), 3);
+	assert_int_equal(lex_count("SELECT /* /* */ 1", 17, SQL_DIALECT_MYSQL), 3);
+	assert_int_equal(check_subst("SELECT /* /* $1 */ $1 */ $1, 2", SQL_DIALECT_PG,
+				     dollar_value, res, sizeof(res)), 2);
+	assert_int_equal(check_subst("SELECT /* /* ? */ ?, 2", SQL_DIALECT_MYSQL, dollar_value,
+				     res, sizeof(res)), 2);
+	/* the hostile fuzzing value everywhere */
+	static const char hostile[] = "x' OR 1=1; -- \\' /* \" ` $$ ?";
+	static const char *const my[] = {"SELECT ?, ?", "SELECT `?`, ?", "SELECT \"?\", ?",
+					 "SELECT _utf8mb4'?', ?", "SELECT X'00', ?",
+					 "SELECT n'\\'?', ?"};
+	for (size_t i = 0; i < sizeof(my) / sizeof(my[0]); i++)
+		assert_int_equal(check_subst(my[i], SQL_DIALECT_MYSQL, hostile, res, sizeof(res)),
+				 2);
+	static const char *const pg[] = {"SELECT $1, $2", "SELECT $a$ $1 $a$, $2",
+					 "SELECT E'\\' $1', $2", "SELECT \"$1\", $2",
+					 "SELECT a$1, $2", "SELECT $1::text, $$$1$$"};
+	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++)
+		assert_int_equal(check_subst(pg[i], SQL_DIALECT_PG, hostile, res, sizeof(res)), 2);
+}
+
+/* Substitute `val` for every placeholder into res. */
+static void subst_only(const char *sql, int d, const char *val, char *res, size_t ressz)
+{
+	struct quoted_ctx q = {d, val};
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(sqltext_substitute(sql, strlen(sql), d, &b, put_quoted, &q), 0);
+	snprintf(res, ressz, "%.*s", (int)b.len, b.data ? (char *)b.data : "");
+	buf_free(&b);
+}
+
+/* F4: a value never merges with a neighbouring literal or word (the
+ * originals are not valid SQL, so only the text is compared) */
+static void test_sqltext_value_gaps(void **state)
+{
+	(void)state;
+	char res[256];
+	subst_only("SELECT ??", SQL_DIALECT_MYSQL, "a", res, sizeof(res));
+	assert_string_equal(res, "SELECT 'a' 'a'");
+	subst_only("SELECT ?'x'", SQL_DIALECT_MYSQL, "a", res, sizeof(res));
+	assert_string_equal(res, "SELECT 'a' 'x'");
+	subst_only("SELECT 'x'?", SQL_DIALECT_MYSQL, "a", res, sizeof(res));
+	assert_string_equal(res, "SELECT 'x' 'a'");
+	subst_only("SELECT $1$2", SQL_DIALECT_PG, "a", res, sizeof(res));
+	assert_string_equal(res, "SELECT 'a' 'a'");
+	subst_only("SELECT x=?,(?)", SQL_DIALECT_MYSQL, "a", res, sizeof(res));
+	assert_string_equal(res, "SELECT x='a',('a')"); /* no gap needed */
+	/* numbers: 1-? with -1 must not become the comment 1--1 */
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(sqltext_substitute("SELECT 1-?, ?e5, X?", 19, SQL_DIALECT_MYSQL, &b,
+					    put_idx, NULL),
+			 0);
+	assert_string_equal(buf_cstr(&b), "SELECT 1- <0>, <1> e5, X <2>");
+	buf_free(&b);
 }
 
 static void test_sqltext_params(void **state)
@@ -713,6 +870,16 @@ static void test_pg_params(void **state)
 	assert_int_equal(rc, ERR_BAD_INPUT);
 	pglit(PG_OID_BOOL, 0, "maybe", 5, &rc);
 	assert_int_equal(rc, ERR_BAD_INPUT);
+	/* F1: blanks only are no float: an error, never pasted as the literal */
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, "   ", 3, &rc), "");
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	assert_non_null(strstr(err_msg(), "invalid input syntax for type double precision"));
+	pglit(PG_OID_FLOAT4, 0, " ", 1, &rc);
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	pglit(PG_OID_NUMERIC, 0, "", 0, &rc);
+	assert_int_equal(rc, ERR_BAD_INPUT);
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, " 2.5 ", 5, &rc), " 2.5 ");
+	assert_string_equal(pglit(PG_OID_FLOAT8, 0, "+", 1, &rc), "'+'");
 	pglit(PG_OID_BYTEA, 0, "\\xzz", 4, &rc);
 	assert_int_equal(rc, ERR_BAD_INPUT);
 	pglit(PG_OID_INT8, 1, "abc", 3, &rc);
@@ -1235,6 +1402,8 @@ int main(void)
 		cmocka_unit_test(test_vfmt_named_zones),
 		cmocka_unit_test(test_sqltext_split),
 		cmocka_unit_test(test_sqltext_params),
+		cmocka_unit_test(test_sqltext_lexer_agree),
+		cmocka_unit_test(test_sqltext_value_gaps),
 		cmocka_unit_test(test_my_lenenc),
 		cmocka_unit_test(test_my_frame),
 		cmocka_unit_test(test_my_handshake_parse),
