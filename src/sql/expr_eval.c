@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "server/handler.h"
 #include "sql/expr.h"
 
 /* ---- context and nodes ------------------------------------------------- */
@@ -944,8 +945,24 @@ static int regex_kernel(struct xexpr *e, const struct xval *a, const struct xval
 	return 0;
 }
 
-static int format_duration(struct buf *b, int64_t ns)
+/* A duration as text: ISO 8601 ("P0D", "PT0.918S") as Arrow prints it, or
+ * PostgreSQL's interval style ("00:00:00.918000") on PostgreSQL sessions. */
+static int format_duration(struct buf *b, int64_t ns, bool pg)
 {
+	if (pg) {
+		uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+		uint64_t us = a / 1000, secs = us / 1000000, days = secs / 86400;
+		int rc = buf_printf(b, "%s", ns < 0 ? "-" : "");
+		if (!rc && days)
+			rc = buf_printf(b, "%" PRIu64 " day%s ", days, days == 1 ? "" : "s");
+		secs %= 86400;
+		if (!rc)
+			rc = buf_printf(b, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, secs / 3600, secs / 60 % 60,
+					secs % 60);
+		if (!rc && us % 1000000)
+			rc = buf_printf(b, ".%06" PRIu64, us % 1000000);
+		return rc;
+	}
 	if (ns == 0)
 		return buf_printf(b, "P0D");
 	uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
@@ -974,7 +991,6 @@ static int format_duration(struct buf *b, int64_t ns)
 static int temporal_kernel(struct xctx *cx, struct xexpr *e, const struct xval *a,
 			   const struct xval *b, uint32_t n, struct colvec *out)
 {
-	(void)cx;
 	int op = e->u.bin.op;
 	int ct = e->u.bin.ct;
 	if (op == XOP_TS_ADD_IV || op == XOP_TS_SUB_IV) {
@@ -1031,7 +1047,7 @@ static int temporal_kernel(struct xctx *cx, struct xexpr *e, const struct xval *
 			break;
 		}
 		buf_reset(&t);
-		rc = format_duration(&t, ts_to_ns_floor(d, ct));
+		rc = format_duration(&t, ts_to_ns_floor(d, ct), cx->s && cx->s->protocol == SESSION_PG);
 		if (!rc)
 			rc = colvec_push_bytes(out, t.data, t.len);
 	}

@@ -1307,10 +1307,11 @@ static int strftime_chrono(struct buf *b, const char *f, uint32_t fn, const stru
 		if (c >= '1' && c <= '9' && i + 1 < fn && f[i + 1] == 'f') {
 			width = c - '0';
 			c = f[++i];
-		} else if (c == '.' && i + 2 < fn && f[i + 2] == 'f') {
+		} else if (c == '.' && ((i + 1 < fn && f[i + 1] == 'f') ||
+				       (i + 2 < fn && f[i + 2] == 'f' && f[i + 1] >= '1' && f[i + 1] <= '9'))) {
 			/* %.3f %.6f %.9f or %.f */
 			char w = f[i + 1];
-			i += 2;
+			i += w == 'f' ? 1 : 2;
 			int wd = w >= '1' && w <= '9' ? w - '0' : 0;
 			if (!wd && nanos == 0)
 				continue;
