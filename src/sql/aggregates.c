@@ -270,7 +270,7 @@ int hagg_create(struct hagg **out, uint32_t nkeys, const enum dtype *key_types, 
 		struct acc *ac = &h->acc[a];
 		ac->spec = specs[a];
 		int at = specs[a].arg_type;
-		ac->pk = at >= DT__COUNT ? PHYS_I64 : dtype_phys(at);
+		ac->pk = at >= DT__COUNT ? PHYS_I64 : xphys(at);
 		if (acc_alloc(ac, h->gcap))
 			goto nomem;
 		if (specs[a].distinct) {
@@ -297,23 +297,23 @@ uint32_t hagg_groups(const struct hagg *h) { return h->ngroups; }
 
 /* ---- grouping ------------------------------------------------------------------ */
 
-static void hash_col(const struct colvec *v, uint32_t n, uint64_t *h, bool first)
+static inline uint64_t hash_val(const struct colvec *v, uint32_t i)
 {
-	enum phys_kind pk = dtype_phys(v->type);
-	const uint64_t seed = 0x9E3779B97F4A7C15ULL;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t x;
-		if (!vec_valid(v, i)) {
-			x = 0x5bd1e9955bd1e995ULL;
-		} else if (pk == PHYS_I64) {
-			x = hash_u64((uint64_t)v->i64[i]);
-		} else if (pk == PHYS_F64) {
-			x = vec_hash(v, i);
-		} else {
-			x = hash_bytes(v->bytes + v->offs[i], v->offs[i + 1] - v->offs[i], 0);
-		}
-		h[i] = first ? x : hash_u64(h[i] * seed ^ x);
+	if (!vec_valid(v, i))
+		return 0x5bd1e9955bd1e995ULL;
+	switch (xphys(v->type)) {
+	case PHYS_I64: return hash_u64((uint64_t)v->i64[i]);
+	case PHYS_F64: return vec_hash(v, i);
+	default: return hash_bytes(v->bytes + v->offs[i], v->offs[i + 1] - v->offs[i], 0);
 	}
+}
+
+static inline uint64_t hash_row(const struct colvec *const *keys, uint32_t nk, uint32_t i)
+{
+	uint64_t h = hash_val(keys[0], i);
+	for (uint32_t k = 1; k < nk; k++)
+		h = hash_u64(h * 0x9E3779B97F4A7C15ULL ^ hash_val(keys[k], i));
+	return h;
 }
 
 static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colvec *b, uint32_t j)
@@ -321,7 +321,7 @@ static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colve
 	bool an = !vec_valid(a, i), bn = !vec_valid(b, j);
 	if (an || bn)
 		return an == bn;
-	switch (dtype_phys(a->type)) {
+	switch (xphys(a->type)) {
 	case PHYS_I64: return a->i64[i] == b->i64[j];
 	case PHYS_F64: {
 		double x = a->f64[i], y = b->f64[j];
@@ -355,19 +355,19 @@ static int rehash(struct hagg *h)
 
 static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint32_t n)
 {
-	for (uint32_t k = 0; k < h->nkeys; k++)
-		hash_col(keys[k], n, h->rh, k == 0);
+	uint32_t nk = h->nkeys;
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t hv = h->rh[i];
-		if (i > 0 && h->rh[i - 1] == hv) {
+		/* sorted input: a row equal to the previous one needs no hash */
+		if (i > 0) {
 			bool same = true;
-			for (uint32_t k = 0; k < h->nkeys && same; k++)
+			for (uint32_t k = 0; k < nk && same; k++)
 				same = val_eq(keys[k], i, keys[k], i - 1);
 			if (same) {
 				h->gid[i] = h->gid[i - 1];
 				continue;
 			}
 		}
+		uint64_t hv = hash_row(keys, nk, i);
 		uint32_t p = (uint32_t)hv & h->smask;
 		for (;;) {
 			uint32_t s = h->slots[p];
@@ -376,7 +376,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 			uint32_t g = s - 1;
 			if (h->ghash[g] == hv) {
 				bool same = true;
-				for (uint32_t k = 0; k < h->nkeys && same; k++)
+				for (uint32_t k = 0; k < nk && same; k++)
 					same = val_eq(&h->keys[k], g, keys[k], i);
 				if (same) {
 					h->gid[i] = g;
@@ -392,7 +392,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 				return err_set(ERR_LIMIT, "too many groups");
 			if (ensure_group_cap(h, g + 1))
 				return ERR_NOMEM;
-			for (uint32_t k = 0; k < h->nkeys; k++)
+			for (uint32_t k = 0; k < nk; k++)
 				if (colvec_push_from(&h->keys[k], keys[k], i))
 					return ERR_NOMEM;
 			h->ghash[g] = hv;
@@ -476,6 +476,32 @@ static int update_acc(struct acc *a, const struct colvec *v, const struct colvec
 			uint32_t g = GID(i);
 			a->i[g] = (int64_t)((uint64_t)a->i[g] + (uint64_t)x[i]);
 			a->has[g] = 1;
+		}
+		return 0;
+	}
+	if ((k == AGG_SUM || k == AGG_AVG) && a->pk == PHYS_F64 && !nulls) {
+		const double *x = v->f64;
+		if (!gid) {
+			double s = a->f[0];
+			for (uint32_t i = 0; i < n; i++)
+				s += x[i];
+			a->f[0] = s;
+			if (k == AGG_AVG)
+				a->cnt[0] += n;
+			else if (n)
+				a->has[0] = 1;
+			return 0;
+		}
+		if (k == AGG_AVG) {
+			for (uint32_t i = 0; i < n; i++) {
+				a->f[gid[i]] += x[i];
+				a->cnt[gid[i]]++;
+			}
+		} else {
+			for (uint32_t i = 0; i < n; i++) {
+				a->f[gid[i]] += x[i];
+				a->has[gid[i]] = 1;
+			}
 		}
 		return 0;
 	}
@@ -721,7 +747,7 @@ static int finish_acc(const struct acc *a, uint32_t ng, struct colvec *out)
 {
 	int k = a->spec.def->kind;
 	int rt = a->spec.res_type;
-	enum phys_kind pk = dtype_phys(rt);
+	enum phys_kind pk = xphys(rt);
 	if (pk == PHYS_BYTES) {
 		if (vec_empty(out, rt, ng))
 			return ERR_NOMEM;

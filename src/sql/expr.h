@@ -50,6 +50,15 @@ struct interval {
 	int64_t nanos;
 };
 
+/* The physical kind of a type (pseudo types count as PHYS_I64); inline
+ * for the kernels. */
+static inline enum phys_kind xphys(int t)
+{
+	return t == DT_FLOAT32 || t == DT_FLOAT64 ? PHYS_F64
+	       : t == DT_STRING || t == DT_BINARY ? PHYS_BYTES
+						  : PHYS_I64;
+}
+
 /* Arrow's rendering of a type ("Int64", "Utf8", "Timestamp(ms)"). */
 const char *xtype_arrow_name(int t);
 bool xtype_is_numeric(int t);

@@ -842,7 +842,7 @@ int datum_cast(struct xctx *cx, const struct datum *in, int to, struct datum *ou
 	struct buf sb;
 	buf_init(&sb);
 	int rc = cast_one(cx, in, to, out, &sb);
-	if (!rc && dtype_phys(to) == PHYS_BYTES && sb.data && out->v.s.p == (const char *)sb.data) {
+	if (!rc && xphys(to) == PHYS_BYTES && sb.data && out->v.s.p == (const char *)sb.data) {
 		char *p = arena_alloc(cx->a, sb.len + 1);
 		if (!p)
 			rc = ERR_NOMEM;

@@ -142,7 +142,7 @@ static bool datum_same(const struct datum *a, const struct datum *b)
 		return false;
 	if (a->is_null)
 		return true;
-	switch (dtype_phys(a->type < DT__COUNT ? a->type : DT_INT64)) {
+	switch (xphys(a->type < DT__COUNT ? a->type : DT_INT64)) {
 	case PHYS_I64: return a->v.i == b->v.i;
 	case PHYS_F64: return memcmp(&a->v.f, &b->v.f, sizeof(double)) == 0;
 	default: return a->v.s.n == b->v.s.n && memcmp(a->v.s.p, b->v.s.p, a->v.s.n) == 0;
@@ -217,7 +217,7 @@ bool xequal(const struct xexpr *a, const struct xexpr *b)
 
 int datum_to_arena(struct arena *a, struct datum *d)
 {
-	if (d->is_null || d->type >= DT__COUNT || dtype_phys(d->type) != PHYS_BYTES)
+	if (d->is_null || d->type >= DT__COUNT || xphys(d->type) != PHYS_BYTES)
 		return 0;
 	char *p = arena_alloc(a, (size_t)d->v.s.n + 1);
 	if (!p)
@@ -243,7 +243,7 @@ static void drop_validity(struct colvec *v)
 
 int vec_fixed(struct colvec *v, enum dtype t, uint32_t n)
 {
-	if (dtype_phys(v->type) != dtype_phys(t) && v->cap) {
+	if (xphys(v->type) != xphys(t) && v->cap) {
 		colvec_free(v);
 	}
 	v->type = t;
@@ -259,14 +259,14 @@ int vec_fixed(struct colvec *v, enum dtype t, uint32_t n)
 
 int vec_empty(struct colvec *v, enum dtype t, uint32_t n)
 {
-	if (dtype_phys(v->type) != dtype_phys(t) && v->cap)
+	if (xphys(v->type) != xphys(t) && v->cap)
 		colvec_free(v);
 	v->type = t;
 	v->len = 0;
 	drop_validity(v);
 	if (colvec_reserve(v, n ? n : 1))
 		return ERR_NOMEM;
-	if (dtype_phys(t) == PHYS_BYTES)
+	if (xphys(t) == PHYS_BYTES)
 		v->offs[0] = 0;
 	return 0;
 }
@@ -325,7 +325,7 @@ int vec_copy_validity(struct colvec *v, const struct colvec *src, uint32_t n)
 
 int vec_gather(struct colvec *dst, const struct colvec *src, const uint32_t *sel, uint32_t n)
 {
-	enum phys_kind pk = dtype_phys(src->type);
+	enum phys_kind pk = xphys(src->type);
 	if (pk == PHYS_BYTES) {
 		if (vec_empty(dst, src->type, n))
 			return ERR_NOMEM;
@@ -381,7 +381,7 @@ int vec_append(struct colvec *dst, const struct colvec *src, uint32_t from, uint
 	uint32_t base = dst->len;
 	if (colvec_reserve(dst, n))
 		return ERR_NOMEM;
-	enum phys_kind pk = dtype_phys(dst->type);
+	enum phys_kind pk = xphys(dst->type);
 	if (pk == PHYS_BYTES) {
 		if (!dst->offs && colvec_reserve(dst, 1))
 			return ERR_NOMEM;
@@ -421,7 +421,7 @@ int vec_append(struct colvec *dst, const struct colvec *src, uint32_t from, uint
 
 int vec_broadcast(struct colvec *dst, const struct datum *d, enum dtype t, uint32_t n)
 {
-	enum phys_kind pk = dtype_phys(t);
+	enum phys_kind pk = xphys(t);
 	if (pk == PHYS_BYTES) {
 		if (vec_empty(dst, t, n))
 			return ERR_NOMEM;
@@ -483,7 +483,7 @@ void xval_get(const struct xval *x, int type, uint32_t i, struct datum *d)
 		d->is_null = true;
 		return;
 	}
-	switch (dtype_phys(x->v->type)) {
+	switch (xphys(x->v->type)) {
 	case PHYS_I64: d->v.i = x->v->i64[i]; break;
 	case PHYS_F64: d->v.f = x->v->f64[i]; break;
 	default: d->v.s.p = colvec_bytes(x->v, i, &d->v.s.n); break;
@@ -512,7 +512,7 @@ uint64_t vec_hash(const struct colvec *v, uint32_t i)
 {
 	if (!vec_valid(v, i))
 		return 0x5bd1e9955bd1e995ULL;
-	switch (dtype_phys(v->type)) {
+	switch (xphys(v->type)) {
 	case PHYS_I64: return hash_u64((uint64_t)v->i64[i]);
 	case PHYS_F64: {
 		double d = v->f64[i];
@@ -537,7 +537,7 @@ int datum_cmp(const struct datum *a, const struct datum *b)
 	if (a->is_null || b->is_null)
 		return a->is_null == b->is_null ? 0 : (a->is_null ? -1 : 1);
 	int t = a->type < DT__COUNT ? (int)a->type : DT_INT64;
-	switch (dtype_phys(t)) {
+	switch (xphys(t)) {
 	case PHYS_I64:
 		if (t == DT_UINT64) {
 			uint64_t x = (uint64_t)a->v.i, y = (uint64_t)b->v.i;
@@ -594,7 +594,7 @@ int datum_cmp(const struct datum *a, const struct datum *b)
 static int cmp_kernel(int op, int ct, const struct xval *a, const struct xval *b, uint32_t n,
 		      int64_t *r)
 {
-	enum phys_kind pk = dtype_phys(ct);
+	enum phys_kind pk = xphys(ct);
 	if (pk == PHYS_I64 && ct != DT_UINT64) {
 		switch (op) {
 		case XOP_EQ: LOOP2(int64_t, i64, a, b, n, r[i] = x == y); break;
@@ -830,6 +830,16 @@ static int logic_kernel(int op, const struct xval *a, const struct xval *b, uint
 			struct colvec *out)
 {
 	bool any_null = false;
+	/* no nulls anywhere: plain bitwise logic */
+	bool an = a->v ? a->v->validity != NULL : a->c.is_null;
+	bool bn = b->v ? b->v->validity != NULL : b->c.is_null;
+	if (!an && !bn) {
+		if (op == XOP_AND)
+			LOOP2(int64_t, i64, a, b, n, out->i64[i] = (x != 0) & (y != 0));
+		else
+			LOOP2(int64_t, i64, a, b, n, out->i64[i] = (x != 0) | (y != 0));
+		return 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		bool av, bv;
 		bool at = bit_true(a, i, &av), bt = bit_true(b, i, &bv);
@@ -1065,7 +1075,7 @@ static void vec_to_const(struct colvec *v, int type, struct xval *out)
 		out->c.is_null = true;
 		return;
 	}
-	switch (dtype_phys(type)) {
+	switch (xphys(type)) {
 	case PHYS_I64: out->c.v.i = v->i64[0]; break;
 	case PHYS_F64: out->c.v.f = v->f64[0]; break;
 	default: out->c.v.s.p = colvec_bytes(v, 0, &out->c.v.s.n); break;
@@ -1108,7 +1118,7 @@ static int eval_bin(struct xctx *cx, struct xexpr *e, const struct batch *b, str
 	case XOP_MOD:
 		if (konst && (xa.c.is_null || xb.c.is_null))
 			goto null_const;
-		if (dtype_phys(ct) == PHYS_F64) {
+		if (xphys(ct) == PHYS_F64) {
 			if ((rc = vec_fixed(o, ct, n)) || (rc = vec_and_validity(o, &xa, &xb, n)) ||
 			    (rc = float_arith(op, ct, &xa, &xb, n, o->f64)))
 				return rc;
@@ -1307,7 +1317,7 @@ static int eval_in(struct xctx *cx, struct xexpr *e, const struct batch *b, stru
 	uint32_t nl = e->u.in.nlist;
 	bool neg = e->u.in.neg, hn = e->u.in.has_null;
 	int t = e->u.in.a->type;
-	enum phys_kind pk = dtype_phys(t);
+	enum phys_kind pk = xphys(t);
 	for (uint32_t i = 0; i < n; i++) {
 		if (xval_null(&xa, i)) {
 			o->i64[i] = 0;
@@ -1318,6 +1328,11 @@ static int eval_in(struct xctx *cx, struct xexpr *e, const struct batch *b, stru
 			int64_t x = xval_i64(&xa, i);
 			for (uint32_t k = 0; k < nl && !found; k++)
 				found = l[k].v.i == x;
+		} else if (nl <= 8 && pk == PHYS_BYTES) {
+			uint32_t sn;
+			const char *sp = xval_bytes(&xa, i, &sn);
+			for (uint32_t k = 0; k < nl && !found; k++)
+				found = l[k].v.s.n == sn && (sn == 0 || memcmp(l[k].v.s.p, sp, sn) == 0);
 		} else {
 			struct datum d;
 			xval_get(&xa, t, i, &d);
@@ -1566,7 +1581,7 @@ int x_eval(struct xctx *cx, struct xexpr *e, const struct batch *b, struct xval 
 				return 0;
 			if (e->kind == X_NOT)
 				out->c.v.i = !xa.c.v.i;
-			else if (dtype_phys(e->type) == PHYS_F64)
+			else if (xphys(e->type) == PHYS_F64)
 				out->c.v.f = -xa.c.v.f;
 			else if (xa.c.v.i == INT64_MIN || (e->type == DT_UINT64 && xa.c.v.i != 0))
 				return exec_err("Arithmetic overflow: Overflow happened on: - %" PRId64,
@@ -1581,7 +1596,7 @@ int x_eval(struct xctx *cx, struct xexpr *e, const struct batch *b, struct xval 
 		if (e->kind == X_NOT) {
 			for (uint32_t i = 0; i < n; i++)
 				o->i64[i] = !xa.v->i64[i];
-		} else if (dtype_phys(e->type) == PHYS_F64) {
+		} else if (xphys(e->type) == PHYS_F64) {
 			for (uint32_t i = 0; i < n; i++)
 				o->f64[i] = -xa.v->f64[i];
 		} else {

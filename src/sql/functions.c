@@ -1163,9 +1163,31 @@ static int f_date_trunc(struct xctx *cx, struct xexpr *e, const struct xval *a, 
 {
 	(void)cx;
 	int rc = out_fixed(e, n, &a[1], NULL, out);
-	for (uint32_t i = 0; i < n && !rc; i++)
-		e->out.i64[i] = trunc_ts(xval_i64(&a[1], i), e->type, (int)e->u.fn.iarg);
-	return rc;
+	if (rc)
+		return rc;
+	int u = (int)e->u.fn.iarg;
+	if (a[1].v && u <= TU_DAY) {
+		/* fixed-length units: one floor division per row */
+		static const int64_t step_ns[] = {[TU_NANO] = 1, [TU_MICRO] = 1000,
+						  [TU_MILLI] = 1000000, [TU_SECOND] = NS_PER_SEC,
+						  [TU_MINUTE] = 60 * NS_PER_SEC, [TU_HOUR] = 3600 * NS_PER_SEC,
+						  [TU_DAY] = 86400 * NS_PER_SEC};
+		int64_t unit_ns = NS_PER_SEC / dtype_ts_units_per_sec(e->type);
+		const int64_t *v = a[1].v->i64;
+		if (step_ns[u] <= unit_ns) {
+			memcpy(e->out.i64, v, (size_t)n * sizeof(int64_t));
+			return 0;
+		}
+		int64_t st = step_ns[u] / unit_ns;
+		for (uint32_t i = 0; i < n; i++) {
+			int64_t x = v[i], q = x / st;
+			e->out.i64[i] = (q - (x % st < 0)) * st;
+		}
+		return 0;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		e->out.i64[i] = trunc_ts(xval_i64(&a[1], i), e->type, u);
+	return 0;
 }
 
 static int bind_date_part(struct xctx *cx, struct xexpr *e)
@@ -1542,7 +1564,7 @@ static int f_version(struct xctx *cx, struct xexpr *e, const struct xval *a, uin
 	struct datum d;
 	if (cx->env && cx->env->call_function &&
 	    xfunc_call_env(cx, "version", NULL, 0, &d) == 0 && !d.is_null &&
-	    dtype_phys(d.type) == PHYS_BYTES) {
+	    xphys(d.type) == PHYS_BYTES) {
 		int rc = vec_empty(&e->out, DT_STRING, n);
 		for (uint32_t i = 0; i < n && !rc; i++)
 			rc = colvec_push_bytes(&e->out, d.v.s.p, d.v.s.n);

@@ -353,12 +353,14 @@ struct sort_ctx {
 	uint32_t nkeys;
 };
 
-static int cmp_rows(const struct sort_ctx *c, uint32_t i, uint32_t j)
+/* Compare row i of batch ba with row j of batch bb (same layout). */
+static int cmp_rows2(const struct sort_ctx *c, const struct batch *ba, uint32_t i,
+		     const struct batch *bb, uint32_t j)
 {
 	for (uint32_t k = 0; k < c->nkeys; k++) {
 		const struct sort_key *sk = &c->keys[k];
-		const struct colvec *v = &c->b->cols[sk->col];
-		bool ni = !vec_valid(v, i), nj = !vec_valid(v, j);
+		const struct colvec *v = &ba->cols[sk->col], *w = &bb->cols[sk->col];
+		bool ni = !vec_valid(v, i), nj = !vec_valid(w, j);
 		int r;
 		if (ni || nj) {
 			if (ni == nj)
@@ -368,17 +370,17 @@ static int cmp_rows(const struct sort_ctx *c, uint32_t i, uint32_t j)
 				r = -r;
 			return r; /* nulls placement ignores DESC */
 		}
-		switch (dtype_phys(v->type)) {
+		switch (xphys(v->type)) {
 		case PHYS_I64:
 			if (v->type == DT_UINT64) {
-				uint64_t x = (uint64_t)v->i64[i], y = (uint64_t)v->i64[j];
+				uint64_t x = (uint64_t)v->i64[i], y = (uint64_t)w->i64[j];
 				r = x < y ? -1 : x > y;
 			} else {
-				r = v->i64[i] < v->i64[j] ? -1 : v->i64[i] > v->i64[j];
+				r = v->i64[i] < w->i64[j] ? -1 : v->i64[i] > w->i64[j];
 			}
 			break;
 		case PHYS_F64: {
-			double x = v->f64[i], y = v->f64[j];
+			double x = v->f64[i], y = w->f64[j];
 			if (isnan(x) || isnan(y))
 				r = isnan(x) == isnan(y) ? 0 : (isnan(x) ? 1 : -1);
 			else
@@ -386,9 +388,9 @@ static int cmp_rows(const struct sort_ctx *c, uint32_t i, uint32_t j)
 			break;
 		}
 		default: {
-			uint32_t la = v->offs[i + 1] - v->offs[i], lb = v->offs[j + 1] - v->offs[j];
+			uint32_t la = v->offs[i + 1] - v->offs[i], lb = w->offs[j + 1] - w->offs[j];
 			uint32_t m = la < lb ? la : lb;
-			int cc = m ? memcmp(v->bytes + v->offs[i], v->bytes + v->offs[j], m) : 0;
+			int cc = m ? memcmp(v->bytes + v->offs[i], w->bytes + w->offs[j], m) : 0;
 			r = cc ? (cc < 0 ? -1 : 1) : (la < lb ? -1 : la > lb);
 			break;
 		}
@@ -397,6 +399,11 @@ static int cmp_rows(const struct sort_ctx *c, uint32_t i, uint32_t j)
 			return sk->desc ? -r : r;
 	}
 	return 0;
+}
+
+static int cmp_rows(const struct sort_ctx *c, uint32_t i, uint32_t j)
+{
+	return cmp_rows2(c, c->b, i, c->b, j);
 }
 
 /* Stable bottom-up merge sort of idx[0..n). */
@@ -486,7 +493,7 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 	int rc;
 	if (!o->u.sort.sorted) {
 		uint64_t fetch = o->u.sort.fetch;
-		uint64_t limit_buf = fetch == UINT64_MAX ? UINT64_MAX : (fetch * 2 > 65536 ? fetch * 2 : 65536);
+		uint64_t limit_buf = fetch == UINT64_MAX ? UINT64_MAX : (fetch * 2 > 4096 ? fetch * 2 : 4096);
 		for (;;) {
 			const struct batch *b;
 			if ((rc = op_next(p, o->child, &b)))
@@ -506,12 +513,29 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 			struct batch *acc = &o->u.sort.acc;
 			if ((uint64_t)acc->nrows + b->nrows > UINT32_MAX - 1)
 				return err_set(ERR_LIMIT, "sort input exceeds %u rows", UINT32_MAX - 1);
-			for (uint32_t c = 0; c < b->ncols; c++)
-				if ((rc = vec_append(&acc->cols[c], &b->cols[c], 0, b->nrows)))
+			if (o->u.sort.have_thr) {
+				/* top-k: only rows that beat the current k-th row */
+				struct sort_ctx c = {acc, o->u.sort.keys, o->u.sort.nkeys};
+				uint32_t thr = (uint32_t)fetch - 1;
+				for (uint32_t i = 0; i < b->nrows && !rc; i++)
+					if (cmp_rows2(&c, b, i, acc, thr) < 0) {
+						for (uint32_t col = 0; col < b->ncols && !rc; col++)
+							rc = colvec_push_from(&acc->cols[col], &b->cols[col], i);
+						acc->nrows++;
+					}
+				if (rc)
 					return rc;
-			acc->nrows += b->nrows;
-			if (acc->nrows > limit_buf && (rc = sort_acc(o, (uint32_t)fetch)))
-				return rc;
+			} else {
+				for (uint32_t c = 0; c < b->ncols; c++)
+					if ((rc = vec_append(&acc->cols[c], &b->cols[c], 0, b->nrows)))
+						return rc;
+				acc->nrows += b->nrows;
+			}
+			if (acc->nrows > limit_buf) {
+				if ((rc = sort_acc(o, (uint32_t)fetch)))
+					return rc;
+				o->u.sort.have_thr = fetch > 0 && acc->nrows >= fetch;
+			}
 		}
 		if (!o->u.sort.acc_init) {
 			*out = NULL;

@@ -116,6 +116,7 @@ struct op {
 			bool acc_init;
 			uint32_t *perm;
 			bool sorted;
+			bool have_thr;   /* acc row fetch-1 bounds what can still qualify */
 			uint32_t emitted;
 		} sort;
 		struct {

@@ -893,7 +893,7 @@ static int bind_aggregate(struct binder *bd, const struct sql_expr *e, const str
 			order->name = col_display(bd->a, c->qual, c->name);
 			scope_use(bd->sc, (uint32_t)bd->ts_hint_col);
 		}
-		if (order && dtype_phys(order->type < DT__COUNT ? order->type : DT_INT64) != PHYS_I64)
+		if (order && xphys(order->type < DT__COUNT ? order->type : DT_INT64) != PHYS_I64)
 			return plan_err("This feature is not implemented: %s ordering by %s", def->name,
 					xtype_arrow_name(order->type));
 		if (order && order_desc) {

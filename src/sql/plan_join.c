@@ -314,7 +314,7 @@ static bool keys_eq(const struct colvec *const *a, uint32_t i, const struct colv
 		const struct colvec *x = a[k], *y = &b[k];
 		if (!vec_valid(x, i) || !vec_valid(y, j))
 			return false;
-		switch (dtype_phys(x->type)) {
+		switch (xphys(x->type)) {
 		case PHYS_I64:
 			if (x->i64[i] != y->i64[j])
 				return false;

@@ -983,6 +983,59 @@ static void test_date_type_peer(void **state)
 	      "+----------+-----------------------+\n");
 }
 
+static void test_step_aggr_peer(void **state)
+{
+	(void)state;
+	struct mem_table *t = mt_create("integers", "host:String:tag,i:Int64,ts:TimestampMillisecond:ti");
+	mt_row(t, "220-A|2|1672531200000");
+	mt_row(t, "220-B|3|1672531200000");
+	mt_row(t, "550-A|1|1672531200000");
+	mt_row(t, "550-B|5|1672531200000");
+	mt_row(t, "550-A|2|1672534800000");
+	mt_row(t, "550-W|3|1672538400000");
+	mt_row(t, "550-Z|4|1672538400000");
+	mt_row(t, "550-W|5|1672542000000");
+	mt_row(t, "550-Z|6|1672542000000");
+	t->batch_rows = 4;
+	check("SELECT\n    count(i)\nFROM\n    integers;",
+	      "+-------------------+\n"
+	      "| count(integers.i) |\n"
+	      "+-------------------+\n"
+	      "| 9                 |\n"
+	      "+-------------------+\n");
+	check("SELECT\n    ts,\n    count(i)\nFROM\n    integers\nGROUP BY\n    ts\nORDER BY\n    ts,\n    count(i);",
+	      "+---------------------+-------------------+\n"
+	      "| ts                  | count(integers.i) |\n"
+	      "+---------------------+-------------------+\n"
+	      "| 2023-01-01T00:00:00 | 4                 |\n"
+	      "| 2023-01-01T01:00:00 | 1                 |\n"
+	      "| 2023-01-01T02:00:00 | 2                 |\n"
+	      "| 2023-01-01T03:00:00 | 2                 |\n"
+	      "+---------------------+-------------------+\n");
+	check("SELECT\n    date_bin('1 hour' :: INTERVAL, ts) as time_window,\n    count(i)\nFROM\n    integers\nGROUP BY\n    time_window\nORDER BY\n    time_window,\n    count(i);",
+	      "+---------------------+-------------------+\n"
+	      "| time_window         | count(integers.i) |\n"
+	      "+---------------------+-------------------+\n"
+	      "| 2023-01-01T00:00:00 | 4                 |\n"
+	      "| 2023-01-01T01:00:00 | 1                 |\n"
+	      "| 2023-01-01T02:00:00 | 2                 |\n"
+	      "| 2023-01-01T03:00:00 | 2                 |\n"
+	      "+---------------------+-------------------+\n");
+	check("SELECT\n    ts::BIGINT + 1,\n    i / 2,\n    count(i)\nFROM\n    integers\nGROUP BY\n    ts::BIGINT + 1,\n    i / 2,\nORDER BY\n    ts::BIGINT + 1,\n    i / 2,\n;",
+	      "+------------------------+-----------------------+-------------------+\n"
+	      "| integers.ts + Int64(1) | integers.i / Int64(2) | count(integers.i) |\n"
+	      "+------------------------+-----------------------+-------------------+\n"
+	      "| 1672531200001          | 0                     | 1                 |\n"
+	      "| 1672531200001          | 1                     | 2                 |\n"
+	      "| 1672531200001          | 2                     | 1                 |\n"
+	      "| 1672534800001          | 1                     | 1                 |\n"
+	      "| 1672538400001          | 1                     | 1                 |\n"
+	      "| 1672538400001          | 2                     | 1                 |\n"
+	      "| 1672542000001          | 2                     | 1                 |\n"
+	      "| 1672542000001          | 3                     | 1                 |\n"
+	      "+------------------------+-----------------------+-------------------+\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -994,6 +1047,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_date_functions_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timestamp_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_date_type_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_aggr_peer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
