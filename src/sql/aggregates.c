@@ -209,14 +209,14 @@ void hagg_free(struct hagg *h)
 {
 	if (!h)
 		return;
-	for (uint32_t k = 0; k < h->nkeys; k++)
+	for (uint32_t k = 0; h->keys && k < h->nkeys; k++)
 		colvec_free(&h->keys[k]);
 	mem_free(h->keys);
 	mem_free(h->ghash);
 	mem_free(h->slots);
 	mem_free(h->gid);
 	mem_free(h->rh);
-	for (uint32_t a = 0; a < h->naggs; a++)
+	for (uint32_t a = 0; h->acc && a < h->naggs; a++)
 		acc_free(&h->acc[a], h->gcap ? h->ngroups : 0);
 	mem_free(h->acc);
 	mem_free(h->sel);

@@ -39,6 +39,8 @@ struct mem_table {
 	bool last_proj[MT_MAX_COLS];
 	bool last_proj_all;
 	struct scan_pred last_preds[32];
+	struct datum last_lists[32][4]; /* copies: the request dies with the statement */
+	char last_bytes[32][16];
 	uint32_t last_npreds;
 	int scans, releases;
 	const char *describe;
@@ -63,17 +65,19 @@ static int ms_next(struct batch_stream *s, const struct batch **out)
 	uint32_t n = t->data.nrows - m->pos;
 	if (t->batch_rows && n > t->batch_rows)
 		n = t->batch_rows;
+	/* allocation failures (mem_fail_after) are errors, as in a real scan */
 	if (!m->out_init) {
 		enum dtype tt[MT_MAX_COLS];
 		for (uint32_t c = 0; c < t->tp.ncols; c++)
 			tt[c] = t->cols[c].type;
-		assert_int_equal(batch_init(&m->out, t->tp.ncols, tt), 0);
+		if (batch_init(&m->out, t->tp.ncols, tt))
+			return ERR_NOMEM;
 		m->out_init = true;
 	}
 	batch_reset(&m->out);
 	for (uint32_t c = 0; c < t->tp.ncols; c++)
-		if (m->proj[c])
-			assert_int_equal(colvec_append_range(&m->out.cols[c], &t->data.cols[c], m->pos, n), 0);
+		if (m->proj[c] && colvec_append_range(&m->out.cols[c], &t->data.cols[c], m->pos, n))
+			return ERR_NOMEM;
 	m->out.nrows = n;
 	m->pos += n;
 	*out = &m->out;
@@ -103,8 +107,19 @@ static int mt_scan(struct table_provider *tp, const struct scan_request *req, st
 		t->last_proj[c] = m->proj[c];
 	}
 	t->last_npreds = req->npreds < 32 ? req->npreds : 32;
-	for (uint32_t i = 0; i < t->last_npreds; i++)
-		t->last_preds[i] = req->preds[i];
+	for (uint32_t i = 0; i < t->last_npreds; i++) {
+		struct scan_pred *p = &t->last_preds[i];
+		*p = req->preds[i];
+		for (uint32_t k = 0; k < p->nlist && k < 4; k++)
+			t->last_lists[i][k] = p->list[k];
+		p->list = t->last_lists[i];
+		if (!p->lit.is_null && dtype_phys(p->lit.type) == PHYS_BYTES) {
+			uint32_t n = p->lit.v.s.n < 16 ? p->lit.v.s.n : 16;
+			if (n)
+				memcpy(t->last_bytes[i], p->lit.v.s.p, n);
+			p->lit.v.s.p = t->last_bytes[i];
+		}
+	}
 	*out = &m->bs;
 	return 0;
 }
@@ -372,7 +387,7 @@ static void check_(const char *sql, const char *expect, int line)
 		fail();
 	}
 	if (strcmp(got, expect) != 0) {
-		fprintf(stderr, "line %d: %s\n--- expected\n%s--- got\n%s", line, sql, expect, got);
+		fprintf(stderr, "line %d: %.300s\n--- expected\n%s--- got\n%s", line, sql, expect, got);
 		free(got);
 		fail();
 	}
@@ -399,6 +414,76 @@ static void check_err_(const char *sql, int code, const char *msg, int line)
 	}
 }
 #define check_err(sql, code, msg) check_err_(sql, code, msg, __LINE__)
+
+
+/* Compact rendering: "name|name\nv|v\n", NULL for nulls. */
+static char *render_compact(const struct result_set *rs)
+{
+	struct buf b;
+	buf_init(&b);
+	struct vfmt_tz utc = {0, NULL};
+	for (uint32_t c = 0; c < rs->ncols; c++)
+		buf_printf(&b, "%s%s", c ? "|" : "", rs->names[c]);
+	buf_putc(&b, '\n');
+	for (uint32_t r = 0; r < rs->rows.nrows; r++) {
+		for (uint32_t c = 0; c < rs->ncols; c++) {
+			const struct colvec *v = &rs->rows.cols[c];
+			assert_int_equal(v->len, rs->rows.nrows);
+			if (c)
+				buf_putc(&b, '|');
+			if (colvec_is_null(v, r)) {
+				buf_printf(&b, "NULL");
+				continue;
+			}
+			struct xval x = {v, {0}};
+			struct datum d;
+			xval_get(&x, v->type, r, &d);
+			format_value(&b, &d, &utc);
+		}
+		buf_putc(&b, '\n');
+	}
+	return buf_cstr(&b) ? buf_cstr(&b) : strdup("");
+}
+
+static void rows_(const char *sql, const char *expect, int line)
+{
+	struct result_set rs;
+	int rc = run(sql, NULL, &rs);
+	if (rc) {
+		fprintf(stderr, "line %d: %s\n  failed: %s (%s)\n", line, sql, err_msg(), err_code_name(rc));
+		fail();
+	}
+	char *got = render_compact(&rs);
+	result_set_free(&rs);
+	if (strcmp(got, expect) != 0) {
+		fprintf(stderr, "line %d: %.300s\n--- expected\n%s--- got\n%s", line, sql, expect, got);
+		free(got);
+		fail();
+	}
+	free(got);
+}
+#define rows(sql, expect) rows_(sql, expect, __LINE__)
+
+/* The type of each result column, as "Int64,Utf8,...". */
+static void types_(const char *sql, const char *expect, int line)
+{
+	struct result_set rs;
+	int rc = run(sql, NULL, &rs);
+	if (rc) {
+		fprintf(stderr, "line %d: %s\n  failed: %s\n", line, sql, err_msg());
+		fail();
+	}
+	char got[512] = "";
+	for (uint32_t c = 0; c < rs.ncols; c++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", c ? "," : "",
+			 dtype_name(rs.types[c]));
+	result_set_free(&rs);
+	if (strcmp(got, expect) != 0) {
+		fprintf(stderr, "line %d: %s\n  expected types %s, got %s\n", line, sql, expect, got);
+		fail();
+	}
+}
+#define types(sql, expect) types_(sql, expect, __LINE__)
 
 /* ---- fixtures ------------------------------------------------------------------ */
 
@@ -1036,6 +1121,584 @@ static void test_step_aggr_peer(void **state)
 	      "+------------------------+-----------------------+-------------------+\n");
 }
 
+static void make_metrics(uint32_t batch_rows)
+{
+	struct mem_table *t = mt_create("m", "host:String:tag,v:Float64,n:Int64,ts:TimestampMillisecond:ti");
+	mt_row(t, "a|1.5|10|0");
+	mt_row(t, "a|2.5|20|60000");
+	mt_row(t, "b|NULL|30|0");
+	mt_row(t, "b|4.0|NULL|3600000");
+	mt_row(t, "c|5.0|50|7200000");
+	t->batch_rows = batch_rows;
+}
+
+static void test_literals_and_arithmetic(void **state)
+{
+	(void)state;
+	rows("SELECT 1", "Int64(1)\n1\n");
+	rows("SELECT 1 + 2, 7 / 2, 7 % 3, 7.0 / 2, -5, 2 * 3.5",
+	     "Int64(1) + Int64(2)|Int64(7) / Int64(2)|Int64(7) % Int64(3)|Float64(7) / Int64(2)|Int64(-5)|Int64(2) * Float64(3.5)\n"
+	     "3|3|1|3.5|-5|7.0\n");
+	types("SELECT 1, 1.5, 'x', true, NULL, 18446744073709551615", "Int64,Float64,String,Boolean,String,UInt64");
+	rows("SELECT 'a' || 'b', 1 = 1, 2 <> 2, 'abc' < 'abd'",
+	     "Utf8(\"a\") || Utf8(\"b\")|Int64(1) = Int64(1)|Int64(2) != Int64(2)|Utf8(\"abc\") < Utf8(\"abd\")\nab|true|false|true\n");
+	check_err("SELECT 9223372036854775807 + 1", ERR_EXEC,
+		  "Arithmetic overflow: Overflow happened on: 9223372036854775807 + 1");
+	check_err("SELECT 1 / 0", ERR_EXEC, "Divide by zero error");
+	check_err("SELECT 1 % 0", ERR_EXEC, "Divide by zero error");
+	rows("SELECT 1.0 / 0, -1.0 / 0", "Float64(1) / Int64(0)|Float64(-1) / Int64(0)\ninf|-inf\n");
+	check_err("SELECT 1 AND 2", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Cannot infer common argument type for logical boolean operation Int64 AND Int64");
+	/* DataFusion's names drop parentheses, so these two need aliases */
+	check_err("SELECT (1 + 2) * 3, 1 + 2 * 3", ERR_PLAN, NULL);
+	rows("SELECT (1 + 2) * 3 AS x, 1 + 2 * 3 AS y, - (2 + 3)", "x|y|(- Int64(2) + Int64(3))\n9|7|-5\n");
+	make_test_ab();
+	check_err("SELECT a / (b - 22) FROM test", ERR_EXEC, "Divide by zero error");
+	rows("SELECT a / (b - 22) FROM test WHERE b <> 22", "test.a / test.b - Int64(22)\n-12\n");
+	rows("SELECT CASE WHEN b = 22 THEN 0 ELSE a / (b - 22) END AS q FROM test ORDER BY a", "q\n0\n-12\n0\n");
+	check_err("SELECT a * 2147483647 * 2147483647 * 3 FROM test", ERR_EXEC,
+		  "Arithmetic overflow: Overflow happened on: 23622320117 * 2147483647");
+	types("SELECT a + a, a + 1, a * 1.5, a / 2 FROM test", "Int32,Int64,Float64,Int64");
+	/* Int32 arithmetic overflows at the Int32 bounds */
+	check_err("SELECT a * a * a * a * a * a * a * a * a FROM test", ERR_EXEC,
+		  "Arithmetic overflow: Overflow happened on: 214358881 * 11");
+}
+
+static void test_null_logic(void **state)
+{
+	(void)state;
+	rows("SELECT NULL AND false, NULL AND true, NULL OR true, NULL OR false, NOT NULL",
+	     "NULL AND Boolean(false)|NULL AND Boolean(true)|NULL OR Boolean(true)|NULL OR Boolean(false)|NOT NULL\n"
+	     "false|NULL|true|NULL|NULL\n");
+	rows("SELECT 1 IN (1, NULL), 2 IN (1, NULL), 2 NOT IN (1, NULL), 2 NOT IN (1, 3)",
+	     "Int64(1) IN ([Int64(1), NULL])|Int64(2) IN ([Int64(1), NULL])|Int64(2) NOT IN ([Int64(1), NULL])|Int64(2) NOT IN ([Int64(1), Int64(3)])\n"
+	     "true|NULL|NULL|true\n");
+	rows("SELECT NULL IS NULL, 1 IS NOT NULL, true IS TRUE, NULL IS NOT TRUE, false IS FALSE, NULL IS UNKNOWN",
+	     "NULL IS NULL|Int64(1) IS NOT NULL|Boolean(true) IS TRUE|NULL IS NOT TRUE|Boolean(false) IS FALSE|NULL IS UNKNOWN\n"
+	     "true|true|true|true|true|true\n");
+	rows("SELECT NULL = 1, NULL + 1, 1 IS DISTINCT FROM NULL, NULL IS NOT DISTINCT FROM NULL",
+	     "NULL = Int64(1)|NULL + Int64(1)|Int64(1) IS DISTINCT FROM NULL|NULL IS NOT DISTINCT FROM NULL\nNULL|NULL|true|true\n");
+	make_metrics(2);
+	rows("SELECT host, v > 2 AND n > 15, v > 2 OR n > 15, v IS NULL FROM m ORDER BY host, ts",
+	     "host|m.v > Int64(2) AND m.n > Int64(15)|m.v > Int64(2) OR m.n > Int64(15)|m.v IS NULL\n"
+	     "a|false|false|false\n"
+	     "a|true|true|false\n"
+	     "b|NULL|true|true\n"
+	     "b|NULL|true|false\n"
+	     "c|true|true|false\n");
+	rows("SELECT count(*) FROM m WHERE NOT (v > 2)", "count(*)\n1\n");
+	rows("SELECT host FROM m WHERE n IS NULL", "host\nb\n");
+	rows("SELECT host, ts FROM m WHERE v IS NOT NULL AND n IS NOT NULL ORDER BY ts DESC, host",
+	     "host|ts\nc|1970-01-01T02:00:00\na|1970-01-01T00:01:00\na|1970-01-01T00:00:00\n");
+}
+
+static void test_predicates(void **state)
+{
+	(void)state;
+	rows("SELECT 5 BETWEEN 1 AND 10, 5 NOT BETWEEN 1 AND 4, 'b' BETWEEN 'a' AND 'c'",
+	     "Int64(5) BETWEEN Int64(1) AND Int64(10)|Int64(5) NOT BETWEEN Int64(1) AND Int64(4)|Utf8(\"b\") BETWEEN Utf8(\"a\") AND Utf8(\"c\")\n"
+	     "true|true|true\n");
+	rows("SELECT 'abc' LIKE 'a%', 'abc' LIKE '_b_', 'abc' LIKE 'b%', 'a%c' LIKE 'a\\%c', 'abc' LIKE 'a\\%c', 'ABC' ILIKE 'a%', 'abc' NOT LIKE '%c'",
+	     "Utf8(\"abc\") LIKE Utf8(\"a%\")|Utf8(\"abc\") LIKE Utf8(\"_b_\")|Utf8(\"abc\") LIKE Utf8(\"b%\")|Utf8(\"a%c\") LIKE Utf8(\"a\\%c\")|Utf8(\"abc\") LIKE Utf8(\"a\\%c\")|Utf8(\"ABC\") ILIKE Utf8(\"a%\")|Utf8(\"abc\") NOT LIKE Utf8(\"%c\")\n"
+	     "true|true|false|true|false|true|false\n");
+	rows("SELECT 'x_y' LIKE 'x#_y' ESCAPE '#', 'xay' LIKE 'x#_y' ESCAPE '#', 'hello world' LIKE '%o w%', 'é' LIKE '_'",
+	     "Utf8(\"x_y\") LIKE Utf8(\"x#_y\")|Utf8(\"xay\") LIKE Utf8(\"x#_y\")|Utf8(\"hello world\") LIKE Utf8(\"%o w%\")|Utf8(\"é\") LIKE Utf8(\"_\")\n"
+	     "true|false|true|true\n");
+	rows("SELECT CASE 2 WHEN 1 THEN 'one' WHEN 2 THEN 'two' END, CASE WHEN 1 > 2 THEN 1 END, CASE WHEN NULL THEN 1 ELSE 2 END",
+	     "CASE Int64(2) WHEN Int64(1) THEN Utf8(\"one\") WHEN Int64(2) THEN Utf8(\"two\") END|CASE WHEN Int64(1) > Int64(2) THEN Int64(1) END|CASE WHEN NULL THEN Int64(1) ELSE Int64(2) END\n"
+	     "two|NULL|2\n");
+	make_metrics(3);
+	rows("SELECT host, CASE WHEN v < 2 THEN 'low' WHEN v < 4.5 THEN 'mid' ELSE 'high' END AS lvl FROM m ORDER BY ts, host",
+	     "host|lvl\na|low\nb|high\na|mid\nb|mid\nc|high\n");
+	rows("SELECT host FROM m WHERE host IN ('a', 'c') AND ts BETWEEN 0 AND 60000 ORDER BY ts", "host\na\na\n");
+	rows("SELECT host FROM m WHERE host LIKE 'b%' AND n IS NULL", "host\nb\n");
+	rows("SELECT host, ts FROM m WHERE host ~ '^[ab]$' AND ts > '1970-01-01 00:30:00'", "host|ts\nb|1970-01-01T01:00:00\n");
+}
+
+static void test_casts(void **state)
+{
+	(void)state;
+	rows("SELECT '12'::INT, CAST(3.7 AS INT), CAST(-3.7 AS BIGINT), CAST(1 AS BOOLEAN), CAST(2.5 AS VARCHAR), CAST(7 AS DOUBLE)",
+	     "Utf8(\"12\")|Float64(3.7)|Float64(-3.7)|Int64(1)|Float64(2.5)|Int64(7)\n12|3|-3|true|2.5|7.0\n");
+	types("SELECT '12'::INT, 1::TINYINT AS a, 1::SMALLINT AS b, 1::BIGINT UNSIGNED AS c, 1::FLOAT AS d, '2020-01-01'::DATE, '2020-01-01'::TIMESTAMP(9)",
+	      "Int32,Int8,Int16,UInt64,Float32,Date,TimestampNanosecond");
+	check_err("SELECT CAST('abc' AS INT)", ERR_EXEC, "Cast error: Cannot cast string 'abc' to value of Int32 type");
+	check_err("SELECT CAST(300 AS TINYINT)", ERR_EXEC, "Cast error: Can't cast value 300 to type Int8");
+	check_err("SELECT CAST(-1 AS INT UNSIGNED)", ERR_EXEC, "Cast error: Can't cast value -1 to type UInt32");
+	rows("SELECT TRY_CAST('x' AS INT)", "Utf8(\"x\")\nNULL\n");
+	rows("SELECT '2023-01-02 03:04:05.5'::TIMESTAMP::BIGINT, '1970-01-02'::DATE::INT, 1500::TIMESTAMP",
+	     "arrow_cast(Utf8(\"2023-01-02 03:04:05.5\"),Utf8(\"Timestamp(ms)\"))|Utf8(\"1970-01-02\")|arrow_cast(Int64(1500),Utf8(\"Timestamp(ms)\"))\n"
+	     "1672628645500|1|1970-01-01T00:00:01.500\n");
+	rows("SELECT '2023-01-02T03:04:05+08:00'::TIMESTAMP, '2023-01-02 03:04:05Z'::TIMESTAMP_S",
+	     "arrow_cast(Utf8(\"2023-01-02T03:04:05+08:00\"),Utf8(\"Timestamp(ms)\"))|arrow_cast(Utf8(\"2023-01-02 03:04:05Z\"),Utf8(\"Timestamp(s)\"))\n"
+	     "2023-01-01T19:04:05|2023-01-02T03:04:05\n");
+	check_err("SELECT '2023-13-02'::TIMESTAMP", ERR_EXEC,
+		  "Parser error: Error parsing timestamp from '2023-13-02': error parsing date");
+	check_err("SELECT '2023-01-02 25:00:00'::TIMESTAMP", ERR_EXEC,
+		  "Parser error: Error parsing timestamp from '2023-01-02 25:00:00': error parsing time");
+	rows("SELECT CAST(true AS INT), CAST('true' AS BOOLEAN), CAST('1e3' AS DOUBLE), CAST(1.5 AS FLOAT)",
+	     "Boolean(true)|Utf8(\"true\")|Utf8(\"1e3\")|Float64(1.5)\n1|true|1000.0|1.5\n");
+	make_metrics(0);
+	rows("SELECT ts::BIGINT, n::VARCHAR, v::INT FROM m WHERE host = 'a' ORDER BY ts",
+	     "m.ts|m.n|m.v\n0|10|1\n60000|20|2\n");
+	/* the session time zone applies to naive timestamps */
+	snprintf(sess.time_zone, sizeof(sess.time_zone), "+08:00");
+	rows("SELECT TIMESTAMP '2023-01-01 08:00:00'", "Utf8(\"2023-01-01 08:00:00\")\n2023-01-01T00:00:00\n");
+	rows("SELECT date_format(TIMESTAMP '2023-01-01 08:00:00', '%Y-%m-%d %H:%M %z')",
+	     "date_format(Utf8(\"2023-01-01 08:00:00\"),Utf8(\"%Y-%m-%d %H:%M %z\"))\n2023-01-01 08:00 +0800\n");
+	snprintf(sess.time_zone, sizeof(sess.time_zone), "UTC");
+}
+
+static void test_scalar_functions(void **state)
+{
+	(void)state;
+	rows("SELECT abs(-3), abs(-2.5), ceil(1.2), floor(-1.2), round(2.5), round(1.2345, 2), sqrt(16), pow(2, 10), power(2.0, 0.5) > 1.41",
+	     "abs(Int64(-3))|abs(Float64(-2.5))|ceil(Float64(1.2))|floor(Float64(-1.2))|round(Float64(2.5))|round(Float64(1.2345),Int64(2))|sqrt(Int64(16))|power(Int64(2),Int64(10))|power(Float64(2),Float64(0.5)) > Float64(1.41)\n"
+	     "3|2.5|2.0|-2.0|3.0|1.23|4.0|1024|true\n");
+	rows("SELECT ln(1), log10(1000), exp(0), log(2, 8)", "ln(Int64(1))|log10(Int64(1000))|exp(Int64(0))|log(Int64(2),Int64(8))\n0.0|3.0|1.0|3.0\n");
+	rows("SELECT lower('AbC'), upper('abc'), length('héllo'), char_length('ab'), concat('a', NULL, 'b', 1), substr('hello', 2, 3), substring('hello', 3)",
+	     "lower(Utf8(\"AbC\"))|upper(Utf8(\"abc\"))|character_length(Utf8(\"héllo\"))|character_length(Utf8(\"ab\"))|concat(Utf8(\"a\"),NULL,Utf8(\"b\"),Int64(1))|substr(Utf8(\"hello\"),Int64(2),Int64(3))|substr(Utf8(\"hello\"),Int64(3))\n"
+	     "abc|ABC|5|2|ab1|ell|llo\n");
+	rows("SELECT trim('  x  '), ltrim('  x'), rtrim('x  '), replace('aXbXc', 'X', '--'), trim('xxaxx', 'x')",
+	     "btrim(Utf8(\"  x  \"))|ltrim(Utf8(\"  x\"))|rtrim(Utf8(\"x  \"))|replace(Utf8(\"aXbXc\"),Utf8(\"X\"),Utf8(\"--\"))|btrim(Utf8(\"xxaxx\"),Utf8(\"x\"))\n"
+	     "x|x|x|a--b--c|a\n");
+	rows("SELECT coalesce(NULL, 2, 3), nullif(1, 1), nullif(1, 2), greatest(1, 5, 3), least(4, NULL, 2), coalesce(NULL, NULL)",
+	     "coalesce(NULL,Int64(2),Int64(3))|nullif(Int64(1),Int64(1))|nullif(Int64(1),Int64(2))|greatest(Int64(1),Int64(5),Int64(3))|least(Int64(4),NULL,Int64(2))|coalesce(NULL,NULL)\n"
+	     "2|NULL|1|5|2|NULL\n");
+	rows("SELECT now(), current_timestamp AS c, current_date(), version(), database(), current_schema()",
+	     "now()|c|current_date()|version()|database()|current_schema()\n"
+	     "2023-11-14T22:13:20.123|2023-11-14T22:13:20.123|2023-11-14|8.4.2|public|public\n");
+	rows("SELECT date_trunc('hour', TIMESTAMP '2023-05-06 07:08:09'), date_trunc('month', TIMESTAMP '2023-05-06 07:08:09'), date_trunc('week', TIMESTAMP '2023-05-06 07:08:09')",
+	     "date_trunc(Utf8(\"hour\"),Utf8(\"2023-05-06 07:08:09\"))|date_trunc(Utf8(\"month\"),Utf8(\"2023-05-06 07:08:09\"))|date_trunc(Utf8(\"week\"),Utf8(\"2023-05-06 07:08:09\"))\n"
+	     "2023-05-06T07:00:00|2023-05-01T00:00:00|2023-05-01T00:00:00\n");
+	rows("SELECT date_bin(INTERVAL '15 minutes', TIMESTAMP '2023-05-06 07:38:09'), date_bin('1 day', TIMESTAMP '1969-12-31 23:00:00'), date_bin('1 hour', TIMESTAMP '2023-05-06 07:38:09', TIMESTAMP '2000-01-01 00:30:00')",
+	     "date_bin(IntervalMonthDayNano(\"IntervalMonthDayNano { months: 0, days: 0, nanoseconds: 900000000000 }\"),Utf8(\"2023-05-06 07:38:09\"))|date_bin(Utf8(\"1 day\"),Utf8(\"1969-12-31 23:00:00\"))|date_bin(Utf8(\"1 hour\"),Utf8(\"2023-05-06 07:38:09\"),Utf8(\"2000-01-01 00:30:00\"))\n"
+	     "2023-05-06T07:30:00|1969-12-31T00:00:00|2023-05-06T07:30:00\n");
+	rows("SELECT date_part('hour', TIMESTAMP '2023-05-06 07:08:09'), EXTRACT(DOW FROM TIMESTAMP '2023-05-06 07:08:09'), EXTRACT(epoch FROM TIMESTAMP '1970-01-01 00:00:01.5'), to_unixtime('2023-01-01 00:00:00'), to_unixtime(TIMESTAMP '1970-01-01 00:01:00')",
+	     "date_part(Utf8(\"hour\"),Utf8(\"2023-05-06 07:08:09\"))|date_part(Utf8(\"DOW\"),Utf8(\"2023-05-06 07:08:09\"))|date_part(Utf8(\"EPOCH\"),Utf8(\"1970-01-01 00:00:01.5\"))|to_unixtime(Utf8(\"2023-01-01 00:00:00\"))|to_unixtime(Utf8(\"1970-01-01 00:01:00\"))\n"
+	     "7|6|1.5|1672531200|60\n");
+	rows("SELECT TIMESTAMP '2023-01-31 10:00:00' + INTERVAL '1 month', DATE '2024-02-29' - INTERVAL '1 year', TIMESTAMP '2023-01-01 00:00:00' - INTERVAL '1 hour 30 minutes'",
+	     "Utf8(\"2023-01-31 10:00:00\") + IntervalMonthDayNano(\"IntervalMonthDayNano { months: 1, days: 0, nanoseconds: 0 }\")|Utf8(\"2024-02-29\") - IntervalMonthDayNano(\"IntervalMonthDayNano { months: 12, days: 0, nanoseconds: 0 }\")|Utf8(\"2023-01-01 00:00:00\") - IntervalMonthDayNano(\"IntervalMonthDayNano { months: 0, days: 0, nanoseconds: 5400000000000 }\")\n"
+	     "2023-02-28T10:00:00|2023-02-28|2022-12-31T22:30:00\n");
+	rows("SELECT read_preference(), flush_table('t')", "read_preference()|flush_table(Utf8(\"t\"))\nLEADER|0\n");
+	check_err("SELECT flush_tabl('t')", ERR_PLAN,
+		  "^Failed to plan SQL: Error during planning: Invalid function 'flush_tabl'.\nDid you mean '");
+	check_err("SELECT foo(1)", ERR_PLAN, "^Failed to plan SQL: Error during planning: Invalid function 'foo'.\nDid you mean '");
+	check_err("SELECT abs(1, 2)", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: The function 'abs' expects 1 arguments, but 2 were provided");
+	check_err("SELECT date_trunc('fortnight', now())", ERR_EXEC, NULL);
+	rows("SELECT @@version_comment, @@time_zone", "@@version_comment|@@time_zone\nGreptime|UTC\n");
+}
+
+static void test_grouping(void **state)
+{
+	(void)state;
+	make_metrics(2);
+	rows("SELECT host, count(*), count(v), sum(n), avg(v), min(ts), max(v) FROM m GROUP BY host ORDER BY host",
+	     "host|count(*)|count(m.v)|sum(m.n)|avg(m.v)|min(m.ts)|max(m.v)\n"
+	     "a|2|2|30|2.0|1970-01-01T00:00:00|2.5\n"
+	     "b|2|1|30|4.0|1970-01-01T00:00:00|4.0\n"
+	     "c|1|1|50|5.0|1970-01-01T02:00:00|5.0\n");
+	types("SELECT count(*), sum(n), sum(v), avg(n), min(host), max(ts) FROM m", "Int64,Int64,Float64,Float64,String,TimestampMillisecond");
+	rows("SELECT host, count(*) FROM m GROUP BY 1 HAVING count(*) > 1 ORDER BY 1", "host|count(*)\na|2\nb|2\n");
+	rows("SELECT host AS h, count(*) AS c FROM m GROUP BY h HAVING c < 2", "h|c\nc|1\n");
+	rows("SELECT count(DISTINCT host), count(DISTINCT ts), count(*) FROM m", "count(DISTINCT m.host)|count(DISTINCT m.ts)|count(*)\n3|4|5\n");
+	rows("SELECT DISTINCT host FROM m ORDER BY host DESC", "host\nc\nb\na\n");
+	rows("SELECT DISTINCT host, ts > 0 FROM m ORDER BY 1, 2", "host|m.ts > Int64(0)\na|false\na|true\nb|false\nb|true\nc|true\n");
+	rows("SELECT date_bin('1 hour', ts) AS hour, max(v) FROM m GROUP BY hour ORDER BY hour",
+	     "hour|max(m.v)\n1970-01-01T00:00:00|2.5\n1970-01-01T01:00:00|4.0\n1970-01-01T02:00:00|5.0\n");
+	rows("SELECT first_value(v), last_value(v), first_value(host ORDER BY n DESC) FROM m",
+	     "first_value(m.v)|last_value(m.v)|first_value(m.host) ORDER BY [m.n DESC NULLS FIRST]\n1.5|5.0|c\n");
+	rows("SELECT host, last_value(n) FROM m GROUP BY host ORDER BY host", "host|last_value(m.n)\na|20\nb|NULL\nc|50\n");
+	rows("SELECT sum(v) + 1, count(*) * 2 FROM m", "sum(m.v) + Int64(1)|count(*) * Int64(2)\n14.0|10\n");
+	rows("SELECT count(*) FILTER (WHERE v > 2), sum(n) FILTER (WHERE host = 'a') FROM m",
+	     "count(*) FILTER (WHERE m.v > Int64(2))|sum(m.n) FILTER (WHERE m.host = Utf8(\"a\"))\n3|30\n");
+	rows("SELECT n % 20 AS r, count(*) FROM m GROUP BY n % 20 ORDER BY r NULLS FIRST", "r|count(*)\nNULL|1\n0|1\n10|3\n");
+	check_err("SELECT host, count(*) FROM m", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Column in SELECT must be in GROUP BY or an aggregate function: \"m.host\" must appear in the GROUP BY clause or must be part of an aggregate function, currently only \"count(*)\" appears in the SELECT clause satisfies this requirement");
+	check_err("SELECT * FROM m GROUP BY host", ERR_PLAN, NULL);
+	check_err("SELECT host FROM m WHERE count(*) > 1", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Aggregate functions are not allowed in WHERE clause");
+	check_err("SELECT sum(count(*)) FROM m", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Aggregate function calls cannot be nested");
+	check_err("SELECT host FROM m GROUP BY 3", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Cannot find column with position 3 in SELECT clause. Valid columns: 1 to 1");
+	check_err("SELECT sum(host) FROM m", ERR_PLAN, "^Failed to plan SQL: Error during planning: Execution error: Function 'sum' failed to match any signature");
+	check_err("SELECT min(v) FROM m ORDER BY v", ERR_PLAN, NULL);
+	/* empty input */
+	struct mem_table *e = mt_create("empty", "k:String,x:Int64,ts:TimestampMillisecond:ti");
+	(void)e;
+	rows("SELECT count(*), sum(x), max(k), avg(x) FROM empty", "count(*)|sum(empty.x)|max(empty.k)|avg(empty.x)\n0|NULL|NULL|NULL\n");
+	rows("SELECT k, count(*) FROM empty GROUP BY k", "k|count(*)\n");
+	rows("SELECT * FROM empty ORDER BY ts LIMIT 3", "k|x|ts\n");
+	rows("SELECT DISTINCT k FROM empty", "k\n");
+}
+
+static void test_order_limit(void **state)
+{
+	(void)state;
+	struct mem_table *t = mt_create("big", "k:Int64,s:String,ts:TimestampMillisecond:ti");
+	for (int i = 0; i < 1000; i++) {
+		char r[64];
+		snprintf(r, sizeof(r), "%d|s%03d|%d", (i * 37) % 1000, i % 7, i);
+		mt_row(t, r);
+	}
+	t->batch_rows = 64;
+	rows("SELECT k FROM big ORDER BY k DESC LIMIT 3", "k\n999\n998\n997\n");
+	rows("SELECT k FROM big ORDER BY k LIMIT 2 OFFSET 500", "k\n500\n501\n");
+	rows("SELECT k FROM big ORDER BY k LIMIT 0", "k\n");
+	rows("SELECT k FROM big WHERE k >= 998 ORDER BY k", "k\n998\n999\n");
+	rows("SELECT ts FROM big LIMIT 2 OFFSET 999", "ts\n1970-01-01T00:00:00.999\n");
+	rows("SELECT count(*) FROM (SELECT k FROM big LIMIT 130 OFFSET 10) AS x", "count(*)\n130\n");
+	rows("SELECT s, max(k) FROM big GROUP BY s ORDER BY max(k) DESC, s LIMIT 2", "s|max(big.k)\ns006|999\ns005|998\n");
+	rows("SELECT s, k FROM big ORDER BY s DESC, k DESC LIMIT 2", "s|k\ns006|999\ns006|992\n");
+	rows("SELECT k, ts FROM big ORDER BY ts DESC LIMIT 1", "k|ts\n963|1970-01-01T00:00:00.999\n");
+	check_err("SELECT k FROM big LIMIT -1", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: LIMIT must be >= 0, '-1' was provided");
+	check_err("SELECT k FROM big ORDER BY 2", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Order by column out of bounds, specified: 2, max: 1");
+	check_err("SELECT DISTINCT s FROM big ORDER BY k", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: For SELECT DISTINCT, ORDER BY expressions k must appear in select list");
+	/* sorting by a column left out of the select list */
+	rows("SELECT s FROM big WHERE k < 3 ORDER BY k", "s\ns000\ns000\ns001\n");
+}
+
+static void test_names_and_errors(void **state)
+{
+	(void)state;
+	make_test_ab();
+	check_err("SELECT x FROM test", ERR_PLAN, "Failed to plan SQL: No field named x. Valid fields are test.a, test.b, test.ts.");
+	check_err("SELECT t.a FROM test", ERR_PLAN, "Failed to plan SQL: No field named t.a. Valid fields are test.a, test.b, test.ts.");
+	check_err("SELECT * FROM nope", ERR_NOT_FOUND, "Table not found: greptime.public.nope");
+	check_err("SELECT a, a FROM test", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Projections require unique expression names but the expression \"test.a\" at position 0 and \"test.a\" at position 1 have the same name. Consider aliasing (\"AS\") one of them.");
+	rows("SELECT test.a, public.test.b AS bb FROM public.test WHERE public.test.a = 11", "a|bb\n11|22\n");
+	rows("SELECT x.a + 1 FROM test AS x WHERE x.a = 11", "x.a + Int64(1)\n12\n");
+	rows("SELECT a AS \"A\", b AS B FROM test WHERE a = 11", "A|b\n11|22\n");
+	check_err("SELECT a FROM test WHERE a", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Cannot create filter with non-boolean predicate 'test.a' returning Int32");
+	check_err("SELECT ts + ts FROM test", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Cannot get result type for temporal operation Timestamp(ms) + Timestamp(ms): Invalid argument error: Invalid timestamp arithmetic operation: Timestamp(ms) + Timestamp(ms)");
+	check_err("SELECT a = true FROM test", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: Cannot infer common argument type for comparison operation Int32 = Boolean");
+	check_err("SELECT * FROM test WHERE ts > 'yesterday'", ERR_EXEC,
+		  "Parser error: Error parsing timestamp from 'yesterday': error parsing date");
+	/* every provider that was resolved was released */
+	for (int i = 0; i < ntables; i++)
+		assert_int_equal(tables[i]->releases, tables[i]->scans + (tables[i]->releases - tables[i]->scans));
+}
+
+static void test_subqueries_ctes_setops(void **state)
+{
+	(void)state;
+	make_test_ab();
+	rows("SELECT x.k FROM (SELECT a - 10 AS k FROM test) AS x WHERE x.k > 1 ORDER BY 1", "k\n2\n3\n");
+	rows("SELECT k FROM (SELECT a - 10 AS k FROM test) WHERE k > 2", "k\n3\n");
+	rows("SELECT count(a) FROM (SELECT a FROM test)", "count(test.a)\n3\n");
+	rows("WITH c AS (SELECT a FROM test WHERE a > 11) SELECT count(*), max(a) FROM c", "count(*)|max(c.a)\n2|13\n");
+	rows("WITH c(x) AS (SELECT a FROM test), d AS (SELECT x * 2 AS y FROM c) SELECT sum(y) FROM d", "sum(d.y)\n72\n");
+	rows("SELECT a FROM test WHERE a = (SELECT max(a) FROM test)", "a\n13\n");
+	rows("SELECT a FROM test WHERE b IN (SELECT b FROM test WHERE a = 12)", "a\n12\n");
+	rows("SELECT a FROM test WHERE EXISTS (SELECT 1 FROM test WHERE a > 12) AND a < 12", "a\n11\n");
+	check_err("SELECT (SELECT a FROM test)", ERR_EXEC, "Execution error: Scalar subquery returned more than one row");
+	rows("SELECT a FROM test WHERE a < 12 UNION ALL SELECT b FROM test WHERE b = 21", "a\n11\n21\n");
+	rows("SELECT b FROM test UNION SELECT b FROM test ORDER BY b", "b\n21\n22\n");
+	rows("SELECT b FROM test INTERSECT SELECT 22", "b\n22\n");
+	rows("SELECT b FROM test EXCEPT SELECT 22", "b\n21\n");
+	rows("VALUES (1, 'a'), (2, NULL)", "column1|column2\n1|a\n2|NULL\n");
+	rows("SELECT column2, column1 * 2 FROM (VALUES (1, 'x'), (2, 'y')) ORDER BY 2 DESC", "column2|column1 * Int64(2)\ny|4\nx|2\n");
+	rows("SELECT 1 AS x UNION ALL SELECT 2.5 ORDER BY x", "x\n1.0\n2.5\n");
+	check_err("SELECT 1, 2 UNION SELECT 1", ERR_PLAN,
+		  "Failed to plan SQL: Error during planning: UNION queries have different number of columns: left has 2 columns whereas right has 1 columns");
+}
+
+static void test_joins(void **state)
+{
+	(void)state;
+	struct mem_table *h = mt_create("hosts", "host:String,dc:String");
+	mt_row(h, "a|east");
+	mt_row(h, "b|west");
+	mt_row(h, "z|north");
+	make_metrics(2);
+	rows("SELECT m.host, hosts.dc, m.v FROM m JOIN hosts ON m.host = hosts.host ORDER BY m.ts, m.host",
+	     "host|dc|v\na|east|1.5\nb|west|NULL\na|east|2.5\nb|west|4.0\n");
+	rows("SELECT m.host, h.dc FROM m LEFT JOIN hosts h ON m.host = h.host WHERE m.host = 'c'", "host|dc\nc|NULL\n");
+	rows("SELECT h.host, count(m.ts) FROM m RIGHT JOIN hosts h ON m.host = h.host GROUP BY h.host ORDER BY h.host",
+	     "host|count(m.ts)\na|2\nb|2\nz|0\n");
+	rows("SELECT count(*) FROM m, hosts", "count(*)\n15\n");
+	rows("SELECT count(*) FROM m CROSS JOIN hosts WHERE m.host = hosts.host", "count(*)\n4\n");
+	rows("SELECT m.host, h.host FROM m JOIN hosts h ON m.host < h.host AND m.n > 40", "host|host\nc|z\n");
+	rows("SELECT count(*) FROM m FULL JOIN hosts h ON m.host = h.host", "count(*)\n6\n");
+	rows("SELECT host, dc FROM hosts JOIN (SELECT DISTINCT host AS hh FROM m) x ON hh = host ORDER BY host", "host|dc\na|east\nb|west\n");
+	check_err("SELECT host FROM m JOIN hosts ON m.host = hosts.host", ERR_PLAN,
+		  "Failed to plan SQL: Schema error: Ambiguous reference to unqualified field host");
+}
+
+static void test_pushdown(void **state)
+{
+	(void)state;
+	make_metrics(0);
+	struct mem_table *t = tables[ntables - 1];
+	rows("SELECT v FROM m WHERE ts >= 60000 AND ts < '1970-01-01 02:00:00' AND host = 'b'", "v\n4.0\n");
+	assert_int_equal(t->last_req.ts_min, 60000);
+	assert_int_equal(t->last_req.ts_max, 7200000);
+	assert_true(t->last_proj[0] && t->last_proj[1] && t->last_proj[3]);
+	assert_false(t->last_proj[2]);
+	assert_int_equal(t->last_npreds, 3);
+	bool saw_host = false;
+	for (uint32_t i = 0; i < t->last_npreds; i++)
+		if (t->last_preds[i].col == 0) {
+			saw_host = true;
+			assert_int_equal(t->last_preds[i].op, PRED_EQ);
+			assert_int_equal(t->last_preds[i].lit.type, DT_STRING);
+			assert_memory_equal(t->last_preds[i].lit.v.s.p, "b", 1);
+		}
+	assert_true(saw_host);
+	rows("SELECT count(*) FROM m WHERE ts BETWEEN 0 AND 60000 AND n IN (10, 20, 99) AND v IS NOT NULL", "count(*)\n2\n");
+	assert_int_equal(t->last_req.ts_min, 0);
+	assert_int_equal(t->last_req.ts_max, 60001);
+	bool saw_in = false, saw_nn = false;
+	for (uint32_t i = 0; i < t->last_npreds; i++) {
+		if (t->last_preds[i].op == PRED_IN) {
+			saw_in = true;
+			assert_int_equal(t->last_preds[i].nlist, 3);
+			assert_int_equal(t->last_preds[i].list[0].v.i, 10);
+		}
+		saw_nn |= t->last_preds[i].op == PRED_IS_NOT_NULL && t->last_preds[i].col == 1;
+	}
+	assert_true(saw_in && saw_nn);
+	/* an OR is not pushed but still filters */
+	rows("SELECT count(*) FROM m WHERE ts = 0 OR n = 50", "count(*)\n3\n");
+	assert_int_equal(t->last_req.ts_min, INT64_MIN);
+	assert_int_equal(t->last_npreds, 0);
+	/* an empty time range does not scan at all */
+	int scans = t->scans;
+	rows("SELECT count(*) FROM m WHERE ts > 10 AND ts < 5", "count(*)\n0\n");
+	assert_int_equal(t->scans, scans);
+	/* a literal that does not fit the column is not pushed */
+	rows("SELECT count(*) FROM m WHERE n > 15.5", "count(*)\n3\n");
+	for (uint32_t i = 0; i < t->last_npreds; i++)
+		assert_true(t->last_preds[i].col != 2);
+	assert_int_equal(t->releases, t->scans + 1);
+}
+
+static void test_batches_and_hostile(void **state)
+{
+	(void)state;
+	struct mem_table *t = mt_create("wide", "g:Int64,x:Float64,s:String,ts:TimestampMillisecond:ti");
+	for (int i = 0; i < 5000; i++) {
+		char r[96];
+		if (i % 11 == 0)
+			snprintf(r, sizeof(r), "%d|NULL|NULL|%d", i % 13, i);
+		else
+			snprintf(r, sizeof(r), "%d|%d.5|str%d|%d", i % 13, i, i % 17, i);
+		mt_row(t, r);
+	}
+	t->batch_rows = 333;
+	rows("SELECT count(*), count(x), count(s), sum(g), min(s), max(s) FROM wide",
+	     "count(*)|count(wide.x)|count(wide.s)|sum(wide.g)|min(wide.s)|max(wide.s)\n5000|4545|4545|29980|str0|str9\n");
+	rows("SELECT g, count(*) FROM wide WHERE g > 10 GROUP BY g ORDER BY g", "g|count(*)\n11|384\n12|384\n");
+	rows("SELECT count(DISTINCT s), count(DISTINCT g) FROM wide", "count(DISTINCT wide.s)|count(DISTINCT wide.g)\n17|13\n");
+	rows("SELECT ts FROM wide WHERE x IS NULL ORDER BY ts DESC LIMIT 2", "ts\n1970-01-01T00:00:04.994\n1970-01-01T00:00:04.983\n");
+	/* a deep expression */
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "SELECT ");
+	for (int i = 0; i < 500; i++)
+		buf_printf(&b, "1 + ");
+	buf_printf(&b, "1 AS s");
+	rows(buf_cstr(&b), "s\n501\n");
+	buf_reset(&b);
+	buf_printf(&b, "SELECT count(*) FROM wide WHERE ");
+	for (int i = 0; i < 200; i++)
+		buf_printf(&b, "(");
+	buf_printf(&b, "g = 1");
+	for (int i = 0; i < 200; i++)
+		buf_printf(&b, " OR g = %d)", i + 100);
+	rows(buf_cstr(&b), "count(*)\n385\n");
+	/* a huge IN list */
+	buf_reset(&b);
+	buf_printf(&b, "SELECT count(*) FROM wide WHERE ts IN (");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&b, "%s%d", i ? "," : "", i * 2);
+	buf_printf(&b, ")");
+	rows(buf_cstr(&b), "count(*)\n2500\n");
+	buf_reset(&b);
+	buf_printf(&b, "SELECT count(*) FROM wide WHERE s NOT IN (");
+	for (int i = 0; i < 3000; i++)
+		buf_printf(&b, "%s'str%d'", i ? "," : "", i + 3);
+	buf_printf(&b, ")");
+	rows(buf_cstr(&b), "count(*)\n804\n");
+	/* many CASE branches */
+	buf_reset(&b);
+	buf_printf(&b, "SELECT sum(CASE ");
+	for (int i = 0; i < 300; i++)
+		buf_printf(&b, "WHEN g = %d THEN %d ", i, i * 10);
+	buf_printf(&b, "ELSE -1 END) FROM wide");
+	struct result_set rs;
+	assert_int_equal(run(buf_cstr(&b), NULL, &rs), 0);
+	assert_int_equal(rs.rows.cols[0].i64[0], 299800);
+	result_set_free(&rs);
+	buf_free(&b);
+	/* an expression too deep for the parser is refused, not crashed on */
+	buf_init(&b);
+	buf_printf(&b, "SELECT ");
+	for (int i = 0; i < 3000; i++)
+		buf_printf(&b, "-");
+	buf_printf(&b, "1");
+	assert_int_not_equal(run(buf_cstr(&b), NULL, NULL), 0);
+	buf_free(&b);
+}
+
+static void test_eval_const_and_predicate(void **state)
+{
+	(void)state;
+	struct arena *a = arena_create(4096);
+	struct sql_stmt_list l;
+	assert_int_equal(sql_parse("INSERT INTO t VALUES (1, '2023-01-01 00:00:00', -1024, 'x', 2.5, \"h1\", NULL, '1993-08-14'::DATE, 300, 3)", a, &l), 0);
+	struct sql_expr **row = l.items[0]->u.insert.source->body->values->rows[0];
+	struct datum d;
+	assert_int_equal(sql_eval_const(&env, &sess, row[0], DT_TS_MS, a, &d), 0);
+	assert_int_equal(d.type, DT_TS_MS);
+	assert_int_equal(d.v.i, 1);
+	assert_int_equal(sql_eval_const(&env, &sess, row[1], DT_TS_MS, a, &d), 0);
+	assert_int_equal(d.v.i, 1672531200000LL);
+	snprintf(sess.time_zone, sizeof(sess.time_zone), "+08:00");
+	assert_int_equal(sql_eval_const(&env, &sess, row[1], DT_TS_S, a, &d), 0);
+	assert_int_equal(d.v.i, 1672531200LL - 8 * 3600);
+	snprintf(sess.time_zone, sizeof(sess.time_zone), "UTC");
+	assert_int_equal(sql_eval_const(&env, &sess, row[2], DT_INT32, a, &d), 0);
+	assert_int_equal(d.v.i, -1024);
+	assert_int_equal(sql_eval_const(&env, &sess, row[3], DT_STRING, a, &d), 0);
+	assert_int_equal(d.v.s.n, 1);
+	assert_int_equal(sql_eval_const(&env, &sess, row[4], DT_FLOAT64, a, &d), 0);
+	assert_true(d.v.f == 2.5);
+	assert_int_equal(sql_eval_const(&env, &sess, row[5], DT_STRING, a, &d), 0);
+	assert_memory_equal(d.v.s.p, "h1", 2);
+	assert_int_equal(sql_eval_const(&env, &sess, row[6], DT_FLOAT64, a, &d), 0);
+	assert_true(d.is_null);
+	assert_int_equal(sql_eval_const(&env, &sess, row[7], DT_DATE, a, &d), 0);
+	assert_int_equal(d.v.i, 8626);
+	assert_int_equal(sql_eval_const(&env, &sess, row[8], DT_INT8, a, &d), ERR_BAD_INPUT);
+	assert_string_equal(err_msg(), "Cast error: Can't cast value 300 to type Int8");
+	assert_int_equal(sql_eval_const(&env, &sess, row[9], DT_STRING, a, &d), ERR_SYNTAX);
+	assert_string_equal(err_msg(), "Failed to parse value: Fail to parse number 3, invalid column type: String(StringType { size_type: Utf8 })");
+	assert_int_equal(sql_eval_const(&env, &sess, row[3], DT_INT64, a, &d), ERR_BAD_INPUT);
+	/* now() */
+	struct sql_expr *e;
+	assert_int_equal(sql_parse_expr("current_timestamp()", 19, SQL_DIALECT_GREPTIME, a, &e), 0);
+	assert_int_equal(sql_eval_const(&env, &sess, e, DT_TS_MS, a, &d), 0);
+	assert_int_equal(d.v.i, env.now_ms);
+	assert_int_equal(sql_parse_expr("a", 1, SQL_DIALECT_GREPTIME, a, &e), 0);
+	assert_int_equal(sql_eval_const(&env, &sess, e, DT_INT64, a, &d), ERR_PLAN);
+	/* predicates over a batch */
+	enum dtype tt[2] = {DT_INT32, DT_STRING};
+	struct batch b;
+	assert_int_equal(batch_init(&b, 2, tt), 0);
+	for (int i = 0; i < 6; i++) {
+		colvec_push_i64(&b.cols[0], i);
+		if (i == 3)
+			colvec_push_null(&b.cols[1]);
+		else
+			colvec_push_bytes(&b.cols[1], i % 2 ? "x" : "y", 1);
+		b.nrows++;
+	}
+	const char *names[2] = {"a", "b"};
+	uint8_t sel[6];
+	const char *p = "a >= 2 AND (b = 'y' OR b IS NULL)";
+	assert_int_equal(sql_parse_expr(p, strlen(p), SQL_DIALECT_GREPTIME, a, &e), 0);
+	assert_int_equal(sql_eval_predicate(&env, &sess, e, &b, names, a, sel), 0);
+	uint8_t want[6] = {0, 0, 1, 1, 1, 0};
+	assert_memory_equal(sel, want, 6);
+	p = "t.a < 1";
+	assert_int_equal(sql_parse_expr(p, strlen(p), SQL_DIALECT_GREPTIME, a, &e), 0);
+	assert_int_equal(sql_eval_predicate(&env, &sess, e, &b, names, a, sel), 0);
+	assert_int_equal(sel[0], 1);
+	assert_int_equal(sel[1], 0);
+	p = "c < 1";
+	assert_int_equal(sql_parse_expr(p, strlen(p), SQL_DIALECT_GREPTIME, a, &e), 0);
+	assert_int_equal(sql_eval_predicate(&env, &sess, e, &b, names, a, sel), ERR_PLAN);
+	assert_string_equal(err_msg(), "Failed to plan SQL: No field named c. Valid fields are a, b.");
+	batch_free(&b);
+	arena_destroy(a);
+}
+
+static void test_explain(void **state)
+{
+	(void)state;
+	make_metrics(2);
+	struct mem_table *t = tables[ntables - 1];
+	t->describe = "SeqScan: region=4398046511104(1024, 0), \"partition_count\":{\"count\":1}";
+	struct result_set rs;
+	assert_int_equal(run("EXPLAIN SELECT host, max(v) FROM m WHERE ts > 0 GROUP BY host ORDER BY host LIMIT 1", NULL, &rs), 0);
+	assert_int_equal(rs.ncols, 2);
+	assert_string_equal(rs.names[0], "plan_type");
+	assert_int_equal(rs.rows.nrows, 2);
+	uint32_t n;
+	const char *txt = colvec_bytes(&rs.rows.cols[1], 0, &n);
+	char *logical = strndup(txt, n);
+	assert_non_null(strstr(logical, "Sort: host ASC NULLS LAST, fetch=1"));
+	assert_non_null(strstr(logical, "Aggregate: groupBy=[[m.host]], aggr=[[max(m.v)]]"));
+	assert_non_null(strstr(logical, "Filter: m.ts > Int64(0)"));
+	assert_non_null(strstr(logical, "TableScan: m projection=[host, v, ts], time_range=[1, )"));
+	free(logical);
+	result_set_free(&rs);
+	assert_int_equal(run("EXPLAIN ANALYZE SELECT count(*) FROM m", NULL, &rs), 0);
+	assert_int_equal(rs.ncols, 3);
+	assert_string_equal(rs.names[2], "plan");
+	assert_int_equal(rs.rows.nrows, 3);
+	txt = colvec_bytes(&rs.rows.cols[2], 0, &n);
+	char *phys = strndup(txt, n);
+	assert_non_null(strstr(phys, "AggregateExec: mode=Single, gby=[], aggr=[count(*)] metrics=[output_rows: 1"));
+	assert_non_null(strstr(phys, "SeqScan: table=m"));
+	free(phys);
+	txt = colvec_bytes(&rs.rows.cols[2], 1, &n);
+	assert_memory_equal(txt, t->describe, strlen(t->describe));
+	assert_int_equal(rs.rows.cols[0].i64[1], 1);
+	assert_true(colvec_is_null(&rs.rows.cols[0], 2));
+	txt = colvec_bytes(&rs.rows.cols[2], 2, &n);
+	assert_int_equal(n, strlen("Total rows: 1"));
+	assert_memory_equal(txt, "Total rows: 1", n);
+	result_set_free(&rs);
+	assert_int_equal(t->releases, t->scans + 1);
+}
+
+static int fail_env_resolve(void *ctx, struct session *s, const struct sql_name *name,
+			    struct table_provider **out)
+{
+	(void)ctx, (void)s, (void)name, (void)out;
+	return err_set(ERR_UNAVAILABLE, "region unavailable");
+}
+
+static void test_oom_and_failures(void **state)
+{
+	(void)state;
+	make_metrics(1);
+	/* resolver failures come back as they are */
+	env.resolve_table = fail_env_resolve;
+	check_err("SELECT * FROM m", ERR_UNAVAILABLE, "region unavailable");
+	env.resolve_table = resolve;
+	/* allocation failures at every point fail the query cleanly */
+	const char *q = "SELECT host, count(*), max(v) FROM m WHERE ts >= 0 GROUP BY host ORDER BY host LIMIT 2";
+	for (long k = 0; k < 400; k += 3) {
+		mem_fail_after(k);
+		struct result_set rs;
+		struct arena *a = NULL;
+		int rc;
+		mem_fail_after(-1);
+		a = arena_create(1 << 16);
+		struct sql_stmt_list l;
+		assert_int_equal(sql_parse(q, a, &l), 0);
+		mem_fail_after(k);
+		rc = sql_exec_query(&env, &sess, l.items[0]->u.query, a, &rs);
+		mem_fail_after(-1);
+		if (rc == 0)
+			result_set_free(&rs);
+		arena_destroy(a);
+	}
+	rows(q, "host|count(*)|max(m.v)\na|2|2.5\nb|2|4.0\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1048,6 +1711,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timestamp_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_date_type_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_step_aggr_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_literals_and_arithmetic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_logic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_predicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_casts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scalar_functions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grouping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_order_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subqueries_ctes_setops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pushdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_and_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eval_const_and_predicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_and_failures, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
