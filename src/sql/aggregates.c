@@ -741,6 +741,18 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 	return 0;
 }
 
+int hagg_assign(struct hagg *h, const struct colvec *const *keys, uint32_t n,
+		const uint32_t **gids)
+{
+	*gids = NULL;
+	if (n == 0)
+		return 0;
+	int rc = hagg_update(h, keys, n, NULL, NULL);
+	if (!rc)
+		*gids = h->gid;
+	return rc;
+}
+
 /* ---- results ---------------------------------------------------------------------- */
 
 static int finish_acc(const struct acc *a, uint32_t ng, struct colvec *out)

@@ -620,47 +620,65 @@ static int limit_next(struct plan *p, struct op *o, const struct batch **out)
 
 static int distinct_next(struct plan *p, struct op *o, const struct batch **out)
 {
-	if (o->u.distinct.sent) {
-		*out = NULL;
-		return 0;
-	}
 	int rc;
-	uint32_t nc = o->ncols;
-	const struct colvec *keys[nc ? nc : 1];
 	for (;;) {
 		const struct batch *b;
 		if ((rc = op_next(p, o->child, &b)))
 			return rc;
-		if (!b)
-			break;
-		if (!o->u.distinct.h) {
-			enum dtype kt[nc ? nc : 1];
-			for (uint32_t c = 0; c < nc; c++)
-				kt[c] = b->cols[c].type;
-			if ((rc = hagg_create(&o->u.distinct.h, nc, kt, 0, NULL)))
-				return rc;
+		if (!b) {
+			*out = NULL;
+			return 0;
 		}
 		if (!b->nrows)
 			continue;
-		for (uint32_t c = 0; c < nc; c++)
-			keys[c] = &b->cols[c];
-		if ((rc = hagg_update(o->u.distinct.h, keys, b->nrows, NULL, NULL)))
+		uint32_t nk = o->u.distinct.keys ? o->u.distinct.nkeys : b->ncols;
+		const struct colvec *keys[nk ? nk : 1];
+		for (uint32_t k = 0; k < nk; k++)
+			keys[k] = &b->cols[o->u.distinct.keys ? o->u.distinct.keys[k] : k];
+		if (!o->u.distinct.h) {
+			enum dtype kt[nk ? nk : 1];
+			for (uint32_t k = 0; k < nk; k++)
+				kt[k] = keys[k]->type;
+			if ((rc = hagg_create(&o->u.distinct.h, nk, kt, 0, NULL)))
+				return rc;
+		}
+		const uint32_t *gid;
+		if ((rc = hagg_assign(o->u.distinct.h, keys, b->nrows, &gid)))
 			return rc;
-	}
-	o->u.distinct.sent = true;
-	if (!o->u.distinct.h) {
-		*out = NULL;
+		uint32_t ng = hagg_groups(o->u.distinct.h);
+		if (ng > o->u.distinct.seen_cap) {
+			uint32_t cap = ng * 2;
+			uint8_t *n = mem_realloc(o->u.distinct.seen, cap);
+			if (!n)
+				return ERR_NOMEM;
+			memset(n + o->u.distinct.seen_cap, 0, cap - o->u.distinct.seen_cap);
+			o->u.distinct.seen = n;
+			o->u.distinct.seen_cap = cap;
+		}
+		if (b->nrows > o->u.distinct.sel_cap) {
+			mem_free(o->u.distinct.sel);
+			o->u.distinct.sel = mem_alloc((size_t)b->nrows * sizeof(uint32_t));
+			o->u.distinct.sel_cap = o->u.distinct.sel ? b->nrows : 0;
+			if (!o->u.distinct.sel)
+				return ERR_NOMEM;
+		}
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < b->nrows; i++)
+			if (!o->u.distinct.seen[gid[i]]) {
+				o->u.distinct.seen[gid[i]] = 1;
+				o->u.distinct.sel[k++] = i;
+			}
+		if (k == b->nrows) {
+			*out = b;
+			return 0;
+		}
+		if (!k)
+			continue;
+		if ((rc = gather_batch(o, b, o->u.distinct.sel, k)))
+			return rc;
+		*out = &o->out;
 		return 0;
 	}
-	if (o->out_init) {
-		batch_free(&o->out);
-		o->out_init = false;
-	}
-	if ((rc = hagg_finish(o->u.distinct.h, &o->out)))
-		return rc;
-	o->out_init = true;
-	*out = o->out.nrows ? &o->out : NULL;
-	return 0;
 }
 
 /* ---- union / material / one row ------------------------------------------------------ */
@@ -822,6 +840,8 @@ int op_next(struct plan *p, struct op *o, const struct batch **out)
 	uint64_t t0 = p->analyze ? now_ns() : 0;
 	int rc;
 	o->opened = true;
+	if (o->kind == OP_SCAN && p->cx.s && session_cancelled(p->cx.s))
+		return err_set(ERR_EXEC, "Query was cancelled");
 	switch (o->kind) {
 	case OP_SCAN: rc = scan_next(o, out); break;
 	case OP_ONEROW: rc = onerow_next(o, out); break;
@@ -887,6 +907,11 @@ void op_close(struct op *o)
 	case OP_DISTINCT:
 		hagg_free(o->u.distinct.h);
 		o->u.distinct.h = NULL;
+		mem_free(o->u.distinct.seen);
+		mem_free(o->u.distinct.sel);
+		o->u.distinct.seen = NULL;
+		o->u.distinct.sel = NULL;
+		o->u.distinct.seen_cap = o->u.distinct.sel_cap = 0;
 		break;
 	case OP_JOIN: op_join_close(o); break;
 	default: break;

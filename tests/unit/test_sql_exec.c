@@ -1304,6 +1304,11 @@ static void test_grouping(void **state)
 	rows("SELECT host AS h, count(*) AS c FROM m GROUP BY h HAVING c < 2", "h|c\nc|1\n");
 	rows("SELECT count(DISTINCT host), count(DISTINCT ts), count(*) FROM m", "count(DISTINCT m.host)|count(DISTINCT m.ts)|count(*)\n3|4|5\n");
 	rows("SELECT DISTINCT host FROM m ORDER BY host DESC", "host\nc\nb\na\n");
+	rows("SELECT DISTINCT ON (host) host, v FROM m ORDER BY host, ts DESC", "host|v\na|2.5\nb|4.0\nc|5.0\n");
+	rows("SELECT DISTINCT ON (host) host, ts FROM m ORDER BY host DESC, ts LIMIT 2",
+	     "host|ts\nc|1970-01-01T02:00:00\nb|1970-01-01T00:00:00\n");
+	rows("SELECT host FROM m WHERE n IN (v * 4, ts::BIGINT / 3600000, 50) ORDER BY host", "host\nc\n");
+	rows("SELECT count(*) FROM m WHERE n NOT IN (v * 4, 20)", "count(*)\n2\n");
 	rows("SELECT DISTINCT host, ts > 0 FROM m ORDER BY 1, 2", "host|m.ts > Int64(0)\na|false\na|true\nb|false\nb|true\nc|true\n");
 	rows("SELECT date_bin('1 hour', ts) AS hour, max(v) FROM m GROUP BY hour ORDER BY hour",
 	     "hour|max(m.v)\n1970-01-01T00:00:00|2.5\n1970-01-01T01:00:00|4.0\n1970-01-01T02:00:00|5.0\n");
@@ -1369,7 +1374,7 @@ static void test_names_and_errors(void **state)
 	make_test_ab();
 	check_err("SELECT x FROM test", ERR_PLAN, "Failed to plan SQL: No field named x. Valid fields are test.a, test.b, test.ts.");
 	check_err("SELECT t.a FROM test", ERR_PLAN, "Failed to plan SQL: No field named t.a. Valid fields are test.a, test.b, test.ts.");
-	check_err("SELECT * FROM nope", ERR_NOT_FOUND, "Table not found: greptime.public.nope");
+	check_err("SELECT * FROM nope", ERR_NOT_FOUND, "Failed to plan SQL: Table not found: greptime.public.nope");
 	check_err("SELECT a, a FROM test", ERR_PLAN,
 		  "Failed to plan SQL: Error during planning: Projections require unique expression names but the expression \"test.a\" at position 0 and \"test.a\" at position 1 have the same name. Consider aliasing (\"AS\") one of them.");
 	rows("SELECT test.a, public.test.b AS bb FROM public.test WHERE public.test.a = 11", "a|bb\n11|22\n");
@@ -1663,6 +1668,16 @@ static void test_explain(void **state)
 	assert_int_equal(t->releases, t->scans + 1);
 }
 
+static void test_cancel(void **state)
+{
+	(void)state;
+	make_metrics(1);
+	session_request_cancel(&sess);
+	check_err("SELECT count(*) FROM m", ERR_EXEC, "Query was cancelled");
+	session_clear_cancel(&sess);
+	rows("SELECT count(*) FROM m", "count(*)\n5\n");
+}
+
 static int fail_env_resolve(void *ctx, struct session *s, const struct sql_name *name,
 			    struct table_provider **out)
 {
@@ -1726,6 +1741,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eval_const_and_predicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_and_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
