@@ -1665,6 +1665,17 @@ static void test_explain(void **state)
 	assert_int_equal(n, strlen("Total rows: 1"));
 	assert_memory_equal(txt, "Total rows: 1", n);
 	result_set_free(&rs);
+	/* one stage-1 row per region line */
+	t->describe = "SeqScan: region=4398046511104(1024, 0)\nSeqScan: region=4398046511105(1024, 1)";
+	assert_int_equal(run("EXPLAIN ANALYZE SELECT * FROM m WHERE v > 100", NULL, &rs), 0);
+	assert_int_equal(rs.rows.nrows, 4);
+	assert_int_equal(rs.rows.cols[1].i64[1], 0);
+	assert_int_equal(rs.rows.cols[1].i64[2], 1);
+	txt = colvec_bytes(&rs.rows.cols[2], 2, &n);
+	assert_memory_equal(txt, "SeqScan: region=4398046511105(1024, 1)\n", n);
+	txt = colvec_bytes(&rs.rows.cols[2], 3, &n);
+	assert_memory_equal(txt, "Total rows: 0", n);
+	result_set_free(&rs);
 	assert_int_equal(t->releases, t->scans + 1);
 }
 
