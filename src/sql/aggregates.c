@@ -24,6 +24,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "sql/expr.h"
@@ -42,6 +43,49 @@ const struct agg_def *agg_find(const char *name)
 		if (strcmp(aggs[i].name, name) == 0)
 			return &aggs[i];
 	return NULL;
+}
+
+/* DataFusion's text for an argument type sum/avg do not take (the whole
+ * text is ~1.5 KB; the error record keeps what fits). */
+static int signature_err(const struct agg_def *d, int t)
+{
+	static const char *const sum_sigs[] = {
+		"TypeSignatureClass::Decimal",
+		"TypeSignatureClass::Native(LogicalType(Native(UInt64), UInt64))",
+		"TypeSignatureClass::Native(LogicalType(Native(Int64), Int64))",
+		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))",
+		"TypeSignatureClass::Duration", NULL};
+	static const char *const sum_cands[] = {
+		"Coercion(TypeSignatureClass::Decimal)",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(UInt64), UInt64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(UInt8), UInt8)), Native(LogicalType(Native(UInt16), UInt16)), Native(LogicalType(Native(UInt32), UInt32))], default_type=UInt64))",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Int64), Int64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(Int8), Int8)), Native(LogicalType(Native(Int16), Int16)), Native(LogicalType(Native(Int32), Int32))], default_type=Int64))",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Float], default_type=Float64))",
+		"Coercion(TypeSignatureClass::Duration)", NULL};
+	static const char *const avg_sigs[] = {
+		"TypeSignatureClass::Decimal", "TypeSignatureClass::Duration",
+		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))", NULL};
+	static const char *const avg_cands[] = {
+		"Coercion(TypeSignatureClass::Decimal)", "Coercion(TypeSignatureClass::Duration)",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Integer, Float], default_type=Float64))",
+		NULL};
+	bool sum = d->kind == AGG_SUM;
+	const char *const *sigs = sum ? sum_sigs : avg_sigs;
+	const char *const *cands = sum ? sum_cands : avg_cands;
+	const char *tn = xtype_arrow_name(t);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "Failed to plan SQL: Error during planning: Execution error: Function '%s' failed to match any signature, errors: ",
+		   d->name);
+	for (int i = 0; sigs[i]; i++)
+		buf_printf(&b, "%sError during planning: Function '%s' requires %s, but received %s (DataType: %s).",
+			   i ? "," : "", d->name, sigs[i], tn, tn);
+	buf_printf(&b, " No function matches the given name and argument types '%s(%s)'. You might need to add explicit type casts.\n\tCandidate functions:",
+		   d->name, tn);
+	for (int i = 0; cands[i]; i++)
+		buf_printf(&b, "\n\t%s(%s)", d->name, cands[i]);
+	int rc = err_set(ERR_PLAN, "%s", buf_cstr(&b) ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return rc;
 }
 
 int agg_result_type(const struct agg_def *d, int t, int *out)
@@ -70,10 +114,7 @@ int agg_result_type(const struct agg_def *d, int t, int *out)
 		*out = t == XT_NULL ? DT_INT64 : t;
 		return 0;
 	}
-	return plan_err("Error during planning: Execution error: Function '%s' failed to match any signature, "
-			"errors: No function matches the given name and argument types '%s(%s)'. "
-			"You might need to add explicit type casts.",
-			d->name, d->name, xtype_arrow_name(t));
+	return signature_err(d, t);
 }
 
 /* ---- accumulators ------------------------------------------------------------ */
