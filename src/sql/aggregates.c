@@ -370,7 +370,7 @@ static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colve
 	}
 	default: {
 		uint32_t la = a->offs[i + 1] - a->offs[i], lb = b->offs[j + 1] - b->offs[j];
-		return la == lb && memcmp(a->bytes + a->offs[i], b->bytes + b->offs[j], la) == 0;
+		return la == lb && (la == 0 || memcmp(a->bytes + a->offs[i], b->bytes + b->offs[j], la) == 0);
 	}
 	}
 }

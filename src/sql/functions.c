@@ -636,7 +636,7 @@ static int m_replace(struct buf *b, const char *s, uint32_t n, const struct xval
 	(void)e;
 	uint32_t fn, tn;
 	const char *f = xval_bytes(&a[1], i, &fn), *t = xval_bytes(&a[2], i, &tn);
-	if (fn == 0)
+	if (fn == 0 || n == 0)
 		return buf_append(b, s, n);
 	uint32_t k = 0;
 	while (k < n) {
@@ -706,7 +706,7 @@ static int m_split_part(struct buf *b, const char *s, uint32_t n, const struct x
 	/* collect parts */
 	uint32_t starts[1024], ends[1024], np = 0, pos = 0;
 	while (np < 1024) {
-		const char *hit = dn ? memmem(s + pos, n - pos, d, dn) : NULL;
+		const char *hit = dn && pos < n ? memmem(s + pos, n - pos, d, dn) : NULL;
 		uint32_t e2 = hit ? (uint32_t)(hit - s) : n;
 		starts[np] = pos;
 		ends[np++] = e2;
@@ -866,12 +866,12 @@ static int f_strpred(struct xctx *cx, struct xexpr *e, const struct xval *a, uin
 		int64_t r = 0;
 		switch (e->u.fn.iarg) {
 		case 0: { /* strpos */
-			const char *h = pn ? memmem(s, sn, p, pn) : s;
+			const char *h = !pn ? s : sn ? memmem(s, sn, p, pn) : NULL;
 			r = h ? (int64_t)utf8_len(s, (uint32_t)(h - s)) + 1 : 0;
 			break;
 		}
-		case 1: r = sn >= pn && memcmp(s, p, pn) == 0; break;
-		case 2: r = sn >= pn && memcmp(s + sn - pn, p, pn) == 0; break;
+		case 1: r = sn >= pn && (pn == 0 || memcmp(s, p, pn) == 0); break;
+		case 2: r = sn >= pn && (pn == 0 || memcmp(s + sn - pn, p, pn) == 0); break;
 		case 3: r = sn ? (unsigned char)s[0] : 0; break;
 		}
 		e->out.i64[i] = r;
@@ -1175,7 +1175,8 @@ static int f_date_trunc(struct xctx *cx, struct xexpr *e, const struct xval *a, 
 		int64_t unit_ns = NS_PER_SEC / dtype_ts_units_per_sec(e->type);
 		const int64_t *v = a[1].v->i64;
 		if (step_ns[u] <= unit_ns) {
-			memcpy(e->out.i64, v, (size_t)n * sizeof(int64_t));
+			if (n)
+				memcpy(e->out.i64, v, (size_t)n * sizeof(int64_t));
 			return 0;
 		}
 		int64_t st = step_ns[u] / unit_ns;

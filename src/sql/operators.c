@@ -222,18 +222,21 @@ static int project_next(struct plan *p, struct op *o, const struct batch **out)
 
 /* ---- aggregate ---------------------------------------------------------------------- */
 
-static int materialize(struct xctx *cx, struct xexpr *e, const struct batch *b,
+/* Evaluate e over b as a vector of type t (constants broadcast into tmp). */
+static int materialize(struct xctx *cx, struct xexpr *e, const struct batch *b, enum dtype t,
 		       struct colvec *tmp, const struct colvec **out)
 {
 	struct xval x;
 	int rc = x_eval(cx, e, b, &x);
 	if (rc)
 		return rc;
-	enum dtype t = phys_type(e->type);
-	if (e->type == XT_NULL)
-		t = DT_INT64;
 	return xval_materialize(&x, t, b->nrows, tmp, out);
 }
+
+/* Untyped NULL keys group as strings (what their column is everywhere);
+ * untyped NULL aggregate arguments count as Int64. */
+static enum dtype key_type(int t) { return phys_type(t); }
+static enum dtype arg_type(int t) { return t == XT_NULL ? DT_INT64 : phys_type(t); }
 
 /* A copy of v (n values) that is null where the filter f is not TRUE. */
 static int apply_filter(const struct colvec *v, const struct colvec *f, uint32_t n,
@@ -279,7 +282,7 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 		enum dtype kt[ng ? ng : 1];
 		struct agg_spec specs[na ? na : 1];
 		for (uint32_t g = 0; g < ng; g++)
-			kt[g] = o->u.agg.groups[g]->type == XT_NULL ? DT_INT64 : phys_type(o->u.agg.groups[g]->type);
+			kt[g] = key_type(o->u.agg.groups[g]->type);
 		for (uint32_t a = 0; a < na; a++) {
 			struct xexpr *ae = o->u.agg.aggs[a];
 			memset(&specs[a], 0, sizeof(specs[a]));
@@ -310,21 +313,24 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 		if (p->cx.s && session_cancelled(p->cx.s))
 			return err_set(ERR_EXEC, "Query was cancelled");
 		for (uint32_t g = 0; g < ng; g++)
-			if ((rc = materialize(&p->cx, o->u.agg.groups[g], b, &tmp[g], &keys[g])))
+			if ((rc = materialize(&p->cx, o->u.agg.groups[g], b, key_type(o->u.agg.groups[g]->type),
+					      &tmp[g], &keys[g])))
 				return rc;
 		for (uint32_t a = 0; a < na; a++) {
 			struct xexpr *ae = o->u.agg.aggs[a];
 			args[a] = NULL;
 			ords[a] = NULL;
 			if (ae->u.agg.nargs &&
-			    (rc = materialize(&p->cx, ae->u.agg.args[0], b, &tmp[ng + a], &args[a])))
+			    (rc = materialize(&p->cx, ae->u.agg.args[0], b, arg_type(ae->u.agg.args[0]->type),
+					      &tmp[ng + a], &args[a])))
 				return rc;
 			if (ae->u.agg.order &&
-			    (rc = materialize(&p->cx, ae->u.agg.order, b, &tmp[ng + na + a], &ords[a])))
+			    (rc = materialize(&p->cx, ae->u.agg.order, b, arg_type(ae->u.agg.order->type),
+					      &tmp[ng + na + a], &ords[a])))
 				return rc;
 			if (ae->u.agg.filter) {
 				const struct colvec *f;
-				if ((rc = materialize(&p->cx, ae->u.agg.filter, b, &tmp[ng + 2 * na + a], &f)) ||
+				if ((rc = materialize(&p->cx, ae->u.agg.filter, b, DT_BOOL, &tmp[ng + 2 * na + a], &f)) ||
 				    (rc = apply_filter(args[a], f, b->nrows, &tmp[ng + 3 * na + a])))
 					return rc;
 				args[a] = &tmp[ng + 3 * na + a];

@@ -723,7 +723,7 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		ag->u.agg.aggs = aggs;
 		ag->u.agg.naggs = naggs;
 		for (uint32_t g = 0; g < ngroups; g++) {
-			ag->types[g] = groups[g]->type == XT_NULL ? DT_INT64 : groups[g]->type;
+			ag->types[g] = groups[g]->type;
 			ag->names[g] = groups[g]->name;
 		}
 		for (uint32_t a = 0; a < naggs; a++) {

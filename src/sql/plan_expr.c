@@ -879,6 +879,9 @@ static int bind_aggregate(struct binder *bd, const struct sql_expr *e, const str
 		return rc;
 	if (filter && filter->type != DT_BOOL && !(filter = xcast(bd->cx, filter, DT_BOOL)))
 		return err_code();
+	/* an untyped NULL argument is an Int64 one */
+	if (nargs && args[0]->type == XT_NULL && !(args[0] = xcast(bd->cx, args[0], DT_INT64)))
+		return err_code();
 	int at = nargs ? args[0]->type : XT_NULL;
 	int rt;
 	if ((rc = agg_result_type(def, at, &rt)))

@@ -1319,6 +1319,10 @@ static void test_grouping(void **state)
 	rows("SELECT count(*) FILTER (WHERE v > 2), sum(n) FILTER (WHERE host = 'a') FROM m",
 	     "count(*) FILTER (WHERE m.v > Int64(2))|sum(m.n) FILTER (WHERE m.host = Utf8(\"a\"))\n3|30\n");
 	rows("SELECT n % 20 AS r, count(*) FROM m GROUP BY n % 20 ORDER BY r NULLS FIRST", "r|count(*)\nNULL|1\n0|1\n10|3\n");
+	rows("SELECT NULL AS z, count(*), min(NULL) FROM m GROUP BY 1", "z|count(*)|min(NULL)\nNULL|5|NULL\n");
+	rows("SELECT x, count(*) FROM (SELECT NULL AS x FROM m) GROUP BY x", "x|count(*)\nNULL|5\n");
+	rows("SELECT INTERVAL '1 hour 30 minutes' AS i, count(*) FROM m GROUP BY 1",
+	     "i|count(*)\n0 years 0 mons 0 days 1 hours 30 mins 0.000000000 secs|5\n");
 	check_err("SELECT host, count(*) FROM m", ERR_PLAN,
 		  "Failed to plan SQL: Error during planning: Column in SELECT must be in GROUP BY or an aggregate function: \"m.host\" must appear in the GROUP BY clause or must be part of an aggregate function, currently only \"count(*)\" appears in the SELECT clause satisfies this requirement");
 	check_err("SELECT * FROM m GROUP BY host", ERR_PLAN, NULL);
