@@ -3,11 +3,11 @@
  *
  * Group table: open addressing over power-of-two slots holding group id+1
  * (0 = empty); per group its key values (one colvec per key, group g at
- * index g) and its hash. A batch is hashed column by column into a row
- * hash vector, then each row finds its group (rows equal to the previous
- * row skip the probe: sorted input is common), giving a group-id vector;
- * the aggregates then update their per-group arrays in tight loops over
- * (group id, value) pairs. No allocation per row.
+ * index g) and its hash. Each row of a batch finds its group - a row whose
+ * keys equal the previous row's takes its group without hashing (sorted
+ * input is the common case), others are hashed and probed - giving a
+ * group-id vector; the aggregates then update their per-group arrays in
+ * tight loops over (group id, value) pairs. No allocation per row.
  *
  * Accumulators (struct acc), per aggregate, arrays indexed by group id:
  *   count            cnt
@@ -156,7 +156,6 @@ struct hagg {
 	uint32_t *slots;
 	uint32_t smask;
 	uint32_t *gid;
-	uint64_t *rh;
 	uint32_t rcap;
 	uint32_t naggs;
 	struct acc *acc;
@@ -256,7 +255,6 @@ void hagg_free(struct hagg *h)
 	mem_free(h->ghash);
 	mem_free(h->slots);
 	mem_free(h->gid);
-	mem_free(h->rh);
 	for (uint32_t a = 0; h->acc && a < h->naggs; a++)
 		acc_free(&h->acc[a], h->gcap ? h->ngroups : 0);
 	mem_free(h->acc);
@@ -747,15 +745,13 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		return 0;
 	if (n > h->rcap) {
 		mem_free(h->gid);
-		mem_free(h->rh);
 		mem_free(h->sel);
 		mem_free(h->sgid);
 		h->gid = mem_alloc((size_t)n * sizeof(uint32_t));
-		h->rh = mem_alloc((size_t)n * sizeof(uint64_t));
 		h->sel = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sgid = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->rcap = 0;
-		if (!h->gid || !h->rh || !h->sel || !h->sgid)
+		if (!h->gid || !h->sel || !h->sgid)
 			return ERR_NOMEM;
 		h->rcap = n;
 	}

@@ -7,8 +7,9 @@
  * Batches are borrowed where possible: a filter whose predicate keeps
  * every row returns its input batch, a projection of plain columns shares
  * the input's vectors, a limit inside one batch passes it through. Sorts
- * with a fetch limit (ORDER BY ... LIMIT k) keep at most max(2k, 64Ki)
- * rows buffered, sorting and truncating as they go.
+ * with a fetch limit (ORDER BY ... LIMIT k) are top-k: once k rows are
+ * known, only rows that beat the k-th are buffered, and the buffer is
+ * sorted and cut back to k whenever it exceeds max(2k, 4096) rows.
  *
  * Sort order: ASC sorts NULLs last and DESC sorts them first unless NULLS
  * FIRST/LAST says otherwise (DataFusion's default); floats order NaN

@@ -69,10 +69,8 @@ static int apply_alias(struct binder *bd, const struct sql_from *f, struct scope
 {
 	if (!f->alias)
 		return 0;
-	for (uint32_t i = 0; i < sc->n; i++) {
+	for (uint32_t i = 0; i < sc->n; i++)
 		sc->cols[i].qual = f->alias->name;
-		sc->cols[i].scan = sc->cols[i].scan; /* keep projection links */
-	}
 	if (f->ncol_aliases > sc->n)
 		return plan_err("Error during planning: Source table contains %u columns but only %zu names given as column alias",
 				sc->n, f->ncol_aliases);
@@ -511,9 +509,6 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 			return rc;
 		for (size_t i = 1; i < sel->nfrom; i++) {
 			/* comma joins are cross joins */
-			struct sql_from j;
-			memset(&j, 0, sizeof(j));
-			(void)j;
 			struct op *r;
 			struct scope rsc;
 			if ((rc = plan_from_item(bd, sel->from[i], &r, &rsc)))

@@ -59,9 +59,9 @@ int plan_scan(struct binder *bd, const struct sql_from *f, struct op **out, stru
 	if (!t)
 		return err_set(ERR_INTERNAL, "table resolver returned no table");
 	if ((rc = add_provider(bd->p, t))) {
+		/* not registered: release it here */
 		if (t->release)
 			t->release(t);
-		bd->p->nproviders = bd->p->nproviders; /* not registered: released here */
 		return rc;
 	}
 	struct op *o = op_new(bd->p, OP_SCAN, t->ncols);
