@@ -1558,6 +1558,21 @@ static int f_user(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32
 	(void)a;
 	return const_string_out(e, n, cx->s && cx->s->user[0] ? cx->s->user : "greptime", out);
 }
+static int bind_u64(struct xctx *cx, struct xexpr *e)
+{
+	(void)cx;
+	e->type = DT_UINT64;
+	return 0;
+}
+static int f_connection_id(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32_t n,
+			   struct xval *out)
+{
+	(void)a;
+	int rc = out_fixed(e, n, NULL, NULL, out);
+	for (uint32_t i = 0; i < n && !rc; i++)
+		e->out.i64[i] = cx->s ? cx->s->conn_id : 0;
+	return rc;
+}
 static int f_version(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32_t n,
 		     struct xval *out)
 {
@@ -1704,6 +1719,7 @@ static const struct xfunc_def funcs[] = {
 	{"timezone", 0, 0, bind_str0, f_timezone, false},
 	{"current_user", 0, 0, bind_str0, f_user, false},
 	{"version", 0, 0, bind_str0, f_version, false},
+	{"connection_id", 0, 0, bind_u64, f_connection_id, false},
 	{"arrow_typeof", 1, 1, bind_typeof, f_typeof, false},
 	{"arrow_cast", 2, 2, bind_arrow_cast, f_identity, false},
 };
@@ -1729,6 +1745,7 @@ static const struct {
 	{"schema", "current_schema"},
 	{"user", "current_user"},
 	{"session_user", "current_user"},
+	{"pg_backend_pid", "connection_id"},
 	{"lcase", "lower"},
 	{"ucase", "upper"},
 };

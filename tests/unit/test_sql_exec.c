@@ -1288,6 +1288,7 @@ static void test_scalar_functions(void **state)
 		  "Failed to plan SQL: Error during planning: The function 'abs' expects 1 arguments, but 2 were provided");
 	check_err("SELECT date_trunc('fortnight', now())", ERR_EXEC, NULL);
 	rows("SELECT @@version_comment, @@time_zone", "@@version_comment|@@time_zone\nGreptime|UTC\n");
+	rows("SELECT connection_id(), user(), timezone()", "connection_id()|current_user()|timezone()\n1|greptime|UTC\n");
 }
 
 static void test_grouping(void **state)
