@@ -853,8 +853,10 @@ int hagg_finish(struct hagg *h, struct batch *out)
 		colvec_init(&h->keys[k], types[k]);
 	}
 	for (uint32_t a = 0; a < h->naggs; a++)
-		if (finish_acc(&h->acc[a], ng, &out->cols[h->nkeys + a]))
+		if (finish_acc(&h->acc[a], ng, &out->cols[h->nkeys + a])) {
+			batch_free(out);
 			return ERR_NOMEM;
+		}
 	out->nrows = ng;
 	return 0;
 }

@@ -1710,6 +1710,33 @@ static void test_oom_and_failures(void **state)
 	check_err("SELECT * FROM m", ERR_UNAVAILABLE, "region unavailable");
 	env.resolve_table = resolve;
 	/* allocation failures at every point fail the query cleanly */
+	struct mem_table *h = mt_create("hosts", "host:String,dc:String");
+	mt_row(h, "a|east");
+	mt_row(h, "c|west");
+	static const char *const qs[] = {
+		"SELECT m.host, dc, CASE WHEN v > 2 THEN upper(dc) ELSE concat(dc, '!') END FROM m LEFT JOIN hosts ON m.host = hosts.host ORDER BY 1, 2 LIMIT 3",
+		"SELECT DISTINCT host, date_trunc('hour', ts) FROM m WHERE n IN (10, 30, 50) OR v IS NULL",
+		"SELECT count(DISTINCT host), first_value(v), sum(n) FILTER (WHERE v > 1) FROM m",
+		"WITH x AS (SELECT host, n FROM m) SELECT host FROM x WHERE n > (SELECT min(n) FROM m) UNION SELECT dc FROM hosts",
+		"SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS t(k, s) ORDER BY k DESC",
+	};
+	for (size_t qi = 0; qi < sizeof(qs) / sizeof(qs[0]); qi++) {
+		for (long k = 0; k < 300; k++) {
+			struct arena *a = arena_create(1 << 16);
+			struct sql_stmt_list l;
+			assert_int_equal(sql_parse(qs[qi], a, &l), 0);
+			struct result_set rs;
+			mem_fail_after(k);
+			int rc = sql_exec_query(&env, &sess, l.items[0]->u.query, a, &rs);
+			mem_fail_after(-1);
+			if (rc == 0)
+				result_set_free(&rs);
+			arena_destroy(a);
+			if (rc == 0)
+				break;
+		}
+		assert_int_equal(run(qs[qi], NULL, NULL), 0);
+	}
 	const char *q = "SELECT host, count(*), max(v) FROM m WHERE ts >= 0 GROUP BY host ORDER BY host LIMIT 2";
 	for (long k = 0; k < 400; k += 3) {
 		mem_fail_after(k);
