@@ -1,12 +1,14 @@
 /*
  * strata: the one binary. Subcommands:
- *   strata standalone start [--data-home DIR]
+ *   strata standalone start [--data-home DIR] [--mysql-addr H:P]
+ *                           [--postgres-addr H:P] [--http-addr H:P]
  *   strata version
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "frontend/frontend.h"
 
 #define STRATA_VERSION "0.1.0"
 
@@ -25,6 +27,8 @@ int main(int argc, char **argv)
 		printf("strata %s\n", STRATA_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "standalone"))
+		return standalone_main(argc - 2, argv + 2);
 	log_set_tag(argv[1]);
 	log_error("'%s' is not available yet", argv[1]);
 	return usage();
