@@ -33,7 +33,9 @@
 	X(LIMIT, 1153, "54000", 1004)                  \
 	X(READONLY, 1036, "25006", 4007)               \
 	X(UNAVAILABLE, 1105, "57P03", 4010)            \
-	X(INTERNAL, 1105, "XX000", 1003)
+	X(INTERNAL, 1105, "XX000", 1003)               \
+	X(PLAN, 1815, "XX000", 3000)                   \
+	X(EXEC, 1815, "XX000", 3001)
 
 enum err_code {
 #define X(name, my, pg, gt) ERR_##name,
