@@ -1,0 +1,22 @@
+CREATE TABLE del (a INT PRIMARY KEY, b STRING, ts TIMESTAMP TIME INDEX)
+PARTITION ON COLUMNS (a) (a < 100, a >= 100);
+
+INSERT INTO del VALUES (1, 'x', 1), (2, 'y', 2), (150, 'z', 3), (151, 'w', 4);
+
+DELETE FROM del WHERE a = 2;
+
+DELETE FROM del WHERE a > 100 AND b = 'z';
+
+DELETE FROM del WHERE b IN ('nothing');
+
+DELETE FROM del WHERE a BETWEEN 0 AND 1000;
+
+DELETE FROM del;
+
+CREATE TABLE app (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX) WITH (append_mode = 'true');
+
+DELETE FROM app WHERE h = 'x';
+
+DELETE FROM nope WHERE a = 1;
+
+DROP TABLE del, app;
