@@ -275,9 +275,8 @@ static int apply_option(struct fe_ctx *c, const char *key, const char *value,
 			ro->merge_mode = MERGE_LAST_NON_NULL;
 		else
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: unknown variant `%s`, expected `last_row` or "
-				     "`last_non_null`",
-				     value);
+				     "Invalid options: Matching variant not found at line 1 column %zu",
+				     strlen("{\"merge_mode\":\"") + strlen(value) + 1);
 		buf_printf(&b, "%s", value);
 	} else if (!strcmp(key, "write_buffer_size")) {
 		uint64_t n = 0;
@@ -560,8 +559,8 @@ static int build_options(struct fe_ctx *c, const struct sql_create_table *ct, st
 	}
 	if (ro->append_mode && ro->merge_mode == MERGE_LAST_NON_NULL)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid options: merge_mode is not allowed when append_mode is "
-			       "enabled");
+			       "Invalid region options, only last_row merge_mode is allowed when "
+			       "append_mode is enabled");
 	return ERR_OK;
 }
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -199,6 +200,13 @@ static int compile(struct fe_ctx *c, struct arena *a, const struct region_schema
 	for (uint32_t i = 0; i < npcols; i++)
 		if (!strcmp(pcols[i], cname))
 			listed = true;
+	/* stored rule texts print names unquoted: match case-insensitively */
+	for (uint32_t i = 0; !listed && col->v.name.part[col->v.name.n - 1].quote == 0 && i < npcols;
+	     i++)
+		if (!strcasecmp(pcols[i], cname)) {
+			listed = true;
+			cname = pcols[i];
+		}
 	int ci = region_schema_find(s, cname);
 	if (!listed || ci < 0)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,

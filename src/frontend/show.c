@@ -811,6 +811,17 @@ int fe_show(struct fe_ctx *c, struct query_result *out)
 	case SQL_SHOW_REGION:
 		return show_region(c, sh, out);
 	case SQL_SHOW_VARIABLES:
+		if ((sh->var.n || sh->var_text) && c->s->protocol == SESSION_MYSQL) {
+			/* GreptimeDB's MySQL front door answers SHOW VARIABLES <name>
+			 * with one empty (Variable_name, Value) row */
+			static const char *n[] = {"Variable_name", "Value"};
+			int rc = empty_result(out, 2, n);
+			if (rc == ERR_OK && (fe_rs_str(&out->rs, 0, "") || fe_rs_str(&out->rs, 1, "")))
+				rc = ERR_NOMEM;
+			if (rc == ERR_OK)
+				fe_rs_row(&out->rs);
+			return rc;
+		}
 		if (sh->var.n || sh->var_text)
 			return show_variable(c, sh, out);
 		return show_variables(c, sh, out);

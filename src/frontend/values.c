@@ -535,6 +535,23 @@ int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
 	case SQL_E_DEFAULT:
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
 			       "DEFAULT is not allowed here (column %s)", col);
+	case SQL_E_CAST: {
+		/* 'x'::DATE, CAST(1 AS TIMESTAMP): convert to the cast type, then to
+		 * the column type */
+		const struct sql_expr *a = e->v.cast.arg;
+		while (a->kind == SQL_E_NESTED)
+			a = a->v.inner;
+		const struct sql_type *ct = &e->v.cast.type;
+		if (ct->kind != SQL_TYPE_DTYPE || ct->dtype < 0 ||
+		    (a->kind != SQL_E_STRING && a->kind != SQL_E_NUMBER && a->kind != SQL_E_NULL &&
+		     a->kind != SQL_E_UNARY))
+			break;
+		struct datum mid;
+		int rc = fe_value_from_expr(c, col, (enum dtype)ct->dtype, a, &mid);
+		if (rc == ERR_OK)
+			rc = fe_cast_datum(c, &mid, type, out);
+		return rc;
+	}
 	default:
 		break;
 	}
