@@ -209,6 +209,7 @@ int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, 
 		if (!strcasecmp(name, cluster_fns[i]))
 			return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
 				       "Not supported: %s in standalone mode", cluster_fns[i]);
+	err_clear();
 	return ERR_NOT_FOUND;
 }
 

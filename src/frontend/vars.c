@@ -304,6 +304,13 @@ int fe_call_function(void *ctx, struct session *s, const char *name, const struc
 		return str_datum(a, NULL, out);
 	int64_t v;
 	rc = fe_admin_call(c, name, args, nargs, &v);
+	if (rc == ERR_NOT_FOUND && err_msg()[0]) {
+		/* a known function that failed (e.g. its table is missing): not
+		 * "unknown function" */
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", err_msg());
+		rc = fe_fail(fe_status(ERR_NOT_FOUND), ERR_BAD_INPUT, "%s", msg);
+	}
 	if (rc == ERR_OK) {
 		memset(out, 0, sizeof(*out));
 		out->type = DT_UINT64;
