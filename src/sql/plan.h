@@ -1,0 +1,250 @@
+/*
+ * plan: the physical plan of a query - a tree of operators, each pulling
+ * batches from its children - and the binder that builds it from the AST.
+ * Private to src/sql.
+ *
+ * Operators (struct op, run by operators.c):
+ *   SCAN      a table provider's batch stream (table column order; columns
+ *             outside the projection come back empty)
+ *   ONEROW    one row, no columns (SELECT without FROM)
+ *   MATERIAL  a batch computed at plan time (VALUES, scalar subqueries)
+ *   FILTER    keeps rows where a predicate is TRUE (gathers; passes the
+ *             input batch through when every row qualifies)
+ *   PROJECT   evaluates expressions; plain column results are borrowed,
+ *             not copied
+ *   AGG       hash aggregation (aggregates.c): group keys then aggregates
+ *   SORT      multi-key sort, with a fetch limit (top-k) when LIMIT follows
+ *   LIMIT     OFFSET/LIMIT over batches
+ *   DISTINCT  distinct rows (first-seen order)
+ *   UNION     concatenation of its inputs (UNION ALL)
+ *   SETOP     INTERSECT / EXCEPT [ALL]
+ *   JOIN      hash join on equality keys, nested loop otherwise
+ *
+ * Lifetime: op structs and expressions live in the statement arena; the
+ * runtime memory (batches, hash tables, streams) is released by op_close,
+ * which every plan gets exactly once (exec.c).
+ *
+ * Every op's next() returns a batch owned by the op (or by its child)
+ * valid until the next call; *out NULL at the end.
+ */
+#ifndef STRATA_SQL_PLAN_H
+#define STRATA_SQL_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sql/ast.h"
+#include "sql/exec.h"
+#include "sql/expr.h"
+
+enum op_kind {
+	OP_SCAN,
+	OP_ONEROW,
+	OP_MATERIAL,
+	OP_FILTER,
+	OP_PROJECT,
+	OP_AGG,
+	OP_SORT,
+	OP_LIMIT,
+	OP_DISTINCT,
+	OP_UNION,
+	OP_SETOP,
+	OP_JOIN,
+};
+
+struct sort_key {
+	uint32_t col;
+	bool desc;
+	bool nulls_first;
+};
+
+struct op {
+	int kind; /* enum op_kind */
+	uint32_t ncols;
+	int *types;         /* output types (dtype or XT_NULL) */
+	const char **names; /* output names (for EXPLAIN) */
+	struct op *child;
+	struct op **inputs; /* UNION / SETOP / JOIN */
+	uint32_t ninputs;
+	/* runtime */
+	struct batch out;
+	bool out_init;
+	bool opened;
+	bool done;
+	uint64_t rows_out;
+	uint64_t batches_out;
+	uint64_t elapsed_ns;
+	union {
+		struct {
+			struct table_provider *t;
+			struct scan_request req;
+			bool *proj;          /* projection flags (arena) */
+			struct scan_pred *preds;
+			uint32_t npreds, cap_preds;
+			struct batch_stream *stream;
+			const char *qual;    /* the table name as written */
+			int ts_col;          /* time index column or -1 */
+			bool empty;          /* a pushed-down range is empty */
+		} scan;
+		struct {
+			struct batch b;
+			bool sent;
+		} mat;
+		struct {
+			struct xexpr *pred;
+			uint32_t *sel;
+			uint32_t cap;
+		} filter;
+		struct {
+			struct xexpr **exprs;
+			bool *borrowed;
+		} proj;
+		struct {
+			struct xexpr **groups;
+			uint32_t ngroups;
+			struct xexpr **aggs; /* X_AGG nodes */
+			uint32_t naggs;
+			struct hagg *h;
+			bool sent;
+			struct colvec *tmp; /* materialised constants, per group+agg+order */
+		} agg;
+		struct {
+			struct sort_key *keys;
+			uint32_t nkeys;
+			uint64_t fetch; /* UINT64_MAX: all */
+			struct batch acc;
+			bool acc_init;
+			uint32_t *perm;
+			bool sorted;
+			bool have_thr;   /* acc row fetch-1 bounds what can still qualify */
+			uint32_t emitted;
+		} sort;
+		struct {
+			uint64_t offset, limit;
+			uint64_t seen, sent;
+		} limit;
+		struct {
+			struct hagg *h;
+			bool sent;
+		} distinct;
+		struct {
+			uint32_t cur;
+		} uni;
+		struct {
+			int op;   /* enum sql_setop */
+			bool all;
+			bool sent;
+		} setop;
+		struct {
+			int kind;                /* enum sql_join_kind */
+			uint32_t nkeys;
+			struct xexpr **lkeys;    /* over the left input */
+			struct xexpr **rkeys;    /* over the right input */
+			struct xexpr *residual;  /* over the joined row; NULL if none */
+			struct batch right;      /* the right side, materialised */
+			bool built;
+			void *state;             /* key vectors, match flags (plan_join.c) */
+			uint32_t *next_row;      /* chains of right rows per hash slot */
+			uint32_t *heads;
+			uint64_t *rhash;
+			uint32_t hmask;
+			uint8_t *rmatched;
+			const struct batch *lb;  /* current left batch */
+			uint32_t lrow;           /* next left row to probe */
+			bool left_done, tail_sent;
+			uint32_t *sel_l, *sel_r;
+			uint32_t sel_cap;
+			struct batch tmp;        /* joined candidate rows */
+			bool tmp_init;
+		} join;
+	} u;
+};
+
+/* The plan of one statement. */
+struct plan {
+	struct xctx cx;
+	struct op *root;
+	uint32_t ncols;
+	const char **names;
+	int *types;
+	struct table_provider **providers; /* released at the end */
+	uint32_t nproviders, cap_providers;
+	struct op **ops;                    /* every op, closed at the end */
+	uint32_t nops, cap_ops;
+	bool analyze;
+};
+
+/* ---- operators (operators.c) -------------------------------------------- */
+
+struct op *op_new(struct plan *p, int kind, uint32_t ncols);
+int op_next(struct plan *p, struct op *o, const struct batch **out);
+void op_close(struct op *o);
+/* Run the plan to completion into rs (initialised here). */
+int plan_run(struct plan *p, struct session *s, struct result_set *rs);
+
+/* ---- binder (plan.c, plan_expr.c) ------------------------------------------ */
+
+struct scope_col {
+	const char *qual;  /* relation qualifier as written ("t", "db.t") or NULL */
+	const char *name;
+	int type;
+	struct op *scan;   /* the scan the column comes from directly, or NULL */
+	uint32_t scan_col;
+	bool time_index;
+};
+
+struct scope {
+	uint32_t n;
+	struct scope_col *cols; /* column i is column i of the input batch */
+};
+
+struct cte_ref {
+	const struct sql_cte *cte;
+	struct cte_ref *up;
+};
+
+/* Name lookups that fall back to SELECT aliases (GROUP BY, HAVING, ORDER BY). */
+struct alias_map {
+	uint32_t n;
+	const char **names;
+	const struct sql_expr **exprs; /* NULL when the item is a wildcard column */
+	struct xexpr **bound;          /* the bound item (wildcard columns) */
+};
+
+struct binder {
+	struct plan *p;
+	struct xctx *cx;
+	struct exec_env *env;
+	struct session *s;
+	struct arena *a;
+	struct cte_ref *ctes;
+	int depth;
+	/* expression binding state */
+	const struct scope *sc;
+	const struct alias_map *aliases;
+	bool allow_agg;
+	const char *agg_context;    /* "WHERE", "GROUP BY"...: where aggregates are refused */
+	struct xexpr ***agg_list;   /* collected X_AGG nodes */
+	uint32_t *nagg;
+	uint32_t *cap_agg;
+	int ts_hint_col;            /* time index column of the input (first/last order) */
+	const struct scope *ts_scope;
+	const struct scope *last_select_in; /* input scope of the last SELECT planned */
+};
+
+int plan_query(struct binder *bd, const struct sql_query *q, struct op **out,
+	       struct scope *osc);
+int bind_expr(struct binder *bd, const struct sql_expr *e, struct xexpr **out);
+/* Split a predicate into AND-ed conjuncts and push what fits into a scan. */
+void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred);
+/* Mark column i of scope sc as used by the query (projection). */
+void scope_use(const struct scope *sc, uint32_t i);
+/* Run a sub-plan to completion into a batch (scalar / IN subqueries). */
+int plan_subquery(struct binder *bd, const struct sql_query *q, struct batch *out, int **types,
+		  uint32_t *ncols);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* EXPLAIN rendering (plan_explain.c). */
+int plan_explain(struct plan *p, bool analyze, bool verbose, struct result_set *rs);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * plan_scan: table scans and predicate pushdown.
+ *
+ * A FROM table becomes an OP_SCAN over the caller's table provider. Its
+ * scan_request gets:
+ *   projection  the columns any expression of the query references (set
+ *               while binding, scope_use);
+ *   ts_min/max  the time-index range implied by WHERE conjuncts of the
+ *               form ts OP literal / BETWEEN (half-open, in the column's
+ *               unit; an empty range skips the scan);
+ *   preds       every conjunct of the form col OP literal, literal OP col,
+ *               col IN (literals), col IS [NOT] NULL, with the literal in
+ *               the column's type (conjuncts whose literal does not
+ *               convert exactly are not pushed).
+ * Pushdown is an optimisation: the FILTER above the scan re-checks all.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "sql/plan.h"
+
+static int nomem(void) { return err_set(ERR_NOMEM, "out of memory"); }
+
+static int add_provider(struct plan *p, struct table_provider *t)
+{
+	if (p->nproviders == p->cap_providers) {
+		uint32_t cap = p->cap_providers ? p->cap_providers * 2 : 8;
+		struct table_provider **n = arena_alloc(p->cx.a, cap * sizeof(*n));
+		if (!n)
+			return nomem();
+		if (p->nproviders)
+			memcpy(n, p->providers, p->nproviders * sizeof(*n));
+		p->providers = n;
+		p->cap_providers = cap;
+	}
+	p->providers[p->nproviders++] = t;
+	return 0;
+}
+
+int plan_scan(struct binder *bd, const struct sql_from *f, struct op **out, struct scope *osc);
+
+int plan_scan(struct binder *bd, const struct sql_from *f, struct op **out, struct scope *osc)
+{
+	if (!bd->env || !bd->env->resolve_table) {
+		char q[256];
+		size_t w = 0;
+		for (int i = 0; i < f->table.n && w < sizeof(q) - 1; i++)
+			w += (size_t)snprintf(q + w, sizeof(q) - w, "%s%s", i ? "." : "", f->table.part[i].name);
+		return err_set(ERR_NOT_FOUND, "Table not found: %s", q);
+	}
+	struct table_provider *t = NULL;
+	int rc = bd->env->resolve_table(bd->env->ctx, bd->s, &f->table, &t);
+	if (rc)
+		return rc;
+	if (!t)
+		return err_set(ERR_INTERNAL, "table resolver returned no table");
+	if ((rc = add_provider(bd->p, t))) {
+		if (t->release)
+			t->release(t);
+		bd->p->nproviders = bd->p->nproviders; /* not registered: released here */
+		return rc;
+	}
+	struct op *o = op_new(bd->p, OP_SCAN, t->ncols);
+	if (!o)
+		return ERR_NOMEM;
+	o->u.scan.t = t;
+	o->u.scan.proj = arena_alloc(bd->a, t->ncols + 1);
+	if (!o->u.scan.proj)
+		return nomem();
+	memset(o->u.scan.proj, 0, t->ncols + 1);
+	scan_request_init(&o->u.scan.req);
+	o->u.scan.ts_col = -1;
+	/* the qualifier: the alias, or the name as written */
+	char *q;
+	if (f->alias) {
+		q = arena_strndup(bd->a, f->alias->name, strlen(f->alias->name));
+	} else {
+		size_t len = 0;
+		for (int i = 0; i < f->table.n; i++)
+			len += strlen(f->table.part[i].name) + 1;
+		q = arena_alloc(bd->a, len + 1);
+		if (q) {
+			q[0] = 0;
+			for (int i = 0; i < f->table.n; i++) {
+				if (i)
+					strcat(q, ".");
+				strcat(q, f->table.part[i].name);
+			}
+		}
+	}
+	if (!q)
+		return nomem();
+	o->u.scan.qual = q;
+	osc->n = t->ncols;
+	osc->cols = arena_alloc(bd->a, (t->ncols + 1) * sizeof(*osc->cols));
+	if (!osc->cols)
+		return nomem();
+	memset(osc->cols, 0, (t->ncols + 1) * sizeof(*osc->cols));
+	for (uint32_t i = 0; i < t->ncols; i++) {
+		o->types[i] = t->cols[i].type;
+		o->names[i] = t->cols[i].name;
+		osc->cols[i].qual = q;
+		osc->cols[i].name = t->cols[i].name;
+		osc->cols[i].type = t->cols[i].type;
+		osc->cols[i].scan = o;
+		osc->cols[i].scan_col = i;
+		osc->cols[i].time_index = t->cols[i].is_time_index;
+		if (t->cols[i].is_time_index && o->u.scan.ts_col < 0)
+			o->u.scan.ts_col = (int)i;
+	}
+	if (f->ncol_aliases > t->ncols)
+		return plan_err("Error during planning: Source table contains %u columns but only %zu names given as column alias",
+				t->ncols, f->ncol_aliases);
+	for (size_t i = 0; i < f->ncol_aliases; i++)
+		osc->cols[i].name = f->col_aliases[i].name;
+	*out = o;
+	return 0;
+}
+
+/* ---- pushdown -------------------------------------------------------------------- */
+
+static int add_pred(struct binder *bd, struct op *scan, const struct scan_pred *p)
+{
+	if (scan->u.scan.npreds == scan->u.scan.cap_preds) {
+		uint32_t cap = scan->u.scan.cap_preds ? scan->u.scan.cap_preds * 2 : 8;
+		struct scan_pred *n = arena_alloc(bd->a, cap * sizeof(*n));
+		if (!n)
+			return nomem();
+		if (scan->u.scan.npreds)
+			memcpy(n, scan->u.scan.preds, scan->u.scan.npreds * sizeof(*n));
+		scan->u.scan.preds = n;
+		scan->u.scan.cap_preds = cap;
+	}
+	scan->u.scan.preds[scan->u.scan.npreds++] = *p;
+	return 0;
+}
+
+/* The scan column under e (a column, or a value-preserving cast of one). */
+static int column_of(const struct op *scan, const struct xexpr *e)
+{
+	if (e->kind == X_CAST) {
+		const struct xexpr *a = e->u.un.a;
+		if (a->kind != X_COL)
+			return -1;
+		int from = a->type, to = e->type;
+		bool widen = (xtype_is_int(from) && (xtype_is_int(to) || xtype_is_float(to))) ||
+			     (from == DT_FLOAT32 && to == DT_FLOAT64);
+		if (!widen)
+			return -1;
+		e = a;
+	}
+	if (e->kind != X_COL || e->u.col >= scan->ncols)
+		return -1;
+	return (int)e->u.col;
+}
+
+/* lit (of the comparison type) in the column's type, exactly. */
+static bool lit_for_column(struct binder *bd, const struct datum *lit, int ctype, struct datum *out)
+{
+	if (lit->is_null)
+		return false;
+	if ((int)lit->type == ctype) {
+		*out = *lit;
+		return true;
+	}
+	struct datum d, back;
+	if (datum_cast(bd->cx, lit, ctype, &d)) {
+		err_clear();
+		return false;
+	}
+	if (datum_cast(bd->cx, &d, lit->type, &back) || datum_cmp(&back, lit) != 0) {
+		err_clear();
+		return false;
+	}
+	*out = d;
+	return true;
+}
+
+static int mirror(int op)
+{
+	switch (op) {
+	case XOP_LT: return XOP_GT;
+	case XOP_LE: return XOP_GE;
+	case XOP_GT: return XOP_LT;
+	case XOP_GE: return XOP_LE;
+	default: return op;
+	}
+}
+
+static void narrow_ts(struct op *scan, int op, int64_t v)
+{
+	struct scan_request *r = &scan->u.scan.req;
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	switch (op) {
+	case XOP_EQ:
+		lo = v;
+		hi = v == INT64_MAX ? INT64_MAX : v + 1;
+		break;
+	case XOP_GT:
+		if (v == INT64_MAX)
+			scan->u.scan.empty = true;
+		else
+			lo = v + 1;
+		break;
+	case XOP_GE: lo = v; break;
+	case XOP_LT: hi = v; break;
+	case XOP_LE: hi = v == INT64_MAX ? INT64_MAX : v + 1; break;
+	default: return;
+	}
+	if (lo > r->ts_min)
+		r->ts_min = lo;
+	if (hi < r->ts_max)
+		r->ts_max = hi;
+	if (r->ts_min >= r->ts_max)
+		scan->u.scan.empty = true;
+}
+
+static void push_conjunct(struct binder *bd, struct op *scan, const struct xexpr *c)
+{
+	struct scan_pred p;
+	memset(&p, 0, sizeof(p));
+	if (c->kind == X_CONST && c->type == DT_BOOL && (c->u.c.is_null || !c->u.c.v.i)) {
+		scan->u.scan.empty = true;
+		return;
+	}
+	if (c->kind == X_BIN && c->u.bin.op >= XOP_EQ && c->u.bin.op <= XOP_GE) {
+		const struct xexpr *a = c->u.bin.a, *b = c->u.bin.b;
+		int op = c->u.bin.op;
+		if (a->kind == X_CONST) {
+			const struct xexpr *t = a;
+			a = b;
+			b = t;
+			op = mirror(op);
+		}
+		int col = column_of(scan, a);
+		if (col < 0 || b->kind != X_CONST || b->type >= DT__COUNT)
+			return;
+		int ctype = scan->types[col];
+		if (!lit_for_column(bd, &b->u.c, ctype, &p.lit))
+			return;
+		p.lit.type = ctype;
+		p.col = (uint32_t)col;
+		static const enum pred_op map[] = {[XOP_EQ] = PRED_EQ, [XOP_NE] = PRED_NE,
+						   [XOP_LT] = PRED_LT, [XOP_LE] = PRED_LE,
+						   [XOP_GT] = PRED_GT, [XOP_GE] = PRED_GE};
+		p.op = map[op];
+		if (col == scan->u.scan.ts_col && ctype == (int)b->type)
+			narrow_ts(scan, op, p.lit.v.i);
+		add_pred(bd, scan, &p);
+		return;
+	}
+	if (c->kind == X_IN && !c->u.in.neg) {
+		int col = column_of(scan, c->u.in.a);
+		if (col < 0)
+			return;
+		int ctype = scan->types[col];
+		struct datum *list = arena_alloc(bd->a, (c->u.in.nlist + 1) * sizeof(*list));
+		if (!list)
+			return;
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < c->u.in.nlist; i++) {
+			if (!lit_for_column(bd, &c->u.in.list[i], ctype, &list[k]))
+				return;
+			list[k++].type = ctype;
+		}
+		if (k == 0 && !c->u.in.has_null) {
+			scan->u.scan.empty = true;
+			return;
+		}
+		p.col = (uint32_t)col;
+		p.op = PRED_IN;
+		p.lit.type = ctype;
+		p.list = list;
+		p.nlist = k;
+		add_pred(bd, scan, &p);
+		return;
+	}
+	if (c->kind == X_IS && c->u.is.what == XIS_NULL) {
+		int col = column_of(scan, c->u.is.a);
+		if (col < 0 || c->u.is.a->kind != X_COL)
+			return;
+		p.col = (uint32_t)col;
+		p.op = c->u.is.neg ? PRED_IS_NOT_NULL : PRED_IS_NULL;
+		p.lit.type = scan->types[col];
+		p.lit.is_null = true;
+		add_pred(bd, scan, &p);
+	}
+}
+
+static void walk_and(struct binder *bd, struct op *scan, const struct xexpr *e, int depth)
+{
+	if (depth > 10000)
+		return;
+	if (e->kind == X_BIN && e->u.bin.op == XOP_AND) {
+		walk_and(bd, scan, e->u.bin.a, depth + 1);
+		walk_and(bd, scan, e->u.bin.b, depth + 1);
+		return;
+	}
+	push_conjunct(bd, scan, e);
+}
+
+void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred)
+{
+	walk_and(bd, scan, pred, 0);
+	err_clear();
+}
