@@ -534,6 +534,29 @@ static int rows_region_statistics(struct fe_ctx *c, struct rb *b)
 	return b->rc;
 }
 
+static const struct region_options *region_opts(const struct snapshot *s, uint64_t rid)
+{
+	for (uint32_t t = 0; t < s->ntabs; t++)
+		if (s->tabs[t].info->table_id == REGION_TABLE_ID(rid))
+			return &s->tabs[t].info->region_schema->opts;
+	return NULL;
+}
+static bool st_append(const struct snapshot *s, uint64_t rid)
+{
+	const struct region_options *o = region_opts(s, rid);
+	return o && o->append_mode;
+}
+static bool st_merge_non_null(const struct snapshot *s, uint64_t rid)
+{
+	const struct region_options *o = region_opts(s, rid);
+	return o && o->merge_mode == MERGE_LAST_NON_NULL;
+}
+static int64_t st_ttl(const struct snapshot *s, uint64_t rid)
+{
+	const struct region_options *o = region_opts(s, rid);
+	return o ? o->ttl_ms : 0;
+}
+
 static int rows_region_info(struct fe_ctx *c, struct rb *b)
 {
 	struct snapshot s;
@@ -562,7 +585,12 @@ static int rows_region_info(struct fe_ctx *c, struct rb *b)
 		rb_i64(b, (int64_t)st->flushed_sequence);
 		rb_i64(b, (int64_t)st->manifest_version);
 		rb_null(b);
-		rb_str(b, "{}");
+		char opts[256];
+		snprintf(opts, sizeof(opts), "{\"append_mode\":%s,\"merge_mode\":\"%s\",\"ttl_ms\":%lld}",
+			 st_append(&s, st->region_id) ? "true" : "false",
+			 st_merge_non_null(&s, st->region_id) ? "last_non_null" : "last_row",
+			 (long long)st_ttl(&s, st->region_id));
+		rb_str(b, opts);
 		rb_str(b, fmt);
 		rb_i64(b, (int64_t)c->fe->node_id);
 		rb_end(b);

@@ -30,6 +30,7 @@ struct user_table {
 	struct part_rules *rules;
 	struct table_column *cols;
 	char *desc;
+	bool *scanned; /* per region of the route: opened by a scan */
 };
 
 struct user_stream {
@@ -54,6 +55,8 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 				u->next_region++;
 			if (u->next_region >= t->route->nregions)
 				return ERR_OK;
+			if (t->scanned)
+				t->scanned[u->next_region] = true;
 			uint64_t rid = t->route->regions[u->next_region++].region_id;
 			int rc = region_server_scan(t->fe->rs, rid, &u->req, &u->src);
 			if (rc)
@@ -110,9 +113,16 @@ static const char *ut_describe(struct table_provider *p)
 		return t->desc;
 	struct buf b;
 	buf_init(&b);
-	for (uint32_t i = 0; i < t->route->nregions; i++)
-		buf_printf(&b, "%sregion %" PRIu64 " on peer %" PRIu64 " (leader)", i ? ", " : "",
+	bool any = false;
+	for (uint32_t i = 0; i < t->route->nregions; i++) {
+		if (t->scanned && !t->scanned[i])
+			continue;
+		buf_printf(&b, "%sregion %" PRIu64 " on peer %" PRIu64 " (leader)", any ? ", " : "",
 			   t->route->regions[i].region_id, t->route->regions[i].leader);
+		any = true;
+	}
+	if (!any)
+		buf_printf(&b, "no region scanned");
 	t->desc = buf_cstr(&b) ? (char *)buf_steal(&b, NULL) : NULL;
 	buf_free(&b);
 	return t->desc;
@@ -126,6 +136,7 @@ static void ut_release(struct table_provider *p)
 	part_rules_free(t->rules);
 	mem_free(t->cols);
 	mem_free(t->desc);
+	mem_free(t->scanned);
 	mem_free(t);
 }
 
@@ -144,7 +155,8 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	t->route = route;
 	const struct region_schema *s = info->region_schema;
 	t->cols = mem_calloc(s->ncols ? s->ncols : 1, sizeof(*t->cols));
-	if (!t->cols) {
+	t->scanned = mem_calloc(route->nregions ? route->nregions : 1, sizeof(bool));
+	if (!t->cols || !t->scanned) {
 		ut_release(&t->p);
 		return ERR_NOMEM;
 	}
@@ -208,8 +220,8 @@ int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
 	struct table_info *info;
 	rc = catalog_get_table(c->fe->kv, cat, sch, tab, &info);
 	if (rc == ERR_NOT_FOUND)
-		return fe_fail(GT_TABLE_NOT_FOUND, ERR_NOT_FOUND, "Table not found: %s.%s.%s", cat,
-			       sch, tab);
+		return fe_fail(GT_TABLE_NOT_FOUND, ERR_NOT_FOUND,
+			       "Failed to plan SQL: Table not found: %s.%s.%s", cat, sch, tab);
 	if (rc)
 		return rc;
 	struct table_route *route;

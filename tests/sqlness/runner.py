@@ -619,7 +619,7 @@ def main():
                 print("# peer %s %s: %d/%d statements match%s" %
                       (proto, rel, len(stmts) - len(diffs), len(stmts), tag))
                 if a.verbose:
-                    for sql, w, g in [x for x in diffs if not x[0].lstrip().upper().startswith(("SELECT", "EXPLAIN"))][:6]:
+                    for sql, w, g in diffs[:6]:
                         print("#   statement: " + sql.replace("\n", "\n#   "))
                         print("#   expected:\n#     " + (w or "").replace("\n", "\n#     "))
                         print("#   got:\n#     " + g.replace("\n", "\n#     "))

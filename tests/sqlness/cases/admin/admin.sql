@@ -19,6 +19,12 @@ ADMIN COMPACT_TABLE('a', 'regular');
 
 ADMIN COMPACT_TABLE('a', 'strict_window', 'window=3600');
 
+SELECT * FROM a ORDER BY h;
+
+SELECT flush_table('a');
+
+SELECT compact_table('a');
+
 ADMIN COMPACT_TABLE('a', 'mystery');
 
 ADMIN FLUSH_TABLE('missing');

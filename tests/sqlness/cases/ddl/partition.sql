@@ -21,6 +21,16 @@ INSERT INTO part_t VALUES (1, 'a', 1), (11, 'b', 2), (21, 'c', 3), (25, 'd', 4),
 
 INSERT INTO part_t (ts, b) VALUES (6, 'null key');
 
+SELECT * FROM part_t ORDER BY ts;
+
+SELECT * FROM part_t WHERE a >= 20 ORDER BY a;
+
+SELECT * FROM part_t WHERE a < 10 ORDER BY a;
+
+SELECT count(*), sum(a), min(b), max(b) FROM part_t;
+
+SELECT region_number, region_rows FROM information_schema.region_statistics ORDER BY region_number;
+
 -- coverage check: gaps and overlaps are refused
 CREATE TABLE gap (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) (a < 10, a > 10);
 
@@ -57,6 +67,10 @@ CREATE TABLE neg (f FLOAT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COL
 
 INSERT INTO neg VALUES (-2, 0), (-0.5, 0), (3, 0);
 
+SELECT * FROM neg ORDER BY f;
+
 ADMIN FLUSH_TABLE('part_t');
+
+SELECT * FROM part_t WHERE a = 25;
 
 DROP TABLE part_t, two_cols, one_region, neg;

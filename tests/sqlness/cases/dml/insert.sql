@@ -25,6 +25,8 @@ INSERT INTO ins (host, ts) VALUES ('h7', CAST('2024-02-03 04:05:06' AS TIMESTAMP
 
 REPLACE INTO ins (host, ts, cpu) VALUES ('h1', 1, 9.5);
 
+SELECT * FROM ins ORDER BY host;
+
 -- errors
 INSERT INTO ins VALUES ('x', 1);
 
@@ -59,5 +61,18 @@ INSERT INTO nn (ts) VALUES (1);
 INSERT INTO nn VALUES (1, NULL);
 
 INSERT INTO nn VALUES (1, 1.0);
+
+SELECT * FROM nn;
+
+-- INSERT ... SELECT
+CREATE TABLE copy (host STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, cpu DOUBLE);
+
+INSERT INTO copy SELECT host, ts, cpu FROM ins WHERE cpu > 0;
+
+SELECT * FROM copy ORDER BY host;
+
+INSERT INTO copy SELECT host FROM ins;
+
+DROP TABLE copy;
 
 DROP TABLE ins, nn;

@@ -48,4 +48,6 @@ SET time_zone = 'UTC';
 
 INSERT INTO tz VALUES ('2024-01-01 00:00:00', 'utc');
 
+SELECT * FROM tz;
+
 DROP TABLE tz;
