@@ -42,6 +42,71 @@
 
 #define STRATA_VERSION "0.1.0"
 
+/* ---- a KV wrapper that serialises every call ------------------------------------
+ * kv_sqlite shares its prepared statements between callers without a lock
+ * of its own, so concurrent connections could read each other's rows
+ * (seen as "metadata ... is not valid JSON"). Until it locks itself, the
+ * standalone process wraps it. */
+
+struct locked_kv {
+	struct kv base;
+	struct kv *inner;
+	pthread_mutex_t mu;
+};
+
+static int lk_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_get(l->inner, key, value, len);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static int lk_range(struct kv *kv, const char *prefix, struct kv_list *out)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_range(l->inner, prefix, out);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static int lk_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
+		  size_t nops)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_txn(l->inner, cmps, ncmp, ops, nops);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static void lk_close(struct kv *kv)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	kv_close(l->inner);
+	pthread_mutex_destroy(&l->mu);
+	mem_free(l);
+}
+
+static const struct kv_ops locked_kv_ops = {"locked", lk_get, lk_range, lk_txn, lk_close};
+
+/* Wrap inner (taken over) so that calls run one at a time. */
+static int kv_locked(struct kv *inner, struct kv **out)
+{
+	struct locked_kv *l = mem_calloc(1, sizeof(*l));
+	if (!l) {
+		kv_close(inner);
+		return ERR_NOMEM;
+	}
+	l->base.ops = &locked_kv_ops;
+	l->inner = inner;
+	pthread_mutex_init(&l->mu, NULL);
+	*out = &l->base;
+	return ERR_OK;
+}
+
 int frontend_open_all_regions(struct frontend *fe)
 {
 	char **schemas;
@@ -214,7 +279,9 @@ int standalone_main(int argc, char **argv)
 	if ((rc = mkdir_p(data_home)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
-	if ((rc = kv_open_sqlite(path, &kv)) || (rc = catalog_bootstrap(kv)))
+	struct kv *raw;
+	if ((rc = kv_open_sqlite(path, &raw)) || (rc = kv_locked(raw, &kv)) ||
+	    (rc = catalog_bootstrap(kv)))
 		goto fail;
 	if ((rc = objstore_open_fs(data_home, &store)))
 		goto fail;

@@ -147,6 +147,7 @@ fi
 # ---- Python clients --------------------------------------------------------------
 if $PY -c "import pymysql, psycopg2" 2>/dev/null; then
 	relay < <(cd tests/clients && timeout 300 $PY standalone_clients.py "$work/ports" 2>&1)
+	relay < <(cd tests/clients && timeout 600 $PY standalone_concurrency.py "$work/ports" 2>&1)
 else
 	skip "pymysql/psycopg2 tests" "python3-pymysql / python3-psycopg2 not installed for /usr/bin/python3"
 fi
