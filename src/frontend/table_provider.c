@@ -11,6 +11,11 @@
  * region server of this node. Region scans yield internal batches (user
  * columns, then __primary_key, __sequence, __op_type); the provider hands
  * out a view of the first ncols columns of each batch, without copying.
+ *
+ * READ_PREFERENCE: every region is read from its leader on this node;
+ * `follower` fails for a region without followers, as GreptimeDB does
+ * ("Failed to find region peer for region id ..."); follower_preferred and
+ * random fall back to the leader.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +36,7 @@ struct user_table {
 	struct table_column *cols;
 	char *desc;
 	bool *scanned; /* per region of the route: opened by a scan */
+	int read_preference;
 };
 
 struct user_stream {
@@ -55,6 +61,14 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 				u->next_region++;
 			if (u->next_region >= t->route->nregions)
 				return ERR_OK;
+			const struct region_route *rr = &t->route->regions[u->next_region];
+			/* this process reads leaders only: FOLLOWER needs a follower */
+			if (t->read_preference == READ_PREF_FOLLOWER && rr->nfollowers == 0)
+				return fe_fail(GT_TABLE_UNAVAILABLE, ERR_UNAVAILABLE,
+					       "Failed to find region peer for region id "
+					       "%" PRIu64 "(%u, %u), read preference: FOLLOWER",
+					       rr->region_id, REGION_TABLE_ID(rr->region_id),
+					       REGION_NUMBER(rr->region_id));
 			if (t->scanned)
 				t->scanned[u->next_region] = true;
 			uint64_t rid = t->route->regions[u->next_region++].region_id;
@@ -151,6 +165,7 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 		return ERR_NOMEM;
 	}
 	t->fe = c->fe;
+	t->read_preference = c->s ? c->s->read_preference : READ_PREF_LEADER;
 	t->info = info;
 	t->route = route;
 	const struct region_schema *s = info->region_schema;

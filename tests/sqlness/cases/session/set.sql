@@ -51,3 +51,23 @@ INSERT INTO tz VALUES ('2024-01-01 00:00:00', 'utc');
 SELECT * FROM tz;
 
 DROP TABLE tz;
+
+-- reads follow READ_PREFERENCE: standalone regions have no followers
+CREATE TABLE rp (ts TIMESTAMP TIME INDEX, v INT);
+
+INSERT INTO rp VALUES (1, 1);
+
+SET read_preference = 'follower';
+
+-- SQLNESS REPLACE (\d{13}) REGION_ID
+SELECT * FROM rp;
+
+SET read_preference = 'follower_preferred';
+
+SELECT * FROM rp;
+
+SET read_preference = 'leader';
+
+SELECT * FROM rp;
+
+DROP TABLE rp;
