@@ -33,12 +33,12 @@ static int args_count(const char *fn, uint32_t nargs, uint32_t lo, uint32_t hi)
 	if (nargs < lo || nargs > hi) {
 		if (lo == hi)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "The length of the args is not correct, expect %u, have: %u",
-				       lo, nargs);
+			               "The length of the args is not correct, expect %u, have: %u",
+			               lo, nargs);
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "The length of the args is not correct, expect at least %u and at "
-			       "most %u, have: %u (%s)",
-			       lo, hi, nargs, fn);
+		               "The length of the args is not correct, expect at least %u and at "
+		               "most %u, have: %u (%s)",
+		               lo, hi, nargs, fn);
 	}
 	return ERR_OK;
 }
@@ -47,7 +47,7 @@ static int arg_string(const char *fn, const struct datum *d, char *out, size_t n
 {
 	if (d->is_null || dtype_phys(d->type) != PHYS_BYTES)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid function args: %s expects a string argument", fn);
+		               "Invalid function args: %s expects a string argument", fn);
 	if (d->v.s.n >= n)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "argument of %s too long", fn);
 	memcpy(out, d->v.s.p, d->v.s.n);
@@ -83,12 +83,12 @@ static int arg_u64(const char *fn, const struct datum *d, uint64_t *out)
 	}
 bad:
 	return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-		       "Invalid function args: %s expects a region id", fn);
+	               "Invalid function args: %s expects a region id", fn);
 }
 
 /* "t", "s.t" or "c.s.t" -> table and route */
 static int table_by_text(struct fe_ctx *c, const char *text, struct table_info **t,
-			 struct table_route **route)
+                         struct table_route **route)
 {
 	char buf[512];
 	snprintf(buf, sizeof(buf), "%s", text);
@@ -97,8 +97,8 @@ static int table_by_text(struct fe_ctx *c, const char *text, struct table_info *
 	char *p = buf;
 	for (;;) {
 		if (n == 3)
-			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid table name: %s",
-				       text);
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			               "Invalid table name: %s", text);
 		parts[n++] = p;
 		char *dot = strchr(p, '.');
 		if (!dot)
@@ -129,7 +129,7 @@ static int check_compact_opts(const char *type, const char *opts)
 	if (type && strcmp(type, "regular") && strcmp(type, "strict_window") &&
 	    strcmp(type, "swcs"))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Compaction type %s is not supported", type);
+		               "Compaction type %s is not supported", type);
 	if (!opts || !*opts)
 		return ERR_OK;
 	char buf[1024];
@@ -140,7 +140,7 @@ static int check_compact_opts(const char *type, const char *opts)
 		char *eq = strchr(tok, '=');
 		if (!eq)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid compaction option: %s", tok);
+			               "Invalid compaction option: %s", tok);
 		*eq = 0;
 		const char *k = tok, *v = eq + 1;
 		if (!strcmp(k, "window") || !strcmp(k, "parallelism")) {
@@ -148,17 +148,17 @@ static int check_compact_opts(const char *type, const char *opts)
 			strtoull(v, &end, 10);
 			if (!*v || *end)
 				return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-					       "Invalid compaction option value %s=%s", k, v);
+				               "Invalid compaction option value %s=%s", k, v);
 		} else if (strcmp(k, "start_time") && strcmp(k, "end_time")) {
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid compaction option: %s", k);
+			               "Invalid compaction option: %s", k);
 		}
 	}
 	return ERR_OK;
 }
 
 int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, uint32_t nargs,
-		  int64_t *result)
+                  int64_t *result)
 {
 	*result = 0;
 	int rc;
@@ -183,7 +183,7 @@ int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, 
 		for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
 			uint64_t rid = route->regions[i].region_id;
 			rc = flush_table ? region_server_flush(c->fe->rs, rid)
-					 : region_server_compact(c->fe->rs, rid, true);
+			                 : region_server_compact(c->fe->rs, rid, true);
 		}
 		table_info_free(t);
 		table_route_free(route);
@@ -197,18 +197,18 @@ int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, 
 		    (rc = arg_u64(name, &args[0], &rid)))
 			return rc;
 		rc = flush_region ? region_server_flush(c->fe->rs, rid)
-				  : region_server_compact(c->fe->rs, rid, true);
+		                  : region_server_compact(c->fe->rs, rid, true);
 		if (rc == ERR_NOT_FOUND)
 			rc = fe_fail(GT_REGION_NOT_FOUND, ERR_NOT_FOUND, "%s", err_msg());
 		return rc;
 	}
-	static const char *cluster_fns[] = {"migrate_region", "add_region_follower",
-					    "remove_region_follower", "add_table_follower",
-					    "remove_table_follower", "procedure_state"};
+	static const char *cluster_fns[] = {"migrate_region",         "add_region_follower",
+	                                    "remove_region_follower", "add_table_follower",
+	                                    "remove_table_follower",  "procedure_state"};
 	for (size_t i = 0; i < sizeof(cluster_fns) / sizeof(cluster_fns[0]); i++)
 		if (!strcasecmp(name, cluster_fns[i]))
 			return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-				       "Not supported: %s in standalone mode", cluster_fns[i]);
+			               "Not supported: %s in standalone mode", cluster_fns[i]);
 	err_clear();
 	return ERR_NOT_FOUND;
 }
@@ -265,8 +265,8 @@ int fe_admin(struct fe_ctx *c, struct query_result *out)
 	int64_t v;
 	rc = fe_admin_call(c, name, args, n, &v);
 	if (rc == ERR_NOT_FOUND && !err_msg()[0])
-		rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			     "Not supported: ADMIN function %s", name);
+		rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: ADMIN function %s",
+		             name);
 	if (rc)
 		return rc;
 	const char *hdr = c->st->u.admin.header;

@@ -65,16 +65,48 @@ static int parse_duration(const char *s, double *secs)
 		const char *u;
 		double mul;
 	} units[] = {
-		{"nanoseconds", 1e-9}, {"nanosecond", 1e-9}, {"nanos", 1e-9}, {"nsec", 1e-9},
-		{"ns", 1e-9}, {"microseconds", 1e-6}, {"microsecond", 1e-6}, {"micros", 1e-6},
-		{"usec", 1e-6}, {"us", 1e-6}, {"milliseconds", 1e-3}, {"millisecond", 1e-3},
-		{"millis", 1e-3}, {"msec", 1e-3}, {"ms", 1e-3}, {"seconds", 1}, {"second", 1},
-		{"secs", 1}, {"sec", 1}, {"s", 1}, {"minutes", 60}, {"minute", 60}, {"mins", 60},
-		{"min", 60}, {"m", 60}, {"hours", 3600}, {"hour", 3600}, {"hrs", 3600},
-		{"hr", 3600}, {"h", 3600}, {"days", 86400}, {"day", 86400}, {"d", 86400},
-		{"weeks", 604800}, {"week", 604800}, {"w", 604800}, {"months", 2630016},
-		{"month", 2630016}, {"M", 2630016}, {"years", 31557600}, {"year", 31557600},
-		{"y", 31557600},
+	    {"nanoseconds", 1e-9},
+	    {"nanosecond", 1e-9},
+	    {"nanos", 1e-9},
+	    {"nsec", 1e-9},
+	    {"ns", 1e-9},
+	    {"microseconds", 1e-6},
+	    {"microsecond", 1e-6},
+	    {"micros", 1e-6},
+	    {"usec", 1e-6},
+	    {"us", 1e-6},
+	    {"milliseconds", 1e-3},
+	    {"millisecond", 1e-3},
+	    {"millis", 1e-3},
+	    {"msec", 1e-3},
+	    {"ms", 1e-3},
+	    {"seconds", 1},
+	    {"second", 1},
+	    {"secs", 1},
+	    {"sec", 1},
+	    {"s", 1},
+	    {"minutes", 60},
+	    {"minute", 60},
+	    {"mins", 60},
+	    {"min", 60},
+	    {"m", 60},
+	    {"hours", 3600},
+	    {"hour", 3600},
+	    {"hrs", 3600},
+	    {"hr", 3600},
+	    {"h", 3600},
+	    {"days", 86400},
+	    {"day", 86400},
+	    {"d", 86400},
+	    {"weeks", 604800},
+	    {"week", 604800},
+	    {"w", 604800},
+	    {"months", 2630016},
+	    {"month", 2630016},
+	    {"M", 2630016},
+	    {"years", 31557600},
+	    {"year", 31557600},
+	    {"y", 31557600},
 	};
 	double total = 0;
 	const char *p = s;
@@ -134,13 +166,13 @@ static void format_duration(struct buf *b, double secs)
 	uint64_t mins = s / 60;
 	s %= 60;
 	bool first = true;
-#define ITEM(v, sing, plural)                                                              \
-	do {                                                                               \
-		if (v) {                                                                   \
-			buf_printf(b, "%s%" PRIu64 "%s", first ? "" : " ", (uint64_t)(v),  \
-				   (v) > 1 ? plural : sing);                               \
-			first = false;                                                     \
-		}                                                                          \
+#define ITEM(v, sing, plural)                                                                      \
+	do {                                                                                       \
+		if (v) {                                                                           \
+			buf_printf(b, "%s%" PRIu64 "%s", first ? "" : " ", (uint64_t)(v),          \
+			           (v) > 1 ? plural : sing);                                       \
+			first = false;                                                             \
+		}                                                                                  \
 	} while (0)
 	ITEM(years, "year", "years");
 	ITEM(months, "month", "months");
@@ -197,22 +229,46 @@ static void format_size(struct buf *b, uint64_t n)
 static bool option_key_known(const char *k)
 {
 	static const char *keys[] = {
-		"ttl", "auto_flush_interval", "compaction.type", "compaction.override",
-		"compaction.twcs.trigger_file_num", "compaction.twcs.max_output_file_size",
-		"compaction.twcs.time_window", "compaction.twcs.remote_compaction",
-		"compaction.twcs.fallback_to_local", "compaction.twcs.max_active_window_runs",
-		"compaction.twcs.max_active_window_files", "compaction.twcs.max_inactive_window_runs",
-		"compaction.twcs.max_inactive_window_files", "storage",
-		"index.inverted_index.ignore_column_ids", "index.inverted_index.segment_row_count",
-		"wal_options", "memtable.type", "memtable.bulk.merge_threshold",
-		"memtable.bulk.encode_row_threshold", "memtable.bulk.encode_bytes_threshold",
-		"memtable.bulk.max_merge_groups", "memtable.partition_tree.index_max_keys_per_shard",
-		"memtable.partition_tree.data_freeze_threshold",
-		"memtable.partition_tree.fork_dictionary_bytes", "append_mode", "merge_mode",
-		"sst_format", "skip_wal", "write_buffer_size", "comment", "physical_metric_table",
-		"on_physical_table", "index.type", "index.granularity", "index.false_positive_rate",
-		"repartition.column.hint", "max_row_group_row_count", "snapshot_read",
-		"experimental_metric_engine_value_encoding",
+	    "ttl",
+	    "auto_flush_interval",
+	    "compaction.type",
+	    "compaction.override",
+	    "compaction.twcs.trigger_file_num",
+	    "compaction.twcs.max_output_file_size",
+	    "compaction.twcs.time_window",
+	    "compaction.twcs.remote_compaction",
+	    "compaction.twcs.fallback_to_local",
+	    "compaction.twcs.max_active_window_runs",
+	    "compaction.twcs.max_active_window_files",
+	    "compaction.twcs.max_inactive_window_runs",
+	    "compaction.twcs.max_inactive_window_files",
+	    "storage",
+	    "index.inverted_index.ignore_column_ids",
+	    "index.inverted_index.segment_row_count",
+	    "wal_options",
+	    "memtable.type",
+	    "memtable.bulk.merge_threshold",
+	    "memtable.bulk.encode_row_threshold",
+	    "memtable.bulk.encode_bytes_threshold",
+	    "memtable.bulk.max_merge_groups",
+	    "memtable.partition_tree.index_max_keys_per_shard",
+	    "memtable.partition_tree.data_freeze_threshold",
+	    "memtable.partition_tree.fork_dictionary_bytes",
+	    "append_mode",
+	    "merge_mode",
+	    "sst_format",
+	    "skip_wal",
+	    "write_buffer_size",
+	    "comment",
+	    "physical_metric_table",
+	    "on_physical_table",
+	    "index.type",
+	    "index.granularity",
+	    "index.false_positive_rate",
+	    "repartition.column.hint",
+	    "max_row_group_row_count",
+	    "snapshot_read",
+	    "experimental_metric_engine_value_encoding",
 	};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(keys[i], k))
@@ -233,7 +289,7 @@ static bool all_digits(const char *s)
 /* Validate one WITH option, apply it to the region options and produce
  * the value GreptimeDB shows. */
 static int apply_option(struct fe_ctx *c, const char *key, const char *value,
-			struct region_options *ro, char **shown)
+                        struct region_options *ro, char **shown)
 {
 	struct buf b;
 	buf_init(&b);
@@ -241,7 +297,7 @@ static int apply_option(struct fe_ctx *c, const char *key, const char *value,
 	*shown = NULL;
 	if (!option_key_known(key))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Unrecognized table option key: %s", key);
+		               "Unrecognized table option key: %s", key);
 	if (!strcmp(key, "ttl")) {
 		double secs;
 		if (!strcasecmp(value, "instant")) {
@@ -258,14 +314,14 @@ static int apply_option(struct fe_ctx *c, const char *key, const char *value,
 				format_duration(&b, secs);
 		} else {
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid ttl value: %s, expected a duration such as '7d', "
-				     "'instant' or 'forever'",
-				     value);
+			             "Invalid ttl value: %s, expected a duration such as '7d', "
+			             "'instant' or 'forever'",
+			             value);
 		}
 	} else if (!strcmp(key, "append_mode")) {
 		if (strcasecmp(value, "true") && strcasecmp(value, "false"))
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: invalid value for append_mode: %s", value);
+			             "Invalid options: invalid value for append_mode: %s", value);
 		ro->append_mode = !strcasecmp(value, "true");
 		buf_printf(&b, "%s", ro->append_mode ? "true" : "false");
 	} else if (!strcmp(key, "merge_mode")) {
@@ -274,44 +330,48 @@ static int apply_option(struct fe_ctx *c, const char *key, const char *value,
 		else if (!strcmp(value, "last_non_null"))
 			ro->merge_mode = MERGE_LAST_NON_NULL;
 		else
-			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: Matching variant not found at line 1 column %zu",
-				     strlen("{\"merge_mode\":\"") + strlen(value) + 1);
+			rc = fe_fail(
+			    GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			    "Invalid options: Matching variant not found at line 1 column %zu",
+			    strlen("{\"merge_mode\":\"") + strlen(value) + 1);
 		buf_printf(&b, "%s", value);
 	} else if (!strcmp(key, "write_buffer_size")) {
 		uint64_t n = 0;
 		if (parse_size(value, &n))
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: invalid size: %s", value);
+			             "Invalid options: invalid size: %s", value);
 		ro->write_buffer_size = n;
 		format_size(&b, n);
 	} else if (!strcmp(key, "compaction.twcs.time_window")) {
 		double secs;
 		if (parse_duration(value, &secs))
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: invalid duration: %s", value);
+			             "Invalid options: invalid duration: %s", value);
 		ro->compaction_window_s = (int64_t)secs;
 		buf_printf(&b, "%s", value);
 	} else if (!strcmp(key, "compaction.twcs.trigger_file_num") ||
-		   !strcmp(key, "index.inverted_index.segment_row_count") ||
-		   !strcmp(key, "max_row_group_row_count")) {
+	           !strcmp(key, "index.inverted_index.segment_row_count") ||
+	           !strcmp(key, "max_row_group_row_count")) {
 		if (!all_digits(value))
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: invalid digit found in string");
+			             "Invalid options: invalid digit found in string");
 		buf_printf(&b, "%s", value);
 	} else if (!strcmp(key, "compaction.type")) {
 		if (strcmp(value, "twcs"))
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: unknown variant `%s`, expected `twcs`", value);
+			             "Invalid options: unknown variant `%s`, expected `twcs`",
+			             value);
 		buf_printf(&b, "%s", value);
 	} else if (!strcmp(key, "storage")) {
-		rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Object store not found: %s", value);
+		rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Object store not found: %s",
+		             value);
 	} else if (!strcmp(key, "sst_format")) {
 		if (strcmp(value, "flat") && strcmp(value, "primary_key"))
-			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Invalid options: unknown variant `%s`, expected `primary_key` or "
-				     "`flat`",
-				     value);
+			rc = fe_fail(
+			    GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			    "Invalid options: unknown variant `%s`, expected `primary_key` or "
+			    "`flat`",
+			    value);
 		buf_printf(&b, "%s", value);
 	} else {
 		buf_printf(&b, "%s", value);
@@ -329,7 +389,7 @@ static int apply_option(struct fe_ctx *c, const char *key, const char *value,
 static int add_option(struct table_info *t, const char *key, const char *value)
 {
 	struct table_option *o =
-		mem_realloc(t->options, (t->noptions + 1) * sizeof(struct table_option));
+	    mem_realloc(t->options, (t->noptions + 1) * sizeof(struct table_option));
 	if (!o)
 		return ERR_NOMEM;
 	t->options = o;
@@ -364,7 +424,7 @@ static bool is_now_default(const struct sql_expr *e, const char **name)
 
 /* Validate a DEFAULT and produce the text stored in the schema. */
 static int column_default(struct fe_ctx *c, const struct sql_column_def *d, enum dtype type,
-			  char **out)
+                          char **out)
 {
 	*out = NULL;
 	const struct sql_expr *e = d->default_expr;
@@ -372,17 +432,17 @@ static int column_default(struct fe_ctx *c, const struct sql_column_def *d, enum
 	if (is_now_default(e, &fname)) {
 		if (!dtype_is_timestamp(type) && type != DT_DATE)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid default constraint, column: %s, reason: %s is not "
-				       "a timestamp",
-				       d->name.raw, fname);
+			               "Invalid default constraint, column: %s, reason: %s is not "
+			               "a timestamp",
+			               d->name.raw, fname);
 		*out = mem_strdup(fname);
 		return *out ? ERR_OK : ERR_NOMEM;
 	}
 	if (e->kind == SQL_E_COLUMN && e->v.name.part[0].quote != '"')
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Unsupported default constraint for column: '%s', reason: expr '%s' "
-			       "not supported",
-			       d->name.raw, e->v.name.part[e->v.name.n - 1].raw);
+		               "Unsupported default constraint for column: '%s', reason: expr '%s' "
+		               "not supported",
+		               d->name.raw, e->v.name.part[e->v.name.n - 1].raw);
 	struct datum v;
 	int rc = fe_value_from_expr(c, d->name.name, type, e, &v);
 	if (rc)
@@ -425,15 +485,15 @@ static int index_text(struct fe_ctx *c, const struct sql_column_def *d, struct b
 				buf_putc(b, ' ');
 			if (ix->kind == SQL_INDEX_FULLTEXT)
 				buf_printf(b,
-					   "FULLTEXT INDEX WITH(analyzer = '%s', backend = '%s', "
-					   "case_sensitive = '%s', false_positive_rate = '%s', "
-					   "granularity = '%s')",
-					   analyzer, backend, cs, get_fpr, get_gran);
+				           "FULLTEXT INDEX WITH(analyzer = '%s', backend = '%s', "
+				           "case_sensitive = '%s', false_positive_rate = '%s', "
+				           "granularity = '%s')",
+				           analyzer, backend, cs, get_fpr, get_gran);
 			else if (ix->kind == SQL_INDEX_SKIPPING)
 				buf_printf(b,
-					   "SKIPPING INDEX WITH(false_positive_rate = '%s', "
-					   "granularity = '%s', type = '%s')",
-					   get_fpr, get_gran, get_type);
+				           "SKIPPING INDEX WITH(false_positive_rate = '%s', "
+				           "granularity = '%s', type = '%s')",
+				           get_fpr, get_gran, get_type);
 			else
 				buf_printf(b, "INVERTED INDEX");
 			break;
@@ -464,8 +524,8 @@ static int build_schema(struct fe_ctx *c, const struct sql_create_table *ct, str
 		struct column_schema *cs = &s->cols[i];
 		if (d->type.kind != SQL_TYPE_DTYPE || d->type.dtype < 0)
 			return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-				       "Not supported: data type %s of column %s",
-				       d->type.text ? d->type.text : "?", d->name.raw);
+			               "Not supported: data type %s of column %s",
+			               d->type.text ? d->type.text : "?", d->name.raw);
 		cs->name = mem_strdup(d->name.name);
 		if (!cs->name)
 			return ERR_NOMEM;
@@ -473,7 +533,7 @@ static int build_schema(struct fe_ctx *c, const struct sql_create_table *ct, str
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->cols[j].name, cs->name))
 				return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-					       "Invalid SQL, error: duplicate column %s", cs->name);
+				               "Invalid SQL, error: duplicate column %s", cs->name);
 		cs->type = (enum dtype)d->type.dtype;
 		cs->nullable = d->nullable != 0;
 		cs->column_id = (uint32_t)i;
@@ -497,8 +557,8 @@ static int build_schema(struct fe_ctx *c, const struct sql_create_table *ct, str
 		int k = find_col(s, ct->primary_key[i].name);
 		if (k < 0)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid SQL, error: primary key column %s not found",
-				       ct->primary_key[i].raw);
+			               "Invalid SQL, error: primary key column %s not found",
+			               ct->primary_key[i].raw);
 		if ((uint32_t)k == s->ts_col || s->cols[k].sem == SEM_TAG)
 			continue;
 		s->cols[k].sem = SEM_TAG;
@@ -512,8 +572,8 @@ static int build_schema(struct fe_ctx *c, const struct sql_create_table *ct, str
 	/* defaults, comments, indexes */
 	for (size_t i = 0; i < ct->ncols; i++) {
 		const struct sql_column_def *d = &ct->cols[i];
-		if (d->default_expr && (rc = column_default(c, d, s->cols[i].type,
-							    &s->cols[i].default_sql)))
+		if (d->default_expr &&
+		    (rc = column_default(c, d, s->cols[i].type, &s->cols[i].default_sql)))
 			return rc;
 		char key[512];
 		if (d->comment) {
@@ -559,13 +619,13 @@ static int build_options(struct fe_ctx *c, const struct sql_create_table *ct, st
 	}
 	if (ro->append_mode && ro->merge_mode == MERGE_LAST_NON_NULL)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid region options, only last_row merge_mode is allowed when "
-			       "append_mode is enabled");
+		               "Invalid region options, only last_row merge_mode is allowed when "
+		               "append_mode is enabled");
 	return ERR_OK;
 }
 
 static int build_partitions(struct fe_ctx *c, const struct sql_create_table *ct,
-			    struct table_info *t)
+                            struct table_info *t)
 {
 	const struct sql_partition *pt = ct->partition;
 	if (!pt)
@@ -577,8 +637,8 @@ static int build_partitions(struct fe_ctx *c, const struct sql_create_table *ct,
 	for (size_t i = 0; i < pt->ncols; i++) {
 		if (find_col(t->region_schema, pt->cols[i].name) < 0)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid SQL, error: Partition column \"%s\" not defined",
-				       pt->cols[i].name);
+			               "Invalid SQL, error: Partition column \"%s\" not defined",
+			               pt->cols[i].name);
 		t->partition_cols[i] = mem_strdup(pt->cols[i].name);
 		if (!t->partition_cols[i])
 			return ERR_NOMEM;
@@ -587,7 +647,7 @@ static int build_partitions(struct fe_ctx *c, const struct sql_create_table *ct,
 	if (pt->nrules == 0)
 		return ERR_OK;
 	int rc = part_rules_check(c, t->region_schema, (const char *const *)t->partition_cols,
-				  t->npartition_cols, pt->rules, (uint32_t)pt->nrules);
+	                          t->npartition_cols, pt->rules, (uint32_t)pt->nrules);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < pt->nrules; i++) {
@@ -635,7 +695,7 @@ static int drop_regions(struct fe_ctx *c, const struct table_route *route)
 }
 
 static int create_regions(struct fe_ctx *c, const struct table_info *t,
-			  const struct table_route *route)
+                          const struct table_route *route)
 {
 	for (uint32_t i = 0; i < route->nregions; i++) {
 		char dir[1024];
@@ -671,7 +731,7 @@ static int create_like(struct fe_ctx *c, const struct sql_create_table *ct, stru
 }
 
 int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const char *schema,
-				const char *name, struct region_schema *rs)
+                                const char *name, struct region_schema *rs)
 {
 	int rc = ERR_NOMEM;
 	struct table_route *route = NULL;
@@ -707,7 +767,7 @@ int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const cha
 		goto out;
 	}
 	log_info("created table %s.%s.%s (id %u) for ingestion", catalog, schema, name,
-		 t->table_id);
+	         t->table_id);
 out:
 	table_info_free(t);
 	table_route_free(route);
@@ -723,19 +783,18 @@ int fe_create_table(struct fe_ctx *c, struct query_result *out)
 		return rc;
 	if (ct->external)
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Not supported: CREATE EXTERNAL TABLE");
+		               "Not supported: CREATE EXTERNAL TABLE");
 	if (!valid_table_name(name))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid table name: %s", name);
 	if (is_virtual_schema(sch))
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Not supported: creating tables in %s", sch);
+		               "Not supported: creating tables in %s", sch);
 	if (!fe_schema_exists(c, cat, sch))
-		return fe_fail(GT_DATABASE_NOT_FOUND, ERR_NOT_FOUND,
-			       "Database not found: %s.%s", cat, sch);
+		return fe_fail(GT_DATABASE_NOT_FOUND, ERR_NOT_FOUND, "Database not found: %s.%s",
+		               cat, sch);
 	const char *engine = ct->engine ? ct->engine->name : "mito";
 	if (strcmp(engine, "mito") && strcmp(engine, "metric"))
-		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: engine %s",
-			       engine);
+		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: engine %s", engine);
 
 	struct table_info *t = mem_calloc(1, sizeof(*t));
 	struct table_route *route = NULL;
@@ -779,11 +838,11 @@ int fe_create_table(struct fe_ctx *c, struct query_result *out)
 		drop_regions(c, route);
 		catalog_drop_table(c->fe->kv, t);
 		rc = fe_fail(GT_TABLE_UNAVAILABLE, rc, "Failed to create regions of table %s: %s",
-			     name, msg);
+		             name, msg);
 		goto out;
 	}
 	log_info("created table %s.%s.%s (id %u, %u regions)", cat, sch, name, t->table_id,
-		 route->nregions);
+	         route->nregions);
 out:
 	table_info_free(t);
 	table_route_free(route);
@@ -878,14 +937,15 @@ int fe_create_database(struct fe_ctx *c, struct query_result *out)
 	}
 	for (size_t i = 0; i < c->st->u.create_db.nopts; i++) {
 		const char *k = c->st->u.create_db.opts[i].key;
-		if (strcmp(k, "ttl") && strncmp(k, "compaction.", 11) && strcmp(k, "memtable.type") &&
-		    strcmp(k, "append_mode") && strcmp(k, "merge_mode") && strcmp(k, "skip_wal"))
+		if (strcmp(k, "ttl") && strncmp(k, "compaction.", 11) &&
+		    strcmp(k, "memtable.type") && strcmp(k, "append_mode") &&
+		    strcmp(k, "merge_mode") && strcmp(k, "skip_wal"))
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Unrecognized database option key: %s", k);
+			               "Unrecognized database option key: %s", k);
 	}
 	bool created = false;
-	int rc = catalog_create_schema(c->fe->kv, cat, sch, c->st->u.create_db.if_not_exists,
-				       &created);
+	int rc =
+	    catalog_create_schema(c->fe->kv, cat, sch, c->st->u.create_db.if_not_exists, &created);
 	if (rc == ERR_EXISTS)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_EXISTS, "Schema %s already exists", sch);
 	if (rc)
@@ -902,14 +962,14 @@ int fe_drop_database(struct fe_ctx *c, struct query_result *out)
 	const char *sch = n->part[n->n - 1].name;
 	if (is_virtual_schema(sch) || !strcmp(sch, "greptime_private"))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Not allowed to drop the system schema %s", sch);
+		               "Not allowed to drop the system schema %s", sch);
 	if (!fe_schema_exists(c, cat, sch)) {
 		if (c->st->u.drop_db.if_exists) {
 			out->kind = QUERY_AFFECTED;
 			return ERR_OK;
 		}
-		return fe_fail(GT_DATABASE_NOT_FOUND, ERR_NOT_FOUND,
-			       "Database not found: %s.%s", cat, sch);
+		return fe_fail(GT_DATABASE_NOT_FOUND, ERR_NOT_FOUND, "Database not found: %s.%s",
+		               cat, sch);
 	}
 	if (!strcmp(c->s->catalog, cat) && !strcmp(c->s->schema, sch))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Schema `%s` is in use", sch);
@@ -953,7 +1013,7 @@ static void unset_option(struct table_info *t, const char *key)
 			mem_free(t->options[i].key);
 			mem_free(t->options[i].value);
 			memmove(&t->options[i], &t->options[i + 1],
-				(t->noptions - i - 1) * sizeof(t->options[0]));
+			        (t->noptions - i - 1) * sizeof(t->options[0]));
 			t->noptions--;
 			return;
 		}
@@ -976,7 +1036,8 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 				char *shown = NULL;
 				struct region_options ro = t->region_schema->opts;
 				rc = apply_option(c, it->opts[j].key,
-						  it->opts[j].value ? it->opts[j].value : "", &ro, &shown);
+				                  it->opts[j].value ? it->opts[j].value : "", &ro,
+				                  &shown);
 				if (rc == ERR_OK)
 					rc = set_option(t, it->opts[j].key, shown);
 				mem_free(shown);
@@ -986,8 +1047,8 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 				unset_option(t, it->opts[j].key);
 		} else {
 			rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-				     "Not supported: this ALTER TABLE operation (regions cannot "
-				     "change their schema yet)");
+			             "Not supported: this ALTER TABLE operation (regions cannot "
+			             "change their schema yet)");
 		}
 	}
 	if (rc == ERR_OK)
@@ -1007,7 +1068,7 @@ int fe_use(struct fe_ctx *c, struct query_result *out)
 	const char *sch = c->st->u.use.name;
 	if (!fe_schema_exists(c, c->s->catalog, sch))
 		return fe_fail(GT_DATABASE_NOT_FOUND, ERR_NOT_FOUND,
-			       "Database not found: catalog=%s, schema=%s", c->s->catalog, sch);
+		               "Database not found: catalog=%s, schema=%s", c->s->catalog, sch);
 	snprintf(c->s->schema, sizeof(c->s->schema), "%s", sch);
 	out->kind = QUERY_AFFECTED;
 	out->affected = 0;

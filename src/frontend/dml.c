@@ -29,7 +29,7 @@
 /* ---- writing ------------------------------------------------------------- */
 
 int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct table_route *route,
-		  const struct batch *rows, enum op_type op)
+                  const struct batch *rows, enum op_type op)
 {
 	if (rows->nrows == 0)
 		return ERR_OK;
@@ -85,7 +85,7 @@ out:
 		atomic_fetch_add(&c->fe->n_rows_written, rows->nrows);
 	else if (rc == ERR_BAD_INPUT)
 		rc = fe_fail(GT_INVALID_ARGUMENTS, rc, "Invalid request to region, reason: %s",
-			     err_msg());
+		             err_msg());
 	return rc;
 }
 
@@ -98,7 +98,7 @@ static int default_datum(struct fe_ctx *c, const struct column_schema *cs, struc
 	if (cs->default_sql) {
 		struct sql_expr *e;
 		int rc = sql_parse_expr(cs->default_sql, strlen(cs->default_sql),
-					SQL_DIALECT_GREPTIME, c->a, &e);
+		                        SQL_DIALECT_GREPTIME, c->a, &e);
 		if (rc)
 			return rc;
 		return fe_value_from_expr(c, cs->name, cs->type, e, out);
@@ -108,17 +108,17 @@ static int default_datum(struct fe_ctx *c, const struct column_schema *cs, struc
 		return ERR_OK;
 	}
 	return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-		       "No valid default value can be built automatically, column: %s", cs->name);
+	               "No valid default value can be built automatically, column: %s", cs->name);
 }
 
 struct insert_plan {
 	const struct region_schema *s;
 	uint32_t ntarget;
-	uint32_t *target;     /* schema column per listed position */
-	bool *listed;         /* per schema column */
-	struct datum *defs;   /* per schema column, valid when def_ok */
+	uint32_t *target;   /* schema column per listed position */
+	bool *listed;       /* per schema column */
+	struct datum *defs; /* per schema column, valid when def_ok */
 	bool *def_ok;
-	int *def_err;         /* error of the default (reported when used) */
+	int *def_err; /* error of the default (reported when used) */
 };
 
 static int get_default(struct fe_ctx *c, struct insert_plan *p, uint32_t col, struct datum *d)
@@ -140,8 +140,8 @@ static int check_null(const struct column_schema *cs, const struct datum *d)
 {
 	if (d->is_null && (!cs->nullable || cs->sem == SEM_TIMESTAMP))
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid argument: column %s is not nullable, but got a NULL value",
-			       cs->name);
+		               "Invalid argument: column %s is not nullable, but got a NULL value",
+		               cs->name);
 	return ERR_OK;
 }
 
@@ -174,11 +174,11 @@ static int plan_insert(struct fe_ctx *c, const struct table_info *t, struct inse
 		int k = region_schema_find(s, id->name);
 		if (k < 0)
 			return fe_fail(GT_COLUMN_NOT_FOUND, ERR_NOT_FOUND,
-				       "Column %s not found in table %s", id->raw, t->name);
+			               "Column %s not found in table %s", id->raw, t->name);
 		if (p->listed[k])
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid SQL, error: column %s is specified more than once",
-				       id->raw);
+			               "Invalid SQL, error: column %s is specified more than once",
+			               id->raw);
 		p->listed[k] = true;
 		p->target[p->ntarget++] = (uint32_t)k;
 	}
@@ -200,14 +200,14 @@ static int fill_unlisted(struct fe_ctx *c, struct insert_plan *p, struct batch *
 }
 
 static int insert_values(struct fe_ctx *c, struct insert_plan *p, const struct sql_values *v,
-			 struct batch *b)
+                         struct batch *b)
 {
 	for (size_t r = 0; r < v->nrows; r++) {
 		if (v->widths[r] != p->ntarget)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Invalid SQL, error: column count mismatch, columns: %u, "
-				       "values: %zu",
-				       p->ntarget, v->widths[r]);
+			               "Invalid SQL, error: column count mismatch, columns: %u, "
+			               "values: %zu",
+			               p->ntarget, v->widths[r]);
 	}
 	for (size_t r = 0; r < v->nrows; r++) {
 		for (uint32_t k = 0; k < p->ntarget; k++) {
@@ -235,7 +235,7 @@ static int insert_values(struct fe_ctx *c, struct insert_plan *p, const struct s
 }
 
 static int insert_select(struct fe_ctx *c, struct insert_plan *p, const struct sql_query *q,
-			 struct batch *b)
+                         struct batch *b)
 {
 	struct result_set rs;
 	int rc = fe_run_query(c, q, &rs);
@@ -243,8 +243,8 @@ static int insert_select(struct fe_ctx *c, struct insert_plan *p, const struct s
 		return rc;
 	if (rs.ncols != p->ntarget) {
 		rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			     "Invalid SQL, error: column count mismatch, columns: %u, values: %u",
-			     p->ntarget, rs.ncols);
+		             "Invalid SQL, error: column count mismatch, columns: %u, values: %u",
+		             p->ntarget, rs.ncols);
 		goto out;
 	}
 	for (uint32_t r = 0; rc == ERR_OK && r < rs.rows.nrows; r++) {
@@ -279,7 +279,7 @@ out:
 }
 
 static int load_table(struct fe_ctx *c, const struct sql_name *n, struct table_info **t,
-		      struct table_route **route)
+                      struct table_route **route)
 {
 	const char *cat, *sch, *name;
 	*t = NULL;
@@ -292,8 +292,8 @@ static int load_table(struct fe_ctx *c, const struct sql_name *n, struct table_i
 	     catalog_get_table(c->fe->kv, cat, sch, name, t) == ERR_NOT_FOUND)) {
 		err_clear();
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Not supported: writing to the read-only table %s.%s.%s", cat, sch,
-			       name);
+		               "Not supported: writing to the read-only table %s.%s.%s", cat, sch,
+		               name);
 	}
 	table_info_free(*t);
 	*t = NULL;
@@ -334,8 +334,7 @@ int fe_insert(struct fe_ctx *c, struct query_result *out)
 		rc = fe_fail(GT_INVALID_SYNTAX, ERR_SYNTAX, "Missing insert body");
 		goto out;
 	}
-	if (q->body->kind == SQL_BODY_VALUES && !q->norder && !q->limit && !q->offset &&
-	    !q->nctes)
+	if (q->body->kind == SQL_BODY_VALUES && !q->norder && !q->limit && !q->offset && !q->nctes)
 		rc = insert_values(c, &p, q->body->values, &b);
 	else
 		rc = insert_select(c, &p, q, &b);
@@ -357,7 +356,7 @@ out:
 /* ---- DELETE -------------------------------------------------------------- */
 
 static int select_rows(struct fe_ctx *c, const struct sql_expr *where, const struct batch *view,
-		       const char *const *names, uint8_t *sel)
+                       const char *const *names, uint8_t *sel)
 {
 	if (!where) {
 		memset(sel, 1, view->nrows);
@@ -370,8 +369,8 @@ static int select_rows(struct fe_ctx *c, const struct sql_expr *where, const str
 }
 
 static int delete_region(struct fe_ctx *c, const struct table_info *t, uint64_t rid,
-			 const struct sql_expr *where, const char *const *names,
-			 const enum dtype *types, uint64_t *deleted)
+                         const struct sql_expr *where, const char *const *names,
+                         const enum dtype *types, uint64_t *deleted)
 {
 	const struct region_schema *s = t->region_schema;
 	struct scan_request req;
@@ -442,14 +441,15 @@ int fe_delete(struct fe_ctx *c, struct query_result *out)
 		types[i] = s->cols[i].type;
 	}
 	if (s->opts.append_mode) {
-		rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			     "Invalid request to region, reason: DELETE is not allowed under append "
-			     "mode");
+		rc =
+		    fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		            "Invalid request to region, reason: DELETE is not allowed under append "
+		            "mode");
 		goto out;
 	}
 	for (uint32_t r = 0; rc == ERR_OK && r < route->nregions; r++)
 		rc = delete_region(c, t, route->regions[r].region_id, c->st->u.del.where,
-				   (const char *const *)names, types, &deleted);
+		                   (const char *const *)names, types, &deleted);
 	if (rc == ERR_OK) {
 		out->kind = QUERY_AFFECTED;
 		out->affected = deleted;

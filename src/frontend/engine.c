@@ -63,7 +63,7 @@ void fe_status_reset(void)
 /* ---- names ------------------------------------------------------------- */
 
 int fe_split_name(const struct fe_ctx *c, const struct sql_name *n, const char **catalog,
-		  const char **schema, const char **table)
+                  const char **schema, const char **table)
 {
 	*catalog = c->s->catalog;
 	*schema = c->s->schema;
@@ -83,7 +83,7 @@ int fe_split_name(const struct fe_ctx *c, const struct sql_name *n, const char *
 		break;
 	default:
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid table name: %s",
-			       n->n > 0 ? n->part[n->n - 1].raw : "");
+		               n->n > 0 ? n->part[n->n - 1].raw : "");
 	}
 	return ERR_OK;
 }
@@ -98,13 +98,13 @@ bool fe_schema_exists(struct fe_ctx *c, const char *catalog, const char *schema)
 }
 
 int fe_get_table(struct fe_ctx *c, const char *catalog, const char *schema, const char *name,
-		 struct table_info **out)
+                 struct table_info **out)
 {
 	*out = NULL;
 	int rc = catalog_get_table(c->fe->kv, catalog, schema, name, out);
 	if (rc == ERR_NOT_FOUND)
 		return fe_fail(GT_TABLE_NOT_FOUND, ERR_NOT_FOUND, "Table not found: %s.%s.%s",
-			       catalog, schema, name);
+		               catalog, schema, name);
 	return rc;
 }
 
@@ -128,14 +128,15 @@ int fe_run_query_text(struct fe_ctx *c, const char *sql, struct result_set *rs)
 	if (rc)
 		return rc;
 	if (l.n != 1 || l.items[0]->kind != SQL_STMT_QUERY)
-		return fe_fail(GT_INTERNAL, ERR_INTERNAL, "internal query is not a SELECT: %s", sql);
+		return fe_fail(GT_INTERNAL, ERR_INTERNAL, "internal query is not a SELECT: %s",
+		               sql);
 	return fe_run_query(c, l.items[0]->u.query, rs);
 }
 
 /* ---- result builder ---------------------------------------------------- */
 
 int fe_rs_init(struct result_set *rs, uint32_t ncols, const char *const *names,
-	       const enum dtype *types)
+               const enum dtype *types)
 {
 	return result_set_init(rs, ncols, names, types);
 }
@@ -340,8 +341,8 @@ static int run_stmt(struct fe_ctx *c, struct query_result *out)
 	}
 	default:
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "SQL statement is not supported, keyword: %s",
-			       sql_stmt_kind_name(st->kind));
+		               "SQL statement is not supported, keyword: %s",
+		               sql_stmt_kind_name(st->kind));
 	}
 }
 
@@ -384,8 +385,8 @@ static int emit_error(query_emit_fn emit, void *ectx, int code)
 	return stop;
 }
 
-static int fe_execute(void *ctx, struct session *s, const char *sql, size_t len,
-		      query_emit_fn emit, void *ectx)
+static int fe_execute(void *ctx, struct session *s, const char *sql, size_t len, query_emit_fn emit,
+                      void *ectx)
 {
 	struct frontend *fe = ctx;
 	struct arena *pa = arena_create(0), *sa = arena_create(0);
@@ -525,21 +526,21 @@ int frontend_metrics(void *ctx, struct buf *out)
 	struct frontend *fe = ctx;
 	buf_printf(out, "# TYPE strata_frontend_statements_total counter\n");
 	buf_printf(out, "strata_frontend_statements_total %llu\n",
-		   (unsigned long long)atomic_load(&fe->n_stmts));
+	           (unsigned long long)atomic_load(&fe->n_stmts));
 	buf_printf(out, "# TYPE strata_frontend_statement_errors_total counter\n");
 	buf_printf(out, "strata_frontend_statement_errors_total %llu\n",
-		   (unsigned long long)atomic_load(&fe->n_errors));
+	           (unsigned long long)atomic_load(&fe->n_errors));
 	buf_printf(out, "# TYPE strata_frontend_rows_written_total counter\n");
 	buf_printf(out, "strata_frontend_rows_written_total %llu\n",
-		   (unsigned long long)atomic_load(&fe->n_rows_written));
+	           (unsigned long long)atomic_load(&fe->n_rows_written));
 	buf_printf(out, "# TYPE strata_frontend_rows_read_total counter\n");
 	buf_printf(out, "strata_frontend_rows_read_total %llu\n",
-		   (unsigned long long)atomic_load(&fe->n_rows_read));
+	           (unsigned long long)atomic_load(&fe->n_rows_read));
 	buf_printf(out, "# TYPE strata_frontend_ingest_rows_total counter\n");
 	buf_printf(out, "strata_frontend_ingest_rows_total %llu\n",
-		   (unsigned long long)atomic_load(&fe->n_ingest_rows));
+	           (unsigned long long)atomic_load(&fe->n_ingest_rows));
 	buf_printf(out, "# TYPE strata_uptime_seconds gauge\n");
 	buf_printf(out, "strata_uptime_seconds %.3f\n",
-		   (double)(clock_now_ms() - fe->start_ms) / 1000.0);
+	           (double)(clock_now_ms() - fe->start_ms) / 1000.0);
 	return ERR_OK;
 }

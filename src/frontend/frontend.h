@@ -32,12 +32,12 @@ struct lp_batch;
 struct frontend;
 
 struct frontend_options {
-	struct kv *kv;                   /* metadata store (not owned) */
-	struct region_server *regions;   /* this node's regions (not owned) */
-	uint64_t node_id;                /* datanode id of `regions` (0 in standalone) */
-	const char *peer_addr;           /* address shown for that datanode */
-	const char *mode;                /* "standalone" (cluster_info peer type) */
-	const char *version;             /* e.g. "0.1.0" */
+	struct kv *kv;                 /* metadata store (not owned) */
+	struct region_server *regions; /* this node's regions (not owned) */
+	uint64_t node_id;              /* datanode id of `regions` (0 in standalone) */
+	const char *peer_addr;         /* address shown for that datanode */
+	const char *mode;              /* "standalone" (cluster_info peer type) */
+	const char *version;           /* e.g. "0.1.0" */
 };
 
 int frontend_open(const struct frontend_options *o, struct frontend **out);

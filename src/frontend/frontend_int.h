@@ -68,8 +68,8 @@ struct frontend {
 struct fe_ctx {
 	struct frontend *fe;
 	struct session *s;
-	struct arena *a;          /* statement arena (reset after the statement) */
-	struct exec_env env;      /* env.ctx == this */
+	struct arena *a;     /* statement arena (reset after the statement) */
+	struct exec_env env; /* env.ctx == this */
 	const struct sql_stmt *st;
 	/* SHOW ... WHERE: the in-memory table the filter query reads as
 	 * "__show" (taken by resolve_table, released by the engine). */
@@ -90,10 +90,10 @@ void fe_status_reset(void);
 /* Split a table name: 1 part -> session catalog/schema; 2 -> schema.t;
  * 3 -> catalog.schema.t. Pointers into the name or the session. */
 int fe_split_name(const struct fe_ctx *c, const struct sql_name *n, const char **catalog,
-		  const char **schema, const char **table);
+                  const char **schema, const char **table);
 /* The table or ERR_NOT_FOUND "Table not found: greptime.public.t". */
 int fe_get_table(struct fe_ctx *c, const char *catalog, const char *schema, const char *name,
-		 struct table_info **out);
+                 struct table_info **out);
 bool fe_schema_exists(struct fe_ctx *c, const char *catalog, const char *schema);
 /* Quote-free canonical text of an expression (arena). */
 char *fe_expr_text(struct fe_ctx *c, const struct sql_expr *e);
@@ -106,7 +106,7 @@ int fe_run_query(struct fe_ctx *c, const struct sql_query *q, struct result_set 
 
 /* Result builder: push cells left to right, then fe_rs_row(). */
 int fe_rs_init(struct result_set *rs, uint32_t ncols, const char *const *names,
-	       const enum dtype *types);
+               const enum dtype *types);
 int fe_rs_str(struct result_set *rs, uint32_t col, const char *s); /* NULL -> null */
 int fe_rs_strn(struct result_set *rs, uint32_t col, const char *s, size_t n);
 int fe_rs_i64(struct result_set *rs, uint32_t col, int64_t v);
@@ -124,7 +124,7 @@ bool fe_like(const char *pattern, const char *s, bool ci);
 /* A provider serving `rows` (taken over; rows->ncols == ncols). Column
  * definitions and names are copied. */
 int fe_mem_table(const char *name, uint32_t ncols, const struct table_column *cols,
-		 struct batch *rows, struct table_provider **out);
+                 struct batch *rows, struct table_provider **out);
 /* Same from a result_set (taken over). */
 int fe_mem_table_rs(const char *name, struct result_set *rs, struct table_provider **out);
 
@@ -139,7 +139,7 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out);
 /* Create a one-region mito table with the given schema (taken over); no
  * error when it exists already (a concurrent creator won). */
 int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const char *schema,
-				const char *name, struct region_schema *rs);
+                                const char *name, struct region_schema *rs);
 
 int fe_insert(struct fe_ctx *c, struct query_result *out);
 int fe_delete(struct fe_ctx *c, struct query_result *out);
@@ -153,7 +153,7 @@ int fe_set(struct fe_ctx *c, struct query_result *out);
  * answered without the engine. Returns 1 when handled (out filled or an
  * error returned through *rc), 0 when the engine should run it. */
 int fe_try_simple_select(struct fe_ctx *c, const struct sql_query *q, struct query_result *out,
-			 int *rc);
+                         int *rc);
 /* The value of a server variable for SELECT @@x / SHOW VARIABLES; NULL if
  * unknown. buf holds the text when it is computed. */
 const char *fe_var_value(struct fe_ctx *c, const char *name, char *buf, size_t bufsz);
@@ -161,11 +161,11 @@ const char *fe_var_value(struct fe_ctx *c, const char *name, char *buf, size_t b
 int fe_admin(struct fe_ctx *c, struct query_result *out);
 /* exec_env.call_function */
 int fe_call_function(void *ctx, struct session *s, const char *name, const struct datum *args,
-		     uint32_t nargs, struct arena *a, struct datum *out);
+                     uint32_t nargs, struct arena *a, struct datum *out);
 /* ADMIN functions by name (flush_table, compact_table, flush_region,
  * compact_region): ERR_NOT_FOUND when `name` is not one. */
 int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, uint32_t nargs,
-		  int64_t *result);
+                  int64_t *result);
 
 /* psql / PgJDBC catalog queries answered directly (pg_compat.c): 1 when
  * handled. */
@@ -174,15 +174,15 @@ int fe_pg_compat(struct fe_ctx *c, const char *sql, struct query_result *out, in
 /* ---- table providers (table_provider.c) ------------------------------ */
 
 int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
-		     struct table_provider **out);
+                     struct table_provider **out);
 /* Provider over the regions of a user table (info and route taken over). */
 int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route *route,
-		  struct table_provider **out);
+                  struct table_provider **out);
 
 /* ---- virtual schemas (information_schema.c, pg_catalog.c) ------------- */
 
 #define FE_INFO_SCHEMA "information_schema"
-#define FE_PG_CATALOG "pg_catalog"
+#define FE_PG_CATALOG  "pg_catalog"
 
 struct vcol {
 	const char *name;
@@ -204,7 +204,7 @@ int infoschema_provider(struct fe_ctx *c, const struct vtable *t, struct table_p
 /* All rows of an information_schema table (rs initialised by the call). */
 int infoschema_rows(struct fe_ctx *c, const struct vtable *t, struct result_set *rs);
 int infoschema_init_rs(const struct vtable *t, struct result_set *rs);
-/* The `numbers` table of every schema's... only greptime.public. */
+/* greptime.public.numbers: one UInt32 column `number`, rows 0..99. */
 const struct vtable *numbers_vtable(void);
 int numbers_provider(struct table_provider **out);
 
@@ -223,8 +223,8 @@ const char *fe_type_debug(enum dtype t);
  * type, strings parsed for timestamps and dates in the session time
  * zone, current_timestamp()/now() = env.now_ms). Other expressions go
  * through sql_eval_const. Strings are allocated in the arena. */
-int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
-		       const struct sql_expr *e, struct datum *out);
+int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type, const struct sql_expr *e,
+                       struct datum *out);
 /* Parse a timestamp string ("2023-04-29 00:00:00+00:00", ISO 8601, with
  * an optional fraction and zone) into units of `type`; strings without a
  * zone are local time of time zone tz. */
@@ -247,23 +247,23 @@ void part_rules_free(struct part_rules *p);
 int part_rules_route(const struct part_rules *p, const struct batch *rows, uint32_t *region);
 /* Could a row of region `number` satisfy every predicate? */
 bool part_rules_may_match(const struct part_rules *p, uint32_t number,
-			  const struct scan_pred *preds, uint32_t npreds);
+                          const struct scan_pred *preds, uint32_t npreds);
 /* CREATE TABLE: GreptimeDB's checkpoint coverage check over the rules
  * (1004 "Checkpoint `a=10` is not covered" / "is overlapped"). */
 int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char *const *pcols,
-		     uint32_t npcols, struct sql_expr *const *rules, uint32_t nrules);
+                     uint32_t npcols, struct sql_expr *const *rules, uint32_t nrules);
 
 /* A simple predicate evaluator (col OP literal, AND, OR, NOT, IS NULL,
  * IN, BETWEEN) over a batch whose columns are named by names[]; returns
  * ERR_UNSUPPORTED for anything else so the caller can use the engine. */
 int fe_eval_simple_predicate(struct fe_ctx *c, const struct sql_expr *e, const struct batch *b,
-			     const char *const *names, uint8_t *sel);
+                             const char *const *names, uint8_t *sel);
 
-/* ---- ingest (ingest.c) ----------------------------------------------- */
+/* ---- writes (dml.c) ---------------------------------------------------- */
 
 /* Write rows (schema layout) of a user table to its regions, split by the
- * partition rules. */
+ * partition rules; each region's share is one region write. */
 int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct table_route *route,
-		  const struct batch *rows, enum op_type op);
+                  const struct batch *rows, enum op_type op);
 
 #endif

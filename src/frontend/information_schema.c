@@ -81,7 +81,7 @@ static void rb_end(struct rb *b)
 {
 	if (!b->rc && b->col != b->rs->ncols)
 		b->rc = err_set(ERR_INTERNAL, "information_schema row has %u of %u values", b->col,
-				b->rs->ncols);
+		                b->rs->ncols);
 	if (!b->rc)
 		fe_rs_row(b->rs);
 	b->col = 0;
@@ -192,18 +192,18 @@ static const char *option_value(const struct table_info *t, const char *key)
 /* ---- tables ----------------------------------------------------------------- */
 
 static void table_row(struct rb *b, const char *schema, const char *name, const char *type,
-		      int64_t id, uint64_t data_len, uint64_t rows, const char *engine,
-		      int64_t created_s, const char *comment, bool temporary)
+                      int64_t id, uint64_t data_len, uint64_t rows, const char *engine,
+                      int64_t created_s, const char *comment, bool temporary)
 {
 	rb_str(b, CATALOG_DEFAULT);
 	rb_str(b, schema);
 	rb_str(b, name);
 	rb_str(b, type);
 	rb_i64(b, id);
-	rb_i64(b, (int64_t)data_len); /* data_length */
-	rb_i64(b, 0);                 /* max_data_length */
-	rb_i64(b, 0);                 /* index_length */
-	rb_i64(b, 0);                 /* max_index_length */
+	rb_i64(b, (int64_t)data_len);                     /* data_length */
+	rb_i64(b, 0);                                     /* max_data_length */
+	rb_i64(b, 0);                                     /* index_length */
+	rb_i64(b, 0);                                     /* max_index_length */
 	rb_i64(b, rows ? (int64_t)(data_len / rows) : 0); /* avg_row_length */
 	rb_str(b, engine);
 	rb_i64(b, 11);
@@ -228,10 +228,10 @@ static int rows_tables(struct fe_ctx *c, struct rb *b)
 	const struct vtable *vt = infoschema_tables(&n);
 	int64_t start_s = c->fe->start_ms / 1000;
 	for (uint32_t i = 0; i < n; i++)
-		table_row(b, FE_INFO_SCHEMA, vt[i].name, "LOCAL TEMPORARY", vt[i].table_id, 0, 0, "",
-			  start_s, NULL, true);
+		table_row(b, FE_INFO_SCHEMA, vt[i].name, "LOCAL TEMPORARY", vt[i].table_id, 0, 0,
+		          "", start_s, NULL, true);
 	table_row(b, SCHEMA_DEFAULT, "numbers", "LOCAL TEMPORARY", 2, 0, 0, "test_engine", start_s,
-		  NULL, true);
+	          NULL, true);
 	struct snapshot s;
 	int rc = snapshot_take(c, &s, true);
 	if (rc)
@@ -240,14 +240,15 @@ static int rows_tables(struct fe_ctx *c, struct rb *b)
 		const struct table_info *t = s.tabs[i].info;
 		uint64_t bytes = 0, rows = 0;
 		for (uint32_t r = 0; s.tabs[i].route && r < s.tabs[i].route->nregions; r++) {
-			const struct region_stat *st = find_stat(&s, s.tabs[i].route->regions[r].region_id);
+			const struct region_stat *st =
+			    find_stat(&s, s.tabs[i].route->regions[r].region_id);
 			if (st) {
 				bytes += st->sst_bytes + st->memtable_bytes;
 				rows += st->sst_rows + st->memtable_rows;
 			}
 		}
 		table_row(b, t->schema, t->name, "BASE TABLE", t->table_id, bytes, rows,
-			  t->engine ? t->engine : "mito", t->created_ms / 1000, t->comment, false);
+		          t->engine ? t->engine : "mito", t->created_ms / 1000, t->comment, false);
 	}
 	snapshot_free(&s);
 	return b->rc;
@@ -266,20 +267,31 @@ static void lower_copy(char *out, size_t n, const char *s)
 static int64_t numeric_precision(enum dtype t)
 {
 	switch (t) {
-	case DT_INT8: case DT_UINT8: return 3;
-	case DT_INT16: case DT_UINT16: return 5;
-	case DT_INT32: case DT_UINT32: return 10;
-	case DT_INT64: return 19;
-	case DT_UINT64: return 20;
-	case DT_FLOAT32: return 12;
-	case DT_FLOAT64: return 22;
-	default: return -1;
+	case DT_INT8:
+	case DT_UINT8:
+		return 3;
+	case DT_INT16:
+	case DT_UINT16:
+		return 5;
+	case DT_INT32:
+	case DT_UINT32:
+		return 10;
+	case DT_INT64:
+		return 19;
+	case DT_UINT64:
+		return 20;
+	case DT_FLOAT32:
+		return 12;
+	case DT_FLOAT64:
+		return 22;
+	default:
+		return -1;
 	}
 }
 
 static void column_row(struct rb *b, const char *schema, const char *table, const char *name,
-		       int64_t pos, enum dtype t, const char *type_name, const char *key,
-		       const char *semantic, const char *def, bool nullable, const char *comment)
+                       int64_t pos, enum dtype t, const char *type_name, const char *key,
+                       const char *semantic, const char *def, bool nullable, const char *comment)
 {
 	char sql[64];
 	if (type_name)
@@ -340,10 +352,10 @@ static int rows_columns(struct fe_ctx *c, struct rb *b)
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < vt[i].ncols; k++)
 			column_row(b, FE_INFO_SCHEMA, vt[i].name, vt[i].cols[k].name, k + 1,
-				   vt[i].cols[k].type, vt[i].cols[k].type_name, "", "FIELD", NULL,
-				   vt[i].cols[k].nullable, NULL);
+			           vt[i].cols[k].type, vt[i].cols[k].type_name, "", "FIELD", NULL,
+			           vt[i].cols[k].nullable, NULL);
 	column_row(b, SCHEMA_DEFAULT, "numbers", "number", 1, DT_UINT32, NULL, "PRI", "TAG", NULL,
-		   false, NULL);
+	           false, NULL);
 	struct snapshot s;
 	int rc = snapshot_take(c, &s, false);
 	if (rc)
@@ -355,12 +367,12 @@ static int rows_columns(struct fe_ctx *c, struct rb *b)
 			const struct column_schema *cs = &rs->cols[k];
 			char key[512];
 			snprintf(key, sizeof(key), "__comment.%s", cs->name);
-			const char *semantic = cs->sem == SEM_TAG	? "TAG"
-					       : cs->sem == SEM_TIMESTAMP ? "TIMESTAMP"
-									  : "FIELD";
-			const char *ck = cs->sem == SEM_TAG	  ? "PRI"
-					 : cs->sem == SEM_TIMESTAMP ? "TIME INDEX"
-								    : "";
+			const char *semantic = cs->sem == SEM_TAG         ? "TAG"
+			                       : cs->sem == SEM_TIMESTAMP ? "TIMESTAMP"
+			                                                  : "FIELD";
+			const char *ck = cs->sem == SEM_TAG         ? "PRI"
+			                 : cs->sem == SEM_TIMESTAMP ? "TIME INDEX"
+			                                            : "";
 			const char *def = cs->default_sql;
 			char *shown = NULL;
 			if (def && def[0] == '\'') {
@@ -370,7 +382,7 @@ static int rows_columns(struct fe_ctx *c, struct rb *b)
 				def = shown;
 			}
 			column_row(b, t->schema, t->name, cs->name, k + 1, cs->type, NULL, ck,
-				   semantic, def, cs->nullable, option_value(t, key));
+			           semantic, def, cs->nullable, option_value(t, key));
 		}
 	}
 	snapshot_free(&s);
@@ -493,7 +505,8 @@ static int rows_region_peers(struct fe_ctx *c, struct rb *b)
 				rb_str(b, t->name);
 				rb_i64(b, (int64_t)rr->region_id);
 				rb_i64(b, (int64_t)rr->followers[f]);
-				rb_str(b, rr->followers[f] == c->fe->node_id ? c->fe->peer_addr : "");
+				rb_str(b,
+				       rr->followers[f] == c->fe->node_id ? c->fe->peer_addr : "");
 				rb_str(b, "No");
 				rb_null(b);
 				rb_null(b);
@@ -586,10 +599,11 @@ static int rows_region_info(struct fe_ctx *c, struct rb *b)
 		rb_i64(b, (int64_t)st->manifest_version);
 		rb_null(b);
 		char opts[256];
-		snprintf(opts, sizeof(opts), "{\"append_mode\":%s,\"merge_mode\":\"%s\",\"ttl_ms\":%lld}",
-			 st_append(&s, st->region_id) ? "true" : "false",
-			 st_merge_non_null(&s, st->region_id) ? "last_non_null" : "last_row",
-			 (long long)st_ttl(&s, st->region_id));
+		snprintf(opts, sizeof(opts),
+		         "{\"append_mode\":%s,\"merge_mode\":\"%s\",\"ttl_ms\":%lld}",
+		         st_append(&s, st->region_id) ? "true" : "false",
+		         st_merge_non_null(&s, st->region_id) ? "last_non_null" : "last_row",
+		         (long long)st_ttl(&s, st->region_id));
 		rb_str(b, opts);
 		rb_str(b, fmt);
 		rb_i64(b, (int64_t)c->fe->node_id);
@@ -605,8 +619,8 @@ static void format_uptime(char *out, size_t n, int64_t ms)
 	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60;
 	size_t w = 0;
 	out[0] = 0;
-#define PART(v, u)                                                                        \
-	if (v && w < n)                                                                   \
+#define PART(v, u)                                                                                 \
+	if (v && w < n)                                                                            \
 		w += (size_t)snprintf(out + w, n - w, "%s%" PRId64 "%s", w ? " " : "", v, u);
 	PART(d, "days")
 	PART(h, "h")
@@ -700,12 +714,12 @@ static int rows_static(const struct vtable *t, struct rb *b, struct frontend *fe
 {
 	if (!strcmp(t->name, "engines")) {
 		const char *rows[2][6] = {
-			{"mito", "DEFAULT", "Storage engine for time-series data", "NO", "NO", "NO"},
-			{"metric", "YES",
-			 "Storage engine for observability scenarios, which is adept at handling a "
-			 "large number of small tables, making it particularly suitable for "
-			 "cloud-native monitoring",
-			 "NO", "NO", "NO"}};
+		    {"mito", "DEFAULT", "Storage engine for time-series data", "NO", "NO", "NO"},
+		    {"metric", "YES",
+		     "Storage engine for observability scenarios, which is adept at handling a "
+		     "large number of small tables, making it particularly suitable for "
+		     "cloud-native monitoring",
+		     "NO", "NO", "NO"}};
 		for (int r = 0; r < 2; r++) {
 			for (int k = 0; k < 6; k++)
 				rb_str(b, rows[r][k]);
@@ -774,7 +788,7 @@ int infoschema_rows(struct fe_ctx *c, const struct vtable *t, struct result_set 
 }
 
 static int provider_from_rs(const struct vtable *t, struct result_set *rs,
-			    struct table_provider **out)
+                            struct table_provider **out)
 {
 	struct table_column cols[64];
 	for (uint32_t i = 0; i < t->ncols && i < 64; i++) {

@@ -76,12 +76,13 @@ static bool convertible(enum dtype from, enum dtype to)
 }
 
 static int convert_column(const struct column_schema *cs, const struct colvec *src,
-			  struct colvec *dst, uint32_t n)
+                          struct colvec *dst, uint32_t n)
 {
-	if (src->type == cs->type || (dtype_phys(src->type) == PHYS_BYTES &&
-				      dtype_phys(cs->type) == PHYS_BYTES))
+	if (src->type == cs->type ||
+	    (dtype_phys(src->type) == PHYS_BYTES && dtype_phys(cs->type) == PHYS_BYTES))
 		return colvec_append_range(dst, src, 0, n);
-	int64_t ups_from = dtype_ts_units_per_sec(src->type), ups_to = dtype_ts_units_per_sec(cs->type);
+	int64_t ups_from = dtype_ts_units_per_sec(src->type),
+	        ups_to = dtype_ts_units_per_sec(cs->type);
 	for (uint32_t i = 0; i < n; i++) {
 		if (colvec_is_null(src, i)) {
 			if (colvec_push_null(dst))
@@ -95,20 +96,20 @@ static int convert_column(const struct column_schema *cs, const struct colvec *s
 			rc = colvec_push_i64(dst, v);
 		} else if (dtype_phys(cs->type) == PHYS_F64) {
 			double d = dtype_phys(src->type) == PHYS_F64
-					   ? src->f64[i]
-					   : (src->type == DT_UINT64 ? (double)(uint64_t)src->i64[i]
-								     : (double)src->i64[i]);
+			               ? src->f64[i]
+			               : (src->type == DT_UINT64 ? (double)(uint64_t)src->i64[i]
+			                                         : (double)src->i64[i]);
 			rc = colvec_push_f64(dst, d);
 		} else {
 			int64_t v = src->i64[i];
-			bool neg_to_unsigned = dtype_is_unsigned(cs->type) && src->type != DT_UINT64 &&
-					       v < 0;
-			bool big_to_signed = !dtype_is_unsigned(cs->type) && src->type == DT_UINT64 &&
-					     v < 0;
+			bool neg_to_unsigned =
+			    dtype_is_unsigned(cs->type) && src->type != DT_UINT64 && v < 0;
+			bool big_to_signed =
+			    !dtype_is_unsigned(cs->type) && src->type == DT_UINT64 && v < 0;
 			if (neg_to_unsigned || big_to_signed)
 				return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-					       "value of column %s out of range for %s", cs->name,
-					       dtype_name(cs->type));
+				               "value of column %s out of range for %s", cs->name,
+				               dtype_name(cs->type));
 			rc = colvec_push_i64(dst, v);
 		}
 		if (rc)
@@ -118,7 +119,7 @@ static int convert_column(const struct column_schema *cs, const struct colvec *s
 }
 
 static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct table_info *t,
-		       const struct table_route *route)
+                       const struct table_route *route)
 {
 	const struct region_schema *s = t->region_schema;
 	int *map = mem_alloc(s->ncols * sizeof(int));
@@ -134,20 +135,22 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 	}
 	for (uint32_t k = 0; k < lt->ncols; k++) {
 		const struct lp_column *lc = &lt->cols[k];
-		int ci = lc->kind == LP_TIMESTAMP ? (int)s->ts_col : region_schema_find(s, lc->name);
+		int ci =
+		    lc->kind == LP_TIMESTAMP ? (int)s->ts_col : region_schema_find(s, lc->name);
 		if (ci < 0) {
-			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Column %s not found in table %s (adding columns to an existing "
-				     "table is not supported)",
-				     lc->name, t->name);
+			rc = fe_fail(
+			    GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			    "Column %s not found in table %s (adding columns to an existing "
+			    "table is not supported)",
+			    lc->name, t->name);
 			goto out;
 		}
 		const struct column_schema *cs = &s->cols[ci];
 		if ((lc->kind == LP_TIMESTAMP) != (cs->sem == SEM_TIMESTAMP) ||
 		    !convertible(lc->type, cs->type)) {
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Column %s of table %s has type %s, got %s in line protocol",
-				     cs->name, t->name, dtype_name(cs->type), dtype_name(lc->type));
+			             "Column %s of table %s has type %s, got %s in line protocol",
+			             cs->name, t->name, dtype_name(cs->type), dtype_name(lc->type));
 			goto out;
 		}
 		map[ci] = (int)k;
@@ -163,9 +166,9 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 		}
 		if (!cs->nullable && cs->sem == SEM_FIELD) {
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				     "Column %s of table %s is not nullable and missing in the "
-				     "write",
-				     cs->name, t->name);
+			             "Column %s of table %s is not nullable and missing in the "
+			             "write",
+			             cs->name, t->name);
 			break;
 		}
 		for (uint32_t r = 0; rc == ERR_OK && r < n; r++)

@@ -40,7 +40,7 @@ static void ms_close(struct batch_stream *s)
 }
 
 static int mt_scan(struct table_provider *p, const struct scan_request *req,
-		   struct batch_stream **out)
+                   struct batch_stream **out)
 {
 	(void)req;
 	struct mem_stream *m = mem_calloc(1, sizeof(*m));
@@ -66,7 +66,7 @@ static void mt_release(struct table_provider *p)
 }
 
 int fe_mem_table(const char *name, uint32_t ncols, const struct table_column *cols,
-		 struct batch *rows, struct table_provider **out)
+                 struct batch *rows, struct table_provider **out)
 {
 	*out = NULL;
 	struct mem_table *t = mem_calloc(1, sizeof(*t));

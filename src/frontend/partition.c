@@ -31,15 +31,15 @@
 #include "sql/parser.h"
 
 /* Cap on DNF terms and checkpoints: keeps hostile rule sets cheap. */
-#define MAX_ATOMS 4096
+#define MAX_ATOMS       4096
 #define MAX_CHECKPOINTS 200000
 
 enum pn_kind { PN_CMP, PN_AND, PN_OR };
 
 struct pnode {
 	int kind;
-	uint32_t col;    /* schema column index */
-	int op;          /* enum pred_op (EQ..GE) with the column on the left */
+	uint32_t col; /* schema column index */
+	int op;       /* enum pred_op (EQ..GE) with the column on the left */
 	struct datum lit;
 	struct pnode *l, *r;
 };
@@ -70,7 +70,9 @@ static int cmp_datum(const struct datum *a, const struct datum *b)
 	}
 	default:
 		if (dtype_is_unsigned(a->type))
-			return (uint64_t)a->v.i < (uint64_t)b->v.i ? -1 : (uint64_t)a->v.i > (uint64_t)b->v.i;
+			return (uint64_t)a->v.i < (uint64_t)b->v.i
+			           ? -1
+			           : (uint64_t)a->v.i > (uint64_t)b->v.i;
 		return a->v.i < b->v.i ? -1 : a->v.i > b->v.i;
 	}
 }
@@ -78,37 +80,56 @@ static int cmp_datum(const struct datum *a, const struct datum *b)
 static bool op_holds(int op, int cmp)
 {
 	switch (op) {
-	case PRED_EQ: return cmp == 0;
-	case PRED_NE: return cmp != 0;
-	case PRED_LT: return cmp < 0;
-	case PRED_LE: return cmp <= 0;
-	case PRED_GT: return cmp > 0;
-	case PRED_GE: return cmp >= 0;
-	default: return false;
+	case PRED_EQ:
+		return cmp == 0;
+	case PRED_NE:
+		return cmp != 0;
+	case PRED_LT:
+		return cmp < 0;
+	case PRED_LE:
+		return cmp <= 0;
+	case PRED_GT:
+		return cmp > 0;
+	case PRED_GE:
+		return cmp >= 0;
+	default:
+		return false;
 	}
 }
 
 static int flip_op(int op)
 {
 	switch (op) {
-	case PRED_LT: return PRED_GT;
-	case PRED_LE: return PRED_GE;
-	case PRED_GT: return PRED_LT;
-	case PRED_GE: return PRED_LE;
-	default: return op;
+	case PRED_LT:
+		return PRED_GT;
+	case PRED_LE:
+		return PRED_GE;
+	case PRED_GT:
+		return PRED_LT;
+	case PRED_GE:
+		return PRED_LE;
+	default:
+		return op;
 	}
 }
 
 static int binop_to_pred(int op)
 {
 	switch (op) {
-	case SQL_BOP_EQ: return PRED_EQ;
-	case SQL_BOP_NE: return PRED_NE;
-	case SQL_BOP_LT: return PRED_LT;
-	case SQL_BOP_LE: return PRED_LE;
-	case SQL_BOP_GT: return PRED_GT;
-	case SQL_BOP_GE: return PRED_GE;
-	default: return -1;
+	case SQL_BOP_EQ:
+		return PRED_EQ;
+	case SQL_BOP_NE:
+		return PRED_NE;
+	case SQL_BOP_LT:
+		return PRED_LT;
+	case SQL_BOP_LE:
+		return PRED_LE;
+	case SQL_BOP_GT:
+		return PRED_GT;
+	case SQL_BOP_GE:
+		return PRED_GE;
+	default:
+		return -1;
 	}
 }
 
@@ -159,8 +180,8 @@ static int copy_datum(struct arena *a, struct datum *d)
 }
 
 static int compile(struct fe_ctx *c, struct arena *a, const struct region_schema *s,
-		   const char *const *pcols, uint32_t npcols, const struct sql_expr *e, int depth,
-		   struct pnode **out)
+                   const char *const *pcols, uint32_t npcols, const struct sql_expr *e, int depth,
+                   struct pnode **out)
 {
 	e = unnest(e);
 	if (depth > SQL_MAX_DEPTH)
@@ -176,13 +197,14 @@ static int compile(struct fe_ctx *c, struct arena *a, const struct region_schema
 	if (op == SQL_BOP_AND || op == SQL_BOP_OR) {
 		n->kind = op == SQL_BOP_AND ? PN_AND : PN_OR;
 		int rc = compile(c, a, s, pcols, npcols, e->v.binary.left, depth + 1, &n->l);
-		return rc ? rc : compile(c, a, s, pcols, npcols, e->v.binary.right, depth + 1, &n->r);
+		return rc ? rc
+		          : compile(c, a, s, pcols, npcols, e->v.binary.right, depth + 1, &n->r);
 	}
 	int pop = binop_to_pred(op);
 	if (pop < 0)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid partition rule: unsupported operator in partition expr %s",
-			       sql_binop_text(op));
+		               "Invalid partition rule: unsupported operator in partition expr %s",
+		               sql_binop_text(op));
 	const struct sql_expr *lhs = unnest(e->v.binary.left), *rhs = unnest(e->v.binary.right);
 	const struct sql_expr *col = NULL, *lit = NULL;
 	if (lhs->kind == SQL_E_COLUMN && is_literal(rhs)) {
@@ -201,29 +223,30 @@ static int compile(struct fe_ctx *c, struct arena *a, const struct region_schema
 		if (!strcmp(pcols[i], cname))
 			listed = true;
 	/* stored rule texts print names unquoted: match case-insensitively */
-	for (uint32_t i = 0; !listed && col->v.name.part[col->v.name.n - 1].quote == 0 && i < npcols;
-	     i++)
+	for (uint32_t i = 0;
+	     !listed && col->v.name.part[col->v.name.n - 1].quote == 0 && i < npcols; i++)
 		if (!strcasecmp(pcols[i], cname)) {
 			listed = true;
 			cname = pcols[i];
 		}
 	int ci = region_schema_find(s, cname);
 	if (!listed || ci < 0)
-		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Invalid SQL, error: Column \"%s\" in rule expr is not referenced in "
-			       "PARTITION ON",
-			       cname);
+		return fe_fail(
+		    GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		    "Invalid SQL, error: Column \"%s\" in rule expr is not referenced in "
+		    "PARTITION ON",
+		    cname);
 	n->kind = PN_CMP;
 	n->col = (uint32_t)ci;
 	n->op = pop;
 	int rc = fe_value_from_expr(c, cname, s->cols[ci].type, lit, &n->lit);
 	return rc ? rc : copy_datum(a, &n->lit);
-bad: {
+bad : {
 	char *txt = fe_expr_text(c, e);
 	return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-		       "Invalid partition rule: partition expr %s is not of the form `column "
-		       "op literal`",
-		       txt ? txt : "?");
+	               "Invalid partition rule: partition expr %s is not of the form `column "
+	               "op literal`",
+	               txt ? txt : "?");
 }
 }
 
@@ -246,7 +269,8 @@ int part_rules_compile(const struct table_info *t, struct part_rules **out)
 	for (uint32_t i = 0; i < t->npartition_cols; i++) {
 		int ci = region_schema_find(t->region_schema, t->partition_cols[i]);
 		if (ci < 0) {
-			rc = err_set(ERR_CORRUPT, "partition column %s missing", t->partition_cols[i]);
+			rc = err_set(ERR_CORRUPT, "partition column %s missing",
+			             t->partition_cols[i]);
 			goto fail;
 		}
 		p->pcols[p->npcols++] = (uint32_t)ci;
@@ -261,10 +285,12 @@ int part_rules_compile(const struct table_info *t, struct part_rules **out)
 	c.env.ctx = &c;
 	for (uint32_t i = 0; i < t->nrules; i++) {
 		struct sql_expr *e;
-		rc = sql_parse_expr(t->rules[i], strlen(t->rules[i]), SQL_DIALECT_GREPTIME, p->a, &e);
+		rc = sql_parse_expr(t->rules[i], strlen(t->rules[i]), SQL_DIALECT_GREPTIME, p->a,
+		                    &e);
 		if (rc == ERR_OK)
-			rc = compile(&c, p->a, t->region_schema, (const char *const *)t->partition_cols,
-				     t->npartition_cols, e, 0, &p->rules[i]);
+			rc = compile(&c, p->a, t->region_schema,
+			             (const char *const *)t->partition_cols, t->npartition_cols, e,
+			             0, &p->rules[i]);
 		if (rc)
 			goto fail;
 		p->n++;
@@ -384,7 +410,7 @@ static bool node_possible(const struct pnode *n, const struct scan_pred *preds, 
 }
 
 bool part_rules_may_match(const struct part_rules *p, uint32_t number,
-			  const struct scan_pred *preds, uint32_t npreds)
+                          const struct scan_pred *preds, uint32_t npreds)
 {
 	if (!p || number >= p->n)
 		return true;
@@ -450,7 +476,8 @@ static int to_dnf(struct arena *a, const struct pnode *n, struct conjs *out)
 		return rc;
 	if (n->kind == PN_OR) {
 		if (l.n + r.n > MAX_ATOMS)
-			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT, "partition rules too complex");
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT,
+			               "partition rules too complex");
 		out->n = l.n + r.n;
 		out->items = arena_alloc(a, out->n * sizeof(struct conj));
 		if (!out->items)
@@ -472,7 +499,8 @@ static int to_dnf(struct arena *a, const struct pnode *n, struct conjs *out)
 			cj->leaves = arena_alloc(a, cj->n * sizeof(struct pnode *));
 			if (!cj->leaves)
 				return ERR_NOMEM;
-			memcpy(cj->leaves, l.items[i].leaves, l.items[i].n * sizeof(struct pnode *));
+			memcpy(cj->leaves, l.items[i].leaves,
+			       l.items[i].n * sizeof(struct pnode *));
 			memcpy(cj->leaves + l.items[i].n, r.items[j].leaves,
 			       r.items[j].n * sizeof(struct pnode *));
 		}
@@ -533,7 +561,7 @@ static void point_text(struct buf *b, const struct colvals *cv, uint32_t ncv, co
 }
 
 int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char *const *pcols,
-		     uint32_t npcols, struct sql_expr *const *rules, uint32_t nrules)
+                     uint32_t npcols, struct sql_expr *const *rules, uint32_t nrules)
 {
 	struct arena *a = c->a;
 	struct pnode **comp = arena_alloc(a, nrules * sizeof(*comp));
@@ -551,7 +579,8 @@ int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char
 		if ((rc = to_dnf(a, comp[i], &d)))
 			return rc;
 		if (natoms + d.n > MAX_ATOMS)
-			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT, "partition rules too complex");
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT,
+			               "partition rules too complex");
 		struct atom *na = arena_alloc(a, (natoms + d.n) * sizeof(*na));
 		if (!na)
 			return ERR_NOMEM;
@@ -600,7 +629,7 @@ int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char
 		npoints *= 2 * (uint64_t)cv[k].n + 1;
 		if (npoints > MAX_CHECKPOINTS)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT,
-				       "partition rules have too many checkpoints");
+			               "partition rules have too many checkpoints");
 	}
 	/* x in [-1, 2n-1]: -1 below v0, 2i = vi, 2i+1 between vi and vi+1 (or above vn) */
 	int pt[64];
@@ -628,8 +657,8 @@ int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char
 			buf_init(&b);
 			point_text(&b, cv, ncv, pt);
 			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Checkpoint `%s` is %s",
-				     buf_cstr(&b) ? (const char *)b.data : "?",
-				     matched ? "overlapped" : "not covered");
+			             buf_cstr(&b) ? (const char *)b.data : "?",
+			             matched ? "overlapped" : "not covered");
 			buf_free(&b);
 			return rc;
 		}
@@ -712,10 +741,10 @@ static int sp_check(const struct sp_ctx *x, const struct sql_expr *e, int depth)
 	}
 	case SQL_E_UNARY:
 		return e->v.unary.op == SQL_UOP_NOT ? sp_check(x, e->v.unary.arg, depth + 1)
-						    : ERR_UNSUPPORTED;
+		                                    : ERR_UNSUPPORTED;
 	case SQL_E_IS:
 		return e->v.is.what == SQL_IS_NULL && col_of(x, e->v.is.arg) >= 0 ? ERR_OK
-										 : ERR_UNSUPPORTED;
+		                                                                  : ERR_UNSUPPORTED;
 	case SQL_E_IN_LIST: {
 		int ci = col_of(x, e->v.in.arg);
 		if (ci < 0)
@@ -817,7 +846,7 @@ static int sp_eval(const struct sp_ctx *x, const struct sql_expr *e, uint32_t ro
 }
 
 int fe_eval_simple_predicate(struct fe_ctx *c, const struct sql_expr *e, const struct batch *b,
-			     const char *const *names, uint8_t *sel)
+                             const char *const *names, uint8_t *sel)
 {
 	struct sp_ctx x = {c, b, names};
 	if (sp_check(&x, e, 0))

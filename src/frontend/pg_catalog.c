@@ -43,34 +43,64 @@
 static const char *pg_type_display(enum dtype t)
 {
 	switch (t) {
-	case DT_BOOL: return "boolean";
-	case DT_INT8: case DT_INT16: case DT_UINT8: return "smallint";
-	case DT_UINT16: case DT_INT32: return "integer";
-	case DT_UINT32: case DT_INT64: return "bigint";
-	case DT_UINT64: return "numeric";
-	case DT_FLOAT32: return "real";
-	case DT_FLOAT64: return "double precision";
-	case DT_STRING: return "character varying";
-	case DT_BINARY: return "bytea";
-	case DT_DATE: return "date";
-	default: return "timestamp without time zone";
+	case DT_BOOL:
+		return "boolean";
+	case DT_INT8:
+	case DT_INT16:
+	case DT_UINT8:
+		return "smallint";
+	case DT_UINT16:
+	case DT_INT32:
+		return "integer";
+	case DT_UINT32:
+	case DT_INT64:
+		return "bigint";
+	case DT_UINT64:
+		return "numeric";
+	case DT_FLOAT32:
+		return "real";
+	case DT_FLOAT64:
+		return "double precision";
+	case DT_STRING:
+		return "character varying";
+	case DT_BINARY:
+		return "bytea";
+	case DT_DATE:
+		return "date";
+	default:
+		return "timestamp without time zone";
 	}
 }
 
 static uint32_t pg_type_oid(enum dtype t)
 {
 	switch (t) {
-	case DT_BOOL: return 16;
-	case DT_INT8: case DT_INT16: case DT_UINT8: return 21;
-	case DT_UINT16: case DT_INT32: return 23;
-	case DT_UINT32: case DT_INT64: return 20;
-	case DT_UINT64: return 1700;
-	case DT_FLOAT32: return 700;
-	case DT_FLOAT64: return 701;
-	case DT_STRING: return 1043;
-	case DT_BINARY: return 17;
-	case DT_DATE: return 1082;
-	default: return 1114;
+	case DT_BOOL:
+		return 16;
+	case DT_INT8:
+	case DT_INT16:
+	case DT_UINT8:
+		return 21;
+	case DT_UINT16:
+	case DT_INT32:
+		return 23;
+	case DT_UINT32:
+	case DT_INT64:
+		return 20;
+	case DT_UINT64:
+		return 1700;
+	case DT_FLOAT32:
+		return 700;
+	case DT_FLOAT64:
+		return 701;
+	case DT_STRING:
+		return 1043;
+	case DT_BINARY:
+		return 17;
+	case DT_DATE:
+		return 1082;
+	default:
+		return 1114;
 	}
 }
 
@@ -239,13 +269,23 @@ static int find_relation(struct fe_ctx *c, const char *q, struct query_result *o
 
 static int relation_info(struct fe_ctx *c, const char *q, struct query_result *out)
 {
-	static const char *names[] = {"relchecks",	"relkind",	 "relhasindex",
-				      "relhasrules",	"relhastriggers", "relrowsecurity",
-				      "relforcerowsecurity", "relhasoids", "relispartition",
-				      "?column?",	"reltablespace", "reloftype",
-				      "relpersistence", "relreplident",	 "amname"};
-	static const char *vals[] = {"0", "r", "f", "f", "f", "f", "f", "f",
-				     "f", "",  "0", "",	 "p", "d", "heap"};
+	static const char *names[] = {"relchecks",
+	                              "relkind",
+	                              "relhasindex",
+	                              "relhasrules",
+	                              "relhastriggers",
+	                              "relrowsecurity",
+	                              "relforcerowsecurity",
+	                              "relhasoids",
+	                              "relispartition",
+	                              "?column?",
+	                              "reltablespace",
+	                              "reloftype",
+	                              "relpersistence",
+	                              "relreplident",
+	                              "amname"};
+	static const char *vals[] = {"0", "r", "f", "f", "f", "f", "f",   "f",
+	                             "f", "",  "0", "",  "p", "d", "heap"};
 	struct table_info *t;
 	int rc = find_by_oid(c, quoted_oid(q, "c.oid ="), &t);
 	if (rc && rc != ERR_NOT_FOUND)
@@ -261,8 +301,8 @@ static int relation_info(struct fe_ctx *c, const char *q, struct query_result *o
 
 static int columns(struct fe_ctx *c, const char *q, struct query_result *out)
 {
-	const char *names[12] = {"attname",	 "format_type", "pg_get_expr", "attnotnull",
-				 "attcollation", "attidentity", "attgenerated"};
+	const char *names[12] = {"attname",      "format_type", "pg_get_expr", "attnotnull",
+	                         "attcollation", "attidentity", "attgenerated"};
 	uint32_t n = 7;
 	bool storage = strstr(q, "a.attstorage") != NULL;
 	bool compression = strstr(q, "attcompression") != NULL;
@@ -290,7 +330,8 @@ static int columns(struct fe_ctx *c, const char *q, struct query_result *out)
 		     put(out, k++, cs->default_sql) || put(out, k++, notnull ? "t" : "f") ||
 		     put(out, k++, NULL) || put(out, k++, "") || put(out, k++, "");
 		if (!rc && storage)
-			rc = put(out, k++, cs->type == DT_STRING || cs->type == DT_BINARY ? "x" : "p");
+			rc = put(out, k++,
+			         cs->type == DT_STRING || cs->type == DT_BINARY ? "x" : "p");
 		if (!rc && compression)
 			rc = put(out, k++, "");
 		if (!rc && stattarget)
@@ -308,9 +349,9 @@ static int columns(struct fe_ctx *c, const char *q, struct query_result *out)
 
 static int list_schemas(struct fe_ctx *c, bool databases, struct query_result *out)
 {
-	static const char *db_names[] = {"Name",	"Owner", "Encoding",
-					 "Collate",	"Ctype", "ICU Locale",
-					 "Locale Provider", "Access privileges"};
+	static const char *db_names[] = {
+	    "Name",  "Owner",      "Encoding",        "Collate",
+	    "Ctype", "ICU Locale", "Locale Provider", "Access privileges"};
 	static const char *ns_names[] = {"Name", "Owner"};
 	int rc = databases ? init_strings(out, 8, db_names) : init_strings(out, 2, ns_names);
 	char **names = NULL;
@@ -322,7 +363,10 @@ static int list_schemas(struct fe_ctx *c, bool databases, struct query_result *o
 			rc = ERR_NOMEM;
 		for (uint32_t k = 2; databases && rc == ERR_OK && k < 8; k++)
 			rc = put(out, k,
-				 k == 2 ? "UTF8" : k == 3 || k == 4 ? "C" : k == 6 ? "libc" : NULL);
+			         k == 2             ? "UTF8"
+			         : k == 3 || k == 4 ? "C"
+			         : k == 6           ? "libc"
+			                            : NULL);
 		if (rc == ERR_OK)
 			fe_rs_row(&out->rs);
 	}
@@ -341,8 +385,10 @@ int fe_pg_compat(struct fe_ctx *c, const char *sql, struct query_result *out, in
 		*rc = ERR_NOMEM;
 		return 1;
 	}
-	if (strstr(q, "FROM pg_catalog.pg_class c") || strstr(q, "FROM pg_catalog.pg_attribute a")) {
-		if (strstr(q, "pg_catalog.pg_get_userbyid(c.relowner)") && strstr(q, "c.relkind IN (")) {
+	if (strstr(q, "FROM pg_catalog.pg_class c") ||
+	    strstr(q, "FROM pg_catalog.pg_attribute a")) {
+		if (strstr(q, "pg_catalog.pg_get_userbyid(c.relowner)") &&
+		    strstr(q, "c.relkind IN (")) {
 			*rc = list_relations(c, q, out);
 			return 1;
 		}
@@ -367,10 +413,10 @@ int fe_pg_compat(struct fe_ctx *c, const char *sql, struct query_result *out, in
 		*rc = list_schemas(c, false, out);
 		return 1;
 	}
-	static const char *empty_markers[] = {"pg_catalog.pg_policy", "pg_catalog.pg_statistic_ext",
-					      "pg_catalog.pg_publication", "pg_catalog.pg_inherits",
-					      "pg_catalog.pg_trigger", "pg_catalog.pg_constraint",
-					      "pg_catalog.pg_index"};
+	static const char *empty_markers[] = {
+	    "pg_catalog.pg_policy",   "pg_catalog.pg_statistic_ext", "pg_catalog.pg_publication",
+	    "pg_catalog.pg_inherits", "pg_catalog.pg_trigger",       "pg_catalog.pg_constraint",
+	    "pg_catalog.pg_index"};
 	for (size_t i = 0; i < sizeof(empty_markers) / sizeof(empty_markers[0]); i++)
 		if (strstr(q, empty_markers[i])) {
 			static const char *n[] = {"?column?"};
@@ -383,40 +429,38 @@ int fe_pg_compat(struct fe_ctx *c, const char *sql, struct query_result *out, in
 /* ---- pg_catalog tables for the engine -------------------------------------------- */
 
 static const struct vcol ns_cols[] = {
-	{"oid", DT_UINT32, false, NULL},
-	{"nspname", DT_STRING, false, NULL},
-	{"nspowner", DT_UINT32, false, NULL},
+    {"oid", DT_UINT32, false, NULL},
+    {"nspname", DT_STRING, false, NULL},
+    {"nspowner", DT_UINT32, false, NULL},
 };
 static const struct vcol class_cols[] = {
-	{"oid", DT_UINT32, false, NULL},	   {"relname", DT_STRING, false, NULL},
-	{"relnamespace", DT_UINT32, false, NULL}, {"relkind", DT_STRING, false, NULL},
-	{"relowner", DT_UINT32, false, NULL},	   {"relnatts", DT_INT16, false, NULL},
+    {"oid", DT_UINT32, false, NULL},          {"relname", DT_STRING, false, NULL},
+    {"relnamespace", DT_UINT32, false, NULL}, {"relkind", DT_STRING, false, NULL},
+    {"relowner", DT_UINT32, false, NULL},     {"relnatts", DT_INT16, false, NULL},
 };
 static const struct vcol type_cols[] = {
-	{"oid", DT_UINT32, false, NULL},
-	{"typname", DT_STRING, false, NULL},
-	{"typnamespace", DT_UINT32, false, NULL},
-	{"typlen", DT_INT16, false, NULL},
-	{"typtype", DT_STRING, false, NULL},
+    {"oid", DT_UINT32, false, NULL},          {"typname", DT_STRING, false, NULL},
+    {"typnamespace", DT_UINT32, false, NULL}, {"typlen", DT_INT16, false, NULL},
+    {"typtype", DT_STRING, false, NULL},
 };
 static const struct vcol database_cols[] = {
-	{"oid", DT_UINT32, false, NULL},
-	{"datname", DT_STRING, false, NULL},
-	{"datdba", DT_UINT32, false, NULL},
-	{"encoding", DT_INT32, false, NULL},
+    {"oid", DT_UINT32, false, NULL},
+    {"datname", DT_STRING, false, NULL},
+    {"datdba", DT_UINT32, false, NULL},
+    {"encoding", DT_INT32, false, NULL},
 };
 static const struct vcol attribute_cols[] = {
-	{"attrelid", DT_UINT32, false, NULL}, {"attname", DT_STRING, false, NULL},
-	{"atttypid", DT_UINT32, false, NULL}, {"attnum", DT_INT16, false, NULL},
-	{"attnotnull", DT_BOOL, false, NULL}, {"attisdropped", DT_BOOL, false, NULL},
+    {"attrelid", DT_UINT32, false, NULL}, {"attname", DT_STRING, false, NULL},
+    {"atttypid", DT_UINT32, false, NULL}, {"attnum", DT_INT16, false, NULL},
+    {"attnotnull", DT_BOOL, false, NULL}, {"attisdropped", DT_BOOL, false, NULL},
 };
 
 static const struct vtable pg_tables[] = {
-	{"pg_attribute", 256, sizeof(attribute_cols) / sizeof(attribute_cols[0]), attribute_cols},
-	{"pg_class", 257, sizeof(class_cols) / sizeof(class_cols[0]), class_cols},
-	{"pg_database", 258, sizeof(database_cols) / sizeof(database_cols[0]), database_cols},
-	{"pg_namespace", 259, sizeof(ns_cols) / sizeof(ns_cols[0]), ns_cols},
-	{"pg_type", 260, sizeof(type_cols) / sizeof(type_cols[0]), type_cols},
+    {"pg_attribute", 256, sizeof(attribute_cols) / sizeof(attribute_cols[0]), attribute_cols},
+    {"pg_class", 257, sizeof(class_cols) / sizeof(class_cols[0]), class_cols},
+    {"pg_database", 258, sizeof(database_cols) / sizeof(database_cols[0]), database_cols},
+    {"pg_namespace", 259, sizeof(ns_cols) / sizeof(ns_cols[0]), ns_cols},
+    {"pg_type", 260, sizeof(type_cols) / sizeof(type_cols[0]), type_cols},
 };
 
 const struct vtable *pgcat_find(const char *name)
@@ -445,41 +489,46 @@ static int pg_rows(struct fe_ctx *c, const struct vtable *t, struct result_set *
 	uint32_t ns = 0;
 	rc = catalog_list_schemas(c->fe->kv, CATALOG_DEFAULT, &schemas, &ns);
 	struct result_set *r = rs;
-#define ROW_END()                                                                          \
-	do {                                                                               \
-		if (rc == ERR_OK)                                                          \
-			fe_rs_row(r);                                                      \
+#define ROW_END()                                                                                  \
+	do {                                                                                       \
+		if (rc == ERR_OK)                                                                  \
+			fe_rs_row(r);                                                              \
 	} while (0)
 	if (rc == ERR_OK && !strcmp(t->name, "pg_namespace")) {
 		for (uint32_t i = 0; rc == ERR_OK && i < ns; i++) {
 			rc = fe_rs_i64(r, 0, 2200 + i) || fe_rs_str(r, 1, schemas[i]) ||
-			     fe_rs_i64(r, 2, 10) ? ERR_NOMEM : ERR_OK;
+			             fe_rs_i64(r, 2, 10)
+			         ? ERR_NOMEM
+			         : ERR_OK;
 			ROW_END();
 		}
 		if (rc == ERR_OK) {
-			rc = fe_rs_i64(r, 0, 11) || fe_rs_str(r, 1, FE_PG_CATALOG) || fe_rs_i64(r, 2, 10)
-				     ? ERR_NOMEM
-				     : ERR_OK;
+			rc = fe_rs_i64(r, 0, 11) || fe_rs_str(r, 1, FE_PG_CATALOG) ||
+			             fe_rs_i64(r, 2, 10)
+			         ? ERR_NOMEM
+			         : ERR_OK;
 			ROW_END();
 		}
 	} else if (rc == ERR_OK && !strcmp(t->name, "pg_database")) {
-		rc = fe_rs_i64(r, 0, 1) || fe_rs_str(r, 1, CATALOG_DEFAULT) || fe_rs_i64(r, 2, 10) ||
-			     fe_rs_i64(r, 3, 6)
-			     ? ERR_NOMEM
-			     : ERR_OK;
+		rc = fe_rs_i64(r, 0, 1) || fe_rs_str(r, 1, CATALOG_DEFAULT) ||
+		             fe_rs_i64(r, 2, 10) || fe_rs_i64(r, 3, 6)
+		         ? ERR_NOMEM
+		         : ERR_OK;
 		ROW_END();
 	} else if (rc == ERR_OK && !strcmp(t->name, "pg_type")) {
-		static const enum dtype all[] = {DT_BOOL,    DT_INT16,	DT_INT32, DT_INT64,
-						 DT_UINT64,  DT_FLOAT32, DT_FLOAT64, DT_STRING,
-						 DT_BINARY, DT_DATE,	DT_TS_MS};
-		static const char *tn[] = {"bool",   "int2", "int4",	"int8",	 "numeric", "float4",
-					   "float8", "varchar", "bytea", "date", "timestamp"};
+		static const enum dtype all[] = {DT_BOOL,   DT_INT16,   DT_INT32,   DT_INT64,
+		                                 DT_UINT64, DT_FLOAT32, DT_FLOAT64, DT_STRING,
+		                                 DT_BINARY, DT_DATE,    DT_TS_MS};
+		static const char *tn[] = {"bool",    "int2",   "int4",     "int8",
+		                           "numeric", "float4", "float8",   "varchar",
+		                           "bytea",   "date",   "timestamp"};
 		static const int tl[] = {1, 2, 4, 8, -1, 4, 8, -1, -1, 4, 8};
 		for (size_t i = 0; rc == ERR_OK && i < sizeof(all) / sizeof(all[0]); i++) {
 			rc = fe_rs_i64(r, 0, pg_type_oid(all[i])) || fe_rs_str(r, 1, tn[i]) ||
-				     fe_rs_i64(r, 2, 11) || fe_rs_i64(r, 3, tl[i]) || fe_rs_str(r, 4, "b")
-				     ? ERR_NOMEM
-				     : ERR_OK;
+			             fe_rs_i64(r, 2, 11) || fe_rs_i64(r, 3, tl[i]) ||
+			             fe_rs_str(r, 4, "b")
+			         ? ERR_NOMEM
+			         : ERR_OK;
 			ROW_END();
 		}
 	} else if (rc == ERR_OK) {
@@ -487,30 +536,33 @@ static int pg_rows(struct fe_ctx *c, const struct vtable *t, struct result_set *
 		for (uint32_t k = 0; rc == ERR_OK && k < ns; k++) {
 			struct table_info **tabs;
 			uint32_t nt;
-			if ((rc = catalog_list_tables(c->fe->kv, CATALOG_DEFAULT, schemas[k], &tabs, &nt)))
+			if ((rc = catalog_list_tables(c->fe->kv, CATALOG_DEFAULT, schemas[k], &tabs,
+			                              &nt)))
 				break;
 			for (uint32_t i = 0; rc == ERR_OK && i < nt; i++) {
 				const struct region_schema *s = tabs[i]->region_schema;
 				if (!attrs) {
 					rc = fe_rs_i64(r, 0, tabs[i]->table_id) ||
-						     fe_rs_str(r, 1, tabs[i]->name) ||
-						     fe_rs_i64(r, 2, ns_oid(schemas, ns, schemas[k])) ||
-						     fe_rs_str(r, 3, "r") || fe_rs_i64(r, 4, 10) ||
-						     fe_rs_i64(r, 5, s->ncols)
-						     ? ERR_NOMEM
-						     : ERR_OK;
+					             fe_rs_str(r, 1, tabs[i]->name) ||
+					             fe_rs_i64(r, 2,
+					                       ns_oid(schemas, ns, schemas[k])) ||
+					             fe_rs_str(r, 3, "r") || fe_rs_i64(r, 4, 10) ||
+					             fe_rs_i64(r, 5, s->ncols)
+					         ? ERR_NOMEM
+					         : ERR_OK;
 					ROW_END();
 					continue;
 				}
 				for (uint32_t j = 0; rc == ERR_OK && j < s->ncols; j++) {
-					rc = fe_rs_i64(r, 0, tabs[i]->table_id) ||
-						     fe_rs_str(r, 1, s->cols[j].name) ||
-						     fe_rs_i64(r, 2, pg_type_oid(s->cols[j].type)) ||
-						     fe_rs_i64(r, 3, j + 1) ||
-						     fe_rs_i64(r, 4, !s->cols[j].nullable) ||
-						     fe_rs_i64(r, 5, 0)
-						     ? ERR_NOMEM
-						     : ERR_OK;
+					rc =
+					    fe_rs_i64(r, 0, tabs[i]->table_id) ||
+					            fe_rs_str(r, 1, s->cols[j].name) ||
+					            fe_rs_i64(r, 2, pg_type_oid(s->cols[j].type)) ||
+					            fe_rs_i64(r, 3, j + 1) ||
+					            fe_rs_i64(r, 4, !s->cols[j].nullable) ||
+					            fe_rs_i64(r, 5, 0)
+					        ? ERR_NOMEM
+					        : ERR_OK;
 					ROW_END();
 				}
 			}

@@ -193,7 +193,7 @@ static int cmp_idx(const void *a, const void *b)
 }
 
 static int show_query(struct fe_ctx *c, const struct show_q *q, const struct sql_show *sh,
-		      const char *first_name, struct query_result *out)
+                      const char *first_name, struct query_result *out)
 {
 	const struct vtable *vt = infoschema_find(q->table);
 	struct result_set all;
@@ -243,7 +243,8 @@ static int show_query(struct fe_ctx *c, const struct show_q *q, const struct sql
 	rc = fe_rs_init(&out->rs, q->nproj, names, types);
 	for (uint32_t k = 0; rc == ERR_OK && k < n; k++) {
 		for (uint32_t i = 0; rc == ERR_OK && i < q->nproj; i++)
-			rc = colvec_push_from(&out->rs.rows.cols[i], &all.rows.cols[pidx[i]], idx[k]);
+			rc = colvec_push_from(&out->rs.rows.cols[i], &all.rows.cols[pidx[i]],
+			                      idx[k]);
 		out->rs.rows.nrows++;
 	}
 	mem_free(idx);
@@ -275,14 +276,14 @@ static int show_databases(struct fe_ctx *c, const struct sql_show *sh, struct qu
 {
 	static const struct proj p[] = {{"schema_name", "Database"}, {"options", "Options"}};
 	struct show_q q = {.table = "schemata",
-			   .fcol = {"catalog_name"},
-			   .fval = {c->s->catalog},
-			   .nf = 1,
-			   .like_field = "schema_name",
-			   .sort = {"schema_name"},
-			   .nsort = 1,
-			   .proj = p,
-			   .nproj = sh->full ? 2 : 1};
+	                   .fcol = {"catalog_name"},
+	                   .fval = {c->s->catalog},
+	                   .nf = 1,
+	                   .like_field = "schema_name",
+	                   .sort = {"schema_name"},
+	                   .nsort = 1,
+	                   .proj = p,
+	                   .nproj = sh->full ? 2 : 1};
 	return show_query(c, &q, sh, NULL, out);
 }
 
@@ -301,51 +302,59 @@ static int show_tables(struct fe_ctx *c, const struct sql_show *sh, struct query
 	if (rc)
 		return rc;
 	struct show_q q = {.table = "tables",
-			   .fcol = {"table_schema", "table_catalog"},
-			   .fval = {db, c->s->catalog},
-			   .nf = 2,
-			   .like_field = "table_name",
-			   .sort = {"table_name"},
-			   .nsort = 1,
-			   .proj = p,
-			   .nproj = sh->full ? 2 : 1};
+	                   .fcol = {"table_schema", "table_catalog"},
+	                   .fval = {db, c->s->catalog},
+	                   .nf = 2,
+	                   .like_field = "table_name",
+	                   .sort = {"table_name"},
+	                   .nsort = 1,
+	                   .proj = p,
+	                   .nproj = sh->full ? 2 : 1};
 	char name[256];
 	snprintf(name, sizeof(name), "Tables_in_%s", db);
 	return show_query(c, &q, sh, name, out);
 }
 
-static int show_table_status(struct fe_ctx *c, const struct sql_show *sh,
-			     struct query_result *out)
+static int show_table_status(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
 	static const struct proj p[] = {
-		{"table_name", "Name"},		  {"engine", "Engine"},
-		{"version", "Version"},		  {"row_format", "Row_format"},
-		{"table_rows", "Rows"},		  {"avg_row_length", "Avg_row_length"},
-		{"data_length", "Data_length"},	  {"max_data_length", "Max_data_length"},
-		{"index_length", "Index_length"}, {"data_free", "Data_free"},
-		{"auto_increment", "Auto_increment"}, {"create_time", "Create_time"},
-		{"update_time", "Update_time"},	  {"check_time", "Check_time"},
-		{"table_collation", "Collation"}, {"checksum", "Checksum"},
-		{"create_options", "Create_options"}, {"table_comment", "Comment"},
+	    {"table_name", "Name"},
+	    {"engine", "Engine"},
+	    {"version", "Version"},
+	    {"row_format", "Row_format"},
+	    {"table_rows", "Rows"},
+	    {"avg_row_length", "Avg_row_length"},
+	    {"data_length", "Data_length"},
+	    {"max_data_length", "Max_data_length"},
+	    {"index_length", "Index_length"},
+	    {"data_free", "Data_free"},
+	    {"auto_increment", "Auto_increment"},
+	    {"create_time", "Create_time"},
+	    {"update_time", "Update_time"},
+	    {"check_time", "Check_time"},
+	    {"table_collation", "Collation"},
+	    {"checksum", "Checksum"},
+	    {"create_options", "Create_options"},
+	    {"table_comment", "Comment"},
 	};
 	const char *db = target_schema(c, sh);
 	int rc = check_db(c, db);
 	if (rc)
 		return rc;
 	struct show_q q = {.table = "tables",
-			   .fcol = {"table_schema", "table_catalog"},
-			   .fval = {db, c->s->catalog},
-			   .nf = 2,
-			   .like_field = "table_name",
-			   .sort = {"table_name"},
-			   .nsort = 1,
-			   .proj = p,
-			   .nproj = sizeof(p) / sizeof(p[0])};
+	                   .fcol = {"table_schema", "table_catalog"},
+	                   .fval = {db, c->s->catalog},
+	                   .nf = 2,
+	                   .like_field = "table_name",
+	                   .sort = {"table_name"},
+	                   .nsort = 1,
+	                   .proj = p,
+	                   .nproj = sizeof(p) / sizeof(p[0])};
 	return show_query(c, &q, sh, NULL, out);
 }
 
 static int resolve_target(struct fe_ctx *c, const struct sql_show *sh, const char **cat,
-			  const char **sch, const char **tab)
+                          const char **sch, const char **tab)
 {
 	int rc = fe_split_name(c, &sh->target, cat, sch, tab);
 	if (rc == ERR_OK && sh->db)
@@ -369,57 +378,66 @@ static int check_table(struct fe_ctx *c, const char *cat, const char *sch, const
 static int show_columns(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
 	static const struct proj full[] = {
-		{"column_name", "Field"},	 {"data_type", "Type"},
-		{"collation_name", "Collation"}, {"is_nullable", "Null"},
-		{"column_key", "Key"},		 {"column_default", "Default"},
-		{"column_comment", "Comment"},	 {"privileges", "Privileges"},
-		{"extra", "Extra"},		 {"greptime_data_type", "Greptime_type"},
+	    {"column_name", "Field"},
+	    {"data_type", "Type"},
+	    {"collation_name", "Collation"},
+	    {"is_nullable", "Null"},
+	    {"column_key", "Key"},
+	    {"column_default", "Default"},
+	    {"column_comment", "Comment"},
+	    {"privileges", "Privileges"},
+	    {"extra", "Extra"},
+	    {"greptime_data_type", "Greptime_type"},
 	};
 	static const struct proj brief[] = {
-		{"column_name", "Field"},	{"data_type", "Type"}, {"is_nullable", "Null"},
-		{"column_key", "Key"},		{"column_default", "Default"}, {"extra", "Extra"},
-		{"greptime_data_type", "Greptime_type"},
+	    {"column_name", "Field"},
+	    {"data_type", "Type"},
+	    {"is_nullable", "Null"},
+	    {"column_key", "Key"},
+	    {"column_default", "Default"},
+	    {"extra", "Extra"},
+	    {"greptime_data_type", "Greptime_type"},
 	};
 	const char *cat, *sch, *tab;
 	int rc = resolve_target(c, sh, &cat, &sch, &tab);
 	if (rc || (rc = check_table(c, cat, sch, tab)))
 		return rc;
 	struct show_q q = {.table = "columns",
-			   .fcol = {"table_name", "table_schema", "table_catalog"},
-			   .fval = {tab, sch, cat},
-			   .nf = 3,
-			   .like_field = "column_name",
-			   .sort = {"column_name"},
-			   .nsort = 1,
-			   .proj = sh->full ? full : brief,
-			   .nproj = sh->full ? 10 : 7};
+	                   .fcol = {"table_name", "table_schema", "table_catalog"},
+	                   .fval = {tab, sch, cat},
+	                   .nf = 3,
+	                   .like_field = "column_name",
+	                   .sort = {"column_name"},
+	                   .nsort = 1,
+	                   .proj = sh->full ? full : brief,
+	                   .nproj = sh->full ? 10 : 7};
 	return show_query(c, &q, sh, NULL, out);
 }
 
 static int show_region(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
 	static const struct proj p[] = {{"table_name", "Table"},
-					{"region_id", "Region"},
-					{"peer_id", "Peer"},
-					{"is_leader", "Leader"}};
+	                                {"region_id", "Region"},
+	                                {"peer_id", "Peer"},
+	                                {"is_leader", "Leader"}};
 	const char *cat, *sch, *tab;
 	int rc = resolve_target(c, sh, &cat, &sch, &tab);
 	if (rc || (rc = check_table(c, cat, sch, tab)))
 		return rc;
 	struct show_q q = {.table = "region_peers",
-			   .fcol = {"table_name", "table_schema", "table_catalog"},
-			   .fval = {tab, sch, cat},
-			   .nf = 3,
-			   .sort = {"region_id", "peer_id"},
-			   .nsort = 2,
-			   .proj = p,
-			   .nproj = 4};
+	                   .fcol = {"table_name", "table_schema", "table_catalog"},
+	                   .fval = {tab, sch, cat},
+	                   .nf = 3,
+	                   .sort = {"region_id", "peer_id"},
+	                   .nsort = 2,
+	                   .proj = p,
+	                   .nproj = 4};
 	return show_query(c, &q, sh, NULL, out);
 }
 
 static int show_simple_info(struct fe_ctx *c, const struct sql_show *sh, const char *table,
-			    const struct proj *p, uint32_t np, const char *like_field,
-			    struct query_result *out)
+                            const struct proj *p, uint32_t np, const char *like_field,
+                            struct query_result *out)
 {
 	struct show_q q = {.table = table, .like_field = like_field, .proj = p, .nproj = np};
 	return show_query(c, &q, sh, NULL, out);
@@ -429,10 +447,10 @@ static int show_simple_info(struct fe_ctx *c, const struct sql_show *sh, const c
 
 static int show_index(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
-	static const char *names[] = {"Table",	     "Non_unique", "Key_name",	    "Seq_in_index",
-				      "Column_name", "Collation",  "Cardinality",   "Sub_part",
-				      "Packed",	     "Null",	   "Index_type",    "Comment",
-				      "Index_comment", "Visible",  "Expression"};
+	static const char *names[] = {"Table",         "Non_unique", "Key_name",    "Seq_in_index",
+	                              "Column_name",   "Collation",  "Cardinality", "Sub_part",
+	                              "Packed",        "Null",       "Index_type",  "Comment",
+	                              "Index_comment", "Visible",    "Expression"};
 	enum dtype types[15];
 	for (int i = 0; i < 15; i++)
 		types[i] = DT_STRING;
@@ -456,8 +474,9 @@ static int show_index(struct fe_ctx *c, const struct sql_show *sh, struct query_
 			     fe_rs_str(r, 5, "A") || fe_rs_null(r, 6) || fe_rs_null(r, 7) ||
 			     fe_rs_null(r, 8) ||
 			     fe_rs_str(r, 9, s->cols[col].nullable ? "YES" : "") ||
-			     fe_rs_str(r, 10, pass == 0 ? "PRIMARY" : "TIME") || fe_rs_str(r, 11, "") ||
-			     fe_rs_str(r, 12, "") || fe_rs_str(r, 13, "YES") || fe_rs_null(r, 14);
+			     fe_rs_str(r, 10, pass == 0 ? "PRIMARY" : "TIME") ||
+			     fe_rs_str(r, 11, "") || fe_rs_str(r, 12, "") ||
+			     fe_rs_str(r, 13, "YES") || fe_rs_null(r, 14);
 			if (rc == ERR_OK)
 				fe_rs_row(r);
 			else
@@ -532,7 +551,8 @@ static int create_table_text(struct fe_ctx *c, const struct table_info *t, struc
 		const struct column_schema *cs = &s->cols[i];
 		buf_printf(b, "  ");
 		put_quoted_name(b, cs->name, q);
-		buf_printf(b, " %s %s", dtype_sql_name(cs->type), cs->nullable ? "NULL" : "NOT NULL");
+		buf_printf(b, " %s %s", dtype_sql_name(cs->type),
+		           cs->nullable ? "NULL" : "NOT NULL");
 		if (cs->default_sql)
 			buf_printf(b, " DEFAULT %s", cs->default_sql);
 		char key[512];
@@ -605,16 +625,31 @@ static int create_table_text(struct fe_ctx *c, const struct table_info *t, struc
 static const char *pg_type_name(enum dtype t)
 {
 	switch (t) {
-	case DT_BOOL: return "BOOL";
-	case DT_INT8: case DT_INT16: case DT_UINT8: return "INT2";
-	case DT_INT32: case DT_UINT16: case DT_UINT32: return "INT4";
-	case DT_INT64: case DT_UINT64: return "INT8";
-	case DT_FLOAT32: return "FLOAT4";
-	case DT_FLOAT64: return "FLOAT8";
-	case DT_STRING: return "VARCHAR";
-	case DT_BINARY: return "BYTEA";
-	case DT_DATE: return "DATE";
-	default: return "TIMESTAMP";
+	case DT_BOOL:
+		return "BOOL";
+	case DT_INT8:
+	case DT_INT16:
+	case DT_UINT8:
+		return "INT2";
+	case DT_INT32:
+	case DT_UINT16:
+	case DT_UINT32:
+		return "INT4";
+	case DT_INT64:
+	case DT_UINT64:
+		return "INT8";
+	case DT_FLOAT32:
+		return "FLOAT4";
+	case DT_FLOAT64:
+		return "FLOAT8";
+	case DT_STRING:
+		return "VARCHAR";
+	case DT_BINARY:
+		return "BYTEA";
+	case DT_DATE:
+		return "DATE";
+	default:
+		return "TIMESTAMP";
 	}
 }
 
@@ -624,13 +659,13 @@ static int foreign_table_text(const struct table_info *t, struct buf *b)
 	buf_printf(b, "CREATE FOREIGN TABLE ft_%s (\n", t->name);
 	for (uint32_t i = 0; i < s->ncols; i++)
 		buf_printf(b, "  \"%s\" %s%s\n", s->cols[i].name, pg_type_name(s->cols[i].type),
-			   i + 1 < s->ncols ? "," : "");
+		           i + 1 < s->ncols ? "," : "");
 	buf_printf(b, ")\nSERVER greptimedb\nOPTIONS (table_name '%s')", t->name);
 	return buf_cstr(b) ? ERR_OK : ERR_NOMEM;
 }
 
 static int two_strings(struct query_result *out, const char *h1, const char *h2, const char *v1,
-		       const char *v2)
+                       const char *v2)
 {
 	const char *names[2] = {h1, h2};
 	enum dtype types[2] = {DT_STRING, DT_STRING};
@@ -646,8 +681,7 @@ static int two_strings(struct query_result *out, const char *h1, const char *h2,
 	return ERR_OK;
 }
 
-static int show_create_table(struct fe_ctx *c, const struct sql_show *sh,
-			     struct query_result *out)
+static int show_create_table(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
 	const char *cat, *sch, *tab;
 	int rc = fe_split_name(c, &sh->target, &cat, &sch, &tab);
@@ -656,8 +690,8 @@ static int show_create_table(struct fe_ctx *c, const struct sql_show *sh,
 	if ((!strcmp(sch, FE_INFO_SCHEMA) && infoschema_find(tab)) ||
 	    (!strcmp(sch, SCHEMA_DEFAULT) && !strcmp(tab, "numbers")))
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Show create table only for base table. %s.%s.%s is TEMPORARY", cat,
-			       sch, tab);
+		               "Show create table only for base table. %s.%s.%s is TEMPORARY", cat,
+		               sch, tab);
 	struct table_info *t;
 	if ((rc = fe_get_table(c, cat, sch, tab, &t)))
 		return rc;
@@ -672,7 +706,7 @@ static int show_create_table(struct fe_ctx *c, const struct sql_show *sh,
 }
 
 static int show_create_database(struct fe_ctx *c, const struct sql_show *sh,
-				struct query_result *out)
+                                struct query_result *out)
 {
 	const char *db = sh->target.part[sh->target.n - 1].name;
 	int rc = check_db(c, db);
@@ -714,7 +748,8 @@ static int show_variable(struct fe_ctx *c, const struct sql_show *sh, struct que
 	} else if (!strcmp(up, "SEARCH_PATH")) {
 		col = "search_path";
 		val = c->s->schema;
-	} else if (!strcmp(up, "TRANSACTION_ISOLATION_LEVEL") || !strcmp(up, "TRANSACTION_ISOLATION")) {
+	} else if (!strcmp(up, "TRANSACTION_ISOLATION_LEVEL") ||
+	           !strcmp(up, "TRANSACTION_ISOLATION")) {
 		col = "transaction_isolation";
 		val = "read committed";
 	} else if (c->s->protocol == SESSION_PG && (val = session_get_var(c->s, name))) {
@@ -722,8 +757,8 @@ static int show_variable(struct fe_ctx *c, const struct sql_show *sh, struct que
 	} else if (c->s->protocol == SESSION_PG && !strcmp(up, "SERVER_VERSION")) {
 		col = "server_version";
 		val = "16.3";
-	} else if (c->s->protocol == SESSION_PG && (!strcmp(up, "CLIENT_ENCODING") ||
-						    !strcmp(up, "SERVER_ENCODING"))) {
+	} else if (c->s->protocol == SESSION_PG &&
+	           (!strcmp(up, "CLIENT_ENCODING") || !strcmp(up, "SERVER_ENCODING"))) {
 		col = name;
 		val = "UTF8";
 	} else if (c->s->protocol == SESSION_PG && !strcmp(up, "STANDARD_CONFORMING_STRINGS")) {
@@ -747,16 +782,38 @@ static int show_variable(struct fe_ctx *c, const struct sql_show *sh, struct que
 
 static int show_variables(struct fe_ctx *c, const struct sql_show *sh, struct query_result *out)
 {
-	static const char *names_list[] = {
-		"auto_increment_increment", "autocommit", "character_set_client",
-		"character_set_connection", "character_set_database", "character_set_results",
-		"character_set_server", "collation_connection", "collation_database",
-		"collation_server", "init_connect", "interactive_timeout", "license",
-		"lower_case_table_names", "max_allowed_packet", "max_execution_time",
-		"net_buffer_length", "net_write_timeout", "performance_schema", "query_cache_size",
-		"query_cache_type", "read_preference", "sql_mode", "system_time_zone", "time_zone",
-		"transaction_isolation", "transaction_read_only", "tx_isolation", "tx_read_only",
-		"version", "version_comment", "wait_timeout"};
+	static const char *names_list[] = {"auto_increment_increment",
+	                                   "autocommit",
+	                                   "character_set_client",
+	                                   "character_set_connection",
+	                                   "character_set_database",
+	                                   "character_set_results",
+	                                   "character_set_server",
+	                                   "collation_connection",
+	                                   "collation_database",
+	                                   "collation_server",
+	                                   "init_connect",
+	                                   "interactive_timeout",
+	                                   "license",
+	                                   "lower_case_table_names",
+	                                   "max_allowed_packet",
+	                                   "max_execution_time",
+	                                   "net_buffer_length",
+	                                   "net_write_timeout",
+	                                   "performance_schema",
+	                                   "query_cache_size",
+	                                   "query_cache_type",
+	                                   "read_preference",
+	                                   "sql_mode",
+	                                   "system_time_zone",
+	                                   "time_zone",
+	                                   "transaction_isolation",
+	                                   "transaction_read_only",
+	                                   "tx_isolation",
+	                                   "tx_read_only",
+	                                   "version",
+	                                   "version_comment",
+	                                   "wait_timeout"};
 	const char *cols[2] = {"Variable_name", "Value"};
 	enum dtype types[2] = {DT_STRING, DT_STRING};
 	int rc = fe_rs_init(&out->rs, 2, cols, types);
@@ -816,7 +873,8 @@ int fe_show(struct fe_ctx *c, struct query_result *out)
 			 * with one empty (Variable_name, Value) row */
 			static const char *n[] = {"Variable_name", "Value"};
 			int rc = empty_result(out, 2, n);
-			if (rc == ERR_OK && (fe_rs_str(&out->rs, 0, "") || fe_rs_str(&out->rs, 1, "")))
+			if (rc == ERR_OK &&
+			    (fe_rs_str(&out->rs, 0, "") || fe_rs_str(&out->rs, 1, "")))
 				rc = ERR_NOMEM;
 			if (rc == ERR_OK)
 				fe_rs_row(&out->rs);
@@ -829,24 +887,25 @@ int fe_show(struct fe_ctx *c, struct query_result *out)
 		return show_variable(c, sh, out);
 	case SQL_SHOW_COLLATION: {
 		static const struct proj p[] = {{"collation_name", "Collation"},
-						{"character_set_name", "Charset"},
-						{"id", "Id"},
-						{"is_default", "Default"},
-						{"is_compiled", "Compiled"},
-						{"sortlen", "Sortlen"}};
+		                                {"character_set_name", "Charset"},
+		                                {"id", "Id"},
+		                                {"is_default", "Default"},
+		                                {"is_compiled", "Compiled"},
+		                                {"sortlen", "Sortlen"}};
 		return show_simple_info(c, sh, "collations", p, 6, "collation_name", out);
 	}
 	case SQL_SHOW_CHARSET: {
 		static const struct proj p[] = {{"character_set_name", "Charset"},
-						{"description", "Description"},
-						{"default_collate_name", "Default collation"},
-						{"maxlen", "Maxlen"}};
+		                                {"description", "Description"},
+		                                {"default_collate_name", "Default collation"},
+		                                {"maxlen", "Maxlen"}};
 		return show_simple_info(c, sh, "character_sets", p, 4, "character_set_name", out);
 	}
 	case SQL_SHOW_ENGINES: {
-		static const struct proj p[] = {{"engine", "Engine"},	  {"support", "Support"},
-						{"comment", "Comment"},	  {"transactions", "Transactions"},
-						{"xa", "XA"},		  {"savepoints", "Savepoints"}};
+		static const struct proj p[] = {
+		    {"engine", "Engine"},   {"support", "Support"},
+		    {"comment", "Comment"}, {"transactions", "Transactions"},
+		    {"xa", "XA"},           {"savepoints", "Savepoints"}};
 		return show_simple_info(c, sh, "engines", p, 6, NULL, out);
 	}
 	case SQL_SHOW_STATUS: {
@@ -871,14 +930,15 @@ int fe_show(struct fe_ctx *c, struct query_result *out)
 		return empty_result(out, 1, n);
 	}
 	default:
-		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: this SHOW statement");
+		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
+		               "Not supported: this SHOW statement");
 	}
 }
 
 /* ---- DESCRIBE ----------------------------------------------------------------------- */
 
 static int describe_virtual(struct fe_ctx *c, const struct vtable *vt, bool numbers,
-			    struct query_result *out)
+                            struct query_result *out)
 {
 	(void)c;
 	static const char *names[] = {"Column", "Type", "Key", "Null", "Default", "Semantic Type"};
@@ -889,8 +949,9 @@ static int describe_virtual(struct fe_ctx *c, const struct vtable *vt, bool numb
 		struct result_set *r = &out->rs;
 		if (fe_rs_str(r, 0, vc->name) ||
 		    fe_rs_str(r, 1, vc->type_name ? vc->type_name : dtype_name(vc->type)) ||
-		    fe_rs_str(r, 2, numbers ? "PRI" : "") || fe_rs_str(r, 3, vc->nullable ? "YES" : "NO") ||
-		    fe_rs_str(r, 4, "") || fe_rs_str(r, 5, numbers ? "TAG" : "FIELD"))
+		    fe_rs_str(r, 2, numbers ? "PRI" : "") ||
+		    fe_rs_str(r, 3, vc->nullable ? "YES" : "NO") || fe_rs_str(r, 4, "") ||
+		    fe_rs_str(r, 5, numbers ? "TAG" : "FIELD"))
 			rc = ERR_NOMEM;
 		else
 			fe_rs_row(r);
@@ -917,8 +978,9 @@ static const char *default_display(struct fe_ctx *c, const struct column_schema 
 				struct buf b;
 				buf_init(&b);
 				fe_datum_text(&b, &v);
-				char *s = buf_cstr(&b) ? arena_strndup(c->a, (const char *)b.data, b.len)
-						       : NULL;
+				char *s = buf_cstr(&b)
+				              ? arena_strndup(c->a, (const char *)b.data, b.len)
+				              : NULL;
 				buf_free(&b);
 				if (s)
 					return s;
@@ -958,11 +1020,12 @@ int fe_describe(struct fe_ctx *c, const struct sql_name *name, struct query_resu
 		if (!def)
 			rc = ERR_NOMEM;
 		else if (fe_rs_str(r, 0, cs->name) || fe_rs_str(r, 1, dtype_name(cs->type)) ||
-			 fe_rs_str(r, 2, cs->sem != SEM_FIELD ? "PRI" : "") ||
-			 fe_rs_str(r, 3, cs->nullable ? "YES" : "NO") || fe_rs_str(r, 4, def) ||
-			 fe_rs_str(r, 5, cs->sem == SEM_TAG	   ? "TAG"
-					 : cs->sem == SEM_TIMESTAMP ? "TIMESTAMP"
-								    : "FIELD"))
+		         fe_rs_str(r, 2, cs->sem != SEM_FIELD ? "PRI" : "") ||
+		         fe_rs_str(r, 3, cs->nullable ? "YES" : "NO") || fe_rs_str(r, 4, def) ||
+		         fe_rs_str(r, 5,
+		                   cs->sem == SEM_TAG         ? "TAG"
+		                   : cs->sem == SEM_TIMESTAMP ? "TIMESTAMP"
+		                                              : "FIELD"))
 			rc = ERR_NOMEM;
 		else
 			fe_rs_row(r);

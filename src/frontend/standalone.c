@@ -73,7 +73,7 @@ static int lk_range(struct kv *kv, const char *prefix, struct kv_list *out)
 }
 
 static int lk_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
-		  size_t nops)
+                  size_t nops)
 {
 	struct locked_kv *l = (struct locked_kv *)kv;
 	pthread_mutex_lock(&l->mu);
@@ -123,7 +123,8 @@ int frontend_open_all_regions(struct frontend *fe)
 		for (uint32_t k = 0; k < nt; k++) {
 			struct table_route *route;
 			if (catalog_get_route(fe->kv, t[k]->table_id, &route)) {
-				log_error("table %s.%s: no route: %s", schemas[i], t[k]->name, err_msg());
+				log_error("table %s.%s: no route: %s", schemas[i], t[k]->name,
+				          err_msg());
 				failed++;
 				continue;
 			}
@@ -133,13 +134,13 @@ int frontend_open_all_regions(struct frontend *fe)
 					continue;
 				char dir[1024];
 				int orc = region_dir_format(dir, sizeof(dir), t[k]->catalog,
-							    t[k]->schema, rr->region_id);
+				                            t[k]->schema, rr->region_id);
 				if (orc == ERR_OK)
 					orc = region_server_open_region(fe->rs, rr->region_id, dir,
-									REGION_ROLE_LEADER);
+					                                REGION_ROLE_LEADER);
 				if (orc) {
-					log_error("open region %" PRIu64 " of %s.%s: %s", rr->region_id,
-						  schemas[i], t[k]->name, err_msg());
+					log_error("open region %" PRIu64 " of %s.%s: %s",
+					          rr->region_id, schemas[i], t[k]->name, err_msg());
 					failed++;
 				} else {
 					opened++;
@@ -190,10 +191,11 @@ static int parse_addr(const char *s, struct addr *a)
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
-		"                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
-		"                               [--port-file FILE]\n");
+	fprintf(
+	    stderr,
+	    "usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
+	    "                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
+	    "                               [--port-file FILE]\n");
 	return 2;
 }
 
@@ -231,7 +233,7 @@ int standalone_main(int argc, char **argv)
 {
 	const char *data_home = "./strata_data", *port_file = NULL;
 	struct addr my_addr = {"127.0.0.1", 4002}, pg_addr = {"127.0.0.1", 4003},
-		    http_addr = {"127.0.0.1", 4000};
+	            http_addr = {"127.0.0.1", 4000};
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
 	for (int i = 1; i < argc; i++) {
@@ -294,11 +296,11 @@ int standalone_main(int argc, char **argv)
 	char peer[160];
 	snprintf(peer, sizeof(peer), "%s:%u", my_addr.host, 4001);
 	struct frontend_options fo = {.kv = kv,
-				      .regions = regions,
-				      .node_id = 0,
-				      .peer_addr = peer,
-				      .mode = "standalone",
-				      .version = STRATA_VERSION};
+	                              .regions = regions,
+	                              .node_id = 0,
+	                              .peer_addr = peer,
+	                              .mode = "standalone",
+	                              .version = STRATA_VERSION};
 	if ((rc = frontend_open(&fo, &fe)) || (rc = frontend_open_all_regions(fe)))
 		goto fail;
 	static struct query_handler handler;
@@ -323,7 +325,8 @@ int standalone_main(int argc, char **argv)
 		goto fail;
 	uint16_t myp = mysql_server_port(my), pgp = pg_server_port(pg), hp = http_server_port(http);
 	log_info("strata %s standalone ready: mysql %s:%u, postgres %s:%u, http %s:%u, data %s",
-		 STRATA_VERSION, my_addr.host, myp, pg_addr.host, pgp, http_addr.host, hp, data_home);
+	         STRATA_VERSION, my_addr.host, myp, pg_addr.host, pgp, http_addr.host, hp,
+	         data_home);
 	if (port_file && (rc = write_port_file(port_file, myp, pgp, hp)))
 		goto fail;
 

@@ -57,7 +57,7 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 		if (!u->src) {
 			while (u->next_region < t->route->nregions &&
 			       !part_rules_may_match(t->rules, u->next_region, u->req.preds,
-						     u->req.npreds))
+			                             u->req.npreds))
 				u->next_region++;
 			if (u->next_region >= t->route->nregions)
 				return ERR_OK;
@@ -65,10 +65,10 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 			/* this process reads leaders only: FOLLOWER needs a follower */
 			if (t->read_preference == READ_PREF_FOLLOWER && rr->nfollowers == 0)
 				return fe_fail(GT_TABLE_UNAVAILABLE, ERR_UNAVAILABLE,
-					       "Failed to find region peer for region id "
-					       "%" PRIu64 "(%u, %u), read preference: FOLLOWER",
-					       rr->region_id, REGION_TABLE_ID(rr->region_id),
-					       REGION_NUMBER(rr->region_id));
+				               "Failed to find region peer for region id "
+				               "%" PRIu64 "(%u, %u), read preference: FOLLOWER",
+				               rr->region_id, REGION_TABLE_ID(rr->region_id),
+				               REGION_NUMBER(rr->region_id));
 			if (t->scanned)
 				t->scanned[u->next_region] = true;
 			uint64_t rid = t->route->regions[u->next_region++].region_id;
@@ -103,7 +103,7 @@ static void us_close(struct batch_stream *s)
 }
 
 static int ut_scan(struct table_provider *p, const struct scan_request *req,
-		   struct batch_stream **out)
+                   struct batch_stream **out)
 {
 	struct user_table *t = p->ctx;
 	struct user_stream *u = mem_calloc(1, sizeof(*u));
@@ -132,7 +132,7 @@ static const char *ut_describe(struct table_provider *p)
 		if (t->scanned && !t->scanned[i])
 			continue;
 		buf_printf(&b, "%sregion %" PRIu64 " on peer %" PRIu64 " (leader)", any ? ", " : "",
-			   t->route->regions[i].region_id, t->route->regions[i].leader);
+		           t->route->regions[i].region_id, t->route->regions[i].leader);
 		any = true;
 	}
 	if (!any)
@@ -155,7 +155,7 @@ static void ut_release(struct table_provider *p)
 }
 
 int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route *route,
-		  struct table_provider **out)
+                  struct table_provider **out)
 {
 	*out = NULL;
 	struct user_table *t = mem_calloc(1, sizeof(*t));
@@ -199,7 +199,7 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 }
 
 int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
-		     struct table_provider **out)
+                     struct table_provider **out)
 {
 	struct fe_ctx *c = ctx;
 	(void)s;
@@ -236,7 +236,7 @@ int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
 	rc = catalog_get_table(c->fe->kv, cat, sch, tab, &info);
 	if (rc == ERR_NOT_FOUND)
 		return fe_fail(GT_TABLE_NOT_FOUND, ERR_NOT_FOUND,
-			       "Failed to plan SQL: Table not found: %s.%s.%s", cat, sch, tab);
+		               "Failed to plan SQL: Table not found: %s.%s.%s", cat, sch, tab);
 	if (rc)
 		return rc;
 	struct table_route *route;

@@ -40,25 +40,44 @@
 const char *fe_type_debug(enum dtype t)
 {
 	switch (t) {
-	case DT_BOOL: return "Boolean(BooleanType)";
-	case DT_INT8: return "Int8(Int8Type)";
-	case DT_INT16: return "Int16(Int16Type)";
-	case DT_INT32: return "Int32(Int32Type)";
-	case DT_INT64: return "Int64(Int64Type)";
-	case DT_UINT8: return "UInt8(UInt8Type)";
-	case DT_UINT16: return "UInt16(UInt16Type)";
-	case DT_UINT32: return "UInt32(UInt32Type)";
-	case DT_UINT64: return "UInt64(UInt64Type)";
-	case DT_FLOAT32: return "Float32(Float32Type)";
-	case DT_FLOAT64: return "Float64(Float64Type)";
-	case DT_STRING: return "String(StringType { size_type: Utf8 })";
-	case DT_BINARY: return "Binary(BinaryType)";
-	case DT_DATE: return "Date(DateType)";
-	case DT_TS_S: return "Timestamp(Second(TimestampSecondType))";
-	case DT_TS_MS: return "Timestamp(Millisecond(TimestampMillisecondType))";
-	case DT_TS_US: return "Timestamp(Microsecond(TimestampMicrosecondType))";
-	case DT_TS_NS: return "Timestamp(Nanosecond(TimestampNanosecondType))";
-	default: return "Null(NullType)";
+	case DT_BOOL:
+		return "Boolean(BooleanType)";
+	case DT_INT8:
+		return "Int8(Int8Type)";
+	case DT_INT16:
+		return "Int16(Int16Type)";
+	case DT_INT32:
+		return "Int32(Int32Type)";
+	case DT_INT64:
+		return "Int64(Int64Type)";
+	case DT_UINT8:
+		return "UInt8(UInt8Type)";
+	case DT_UINT16:
+		return "UInt16(UInt16Type)";
+	case DT_UINT32:
+		return "UInt32(UInt32Type)";
+	case DT_UINT64:
+		return "UInt64(UInt64Type)";
+	case DT_FLOAT32:
+		return "Float32(Float32Type)";
+	case DT_FLOAT64:
+		return "Float64(Float64Type)";
+	case DT_STRING:
+		return "String(StringType { size_type: Utf8 })";
+	case DT_BINARY:
+		return "Binary(BinaryType)";
+	case DT_DATE:
+		return "Date(DateType)";
+	case DT_TS_S:
+		return "Timestamp(Second(TimestampSecondType))";
+	case DT_TS_MS:
+		return "Timestamp(Millisecond(TimestampMillisecondType))";
+	case DT_TS_US:
+		return "Timestamp(Microsecond(TimestampMicrosecondType))";
+	case DT_TS_NS:
+		return "Timestamp(Nanosecond(TimestampNanosecondType))";
+	default:
+		return "Null(NullType)";
 	}
 }
 
@@ -76,14 +95,14 @@ static int parse_fail(const char *fmt, ...)
 static int mismatch(const char *col, enum dtype expect, enum dtype actual)
 {
 	return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Column %s expect type: %s, actual: %s",
-		       col, fe_type_debug(expect), fe_type_debug(actual));
+	               col, fe_type_debug(expect), fe_type_debug(actual));
 }
 
 /* ---- numbers (Rust FromStr semantics) ---------------------------------- */
 
 /* Integer text with optional sign; kind of failure as Rust names it. */
 static const char *parse_int_text(const char *s, bool is_unsigned, int64_t lo, uint64_t hi,
-				  int64_t *out)
+                                  int64_t *out)
 {
 	const char *p = s;
 	bool neg = false;
@@ -121,15 +140,40 @@ static const char *parse_int_text(const char *s, bool is_unsigned, int64_t lo, u
 static bool int_range(enum dtype t, int64_t *lo, uint64_t *hi)
 {
 	switch (t) {
-	case DT_INT8: *lo = INT8_MIN; *hi = INT8_MAX; return true;
-	case DT_INT16: *lo = INT16_MIN; *hi = INT16_MAX; return true;
-	case DT_INT32: *lo = INT32_MIN; *hi = INT32_MAX; return true;
-	case DT_INT64: *lo = INT64_MIN; *hi = INT64_MAX; return true;
-	case DT_UINT8: *lo = 0; *hi = UINT8_MAX; return true;
-	case DT_UINT16: *lo = 0; *hi = UINT16_MAX; return true;
-	case DT_UINT32: *lo = 0; *hi = UINT32_MAX; return true;
-	case DT_UINT64: *lo = 0; *hi = UINT64_MAX; return true;
-	default: return false;
+	case DT_INT8:
+		*lo = INT8_MIN;
+		*hi = INT8_MAX;
+		return true;
+	case DT_INT16:
+		*lo = INT16_MIN;
+		*hi = INT16_MAX;
+		return true;
+	case DT_INT32:
+		*lo = INT32_MIN;
+		*hi = INT32_MAX;
+		return true;
+	case DT_INT64:
+		*lo = INT64_MIN;
+		*hi = INT64_MAX;
+		return true;
+	case DT_UINT8:
+		*lo = 0;
+		*hi = UINT8_MAX;
+		return true;
+	case DT_UINT16:
+		*lo = 0;
+		*hi = UINT16_MAX;
+		return true;
+	case DT_UINT32:
+		*lo = 0;
+		*hi = UINT32_MAX;
+		return true;
+	case DT_UINT64:
+		*lo = 0;
+		*hi = UINT64_MAX;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -169,21 +213,23 @@ static int number_to_datum(const char *col, enum dtype t, const char *n, struct 
 	if (int_range(t, &lo, &hi)) {
 		const char *why = parse_int_text(n, dtype_is_unsigned(t), lo, hi, &out->v.i);
 		if (why)
-			return parse_fail("Fail to parse number %s, ParseIntError { kind: %s }", n, why);
+			return parse_fail("Fail to parse number %s, ParseIntError { kind: %s }", n,
+			                  why);
 		return ERR_OK;
 	}
 	if (t == DT_FLOAT32 || t == DT_FLOAT64) {
 		double d;
 		if (!parse_float_text(n, &d))
-			return parse_fail("Fail to parse number %s, ParseFloatError { kind: Invalid }",
-					  n);
+			return parse_fail(
+			    "Fail to parse number %s, ParseFloatError { kind: Invalid }", n);
 		out->v.f = t == DT_FLOAT32 ? (double)(float)d : d;
 		return ERR_OK;
 	}
 	if (dtype_is_timestamp(t)) {
 		const char *why = parse_int_text(n, false, INT64_MIN, INT64_MAX, &out->v.i);
 		if (why)
-			return parse_fail("Fail to parse number %s, ParseIntError { kind: %s }", n, why);
+			return parse_fail("Fail to parse number %s, ParseIntError { kind: %s }", n,
+			                  why);
 		return ERR_OK;
 	}
 	if (t == DT_BOOL) {
@@ -360,8 +406,8 @@ int fe_parse_timestamp(const char *s, size_t n, enum dtype type, const char *tzn
 
 /* ---- strings ---------------------------------------------------------------- */
 
-static int string_to_datum(struct fe_ctx *c, const char *col, enum dtype t, const char *s,
-			   size_t n, struct datum *out)
+static int string_to_datum(struct fe_ctx *c, const char *col, enum dtype t, const char *s, size_t n,
+                           struct datum *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = t;
@@ -444,8 +490,8 @@ static int negate(const char *col, struct datum *d)
 	return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid unary operator - for value");
 }
 
-int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
-		       const struct sql_expr *e, struct datum *out)
+int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type, const struct sql_expr *e,
+                       struct datum *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = type;
@@ -495,8 +541,8 @@ int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
 			return string_to_datum(c, col, type, s, strlen(s), out);
 		}
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "Column %s: column reference %s is not allowed in a value", col,
-			       e->v.name.part[e->v.name.n - 1].raw);
+		               "Column %s: column reference %s is not allowed in a value", col,
+		               e->v.name.part[e->v.name.n - 1].raw);
 	case SQL_E_BOOL:
 		if (type != DT_BOOL)
 			return mismatch(col, type, DT_BOOL);
@@ -513,13 +559,17 @@ int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
 		if (!bytes)
 			return ERR_NOMEM;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = isdigit((unsigned char)h[i]) ? h[i] - '0' : (tolower((unsigned char)h[i]) - 'a' + 10);
-			int lo = isdigit((unsigned char)h[i + 1]) ? h[i + 1] - '0'
-								 : (tolower((unsigned char)h[i + 1]) - 'a' + 10);
+			int hi = isdigit((unsigned char)h[i])
+			             ? h[i] - '0'
+			             : (tolower((unsigned char)h[i]) - 'a' + 10);
+			int lo = isdigit((unsigned char)h[i + 1])
+			             ? h[i + 1] - '0'
+			             : (tolower((unsigned char)h[i + 1]) - 'a' + 10);
 			if (!isxdigit((unsigned char)h[i]) || !isxdigit((unsigned char)h[i + 1]))
-				return parse_fail("Fail to parse hex string to Byte: invalid character "
-						  "'%c' at position %zu",
-						  isxdigit((unsigned char)h[i]) ? h[i + 1] : h[i], i);
+				return parse_fail(
+				    "Fail to parse hex string to Byte: invalid character "
+				    "'%c' at position %zu",
+				    isxdigit((unsigned char)h[i]) ? h[i + 1] : h[i], i);
 			bytes[i / 2] = (char)(hi << 4 | lo);
 		}
 		out->v.s.p = bytes;
@@ -534,7 +584,7 @@ int fe_value_from_expr(struct fe_ctx *c, const char *col, enum dtype type,
 		break;
 	case SQL_E_DEFAULT:
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			       "DEFAULT is not allowed here (column %s)", col);
+		               "DEFAULT is not allowed here (column %s)", col);
 	case SQL_E_CAST: {
 		/* 'x'::DATE, CAST(1 AS TIMESTAMP): convert to the cast type, then to
 		 * the column type */
@@ -581,7 +631,9 @@ int fe_cast_datum(struct fe_ctx *c, const struct datum *in, enum dtype type, str
 		struct buf b;
 		buf_init(&b);
 		int rc = fe_datum_text(&b, in);
-		char *s = rc ? NULL : arena_strndup(c->a, (const char *)b.data ? (const char *)b.data : "", b.len);
+		char *s = rc ? NULL
+		             : arena_strndup(c->a, (const char *)b.data ? (const char *)b.data : "",
+		                             b.len);
 		buf_free(&b);
 		if (!s)
 			return ERR_NOMEM;
@@ -592,12 +644,13 @@ int fe_cast_datum(struct fe_ctx *c, const struct datum *in, enum dtype type, str
 	if (pi == PHYS_F64 && po == PHYS_I64) {
 		if (dtype_is_timestamp(type) || in->v.f != floor(in->v.f) || fabs(in->v.f) > 9.2e18)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Cannot cast value %g to %s", in->v.f, dtype_name(type));
+			               "Cannot cast value %g to %s", in->v.f, dtype_name(type));
 		out->v.i = (int64_t)in->v.f;
 		return ERR_OK;
 	}
 	if (pi == PHYS_I64 && po == PHYS_F64) {
-		out->v.f = dtype_is_unsigned(in->type) ? (double)(uint64_t)in->v.i : (double)in->v.i;
+		out->v.f =
+		    dtype_is_unsigned(in->type) ? (double)(uint64_t)in->v.i : (double)in->v.i;
 		return ERR_OK;
 	}
 	if (dtype_is_timestamp(in->type) && dtype_is_timestamp(type)) {
@@ -611,11 +664,12 @@ int fe_cast_datum(struct fe_ctx *c, const struct datum *in, enum dtype type, str
 	if (int_range(type, &lo, &hi)) {
 		bool in_uns = dtype_is_unsigned(in->type);
 		uint64_t u = (uint64_t)in->v.i;
-		bool ok = in_uns ? u <= hi : (in->v.i >= lo && (in->v.i < 0 || (uint64_t)in->v.i <= hi));
+		bool ok =
+		    in_uns ? u <= hi : (in->v.i >= lo && (in->v.i < 0 || (uint64_t)in->v.i <= hi));
 		if (!ok)
 			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-				       "Value %" PRId64 " is out of range for %s", in->v.i,
-				       dtype_name(type));
+			               "Value %" PRId64 " is out of range for %s", in->v.i,
+			               dtype_name(type));
 	}
 	return ERR_OK;
 }
@@ -651,7 +705,7 @@ int fe_datum_text(struct buf *b, const struct datum *d)
 		struct vfmt_tm tm;
 		vfmt_ts_split(d->v.i, d->type, NULL, &tm);
 		int rc = buf_printf(b, "%04" PRId64 "-%02d-%02d %02d:%02d:%02d", tm.year, tm.mon,
-				    tm.day, tm.hour, tm.min, tm.sec);
+		                    tm.day, tm.hour, tm.min, tm.sec);
 		int64_t ups = dtype_ts_units_per_sec(d->type);
 		if (!rc && ups > 1) {
 			int64_t frac = d->v.i % ups;

@@ -37,41 +37,43 @@ struct server_var {
 };
 
 static const struct server_var server_vars[] = {
-	{"auto_increment_increment", "1", true},
-	{"autocommit", "1", true},
-	{"character_set_client", "utf8mb4", false},
-	{"character_set_connection", "utf8mb4", false},
-	{"character_set_database", "utf8mb4", false},
-	{"character_set_results", "utf8mb4", false},
-	{"character_set_server", "utf8mb4", false},
-	{"collation_connection", "utf8mb4_general_ci", false},
-	{"collation_database", "utf8mb4_general_ci", false},
-	{"collation_server", "utf8mb4_general_ci", false},
-	{"have_query_cache", "NO", false},
-	{"init_connect", "", false},
-	{"interactive_timeout", "28800", true},
-	{"license", "Apache-2.0", false},
-	{"lower_case_table_names", "0", true},
-	{"max_allowed_packet", "67108864", true},
-	{"max_execution_time", NULL, true},
-	{"net_buffer_length", "16384", true},
-	{"net_write_timeout", "60", true},
-	{"performance_schema", "0", true},
-	{"query_cache_size", "0", true},
-	{"query_cache_type", "OFF", false},
-	{"read_preference", NULL, false},
-	{"sql_mode", "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-		     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION", false},
-	{"sql_select_limit", "18446744073709551615", false},
-	{"system_time_zone", "UTC", false},
-	{"time_zone", NULL, false},
-	{"transaction_isolation", "REPEATABLE-READ", false},
-	{"transaction_read_only", "0", true},
-	{"tx_isolation", "REPEATABLE-READ", false},
-	{"tx_read_only", "0", true},
-	{"version", MYSQL_VERSION, false},
-	{"version_comment", "Strata", false},
-	{"wait_timeout", "28800", true},
+    {"auto_increment_increment", "1", true},
+    {"autocommit", "1", true},
+    {"character_set_client", "utf8mb4", false},
+    {"character_set_connection", "utf8mb4", false},
+    {"character_set_database", "utf8mb4", false},
+    {"character_set_results", "utf8mb4", false},
+    {"character_set_server", "utf8mb4", false},
+    {"collation_connection", "utf8mb4_general_ci", false},
+    {"collation_database", "utf8mb4_general_ci", false},
+    {"collation_server", "utf8mb4_general_ci", false},
+    {"have_query_cache", "NO", false},
+    {"init_connect", "", false},
+    {"interactive_timeout", "28800", true},
+    {"license", "Apache-2.0", false},
+    {"lower_case_table_names", "0", true},
+    {"max_allowed_packet", "67108864", true},
+    {"max_execution_time", NULL, true},
+    {"net_buffer_length", "16384", true},
+    {"net_write_timeout", "60", true},
+    {"performance_schema", "0", true},
+    {"query_cache_size", "0", true},
+    {"query_cache_type", "OFF", false},
+    {"read_preference", NULL, false},
+    {"sql_mode",
+     "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION",
+     false},
+    {"sql_select_limit", "18446744073709551615", false},
+    {"system_time_zone", "UTC", false},
+    {"time_zone", NULL, false},
+    {"transaction_isolation", "REPEATABLE-READ", false},
+    {"transaction_read_only", "0", true},
+    {"tx_isolation", "REPEATABLE-READ", false},
+    {"tx_read_only", "0", true},
+    {"version", MYSQL_VERSION, false},
+    {"version_comment", "Strata", false},
+    {"wait_timeout", "28800", true},
 };
 
 static const struct server_var *find_server_var(const char *name)
@@ -146,9 +148,9 @@ static int set_read_preference(struct fe_ctx *c, const struct sql_expr *e)
 		return ERR_NOMEM;
 	if (!str)
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Not supported: Unsupported read preference expr %s in set variable "
-			       "statement",
-			       fe_expr_text(c, e) ? fe_expr_text(c, e) : v);
+		               "Not supported: Unsupported read preference expr %s in set variable "
+		               "statement",
+		               fe_expr_text(c, e) ? fe_expr_text(c, e) : v);
 	char low[64];
 	size_t n = strlen(v);
 	if (n >= sizeof(low))
@@ -167,9 +169,9 @@ static int set_read_preference(struct fe_ctx *c, const struct sql_expr *e)
 		pref = READ_PREF_RANDOM;
 	else
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			       "Not supported: Invalid read preference expr %s in set variable "
-			       "statement",
-			       v);
+		               "Not supported: Invalid read preference expr %s in set variable "
+		               "statement",
+		               v);
 	c->s->read_preference = pref;
 	return ERR_OK;
 }
@@ -186,9 +188,11 @@ static int set_time_zone(struct fe_ctx *c, const struct sql_expr *e)
 		v = "UTC";
 	struct vfmt_tz tz;
 	if (vfmt_tz_resolve(v, &tz) != ERR_OK)
-		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid timezone string %s", v);
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid timezone string %s",
+		               v);
 	if (strlen(v) >= sizeof(c->s->time_zone))
-		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid timezone string %s", v);
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid timezone string %s",
+		               v);
 	snprintf(c->s->time_zone, sizeof(c->s->time_zone), "%s", v);
 	return ERR_OK;
 }
@@ -245,7 +249,7 @@ static int str_datum(struct arena *a, const char *s, struct datum *out)
 }
 
 static int session_function(struct fe_ctx *c, const char *name, uint32_t nargs, struct arena *a,
-			    struct datum *out)
+                            struct datum *out)
 {
 	char buf[256];
 	if (nargs == 0) {
@@ -258,10 +262,11 @@ static int session_function(struct fe_ctx *c, const char *name, uint32_t nargs, 
 			return str_datum(a, c->s->catalog, out);
 		if (!strcasecmp(name, "version")) {
 			if (c->s->protocol == SESSION_PG)
-				snprintf(buf, sizeof(buf), "PostgreSQL 16.3 Strata %s", c->fe->version);
+				snprintf(buf, sizeof(buf), "PostgreSQL 16.3 Strata %s",
+				         c->fe->version);
 			else if (c->s->protocol == SESSION_MYSQL)
 				snprintf(buf, sizeof(buf), "%s-strata-%s", MYSQL_VERSION,
-					 c->fe->version);
+				         c->fe->version);
 			else
 				snprintf(buf, sizeof(buf), "%s", c->fe->version);
 			return str_datum(a, buf, out);
@@ -282,7 +287,7 @@ static int session_function(struct fe_ctx *c, const char *name, uint32_t nargs, 
 }
 
 int fe_call_function(void *ctx, struct session *s, const char *name, const struct datum *args,
-		     uint32_t nargs, struct arena *a, struct datum *out)
+                     uint32_t nargs, struct arena *a, struct datum *out)
 {
 	struct fe_ctx *c = ctx;
 	(void)s;
@@ -328,9 +333,10 @@ static bool simple_item(const struct sql_expr *e)
 	if (e->kind == SQL_E_FUNC && e->v.func.nargs == 0 && e->v.func.name.n == 1 &&
 	    !e->v.func.over && !e->v.func.star) {
 		const char *n = e->v.func.name.part[0].name;
-		static const char *ok[] = {"read_preference", "database", "schema", "current_schema",
-					   "version", "user", "current_user", "session_user",
-					   "connection_id", "timezone", "current_database"};
+		static const char *ok[] = {"read_preference", "database",        "schema",
+		                           "current_schema",  "version",         "user",
+		                           "current_user",    "session_user",    "connection_id",
+		                           "timezone",        "current_database"};
 		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 			if (!strcasecmp(n, ok[i]))
 				return true;
@@ -339,7 +345,7 @@ static bool simple_item(const struct sql_expr *e)
 }
 
 int fe_try_simple_select(struct fe_ctx *c, const struct sql_query *q, struct query_result *out,
-			 int *rc)
+                         int *rc)
 {
 	if (!q->body || q->body->kind != SQL_BODY_SELECT || q->nctes || q->norder || q->offset)
 		return 0;
@@ -379,7 +385,7 @@ int fe_try_simple_select(struct fe_ctx *c, const struct sql_query *q, struct que
 				return 1;
 			}
 			sprintf(nm, "@@%s%s%s", e->v.var.scope ? e->v.var.scope : "",
-				e->v.var.scope ? "." : "", e->v.var.ident.raw);
+			        e->v.var.scope ? "." : "", e->v.var.ident.raw);
 			names[i] = nm;
 		} else {
 			*rc = session_function(c, e->v.func.name.part[0].name, 0, c->a, &vals[i]);

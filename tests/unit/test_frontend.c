@@ -45,8 +45,11 @@ static void env_open(void)
 	snprintf(path, sizeof(path), "%s/wal", E.dir);
 	struct region_server_options ro = {.node_id = 0, .store = E.store, .wal_dir = path};
 	assert_int_equal(region_server_open(&ro, &E.rs), ERR_OK);
-	struct frontend_options fo = {.kv = E.kv, .regions = E.rs, .node_id = 0,
-				      .peer_addr = "127.0.0.1:4001", .mode = "standalone"};
+	struct frontend_options fo = {.kv = E.kv,
+	                              .regions = E.rs,
+	                              .node_id = 0,
+	                              .peer_addr = "127.0.0.1:4001",
+	                              .mode = "standalone"};
 	assert_int_equal(frontend_open(&fo, &E.fe), ERR_OK);
 	assert_int_equal(frontend_open_all_regions(E.fe), ERR_OK);
 	E.h = frontend_query_handler(E.fe);
@@ -158,7 +161,8 @@ static void region_rows(uint32_t table_id, uint64_t *rows, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		rows[i] = 0;
 	for (uint32_t i = 0; i < ns; i++)
-		if (REGION_TABLE_ID(st[i].region_id) == table_id && REGION_NUMBER(st[i].region_id) < n)
+		if (REGION_TABLE_ID(st[i].region_id) == table_id &&
+		    REGION_NUMBER(st[i].region_id) < n)
 			rows[REGION_NUMBER(st[i].region_id)] = st[i].memtable_rows + st[i].sst_rows;
 	mem_free(st);
 }
@@ -183,7 +187,8 @@ static uint32_t scan_count(uint64_t rid)
 static void test_create_describe_show(void **state)
 {
 	(void)state;
-	ok("CREATE TABLE m (host STRING, ts TIMESTAMP DEFAULT CURRENT_TIMESTAMP, v DOUBLE DEFAULT 0, "
+	ok("CREATE TABLE m (host STRING, ts TIMESTAMP DEFAULT CURRENT_TIMESTAMP, v DOUBLE DEFAULT "
+	   "0, "
 	   "TIME INDEX (ts), PRIMARY KEY (host)) WITH (ttl = '7d')");
 	struct outcome o = run("DESC m");
 	assert_int_equal(o.kind, QUERY_ROWS);
@@ -225,7 +230,7 @@ static void test_partition_routing(void **state)
 	assert_string_equal(t->rules[1], "a >= 10 AND a < 20");
 	table_info_free(t);
 	struct outcome o = run("INSERT INTO p VALUES (1, 'a', 1), (5, 'b', 2), (15, 'c', 3), "
-			       "(25, 'd', 4), (-100, 'e', 5), (NULL, 'f', 6)");
+	                       "(25, 'd', 4), (-100, 'e', 5), (NULL, 'f', 6)");
 	assert_int_equal(o.kind, QUERY_AFFECTED);
 	assert_int_equal(o.affected, 6);
 	uint64_t rows[3];
@@ -243,9 +248,10 @@ static void test_partition_routing(void **state)
 	assert_int_equal(o.affected, 1);
 	assert_int_equal(scan_count(REGION_ID(id, 0)), 2);
 	/* coverage */
-	fails("CREATE TABLE g (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) "
-	      "(a < 10, a > 10 AND a < 20, a >= 20)",
-	      1004, "Checkpoint `a=10` is not covered");
+	fails(
+	    "CREATE TABLE g (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) "
+	    "(a < 10, a > 10 AND a < 20, a >= 20)",
+	    1004, "Checkpoint `a=10` is not covered");
 	fails("CREATE TABLE g (b STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS "
 	      "(b) (b >= 'a', b <= 'o')",
 	      1004, "Checkpoint `b=a` is overlapped");
@@ -253,7 +259,8 @@ static void test_partition_routing(void **state)
 	      "(b) (b < 'abc', b >= 'abca' AND b < 'o', b >= 'o')",
 	      1004, "Checkpoint `b=abc` is not covered");
 	ok("CREATE TABLE g2 (a INT, b STRING, ts TIMESTAMP TIME INDEX, PRIMARY KEY (a, b)) "
-	   "PARTITION ON COLUMNS (a, b) (a < 10, a = 10 AND b < 'a', a = 10 AND b >= 'a' AND b < 'o', "
+	   "PARTITION ON COLUMNS (a, b) (a < 10, a = 10 AND b < 'a', a = 10 AND b >= 'a' AND b < "
+	   "'o', "
 	   "a = 10 AND b >= 'o', a > 10)");
 	fails("CREATE TABLE g3 (a INT, b STRING, ts TIMESTAMP TIME INDEX, PRIMARY KEY (a, b)) "
 	      "PARTITION ON COLUMNS (a, b) (a < 10, a = 10 AND b < 'a', a > 10)",
@@ -274,19 +281,23 @@ static void test_insert_values(void **state)
 	ok("CREATE TABLE v (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, d DOUBLE DEFAULT 1.5, "
 	   "n INT, b BOOLEAN, u TINYINT UNSIGNED)");
 	struct outcome o = run("INSERT INTO v (ts, h) VALUES ('2024-01-01 00:00:00+08:00', 'x'), "
-			       "(2, 'y')");
+	                       "(2, 'y')");
 	assert_int_equal(o.affected, 2);
 	fails("INSERT INTO v VALUES ('a')", 1004,
 	      "Invalid SQL, error: column count mismatch, columns: 6, values: 1");
 	fails("INSERT INTO v (h, ts, n) VALUES ('a', 1, 'x')", 1004,
-	      "Column n expect type: Int32(Int32Type), actual: String(StringType { size_type: Utf8 })");
-	fails("INSERT INTO v (h, ts, u) VALUES ('a', 1, -1)", 2000,
-	      "Failed to parse value: Fail to parse number -1, ParseIntError { kind: InvalidDigit }");
-	fails("INSERT INTO v (h, ts, u) VALUES ('a', 1, 256)", 2000,
-	      "Failed to parse value: Fail to parse number 256, ParseIntError { kind: PosOverflow }");
-	fails("INSERT INTO v (h, ts) VALUES (3, 1)", 2000,
-	      "Failed to parse value: Fail to parse number 3, invalid column type: String(StringType "
-	      "{ size_type: Utf8 })");
+	      "Column n expect type: Int32(Int32Type), actual: String(StringType { size_type: Utf8 "
+	      "})");
+	fails(
+	    "INSERT INTO v (h, ts, u) VALUES ('a', 1, -1)", 2000,
+	    "Failed to parse value: Fail to parse number -1, ParseIntError { kind: InvalidDigit }");
+	fails(
+	    "INSERT INTO v (h, ts, u) VALUES ('a', 1, 256)", 2000,
+	    "Failed to parse value: Fail to parse number 256, ParseIntError { kind: PosOverflow }");
+	fails(
+	    "INSERT INTO v (h, ts) VALUES (3, 1)", 2000,
+	    "Failed to parse value: Fail to parse number 3, invalid column type: String(StringType "
+	    "{ size_type: Utf8 })");
 	fails("INSERT INTO v (h, ts, b) VALUES ('a', 1, 7)", 2000,
 	      "Failed to parse value: Failed to parse number '7' to boolean column type");
 	fails("INSERT INTO v (h, nope) VALUES ('a', 1)", 4002, "Column nope not found in table v");
@@ -370,18 +381,19 @@ static void test_hostile_statements(void **state)
 	(void)state;
 	/* none of these may crash; each reports an error */
 	static const char *bad[] = {
-		"CREATE TABLE",
-		"INSERT INTO",
-		"CREATE TABLE h (ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (ts) (ts < 'x', ts >= 'x')",
-		"CREATE TABLE h (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) "
-		"(a < 1 OR a < 2, a >= 2)",
-		"INSERT INTO numbers VALUES (1)",
-		"DELETE FROM information_schema.tables",
-		"SHOW CREATE TABLE information_schema.nope",
-		"ADMIN FLUSH_REGION('abc')",
-		"ADMIN COMPACT_TABLE('x', 'y', 'z', 'w')",
-		"SET time_zone = ''''",
-		"USE ``",
+	    "CREATE TABLE",
+	    "INSERT INTO",
+	    "CREATE TABLE h (ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (ts) (ts < 'x', ts >= "
+	    "'x')",
+	    "CREATE TABLE h (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) "
+	    "(a < 1 OR a < 2, a >= 2)",
+	    "INSERT INTO numbers VALUES (1)",
+	    "DELETE FROM information_schema.tables",
+	    "SHOW CREATE TABLE information_schema.nope",
+	    "ADMIN FLUSH_REGION('abc')",
+	    "ADMIN COMPACT_TABLE('x', 'y', 'z', 'w')",
+	    "SET time_zone = ''''",
+	    "USE ``",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct outcome o = run(bad[i]);
@@ -393,7 +405,7 @@ static void test_hostile_statements(void **state)
 	struct buf q;
 	buf_init(&q);
 	buf_printf(&q, "CREATE TABLE wide (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) "
-		       "PARTITION ON COLUMNS (a) (a < 0");
+	               "PARTITION ON COLUMNS (a) (a < 0");
 	for (int i = 0; i < 300; i++)
 		buf_printf(&q, ", a >= %d AND a < %d", i, i + 1);
 	buf_printf(&q, ", a >= 300)");
@@ -411,8 +423,8 @@ static void test_hostile_statements(void **state)
 	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "wide", &t), ERR_OK);
 	region_rows(t->table_id, rows, 302);
 	table_info_free(t);
-	assert_int_equal(rows[0], 5);   /* -5..-1 */
-	assert_int_equal(rows[1], 1);   /* 0 */
+	assert_int_equal(rows[0], 5);    /* -5..-1 */
+	assert_int_equal(rows[1], 1);    /* 0 */
 	assert_int_equal(rows[301], 10); /* 300..309 */
 }
 
@@ -421,25 +433,32 @@ static void test_helpers(void **state)
 	(void)state;
 	int64_t v;
 	assert_int_equal(fe_parse_timestamp("2023-04-29 00:00:00+00:00", 25, DT_TS_MS, "UTC", &v),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(v, 1682726400000LL);
 	assert_int_equal(fe_parse_timestamp("2023-04-29T08:00:00+08:00", 25, DT_TS_S, "UTC", &v),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(v, 1682726400LL);
 	assert_int_equal(fe_parse_timestamp("2023-04-29 08:00:00", 19, DT_TS_MS, "+08:00", &v),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(v, 1682726400000LL);
 	assert_int_equal(fe_parse_timestamp("1970-01-01 00:00:00.000001", 26, DT_TS_NS, "UTC", &v),
-			 ERR_OK);
+	                 ERR_OK);
 	assert_int_equal(v, 1000);
-	assert_int_equal(fe_parse_timestamp("1969-12-31 23:59:59.5Z", 22, DT_TS_MS, "UTC", &v), ERR_OK);
+	assert_int_equal(fe_parse_timestamp("1969-12-31 23:59:59.5Z", 22, DT_TS_MS, "UTC", &v),
+	                 ERR_OK);
 	assert_int_equal(v, -500);
-	static const char *bad[] = {"", "2023", "2023-13-01", "2023-02-30", "2023-01-01 25:00:00",
-				    "2023-01-01 00:00:00+99:00", "2023-01-01x", "2023-01-01 00:00:00.",
-				    "99999999-01-01"};
+	static const char *bad[] = {"",
+	                            "2023",
+	                            "2023-13-01",
+	                            "2023-02-30",
+	                            "2023-01-01 25:00:00",
+	                            "2023-01-01 00:00:00+99:00",
+	                            "2023-01-01x",
+	                            "2023-01-01 00:00:00.",
+	                            "99999999-01-01"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_not_equal(fe_parse_timestamp(bad[i], strlen(bad[i]), DT_TS_MS, "UTC", &v),
-				     ERR_OK);
+		assert_int_not_equal(
+		    fe_parse_timestamp(bad[i], strlen(bad[i]), DT_TS_MS, "UTC", &v), ERR_OK);
 	assert_true(fe_like("abc", "abc", false));
 	assert_true(fe_like("a%", "abc", false));
 	assert_true(fe_like("%c", "abc", false));
@@ -451,19 +470,20 @@ static void test_helpers(void **state)
 	assert_true(fe_like("a\\%", "a%", false));
 	assert_false(fe_like("a\\%", "ab", false));
 	/* pathological patterns terminate */
-	assert_false(fe_like("%a%a%a%a%a%a%a%a%a%a%a%a%b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
+	assert_false(fe_like("%a%a%a%a%a%a%a%a%a%a%a%a%b",
+	                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_describe_show, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_partition_routing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_and_admin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ingest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_statements, setup, teardown),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test_setup_teardown(test_create_describe_show, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_partition_routing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_and_admin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_statements, setup, teardown),
+	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
