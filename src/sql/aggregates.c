@@ -3,11 +3,11 @@
  *
  * Group table: open addressing over power-of-two slots holding group id+1
  * (0 = empty); per group its key values (one colvec per key, group g at
- * index g) and its hash. A batch is hashed column by column into a row
- * hash vector, then each row finds its group (rows equal to the previous
- * row skip the probe: sorted input is common), giving a group-id vector;
- * the aggregates then update their per-group arrays in tight loops over
- * (group id, value) pairs. No allocation per row.
+ * index g) and its hash. Each row of a batch finds its group - a row whose
+ * keys equal the previous row's takes its group without hashing (sorted
+ * input is the common case), others are hashed and probed - giving a
+ * group-id vector; the aggregates then update their per-group arrays in
+ * tight loops over (group id, value) pairs. No allocation per row.
  *
  * Accumulators (struct acc), per aggregate, arrays indexed by group id:
  *   count            cnt
@@ -24,6 +24,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "sql/expr.h"
@@ -42,6 +43,49 @@ const struct agg_def *agg_find(const char *name)
 		if (strcmp(aggs[i].name, name) == 0)
 			return &aggs[i];
 	return NULL;
+}
+
+/* DataFusion's text for an argument type sum/avg do not take (the whole
+ * text is ~1.5 KB; the error record keeps what fits). */
+static int signature_err(const struct agg_def *d, int t)
+{
+	static const char *const sum_sigs[] = {
+		"TypeSignatureClass::Decimal",
+		"TypeSignatureClass::Native(LogicalType(Native(UInt64), UInt64))",
+		"TypeSignatureClass::Native(LogicalType(Native(Int64), Int64))",
+		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))",
+		"TypeSignatureClass::Duration", NULL};
+	static const char *const sum_cands[] = {
+		"Coercion(TypeSignatureClass::Decimal)",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(UInt64), UInt64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(UInt8), UInt8)), Native(LogicalType(Native(UInt16), UInt16)), Native(LogicalType(Native(UInt32), UInt32))], default_type=UInt64))",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Int64), Int64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(Int8), Int8)), Native(LogicalType(Native(Int16), Int16)), Native(LogicalType(Native(Int32), Int32))], default_type=Int64))",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Float], default_type=Float64))",
+		"Coercion(TypeSignatureClass::Duration)", NULL};
+	static const char *const avg_sigs[] = {
+		"TypeSignatureClass::Decimal", "TypeSignatureClass::Duration",
+		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))", NULL};
+	static const char *const avg_cands[] = {
+		"Coercion(TypeSignatureClass::Decimal)", "Coercion(TypeSignatureClass::Duration)",
+		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Integer, Float], default_type=Float64))",
+		NULL};
+	bool sum = d->kind == AGG_SUM;
+	const char *const *sigs = sum ? sum_sigs : avg_sigs;
+	const char *const *cands = sum ? sum_cands : avg_cands;
+	const char *tn = xtype_arrow_name(t);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "Failed to plan SQL: Error during planning: Execution error: Function '%s' failed to match any signature, errors: ",
+		   d->name);
+	for (int i = 0; sigs[i]; i++)
+		buf_printf(&b, "%sError during planning: Function '%s' requires %s, but received %s (DataType: %s).",
+			   i ? "," : "", d->name, sigs[i], tn, tn);
+	buf_printf(&b, " No function matches the given name and argument types '%s(%s)'. You might need to add explicit type casts.\n\tCandidate functions:",
+		   d->name, tn);
+	for (int i = 0; cands[i]; i++)
+		buf_printf(&b, "\n\t%s(%s)", d->name, cands[i]);
+	int rc = err_set(ERR_PLAN, "%s", buf_cstr(&b) ? buf_cstr(&b) : "");
+	buf_free(&b);
+	return rc;
 }
 
 int agg_result_type(const struct agg_def *d, int t, int *out)
@@ -70,10 +114,7 @@ int agg_result_type(const struct agg_def *d, int t, int *out)
 		*out = t == XT_NULL ? DT_INT64 : t;
 		return 0;
 	}
-	return plan_err("Error during planning: Execution error: Function '%s' failed to match any signature, "
-			"errors: No function matches the given name and argument types '%s(%s)'. "
-			"You might need to add explicit type casts.",
-			d->name, d->name, xtype_arrow_name(t));
+	return signature_err(d, t);
 }
 
 /* ---- accumulators ------------------------------------------------------------ */
@@ -115,7 +156,6 @@ struct hagg {
 	uint32_t *slots;
 	uint32_t smask;
 	uint32_t *gid;
-	uint64_t *rh;
 	uint32_t rcap;
 	uint32_t naggs;
 	struct acc *acc;
@@ -215,7 +255,6 @@ void hagg_free(struct hagg *h)
 	mem_free(h->ghash);
 	mem_free(h->slots);
 	mem_free(h->gid);
-	mem_free(h->rh);
 	for (uint32_t a = 0; h->acc && a < h->naggs; a++)
 		acc_free(&h->acc[a], h->gcap ? h->ngroups : 0);
 	mem_free(h->acc);
@@ -329,7 +368,7 @@ static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colve
 	}
 	default: {
 		uint32_t la = a->offs[i + 1] - a->offs[i], lb = b->offs[j + 1] - b->offs[j];
-		return la == lb && memcmp(a->bytes + a->offs[i], b->bytes + b->offs[j], la) == 0;
+		return la == lb && (la == 0 || memcmp(a->bytes + a->offs[i], b->bytes + b->offs[j], la) == 0);
 	}
 	}
 }
@@ -706,15 +745,13 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		return 0;
 	if (n > h->rcap) {
 		mem_free(h->gid);
-		mem_free(h->rh);
 		mem_free(h->sel);
 		mem_free(h->sgid);
 		h->gid = mem_alloc((size_t)n * sizeof(uint32_t));
-		h->rh = mem_alloc((size_t)n * sizeof(uint64_t));
 		h->sel = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sgid = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->rcap = 0;
-		if (!h->gid || !h->rh || !h->sel || !h->sgid)
+		if (!h->gid || !h->sel || !h->sgid)
 			return ERR_NOMEM;
 		h->rcap = n;
 	}
@@ -739,6 +776,18 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 			return rc;
 	}
 	return 0;
+}
+
+int hagg_assign(struct hagg *h, const struct colvec *const *keys, uint32_t n,
+		const uint32_t **gids)
+{
+	*gids = NULL;
+	if (n == 0)
+		return 0;
+	int rc = hagg_update(h, keys, n, NULL, NULL);
+	if (!rc)
+		*gids = h->gid;
+	return rc;
 }
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -804,8 +853,10 @@ int hagg_finish(struct hagg *h, struct batch *out)
 		colvec_init(&h->keys[k], types[k]);
 	}
 	for (uint32_t a = 0; a < h->naggs; a++)
-		if (finish_acc(&h->acc[a], ng, &out->cols[h->nkeys + a]))
+		if (finish_acc(&h->acc[a], ng, &out->cols[h->nkeys + a])) {
+			batch_free(out);
 			return ERR_NOMEM;
+		}
 	out->nrows = ng;
 	return 0;
 }

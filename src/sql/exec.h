@@ -12,6 +12,16 @@
  *
  * Memory: the plan lives in the arena of the statement; results are
  * copied into the caller's result_set.
+ *
+ * Errors (err.h codes, message in the error record, GreptimeDB's texts):
+ *   ERR_PLAN (3000 PlanQuery)        "Failed to plan SQL: No field named x.
+ *                                     Valid fields are t.a, t.b." ...
+ *   ERR_EXEC (3001 EngineExecuteQuery) "Divide by zero error", "Cast error:
+ *                                     ...", "Parser error: ..." ...
+ *   ERR_NOT_FOUND                    from resolve_table, prefixed "Failed to
+ *                                     plan SQL: " as GreptimeDB prints it
+ *   ERR_LIMIT / ERR_NOMEM            nesting or memory limits
+ *   anything else a provider's scan or the caller's functions return.
  */
 #ifndef STRATA_SQL_EXEC_H
 #define STRATA_SQL_EXEC_H
@@ -57,7 +67,10 @@ struct table_provider {
 	int (*scan)(struct table_provider *t, const struct scan_request *req,
 		    struct batch_stream **out);
 	/* Optional: how the scan of each region was served, for EXPLAIN
-	 * ANALYZE ("region 4398046511104 on peer 1 (follower)"); NULL if none. */
+	 * ANALYZE ("region 4398046511104 on peer 1 (follower)"); NULL if none.
+	 * Each line of the text becomes one stage-1 row (one per region
+	 * scanned, as GreptimeDB prints them: `SeqScan: region=4398046511104
+	 * (1024, 0), "partition_count":{...}`). */
 	const char *(*describe_scan)(struct table_provider *t);
 	void (*release)(struct table_provider *t);
 	void *ctx;

@@ -385,8 +385,12 @@ int hagg_create(struct hagg **out, uint32_t nkeys, const enum dtype *key_types, 
 int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		const struct colvec *const *args, const struct colvec *const *orders);
 uint32_t hagg_groups(const struct hagg *h);
-/* Emit the result: out (initialised by the call) gets one row per group,
- * the key columns then one column per aggregate. */
+/* Group ids of n rows (groups are created as needed; new groups get the
+ * next ids in row order). *gids is valid until the next call. */
+int hagg_assign(struct hagg *h, const struct colvec *const *keys, uint32_t n,
+		const uint32_t **gids);
+/* Emit the result: out (initialised by the call; left empty on failure)
+ * gets one row per group, the key columns then one column per aggregate. */
 int hagg_finish(struct hagg *h, struct batch *out);
 void hagg_free(struct hagg *h);
 

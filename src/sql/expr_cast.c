@@ -908,7 +908,8 @@ static bool cast_vec_fast(const struct colvec *v, int from, int to, uint32_t n, 
 	if (same_bits) {
 		if ((*rc = vec_fixed(dst, to, n)))
 			return true;
-		memcpy(dst->i64, v->i64, (size_t)n * sizeof(int64_t));
+		if (n)
+			memcpy(dst->i64, v->i64, (size_t)n * sizeof(int64_t));
 		*rc = vec_copy_validity(dst, v, n);
 		return true;
 	}

@@ -145,7 +145,7 @@ static bool datum_same(const struct datum *a, const struct datum *b)
 	switch (xphys(a->type < DT__COUNT ? a->type : DT_INT64)) {
 	case PHYS_I64: return a->v.i == b->v.i;
 	case PHYS_F64: return memcmp(&a->v.f, &b->v.f, sizeof(double)) == 0;
-	default: return a->v.s.n == b->v.s.n && memcmp(a->v.s.p, b->v.s.p, a->v.s.n) == 0;
+	default: return a->v.s.n == b->v.s.n && (a->v.s.n == 0 || memcmp(a->v.s.p, b->v.s.p, a->v.s.n) == 0);
 	}
 }
 
@@ -422,6 +422,9 @@ int vec_append(struct colvec *dst, const struct colvec *src, uint32_t from, uint
 int vec_broadcast(struct colvec *dst, const struct datum *d, enum dtype t, uint32_t n)
 {
 	enum phys_kind pk = xphys(t);
+	if (!d->is_null && (int)d->type != XT_NULL && xphys(d->type) != pk)
+		return err_set(ERR_INTERNAL, "constant of type %s where %s was expected",
+			       xtype_arrow_name(d->type), xtype_arrow_name(t));
 	if (pk == PHYS_BYTES) {
 		if (vec_empty(dst, t, n))
 			return ERR_NOMEM;
@@ -941,7 +944,8 @@ static int regex_kernel(struct xexpr *e, const struct xval *a, const struct xval
 		char *s = ls < sizeof(small) ? small : mem_alloc((size_t)ls + 1);
 		if (!s)
 			return ERR_NOMEM;
-		memcpy(s, ps, ls);
+		if (ls)
+			memcpy(s, ps, ls);
 		s[ls] = 0;
 		bool m = regexec(re, s, 0, NULL, 0) == 0;
 		if (s != small)
@@ -1275,10 +1279,10 @@ static int eval_like(struct xctx *cx, struct xexpr *e, const struct batch *b, st
 			const char *s = xval_bytes(&xa, i, &sn);
 			bool m;
 			switch (kind) {
-			case 0: m = sn == pn && memcmp(s, p, pn) == 0; break;
-			case 1: m = sn >= pn - 1 && memcmp(s, p, pn - 1) == 0; break;
-			case 3: m = sn >= pn - 1 && memcmp(s + sn - (pn - 1), p + 1, pn - 1) == 0; break;
-			case 2: m = pn == 2 || (sn >= pn - 2 && memmem(s, sn, p + 1, pn - 2) != NULL); break;
+			case 0: m = sn == pn && (pn == 0 || memcmp(s, p, pn) == 0); break;
+			case 1: m = sn >= pn - 1 && (pn == 1 || memcmp(s, p, pn - 1) == 0); break;
+			case 3: m = sn >= pn - 1 && (pn == 1 || memcmp(s + sn - (pn - 1), p + 1, pn - 1) == 0); break;
+			case 2: m = pn == 2 || (sn >= pn - 2 && sn && memmem(s, sn, p + 1, pn - 2) != NULL); break;
 			default: m = like_match(s, sn, p, pn, esc, ci); break;
 			}
 			o->i64[i] = m != neg;
@@ -1549,6 +1553,25 @@ out:
 	return rc;
 }
 
+/* Arrow's text of an interval: "0 years 0 mons 5 days 0 hours 0 mins
+ * 0.000000000 secs" (in the arena). */
+static char *interval_text(struct xctx *cx, const struct interval *iv)
+{
+	int64_t ns = iv->nanos;
+	int64_t hours = ns / 3600000000000LL;
+	ns -= hours * 3600000000000LL;
+	int64_t mins = ns / 60000000000LL;
+	ns -= mins * 60000000000LL;
+	int64_t secs = ns / 1000000000LL, frac = ns % 1000000000LL;
+	char tmp[200];
+	int n = snprintf(tmp, sizeof(tmp),
+			 "%" PRId64 " years %" PRId64 " mons %" PRId64 " days %" PRId64 " hours %" PRId64
+			 " mins %s%" PRId64 ".%09" PRId64 " secs",
+			 iv->months / 12, iv->months % 12, iv->days, hours, mins,
+			 ns < 0 && secs == 0 ? "-" : "", secs, frac < 0 ? -frac : frac);
+	return n > 0 ? arena_strndup(cx->a, tmp, (size_t)n) : NULL;
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 int x_eval(struct xctx *cx, struct xexpr *e, const struct batch *b, struct xval *out)
@@ -1565,6 +1588,16 @@ int x_eval(struct xctx *cx, struct xexpr *e, const struct batch *b, struct xval 
 		return 0;
 	case X_CONST:
 		out->v = NULL;
+		if (e->type == XT_INTERVAL) {
+			/* an interval used as a value shows as text */
+			if (!e->aux && !(e->aux = interval_text(cx, &e->u.iv)))
+				return ERR_NOMEM;
+			memset(&out->c, 0, sizeof(out->c));
+			out->c.type = DT_STRING;
+			out->c.v.s.p = e->aux;
+			out->c.v.s.n = (uint32_t)strlen(e->aux);
+			return 0;
+		}
 		out->c = e->u.c;
 		return 0;
 	case X_BIN: return eval_bin(cx, e, b, out);

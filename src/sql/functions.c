@@ -636,7 +636,7 @@ static int m_replace(struct buf *b, const char *s, uint32_t n, const struct xval
 	(void)e;
 	uint32_t fn, tn;
 	const char *f = xval_bytes(&a[1], i, &fn), *t = xval_bytes(&a[2], i, &tn);
-	if (fn == 0)
+	if (fn == 0 || n == 0)
 		return buf_append(b, s, n);
 	uint32_t k = 0;
 	while (k < n) {
@@ -706,7 +706,7 @@ static int m_split_part(struct buf *b, const char *s, uint32_t n, const struct x
 	/* collect parts */
 	uint32_t starts[1024], ends[1024], np = 0, pos = 0;
 	while (np < 1024) {
-		const char *hit = dn ? memmem(s + pos, n - pos, d, dn) : NULL;
+		const char *hit = dn && pos < n ? memmem(s + pos, n - pos, d, dn) : NULL;
 		uint32_t e2 = hit ? (uint32_t)(hit - s) : n;
 		starts[np] = pos;
 		ends[np++] = e2;
@@ -866,12 +866,12 @@ static int f_strpred(struct xctx *cx, struct xexpr *e, const struct xval *a, uin
 		int64_t r = 0;
 		switch (e->u.fn.iarg) {
 		case 0: { /* strpos */
-			const char *h = pn ? memmem(s, sn, p, pn) : s;
+			const char *h = !pn ? s : sn ? memmem(s, sn, p, pn) : NULL;
 			r = h ? (int64_t)utf8_len(s, (uint32_t)(h - s)) + 1 : 0;
 			break;
 		}
-		case 1: r = sn >= pn && memcmp(s, p, pn) == 0; break;
-		case 2: r = sn >= pn && memcmp(s + sn - pn, p, pn) == 0; break;
+		case 1: r = sn >= pn && (pn == 0 || memcmp(s, p, pn) == 0); break;
+		case 2: r = sn >= pn && (pn == 0 || memcmp(s + sn - pn, p, pn) == 0); break;
 		case 3: r = sn ? (unsigned char)s[0] : 0; break;
 		}
 		e->out.i64[i] = r;
@@ -1175,7 +1175,8 @@ static int f_date_trunc(struct xctx *cx, struct xexpr *e, const struct xval *a, 
 		int64_t unit_ns = NS_PER_SEC / dtype_ts_units_per_sec(e->type);
 		const int64_t *v = a[1].v->i64;
 		if (step_ns[u] <= unit_ns) {
-			memcpy(e->out.i64, v, (size_t)n * sizeof(int64_t));
+			if (n)
+				memcpy(e->out.i64, v, (size_t)n * sizeof(int64_t));
 			return 0;
 		}
 		int64_t st = step_ns[u] / unit_ns;
@@ -1557,6 +1558,21 @@ static int f_user(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32
 	(void)a;
 	return const_string_out(e, n, cx->s && cx->s->user[0] ? cx->s->user : "greptime", out);
 }
+static int bind_u64(struct xctx *cx, struct xexpr *e)
+{
+	(void)cx;
+	e->type = DT_UINT64;
+	return 0;
+}
+static int f_connection_id(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32_t n,
+			   struct xval *out)
+{
+	(void)a;
+	int rc = out_fixed(e, n, NULL, NULL, out);
+	for (uint32_t i = 0; i < n && !rc; i++)
+		e->out.i64[i] = cx->s ? cx->s->conn_id : 0;
+	return rc;
+}
 static int f_version(struct xctx *cx, struct xexpr *e, const struct xval *a, uint32_t n,
 		     struct xval *out)
 {
@@ -1703,6 +1719,7 @@ static const struct xfunc_def funcs[] = {
 	{"timezone", 0, 0, bind_str0, f_timezone, false},
 	{"current_user", 0, 0, bind_str0, f_user, false},
 	{"version", 0, 0, bind_str0, f_version, false},
+	{"connection_id", 0, 0, bind_u64, f_connection_id, false},
 	{"arrow_typeof", 1, 1, bind_typeof, f_typeof, false},
 	{"arrow_cast", 2, 2, bind_arrow_cast, f_identity, false},
 };
@@ -1728,6 +1745,7 @@ static const struct {
 	{"schema", "current_schema"},
 	{"user", "current_user"},
 	{"session_user", "current_user"},
+	{"pg_backend_pid", "connection_id"},
 	{"lcase", "lower"},
 	{"ucase", "upper"},
 };

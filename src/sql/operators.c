@@ -7,8 +7,9 @@
  * Batches are borrowed where possible: a filter whose predicate keeps
  * every row returns its input batch, a projection of plain columns shares
  * the input's vectors, a limit inside one batch passes it through. Sorts
- * with a fetch limit (ORDER BY ... LIMIT k) keep at most max(2k, 64Ki)
- * rows buffered, sorting and truncating as they go.
+ * with a fetch limit (ORDER BY ... LIMIT k) are top-k: once k rows are
+ * known, only rows that beat the k-th are buffered, and the buffer is
+ * sorted and cut back to k whenever it exceeds max(2k, 4096) rows.
  *
  * Sort order: ASC sorts NULLs last and DESC sorts them first unless NULLS
  * FIRST/LAST says otherwise (DataFusion's default); floats order NaN
@@ -222,18 +223,21 @@ static int project_next(struct plan *p, struct op *o, const struct batch **out)
 
 /* ---- aggregate ---------------------------------------------------------------------- */
 
-static int materialize(struct xctx *cx, struct xexpr *e, const struct batch *b,
+/* Evaluate e over b as a vector of type t (constants broadcast into tmp). */
+static int materialize(struct xctx *cx, struct xexpr *e, const struct batch *b, enum dtype t,
 		       struct colvec *tmp, const struct colvec **out)
 {
 	struct xval x;
 	int rc = x_eval(cx, e, b, &x);
 	if (rc)
 		return rc;
-	enum dtype t = phys_type(e->type);
-	if (e->type == XT_NULL)
-		t = DT_INT64;
 	return xval_materialize(&x, t, b->nrows, tmp, out);
 }
+
+/* Untyped NULL keys group as strings (what their column is everywhere);
+ * untyped NULL aggregate arguments count as Int64. */
+static enum dtype key_type(int t) { return phys_type(t); }
+static enum dtype arg_type(int t) { return t == XT_NULL ? DT_INT64 : phys_type(t); }
 
 /* A copy of v (n values) that is null where the filter f is not TRUE. */
 static int apply_filter(const struct colvec *v, const struct colvec *f, uint32_t n,
@@ -279,7 +283,7 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 		enum dtype kt[ng ? ng : 1];
 		struct agg_spec specs[na ? na : 1];
 		for (uint32_t g = 0; g < ng; g++)
-			kt[g] = o->u.agg.groups[g]->type == XT_NULL ? DT_INT64 : phys_type(o->u.agg.groups[g]->type);
+			kt[g] = key_type(o->u.agg.groups[g]->type);
 		for (uint32_t a = 0; a < na; a++) {
 			struct xexpr *ae = o->u.agg.aggs[a];
 			memset(&specs[a], 0, sizeof(specs[a]));
@@ -310,21 +314,24 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 		if (p->cx.s && session_cancelled(p->cx.s))
 			return err_set(ERR_EXEC, "Query was cancelled");
 		for (uint32_t g = 0; g < ng; g++)
-			if ((rc = materialize(&p->cx, o->u.agg.groups[g], b, &tmp[g], &keys[g])))
+			if ((rc = materialize(&p->cx, o->u.agg.groups[g], b, key_type(o->u.agg.groups[g]->type),
+					      &tmp[g], &keys[g])))
 				return rc;
 		for (uint32_t a = 0; a < na; a++) {
 			struct xexpr *ae = o->u.agg.aggs[a];
 			args[a] = NULL;
 			ords[a] = NULL;
 			if (ae->u.agg.nargs &&
-			    (rc = materialize(&p->cx, ae->u.agg.args[0], b, &tmp[ng + a], &args[a])))
+			    (rc = materialize(&p->cx, ae->u.agg.args[0], b, arg_type(ae->u.agg.args[0]->type),
+					      &tmp[ng + a], &args[a])))
 				return rc;
 			if (ae->u.agg.order &&
-			    (rc = materialize(&p->cx, ae->u.agg.order, b, &tmp[ng + na + a], &ords[a])))
+			    (rc = materialize(&p->cx, ae->u.agg.order, b, arg_type(ae->u.agg.order->type),
+					      &tmp[ng + na + a], &ords[a])))
 				return rc;
 			if (ae->u.agg.filter) {
 				const struct colvec *f;
-				if ((rc = materialize(&p->cx, ae->u.agg.filter, b, &tmp[ng + 2 * na + a], &f)) ||
+				if ((rc = materialize(&p->cx, ae->u.agg.filter, b, DT_BOOL, &tmp[ng + 2 * na + a], &f)) ||
 				    (rc = apply_filter(args[a], f, b->nrows, &tmp[ng + 3 * na + a])))
 					return rc;
 				args[a] = &tmp[ng + 3 * na + a];
@@ -620,47 +627,65 @@ static int limit_next(struct plan *p, struct op *o, const struct batch **out)
 
 static int distinct_next(struct plan *p, struct op *o, const struct batch **out)
 {
-	if (o->u.distinct.sent) {
-		*out = NULL;
-		return 0;
-	}
 	int rc;
-	uint32_t nc = o->ncols;
-	const struct colvec *keys[nc ? nc : 1];
 	for (;;) {
 		const struct batch *b;
 		if ((rc = op_next(p, o->child, &b)))
 			return rc;
-		if (!b)
-			break;
-		if (!o->u.distinct.h) {
-			enum dtype kt[nc ? nc : 1];
-			for (uint32_t c = 0; c < nc; c++)
-				kt[c] = b->cols[c].type;
-			if ((rc = hagg_create(&o->u.distinct.h, nc, kt, 0, NULL)))
-				return rc;
+		if (!b) {
+			*out = NULL;
+			return 0;
 		}
 		if (!b->nrows)
 			continue;
-		for (uint32_t c = 0; c < nc; c++)
-			keys[c] = &b->cols[c];
-		if ((rc = hagg_update(o->u.distinct.h, keys, b->nrows, NULL, NULL)))
+		uint32_t nk = o->u.distinct.keys ? o->u.distinct.nkeys : b->ncols;
+		const struct colvec *keys[nk ? nk : 1];
+		for (uint32_t k = 0; k < nk; k++)
+			keys[k] = &b->cols[o->u.distinct.keys ? o->u.distinct.keys[k] : k];
+		if (!o->u.distinct.h) {
+			enum dtype kt[nk ? nk : 1];
+			for (uint32_t k = 0; k < nk; k++)
+				kt[k] = keys[k]->type;
+			if ((rc = hagg_create(&o->u.distinct.h, nk, kt, 0, NULL)))
+				return rc;
+		}
+		const uint32_t *gid;
+		if ((rc = hagg_assign(o->u.distinct.h, keys, b->nrows, &gid)))
 			return rc;
-	}
-	o->u.distinct.sent = true;
-	if (!o->u.distinct.h) {
-		*out = NULL;
+		uint32_t ng = hagg_groups(o->u.distinct.h);
+		if (ng > o->u.distinct.seen_cap) {
+			uint32_t cap = ng * 2;
+			uint8_t *n = mem_realloc(o->u.distinct.seen, cap);
+			if (!n)
+				return ERR_NOMEM;
+			memset(n + o->u.distinct.seen_cap, 0, cap - o->u.distinct.seen_cap);
+			o->u.distinct.seen = n;
+			o->u.distinct.seen_cap = cap;
+		}
+		if (b->nrows > o->u.distinct.sel_cap) {
+			mem_free(o->u.distinct.sel);
+			o->u.distinct.sel = mem_alloc((size_t)b->nrows * sizeof(uint32_t));
+			o->u.distinct.sel_cap = o->u.distinct.sel ? b->nrows : 0;
+			if (!o->u.distinct.sel)
+				return ERR_NOMEM;
+		}
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < b->nrows; i++)
+			if (!o->u.distinct.seen[gid[i]]) {
+				o->u.distinct.seen[gid[i]] = 1;
+				o->u.distinct.sel[k++] = i;
+			}
+		if (k == b->nrows) {
+			*out = b;
+			return 0;
+		}
+		if (!k)
+			continue;
+		if ((rc = gather_batch(o, b, o->u.distinct.sel, k)))
+			return rc;
+		*out = &o->out;
 		return 0;
 	}
-	if (o->out_init) {
-		batch_free(&o->out);
-		o->out_init = false;
-	}
-	if ((rc = hagg_finish(o->u.distinct.h, &o->out)))
-		return rc;
-	o->out_init = true;
-	*out = o->out.nrows ? &o->out : NULL;
-	return 0;
 }
 
 /* ---- union / material / one row ------------------------------------------------------ */
@@ -822,6 +847,8 @@ int op_next(struct plan *p, struct op *o, const struct batch **out)
 	uint64_t t0 = p->analyze ? now_ns() : 0;
 	int rc;
 	o->opened = true;
+	if (o->kind == OP_SCAN && p->cx.s && session_cancelled(p->cx.s))
+		return err_set(ERR_EXEC, "Query was cancelled");
 	switch (o->kind) {
 	case OP_SCAN: rc = scan_next(o, out); break;
 	case OP_ONEROW: rc = onerow_next(o, out); break;
@@ -887,6 +914,11 @@ void op_close(struct op *o)
 	case OP_DISTINCT:
 		hagg_free(o->u.distinct.h);
 		o->u.distinct.h = NULL;
+		mem_free(o->u.distinct.seen);
+		mem_free(o->u.distinct.sel);
+		o->u.distinct.seen = NULL;
+		o->u.distinct.sel = NULL;
+		o->u.distinct.seen_cap = o->u.distinct.sel_cap = 0;
 		break;
 	case OP_JOIN: op_join_close(o); break;
 	default: break;

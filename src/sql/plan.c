@@ -69,10 +69,8 @@ static int apply_alias(struct binder *bd, const struct sql_from *f, struct scope
 {
 	if (!f->alias)
 		return 0;
-	for (uint32_t i = 0; i < sc->n; i++) {
+	for (uint32_t i = 0; i < sc->n; i++)
 		sc->cols[i].qual = f->alias->name;
-		sc->cols[i].scan = sc->cols[i].scan; /* keep projection links */
-	}
 	if (f->ncol_aliases > sc->n)
 		return plan_err("Error during planning: Source table contains %u columns but only %zu names given as column alias",
 				sc->n, f->ncol_aliases);
@@ -511,9 +509,6 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 			return rc;
 		for (size_t i = 1; i < sel->nfrom; i++) {
 			/* comma joins are cross joins */
-			struct sql_from j;
-			memset(&j, 0, sizeof(j));
-			(void)j;
 			struct op *r;
 			struct scope rsc;
 			if ((rc = plan_from_item(bd, sel->from[i], &r, &rsc)))
@@ -700,6 +695,17 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 			return rc;
 		fill_key(&order[k], UINT32_MAX, &keys[k]);
 	}
+	/* DISTINCT ON (...) expressions */
+	size_t ndon = sel->ndistinct_on;
+	struct xexpr **don = ndon ? arena_alloc(bd->a, ndon * sizeof(*don)) : NULL;
+	uint32_t *don_cols = ndon ? arena_alloc(bd->a, ndon * sizeof(uint32_t)) : NULL;
+	if (ndon && (!don || !don_cols))
+		return nomem();
+	for (size_t k = 0; k < ndon; k++) {
+		set_binding(bd, &in_sc, &am_alias, true, NULL);
+		if ((rc = bind_expr(bd, sel->distinct_on[k], &don[k])))
+			return rc;
+	}
 	bool grouped = ngroups || naggs || having;
 	struct op *cur = in;
 	if (grouped) {
@@ -712,7 +718,7 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		ag->u.agg.aggs = aggs;
 		ag->u.agg.naggs = naggs;
 		for (uint32_t g = 0; g < ngroups; g++) {
-			ag->types[g] = groups[g]->type == XT_NULL ? DT_INT64 : groups[g]->type;
+			ag->types[g] = groups[g]->type;
 			ag->names[g] = groups[g]->name;
 		}
 		for (uint32_t a = 0; a < naggs; a++) {
@@ -744,10 +750,16 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		for (size_t k = 0; k < norder; k++)
 			if (okx[k] && (rc = rewrite(bd, &ac, &okx[k])))
 				return rc;
+		ac.clause = "SELECT";
+		for (size_t k = 0; k < ndon; k++)
+			if ((rc = rewrite(bd, &ac, &don[k])))
+				return rc;
 	}
 	/* ORDER BY expressions: an item, or a hidden column */
 	uint32_t nhidden = 0;
-	struct xexpr **hidden = norder ? arena_alloc(bd->a, norder * sizeof(*hidden)) : NULL;
+	struct xexpr **hidden = arena_alloc(bd->a, (norder + ndon + 1) * sizeof(*hidden));
+	if (!hidden)
+		return nomem();
 	for (size_t k = 0; k < norder; k++) {
 		if (!okx[k])
 			continue;
@@ -759,7 +771,7 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 			keys[k].col = (uint32_t)hit;
 			continue;
 		}
-		if (sel->distinct) {
+		if (sel->distinct && !ndon) {
 			const struct xexpr *c = first_col(okx[k]);
 			return plan_err("Error during planning: For SELECT DISTINCT, ORDER BY expressions %s must appear in select list",
 					c ? bare_name(c) : okx[k]->name);
@@ -767,6 +779,21 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		hidden[nhidden] = okx[k];
 		keys[k].col = nitems + nhidden;
 		nhidden++;
+	}
+	for (size_t k = 0; k < ndon; k++) {
+		int hit = -1;
+		for (uint32_t i = 0; i < nitems && hit < 0; i++)
+			if (xequal(items[i].x, don[k]))
+				hit = (int)i;
+		for (uint32_t h = 0; h < nhidden && hit < 0; h++)
+			if (xequal(hidden[h], don[k]))
+				hit = (int)(nitems + h);
+		if (hit < 0) {
+			hidden[nhidden] = don[k];
+			hit = (int)(nitems + nhidden);
+			nhidden++;
+		}
+		don_cols[k] = (uint32_t)hit;
 	}
 	/* unique output names, as DataFusion requires */
 	for (uint32_t i = 0; i < nitems; i++)
@@ -800,7 +827,7 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		pr->names[nitems + h] = hidden[h]->name;
 	}
 	cur = pr;
-	if (sel->distinct) {
+	if (sel->distinct && !ndon) {
 		struct op *d = op_new(bd->p, OP_DISTINCT, cur->ncols);
 		if (!d)
 			return ERR_NOMEM;
@@ -812,8 +839,24 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 	uint64_t offset = 0, limit = UINT64_MAX;
 	if ((rc = limit_value(bd, off, "OFFSET", &offset)) || (rc = limit_value(bd, lim, "LIMIT", &limit)))
 		return rc;
-	if ((rc = add_sort_limit(bd, &cur, keys, (uint32_t)norder, offset, limit, lim != NULL)))
+	if (ndon) {
+		/* sort, keep the first row of each key, then limit */
+		if ((rc = add_sort_limit(bd, &cur, keys, (uint32_t)norder, 0, 0, false)))
+			return rc;
+		struct op *d = op_new(bd->p, OP_DISTINCT, cur->ncols);
+		if (!d)
+			return ERR_NOMEM;
+		memcpy(d->types, cur->types, cur->ncols * sizeof(int));
+		memcpy(d->names, cur->names, cur->ncols * sizeof(char *));
+		d->child = cur;
+		d->u.distinct.keys = don_cols;
+		d->u.distinct.nkeys = (uint32_t)ndon;
+		cur = d;
+		if ((rc = add_sort_limit(bd, &cur, NULL, 0, offset, limit, lim != NULL)))
+			return rc;
+	} else if ((rc = add_sort_limit(bd, &cur, keys, (uint32_t)norder, offset, limit, lim != NULL))) {
 		return rc;
+	}
 	if (nhidden) {
 		struct op *dp = op_new(bd->p, OP_PROJECT, nitems);
 		if (!dp)

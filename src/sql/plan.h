@@ -15,7 +15,8 @@
  *   AGG       hash aggregation (aggregates.c): group keys then aggregates
  *   SORT      multi-key sort, with a fetch limit (top-k) when LIMIT follows
  *   LIMIT     OFFSET/LIMIT over batches
- *   DISTINCT  distinct rows (first-seen order)
+ *   DISTINCT  the first row of each distinct key (all columns, or the
+ *             DISTINCT ON expressions), streaming
  *   UNION     concatenation of its inputs (UNION ALL)
  *   SETOP     INTERSECT / EXCEPT [ALL]
  *   JOIN      hash join on equality keys, nested loop otherwise
@@ -125,7 +126,12 @@ struct op {
 		} limit;
 		struct {
 			struct hagg *h;
-			bool sent;
+			uint32_t *keys;     /* key columns (DISTINCT ON); NULL: all */
+			uint32_t nkeys;
+			uint8_t *seen;      /* per group: a row was emitted */
+			uint32_t seen_cap;
+			uint32_t *sel;
+			uint32_t sel_cap;
 		} distinct;
 		struct {
 			uint32_t cur;

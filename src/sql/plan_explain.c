@@ -9,10 +9,10 @@
  *
  * EXPLAIN ANALYZE runs the query, discards its rows and answers rows
  * (stage, node, plan): stage 0 node 0 is the physical plan with
- * `metrics=[output_rows: N, elapsed_compute: T]` per operator; each table
- * scan whose provider describes how it was served (describe_scan) adds a
- * stage 1 row per scan; the last row has no stage/node and the plan text
- * "Total rows: N", as GreptimeDB prints it.
+ * `metrics=[output_rows: N, elapsed_compute: T]` per operator; each line
+ * a table provider gives to describe how its scan was served (one per
+ * region) adds a stage 1 row; the last row has no stage/node and the plan
+ * text "Total rows: N", as GreptimeDB prints it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -300,18 +300,21 @@ int plan_explain(struct plan *p, bool analyze, bool verbose, struct result_set *
 	for (uint32_t i = 0; i < ns && !rc; i++) {
 		struct table_provider *t = scans[i]->u.scan.t;
 		const char *d = t->describe_scan ? t->describe_scan(t) : NULL;
-		if (!d)
-			continue;
-		buf_reset(&b);
-		buf_printf(&b, "%s", d);
-		if (b.len && b.data[b.len - 1] != '\n')
+		/* one row per line: a line per region */
+		while (d && *d && !rc) {
+			const char *nl = strchr(d, '\n');
+			size_t len = nl ? (size_t)(nl - d) : strlen(d);
+			buf_reset(&b);
+			buf_append(&b, d, len);
 			buf_putc(&b, '\n');
-		rc = colvec_push_i64(&r->cols[0], 1);
-		if (!rc)
-			rc = colvec_push_i64(&r->cols[1], node++);
-		if (!rc)
-			rc = push_text(&r->cols[2], &b);
-		r->nrows++;
+			rc = colvec_push_i64(&r->cols[0], 1);
+			if (!rc)
+				rc = colvec_push_i64(&r->cols[1], node++);
+			if (!rc)
+				rc = push_text(&r->cols[2], &b);
+			r->nrows++;
+			d = nl ? nl + 1 : d + len;
+		}
 	}
 	buf_reset(&b);
 	buf_printf(&b, "Total rows: %" PRIu64, total);

@@ -879,6 +879,9 @@ static int bind_aggregate(struct binder *bd, const struct sql_expr *e, const str
 		return rc;
 	if (filter && filter->type != DT_BOOL && !(filter = xcast(bd->cx, filter, DT_BOOL)))
 		return err_code();
+	/* an untyped NULL argument is an Int64 one */
+	if (nargs && args[0]->type == XT_NULL && !(args[0] = xcast(bd->cx, args[0], DT_INT64)))
+		return err_code();
 	int at = nargs ? args[0]->type : XT_NULL;
 	int rt;
 	if ((rc = agg_result_type(def, at, &rt)))
@@ -1131,22 +1134,29 @@ static int bind_in_values(struct binder *bd, struct xexpr *arg, struct xexpr **i
 			all_const = false;
 	}
 	if (!all_const) {
-		/* a OR-chain of equalities */
-		struct xexpr *acc = NULL;
+		/* equalities joined by OR (AND for NOT IN), as a balanced tree so
+		 * that evaluation depth stays logarithmic in the list length */
+		struct xexpr **v = arena_alloc(bd->a, (n + 1) * sizeof(*v));
+		if (!v)
+			return nomem();
 		for (size_t i = 0; i < n; i++) {
-			struct xexpr *eq, *ac = xcopy(bd->cx, arg);
+			struct xexpr *ac = xcopy(bd->cx, arg);
 			if (!ac)
 				return nomem();
-			int rc = mk_cmp(bd, neg ? XOP_NE : XOP_EQ, neg ? "!=" : "=", ac, items[i], NULL, &eq);
+			int rc = mk_cmp(bd, neg ? XOP_NE : XOP_EQ, neg ? "!=" : "=", ac, items[i], "in", &v[i]);
 			if (rc)
 				return rc;
-			if (acc && (rc = mk_logic(bd, neg ? XOP_AND : XOP_OR, acc, eq, NULL, &acc)))
-				return rc;
-			if (!acc)
-				acc = eq;
 		}
-		acc->name = name;
-		*out = acc;
+		for (size_t m = n; m > 1; m = (m + 1) / 2)
+			for (size_t i = 0; i < m / 2; i++) {
+				int rc = mk_logic(bd, neg ? XOP_AND : XOP_OR, v[2 * i], v[2 * i + 1], "in", &v[i]);
+				if (rc)
+					return rc;
+				if (m % 2 && i == m / 2 - 1)
+					v[i + 1] = v[m - 1];
+			}
+		v[0]->name = name;
+		*out = v[0];
 		return 0;
 	}
 	/* the common type: literals follow a column's type when they fit */

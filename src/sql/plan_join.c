@@ -489,9 +489,11 @@ static int out_init(struct op *o)
 	enum dtype dt[o->ncols ? o->ncols : 1];
 	for (uint32_t c = 0; c < o->ncols; c++)
 		dt[c] = o->types[c] < DT__COUNT ? (enum dtype)o->types[c] : DT_STRING;
-	if (batch_init(&o->out, o->ncols, dt) || batch_init(&o->u.join.tmp, o->ncols, dt))
+	if (batch_init(&o->out, o->ncols, dt))
 		return nomem();
 	o->out_init = true;
+	if (batch_init(&o->u.join.tmp, o->ncols, dt))
+		return nomem();
 	o->u.join.tmp_init = true;
 	return 0;
 }

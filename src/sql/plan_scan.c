@@ -48,18 +48,20 @@ int plan_scan(struct binder *bd, const struct sql_from *f, struct op **out, stru
 		size_t w = 0;
 		for (int i = 0; i < f->table.n && w < sizeof(q) - 1; i++)
 			w += (size_t)snprintf(q + w, sizeof(q) - w, "%s%s", i ? "." : "", f->table.part[i].name);
-		return err_set(ERR_NOT_FOUND, "Table not found: %s", q);
+		return err_set(ERR_NOT_FOUND, "Failed to plan SQL: Table not found: %s", q);
 	}
 	struct table_provider *t = NULL;
 	int rc = bd->env->resolve_table(bd->env->ctx, bd->s, &f->table, &t);
+	if (rc == ERR_NOT_FOUND && strncmp(err_msg(), "Failed to plan SQL", 18) != 0)
+		return err_wrap("Failed to plan SQL");
 	if (rc)
 		return rc;
 	if (!t)
 		return err_set(ERR_INTERNAL, "table resolver returned no table");
 	if ((rc = add_provider(bd->p, t))) {
+		/* not registered: release it here */
 		if (t->release)
 			t->release(t);
-		bd->p->nproviders = bd->p->nproviders; /* not registered: released here */
 		return rc;
 	}
 	struct op *o = op_new(bd->p, OP_SCAN, t->ncols);

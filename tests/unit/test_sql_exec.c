@@ -1288,6 +1288,7 @@ static void test_scalar_functions(void **state)
 		  "Failed to plan SQL: Error during planning: The function 'abs' expects 1 arguments, but 2 were provided");
 	check_err("SELECT date_trunc('fortnight', now())", ERR_EXEC, NULL);
 	rows("SELECT @@version_comment, @@time_zone", "@@version_comment|@@time_zone\nGreptime|UTC\n");
+	rows("SELECT connection_id(), user(), timezone()", "connection_id()|current_user()|timezone()\n1|greptime|UTC\n");
 }
 
 static void test_grouping(void **state)
@@ -1304,6 +1305,11 @@ static void test_grouping(void **state)
 	rows("SELECT host AS h, count(*) AS c FROM m GROUP BY h HAVING c < 2", "h|c\nc|1\n");
 	rows("SELECT count(DISTINCT host), count(DISTINCT ts), count(*) FROM m", "count(DISTINCT m.host)|count(DISTINCT m.ts)|count(*)\n3|4|5\n");
 	rows("SELECT DISTINCT host FROM m ORDER BY host DESC", "host\nc\nb\na\n");
+	rows("SELECT DISTINCT ON (host) host, v FROM m ORDER BY host, ts DESC", "host|v\na|2.5\nb|4.0\nc|5.0\n");
+	rows("SELECT DISTINCT ON (host) host, ts FROM m ORDER BY host DESC, ts LIMIT 2",
+	     "host|ts\nc|1970-01-01T02:00:00\nb|1970-01-01T00:00:00\n");
+	rows("SELECT host FROM m WHERE n IN (v * 4, ts::BIGINT / 3600000, 50) ORDER BY host", "host\nc\n");
+	rows("SELECT count(*) FROM m WHERE n NOT IN (v * 4, 20)", "count(*)\n2\n");
 	rows("SELECT DISTINCT host, ts > 0 FROM m ORDER BY 1, 2", "host|m.ts > Int64(0)\na|false\na|true\nb|false\nb|true\nc|true\n");
 	rows("SELECT date_bin('1 hour', ts) AS hour, max(v) FROM m GROUP BY hour ORDER BY hour",
 	     "hour|max(m.v)\n1970-01-01T00:00:00|2.5\n1970-01-01T01:00:00|4.0\n1970-01-01T02:00:00|5.0\n");
@@ -1314,6 +1320,10 @@ static void test_grouping(void **state)
 	rows("SELECT count(*) FILTER (WHERE v > 2), sum(n) FILTER (WHERE host = 'a') FROM m",
 	     "count(*) FILTER (WHERE m.v > Int64(2))|sum(m.n) FILTER (WHERE m.host = Utf8(\"a\"))\n3|30\n");
 	rows("SELECT n % 20 AS r, count(*) FROM m GROUP BY n % 20 ORDER BY r NULLS FIRST", "r|count(*)\nNULL|1\n0|1\n10|3\n");
+	rows("SELECT NULL AS z, count(*), min(NULL) FROM m GROUP BY 1", "z|count(*)|min(NULL)\nNULL|5|NULL\n");
+	rows("SELECT x, count(*) FROM (SELECT NULL AS x FROM m) GROUP BY x", "x|count(*)\nNULL|5\n");
+	rows("SELECT INTERVAL '1 hour 30 minutes' AS i, count(*) FROM m GROUP BY 1",
+	     "i|count(*)\n0 years 0 mons 0 days 1 hours 30 mins 0.000000000 secs|5\n");
 	check_err("SELECT host, count(*) FROM m", ERR_PLAN,
 		  "Failed to plan SQL: Error during planning: Column in SELECT must be in GROUP BY or an aggregate function: \"m.host\" must appear in the GROUP BY clause or must be part of an aggregate function, currently only \"count(*)\" appears in the SELECT clause satisfies this requirement");
 	check_err("SELECT * FROM m GROUP BY host", ERR_PLAN, NULL);
@@ -1369,7 +1379,7 @@ static void test_names_and_errors(void **state)
 	make_test_ab();
 	check_err("SELECT x FROM test", ERR_PLAN, "Failed to plan SQL: No field named x. Valid fields are test.a, test.b, test.ts.");
 	check_err("SELECT t.a FROM test", ERR_PLAN, "Failed to plan SQL: No field named t.a. Valid fields are test.a, test.b, test.ts.");
-	check_err("SELECT * FROM nope", ERR_NOT_FOUND, "Table not found: greptime.public.nope");
+	check_err("SELECT * FROM nope", ERR_NOT_FOUND, "Failed to plan SQL: Table not found: greptime.public.nope");
 	check_err("SELECT a, a FROM test", ERR_PLAN,
 		  "Failed to plan SQL: Error during planning: Projections require unique expression names but the expression \"test.a\" at position 0 and \"test.a\" at position 1 have the same name. Consider aliasing (\"AS\") one of them.");
 	rows("SELECT test.a, public.test.b AS bb FROM public.test WHERE public.test.a = 11", "a|bb\n11|22\n");
@@ -1660,7 +1670,28 @@ static void test_explain(void **state)
 	assert_int_equal(n, strlen("Total rows: 1"));
 	assert_memory_equal(txt, "Total rows: 1", n);
 	result_set_free(&rs);
+	/* one stage-1 row per region line */
+	t->describe = "SeqScan: region=4398046511104(1024, 0)\nSeqScan: region=4398046511105(1024, 1)";
+	assert_int_equal(run("EXPLAIN ANALYZE SELECT * FROM m WHERE v > 100", NULL, &rs), 0);
+	assert_int_equal(rs.rows.nrows, 4);
+	assert_int_equal(rs.rows.cols[1].i64[1], 0);
+	assert_int_equal(rs.rows.cols[1].i64[2], 1);
+	txt = colvec_bytes(&rs.rows.cols[2], 2, &n);
+	assert_memory_equal(txt, "SeqScan: region=4398046511105(1024, 1)\n", n);
+	txt = colvec_bytes(&rs.rows.cols[2], 3, &n);
+	assert_memory_equal(txt, "Total rows: 0", n);
+	result_set_free(&rs);
 	assert_int_equal(t->releases, t->scans + 1);
+}
+
+static void test_cancel(void **state)
+{
+	(void)state;
+	make_metrics(1);
+	session_request_cancel(&sess);
+	check_err("SELECT count(*) FROM m", ERR_EXEC, "Query was cancelled");
+	session_clear_cancel(&sess);
+	rows("SELECT count(*) FROM m", "count(*)\n5\n");
 }
 
 static int fail_env_resolve(void *ctx, struct session *s, const struct sql_name *name,
@@ -1679,6 +1710,33 @@ static void test_oom_and_failures(void **state)
 	check_err("SELECT * FROM m", ERR_UNAVAILABLE, "region unavailable");
 	env.resolve_table = resolve;
 	/* allocation failures at every point fail the query cleanly */
+	struct mem_table *h = mt_create("hosts", "host:String,dc:String");
+	mt_row(h, "a|east");
+	mt_row(h, "c|west");
+	static const char *const qs[] = {
+		"SELECT m.host, dc, CASE WHEN v > 2 THEN upper(dc) ELSE concat(dc, '!') END FROM m LEFT JOIN hosts ON m.host = hosts.host ORDER BY 1, 2 LIMIT 3",
+		"SELECT DISTINCT host, date_trunc('hour', ts) FROM m WHERE n IN (10, 30, 50) OR v IS NULL",
+		"SELECT count(DISTINCT host), first_value(v), sum(n) FILTER (WHERE v > 1) FROM m",
+		"WITH x AS (SELECT host, n FROM m) SELECT host FROM x WHERE n > (SELECT min(n) FROM m) UNION SELECT dc FROM hosts",
+		"SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS t(k, s) ORDER BY k DESC",
+	};
+	for (size_t qi = 0; qi < sizeof(qs) / sizeof(qs[0]); qi++) {
+		for (long k = 0; k < 300; k++) {
+			struct arena *a = arena_create(1 << 16);
+			struct sql_stmt_list l;
+			assert_int_equal(sql_parse(qs[qi], a, &l), 0);
+			struct result_set rs;
+			mem_fail_after(k);
+			int rc = sql_exec_query(&env, &sess, l.items[0]->u.query, a, &rs);
+			mem_fail_after(-1);
+			if (rc == 0)
+				result_set_free(&rs);
+			arena_destroy(a);
+			if (rc == 0)
+				break;
+		}
+		assert_int_equal(run(qs[qi], NULL, NULL), 0);
+	}
 	const char *q = "SELECT host, count(*), max(v) FROM m WHERE ts >= 0 GROUP BY host ORDER BY host LIMIT 2";
 	for (long k = 0; k < 400; k += 3) {
 		mem_fail_after(k);
@@ -1726,6 +1784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eval_const_and_predicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_and_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
