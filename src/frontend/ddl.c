@@ -8,7 +8,11 @@
  * creates every region through the region server under
  * data/{catalog}/{schema}/{table_id}/{table_id}_{number:010}/. When a
  * region cannot be created the regions made so far and the metadata are
- * removed again, so a failed CREATE leaves nothing behind.
+ * removed again, so a failed CREATE leaves nothing behind; after a crash
+ * between the two steps, startup creates the missing (empty) regions
+ * (frontend_open_all_regions). DROP removes the metadata first and the
+ * regions after, so a crash leaves unreferenced files, never a table
+ * without its regions.
  *
  * What table_info.options holds: the WITH options as written (keys
  * lower-cased unless quoted, values normalised the way GreptimeDB shows
@@ -855,17 +859,21 @@ out:
 
 /* ---- DROP / TRUNCATE ---------------------------------------------------------- */
 
+/* Metadata first, then the regions: a crash in between leaves only
+ * unreferenced region files, never a table whose regions are gone. */
 static int drop_one(struct fe_ctx *c, struct table_info *t)
 {
 	struct table_route *route = NULL;
 	int rc = catalog_get_route(c->fe->kv, t->table_id, &route);
 	if (rc && rc != ERR_NOT_FOUND)
 		return rc;
-	rc = drop_regions(c, route);
-	if (rc)
-		log_warn("dropping table %s: %s (metadata removed anyway)", t->name, err_msg());
+	err_clear();
+	rc = catalog_drop_table(c->fe->kv, t);
+	if (rc == ERR_OK && drop_regions(c, route))
+		log_warn("dropping table %s: %s (its metadata is gone; files stay for GC)", t->name,
+		         err_msg());
 	table_route_free(route);
-	return catalog_drop_table(c->fe->kv, t);
+	return rc;
 }
 
 int fe_drop_table(struct fe_ctx *c, struct query_result *out)

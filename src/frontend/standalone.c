@@ -138,6 +138,15 @@ int frontend_open_all_regions(struct frontend *fe)
 				if (orc == ERR_OK)
 					orc = region_server_open_region(fe->rs, rr->region_id, dir,
 					                                REGION_ROLE_LEADER);
+				if (orc == ERR_NOT_FOUND) {
+					/* CREATE TABLE stored the metadata, then stopped before
+					 * this region existed: create it empty now */
+					log_warn("region %" PRIu64
+					         " of %s.%s is missing (%s): creating it",
+					         rr->region_id, schemas[i], t[k]->name, err_msg());
+					orc = region_server_create(fe->rs, rr->region_id, dir,
+					                           t[k]->region_schema);
+				}
 				if (orc) {
 					log_error("open region %" PRIu64 " of %s.%s: %s",
 					          rr->region_id, schemas[i], t[k]->name, err_msg());

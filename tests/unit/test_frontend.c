@@ -428,6 +428,27 @@ static void test_hostile_statements(void **state)
 	assert_int_equal(rows[301], 10); /* 300..309 */
 }
 
+static void test_missing_region_recreated(void **state)
+{
+	(void)state;
+	/* a crash after CREATE TABLE stored its metadata but before the
+	 * region existed: startup creates the empty region */
+	ok("CREATE TABLE lost (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX)");
+	env_close();
+	char path[700];
+	snprintf(path, sizeof(path), "%s/data/greptime/public/1024", E.dir);
+	fx_rmrf(path);
+	env_open();
+	assert_true(region_server_has(E.rs, REGION_ID(1024, 0)));
+	struct outcome o = run("INSERT INTO lost VALUES ('a', 1)");
+	assert_int_equal(o.kind, QUERY_AFFECTED);
+	assert_int_equal(scan_count(REGION_ID(1024, 0)), 1);
+	/* DROP removes the metadata even when a region is already gone */
+	ok("DROP TABLE lost");
+	o = run("SHOW TABLES LIKE 'lost'");
+	assert_int_equal(o.nrows, 0);
+}
+
 static void test_helpers(void **state)
 {
 	(void)state;
@@ -483,6 +504,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_and_admin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_statements, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_region_recreated, setup, teardown),
 	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
