@@ -40,6 +40,9 @@
 #include "meta/kv.h"
 #include "sql/parser.h"
 
+/* Regions per table: every one is a set of files and an open region. */
+#define FE_MAX_PARTITIONS 1024
+
 /* ---- names -------------------------------------------------------------- */
 
 /* GreptimeDB's table name pattern: [a-zA-Z_:-][a-zA-Z0-9_:\-.@#]* */
@@ -650,6 +653,10 @@ static int build_partitions(struct fe_ctx *c, const struct sql_create_table *ct,
 	}
 	if (pt->nrules == 0)
 		return ERR_OK;
+	if (pt->nrules > FE_MAX_PARTITIONS)
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT,
+			       "Invalid partition rule: %zu partitions, at most %d are allowed",
+			       pt->nrules, FE_MAX_PARTITIONS);
 	int rc = part_rules_check(c, t->region_schema, (const char *const *)t->partition_cols,
 	                          t->npartition_cols, pt->rules, (uint32_t)pt->nrules);
 	if (rc)

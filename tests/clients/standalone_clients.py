@@ -178,6 +178,38 @@ def partitioned():
 check("partitioned table: rows of every region (and NULL keys) read back", partitioned)
 
 
+def hostile():
+    c = my()
+    bad = []
+    big = "x" * (4 << 20)
+    q(c, "CREATE TABLE big (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, s STRING)")
+    q(c, "INSERT INTO big VALUES ('a', 1, '%s')" % big)
+    got = q(c, "SELECT length(s) FROM big")[0][0]
+    if got != len(big):
+        bad.append(("4 MiB string", got))
+    for sql in ["SELECT " + "(" * 5000 + "1" + ")" * 5000,
+                "SELECT " + " + ".join(["1"] * 20000),
+                "CREATE TABLE w (" + ", ".join("c%d INT" % i for i in range(3000)) +
+                ", ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (c0) (" +
+                ", ".join("c0 >= %d AND c0 < %d" % (i, i + 1) for i in range(2000)) + ")",
+                "INSERT INTO big VALUES " + ", ".join("('k%d', %d, NULL)" % (i, i) for i in range(50000)),
+                "\x00\xff garbage \x01",
+                "SELECT * FROM big WHERE s = '" + "\\" * 1000 + "'"]:
+        try:
+            q(c, sql)
+        except pymysql.err.MySQLError:
+            pass
+    alive = q(c, "SELECT count(*) FROM big")[0][0]
+    q(c, "DROP TABLE IF EXISTS w")
+    q(c, "DROP TABLE big")
+    c.close()
+    return not bad and alive in (1, 50001), (bad, alive)
+
+
+check("hostile statements (deep nesting, huge lists, 4 MiB values, wide partition rules): "
+      "no crash, the server keeps serving", hostile)
+
+
 def session_vars():
     c = my()
     r = q(c, "SELECT @@version_comment, @@max_allowed_packet, @@time_zone")
