@@ -5,6 +5,7 @@
  * and HTTP servers.
  *
  * Layout under --data-home DIR (default ./strata_data):
+ *   LOCK          flock held while a process uses this data home
  *   metadata.db   SQLite metadata KV (catalog.h keys)
  *   wal/          the datanode's write-ahead log
  *   data/...      the object store: data/{catalog}/{schema}/{table_id}/...
@@ -26,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -225,6 +228,27 @@ static int mkdir_p(const char *path)
 	return ERR_OK;
 }
 
+/* One process per data home: an flock on {data_home}/LOCK, held for the
+ * life of the process (released by the kernel on exit). */
+static int lock_data_home(const char *data_home, int *fd_out)
+{
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/LOCK", data_home);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(ERR_IO, "open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return err_set(ERR_CONFLICT, "data home %s is in use by another strata process",
+				       data_home);
+		return err_set(ERR_IO, "lock %s: %s", path, strerror(e));
+	}
+	*fd_out = fd;
+	return ERR_OK;
+}
+
 static int write_port_file(const char *path, uint16_t my, uint16_t pg, uint16_t http)
 {
 	char tmp[1100];
@@ -286,8 +310,9 @@ int standalone_main(int argc, char **argv)
 	struct pg_server *pg = NULL;
 	struct http_server *http = NULL;
 	char path[1024];
+	int lock_fd = -1;
 
-	if ((rc = mkdir_p(data_home)))
+	if ((rc = mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
 	struct kv *raw;
@@ -359,6 +384,8 @@ out:
 		objstore_close(store);
 	if (kv)
 		kv_close(kv);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (code == 0)
 		log_info("stopped");
 	return code;
