@@ -713,8 +713,15 @@ static int show_create_database(struct fe_ctx *c, const struct sql_show *sh,
 	if (rc)
 		return rc;
 	char text[512];
+	/* GreptimeDB prints the name as an unquoted identifier when it can */
+	bool plain = (db[0] < '0' || db[0] > '9');
+	for (const char *p = db; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
 	char q = c->s->protocol == SESSION_MYSQL ? '`' : '"';
-	snprintf(text, sizeof(text), "CREATE DATABASE IF NOT EXISTS %c%s%c", q, db, q);
+	if (plain)
+		snprintf(text, sizeof(text), "CREATE DATABASE IF NOT EXISTS %s", db);
+	else
+		snprintf(text, sizeof(text), "CREATE DATABASE IF NOT EXISTS %c%s%c", q, db, q);
 	return two_strings(out, "Database", "Create Database", db, text);
 }
 
