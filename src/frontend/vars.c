@@ -135,8 +135,21 @@ static const char *set_value_text(struct fe_ctx *c, const struct sql_expr *e, bo
 		return e->v.name.part[e->v.name.n - 1].raw;
 	case SQL_E_DEFAULT:
 		return "DEFAULT";
-	default:
+	default: {
+		/* an expression (concat(@@sql_mode, ',X')): its value when the
+		 * engine can compute it, else its text */
+		struct datum d;
+		if (sql_eval_const(&c->env, c->s, e, DT_STRING, c->a, &d) == ERR_OK && !d.is_null) {
+			char *v = arena_strndup(c->a, d.v.s.p, d.v.s.n);
+			if (v) {
+				*is_string = true;
+				return v;
+			}
+		}
+		fe_status_reset();
+		err_clear();
 		return fe_expr_text(c, e);
+	}
 	}
 }
 
