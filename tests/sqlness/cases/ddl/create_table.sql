@@ -74,6 +74,20 @@ CREATE TABLE opts4 (ts TIMESTAMP TIME INDEX) WITH (merge_mode = 'last_non_null',
 
 CREATE TABLE opts5 (ts TIMESTAMP TIME INDEX) WITH (ttl = 'instant');
 
+CREATE TABLE opts7 (ts TIMESTAMP TIME INDEX) WITH (ttl = 'forever', 'sst_format' = 'flat', 'memtable.type' = 'partition_tree');
+
+SHOW CREATE TABLE opts7;
+
+ALTER TABLE opts7 SET 'ttl' = '30m';
+
+SHOW CREATE TABLE opts7;
+
+ALTER TABLE opts7 UNSET 'ttl';
+
+ALTER TABLE opts7 ADD COLUMN x INT;
+
+DROP TABLE opts7;
+
 CREATE TABLE opts6 (ts TIMESTAMP TIME INDEX) WITH (ttl = '1d 12h', merge_mode = 'last_non_null');
 
 SHOW CREATE TABLE opts6;
@@ -104,7 +118,19 @@ DROP DATABASE other;
 
 SHOW TABLES FROM other;
 
+INSERT INTO d1 (i) VALUES (1);
+
+INSERT INTO d1 (ts, s) VALUES (5, 'five');
+
+SELECT i, s FROM d1 ORDER BY i;
+
 TRUNCATE TABLE d1;
+
+SELECT count(*) FROM d1;
+
+INSERT INTO d1 (ts) VALUES (7);
+
+SELECT * FROM d1;
 
 TRUNCATE TABLE missing;
 
