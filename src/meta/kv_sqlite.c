@@ -6,6 +6,7 @@
  * A txn runs in BEGIN IMMEDIATE ... COMMIT, so compares and writes are
  * atomic against other processes using the same file.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,9 @@
 
 struct kv_sqlite {
 	struct kv base;
+	/* The prepared statements are shared: every operation runs under this
+	 * (recursive: a txn's compares call s_get) lock. */
+	pthread_mutex_t mu;
 	sqlite3 *db;
 	sqlite3_stmt *get, *put, *del, *range;
 };
@@ -26,7 +30,7 @@ static int sql_err(struct kv_sqlite *s, const char *what)
 	return err_set(ERR_IO, "metadata store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int s_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
+static int get_locked(struct kv *kv, const char *key, uint8_t **value, size_t *len)
 {
 	struct kv_sqlite *s = (struct kv_sqlite *)kv;
 	sqlite3_reset(s->get);
@@ -49,7 +53,7 @@ static int s_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
 	return ERR_OK;
 }
 
-static int s_range(struct kv *kv, const char *prefix, struct kv_list *out)
+static int range_locked(struct kv *kv, const char *prefix, struct kv_list *out)
 {
 	struct kv_sqlite *s = (struct kv_sqlite *)kv;
 	size_t cap = 0;
@@ -105,8 +109,8 @@ static int exec(struct kv_sqlite *s, const char *sql)
 	return ERR_OK;
 }
 
-static int s_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
-		 size_t nops)
+static int txn_locked(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp,
+		      const struct kv_op *ops, size_t nops)
 {
 	struct kv_sqlite *s = (struct kv_sqlite *)kv;
 	int rc = exec(s, "BEGIN IMMEDIATE");
@@ -115,7 +119,7 @@ static int s_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const st
 	for (size_t i = 0; i < ncmp && rc == ERR_OK; i++) {
 		uint8_t *cur = NULL;
 		size_t len = 0;
-		int g = s_get(kv, cmps[i].key, &cur, &len);
+		int g = get_locked(kv, cmps[i].key, &cur, &len);
 		if (g && g != ERR_NOT_FOUND)
 			rc = g;
 		else if (cmps[i].value == NULL ? g != ERR_NOT_FOUND
@@ -145,6 +149,34 @@ static int s_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const st
 	return err_set(code, "%s", saved);
 }
 
+static int s_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
+{
+	struct kv_sqlite *s = (struct kv_sqlite *)kv;
+	pthread_mutex_lock(&s->mu);
+	int rc = get_locked(kv, key, value, len);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int s_range(struct kv *kv, const char *prefix, struct kv_list *out)
+{
+	struct kv_sqlite *s = (struct kv_sqlite *)kv;
+	pthread_mutex_lock(&s->mu);
+	int rc = range_locked(kv, prefix, out);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int s_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
+		 size_t nops)
+{
+	struct kv_sqlite *s = (struct kv_sqlite *)kv;
+	pthread_mutex_lock(&s->mu);
+	int rc = txn_locked(kv, cmps, ncmp, ops, nops);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 static void s_close(struct kv *kv)
 {
 	struct kv_sqlite *s = (struct kv_sqlite *)kv;
@@ -153,6 +185,7 @@ static void s_close(struct kv *kv)
 	sqlite3_finalize(s->del);
 	sqlite3_finalize(s->range);
 	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->mu);
 	mem_free(s);
 }
 
@@ -165,6 +198,11 @@ int kv_open_sqlite(const char *path, struct kv **out)
 	if (!s)
 		return ERR_NOMEM;
 	s->base.ops = &sqlite_ops;
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
 	int rc = ERR_OK;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_FULLMUTEX,

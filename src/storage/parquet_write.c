@@ -147,7 +147,8 @@ static uint32_t hash_bytes(const void *p, size_t n)
 		n -= 8;
 	}
 	uint64_t x = 0;
-	memcpy(&x, s, n);
+	if (n)
+		memcpy(&x, s, n);
 	h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 32;
 	return (uint32_t)h;
@@ -565,7 +566,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 	*full = false;
 	if (d->has_last) {
 		uint32_t e = d->last;
-		if (bytes ? (d->len[e] == len && memcmp(d->plain.data + d->off[e], p, len) == 0)
+		if (bytes ? (d->len[e] == len && (len == 0 || memcmp(d->plain.data + d->off[e], p, len) == 0))
 		          : d->fixed[e] == bits) {
 			*idx = e;
 			return ERR_OK;
@@ -581,7 +582,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 			break;
 		uint32_t e = s - 1;
 		if (d->hash[e] == h &&
-		    (bytes ? (d->len[e] == len && memcmp(d->plain.data + d->off[e], p, len) == 0)
+		    (bytes ? (d->len[e] == len && (len == 0 || memcmp(d->plain.data + d->off[e], p, len) == 0))
 		           : d->fixed[e] == bits)) {
 			*idx = e;
 			d->last = e;
