@@ -1,6 +1,7 @@
 /*
  * strata: the one binary. Subcommands:
- *   strata standalone start [--data-home DIR]
+ *   strata standalone start [--data-home DIR] [--mysql-addr H:P]
+ *                           [--postgres-addr H:P] [--http-addr H:P]
  *   strata version
  */
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "base/log.h"
 #include "cmd/cluster_cmds.h"
+#include "frontend/frontend.h"
 
 #define STRATA_VERSION "0.1.0"
 
@@ -26,6 +28,8 @@ int main(int argc, char **argv)
 		printf("strata %s\n", STRATA_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "standalone"))
+		return standalone_main(argc - 2, argv + 2);
 	log_set_tag(argv[1]);
 	if (!strcmp(argv[1], "metasrv"))
 		return metasrv_main(argc - 2, argv + 2);

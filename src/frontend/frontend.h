@@ -1,0 +1,63 @@
+/*
+ * frontend: Strata's SQL statement layer - the query_handler behind the
+ * MySQL, PostgreSQL and HTTP servers, speaking GreptimeDB's dialect.
+ *
+ * A frontend turns statement text into actions on the catalog (metadata
+ * KV: schemas, tables, routes) and on regions (through a region_server),
+ * and answers with GreptimeDB's result shapes, column names and error
+ * texts. Queries (SELECT and friends) run in the SQL engine (sql/exec.h)
+ * over table providers the frontend hands out: user tables as scans of
+ * their regions, information_schema and pg_catalog tables as in-memory
+ * batches, and the `numbers` table.
+ *
+ * Threads: execute() runs on any connection thread, concurrently. DDL
+ * (CREATE/DROP/TRUNCATE) takes the frontend's DDL lock exclusively;
+ * everything else takes it shared, so a table never disappears under a
+ * running statement.
+ *
+ * Standalone mode (standalone.c) wires a frontend to an in-process
+ * metadata KV and region server and starts the three protocol servers.
+ */
+#ifndef STRATA_FRONTEND_FRONTEND_H
+#define STRATA_FRONTEND_FRONTEND_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "server/handler.h"
+
+struct kv;
+struct region_server;
+struct lp_batch;
+struct frontend;
+
+struct frontend_options {
+	struct kv *kv;                 /* metadata store (not owned) */
+	struct region_server *regions; /* this node's regions (not owned) */
+	uint64_t node_id;              /* datanode id of `regions` (0 in standalone) */
+	const char *peer_addr;         /* address shown for that datanode */
+	const char *mode;              /* "standalone" (cluster_info peer type) */
+	const char *version;           /* e.g. "0.1.0" */
+};
+
+int frontend_open(const struct frontend_options *o, struct frontend **out);
+void frontend_close(struct frontend *fe);
+
+/* The query_handler to give the protocol servers (ctx = fe). */
+struct query_handler frontend_query_handler(struct frontend *fe);
+
+/* Bring the regions of every table in the catalog online on this node
+ * (after a restart): opens every region whose leader is node_id. */
+int frontend_open_all_regions(struct frontend *fe);
+
+/* HTTP callbacks: line-protocol ingest (http_ingest_fn; ctx = fe),
+ * Prometheus metrics (http_metrics_fn), per-request session end. */
+int frontend_ingest(void *ctx, struct session *s, const struct lp_batch *batch);
+int frontend_metrics(void *ctx, struct buf *out);
+void frontend_session_done(void *ctx, struct session *s);
+
+/* strata standalone start [options]: runs until SIGINT/SIGTERM. Returns the
+ * process exit code. argv[0] is "start". */
+int standalone_main(int argc, char **argv);
+
+#endif

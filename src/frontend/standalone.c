@@ -1,0 +1,356 @@
+/*
+ * standalone: `strata standalone start` - the whole database in one
+ * process: metadata KV (SQLite file), catalog, object store (a folder),
+ * one datanode's region server, the frontend, and the MySQL, PostgreSQL
+ * and HTTP servers.
+ *
+ * Layout under --data-home DIR (default ./strata_data):
+ *   metadata.db   SQLite metadata KV (catalog.h keys)
+ *   wal/          the datanode's write-ahead log
+ *   data/...      the object store: data/{catalog}/{schema}/{table_id}/...
+ *
+ * At start every region the catalog routes to this node (datanode 0) is
+ * reopened (manifest, then WAL replay), so data survives a restart.
+ * SIGINT / SIGTERM stop the servers, close every region and exit 0.
+ *
+ * Flags: --data-home DIR, --mysql-addr H:P (127.0.0.1:4002),
+ * --postgres-addr H:P (127.0.0.1:4003), --http-addr H:P (127.0.0.1:4000);
+ * a port of 0 picks a free one. --port-file FILE writes "mysql=N",
+ * "postgres=N" and "http=N" lines once every server listens (written to a
+ * temporary name, then renamed).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "datanode/region_server.h"
+#include "frontend/frontend_int.h"
+#include "meta/kv.h"
+#include "objstore/objstore.h"
+#include "server/http_server.h"
+#include "server/mysql_server.h"
+#include "server/pg_server.h"
+
+#define STRATA_VERSION "0.1.0"
+
+/* ---- a KV wrapper that serialises every call ------------------------------------
+ * kv_sqlite shares its prepared statements between callers without a lock
+ * of its own, so concurrent connections could read each other's rows
+ * (seen as "metadata ... is not valid JSON"). Until it locks itself, the
+ * standalone process wraps it. */
+
+struct locked_kv {
+	struct kv base;
+	struct kv *inner;
+	pthread_mutex_t mu;
+};
+
+static int lk_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_get(l->inner, key, value, len);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static int lk_range(struct kv *kv, const char *prefix, struct kv_list *out)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_range(l->inner, prefix, out);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static int lk_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const struct kv_op *ops,
+                  size_t nops)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	pthread_mutex_lock(&l->mu);
+	int rc = kv_txn(l->inner, cmps, ncmp, ops, nops);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+static void lk_close(struct kv *kv)
+{
+	struct locked_kv *l = (struct locked_kv *)kv;
+	kv_close(l->inner);
+	pthread_mutex_destroy(&l->mu);
+	mem_free(l);
+}
+
+static const struct kv_ops locked_kv_ops = {"locked", lk_get, lk_range, lk_txn, lk_close};
+
+/* Wrap inner (taken over) so that calls run one at a time. */
+static int kv_locked(struct kv *inner, struct kv **out)
+{
+	struct locked_kv *l = mem_calloc(1, sizeof(*l));
+	if (!l) {
+		kv_close(inner);
+		return ERR_NOMEM;
+	}
+	l->base.ops = &locked_kv_ops;
+	l->inner = inner;
+	pthread_mutex_init(&l->mu, NULL);
+	*out = &l->base;
+	return ERR_OK;
+}
+
+int frontend_open_all_regions(struct frontend *fe)
+{
+	char **schemas;
+	uint32_t ns;
+	int rc = catalog_list_schemas(fe->kv, CATALOG_DEFAULT, &schemas, &ns);
+	if (rc)
+		return rc;
+	uint32_t opened = 0, failed = 0;
+	for (uint32_t i = 0; rc == ERR_OK && i < ns; i++) {
+		struct table_info **t;
+		uint32_t nt;
+		if ((rc = catalog_list_tables(fe->kv, CATALOG_DEFAULT, schemas[i], &t, &nt)))
+			break;
+		for (uint32_t k = 0; k < nt; k++) {
+			struct table_route *route;
+			if (catalog_get_route(fe->kv, t[k]->table_id, &route)) {
+				log_error("table %s.%s: no route: %s", schemas[i], t[k]->name,
+				          err_msg());
+				failed++;
+				continue;
+			}
+			for (uint32_t r = 0; r < route->nregions; r++) {
+				const struct region_route *rr = &route->regions[r];
+				if (rr->leader != fe->node_id)
+					continue;
+				char dir[1024];
+				int orc = region_dir_format(dir, sizeof(dir), t[k]->catalog,
+				                            t[k]->schema, rr->region_id);
+				if (orc == ERR_OK)
+					orc = region_server_open_region(fe->rs, rr->region_id, dir,
+					                                REGION_ROLE_LEADER);
+				if (orc) {
+					log_error("open region %" PRIu64 " of %s.%s: %s",
+					          rr->region_id, schemas[i], t[k]->name, err_msg());
+					failed++;
+				} else {
+					opened++;
+				}
+			}
+			table_route_free(route);
+		}
+		catalog_free_tables(t, nt);
+	}
+	for (uint32_t i = 0; i < ns; i++)
+		mem_free(schemas[i]);
+	mem_free(schemas);
+	if (rc == ERR_OK)
+		log_info("opened %u regions%s", opened, failed ? " (some failed, see above)" : "");
+	return rc;
+}
+
+/* ---- options ----------------------------------------------------------------- */
+
+struct addr {
+	char host[128];
+	uint16_t port;
+};
+
+static int parse_addr(const char *s, struct addr *a)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return err_set(ERR_BAD_INPUT, "address %s lacks a port (host:port)", s);
+	const char *h = s;
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(a->host))
+		return err_set(ERR_BAD_INPUT, "bad host in address %s", s);
+	memcpy(a->host, h, hl);
+	a->host[hl] = 0;
+	char *end;
+	errno = 0;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || p < 0 || p > 65535 || colon[1] == 0)
+		return err_set(ERR_BAD_INPUT, "bad port in address %s", s);
+	a->port = (uint16_t)p;
+	return ERR_OK;
+}
+
+static int usage(void)
+{
+	fprintf(
+	    stderr,
+	    "usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
+	    "                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
+	    "                               [--port-file FILE]\n");
+	return 2;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
+	return ERR_OK;
+}
+
+static int write_port_file(const char *path, uint16_t my, uint16_t pg, uint16_t http)
+{
+	char tmp[1100];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return err_set(ERR_IO, "write %s: %s", tmp, strerror(errno));
+	fprintf(f, "mysql=%u\npostgres=%u\nhttp=%u\n", my, pg, http);
+	if (fclose(f) || rename(tmp, path))
+		return err_set(ERR_IO, "write %s: %s", path, strerror(errno));
+	return ERR_OK;
+}
+
+int standalone_main(int argc, char **argv)
+{
+	const char *data_home = "./strata_data", *port_file = NULL;
+	struct addr my_addr = {"127.0.0.1", 4002}, pg_addr = {"127.0.0.1", 4003},
+	            http_addr = {"127.0.0.1", 4000};
+	if (argc < 1 || strcmp(argv[0], "start"))
+		return usage();
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = ERR_OK;
+		if (!strcmp(a, "--data-home") && v)
+			data_home = v;
+		else if (!strcmp(a, "--mysql-addr") && v)
+			rc = parse_addr(v, &my_addr);
+		else if (!strcmp(a, "--postgres-addr") && v)
+			rc = parse_addr(v, &pg_addr);
+		else if (!strcmp(a, "--http-addr") && v)
+			rc = parse_addr(v, &http_addr);
+		else if (!strcmp(a, "--port-file") && v)
+			port_file = v;
+		else
+			return usage();
+		if (rc) {
+			fprintf(stderr, "strata: %s\n", err_msg());
+			return 2;
+		}
+		i++;
+	}
+	log_set_tag("standalone");
+
+	/* signals: handled by sigwait in this thread only */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc, code = 1;
+	struct kv *kv = NULL;
+	struct objstore *store = NULL;
+	struct region_server *regions = NULL;
+	struct frontend *fe = NULL;
+	struct mysql_server *my = NULL;
+	struct pg_server *pg = NULL;
+	struct http_server *http = NULL;
+	char path[1024];
+
+	if ((rc = mkdir_p(data_home)))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
+	struct kv *raw;
+	if ((rc = kv_open_sqlite(path, &raw)) || (rc = kv_locked(raw, &kv)) ||
+	    (rc = catalog_bootstrap(kv)))
+		goto fail;
+	if ((rc = objstore_open_fs(data_home, &store)))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/wal", data_home);
+	if ((rc = mkdir_p(path)))
+		goto fail;
+	struct region_server_options ro = {.node_id = 0, .store = store, .wal_dir = path};
+	if ((rc = region_server_open(&ro, &regions)))
+		goto fail;
+	char peer[160];
+	snprintf(peer, sizeof(peer), "%s:%u", my_addr.host, 4001);
+	struct frontend_options fo = {.kv = kv,
+	                              .regions = regions,
+	                              .node_id = 0,
+	                              .peer_addr = peer,
+	                              .mode = "standalone",
+	                              .version = STRATA_VERSION};
+	if ((rc = frontend_open(&fo, &fe)) || (rc = frontend_open_all_regions(fe)))
+		goto fail;
+	static struct query_handler handler;
+	handler = frontend_query_handler(fe);
+	struct mysql_server_opts mo = {0};
+	struct pg_server_opts po = {0};
+	if ((rc = mysql_server_start(my_addr.host, my_addr.port, &handler, &mo, &my)))
+		goto fail;
+	if ((rc = pg_server_start(pg_addr.host, pg_addr.port, &handler, &po, &pg)))
+		goto fail;
+	struct http_options ho;
+	http_options_default(&ho);
+	ho.bind_addr = http_addr.host;
+	ho.port = http_addr.port;
+	ho.handler = handler;
+	ho.ingest = frontend_ingest;
+	ho.ingest_ctx = fe;
+	ho.metrics = frontend_metrics;
+	ho.metrics_ctx = fe;
+	ho.session_done = frontend_session_done;
+	if ((rc = http_server_start(&ho, &http)))
+		goto fail;
+	uint16_t myp = mysql_server_port(my), pgp = pg_server_port(pg), hp = http_server_port(http);
+	log_info("strata %s standalone ready: mysql %s:%u, postgres %s:%u, http %s:%u, data %s",
+	         STRATA_VERSION, my_addr.host, myp, pg_addr.host, pgp, http_addr.host, hp,
+	         data_home);
+	if (port_file && (rc = write_port_file(port_file, myp, pgp, hp)))
+		goto fail;
+
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("signal %d: shutting down", sig);
+	code = 0;
+	goto out;
+fail:
+	log_error("standalone: %s", err_msg()[0] ? err_msg() : err_code_name(rc));
+out:
+	http_server_stop(http);
+	if (pg)
+		pg_server_stop(pg);
+	if (my)
+		mysql_server_stop(my);
+	frontend_close(fe);
+	if (regions)
+		region_server_close(regions);
+	if (store)
+		objstore_close(store);
+	if (kv)
+		kv_close(kv);
+	if (code == 0)
+		log_info("stopped");
+	return code;
+}

@@ -1,0 +1,249 @@
+/*
+ * table_provider: name resolution for the query engine (exec_env
+ * .resolve_table) and the provider of user tables.
+ *
+ * Resolution order for a name: the "__show" table of a SHOW ... WHERE,
+ * information_schema.* and pg_catalog.* (virtual), greptime.public.numbers,
+ * then the catalog.
+ *
+ * A user table scans every region of its route that its partition rules
+ * do not exclude for the request's predicates, one after another, on the
+ * region server of this node. Region scans yield internal batches (user
+ * columns, then __primary_key, __sequence, __op_type); the provider hands
+ * out a view of the first ncols columns of each batch, without copying.
+ *
+ * READ_PREFERENCE: every region is read from its leader on this node;
+ * `follower` fails for a region without followers, as GreptimeDB does
+ * ("Failed to find region peer for region id ..."); follower_preferred and
+ * random fall back to the leader.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "datanode/region_server.h"
+#include "frontend/frontend_int.h"
+
+struct user_table {
+	struct table_provider p;
+	struct frontend *fe;
+	struct table_info *info;
+	struct table_route *route;
+	struct part_rules *rules;
+	struct table_column *cols;
+	char *desc;
+	bool *scanned; /* per region of the route: opened by a scan */
+	int read_preference;
+};
+
+struct user_stream {
+	struct batch_stream s;
+	struct user_table *t;
+	struct scan_request req;
+	uint32_t next_region;
+	struct sorted_source *src;
+	struct batch view;
+};
+
+static int us_next(struct batch_stream *s, const struct batch **out)
+{
+	struct user_stream *u = (struct user_stream *)s;
+	struct user_table *t = u->t;
+	*out = NULL;
+	for (;;) {
+		if (!u->src) {
+			while (u->next_region < t->route->nregions &&
+			       !part_rules_may_match(t->rules, u->next_region, u->req.preds,
+			                             u->req.npreds))
+				u->next_region++;
+			if (u->next_region >= t->route->nregions)
+				return ERR_OK;
+			const struct region_route *rr = &t->route->regions[u->next_region];
+			/* this process reads leaders only: FOLLOWER needs a follower */
+			if (t->read_preference == READ_PREF_FOLLOWER && rr->nfollowers == 0)
+				return fe_fail(GT_TABLE_UNAVAILABLE, ERR_UNAVAILABLE,
+				               "Failed to find region peer for region id "
+				               "%" PRIu64 "(%u, %u), read preference: FOLLOWER",
+				               rr->region_id, REGION_TABLE_ID(rr->region_id),
+				               REGION_NUMBER(rr->region_id));
+			if (t->scanned)
+				t->scanned[u->next_region] = true;
+			uint64_t rid = t->route->regions[u->next_region++].region_id;
+			int rc = region_server_scan(t->fe->rs, rid, &u->req, &u->src);
+			if (rc)
+				return rc;
+		}
+		const struct batch *b;
+		int rc = sorted_source_next(u->src, &b);
+		if (rc)
+			return rc;
+		if (!b) {
+			sorted_source_close(u->src);
+			u->src = NULL;
+			continue;
+		}
+		if (b->nrows == 0)
+			continue;
+		u->view.nrows = b->nrows;
+		u->view.ncols = t->p.ncols;
+		u->view.cols = b->cols;
+		*out = &u->view;
+		return ERR_OK;
+	}
+}
+
+static void us_close(struct batch_stream *s)
+{
+	struct user_stream *u = (struct user_stream *)s;
+	sorted_source_close(u->src);
+	mem_free(u);
+}
+
+static int ut_scan(struct table_provider *p, const struct scan_request *req,
+                   struct batch_stream **out)
+{
+	struct user_table *t = p->ctx;
+	struct user_stream *u = mem_calloc(1, sizeof(*u));
+	if (!u)
+		return ERR_NOMEM;
+	u->s.next = us_next;
+	u->s.close = us_close;
+	u->t = t;
+	if (req)
+		u->req = *req;
+	else
+		scan_request_init(&u->req);
+	*out = &u->s;
+	return ERR_OK;
+}
+
+static const char *ut_describe(struct table_provider *p)
+{
+	struct user_table *t = p->ctx;
+	if (t->desc)
+		return t->desc;
+	struct buf b;
+	buf_init(&b);
+	bool any = false;
+	for (uint32_t i = 0; i < t->route->nregions; i++) {
+		if (t->scanned && !t->scanned[i])
+			continue;
+		buf_printf(&b, "%sregion %" PRIu64 " on peer %" PRIu64 " (leader)", any ? ", " : "",
+		           t->route->regions[i].region_id, t->route->regions[i].leader);
+		any = true;
+	}
+	if (!any)
+		buf_printf(&b, "no region scanned");
+	t->desc = buf_cstr(&b) ? (char *)buf_steal(&b, NULL) : NULL;
+	buf_free(&b);
+	return t->desc;
+}
+
+static void ut_release(struct table_provider *p)
+{
+	struct user_table *t = p->ctx;
+	table_info_free(t->info);
+	table_route_free(t->route);
+	part_rules_free(t->rules);
+	mem_free(t->cols);
+	mem_free(t->desc);
+	mem_free(t->scanned);
+	mem_free(t);
+}
+
+int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route *route,
+                  struct table_provider **out)
+{
+	*out = NULL;
+	struct user_table *t = mem_calloc(1, sizeof(*t));
+	if (!t) {
+		table_info_free(info);
+		table_route_free(route);
+		return ERR_NOMEM;
+	}
+	t->fe = c->fe;
+	t->read_preference = c->s ? c->s->read_preference : READ_PREF_LEADER;
+	t->info = info;
+	t->route = route;
+	const struct region_schema *s = info->region_schema;
+	t->cols = mem_calloc(s->ncols ? s->ncols : 1, sizeof(*t->cols));
+	t->scanned = mem_calloc(route->nregions ? route->nregions : 1, sizeof(bool));
+	if (!t->cols || !t->scanned) {
+		ut_release(&t->p);
+		return ERR_NOMEM;
+	}
+	for (uint32_t i = 0; i < s->ncols; i++) {
+		t->cols[i].name = s->cols[i].name;
+		t->cols[i].type = s->cols[i].type;
+		t->cols[i].nullable = s->cols[i].nullable;
+		t->cols[i].is_tag = s->cols[i].sem == SEM_TAG;
+		t->cols[i].is_time_index = s->cols[i].sem == SEM_TIMESTAMP;
+	}
+	int rc = part_rules_compile(info, &t->rules);
+	if (rc) {
+		ut_release(&t->p);
+		return rc;
+	}
+	t->p.name = info->name;
+	t->p.ncols = s->ncols;
+	t->p.cols = t->cols;
+	t->p.scan = ut_scan;
+	t->p.describe_scan = ut_describe;
+	t->p.release = ut_release;
+	t->p.ctx = t;
+	*out = &t->p;
+	return ERR_OK;
+}
+
+int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
+                     struct table_provider **out)
+{
+	struct fe_ctx *c = ctx;
+	(void)s;
+	*out = NULL;
+	if (name->n == 1 && c->show_table && !strcmp(name->part[0].name, "__show")) {
+		*out = c->show_table;
+		c->show_table = NULL;
+		return ERR_OK;
+	}
+	const char *cat, *sch, *tab;
+	int rc = fe_split_name(c, name, &cat, &sch, &tab);
+	if (rc)
+		return rc;
+	if (!strcmp(cat, CATALOG_DEFAULT)) {
+		if (!strcasecmp(sch, FE_INFO_SCHEMA)) {
+			const struct vtable *vt = infoschema_find(tab);
+			if (vt)
+				return infoschema_provider(c, vt, out);
+		} else if (!strcasecmp(sch, FE_PG_CATALOG)) {
+			const struct vtable *vt = pgcat_find(tab);
+			if (vt)
+				return pgcat_provider(c, vt, out);
+		} else if (!strcmp(sch, SCHEMA_DEFAULT) && !strcmp(tab, "numbers")) {
+			return numbers_provider(out);
+		}
+		/* PostgreSQL clients name pg_catalog tables without a schema */
+		if (name->n == 1 && c->s->protocol == SESSION_PG && !strncmp(tab, "pg_", 3)) {
+			const struct vtable *vt = pgcat_find(tab);
+			if (vt)
+				return pgcat_provider(c, vt, out);
+		}
+	}
+	struct table_info *info;
+	rc = catalog_get_table(c->fe->kv, cat, sch, tab, &info);
+	if (rc == ERR_NOT_FOUND)
+		return fe_fail(GT_TABLE_NOT_FOUND, ERR_NOT_FOUND,
+		               "Failed to plan SQL: Table not found: %s.%s.%s", cat, sch, tab);
+	if (rc)
+		return rc;
+	struct table_route *route;
+	rc = catalog_get_route(c->fe->kv, info->table_id, &route);
+	if (rc) {
+		table_info_free(info);
+		return rc;
+	}
+	return fe_user_table(c, info, route, out);
+}
