@@ -112,7 +112,7 @@ stop() {
   vm) stop_pid "$WORK"/vm/pid ;;
   strata) stop_pid "$WORK"/strata/pid ;;
   pg)
-    if [ -f "$WORK"/pg/pid ]; then
+    if [ -f "$WORK"/pg/pid ] || [ -f "$WORK"/pg/primary/postmaster.pid ]; then
       su postgres -s /bin/bash -c "$PGBIN/pg_ctl -D $WORK/pg/primary -m fast -w stop" >/dev/null || true
       stop_pid "$WORK"/pg/pid
     fi ;;
