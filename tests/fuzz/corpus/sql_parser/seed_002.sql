@@ -1,0 +1,5 @@
+-- count
+SELECT
+    count(i)
+FROM
+    integers;

@@ -1,0 +1,6 @@
+-- might write to different partitions
+EXPLAIN ANALYZE
+SELECT
+    count(i)
+FROM
+    integers;

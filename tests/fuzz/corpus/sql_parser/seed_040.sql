@@ -1,0 +1,1 @@
+SELECT MIN(i), MAX(i) FROM integers;

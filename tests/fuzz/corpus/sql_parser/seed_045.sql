@@ -1,0 +1,1 @@
+SELECT g, MIN(d), MAX(d) FROM doubles GROUP BY g ORDER BY g;

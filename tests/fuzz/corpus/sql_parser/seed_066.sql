@@ -1,0 +1,1 @@
+SELECT sum(n) from doubles;

@@ -1,0 +1,2 @@
+-- Cleanup
+DROP TABLE repartition_test_table;

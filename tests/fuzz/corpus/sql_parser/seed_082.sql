@@ -1,0 +1,1 @@
+DROP TABLE logical_metric_table;

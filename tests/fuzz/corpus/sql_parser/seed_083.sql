@@ -1,0 +1,1 @@
+DROP TABLE physical_metric_table;

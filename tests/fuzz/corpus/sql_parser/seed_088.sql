@@ -1,0 +1,1 @@
+SELECT avg(cpu_util) FROM system_metrics;

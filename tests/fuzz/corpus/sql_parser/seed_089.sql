@@ -1,0 +1,1 @@
+SELECT idc, avg(memory_util) FROM system_metrics GROUP BY idc ORDER BY idc;

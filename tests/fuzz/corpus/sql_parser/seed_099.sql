@@ -1,0 +1,2 @@
+-- do not support DELETE FROM physical table for now
+delete from phy;

@@ -1,0 +1,1 @@
+SHOW DATABASES WHERE Database = 'test_public_schema';

@@ -1,0 +1,1 @@
+SHOW TABLES FROM test_public_schema;

@@ -1,0 +1,1 @@
+DROP SCHEMA test_public_schema;

@@ -1,0 +1,1 @@
+DESC TABLE neg_default_value_min;

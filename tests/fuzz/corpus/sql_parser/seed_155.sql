@@ -1,0 +1,1 @@
+desc TABLE neg_default_value;

@@ -1,0 +1,1 @@
+DESC TABLE test_like_1;

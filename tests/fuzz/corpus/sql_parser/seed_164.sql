@@ -1,0 +1,1 @@
+DROP TABLE test_like_2;

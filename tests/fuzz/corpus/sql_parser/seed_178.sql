@@ -1,0 +1,1 @@
+DESC TABLE data_types;

@@ -1,0 +1,1 @@
+drop table test_mito_options;

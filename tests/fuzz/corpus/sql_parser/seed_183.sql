@@ -1,0 +1,1 @@
+drop table test_compaction_override_without_type;

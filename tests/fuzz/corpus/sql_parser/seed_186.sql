@@ -1,0 +1,1 @@
+create table t2 (ts timestamp time index default currEnt_tImEsTamp());

@@ -1,0 +1,1 @@
+describe table host_load1;

@@ -1,0 +1,1 @@
+desc table host_load1;

@@ -1,0 +1,1 @@
+ADMIN COMPACT_TABLE('test');

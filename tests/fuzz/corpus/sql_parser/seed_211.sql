@@ -1,0 +1,1 @@
+SELECT COMPACT_TABLE('test');

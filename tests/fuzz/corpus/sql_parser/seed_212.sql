@@ -1,0 +1,2 @@
+--- doesn't change anything ---
+SELECT * FROM test;

@@ -1,0 +1,1 @@
+INSERT INTO dates VALUES ('1992-01-01'::DATE, 1);

@@ -1,0 +1,1 @@
+INSERT INTO dates VALUES ('1993-12-30'::DATE, 2);

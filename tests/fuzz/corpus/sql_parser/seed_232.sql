@@ -1,0 +1,1 @@
+SELECT date_add(ts, INTERVAL '1 year 2 month 3 day') from dates;

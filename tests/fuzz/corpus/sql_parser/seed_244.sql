@@ -1,0 +1,1 @@
+ADMIN FLUSH_TABLE('region_info_case');

@@ -1,0 +1,1 @@
+SELECT host, ts from append_mode_on ORDER BY host, ts;

@@ -1,0 +1,1 @@
+DELETE FROM append_mode_on WHERE host = 'host1';

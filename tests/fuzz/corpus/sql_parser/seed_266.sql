@@ -1,0 +1,1 @@
+DROP TABLE append_mode_off;

@@ -1,0 +1,1 @@
+INSERT INTO neg_default_value(ts) values ('2000-01-01 00:00:00+00:00');

@@ -1,0 +1,1 @@
+CREATE TABLE strings(i STRING, t TIMESTAMP, time index(t));

@@ -1,0 +1,1 @@
+DELETE FROM `delete_between`;

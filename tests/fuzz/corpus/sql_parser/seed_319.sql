@@ -1,0 +1,2 @@
+-- Not compatible with duckdb, give an error in greptimedb
+SELECT a-10 AS k FROM test UNION SELECT a-11 AS l FROM test ORDER BY a-11;

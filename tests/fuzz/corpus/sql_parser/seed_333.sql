@@ -1,0 +1,1 @@
+SELECT region_id, peer_id, is_leader, status FROM information_schema.region_peers ORDER BY peer_id;

@@ -1,0 +1,2 @@
+EXPLAIN ANALYZE SELECT * FROM valid_rule
+WHERE a < 10;

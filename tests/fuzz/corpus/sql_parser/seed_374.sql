@@ -1,0 +1,1 @@
+drop table test_column_constrain_composite_indexes;

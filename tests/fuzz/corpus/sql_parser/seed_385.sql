@@ -1,0 +1,1 @@
+SHOW TABLE STATUS from public;

@@ -1,0 +1,1 @@
+SHOW REGION FROM another_table WHERE Leader = 'No';

@@ -1,0 +1,1 @@
+desc table key_column_usage;

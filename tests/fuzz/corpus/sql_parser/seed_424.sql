@@ -1,0 +1,2 @@
+-- Test various date formats
+CREATE TABLE date_formats(d DATE, ts TIMESTAMP TIME INDEX);

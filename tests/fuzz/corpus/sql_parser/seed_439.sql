@@ -1,0 +1,1 @@
+SELECT t FROM timestamp ORDER BY t;

@@ -1,0 +1,1 @@
+SELECT MIN(t) FROM timestamp;

@@ -1,0 +1,1 @@
+SELECT SUM(t) FROM timestamp;

@@ -1,0 +1,1 @@
+SELECT AVG(t) FROM timestamp;
