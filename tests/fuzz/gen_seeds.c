@@ -8,6 +8,11 @@
  *                    groups and pages, nullable and required columns
  *   wal_replay/      WAL segments written by wal_append, prefixed with the
  *                    flags byte fuzz_wal_replay.c reads (0: as is)
+ *   manifest/        the delta and checkpoint objects of a real manifest
+ *                    history (create, edits, truncate, schema change, a
+ *                    checkpoint at version 10) on the fs object store,
+ *                    prefixed with the selector byte of fuzz_manifest.c
+ *   region_schema_json/  region_schema_to_json of two schemas
  * Usage: gen_seeds CORPUS_DIR   (make -f mk/fuzz.mk fuzz-seeds)
  */
 #include <dirent.h>
@@ -23,7 +28,11 @@
 #include "base/column_codec.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "objstore/objstore.h"
+#include "storage/manifest.h"
 #include "storage/parquet.h"
+#include "storage/schema.h"
+#include <cjson/cJSON.h>
 #include "storage/wal.h"
 
 static const char *root;
@@ -192,6 +201,162 @@ static void wal_seed(const char *name, int nentries, uint64_t segment_bytes)
 	rmdir(dir);
 }
 
+static struct region_schema *make_schema(int extra)
+{
+	static const char *names[] = {"ts", "host", "cpu", "dc", "note"};
+	static const enum dtype types[] = {DT_TS_MS, DT_STRING, DT_FLOAT64, DT_STRING, DT_STRING};
+	static const enum semantic_type sems[] = {SEM_TIMESTAMP, SEM_TAG, SEM_FIELD, SEM_TAG,
+						  SEM_FIELD};
+	struct region_schema *s = mem_calloc(1, sizeof(*s));
+	if (!s)
+		die("schema");
+	s->ncols = extra ? 5 : 3;
+	s->cols = mem_calloc(s->ncols, sizeof(*s->cols));
+	s->npk = extra ? 2 : 1;
+	s->pk_cols = mem_calloc(s->npk, sizeof(uint32_t));
+	if (!s->cols || !s->pk_cols)
+		die("schema");
+	for (uint32_t i = 0; i < s->ncols; i++) {
+		s->cols[i].name = mem_strdup(names[i]);
+		s->cols[i].type = types[i];
+		s->cols[i].sem = sems[i];
+		s->cols[i].nullable = i != 0;
+		s->cols[i].column_id = i;
+	}
+	if (extra) {
+		s->cols[0].default_sql = mem_strdup("current_timestamp()");
+		s->cols[4].default_sql = mem_strdup("'n/a'");
+		s->opts.append_mode = true;
+		s->opts.merge_mode = MERGE_LAST_NON_NULL;
+		s->opts.ttl_ms = 7 * 86400000ll;
+		s->opts.compaction_window_s = 3600;
+		s->opts.write_buffer_size = 1 << 20;
+		s->version = 1;
+	}
+	s->pk_cols[0] = 1;
+	if (extra)
+		s->pk_cols[1] = 3;
+	return s;
+}
+
+static void schema_seed(const char *name, int extra)
+{
+	struct region_schema *s = make_schema(extra);
+	cJSON *j = region_schema_to_json(s);
+	char *t = j ? cJSON_Print(j) : NULL;
+	if (!t)
+		die("region_schema_to_json");
+	write_file("region_schema_json", name, t, strlen(t));
+	cJSON_free(t);
+	cJSON_Delete(j);
+	region_schema_free(s);
+}
+
+static void manifest_seeds(void)
+{
+	char dir[] = "/tmp/strata_gen_seeds.XXXXXX";
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	struct objstore *os;
+	struct manifest *m;
+	struct region_schema *s0 = make_schema(0), *s1 = make_schema(1);
+	const char *R = "data/greptime/public/1024/1024_0000000000/";
+	if (objstore_open_fs(dir, &os) || manifest_create(os, R, s0, &m))
+		die("manifest_create");
+	struct manifest_file f[3];
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < 3; i++) {
+		snprintf(f[i].file_id, sizeof(f[i].file_id),
+			 "6f1c2d3e-0000-4000-8000-00000000000%d", i);
+		f[i].level = (uint32_t)i % 2;
+		f[i].ts_min = -1000 + i;
+		f[i].ts_max = 1700000000000ll + i;
+		f[i].num_rows = 100u * (uint64_t)i;
+		f[i].file_size = i == 2 ? UINT64_MAX : 4096;
+		f[i].max_sequence = i == 1 ? (UINT64_C(1) << 60) : 10;
+	}
+	struct manifest_action a[2];
+	for (uint64_t v = 1; v <= 10; v++) {
+		memset(a, 0, sizeof(a));
+		uint32_t n = 1;
+		switch (v % 5) {
+		case 1:
+			a[0].type = MANIFEST_EDIT;
+			a[0].add = f;
+			a[0].nadd = 2;
+			a[0].flushed_sequence = v * 10;
+			break;
+		case 2:
+			a[0].type = MANIFEST_EDIT;
+			a[0].add = &f[2];
+			a[0].nadd = 1;
+			a[0].remove = f;
+			a[0].nremove = 1;
+			a[0].compaction_window_s = 7200;
+			a[1].type = MANIFEST_EDIT;
+			a[1].flushed_sequence = UINT64_MAX - 1;
+			n = 2;
+			break;
+		case 3:
+			a[0].type = MANIFEST_CHANGE;
+			a[0].schema = s1;
+			break;
+		case 4:
+			a[0].type = MANIFEST_TRUNCATE;
+			a[0].truncated_sequence = v * 100;
+			break;
+		default:
+			a[0].type = MANIFEST_EDIT;
+			a[0].add = &f[1];
+			a[0].nadd = 1;
+			break;
+		}
+		if (manifest_commit(m, a, n, NULL))
+			die("manifest_commit");
+	}
+	struct objstore_list l;
+	if (objstore_list(os, R, &l))
+		die("objstore_list");
+	for (size_t i = 0; i < l.n; i++) {
+		const char *base = strrchr(l.keys[i], '/');
+		base = base ? base + 1 : l.keys[i];
+		unsigned long long v;
+		uint8_t sel;
+		if (sscanf(base, "%llu", &v) != 1 || (v > 5 && v < 10))
+			continue; /* keep the seed set small */
+		if (strstr(base, ".checkpoint"))
+			sel = (uint8_t)(v << 1 | 1);
+		else if (strstr(base, ".json"))
+			sel = 0;
+		else
+			continue;
+		uint8_t *data;
+		size_t len;
+		if (objstore_get(os, l.keys[i], &data, &len))
+			die("objstore_get");
+		struct buf b;
+		buf_init(&b);
+		buf_putc(&b, sel);
+		buf_append(&b, data, len);
+		char name[64];
+		snprintf(name, sizeof(name), "%s.bin", base);
+		write_file("manifest", name, b.data, b.len);
+		buf_free(&b);
+		mem_free(data);
+	}
+	objstore_list_free(&l);
+	manifest_close(m);
+	objstore_close(os);
+	region_schema_free(s0);
+	region_schema_free(s1);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "gen_seeds: could not remove %s\n", dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -218,6 +383,10 @@ int main(int argc, char **argv)
 	parquet_seed("dict_fallback.parquet", 4, 20, 0, &small_dict, 1);
 	parquet_seed("one_col_required.parquet", 1, 5, 0, &plain, 0);
 	parquet_seed("empty.parquet", 3, 0, 0, &plain, 0);
+
+	schema_seed("schema_basic.json", 0);
+	schema_seed("schema_options_defaults.json", 1);
+	manifest_seeds();
 
 	wal_seed("wal_small", 5, 0);
 	wal_seed("wal_rolled", 8, 200);
