@@ -7,7 +7,7 @@
  *                    dictionary pages, ZSTD and uncompressed, several row
  *                    groups and pages, nullable and required columns
  *   wal_replay/      WAL segments written by wal_append, prefixed with the
- *                    flags byte fuzz_wal_replay.c reads (0: as is)
+ *                    flags byte fuzz_wal_replay.c reads (3)
  *   manifest/        the delta and checkpoint objects of a real manifest
  *                    history (create, edits, truncate, schema change, a
  *                    checkpoint at version 10) on the fs object store,
@@ -182,7 +182,7 @@ static void wal_seed(const char *name, int nentries, uint64_t segment_bytes)
 			FILE *f = fopen(path, "rb");
 			struct buf data;
 			buf_init(&data);
-			buf_putc(&data, 0);
+			buf_putc(&data, 3); /* fix header + CRCs */
 			uint8_t tmp[4096];
 			size_t n;
 			while (f && (n = fread(tmp, 1, sizeof(tmp), f)) > 0)
