@@ -34,6 +34,8 @@ FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+# tests/fuzz/helper_*.c: code shared by targets, linked into every one
+FUZZ_HELPER_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard tests/fuzz/helper_*.c))
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-one fuzz-seeds fuzz-clean
 
@@ -48,10 +50,15 @@ $(FUZZ_BUILD)/src/%.o: src/%.c tests/fuzz/ubsan_ignore.txt
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libstrata.a
+$(FUZZ_BUILD)/tests/fuzz/%.o: tests/fuzz/%.c $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libstrata.a \
-		$(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_HELPER_OBJ) \
+		$(FUZZ_BUILD)/libstrata.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests -fsanitize=fuzzer -o $@ $< $(FUZZ_HELPER_OBJ) \
+		$(FUZZ_BUILD)/libstrata.a $(FUZZ_LIBS)
 
 # Seed generator (plain build of the same library, no fuzzer main).
 $(FUZZ_BUILD)/gen_seeds: tests/fuzz/gen_seeds.c $(FUZZ_BUILD)/libstrata.a
