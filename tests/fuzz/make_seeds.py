@@ -166,3 +166,50 @@ first = b"n,,n=,r=rOprNGfwEbeRWgbNEkqO"
 final = (b"c=biws,r=rOprNGfwEbeRWgbNEkqOc2VydmVyTm9uY2U,"
          b"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
 write("pg_message", "scram.bin", b"\x03" + struct.pack(">H", len(first)) + first + final)
+
+# ---- pk_codec (layout at the top of src/storage/pk_codec.c) -----------------
+def pk_i64(x):
+    return b"\x01" + struct.pack(">Q", (x & (2**64 - 1)) ^ (1 << 63))
+
+
+def pk_u64(x):
+    return b"\x01" + struct.pack(">Q", x)
+
+
+def pk_f64(f):
+    (b,) = struct.unpack("<Q", struct.pack("<d", f))
+    return b"\x01" + struct.pack(">Q", (~b & (2**64 - 1)) if b >> 63 else b | 1 << 63)
+
+
+def pk_str(s):
+    e = s.replace(b"\x00", b"\x00\xff") + b"\x00\x01"
+    return b"\x01" + e + (s if b"\x00" in s else b"")
+
+
+NULL = b"\x00"
+write("pk_codec", "s0_host.bin", b"\x00" + pk_str(b"host_1"))
+write("pk_codec", "s0_null.bin", b"\x00" + NULL)
+write("pk_codec", "s1_mixed.bin", b"\x01" + pk_i64(-5) + pk_str(b"a\x00b") + pk_u64(7))
+write("pk_codec", "s1_nulls.bin", b"\x01" + NULL + pk_str(b"") + NULL)
+write("pk_codec", "s2_all.bin", b"\x02" + pk_str(b"\x00\x00\xff") + pk_f64(-0.5) + pk_i64(1) +
+      pk_str(b"dc-1") + pk_i64(1700000000000))
+
+# ---- catalog_json (format at the top of src/meta/catalog.h) -----------------
+schema = (b'{"columns":[{"name":"ts","type":"TimestampMillisecond","semantic":"TIMESTAMP",'
+          b'"nullable":false,"column_id":0},{"name":"host","type":"String","semantic":"TAG",'
+          b'"nullable":true,"column_id":1},{"name":"v","type":"Float64","semantic":"FIELD",'
+          b'"nullable":true,"column_id":2}],"primary_key":[1],"time_index":0,'
+          b'"options":{"append_mode":false,"merge_mode":"last_row","ttl_ms":0,'
+          b'"compaction_window_s":0,"write_buffer_size":0},"version":0}')
+write("catalog_json", "table_info.json", b"\x00" + b'{"table_id":1024,"catalog":"greptime",'
+      b'"schema":"public","name":"foo","engine":"mito","created_ms":1700000000000,'
+      b'"region_schema":' + schema + b',"options":[["ttl","7d"],["append_mode","true"]],'
+      b'"partition_columns":["host"],"partition_rules":["host < \'m\'","host >= \'m\'"],'
+      b'"comment":"c"}')
+write("catalog_json", "table_info_min.json", b"\x00" + b'{"table_id":1025,"catalog":"greptime",'
+      b'"schema":"s","name":"t","engine":"mito","created_ms":0,"region_schema":' + schema +
+      b',"options":[],"partition_columns":[],"partition_rules":[]}')
+write("catalog_json", "table_route.json", b"\x01" + b'{"table_id":1024,"regions":['
+      b'{"region_id":4398046511104,"leader":1,"followers":[0,2],"leader_state":null,'
+      b'"leader_down_since_ms":0},{"region_id":4398046511105,"leader":2,"followers":[],'
+      b'"leader_state":"downgrading","leader_down_since_ms":1700000000000}]}')
