@@ -1,5 +1,0 @@
--- count
-SELECT
-    count(i)
-FROM
-    integers;

@@ -1,6 +1,0 @@
--- might write to different partitions
-EXPLAIN ANALYZE
-SELECT
-    count(i)
-FROM
-    integers;

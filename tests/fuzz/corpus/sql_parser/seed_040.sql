@@ -1,1 +1,0 @@
-SELECT MIN(i), MAX(i) FROM integers;

@@ -1,1 +1,0 @@
-SELECT g, MIN(d), MAX(d) FROM doubles GROUP BY g ORDER BY g;

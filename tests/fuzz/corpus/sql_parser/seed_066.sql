@@ -1,1 +1,0 @@
-SELECT sum(n) from doubles;

@@ -1,6 +1,0 @@
-ALTER TABLE repartition_test_table SPLIT PARTITION (
-  device_id < 100
-) INTO (
-  device_id < 50,
-  device_id >= 50 AND device_id < 100 AND ts < 1000
-);

@@ -1,2 +1,0 @@
--- Cleanup
-DROP TABLE repartition_test_table;

@@ -1,1 +1,0 @@
-DROP TABLE logical_metric_table;

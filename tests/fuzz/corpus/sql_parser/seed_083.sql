@@ -1,1 +1,0 @@
-DROP TABLE physical_metric_table;

@@ -1,1 +1,0 @@
-SELECT avg(cpu_util) FROM system_metrics;

@@ -1,1 +1,0 @@
-SELECT idc, avg(memory_util) FROM system_metrics GROUP BY idc ORDER BY idc;

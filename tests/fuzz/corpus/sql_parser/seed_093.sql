@@ -1,1 +1,0 @@
-insert into foo (host) values ('host3');

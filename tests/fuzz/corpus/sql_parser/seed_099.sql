@@ -1,2 +1,0 @@
--- do not support DELETE FROM physical table for now
-delete from phy;

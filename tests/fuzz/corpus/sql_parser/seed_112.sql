@@ -1,1 +1,0 @@
-SHOW DATABASES LIKE '%public%';

@@ -1,1 +1,0 @@
-SHOW DATABASES WHERE Database = 'test_public_schema';

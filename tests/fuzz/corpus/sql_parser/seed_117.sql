@@ -1,1 +1,0 @@
-SHOW TABLES FROM test_public_schema;

@@ -1,1 +1,0 @@
-SHOW TABLES FROM public WHERE Tables = 'numbers';

@@ -1,1 +1,0 @@
-DROP SCHEMA test_public_schema;

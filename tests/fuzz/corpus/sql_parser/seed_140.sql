@@ -1,1 +1,0 @@
-DESC TABLE neg_default_value_min;

@@ -1,1 +1,0 @@
-DROP TABLE neg_default_value_min;

@@ -1,1 +1,0 @@
-DESC TABLE integers;

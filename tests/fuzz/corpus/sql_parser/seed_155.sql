@@ -1,1 +1,0 @@
-desc TABLE neg_default_value;

@@ -1,1 +1,0 @@
-SHOW CREATE TABLE data_types;

@@ -1,1 +1,0 @@
-DESC TABLE data_types;

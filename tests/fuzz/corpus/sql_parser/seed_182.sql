@@ -1,1 +1,0 @@
-drop table test_mito_options;

@@ -1,1 +1,0 @@
-drop table test_compaction_override_without_type;

@@ -1,1 +1,0 @@
-create table t2 (ts timestamp time index default currEnt_tImEsTamp());

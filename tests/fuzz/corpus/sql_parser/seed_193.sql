@@ -1,1 +1,0 @@
-describe table host_load1;

@@ -1,1 +1,0 @@
-desc table host_load1;

@@ -1,1 +1,0 @@
-ADMIN COMPACT_TABLE('test');

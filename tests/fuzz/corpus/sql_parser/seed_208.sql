@@ -1,5 +1,0 @@
-ADMIN COMPACT_TABLE(
-    'test',
-    'regular',
-    'start_time=1970-01-01T00:00:00Z,end_time=1970-01-01T01:00:00Z'
-);

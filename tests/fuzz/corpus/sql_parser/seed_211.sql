@@ -1,1 +1,0 @@
-SELECT COMPACT_TABLE('test');

@@ -1,2 +1,0 @@
---- doesn't change anything ---
-SELECT * FROM test;

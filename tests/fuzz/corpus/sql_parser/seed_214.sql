@@ -1,2 +1,0 @@
---- date_add ---
-SELECT date_add('2023-12-06 07:39:46.222'::TIMESTAMP_MS, INTERVAL '5 day');

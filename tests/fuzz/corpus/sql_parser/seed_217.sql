@@ -1,1 +1,0 @@
-SELECT date_add('2023-12-06'::DATE, '3 month 5 day');

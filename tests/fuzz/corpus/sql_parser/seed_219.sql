@@ -1,1 +1,0 @@
-SELECT date_sub('2023-12-06 07:39:46.222'::TIMESTAMP_MS, '5 day');

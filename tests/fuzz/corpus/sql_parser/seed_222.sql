@@ -1,2 +1,0 @@
---- date_format ---
-SELECT date_format('2023-12-06 07:39:46.222'::TIMESTAMP_MS, '%Y-%m-%d %H:%M:%S:%3f');

@@ -1,1 +1,0 @@
-INSERT INTO dates VALUES ('1992-01-01'::DATE, 1);

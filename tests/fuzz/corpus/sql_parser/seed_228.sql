@@ -1,1 +1,0 @@
-INSERT INTO dates VALUES ('1993-12-30'::DATE, 2);

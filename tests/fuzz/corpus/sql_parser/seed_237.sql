@@ -1,1 +1,0 @@
-SELECT date_sub(ts, '1 year 2 month 3 day') from dates;

@@ -1,1 +1,0 @@
-ADMIN FLUSH_TABLE('region_info_case');

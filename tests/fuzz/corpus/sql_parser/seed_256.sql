@@ -1,9 +1,0 @@
-CREATE TABLE test (
-    a int primary key,
-    b string,
-    ts timestamp time index,
-) PARTITION ON COLUMNS (a) (
-    a < 10,
-    a >= 10 AND a < 20,
-    a >= 20,
-);

@@ -1,1 +1,0 @@
-SELECT host, ts from append_mode_on ORDER BY host, ts;

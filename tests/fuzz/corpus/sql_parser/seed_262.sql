@@ -1,1 +1,0 @@
-DELETE FROM append_mode_on WHERE host = 'host1';

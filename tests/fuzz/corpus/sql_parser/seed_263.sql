@@ -1,1 +1,0 @@
-INSERT INTO append_mode_off VALUES ('host1',0, 0), ('host2', 1, 1,);

@@ -1,1 +1,0 @@
-INSERT INTO append_mode_off VALUES ('host1',0, 10), ('host2', 1, 11,);

@@ -1,1 +1,0 @@
-DROP TABLE append_mode_on;

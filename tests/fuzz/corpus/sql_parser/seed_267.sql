@@ -1,1 +1,0 @@
-INSERT INTO integers VALUES (1), (2), (3), (4), (5);

@@ -1,1 +1,0 @@
-INSERT INTO neg_default_value(ts) values ('2000-01-01 00:00:00+00:00');

@@ -1,1 +1,0 @@
-CREATE TABLE strings(i STRING, t TIMESTAMP, time index(t));

@@ -1,1 +1,0 @@
-INSERT INTO strings VALUES (3, 4);

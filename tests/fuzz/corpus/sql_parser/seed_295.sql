@@ -1,1 +1,0 @@
-DROP TABLE last_non_null_table;

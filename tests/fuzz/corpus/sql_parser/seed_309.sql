@@ -1,1 +1,0 @@
-SELECT a, b FROM test ORDER BY a DESC;

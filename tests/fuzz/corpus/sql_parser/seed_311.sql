@@ -1,1 +1,0 @@
-SELECT b, a FROM test WHERE a < 13 ORDER BY b DESC;

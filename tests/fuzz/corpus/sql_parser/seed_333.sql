@@ -1,1 +1,0 @@
-SELECT region_id, peer_id, is_leader, status FROM information_schema.region_peers ORDER BY peer_id;

@@ -1,1 +1,0 @@
-DELETE FROM my_table WHERE a < 2500;

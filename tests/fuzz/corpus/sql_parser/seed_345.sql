@@ -1,2 +1,0 @@
-EXPLAIN ANALYZE SELECT * FROM valid_rule
-WHERE a < 10;

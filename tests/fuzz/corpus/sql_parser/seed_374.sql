@@ -1,1 +1,0 @@
-drop table test_column_constrain_composite_indexes;

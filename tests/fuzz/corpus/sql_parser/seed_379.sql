@@ -1,1 +1,0 @@
-USE information_schema;

@@ -1,1 +1,0 @@
-SHOW TABLE STATUS from public;

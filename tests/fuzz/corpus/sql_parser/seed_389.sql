@@ -1,1 +1,0 @@
-SHOW REGION FROM another_table WHERE Leader = 'No';

@@ -1,1 +1,0 @@
-desc table build_info;

@@ -1,1 +1,0 @@
-desc table key_column_usage;

@@ -1,1 +1,0 @@
-SET read_preference = 'leader';

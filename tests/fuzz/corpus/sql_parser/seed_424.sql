@@ -1,2 +1,0 @@
--- Test various date formats
-CREATE TABLE date_formats(d DATE, ts TIMESTAMP TIME INDEX);

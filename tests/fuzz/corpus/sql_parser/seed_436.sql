@@ -1,1 +1,0 @@
-SELECT timestamp '    2017-07-23     13:10:11    AA';

@@ -1,1 +1,0 @@
-SELECT MIN(t) FROM timestamp;

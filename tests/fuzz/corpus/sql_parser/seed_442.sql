@@ -1,1 +1,0 @@
-SELECT SUM(t) FROM timestamp;

@@ -1,1 +1,0 @@
-SELECT AVG(t) FROM timestamp;
