@@ -36,6 +36,8 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # tests/fuzz/helper_*.c: code shared by targets, linked into every one
 FUZZ_HELPER_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard tests/fuzz/helper_*.c))
+# (only named in a pattern rule: keep make from deleting them as intermediates)
+.SECONDARY: $(FUZZ_HELPER_OBJ)
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-one fuzz-seeds fuzz-clean
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the hand-built seed inputs of the wire-protocol targets
-(mysql_packet, pg_message) under tests/fuzz/corpus/. Each seed starts with
+(mysql_packet, pg_message), of pk_codec and of catalog_json under
+tests/fuzz/corpus/. Each seed starts with
 the selector byte its target reads (see the top of fuzz_<target>.c).
 The binary seeds of the storage targets come from gen_seeds.c
 (make -f mk/fuzz.mk fuzz-seeds); the text ones are files in the corpus.
