@@ -11,24 +11,9 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "fuzz/fuzz_json.h"
 #include "fuzz/fuzz_util.h"
 #include "meta/catalog.h"
-
-/* Some number in the tree is negative, fractional or beyond 2^53: the
- * decoders cast such numbers unchecked (F8), so no round trip is expected. */
-static int odd_numbers(const cJSON *j)
-{
-	for (; j; j = j->next) {
-		if (cJSON_IsNumber(j)) {
-			double d = j->valuedouble;
-			if (d < 0 || d > 9007199254740992.0 || d != (double)(int64_t)d)
-				return 1;
-		}
-		if (j->child && odd_numbers(j->child))
-			return 1;
-	}
-	return 0;
-}
 
 static char *print_info(const struct table_info *t)
 {
@@ -101,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON *j = cJSON_ParseWithLength((const char *)data + 1, size - 1);
 	if (!j)
 		return 0;
-	int check = !odd_numbers(j) || !fuzz_known("F8-catalog-unchecked-numbers");
+	int check = !fuzz_json_odd_numbers(j) || !fuzz_known("F8-catalog-unchecked-numbers");
 	run(data[0] & 1, j, check);
 	fuzz_oom_begin(data, size);
 	run(data[0] & 1, j, 0);
