@@ -69,14 +69,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size ? size : 1);
+	char *text = (char *)fuzz_guarded_copy(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
 	run(text, size);
 	fuzz_oom_begin(data, size);
 	run(text, size);
 	fuzz_oom_end();
-	free(text);
 	return 0;
 }

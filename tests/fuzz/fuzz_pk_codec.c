@@ -86,14 +86,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *p = malloc(size ? size : 1);
+	uint8_t *p = fuzz_guarded_copy(data, size);
 	if (!p)
 		return 0;
-	memcpy(p, data, size);
 	run(p, size, 1);
 	fuzz_oom_begin(data, size);
 	run(p, size, 0);
 	fuzz_oom_end();
-	free(p);
 	return 0;
 }

@@ -17,6 +17,11 @@
  *     target keeps searching for new bugs - unless STRATA_FUZZ_STRICT=1,
  *     which makes every open finding fail again. Delete the call once the
  *     bug is fixed.
+ *   - decoders get their input through fuzz_guarded_copy(): the bytes end
+ *     exactly at an inaccessible page and everything before them is
+ *     ASan-poisoned, so a read past the end faults even when it happens
+ *     inside libc (strlen, printf's %s, strtod), which ASan does not see,
+ *     and a read before the start is an ASan report.
  *   - logging is turned down to errors so that the fuzzer's output stays
  *     readable (STRATA_FUZZ_LOG=1 keeps the default level).
  */
@@ -27,6 +32,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sanitizer/asan_interface.h>
+#include <sys/mman.h>
 
 #include "base/column.h"
 #include "base/datatype.h"
@@ -64,6 +72,31 @@ static inline int fuzz_known(const char *id)
 		return 0;
 	}
 	return 1;
+}
+
+/* Copy p[0, n) so that it ends right before a PROT_NONE page (see the top
+ * of the file). The copy stays valid until the next call. NULL when n is
+ * over 1 MiB (targets cap their input far below that). */
+static inline uint8_t *fuzz_guarded_copy(const uint8_t *p, size_t n)
+{
+	static uint8_t *base;
+	const size_t cap = 1u << 20, page = 4096;
+	if (!base) {
+		void *m = mmap(NULL, cap + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (m == MAP_FAILED || mprotect((uint8_t *)m + cap, page, PROT_NONE)) {
+			perror("fuzz_guarded_copy");
+			abort();
+		}
+		base = m;
+	}
+	if (n > cap)
+		return NULL;
+	ASAN_UNPOISON_MEMORY_REGION(base, cap);
+	ASAN_POISON_MEMORY_REGION(base, cap - n);
+	if (n)
+		memcpy(base + cap - n, p, n);
+	return base + cap - n;
 }
 
 /* FNV-1a of the input: picks the failing allocation of the OOM pass. */
