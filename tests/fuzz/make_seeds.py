@@ -214,3 +214,58 @@ write("catalog_json", "table_route.json", b"\x01" + b'{"table_id":1024,"regions"
       b'{"region_id":4398046511104,"leader":1,"followers":[0,2],"leader_state":null,'
       b'"leader_down_since_ms":0},{"region_id":4398046511105,"leader":2,"followers":[],'
       b'"leader_state":"downgrading","leader_down_since_ms":1700000000000}]}')
+
+# ---- wire_session: whole client byte streams -------------------------------
+def my_pkt(seq, payload):
+    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+
+
+def my_cmd(payload):
+    return my_pkt(0, payload)
+
+
+hs = handshake(base | WITH_DB | LENENC, b"root", b"", b"public", b"mysql_native_password")
+exec_body = (struct.pack("<IBI", 1, 0, 1) + b"\x00" + b"\x01" + bytes([T["VAR_STRING"], 0, T["LONGLONG"], 0])
+             + lstr(b"a'b") + struct.pack("<q", -7))
+write("wire_session", "mysql_session.bin", b"\x00" + my_pkt(1, hs) +
+      my_cmd(b"\x03SELECT 1, 'x'") +
+      my_cmd(b"\x03INSERT INTO t VALUES (1)") +
+      my_cmd(b"\x03ERR") +
+      my_cmd(b"\x02public") +
+      my_cmd(b"\x16SELECT ?, ? FROM t") +
+      my_cmd(b"\x18" + struct.pack("<IH", 1, 0) + b"long data") +
+      my_cmd(b"\x17" + exec_body) +
+      my_cmd(b"\x1a" + struct.pack("<I", 1)) +
+      my_cmd(b"\x17" + exec_body) +
+      my_cmd(b"\x19" + struct.pack("<I", 1)) +
+      my_cmd(b"\x0e") + my_cmd(b"\x01"))
+write("wire_session", "mysql_ssl_then_bad.bin", b"\x00" + my_pkt(1, struct.pack(
+    "<IIB", base | SSL, 16 << 20, 45) + b"\0" * 23) + my_pkt(2, b"\x00" * 40))
+
+
+def pg_msg(t, body):
+    return t + struct.pack(">I", len(body) + 4) + body
+
+
+def pg_startup(params):
+    body = startup(params)
+    return struct.pack(">I", len(body) + 4) + body
+
+
+write("wire_session", "pg_session.bin", b"\x01" + pg_startup(
+    [(b"user", b"postgres"), (b"database", b"public")]) +
+    pg_msg(b"Q", cstr(b"SELECT 1; INSERT INTO t VALUES (1); ERR")) +
+    pg_msg(b"P", parse_msg(b"s1", b"SELECT $1, $2", [o["int4"], o["text"]])) +
+    pg_msg(b"B", bind_msg(b"p1", b"s1", [1, 0], [struct.pack(">i", 5), b"it's"], [1])) +
+    pg_msg(b"D", b"P" + cstr(b"p1")) +
+    pg_msg(b"E", cstr(b"p1") + struct.pack(">i", 1)) +
+    pg_msg(b"D", b"S" + cstr(b"s1")) +
+    pg_msg(b"S", b"") +
+    pg_msg(b"C", b"S" + cstr(b"s1")) +
+    pg_msg(b"H", b"") +
+    pg_msg(b"S", b"") +
+    pg_msg(b"X", b""))
+write("wire_session", "pg_ssl_then_startup.bin", b"\x01" + struct.pack(">II", 8, 80877103) +
+      pg_startup([(b"user", b"u")]) + pg_msg(b"Q", cstr(b"BEGIN; SELECT 1; COMMIT")) +
+      pg_msg(b"X", b""))
+write("wire_session", "pg_cancel.bin", b"\x01" + struct.pack(">IIII", 16, 80877102, 1, 2))

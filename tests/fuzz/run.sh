@@ -26,7 +26,7 @@ max_len_of() {
 	case $1 in
 	parquet_reader) echo 65536 ;;
 	wal_replay) echo 32768 ;;
-	manifest | region_schema_json) echo 16384 ;;
+	manifest | region_schema_json | wire_session) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }
