@@ -154,7 +154,7 @@ int pg_scram_final(struct pg_scram *s, const uint8_t *msg, size_t n, char *out, 
 		return err_set(ERR_PROTOCOL, "SCRAM channel binding mismatch");
 	if (!attr(m, n, 'r', &v, &vn) || vn != strlen(s->nonce) || memcmp(v, s->nonce, vn))
 		return err_set(ERR_PROTOCOL, "SCRAM nonce mismatch");
-	if (!attr(m, n, 'p', &v, &vn))
+	if (!attr(m, n, 'p', &v, &vn) || v - m < 3 || v[-3] != ',')
 		return err_set(ERR_PROTOCOL, "SCRAM proof missing");
 	uint8_t proof[64];
 	int pn = pg_b64_decode(v, vn, proof, sizeof(proof));

@@ -1213,3 +1213,13 @@ out:
 	pthread_mutex_unlock(&m->io_mu);
 	return rc;
 }
+
+int manifest_decode(const uint8_t *data, size_t len, bool checkpoint, uint64_t version,
+		    struct manifest_state *s)
+{
+	int rc = checkpoint ? decode_checkpoint(data, len, version, "(memory)", s)
+			    : apply_delta(s, version, data, len, "(memory)");
+	if (rc)
+		manifest_state_free(s);
+	return rc;
+}

@@ -133,4 +133,12 @@ int manifest_delete_before(struct manifest *m, uint64_t version);
 
 void manifest_close(struct manifest *m);
 
+/* Decode one manifest object from memory, as manifest_open does with the
+ * bytes it reads (tools and fuzzing; no object store). checkpoint: data is
+ * checkpoint `version` and fills *s; otherwise data is delta `version`,
+ * whose actions are applied to *s (zeroed, or an earlier state) and which
+ * sets s->version. On error (ERR_CORRUPT, ERR_NOMEM) *s is freed (zeroed). */
+int manifest_decode(const uint8_t *data, size_t len, bool checkpoint, uint64_t version,
+		    struct manifest_state *s);
+
 #endif

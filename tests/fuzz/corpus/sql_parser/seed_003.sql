@@ -1,0 +1,5 @@
+EXPLAIN
+SELECT
+    count(i)
+FROM
+    integers;

@@ -1,0 +1,11 @@
+EXPLAIN
+SELECT
+    ts,
+    count(i)
+FROM
+    integers
+GROUP BY
+    ts
+ORDER BY
+    ts,
+    count(i);

@@ -1,0 +1,2 @@
+-- simple aggregates only
+SELECT COUNT(*), COUNT(s), MIN(s), MAX(s) FROM strings;

@@ -1,0 +1,1 @@
+SELECT g, MIN(i), MAX(i) FROM integers GROUP BY g ORDER BY g;

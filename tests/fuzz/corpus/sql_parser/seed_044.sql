@@ -1,0 +1,1 @@
+SELECT MIN(d), MAX(d) FROM doubles;

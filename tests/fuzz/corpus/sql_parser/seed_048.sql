@@ -1,0 +1,1 @@
+SELECT COUNT(*), COUNT(b), MIN(b), MAX(b) FROM booleans;

@@ -1,0 +1,2 @@
+-- cleanup
+DROP TABLE strings;

@@ -1,0 +1,1 @@
+SELECT SUM(number) FROM numbers;

@@ -1,0 +1,1 @@
+SELECT SUM(-1) FROM numbers WHERE number>10000 limit 1000;

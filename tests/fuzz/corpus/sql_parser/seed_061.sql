@@ -1,0 +1,1 @@
+CREATE TABLE bigints(b bigint, ts TIMESTAMP TIME INDEX);

@@ -1,0 +1,1 @@
+insert into foo (host, cpu) values ('host2', 2.2);

@@ -1,0 +1,1 @@
+INSERT INTO t1 VALUES ('host1',0, 0), ('host2', 1, 1,);

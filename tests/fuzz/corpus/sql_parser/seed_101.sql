@@ -1,0 +1,1 @@
+INSERT INTO t2 VALUES ('job1', 0, 0), ('job2', 1, 1);

@@ -1,0 +1,1 @@
+CREATE SCHEMA test_public_schema;

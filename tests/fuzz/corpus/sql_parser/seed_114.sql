@@ -1,0 +1,1 @@
+USE test_public_schema;

@@ -1,0 +1,1 @@
+INSERT INTO hello VALUES (2), (3), (4);

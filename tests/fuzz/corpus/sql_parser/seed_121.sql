@@ -1,0 +1,1 @@
+SHOW FULL TABLES WHERE Table_type != 'VIEW';

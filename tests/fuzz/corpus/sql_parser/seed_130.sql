@@ -1,0 +1,1 @@
+CREATE TABLE test1 (i INTEGER, j INTEGER);

@@ -1,0 +1,1 @@
+DROP TABLE neg_default_value;

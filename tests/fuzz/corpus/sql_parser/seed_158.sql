@@ -1,0 +1,1 @@
+CREATE TABLE test_like_2 LIKE test_like_1;

@@ -1,0 +1,1 @@
+create table t1 (ts timestamp time index default CURRENT_TIMESTAMP);

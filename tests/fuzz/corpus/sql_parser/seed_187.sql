@@ -1,0 +1,1 @@
+create table t3 (ts timestamp time index default now());

@@ -1,0 +1,1 @@
+describe host_load1;

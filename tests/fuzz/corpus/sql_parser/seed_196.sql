@@ -1,0 +1,1 @@
+desc host_load1;

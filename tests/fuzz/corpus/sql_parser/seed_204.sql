@@ -1,0 +1,3 @@
+--- test flush_table and compact_table ---
+
+CREATE TABLE test(ts timestamp time index);

@@ -1,0 +1,1 @@
+ADMIN FLUSH_TABLE('test');

@@ -1,0 +1,1 @@
+SELECT FLUSH_TABLE('test');

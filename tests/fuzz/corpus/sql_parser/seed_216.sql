@@ -1,0 +1,1 @@
+SELECT date_add('2023-12-06'::DATE, INTERVAL '3 month 5 day');

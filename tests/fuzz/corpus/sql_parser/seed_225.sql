@@ -1,0 +1,1 @@
+SELECT date_format('2023-12-06'::DATE, '%m-%d');

@@ -1,0 +1,1 @@
+INSERT INTO dates VALUES ('2023-12-06'::DATE, 3);

@@ -1,0 +1,1 @@
+SELECT date_format(ts, '%Y-%m-%d %H:%M:%S:%3f') from dates;

@@ -1,0 +1,1 @@
+DESC TABLE information_schema.region_info;

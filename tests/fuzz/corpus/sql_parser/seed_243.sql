@@ -1,0 +1,1 @@
+INSERT INTO region_info_case VALUES (1, 1), (2, 2);

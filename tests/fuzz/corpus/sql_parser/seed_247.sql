@@ -1,0 +1,2 @@
+--- test information_schema.region_peers ----
+USE public;

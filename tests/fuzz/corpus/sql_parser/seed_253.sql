@@ -1,0 +1,1 @@
+SELECT COUNT(distinct region_id) FROM region_peers;

@@ -1,0 +1,1 @@
+DROP TABLE region_peers_t1, region_peers_t2, region_peers_phy, region_peers_test;

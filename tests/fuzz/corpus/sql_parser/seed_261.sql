@@ -1,0 +1,1 @@
+INSERT INTO append_mode_on VALUES ('host1',0, 0), ('host2', 1, 1,);

@@ -1,0 +1,1 @@
+REPLACE INTO integers VALUES (6), (7);

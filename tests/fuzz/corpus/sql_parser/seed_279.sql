@@ -1,0 +1,1 @@
+INSERT INTO test2 VALUES (6, 6, default), (7, 7, 'd'), (default, 8, 'e');

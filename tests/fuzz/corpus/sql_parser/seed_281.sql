@@ -1,0 +1,1 @@
+INSERT INTO test3 (ts) VALUES (1);

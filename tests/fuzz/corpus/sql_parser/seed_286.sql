@@ -1,0 +1,1 @@
+CREATE TABLE a(i integer, j TIMESTAMP, time index(j));

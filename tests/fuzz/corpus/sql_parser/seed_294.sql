@@ -1,0 +1,1 @@
+INSERT INTO last_non_null_table VALUES ('host1', 0, 20, NULL);

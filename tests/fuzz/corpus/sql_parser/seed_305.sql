@@ -1,0 +1,1 @@
+INSERT INTO test VALUES (11, 22, 1), (12, 21, 2), (13, 22, 3);

@@ -1,0 +1,1 @@
+select b from test where a = 12;

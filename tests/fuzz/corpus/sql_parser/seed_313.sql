@@ -1,0 +1,1 @@
+SELECT b % 2 AS f, a FROM test ORDER BY b % 2, a;

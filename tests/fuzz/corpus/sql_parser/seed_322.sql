@@ -1,0 +1,1 @@
+select tag from t where num > 6 order by ts desc limit 2;

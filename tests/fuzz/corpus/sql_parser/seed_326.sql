@@ -1,0 +1,1 @@
+SELECT c1, c3 FROM test ORDER BY c2;

@@ -1,0 +1,1 @@
+SELECT c2 FROM test ORDER BY ts;

@@ -1,0 +1,1 @@
+DELETE FROM my_table WHERE a < 150;

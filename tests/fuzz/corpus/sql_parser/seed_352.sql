@@ -1,0 +1,1 @@
+admin flush_table ('t');

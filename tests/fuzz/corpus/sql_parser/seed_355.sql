@@ -1,0 +1,6 @@
+select
+    ts
+from
+    t
+order by
+    ts;

@@ -1,0 +1,1 @@
+drop table table_without_partition;

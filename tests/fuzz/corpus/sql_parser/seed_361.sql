@@ -1,0 +1,6 @@
+CREATE TABLE alter_hint_table (
+  host STRING,
+  ts TIMESTAMP TIME INDEX,
+  cpu DOUBLE,
+  PRIMARY KEY(host)
+);

@@ -1,0 +1,1 @@
+ALTER TABLE alter_hint_table UNSET 'repartition.column.hint';

@@ -1,0 +1,1 @@
+DROP TABLE alter_hint_table;

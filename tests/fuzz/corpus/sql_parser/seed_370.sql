@@ -1,0 +1,1 @@
+drop table specify_invereted_index_cols;

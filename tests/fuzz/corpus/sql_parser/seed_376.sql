@@ -1,0 +1,1 @@
+drop table table_comment_in_cjk;

@@ -1,0 +1,1 @@
+SHOW TABLE STATUS WHERE Name = 'tables';

@@ -1,0 +1,5 @@
+CREATE TABLE another_table (
+  a INT PRIMARY KEY,
+  b STRING,
+  ts TIMESTAMP TIME INDEX,
+);

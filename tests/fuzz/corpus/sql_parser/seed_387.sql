@@ -1,0 +1,1 @@
+SHOW REGION FROM my_table;

@@ -1,0 +1,1 @@
+SHOW REGION FROM another_table in public;

@@ -1,0 +1,1 @@
+DROP TABLE another_table;

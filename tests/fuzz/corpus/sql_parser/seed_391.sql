@@ -1,0 +1,2 @@
+-- should not able to create information_schema
+create database information_schema;

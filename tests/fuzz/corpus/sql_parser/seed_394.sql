@@ -1,0 +1,1 @@
+select table_schema, table_name from information_schema.tables order by table_name limit 5 offset 0;

@@ -1,0 +1,3 @@
+-- schemata --
+
+desc table schemata;

@@ -1,0 +1,2 @@
+-- test engines
+select * from engines;

@@ -1,0 +1,2 @@
+-- tables not implemented
+DESC TABLE COLUMN_PRIVILEGES;

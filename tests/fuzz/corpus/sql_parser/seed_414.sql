@@ -1,0 +1,1 @@
+drop table my_db.foo;

@@ -1,0 +1,1 @@
+SET read_preference = 'hi';

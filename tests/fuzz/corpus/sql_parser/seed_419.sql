@@ -1,0 +1,2 @@
+-- Check that we can select dates
+SELECT * FROM dates ORDER BY ts;

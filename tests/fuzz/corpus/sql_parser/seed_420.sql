@@ -1,0 +1,2 @@
+-- extract function
+SELECT extract(year FROM i) FROM dates ORDER BY ts;

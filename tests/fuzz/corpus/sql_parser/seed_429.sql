@@ -1,0 +1,2 @@
+-- Test NULL handling
+INSERT INTO date_formats VALUES (NULL, 5000);

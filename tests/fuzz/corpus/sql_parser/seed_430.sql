@@ -1,0 +1,1 @@
+SELECT COUNT(*), COUNT(d) FROM date_formats;

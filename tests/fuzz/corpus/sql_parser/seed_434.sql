@@ -1,0 +1,1 @@
+SELECT timestamp '2017-07-23T13:10:11',timestamp '2017-07-23T13:10:11Z';

@@ -1,0 +1,1 @@
+SELECT timestamp 'AA2017-07-23 13:10:11';

@@ -1,0 +1,1 @@
+SELECT timestamp '2017-07-23A13:10:11';

@@ -1,0 +1,1 @@
+SELECT t%t FROM timestamp;

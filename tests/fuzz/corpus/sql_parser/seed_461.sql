@@ -1,0 +1,1 @@
+SELECT $1::int8 + $2, E'a\nb', $$dollar ' quoted$$, $tag$x$tag$ FROM t WHERE ts >= $3::timestamptz;

@@ -1,0 +1,1 @@
+SELECT `col`, 'it\'s', "dq", ? FROM `db`.`t` WHERE h = ? LIMIT ?, 10;

@@ -1,0 +1,3 @@
+/* block /* nested */ */ SELECT 1 -- trailing
+; # mysql comment
+SELECT 2;

@@ -1,0 +1,1 @@
+WITH c AS (SELECT 1 AS x) SELECT x FROM c JOIN d ON c.x = d.y LEFT JOIN e USING (x);

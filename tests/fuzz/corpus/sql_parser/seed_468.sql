@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS m (host STRING, ts TIMESTAMP(3) TIME INDEX, cpu DOUBLE DEFAULT 0 COMMENT 'c', PRIMARY KEY(host)) PARTITION ON COLUMNS (host) (host < 'm', host >= 'm') ENGINE=mito WITH (ttl='7d', append_mode='true');

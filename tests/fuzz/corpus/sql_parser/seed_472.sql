@@ -1,0 +1,1 @@
+ADMIN flush_table('t'); ADMIN compact_table('t', 'swcs', '3600');

@@ -1,0 +1,1 @@
+select 1::bigint, '1'::text, array_length(x, 1), now() - interval '1 hour', date_trunc('day', ts) at time zone 'UTC' from t

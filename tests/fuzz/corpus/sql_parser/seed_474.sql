@@ -1,0 +1,1 @@
+a + b * (c - d) / e % f || 'x' = g AND NOT h OR i IS NOT NULL

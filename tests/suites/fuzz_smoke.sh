@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Fuzz smoke test (TAP, one line per libFuzzer target in tests/fuzz/):
+# every target replays its seed corpus tests/fuzz/corpus/<name>/ (valid
+# inputs plus the regression inputs of past crashes) and then fuzzes for
+# FUZZ_SMOKE_SECONDS (default 5) seconds. A crash, leak, timeout, OOM or
+# sanitizer report is "not ok" with the report as TAP comments; the full
+# log is build-fuzz/logs/<name>.log, the reproducer in build-fuzz/artifacts/.
+#
+# The fuzz binaries are built here when missing or stale
+# (make -f mk/fuzz.mk fuzz-build: clang + libFuzzer + ASan/UBSan, into
+# build-fuzz/). Without clang or its libFuzzer runtime every target is
+# reported "not ok" - never skipped. STRATA_BUILD is ignored: the fuzz
+# build is its own tree.
+set -u
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SMOKE_SECONDS:-5}
+
+targets=()
+for f in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$f" .c)
+	targets+=("${n#fuzz_}")
+done
+
+mkdir -p build-fuzz
+blog=build-fuzz/build.log
+if ! make -s -f mk/fuzz.mk -j2 fuzz-build >"$blog" 2>&1; then
+	echo "1..${#targets[@]}"
+	i=0
+	for n in "${targets[@]}"; do
+		i=$((i + 1))
+		echo "not ok $i - fuzz_$n: make -f mk/fuzz.mk fuzz-build failed (needs clang and libclang-rt-14-dev)"
+	done
+	tail -20 "$blog" | sed 's/^/# /'
+	exit 1
+fi
+exec tests/fuzz/run.sh "$secs" "${targets[@]}"
