@@ -34,6 +34,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c) $(wildcard bench/*.c)
 TOOL_BIN := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 
 include mk/proto.mk
+include mk/fuzz.mk
 
 .PHONY: all build asan deps test-deps run test unit clean format bench
 
