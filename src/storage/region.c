@@ -18,6 +18,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +49,12 @@ struct region_engine {
 	struct sst_cache *cache;
 };
 
-/* A memtable shared by the region and open scans over it. */
+/* A memtable shared by the region and open scans over it. The count is
+ * atomic and the struct points to nothing of the region's, because a scan
+ * may outlive the region (DROP TABLE while a query still reads). */
 struct mt_ref {
 	struct memtable *mt;
-	int refs; /* protected by the owning region's state_mu */
-	pthread_mutex_t *mu;
+	atomic_int refs;
 };
 
 struct pending_delete {
@@ -149,15 +151,13 @@ static struct mt_ref *mt_ref_new(struct region *r)
 		mem_free(m);
 		return NULL;
 	}
-	m->refs = 1;
-	m->mu = &r->state_mu;
+	atomic_init(&m->refs, 1);
 	return m;
 }
 
-/* Caller holds state_mu. */
-static void mt_unref_locked(struct mt_ref *m)
+static void mt_unref(struct mt_ref *m)
 {
-	if (m && --m->refs == 0) {
+	if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
 		memtable_free(m->mt);
 		mem_free(m);
 	}
@@ -180,9 +180,7 @@ static void ref_source_close(struct sorted_source *s)
 {
 	struct ref_source *rs = (struct ref_source *)s;
 	sorted_source_close(rs->inner);
-	pthread_mutex_lock(rs->ref->mu);
-	mt_unref_locked(rs->ref);
-	pthread_mutex_unlock(rs->ref->mu);
+	mt_unref(rs->ref);
 	mem_free(rs);
 }
 
@@ -202,7 +200,7 @@ static int memtable_source(struct mt_ref *m, const struct scan_request *req, uin
 	rs->base.next = ref_source_next;
 	rs->base.close = ref_source_close;
 	rs->ref = m;
-	m->refs++;
+	atomic_fetch_add(&m->refs, 1);
 	*out = &rs->base;
 	return ERR_OK;
 }
@@ -302,9 +300,9 @@ static void region_release(struct region *r)
 	if (!r)
 		return;
 	pthread_mutex_lock(&r->state_mu);
-	mt_unref_locked(r->active);
+	mt_unref(r->active);
 	for (uint32_t i = 0; i < r->nfrozen; i++)
-		mt_unref_locked(r->frozen[i]);
+		mt_unref(r->frozen[i]);
 	pthread_mutex_unlock(&r->state_mu);
 	if (r->manifest)
 		manifest_close(r->manifest);
@@ -574,7 +572,7 @@ static int flush_one(struct region *r)
 {
 	pthread_mutex_lock(&r->state_mu);
 	struct mt_ref *m = r->frozen[0];
-	m->refs++;
+	atomic_fetch_add(&m->refs, 1);
 	struct sorted_source *src = NULL;
 	int rc = memtable_scan(m->mt, NULL, 0, UINT64_MAX, &src);
 	uint64_t flushed = memtable_max_seq(m->mt);
@@ -612,7 +610,7 @@ static int flush_one(struct region *r)
 	/* the manifest now holds these rows: the frozen memtable can go */
 	memmove(&r->frozen[0], &r->frozen[1], (r->nfrozen - 1) * sizeof(r->frozen[0]));
 	r->nfrozen--;
-	mt_unref_locked(m);
+	mt_unref(m);
 	pthread_mutex_unlock(&r->state_mu);
 	if (r->e->wal)
 		wal_mark_flushed(r->e->wal, r->id, flushed);
@@ -622,7 +620,7 @@ out:
 	sorted_source_close(merged);
 	region_schema_free(schema);
 	pthread_mutex_lock(&r->state_mu);
-	mt_unref_locked(m);
+	mt_unref(m);
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc)
 		err_wrap("flush region %" PRIu64, r->id);
@@ -1095,10 +1093,10 @@ int region_truncate(struct region *r)
 			rc = refresh_state_locked(r);
 		struct mt_ref *fresh = mt_ref_new(r);
 		if (fresh) {
-			mt_unref_locked(r->active);
+			mt_unref(r->active);
 			r->active = fresh;
 			for (uint32_t i = 0; i < r->nfrozen; i++)
-				mt_unref_locked(r->frozen[i]);
+				mt_unref(r->frozen[i]);
 			r->nfrozen = 0;
 		} else if (rc == ERR_OK) {
 			rc = ERR_NOMEM;
@@ -1137,10 +1135,10 @@ int region_set_role(struct region *r, enum region_role role)
 	int rc = ERR_OK;
 	if (role == REGION_ROLE_FOLLOWER) {
 		pthread_mutex_lock(&r->state_mu);
-		mt_unref_locked(r->active);
+		mt_unref(r->active);
 		r->active = NULL;
 		for (uint32_t i = 0; i < r->nfrozen; i++)
-			mt_unref_locked(r->frozen[i]);
+			mt_unref(r->frozen[i]);
 		r->nfrozen = 0;
 		r->role = REGION_ROLE_FOLLOWER;
 		pthread_mutex_unlock(&r->state_mu);
