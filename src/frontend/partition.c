@@ -57,7 +57,7 @@ struct part_rules {
 static int cmp_datum(const struct datum *a, const struct datum *b)
 {
 	if (a->is_null || b->is_null)
-		return a->is_null - b->is_null ? (a->is_null ? -1 : 1) : 0;
+		return (a->is_null != b->is_null) ? (a->is_null ? -1 : 1) : 0;
 	switch (dtype_phys(a->type)) {
 	case PHYS_F64:
 		return a->v.f < b->v.f ? -1 : a->v.f > b->v.f;

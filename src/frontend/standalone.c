@@ -269,7 +269,7 @@ int standalone_main(int argc, char **argv)
 	            http_addr = {"127.0.0.1", 4000};
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* flag, value */
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = ERR_OK;
@@ -289,7 +289,6 @@ int standalone_main(int argc, char **argv)
 			fprintf(stderr, "strata: %s\n", err_msg());
 			return 2;
 		}
-		i++;
 	}
 	log_set_tag("standalone");
 
