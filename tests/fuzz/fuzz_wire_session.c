@@ -147,7 +147,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fd >= 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	FUZZ_CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		/* libFuzzer's SIGALRM can interrupt connect, which then goes on
+		 * in the background: wait for it to finish */
+		int e = errno, soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		struct pollfd cp = {.fd = fd, .events = POLLOUT};
+		if (e == EINTR) {
+			while (poll(&cp, 1, 5000) < 0 && errno == EINTR)
+				;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0 &&
+			    (cp.revents & POLLOUT))
+				e = 0;
+			else
+				e = soerr ? soerr : ETIMEDOUT;
+		}
+		if (e) {
+			fprintf(stderr, "fuzz_wire_session: connect: %s\n", strerror(e));
+			FUZZ_CHECK(!"connect to the server failed");
+		}
+	}
 	const uint8_t *p = data + 1;
 	size_t left = size - 1;
 	int64_t deadline = now_ms() + 10000;
@@ -170,6 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(fd, rbuf, sizeof(rbuf));
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0)
 				break; /* closed (or reset) by the server */
 			const char *dump = getenv("STRATA_FUZZ_DUMP");
@@ -191,6 +212,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			left -= (size_t)n;
 		}
 	}
+	/* abortive close: no TIME_WAIT left behind, or tens of thousands of
+	 * connections would use up the ephemeral ports */
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
 	return 0;
 }
