@@ -3,12 +3,15 @@
  *                       [--metasrv-addrs HOST:PORT[,...]] [--data-home DIR]
  *                       [--store-root DIR] [--heartbeat-interval-ms N]
  *                       [--follower-memtable-fetch on|off]
+ *                       [--rpc-server-addr HOST:PORT]
  *
  * Runs one datanode (datanode/datanode.h) until SIGINT or SIGTERM. Its WAL
  * lives in DIR/wal (default ./strata_data/datanode{N}); SSTs and manifests
  * in the shared fs object store at --store-root (default
  * ./strata_data/shared), which every datanode of the cluster must share.
  * --grpc-bind-addr is accepted as GreptimeDB's name for --rpc-addr.
+ * --rpc-server-addr (GreptimeDB's name; --advertise-addr also works) is the
+ * address advertised to the metasrv when it differs from the bound one.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -28,7 +31,8 @@ static int usage(void)
 	        "         [--metasrv-addrs HOST:PORT[,...] (127.0.0.1:3002)]\n"
 	        "         [--data-home DIR (./strata_data/datanode{N})]\n"
 	        "         [--store-root DIR (./strata_data/shared)]\n"
-	        "         [--heartbeat-interval-ms N (3000)] [--follower-memtable-fetch on|off]\n");
+	        "         [--heartbeat-interval-ms N (3000)] [--follower-memtable-fetch on|off]\n"
+	        "         [--rpc-server-addr HOST:PORT (advertised address; default: --rpc-addr)]\n");
 	return 2;
 }
 
@@ -60,6 +64,8 @@ int datanode_main(int argc, char **argv)
 			have_id = true;
 		} else if (!strcmp(a, "--rpc-addr") || !strcmp(a, "--grpc-bind-addr")) {
 			o.rpc_addr = v;
+		} else if (!strcmp(a, "--rpc-server-addr") || !strcmp(a, "--advertise-addr")) {
+			o.advertise_addr = v;
 		} else if (!strcmp(a, "--metasrv-addrs")) {
 			o.metasrv_addrs = v;
 		} else if (!strcmp(a, "--data-home")) {

@@ -384,8 +384,16 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	};
 	if ((rc = rpc_server_start(host, port, &h, NULL, &dn->srv)))
 		goto fail;
-	snprintf(dn->addr, sizeof(dn->addr), "%s:%u", !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host,
-	         rpc_server_port(dn->srv));
+	if (o->advertise_addr && *o->advertise_addr) {
+		char ahost[96];
+		uint16_t aport;
+		if ((rc = split_addr(o->advertise_addr, ahost, sizeof(ahost), &aport)))
+			goto fail;
+		snprintf(dn->addr, sizeof(dn->addr), "%s", o->advertise_addr);
+	} else {
+		snprintf(dn->addr, sizeof(dn->addr), "%s:%u",
+		         !strcmp(host, "0.0.0.0") ? "127.0.0.1" : host, rpc_server_port(dn->srv));
+	}
 	if ((rc = dn_heartbeat_start(dn)))
 		goto fail;
 	log_info("datanode %" PRIu64 " serving on %s (metasrv %s, heartbeat %u ms, follower "

@@ -27,6 +27,9 @@ struct datanode;
 struct datanode_options {
 	uint64_t node_id;
 	const char *rpc_addr; /* bind "host:port" (port 0 = any); NULL = DATANODE_DEFAULT_ADDR */
+	/* "host:port" told to the metasrv, hence to frontends and followers;
+	 * NULL = the bound address (behind NAT or a proxy they differ) */
+	const char *advertise_addr;
 	const char *metasrv_addrs; /* "host:port[,...]"; required */
 	const char *data_home;     /* WAL under {data_home}/wal; required */
 	const char *store_root;    /* shared fs object store; required */

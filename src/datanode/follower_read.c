@@ -197,7 +197,10 @@ int dn_peer(struct datanode *dn, const char *addr, struct rpc_client **out)
 	struct rpc_client_options o;
 	rpc_client_options_init(&o);
 	o.connect_timeout_ms = 1000;
-	o.request_timeout_ms = 10000;
+	/* below the 10 s a frontend waits for the whole follower read, so a
+	 * leader that went silent surfaces as "leader snapshot: timed out"
+	 * instead of the caller's own timeout */
+	o.request_timeout_ms = 5000;
 	if ((rc = rpc_client_create(addr, &o, out)))
 		goto out;
 	snprintf(dn->peers[dn->npeers].addr, sizeof(dn->peers[0].addr), "%s", addr);

@@ -22,6 +22,9 @@
  *   read T PREF                 every row (sorted) read with READ_PREFERENCE
  *                               PREF; "served RID NODE leader|follower" on
  *                               stderr
+ *   read-at T NODE              every row of the regions NODE holds, read
+ *                               there directly (leader or follower read by
+ *                               its role in the route; others skipped)
  *   count-reads NODE FIELD      sum of FIELD over the node's regions
  *   set-fetch NODE on|off       follower memtable fetch of a datanode
  *   flush T | truncate T | drop T
@@ -327,6 +330,53 @@ static int cmd_read(uint32_t tid, const char *prefs)
 	return 0;
 }
 
+static int cmd_read_at(uint32_t tid, uint64_t node)
+{
+	struct table_info *info = NULL;
+	struct table_route *tr = NULL;
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc = load(tid, &info, &tr);
+	for (uint32_t r = 0; rc == ERR_OK && r < tr->nregions; r++) {
+		const struct region_route *rr = &tr->regions[r];
+		bool follower = false;
+		for (uint32_t f = 0; f < rr->nfollowers; f++)
+			follower |= rr->followers[f] == node;
+		if (rr->leader != node && !follower)
+			continue;
+		struct batch b;
+		rc = cluster_client_region_scan(cc, node, rr->region_id,
+		                                rr->leader == node ? RPC_READ_LEADER : RPC_READ_FOLLOWER,
+		                                NULL, info->region_schema, &b);
+		for (uint32_t i = 0; rc == ERR_OK && i < b.nrows; i++) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				rows = realloc(rows, cap * sizeof(*rows));
+			}
+			struct row *rw = &rows[n++];
+			rw->ts = b.cols[0].i64[i];
+			rw->i = b.cols[1].i64[i];
+			uint32_t len;
+			const char *s = colvec_bytes(&b.cols[2], i, &len);
+			snprintf(rw->s, sizeof(rw->s), "%.*s", (int)len, s);
+		}
+		if (rc == ERR_OK)
+			batch_free(&b);
+	}
+	table_info_free(info);
+	table_route_free(tr);
+	if (rc) {
+		free(rows);
+		return fail(rc);
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	for (size_t i = 0; i < n; i++)
+		printf("%" PRId64 ",%" PRId64 ",%s\n", rows[i].i, rows[i].ts, rows[i].s);
+	free(rows);
+	return 0;
+}
+
 static int node_debug(const char *node, const char *key, const char *val, cJSON **out)
 {
 	char *json;
@@ -522,6 +572,8 @@ int main(int argc, char **argv)
 		ret = cmd_write((uint32_t)atoi(a[0]), atoll(a[1]), atoll(a[2]));
 	else if (!strcmp(cmd, "read") && na == 2)
 		ret = cmd_read((uint32_t)atoi(a[0]), a[1]);
+	else if (!strcmp(cmd, "read-at") && na == 2)
+		ret = cmd_read_at((uint32_t)atoi(a[0]), strtoull(a[1], NULL, 10));
 	else if (!strcmp(cmd, "count-reads") && na == 2)
 		ret = cmd_count(a[0], a[1]);
 	else if (!strcmp(cmd, "set-fetch") && na == 2) {
