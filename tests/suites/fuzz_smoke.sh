@@ -8,7 +8,8 @@
 # log is build-fuzz/logs/<name>.log, the reproducer in build-fuzz/artifacts/.
 #
 # The fuzz binaries are built here when missing or stale
-# (make -f mk/fuzz.mk fuzz-build: clang + libFuzzer + ASan/UBSan, into
+# (make fuzz-build, the top-level Makefile so that the generated protobuf
+# headers exist: clang + libFuzzer + ASan/UBSan, into
 # build-fuzz/). Without clang or its libFuzzer runtime every target is
 # reported "not ok" - never skipped (scripts/install-deps.sh test installs
 # clang and libclang-rt-14-dev).
@@ -36,12 +37,12 @@ done
 
 mkdir -p build-fuzz
 blog=build-fuzz/build.log
-if ! make -s -f mk/fuzz.mk -j2 fuzz-build >"$blog" 2>&1; then
+if ! make -s -j2 fuzz-build >"$blog" 2>&1; then
 	echo "1..${#targets[@]}"
 	i=0
 	for n in "${targets[@]}"; do
 		i=$((i + 1))
-		echo "not ok $i - fuzz_$n: make -f mk/fuzz.mk fuzz-build failed (needs clang and libclang-rt-14-dev)"
+		echo "not ok $i - fuzz_$n: make fuzz-build failed (needs clang and libclang-rt-14-dev)"
 	done
 	tail -20 "$blog" | sed 's/^/# /'
 	exit 1
