@@ -15,6 +15,13 @@
 # main Makefile's variables and targets. The libFuzzer runtime comes with
 # Debian's clang (package libclang-rt-14-dev).
 
+# Used on its own (make -f mk/fuzz.mk ...), it still needs the generated
+# protobuf headers: pull in mk/proto.mk with the default build tree.
+ifndef PROTO_SRC
+BUILD ?= build
+include mk/proto.mk
+endif
+
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60

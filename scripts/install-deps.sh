@@ -11,7 +11,8 @@ build_pkgs=(build-essential pkg-config libzstd-dev libcjson-dev libcurl4-openssl
 	libsqlite3-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler)
 test_pkgs=(libcmocka-dev nodejs npm python3 curl mariadb-client postgresql-client
 	python3-pymysql python3-psycopg2 python3-cryptography libpostgresql-jdbc-java libmariadb-java
-	default-jdk-headless tzdata etcd-server etcd-client)
+	default-jdk-headless tzdata etcd-server etcd-client openssl
+	clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")

@@ -18,7 +18,9 @@
  * --postgres-addr H:P (127.0.0.1:4003), --http-addr H:P (127.0.0.1:4000);
  * a port of 0 picks a free one. --port-file FILE writes "mysql=N",
  * "postgres=N" and "http=N" lines once every server listens (written to a
- * temporary name, then renamed).
+ * temporary name, then renamed). Authentication, TLS and limit flags
+ * (--user-provider, --tls-*, --max-*, --statement-timeout-ms...) are
+ * server/wire_config.h's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +44,7 @@
 #include "server/http_server.h"
 #include "server/mysql_server.h"
 #include "server/pg_server.h"
+#include "server/wire_config.h"
 
 #define STRATA_VERSION "0.1.0"
 
@@ -207,7 +210,8 @@ static int usage(void)
 	    stderr,
 	    "usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
 	    "                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
-	    "                               [--port-file FILE]\n");
+	    "                               [--port-file FILE]\n%s",
+	    wire_config_usage());
 	return 2;
 }
 
@@ -267,13 +271,18 @@ int standalone_main(int argc, char **argv)
 	const char *data_home = "./strata_data", *port_file = NULL;
 	struct addr my_addr = {"127.0.0.1", 4002}, pg_addr = {"127.0.0.1", 4003},
 	            http_addr = {"127.0.0.1", 4000};
+	static struct wire_config wire; /* servers and their threads use it until exit */
+	wire_config_init(&wire);
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
 	for (int i = 1; i < argc; i += 2) { /* flag, value */
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = ERR_OK;
-		if (!strcmp(a, "--data-home") && v)
+		bool wired = false;
+		if (v && (rc = wire_config_flag(&wire, a, v, &wired)) == ERR_OK && wired)
+			continue;
+		if (rc == ERR_OK && !strcmp(a, "--data-home") && v)
 			data_home = v;
 		else if (!strcmp(a, "--mysql-addr") && v)
 			rc = parse_addr(v, &my_addr);
@@ -281,9 +290,9 @@ int standalone_main(int argc, char **argv)
 			rc = parse_addr(v, &pg_addr);
 		else if (!strcmp(a, "--http-addr") && v)
 			rc = parse_addr(v, &http_addr);
-		else if (!strcmp(a, "--port-file") && v)
+		else if (rc == ERR_OK && !strcmp(a, "--port-file") && v)
 			port_file = v;
-		else
+		else if (rc == ERR_OK)
 			return usage();
 		if (rc) {
 			fprintf(stderr, "strata: %s\n", err_msg());
@@ -311,6 +320,8 @@ int standalone_main(int argc, char **argv)
 	char path[1024];
 	int lock_fd = -1;
 
+	if ((rc = wire_config_open(&wire)))
+		goto fail;
 	if ((rc = mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
@@ -337,9 +348,11 @@ int standalone_main(int argc, char **argv)
 	if ((rc = frontend_open(&fo, &fe)) || (rc = frontend_open_all_regions(fe)))
 		goto fail;
 	static struct query_handler handler;
-	handler = frontend_query_handler(fe);
+	handler = wire_config_handler(&wire, frontend_query_handler(fe));
 	struct mysql_server_opts mo = {0};
 	struct pg_server_opts po = {0};
+	wire_config_mysql(&wire, &mo);
+	wire_config_pg(&wire, &po);
 	if ((rc = mysql_server_start(my_addr.host, my_addr.port, &handler, &mo, &my)))
 		goto fail;
 	if ((rc = pg_server_start(pg_addr.host, pg_addr.port, &handler, &po, &pg)))
@@ -354,12 +367,15 @@ int standalone_main(int argc, char **argv)
 	ho.metrics = frontend_metrics;
 	ho.metrics_ctx = fe;
 	ho.session_done = frontend_session_done;
+	wire_config_http(&wire, &ho);
 	if ((rc = http_server_start(&ho, &http)))
 		goto fail;
 	uint16_t myp = mysql_server_port(my), pgp = pg_server_port(pg), hp = http_server_port(http);
-	log_info("strata %s standalone ready: mysql %s:%u, postgres %s:%u, http %s:%u, data %s",
+	log_info("strata %s standalone ready: mysql %s:%u, postgres %s:%u, http %s:%u, data %s"
+	         ", auth %s, tls %s",
 	         STRATA_VERSION, my_addr.host, myp, pg_addr.host, pgp, http_addr.host, hp,
-	         data_home);
+	         data_home, wire.nusers ? "on" : "off",
+	         wire.tls ? (wire.tls_required ? "required" : "on") : "off");
 	if (port_file && (rc = write_port_file(port_file, myp, pgp, hp)))
 		goto fail;
 
@@ -385,6 +401,7 @@ out:
 		kv_close(kv);
 	if (lock_fd >= 0)
 		close(lock_fd);
+	wire_config_close(&wire);
 	if (code == 0)
 		log_info("stopped");
 	return code;

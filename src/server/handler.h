@@ -82,6 +82,13 @@ struct session {
 	char time_zone[64];   /* "UTC", "+08:00", "SYSTEM", ... */
 	uint32_t conn_id;     /* MySQL connection id / PostgreSQL backend pid */
 	atomic_int cancel;    /* set by a cancel request; see session_cancelled */
+	/* Statement deadline, CLOCK_MONOTONIC milliseconds (clock_mono_ns /
+	 * 1e6); 0 = none. Set around one execute call by the limits wrapper
+	 * (limits.h) from --statement-timeout-ms or the session's
+	 * max_execution_time / statement_timeout; session_cancelled() turns
+	 * true once it has passed, so every cancellation check of the engine
+	 * also enforces the timeout. */
+	int64_t deadline_ms;
 	uint32_t nvars;
 	struct session_var vars[SESSION_MAX_VARS];
 	void *engine;         /* engine's per-session state; the server never touches it */
@@ -94,7 +101,10 @@ void session_init(struct session *s, int protocol, uint32_t conn_id);
 int session_set_var(struct session *s, const char *name, const char *value);
 /* The value of `name`, or NULL. The pointer is valid until the next set. */
 const char *session_get_var(const struct session *s, const char *name);
+/* True when a cancel was requested or the statement deadline passed. */
 bool session_cancelled(const struct session *s);
+/* True when the statement deadline (deadline_ms) has passed. */
+bool session_timed_out(const struct session *s);
 void session_request_cancel(struct session *s);
 void session_clear_cancel(struct session *s);
 /* "LEADER", "FOLLOWER", ... */
@@ -126,6 +136,11 @@ struct query_result {
 	 * "CREATE TABLE", "SET"...). NULL: the server derives it from the
 	 * statement text. */
 	const char *tag;
+	/* QUERY_ERROR, optional: the MySQL error number and PostgreSQL
+	 * SQLSTATE when the err code's defaults (err.h) do not fit, e.g. a
+	 * statement timeout (3024 / 57014). 0 / NULL: derived from err. */
+	int mysql_errno;
+	const char *sqlstate;
 };
 
 typedef int (*query_emit_fn)(void *emit_ctx, const struct query_result *r);

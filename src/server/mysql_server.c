@@ -122,6 +122,7 @@ static const char *my_sqlstate(int code)
 	case 1146: return "42S02";
 	case 1213: return "40001";
 	case 1317: return "70100";
+	case 3159: return "HY000";
 	default: return "HY000";
 	}
 }
@@ -159,7 +160,7 @@ static void flush_out(struct my_conn *c)
 		buf_reset(&c->out);
 		return;
 	}
-	if (netio_write_full(c->fd, c->out.data, c->out.len, c->srv->o.io_timeout_ms))
+	if (netio_send(c->nc, c->out.data, c->out.len, c->srv->o.io_timeout_ms))
 		c->broken = true;
 	buf_reset(&c->out);
 }
@@ -221,14 +222,15 @@ static void send_err(struct my_conn *c, int code, const char *msg)
 	put_pkt(c);
 }
 
-static void send_err_result(struct my_conn *c, int err, int status, const char *msg)
+static void send_err_result(struct my_conn *c, int err, int status, int my_errno, const char *msg)
 {
 	if (status == 0)
 		status = err_greptime_status(err);
 	struct buf m;
 	buf_init(&m);
 	buf_printf(&m, "(%s): %s", greptime_status_name(status), msg ? msg : "");
-	send_err(c, err_mysql_errno(err), m.data ? (const char *)buf_cstr(&m) : "error");
+	send_err(c, my_errno ? my_errno : err_mysql_errno(err),
+		 m.data ? (const char *)buf_cstr(&m) : "error");
 	buf_free(&m);
 }
 
@@ -244,10 +246,10 @@ static int read_packet(struct my_conn *c, int first_timeout, size_t max)
 	int io = c->srv->o.io_timeout_ms;
 	for (;;) {
 		uint8_t h[4];
-		int rc = netio_read_full(c->fd, h, 1, first ? first_timeout : io, NULL);
+		int rc = netio_recv(c->nc, h, 1, first ? first_timeout : io, NULL);
 		if (rc)
 			return rc;
-		if ((rc = netio_read_full(c->fd, h + 1, 3, io, NULL)))
+		if ((rc = netio_recv(c->nc, h + 1, 3, io, NULL)))
 			return ERR_IO;
 		size_t len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
 		if (h[3] != c->seq)
@@ -257,7 +259,7 @@ static int read_packet(struct my_conn *c, int first_timeout, size_t max)
 			return err_set(ERR_LIMIT, "Got a packet bigger than 'max_allowed_packet' bytes");
 		if (buf_reserve(&c->in, len))
 			return ERR_NOMEM;
-		if (len && netio_read_full(c->fd, c->in.data + c->in.len, len, io, NULL))
+		if (len && netio_recv(c->nc, c->in.data + c->in.len, len, io, NULL))
 			return ERR_IO;
 		c->in.len += len;
 		if (len < MY_MAX_FRAME)
@@ -452,7 +454,7 @@ static int my_emit(void *ctx, const struct query_result *r)
 		break;
 	case QUERY_ERROR:
 	default:
-		send_err_result(c, r->err, r->greptime_status, r->err_msg);
+		send_err_result(c, r->err, r->greptime_status, r->mysql_errno, r->err_msg);
 		c->got_error = true;
 		break;
 	}
@@ -537,7 +539,7 @@ static bool use_schema(struct my_conn *c, const char *db, size_t n)
 			: ERR_NOMEM;
 	buf_free(&q);
 	if (rc && !c->got_error)
-		send_err_result(c, err_code() ? err_code() : rc, 0, err_msg());
+		send_err_result(c, err_code() ? err_code() : rc, 0, 0, err_msg());
 	bool ok = !rc && !c->got_error;
 	c->has_term = false; /* the caller sends its own OK */
 	return ok;
@@ -803,6 +805,15 @@ static bool sha2_full_auth(struct my_conn *c, const char *pw)
 	send_packet_bytes(c, full, 2);
 	if (read_packet(c, c->srv->o.io_timeout_ms, HANDSHAKE_MAX_PKT) || c->broken)
 		return false;
+	if (netio_is_tls(c->nc)) {
+		/* secure transport: the password itself, NUL-terminated */
+		size_t n = c->in.len;
+		if (n > 0 && c->in.data[n - 1] == 0)
+			n--;
+		bool ok = n == strlen(pw) && !memcmp(c->in.data, pw, n);
+		memset(c->in.data, 0, c->in.len);
+		return ok;
+	}
 	if (c->in.len == 1 && c->in.data[0] == 0x02) {
 		size_t n;
 		const char *pem = my_rsa_pem(c->srv->rsa, &n);
@@ -840,17 +851,25 @@ static bool authenticate(struct my_conn *c, struct my_handshake_resp *hr)
 	bool known = user_password(srv, hr->user, &pw);
 	const uint8_t *tok = hr->auth;
 	size_t ntok = hr->auth_len;
-	if (!(c->caps & MY_CLIENT_PLUGIN_AUTH) && strcmp(srv->plugin, NATIVE_PLUGIN)) {
-		send_err(c, 1251, "Client does not support authentication protocol requested by "
-				  "server; consider upgrading MySQL client");
-		flush_out(c);
-		return false;
+	/* The client's own choice of the two plugins is taken as is (both
+	 * scramble the same salt); anything else is switched to ours. */
+	const char *plugin = srv->plugin;
+	if (c->caps & MY_CLIENT_PLUGIN_AUTH) {
+		if (!strcmp(hr->plugin, NATIVE_PLUGIN))
+			plugin = NATIVE_PLUGIN;
+		else if (!strcmp(hr->plugin, SHA2_PLUGIN))
+			plugin = SHA2_PLUGIN;
+	} else if (strcmp(srv->plugin, NATIVE_PLUGIN)) {
+		plugin = NATIVE_PLUGIN; /* pre-4.1 style clients only know this one */
 	}
-	if ((c->caps & MY_CLIENT_PLUGIN_AUTH) && strcmp(hr->plugin, srv->plugin)) {
+	/* A client that picked the other plugin may leave the token empty and
+	 * wait for a switch to it (MariaDB's --default-auth): give it one. */
+	bool empty_other = strcmp(plugin, srv->plugin) && ntok == 0;
+	if ((c->caps & MY_CLIENT_PLUGIN_AUTH) && (strcmp(hr->plugin, plugin) || empty_other)) {
 		/* AuthSwitchRequest: 0xFE | plugin NUL | salt(20) NUL */
 		buf_reset(&c->pkt);
 		buf_putc(&c->pkt, 0xFE);
-		buf_append(&c->pkt, srv->plugin, strlen(srv->plugin) + 1);
+		buf_append(&c->pkt, plugin, strlen(plugin) + 1);
 		buf_append(&c->pkt, c->salt, 20);
 		buf_putc(&c->pkt, 0);
 		put_pkt(c);
@@ -861,7 +880,7 @@ static bool authenticate(struct my_conn *c, struct my_handshake_resp *hr)
 		ntok = c->in.len;
 	}
 	bool with_pw = ntok > 0 && !(ntok == 1 && tok[0] == 0);
-	if (!strcmp(srv->plugin, NATIVE_PLUGIN)) {
+	if (!strcmp(plugin, NATIVE_PLUGIN)) {
 		if (known && my_native_check(c->salt, pw, tok, ntok))
 			return true;
 		deny(c, hr->user, with_pw);
@@ -911,10 +930,11 @@ static bool handshake(struct my_conn *c)
 	buf_put_u32le(b, c->sess.conn_id);
 	buf_append(b, c->salt, 8);
 	buf_putc(b, 0);
-	buf_put_u16le(b, (uint16_t)SERVER_CAPS);
+	uint32_t caps = SERVER_CAPS | (srv->o.tls ? MY_CLIENT_SSL : 0);
+	buf_put_u16le(b, (uint16_t)caps);
 	buf_putc(b, 45);
 	buf_put_u16le(b, c->status);
-	buf_put_u16le(b, (uint16_t)(SERVER_CAPS >> 16));
+	buf_put_u16le(b, (uint16_t)(caps >> 16));
 	buf_putc(b, 21);
 	for (int i = 0; i < 10; i++)
 		buf_putc(b, 0);
@@ -943,7 +963,26 @@ static bool handshake(struct my_conn *c)
 		return false;
 	}
 	if (hr.ssl_request) {
-		send_err(c, 1043, "SSL is not supported by this server");
+		/* SSLRequest (seq 1): TLS now, then the real response (seq 2) */
+		if (!srv->o.tls) {
+			send_err(c, 1043, "SSL is not supported by this server");
+			flush_out(c);
+			return false;
+		}
+		if (netio_start_tls(c->nc, srv->o.tls, srv->o.io_timeout_ms)) {
+			log_debug("mysql: %s: %s", c->nc->peer, err_msg());
+			return false;
+		}
+		if (read_packet(c, srv->o.io_timeout_ms, HANDSHAKE_MAX_PKT))
+			return false;
+		if (my_parse_handshake_response(c->in.data, c->in.len, &hr) || hr.ssl_request) {
+			send_err(c, 1043, "Bad handshake");
+			flush_out(c);
+			return false;
+		}
+	} else if (srv->o.tls_required) {
+		send_err(c, 3159, "Connections using insecure transport are prohibited while "
+				  "--require_secure_transport=ON.");
 		flush_out(c);
 		return false;
 	}
@@ -1178,7 +1217,8 @@ int mysql_server_start(const char *addr, uint16_t port, const struct query_handl
 				goto fail;
 			}
 		}
-		if (!strcmp(s->plugin, SHA2_PLUGIN) && (rc = my_rsa_create(&s->rsa)))
+		/* either plugin may be used by a client: keep the key ready */
+		if ((rc = my_rsa_create(&s->rsa)))
 			goto fail;
 	}
 	s->o.users = NULL;

@@ -3,23 +3,30 @@
  * 4.1) in front of a query_handler. One thread per connection (netio).
  *
  * Supported: mysql_native_password and caching_sha2_password (fast path,
- * and full authentication over plain TCP with the server's RSA public
- * key), or no authentication at all when no users are configured;
+ * and full authentication: over TLS the client sends the password, over
+ * plain TCP it is RSA-encrypted with the server's public key), whichever
+ * of the two the client answers the greeting with (auth_plugin is the one
+ * the greeting offers and the one an unknown plugin is switched to), or
+ * no authentication at all when no users are configured; TLS (CLIENT_SSL
+ * and the SSL request packet, then the handshake continues encrypted)
+ * when a certificate is configured;
  * COM_QUERY (multi-statements, multi-results), COM_INIT_DB, COM_PING,
  * COM_QUIT, COM_FIELD_LIST (always an empty column list),
  * COM_RESET_CONNECTION, COM_SET_OPTION, COM_STATISTICS and the prepared
  * statement commands (PREPARE, EXECUTE with binary parameters and binary
- * result rows, SEND_LONG_DATA, RESET, CLOSE). No TLS, no compression.
+ * result rows, SEND_LONG_DATA, RESET, CLOSE). No compression.
  */
 #ifndef STRATA_SERVER_MYSQL_SERVER_H
 #define STRATA_SERVER_MYSQL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "server/handler.h"
 
 struct mysql_server;
+struct netio_tls;
 
 struct mysql_server_opts {
 	int max_connections;       /* <= 0: 1024 */
@@ -31,6 +38,8 @@ struct mysql_server_opts {
 	const char *auth_plugin;
 	int idle_timeout_ms;       /* wait for the next command; <= 0: forever */
 	int io_timeout_ms;         /* rest of a frame, a write, the handshake; <= 0: 30 s */
+	struct netio_tls *tls;     /* NULL: no TLS (CLIENT_SSL not offered) */
+	bool tls_required;         /* refuse clients that do not switch to TLS (3159) */
 };
 
 /* Start listening; *out is the running server. The handler must outlive

@@ -164,6 +164,7 @@ static void *conn_main(void *p)
 	struct conn_node *n = p;
 	struct netsrv *s = n->c.srv;
 	s->fn(s->arg, &n->c);
+	netio_tls_end(&n->c);
 	lingering_close_prep(n->c.fd);
 	pthread_mutex_lock(&s->mu);
 	unlink_node(&s->live, n);

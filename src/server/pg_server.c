@@ -122,7 +122,7 @@ struct pg_conn {
 static void flush_out(struct pg_conn *c)
 {
 	if (!c->broken && c->out.len &&
-	    netio_write_full(c->fd, c->out.data, c->out.len, c->srv->o.io_timeout_ms))
+	    netio_send(c->nc, c->out.data, c->out.len, c->srv->o.io_timeout_ms))
 		c->broken = true;
 	buf_reset(&c->out);
 }
@@ -189,10 +189,10 @@ static int read_message(struct pg_conn *c, int first_timeout)
 {
 	uint8_t h[5];
 	buf_reset(&c->in);
-	int rc = netio_read_full(c->fd, h, 1, first_timeout, NULL);
+	int rc = netio_recv(c->nc, h, 1, first_timeout, NULL);
 	if (rc)
 		return rc;
-	if (netio_read_full(c->fd, h + 1, 4, c->srv->o.io_timeout_ms, NULL))
+	if (netio_recv(c->nc, h + 1, 4, c->srv->o.io_timeout_ms, NULL))
 		return ERR_IO;
 	uint32_t len = pg_get_u32(h + 1);
 	c->type = h[0];
@@ -203,7 +203,7 @@ static int read_message(struct pg_conn *c, int first_timeout)
 			       len, c->srv->o.max_message);
 	if (buf_reserve(&c->in, len - 4 + 1))
 		return ERR_NOMEM;
-	if (len > 4 && netio_read_full(c->fd, c->in.data, len - 4, c->srv->o.io_timeout_ms, NULL))
+	if (len > 4 && netio_recv(c->nc, c->in.data, len - 4, c->srv->o.io_timeout_ms, NULL))
 		return ERR_IO;
 	c->in.len = len - 4;
 	c->in.data[c->in.len] = 0; /* guard for string helpers; not part of the body */
@@ -314,8 +314,11 @@ static void make_tag(const char *sql, size_t len, enum query_result_kind kind, u
 	snprintf(out, outsz, "%s", verb[0] ? verb : "OK");
 }
 
-static const char *sqlstate_of(struct pg_conn *c, int err)
+static const char *sqlstate_of(struct pg_conn *c, const struct query_result *r)
 {
+	if (r && r->sqlstate)
+		return r->sqlstate;
+	int err = r ? r->err : ERR_INTERNAL;
 	return session_cancelled(&c->sess) ? "57014" : err_sqlstate(err);
 }
 
@@ -342,7 +345,7 @@ static int emit_simple(void *ctx, const struct query_result *r)
 		send_complete(c, tag);
 		break;
 	default:
-		send_error(c, false, sqlstate_of(c, r->err), r->err_msg ? r->err_msg : "error");
+		send_error(c, false, sqlstate_of(c, r), r->err_msg ? r->err_msg : "error");
 		c->got_error = true;
 		break;
 	}
@@ -383,7 +386,7 @@ static int emit_capture(void *ctx, const struct query_result *r)
 		snprintf(k->tag, sizeof(k->tag), "%s", r->tag);
 	if (r->kind == QUERY_ERROR) {
 		k->err = r->err;
-		snprintf(k->sqlstate, sizeof(k->sqlstate), "%s", sqlstate_of(c, r->err));
+		snprintf(k->sqlstate, sizeof(k->sqlstate), "%s", sqlstate_of(c, r));
 		k->msg = mem_strdup(r->err_msg ? r->err_msg : "error");
 	} else if (r->kind == QUERY_ROWS) {
 		k->nrows = rs_rows(&r->rs);
@@ -525,7 +528,8 @@ static void run_simple_stmt(struct pg_conn *c, const char *sql, size_t len)
 	int rc = c->srv->h.execute(c->srv->h.ctx, &c->sess, sql, len, emit_simple, c);
 	if (rc && !c->got_error && !c->broken) {
 		int code = err_code() ? err_code() : rc;
-		send_error(c, false, sqlstate_of(c, code), err_msg()[0] ? err_msg() : "internal error");
+		struct query_result er = {.kind = QUERY_ERROR, .err = code};
+		send_error(c, false, sqlstate_of(c, &er), err_msg()[0] ? err_msg() : "internal error");
 		c->got_error = true;
 	}
 }
@@ -779,7 +783,8 @@ static void run_capture(struct pg_conn *c, const char *sql, size_t len, struct c
 		if (rc) {
 			k->kind = QUERY_ERROR;
 			k->err = err_code() ? err_code() : rc;
-			snprintf(k->sqlstate, sizeof(k->sqlstate), "%s", sqlstate_of(c, k->err));
+			struct query_result er = {.kind = QUERY_ERROR, .err = k->err};
+			snprintf(k->sqlstate, sizeof(k->sqlstate), "%s", sqlstate_of(c, &er));
 			k->msg = mem_strdup(err_msg()[0] ? err_msg() : "internal error");
 		} else {
 			k->kind = QUERY_OK;
@@ -1147,7 +1152,7 @@ static bool startup(struct pg_conn *c)
 	struct pg_startup st;
 	for (int round = 0; round < 4; round++) {
 		uint8_t h[4];
-		if (netio_read_full(c->fd, h, 4, srv->o.io_timeout_ms, NULL))
+		if (netio_recv(c->nc, h, 4, srv->o.io_timeout_ms, NULL))
 			goto out;
 		uint32_t len = pg_get_u32(h);
 		if (len < 8 || len > PG_STARTUP_MAX) {
@@ -1156,12 +1161,23 @@ static bool startup(struct pg_conn *c)
 		}
 		mem_free(body);
 		body = mem_alloc(len - 4);
-		if (!body || netio_read_full(c->fd, body, len - 4, srv->o.io_timeout_ms, NULL))
+		if (!body || netio_recv(c->nc, body, len - 4, srv->o.io_timeout_ms, NULL))
 			goto out;
 		int rc = pg_parse_startup(body, len - 4, &st);
 		if (rc) {
 			send_error(c, true, rc == ERR_UNSUPPORTED ? "0A000" : "08P01", err_msg());
 			goto out;
+		}
+		if (st.code == PG_SSL_CODE && srv->o.tls && !netio_is_tls(c->nc)) {
+			/* 'S', then the TLS handshake; the startup packet follows
+			 * inside TLS */
+			buf_putc(&c->out, 'S');
+			flush_out(c);
+			if (c->broken || netio_start_tls(c->nc, srv->o.tls, srv->o.io_timeout_ms)) {
+				log_debug("postgres: %s: %s", c->nc->peer, err_msg());
+				goto out;
+			}
+			continue;
 		}
 		if (st.code == PG_SSL_CODE || st.code == PG_GSS_CODE) {
 			buf_putc(&c->out, 'N');
@@ -1180,6 +1196,11 @@ static bool startup(struct pg_conn *c)
 	}
 	if (c->nc->over_limit) {
 		send_error(c, true, "53300", "Too many connections");
+		goto out;
+	}
+	if (srv->o.tls_required && !netio_is_tls(c->nc)) {
+		send_error(c, true, "28000",
+			   "SSL connection is required (the server runs with --tls-mode require)");
 		goto out;
 	}
 	const char *user = pg_startup_get(&st, "user");
@@ -1242,7 +1263,9 @@ static void message_loop(struct pg_conn *c)
 	while (!c->broken) {
 		int rc = read_message(c, srv->o.idle_timeout_ms);
 		if (rc == ERR_LIMIT) {
-			send_error(c, true, "54000", err_msg());
+			/* as PostgreSQL: "invalid message length", a protocol
+			 * violation; the rest of the message is never read */
+			send_error(c, true, "08P01", err_msg());
 			return;
 		}
 		if (rc == ERR_PROTOCOL || rc == ERR_NOMEM) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
 
@@ -58,9 +59,15 @@ const char *session_get_var(const struct session *s, const char *name)
 	return NULL;
 }
 
+bool session_timed_out(const struct session *s)
+{
+	return s->deadline_ms > 0 && clock_mono_ns() / 1000000 >= s->deadline_ms;
+}
+
 bool session_cancelled(const struct session *s)
 {
-	return atomic_load_explicit(&((struct session *)s)->cancel, memory_order_relaxed) != 0;
+	return atomic_load_explicit(&((struct session *)s)->cancel, memory_order_relaxed) != 0 ||
+	       session_timed_out(s);
 }
 
 void session_request_cancel(struct session *s) { atomic_store(&s->cancel, 1); }

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/err.h"
 #include "sql/lexrules.h"
@@ -165,6 +166,34 @@ void sqltext_verb(const char *sql, size_t len, int dialect, int nwords, char *ou
 		}
 	}
 	out[o] = '\0';
+}
+
+uint64_t sqltext_insert_rows(const char *sql, size_t len, int dialect)
+{
+	char verb[16];
+	sqltext_verb(sql, len, dialect, 1, verb, sizeof(verb));
+	if (strcmp(verb, "INSERT") && strcmp(verb, "REPLACE"))
+		return 0;
+	uint64_t rows = 0;
+	int depth = 0, k;
+	bool in_values = false;
+	for (size_t i = 0; i < len;) {
+		size_t j = next_unit(sql, len, dialect, i, &k);
+		if (k == U_OTHER && sql[i] == '(') {
+			if (depth++ == 0 && in_values)
+				rows++;
+		} else if (k == U_OTHER && sql[i] == ')') {
+			if (depth > 0)
+				depth--;
+		} else if (k == U_WORD && depth == 0) {
+			bool values = j - i == 6 && !strncasecmp(sql + i, "VALUES", 6);
+			if (in_values && !values)
+				break; /* ON DUPLICATE KEY ..., RETURNING ... */
+			in_values = values;
+		}
+		i = j;
+	}
+	return rows;
 }
 
 uint32_t sqltext_count_qmarks(const char *sql, size_t len)

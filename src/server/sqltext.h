@@ -40,6 +40,11 @@ uint32_t sqltext_count_stmts(const char *sql, size_t len, int dialect);
 void sqltext_verb(const char *sql, size_t len, int dialect, int nwords, char *out,
 		  size_t outsz);
 
+/* Number of row tuples of an INSERT / REPLACE ... VALUES (...), (...)
+ * statement: the '(' opened at nesting depth 0 after the VALUES keyword.
+ * 0 for any other statement (INSERT ... SELECT included). */
+uint64_t sqltext_insert_rows(const char *sql, size_t len, int dialect);
+
 /* Count '?' placeholders (MySQL). */
 uint32_t sqltext_count_qmarks(const char *sql, size_t len);
 /* Largest $n placeholder number (PostgreSQL); 0 when none. Numbers above

@@ -6,6 +6,16 @@
  * down: every operator is closed, every table provider released and every
  * expression's scratch vector freed, whatever the outcome. The error
  * record of a failure survives the teardown.
+ *
+ * Cancellation and statement timeout: the operators poll
+ * session_cancelled() between batches (every scan batch in op_next, the
+ * accumulating loops of aggregate and sort, each root batch in plan_run)
+ * and fail with ERR_EXEC "Query was cancelled". session_cancelled() is
+ * true after a cancel request and also once the session's statement
+ * deadline (session.deadline_ms, set per statement by the servers' limits
+ * wrapper, server/limits.h) has passed; the wrapper reports the latter as
+ * a timeout. A check costs one atomic load and one monotonic clock read
+ * per batch, so new long loops should poll it too.
  */
 #include <stdio.h>
 #include <string.h>

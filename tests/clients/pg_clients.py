@@ -424,7 +424,7 @@ def t_hostile():
     c.close()
     ok = not any(o == b"<timeout>" for o in outs) and b"08P01" in big and \
         ssl_then_junk.startswith(b"N") and b"28000" in noauth and trunc in (b"", b"<reset>")
-    ok &= b"08P01" in bad_type[-1][1] and b"54000" in bad_len[-1][1] and fine == [(1,)]
+    ok &= b"08P01" in bad_type[-1][1] and b"08P01" in bad_len[-1][1] and fine == [(1,)]
     return ok, (big, trunc, ssl_then_junk[:40], noauth[:60], bad_type[-1], bad_len[-1])
 
 

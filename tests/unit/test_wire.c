@@ -1314,12 +1314,12 @@ static void test_pg_server(void **state)
 	assert_non_null(memmem(last, (size_t)n, "C53300", 6));
 	assert_non_null(memmem(last, (size_t)n, "Too many connections", 20));
 	close(c);
-	/* message above max_message: FATAL 54000, connection closed */
+	/* message above max_message: FATAL 08P01 (as PostgreSQL: invalid message length), connection closed */
 	uint8_t big[5] = {'Q', 0, 0, 0x20, 0};
 	netio_write_full(fd, big, 5, 5000);
 	n = pg_recv(fd, &t, last, sizeof(last));
 	assert_int_equal(t, 'E');
-	assert_non_null(memmem(last, (size_t)n, "C54000", 6));
+	assert_non_null(memmem(last, (size_t)n, "C08P01", 6));
 	assert_int_equal(pg_recv(fd, &t, last, sizeof(last)), -1);
 	close(fd);
 	pg_server_stop(srv);
