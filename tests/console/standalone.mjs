@@ -1,0 +1,145 @@
+// standalone.mjs BASE_URL SCREENS_DIR: browser tests of the console against
+// `strata standalone start` (started by tests/suites/console.sh).
+import { launch, Reporter, waitFor, runSql, cellRoles, sql } from './lib.mjs';
+
+const [base, screens] = process.argv.slice(2);
+const rep = new Reporter(screens);
+const { browser, page, external, pageErrors } = await launch();
+const opts = { base };
+
+try {
+  await rep.check(page, 'console: /dashboard redirects to /dashboard/ and the page loads', 'cluster', async () => {
+    const resp = await page.goto(`${base}/dashboard`);
+    if (!resp.ok()) return `status ${resp.status()}`;
+    if (!page.url().endsWith('/dashboard/')) return `ended at ${page.url()}`;
+    const title = await page.title();
+    if (title !== 'Strata console') return `title ${title}`;
+  });
+
+  await rep.check(page, 'cluster view lists the standalone node as alive with its region counts', 'cluster-view', async () => {
+    await page.goto(`${base}/dashboard/#/cluster`);
+    const row = await waitFor(() => page.$('#nodes-table tbody tr[data-peer-type="STANDALONE"]'));
+    if (!row) return 'no STANDALONE row';
+    const cells = await row.$$eval('td', (tds) => tds.map((t) => t.textContent));
+    if (!/alive/.test(cells[3])) return `status ${cells[3]}`;
+    if (!/:\d+$/.test(cells[2])) return `address ${cells[2]}`;
+    if (!cells[4]) return 'no uptime';
+  });
+
+  await rep.check(page, 'cluster view refreshes by itself (uptime changes within 5 s)', null, async () => {
+    const first = await page.textContent('#cluster-updated');
+    const changed = await waitFor(async () => (await page.textContent('#cluster-updated')) !== first, 5000);
+    if (!changed) return `still "${first}"`;
+  });
+
+  await rep.check(page, 'query view: CREATE TABLE (partitioned) and INSERT report success', 'query-create', async () => {
+    await runSql(page, "CREATE TABLE cpu (host STRING, ts TIMESTAMP TIME INDEX, usage DOUBLE, PRIMARY KEY(host)) " +
+      "PARTITION ON COLUMNS (host) (host < 'm', host >= 'm');\n" +
+      "INSERT INTO cpu VALUES ('alpha', '2024-01-01 00:00:00', 10.5), ('alpha', '2024-01-01 00:01:00', 12), " +
+      "('alpha', '2024-01-01 00:02:00', 9.25), ('zulu', '2024-01-01 00:00:00', 50), " +
+      "('zulu', '2024-01-01 00:01:00', 55.5), ('zulu', '2024-01-01 00:02:00', 53)", opts);
+    if (!(await page.isHidden('#query-error'))) return await page.textContent('#query-error');
+    const txt = await page.textContent('#results');
+    if (!/6 row\(s\) affected/.test(txt)) return txt;
+  });
+
+  await rep.check(page, 'query view: a time-series query renders rows, a line chart and timings', 'query-chart', async () => {
+    await runSql(page, 'SELECT host, ts, usage FROM cpu ORDER BY host, ts', opts);
+    if (!(await page.isHidden('#query-error'))) return await page.textContent('#query-error');
+    const rows = await page.$$eval('#results table tbody tr', (trs) => trs.map((t) => t.textContent));
+    if (rows.length !== 6) return `rows: ${rows.length}`;
+    if (!/alpha2024-01-01 00:00:00\.00010\.5/.test(rows[0])) return `first row ${rows[0]}`;
+    const paths = await page.$$eval('#chart svg path.series', (ps) => ps.map((p) => p.getAttribute('data-series')));
+    if (paths.length !== 2 || !paths.includes('alpha usage') || !paths.includes('zulu usage'))
+      return `series ${JSON.stringify(paths)}`;
+    if (!/Server time \d+ ms, round trip \d+ ms/.test(await page.textContent('#query-meta')))
+      return await page.textContent('#query-meta');
+  });
+
+  await rep.check(page, 'query view: READ_PREFERENCE header and the per-region peers from EXPLAIN ANALYZE', 'query-peers', async () => {
+    await runSql(page, 'SELECT * FROM cpu ORDER BY ts', { ...opts, peers: true, readPreference: 'follower_preferred' });
+    if (!(await page.isHidden('#query-error'))) return await page.textContent('#query-error');
+    const rows = await page.$$eval('#query-peers tbody tr', (trs) => trs.map((t) => t.textContent));
+    if (rows.length !== 2) return `peer rows ${JSON.stringify(rows)}`;
+    if (!/READ_PREFERENCE follower_preferred/.test(await page.textContent('#query-meta'))) return 'no preference shown';
+  });
+
+  await rep.check(page, 'query view: invalid SQL shows the server\'s message and the page keeps working', 'query-bad-sql', async () => {
+    await runSql(page, 'SELEC 1', opts);
+    const err = await page.textContent('#query-error');
+    if (!/SQL statement is not supported, keyword: SELEC/.test(err)) return `error box: ${err}`;
+    await runSql(page, 'SELECT 1 + 1 AS two', opts);
+    if (!(await page.isHidden('#query-error'))) return 'error box stays';
+    const txt = await page.textContent('#results');
+    if (!/two2/.test(txt.replace(/\s+/g, ''))) return txt;
+  });
+
+  await rep.check(page, 'query view: unknown table shows "Table not found" from the server', 'query-unknown-table', async () => {
+    await runSql(page, 'SELECT * FROM nope', opts);
+    const err = await page.textContent('#query-error');
+    if (!/Table not found: greptime\.public\.nope/.test(err)) return `error box: ${err}`;
+  });
+
+  await rep.check(page, 'table view: unknown table in the URL shows the server\'s error; picking a real one recovers', 'table-unknown', async () => {
+    await page.goto(`${base}/dashboard/#/table/public.nope`);
+    const err = await waitFor(async () => {
+      const t = await page.textContent('#table-error');
+      return /Table not found/.test(t) ? t : null;
+    });
+    if (!err) return `error box: ${await page.textContent('#table-error')}`;
+    await page.selectOption('#table-picker', 'public.cpu');
+    const ok = await waitFor(async () => (await page.isHidden('#table-error')) &&
+      (await page.$$('#region-grid tbody tr')).length === 2);
+    if (!ok) return 'grid did not recover';
+  });
+
+  await rep.check(page, 'table view: the region grid shows both regions led by the standalone node with rows', 'table-grid', async () => {
+    await page.goto(`${base}/dashboard/#/table/public.cpu`);
+    const cells = await waitFor(async () => {
+      const c = await cellRoles(page);
+      return c.length === 2 ? c : null;
+    });
+    if (!cells) return `cells ${JSON.stringify(await cellRoles(page))}`;
+    for (const c of cells) {
+      if (c.role !== 'leader') return `role ${JSON.stringify(c)}`;
+      if (!/3 rows/.test(c.text)) return `text ${c.text}`;
+      if (!/0 SST\(s\)/.test(c.text)) return `text ${c.text}`;
+    }
+  });
+
+  await rep.check(page, 'table view: Flush runs ADMIN FLUSH_TABLE and the grid then shows SST files', 'table-flushed', async () => {
+    await page.click('#btn-flush');
+    const msg = await waitFor(async () => {
+      const t = await page.textContent('#admin-result');
+      return /->|failed/.test(t) ? t : null;
+    });
+    if (!msg || !/ADMIN FLUSH_TABLE\('cpu'\) -> 0/.test(msg)) return `result: ${msg}`;
+    const flushed = await waitFor(async () => {
+      const c = await cellRoles(page);
+      return c.length === 2 && c.every((x) => /1 SST\(s\)/.test(x.text));
+    });
+    if (!flushed) return JSON.stringify(await cellRoles(page));
+    const r = await sql(base, 'SELECT count(*) FROM cpu');
+    if (r.output[0].records.rows[0][0] !== 6) return `rows after flush ${JSON.stringify(r)}`;
+  });
+
+  await rep.check(page, 'table view: Add follower in standalone shows the server\'s error and the page keeps working', 'table-add-follower-error', async () => {
+    await page.click('#btn-add-follower');
+    const msg = await waitFor(async () => {
+      const t = await page.textContent('#admin-result');
+      return /failed/.test(t) ? t : null;
+    });
+    if (!msg || !/standalone/.test(msg)) return `result: ${msg}`;
+    await page.click('#btn-compact');
+    const ok = await waitFor(async () => /COMPACT_TABLE\('cpu'\) -> 0/.test(await page.textContent('#admin-result')));
+    if (!ok) return await page.textContent('#admin-result');
+  });
+
+  await rep.check(page, 'no request left the server and no script error happened', null, async () => {
+    if (external.length) return `external: ${external.join(' ')}`;
+    if (pageErrors.length) return `page errors: ${pageErrors.join('\n')}`;
+  });
+} finally {
+  await browser.close();
+}
+process.exit(rep.failed ? 1 : 0);
