@@ -102,10 +102,32 @@
 
   // ---- cluster view ---------------------------------------------------------
 
+  // A node that was listed before and no longer is stays in the view as
+  // dead ("not reported") until the page is reloaded.
+  var seen = {};
+  function withMissing(nodes) {
+    var now = {};
+    nodes.forEach(function (n) {
+      var k = n.peer_type + '/' + n.peer_id;
+      now[k] = true;
+      seen[k] = n;
+    });
+    Object.keys(seen).forEach(function (k) {
+      if (now[k]) return;
+      var old = seen[k], copy = {};
+      for (var f in old) copy[f] = old[f];
+      copy.alive = false;
+      copy.node_status = 'not reported by the cluster any more';
+      copy.uptime = null;
+      nodes.push(copy);
+    });
+    return nodes;
+  }
+
   function refreshCluster() {
     return request('../v1/cluster/nodes').then(function (res) {
       showError('cluster-error', null);
-      state.nodes = res.nodes || [];
+      state.nodes = withMissing(res.nodes || []);
       var tbody = $('nodes-table').tBodies[0];
       tbody.textContent = '';
       state.nodes.forEach(function (n) {
@@ -270,6 +292,19 @@
           cell.classList.add('empty');
           cell.dataset.role = 'none';
           cell.textContent = '-';
+          var n = byId[id];
+          if (n && n.alive && String(n.peer_type).toUpperCase() === 'DATANODE') {
+            var add = document.createElement('button');
+            add.type = 'button';
+            add.className = 'mini add';
+            add.textContent = '+ follower';
+            add.title = 'ADMIN ADD_REGION_FOLLOWER(' + r.region_id + ', ' + id + ')';
+            add.addEventListener('click', function () {
+              admin('ADD_REGION_FOLLOWER(' + r.region_id + ', ' + id + ')');
+            });
+            cell.appendChild(document.createElement('br'));
+            cell.appendChild(add);
+          }
           return;
         }
         cell.classList.add(peer.role);
@@ -289,7 +324,7 @@
     if (!state.table) return Promise.resolve();
     var t = splitTable(state.table);
     var nodes = state.nodes.length ? Promise.resolve() :
-      request('../v1/cluster/nodes').then(function (r) { state.nodes = r.nodes || []; }, function () {});
+      request('../v1/cluster/nodes').then(function (r) { state.nodes = withMissing(r.nodes || []); }, function () {});
     return nodes.then(function () {
       return request('../v1/cluster/tables/' + encodeURIComponent(t.schema) + '/' +
         encodeURIComponent(t.table) + '/regions');
@@ -516,10 +551,10 @@
     } else if (view === 'table') {
       var m = /^#\/table\/(.+)$/.exec(h);
       if (m) state.table = decodeURIComponent(m[1]);
-      request('../v1/cluster/nodes').then(function (r) { state.nodes = r.nodes || []; }, function () {})
+      request('../v1/cluster/nodes').then(function (r) { state.nodes = withMissing(r.nodes || []); }, function () {})
         .then(loadTables).then(refreshTable);
       timer = setInterval(function () {
-        request('../v1/cluster/nodes').then(function (r) { state.nodes = r.nodes || []; }, function () {})
+        request('../v1/cluster/nodes').then(function (r) { state.nodes = withMissing(r.nodes || []); }, function () {})
           .then(refreshTable);
       }, REFRESH_MS);
     }

@@ -135,6 +135,81 @@ try {
     if (!ok) return await page.textContent('#admin-result');
   });
 
+  // The renderer for followers, lag and dead datanodes, with the cluster
+  // endpoints' answers replaced (page.route) by a 3-datanode cluster's, as
+  // documented in the README; the real thing is tests/console/cluster.mjs.
+  await rep.check(page, 'table + cluster views render followers with lag, and dead datanodes (mocked 3-datanode answers)', 'mock-cluster-end', async () => {
+    const rid0 = 1024 * 4294967296, rid1 = rid0 + 1;
+    const node = (type, id, alive, status) => ({ peer_id: id, peer_type: type, peer_addr: `127.0.0.1:${3100 + id}`,
+      uptime: '5s', node_status: status, version: '0.1.0', alive,
+      leader_regions: type === 'DATANODE' ? 1 : null, follower_regions: type === 'DATANODE' ? 1 : null });
+    let nodes = [node('METASRV', 0, true, 'Alive'), node('DATANODE', 0, true, 'Alive'),
+      node('DATANODE', 1, true, 'Alive'), node('DATANODE', 2, false, 'Dead'), node('FRONTEND', 0, true, 'Alive')];
+    const stats = (rows, n) => ({ region_rows: rows, sst_num: n, sst_size: 2048 * n, region_role: 'Leader' });
+    const rep0 = { versions_behind: 2, ms_since_sync: 345, installed_manifest_version: 3, leader_manifest_version: 5, reads_served: 9, role: 'follower' };
+    const regions = { schema: 'public', table: 'foo', table_id: 1024, replicas_available: true, regions: [
+      { region_id: rid0, region_number: 0, stats: stats(10, 1), peers: [
+        { peer_id: 0, peer_addr: 'a', role: 'leader', status: 'ALIVE', down_seconds: null, stats: stats(10, 1), replica: null },
+        { peer_id: 1, peer_addr: 'b', role: 'follower', status: null, down_seconds: null, stats: null, replica: rep0 }] },
+      { region_id: rid1, region_number: 1, stats: stats(20, 2), peers: [
+        { peer_id: 1, peer_addr: 'b', role: 'leader', status: 'ALIVE', down_seconds: null, stats: stats(20, 2), replica: null },
+        { peer_id: 2, peer_addr: 'c', role: 'follower', status: null, down_seconds: 4, stats: null,
+          replica: { ...rep0, versions_behind: 0, ms_since_sync: 12 } }] }] };
+    await page.route('**/v1/cluster/nodes', (r) => r.fulfill({ json: { nodes } }));
+    await page.route('**/v1/cluster/lag', (r) => r.fulfill({ json: { replicas: [rep0], max_versions_behind: 2, max_ms_since_sync: 345 } }));
+    await page.route('**/v1/cluster/tables/public/foo/regions', (r) => r.fulfill({ json: regions }));
+    let removed = null;
+    await page.route('**/v1/sql', async (r) => {
+      const body = decodeURIComponent((r.request().postData() || '').replace(/\+/g, ' '));
+      if (/REMOVE_REGION_FOLLOWER/.test(body)) {
+        removed = body;
+        return r.fulfill({ json: { output: [{ records: { schema: { column_schemas: [{ name: 'x', data_type: 'UInt64' }] }, rows: [[0]], total_rows: 1 } }], execution_time_ms: 1 } });
+      }
+      return r.fallback();
+    });
+    try {
+      await page.goto('about:blank'); // a fresh document: nodes seen earlier are forgotten
+      await page.goto(`${base}/dashboard/#/table/public.foo`);
+      const cells = await waitFor(async () => {
+        const c = await cellRoles(page);
+        return c.length === 6 ? c : null;
+      });
+      if (!cells) return JSON.stringify(await cellRoles(page));
+      const at = (region, peer) => cells.find((c) => Number(c.region) === region && c.peer === peer);
+      if (at(rid0, 0).role !== 'leader' || at(rid0, 1).role !== 'follower' || at(rid0, 2).role !== 'none')
+        return JSON.stringify(cells);
+      if (!/2 version\(s\) behind/.test(at(rid0, 1).text) || !/345 ms since sync/.test(at(rid0, 1).text) ||
+        !/9 reads served/.test(at(rid0, 1).text)) return at(rid0, 1).text;
+      if (!/10 rows/.test(at(rid0, 0).text) || !/1 SST\(s\), 2.0 KiB/.test(at(rid0, 0).text)) return at(rid0, 0).text;
+      if (!/down 4 s/.test(at(rid1, 2).text)) return at(rid1, 2).text;
+      if (!(await page.$('#region-grid th.dead[data-peer-id="2"]'))) return 'dead datanode column not marked';
+      if (!(await page.$('#region-grid td.cell.follower.behind[data-peer-id="1"]'))) return 'lagging follower not marked';
+      await rep.shot(page, 'mock-cluster-grid');
+      await page.click('#region-grid tr[data-region-id="' + rid0 + '"] td[data-peer-id="1"] button.mini');
+      const done = await waitFor(async () => /REMOVE_REGION_FOLLOWER\(4398046511104, 1\) -> 0/.test(await page.textContent('#admin-result')));
+      if (!done || !/ADMIN REMOVE_REGION_FOLLOWER\(4398046511104, 1\)/.test(removed || '')) return `remove: ${removed} ${await page.textContent('#admin-result')}`;
+      // an empty cell on a live datanode offers ADD_REGION_FOLLOWER; a dead one does not
+      if (!(await page.$('#region-grid tr[data-region-id="' + rid1 + '"] td[data-peer-id="0"] button.add'))) return 'no add button';
+      if (await page.$('#region-grid tr[data-region-id="' + rid0 + '"] td[data-peer-id="2"] button.add')) return 'add button on a dead datanode';
+      await page.goto(`${base}/dashboard/#/cluster`);
+      const rows = await waitFor(async () => {
+        const r = await page.$$('#nodes-table tbody tr');
+        return r.length === 5 ? r : null;
+      });
+      if (!rows) return 'cluster view rows';
+      if (!(await page.$('#nodes-table tbody tr.dead[data-peer-type="DATANODE"][data-peer-id="2"] .badge.dead'))) return 'dead node not highlighted';
+      if ((await page.$$('#nodes-table tbody tr.dead')).length !== 1) return 'only datanode 2 is dead';
+      if (!/worst lag 2 manifest version\(s\) behind, 345 ms/.test(await page.textContent('#lag-summary'))) return await page.textContent('#lag-summary');
+      // a node that disappears from cluster_info stays listed, as dead
+      nodes = nodes.filter((n) => !(n.peer_type === 'DATANODE' && n.peer_id === 1));
+      const gone = await waitFor(() => page.$('#nodes-table tbody tr.dead[data-peer-type="DATANODE"][data-peer-id="1"]'), 6000);
+      if (!gone) return 'vanished node not shown as dead';
+      await rep.shot(page, 'mock-cluster-view');
+    } finally {
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+  });
+
   await rep.check(page, 'no request left the server and no script error happened', null, async () => {
     if (external.length) return `external: ${external.join(' ')}`;
     if (pageErrors.length) return `page errors: ${pageErrors.join('\n')}`;
