@@ -470,6 +470,10 @@
         role = 'leader';
         how = 'inferred: the plan names no peer; the region\'s leader';
       }
+      if (role === null && typeof peer === 'number' && leaders[e.region_id] !== undefined) {
+        role = peer === leaders[e.region_id] ? 'leader' : 'follower';
+        how += ' (role from region_peers)';
+      }
       td(tr, e.region_id + ' (' + regionLabel(e.region_id) + ')');
       td(tr, peer === null ? '?' : peer, 'peer');
       td(tr, role || '?', 'role');
@@ -517,11 +521,11 @@
         var moved = servedFromCounters(before, after);
         return Promise.all([
           sql('EXPLAIN ANALYZE ' + text.replace(/;\s*$/, ''), { readPreference: pref, db: db }),
-          sql('SELECT region_id, peer_id FROM information_schema.region_peers WHERE is_leader = \'Yes\'').catch(function () { return null; })
+          sql('SELECT region_id, peer_id, is_leader FROM information_schema.region_peers').catch(function () { return null; })
         ]).then(function (res) {
           var leaders = {};
           var lr = res[1] && records(res[1]);
-          if (lr) lr.rows.forEach(function (r) { leaders[r[0]] = r[1]; });
+          if (lr) lr.rows.forEach(function (r) { if (r[2] === 'Yes') leaders[r[0]] = r[1]; });
           renderPeers(parseExplain(res[0]), moved, leaders, pref);
         }, function (e) {
           $('query-peers').textContent = 'EXPLAIN ANALYZE failed: ' + e.message;

@@ -62,6 +62,10 @@ try {
     const rows = await page.$$eval('#query-peers tbody tr', (trs) => trs.map((t) => t.textContent));
     if (rows.length !== 2) return `peer rows ${JSON.stringify(rows)}`;
     if (!/READ_PREFERENCE follower_preferred/.test(await page.textContent('#query-meta'))) return 'no preference shown';
+    // 'follower' reaches the server as the header: standalone has no follower and says so
+    await runSql(page, 'SELECT * FROM cpu', { ...opts, readPreference: 'follower' });
+    const err = await page.textContent('#query-error');
+    if (!/read preference: FOLLOWER/.test(err)) return `follower preference: ${err}`;
   });
 
   await rep.check(page, 'query view: invalid SQL shows the server\'s message and the page keeps working', 'query-bad-sql', async () => {
@@ -205,6 +209,34 @@ try {
       const gone = await waitFor(() => page.$('#nodes-table tbody tr.dead[data-peer-type="DATANODE"][data-peer-id="1"]'), 6000);
       if (!gone) return 'vanished node not shown as dead';
       await rep.shot(page, 'mock-cluster-view');
+    } finally {
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+  });
+
+  await rep.check(page, 'query view: the peer of each region is read from EXPLAIN ANALYZE lines (mocked cluster plan)', 'mock-explain-peers', async () => {
+    const rid0 = 1024 * 4294967296, rid1 = rid0 + 1;
+    const recs = (cols, rows) => ({ output: [{ records: { schema: { column_schemas: cols.map(([name, data_type]) => ({ name, data_type })) }, rows, total_rows: rows.length } }], execution_time_ms: 1 });
+    await page.route('**/v1/sql', async (r) => {
+      const body = decodeURIComponent((r.request().postData() || '').replace(/\+/g, ' '));
+      if (/sql=EXPLAIN ANALYZE/.test(body))
+        return r.fulfill({ json: recs([['stage', 'UInt32'], ['node', 'UInt32'], ['plan', 'String']], [
+          [0, 0, 'MergeScanExec: peers=2 metrics=[output_rows: 4]\n'],
+          [1, 0, `SeqScan: region=${rid0}(1024, 0), peer=1, "partition_count":{"count":1}\n`],
+          [1, 1, `SeqScan: region=${rid1}(1024, 1), peer_id: 2 follower, "partition_count":{"count":1}\n`],
+          [null, null, 'Total rows: 4']]) });
+      if (/region_peers/.test(body))
+        return r.fulfill({ json: recs([['region_id', 'UInt64'], ['peer_id', 'UInt64'], ['is_leader', 'String']],
+          [[rid0, 0, 'Yes'], [rid0, 1, 'No'], [rid1, 1, 'Yes'], [rid1, 2, 'No']]) });
+      return r.fallback();
+    });
+    try {
+      await runSql(page, 'SELECT * FROM cpu', { ...opts, peers: true, readPreference: 'follower_preferred' });
+      const rows = await page.$$eval('#query-peers tbody tr', (trs) => trs.map((t) => [t.dataset.regionId,
+        t.querySelector('td.peer').textContent, t.querySelector('td.role').textContent]));
+      const want = JSON.stringify([[String(rid0), '1', 'follower'], [String(rid1), '2', 'follower']]);
+      if (JSON.stringify(rows) !== want) return JSON.stringify(rows);
+      if ((await page.$$('#results table tbody tr')).length !== 6) return 'query rows missing';
     } finally {
       await page.unrouteAll({ behavior: 'ignoreErrors' });
     }
