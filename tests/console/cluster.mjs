@@ -5,8 +5,7 @@
 // follower" button and the grid shows them with their lag; a query with
 // READ_PREFERENCE follower renders rows and a chart and names follower
 // peers; a killed datanode turns dead in the view.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { launch, Reporter, waitFor, runSql, cellRoles, sql } from './lib.mjs';
 
 const [base, screens, clusterPid] = process.argv.slice(2);
@@ -16,11 +15,14 @@ const opts = { base };
 
 // pid of the child of `strata cluster start` that runs datanode `id`
 function datanodePid(id) {
-  let kids = [];
-  try {
-    kids = execFileSync('pgrep', ['-P', clusterPid]).toString().trim().split('\n');
-  } catch (e) {
-    return null;
+  const kids = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+      if (ppid === String(clusterPid)) kids.push(d);
+    } catch (e) { /* gone */ }
   }
   for (const k of kids) {
     let argv;

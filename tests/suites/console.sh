@@ -21,7 +21,10 @@ root=$PWD
 B=${STRATA_BUILD:-build}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 work=$(mktemp -d "${TMPDIR:-/tmp}/strata-console-XXXXXX")
-screens="$root/$B/console-screens"
+case "$B" in
+/*) screens="$B/console-screens" ;;
+*) screens="$root/$B/console-screens" ;;
+esac
 n=0
 failed=0
 server_pid=
