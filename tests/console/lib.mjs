@@ -89,7 +89,7 @@ export async function sql(base, text, db = 'public') {
 export async function runSql(page, text, opts = {}) {
   await page.goto(opts.base + '/dashboard/#/query');
   await page.fill('#sql', text);
-  if (opts.readPreference) await page.selectOption('#read-pref', opts.readPreference);
+  await page.selectOption('#read-pref', opts.readPreference || 'leader');
   await page.setChecked('#show-peers', !!opts.peers);
   await page.click('#run');
   await page.waitForFunction(() => !document.getElementById('run').disabled &&

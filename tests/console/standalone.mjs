@@ -72,6 +72,7 @@ try {
     await runSql(page, 'SELEC 1', opts);
     const err = await page.textContent('#query-error');
     if (!/SQL statement is not supported, keyword: SELEC/.test(err)) return `error box: ${err}`;
+    await rep.shot(page, 'query-bad-sql-error');
     await runSql(page, 'SELECT 1 + 1 AS two', opts);
     if (!(await page.isHidden('#query-error'))) return 'error box stays';
     const txt = await page.textContent('#results');
