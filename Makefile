@@ -35,6 +35,7 @@ TOOL_BIN := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 
 include mk/proto.mk
 include mk/fuzz.mk
+include mk/console.mk
 
 .PHONY: all build asan deps test-deps run test unit clean format bench
 

@@ -12,7 +12,7 @@ build_pkgs=(build-essential pkg-config libzstd-dev libcjson-dev libcurl4-openssl
 test_pkgs=(libcmocka-dev nodejs npm python3 curl mariadb-client postgresql-client
 	python3-pymysql python3-psycopg2 python3-cryptography libpostgresql-jdbc-java libmariadb-java
 	default-jdk-headless tzdata etcd-server etcd-client openssl
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev chromium)
 
 want=("${build_pkgs[@]}")
 [ "$mode" = test ] && want+=("${test_pkgs[@]}")
@@ -59,5 +59,11 @@ if [ "$mode" = test ]; then
 	if [ ! -d tests/interop/node_modules/@duckdb/node-api ]; then
 		echo "install-deps: npm install @duckdb/node-api (tests/interop)"
 		(cd tests/interop && npm install --no-audit --no-fund --silent >/dev/null)
+	fi
+	# playwright-core drives Debian's chromium in the console's browser tests
+	# (it downloads no browser of its own).
+	if [ ! -d tests/console/node_modules/playwright-core ]; then
+		echo "install-deps: npm install playwright-core (tests/console)"
+		(cd tests/console && npm install --no-audit --no-fund --silent >/dev/null)
 	fi
 fi

@@ -33,6 +33,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "server/http_console.h"
 #include "server/json_out.h"
 #include "server/line_protocol.h"
 
@@ -49,7 +50,9 @@ enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_OTHER = 8 };
 	X(PING, "/ping", M_GET | M_HEAD, "GET, HEAD")                                              \
 	X(INFLUX_HEALTH, "/v1/influxdb/health", M_GET | M_HEAD, "GET, HEAD")                       \
 	X(HEALTH, "/health", M_GET | M_HEAD | M_POST, "GET, HEAD, POST")                           \
-	X(METRICS, "/metrics", M_GET | M_HEAD, "GET, HEAD")
+	X(METRICS, "/metrics", M_GET | M_HEAD, "GET, HEAD")                                        \
+	X(DASHBOARD, "/dashboard/", M_GET | M_HEAD, "GET, HEAD")                                   \
+	X(CLUSTER, "/v1/cluster/", M_GET | M_HEAD, "GET, HEAD")
 
 enum route {
 #define X(e, p, m, a) R_##e,
@@ -762,15 +765,75 @@ static int method_bit(const char *m)
 	return M_OTHER;
 }
 
+/* Exact paths, plus the two prefix routes: /dashboard (itself redirected)
+ * and everything under /dashboard/ and /v1/cluster/. */
 static enum route find_route(const char *url)
 {
 	for (int i = 0; i < R_OTHER; i++)
 		if (!strcmp(url, routes[i].path))
 			return (enum route)i;
+	if (!strcmp(url, "/dashboard") || !strncmp(url, "/dashboard/", 11))
+		return R_DASHBOARD;
+	if (!strncmp(url, "/v1/cluster/", 12))
+		return R_CLUSTER;
 	return R_OTHER;
 }
 
-static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *c, struct req *r)
+/* ---- the web console and /v1/cluster/ ------------------------------------------------- */
+
+static enum MHD_Result handle_dashboard(struct MHD_Connection *c, struct req *r, const char *url)
+{
+	struct buf b;
+	buf_init(&b);
+	if (!strcmp(url, "/dashboard"))
+		return send_body(c, r, 301, "text/plain; charset=utf-8", &b, MHD_HTTP_HEADER_LOCATION,
+		                 "/dashboard/", NULL);
+	const struct console_asset *a = console_asset_find(url + 11);
+	if (!a)
+		return send_plain_error(c, r, 404, "Not found: %.200s", url);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+	    a->len, (void *)(uintptr_t)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, console_content_type(a->name));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ok = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	r->answered = 1;
+	r->status = 200;
+	r->sent = a->len;
+	return ok;
+}
+
+static enum MHD_Result handle_cluster(struct http_server *srv, struct MHD_Connection *c,
+                                      struct req *r, const char *url)
+{
+	struct session s;
+	session_init(&s, SESSION_HTTP, atomic_fetch_add(&srv->conn_seq, 1) + 1);
+	struct auth_err ae;
+	if (authenticate(srv, c, 0, &s, &ae))
+		return send_greptime_error(c, r, 401, ae.gstatus, ae.msg, 0);
+	int64_t t0 = clock_mono_ns();
+	struct buf b;
+	buf_init(&b);
+	unsigned status = 500;
+	int rc = http_cluster_api(&srv->o.handler, &s, url + 12, &status, &b);
+	if (srv->o.handler.execute && srv->o.session_done)
+		srv->o.session_done(srv->o.handler.ctx, &s);
+	if (rc) {
+		buf_free(&b);
+		return send_greptime_error(c, r, 500, 1003, "out of memory", 0);
+	}
+	char msbuf[24];
+	snprintf(msbuf, sizeof(msbuf), "%llu",
+	         (unsigned long long)((clock_mono_ns() - t0) / 1000000));
+	return send_body(c, r, status, "application/json", &b, "x-greptime-execution-time", msbuf,
+	                 MHD_HTTP_HEADER_CACHE_CONTROL, "no-store", NULL);
+}
+
+static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *c, struct req *r,
+                                const char *url)
 {
 	struct buf b;
 	switch (r->route) {
@@ -792,6 +855,10 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
 		return send_body(c, r, 200, "application/json", &b, NULL);
 	case R_METRICS:
 		return handle_metrics(srv, c, r);
+	case R_DASHBOARD:
+		return handle_dashboard(c, r, url);
+	case R_CLUSTER:
+		return handle_cluster(srv, c, r, url);
 	default:
 		return send_plain_error(c, r, 404, "not found");
 	}
@@ -868,7 +935,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->oom)
 		return send_plain_error(c, r, 500, "out of memory reading the request body");
 	err_clear();
-	return dispatch(srv, c, r);
+	return dispatch(srv, c, r, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -19,6 +19,15 @@
  *                                    output followed by the server's own
  *                                    counters (requests by path and status,
  *                                    bytes in and out, request seconds).
+ *   GET|HEAD /dashboard/<file>       the web console (console_assets.h; the
+ *                                    index page at /dashboard/); /dashboard
+ *                                    redirects (301) to /dashboard/
+ *   GET|HEAD /v1/cluster/nodes, /v1/cluster/lag,
+ *            /v1/cluster/tables/{schema}/{table}/regions
+ *                                    topology and replica lag as JSON, read
+ *                                    through the query_handler (see
+ *                                    http_console.h); same credentials as
+ *                                    /v1/sql
  * Unknown paths answer 404, known paths with another method 405 (with an
  * Allow header), bodies over max_body_bytes 413 - all with a JSON body.
  *
