@@ -102,6 +102,7 @@ struct req {
 	int too_large;
 	int oom;
 	int answered;
+	int counted; /* the request is in the counters */
 	int status;
 	size_t sent;
 	int64_t start_ns;
@@ -864,9 +865,49 @@ static enum MHD_Result dispatch(struct http_server *srv, struct MHD_Connection *
 	}
 }
 
+/* Count a request in the /metrics counters once. Called as soon as its
+ * response is queued, before libmicrohttpd sends it: a client that reads
+ * /metrics right after a response must see that response counted (the
+ * completion callback runs only after the bytes went out). */
+static void count_request(struct http_server *srv, struct req *r)
+{
+	if (r->counted)
+		return;
+	r->counted = 1;
+	struct http_counters *ct = &srv->ctr;
+	if (r->answered) {
+		atomic_fetch_add_explicit(&ct->requests[r->route][status_slot(r->status)], 1,
+		                          memory_order_relaxed);
+		atomic_fetch_add_explicit(&ct->bytes_out, r->sent, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&ct->bytes_in, r->received, memory_order_relaxed);
+	int64_t us = (clock_mono_ns() - r->start_ns) / 1000;
+	atomic_fetch_add_explicit(&ct->micros[r->route], (uint64_t)(us > 0 ? us : 1),
+	                          memory_order_relaxed);
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
+{
+	enum MHD_Result ok =
+	    handle_request(cls, c, url, method, version, upload_data, upload_data_size, con_cls);
+	struct req *r = *con_cls;
+	/* counted once the whole body is in and the answer queued */
+	if (r && r->answered && !*upload_data_size)
+		count_request(cls, r);
+	return ok;
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
 {
 	(void)version;
 	struct http_server *srv = cls;
@@ -947,16 +988,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct req *r = *con_cls;
 	if (!r)
 		return;
-	struct http_counters *ct = &srv->ctr;
-	if (r->answered) {
-		atomic_fetch_add_explicit(&ct->requests[r->route][status_slot(r->status)], 1,
-		                          memory_order_relaxed);
-		atomic_fetch_add_explicit(&ct->bytes_out, r->sent, memory_order_relaxed);
-	}
-	atomic_fetch_add_explicit(&ct->bytes_in, r->received, memory_order_relaxed);
-	int64_t us = (clock_mono_ns() - r->start_ns) / 1000;
-	atomic_fetch_add_explicit(&ct->micros[r->route], (uint64_t)(us > 0 ? us : 0),
-	                          memory_order_relaxed);
+	count_request(srv, r); /* no-op unless the request ended unanswered */
 	buf_free(&r->body);
 	mem_free(r);
 	*con_cls = NULL;
