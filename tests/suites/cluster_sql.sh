@@ -241,6 +241,20 @@ if start_cluster m; then ok "cluster start: SQL answers, 3 datanodes ALIVE"; els
 fi
 scenario my mysql
 
+# READ_PREFERENCE 'random' and over HTTP (header x-greptime-read-preference)
+good=0
+for _ in $(seq 1 8); do
+	[ "$(my "SET READ_PREFERENCE='random'; SELECT * FROM foo ORDER BY ts;")" = "$ROWS" ] && good=$((good + 1))
+done
+check "mysql: READ_PREFERENCE='random' answers every time (8 of 8)" "$good" 8
+out=$(curl -s -XPOST "http://127.0.0.1:$P_HTTP/v1/sql?db=public" \
+	-H 'x-greptime-read-preference: follower' --data-urlencode 'sql=SELECT * FROM warmup')
+contains "HTTP: x-greptime-read-preference: follower is honoured" "$out" \
+	"Failed to find region peer for region id 4398046511104(1024, 0), read preference: FOLLOWER"
+out=$(curl -s -XPOST "http://127.0.0.1:$P_HTTP/v1/sql?db=public" \
+	-H 'x-greptime-read-preference: follower' --data-urlencode 'sql=SELECT count(*) FROM foo')
+contains "HTTP: follower read of foo" "$out" '"rows":[[3]]'
+
 # DML, ADMIN on leaders, region-level followers, information_schema
 out=$(my "ADMIN FLUSH_TABLE('foo'); ADMIN COMPACT_TABLE('foo'); ADMIN FLUSH_REGION(4402341478401); ADMIN COMPACT_REGION(4402341478401);")
 check "mysql: FLUSH_TABLE / COMPACT_TABLE / FLUSH_REGION / COMPACT_REGION on the leaders" "$out" "0
