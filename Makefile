@@ -80,7 +80,7 @@ test-deps:
 # The README's database command.
 run: deps
 	$(MAKE) build
-	$(BUILD)/strata standalone start --data-home ./strata_data
+	$(BUILD)/strata cluster start --datanodes 3 --data-home ./strata_data/cluster
 
 # The README's test command: every suite, optimised and under ASan+UBSan.
 test: test-deps

@@ -4,6 +4,7 @@
  * process exit code.
  *   strata metasrv start    cmd_metasrv.c
  *   strata datanode start   cmd_datanode.c
+ *   strata frontend start   cmd_frontend.c
  *   strata cluster start    cmd_cluster.c
  */
 #ifndef STRATA_CMD_CLUSTER_CMDS_H
@@ -11,6 +12,7 @@
 
 int metasrv_main(int argc, char **argv);
 int datanode_main(int argc, char **argv);
+int frontend_main(int argc, char **argv);
 int cluster_main(int argc, char **argv);
 
 #endif

@@ -2,9 +2,13 @@
  * strata cluster start [--datanodes N] [--data-home DIR]
  *                      [--heartbeat-interval-ms N] [--metasrv-port P]
  *                      [--datanode-base-port P] [--log-dir DIR]
+ *                      [--http-port P (4000)] [--mysql-port P (4002)]
+ *                      [--postgres-port P (4003)]
  *
- * A local cluster for development and demos: one metasrv and N datanodes
- * (ids 0..N-1) as child processes of this one, data under one folder:
+ * A local cluster for development and demos: one metasrv, N datanodes
+ * (ids 0..N-1) and a frontend (`strata frontend start`, SQL on 127.0.0.1
+ * at the three ports) as child processes of this one, data under one
+ * folder:
  *     DIR/metasrv/       metadata.sqlite
  *     DIR/datanode{i}/   WAL of datanode i
  *     DIR/shared/        the fs object store every datanode shares
@@ -12,8 +16,8 @@
  * B = 14100 (3001 + i would collide with the metasrv's 3002). Children log
  * to this process's stderr, or to DIR/<name>.log files with --log-dir.
  *
- * SIGINT / SIGTERM: forwarded as SIGTERM to the datanodes, then the
- * metasrv once they are gone; any child still running after 15 s gets
+ * SIGINT / SIGTERM: forwarded as SIGTERM to the frontend, then the
+ * datanodes once it is gone, then the metasrv; any child still running after 15 s gets
  * SIGKILL. A child that dies meanwhile is reported and not restarted; when
  * none is left the command exits 1. Children get PR_SET_PDEATHSIG, so they
  * do not outlive a killed parent.
@@ -46,7 +50,9 @@ static int usage(void)
 	fprintf(stderr, "usage: strata cluster start [--datanodes N (3)]\n"
 	                "         [--data-home DIR (./strata_data/cluster)]\n"
 	                "         [--heartbeat-interval-ms N (3000)] [--metasrv-port P (3002)]\n"
-	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n");
+	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n"
+	                "         [--http-port P (4000)] [--mysql-port P (4002)]\n"
+	                "         [--postgres-port P (4003)]\n");
 	return 2;
 }
 
@@ -145,11 +151,17 @@ static void stop_range(struct child *c, int from, int to, const sigset_t *wait_s
 	}
 }
 
+static bool port_ok(int p)
+{
+	return p >= 0 && p <= 65535;
+}
+
 int cluster_main(int argc, char **argv)
 {
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
 	int ndn = 3, iv = 3000, meta_port = 3002, base_port = 14100;
+	int http_port = 4000, mysql_port = 4002, pg_port = 4003;
 	const char *home = "./strata_data/cluster", *log_dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -172,6 +184,12 @@ int cluster_main(int argc, char **argv)
 			base_port = atoi(v);
 		else if (!strcmp(a, "--log-dir"))
 			log_dir = v;
+		else if (!strcmp(a, "--http-port"))
+			http_port = atoi(v);
+		else if (!strcmp(a, "--mysql-port"))
+			mysql_port = atoi(v);
+		else if (!strcmp(a, "--postgres-port"))
+			pg_port = atoi(v);
 		else {
 			fprintf(stderr, "strata cluster: unknown option %s\n", a);
 			return usage();
@@ -180,7 +198,8 @@ int cluster_main(int argc, char **argv)
 	}
 	if (ndn < 1 || ndn > MAX_DATANODES || iv < 10 || meta_port < 1 || meta_port > 65535 ||
 	    base_port < 1 || base_port + ndn - 1 > 65535 ||
-	    (meta_port >= base_port && meta_port < base_port + ndn)) {
+	    (meta_port >= base_port && meta_port < base_port + ndn) || !port_ok(http_port) ||
+	    !port_ok(mysql_port) || !port_ok(pg_port)) {
 		fprintf(stderr,
 		        "strata cluster: bad option values (1..%d datanodes, ports must "
 		        "not collide)\n",
@@ -210,7 +229,7 @@ int cluster_main(int argc, char **argv)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 
-	struct child kids[MAX_DATANODES + 1];
+	struct child kids[MAX_DATANODES + 2];
 	memset(kids, 0, sizeof(kids));
 	int nk = 0;
 	char logp[1100];
@@ -247,8 +266,28 @@ int cluster_main(int argc, char **argv)
 		log_error("cannot start the metasrv: %s", strerror(errno));
 		return 1;
 	}
-	log_info("cluster: metasrv on %s, %d datanodes on ports %d..%d, data under %s", meta_addr,
-	         ndn, base_port, base_port + ndn - 1, home);
+	/* the frontend last; it stops first */
+	int fe_idx = nk;
+	{
+		char ha[64], ma[64], pa[64];
+		snprintf(ha, sizeof(ha), "127.0.0.1:%d", http_port);
+		snprintf(ma, sizeof(ma), "127.0.0.1:%d", mysql_port);
+		snprintf(pa, sizeof(pa), "127.0.0.1:%d", pg_port);
+		char *fargv[] = {exe,       "frontend",        "start", "--metasrv-addrs",
+		                 meta_addr, "--http-addr",     ha,      "--mysql-addr",
+		                 ma,        "--postgres-addr", pa,      "--heartbeat-interval-ms",
+		                 ivs,       NULL};
+		snprintf(kids[nk].name, sizeof(kids[nk].name), "frontend");
+		snprintf(logp, sizeof(logp), "%s/frontend.log", log_dir ? log_dir : "");
+		kids[nk].pid = spawn(fargv, log_dir ? logp : NULL, &old);
+		if (kids[nk].pid < 0)
+			kids[nk].pid = 0;
+		nk++;
+	}
+	log_info("cluster: metasrv on %s, %d datanodes on ports %d..%d, frontend mysql %d, "
+	         "postgres %d, http %d, data under %s",
+	         meta_addr, ndn, base_port, base_port + ndn - 1, mysql_port, pg_port, http_port,
+	         home);
 
 	int rc = 0;
 	for (;;) {
@@ -268,7 +307,8 @@ int cluster_main(int argc, char **argv)
 		struct timespec dl;
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_sec += 15;
-		stop_range(kids, 1, nk, &set, dl);
+		stop_range(kids, fe_idx, nk, &set, dl);
+		stop_range(kids, 1, fe_idx, &set, dl);
 		stop_range(kids, 0, 1, &set, dl);
 		break;
 	}

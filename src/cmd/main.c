@@ -2,6 +2,10 @@
  * strata: the one binary. Subcommands:
  *   strata standalone start [--data-home DIR] [--mysql-addr H:P]
  *                           [--postgres-addr H:P] [--http-addr H:P]
+ *   strata metasrv start ...     (cmd_metasrv.c)
+ *   strata datanode start ...    (cmd_datanode.c)
+ *   strata frontend start ...    (cmd_frontend.c)
+ *   strata cluster start ...     (cmd_cluster.c)
  *   strata version
  */
 #include <stdio.h>
@@ -37,6 +41,8 @@ int main(int argc, char **argv)
 		return datanode_main(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "cluster"))
 		return cluster_main(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "frontend"))
+		return frontend_main(argc - 2, argv + 2);
 	log_error("'%s' is not available yet", argv[1]);
 	return usage();
 }

@@ -9,7 +9,16 @@
  *                                          are accepted and validated)
  *   flush_region(region_id)                flush one region
  *   compact_region(region_id)              compact one region
- * Each returns UInt64 0. Table names are `t`, `schema.t` or
+ *   add_table_follower(table[, 'ids'])     one follower per region, on a
+ *                                          listed datanode (all alive when
+ *                                          no list); placement rules in
+ *                                          src/meta/metasrv_procedure.c
+ *   remove_table_follower(table)           the newest follower per region
+ *   add_region_follower(region_id, dn)     one follower on datanode dn
+ *   remove_region_follower(region_id, dn)
+ * Each returns UInt64 0. Region calls go to the region's leader; follower
+ * procedures run on the metasrv and fail in standalone (no datanode to
+ * hold a follower). Table names are `t`, `schema.t` or
  * `catalog.schema.t`, resolved against the session.
  *
  * An ADMIN statement's result column is the call as GreptimeDB prints it
@@ -25,7 +34,6 @@
 
 #include "base/err.h"
 #include "base/mem.h"
-#include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 
 static int args_count(const char *fn, uint32_t nargs, uint32_t lo, uint32_t hi)
@@ -124,6 +132,35 @@ static int table_by_text(struct fe_ctx *c, const char *text, struct table_info *
 	return rc;
 }
 
+/* '0,1,2' -> datanode ids (spaces allowed, at least one). */
+static int parse_datanode_list(const char *fn, const char *text, uint64_t *ids, uint32_t *n)
+{
+	*n = 0;
+	const char *p = text;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!isdigit((unsigned char)*p) || *n == 64)
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			               "Invalid function args: %s expects a comma-separated list of "
+			               "datanode ids, got '%s'",
+			               fn, text);
+		char *end;
+		ids[(*n)++] = strtoull(p, &end, 10);
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return ERR_OK;
+		if (*p != ',')
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			               "Invalid function args: %s expects a comma-separated list of "
+			               "datanode ids, got '%s'",
+			               fn, text);
+		p++;
+	}
+}
+
 static int check_compact_opts(const char *type, const char *opts)
 {
 	if (type && strcmp(type, "regular") && strcmp(type, "strict_window") &&
@@ -182,8 +219,7 @@ int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, 
 			return rc;
 		for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
 			uint64_t rid = route->regions[i].region_id;
-			rc = flush_table ? region_server_flush(c->fe->rs, rid)
-			                 : region_server_compact(c->fe->rs, rid, true);
+			rc = flush_table ? fe_region_flush(c->fe, rid) : fe_region_compact(c->fe, rid);
 		}
 		table_info_free(t);
 		table_route_free(route);
@@ -196,15 +232,47 @@ int fe_admin_call(struct fe_ctx *c, const char *name, const struct datum *args, 
 		if ((rc = args_count(name, nargs, 1, flush_region ? 1 : 3)) ||
 		    (rc = arg_u64(name, &args[0], &rid)))
 			return rc;
-		rc = flush_region ? region_server_flush(c->fe->rs, rid)
-		                  : region_server_compact(c->fe->rs, rid, true);
+		rc = flush_region ? fe_region_flush(c->fe, rid) : fe_region_compact(c->fe, rid);
 		if (rc == ERR_NOT_FOUND)
 			rc = fe_fail(GT_REGION_NOT_FOUND, ERR_NOT_FOUND, "%s", err_msg());
 		return rc;
 	}
-	static const char *cluster_fns[] = {"migrate_region",         "add_region_follower",
-	                                    "remove_region_follower", "add_table_follower",
-	                                    "remove_table_follower",  "procedure_state"};
+	bool add_tf = !strcasecmp(name, "add_table_follower");
+	bool rm_tf = !strcasecmp(name, "remove_table_follower");
+	if (add_tf || rm_tf) {
+		if ((rc = args_count(name, nargs, 1, add_tf ? 2 : 1)) ||
+		    (rc = arg_string(name, &args[0], tab, sizeof(tab))))
+			return rc;
+		uint64_t dns[64];
+		uint32_t ndns = 0;
+		if (nargs > 1 && (rc = arg_string(name, &args[1], opts, sizeof(opts))))
+			return rc;
+		if (nargs > 1 && (rc = parse_datanode_list(name, opts, dns, &ndns)))
+			return rc;
+		struct table_info *t;
+		struct table_route *route;
+		if ((rc = table_by_text(c, tab, &t, &route)))
+			return rc;
+		uint32_t changes;
+		rc = fe_follower_proc(c->fe, add_tf ? FE_ADD_TABLE_FOLLOWER : FE_REMOVE_TABLE_FOLLOWER,
+		                      t->table_id, 0, 0, dns, ndns, &changes);
+		table_info_free(t);
+		table_route_free(route);
+		return rc;
+	}
+	bool add_rf = !strcasecmp(name, "add_region_follower");
+	bool rm_rf = !strcasecmp(name, "remove_region_follower");
+	if (add_rf || rm_rf) {
+		uint64_t rid = 0, dn = 0;
+		if ((rc = args_count(name, nargs, 2, 2)) || (rc = arg_u64(name, &args[0], &rid)) ||
+		    (rc = arg_u64(name, &args[1], &dn)))
+			return rc;
+		uint32_t changes;
+		return fe_follower_proc(c->fe,
+		                        add_rf ? FE_ADD_REGION_FOLLOWER : FE_REMOVE_REGION_FOLLOWER,
+		                        REGION_TABLE_ID(rid), rid, dn, NULL, 0, &changes);
+	}
+	static const char *cluster_fns[] = {"migrate_region", "procedure_state"};
 	for (size_t i = 0; i < sizeof(cluster_fns) / sizeof(cluster_fns[0]); i++)
 		if (!strcasecmp(name, cluster_fns[i]))
 			return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,

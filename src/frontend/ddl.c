@@ -35,7 +35,6 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
 #include "sql/parser.h"
@@ -671,55 +670,6 @@ static int build_partitions(struct fe_ctx *c, const struct sql_create_table *ct,
 	return ERR_OK;
 }
 
-static struct table_route *new_route(struct frontend *fe, uint32_t nregions)
-{
-	struct table_route *r = mem_calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->regions = mem_calloc(nregions, sizeof(*r->regions));
-	if (!r->regions) {
-		mem_free(r);
-		return NULL;
-	}
-	r->nregions = nregions;
-	for (uint32_t i = 0; i < nregions; i++)
-		r->regions[i].leader = fe->node_id;
-	return r;
-}
-
-/* Drop the regions of a table this node hosts (best effort for those
- * already gone). */
-static int drop_regions(struct fe_ctx *c, const struct table_route *route)
-{
-	int first = ERR_OK;
-	for (uint32_t i = 0; route && i < route->nregions; i++) {
-		uint64_t rid = route->regions[i].region_id;
-		if (!region_server_has(c->fe->rs, rid))
-			continue;
-		int rc = region_server_drop(c->fe->rs, rid);
-		if (rc && !first) {
-			first = rc;
-			log_warn("drop region %" PRIu64 ": %s", rid, err_msg());
-		}
-	}
-	return first;
-}
-
-static int create_regions(struct fe_ctx *c, const struct table_info *t,
-                          const struct table_route *route)
-{
-	for (uint32_t i = 0; i < route->nregions; i++) {
-		char dir[1024];
-		uint64_t rid = route->regions[i].region_id;
-		int rc = region_dir_format(dir, sizeof(dir), t->catalog, t->schema, rid);
-		if (rc == ERR_OK)
-			rc = region_server_create(c->fe->rs, rid, dir, t->region_schema);
-		if (rc)
-			return rc;
-	}
-	return ERR_OK;
-}
-
 static int create_like(struct fe_ctx *c, const struct sql_create_table *ct, struct table_info *t)
 {
 	const char *cat, *sch, *name;
@@ -745,7 +695,6 @@ int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const cha
                                 const char *name, struct region_schema *rs)
 {
 	int rc = ERR_NOMEM;
-	struct table_route *route = NULL;
 	struct table_info *t = mem_calloc(1, sizeof(*t));
 	if (!t) {
 		region_schema_free(rs);
@@ -757,8 +706,7 @@ int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const cha
 	t->name = mem_strdup(name);
 	t->engine = mem_strdup("mito");
 	t->created_ms = clock_now_ms();
-	route = new_route(c->fe, 1);
-	if (!t->catalog || !t->schema || !t->name || !t->engine || !route)
+	if (!t->catalog || !t->schema || !t->name || !t->engine)
 		goto out;
 	if (!valid_table_name(name)) {
 		rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Invalid table name: %s", name);
@@ -769,19 +717,13 @@ int fe_create_table_from_schema(struct fe_ctx *c, const char *catalog, const cha
 		goto out;
 	}
 	bool created = false;
-	rc = catalog_create_table(c->fe->kv, t, route, true, &created);
+	rc = fe_regions_create_table(c->fe, t, 1, true, &created);
 	if (rc || !created)
 		goto out;
-	if ((rc = create_regions(c, t, route))) {
-		drop_regions(c, route);
-		catalog_drop_table(c->fe->kv, t);
-		goto out;
-	}
 	log_info("created table %s.%s.%s (id %u) for ingestion", catalog, schema, name,
 	         t->table_id);
 out:
 	table_info_free(t);
-	table_route_free(route);
 	return rc;
 }
 
@@ -808,7 +750,6 @@ int fe_create_table(struct fe_ctx *c, struct query_result *out)
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: engine %s", engine);
 
 	struct table_info *t = mem_calloc(1, sizeof(*t));
-	struct table_route *route = NULL;
 	if (!t)
 		return ERR_NOMEM;
 	t->catalog = mem_strdup(cat);
@@ -832,31 +773,20 @@ int fe_create_table(struct fe_ctx *c, struct query_result *out)
 		    (rc = build_partitions(c, ct, t)))
 			goto out;
 	}
-	route = new_route(c->fe, t->nrules ? t->nrules : 1);
-	if (!route) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
+	uint32_t nregions = t->nrules ? t->nrules : 1;
 	bool created = false;
-	rc = catalog_create_table(c->fe->kv, t, route, ct->if_not_exists, &created);
+	rc = fe_regions_create_table(c->fe, t, nregions, ct->if_not_exists, &created);
 	if (rc == ERR_EXISTS)
 		rc = fe_fail(GT_TABLE_EXISTS, ERR_EXISTS, "%s", err_msg());
+	else if (rc && rc != ERR_NOMEM && rc != ERR_BAD_INPUT)
+		rc = fe_fail(GT_TABLE_UNAVAILABLE, rc, "Failed to create regions of table %s: %s",
+		             name, err_msg());
 	if (rc || !created)
 		goto out;
-	if ((rc = create_regions(c, t, route))) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", err_msg());
-		drop_regions(c, route);
-		catalog_drop_table(c->fe->kv, t);
-		rc = fe_fail(GT_TABLE_UNAVAILABLE, rc, "Failed to create regions of table %s: %s",
-		             name, msg);
-		goto out;
-	}
 	log_info("created table %s.%s.%s (id %u, %u regions)", cat, sch, name, t->table_id,
-	         route->nregions);
+	         nregions);
 out:
 	table_info_free(t);
-	table_route_free(route);
 	if (rc == ERR_OK) {
 		out->kind = QUERY_AFFECTED;
 		out->affected = 0;
@@ -866,21 +796,10 @@ out:
 
 /* ---- DROP / TRUNCATE ---------------------------------------------------------- */
 
-/* Metadata first, then the regions: a crash in between leaves only
- * unreferenced region files, never a table whose regions are gone. */
+/* Metadata first, then the regions (regions.c). */
 static int drop_one(struct fe_ctx *c, struct table_info *t)
 {
-	struct table_route *route = NULL;
-	int rc = catalog_get_route(c->fe->kv, t->table_id, &route);
-	if (rc && rc != ERR_NOT_FOUND)
-		return rc;
-	err_clear();
-	rc = catalog_drop_table(c->fe->kv, t);
-	if (rc == ERR_OK && drop_regions(c, route))
-		log_warn("dropping table %s: %s (its metadata is gone; files stay for GC)", t->name,
-		         err_msg());
-	table_route_free(route);
-	return rc;
+	return fe_regions_drop_table(c->fe, t);
 }
 
 int fe_drop_table(struct fe_ctx *c, struct query_result *out)
@@ -922,8 +841,8 @@ int fe_truncate(struct fe_ctx *c, struct query_result *out)
 	if (rc || (rc = fe_get_table(c, cat, sch, name, &t)))
 		return rc;
 	rc = catalog_get_route(c->fe->kv, t->table_id, &route);
-	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++)
-		rc = region_server_truncate(c->fe->rs, route->regions[i].region_id);
+	if (rc == ERR_OK)
+		rc = fe_regions_truncate_table(c->fe, t, route);
 	table_info_free(t);
 	table_route_free(route);
 	if (rc == ERR_OK) {

@@ -22,7 +22,6 @@
 
 #include "base/err.h"
 #include "base/mem.h"
-#include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 #include "sql/parser.h"
 
@@ -35,7 +34,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 		return ERR_OK;
 	int rc;
 	if (t->nrules == 0 || route->nregions == 1) {
-		rc = region_server_write(c->fe->rs, route->regions[0].region_id, rows, op);
+		rc = fe_region_write(c->fe, &route->regions[0], rows, op);
 		goto out;
 	}
 	struct part_rules *pr = NULL;
@@ -62,7 +61,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 		if (!count[r])
 			continue;
 		if (count[r] == rows->nrows) {
-			rc = region_server_write(c->fe->rs, route->regions[r].region_id, rows, op);
+			rc = fe_region_write(c->fe, &route->regions[r], rows, op);
 			break;
 		}
 		struct batch part;
@@ -72,7 +71,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 			if (region[i] == r)
 				rc = batch_push_row(&part, rows, i);
 		if (rc == ERR_OK)
-			rc = region_server_write(c->fe->rs, route->regions[r].region_id, &part, op);
+			rc = fe_region_write(c->fe, &route->regions[r], &part, op);
 		batch_free(&part);
 	}
 	mem_free(types);
@@ -368,27 +367,28 @@ static int select_rows(struct fe_ctx *c, const struct sql_expr *where, const str
 	return sql_eval_predicate(&c->env, c->s, where, view, names, c->a, sel);
 }
 
-static int delete_region(struct fe_ctx *c, const struct table_info *t, uint64_t rid,
+static int delete_region(struct fe_ctx *c, const struct table_info *t,
+                         const struct region_route *rr,
                          const struct sql_expr *where, const char *const *names,
                          const enum dtype *types, uint64_t *deleted)
 {
 	const struct region_schema *s = t->region_schema;
 	struct scan_request req;
 	scan_request_init(&req);
-	struct sorted_source *src;
-	int rc = region_server_scan(c->fe->rs, rid, &req, &src);
+	struct fe_scan *src;
+	int rc = fe_region_scan_open(c->fe, rr, READ_PREF_LEADER, &req, s, &src, NULL);
 	if (rc)
 		return rc;
 	struct batch del;
 	if ((rc = batch_init(&del, s->ncols, types))) {
-		sorted_source_close(src);
+		fe_region_scan_close(src);
 		return rc;
 	}
 	uint8_t *sel = NULL;
 	size_t selcap = 0;
 	for (;;) {
 		const struct batch *b;
-		if ((rc = sorted_source_next(src, &b)) || !b)
+		if ((rc = fe_region_scan_next(src, &b)) || !b)
 			break;
 		if (b->nrows == 0)
 			continue;
@@ -410,10 +410,10 @@ static int delete_region(struct fe_ctx *c, const struct table_info *t, uint64_t 
 		if (rc)
 			break;
 	}
-	sorted_source_close(src);
+	fe_region_scan_close(src);
 	mem_free(sel);
 	if (rc == ERR_OK && del.nrows) {
-		rc = region_server_write(c->fe->rs, rid, &del, OP_DELETE);
+		rc = fe_region_write(c->fe, rr, &del, OP_DELETE);
 		if (rc == ERR_OK)
 			*deleted += del.nrows;
 	}
@@ -448,7 +448,7 @@ int fe_delete(struct fe_ctx *c, struct query_result *out)
 		goto out;
 	}
 	for (uint32_t r = 0; rc == ERR_OK && r < route->nregions; r++)
-		rc = delete_region(c, t, route->regions[r].region_id, c->st->u.del.where,
+		rc = delete_region(c, t, &route->regions[r], c->st->u.del.where,
 		                   (const char *const *)names, types, &deleted);
 	if (rc == ERR_OK) {
 		out->kind = QUERY_AFFECTED;

@@ -496,6 +496,7 @@ int frontend_open(const struct frontend_options *o, struct frontend **out)
 		return ERR_NOMEM;
 	fe->kv = o->kv;
 	fe->rs = o->regions;
+	fe->cc = o->cc;
 	fe->node_id = o->node_id;
 	fe->peer_addr = mem_strdup(o->peer_addr ? o->peer_addr : "127.0.0.1:4001");
 	fe->mode = mem_strdup(o->mode ? o->mode : "standalone");
@@ -506,6 +507,7 @@ int frontend_open(const struct frontend_options *o, struct frontend **out)
 		return ERR_NOMEM;
 	}
 	pthread_rwlock_init(&fe->ddl, NULL);
+	pthread_mutex_init(&fe->reads_mu, NULL);
 	*out = fe;
 	return ERR_OK;
 }
@@ -515,10 +517,59 @@ void frontend_close(struct frontend *fe)
 	if (!fe)
 		return;
 	pthread_rwlock_destroy(&fe->ddl);
+	pthread_mutex_destroy(&fe->reads_mu);
+	mem_free(fe->reads);
 	mem_free(fe->peer_addr);
 	mem_free(fe->mode);
 	mem_free(fe->version);
 	mem_free(fe);
+}
+
+/* Replica lag of every follower in the routes, from the metasrv's last
+ * heartbeats: strata_follower_versions_behind and
+ * strata_follower_sync_age_ms per {region_id, peer_id}. Best effort: a
+ * metasrv that does not answer leaves them out. */
+static void follower_lag_metrics(struct frontend *fe, struct buf *out)
+{
+	struct fe_nodes nodes;
+	if (fe_nodes_get(fe, &nodes)) {
+		err_clear();
+		return;
+	}
+	struct buf behind, age;
+	buf_init(&behind);
+	buf_init(&age);
+	for (uint32_t i = 0; i < nodes.nstats; i++) {
+		const struct fe_peer_stat *ps = &nodes.stats[i];
+		if (ps->st.role != REGION_ROLE_FOLLOWER)
+			continue;
+		uint64_t rid = ps->st.region_id;
+		/* the leader is whichever peer reports the region as leader */
+		const struct region_stat *ls = NULL;
+		for (uint32_t k = 0; k < nodes.nstats; k++)
+			if (nodes.stats[k].st.region_id == rid &&
+			    nodes.stats[k].st.role == REGION_ROLE_LEADER)
+				ls = &nodes.stats[k].st;
+		if (ls)
+			buf_printf(&behind,
+			           "strata_follower_versions_behind{region_id=\"%llu\",peer_id=\"%llu\"} "
+			           "%lld\n",
+			           (unsigned long long)rid, (unsigned long long)ps->node_id,
+			           (long long)ls->manifest_version - (long long)ps->st.manifest_version);
+		if (ps->st.last_install_ms)
+			buf_printf(&age,
+			           "strata_follower_sync_age_ms{region_id=\"%llu\",peer_id=\"%llu\"} "
+			           "%lld\n",
+			           (unsigned long long)rid, (unsigned long long)ps->node_id,
+			           (long long)(nodes.now_ms - ps->st.last_install_ms));
+	}
+	buf_printf(out, "# TYPE strata_follower_versions_behind gauge\n%s",
+	           buf_cstr(&behind) ? buf_cstr(&behind) : "");
+	buf_printf(out, "# TYPE strata_follower_sync_age_ms gauge\n%s",
+	           buf_cstr(&age) ? buf_cstr(&age) : "");
+	buf_free(&behind);
+	buf_free(&age);
+	fe_nodes_free(&nodes);
 }
 
 int frontend_metrics(void *ctx, struct buf *out)
@@ -539,6 +590,8 @@ int frontend_metrics(void *ctx, struct buf *out)
 	buf_printf(out, "# TYPE strata_frontend_ingest_rows_total counter\n");
 	buf_printf(out, "strata_frontend_ingest_rows_total %llu\n",
 	           (unsigned long long)atomic_load(&fe->n_ingest_rows));
+	if (fe_is_cluster(fe))
+		follower_lag_metrics(fe, out);
 	buf_printf(out, "# TYPE strata_uptime_seconds gauge\n");
 	buf_printf(out, "strata_uptime_seconds %.3f\n",
 	           (double)(clock_now_ms() - fe->start_ms) / 1000.0);

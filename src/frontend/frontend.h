@@ -17,6 +17,9 @@
  *
  * Standalone mode (standalone.c) wires a frontend to an in-process
  * metadata KV and region server and starts the three protocol servers.
+ * Cluster mode (`strata frontend start`, src/cmd/cmd_frontend.c) wires it
+ * to a cluster_client instead; regions.c is the one place that tells the
+ * two apart.
  */
 #ifndef STRATA_FRONTEND_FRONTEND_H
 #define STRATA_FRONTEND_FRONTEND_H
@@ -28,6 +31,7 @@
 
 struct kv;
 struct region_server;
+struct cluster_client;
 struct lp_batch;
 struct frontend;
 
@@ -35,8 +39,12 @@ struct frontend_options {
 	struct kv *kv;                 /* metadata store (not owned) */
 	struct region_server *regions; /* this node's regions (not owned) */
 	uint64_t node_id;              /* datanode id of `regions` (0 in standalone) */
-	const char *peer_addr;         /* address shown for that datanode */
-	const char *mode;              /* "standalone" (cluster_info peer type) */
+	const char *peer_addr;         /* address shown for that datanode (standalone) or
+	                                  this frontend's address (cluster) */
+	const char *mode;              /* "standalone" or "distributed" (cluster_info) */
+	struct cluster_client *cc;     /* cluster mode when set (not owned): regions,
+	                                  DDL and followers go through it, kv must be
+	                                  cluster_client_kv(cc), regions NULL */
 	const char *version;           /* e.g. "0.1.0" */
 };
 
@@ -59,5 +67,22 @@ void frontend_session_done(void *ctx, struct session *s);
 /* strata standalone start [options]: runs until SIGINT/SIGTERM. Returns the
  * process exit code. argv[0] is "start". */
 int standalone_main(int argc, char **argv);
+
+/* The MySQL, PostgreSQL and HTTP servers of a frontend, started together
+ * (shared by standalone and `strata frontend start`). Addresses are
+ * "host:port"; port 0 picks a free one. wire (opened, may be NULL for
+ * defaults; must outlive the servers) gives authentication, TLS and
+ * limits. */
+struct frontend_servers;
+struct wire_config;
+int frontend_servers_start(struct frontend *fe, struct wire_config *wire, const char *mysql_addr,
+                           const char *pg_addr, const char *http_addr,
+                           struct frontend_servers **out);
+/* Listening ports (after start). */
+void frontend_servers_ports(const struct frontend_servers *sv, uint16_t *mysql, uint16_t *pg,
+                            uint16_t *http);
+void frontend_servers_stop(struct frontend_servers *sv);
+/* Write "mysql=N\npostgres=N\nhttp=N\n" atomically (temp name + rename). */
+int frontend_write_port_file(const char *path, const struct frontend_servers *sv);
 
 #endif

@@ -28,6 +28,7 @@
 #include "server/handler.h"
 #include "sql/ast.h"
 #include "sql/exec.h"
+#include "storage/region.h"
 
 struct arena;
 struct part_rules;
@@ -51,9 +52,20 @@ enum {
 	GT_DATABASE_EXISTS = 4011,
 };
 
+/* Reads routed by this frontend, per (region, peer): region_replicas. */
+struct fe_read_count {
+	uint64_t region_id;
+	uint64_t node_id;
+	uint64_t reads;
+};
+
 struct frontend {
 	struct kv *kv;
-	struct region_server *rs;
+	struct region_server *rs;  /* standalone */
+	struct cluster_client *cc; /* cluster mode when set */
+	pthread_mutex_t reads_mu;
+	struct fe_read_count *reads;
+	uint32_t nreads, reads_cap;
 	uint64_t node_id;
 	char *peer_addr;
 	char *mode;
@@ -258,6 +270,89 @@ int part_rules_check(struct fe_ctx *c, const struct region_schema *s, const char
  * ERR_UNSUPPORTED for anything else so the caller can use the engine. */
 int fe_eval_simple_predicate(struct fe_ctx *c, const struct sql_expr *e, const struct batch *b,
                              const char *const *names, uint8_t *sel);
+
+/* ---- regions (regions.c) ---------------------------------------------------
+ * The one place the frontend touches regions: standalone through the
+ * in-process region_server and the catalog, cluster mode through the
+ * cluster_client (DDL and follower procedures run on the metasrv). */
+
+bool fe_is_cluster(const struct frontend *fe);
+/* Create a table of `nregions` regions (catalog entry, route, regions);
+ * t->table_id is filled in. ERR_EXISTS (message set) when the name is
+ * taken unless if_not_exists. */
+int fe_regions_create_table(struct frontend *fe, struct table_info *t, uint32_t nregions,
+                            bool if_not_exists, bool *created);
+/* Remove the table from the catalog, then drop its regions (leaders and
+ * followers). */
+int fe_regions_drop_table(struct frontend *fe, const struct table_info *t);
+int fe_regions_truncate_table(struct frontend *fe, const struct table_info *t,
+                              const struct table_route *route);
+/* Rows (user columns in schema order) to the region's leader. */
+int fe_region_write(struct frontend *fe, const struct region_route *rr, const struct batch *rows,
+                    enum op_type op);
+int fe_region_flush(struct frontend *fe, uint64_t region_id);
+int fe_region_compact(struct frontend *fe, uint64_t region_id);
+
+/* Who served a region read. */
+struct fe_served {
+	uint64_t node_id;
+	bool is_leader;
+};
+/* A scan of one region on the peer chosen by read preference `pref`
+ * (enum read_preference): batches of the region's user columns (columns
+ * left out by the projection are empty). `follower` without a live
+ * follower fails with GreptimeDB's "Failed to find region peer for region
+ * id ..., read preference: FOLLOWER". *served says which peer answers;
+ * the read is counted for region_replicas.reads_served. */
+struct fe_scan;
+int fe_region_scan_open(struct frontend *fe, const struct region_route *rr, int pref,
+                        const struct scan_request *req, const struct region_schema *schema,
+                        struct fe_scan **out, struct fe_served *served);
+/* *out valid until the next call; NULL at the end. */
+int fe_region_scan_next(struct fe_scan *s, const struct batch **out);
+void fe_region_scan_close(struct fe_scan *s);
+/* Reads this frontend sent to (region, node). */
+uint64_t fe_reads_served(struct frontend *fe, uint64_t region_id, uint64_t node_id);
+
+/* Region statistics of every peer: the node's own in standalone, every
+ * datanode's last heartbeat in a cluster. */
+struct fe_peer_stat {
+	uint64_t node_id;
+	struct region_stat st;
+};
+struct fe_nodes {
+	uint32_t n;
+	struct fe_node {
+		uint64_t id;
+		int type; /* enum cluster_node_type */
+		char addr[128];
+		int status; /* enum node_status */
+		int64_t start_time_ms;
+		int64_t last_heartbeat_ms;
+	} *nodes;
+	struct fe_peer_stat *stats;
+	uint32_t nstats;
+	int64_t now_ms;
+};
+/* Nodes (cluster mode: from the metasrv; standalone: this one) and stats. */
+int fe_nodes_get(struct frontend *fe, struct fe_nodes *out);
+void fe_nodes_free(struct fe_nodes *n);
+/* Address of datanode `id` ("" when unknown). */
+const char *fe_nodes_addr(const struct fe_nodes *n, uint64_t id);
+const struct region_stat *fe_nodes_stat(const struct fe_nodes *n, uint64_t node_id,
+                                        uint64_t region_id);
+
+/* Follower procedures (cluster only; standalone: a clear error). Return
+ * the number of follower changes. */
+enum fe_follower_op {
+	FE_ADD_TABLE_FOLLOWER,
+	FE_REMOVE_TABLE_FOLLOWER,
+	FE_ADD_REGION_FOLLOWER,
+	FE_REMOVE_REGION_FOLLOWER,
+};
+int fe_follower_proc(struct frontend *fe, enum fe_follower_op op, uint32_t table_id,
+                     uint64_t region_id, uint64_t datanode_id, const uint64_t *dns, uint32_t ndns,
+                     uint32_t *changes);
 
 /* ---- writes (dml.c) ---------------------------------------------------- */
 

@@ -25,7 +25,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
-#include "datanode/region_server.h"
+#include "cluster/cluster_client.h"
 #include "frontend/frontend_int.h"
 
 /* ---- lookup ------------------------------------------------------------- */
@@ -112,8 +112,7 @@ struct snapshot {
 	uint32_t nschemas;
 	struct tab_entry *tabs;
 	uint32_t ntabs;
-	struct region_stat *stats;
-	uint32_t nstats;
+	struct fe_nodes nodes; /* with routes: nodes and every peer's region stats */
 };
 
 static void snapshot_free(struct snapshot *s)
@@ -126,7 +125,7 @@ static void snapshot_free(struct snapshot *s)
 		table_route_free(s->tabs[i].route);
 	}
 	mem_free(s->tabs);
-	mem_free(s->stats);
+	fe_nodes_free(&s->nodes);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -162,18 +161,16 @@ static int snapshot_take(struct fe_ctx *c, struct snapshot *s, bool with_routes)
 		}
 	}
 	if (rc == ERR_OK && with_routes)
-		rc = region_server_stats(c->fe->rs, &s->stats, &s->nstats);
+		rc = fe_nodes_get(c->fe, &s->nodes);
 	if (rc)
 		snapshot_free(s);
 	return rc;
 }
 
-static const struct region_stat *find_stat(const struct snapshot *s, uint64_t rid)
+/* The leader's stat of a region. */
+static const struct region_stat *find_stat(const struct snapshot *s, const struct region_route *rr)
 {
-	for (uint32_t i = 0; i < s->nstats; i++)
-		if (s->stats[i].region_id == rid)
-			return &s->stats[i];
-	return NULL;
+	return fe_nodes_stat(&s->nodes, rr->leader, rr->region_id);
 }
 
 static bool hidden_schema(const char *s)
@@ -240,8 +237,7 @@ static int rows_tables(struct fe_ctx *c, struct rb *b)
 		const struct table_info *t = s.tabs[i].info;
 		uint64_t bytes = 0, rows = 0;
 		for (uint32_t r = 0; s.tabs[i].route && r < s.tabs[i].route->nregions; r++) {
-			const struct region_stat *st =
-			    find_stat(&s, s.tabs[i].route->regions[r].region_id);
+			const struct region_stat *st = find_stat(&s, &s.tabs[i].route->regions[r]);
 			if (st) {
 				bytes += st->sst_bytes + st->memtable_bytes;
 				rows += st->sst_rows + st->memtable_rows;
@@ -491,7 +487,7 @@ static int rows_region_peers(struct fe_ctx *c, struct rb *b)
 			rb_str(b, t->name);
 			rb_i64(b, (int64_t)rr->region_id);
 			rb_i64(b, (int64_t)rr->leader);
-			rb_str(b, rr->leader == c->fe->node_id ? c->fe->peer_addr : "");
+			rb_str(b, fe_nodes_addr(&s.nodes, rr->leader));
 			rb_str(b, "Yes");
 			rb_str(b, rr->leader_downgrading ? "DOWNGRADING" : "ALIVE");
 			if (rr->leader_down_since_ms)
@@ -505,8 +501,7 @@ static int rows_region_peers(struct fe_ctx *c, struct rb *b)
 				rb_str(b, t->name);
 				rb_i64(b, (int64_t)rr->region_id);
 				rb_i64(b, (int64_t)rr->followers[f]);
-				rb_str(b,
-				       rr->followers[f] == c->fe->node_id ? c->fe->peer_addr : "");
+				rb_str(b, fe_nodes_addr(&s.nodes, rr->followers[f]));
 				rb_str(b, "No");
 				rb_null(b);
 				rb_null(b);
@@ -524,8 +519,8 @@ static int rows_region_statistics(struct fe_ctx *c, struct rb *b)
 	int rc = snapshot_take(c, &s, true);
 	if (rc)
 		return rc;
-	for (uint32_t i = 0; i < s.nstats; i++) {
-		const struct region_stat *st = &s.stats[i];
+	for (uint32_t i = 0; i < s.nodes.nstats; i++) {
+		const struct region_stat *st = &s.nodes.stats[i].st;
 		rb_i64(b, (int64_t)st->region_id);
 		rb_i64(b, REGION_TABLE_ID(st->region_id));
 		rb_i64(b, REGION_NUMBER(st->region_id));
@@ -576,8 +571,8 @@ static int rows_region_info(struct fe_ctx *c, struct rb *b)
 	int rc = snapshot_take(c, &s, true);
 	if (rc)
 		return rc;
-	for (uint32_t i = 0; i < s.nstats; i++) {
-		const struct region_stat *st = &s.stats[i];
+	for (uint32_t i = 0; i < s.nodes.nstats; i++) {
+		const struct region_stat *st = &s.nodes.stats[i].st;
 		bool leader = st->role == REGION_ROLE_LEADER;
 		const char *fmt = "primary_key";
 		for (uint32_t t = 0; t < s.ntabs; t++)
@@ -606,7 +601,7 @@ static int rows_region_info(struct fe_ctx *c, struct rb *b)
 		         (long long)st_ttl(&s, st->region_id));
 		rb_str(b, opts);
 		rb_str(b, fmt);
-		rb_i64(b, (int64_t)c->fe->node_id);
+		rb_i64(b, (int64_t)s.nodes.stats[i].node_id);
 		rb_end(b);
 	}
 	snapshot_free(&s);
@@ -632,7 +627,7 @@ static void format_uptime(char *out, size_t n, int64_t ms)
 		snprintf(out, n, "0s");
 }
 
-static int rows_cluster_info(struct fe_ctx *c, struct rb *b)
+static int rows_cluster_info_standalone(struct fe_ctx *c, struct rb *b)
 {
 	char host[256] = "localhost";
 	gethostname(host, sizeof(host) - 1);
@@ -656,6 +651,126 @@ static int rows_cluster_info(struct fe_ctx *c, struct rb *b)
 	rb_null(b);
 	rb_null(b);
 	rb_end(b);
+	return b->rc;
+}
+
+static void host_info(char *host, size_t n, int64_t *cpu_milli, int64_t *mem)
+{
+	snprintf(host, n, "localhost");
+	gethostname(host, n - 1);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	*cpu_milli = ncpu > 0 ? ncpu * 1000 : 1000;
+	*mem = pages > 0 && psz > 0 ? (int64_t)pages * psz : 0;
+}
+
+/* Cluster mode: every node the metasrv knows (the metasrv first, then
+ * datanodes and frontends by id), with its status as node_status and the
+ * time since its last heartbeat as active_time. All processes of a local
+ * cluster share this host, so host facts are this process's. */
+static int rows_cluster_info_cluster(struct fe_ctx *c, struct rb *b)
+{
+	struct fe_nodes nodes;
+	int rc = fe_nodes_get(c->fe, &nodes);
+	if (rc)
+		return rc;
+	char host[256], up[128], act[128];
+	int64_t cpu, mem;
+	host_info(host, sizeof(host), &cpu, &mem);
+	for (uint32_t i = 0; i < nodes.n; i++) {
+		const struct fe_node *nd = &nodes.nodes[i];
+		rb_i64(b, (int64_t)nd->id);
+		rb_str(b, cluster_node_type_name((unsigned)nd->type));
+		rb_str(b, nd->addr);
+		rb_str(b, host);
+		rb_i64(b, cpu);
+		rb_i64(b, mem);
+		rb_i64(b, 0);
+		rb_i64(b, 0);
+		rb_str(b, c->fe->version);
+		rb_str(b, "unknown");
+		if (nd->start_time_ms) {
+			rb_i64(b, nd->start_time_ms);
+			format_uptime(up, sizeof(up), nodes.now_ms - nd->start_time_ms);
+			rb_str(b, up);
+		} else {
+			rb_null(b);
+			rb_null(b);
+		}
+		if (nd->last_heartbeat_ms) {
+			format_uptime(act, sizeof(act), nodes.now_ms - nd->last_heartbeat_ms);
+			rb_str(b, act);
+		} else {
+			rb_null(b);
+		}
+		rb_str(b, node_status_name((unsigned)nd->status));
+		rb_end(b);
+	}
+	fe_nodes_free(&nodes);
+	return b->rc;
+}
+
+static int rows_cluster_info(struct fe_ctx *c, struct rb *b)
+{
+	if (fe_is_cluster(c->fe))
+		return rows_cluster_info_cluster(c, b);
+	return rows_cluster_info_standalone(c, b);
+}
+
+/* region_replicas (Strata's own): one row per peer of every region,
+ * leader first, with the replica lag seen by the metasrv's last
+ * heartbeats: the leader's manifest version, the version the peer has
+ * installed, their difference, the time since the peer last synced
+ * (follower: its last manifest install, even a no-op one), and the number
+ * of reads this frontend sent to the peer. NULL where a peer reported no
+ * stat for the region (down, or not yet heartbeated). */
+static int rows_region_replicas(struct fe_ctx *c, struct rb *b)
+{
+	struct snapshot s;
+	int rc = snapshot_take(c, &s, true);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < s.ntabs; i++) {
+		const struct table_info *t = s.tabs[i].info;
+		const struct table_route *r = s.tabs[i].route;
+		for (uint32_t k = 0; r && k < r->nregions; k++) {
+			const struct region_route *rr = &r->regions[k];
+			const struct region_stat *ls =
+			    fe_nodes_stat(&s.nodes, rr->leader, rr->region_id);
+			for (uint32_t p = 0; p <= rr->nfollowers; p++) {
+				uint64_t node = p == 0 ? rr->leader : rr->followers[p - 1];
+				const struct region_stat *st =
+				    p == 0 ? ls : fe_nodes_stat(&s.nodes, node, rr->region_id);
+				rb_i64(b, (int64_t)rr->region_id);
+				rb_str(b, t->name);
+				rb_i64(b, (int64_t)node);
+				rb_str(b, fe_nodes_addr(&s.nodes, node));
+				rb_str(b, p == 0 ? "Leader" : "Follower");
+				if (ls)
+					rb_i64(b, (int64_t)ls->manifest_version);
+				else
+					rb_null(b);
+				if (st)
+					rb_i64(b, (int64_t)st->manifest_version);
+				else
+					rb_null(b);
+				if (ls && st)
+					rb_i64(b, (int64_t)ls->manifest_version -
+					              (int64_t)st->manifest_version);
+				else
+					rb_null(b);
+				if (p > 0 && st && st->last_install_ms)
+					rb_i64(b, s.nodes.now_ms - st->last_install_ms);
+				else if (p == 0 && st)
+					rb_i64(b, 0);
+				else
+					rb_null(b);
+				rb_i64(b, (int64_t)fe_reads_served(c->fe, rr->region_id, node));
+				rb_end(b);
+			}
+		}
+	}
+	snapshot_free(&s);
 	return b->rc;
 }
 
@@ -776,6 +891,8 @@ int infoschema_rows(struct fe_ctx *c, const struct vtable *t, struct result_set 
 		rc = rows_region_info(c, &b);
 	else if (!strcmp(t->name, "cluster_info"))
 		rc = rows_cluster_info(c, &b);
+	else if (!strcmp(t->name, "region_replicas"))
+		rc = rows_region_replicas(c, &b);
 	else if (!strcmp(t->name, "key_column_usage"))
 		rc = rows_key_column_usage(c, &b);
 	else

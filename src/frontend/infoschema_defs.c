@@ -352,6 +352,20 @@ static const struct vcol region_peers_cols[] = {
     {"down_seconds", DT_INT64, true, NULL},
 };
 
+/* Strata's own (not in GreptimeDB): replica lag and reads per peer. */
+static const struct vcol region_replicas_cols[] = {
+    {"region_id", DT_UINT64, false, NULL},
+    {"table_name", DT_STRING, false, NULL},
+    {"peer_id", DT_UINT64, false, NULL},
+    {"peer_addr", DT_STRING, true, NULL},
+    {"role", DT_STRING, false, NULL},
+    {"leader_manifest_version", DT_UINT64, true, NULL},
+    {"installed_manifest_version", DT_UINT64, true, NULL},
+    {"versions_behind", DT_INT64, true, NULL},
+    {"ms_since_sync", DT_INT64, true, NULL},
+    {"reads_served", DT_UINT64, false, NULL},
+};
+
 static const struct vcol region_statistics_cols[] = {
     {"region_id", DT_UINT64, false, NULL},
     {"table_id", DT_UINT32, false, NULL},
@@ -571,6 +585,8 @@ static const struct vtable tables[] = {
     {"region_info", 41, sizeof(region_info_cols) / sizeof(region_info_cols[0]), region_info_cols},
     {"region_peers", 29, sizeof(region_peers_cols) / sizeof(region_peers_cols[0]),
      region_peers_cols},
+    {"region_replicas", 1000, sizeof(region_replicas_cols) / sizeof(region_replicas_cols[0]),
+     region_replicas_cols},
     {"region_statistics", 35, sizeof(region_statistics_cols) / sizeof(region_statistics_cols[0]),
      region_statistics_cols},
     {"routines", 21, sizeof(routines_cols) / sizeof(routines_cols[0]), routines_cols},

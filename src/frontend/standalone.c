@@ -253,8 +253,86 @@ static int lock_data_home(const char *data_home, int *fd_out)
 	return ERR_OK;
 }
 
-static int write_port_file(const char *path, uint16_t my, uint16_t pg, uint16_t http)
+/* ---- the three protocol servers (shared with `strata frontend start`) ---- */
+
+struct frontend_servers {
+	struct query_handler handler; /* the servers keep a pointer to it */
+	struct wire_config *wire;     /* not owned; NULL = defaults */
+	struct mysql_server *my;
+	struct pg_server *pg;
+	struct http_server *http;
+};
+
+int frontend_servers_start(struct frontend *fe, struct wire_config *wire, const char *mysql_addr,
+                           const char *pg_addr, const char *http_addr,
+                           struct frontend_servers **out)
 {
+	*out = NULL;
+	struct addr ma, pa, ha;
+	int rc;
+	if ((rc = parse_addr(mysql_addr, &ma)) || (rc = parse_addr(pg_addr, &pa)) ||
+	    (rc = parse_addr(http_addr, &ha)))
+		return rc;
+	struct frontend_servers *sv = mem_calloc(1, sizeof(*sv));
+	if (!sv)
+		return ERR_NOMEM;
+	sv->wire = wire;
+	sv->handler = wire ? wire_config_handler(wire, frontend_query_handler(fe))
+	                   : frontend_query_handler(fe);
+	struct mysql_server_opts mo = {0};
+	struct pg_server_opts po = {0};
+	if (wire) {
+		wire_config_mysql(wire, &mo);
+		wire_config_pg(wire, &po);
+	}
+	if ((rc = mysql_server_start(ma.host, ma.port, &sv->handler, &mo, &sv->my)) ||
+	    (rc = pg_server_start(pa.host, pa.port, &sv->handler, &po, &sv->pg)))
+		goto fail;
+	struct http_options ho;
+	http_options_default(&ho);
+	ho.bind_addr = ha.host;
+	ho.port = ha.port;
+	ho.handler = sv->handler;
+	ho.ingest = frontend_ingest;
+	ho.ingest_ctx = fe;
+	ho.metrics = frontend_metrics;
+	ho.metrics_ctx = fe;
+	ho.session_done = frontend_session_done;
+	if (wire)
+		wire_config_http(wire, &ho);
+	if ((rc = http_server_start(&ho, &sv->http)))
+		goto fail;
+	*out = sv;
+	return ERR_OK;
+fail:
+	frontend_servers_stop(sv);
+	return rc;
+}
+
+void frontend_servers_ports(const struct frontend_servers *sv, uint16_t *mysql, uint16_t *pg,
+                            uint16_t *http)
+{
+	*mysql = mysql_server_port(sv->my);
+	*pg = pg_server_port(sv->pg);
+	*http = http_server_port(sv->http);
+}
+
+void frontend_servers_stop(struct frontend_servers *sv)
+{
+	if (!sv)
+		return;
+	http_server_stop(sv->http);
+	if (sv->pg)
+		pg_server_stop(sv->pg);
+	if (sv->my)
+		mysql_server_stop(sv->my);
+	mem_free(sv);
+}
+
+int frontend_write_port_file(const char *path, const struct frontend_servers *sv)
+{
+	uint16_t my, pg, http;
+	frontend_servers_ports(sv, &my, &pg, &http);
 	char tmp[1100];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
@@ -269,8 +347,9 @@ static int write_port_file(const char *path, uint16_t my, uint16_t pg, uint16_t 
 int standalone_main(int argc, char **argv)
 {
 	const char *data_home = "./strata_data", *port_file = NULL;
-	struct addr my_addr = {"127.0.0.1", 4002}, pg_addr = {"127.0.0.1", 4003},
-	            http_addr = {"127.0.0.1", 4000};
+	const char *my_text = "127.0.0.1:4002", *pg_text = "127.0.0.1:4003",
+	           *http_text = "127.0.0.1:4000";
+	struct addr my_addr, pg_addr, http_addr;
 	static struct wire_config wire; /* servers and their threads use it until exit */
 	wire_config_init(&wire);
 	if (argc < 1 || strcmp(argv[0], "start"))
@@ -280,20 +359,24 @@ int standalone_main(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = ERR_OK;
 		bool wired = false;
-		if (v && (rc = wire_config_flag(&wire, a, v, &wired)) == ERR_OK && wired)
-			continue;
-		if (rc == ERR_OK && !strcmp(a, "--data-home") && v)
-			data_home = v;
-		else if (!strcmp(a, "--mysql-addr") && v)
-			rc = parse_addr(v, &my_addr);
-		else if (!strcmp(a, "--postgres-addr") && v)
-			rc = parse_addr(v, &pg_addr);
-		else if (!strcmp(a, "--http-addr") && v)
-			rc = parse_addr(v, &http_addr);
-		else if (rc == ERR_OK && !strcmp(a, "--port-file") && v)
-			port_file = v;
-		else if (rc == ERR_OK)
+		if (!v)
 			return usage();
+		if ((rc = wire_config_flag(&wire, a, v, &wired)) == ERR_OK && wired)
+			continue;
+		if (rc == ERR_OK) {
+			if (!strcmp(a, "--data-home"))
+				data_home = v;
+			else if (!strcmp(a, "--mysql-addr"))
+				rc = parse_addr(my_text = v, &my_addr);
+			else if (!strcmp(a, "--postgres-addr"))
+				rc = parse_addr(pg_text = v, &pg_addr);
+			else if (!strcmp(a, "--http-addr"))
+				rc = parse_addr(http_text = v, &http_addr);
+			else if (!strcmp(a, "--port-file"))
+				port_file = v;
+			else
+				return usage();
+		}
 		if (rc) {
 			fprintf(stderr, "strata: %s\n", err_msg());
 			return 2;
@@ -314,9 +397,7 @@ int standalone_main(int argc, char **argv)
 	struct objstore *store = NULL;
 	struct region_server *regions = NULL;
 	struct frontend *fe = NULL;
-	struct mysql_server *my = NULL;
-	struct pg_server *pg = NULL;
-	struct http_server *http = NULL;
+	struct frontend_servers *sv = NULL;
 	char path[1024];
 	int lock_fd = -1;
 
@@ -338,6 +419,7 @@ int standalone_main(int argc, char **argv)
 	if ((rc = region_server_open(&ro, &regions)))
 		goto fail;
 	char peer[160];
+	parse_addr(my_text, &my_addr);
 	snprintf(peer, sizeof(peer), "%s:%u", my_addr.host, 4001);
 	struct frontend_options fo = {.kv = kv,
 	                              .regions = regions,
@@ -347,36 +429,18 @@ int standalone_main(int argc, char **argv)
 	                              .version = STRATA_VERSION};
 	if ((rc = frontend_open(&fo, &fe)) || (rc = frontend_open_all_regions(fe)))
 		goto fail;
-	static struct query_handler handler;
-	handler = wire_config_handler(&wire, frontend_query_handler(fe));
-	struct mysql_server_opts mo = {0};
-	struct pg_server_opts po = {0};
-	wire_config_mysql(&wire, &mo);
-	wire_config_pg(&wire, &po);
-	if ((rc = mysql_server_start(my_addr.host, my_addr.port, &handler, &mo, &my)))
+	if ((rc = frontend_servers_start(fe, &wire, my_text, pg_text, http_text, &sv)))
 		goto fail;
-	if ((rc = pg_server_start(pg_addr.host, pg_addr.port, &handler, &po, &pg)))
-		goto fail;
-	struct http_options ho;
-	http_options_default(&ho);
-	ho.bind_addr = http_addr.host;
-	ho.port = http_addr.port;
-	ho.handler = handler;
-	ho.ingest = frontend_ingest;
-	ho.ingest_ctx = fe;
-	ho.metrics = frontend_metrics;
-	ho.metrics_ctx = fe;
-	ho.session_done = frontend_session_done;
-	wire_config_http(&wire, &ho);
-	if ((rc = http_server_start(&ho, &http)))
-		goto fail;
-	uint16_t myp = mysql_server_port(my), pgp = pg_server_port(pg), hp = http_server_port(http);
+	uint16_t myp, pgp, hp;
+	frontend_servers_ports(sv, &myp, &pgp, &hp);
+	parse_addr(pg_text, &pg_addr);
+	parse_addr(http_text, &http_addr);
 	log_info("strata %s standalone ready: mysql %s:%u, postgres %s:%u, http %s:%u, data %s"
 	         ", auth %s, tls %s",
 	         STRATA_VERSION, my_addr.host, myp, pg_addr.host, pgp, http_addr.host, hp,
 	         data_home, wire.nusers ? "on" : "off",
 	         wire.tls ? (wire.tls_required ? "required" : "on") : "off");
-	if (port_file && (rc = write_port_file(port_file, myp, pgp, hp)))
+	if (port_file && (rc = frontend_write_port_file(port_file, sv)))
 		goto fail;
 
 	int sig = 0;
@@ -387,11 +451,7 @@ int standalone_main(int argc, char **argv)
 fail:
 	log_error("standalone: %s", err_msg()[0] ? err_msg() : err_code_name(rc));
 out:
-	http_server_stop(http);
-	if (pg)
-		pg_server_stop(pg);
-	if (my)
-		mysql_server_stop(my);
+	frontend_servers_stop(sv);
 	frontend_close(fe);
 	if (regions)
 		region_server_close(regions);

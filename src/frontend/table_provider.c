@@ -7,15 +7,17 @@
  * then the catalog.
  *
  * A user table scans every region of its route that its partition rules
- * do not exclude for the request's predicates, one after another, on the
- * region server of this node. Region scans yield internal batches (user
- * columns, then __primary_key, __sequence, __op_type); the provider hands
- * out a view of the first ncols columns of each batch, without copying.
+ * do not exclude for the request's predicates, one after another, through
+ * regions.c (the local region server in standalone, the chosen peer over
+ * RPC in a cluster), with the projection, time range and filters in the
+ * scan_request. Batches are the region's user columns.
  *
- * READ_PREFERENCE: every region is read from its leader on this node;
- * `follower` fails for a region without followers, as GreptimeDB does
- * ("Failed to find region peer for region id ..."); follower_preferred and
- * random fall back to the leader.
+ * READ_PREFERENCE: each region's peer is picked by the session's
+ * preference (regions.c); `follower` fails for a region without a live
+ * follower, as GreptimeDB does ("Failed to find region peer for region id
+ * ..."). The peer that served each region is remembered for EXPLAIN
+ * ANALYZE, whose SeqScan line names it in cluster mode
+ * ("peer=2 (follower)").
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +26,6 @@
 
 #include "base/err.h"
 #include "base/mem.h"
-#include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 
 struct user_table {
@@ -36,6 +37,7 @@ struct user_table {
 	struct table_column *cols;
 	char *desc;
 	bool *scanned; /* per region of the route: opened by a scan */
+	struct fe_served *served; /* per region of the route: who answered */
 	int read_preference;
 };
 
@@ -44,8 +46,7 @@ struct user_stream {
 	struct user_table *t;
 	struct scan_request req;
 	uint32_t next_region;
-	struct sorted_source *src;
-	struct batch view;
+	struct fe_scan *src;
 };
 
 static int us_next(struct batch_stream *s, const struct batch **out)
@@ -62,35 +63,27 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 			if (u->next_region >= t->route->nregions)
 				return ERR_OK;
 			const struct region_route *rr = &t->route->regions[u->next_region];
-			/* this process reads leaders only: FOLLOWER needs a follower */
-			if (t->read_preference == READ_PREF_FOLLOWER && rr->nfollowers == 0)
-				return fe_fail(GT_TABLE_UNAVAILABLE, ERR_UNAVAILABLE,
-				               "Failed to find region peer for region id "
-				               "%" PRIu64 "(%u, %u), read preference: FOLLOWER",
-				               rr->region_id, REGION_TABLE_ID(rr->region_id),
-				               REGION_NUMBER(rr->region_id));
-			if (t->scanned)
-				t->scanned[u->next_region] = true;
-			uint64_t rid = t->route->regions[u->next_region++].region_id;
-			int rc = region_server_scan(t->fe->rs, rid, &u->req, &u->src);
+			struct fe_served who;
+			int rc = fe_region_scan_open(t->fe, rr, t->read_preference, &u->req,
+			                             t->info->region_schema, &u->src, &who);
 			if (rc)
 				return rc;
+			if (t->scanned) {
+				t->scanned[u->next_region] = true;
+				t->served[u->next_region] = who;
+			}
+			u->next_region++;
 		}
 		const struct batch *b;
-		int rc = sorted_source_next(u->src, &b);
+		int rc = fe_region_scan_next(u->src, &b);
 		if (rc)
 			return rc;
 		if (!b) {
-			sorted_source_close(u->src);
+			fe_region_scan_close(u->src);
 			u->src = NULL;
 			continue;
 		}
-		if (b->nrows == 0)
-			continue;
-		u->view.nrows = b->nrows;
-		u->view.ncols = t->p.ncols;
-		u->view.cols = b->cols;
-		*out = &u->view;
+		*out = b;
 		return ERR_OK;
 	}
 }
@@ -98,7 +91,7 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 static void us_close(struct batch_stream *s)
 {
 	struct user_stream *u = (struct user_stream *)s;
-	sorted_source_close(u->src);
+	fe_region_scan_close(u->src);
 	mem_free(u);
 }
 
@@ -128,30 +121,32 @@ static const char *ut_describe(struct table_provider *p)
 	struct user_table *t = p->ctx;
 	if (t->desc)
 		return t->desc;
-	struct region_stat *st = NULL;
-	uint32_t nst = 0;
-	if (region_server_stats(t->fe->rs, &st, &nst))
+	struct fe_nodes nodes;
+	if (fe_nodes_get(t->fe, &nodes)) {
 		err_clear();
+		memset(&nodes, 0, sizeof(nodes));
+	}
+	bool cluster = fe_is_cluster(t->fe);
 	struct buf b;
 	buf_init(&b);
 	for (uint32_t i = 0; i < t->route->nregions; i++) {
 		if (t->scanned && !t->scanned[i])
 			continue;
 		uint64_t rid = t->route->regions[i].region_id;
-		uint64_t mem = 0, files = 0;
-		for (uint32_t k = 0; k < nst; k++)
-			if (st[k].region_id == rid) {
-				mem = st[k].memtable_rows ? 1 : 0;
-				files = st[k].sst_num;
-			}
-		buf_printf(
-		    &b,
-		    "SeqScan: region=%" PRIu64 "(%u, %u), \"partition_count\":{\"count\":%" PRIu64
-		    ", \"mem_ranges\":%" PRIu64 ", \"files\":%" PRIu64 ", \"file_ranges\":%" PRIu64
-		    "}\n",
-		    rid, REGION_TABLE_ID(rid), REGION_NUMBER(rid), mem + files, mem, files, files);
+		uint64_t node = t->served ? t->served[i].node_id : t->fe->node_id;
+		const struct region_stat *st = fe_nodes_stat(&nodes, node, rid);
+		uint64_t mem = st && st->memtable_rows ? 1 : 0, files = st ? st->sst_num : 0;
+		buf_printf(&b, "SeqScan: region=%" PRIu64 "(%u, %u), ", rid, REGION_TABLE_ID(rid),
+		           REGION_NUMBER(rid));
+		if (cluster)
+			buf_printf(&b, "peer=%" PRIu64 " (%s), ", node,
+			           t->served[i].is_leader ? "leader" : "follower");
+		buf_printf(&b,
+		           "\"partition_count\":{\"count\":%" PRIu64 ", \"mem_ranges\":%" PRIu64
+		           ", \"files\":%" PRIu64 ", \"file_ranges\":%" PRIu64 "}\n",
+		           mem + files, mem, files, files);
 	}
-	mem_free(st);
+	fe_nodes_free(&nodes);
 	t->desc = buf_cstr(&b) ? (char *)buf_steal(&b, NULL) : NULL;
 	buf_free(&b);
 	return t->desc;
@@ -166,6 +161,7 @@ static void ut_release(struct table_provider *p)
 	mem_free(t->cols);
 	mem_free(t->desc);
 	mem_free(t->scanned);
+	mem_free(t->served);
 	mem_free(t);
 }
 
@@ -186,7 +182,8 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	const struct region_schema *s = info->region_schema;
 	t->cols = mem_calloc(s->ncols ? s->ncols : 1, sizeof(*t->cols));
 	t->scanned = mem_calloc(route->nregions ? route->nregions : 1, sizeof(bool));
-	if (!t->cols || !t->scanned) {
+	t->served = mem_calloc(route->nregions ? route->nregions : 1, sizeof(*t->served));
+	if (!t->cols || !t->scanned || !t->served) {
 		ut_release(&t->p);
 		return ERR_NOMEM;
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# cluster_start: `strata cluster start` - one command runs a metasrv and N
-# datanodes as child processes under one data folder; the cluster works
+# cluster_start: `strata cluster start` - one command runs a metasrv, N
+# datanodes and a frontend as child processes under one data folder; the cluster works
 # (tables, followers, follower reads); a child that dies is reported while
 # the others keep running; SIGTERM / SIGINT stop every child (exit 0, no
 # process left behind); a second start on the same folder finds the data.
@@ -36,9 +36,10 @@ for _ in range(200):
             s.close()
 EOF
 }
-base=$(free_ports 4)
+base=$(free_ports 7)
 MP=$base
 DBASE=$((base + 1))
+FEPORTS="--http-port $((base + 4)) --mysql-port $((base + 5)) --postgres-port $((base + 6))"
 META=127.0.0.1:$MP
 drv() { "$DRV" --meta "$META" "$@"; }
 
@@ -64,14 +65,14 @@ not_ok() {
 }
 start_cluster() {
 	"$STRATA" cluster start --datanodes 3 --data-home "$work/c" --heartbeat-interval-ms 200 \
-		--metasrv-port $MP --datanode-base-port $DBASE --log-dir "$work/logs" >>"$work/parent.log" 2>&1 &
+		--metasrv-port $MP --datanode-base-port $DBASE $FEPORTS --log-dir "$work/logs" >>"$work/parent.log" 2>&1 &
 	cpid=$!
 }
-children() { pgrep -f "$work/c" | grep -vx "$cpid" | wc -l; }
+children() { pgrep -P "$cpid" | wc -l; }
 
 start_cluster
 if out=$(drv wait-alive 3 20000); then ok "cluster start: 3 datanodes ALIVE after $out ms"; else not_ok "cluster start: $out"; fi
-[ "$(children)" -eq 4 ] && ok "4 child processes (metasrv + 3 datanodes)" || not_ok "children: $(children)"
+[ "$(children)" -eq 5 ] && ok "5 child processes (metasrv + 3 datanodes + frontend)" || not_ok "children: $(children)"
 drv create foo 2 >/dev/null && drv add-table-follower 1024 >/dev/null && drv write 1024 -5 6 >/dev/null
 drv read 1024 leader >"$work/leader.txt" 2>/dev/null
 if [ "$(wc -l <"$work/leader.txt")" -eq 11 ] && drv read 1024 follower 2>/dev/null | cmp -s - "$work/leader.txt"; then
@@ -87,7 +88,7 @@ else
 fi
 dn2=$(pgrep -f "node-id 2 .*$work/c")
 kill -9 $dn2
-if drv wait-status 2 DEAD 5000 >/dev/null && kill -0 $cpid 2>/dev/null && [ "$(children)" -eq 3 ]; then
+if drv wait-status 2 DEAD 5000 >/dev/null && kill -0 $cpid 2>/dev/null && [ "$(children)" -eq 4 ]; then
 	ok "a killed datanode is reported, the rest keeps running"
 else
 	not_ok "after killing datanode 2: parent alive=$(kill -0 $cpid 2>/dev/null && echo y), children=$(children)"

@@ -366,12 +366,37 @@ static void test_session_and_admin(void **state)
 	fails("ADMIN FLUSH_TABLE('ad', 'x')", 1004,
 	      "The length of the args is not correct, expect 1, have: 2");
 	fails("ADMIN FLUSH_TABLE('missing')", 4001, "Table not found: greptime.public.missing");
+	/* followers need a cluster (regions.c, standalone path) */
+	fails("ADMIN ADD_TABLE_FOLLOWER('ad')", 1001,
+	      "Not supported: region followers need a cluster; this standalone server has no "
+	      "other datanode to hold a follower");
+	fails("ADMIN ADD_REGION_FOLLOWER(4398046511104, 1)", 1001,
+	      "Not supported: region followers need a cluster; this standalone server has no "
+	      "other datanode to hold a follower");
+	fails("ADMIN ADD_TABLE_FOLLOWER('missing', '1')", 4001,
+	      "Table not found: greptime.public.missing");
+	fails("ADMIN ADD_TABLE_FOLLOWER('ad', '1,x')", 1004,
+	      "Invalid function args: add_table_follower expects a comma-separated list of "
+	      "datanode ids, got '1,x'");
+	fails("ADMIN REMOVE_REGION_FOLLOWER(1)", 1004,
+	      "The length of the args is not correct, expect 2, have: 1");
+	/* region_replicas: the leader row, reads counted per peer */
+	ok("SET READ_PREFERENCE = 'leader'");
+	ok("SELECT * FROM ad");
+	o = run("SELECT reads_served FROM information_schema.region_replicas WHERE table_name = 'ad'");
+	assert_int_equal(o.nrows, 1);
+	assert_true(atoi(o.cell) >= 1);
+	o = run("SELECT role, peer_addr FROM information_schema.region_replicas WHERE table_name = "
+	        "'ad' AND peer_id = 0 AND versions_behind = 0");
+	assert_int_equal(o.nrows, 1);
+	assert_string_equal(o.cell, "Leader");
 	o = run("USE information_schema");
 	assert_int_equal(o.kind, QUERY_AFFECTED);
 	assert_string_equal(E.s.schema, "information_schema");
 	fails("USE nope", 4004, "Database not found: catalog=greptime, schema=nope");
 	o = run("SHOW TABLES LIKE 'region%'");
-	assert_int_equal(o.nrows, 3); /* region_info, region_peers, region_statistics */
+	/* region_info, region_peers, region_replicas (ours), region_statistics */
+	assert_int_equal(o.nrows, 4);
 }
 
 static void test_ingest(void **state)
