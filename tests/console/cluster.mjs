@@ -122,10 +122,12 @@ try {
   });
 
   await rep.check(page, 'cluster: a killed datanode is shown dead in the cluster view within a few heartbeats', 'cluster-dead-node', async () => {
-    // a datanode holding a follower, so the table keeps its leaders
+    // a datanode holding no leader of foo (a follower-only one if there
+    // is one), so the table keeps its leaders and stays readable
     const cells = await cellRoles(page);
-    const f = cells.find((x) => x.role === 'follower');
-    const victim = f ? f.peer : 2;
+    const leaders = new Set(cells.filter((x) => x.role === 'leader').map((x) => x.peer));
+    const f = cells.find((x) => x.role === 'follower' && !leaders.has(x.peer));
+    const victim = f ? f.peer : [0, 1, 2].find((id) => !leaders.has(id));
     const pid = datanodePid(victim);
     if (!pid) return `no process for datanode ${victim}`;
     process.kill(pid, 'SIGKILL');
