@@ -2,6 +2,8 @@
  * strata cluster start [--datanodes N] [--data-home DIR]
  *                      [--heartbeat-interval-ms N] [--metasrv-port P]
  *                      [--datanode-base-port P] [--log-dir DIR]
+ *                      [--config FILE] [config flags: --store-type, --s3-*,
+ *                       --cache-*, --metadata, --etcd-*, --election-ttl-ms]
  *
  * A local cluster for development and demos: one metasrv and N datanodes
  * (ids 0..N-1) as child processes of this one, data under one folder:
@@ -11,6 +13,11 @@
  * Ports: metasrv 127.0.0.1:P (3002), datanode i 127.0.0.1:(B+i) with
  * B = 14100 (3001 + i would collide with the metasrv's 3002). Children log
  * to this process's stderr, or to DIR/<name>.log files with --log-dir.
+ *
+ * --config FILE and every config flag (config/config.h) are passed on to
+ * every child, after the options this command sets, so s3 storage and
+ * etcd metadata work for the whole cluster; DIR/shared is the store only
+ * when the storage is fs without a root of its own.
  *
  * SIGINT / SIGTERM: forwarded as SIGTERM to the datanodes, then the
  * metasrv once they are gone; any child still running after 15 s gets
@@ -32,9 +39,12 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/err.h"
 #include "cmd/cluster_cmds.h"
+#include "config/config.h"
 
 #define MAX_DATANODES 64
+#define MAX_PASS      64 /* config arguments passed on to every child */
 
 struct child {
 	char name[32];
@@ -46,7 +56,9 @@ static int usage(void)
 	fprintf(stderr, "usage: strata cluster start [--datanodes N (3)]\n"
 	                "         [--data-home DIR (./strata_data/cluster)]\n"
 	                "         [--heartbeat-interval-ms N (3000)] [--metasrv-port P (3002)]\n"
-	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n");
+	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n"
+	                "         [--config FILE] [--store-type fs|s3] [--s3-* ...] [--metadata etcd]\n"
+	                "         [--etcd-endpoints URL[,URL]] (passed on to every process)\n");
 	return 2;
 }
 
@@ -65,9 +77,23 @@ static int mkdir_p(const char *path)
 	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-/* fork + exec argv; the child gets the default signal mask back. */
-static pid_t spawn(char *const argv[], const char *log_path, const sigset_t *old_mask)
+/* The config arguments (--config and config flags) every child gets. */
+static char *pass_args[MAX_PASS + 1];
+static int npass;
+
+/* fork + exec argv followed by pass_args; the child gets the default
+ * signal mask back. */
+static pid_t spawn(char *const base[], const char *log_path, const sigset_t *old_mask)
 {
+	char *argv[128];
+	int n = 0;
+	while (base[n] && n < 128 - MAX_PASS - 1) {
+		argv[n] = base[n];
+		n++;
+	}
+	for (int i = 0; i < npass; i++)
+		argv[n++] = pass_args[i];
+	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
@@ -151,6 +177,14 @@ int cluster_main(int argc, char **argv)
 		return usage();
 	int ndn = 3, iv = 3000, meta_port = 3002, base_port = 14100;
 	const char *home = "./strata_data/cluster", *log_dir = NULL;
+	struct strata_config cfg;
+	config_init(&cfg);
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--config") && config_load_file(&cfg, argv[i + 1])) {
+			fprintf(stderr, "strata cluster: %s\n", err_msg());
+			config_free(&cfg);
+			return 2;
+		}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -160,12 +194,24 @@ int cluster_main(int argc, char **argv)
 			fprintf(stderr, "strata cluster: %s needs a value\n", a);
 			return usage();
 		}
-		if (!strcmp(a, "--datanodes"))
+		bool used;
+		if (config_flag(&cfg, a, v, &used)) {
+			fprintf(stderr, "strata cluster: %s\n", err_msg());
+			config_free(&cfg);
+			return usage();
+		}
+		if (used || !strcmp(a, "--config")) {
+			if (npass + 2 > MAX_PASS) {
+				fprintf(stderr, "strata cluster: too many config options\n");
+				config_free(&cfg);
+				return usage();
+			}
+			pass_args[npass++] = argv[i];
+			pass_args[npass++] = argv[i + 1];
+		} else if (!strcmp(a, "--datanodes"))
 			ndn = atoi(v);
 		else if (!strcmp(a, "--data-home"))
 			home = v;
-		else if (!strcmp(a, "--heartbeat-interval-ms"))
-			iv = atoi(v);
 		else if (!strcmp(a, "--metasrv-port"))
 			meta_port = atoi(v);
 		else if (!strcmp(a, "--datanode-base-port"))
@@ -174,9 +220,20 @@ int cluster_main(int argc, char **argv)
 			log_dir = v;
 		else {
 			fprintf(stderr, "strata cluster: unknown option %s\n", a);
+			config_free(&cfg);
 			return usage();
 		}
 		i++;
+	}
+	if (cfg.heartbeat_interval_ms > 0)
+		iv = cfg.heartbeat_interval_ms > 1000000 ? 1000000 : (int)cfg.heartbeat_interval_ms;
+	/* the datanodes share DIR/shared unless the config names a store */
+	bool fs_default = (!cfg.storage.type || !strcmp(cfg.storage.type, "fs")) && !cfg.storage.root;
+	int vrc = config_validate(&cfg);
+	config_free(&cfg);
+	if (vrc) {
+		fprintf(stderr, "strata cluster: %s\n", err_msg());
+		return usage();
 	}
 	if (ndn < 1 || ndn > MAX_DATANODES || iv < 10 || meta_port < 1 || meta_port > 65535 ||
 	    base_port < 1 || base_port + ndn - 1 > 65535 ||
@@ -233,9 +290,9 @@ int cluster_main(int argc, char **argv)
 		                 id,        "--rpc-addr",
 		                 addr,      "--metasrv-addrs",
 		                 meta_addr, "--data-home",
-		                 dh,        "--store-root",
-		                 shared,    "--heartbeat-interval-ms",
-		                 ivs,       NULL};
+		                 dh,        "--heartbeat-interval-ms",
+		                 ivs,       fs_default ? "--store-root" : NULL,
+		                 shared,    NULL};
 		snprintf(kids[nk].name, sizeof(kids[nk].name), "datanode %d", i);
 		snprintf(logp, sizeof(logp), "%s/datanode%d.log", log_dir ? log_dir : "", i);
 		kids[nk].pid = spawn(dargv, log_dir ? logp : NULL, &old);

@@ -98,5 +98,10 @@ int config_open_objstore(const struct strata_config *c, const char *default_fs_r
 /* The metadata store: sqlite at sqlite_path or etcd (probed once). */
 int config_open_kv(const struct strata_config *c, const char *sqlite_path, struct kv **out);
 bool config_uses_etcd(const struct strata_config *c);
+/* The etcd options of [metadata] (pointing into c), the same for the KV
+ * store and the metasrv election; prefix defaults to CONFIG_ETCD_PREFIX. */
+#define CONFIG_ETCD_PREFIX "/strata"
+struct kv_etcd_options;
+void config_etcd_options(const struct strata_config *c, struct kv_etcd_options *o);
 
 #endif

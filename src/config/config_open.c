@@ -75,8 +75,8 @@ int config_open_kv(const struct strata_config *c, const char *sqlite_path, struc
 			return err_set(ERR_BAD_INPUT, "sqlite metadata needs a file path");
 		return kv_open_sqlite(sqlite_path, out);
 	}
-	struct kv_etcd_options o = {.endpoints = c->metadata.endpoints,
-	                            .prefix = c->metadata.prefix ? c->metadata.prefix : "/strata"};
+	struct kv_etcd_options o;
+	config_etcd_options(c, &o);
 	struct kv *kv;
 	if ((rc = kv_open_etcd(&o, &kv)))
 		return rc;
@@ -92,4 +92,11 @@ int config_open_kv(const struct strata_config *c, const char *sqlite_path, struc
 	err_clear();
 	*out = kv;
 	return ERR_OK;
+}
+
+void config_etcd_options(const struct strata_config *c, struct kv_etcd_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->endpoints = c->metadata.endpoints;
+	o->prefix = c->metadata.prefix ? c->metadata.prefix : CONFIG_ETCD_PREFIX;
 }
