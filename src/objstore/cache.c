@@ -22,7 +22,7 @@
  *     u64 le  length     payload length
  *     u32 le  crc32c     of the payload
  *     u32 le  magic      0x31435353 ("SSC1")
- * written to a ".tmp" name and renamed, so a crash leaves either no file,
+ * written to a ".{pid}.{thread}.tmp" name and renamed, so a crash leaves either no file,
  * a stray .tmp (deleted at open) or a whole file. A file whose size,
  * trailer or checksum does not match (a partial or corrupt copy) is
  * deleted and the object fetched again from the inner store: the cache
@@ -197,7 +197,9 @@ static void fill(struct cache_store *c, const char *key, const void *data, size_
 	char name[NAME_LEN + 1], path[4200], tmp[4300];
 	key_name(key, name);
 	file_path(c, name, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.%lu.tmp", path, (unsigned long)pthread_self());
+	/* pid and thread: several datanodes may share one cache folder */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.%lu.tmp", path, (long)getpid(),
+	         (unsigned long)pthread_self());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		log_warn("sst cache: cannot create %s: %s", tmp, strerror(errno));
