@@ -38,6 +38,7 @@
 #include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
+#include "config/config.h"
 #include "objstore/objstore.h"
 #include "server/http_server.h"
 #include "server/mysql_server.h"
@@ -207,7 +208,8 @@ static int usage(void)
 	    stderr,
 	    "usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
 	    "                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
-	    "                               [--port-file FILE]\n");
+	    "                               [--port-file FILE] [--config FILE]\n"
+	    "                               [--store-type fs|s3] [--s3-bucket B] [--s3-* ...]\n");
 	return 2;
 }
 
@@ -269,11 +271,18 @@ int standalone_main(int argc, char **argv)
 	            http_addr = {"127.0.0.1", 4000};
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
+	struct strata_config cfg; /* [storage]: --config FILE, storage flags */
+	config_init(&cfg);
 	for (int i = 1; i < argc; i += 2) { /* flag, value */
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = ERR_OK;
-		if (!strcmp(a, "--data-home") && v)
+		bool cf = false;
+		if (!strcmp(a, "--config") && v)
+			rc = config_load_file(&cfg, v);
+		else if (config_is_flag(a))
+			rc = config_flag(&cfg, a, v, &cf);
+		else if (!strcmp(a, "--data-home") && v)
 			data_home = v;
 		else if (!strcmp(a, "--mysql-addr") && v)
 			rc = parse_addr(v, &my_addr);
@@ -283,10 +292,13 @@ int standalone_main(int argc, char **argv)
 			rc = parse_addr(v, &http_addr);
 		else if (!strcmp(a, "--port-file") && v)
 			port_file = v;
-		else
+		else {
+			config_free(&cfg);
 			return usage();
+		}
 		if (rc) {
 			fprintf(stderr, "strata: %s\n", err_msg());
+			config_free(&cfg);
 			return 2;
 		}
 	}
@@ -311,14 +323,20 @@ int standalone_main(int argc, char **argv)
 	char path[1024];
 	int lock_fd = -1;
 
-	if ((rc = mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd)))
+	if ((rc = mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd))) {
+		config_free(&cfg);
 		goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
 	struct kv *raw;
 	if ((rc = kv_open_sqlite(path, &raw)) || (rc = kv_locked(raw, &kv)) ||
-	    (rc = catalog_bootstrap(kv)))
+	    (rc = catalog_bootstrap(kv))) {
+		config_free(&cfg);
 		goto fail;
-	if ((rc = objstore_open_fs(data_home, &store)))
+	}
+	rc = config_open_objstore(&cfg, data_home, &store); /* fs at data_home by default */
+	config_free(&cfg);
+	if (rc)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/wal", data_home);
 	if ((rc = mkdir_p(path)))
