@@ -224,10 +224,10 @@ stopf=$work/stop
 writer() {
 	local k=1 last
 	while [ ! -e "$stopf" ]; do
-		"$DRV" --meta "$METAS" write $T $k $((k + 1000000)) >>"$work/acks.txt" 2>>"$work/writer.err"
+		"$DRV" --meta "$METAS" write $T $k $((k + 40)) >>"$work/acks.txt" 2>>"$work/writer.err"
 		last=$(grep '^ack' "$work/acks.txt" | tail -1 | cut -d' ' -f2)
+		[ "${last:-0}" -lt $((k + 39)) ] && sleep 0.1 # a write was refused: pause
 		k=$((${last:-0} + 1))
-		sleep 0.1
 	done
 }
 reader() {
@@ -238,7 +238,7 @@ reader() {
 			r=$(grep -c . <<<"$out")
 			echo "read $(now_ms) $a $r" >>"$work/reads.txt"
 		else
-			echo "fail $(now_ms)" >>"$work/reads.txt"
+			echo "fail $(now_ms) $(tail -1 <<<"$out")" >>"$work/reads.txt"
 		fi
 		sleep 0.2
 	done
@@ -293,6 +293,7 @@ after=$(awk -v t=$tkill '$1=="read" && $2>t' "$work/reads.txt" | wc -l)
 incomplete=$(awk '$1=="read" && $4<$3' "$work/reads.txt" | wc -l)
 if [ "$incomplete" -eq 0 ] && [ "$after" -ge 1 ]; then
 	ok "HA: follower reads complete: $nread reads ($after after the kill), none missing an acked row; $nfail refused during the failover"
+	grep '^fail' "$work/reads.txt" | head -3 | diag
 else
 	nok "HA: follower reads: $incomplete incomplete, $after after the kill, $nfail failed"
 	awk '$1=="read" && $4<$3' "$work/reads.txt" | head -3 | diag
