@@ -367,6 +367,15 @@ static int h_cluster_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply
 	struct metasrv *ms = ctx;
 	if (metasrv_leader_check(ms))
 		return err_code();
+	/* A new leader knows the datanodes only as SUSPECT until each has sent
+	 * one heartbeat: answering now would make clients see no live node
+	 * (follower reads would fail), so they are asked to retry meanwhile. */
+	int64_t since = metasrv_now_ms() - atomic_load(&ms->loaded_at_ms);
+	if (ms->el && since < (int64_t)ms->interval_ms * 3 / 2 + 100)
+		return err_set(ERR_UNAVAILABLE,
+		               "metasrv %s has just become the leader and is collecting "
+		               "heartbeats; try again",
+		               ms->addr);
 	struct arena *a = rpc_reply_arena(r);
 	RPC_PB(ClusterInfoResponse) resp = STRATA__CLUSTER_INFO_RESPONSE__INIT;
 	resp.now_ms = clock_now_ms();
@@ -614,6 +623,7 @@ int metasrv_leader_check(struct metasrv *ms)
 	int rc = ERR_OK;
 	if (atomic_load(&ms->need_load)) {
 		if ((rc = load_state(ms)) == ERR_OK) {
+			atomic_store(&ms->loaded_at_ms, metasrv_now_ms());
 			atomic_store(&ms->need_load, false);
 			log_info("metasrv %s: state loaded from the metadata store", ms->addr);
 		} else {
@@ -733,6 +743,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 	atomic_init(&ms->route_gen, 1);
 	atomic_init(&ms->leading, false);
 	atomic_init(&ms->need_load, false);
+	atomic_init(&ms->loaded_at_ms, 0);
 	int rc = ERR_OK;
 	if (o->kv) {
 		ms->kv = o->kv;

@@ -138,6 +138,7 @@ struct metasrv {
 	struct election *el;
 	atomic_bool leading;
 	atomic_bool need_load; /* elected, state not yet reloaded from the store */
+	_Atomic int64_t loaded_at_ms; /* metasrv_now_ms() of the last reload */
 	pthread_mutex_t load_mu;
 
 	pthread_t monitor;

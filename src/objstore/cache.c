@@ -22,8 +22,11 @@
  *     u64 le  length     payload length
  *     u32 le  crc32c     of the payload
  *     u32 le  magic      0x31435353 ("SSC1")
- * written to a ".{pid}.{thread}.tmp" name and renamed, so a crash leaves either no file,
- * a stray .tmp (deleted at open) or a whole file. A file whose size,
+ * written to a ".{pid}.{thread}.tmp" name and renamed, so a crash leaves
+ * either no file, a stray .tmp (deleted at open) or a whole file. Several
+ * processes may share a folder (each indexes what it finds at open and
+ * what it fills; a file another one evicted is a miss), but one folder per
+ * datanode keeps the size bound exact. A file whose size,
  * trailer or checksum does not match (a partial or corrupt copy) is
  * deleted and the object fetched again from the inner store: the cache
  * never hands out bytes it cannot vouch for. The checksum is verified the
