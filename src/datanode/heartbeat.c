@@ -15,7 +15,8 @@
  *     address and latest manifest version: install up to it when behind -
  *     follower sync through heartbeats);
  *   - per leader region, the lowest version its followers installed, kept
- *     for region GC (run every max(10 intervals, 5 s)).
+ *     for region GC (run every max(10 intervals, 5 s) on a thread of its
+ *     own, so that a hanging object store never delays a heartbeat).
  * A restarted node opens nothing by itself: its first heartbeat reports no
  * region, and the reply opens what the routes give it.
  *
@@ -234,10 +235,6 @@ static void *hb_main(void *arg)
 {
 	struct datanode *dn = arg;
 	log_set_tag("datanode");
-	int64_t gc_every = 10 * (int64_t)dn->interval_ms;
-	if (gc_every < 5000)
-		gc_every = 5000;
-	dn->last_gc_ms = dn_now_ms();
 	pthread_mutex_lock(&dn->hb_mu);
 	while (!dn->stopping) {
 		dn->kick = false;
@@ -245,12 +242,6 @@ static void *hb_main(void *arg)
 		bool again = heartbeat_once(dn);
 		if (!dn_lease_valid(dn) && !dn->leaders_demoted)
 			demote_leaders(dn);
-		if (dn_now_ms() - dn->last_gc_ms >= gc_every) {
-			dn->last_gc_ms = dn_now_ms();
-			if (region_server_gc(dn->rs, clock_now_ms(), dn_region_min_follower_version,
-			                     dn))
-				log_warn("region gc: %s", err_msg());
-		}
 		pthread_mutex_lock(&dn->hb_mu);
 		if (again || dn->kick || dn->stopping)
 			continue;
@@ -260,6 +251,34 @@ static void *hb_main(void *arg)
 		ts.tv_sec += dn->interval_ms / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&dn->hb_cv, &dn->hb_mu, &ts);
+	}
+	pthread_mutex_unlock(&dn->hb_mu);
+	return NULL;
+}
+
+/* Region GC, every max(10 intervals, 5 s), on its own thread: it lists and
+ * deletes objects, and an object store that hangs (S3 unreachable) must not
+ * stop the heartbeats - the leases would lapse and every leader be demoted. */
+static void *gc_main(void *arg)
+{
+	struct datanode *dn = arg;
+	log_set_tag("datanode");
+	int64_t gc_every = 10 * (int64_t)dn->interval_ms;
+	if (gc_every < 5000)
+		gc_every = 5000;
+	dn->last_gc_ms = dn_now_ms();
+	pthread_mutex_lock(&dn->hb_mu);
+	while (!dn->stopping) {
+		pthread_mutex_unlock(&dn->hb_mu);
+		if (dn_now_ms() - dn->last_gc_ms >= gc_every) {
+			dn->last_gc_ms = dn_now_ms();
+			if (region_server_gc(dn->rs, clock_now_ms(), dn_region_min_follower_version,
+			                     dn))
+				log_warn("region gc: %s", err_msg());
+		}
+		struct timespec step = {0, 100 * 1000000L};
+		nanosleep(&step, NULL);
+		pthread_mutex_lock(&dn->hb_mu);
 	}
 	pthread_mutex_unlock(&dn->hb_mu);
 	return NULL;
@@ -291,6 +310,10 @@ int dn_heartbeat_start(struct datanode *dn)
 		rc = err_set(ERR_INTERNAL, "cannot start the heartbeat thread");
 	if (rc == ERR_OK)
 		dn->hb_started = true;
+	if (rc == ERR_OK && pthread_create(&dn->gc_thread, NULL, gc_main, dn))
+		rc = err_set(ERR_INTERNAL, "cannot start the region gc thread");
+	if (rc == ERR_OK)
+		dn->gc_started = true;
 	return rc;
 }
 
@@ -303,6 +326,13 @@ void dn_heartbeat_stop(struct datanode *dn)
 		pthread_mutex_unlock(&dn->hb_mu);
 		pthread_join(dn->hb_thread, NULL);
 		dn->hb_started = false;
+	}
+	if (dn->gc_started) {
+		pthread_mutex_lock(&dn->hb_mu);
+		dn->stopping = true;
+		pthread_mutex_unlock(&dn->hb_mu);
+		pthread_join(dn->gc_thread, NULL);
+		dn->gc_started = false;
 	}
 	for (uint32_t i = 0; i < dn->nmeta; i++)
 		rpc_client_destroy(dn->meta[i]);

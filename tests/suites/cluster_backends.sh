@@ -342,7 +342,17 @@ if [ -n "$rgwpid" ] && kill -STOP "$rgwpid"; then
 	else
 		nok "S3 back: flush fails: $(tail -1 "$work/flush1.txt")"
 	fi
-	if out=$(drv verify-acks $T "$work/acks_s3.txt" 2>&1); then ok "S3 back: every row written while frozen is present once ($out)"; else nok "S3 back: $(tail -2 <<<"$out" | tr '\n' ' ')"; fi
+	if poll 15 drv verify-acks $T "$work/acks_s3.txt"; then
+		ok "S3 back: every row written while frozen is present once ($(drv verify-acks $T "$work/acks_s3.txt" 2>&1))"
+	else
+		nok "S3 back: $(drv verify-acks $T "$work/acks_s3.txt" 2>&1 | tail -2 | tr '\n' ' ')"
+	fi
+	if grep -q 'lease expired' "$work"/dn*.log; then
+		nok "S3 frozen: heartbeats stalled and leases lapsed ($(grep -h 'lease expired' "$work"/dn*.log | head -1))"
+	else
+		ok "S3 frozen: heartbeats went on, no leader lost its lease"
+	fi
+	poll 10 drv read $T leader
 	drv read $T leader >"$work/leader.txt" 2>/dev/null
 	if poll 15 sh -c "'$DRV' --meta '$METAS' read $T follower 2>/dev/null | cmp -s - '$work/leader.txt'"; then
 		ok "S3 back: manifests intact, follower read = leader read ($(wc -l <"$work/leader.txt") rows)"
