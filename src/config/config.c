@@ -40,6 +40,7 @@ struct field {
 static const struct field fields[] = {
     {"storage", "type", "--store-type", F_STR, S(storage.type)},
     {"storage", "root", "--store-root", F_STR, S(storage.root)},
+    {"storage", "root", "--s3-root", F_STR, S(storage.root)}, /* flag alias */
     {"storage", "bucket", "--s3-bucket", F_STR, S(storage.bucket)},
     {"storage", "endpoint", "--s3-endpoint", F_STR, S(storage.endpoint)},
     {"storage", "region", "--s3-region", F_STR, S(storage.region)},

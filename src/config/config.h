@@ -16,7 +16,8 @@
  * silently.
  *
  * Sections and keys (struct strata_config; flags in brackets):
- *   [storage]        type "fs"|"s3" [--store-type], root [--store-root]
+ *   [storage]        type "fs"|"s3" [--store-type], root [--store-root,
+ *                    --s3-root]
  *                    (fs: a folder; s3: a key prefix in the bucket),
  *                    bucket [--s3-bucket], endpoint [--s3-endpoint],
  *                    region [--s3-region], access_key_id

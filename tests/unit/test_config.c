@@ -149,6 +149,8 @@ static void test_flags_override(void **state)
 	assert_string_equal(c.storage.type, "s3");
 	assert_string_equal(c.storage.root, "/a");
 	assert_int_equal(c.heartbeat_interval_ms, 500);
+	assert_int_equal(config_flag(&c, "--s3-root", "pre/", &used), ERR_OK);
+	assert_string_equal(c.storage.root, "pre/");
 	/* etcd without endpoints does not validate */
 	assert_int_equal(config_validate(&c), ERR_BAD_INPUT);
 	assert_non_null(strstr(err_msg(), "--etcd-endpoints"));
