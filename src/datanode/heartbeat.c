@@ -110,10 +110,10 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 	}
 }
 
-static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp)
+/* Caller holds admin_mu. */
+static void apply_instructions_locked(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp,
+                                      bool *opened)
 {
-	bool opened = false;
-	pthread_mutex_lock(&dn->admin_mu);
 	/* closes first, then opens, then installs: an install needs its open */
 	for (int pass = 0; pass < 3; pass++) {
 		static const enum rpc_instr_kind order[3] = {RPC_INSTR_CLOSE, RPC_INSTR_OPEN,
@@ -122,10 +122,23 @@ static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * r
 			const RPC_PB(RegionInstruction) *in = resp->instructions[i];
 			if (in && (in->kind == (uint32_t)order[pass] ||
 			           (pass == 0 && in->kind > RPC_INSTR_CLOSE)))
-				apply_one(dn, in, &opened);
+				apply_one(dn, in, opened);
 		}
 	}
-	pthread_mutex_unlock(&dn->admin_mu);
+}
+
+static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp)
+{
+	bool opened = false;
+	/* admin_mu may be held for seconds by a region create / open on a slow
+	 * object store (S3): waiting for it would stop the heartbeats and get
+	 * this node declared dead. Instructions are recomputed from the routes
+	 * at every heartbeat, so when the lock is busy they are skipped now and
+	 * applied from a later reply. */
+	if (resp->n_instructions && pthread_mutex_trylock(&dn->admin_mu) == 0) {
+		apply_instructions_locked(dn, resp, &opened);
+		pthread_mutex_unlock(&dn->admin_mu);
+	}
 	for (size_t i = 0; i < resp->n_leader_regions; i++)
 		if (resp->leader_regions[i])
 			dn_region_set_gc_hint(dn, resp->leader_regions[i]->region_id,
