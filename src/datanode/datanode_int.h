@@ -76,7 +76,7 @@ struct datanode {
 	uint32_t nmeta, meta_cur;
 	pthread_t hb_thread;
 	bool hb_started;
-	pthread_t gc_thread; /* region GC: its own thread, as it waits on the object store */
+	pthread_t gc_thread; /* follower installs and region GC (heartbeat.c bg_main) */
 	bool gc_started;
 	pthread_mutex_t hb_mu;
 	pthread_cond_t hb_cv;
