@@ -11,14 +11,20 @@
  * prefix and keys ascend strictly) before anything is handed out.
  *
  * Also the metasrv connection every cluster_client call uses (meta_conn,
- * cluster_int.h). Retrying on the next metasrv after ERR_UNAVAILABLE is
+ * cluster_int.h): a call goes to the metasrv that answered last, and on
+ * ERR_UNAVAILABLE (connection refused, timeout, or a follower metasrv's
+ * "not the leader") to the next address; with several addresses it goes
+ * round again for up to META_FAILOVER_WAIT_MS, the time a leader election
+ * takes. Retrying on the next metasrv after ERR_UNAVAILABLE is
  * safe for reads; a txn may then be applied twice only when the first
  * metasrv applied it and the reply was lost - its compares make that a
  * conflict in the catalog's uses.
  */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "cluster/cluster_client.h"
@@ -74,22 +80,36 @@ void meta_conn_close(struct meta_conn *m)
 	m->n = 0;
 }
 
+/* With several metasrv (high availability), every one of them may refuse
+ * for a few seconds while a new leader is elected (a follower answers
+ * ERR_UNAVAILABLE "not the leader", a dead one refuses the connection):
+ * go round the list again until this deadline. A lone metasrv fails at
+ * once, as before. */
+#define META_FAILOVER_WAIT_MS 8000
+#define META_ROUND_PAUSE_MS   200
+
 int meta_conn_call(struct meta_conn *m, enum rpc_method method, const ProtobufCMessage *req,
                    ProtobufCMessage **resp)
 {
 	*resp = NULL;
-	uint32_t start = atomic_load(&m->cur);
 	int rc = ERR_UNAVAILABLE;
-	for (uint32_t k = 0; k < m->n; k++) {
-		uint32_t i = (start + k) % m->n;
-		rc = rpc_call(m->c[i], method, req, resp, 0);
-		if (rc != ERR_UNAVAILABLE) {
-			if (k)
-				atomic_store(&m->cur, i);
-			break;
+	int64_t deadline = clock_mono_ns() / 1000000 + META_FAILOVER_WAIT_MS;
+	for (;;) {
+		uint32_t start = atomic_load(&m->cur);
+		for (uint32_t k = 0; k < m->n; k++) {
+			uint32_t i = (start + k) % m->n;
+			rc = rpc_call(m->c[i], method, req, resp, 0);
+			if (rc != ERR_UNAVAILABLE) {
+				if (i != start)
+					atomic_store(&m->cur, i);
+				return rc;
+			}
 		}
+		if (m->n < 2 || clock_mono_ns() / 1000000 + META_ROUND_PAUSE_MS > deadline)
+			return rc;
+		struct timespec ts = {0, META_ROUND_PAUSE_MS * 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	return rc;
 }
 
 /* ---- struct kv over RPC ------------------------------------------------------ */

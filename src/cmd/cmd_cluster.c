@@ -4,6 +4,8 @@
  *                      [--datanode-base-port P] [--log-dir DIR]
  *                      [--http-port P (4000)] [--mysql-port P (4002)]
  *                      [--postgres-port P (4003)]
+ *                      [--config FILE] [config flags: --store-type, --s3-*,
+ *                       --cache-*, --metadata, --etcd-*, --election-ttl-ms]
  *
  * A local cluster for development and demos: one metasrv, N datanodes
  * (ids 0..N-1) and a frontend (`strata frontend start`, SQL on 127.0.0.1
@@ -15,6 +17,12 @@
  * Ports: metasrv 127.0.0.1:P (3002), datanode i 127.0.0.1:(B+i) with
  * B = 14100 (3001 + i would collide with the metasrv's 3002). Children log
  * to this process's stderr, or to DIR/<name>.log files with --log-dir.
+ *
+ * --config FILE and every config flag (config/config.h) are passed on to
+ * the metasrv and every datanode (the frontend keeps no data and only needs
+ * the metasrv's address), after the options this command sets, so s3
+ * storage and etcd metadata work for the whole cluster; DIR/shared is the
+ * store only when the storage is fs without a root of its own.
  *
  * SIGINT / SIGTERM: forwarded as SIGTERM to the frontend, then the
  * datanodes once it is gone, then the metasrv; any child still running after 15 s gets
@@ -36,9 +44,12 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/err.h"
 #include "cmd/cluster_cmds.h"
+#include "config/config.h"
 
 #define MAX_DATANODES 64
+#define MAX_PASS      64 /* config arguments passed on to every child */
 
 struct child {
 	char name[32];
@@ -52,7 +63,9 @@ static int usage(void)
 	                "         [--heartbeat-interval-ms N (3000)] [--metasrv-port P (3002)]\n"
 	                "         [--datanode-base-port P (14100)] [--log-dir DIR]\n"
 	                "         [--http-port P (4000)] [--mysql-port P (4002)]\n"
-	                "         [--postgres-port P (4003)]\n");
+	                "         [--postgres-port P (4003)]\n"
+	                "         [--config FILE] [--store-type fs|s3] [--s3-* ...] [--metadata etcd]\n"
+	                "         [--etcd-endpoints URL[,URL]] (passed on to the metasrv and datanodes)\n");
 	return 2;
 }
 
@@ -71,9 +84,24 @@ static int mkdir_p(const char *path)
 	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-/* fork + exec argv; the child gets the default signal mask back. */
-static pid_t spawn(char *const argv[], const char *log_path, const sigset_t *old_mask)
+/* The config arguments (--config and config flags) every child gets. */
+static char *pass_args[MAX_PASS + 1];
+static int npass;
+
+/* fork + exec argv, followed by pass_args when with_config; the child gets
+ * the default signal mask back. */
+static pid_t spawn(char *const base[], bool with_config, const char *log_path,
+                   const sigset_t *old_mask)
 {
+	char *argv[128];
+	int n = 0;
+	while (base[n] && n < 128 - MAX_PASS - 1) {
+		argv[n] = base[n];
+		n++;
+	}
+	for (int i = 0; with_config && i < npass; i++)
+		argv[n++] = pass_args[i];
+	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
@@ -163,6 +191,14 @@ int cluster_main(int argc, char **argv)
 	int ndn = 3, iv = 3000, meta_port = 3002, base_port = 14100;
 	int http_port = 4000, mysql_port = 4002, pg_port = 4003;
 	const char *home = "./strata_data/cluster", *log_dir = NULL;
+	struct strata_config cfg;
+	config_init(&cfg);
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--config") && config_load_file(&cfg, argv[i + 1])) {
+			fprintf(stderr, "strata cluster: %s\n", err_msg());
+			config_free(&cfg);
+			return 2;
+		}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -172,12 +208,24 @@ int cluster_main(int argc, char **argv)
 			fprintf(stderr, "strata cluster: %s needs a value\n", a);
 			return usage();
 		}
-		if (!strcmp(a, "--datanodes"))
+		bool used;
+		if (config_flag(&cfg, a, v, &used)) {
+			fprintf(stderr, "strata cluster: %s\n", err_msg());
+			config_free(&cfg);
+			return usage();
+		}
+		if (used || !strcmp(a, "--config")) {
+			if (npass + 2 > MAX_PASS) {
+				fprintf(stderr, "strata cluster: too many config options\n");
+				config_free(&cfg);
+				return usage();
+			}
+			pass_args[npass++] = argv[i];
+			pass_args[npass++] = argv[i + 1];
+		} else if (!strcmp(a, "--datanodes"))
 			ndn = atoi(v);
 		else if (!strcmp(a, "--data-home"))
 			home = v;
-		else if (!strcmp(a, "--heartbeat-interval-ms"))
-			iv = atoi(v);
 		else if (!strcmp(a, "--metasrv-port"))
 			meta_port = atoi(v);
 		else if (!strcmp(a, "--datanode-base-port"))
@@ -192,9 +240,20 @@ int cluster_main(int argc, char **argv)
 			pg_port = atoi(v);
 		else {
 			fprintf(stderr, "strata cluster: unknown option %s\n", a);
+			config_free(&cfg);
 			return usage();
 		}
 		i++;
+	}
+	if (cfg.heartbeat_interval_ms > 0)
+		iv = cfg.heartbeat_interval_ms > 1000000 ? 1000000 : (int)cfg.heartbeat_interval_ms;
+	/* the datanodes share DIR/shared unless the config names a store */
+	bool fs_default = (!cfg.storage.type || !strcmp(cfg.storage.type, "fs")) && !cfg.storage.root;
+	int vrc = config_validate(&cfg);
+	config_free(&cfg);
+	if (vrc) {
+		fprintf(stderr, "strata cluster: %s\n", err_msg());
+		return usage();
 	}
 	if (ndn < 1 || ndn > MAX_DATANODES || iv < 10 || meta_port < 1 || meta_port > 65535 ||
 	    base_port < 1 || base_port + ndn - 1 > 65535 ||
@@ -240,7 +299,7 @@ int cluster_main(int argc, char **argv)
 	                 ivs,       NULL};
 	snprintf(kids[nk].name, sizeof(kids[nk].name), "metasrv");
 	snprintf(logp, sizeof(logp), "%s/metasrv.log", log_dir ? log_dir : "");
-	kids[nk].pid = spawn(margv, log_dir ? logp : NULL, &old);
+	kids[nk].pid = spawn(margv, true, log_dir ? logp : NULL, &old);
 	nk++;
 	for (int i = 0; i < ndn && kids[0].pid > 0; i++) {
 		char id[16], addr[64], dh[1100];
@@ -252,12 +311,12 @@ int cluster_main(int argc, char **argv)
 		                 id,        "--rpc-addr",
 		                 addr,      "--metasrv-addrs",
 		                 meta_addr, "--data-home",
-		                 dh,        "--store-root",
-		                 shared,    "--heartbeat-interval-ms",
-		                 ivs,       NULL};
+		                 dh,        "--heartbeat-interval-ms",
+		                 ivs,       fs_default ? "--store-root" : NULL,
+		                 shared,    NULL};
 		snprintf(kids[nk].name, sizeof(kids[nk].name), "datanode %d", i);
 		snprintf(logp, sizeof(logp), "%s/datanode%d.log", log_dir ? log_dir : "", i);
-		kids[nk].pid = spawn(dargv, log_dir ? logp : NULL, &old);
+		kids[nk].pid = spawn(dargv, true, log_dir ? logp : NULL, &old);
 		if (kids[nk].pid < 0)
 			kids[nk].pid = 0;
 		nk++;
@@ -279,7 +338,7 @@ int cluster_main(int argc, char **argv)
 		                 ivs,       NULL};
 		snprintf(kids[nk].name, sizeof(kids[nk].name), "frontend");
 		snprintf(logp, sizeof(logp), "%s/frontend.log", log_dir ? log_dir : "");
-		kids[nk].pid = spawn(fargv, log_dir ? logp : NULL, &old);
+		kids[nk].pid = spawn(fargv, false, log_dir ? logp : NULL, &old);
 		if (kids[nk].pid < 0)
 			kids[nk].pid = 0;
 		nk++;

@@ -323,12 +323,17 @@ static int split_addr(const char *addr, char *host, size_t hn, uint16_t *port)
 int datanode_start(const struct datanode_options *o, struct datanode **out)
 {
 	*out = NULL;
-	if (!o->metasrv_addrs || !o->data_home || !o->store_root)
+	if (!o->metasrv_addrs || !o->data_home || (!o->store_root && !o->store)) {
+		objstore_close(o->store);
 		return err_set(ERR_BAD_INPUT,
 		               "a datanode needs --metasrv-addrs, --data-home and --store-root");
+	}
 	struct datanode *dn = mem_calloc(1, sizeof(*dn));
-	if (!dn)
+	if (!dn) {
+		objstore_close(o->store);
 		return ERR_NOMEM;
+	}
+	dn->store = o->store;
 	dn->node_id = o->node_id;
 	dn->interval_ms = o->heartbeat_interval_ms > 0 ? (uint32_t)o->heartbeat_interval_ms
 	                                               : DATANODE_DEFAULT_HEARTBEAT_MS;
@@ -350,7 +355,8 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 		goto fail;
 	}
 	snprintf(dn->wal_dir, wn, "%s/wal", o->data_home);
-	if ((rc = mkdir_p(dn->wal_dir)) || (rc = objstore_open_fs(o->store_root, &dn->store)))
+	if ((rc = mkdir_p(dn->wal_dir)) ||
+	    (!dn->store && (rc = objstore_open_fs(o->store_root, &dn->store))))
 		goto fail;
 	struct region_server_options ro = {.node_id = o->node_id,
 	                                   .store = dn->store,
@@ -396,9 +402,10 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	}
 	if ((rc = dn_heartbeat_start(dn)))
 		goto fail;
-	log_info("datanode %" PRIu64 " serving on %s (metasrv %s, heartbeat %u ms, follower "
-	         "memtable fetch %s)",
+	log_info("datanode %" PRIu64 " serving on %s (metasrv %s, heartbeat %u ms, %s object "
+	         "store, follower memtable fetch %s)",
 	         dn->node_id, dn->addr, dn->metasrv_addrs, dn->interval_ms,
+	         objstore_backend_name(dn->store),
 	         o->no_memtable_fetch ? "off" : "on");
 	*out = dn;
 	return ERR_OK;

@@ -7,8 +7,9 @@
  * instructions and leases down) and serves follower reads
  * (follower_read.c: fetch the leader's snapshot, install, merge).
  *
- * Local state is only the WAL ({data_home}/wal); everything else lives in
- * the shared object store ({store_root}, fs backend). At start the node
+ * Local state is only the WAL ({data_home}/wal) and an optional SST cache;
+ * everything else lives in the shared object store (fs at {store_root}, or
+ * any store the caller opened: s3, cached - see config/config.h). At start the node
  * holds no region: the metasrv's first heartbeat reply tells it what to
  * open (leaders replay their WAL), so a restarted node converges to the
  * routes on its own.
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 struct datanode;
+struct objstore;
 
 #define DATANODE_DEFAULT_ADDR         "127.0.0.1:3001"
 #define DATANODE_DEFAULT_HEARTBEAT_MS 3000
@@ -32,7 +34,10 @@ struct datanode_options {
 	const char *advertise_addr;
 	const char *metasrv_addrs; /* "host:port[,...]"; required */
 	const char *data_home;     /* WAL under {data_home}/wal; required */
-	const char *store_root;    /* shared fs object store; required */
+	const char *store_root;    /* shared fs object store; required without store */
+	struct objstore *store;    /* the shared object store (fs, s3, cached) to use instead
+				    * of store_root; owned by the datanode from the call on,
+				    * also when the start fails */
 	int heartbeat_interval_ms; /* 0 = 3000 */
 	bool no_memtable_fetch;    /* follower reads serve installed SSTs only */
 	int wal_sync;              /* enum wal_sync_mode (0 = fsync per batch) */

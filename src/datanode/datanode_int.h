@@ -76,6 +76,8 @@ struct datanode {
 	uint32_t nmeta, meta_cur;
 	pthread_t hb_thread;
 	bool hb_started;
+	pthread_t gc_thread; /* follower installs and region GC (heartbeat.c bg_main) */
+	bool gc_started;
 	pthread_mutex_t hb_mu;
 	pthread_cond_t hb_cv;
 	bool stopping, kick;

@@ -10,12 +10,16 @@
  *     the WAL keeps unflushed rows) and refuses writes, so that at most one
  *     writable leader exists per region; the metasrv's next reply promotes
  *     them again (OPEN as leader: WAL replay);
- *   - instructions, applied in order under admin_mu: CLOSE, OPEN (role,
- *     dir; for a follower its leader), INSTALL (a follower's leader id,
- *     address and latest manifest version: install up to it when behind -
- *     follower sync through heartbeats);
+ *   - instructions, applied in order under admin_mu (skipped when a region
+ *     create / open holds it: they come again with the next reply): CLOSE,
+ *     OPEN (role, dir; for a follower its leader), INSTALL (a follower's
+ *     leader id, address and latest manifest version, recorded; the
+ *     background thread installs up to it when behind - follower sync
+ *     through heartbeats);
  *   - per leader region, the lowest version its followers installed, kept
  *     for region GC (run every max(10 intervals, 5 s)).
+ * Installs and GC run on a background thread (bg_main), so that an object
+ * store that hangs never delays a heartbeat.
  * A restarted node opens nothing by itself: its first heartbeat reports no
  * region, and the reply opens what the routes give it.
  *
@@ -98,21 +102,18 @@ static void apply_one(struct datanode *dn, const RPC_PB(RegionInstruction) * in,
 		*opened = true;
 		break;
 	case RPC_INSTR_INSTALL:
+		/* recorded only: the background thread installs it (reading
+		 * manifests from the object store must not delay heartbeats) */
 		dn_region_set_leader(dn, rid, in->leader_node_id, in->leader_addr,
 		                     in->manifest_version);
-		if (in->manifest_version && region_server_has(dn->rs, rid) &&
-		    region_server_install(dn->rs, rid, in->manifest_version))
-			log_warn("install of region %" PRIu64 " up to version %" PRIu64
-			         " failed: %s",
-			         rid, in->manifest_version, err_msg());
 		break;
 	}
 }
 
-static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp)
+/* Caller holds admin_mu. */
+static void apply_instructions_locked(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp,
+                                      bool *opened)
 {
-	bool opened = false;
-	pthread_mutex_lock(&dn->admin_mu);
 	/* closes first, then opens, then installs: an install needs its open */
 	for (int pass = 0; pass < 3; pass++) {
 		static const enum rpc_instr_kind order[3] = {RPC_INSTR_CLOSE, RPC_INSTR_OPEN,
@@ -121,10 +122,23 @@ static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * r
 			const RPC_PB(RegionInstruction) *in = resp->instructions[i];
 			if (in && (in->kind == (uint32_t)order[pass] ||
 			           (pass == 0 && in->kind > RPC_INSTR_CLOSE)))
-				apply_one(dn, in, &opened);
+				apply_one(dn, in, opened);
 		}
 	}
-	pthread_mutex_unlock(&dn->admin_mu);
+}
+
+static bool apply_reply(struct datanode *dn, const RPC_PB(HeartbeatResponse) * resp)
+{
+	bool opened = false;
+	/* admin_mu may be held for seconds by a region create / open on a slow
+	 * object store (S3): waiting for it would stop the heartbeats and get
+	 * this node declared dead. Instructions are recomputed from the routes
+	 * at every heartbeat, so when the lock is busy they are skipped now and
+	 * applied from a later reply. */
+	if (resp->n_instructions && pthread_mutex_trylock(&dn->admin_mu) == 0) {
+		apply_instructions_locked(dn, resp, &opened);
+		pthread_mutex_unlock(&dn->admin_mu);
+	}
 	for (size_t i = 0; i < resp->n_leader_regions; i++)
 		if (resp->leader_regions[i])
 			dn_region_set_gc_hint(dn, resp->leader_regions[i]->region_id,
@@ -234,10 +248,6 @@ static void *hb_main(void *arg)
 {
 	struct datanode *dn = arg;
 	log_set_tag("datanode");
-	int64_t gc_every = 10 * (int64_t)dn->interval_ms;
-	if (gc_every < 5000)
-		gc_every = 5000;
-	dn->last_gc_ms = dn_now_ms();
 	pthread_mutex_lock(&dn->hb_mu);
 	while (!dn->stopping) {
 		dn->kick = false;
@@ -245,12 +255,6 @@ static void *hb_main(void *arg)
 		bool again = heartbeat_once(dn);
 		if (!dn_lease_valid(dn) && !dn->leaders_demoted)
 			demote_leaders(dn);
-		if (dn_now_ms() - dn->last_gc_ms >= gc_every) {
-			dn->last_gc_ms = dn_now_ms();
-			if (region_server_gc(dn->rs, clock_now_ms(), dn_region_min_follower_version,
-			                     dn))
-				log_warn("region gc: %s", err_msg());
-		}
 		pthread_mutex_lock(&dn->hb_mu);
 		if (again || dn->kick || dn->stopping)
 			continue;
@@ -260,6 +264,75 @@ static void *hb_main(void *arg)
 		ts.tv_sec += dn->interval_ms / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&dn->hb_cv, &dn->hb_mu, &ts);
+	}
+	pthread_mutex_unlock(&dn->hb_mu);
+	return NULL;
+}
+
+/* Follower regions whose leader's latest version (relayed by the metasrv,
+ * recorded by apply_one) is above the installed one: install up to it.
+ * Returns false when an install failed. */
+static bool install_pending(struct datanode *dn)
+{
+	struct region_stat *st = NULL;
+	uint32_t n = 0;
+	bool ok = true;
+	if (region_server_stats(dn->rs, &st, &n))
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (st[i].role != REGION_ROLE_FOLLOWER)
+			continue;
+		uint64_t rid = st[i].region_id, want = 0;
+		pthread_mutex_lock(&dn->info_mu);
+		for (size_t k = 0; k < dn->nregions; k++)
+			if (dn->regions[k].region_id == rid) {
+				want = dn->regions[k].leader_version;
+				break;
+			}
+		pthread_mutex_unlock(&dn->info_mu);
+		if (want <= st[i].manifest_version)
+			continue;
+		pthread_mutex_lock(&dn->admin_mu);
+		if (region_server_has(dn->rs, rid) && region_server_install(dn->rs, rid, want)) {
+			log_warn("install of region %" PRIu64 " up to version %" PRIu64
+			         " failed (retried in 1 s): %s",
+			         rid, want, err_msg());
+			ok = false;
+		}
+		pthread_mutex_unlock(&dn->admin_mu);
+	}
+	mem_free(st);
+	return ok;
+}
+
+/* The background thread: follower installs (within ~50 ms of the reply
+ * that relayed a new version) and region GC (every max(10 intervals,
+ * 5 s)). Both wait on the object store, which may hang for seconds (S3
+ * unreachable): on the heartbeat thread that would stop the heartbeats,
+ * the leases would lapse and every leader would be demoted. */
+static void *bg_main(void *arg)
+{
+	struct datanode *dn = arg;
+	log_set_tag("datanode");
+	int64_t gc_every = 10 * (int64_t)dn->interval_ms;
+	if (gc_every < 5000)
+		gc_every = 5000;
+	dn->last_gc_ms = dn_now_ms();
+	int64_t install_after = 0;
+	pthread_mutex_lock(&dn->hb_mu);
+	while (!dn->stopping) {
+		pthread_mutex_unlock(&dn->hb_mu);
+		if (dn_now_ms() >= install_after && !install_pending(dn))
+			install_after = dn_now_ms() + 1000;
+		if (dn_now_ms() - dn->last_gc_ms >= gc_every) {
+			dn->last_gc_ms = dn_now_ms();
+			if (region_server_gc(dn->rs, clock_now_ms(), dn_region_min_follower_version,
+			                     dn))
+				log_warn("region gc: %s", err_msg());
+		}
+		struct timespec step = {0, 50 * 1000000L};
+		nanosleep(&step, NULL);
+		pthread_mutex_lock(&dn->hb_mu);
 	}
 	pthread_mutex_unlock(&dn->hb_mu);
 	return NULL;
@@ -291,6 +364,10 @@ int dn_heartbeat_start(struct datanode *dn)
 		rc = err_set(ERR_INTERNAL, "cannot start the heartbeat thread");
 	if (rc == ERR_OK)
 		dn->hb_started = true;
+	if (rc == ERR_OK && pthread_create(&dn->gc_thread, NULL, bg_main, dn))
+		rc = err_set(ERR_INTERNAL, "cannot start the background thread");
+	if (rc == ERR_OK)
+		dn->gc_started = true;
 	return rc;
 }
 
@@ -303,6 +380,13 @@ void dn_heartbeat_stop(struct datanode *dn)
 		pthread_mutex_unlock(&dn->hb_mu);
 		pthread_join(dn->hb_thread, NULL);
 		dn->hb_started = false;
+	}
+	if (dn->gc_started) {
+		pthread_mutex_lock(&dn->hb_mu);
+		dn->stopping = true;
+		pthread_mutex_unlock(&dn->hb_mu);
+		pthread_join(dn->gc_thread, NULL);
+		dn->gc_started = false;
 	}
 	for (uint32_t i = 0; i < dn->nmeta; i++)
 		rpc_client_destroy(dn->meta[i]);

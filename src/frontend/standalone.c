@@ -20,7 +20,9 @@
  * "postgres=N" and "http=N" lines once every server listens (written to a
  * temporary name, then renamed). Authentication, TLS and limit flags
  * (--user-provider, --tls-*, --max-*, --statement-timeout-ms...) are
- * server/wire_config.h's.
+ * server/wire_config.h's. --config FILE and the storage flags
+ * (config/config.h: --store-type, --s3-*, --cache-*) choose the object
+ * store: fs under the data home by default, or S3.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +39,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "config/config.h"
 #include "datanode/region_server.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
@@ -210,7 +213,8 @@ static int usage(void)
 	    stderr,
 	    "usage: strata standalone start [--data-home DIR] [--mysql-addr HOST:PORT]\n"
 	    "                               [--postgres-addr HOST:PORT] [--http-addr HOST:PORT]\n"
-	    "                               [--port-file FILE]\n%s",
+	    "                               [--port-file FILE] [--config FILE]\n"
+	    "                               [--store-type fs|s3] [--s3-bucket B] [--s3-* ...]\n%s",
 	    wire_config_usage());
 	return 2;
 }
@@ -354,17 +358,25 @@ int standalone_main(int argc, char **argv)
 	wire_config_init(&wire);
 	if (argc < 1 || strcmp(argv[0], "start"))
 		return usage();
+	struct strata_config cfg; /* [storage]: --config FILE, storage flags */
+	config_init(&cfg);
 	for (int i = 1; i < argc; i += 2) { /* flag, value */
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = ERR_OK;
-		bool wired = false;
-		if (!v)
+		bool wired = false, cf = false;
+		if (!v) {
+			config_free(&cfg);
 			return usage();
+		}
 		if ((rc = wire_config_flag(&wire, a, v, &wired)) == ERR_OK && wired)
 			continue;
 		if (rc == ERR_OK) {
-			if (!strcmp(a, "--data-home"))
+			if (!strcmp(a, "--config"))
+				rc = config_load_file(&cfg, v);
+			else if (config_is_flag(a))
+				rc = config_flag(&cfg, a, v, &cf);
+			else if (!strcmp(a, "--data-home"))
 				data_home = v;
 			else if (!strcmp(a, "--mysql-addr"))
 				rc = parse_addr(my_text = v, &my_addr);
@@ -374,11 +386,14 @@ int standalone_main(int argc, char **argv)
 				rc = parse_addr(http_text = v, &http_addr);
 			else if (!strcmp(a, "--port-file"))
 				port_file = v;
-			else
+			else {
+				config_free(&cfg);
 				return usage();
+			}
 		}
 		if (rc) {
 			fprintf(stderr, "strata: %s\n", err_msg());
+			config_free(&cfg);
 			return 2;
 		}
 	}
@@ -410,7 +425,8 @@ int standalone_main(int argc, char **argv)
 	if ((rc = kv_open_sqlite(path, &raw)) || (rc = kv_locked(raw, &kv)) ||
 	    (rc = catalog_bootstrap(kv)))
 		goto fail;
-	if ((rc = objstore_open_fs(data_home, &store)))
+	/* fs at data_home unless [storage] / storage flags say otherwise */
+	if ((rc = config_open_objstore(&cfg, data_home, &store)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/wal", data_home);
 	if ((rc = mkdir_p(path)))
@@ -462,6 +478,7 @@ out:
 	if (lock_fd >= 0)
 		close(lock_fd);
 	wire_config_close(&wire);
+	config_free(&cfg);
 	if (code == 0)
 		log_info("stopped");
 	return code;

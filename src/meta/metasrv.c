@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -30,6 +31,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "meta/election.h"
 #include "meta/kv.h"
 #include "meta/metasrv_int.h"
 
@@ -250,6 +252,8 @@ static int check_key(const char *key)
 static int h_kv_get(void *ctx, const RPC_PB(KvGetRequest) * req, struct rpc_reply *r)
 {
 	struct metasrv *ms = ctx;
+	if (metasrv_leader_check(ms))
+		return err_code();
 	int rc = check_key(req->key);
 	if (rc)
 		return rc;
@@ -272,6 +276,8 @@ static int h_kv_get(void *ctx, const RPC_PB(KvGetRequest) * req, struct rpc_repl
 static int h_kv_range(void *ctx, const RPC_PB(KvRangeRequest) * req, struct rpc_reply *r)
 {
 	struct metasrv *ms = ctx;
+	if (metasrv_leader_check(ms))
+		return err_code();
 	const char *prefix = req->prefix ? req->prefix : "";
 	if (strlen(prefix) > KV_MAX_KEY)
 		return err_set(ERR_BAD_INPUT, "metadata prefix too long");
@@ -305,6 +311,8 @@ static int h_kv_range(void *ctx, const RPC_PB(KvRangeRequest) * req, struct rpc_
 static int h_kv_txn(void *ctx, const RPC_PB(KvTxnRequest) * req, struct rpc_reply *r)
 {
 	struct metasrv *ms = ctx;
+	if (metasrv_leader_check(ms))
+		return err_code();
 	struct arena *a = rpc_reply_arena(r);
 	struct kv_cmp *cmps =
 	    req->n_compares ? arena_alloc(a, req->n_compares * sizeof(*cmps)) : NULL;
@@ -357,6 +365,17 @@ static int h_cluster_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply
 {
 	(void)req;
 	struct metasrv *ms = ctx;
+	if (metasrv_leader_check(ms))
+		return err_code();
+	/* A new leader knows the datanodes only as SUSPECT until each has sent
+	 * one heartbeat: answering now would make clients see no live node
+	 * (follower reads would fail), so they are asked to retry meanwhile. */
+	int64_t since = metasrv_now_ms() - atomic_load(&ms->loaded_at_ms);
+	if (ms->el && since < (int64_t)ms->interval_ms * 3 / 2 + 100)
+		return err_set(ERR_UNAVAILABLE,
+		               "metasrv %s has just become the leader and is collecting "
+		               "heartbeats; try again",
+		               ms->addr);
 	struct arena *a = rpc_reply_arena(r);
 	RPC_PB(ClusterInfoResponse) resp = STRATA__CLUSTER_INFO_RESPONSE__INIT;
 	resp.now_ms = clock_now_ms();
@@ -422,6 +441,7 @@ static cJSON *debug_json(struct metasrv *ms)
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "role", "metasrv");
 	cJSON_AddStringToObject(j, "addr", ms->addr);
+	cJSON_AddBoolToObject(j, "leader", metasrv_is_leader(ms));
 	cJSON_AddNumberToObject(j, "heartbeat_interval_ms", ms->interval_ms);
 	pthread_mutex_lock(&ms->cache_mu);
 	cJSON_AddNumberToObject(j, "cached_tables", ms->nroutes);
@@ -480,46 +500,139 @@ static int h_ping(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
 
 static int h_heartbeat(void *ctx, const RPC_PB(HeartbeatRequest) * req, struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_heartbeat(ctx, req, r);
 }
 
 static int h_create_table(void *ctx, const RPC_PB(CreateTableRequest) * req, struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_create_table(ctx, req, r);
 }
 
 static int h_drop_table(void *ctx, const RPC_PB(TableIdRequest) * req, struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_drop_table(ctx, req, r);
 }
 
 static int h_truncate_table(void *ctx, const RPC_PB(TableIdRequest) * req, struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_truncate_table(ctx, req, r);
 }
 
 static int h_add_table_follower(void *ctx, const RPC_PB(TableFollowerRequest) * req,
                                 struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_table_follower(ctx, true, req, r);
 }
 
 static int h_remove_table_follower(void *ctx, const RPC_PB(TableFollowerRequest) * req,
                                    struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_table_follower(ctx, false, req, r);
 }
 
 static int h_add_region_follower(void *ctx, const RPC_PB(RegionFollowerRequest) * req,
                                  struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_region_follower(ctx, true, req, r);
 }
 
 static int h_remove_region_follower(void *ctx, const RPC_PB(RegionFollowerRequest) * req,
                                     struct rpc_reply *r)
 {
+	if (metasrv_leader_check(ctx))
+		return err_code();
 	return metasrv_handle_region_follower(ctx, false, req, r);
+}
+
+/* ---- leadership ------------------------------------------------------------------------- */
+
+static void on_elected(void *arg, int64_t term)
+{
+	struct metasrv *ms = arg;
+	atomic_store(&ms->need_load, true);
+	atomic_store(&ms->leading, true);
+	log_info("metasrv %s is the leader (term %" PRId64 ")", ms->addr, term);
+}
+
+static void on_lost(void *arg)
+{
+	struct metasrv *ms = arg;
+	atomic_store(&ms->leading, false);
+	log_warn("metasrv %s is no longer the leader", ms->addr);
+}
+
+bool metasrv_is_leader(struct metasrv *ms)
+{
+	return !ms->el || atomic_load(&ms->leading);
+}
+
+static int load_datanodes(struct metasrv *ms);
+
+/* A new leader forgets what it knew as a follower (or as an earlier
+ * leader): nodes come back from the store as SUSPECT and report again by
+ * heartbeat; leader versions come with the leaders' next heartbeats. */
+static int load_state(struct metasrv *ms)
+{
+	pthread_mutex_lock(&ms->reg.mu);
+	for (size_t i = 0; i < ms->reg.n; i++)
+		mem_free(ms->reg.nodes[i].stats);
+	ms->reg.n = 0;
+	ms->reg.nlv = 0;
+	pthread_mutex_unlock(&ms->reg.mu);
+	metasrv_routes_invalidate(ms);
+	int rc = catalog_bootstrap(ms->kv);
+	if (rc == ERR_OK)
+		rc = load_datanodes(ms);
+	return rc;
+}
+
+int metasrv_leader_check(struct metasrv *ms)
+{
+	if (!ms->el)
+		return ERR_OK;
+	if (!atomic_load(&ms->leading)) {
+		uint64_t id;
+		char addr[ELECTION_ADDR_MAX + 1];
+		if (election_leader(ms->el, &id, addr, sizeof(addr)) == ERR_OK)
+			return err_set(ERR_UNAVAILABLE,
+			               "metasrv %s is not the leader (the leader is %s); try "
+			               "another metasrv address",
+			               ms->addr, addr);
+		return err_set(ERR_UNAVAILABLE,
+		               "metasrv %s is not the leader (no leader elected yet); try another "
+		               "metasrv address",
+		               ms->addr);
+	}
+	if (!atomic_load(&ms->need_load))
+		return ERR_OK;
+	pthread_mutex_lock(&ms->load_mu);
+	int rc = ERR_OK;
+	if (atomic_load(&ms->need_load)) {
+		if ((rc = load_state(ms)) == ERR_OK) {
+			atomic_store(&ms->loaded_at_ms, metasrv_now_ms());
+			atomic_store(&ms->need_load, false);
+			log_info("metasrv %s: state loaded from the metadata store", ms->addr);
+		} else {
+			rc = err_set(ERR_UNAVAILABLE, "metasrv %s: new leader cannot load its state: %s",
+			             ms->addr, err_msg());
+		}
+	}
+	pthread_mutex_unlock(&ms->load_mu);
+	return rc;
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
@@ -626,10 +739,15 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 	pthread_mutex_init(&ms->peers_mu, NULL);
 	pthread_mutex_init(&ms->stop_mu, NULL);
 	pthread_cond_init(&ms->stop_cv, NULL);
+	pthread_mutex_init(&ms->load_mu, NULL);
 	atomic_init(&ms->route_gen, 1);
+	atomic_init(&ms->leading, false);
+	atomic_init(&ms->need_load, false);
+	atomic_init(&ms->loaded_at_ms, 0);
 	int rc = ERR_OK;
 	if (o->kv) {
 		ms->kv = o->kv;
+		ms->own_kv = o->own_kv;
 	} else {
 		const char *home = o->data_home ? o->data_home : "./strata_data/metasrv";
 		char path[1024];
@@ -640,7 +758,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 			goto fail;
 		ms->own_kv = true;
 	}
-	if ((rc = catalog_bootstrap(ms->kv)) || (rc = load_datanodes(ms)))
+	if (!o->election && ((rc = catalog_bootstrap(ms->kv)) || (rc = load_datanodes(ms))))
 		goto fail;
 
 	char host[96];
@@ -673,7 +791,22 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 		goto fail;
 	}
 	ms->monitor_started = true;
-	log_info("metasrv serving on %s (heartbeat interval %u ms)", ms->addr, ms->interval_ms);
+	if (o->election) {
+		struct election_options eo = {
+		    .etcd = *o->election,
+		    .id = o->candidate_id ? o->candidate_id
+		                          : ((uint64_t)getpid() << 16 | rpc_server_port(ms->srv)),
+		    .addr = ms->addr,
+		    .ttl_ms = o->election_ttl_ms,
+		    .on_elected = on_elected,
+		    .on_lost = on_lost,
+		    .arg = ms,
+		};
+		if ((rc = election_start(&eo, &ms->el)))
+			goto fail;
+	}
+	log_info("metasrv serving on %s (heartbeat interval %u ms%s)", ms->addr, ms->interval_ms,
+	         o->election ? ", campaigning for leadership" : "");
 	*out = ms;
 	return ERR_OK;
 fail:
@@ -690,6 +823,8 @@ void metasrv_stop(struct metasrv *ms)
 {
 	if (!ms)
 		return;
+	election_stop(ms->el); /* resign first: another metasrv takes over at once */
+	ms->el = NULL;
 	if (ms->srv)
 		rpc_server_stop(ms->srv);
 	if (ms->monitor_started) {
@@ -715,5 +850,6 @@ void metasrv_stop(struct metasrv *ms)
 	pthread_mutex_destroy(&ms->peers_mu);
 	pthread_mutex_destroy(&ms->stop_mu);
 	pthread_cond_destroy(&ms->stop_cv);
+	pthread_mutex_destroy(&ms->load_mu);
 	mem_free(ms);
 }

@@ -22,6 +22,8 @@
 #include "rpc/rpc.h"
 #include "storage/region.h"
 
+struct election;
+
 /* Missed-heartbeat thresholds, in heartbeat intervals of the node. */
 #define REGISTRY_SUSPECT_AFTER 2
 #define REGISTRY_DEAD_AFTER    5
@@ -132,12 +134,24 @@ struct metasrv {
 	struct peer_client *peers;
 	size_t npeers, cappeers;
 
+	/* leadership (NULL el: a lone metasrv, always leading) */
+	struct election *el;
+	atomic_bool leading;
+	atomic_bool need_load; /* elected, state not yet reloaded from the store */
+	_Atomic int64_t loaded_at_ms; /* metasrv_now_ms() of the last reload */
+	pthread_mutex_t load_mu;
+
 	pthread_t monitor;
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping;
 	bool monitor_started;
 };
+
+/* ERR_OK when this metasrv may serve cluster requests (it leads and its
+ * state is loaded, loading it first when just elected); else
+ * ERR_UNAVAILABLE naming the leader when known. */
+int metasrv_leader_check(struct metasrv *ms);
 
 /* Registry clock: monotonic milliseconds. */
 int64_t metasrv_now_ms(void);

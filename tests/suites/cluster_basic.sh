@@ -10,6 +10,9 @@
 # reaching followers, and a clean shutdown (exit 0: no sanitizer report).
 # Conditions are polled with deadlines; on a failure the cluster state and
 # the logs are dumped as TAP comments. Prints TAP.
+# STRATA_CLUSTER_ARGS (word-split) is appended to every metasrv and datanode
+# command line, e.g. "--config FILE" for s3 storage and etcd metadata
+# (tests/suites/cluster_backends.sh); it comes last, so it overrides.
 set -u
 cd "$(dirname "$0")/../.."
 B=${STRATA_BUILD:-build}
@@ -31,13 +34,13 @@ drv() { "$DRV" --meta "$META" "$@"; }
 
 start_meta() {
 	"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-		--heartbeat-interval-ms $IV >>"$work/meta.log" 2>&1 &
+		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/meta.log" 2>&1 &
 	pid[meta]=$!
 }
 start_dn() {
 	"$STRATA" datanode start --node-id "$1" --rpc-addr "127.0.0.1:${DP[$1]}" \
 		--metasrv-addrs "$META" --data-home "$work/dn$1" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV >>"$work/dn$1.log" 2>&1 &
+		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/dn$1.log" 2>&1 &
 	pid[dn$1]=$!
 }
 kill9() { # name

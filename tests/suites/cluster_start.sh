@@ -65,7 +65,8 @@ not_ok() {
 }
 start_cluster() {
 	"$STRATA" cluster start --datanodes 3 --data-home "$work/c" --heartbeat-interval-ms 200 \
-		--metasrv-port $MP --datanode-base-port $DBASE $FEPORTS --log-dir "$work/logs" >>"$work/parent.log" 2>&1 &
+		--metasrv-port $MP --datanode-base-port $DBASE $FEPORTS --log-dir "$work/logs" \
+		${STRATA_CLUSTER_ARGS:-} >>"$work/parent.log" 2>&1 &
 	cpid=$!
 }
 children() { pgrep -P "$cpid" | wc -l; }

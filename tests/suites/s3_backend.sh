@@ -13,6 +13,7 @@
 #          key, InvalidAccessKeyId; the right keys pass
 set -u
 cd "$(dirname "$0")/../.."
+. tests/suites/lib/backends.sh
 B=${STRATA_BUILD:-build}
 tool=$B/tests/tools/s3_check
 n=0
@@ -38,25 +39,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${STRATA_S3_ENDPOINT:-}" ]; then
-	if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null ||
-		! command -v ceph-osd >/dev/null || ! command -v ceph >/dev/null; then
-		SUDO=""
-		[ "$(id -u)" -ne 0 ] && SUDO=sudo
-		echo "# installing ceph-mon ceph-osd radosgw ceph-common"
-		export DEBIAN_FRONTEND=noninteractive
-		pkgs=(ceph-mon ceph-osd radosgw ceph-common)
-		if ! $SUDO apt-get install --no-install-recommends -y "${pkgs[@]}" >"$work/apt.log" 2>&1; then
-			$SUDO apt-get update -qq >>"$work/apt.log" 2>&1
-			$SUDO apt-get install --no-install-recommends -y "${pkgs[@]}" >>"$work/apt.log" 2>&1 ||
-				{ tail -5 "$work/apt.log" | diag; }
-		fi
-	fi
 	rgwdir=$work/rgw
 	t0=$(date +%s%N)
-	if out=$(RGW_BUCKET=strata-suite scripts/rgw-up.sh "$rgwdir" 2>"$work/rgw-up.err"); then
-		eval "$out"
-		export STRATA_S3_ENDPOINT STRATA_S3_BUCKET STRATA_S3_REGION STRATA_S3_ACCESS_KEY_ID \
-			STRATA_S3_SECRET_ACCESS_KEY
+	if backends_rgw_up "$rgwdir" strata-suite "$work/rgw-up.err"; then
 		ok "radosgw up at $STRATA_S3_ENDPOINT in $((($(date +%s%N) - t0) / 1000000)) ms"
 	else
 		nok "radosgw did not start (scripts/rgw-up.sh)"
