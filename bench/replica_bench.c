@@ -25,6 +25,10 @@
  *       on datanode 1 (setup for ingest/query).
  *   replica_bench --meta HOST:PORT ingest --table NAME --seconds S
  *       1,000-row batches to the leader for S seconds; prints rows/s.
+ *   replica_bench --meta HOST:PORT scan --table NAME --node N --repeat R
+ *       R full reads of NAME's region 0 on datanode N as a follower read;
+ *       waits (up to 60 s) for the first to succeed (a restarted node is
+ *       reopening its regions); prints rows and ms of each.
  *   replica_bench --meta HOST:PORT query --table NAME --pref P --seconds S
  *       Full-table reads under READ_PREFERENCE P in a loop for S seconds;
  *       prints queries and rows read.
@@ -278,6 +282,34 @@ static int cmd_ingest(const char *name, int seconds)
 	return rc ? fail(rc) : 0;
 }
 
+static int cmd_scan(const char *name, uint64_t node, int repeat)
+{
+	struct table_info *info = NULL;
+	struct table_route *tr = NULL;
+	int rc = open_table(name, &info, &tr);
+	double t_wait = now_ms();
+	for (int i = 0; rc == ERR_OK && i < repeat; i++) {
+		struct batch b;
+		double t0 = now_ms();
+		rc = cluster_client_region_scan(cc, node, tr->regions[0].region_id, RPC_READ_FOLLOWER,
+		                                NULL, info->region_schema, &b);
+		if (rc && i == 0 && now_ms() - t_wait < 60000) {
+			err_clear(); /* still opening */
+			rc = ERR_OK;
+			i--;
+			clock_sleep_ms(50);
+			continue;
+		}
+		if (rc)
+			break;
+		printf("scan node %" PRIu64 " rows %u ms %.1f\n", node, b.nrows, now_ms() - t0);
+		batch_free(&b);
+	}
+	table_info_free(info);
+	table_route_free(tr);
+	return rc ? fail(rc) : 0;
+}
+
 static int cmd_query(const char *name, const char *pref_s, int seconds)
 {
 	static const char *names[] = {"leader", "follower", "follower_preferred", "random"};
@@ -321,7 +353,8 @@ int main(int argc, char **argv)
 	log_set_tag("replica_bench");
 	log_set_level(LOG_WARN);
 	const char *meta = NULL, *cmd = NULL, *table = "rb", *pref = "leader";
-	int samples = 50, seconds = 10;
+	int samples = 50, seconds = 10, repeat = 1;
+	uint64_t node = 1;
 	int64_t rows = 100000;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -344,11 +377,15 @@ int main(int argc, char **argv)
 			pref = v;
 		else if (!strcmp(a, "--seconds"))
 			seconds = atoi(v);
+		else if (!strcmp(a, "--node"))
+			node = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--repeat"))
+			repeat = atoi(v);
 	}
 	if (!meta || !cmd || samples < 1 || rows < 1 || seconds < 1) {
 		fprintf(stderr, "usage: replica_bench --meta HOST:PORT visibility|add-follower|load|"
-		                "ingest|query [--samples N] [--rows N] [--table T] [--pref P] "
-		                "[--seconds S]\n");
+		                "ingest|scan|query [--samples N] [--rows N] [--table T] [--pref P] "
+		                "[--seconds S] [--node N] [--repeat R]\n");
 		return 2;
 	}
 	struct cluster_client_options o = {
@@ -364,6 +401,8 @@ int main(int argc, char **argv)
 		rc = cmd_load(table, rows, false);
 	else if (!strcmp(cmd, "ingest"))
 		rc = cmd_ingest(table, seconds);
+	else if (!strcmp(cmd, "scan"))
+		rc = cmd_scan(table, node, repeat);
 	else if (!strcmp(cmd, "query"))
 		rc = cmd_query(table, pref, seconds);
 	else
