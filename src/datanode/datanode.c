@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "datanode/datanode_int.h"
@@ -253,7 +254,22 @@ static int h_create(void *ctx, const RPC_PB(RegionCreateRequest) * req, struct r
 static int h_node_debug(void *ctx, const RPC_PB(NodeDebugRequest) * req, struct rpc_reply *r)
 {
 	struct datanode *dn = ctx;
-	if (req->set_key && req->set_key[0]) {
+	if (req->set_key && !strcmp(req->set_key, "faults")) {
+		/* Tests arm fault points at run time (after their setup, so
+		 * that only the load under test hits them). Anyone who can
+		 * reach this port could crash the node this way, so it takes
+		 * STRATA_FAULTS_RUNTIME=1 in the datanode's environment. */
+		const char *g = getenv("STRATA_FAULTS_RUNTIME");
+		if (!g || strcmp(g, "1"))
+			return err_set(ERR_UNSUPPORTED,
+			               "runtime fault injection is off (start the datanode with "
+			               "STRATA_FAULTS_RUNTIME=1)");
+		fault_disarm_all();
+		int rc = fault_arm_spec(req->set_value ? req->set_value : "");
+		if (rc)
+			return rc;
+		log_warn("fault points armed at run time: '%s'", req->set_value ? req->set_value : "");
+	} else if (req->set_key && req->set_key[0]) {
 		if (strcmp(req->set_key, "follower_memtable_fetch"))
 			return err_set(ERR_BAD_INPUT, "unknown datanode setting '%s'",
 			               req->set_key);

@@ -87,6 +87,8 @@ if drv wait-alive 3 20000 >/dev/null 2>&1; then ok "3 datanodes ALIVE behind pro
 fi
 drv nodes | grep -qF "${PD[0]}" && ok "datanode 0 advertises its proxy address (--rpc-server-addr)" || not_ok "advertised address: $(drv nodes)"
 
+out=$(drv faults 0 "wal.fsync=kill" 2>&1)
+grep -q "runtime fault injection is off" <<<"$out" && ok "fault points cannot be armed over RPC without STRATA_FAULTS_RUNTIME=1" || not_ok "runtime faults on a normal datanode: $out"
 drv create foo 2 0,1 >/dev/null && drv add-table-follower 1024 2 >/dev/null
 route=$(drv route 1024)
 [ "$route" = "region 4398046511104 leader 0 followers 2

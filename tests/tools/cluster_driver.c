@@ -27,6 +27,9 @@
  *                               its role in the route; others skipped)
  *   count-reads NODE FIELD      sum of FIELD over the node's regions
  *   set-fetch NODE on|off       follower memtable fetch of a datanode
+ *   faults NODE SPEC            arm fault points (STRATA_FAULTS syntax; ""
+ *                               disarms) on a datanode started with
+ *                               STRATA_FAULTS_RUNTIME=1
  *   flush T | truncate T | drop T
  *   flush-visible T K MS        with fetch off: write row K, check a follower
  *                               read misses it, flush, then poll follower
@@ -579,6 +582,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "set-fetch") && na == 2) {
 		cJSON *j = NULL;
 		rc = node_debug(a[0], "follower_memtable_fetch", a[1], &j);
+		cJSON_Delete(j);
+		ret = rc ? fail(rc) : 0;
+	} else if (!strcmp(cmd, "faults") && na == 2) {
+		cJSON *j = NULL;
+		rc = node_debug(a[0], "faults", a[1], &j);
 		cJSON_Delete(j);
 		ret = rc ? fail(rc) : 0;
 	} else if (!strcmp(cmd, "flush") && na == 1)
