@@ -6,6 +6,9 @@
 #   1-2    radosgw and etcd are up
 #   then   every scenario of cluster_basic.sh, run on s3 + etcd through one
 #          config file (STRATA_CLUSTER_ARGS="--config FILE ..."), renumbered
+#   then   cluster_consistency.sh (the randomized follower check) and
+#          cluster_sql.sh (the feature scenario through SQL clients) on s3 +
+#          etcd, each cluster with its own S3 root and etcd prefix
 #   then   startup errors: a wrong S3 secret, a wrong S3 endpoint and an
 #          unreachable etcd stop the process with a clear message
 #   then   metasrv HA: 3 metasrv on the etcd, 3 datanodes (heartbeat 500 ms,
@@ -141,6 +144,31 @@ while IFS= read -r line; do
 done <"$work/basic.out"
 [ $st -ne 0 ] && ! grep -q '^not ok' "$work/basic.out" && nok "cluster_basic.sh exited $st"
 [ -s "$work/basic.err" ] && tail -5 "$work/basic.err" | diag
+
+# ---- the randomized follower consistency test and the SQL feature scenario on s3 + etcd ----
+# run_suite LABEL OUT CMD...: run another suite, its checks re-labelled as ours
+run_suite() {
+	local label=$1 out=$2 st
+	shift 2
+	"$@" >"$out" 2>"$out.err"
+	st=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "[0-9]*) ok "$label: ${line#* - }" ;;
+		"not ok "[0-9]*) nok "$label: ${line#* - }" ;;
+		1..*) ;;
+		*) echo "$line" ;;
+		esac
+	done <"$out"
+	[ $st -ne 0 ] && ! grep -q '^not ok' "$out" && nok "$label: suite exited $st"
+	[ -s "$out.err" ] && tail -5 "$out.err" | diag
+}
+cfg=$(config consistency)
+STRATA_CLUSTER_ARGS="--config $cfg --store-root consistency/" CONSISTENCY_SECONDS=15 \
+	run_suite "s3+etcd consistency" "$work/consistency.out" timeout 300 tests/suites/cluster_consistency.sh
+config @NAME@ >/dev/null # a template: cluster_sql.sh gives each cluster its own root and prefix
+STRATA_CLUSTER_CONFIG_TEMPLATE="$work/@NAME@.toml" \
+	run_suite "s3+etcd SQL" "$work/sql.out" timeout 600 tests/suites/cluster_sql.sh
 
 # ---- startup errors ---------------------------------------------------------------------
 # expect_start_error DESC PATTERN CMD...: exits non-zero within 60 s, stderr matches

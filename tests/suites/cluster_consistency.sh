@@ -8,6 +8,8 @@
 # started exactly once and nothing never written; at the quiescent point
 # every follower's answer must equal its leader's. Prints TAP.
 #
+# STRATA_CLUSTER_ARGS (word-split) is appended to the metasrv and datanode
+# command lines (e.g. "--config s3-etcd.toml"; cluster_backends.sh).
 # CONSISTENCY_SECONDS (default 25) bounds the run; the number of follower
 # queries it made is printed and must be at least CONSISTENCY_MIN_QUERIES
 # (default 300) so a slow machine cannot pass vacuously.
@@ -46,12 +48,12 @@ not_ok() {
 }
 
 "$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-	--heartbeat-interval-ms $IV >>"$work/meta.log" 2>&1 &
+	--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/meta.log" 2>&1 &
 pid[meta]=$!
 for i in 0 1 2; do
 	"$STRATA" datanode start --node-id $i --rpc-addr "127.0.0.1:$(free_port)" \
 		--metasrv-addrs "$META" --data-home "$work/dn$i" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV >>"$work/dn$i.log" 2>&1 &
+		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/dn$i.log" 2>&1 &
 	pid[dn$i]=$!
 done
 if "$DRV" --meta "$META" wait-alive 3 20000 >/dev/null 2>&1; then

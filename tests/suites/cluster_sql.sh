@@ -121,9 +121,18 @@ start_cluster() {
 	P_PG=$((base + 6))
 	P_HTTP=$((base + 7))
 	mkdir -p "$work/$name"
+	# STRATA_CLUSTER_CONFIG_TEMPLATE: a config file whose @NAME@ is replaced
+	# by a name unique to this cluster (its own S3 root and etcd prefix), so
+	# every fresh cluster of this suite starts empty on shared backends
+	local cfg=()
+	if [ -n "${STRATA_CLUSTER_CONFIG_TEMPLATE:-}" ]; then
+		[ -f "$work/$name.toml" ] ||
+			sed "s/@NAME@/sql-$name-$$/g" "$STRATA_CLUSTER_CONFIG_TEMPLATE" >"$work/$name.toml"
+		cfg=(--config "$work/$name.toml")
+	fi
 	"$STRATA" cluster start --datanodes 3 --data-home "$work/$name/c" --heartbeat-interval-ms 200 \
 		--metasrv-port "$base" --datanode-base-port $((base + 1)) --http-port "$P_HTTP" \
-		--mysql-port "$P_MY" --postgres-port "$P_PG" --log-dir "$work/$name/logs" \
+		--mysql-port "$P_MY" --postgres-port "$P_PG" --log-dir "$work/$name/logs" "${cfg[@]}" \
 		>>"$work/$name/parent.log" 2>&1 &
 	cpid=$!
 	for _ in $(seq 1 200); do
