@@ -37,7 +37,7 @@ include mk/proto.mk
 include mk/fuzz.mk
 include mk/console.mk
 
-.PHONY: all build asan deps test-deps run test unit clean format bench
+.PHONY: all build asan deps test-deps run test unit clean format bench soak
 
 all: build
 
@@ -93,6 +93,11 @@ unit: build
 
 bench: build
 	bench/run.sh
+
+# Bounded soak of a 3-datanode cluster (SOAK_SECONDS, default 180): mixed
+# ingest and queries with followers; memory, fds and logs checked.
+soak: test-deps build
+	/usr/bin/python3 tests/soak/soak.py
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
