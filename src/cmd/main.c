@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/crash.h"
 #include "base/log.h"
 #include "cmd/cluster_cmds.h"
 #include "frontend/frontend.h"
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
+	crash_handler_install();
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("strata %s\n", STRATA_VERSION);
 		return 0;
