@@ -14,6 +14,7 @@
 #endif
 #endif
 
+#ifndef STRATA_UNDER_ASAN
 static void put(const char *s)
 {
 	ssize_t r = write(STDERR_FILENO, s, strlen(s));
@@ -70,6 +71,8 @@ static void on_fatal(int sig)
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
+
+#endif
 
 void crash_handler_install(void)
 {

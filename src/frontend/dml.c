@@ -376,7 +376,7 @@ static int delete_region(struct fe_ctx *c, const struct table_info *t,
 	struct scan_request req;
 	scan_request_init(&req);
 	struct fe_scan *src;
-	int rc = fe_region_scan_open(c->fe, rr, READ_PREF_LEADER, &req, s, &src, NULL);
+	int rc = fe_region_scan_open(c->fe, c->s, rr, READ_PREF_LEADER, &req, s, &src, NULL);
 	if (rc)
 		return rc;
 	struct batch del;

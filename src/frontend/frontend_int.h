@@ -303,11 +303,14 @@ struct fe_served {
  * left out by the projection are empty). `follower` without a live
  * follower fails with GreptimeDB's "Failed to find region peer for region
  * id ..., read preference: FOLLOWER". *served says which peer answers;
- * the read is counted for region_replicas.reads_served. */
+ * the read is counted for region_replicas.reads_served. In a cluster the
+ * region's answer is held whole until the scan closes: it is charged to
+ * the memory budget of session `s` (may be NULL) meanwhile. */
 struct fe_scan;
-int fe_region_scan_open(struct frontend *fe, const struct region_route *rr, int pref,
-                        const struct scan_request *req, const struct region_schema *schema,
-                        struct fe_scan **out, struct fe_served *served);
+int fe_region_scan_open(struct frontend *fe, struct session *s, const struct region_route *rr,
+                        int pref, const struct scan_request *req,
+                        const struct region_schema *schema, struct fe_scan **out,
+                        struct fe_served *served);
 /* *out valid until the next call; NULL at the end. */
 int fe_region_scan_next(struct fe_scan *s, const struct batch **out);
 void fe_region_scan_close(struct fe_scan *s);

@@ -217,6 +217,8 @@ uint64_t fe_reads_served(struct frontend *fe, uint64_t region_id, uint64_t node_
 
 struct fe_scan {
 	uint32_t ncols;
+	struct session *session; /* charged for `rows` (memory budget) */
+	uint64_t charged;
 	struct sorted_source *src; /* standalone */
 	struct batch rows;         /* cluster: the whole region's answer */
 	bool given;
@@ -231,9 +233,10 @@ static int no_follower(uint64_t region_id)
 	               region_id, REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
 }
 
-int fe_region_scan_open(struct frontend *fe, const struct region_route *rr, int pref,
-                        const struct scan_request *req, const struct region_schema *schema,
-                        struct fe_scan **out, struct fe_served *served)
+int fe_region_scan_open(struct frontend *fe, struct session *session,
+                        const struct region_route *rr, int pref, const struct scan_request *req,
+                        const struct region_schema *schema, struct fe_scan **out,
+                        struct fe_served *served)
 {
 	*out = NULL;
 	struct fe_scan *s = mem_calloc(1, sizeof(*s));
@@ -263,6 +266,9 @@ int fe_region_scan_open(struct frontend *fe, const struct region_route *rr, int 
 		if (rc == ERR_OK) {
 			who.node_id = pc.node_id;
 			who.is_leader = pc.is_leader;
+			s->session = session;
+			s->charged = batch_mem_size(&s->rows);
+			rc = session_mem_charge(session, (int64_t)s->charged);
 		}
 	}
 	if (rc)
@@ -309,6 +315,8 @@ void fe_region_scan_close(struct fe_scan *s)
 	sorted_source_close(s->src);
 	if (s->rows.cols)
 		batch_free(&s->rows);
+	if (s->charged)
+		session_mem_charge(s->session, -(int64_t)s->charged);
 	mem_free(s);
 }
 

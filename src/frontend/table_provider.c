@@ -39,6 +39,7 @@ struct user_table {
 	bool *scanned; /* per region of the route: opened by a scan */
 	struct fe_served *served; /* per region of the route: who answered */
 	int read_preference;
+	struct session *session; /* the statement's (memory budget); may be NULL */
 };
 
 struct user_stream {
@@ -64,8 +65,8 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 				return ERR_OK;
 			const struct region_route *rr = &t->route->regions[u->next_region];
 			struct fe_served who;
-			int rc = fe_region_scan_open(t->fe, rr, t->read_preference, &u->req,
-			                             t->info->region_schema, &u->src, &who);
+			int rc = fe_region_scan_open(t->fe, t->session, rr, t->read_preference,
+			                             &u->req, t->info->region_schema, &u->src, &who);
 			if (rc)
 				return rc;
 			if (t->scanned) {
@@ -177,6 +178,7 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	}
 	t->fe = c->fe;
 	t->read_preference = c->s ? c->s->read_preference : READ_PREF_LEADER;
+	t->session = c->s;
 	t->info = info;
 	t->route = route;
 	const struct region_schema *s = info->region_schema;

@@ -89,6 +89,15 @@ struct session {
 	 * true once it has passed, so every cancellation check of the engine
 	 * also enforces the timeout. */
 	int64_t deadline_ms;
+	/* Per-statement memory budget of the query engine, bytes; 0 = none.
+	 * Set around one execute call by the limits wrapper
+	 * (--query-memory-limit); the operators that hold rows (sort,
+	 * aggregation, DISTINCT, join build side, a cluster frontend's region
+	 * answers) charge what they keep with session_mem_charge, and the
+	 * statement fails with ERR_NOMEM once the sum passes the budget. Only
+	 * the connection's own thread touches these. */
+	uint64_t mem_limit;
+	uint64_t mem_used;
 	uint32_t nvars;
 	struct session_var vars[SESSION_MAX_VARS];
 	void *engine;         /* engine's per-session state; the server never touches it */
@@ -106,6 +115,10 @@ bool session_cancelled(const struct session *s);
 /* True when the statement deadline (deadline_ms) has passed. */
 bool session_timed_out(const struct session *s);
 void session_request_cancel(struct session *s);
+/* Account `bytes` more (or fewer, negative) held by this statement.
+ * ERR_NOMEM "Query exceeded the memory limit of N bytes" when a charge
+ * takes the total over a budget (s may be NULL: no accounting). */
+int session_mem_charge(struct session *s, int64_t bytes);
 void session_clear_cancel(struct session *s);
 /* "LEADER", "FOLLOWER", ... */
 const char *read_preference_name(int pref);

@@ -136,6 +136,8 @@ static int lim_execute(void *ctx, struct session *s, const char *sql, size_t len
 		return rc;
 	int64_t ms = limits_session_timeout_ms(s, lh->lim.statement_timeout_ms);
 	s->deadline_ms = ms > 0 ? clock_mono_ns() / 1000000 + ms : 0;
+	s->mem_limit = lh->lim.query_memory_limit;
+	s->mem_used = 0;
 	struct wrap w = {.s = s, .emit = emit, .emit_ctx = emit_ctx};
 	rc = lh->inner.execute(lh->inner.ctx, s, sql, len, wrap_emit, &w);
 	if (rc && !w.timeout_sent && session_timed_out(s) && !atomic_load(&s->cancel)) {
@@ -144,6 +146,8 @@ static int lim_execute(void *ctx, struct session *s, const char *sql, size_t len
 		rc = ERR_OK;
 	}
 	s->deadline_ms = 0;
+	s->mem_limit = 0;
+	s->mem_used = 0;
 	return rc;
 }
 

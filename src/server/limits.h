@@ -32,6 +32,7 @@
 struct wire_limits {
 	int64_t statement_timeout_ms; /* default per statement; 0: none */
 	uint64_t max_insert_rows;     /* 0: unlimited */
+	uint64_t query_memory_limit;  /* bytes per statement (session.mem_limit); 0: none */
 };
 
 struct limits_handler {

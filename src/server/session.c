@@ -71,6 +71,22 @@ bool session_cancelled(const struct session *s)
 }
 
 void session_request_cancel(struct session *s) { atomic_store(&s->cancel, 1); }
+
+int session_mem_charge(struct session *s, int64_t bytes)
+{
+	if (!s)
+		return ERR_OK;
+	if (bytes < 0)
+		s->mem_used = (uint64_t)-bytes > s->mem_used ? 0 : s->mem_used - (uint64_t)-bytes;
+	else
+		s->mem_used += (uint64_t)bytes;
+	if (s->mem_limit && bytes > 0 && s->mem_used > s->mem_limit)
+		return err_set(ERR_NOMEM, /* MySQL 1041, SQLSTATE 53200 out_of_memory */
+		               "Query exceeded the memory limit of %llu bytes (--query-memory-limit); "
+		               "add filters or a LIMIT, or aggregate over fewer groups",
+		               (unsigned long long)s->mem_limit);
+	return ERR_OK;
+}
 void session_clear_cancel(struct session *s) { atomic_store(&s->cancel, 0); }
 
 const char *read_preference_name(int pref)

@@ -81,6 +81,9 @@ int wire_config_flag(struct wire_config *w, const char *flag, const char *v, boo
 	} else if (!strcmp(flag, "--max-insert-rows")) {
 		if (!(rc = parse_u64(flag, v, false, 0, UINT32_MAX, &x)))
 			w->limits.lim.max_insert_rows = x;
+	} else if (!strcmp(flag, "--query-memory-limit")) {
+		if (!(rc = parse_u64(flag, v, true, 0, 1ull << 40, &x)))
+			w->limits.lim.query_memory_limit = x;
 	} else if (!strcmp(flag, "--statement-timeout-ms")) {
 		if (!(rc = parse_u64(flag, v, false, 0, 86400000ull * 365, &x)))
 			w->limits.lim.statement_timeout_ms = (int64_t)x;
@@ -96,7 +99,8 @@ const char *wire_config_usage(void)
 	       "  [--pg-auth-method scram-sha-256|md5|password]\n"
 	       "  [--tls-mode disable|prefer|require] [--tls-cert-path PEM] [--tls-key-path PEM]\n"
 	       "  [--max-connections N] [--mysql-max-packet BYTES] [--pg-max-message BYTES]\n"
-	       "  [--http-max-body BYTES] [--max-insert-rows N] [--statement-timeout-ms MS]\n";
+	       "  [--http-max-body BYTES] [--max-insert-rows N] [--statement-timeout-ms MS]\n"
+	       "  [--query-memory-limit BYTES]\n";
 }
 
 int wire_config_open(struct wire_config *w)

@@ -19,6 +19,7 @@
  *   --http-max-body BYTES        largest HTTP body (default 64 MiB)
  *   --max-insert-rows N          rows per INSERT ... VALUES (default 1000000, 0 = no limit)
  *   --statement-timeout-ms N     default statement timeout (default 0 = none)
+ *   --query-memory-limit BYTES   rows a statement's engine may hold (default 0 = none)
  * BYTES accept a K/M/G suffix (powers of 1024).
  *
  * Lifecycle: zero-initialise with wire_config_init, feed flags with

@@ -245,6 +245,30 @@ static void acc_free(struct acc *a, uint32_t ngroups)
 	dset_free(a->ds);
 }
 
+static size_t colvec_mem(const struct colvec *v)
+{
+	return (size_t)v->cap * 8 + v->bytes_cap + (v->validity ? v->cap / 8 + 1 : 0);
+}
+
+size_t hagg_mem_size(const struct hagg *h)
+{
+	if (!h)
+		return 0;
+	size_t n = sizeof(*h) + (size_t)h->gcap * (8 + 4) + ((size_t)h->smask + 1) * 4 +
+	           (size_t)h->rcap * 4;
+	for (uint32_t k = 0; k < h->nkeys; k++)
+		n += colvec_mem(&h->keys[k]);
+	for (uint32_t a = 0; a < h->naggs; a++) {
+		const struct acc *ac = &h->acc[a];
+		/* count, int, float, string header, order, has, null flags */
+		n += (size_t)h->gcap * (8 + 8 + 8 + sizeof(struct sval) + 8 + 2);
+		if (ac->ds)
+			n += colvec_mem(&ac->ds->vals) + ((size_t)ac->ds->mask + 1) * 4 +
+			     (size_t)ac->ds->cap * (4 + 8);
+	}
+	return n;
+}
+
 void hagg_free(struct hagg *h)
 {
 	if (!h)

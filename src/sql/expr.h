@@ -385,6 +385,10 @@ int hagg_create(struct hagg **out, uint32_t nkeys, const enum dtype *key_types, 
 int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		const struct colvec *const *args, const struct colvec *const *orders);
 uint32_t hagg_groups(const struct hagg *h);
+/* Bytes the table holds (keys, hash slots, per-group states; string
+ * states and DISTINCT sets estimated from their capacities), for the
+ * per-query memory budget. */
+size_t hagg_mem_size(const struct hagg *h);
 /* Group ids of n rows (groups are created as needed; new groups get the
  * next ids in row order). *gids is valid until the next call. */
 int hagg_assign(struct hagg *h, const struct colvec *const *keys, uint32_t n,

@@ -261,6 +261,15 @@ static int apply_filter(const struct colvec *v, const struct colvec *f, uint32_t
 	return 0;
 }
 
+/* Charge the session's memory budget with the growth of what an operator
+ * holds: `now` bytes held, `*charged` what was charged before. */
+static int charge_held(struct plan *p, uint64_t now, uint64_t *charged)
+{
+	int64_t delta = (int64_t)now - (int64_t)*charged;
+	*charged = now;
+	return delta ? session_mem_charge(p->cx.s, delta) : ERR_OK;
+}
+
 static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 {
 	if (o->u.agg.sent) {
@@ -337,7 +346,8 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 				args[a] = &tmp[ng + 3 * na + a];
 			}
 		}
-		if ((rc = hagg_update(o->u.agg.h, keys, b->nrows, args, ords)))
+		if ((rc = hagg_update(o->u.agg.h, keys, b->nrows, args, ords)) ||
+		    (rc = charge_held(p, hagg_mem_size(o->u.agg.h), &o->u.agg.charged)))
 			return rc;
 	}
 	if (o->out_init) {
@@ -543,6 +553,8 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 					return rc;
 				o->u.sort.have_thr = fetch > 0 && acc->nrows >= fetch;
 			}
+			if ((rc = charge_held(p, batch_mem_size(acc), &o->u.sort.charged)))
+				return rc;
 		}
 		if (!o->u.sort.acc_init) {
 			*out = NULL;
@@ -650,7 +662,8 @@ static int distinct_next(struct plan *p, struct op *o, const struct batch **out)
 				return rc;
 		}
 		const uint32_t *gid;
-		if ((rc = hagg_assign(o->u.distinct.h, keys, b->nrows, &gid)))
+		if ((rc = hagg_assign(o->u.distinct.h, keys, b->nrows, &gid)) ||
+		    (rc = charge_held(p, hagg_mem_size(o->u.distinct.h), &o->u.distinct.charged)))
 			return rc;
 		uint32_t ng = hagg_groups(o->u.distinct.h);
 		if (ng > o->u.distinct.seen_cap) {

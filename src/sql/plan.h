@@ -107,6 +107,7 @@ struct op {
 			uint32_t naggs;
 			struct hagg *h;
 			bool sent;
+			uint64_t charged; /* bytes charged to the session (memory budget) */
 			struct colvec *tmp; /* materialised constants, per group+agg+order */
 		} agg;
 		struct {
@@ -119,6 +120,7 @@ struct op {
 			bool sorted;
 			bool have_thr;   /* acc row fetch-1 bounds what can still qualify */
 			uint32_t emitted;
+			uint64_t charged; /* bytes charged to the session (memory budget) */
 		} sort;
 		struct {
 			uint64_t offset, limit;
@@ -132,6 +134,7 @@ struct op {
 			uint32_t seen_cap;
 			uint32_t *sel;
 			uint32_t sel_cap;
+			uint64_t charged; /* bytes charged to the session (memory budget) */
 		} distinct;
 		struct {
 			uint32_t cur;

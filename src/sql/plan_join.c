@@ -20,6 +20,7 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "server/handler.h"
 #include "sql/plan.h"
 
 #define JOIN_CHUNK 65536
@@ -355,6 +356,7 @@ static int build(struct plan *p, struct op *o)
 		return nomem();
 	bool *present = NULL;
 	int rc = 0;
+	size_t charged = 0;
 	for (;;) {
 		const struct batch *b;
 		if ((rc = op_next(p, r, &b)))
@@ -378,6 +380,12 @@ static int build(struct plan *p, struct op *o)
 		if ((uint64_t)rb->nrows + b->nrows > UINT32_MAX / 2)
 			return err_set(ERR_LIMIT, "join input too large");
 		rb->nrows += b->nrows;
+		/* the build side is held until the join ends: charge its
+		 * growth to the statement's memory budget */
+		size_t held = batch_mem_size(rb);
+		if ((rc = session_mem_charge(p->cx.s, (int64_t)(held - charged))))
+			return rc;
+		charged = held;
 	}
 	uint32_t n = rb->nrows, nk = o->u.join.nkeys;
 	o->u.join.rmatched = mem_calloc(n + 1, 1);

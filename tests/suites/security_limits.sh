@@ -11,6 +11,9 @@
 #   B  same users, --pg-auth-method md5, --mysql-auth-plugin
 #      caching_sha2_password, --statement-timeout-ms 300, no TLS
 #   C  no users file (no authentication), --tls-mode require, --pg-max-message 64K
+#   D  --query-memory-limit 1M: a GROUP BY over 50,000 groups and a full ORDER BY
+#      of 50,000 rows fail with the limit's error; counts, top-k and other
+#      connections keep working
 # Every server must stop on SIGTERM with status 0 and no sanitizer report.
 # Prints TAP lines.
 set -u
@@ -210,6 +213,39 @@ if start_server B --user-provider static_user_provider:file:"$work/users.txt" --
 else
 	nok "server B starts"
 	cat "$work/B/server.log"
+fi
+
+# ---- server D: per-query memory limit -----------------------------------------------
+if start_server D --query-memory-limit 1M; then
+	ok "server D starts (--query-memory-limit 1M)"
+	myd() { timeout 60 mysql --protocol=TCP -h 127.0.0.1 -P "$P_D_mysql" -u root -NB "$@" 2>&1; }
+	"$PY" - "$work/mem.sql" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("CREATE TABLE m (host STRING, ts TIMESTAMP TIME INDEX, v DOUBLE, PRIMARY KEY (host));\n")
+    for b in range(10):
+        rows = ",".join("('host_%06d', %d, %d.5)" % (i, 1000 + i, i) for i in range(b * 5000, b * 5000 + 5000))
+        f.write("INSERT INTO m VALUES %s;\n" % rows)
+PYEOF
+	out=$(myd <"$work/mem.sql")
+	expect "50,000 rows in 50,000 series loaded" $([ -z "$out" ]; echo $?) "$out"
+	out=$(myd -e "SELECT host, count(*) FROM m GROUP BY host")
+	echo "$out" | grep -q "exceeded the memory limit of 1048576 bytes"
+	expect "GROUP BY over 50,000 groups: fails with the memory limit's error" $? "$(echo "$out" | head -c 300)"
+	out=$(myd -e "SELECT * FROM m ORDER BY v DESC")
+	echo "$out" | grep -q "exceeded the memory limit"
+	expect "ORDER BY of 50,000 rows without LIMIT: fails with the memory limit's error" $? "$(echo "$out" | head -c 300)"
+	out=$(myd -e "SELECT count(*), max(v) FROM m")
+	expect "an aggregate without groups still answers: $out" $([ "$out" = "50000	49999.5" ]; echo $?) "$out"
+	out=$(myd -e "SELECT host FROM m ORDER BY v DESC LIMIT 2")
+	expect "top-k (ORDER BY ... LIMIT 2) stays under the limit" $([ "$out" = "host_049999
+host_049998" ]; echo $?) "$out"
+	out=$(myd -e "SELECT 7")
+	expect "the server keeps serving after the refused queries" $([ "$out" = 7 ]; echo $?) "$out"
+	stop_server D
+else
+	nok "server D starts"
+	cat "$work/D/server.log"
 fi
 
 # ---- server C: no users file, TLS required -------------------------------------
