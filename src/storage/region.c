@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/column_codec.h"
@@ -82,6 +84,13 @@ struct region {
 	size_t npending, pending_cap;
 	int64_t opened_at_ms;
 	int64_t last_install_ms;
+	/* Schemas replaced by a schema change, kept until the region is freed:
+	 * state.schema is read without state_mu on hot paths (writes, the
+	 * datanode's schema copies), so a schema object is never freed while
+	 * the region lives (refresh_state_locked keeps an unchanged schema's
+	 * object and retires a changed one here). */
+	struct region_schema **retired;
+	size_t nretired;
 };
 
 /* ---- engine ---------------------------------------------------------- */
@@ -307,6 +316,9 @@ static void region_release(struct region *r)
 	if (r->manifest)
 		manifest_close(r->manifest);
 	manifest_state_free(&r->state);
+	for (size_t i = 0; i < r->nretired; i++)
+		region_schema_free(r->retired[i]);
+	mem_free(r->retired);
 	pthread_mutex_destroy(&r->flush_mu);
 	pthread_mutex_destroy(&r->write_mu);
 	pthread_mutex_destroy(&r->state_mu);
@@ -317,6 +329,15 @@ static void region_release(struct region *r)
 
 void region_close(struct region *r) { region_release(r); }
 
+static bool schemas_equal(const struct region_schema *a, const struct region_schema *b)
+{
+	struct cJSON *ja = region_schema_to_json(a), *jb = region_schema_to_json(b);
+	bool same = ja && jb && cJSON_Compare(ja, jb, true);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
 /* Re-read the manifest's state into r->state. Caller holds state_mu. */
 static int refresh_state_locked(struct region *r)
 {
@@ -325,6 +346,22 @@ static int refresh_state_locked(struct region *r)
 	int rc = manifest_state_copy(r->manifest, &st);
 	if (rc)
 		return rc;
+	/* keep the schema object stable (see struct region.retired) */
+	struct region_schema *old = r->state.schema;
+	if (old && st.schema && schemas_equal(old, st.schema)) {
+		region_schema_free(st.schema);
+		st.schema = old;
+	} else if (old) {
+		void *p = r->retired;
+		size_t cap = r->nretired;
+		if (mem_grow(&p, &cap, r->nretired + 1, sizeof(*r->retired))) {
+			manifest_state_free(&st);
+			return ERR_NOMEM;
+		}
+		r->retired = p;
+		r->retired[r->nretired++] = old;
+	}
+	r->state.schema = NULL; /* kept or retired above */
 	manifest_state_free(&r->state);
 	r->state = st;
 	return ERR_OK;
