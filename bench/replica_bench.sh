@@ -8,7 +8,7 @@
 #   (3) ADD follower time on a table of 1x and 10x data, against
 #       pg_basebackup of the same rows into a PostgreSQL 15 standby
 # Prints result lines; record them in bench/RESULTS.md. Not part of make test.
-#   ROWS=100000 SEP_ROWS=300000 SECONDS_EACH=10 bench/replica_bench.sh
+#   ROWS=100000 SEP_ROWS=300000 SECONDS_EACH=5 ROUNDS=3 bench/replica_bench.sh
 # Needs make build; PostgreSQL 15 (apt-get install -y postgresql-15) for (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,8 @@ STRATA=$B/strata
 RB=$B/bench/replica_bench
 ROWS=${ROWS:-100000}
 SEP_ROWS=${SEP_ROWS:-300000}
-SECS=${SECONDS_EACH:-10}
+SECS=${SECONDS_EACH:-5}
+ROUNDS=${ROUNDS:-3}
 IV=${HEARTBEAT_MS:-500}
 work=$(mktemp -d /tmp/strata-replica-bench-XXXXXX)
 chmod 755 "$work" # the postgres user writes under it
@@ -52,22 +53,39 @@ done
 echo "== (1) write-ack -> visible on the follower (50 samples each)"
 rb visibility --samples 50
 
-echo "== (2) read/write separation: ingest into rb_ing (1,000-row batches, ${SECS} s each) while"
+echo "== (2) read/write separation: ingest into rb_ing (1,000-row batches, ${SECS} s per phase, $ROUNDS rounds) while"
 echo "   2 clients read all of rb_sep (${SEP_ROWS} rows, flushed) in a loop; both leaders on datanode 0"
 echo "   (core 0: datanode 0 + the ingest client; core 1: datanode 1 (followers) + the reading clients)"
 rb load --table rb_sep --rows "$SEP_ROWS"
 rb load --table rb_ing --rows 1000 >/dev/null
-taskset -c 0 "$RB" --meta "$META" ingest --table rb_ing --seconds "$SECS" | sed 's/^/no readers: /'
-for pref in leader follower; do
-	taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref $pref --seconds "$SECS" >"$work/q1" &
-	q1=$!
-	taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref $pref --seconds "$SECS" >"$work/q2" &
-	q2=$!
-	taskset -c 0 "$RB" --meta "$META" ingest --table rb_ing --seconds "$SECS" | sed "s/^/2 readers on the $pref: /"
-	wait $q1 $q2
-	cat "$work/q1" "$work/q2" | sed "s/^/  /"
+# phases interleaved over ROUNDS rounds (ingest speed drifts with memtable flushes and
+# the machine's load: the median per condition is the result)
+phase() { # none|leader|follower
+	local q=()
+	if [ "$1" != none ]; then
+		taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q1" &
+		q+=($!)
+		taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q2" &
+		q+=($!)
+	fi
+	taskset -c 0 "$RB" --meta "$META" ingest --table rb_ing --seconds "$SECS" >"$work/ing"
+	[ ${#q[@]} -gt 0 ] && wait "${q[@]}"
+	local r
+	r=$(sed -n 's/.*rows_per_s \([0-9]*\).*/\1/p' "$work/ing")
+	echo "$r" >>"$work/rate-$1"
+	local reads=""
+	[ "$1" != none ] && reads=" ($(cat "$work/q1" "$work/q2" | awk '{q+=$5; f+=$9} END {print q" reads, "f" served by followers"}'))"
+	echo "round $2, readers: $1: ingest $r rows/s$reads"
+}
+for round in $(seq 1 "$ROUNDS"); do
+	for cond in none leader follower; do phase $cond "$round"; done
 done
-taskset -c 0 "$RB" --meta "$META" ingest --table rb_ing --seconds "$SECS" | sed 's/^/no readers (again): /'
+median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+base=$(median "$work/rate-none")
+for cond in none leader follower; do
+	m=$(median "$work/rate-$cond")
+	echo "median ingest with readers: $cond: $m rows/s = $((m * 100 / base)) % of no readers"
+done
 
 echo "== (3) add a follower: 1x and 10x data"
 rb add-follower --table rb_add1 --rows "$ROWS"
