@@ -60,6 +60,7 @@
 #define MT_OUT_ROWS 4096
 #define MT_NO_ROW UINT32_MAX
 #define MT_MAX_ROWS (UINT32_MAX - MT_CHUNK_ROWS)
+#define MT_PREFETCH 16 /* rows ahead a gather prefetches */
 
 struct chunk {
 	uint32_t len;      /* rows stored */
@@ -1162,6 +1163,12 @@ static int gather(const struct memtable *m, struct colvec *d, uint32_t c, enum p
 	uint32_t at = d->len;
 	bool nulls = false;
 	for (uint32_t i = 0; i < k; i++) {
+		if (i + MT_PREFETCH < k) { /* rows of a series are scattered */
+			uint32_t r = rows[i + MT_PREFETCH];
+			const struct colvec *pv = &row_chunk(m, r)->cols[c];
+			__builtin_prefetch(pk == PHYS_I64 ? (const void *)&pv->i64[r & MT_CHUNK_MASK]
+							  : (const void *)&pv->f64[r & MT_CHUNK_MASK]);
+		}
 		const struct colvec *v = &row_chunk(m, rows[i])->cols[c];
 		uint32_t off = rows[i] & MT_CHUNK_MASK;
 		nulls |= v->validity != NULL;
