@@ -1440,6 +1440,79 @@ static int plan_segments(struct mt_source *src, const struct mt_index *ix, bool 
 	return ERR_OK;
 }
 
+/* Row r passes every predicate of req that is not on a tag or the time
+ * index. */
+static bool row_passes_fields(const struct memtable *m, const struct scan_request *req, uint32_t r)
+{
+	const struct region_schema *s = m->schema;
+	const struct chunk *ch = row_chunk(m, r);
+	uint32_t off = r & MT_CHUNK_MASK;
+	for (uint32_t k = 0; k < req->npreds; k++) {
+		const struct scan_pred *p = &req->preds[k];
+		if (pred_is_tag_or_ts(s, p))
+			continue;
+		const struct colvec *v = &ch->cols[p->col];
+		struct datum d;
+		memset(&d, 0, sizeof(d));
+		d.type = v->type;
+		d.is_null = colvec_is_null(v, off);
+		if (!d.is_null) {
+			switch (dtype_phys(v->type)) {
+			case PHYS_I64: d.v.i = v->i64[off]; break;
+			case PHYS_F64: d.v.f = v->f64[off]; break;
+			default: {
+				uint32_t n;
+				d.v.s.p = colvec_bytes(v, off, &n);
+				d.v.s.n = n;
+				break;
+			}
+			}
+		}
+		if (!pred_match_datum(p, &d))
+			return false;
+	}
+	return true;
+}
+
+/* Keep, in every segment, only the rows passing req's field predicates
+ * (valid once the rows are known unique: no older version to fall back
+ * to). */
+static int apply_field_preds(struct mt_source *src, const struct scan_request *req)
+{
+	const struct memtable *m = src->m;
+	bool any = false;
+	for (uint32_t k = 0; k < req->npreds && !any; k++)
+		any = !pred_is_tag_or_ts(m->schema, &req->preds[k]);
+	if (!any)
+		return ERR_OK;
+	size_t total = 0;
+	for (uint32_t g = 0; g < src->nsegs; g++)
+		total += src->segs[g].n;
+	uint32_t *kept = mem_alloc((total ? total : 1) * sizeof(uint32_t));
+	if (!kept)
+		return ERR_NOMEM;
+	size_t at = 0;
+	uint32_t nsegs = 0;
+	for (uint32_t g = 0; g < src->nsegs; g++) {
+		struct mt_seg seg = src->segs[g];
+		const uint32_t *rows =
+			(seg.own ? src->own_rows : m->series[seg.sid].srt) + seg.from;
+		size_t from = at;
+		for (uint32_t i = 0; i < seg.n; i++)
+			if (row_passes_fields(m, req, rows[i]))
+				kept[at++] = rows[i];
+		if (at > from)
+			src->segs[nsegs++] =
+				(struct mt_seg){seg.sid, (uint32_t)from, (uint32_t)(at - from), true};
+	}
+	mem_free(src->own_rows);
+	src->own_rows = kept;
+	src->own_len = at;
+	src->own_cap = total ? total : 1;
+	src->nsegs = nsegs;
+	return ERR_OK;
+}
+
 int memtable_scan_ex(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
 		     uint64_t max_seq_incl, const struct memtable_scan_opts *o,
 		     struct sorted_source **out, bool *unique)
@@ -1486,6 +1559,8 @@ int memtable_scan_ex(struct memtable *m, const struct scan_request *req, uint64_
 			ix = own_ix;
 		}
 		if (rc || (rc = plan_segments(src, ix, o && o->last_per_series, &uniq)))
+			goto fail;
+		if (req && o && o->lean_if_unique && uniq && (rc = apply_field_preds(src, req)))
 			goto fail;
 	}
 	src->lean = o && o->lean_if_unique && uniq;

@@ -78,8 +78,10 @@ struct memtable_scan_opts {
 	 * memtable must be the newest source of the merge). */
 	bool last_per_series;
 	/* When the returned rows are unique (see memtable_scan_ex), leave the
-	 * internal columns (__primary_key, __sequence, __op_type) empty: for a
-	 * caller that passes the run on without merging it. */
+	 * internal columns (__primary_key, __sequence, __op_type) empty and
+	 * also apply req's field predicates (no older version could win
+	 * instead of a dropped row): for a caller that passes the run on
+	 * without merging it. */
 	bool lean_if_unique;
 };
 

@@ -485,6 +485,26 @@ static void test_lean_when_unique(void **state)
 		}
 		sorted_source_close(src);
 		assert_int_equal(rows, nw);
+		/* with a field predicate: applied only when the rows are unique */
+		struct scan_pred fp = {.col = C_CPU, .op = PRED_GT};
+		fp.lit.type = DT_FLOAT64;
+		fp.lit.v.f = 50;
+		struct scan_request req;
+		req_init(&req);
+		req.preds = &fp;
+		req.npreds = 1;
+		size_t pass_n = 0;
+		for (size_t i = 0; i < nw; i++)
+			pass_n += !want[i].cpu_null && want[i].cpu > 50;
+		assert_int_equal(memtable_scan_ex(m, &req, 0, UINT64_MAX, &o, &src, &unique), ERR_OK);
+		rows = 0;
+		while (sorted_source_next(src, &b) == ERR_OK && b) {
+			for (uint32_t i = 0; i < b->nrows && unique; i++)
+				assert_true(!colvec_is_null(&b->cols[C_CPU], i) && b->cols[C_CPU].f64[i] > 50);
+			rows += b->nrows;
+		}
+		sorted_source_close(src);
+		assert_int_equal(rows, unique ? pass_n : nw);
 		free(want);
 	}
 	assert_true(seen_unique && seen_dup);
