@@ -21,20 +21,28 @@
  * of its rows. Series are found through an open-addressing hash table keyed
  * by the key bytes; a row whose tags equal the previous row's (compared
  * value by value, floats bit by bit) reuses that row's series without
- * encoding. Each series remembers whether its chain is still in
- * (ts asc, seq desc) order ("sorted so far"), so sorting is paid only at
- * scan time and only by series that received out-of-order rows, and the
- * bounds of its rows' ts and sequences, so scans skip whole series.
+ * encoding. Each series remembers the bounds of its rows' ts and
+ * sequences, so scans skip whole series.
  *
- * Scan. An index lists the series in key order and, per series, its row
- * ids in (ts asc, seq desc) order. A frozen memtable builds its index once
- * (under its mutex, on the first scan) and its sources read the memtable's
- * memory lazily, batch by batch; an active memtable builds a filtered index
- * per scan and copies the selected rows into batches before returning, so
- * later writes cannot disturb the source.
+ * Scan. Each series keeps a sorted-order cache of its row ids (ts asc, seq
+ * desc) that scans bring up to date: rows written since the last scan are
+ * walked from the chain and appended when they continue the order, or
+ * sorted and merged in, so repeated scans never re-sort. A scan lists the
+ * series matching its tag predicates in key order, narrows each one's
+ * cached rows to the time range by binary search (seq windows and residual
+ * time predicates pick rows one by one) and gathers the rows column by
+ * column (tags and the key repeated per series). A frozen memtable brings
+ * every cache up to date once (under its mutex, on the first scan) and its
+ * sources read the memtable's memory lazily, batch by batch; an active
+ * memtable copies the selected rows into batches before returning, so
+ * later writes cannot disturb the source. Options (memtable_scan_ex): tail
+ * mode for last-row-per-series scans; lean mode, which leaves the internal
+ * columns empty and applies field predicates when the selected rows hold
+ * no delete and no duplicate identity (nothing for a merge to do).
  *
  * Memory: memtable_mem_size counts the allocated capacity of every buffer
- * (chunks, series, hash table, arena blocks, the frozen index).
+ * (chunks, series, their sorted-order caches, hash table, arena blocks, the
+ * frozen index).
  *
  * Invariants: every row id < nrows belongs to exactly one series chain;
  * chunks, series and the arena only grow while ACTIVE and never change
@@ -77,11 +85,8 @@ struct series {
 	uint32_t pk_len;
 	uint32_t nrows;
 	uint32_t head, tail; /* first / last row id of the chain */
-	int64_t last_ts;
-	uint64_t last_seq;
 	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
 	uint64_t min_seq, max_seq;
-	bool sorted;         /* chain order is (ts asc, seq desc) */
 	struct datum *tags;  /* npk values in primary-key order, arena */
 	/* Sorted-order cache, brought up to date by scans (under the caller's
 	 * lock, or the frozen index lock): srt[0, srt_n) are the first srt_n
@@ -402,7 +407,7 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 		m->series = p;
 	}
 	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .head = MT_NO_ROW,
-			    .tail = MT_NO_ROW, .sorted = true, .min_ts = INT64_MAX,
+			    .tail = MT_NO_ROW, .min_ts = INT64_MAX,
 			    .srt_last = MT_NO_ROW,
 			    .max_ts = INT64_MIN, .min_seq = UINT64_MAX, .max_seq = 0};
 	if (m->key.len) {
@@ -670,12 +675,8 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 			se->head = id;
 		} else {
 			m->chunks[se->tail >> MT_CHUNK_SHIFT]->next[se->tail & MT_CHUNK_MASK] = id;
-			if (ts[i] < se->last_ts || (ts[i] == se->last_ts && seq > se->last_seq))
-				se->sorted = false;
 		}
 		se->tail = id;
-		se->last_ts = ts[i];
-		se->last_seq = seq;
 		se->nrows++;
 		se->ndel += op == OP_DELETE;
 		if (ts[i] < se->min_ts)
