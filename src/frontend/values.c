@@ -178,8 +178,36 @@ static bool int_range(enum dtype t, int64_t *lo, uint64_t *hi)
 }
 
 /* Rust's f64::from_str: decimal / exponent forms, inf, infinity, nan. */
+/* [+-]digits[.digits] with at most 15 digits and at most 22 decimals:
+ * one correctly rounded IEEE division, which equals strtod's answer
+ * (Clinger's fast path). False for anything else. */
+static bool fast_decimal(const char *s, double *out)
+{
+	static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	const char *p = s;
+	bool neg = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	uint64_t mant = 0;
+	int ndig = 0, frac = 0;
+	for (; *p >= '0' && *p <= '9'; p++, ndig++)
+		mant = mant * 10 + (uint64_t)(*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, ndig++, frac++)
+			mant = mant * 10 + (uint64_t)(*p - '0');
+	if (*p || ndig == 0 || ndig > 15 || frac > 22)
+		return false;
+	double d = frac ? (double)mant / p10[frac] : (double)mant;
+	*out = neg ? -d : d;
+	return true;
+}
+
 static bool parse_float_text(const char *s, double *out)
 {
+	if (fast_decimal(s, out))
+		return true;
 	const char *p = s;
 	if (*p == '+' || *p == '-')
 		p++;

@@ -453,10 +453,46 @@ int32_t vfmt_tz_offset_at(const struct vfmt_tz *tz, int64_t t)
 	return z->trans_off[lo];
 }
 
+/* Fast path of shortest_digits for doubles with few decimals (d > 0): the
+ * smallest k <= 15 such that m = round(d * 10^k) satisfies m / 10^k == d
+ * (both exact, the division correctly rounded, so "m e-k" round-trips)
+ * and 10^-k exceeds ulp(d) (no other k-decimal number rounds to d, so m is
+ * the correctly rounded one the slow path finds). Returns -1 when none. */
+static int fast_digits(double d, char *dig, int *ndig, int *exp10)
+{
+	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	if (!(d >= 1e-6 && d < 9007199254740992.0))
+		return -1;
+	double ulp = nextafter(d, INFINITY) - d;
+	for (int k = 0; k < 16; k++) {
+		double x = d * p10[k];
+		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
+			return -1;
+		double m = nearbyint(x);
+		if (m < 1 || m / p10[k] != d)
+			continue;
+		char tmp[24];
+		int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, (uint64_t)m);
+		int e = n - 1 - k;
+		while (n > 1 && tmp[n - 1] == '0')
+			n--;
+		memcpy(dig, tmp, (size_t)n);
+		dig[n] = '\0';
+		*ndig = n;
+		*exp10 = e;
+		return 0;
+	}
+	return -1;
+}
+
 /* Shortest digits: fills dig with the significant digits (no dot) and
  * returns the decimal exponent of the first digit (d = 0.DIG * 10^(e+1)). */
 static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
 {
+	int fe;
+	if (!is_f32 && fast_digits(d, dig, ndig, &fe) == 0)
+		return fe;
 	char tmp[48];
 	int lo = 1, hi = is_f32 ? 9 : 17;
 	while (lo < hi) { /* round-trip is monotone in the precision */

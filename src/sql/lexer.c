@@ -356,6 +356,8 @@ static int lex_one(struct lexer *lx)
 		return lex_error(lx, start, "Unexpected character '$'");
 	}
 	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		if ((unsigned char)ops[k].text[0] != c)
+			continue;
 		size_t n = strlen(ops[k].text);
 		if (start + n <= lx->len && memcmp(lx->s + start, ops[k].text, n) == 0) {
 			if (!push(lx, ops[k].kind, start, start + n))

@@ -839,6 +839,21 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 	uint64_t offset = 0, limit = UINT64_MAX;
 	if ((rc = limit_value(bd, off, "OFFSET", &offset)) || (rc = limit_value(bd, lim, "LIMIT", &limit)))
 		return rc;
+	if (ndon && !grouped && norder > ndon) {
+		/* latest row per series: let the storage skip older rows */
+		struct xexpr **ox = arena_alloc(bd->a, norder * sizeof(*ox));
+		struct xexpr **dx = arena_alloc(bd->a, ndon * sizeof(*dx));
+		bool *odesc = arena_alloc(bd->a, norder * sizeof(bool));
+		if (!ox || !dx || !odesc)
+			return nomem();
+		for (size_t k = 0; k < norder; k++) {
+			ox[k] = pr->u.proj.exprs[keys[k].col];
+			odesc[k] = keys[k].desc;
+		}
+		for (size_t k = 0; k < ndon; k++)
+			dx[k] = pr->u.proj.exprs[don_cols[k]];
+		plan_hint_last_per_series(bd, in, dx, (uint32_t)ndon, ox, odesc, (uint32_t)norder);
+	}
 	if (ndon) {
 		/* sort, keep the first row of each key, then limit */
 		if ((rc = add_sort_limit(bd, &cur, keys, (uint32_t)norder, 0, 0, false)))

@@ -246,6 +246,14 @@ int plan_query(struct binder *bd, const struct sql_query *q, struct op **out,
 int bind_expr(struct binder *bd, const struct sql_expr *e, struct xexpr **out);
 /* Split a predicate into AND-ed conjuncts and push what fits into a scan. */
 void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred);
+/* SELECT DISTINCT ON (tags) ... ORDER BY those tags, time index DESC [, ...]
+ * over a table scan (WHERE, if any, on tags only): add the storage hint
+ * "last row per series" (storage/pred.h) to the scan. don / order are the
+ * bound DISTINCT ON and ORDER BY expressions over `in`'s columns; the
+ * engine still sorts and picks the first row of each key itself. */
+void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *const *don,
+			       uint32_t ndon, struct xexpr *const *order, const bool *desc,
+			       uint32_t norder);
 /* Mark column i of scope sc as used by the query (projection). */
 void scope_use(const struct scope *sc, uint32_t i);
 /* Run a sub-plan to completion into a batch (scalar / IN subqueries). */

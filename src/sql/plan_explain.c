@@ -23,6 +23,7 @@
 #include "base/mem.h"
 #include "server/handler.h"
 #include "sql/plan.h"
+#include "storage/pred.h"
 
 static void indent(struct buf *b, int d)
 {
@@ -67,13 +68,19 @@ static void scan_detail(struct buf *b, const struct op *o, bool logical)
 			buf_printf(b, "%" PRId64, r->ts_max);
 		buf_printf(b, ")");
 	}
-	if (o->u.scan.npreds) {
+	uint32_t nshown = 0;
+	for (uint32_t i = 0; i < o->u.scan.npreds; i++)
+		nshown += !scan_pred_is_hint(&o->u.scan.preds[i]);
+	if (nshown) {
 		static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">=", "IN", "IS NULL",
 						  "IS NOT NULL"};
 		buf_printf(b, ", %s=[", logical ? "partial_filters" : "filters");
+		uint32_t shown = 0;
 		for (uint32_t i = 0; i < o->u.scan.npreds; i++) {
 			const struct scan_pred *p = &o->u.scan.preds[i];
-			buf_printf(b, "%s%s %s", i ? ", " : "", t->cols[p->col].name, ops[p->op]);
+			if (scan_pred_is_hint(p))
+				continue; /* a storage hint, not a filter */
+			buf_printf(b, "%s%s %s", shown++ ? ", " : "", t->cols[p->col].name, ops[p->op]);
 			if (p->op == PRED_IN) {
 				buf_printf(b, " (");
 				for (uint32_t k = 0; k < p->nlist && k < 16; k++) {

@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "sql/plan.h"
+#include "storage/pred.h"
 
 static int nomem(void) { return err_set(ERR_NOMEM, "out of memory"); }
 
@@ -307,4 +308,76 @@ void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred)
 {
 	walk_and(bd, scan, pred, 0);
 	err_clear();
+}
+
+/* Every column e references is a tag of the scan (so e is constant over
+ * the rows of one series); only the common, row-local node kinds. */
+static bool tags_only(const struct op *scan, const struct xexpr *e, int depth)
+{
+	if (!e || depth > 64)
+		return false;
+	const struct table_provider *t = scan->u.scan.t;
+	switch (e->kind) {
+	case X_CONST:
+		return true;
+	case X_COL:
+		return e->u.col < t->ncols && t->cols[e->u.col].is_tag;
+	case X_BIN:
+		return tags_only(scan, e->u.bin.a, depth + 1) && tags_only(scan, e->u.bin.b, depth + 1);
+	case X_NOT:
+	case X_NEG:
+	case X_CAST:
+		return tags_only(scan, e->u.un.a, depth + 1);
+	case X_IS:
+		return tags_only(scan, e->u.is.a, depth + 1);
+	case X_IN:
+		return tags_only(scan, e->u.in.a, depth + 1);
+	default:
+		return false;
+	}
+}
+
+/* The scan column e is (a plain column reference), or -1. */
+static int plain_col(const struct op *scan, const struct xexpr *e)
+{
+	if (!e || e->kind != X_COL || e->u.col >= scan->ncols)
+		return -1;
+	return (int)e->u.col;
+}
+
+void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *const *don,
+			       uint32_t ndon, struct xexpr *const *order, const bool *desc,
+			       uint32_t norder)
+{
+	struct op *scan = in;
+	if (in->kind == OP_FILTER) {
+		scan = in->child;
+		if (scan->kind != OP_SCAN || !tags_only(scan, in->u.filter.pred, 0))
+			return;
+	}
+	if (scan->kind != OP_SCAN || scan->u.scan.ts_col < 0 || scan->u.scan.empty ||
+	    !ndon || norder <= ndon)
+		return;
+	const struct table_provider *t = scan->u.scan.t;
+	/* DISTINCT ON (tags) */
+	for (uint32_t k = 0; k < ndon; k++) {
+		int c = plain_col(scan, don[k]);
+		if (c < 0 || !t->cols[c].is_tag)
+			return;
+	}
+	/* ORDER BY the same tags (any order, any direction), then ts DESC */
+	for (uint32_t k = 0; k < ndon; k++) {
+		int c = plain_col(scan, order[k]);
+		bool hit = false;
+		for (uint32_t j = 0; j < ndon && !hit && c >= 0; j++)
+			hit = plain_col(scan, don[j]) == c;
+		if (!hit)
+			return;
+	}
+	if (plain_col(scan, order[ndon]) != scan->u.scan.ts_col || !desc[ndon])
+		return;
+	struct scan_pred p;
+	scan_hint_last_per_series((uint32_t)scan->u.scan.ts_col,
+				  (enum dtype)scan->types[scan->u.scan.ts_col], &p);
+	add_pred(bd, scan, &p);
 }

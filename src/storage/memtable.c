@@ -21,20 +21,28 @@
  * of its rows. Series are found through an open-addressing hash table keyed
  * by the key bytes; a row whose tags equal the previous row's (compared
  * value by value, floats bit by bit) reuses that row's series without
- * encoding. Each series remembers whether its chain is still in
- * (ts asc, seq desc) order ("sorted so far"), so sorting is paid only at
- * scan time and only by series that received out-of-order rows, and the
- * bounds of its rows' ts and sequences, so scans skip whole series.
+ * encoding. Each series remembers the bounds of its rows' ts and
+ * sequences, so scans skip whole series.
  *
- * Scan. An index lists the series in key order and, per series, its row
- * ids in (ts asc, seq desc) order. A frozen memtable builds its index once
- * (under its mutex, on the first scan) and its sources read the memtable's
- * memory lazily, batch by batch; an active memtable builds a filtered index
- * per scan and copies the selected rows into batches before returning, so
- * later writes cannot disturb the source.
+ * Scan. Each series keeps a sorted-order cache of its row ids (ts asc, seq
+ * desc) that scans bring up to date: rows written since the last scan are
+ * walked from the chain and appended when they continue the order, or
+ * sorted and merged in, so repeated scans never re-sort. A scan lists the
+ * series matching its tag predicates in key order, narrows each one's
+ * cached rows to the time range by binary search (seq windows and residual
+ * time predicates pick rows one by one) and gathers the rows column by
+ * column (tags and the key repeated per series). A frozen memtable brings
+ * every cache up to date once (under its mutex, on the first scan) and its
+ * sources read the memtable's memory lazily, batch by batch; an active
+ * memtable copies the selected rows into batches before returning, so
+ * later writes cannot disturb the source. Options (memtable_scan_ex): tail
+ * mode for last-row-per-series scans; lean mode, which leaves the internal
+ * columns empty and applies field predicates when the selected rows hold
+ * no delete and no duplicate identity (nothing for a merge to do).
  *
  * Memory: memtable_mem_size counts the allocated capacity of every buffer
- * (chunks, series, hash table, arena blocks, the frozen index).
+ * (chunks, series, their sorted-order caches, hash table, arena blocks, the
+ * frozen index).
  *
  * Invariants: every row id < nrows belongs to exactly one series chain;
  * chunks, series and the arena only grow while ACTIVE and never change
@@ -60,6 +68,7 @@
 #define MT_OUT_ROWS 4096
 #define MT_NO_ROW UINT32_MAX
 #define MT_MAX_ROWS (UINT32_MAX - MT_CHUNK_ROWS)
+#define MT_PREFETCH 16 /* rows ahead a gather prefetches */
 
 struct chunk {
 	uint32_t len;      /* rows stored */
@@ -76,21 +85,23 @@ struct series {
 	uint32_t pk_len;
 	uint32_t nrows;
 	uint32_t head, tail; /* first / last row id of the chain */
-	int64_t last_ts;
-	uint64_t last_seq;
 	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
 	uint64_t min_seq, max_seq;
-	bool sorted;         /* chain order is (ts asc, seq desc) */
 	struct datum *tags;  /* npk values in primary-key order, arena */
+	/* Sorted-order cache, brought up to date by scans (under the caller's
+	 * lock, or the frozen index lock): srt[0, srt_n) are the first srt_n
+	 * rows of the chain in (ts asc, seq desc) order; srt_last is the chain
+	 * row id of the srt_n-th chain row. ndup counts adjacent srt rows with
+	 * equal ts (duplicate identities); ndel counts the delete rows. */
+	uint32_t *srt;
+	uint32_t srt_n, srt_cap, srt_last;
+	uint32_t ndup, ndel;
 };
 
-/* Series in key order and their rows in (ts asc, seq desc) order. */
+/* Series ids in key order (their rows are in each series' srt cache). */
 struct mt_index {
 	uint32_t nseries;
 	uint32_t *order; /* series ids */
-	uint32_t *start; /* nseries+1 offsets into rows */
-	uint32_t *rows;  /* row ids */
-	size_t nrows;
 };
 
 struct memtable {
@@ -116,6 +127,7 @@ struct memtable {
 	uint64_t min_seq, max_seq;
 	int64_t ts_min, ts_max;
 
+	size_t srt_mem;       /* bytes of the series' sorted-order caches */
 	pthread_mutex_t lock; /* guards the frozen index build */
 	_Atomic(struct mt_index *) frozen_ix;
 };
@@ -193,8 +205,6 @@ static void index_free(struct mt_index *ix)
 	if (!ix)
 		return;
 	mem_free(ix->order);
-	mem_free(ix->start);
-	mem_free(ix->rows);
 	mem_free(ix);
 }
 
@@ -202,7 +212,7 @@ static size_t index_mem(const struct mt_index *ix)
 {
 	if (!ix)
 		return 0;
-	return sizeof(*ix) + (size_t)ix->nseries * 8 + 4 + ix->nrows * 4;
+	return sizeof(*ix) + (size_t)ix->nseries * 4;
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -261,6 +271,8 @@ void memtable_free(struct memtable *m)
 	for (size_t i = 0; i < m->nchunks; i++)
 		chunk_free(m, m->chunks[i]);
 	mem_free(m->chunks);
+	for (size_t i = 0; i < m->nseries; i++)
+		mem_free(m->series[i].srt);
 	mem_free(m->series);
 	mem_free(m->slots);
 	arena_destroy(m->arena);
@@ -282,7 +294,7 @@ size_t memtable_mem_size(const struct memtable *m)
 		n += chunk_mem(m, m->chunks[m->nchunks - 1]);
 	n += m->chunks_cap * sizeof(struct chunk *);
 	n += m->series_cap * sizeof(struct series) + m->nslots * sizeof(uint32_t);
-	n += m->key.cap + m->sid_cap * sizeof(uint32_t);
+	n += m->key.cap + m->sid_cap * sizeof(uint32_t) + m->srt_mem;
 	n += index_mem(atomic_load(&((struct memtable *)m)->frozen_ix));
 	return n;
 }
@@ -395,7 +407,8 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 		m->series = p;
 	}
 	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .head = MT_NO_ROW,
-			    .tail = MT_NO_ROW, .sorted = true, .min_ts = INT64_MAX,
+			    .tail = MT_NO_ROW, .min_ts = INT64_MAX,
+			    .srt_last = MT_NO_ROW,
 			    .max_ts = INT64_MIN, .min_seq = UINT64_MAX, .max_seq = 0};
 	if (m->key.len) {
 		uint8_t *pk = arena_alloc(m->arena, m->key.len);
@@ -662,13 +675,10 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 			se->head = id;
 		} else {
 			m->chunks[se->tail >> MT_CHUNK_SHIFT]->next[se->tail & MT_CHUNK_MASK] = id;
-			if (ts[i] < se->last_ts || (ts[i] == se->last_ts && seq > se->last_seq))
-				se->sorted = false;
 		}
 		se->tail = id;
-		se->last_ts = ts[i];
-		se->last_seq = seq;
 		se->nrows++;
+		se->ndel += op == OP_DELETE;
 		if (ts[i] < se->min_ts)
 			se->min_ts = ts[i];
 		if (ts[i] > se->max_ts)
@@ -691,18 +701,16 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 	return ERR_OK;
 }
 
-/* ---- index ------------------------------------------------------------ */
+/* ---- per-series sorted order ------------------------------------------ */
 
-struct key_ref {
-	const uint8_t *pk;
-	uint32_t len;
-	uint32_t id;
-};
-
-static int cmp_key_ref(const void *a, const void *b)
+static inline uint32_t row_next(const struct memtable *m, uint32_t row)
 {
-	const struct key_ref *x = a, *y = b;
-	return pk_cmp(x->pk, x->len, y->pk, y->len);
+	return row_chunk(m, row)->next[row & MT_CHUNK_MASK];
+}
+
+static inline int row_op(const struct memtable *m, uint32_t row)
+{
+	return row_chunk(m, row)->op[row & MT_CHUNK_MASK];
 }
 
 struct row_key {
@@ -719,6 +727,116 @@ static int cmp_row_key(const void *a, const void *b)
 	if (x->seq != y->seq)
 		return x->seq > y->seq ? -1 : 1;
 	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Row a sorts strictly before row b in (ts asc, seq desc) order. */
+static inline bool row_before(const struct memtable *m, uint32_t a, uint32_t b)
+{
+	int64_t ta = row_ts(m, a), tb = row_ts(m, b);
+	return ta < tb || (ta == tb && row_seq(m, a) > row_seq(m, b));
+}
+
+/* Scratch space of ensure_sorted, reused across series. */
+struct sort_scratch {
+	struct row_key *keys;
+	size_t keys_cap;
+	uint32_t *merged;
+	size_t merged_cap;
+};
+
+static void sort_scratch_free(struct sort_scratch *sc)
+{
+	mem_free(sc->keys);
+	mem_free(sc->merged);
+}
+
+/*
+ * Bring se's sorted-order cache up to date: the rows appended since the
+ * last call are walked from the chain; when they continue the order they
+ * are appended, otherwise they are sorted and merged with the cached
+ * prefix. So every scan after the first pays only for new rows.
+ */
+static int ensure_sorted(struct memtable *m, struct series *se, struct sort_scratch *sc)
+{
+	if (se->srt_n == se->nrows)
+		return ERR_OK;
+	if (se->nrows > se->srt_cap) {
+		size_t cap = se->srt_cap, old = cap;
+		void *p = se->srt;
+		if (mem_grow(&p, &cap, se->nrows, sizeof(uint32_t)))
+			return ERR_NOMEM;
+		se->srt = p;
+		se->srt_cap = (uint32_t)cap;
+		m->srt_mem += (cap - old) * sizeof(uint32_t);
+	}
+	uint32_t old = se->srt_n, k = old;
+	uint32_t r = old ? row_next(m, se->srt_last) : se->head;
+	bool in_order = true;
+	for (; r != MT_NO_ROW && k < se->nrows; r = row_next(m, r)) {
+		if (k > 0 && in_order && !row_before(m, se->srt[k - 1], r))
+			in_order = false;
+		se->srt[k++] = r;
+	}
+	if (k != se->nrows)
+		return err_set(ERR_INTERNAL, "memtable: series chain holds %u rows, expected %u", k,
+			       se->nrows);
+	if (!in_order) {
+		uint32_t nn = k - old;
+		if (nn > sc->keys_cap) {
+			mem_free(sc->keys);
+			sc->keys_cap = 0;
+			if (!(sc->keys = mem_alloc((size_t)nn * sizeof(*sc->keys))))
+				return ERR_NOMEM;
+			sc->keys_cap = nn;
+		}
+		if (k > sc->merged_cap) {
+			mem_free(sc->merged);
+			sc->merged_cap = 0;
+			if (!(sc->merged = mem_alloc((size_t)k * sizeof(uint32_t))))
+				return ERR_NOMEM;
+			sc->merged_cap = k;
+		}
+		for (uint32_t j = 0; j < nn; j++) {
+			uint32_t row = se->srt[old + j];
+			sc->keys[j] = (struct row_key){row_ts(m, row), row_seq(m, row), row};
+		}
+		qsort(sc->keys, nn, sizeof(*sc->keys), cmp_row_key);
+		uint32_t i = 0, j = 0, o = 0;
+		while (i < old && j < nn) {
+			uint32_t a = se->srt[i];
+			struct row_key ka = {row_ts(m, a), row_seq(m, a), a};
+			if (cmp_row_key(&ka, &sc->keys[j]) <= 0)
+				sc->merged[o++] = se->srt[i++];
+			else
+				sc->merged[o++] = sc->keys[j++].row;
+		}
+		while (i < old)
+			sc->merged[o++] = se->srt[i++];
+		while (j < nn)
+			sc->merged[o++] = sc->keys[j++].row;
+		memcpy(se->srt, sc->merged, (size_t)k * sizeof(uint32_t));
+		se->ndup = 0;
+		old = 0;
+	}
+	for (uint32_t i = old ? old : 1; i < k; i++)
+		se->ndup += row_ts(m, se->srt[i]) == row_ts(m, se->srt[i - 1]);
+	se->srt_n = k;
+	se->srt_last = se->tail;
+	return ERR_OK;
+}
+
+/* ---- index ------------------------------------------------------------ */
+
+struct key_ref {
+	const uint8_t *pk;
+	uint32_t len;
+	uint32_t id;
+};
+
+static int cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	return pk_cmp(x->pk, x->len, y->pk, y->len);
 }
 
 /* What a scan selects. The time range is inclusive on both ends. */
@@ -762,79 +880,43 @@ static inline bool row_selected(const struct mt_filter *f, int64_t ts, uint64_t 
 }
 
 /*
- * Build an index over the memtable's current rows. With a filter, only the
- * series matching its tag predicates and the rows it selects are listed.
+ * The series (matching f, when given) in key order, each with its sorted
+ * cache brought up to date. Caller holds the memtable's serialisation
+ * (active) or its lock (frozen).
  */
-static int index_build(const struct memtable *m, const struct mt_filter *f, struct mt_index **out)
+static int index_build(struct memtable *m, const struct mt_filter *f, struct mt_index **out)
 {
 	*out = NULL;
 	int rc = ERR_NOMEM;
 	struct key_ref *keys = NULL;
-	struct row_key *tmp = NULL;
-	size_t tmp_cap = 0;
+	struct sort_scratch sc = {0};
 	struct mt_index *ix = mem_calloc(1, sizeof(*ix));
 	if (!ix)
 		goto out;
 	keys = mem_alloc((m->nseries ? m->nseries : 1) * sizeof(*keys));
-	if (!keys)
+	ix->order = mem_alloc((m->nseries ? m->nseries : 1) * sizeof(uint32_t));
+	if (!keys || !ix->order)
 		goto out;
-	size_t nk = 0, nrows = 0;
+	size_t nk = 0;
 	for (size_t i = 0; i < m->nseries; i++) {
-		const struct series *se = &m->series[i];
+		struct series *se = &m->series[i];
 		if (!se->nrows || (f && !series_matches(m, se, f)))
 			continue;
+		if ((rc = ensure_sorted(m, se, &sc)))
+			goto out;
 		keys[nk++] = (struct key_ref){se->pk, se->pk_len, (uint32_t)i};
-		nrows += se->nrows;
 	}
 	qsort(keys, nk, sizeof(*keys), cmp_key_ref);
-	ix->order = mem_alloc((nk ? nk : 1) * sizeof(uint32_t));
-	ix->start = mem_alloc((nk + 1) * sizeof(uint32_t));
-	ix->rows = mem_alloc((nrows ? nrows : 1) * sizeof(uint32_t));
-	if (!ix->order || !ix->start || !ix->rows)
-		goto out;
-	size_t at = 0, pos = 0;
-	for (size_t k = 0; k < nk; k++) {
-		const struct series *se = &m->series[keys[k].id];
-		size_t begin = at;
-		if (se->sorted) {
-			for (uint32_t r = se->head; r != MT_NO_ROW; r = row_chunk(m, r)->next[r & MT_CHUNK_MASK])
-				if (!f || row_selected(f, row_ts(m, r), row_seq(m, r)))
-					ix->rows[at++] = r;
-		} else {
-			if (se->nrows > tmp_cap) {
-				mem_free(tmp);
-				tmp_cap = se->nrows;
-				tmp = mem_alloc(tmp_cap * sizeof(*tmp));
-				if (!tmp)
-					goto out;
-			}
-			size_t nt = 0;
-			for (uint32_t r = se->head; r != MT_NO_ROW; r = row_chunk(m, r)->next[r & MT_CHUNK_MASK]) {
-				int64_t ts = row_ts(m, r);
-				uint64_t seq = row_seq(m, r);
-				if (!f || row_selected(f, ts, seq))
-					tmp[nt++] = (struct row_key){ts, seq, r};
-			}
-			qsort(tmp, nt, sizeof(*tmp), cmp_row_key);
-			for (size_t j = 0; j < nt; j++)
-				ix->rows[at++] = tmp[j].row;
-		}
-		if (at == begin)
-			continue;
-		ix->order[pos] = keys[k].id;
-		ix->start[pos] = (uint32_t)begin;
-		pos++;
-	}
-	ix->nseries = (uint32_t)pos;
-	ix->start[pos] = (uint32_t)at;
-	ix->nrows = at;
+	for (size_t k = 0; k < nk; k++)
+		ix->order[k] = keys[k].id;
+	ix->nseries = (uint32_t)nk;
 	*out = ix;
 	ix = NULL;
 	rc = ERR_OK;
 out:
 	index_free(ix);
 	mem_free(keys);
-	mem_free(tmp);
+	sort_scratch_free(&sc);
 	return rc;
 }
 
@@ -856,19 +938,27 @@ static int frozen_index(struct memtable *m, const struct mt_index **out)
 
 /* ---- scan ------------------------------------------------------------- */
 
+/* Selected rows of one series: srt[from, from+n) of the series, or
+ * own_rows[from, from+n) of the source when rows had to be picked one by
+ * one. */
+struct mt_seg {
+	uint32_t sid;
+	uint32_t from, n;
+	bool own;
+};
+
 struct mt_source {
 	struct sorted_source base;
 	const struct memtable *m;
-	struct mt_index *own_ix;   /* active: the filtered index, freed at open */
-	const struct mt_index *ix; /* the index iterated */
 	struct mt_filter f;
 	bool *need;                /* ncols: columns to fill */
-	uint8_t *series_ok;        /* per index position */
-	uint32_t pos;              /* index position of the current series */
-	uint32_t at, end;          /* rows[at, end) left of the current series */
-	bool in_series;
 	enum dtype *types;         /* internal layout */
 	uint8_t *phys;             /* ncols: physical kind of each column */
+	struct mt_seg *segs;
+	uint32_t nsegs, seg, off;  /* cursor: segs[seg], row off */
+	uint32_t *own_rows;
+	size_t own_len, own_cap;
+	bool lean;                 /* internal columns left empty */
 	struct batch out;          /* frozen: the batch handed out */
 	struct batch *done;        /* active: the materialised batches */
 	uint32_t ndone, next_done;
@@ -984,117 +1074,188 @@ static void filter_free(struct mt_filter *f)
 	f->nts_preds = 0;
 }
 
-/* Append a fixed-width value (8 bytes) with a fast path when there is room. */
-static inline int push_word(struct colvec *v, enum phys_kind pk, const void *x)
+static inline void mark_valid_range(struct colvec *d, uint32_t at, uint32_t k)
 {
-	if (v->len < v->cap) {
-		memcpy(pk == PHYS_I64 ? (void *)(v->i64 + v->len) : (void *)(v->f64 + v->len), x, 8);
-		if (v->validity)
-			v->validity[v->len >> 3] |= (uint8_t)(1u << (v->len & 7));
-		v->len++;
-		return ERR_OK;
-	}
-	if (pk == PHYS_I64) {
-		int64_t i;
-		memcpy(&i, x, 8);
-		return colvec_push_i64(v, i);
-	}
-	double f;
-	memcpy(&f, x, 8);
-	return colvec_push_f64(v, f);
+	if (d->validity)
+		for (uint32_t i = at; i < at + k; i++)
+			d->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
 
-static int emit_row(struct mt_source *src, const struct series *se, uint32_t row)
+/* Append k copies of the 8-byte word x. */
+static int repeat_word(struct colvec *d, enum phys_kind pk, const void *x, uint32_t k)
+{
+	if (colvec_reserve(d, k))
+		return ERR_NOMEM;
+	uint32_t at = d->len;
+	if (pk == PHYS_I64) {
+		int64_t v;
+		memcpy(&v, x, 8);
+		for (uint32_t i = 0; i < k; i++)
+			d->i64[at + i] = v;
+	} else {
+		double v;
+		memcpy(&v, x, 8);
+		for (uint32_t i = 0; i < k; i++)
+			d->f64[at + i] = v;
+	}
+	mark_valid_range(d, at, k);
+	d->len += k;
+	return ERR_OK;
+}
+
+/* Append k copies of the byte string p[0, n). */
+static int repeat_bytes(struct colvec *d, const void *p, uint32_t n, uint32_t k)
+{
+	if (colvec_reserve(d, k))
+		return ERR_NOMEM;
+	uint32_t at = d->len;
+	size_t used = d->offs[at], need = used + (size_t)n * k;
+	if (need > UINT32_MAX)
+		return err_set(ERR_LIMIT, "memtable: string column over 4 GiB");
+	if (need > d->bytes_cap) {
+		void *b = d->bytes;
+		if (mem_grow(&b, &d->bytes_cap, need, 1))
+			return ERR_NOMEM;
+		d->bytes = b;
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		if (n)
+			memcpy(d->bytes + used, p, n);
+		used += n;
+		d->offs[at + i + 1] = (uint32_t)used;
+	}
+	mark_valid_range(d, at, k);
+	d->len += k;
+	return ERR_OK;
+}
+
+static int repeat_datum(struct colvec *d, const struct datum *v, enum phys_kind pk, uint32_t k)
+{
+	if (v->is_null) {
+		for (uint32_t i = 0; i < k; i++)
+			if (colvec_push_null(d))
+				return ERR_NOMEM;
+		return ERR_OK;
+	}
+	if (pk == PHYS_I64)
+		return repeat_word(d, pk, &v->v.i, k);
+	if (pk == PHYS_F64)
+		return repeat_word(d, pk, &v->v.f, k);
+	return repeat_bytes(d, v->v.s.p, (uint32_t)v->v.s.n, k);
+}
+
+/* Append column c of rows[0, k) (a field or the time index). */
+static int gather(const struct memtable *m, struct colvec *d, uint32_t c, enum phys_kind pk,
+		  const uint32_t *rows, uint32_t k)
+{
+	if (pk == PHYS_BYTES) {
+		for (uint32_t i = 0; i < k; i++) {
+			const struct colvec *v = &row_chunk(m, rows[i])->cols[c];
+			uint32_t off = rows[i] & MT_CHUNK_MASK;
+			int rc = colvec_is_null(v, off) ? colvec_push_null(d)
+							: colvec_push_from(d, v, off);
+			if (rc)
+				return rc;
+		}
+		return ERR_OK;
+	}
+	if (colvec_reserve(d, k))
+		return ERR_NOMEM;
+	uint32_t at = d->len;
+	bool nulls = false;
+	for (uint32_t i = 0; i < k; i++) {
+		if (i + MT_PREFETCH < k) { /* rows of a series are scattered */
+			uint32_t r = rows[i + MT_PREFETCH];
+			const struct colvec *pv = &row_chunk(m, r)->cols[c];
+			__builtin_prefetch(pk == PHYS_I64 ? (const void *)&pv->i64[r & MT_CHUNK_MASK]
+							  : (const void *)&pv->f64[r & MT_CHUNK_MASK]);
+		}
+		const struct colvec *v = &row_chunk(m, rows[i])->cols[c];
+		uint32_t off = rows[i] & MT_CHUNK_MASK;
+		nulls |= v->validity != NULL;
+		if (pk == PHYS_I64)
+			d->i64[at + i] = v->i64[off];
+		else
+			d->f64[at + i] = v->f64[off];
+	}
+	mark_valid_range(d, at, k);
+	d->len += k;
+	if (nulls)
+		for (uint32_t i = 0; i < k; i++) {
+			const struct colvec *v = &row_chunk(m, rows[i])->cols[c];
+			if (colvec_is_null(v, rows[i] & MT_CHUNK_MASK) && colvec_set_null(d, at + i))
+				return ERR_NOMEM;
+		}
+	return ERR_OK;
+}
+
+/* Append rows[0, k) of series se to src->out, column by column. */
+static int emit_rows(struct mt_source *src, const struct series *se, const uint32_t *rows,
+		     uint32_t k)
 {
 	const struct memtable *m = src->m;
 	const struct region_schema *s = m->schema;
-	const struct chunk *ch = row_chunk(m, row);
-	uint32_t off = row & MT_CHUNK_MASK;
 	struct batch *b = &src->out;
+	int rc;
 	for (uint32_t c = 0; c < s->ncols; c++) {
 		if (!src->need[c])
 			continue;
 		struct colvec *d = &b->cols[c];
-		int rc;
-		if (m->tag_pos[c] >= 0) {
-			rc = colvec_push_datum(d, &se->tags[m->tag_pos[c]]);
-		} else {
-			const struct colvec *v = &ch->cols[c];
-			enum phys_kind pk = src->phys[c];
-			if (colvec_is_null(v, off))
-				rc = colvec_push_null(d);
-			else if (pk == PHYS_I64)
-				rc = push_word(d, pk, &v->i64[off]);
-			else if (pk == PHYS_F64)
-				rc = push_word(d, pk, &v->f64[off]);
-			else
-				rc = colvec_push_from(d, v, off);
-		}
+		enum phys_kind pk = src->phys[c];
+		if (m->tag_pos[c] >= 0)
+			rc = repeat_datum(d, &se->tags[m->tag_pos[c]], pk, k);
+		else
+			rc = gather(m, d, c, pk, rows, k);
 		if (rc)
 			return rc;
 	}
-	int64_t op = ch->op[off];
-	if (colvec_push_bytes(&b->cols[s->ncols], se->pk, se->pk_len) ||
-	    push_word(&b->cols[s->ncols + 1], PHYS_I64, &ch->seq[off]) ||
-	    push_word(&b->cols[s->ncols + 2], PHYS_I64, &op))
-		return ERR_NOMEM;
-	b->nrows++;
-	return ERR_OK;
-}
-
-/* First position in rows[lo, hi) whose ts >= t (rows sorted by ts). */
-static uint32_t lower_bound_ts(const struct memtable *m, const uint32_t *rows, uint32_t lo,
-			       uint32_t hi, int64_t t)
-{
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (row_ts(m, rows[mid]) < t)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (src->lean) {
+		b->nrows += k;
+		return ERR_OK;
 	}
-	return lo;
+	if ((rc = repeat_bytes(&b->cols[s->ncols], se->pk, se->pk_len, k)))
+		return rc;
+	struct colvec *seq = &b->cols[s->ncols + 1], *op = &b->cols[s->ncols + 2];
+	if (colvec_reserve(seq, k) || colvec_reserve(op, k))
+		return ERR_NOMEM;
+	for (uint32_t i = 0; i < k; i++) {
+		const struct chunk *ch = row_chunk(m, rows[i]);
+		uint32_t off = rows[i] & MT_CHUNK_MASK;
+		seq->i64[seq->len + i] = (int64_t)ch->seq[off];
+		op->i64[op->len + i] = ch->op[off];
+	}
+	mark_valid_range(seq, seq->len, k);
+	mark_valid_range(op, op->len, k);
+	seq->len += k;
+	op->len += k;
+	b->nrows += k;
+	return ERR_OK;
 }
 
 /* Refill src->out with up to MT_OUT_ROWS selected rows (0 at the end). */
 static int fill(struct mt_source *src)
 {
 	const struct memtable *m = src->m;
-	const struct mt_index *ix = src->ix;
 	batch_reset(&src->out);
-	if (src->f.empty)
-		return ERR_OK;
-	while (src->out.nrows < MT_OUT_ROWS) {
-		if (!src->in_series) {
-			if (src->pos >= ix->nseries)
-				break;
-			if (!src->series_ok[src->pos]) {
-				src->pos++;
-				continue;
-			}
-			src->end = ix->start[src->pos + 1];
-			src->at = lower_bound_ts(m, ix->rows, ix->start[src->pos], src->end,
-						 src->f.ts_lo);
-			src->in_series = true;
-		}
-		const struct series *se = &m->series[ix->order[src->pos]];
-		while (src->at < src->end && src->out.nrows < MT_OUT_ROWS) {
-			uint32_t r = ix->rows[src->at];
-			int64_t ts = row_ts(m, r);
-			if (ts > src->f.ts_hi) {
-				src->at = src->end;
-				break;
-			}
-			src->at++;
-			if (!row_selected(&src->f, ts, row_seq(m, r)))
-				continue;
-			int rc = emit_row(src, se, r);
-			if (rc)
-				return rc;
-		}
-		if (src->at >= src->end) {
-			src->in_series = false;
-			src->pos++;
+	if (src->seg < src->nsegs)
+		for (uint32_t c = 0; c < src->out.ncols; c++)
+			if ((c >= m->schema->ncols || src->need[c]) &&
+			    colvec_reserve(&src->out.cols[c], MT_OUT_ROWS))
+				return ERR_NOMEM;
+	while (src->out.nrows < MT_OUT_ROWS && src->seg < src->nsegs) {
+		const struct mt_seg *g = &src->segs[src->seg];
+		const struct series *se = &m->series[g->sid];
+		uint32_t k = g->n - src->off;
+		if (k > MT_OUT_ROWS - src->out.nrows)
+			k = MT_OUT_ROWS - src->out.nrows;
+		const uint32_t *rows = (g->own ? src->own_rows : se->srt) + g->from + src->off;
+		int rc = emit_rows(src, se, rows, k);
+		if (rc)
+			return rc;
+		src->off += k;
+		if (src->off == g->n) {
+			src->seg++;
+			src->off = 0;
 		}
 	}
 	return ERR_OK;
@@ -1133,10 +1294,10 @@ static void source_close(struct sorted_source *base)
 		batch_free(&src->done[i]);
 	mem_free(src->done);
 	batch_free(&src->out);
-	index_free(src->own_ix);
 	filter_free(&src->f);
 	mem_free(src->need);
-	mem_free(src->series_ok);
+	mem_free(src->segs);
+	mem_free(src->own_rows);
 	mem_free(src->types);
 	mem_free(src->phys);
 	mem_free(src);
@@ -1165,13 +1326,204 @@ static int materialise(struct mt_source *src)
 	}
 }
 
-int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
-		  uint64_t max_seq_incl, struct sorted_source **out)
+/* First position in rows[lo, hi) whose ts >= t (rows sorted by ts). */
+static uint32_t lower_bound_ts(const struct memtable *m, const uint32_t *rows, uint32_t lo,
+			       uint32_t hi, int64_t t)
+{
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (row_ts(m, rows[mid]) < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* In tail mode: the start of the rows a last-row-per-series scan needs
+ * from rows[0, n) (sorted): the last identity whose newest version is a
+ * put, and everything after it (deletes that must still reach the merge);
+ * 0 when every identity ends in a delete. */
+static uint32_t tail_start(const struct memtable *m, const uint32_t *rows, uint32_t n)
+{
+	uint32_t e = n;
+	while (e > 0) {
+		int64_t t = row_ts(m, rows[e - 1]);
+		uint32_t g = e - 1;
+		while (g > 0 && row_ts(m, rows[g - 1]) == t)
+			g--;
+		if (row_op(m, rows[g]) != OP_DELETE)
+			return g;
+		e = g;
+	}
+	return 0;
+}
+
+/* rows[0, n) hold no two versions of one identity and no delete. */
+static bool rows_unique(const struct memtable *m, const uint32_t *rows, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (row_op(m, rows[i]) == OP_DELETE)
+			return false;
+		if (i && row_ts(m, rows[i]) == row_ts(m, rows[i - 1]))
+			return false;
+	}
+	return true;
+}
+
+static int add_seg(struct mt_source *src, size_t *cap, struct mt_seg g)
+{
+	if (src->nsegs == *cap) {
+		void *p = src->segs;
+		if (mem_grow(&p, cap, src->nsegs + 1, sizeof(struct mt_seg)))
+			return ERR_NOMEM;
+		src->segs = p;
+	}
+	src->segs[src->nsegs++] = g;
+	return ERR_OK;
+}
+
+/* The selected rows of every indexed series, as segments. */
+static int plan_segments(struct mt_source *src, const struct mt_index *ix, bool tail,
+			 bool *unique)
+{
+	const struct memtable *m = src->m;
+	const struct mt_filter *f = &src->f;
+	size_t cap = 0;
+	*unique = true;
+	for (uint32_t p = 0; p < ix->nseries; p++) {
+		uint32_t sid = ix->order[p];
+		const struct series *se = &m->series[sid];
+		if (!series_matches(m, se, f))
+			continue;
+		uint32_t lo = lower_bound_ts(m, se->srt, 0, se->srt_n, f->ts_lo);
+		uint32_t hi = f->ts_hi == INT64_MAX
+				  ? se->srt_n
+				  : lower_bound_ts(m, se->srt, lo, se->srt_n, f->ts_hi + 1);
+		if (lo >= hi)
+			continue;
+		struct mt_seg g = {sid, lo, hi - lo, false};
+		bool all = se->min_seq > f->seq_lo && se->max_seq <= f->seq_hi && !f->nts_preds;
+		if (!all) {
+			/* pick the rows one by one */
+			size_t need = src->own_len + (hi - lo);
+			if (need > src->own_cap) {
+				void *q = src->own_rows;
+				if (mem_grow(&q, &src->own_cap, need, sizeof(uint32_t)))
+					return ERR_NOMEM;
+				src->own_rows = q;
+			}
+			g.own = true;
+			g.from = (uint32_t)src->own_len;
+			g.n = 0;
+			for (uint32_t i = lo; i < hi; i++) {
+				uint32_t r = se->srt[i];
+				if (row_selected(f, row_ts(m, r), row_seq(m, r)))
+					src->own_rows[src->own_len + g.n++] = r;
+			}
+			src->own_len += g.n;
+			if (!g.n)
+				continue;
+		}
+		const uint32_t *rows = (g.own ? src->own_rows : se->srt) + g.from;
+		if (tail) {
+			uint32_t t = tail_start(m, rows, g.n);
+			g.from += t;
+			g.n -= t;
+			rows += t;
+		}
+		if (*unique && (se->ndel || se->ndup))
+			*unique = rows_unique(m, rows, g.n);
+		int rc = add_seg(src, &cap, g);
+		if (rc)
+			return rc;
+	}
+	return ERR_OK;
+}
+
+/* Row r passes every predicate of req that is not on a tag or the time
+ * index. */
+static bool row_passes_fields(const struct memtable *m, const struct scan_request *req, uint32_t r)
+{
+	const struct region_schema *s = m->schema;
+	const struct chunk *ch = row_chunk(m, r);
+	uint32_t off = r & MT_CHUNK_MASK;
+	for (uint32_t k = 0; k < req->npreds; k++) {
+		const struct scan_pred *p = &req->preds[k];
+		if (pred_is_tag_or_ts(s, p))
+			continue;
+		const struct colvec *v = &ch->cols[p->col];
+		struct datum d;
+		memset(&d, 0, sizeof(d));
+		d.type = v->type;
+		d.is_null = colvec_is_null(v, off);
+		if (!d.is_null) {
+			switch (dtype_phys(v->type)) {
+			case PHYS_I64: d.v.i = v->i64[off]; break;
+			case PHYS_F64: d.v.f = v->f64[off]; break;
+			default: {
+				uint32_t n;
+				d.v.s.p = colvec_bytes(v, off, &n);
+				d.v.s.n = n;
+				break;
+			}
+			}
+		}
+		if (!pred_match_datum(p, &d))
+			return false;
+	}
+	return true;
+}
+
+/* Keep, in every segment, only the rows passing req's field predicates
+ * (valid once the rows are known unique: no older version to fall back
+ * to). */
+static int apply_field_preds(struct mt_source *src, const struct scan_request *req)
+{
+	const struct memtable *m = src->m;
+	bool any = false;
+	for (uint32_t k = 0; k < req->npreds && !any; k++)
+		any = !pred_is_tag_or_ts(m->schema, &req->preds[k]);
+	if (!any)
+		return ERR_OK;
+	size_t total = 0;
+	for (uint32_t g = 0; g < src->nsegs; g++)
+		total += src->segs[g].n;
+	uint32_t *kept = mem_alloc((total ? total : 1) * sizeof(uint32_t));
+	if (!kept)
+		return ERR_NOMEM;
+	size_t at = 0;
+	uint32_t nsegs = 0;
+	for (uint32_t g = 0; g < src->nsegs; g++) {
+		struct mt_seg seg = src->segs[g];
+		const uint32_t *rows =
+			(seg.own ? src->own_rows : m->series[seg.sid].srt) + seg.from;
+		size_t from = at;
+		for (uint32_t i = 0; i < seg.n; i++)
+			if (row_passes_fields(m, req, rows[i]))
+				kept[at++] = rows[i];
+		if (at > from)
+			src->segs[nsegs++] =
+				(struct mt_seg){seg.sid, (uint32_t)from, (uint32_t)(at - from), true};
+	}
+	mem_free(src->own_rows);
+	src->own_rows = kept;
+	src->own_len = at;
+	src->own_cap = total ? total : 1;
+	src->nsegs = nsegs;
+	return ERR_OK;
+}
+
+int memtable_scan_ex(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
+		     uint64_t max_seq_incl, const struct memtable_scan_opts *o,
+		     struct sorted_source **out, bool *unique)
 {
 	*out = NULL;
+	bool uniq = true;
 	const struct region_schema *s = m->schema;
 	uint32_t ntot = s->ncols + SCHEMA_INTERNAL_COLS;
 	int rc = ERR_NOMEM;
+	struct mt_index *own_ix = NULL;
 	struct mt_source *src = mem_calloc(1, sizeof(*src));
 	if (!src)
 		return ERR_NOMEM;
@@ -1199,38 +1551,43 @@ int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t m
 		for (uint32_t k = 0; k < req->npreds; k++)
 			src->need[req->preds[k].col] = true;
 
-	if (m->state == MEMTABLE_FROZEN) {
-		if ((rc = frozen_index(m, &src->ix)))
+	if (!src->f.empty) {
+		const struct mt_index *ix;
+		if (m->state == MEMTABLE_FROZEN) {
+			rc = frozen_index(m, &ix);
+		} else {
+			rc = index_build(m, &src->f, &own_ix);
+			ix = own_ix;
+		}
+		if (rc || (rc = plan_segments(src, ix, o && o->last_per_series, &uniq)))
 			goto fail;
-	} else if (!src->f.empty) {
-		if ((rc = index_build(m, &src->f, &src->own_ix)))
-			goto fail;
-		src->ix = src->own_ix;
-	} else {
-		src->own_ix = mem_calloc(1, sizeof(struct mt_index));
-		src->ix = src->own_ix;
-		if (!src->own_ix)
+		if (req && o && o->lean_if_unique && uniq && (rc = apply_field_preds(src, req)))
 			goto fail;
 	}
-	rc = ERR_NOMEM;
-	src->series_ok = mem_alloc(src->ix->nseries ? src->ix->nseries : 1);
-	if (!src->series_ok)
-		goto fail;
-	for (uint32_t p = 0; p < src->ix->nseries; p++)
-		src->series_ok[p] = series_matches(m, &m->series[src->ix->order[p]], &src->f);
+	src->lean = o && o->lean_if_unique && uniq;
 	src->f.tag_preds = NULL; /* req is not referenced after open */
 	src->f.ntag_preds = 0;
 	if (m->state == MEMTABLE_ACTIVE) {
 		if ((rc = materialise(src)))
 			goto fail;
-		index_free(src->own_ix);
-		src->own_ix = NULL;
-		src->ix = NULL;
 		batch_free(&src->out);
+		mem_free(src->segs);
+		src->segs = NULL;
+		src->nsegs = 0;
 	}
+	index_free(own_ix);
+	if (unique)
+		*unique = uniq;
 	*out = &src->base;
 	return ERR_OK;
 fail:
+	index_free(own_ix);
 	source_close(&src->base);
 	return rc;
+}
+
+int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
+		  uint64_t max_seq_incl, struct sorted_source **out)
+{
+	return memtable_scan_ex(m, req, min_seq_excl, max_seq_incl, NULL, out, NULL);
 }

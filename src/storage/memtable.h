@@ -67,6 +67,31 @@ int64_t memtable_ts_max(const struct memtable *m);
  */
 int memtable_scan(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
 		  uint64_t max_seq_incl, struct sorted_source **out);
+
+/* Options of memtable_scan_ex. */
+struct memtable_scan_opts {
+	/* Tail mode, for "the last row of each series": per series, only the
+	 * selected rows from its last identity (pk, ts) whose newest version
+	 * is a put, plus the newer identities after it (all deletes); every
+	 * selected row when all end in a delete. Merged with older sources and
+	 * deduplicated, the last surviving row of each series is exact (this
+	 * memtable must be the newest source of the merge). */
+	bool last_per_series;
+	/* When the returned rows are unique (see memtable_scan_ex), leave the
+	 * internal columns (__primary_key, __sequence, __op_type) empty and
+	 * also apply req's field predicates (no older version could win
+	 * instead of a dropped row): for a caller that passes the run on
+	 * without merging it. */
+	bool lean_if_unique;
+};
+
+/* memtable_scan with options (o may be NULL). *unique (may be NULL) is
+ * set true when the returned rows hold no delete and no two versions of
+ * one identity, so that a merge with no other source may pass them
+ * through without dedup. */
+int memtable_scan_ex(struct memtable *m, const struct scan_request *req, uint64_t min_seq_excl,
+		     uint64_t max_seq_incl, const struct memtable_scan_opts *o,
+		     struct sorted_source **out, bool *unique);
 void memtable_free(struct memtable *m);
 
 #endif

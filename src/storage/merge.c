@@ -72,6 +72,8 @@ struct merge {
 
 	struct batch out;
 	bool done;
+	bool passthrough;  /* see merge_options */
+	bool pt_started;   /* passthrough: curs[0].b was handed out */
 };
 
 /* ---- keys ------------------------------------------------------------- */
@@ -516,10 +518,69 @@ static int filter_out(struct merge *m)
 	return ERR_OK;
 }
 
+/* Passthrough: the source's next batch, filtered (copied only when a row
+ * is dropped). */
+static int passthrough_next(struct merge *m, const struct batch **out)
+{
+	struct cursor *c = &m->curs[0];
+	for (;;) {
+		int rc;
+		if (m->pt_started && c->b && (rc = cursor_load(m, c)))
+			return rc;
+		m->pt_started = true;
+		const struct batch *b = c->b;
+		if (!b)
+			return ERR_OK;
+		if (!m->npreds && !m->filter_ts) {
+			*out = b;
+			return ERR_OK;
+		}
+		uint32_t n = b->nrows;
+		if (n > m->sel_cap) {
+			void *p = m->sel;
+			if (mem_grow(&p, &m->sel_cap, n, 1))
+				return ERR_NOMEM;
+			m->sel = p;
+		}
+		uint8_t *sel = m->sel;
+		memset(sel, 1, n);
+		if (m->filter_ts) {
+			const int64_t *ts = b->cols[m->ts_col].i64;
+			for (uint32_t i = 0; i < n; i++)
+				sel[i] &= ts[i] >= m->ts_min &&
+					  (m->ts_max == INT64_MAX || ts[i] < m->ts_max);
+		}
+		if ((rc = pred_eval(m->preds, m->npreds, b, sel)))
+			return rc;
+		uint32_t kept = 0;
+		for (uint32_t i = 0; i < n; i++)
+			kept += sel[i];
+		if (kept == n) {
+			*out = b;
+			return ERR_OK;
+		}
+		batch_reset(&m->out);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t j = i;
+			while (j < n && sel[j])
+				j++;
+			if (j > i && (rc = emit_range(m, b, i, j - i)))
+				return rc;
+			i = j;
+		}
+		if (m->out.nrows) {
+			*out = &m->out;
+			return ERR_OK;
+		}
+	}
+}
+
 static int merge_next(struct sorted_source *base, const struct batch **out)
 {
 	struct merge *m = (struct merge *)base;
 	*out = NULL;
+	if (m->passthrough)
+		return passthrough_next(m, out);
 	while (!m->done) {
 		batch_reset(&m->out);
 		int rc = merge_some(m);
@@ -643,6 +704,7 @@ int merge_open(struct sorted_source **srcs, uint32_t n, const struct merge_optio
 	m->dedup = o->dedup;
 	m->mode = o->mode;
 	m->keep_deletes = o->keep_deletes;
+	m->passthrough = o->passthrough && n == 1 && !o->keep_deletes;
 	m->heap = mem_calloc(n ? n : 1, sizeof(struct cursor *));
 	m->need = mem_calloc(ntot, sizeof(bool));
 	m->is_field = mem_calloc(s->ncols ? s->ncols : 1, sizeof(bool));
@@ -658,7 +720,7 @@ int merge_open(struct sorted_source **srcs, uint32_t n, const struct merge_optio
 		m->need[c] = !req || !req->projection || req->projection[c];
 	}
 	for (uint32_t c = s->ncols; c < ntot; c++)
-		m->need[c] = true;
+		m->need[c] = !m->passthrough; /* a passthrough source may leave them empty */
 	m->need[s->ts_col] = true;
 	if (req) {
 		if ((rc = copy_preds(m, s, req, o->recheck_keys)))

@@ -41,6 +41,12 @@ struct merge_options {
 	bool keep_deletes;   /* compaction output keeps (deduped) tombstones */
 	bool recheck_keys;   /* also apply req's time range and its tag / time
 			      * predicates (for sources that filter coarsely) */
+	bool passthrough;    /* exactly one source, known to hold no delete and
+			      * no two versions of one identity: its batches
+			      * are handed out as they are (no copy), only
+			      * filtered by the predicates the merge applies;
+			      * the source may leave the internal columns
+			      * empty */
 };
 
 /* Merge srcs[0..n) into *out. Takes ownership of the sources (closed by

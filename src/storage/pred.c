@@ -212,3 +212,37 @@ int pred_eval(const struct scan_pred *preds, uint32_t n, const struct batch *b, 
 	}
 	return ERR_OK;
 }
+
+/* The hint's marker: its list pointer (with nlist 0, so nothing reads it). */
+static struct datum hint_marker;
+
+void scan_hint_last_per_series(uint32_t ts_col, enum dtype ts_type, struct scan_pred *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->col = ts_col;
+	out->op = PRED_IS_NOT_NULL;
+	out->lit.type = ts_type;
+	out->lit.is_null = true;
+	out->nlist = 0;
+	out->list = &hint_marker;
+}
+
+bool scan_pred_is_hint(const struct scan_pred *p)
+{
+	return p->op == PRED_IS_NOT_NULL && p->nlist == 0 && p->list == &hint_marker;
+}
+
+bool scan_req_last_per_series(const struct region_schema *s, const struct scan_request *req)
+{
+	if (!req || s->opts.append_mode)
+		return false;
+	bool hint = false;
+	for (uint32_t k = 0; k < req->npreds; k++) {
+		const struct scan_pred *p = &req->preds[k];
+		if (p->col >= s->ncols || !pred_is_tag_or_ts(s, p))
+			return false;
+		if (scan_pred_is_hint(p))
+			hint = p->col == s->ts_col;
+	}
+	return hint;
+}

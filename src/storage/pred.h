@@ -31,4 +31,24 @@ bool pred_match_datum(const struct scan_pred *p, const struct datum *v);
  * identity, so it may be applied before dedup). */
 bool pred_is_tag_or_ts(const struct region_schema *s, const struct scan_pred *p);
 
+/*
+ * Scan hint "last row per series". A reader that only needs the last row
+ * (highest ts, after dedup) of each series - e.g. SELECT DISTINCT ON (tags)
+ * ... ORDER BY tags, ts DESC - adds this predicate to its scan request. It
+ * is `time index IS NOT NULL` (always true: the time index has no nulls),
+ * marked by its list pointer (a private marker; nlist stays 0, so nothing
+ * reads the list), so a reader that does not know the hint (an older peer,
+ * the RPC codec, another provider) treats it as a predicate that keeps
+ * every row. A region that knows it may return, of the rows the other
+ * predicates select, only a subset holding the last row of every series;
+ * the reader must still pick the last rows itself. Only valid when every
+ * other predicate is on a tag or the time index (a field predicate would
+ * pick a different row); ignored otherwise.
+ */
+void scan_hint_last_per_series(uint32_t ts_col, enum dtype ts_type, struct scan_pred *out);
+bool scan_pred_is_hint(const struct scan_pred *p);
+/* req carries the hint, every other predicate is on a tag or the time
+ * index of s, and s deduplicates (not append mode). */
+bool scan_req_last_per_series(const struct region_schema *s, const struct scan_request *req);
+
 #endif

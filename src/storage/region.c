@@ -36,6 +36,7 @@
 #include "storage/manifest.h"
 #include "storage/memtable.h"
 #include "storage/merge.h"
+#include "storage/pred.h"
 #include "storage/sst.h"
 #include "storage/wal.h"
 
@@ -195,13 +196,14 @@ static void ref_source_close(struct sorted_source *s)
 
 /* Caller holds state_mu. */
 static int memtable_source(struct mt_ref *m, const struct scan_request *req, uint64_t min_seq,
-			   struct sorted_source **out)
+			   const struct memtable_scan_opts *o, struct sorted_source **out,
+			   bool *unique)
 {
 	*out = NULL;
 	struct ref_source *rs = mem_calloc(1, sizeof(*rs));
 	if (!rs)
 		return ERR_NOMEM;
-	int rc = memtable_scan(m->mt, req, min_seq, UINT64_MAX, &rs->inner);
+	int rc = memtable_scan_ex(m->mt, req, min_seq, UINT64_MAX, o, &rs->inner, unique);
 	if (rc) {
 		mem_free(rs);
 		return rc;
@@ -744,19 +746,115 @@ static int view_take_locked(struct region *r, struct view *v)
 	return ERR_OK;
 }
 
-/* Memtable sources (active + frozen) with seq > min_seq. Caller holds
- * state_mu. */
+/* Memtable sources (active + frozen) with seq > min_seq. With `last`
+ * (a last-row-per-series scan) the active memtable, the newest source,
+ * runs in tail mode. *active_unique: the active memtable's rows hold no
+ * delete and no duplicate identity. Caller holds state_mu. */
 static int memtable_sources_locked(struct region *r, const struct scan_request *req,
-				   uint64_t min_seq, struct sorted_source **srcs, uint32_t *n)
+				   uint64_t min_seq, bool last, bool lean, struct sorted_source **srcs,
+				   uint32_t *n, bool *active_unique)
 {
 	int rc = ERR_OK;
+	*active_unique = false;
 	for (uint32_t i = 0; i < r->nfrozen && rc == ERR_OK; i++)
-		if ((rc = memtable_source(r->frozen[i], req, min_seq, &srcs[*n])) == ERR_OK)
+		if ((rc = memtable_source(r->frozen[i], req, min_seq, NULL, &srcs[*n], NULL)) ==
+		    ERR_OK)
 			(*n)++;
+	struct memtable_scan_opts o = {.last_per_series = last, .lean_if_unique = lean};
 	if (rc == ERR_OK && r->active)
-		if ((rc = memtable_source(r->active, req, min_seq, &srcs[*n])) == ERR_OK)
+		if ((rc = memtable_source(r->active, req, min_seq, &o, &srcs[*n], active_unique)) ==
+		    ERR_OK)
 			(*n)++;
 	return rc;
+}
+
+/*
+ * The last row of each primary key of a sorted, deduplicated run (a
+ * last-row-per-series scan): drains the inner source and hands out one
+ * batch. Columns the inner source leaves empty stay empty.
+ */
+struct last_source {
+	struct sorted_source base;
+	struct sorted_source *inner;
+	uint32_t pk_col;
+	struct batch out;
+	bool done;
+};
+
+static int last_source_next(struct sorted_source *s, const struct batch **out)
+{
+	struct last_source *ls = (struct last_source *)s;
+	*out = NULL;
+	if (ls->done)
+		return ERR_OK;
+	ls->done = true;
+	struct batch *o = &ls->out;
+	const struct batch *b;
+	int rc;
+	while ((rc = sorted_source_next(ls->inner, &b)) == ERR_OK && b) {
+		for (uint32_t i = 0; i < b->nrows; i++) {
+			uint32_t na, nb;
+			const char *pb = colvec_bytes(&b->cols[ls->pk_col], i, &nb);
+			if (o->nrows) {
+				const char *pa = colvec_bytes(&o->cols[ls->pk_col], o->nrows - 1, &na);
+				if (na == nb && (!na || !memcmp(pa, pb, na))) {
+					/* a later row of the same key replaces the kept one */
+					for (uint32_t c = 0; c < o->ncols; c++)
+						if (o->cols[c].len == o->nrows)
+							o->cols[c].len--;
+					o->nrows--;
+				}
+			}
+			for (uint32_t c = 0; c < o->ncols; c++)
+				if (b->cols[c].len == b->nrows &&
+				    (rc = colvec_push_from(&o->cols[c], &b->cols[c], i)))
+					return rc;
+			o->nrows++;
+		}
+	}
+	if (rc)
+		return rc;
+	if (o->nrows)
+		*out = o;
+	return ERR_OK;
+}
+
+static void last_source_close(struct sorted_source *s)
+{
+	struct last_source *ls = (struct last_source *)s;
+	sorted_source_close(ls->inner);
+	batch_free(&ls->out);
+	mem_free(ls);
+}
+
+/* Wrap *src (taking it) in a last_source. */
+static int last_source_open(const struct region_schema *sch, struct sorted_source **src)
+{
+	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
+	struct last_source *ls = mem_calloc(1, sizeof(*ls));
+	enum dtype *types = mem_alloc(ncols * sizeof(*types));
+	if (!ls || !types) {
+		mem_free(ls);
+		mem_free(types);
+		sorted_source_close(*src);
+		*src = NULL;
+		return ERR_NOMEM;
+	}
+	region_schema_internal_types(sch, types);
+	int rc = batch_init(&ls->out, ncols, types);
+	mem_free(types);
+	if (rc) {
+		mem_free(ls);
+		sorted_source_close(*src);
+		*src = NULL;
+		return rc;
+	}
+	ls->inner = *src;
+	ls->pk_col = sch->ncols;
+	ls->base.next = last_source_next;
+	ls->base.close = last_source_close;
+	*src = &ls->base;
+	return ERR_OK;
 }
 
 /* Hands the region's schema to a merged source for as long as it lives. */
@@ -780,9 +878,11 @@ static void owned_close(struct sorted_source *s)
 	mem_free(o);
 }
 
-/* Merge srcs[0..n) (taking ownership of them and of v->schema). */
+/* Merge srcs[0..n) (taking ownership of them and of v->schema). With
+ * `passthrough` the single source needs no dedup (merge.h). */
 static int finish_scan(struct view *v, const struct scan_request *req,
-		       struct sorted_source **srcs, uint32_t n, struct sorted_source **out)
+		       struct sorted_source **srcs, uint32_t n, bool passthrough,
+		       struct sorted_source **out)
 {
 	struct owned_source *o = mem_calloc(1, sizeof(*o));
 	if (!o) {
@@ -796,6 +896,7 @@ static int finish_scan(struct view *v, const struct scan_request *req,
 	o->schema = v->schema;
 	v->schema = NULL;
 	struct merge_options mo = merge_opts(o->schema, &o->req, false);
+	mo.passthrough = passthrough;
 	int rc = merge_open(srcs, n, &mo, &o->inner);
 	if (rc) {
 		region_schema_free(o->schema);
@@ -813,20 +914,32 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	*out = NULL;
 	struct view v;
 	uint32_t n = 0;
+	bool last = false, unique = false;
 	pthread_mutex_lock(&r->state_mu);
 	int rc = view_take_locked(r, &v);
 	struct sorted_source **srcs =
 		rc ? NULL : mem_calloc((size_t)v.nfiles + MAX_FROZEN + 2, sizeof(*srcs));
 	if (rc == ERR_OK && !srcs)
 		rc = ERR_NOMEM;
+	if (rc == ERR_OK)
+		last = scan_req_last_per_series(v.schema, req);
 	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER)
-		rc = memtable_sources_locked(r, req, v.flushed, srcs, &n);
+		rc = memtable_sources_locked(r, req, v.flushed, last,
+					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
+	/* the active memtable alone, with unique rows: no dedup needed (and
+	 * the memtable left the internal columns empty) */
+	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
 	if (rc == ERR_OK) {
-		rc = finish_scan(&v, req, srcs, n, out);
+		struct region_schema *sch = v.schema;
+		bool pass = single && n == 1;
+		rc = finish_scan(&v, req, srcs, n, pass, out);
 		n = 0;
+		/* tail mode over unique rows already yields one row per series */
+		if (rc == ERR_OK && last && !pass)
+			rc = last_source_open(sch, out);
 	}
 	close_sources(srcs, n);
 	mem_free(srcs);
@@ -863,7 +976,10 @@ int region_snapshot(struct region *r, const struct scan_request *req, uint64_t *
 	uint64_t flushed = max_u64(r->state.flushed_sequence, r->state.truncated_sequence);
 	*version = r->state.version;
 	struct region_schema *schema = region_schema_clone(r->state.schema);
-	int rc = schema ? memtable_sources_locked(r, req, flushed, srcs, &n) : ERR_NOMEM;
+	bool unused_unique;
+	int rc = schema ? memtable_sources_locked(r, req, flushed, false, false, srcs, &n,
+							  &unused_unique)
+			: ERR_NOMEM;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc)
 		goto out;
@@ -940,7 +1056,7 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 	if (rc == ERR_OK)
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
 	if (rc == ERR_OK) {
-		rc = finish_scan(&v, req, srcs, n, out);
+		rc = finish_scan(&v, req, srcs, n, false, out);
 		n = 0;
 	}
 	close_sources(srcs, n);

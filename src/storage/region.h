@@ -102,7 +102,11 @@ int region_truncate(struct region *r);
 int region_drop(struct region *r);
 
 /* Scan: deduplicated, filtered internal batches (schema.h layout) in
- * (pk, ts) order. On a follower this sees only the installed SSTs; use
+ * (pk, ts) order. The internal columns may be left empty (len 0) when the
+ * rows needed no merge (the active memtable alone, no duplicate, no
+ * delete). With the scan hint "last row per series" (pred.h) the batches
+ * may hold only a subset of the selected rows that includes the last row
+ * of every series. On a follower this sees only the installed SSTs; use
  * region_follower_scan for fresh reads. */
 int region_scan(struct region *r, const struct scan_request *req, struct sorted_source **out);
 

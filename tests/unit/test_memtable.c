@@ -363,6 +363,156 @@ static void test_write_scan_order(void **state)
 	fx_free(&f);
 }
 
+/* Scans between out-of-order writes: the per-series sorted cache must take
+ * in new rows (appended in order, or sorted and merged) at every scan. */
+static void test_scan_between_writes(void **state)
+{
+	(void)state;
+	srand(11);
+	struct fixture f;
+	fx_init(&f, 5, 6, 40);
+	for (int round = 0; round < 12; round++) {
+		check_scan(f.m, &f.md, NULL, 0, UINT64_MAX, NULL);
+		struct scan_request req;
+		req_init(&req);
+		req.ts_min = 10;
+		req.ts_max = 30;
+		check_scan(f.m, &f.md, &req, 0, UINT64_MAX, NULL);
+		write_random(f.m, &f.md, 3, 6, round % 2 ? 40 : 400, &f.seq);
+	}
+	memtable_freeze(f.m);
+	check_scan(f.m, &f.md, NULL, 0, UINT64_MAX, NULL);
+	fx_free(&f);
+}
+
+/* Tail mode: per series, the rows from the last identity whose newest
+ * version is a put; the unique flag tells duplicates and deletes. */
+static void test_tail_mode_and_unique(void **state)
+{
+	(void)state;
+	srand(5);
+	for (int iter = 0; iter < 20; iter++) {
+		struct fixture f;
+		fx_init(&f, 8, 4, iter % 2 ? 6 : 200);
+		for (int frozen = 0; frozen < 2; frozen++) {
+			if (frozen)
+				memtable_freeze(f.m);
+			struct trow *all = malloc((f.md.n + 1) * sizeof(*all));
+			struct trow *got = malloc((f.md.n + 1) * sizeof(*got));
+			size_t na = model_expect(&f.md, NULL, 0, UINT64_MAX, all);
+			struct memtable_scan_opts o = {.last_per_series = true};
+			struct sorted_source *src;
+			bool unique = false;
+			assert_int_equal(memtable_scan_ex(f.m, NULL, 0, UINT64_MAX, &o, &src, &unique),
+					 ERR_OK);
+			size_t ng = drain(src, all_filled, got, f.md.n + 1);
+			sorted_source_close(src);
+			/* expected: for each series (run of equal pk in all[]), the suffix
+			 * starting at the last identity whose first (newest) row is a put */
+			struct trow *want = malloc((f.md.n + 1) * sizeof(*want));
+			size_t nw = 0;
+			bool want_unique = true;
+			for (size_t i = 0; i < na;) {
+				size_t j = i;
+				while (j < na && all[j].pklen == all[i].pklen &&
+				       !memcmp(all[j].pk, all[i].pk, all[i].pklen))
+					j++;
+				size_t start = i;
+				for (size_t g = j; g > i;) {
+					size_t e = g;
+					size_t b = e - 1;
+					while (b > i && all[b - 1].ts == all[e - 1].ts)
+						b--;
+					if (all[b].op != OP_DELETE) {
+						start = b;
+						break;
+					}
+					g = b;
+				}
+				for (size_t k = start; k < j; k++) {
+					want[nw++] = all[k];
+					if (all[k].op == OP_DELETE || (k > start && all[k].ts == all[k - 1].ts))
+						want_unique = false;
+				}
+				i = j;
+			}
+			assert_rows_equal(got, ng, want, nw, all_filled);
+			assert_int_equal(unique, want_unique);
+			free(all);
+			free(got);
+			free(want);
+		}
+		fx_free(&f);
+	}
+}
+
+/* Lean mode leaves the internal columns empty exactly when the rows are
+ * unique (no delete, no two versions of one identity). */
+static void test_lean_when_unique(void **state)
+{
+	(void)state;
+	struct region_schema *s = test_schema();
+	struct memtable *m;
+	assert_int_equal(memtable_create(s, &m), ERR_OK);
+	struct model md = {.s = s};
+	uint64_t seq = 1;
+	srand(3);
+	struct memtable_scan_opts o = {.lean_if_unique = true};
+	bool seen_unique = false, seen_dup = false;
+	for (int pass = 0; pass < 8; pass++) {
+		write_random(m, &md, 1, 3, pass < 3 ? 1000000 : 5, &seq);
+		struct trow *want = malloc((md.n + 1) * sizeof(*want));
+		size_t nw = model_expect(&md, NULL, 0, UINT64_MAX, want);
+		bool want_unique = true;
+		for (size_t i = 0; i < nw; i++)
+			if (want[i].op == OP_DELETE ||
+			    (i && want[i].ts == want[i - 1].ts && want[i].pklen == want[i - 1].pklen &&
+			     !memcmp(want[i].pk, want[i - 1].pk, want[i].pklen)))
+				want_unique = false;
+		struct sorted_source *src;
+		bool unique = !want_unique;
+		assert_int_equal(memtable_scan_ex(m, NULL, 0, UINT64_MAX, &o, &src, &unique), ERR_OK);
+		assert_int_equal(unique, want_unique);
+		seen_unique |= unique;
+		seen_dup |= !unique;
+		const struct batch *b;
+		size_t rows = 0;
+		while (sorted_source_next(src, &b) == ERR_OK && b) {
+			rows += b->nrows;
+			assert_int_equal(b->cols[C_TS].len, b->nrows);
+			assert_int_equal(b->cols[NCOLS].len, unique ? 0 : b->nrows);
+			assert_int_equal(b->cols[NCOLS + 1].len, unique ? 0 : b->nrows);
+		}
+		sorted_source_close(src);
+		assert_int_equal(rows, nw);
+		/* with a field predicate: applied only when the rows are unique */
+		struct scan_pred fp = {.col = C_CPU, .op = PRED_GT};
+		fp.lit.type = DT_FLOAT64;
+		fp.lit.v.f = 50;
+		struct scan_request req;
+		req_init(&req);
+		req.preds = &fp;
+		req.npreds = 1;
+		size_t pass_n = 0;
+		for (size_t i = 0; i < nw; i++)
+			pass_n += !want[i].cpu_null && want[i].cpu > 50;
+		assert_int_equal(memtable_scan_ex(m, &req, 0, UINT64_MAX, &o, &src, &unique), ERR_OK);
+		rows = 0;
+		while (sorted_source_next(src, &b) == ERR_OK && b) {
+			for (uint32_t i = 0; i < b->nrows && unique; i++)
+				assert_true(!colvec_is_null(&b->cols[C_CPU], i) && b->cols[C_CPU].f64[i] > 50);
+			rows += b->nrows;
+		}
+		sorted_source_close(src);
+		assert_int_equal(rows, unique ? pass_n : nw);
+		free(want);
+	}
+	assert_true(seen_unique && seen_dup);
+	memtable_free(m);
+	region_schema_free(s);
+	free(md.rows);
+}
+
 static void test_seq_window(void **state)
 {
 	(void)state;
@@ -864,6 +1014,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_scan_order),
 		cmocka_unit_test(test_seq_window),
+		cmocka_unit_test(test_scan_between_writes),
+		cmocka_unit_test(test_tail_mode_and_unique),
+		cmocka_unit_test(test_lean_when_unique),
 		cmocka_unit_test(test_tag_and_ts_filters),
 		cmocka_unit_test(test_field_preds_not_applied),
 		cmocka_unit_test(test_projection),

@@ -19,6 +19,7 @@
 #include "base/mem.h"
 #include "helpers/region_fixture.h"
 #include "objstore/objstore.h"
+#include "storage/pred.h"
 #include "storage/region.h"
 
 struct env {
@@ -474,6 +475,109 @@ static void model_rows(const struct model *m, struct fx_rows *out)
 			}
 }
 
+/* The last row of each host in rows (sorted by host, ts). */
+static void last_per_host(const struct fx_rows *in, struct fx_rows *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rows = calloc(in->n + 1, sizeof(*out->rows));
+	for (size_t i = 0; i < in->n; i++)
+		if (i + 1 == in->n || strcmp(in->rows[i].host, in->rows[i + 1].host))
+			out->rows[out->n++] = in->rows[i];
+}
+
+/* Scan with the "last row per series" hint (plus extra predicates), and
+ * compare the last row per host of the answer with that of a plain scan. */
+static void check_last_hint(struct region *l, const struct scan_pred *extra, uint32_t nextra,
+			    int64_t ts_max, bool expect_subset)
+{
+	struct scan_pred preds[4];
+	if (nextra)
+		memcpy(preds, extra, nextra * sizeof(*preds));
+	scan_hint_last_per_series(1, DT_TS_MS, &preds[nextra]);
+	struct scan_request req;
+	scan_request_init(&req);
+	req.ts_max = ts_max;
+	req.preds = preds;
+	req.npreds = nextra;
+	struct sorted_source *src;
+	struct fx_rows full, hinted, a, b;
+	assert_int_equal(region_scan(l, &req, &src), ERR_OK);
+	assert_int_equal(fx_collect(src, &full), ERR_OK);
+	req.npreds = nextra + 1;
+	assert_int_equal(region_scan(l, &req, &src), ERR_OK);
+	assert_int_equal(fx_collect(src, &hinted), ERR_OK);
+	last_per_host(&full, &a);
+	last_per_host(&hinted, &b);
+	if (!fx_rows_equal(&a, &b)) {
+		fx_rows_print("plain scan, last per host", &a);
+		fx_rows_print("hinted scan, last per host", &b);
+		fail();
+	}
+	if (expect_subset)
+		assert_true(hinted.n == a.n);
+	else
+		assert_true(fx_rows_equal(&full, &hinted)); /* hint ignored */
+	fx_rows_free(&full);
+	fx_rows_free(&hinted);
+	free(a.rows);
+	free(b.rows);
+}
+
+/* Last-row-per-series scans stay exact with deletes, duplicates across
+ * memtables and SSTs, NULL fields (last_non_null fills), time bounds and
+ * tag predicates; a field predicate turns the hint off. */
+static void run_last_per_series_hint(struct env *e, enum merge_mode mode)
+{
+	struct region *l = create_region(e, false, mode);
+	srand(77 + (unsigned)mode);
+	for (int step = 0; step < 400; step++) {
+		int what = rand() % 100;
+		struct fx_row rows[6];
+		int n = 1 + rand() % 6;
+		for (int i = 0; i < n; i++) {
+			memset(&rows[i], 0, sizeof(rows[i]));
+			snprintf(rows[i].host, sizeof(rows[i].host), "h%d", rand() % 5);
+			rows[i].ts = rand() % 12;
+			rows[i].v_null = rand() % 4 == 0;
+			rows[i].v = rand() % 100;
+			rows[i].n_null = rand() % 4 == 0;
+			rows[i].n = rand() % 100;
+		}
+		if (what < 60)
+			write_rows(l, rows, (size_t)n, OP_PUT);
+		else if (what < 80)
+			write_rows(l, rows, (size_t)n, OP_DELETE);
+		else if (what < 86)
+			assert_int_equal(region_flush(l), ERR_OK);
+		else if (what < 88)
+			assert_int_equal(region_compact(l, true), ERR_OK);
+		if (step % 10)
+			continue;
+		check_last_hint(l, NULL, 0, INT64_MAX, true);
+		check_last_hint(l, NULL, 0, 1 + rand() % 12, true);
+		struct scan_pred tag = {.col = 0, .op = PRED_NE};
+		tag.lit.type = DT_STRING;
+		tag.lit.v.s.p = "h1";
+		tag.lit.v.s.n = 2;
+		check_last_hint(l, &tag, 1, INT64_MAX, true);
+		struct scan_pred field = {.col = 2, .op = PRED_GT};
+		field.lit.type = DT_FLOAT64;
+		field.lit.v.f = 50;
+		check_last_hint(l, &field, 1, INT64_MAX, false);
+	}
+	region_close(l);
+}
+
+static void test_last_per_series_hint(void **state)
+{
+	run_last_per_series_hint(*state, MERGE_LAST_ROW);
+}
+
+static void test_last_per_series_hint_last_non_null(void **state)
+{
+	run_last_per_series_hint(*state, MERGE_LAST_NON_NULL);
+}
+
 static void test_randomized_follower_matches_leader(void **state)
 {
 	struct env *e = *state;
@@ -563,6 +667,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_region_dir_format),
 		cmocka_unit_test_setup_teardown(test_write_scan_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_per_series_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_per_series_hint_last_non_null, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_batches_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_replays_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follower_fresh_reads, setup, teardown),

@@ -1283,6 +1283,33 @@ static void test_fuzz_mutations(void **state)
 	}
 }
 
+/* Decimal literals take a fast path (one IEEE division); it must agree
+ * with strtod bit for bit, including long, tiny and exponent forms. */
+static void test_float_literals_match_strtod(void **state)
+{
+	(void)state;
+	srand(21);
+	char sql[128], lit[64];
+	for (int i = 0; i < 20000; i++) {
+		switch (i % 5) {
+		case 0: snprintf(lit, sizeof(lit), "%d.%02d", rand() % 1000, rand() % 100); break;
+		case 1: snprintf(lit, sizeof(lit), "%d.%d", rand(), rand()); break;
+		case 2: snprintf(lit, sizeof(lit), "0.%015d", rand()); break;
+		case 3: snprintf(lit, sizeof(lit), "%.17g", (double)rand() / (1 + rand() % 1000)); break;
+		default: snprintf(lit, sizeof(lit), ".%de%d", rand() % 1000, rand() % 40 - 20); break;
+		}
+		if (!strchr(lit, '.') && !strchr(lit, 'e'))
+			strcat(lit, ".0");
+		snprintf(sql, sizeof(sql), "SELECT %s", lit);
+		struct sql_select *s = select_of(one(sql));
+		assert_int_equal(s->items[0].expr->v.num.kind, SQL_NUM_FLOAT);
+		double want = strtod(lit, NULL);
+		if (memcmp(&s->items[0].expr->v.num.f, &want, sizeof(want)))
+			fail_msg("%s parsed as %.17g, strtod says %.17g", lit,
+				 s->items[0].expr->v.num.f, want);
+	}
+}
+
 static void test_alloc_failures(void **state)
 {
 	(void)state;
@@ -1388,6 +1415,7 @@ int main(void)
 		cmocka_unit_test(test_fuzz_token_soup),
 		cmocka_unit_test(test_fuzz_truncations),
 		cmocka_unit_test(test_fuzz_mutations),
+		cmocka_unit_test(test_float_literals_match_strtod),
 		cmocka_unit_test(test_alloc_failures),
 		cmocka_unit_test(test_parse_expr),
 	};
