@@ -11,7 +11,9 @@
 #   fail  -> the operation fails with an error naming the point, the node
 #            keeps serving, and after disarming nothing acknowledged is lost;
 #   delay -> everything still works, only slower.
-# Prints TAP.
+# The follower (datanode 1) is also killed at the points of a follower read
+# (memtable.fetch, objstore.get) and must answer like the leader after its
+# restart. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 B=${STRATA_BUILD:-build}
@@ -83,7 +85,8 @@ same_on_follower() { # table: follower read = leader read
 
 # ---- kill at each point ------------------------------------------------------------
 for spec in "wal.append.after=kill:300" "wal.fsync=kill:200" "sst.upload.after=kill" \
-	"manifest.write.mid=kill" "manifest.write.after=kill" "objstore.put=kill:1"; do
+	"manifest.write.mid=kill" "manifest.write.after=kill" "objstore.put=kill:1" \
+	"heartbeat.send=kill:3"; do
 	point=${spec%%=*}
 	if ! new_table; then not_ok "$point: create table"; continue; fi
 	: >"$work/acks"
@@ -117,6 +120,41 @@ for spec in "wal.append.after=kill:300" "wal.fsync=kill:200" "sst.upload.after=k
 		ok "$point: the follower answers exactly like the restarted leader ($(wc -l <"$work/l.txt") rows)"
 	else
 		not_ok "$point: follower differs from leader after restart"
+	fi
+done
+
+# ---- kill the follower at the points of a follower read ------------------------------------
+# memtable.fetch: when it asks the leader for its snapshot; objstore.get: when it reads an SST
+# or manifest it has not cached (a restarted follower has nothing cached)
+for spec in "memtable.fetch=kill" "objstore.get=kill"; do
+	point=${spec%%=*}
+	if ! new_table; then not_ok "$point: create table"; continue; fi
+	: >"$work/acks"
+	drv write "$tid" 0 300 >>"$work/acks" 2>&1
+	drv flush "$tid" >/dev/null 2>&1
+	drv write "$tid" 300 400 >>"$work/acks" 2>&1
+	# restart the follower so that its caches are empty
+	kill -TERM "${pid[dn1]}"
+	wait "${pid[dn1]}" 2>/dev/null
+	start_dn 1
+	poll 20 drv faults 1 "$spec" >/dev/null 2>&1
+	out=$(drv read-at "$tid" 1 2>&1)
+	end=$((SECONDS + 15))
+	while kill -0 "${pid[dn1]}" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.05; done
+	wait "${pid[dn1]}" 2>/dev/null
+	status=$?
+	if [ $status -eq 137 ] && grep -q "^error" <<<"$out"; then
+		ok "$point: the follower was killed there during a follower read; the read failed ($(head -c 120 <<<"$out"))"
+	else
+		not_ok "$point: follower not killed at the point (status $status): $(head -2 <<<"$out" | tr '\n' ' ')"
+		kill -9 "${pid[dn1]}" 2>/dev/null
+		wait "${pid[dn1]}" 2>/dev/null
+	fi
+	start_dn 1
+	if poll 30 same_on_follower "$tid" && drv verify-acks "$tid" "$work/acks" >/dev/null 2>&1; then
+		ok "$point: after the follower's restart it answers like the leader, all $(grep -c '^ack' "$work/acks") acknowledged rows there"
+	else
+		not_ok "$point: after the follower's restart: $(drv verify-acks "$tid" "$work/acks" 2>&1 | tail -1)"
 	fi
 done
 
