@@ -60,8 +60,11 @@ rb load --table rb_sep --rows "$SEP_ROWS"
 rb load --table rb_ing --rows 1000 >/dev/null
 # phases interleaved over ROUNDS rounds (ingest speed drifts with memtable flushes and
 # the machine's load: the median per condition is the result)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, 1/100 s
 phase() { # none|leader|follower
-	local q=()
+	local q=() c0 c1
+	c0=$(cpu_ticks "${pids[1]}")
+	c1=$(cpu_ticks "${pids[2]}")
 	if [ "$1" != none ]; then
 		taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q1" &
 		q+=($!)
@@ -75,7 +78,9 @@ phase() { # none|leader|follower
 	echo "$r" >>"$work/rate-$1"
 	local reads=""
 	[ "$1" != none ] && reads=" ($(cat "$work/q1" "$work/q2" | awk '{q+=$5; f+=$9} END {print q" reads, "f" served by followers"}'))"
-	echo "round $2, readers: $1: ingest $r rows/s$reads"
+	echo "round $2, readers: $1: ingest $r rows/s$reads; CPU s: datanode 0 (leaders)" \
+		"$(awk -v a="$c0" -v b="$(cpu_ticks "${pids[1]}")" 'BEGIN {printf "%.2f", (b - a) / 100}')," \
+		"datanode 1 (followers) $(awk -v a="$c1" -v b="$(cpu_ticks "${pids[2]}")" 'BEGIN {printf "%.2f", (b - a) / 100}')"
 }
 for round in $(seq 1 "$ROUNDS"); do
 	for cond in none leader follower; do phase $cond "$round"; done
