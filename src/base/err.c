@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ERR_MSG_MAX 2048
+#define ERR_MSG_MAX 8192 /* GreptimeDB's planner errors list every candidate signature */
 
 static _Thread_local int last_code;
 static _Thread_local char last_msg[ERR_MSG_MAX];

@@ -219,14 +219,20 @@ static void table_row(struct rb *b, const char *schema, const char *name, const 
 	rb_end(b);
 }
 
+/* Strata's own information_schema tables (ids from 1000, e.g.
+ * region_replicas) answer queries by name but stay out of the listings
+ * (tables, columns, SHOW TABLES), which must read exactly as GreptimeDB's. */
+static bool listed(const struct vtable *t) { return t->table_id < 1000; }
+
 static int rows_tables(struct fe_ctx *c, struct rb *b)
 {
 	uint32_t n;
 	const struct vtable *vt = infoschema_tables(&n);
 	int64_t start_s = c->fe->start_ms / 1000;
 	for (uint32_t i = 0; i < n; i++)
-		table_row(b, FE_INFO_SCHEMA, vt[i].name, "LOCAL TEMPORARY", vt[i].table_id, 0, 0,
-		          "", start_s, NULL, true);
+		if (listed(&vt[i]))
+			table_row(b, FE_INFO_SCHEMA, vt[i].name, "LOCAL TEMPORARY", vt[i].table_id, 0,
+			          0, "", start_s, NULL, true);
 	table_row(b, SCHEMA_DEFAULT, "numbers", "LOCAL TEMPORARY", 2, 0, 0, "test_engine", start_s,
 	          NULL, true);
 	struct snapshot s;
@@ -346,7 +352,7 @@ static int rows_columns(struct fe_ctx *c, struct rb *b)
 	uint32_t n;
 	const struct vtable *vt = infoschema_tables(&n);
 	for (uint32_t i = 0; i < n; i++)
-		for (uint32_t k = 0; k < vt[i].ncols; k++)
+		for (uint32_t k = 0; listed(&vt[i]) && k < vt[i].ncols; k++)
 			column_row(b, FE_INFO_SCHEMA, vt[i].name, vt[i].cols[k].name, k + 1,
 			           vt[i].cols[k].type, vt[i].cols[k].type_name, "", "FIELD", NULL,
 			           vt[i].cols[k].nullable, NULL);

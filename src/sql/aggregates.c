@@ -56,16 +56,16 @@ static int signature_err(const struct agg_def *d, int t)
 		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))",
 		"TypeSignatureClass::Duration", NULL};
 	static const char *const sum_cands[] = {
-		"Coercion(TypeSignatureClass::Decimal)",
+		"Coercion(TypeSignatureClass::Decimal))",
 		"Coercion(TypeSignatureClass::Native(LogicalType(Native(UInt64), UInt64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(UInt8), UInt8)), Native(LogicalType(Native(UInt16), UInt16)), Native(LogicalType(Native(UInt32), UInt32))], default_type=UInt64))",
 		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Int64), Int64)), implicit_coercion=ImplicitCoercion([Native(LogicalType(Native(Int8), Int8)), Native(LogicalType(Native(Int16), Int16)), Native(LogicalType(Native(Int32), Int32))], default_type=Int64))",
 		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Float], default_type=Float64))",
-		"Coercion(TypeSignatureClass::Duration)", NULL};
+		"Coercion(TypeSignatureClass::Duration))", NULL};
 	static const char *const avg_sigs[] = {
 		"TypeSignatureClass::Decimal", "TypeSignatureClass::Duration",
 		"TypeSignatureClass::Native(LogicalType(Native(Float64), Float64))", NULL};
 	static const char *const avg_cands[] = {
-		"Coercion(TypeSignatureClass::Decimal)", "Coercion(TypeSignatureClass::Duration)",
+		"Coercion(TypeSignatureClass::Decimal))", "Coercion(TypeSignatureClass::Duration))",
 		"Coercion(TypeSignatureClass::Native(LogicalType(Native(Float64), Float64)), implicit_coercion=ImplicitCoercion([Integer, Float], default_type=Float64))",
 		NULL};
 	bool sum = d->kind == AGG_SUM;
@@ -81,8 +81,10 @@ static int signature_err(const struct agg_def *d, int t)
 			   i ? "," : "", d->name, sigs[i], tn, tn);
 	buf_printf(&b, " No function matches the given name and argument types '%s(%s)'. You might need to add explicit type casts.\n\tCandidate functions:",
 		   d->name, tn);
+	/* DataFusion prints a coercion with implicit_coercion without its
+	 * closing parenthesis; the candidate texts carry their own */
 	for (int i = 0; cands[i]; i++)
-		buf_printf(&b, "\n\t%s(%s)", d->name, cands[i]);
+		buf_printf(&b, "\n\t%s(%s", d->name, cands[i]);
 	int rc = err_set(ERR_PLAN, "%s", buf_cstr(&b) ? buf_cstr(&b) : "");
 	buf_free(&b);
 	return rc;

@@ -57,10 +57,12 @@ static void binder_init(struct binder *bd, struct plan *p, struct exec_env *env,
 /* Close every operator, release the tables, free scratch vectors. */
 static void plan_teardown(struct plan *p, int rc)
 {
-	char msg[512];
+	/* the error survives the teardown (closing operators may touch the
+	 * error record); heap copy: planner errors can be a few KB */
+	char *msg = NULL;
 	int code = err_code();
 	if (rc)
-		snprintf(msg, sizeof(msg), "%s", err_msg());
+		msg = mem_strdup(err_msg());
 	for (uint32_t i = 0; i < p->nops; i++)
 		op_close(p->ops[i]);
 	for (uint32_t i = 0; i < p->nproviders; i++)
@@ -69,8 +71,13 @@ static void plan_teardown(struct plan *p, int rc)
 	p->nproviders = 0;
 	p->nops = 0;
 	xctx_release(&p->cx);
-	if (rc)
-		err_set(code ? code : rc, "%s", msg);
+	if (rc) {
+		if (msg)
+			err_set(code ? code : rc, "%s", msg);
+		else
+			err_set(code ? code : rc, "%s", err_code_name(code ? code : rc));
+	}
+	mem_free(msg);
 }
 
 static int plan_build(struct plan *p, struct exec_env *env, struct session *s, struct arena *a,
