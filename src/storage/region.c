@@ -363,9 +363,13 @@ static int refresh_state_locked(struct region *r)
 		r->retired = p;
 		r->retired[r->nretired++] = old;
 	}
-	r->state.schema = NULL; /* kept or retired above */
-	manifest_state_free(&r->state);
+	/* Free the old state's parts except its schema (kept or retired above).
+	 * r->state.schema is never NULL or dangling in between: unlocked
+	 * readers see the kept pointer or, after a change, the new one. */
+	struct manifest_state prev = r->state;
+	prev.schema = NULL;
 	r->state = st;
+	manifest_state_free(&prev);
 	return ERR_OK;
 }
 
