@@ -16,6 +16,7 @@
 # restart. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/suites/lib/cluster.sh
 B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 DRV=$B/tests/tools/cluster_driver
@@ -23,18 +24,10 @@ IV=200
 work=$(mktemp -d /tmp/strata-crash-XXXXXX)
 declare -A pid
 n=0
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 META=127.0.0.1:$(free_port)
 for i in 0 1 2; do DP[$i]=$(free_port); done
 drv() { "$DRV" --meta "$META" "$@"; }
-cleanup() {
-	for p in "${pid[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
 	n=$((n + 1))
@@ -42,14 +35,6 @@ not_ok() {
 	for f in "$work"/*.log; do
 		echo "# ---- $(basename "$f") (last 12 lines) ----"
 		tail -12 "$f" | sed 's/^/#   /'
-	done
-}
-poll() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
 	done
 }
 start_dn() {
@@ -189,15 +174,5 @@ out=$(drv verify-acks "$tid" "$work/acks" 2>&1)
 [ $? -eq 0 ] && ok "after fail/delay faults: $(tail -1 <<<"$out")" || not_ok "verify after fail/delay: $out"
 poll 10 same_on_follower "$tid" && ok "after fail/delay faults: follower = leader" || not_ok "follower after fail/delay faults"
 
-clean=1
-for p in dn0 dn1 dn2 meta; do
-	kill -TERM "${pid[$p]}"
-	if ! wait "${pid[$p]}"; then clean=0; echo "# $p exited with $?"; fi
-	pid[$p]=
-done
-if [ $clean -eq 1 ] && ! grep -l 'Sanitizer' "$work"/*.log >/dev/null 2>&1; then
-	ok "SIGTERM: every process stopped cleanly (no sanitizer report)"
-else
-	not_ok "unclean shutdown: $(grep -h -A3 'Sanitizer' "$work"/*.log | head -20 | tr '\n' ' ')"
-fi
+stop_cluster_checked dn0 dn1 dn2 meta
 echo "1..$n"

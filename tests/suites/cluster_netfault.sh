@@ -16,6 +16,7 @@
 # heal with no acknowledged row lost. Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/suites/lib/cluster.sh
 B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 DRV=$B/tests/tools/cluster_driver
@@ -26,17 +27,9 @@ work=$(mktemp -d /tmp/strata-netfault-XXXXXX)
 declare -A pid
 n=0
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 META=127.0.0.1:$(free_port)
 drv() { "$DRV" --meta "$META" "$@"; }
-cleanup() {
-	for p in "${pid[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() {
 	n=$((n + 1))
@@ -48,14 +41,6 @@ not_ok() {
 	done
 }
 link() { echo "$2" >"$work/$1.state"; sleep 0.1; } # link NAME up|drop|hang
-poll() {                                            # poll SECONDS CMD...
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
 now_ms() { date +%s%3N; }
 
 start_proxy() { # name listen target
@@ -188,15 +173,5 @@ else
 	not_ok "final follower read differs"
 fi
 
-clean=1
-for p in dn0 dn1 dn2 meta; do
-	kill -TERM "${pid[$p]}"
-	if ! wait "${pid[$p]}"; then clean=0; echo "# $p exited with $?"; fi
-	pid[$p]=
-done
-if [ $clean -eq 1 ] && ! grep -l 'Sanitizer' "$work"/*.log >/dev/null 2>&1; then
-	ok "SIGTERM: every process stopped cleanly (no sanitizer report)"
-else
-	not_ok "unclean shutdown: $(grep -h -A3 'Sanitizer' "$work"/*.log | head -20 | tr '\n' ' ')"
-fi
+stop_cluster_checked dn0 dn1 dn2 meta
 echo "1..$n"
