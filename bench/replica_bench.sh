@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Read-replica benchmarks (issue: cluster): one metasrv and three datanodes on
 # loopback, datanode 0 (leaders) pinned to core 0 and datanode 1 (followers)
-# to core 1 with taskset; bench/replica_bench.c does the measuring.
+# to core 1 with taskset (the metasrv and datanode 2 too); bench/replica_bench.c does the measuring.
 #   (1) write-ack -> visible on a follower: memtable fetch vs SST-only
 #   (2) read/write separation: leader ingest alone, with heavy full-table
 #       reads on the leader, with the same reads on the follower
@@ -19,6 +19,11 @@ ROWS=${ROWS:-100000}
 SEP_ROWS=${SEP_ROWS:-300000}
 SECS=${SECONDS_EACH:-5}
 ROUNDS=${ROUNDS:-3}
+# The reading clients stand in for remote clients: in a deployment they run on
+# other machines. Here they share core 1 with the follower, and at normal
+# priority they delay the kernel work (softirq, I/O completion) the leader's
+# WAL sync waits for; READER_NICE=0 measures that too.
+READER_NICE=${READER_NICE:-19}
 IV=${HEARTBEAT_MS:-500}
 work=$(mktemp -d /tmp/strata-replica-bench-XXXXXX)
 chmod 755 "$work" # the postgres user writes under it
@@ -38,11 +43,13 @@ META=127.0.0.1:$(free_port)
 rb() { "$RB" --meta "$META" "$@"; }
 
 echo "== $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), heartbeat ${IV} ms, commit $(git rev-parse --short HEAD)"
-"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" --heartbeat-interval-ms "$IV" >"$work/meta.log" 2>&1 &
+# Everything but the leader datanode and its ingest client runs on core 1, so
+# that nothing of ours competes with the leader for core 0.
+taskset -c 1 "$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" --heartbeat-interval-ms "$IV" >"$work/meta.log" 2>&1 &
 pids+=($!)
 for i in 0 1 2; do
-	pin=()
-	[ $i -lt 2 ] && pin=(taskset -c $i)
+	pin=(taskset -c 1)
+	[ $i -eq 0 ] && pin=(taskset -c 0)
 	"${pin[@]}" "$STRATA" datanode start --node-id $i --rpc-addr "127.0.0.1:$(free_port)" \
 		--metasrv-addrs "$META" --data-home "$work/dn$i" --store-root "$work/shared" \
 		--heartbeat-interval-ms "$IV" >"$work/dn$i.log" 2>&1 &
@@ -55,7 +62,7 @@ rb visibility --samples 50
 
 echo "== (2) read/write separation: ingest into rb_ing (1,000-row batches, ${SECS} s per phase, $ROUNDS rounds) while"
 echo "   2 clients read all of rb_sep (${SEP_ROWS} rows, flushed) in a loop; both leaders on datanode 0"
-echo "   (core 0: datanode 0 + the ingest client; core 1: datanode 1 (followers) + the reading clients)"
+echo "   (core 0: datanode 0 + the ingest client; core 1: the metasrv, datanodes 1 (followers) and 2, the reading clients at nice $READER_NICE)"
 rb load --table rb_sep --rows "$SEP_ROWS"
 rb load --table rb_ing --rows 1000 >/dev/null
 # phases interleaved over ROUNDS rounds (ingest speed drifts with memtable flushes and
@@ -66,9 +73,9 @@ phase() { # none|leader|follower
 	c0=$(cpu_ticks "${pids[1]}")
 	c1=$(cpu_ticks "${pids[2]}")
 	if [ "$1" != none ]; then
-		taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q1" &
+		nice -n "$READER_NICE" taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q1" &
 		q+=($!)
-		taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q2" &
+		nice -n "$READER_NICE" taskset -c 1 "$RB" --meta "$META" query --table rb_sep --pref "$1" --seconds "$SECS" >"$work/q2" &
 		q+=($!)
 	fi
 	taskset -c 0 "$RB" --meta "$META" ingest --table rb_ing --seconds "$SECS" >"$work/ing"
