@@ -22,10 +22,8 @@ IV=200
 work=$(mktemp -d /tmp/strata-cluster-XXXXXX)
 declare -A pid
 n=0
+. tests/suites/lib/cluster.sh
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 MP=$(free_port)
 DP=()
 for i in 0 1 2; do DP[$i]=$(free_port); done
@@ -48,12 +46,7 @@ kill9() { # name
 	wait "${pid[$1]}" 2>/dev/null
 	pid[$1]=
 }
-cleanup() {
-	for p in "${pid[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 
 dump() {
 	echo "# ---- cluster state ----"
@@ -86,16 +79,6 @@ expect_err() {
 	out=$("$@" 2>&1)
 	local rc=$?
 	if [ $rc -ne 0 ] && grep -qF -- "$want" <<<"$out"; then ok "$desc: $out"; else not_ok "$desc: rc=$rc, got: $out"; fi
-}
-# poll SECONDS CMD...: until the command succeeds.
-poll() {
-	local secs=$1 end
-	shift
-	end=$((SECONDS + secs))
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
 }
 
 # ---- start -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 # Sourced (not run) by the cluster suites that start their own metasrv and
 # datanodes as processes of the suite: cluster_consistency.sh,
-# cluster_crash.sh, cluster_netfault.sh. The suite defines `work` (its temp
+# cluster_crash.sh, cluster_netfault.sh, cluster_basic.sh. The suite defines `work` (its temp
 # folder; process logs are $work/*.log), the associative array `pid`
 # (name -> pid, e.g. pid[dn0]) and `ok` / `not_ok` TAP functions.
 #
