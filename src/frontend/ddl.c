@@ -1,6 +1,8 @@
 /*
  * ddl: CREATE/DROP DATABASE, CREATE/DROP TABLE, TRUNCATE and the small
- * part of ALTER TABLE that only touches metadata (SET/UNSET options).
+ * part of ALTER TABLE that only touches metadata (SET/UNSET options);
+ * ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION is
+ * validated as GreptimeDB does and then refused (no region split/merge).
  *
  * CREATE TABLE turns the statement into a table_info (catalog.h) plus a
  * route with one region per partition rule (one region without rules),
