@@ -1,6 +1,8 @@
 /*
  * ddl: CREATE/DROP DATABASE, CREATE/DROP TABLE, TRUNCATE and the small
- * part of ALTER TABLE that only touches metadata (SET/UNSET options).
+ * part of ALTER TABLE that only touches metadata (SET/UNSET options);
+ * ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION is
+ * validated as GreptimeDB does and then refused (no region split/merge).
  *
  * CREATE TABLE turns the statement into a table_info (catalog.h) plus a
  * route with one region per partition rule (one region without rules),
@@ -953,6 +955,117 @@ static void unset_option(struct table_info *t, const char *key)
 		}
 }
 
+/* ---- ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION ----------
+ * GreptimeDB's validation, in its order: a logical (metric) table cannot
+ * be repartitioned (1001); every column of the from/into expressions must
+ * be a partition column (1004 "Cannot find column by name"); every from
+ * expression must be one of the table's rules, compared by canonical text
+ * (1004 "... does not exist in table"); the resulting rule set (the table's
+ * rules without the from expressions, plus the into expressions) passes
+ * the checkpoint coverage check. A valid request is then refused with
+ * 1001: Strata cannot split or merge regions. */
+
+static int repart_find_column(const struct table_info *t, const struct sql_expr *e, int depth)
+{
+	if (!e)
+		return ERR_OK;
+	if (depth > SQL_MAX_DEPTH)
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT, "partition rule nested too deeply");
+	switch (e->kind) {
+	case SQL_E_NESTED: return repart_find_column(t, e->v.inner, depth + 1);
+	case SQL_E_UNARY: return repart_find_column(t, e->v.unary.arg, depth + 1);
+	case SQL_E_BINARY: {
+		int rc = repart_find_column(t, e->v.binary.left, depth + 1);
+		return rc ? rc : repart_find_column(t, e->v.binary.right, depth + 1);
+	}
+	case SQL_E_COLUMN: {
+		const struct sql_ident *id = &e->v.name.part[e->v.name.n - 1];
+		for (uint32_t i = 0; i < t->npartition_cols; i++)
+			if (!strcmp(t->partition_cols[i], id->name) ||
+			    (id->quote == 0 && !strcasecmp(t->partition_cols[i], id->name)))
+				return ERR_OK;
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT, "Cannot find column by name: %s",
+		               id->name);
+	}
+	default: return ERR_OK;
+	}
+}
+
+static int alter_repartition(struct fe_ctx *c, const struct table_info *t,
+                             const struct sql_alter_item *it)
+{
+	const char *phys = NULL;
+	for (uint32_t i = 0; i < t->noptions; i++)
+		if (!strcmp(t->options[i].key, "on_physical_table"))
+			phys = t->options[i].value;
+	if (t->engine && !strcmp(t->engine, "metric") && phys)
+		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
+		               "Not supported: REPARTITION on logical tables");
+	int rc;
+	for (size_t i = 0; i < it->nfrom; i++)
+		if ((rc = repart_find_column(t, it->from[i], 0)))
+			return rc;
+	for (size_t i = 0; i < it->nto; i++)
+		if ((rc = repart_find_column(t, it->to[i], 0)))
+			return rc;
+	/* the table's rules, parsed and printed the way from expressions are */
+	uint32_t nr = t->nrules;
+	struct sql_expr **rules = arena_alloc(c->a, (nr + 1) * sizeof(*rules));
+	bool *removed = arena_alloc(c->a, (nr + 1) * sizeof(*removed));
+	const char **texts = arena_alloc(c->a, (nr + 1) * sizeof(*texts));
+	if (!rules || !removed || !texts)
+		return ERR_NOMEM;
+	for (uint32_t i = 0; i < nr; i++) {
+		removed[i] = false;
+		if ((rc = sql_parse_expr(t->rules[i], strlen(t->rules[i]), SQL_DIALECT_GREPTIME, c->a,
+		                         &rules[i])))
+			return rc;
+		if (!(texts[i] = fe_expr_text(c, rules[i])))
+			return ERR_NOMEM;
+	}
+	for (size_t i = 0; i < it->nfrom; i++) {
+		const char *want = fe_expr_text(c, it->from[i]);
+		if (!want)
+			return ERR_NOMEM;
+		uint32_t k = 0;
+		while (k < nr && strcmp(texts[k], want))
+			k++;
+		if (k == nr)
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			               "Invalid partition rule: partition expression '%s' does not "
+			               "exist in table %s.%s.%s",
+			               want, t->catalog, t->schema, t->name);
+		removed[k] = true;
+	}
+	/* MERGE keeps the space the merged rules covered: only a split or a
+	 * repartition can leave a gap or an overlap */
+	if (it->kind != SQL_ALTER_MERGE_PARTITION) {
+		size_t n = 0;
+		struct sql_expr **next = arena_alloc(c->a, (nr + it->nto + 1) * sizeof(*next));
+		if (!next)
+			return ERR_NOMEM;
+		for (uint32_t i = 0; i < nr; i++)
+			if (!removed[i])
+				next[n++] = rules[i];
+		for (size_t i = 0; i < it->nto; i++)
+			next[n++] = it->to[i];
+		if (n > FE_MAX_PARTITIONS)
+			return fe_fail(GT_INVALID_ARGUMENTS, ERR_LIMIT,
+			               "Invalid partition rule: %zu partitions, at most %d are allowed",
+			               n, FE_MAX_PARTITIONS);
+		if ((rc = part_rules_check(c, t->region_schema,
+		                           (const char *const *)t->partition_cols, t->npartition_cols,
+		                           next, (uint32_t)n)))
+			return rc;
+	}
+	return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
+	               "Not supported: %s (splitting or merging the regions of a table is not "
+	               "implemented)",
+	               it->kind == SQL_ALTER_SPLIT_PARTITION   ? "SPLIT PARTITION"
+	               : it->kind == SQL_ALTER_MERGE_PARTITION ? "MERGE PARTITION"
+	                                                       : "REPARTITION");
+}
+
 int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 {
 	const struct sql_alter_table *at = c->st->u.alter;
@@ -963,6 +1076,15 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 	struct table_info *t = NULL;
 	if (rc || (rc = fe_get_table(c, cat, sch, name, &t)))
 		return rc;
+	for (size_t i = 0; i < at->nitems; i++) {
+		int k = at->items[i].kind;
+		if (k == SQL_ALTER_REPARTITION || k == SQL_ALTER_SPLIT_PARTITION ||
+		    k == SQL_ALTER_MERGE_PARTITION) {
+			rc = alter_repartition(c, t, &at->items[i]);
+			table_info_free(t);
+			return rc;
+		}
+	}
 	for (size_t i = 0; rc == ERR_OK && i < at->nitems; i++) {
 		const struct sql_alter_item *it = &at->items[i];
 		if (it->kind == SQL_ALTER_SET_OPTIONS) {

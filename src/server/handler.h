@@ -123,11 +123,22 @@ void session_clear_cancel(struct session *s);
 /* "LEADER", "FOLLOWER", ... */
 const char *read_preference_name(int pref);
 
+/* Value kinds a column may carry beyond its dtype (result_set.kinds). */
+enum rs_kind {
+	RS_KIND_PLAIN = 0,
+	/* A timestamp difference, carried as DT_STRING text in the session
+	 * protocol's style (ISO 8601 "P1DT2.5S", or PostgreSQL's interval
+	 * style "1 day 00:00:02.5" on PostgreSQL sessions); the PostgreSQL
+	 * front door sends such a column with the interval type. */
+	RS_KIND_DURATION = 1,
+};
+
 struct result_set {
 	uint32_t ncols;
 	char **names;
 	enum dtype *types;
 	struct batch rows;
+	uint8_t *kinds; /* per column enum rs_kind, or NULL: all plain */
 };
 
 /* Allocate names/types/rows for ncols columns (names copied). On failure
@@ -135,6 +146,10 @@ struct result_set {
 int result_set_init(struct result_set *rs, uint32_t ncols, const char *const *names,
 		    const enum dtype *types);
 void result_set_free(struct result_set *rs);
+/* Mark column col with an rs_kind (allocates rs->kinds on first use). */
+int result_set_set_kind(struct result_set *rs, uint32_t col, uint8_t kind);
+/* The rs_kind of column col (RS_KIND_PLAIN when none was set). */
+uint8_t result_set_kind(const struct result_set *rs, uint32_t col);
 
 enum query_result_kind { QUERY_ROWS, QUERY_AFFECTED, QUERY_OK, QUERY_ERROR };
 

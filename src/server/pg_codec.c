@@ -13,7 +13,9 @@
  * GreptimeDB says "char"): bool 16; int8/uint8/int16 -> int2 21;
  * uint16/int32 -> int4 23; uint32/int64 -> int8 20; uint64 -> numeric 1700;
  * float32 700; float64 701; string varchar 1043; binary bytea 17;
- * date 1082; timestamps timestamp 1114.
+ * date 1082; timestamps timestamp 1114; a duration column (a timestamp
+ * difference, carried as text) interval 1186: binary i64 microseconds,
+ * i32 days, i32 months.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -247,6 +249,88 @@ uint32_t pg_oid_of(enum dtype t)
 	case DT_DATE: return PG_OID_DATE;
 	default: return PG_OID_TIMESTAMP;
 	}
+}
+
+/* digits at *p (at most maxd of them, at least one) as a number */
+static bool iv_num(const char **p, const char *end, int maxd, uint64_t *out)
+{
+	uint64_t v = 0;
+	int nd = 0;
+	while (*p < end && **p >= '0' && **p <= '9' && nd < maxd) {
+		v = v * 10 + (uint64_t)(**p - '0');
+		(*p)++;
+		nd++;
+	}
+	*out = v;
+	return nd > 0 && !(*p < end && **p >= '0' && **p <= '9');
+}
+
+int pg_interval_parse(const char *s, size_t n, int64_t *us, int32_t *days)
+{
+	const char *p = s, *end = s + n;
+	uint64_t d = 0, h = 0, m = 0, sec = 0, frac = 0;
+	bool dneg = false, tneg = false, have_days = false, have_time = false;
+	/* "[-]N day[s]" */
+	const char *q = p;
+	bool neg = q < end && *q == '-';
+	q += neg;
+	uint64_t v;
+	const char *digits = q;
+	if (iv_num(&q, end, 10, &v) && q < end && *q == ' ') {
+		q++;
+		if ((size_t)(end - q) >= 3 && !memcmp(q, "day", 3)) {
+			q += 3;
+			if (q < end && *q == 's')
+				q++;
+			d = v;
+			dneg = neg;
+			have_days = true;
+			p = q;
+			if (p < end && *p == ' ')
+				p++;
+			else if (p != end)
+				goto bad;
+		}
+	}
+	(void)digits;
+	if (p < end) {
+		tneg = *p == '-';
+		p += tneg;
+		if (!iv_num(&p, end, 10, &h) || p >= end || *p++ != ':' || !iv_num(&p, end, 2, &m) ||
+		    p >= end || *p++ != ':' || !iv_num(&p, end, 2, &sec) || m > 59 || sec > 59)
+			goto bad;
+		if (p < end && *p == '.') {
+			p++;
+			const char *f0 = p;
+			if (!iv_num(&p, end, 6, &frac))
+				goto bad;
+			for (long k = p - f0; k < 6; k++)
+				frac *= 10;
+		}
+		if (p != end)
+			goto bad;
+		have_time = true;
+	}
+	if ((!have_days && !have_time) || d > INT32_MAX || h > 2562047788ULL)
+		goto bad;
+	int64_t t = (int64_t)(((h * 60 + m) * 60 + sec) * 1000000 + frac);
+	*us = tneg ? -t : t;
+	*days = dneg ? -(int32_t)d : (int32_t)d;
+	return ERR_OK;
+bad:
+	return err_set(ERR_CORRUPT, "malformed interval text '%.*s'", (int)(n > 64 ? 64 : n), s);
+}
+
+int pg_interval_binary(struct buf *out, const char *s, size_t n)
+{
+	int64_t us;
+	int32_t days;
+	int rc = pg_interval_parse(s, n, &us, &days);
+	if (!rc)
+		rc = pg_put_u64(out, (uint64_t)us);
+	if (!rc)
+		rc = pg_put_u32(out, (uint32_t)days);
+	return rc ? rc : pg_put_u32(out, 0);
 }
 
 int16_t pg_typlen_of(enum dtype t)

@@ -29,7 +29,7 @@ enum {
 	PG_OID_INT4 = 23, PG_OID_TEXT = 25, PG_OID_OID = 26, PG_OID_FLOAT4 = 700,
 	PG_OID_FLOAT8 = 701, PG_OID_UNKNOWN = 705, PG_OID_BPCHAR = 1042, PG_OID_VARCHAR = 1043,
 	PG_OID_DATE = 1082, PG_OID_TIME = 1083, PG_OID_TIMESTAMP = 1114,
-	PG_OID_TIMESTAMPTZ = 1184, PG_OID_NUMERIC = 1700,
+	PG_OID_TIMESTAMPTZ = 1184, PG_OID_INTERVAL = 1186, PG_OID_NUMERIC = 1700,
 };
 
 /* big-endian helpers */
@@ -89,6 +89,13 @@ int16_t pg_typlen_of(enum dtype t);
 struct vfmt_tz;
 int pg_binary_value(struct buf *out, const struct colvec *v, uint32_t i,
 		    const struct vfmt_tz *tz);
+/* A duration column (RS_KIND_DURATION) travels as interval (oid 1186,
+ * typlen 16). Its value is the engine's text in PostgreSQL's interval
+ * style, "[-]N day[s] [-]HH:MM:SS[.ffffff]" (either part may be absent);
+ * pg_interval_binary appends the binary form: i64 microseconds, i32 days,
+ * i32 months (always 0), big endian. ERR_CORRUPT on any other text. */
+int pg_interval_parse(const char *s, size_t n, int64_t *us, int32_t *days);
+int pg_interval_binary(struct buf *out, const char *s, size_t n);
 /* Append parameter value (format 0 text / 1 binary, of type oid; NULL
  * data = SQL NULL) as an SQL literal. ERR_BAD_INPUT with a message when
  * it does not decode. */

@@ -240,8 +240,9 @@ static void row_description(struct pg_conn *c, const struct result_set *rs, cons
 		buf_append(&c->out, name, strlen(name) + 1);
 		pg_put_u32(&c->out, 0);
 		pg_put_u16(&c->out, 0);
-		pg_put_u32(&c->out, pg_oid_of(rs->types[i]));
-		pg_put_u16(&c->out, (uint16_t)pg_typlen_of(rs->types[i]));
+		bool iv = result_set_kind(rs, i) == RS_KIND_DURATION;
+		pg_put_u32(&c->out, iv ? PG_OID_INTERVAL : pg_oid_of(rs->types[i]));
+		pg_put_u16(&c->out, (uint16_t)(iv ? 16 : pg_typlen_of(rs->types[i])));
 		pg_put_u32(&c->out, 0xFFFFFFFFu);
 		pg_put_u16(&c->out, (uint16_t)col_format(rf, nrf, i));
 	}
@@ -262,8 +263,16 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 			}
 			size_t at = c->out.len;
 			pg_put_u32(&c->out, 0);
-			int rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, &c->tz)
-							  : vfmt_text(&c->out, v, r, VFMT_PG, &c->tz);
+			int rc;
+			if (col_format(rf, nrf, col) && result_set_kind(rs, col) == RS_KIND_DURATION &&
+			    v->type == DT_STRING) {
+				uint32_t n;
+				const char *s = colvec_bytes(v, r, &n);
+				rc = pg_interval_binary(&c->out, s, n);
+			} else {
+				rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, &c->tz)
+							      : vfmt_text(&c->out, v, r, VFMT_PG, &c->tz);
+			}
 			if (rc || at + 4 > c->out.len) {
 				c->broken = true;
 				break;
@@ -363,6 +372,8 @@ static void captured_free(struct captured *k)
 static int copy_rs(struct result_set *dst, const struct result_set *src, uint32_t nrows)
 {
 	int rc = result_set_init(dst, src->ncols, (const char *const *)src->names, src->types);
+	for (uint32_t i = 0; !rc && i < src->ncols; i++)
+		rc = result_set_set_kind(dst, i, result_set_kind(src, i));
 	for (uint32_t i = 0; !rc && i < src->ncols && nrows; i++)
 		rc = colvec_append_range(&dst->rows.cols[i], &src->rows.cols[i], 0, nrows);
 	if (rc)

@@ -130,7 +130,27 @@ void result_set_free(struct result_set *rs)
 			mem_free(rs->names[i]);
 	mem_free(rs->names);
 	mem_free(rs->types);
+	mem_free(rs->kinds);
 	if (rs->rows.cols)
 		batch_free(&rs->rows);
 	memset(rs, 0, sizeof(*rs));
+}
+
+int result_set_set_kind(struct result_set *rs, uint32_t col, uint8_t kind)
+{
+	if (col >= rs->ncols)
+		return err_set(ERR_INTERNAL, "result column %u out of range", col);
+	if (!rs->kinds) {
+		if (kind == RS_KIND_PLAIN)
+			return ERR_OK;
+		if (!(rs->kinds = mem_calloc(rs->ncols, 1)))
+			return ERR_NOMEM;
+	}
+	rs->kinds[col] = kind;
+	return ERR_OK;
+}
+
+uint8_t result_set_kind(const struct result_set *rs, uint32_t col)
+{
+	return rs->kinds && col < rs->ncols ? rs->kinds[col] : RS_KIND_PLAIN;
 }

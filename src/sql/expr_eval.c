@@ -964,16 +964,22 @@ static int regex_kernel(struct xexpr *e, const struct xval *a, const struct xval
 static int format_duration(struct buf *b, int64_t ns, bool pg)
 {
 	if (pg) {
+		/* PostgreSQL's "postgres" IntervalStyle: both parts carry the
+		 * sign ("-1 days -02:00:00"), "day" only for exactly +1, no time
+		 * part after whole days; microsecond precision */
 		uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
 		uint64_t us = a / 1000, secs = us / 1000000, days = secs / 86400;
-		int rc = buf_printf(b, "%s", ns < 0 ? "-" : "");
-		if (!rc && days)
-			rc = buf_printf(b, "%" PRIu64 " day%s ", days, days == 1 ? "" : "s");
+		const char *sg = ns < 0 ? "-" : "";
+		int rc = 0;
 		secs %= 86400;
-		if (!rc)
-			rc = buf_printf(b, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, secs / 3600, secs / 60 % 60,
-					secs % 60);
-		if (!rc && us % 1000000)
+		bool time = secs || us % 1000000 || !days;
+		if (days)
+			rc = buf_printf(b, "%s%" PRIu64 " day%s%s", sg, days, days == 1 && ns > 0 ? "" : "s",
+					time ? " " : "");
+		if (!rc && time)
+			rc = buf_printf(b, "%s%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64, sg, secs / 3600,
+					secs / 60 % 60, secs % 60);
+		if (!rc && time && us % 1000000)
 			rc = buf_printf(b, ".%06" PRIu64, us % 1000000);
 		return rc;
 	}

@@ -947,8 +947,13 @@ int plan_run(struct plan *p, struct session *s, struct result_set *rs)
 	for (uint32_t c = 0; c < p->ncols; c++)
 		types[c] = phys_type(p->types[c]);
 	int rc = result_set_init(rs, p->ncols, p->names, types);
-	if (rc)
+	for (uint32_t c = 0; c < p->ncols && !rc; c++)
+		if (plan_col_is_duration(p, c))
+			rc = result_set_set_kind(rs, c, RS_KIND_DURATION);
+	if (rc) {
+		result_set_free(rs);
 		return rc;
+	}
 	for (;;) {
 		const struct batch *b;
 		if ((rc = op_next(p, p->root, &b)))

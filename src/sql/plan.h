@@ -263,5 +263,9 @@ char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(
 
 /* EXPLAIN rendering (plan_explain.c). */
 int plan_explain(struct plan *p, bool analyze, bool verbose, struct result_set *rs);
+/* Is output column col a timestamp difference (XOP_TS_DIFF) that reaches
+ * the result unchanged (through sorts, limits, filters, DISTINCT and
+ * column references)? Marks RS_KIND_DURATION columns for the protocols. */
+bool plan_col_is_duration(const struct plan *p, uint32_t col);
 
 #endif

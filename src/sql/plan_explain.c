@@ -251,6 +251,41 @@ static void collect_scans(const struct op *o, const struct op **scans, uint32_t 
 		collect_scans(o->inputs[i], scans, n, cap);
 }
 
+static bool op_col_is_duration(const struct op *o, uint32_t col, int depth)
+{
+	for (; o && depth < 64; depth++) {
+		if (col >= o->ncols)
+			return false;
+		switch (o->kind) {
+		case OP_SORT:
+		case OP_LIMIT:
+		case OP_FILTER:
+		case OP_DISTINCT:
+			o = o->child; /* columns pass through in place */
+			break;
+		case OP_PROJECT: {
+			const struct xexpr *e = o->u.proj.exprs ? o->u.proj.exprs[col] : NULL;
+			if (!e)
+				return false;
+			if (e->kind == X_BIN && e->u.bin.op == XOP_TS_DIFF)
+				return true;
+			if (e->kind != X_COL)
+				return false;
+			col = e->u.col;
+			o = o->child;
+			break;
+		}
+		default: return false;
+		}
+	}
+	return false;
+}
+
+bool plan_col_is_duration(const struct plan *p, uint32_t col)
+{
+	return p && col < p->ncols && op_col_is_duration(p->root, col, 0);
+}
+
 int plan_explain(struct plan *p, bool analyze, bool verbose, struct result_set *rs)
 {
 	(void)verbose;

@@ -261,6 +261,10 @@ static int fold(struct binder *bd, struct xexpr **pe)
 	struct xexpr *e = *pe;
 	if (e->type == XT_INTERVAL || !foldable_children(e))
 		return 0;
+	/* a duration stays an expression: the result column is marked as one
+	 * for the protocols (plan_col_is_duration) */
+	if (e->kind == X_BIN && e->u.bin.op == XOP_TS_DIFF)
+		return 0;
 	struct datum d;
 	if (x_eval_const(bd->cx, e, &d)) {
 		if (err_code() == ERR_NOMEM)

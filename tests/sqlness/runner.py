@@ -35,7 +35,10 @@ files are written for GreptimeDB's gRPC client):
     the message is compared;
   - SHOW CREATE TABLE quotes identifiers with backquotes for MySQL clients:
     they are compared as double quotes;
-  - timestamps travel with microsecond precision.
+  - timestamps travel with microsecond precision;
+  - a duration (timestamp difference) arrives over PostgreSQL as an
+    interval (oid 1186) in PostgreSQL's text style: it is printed as Arrow
+    prints a duration (ISO 8601, "P0D", "PT0.918S").
 
 Usage:
   runner.py --strata BIN --work DIR [--protocol mysql|pg|both]
@@ -194,6 +197,27 @@ def fmt_ts(text):
     return "%sT%s%s" % (m.group(1), m.group(2), f)
 
 
+def fmt_interval(text):
+    """PostgreSQL interval text ('1 day 02:03:04.5', '-1 days -00:00:01',
+    '00:00:00') as Arrow prints a duration (ISO 8601: 'P1DT7384.5S',
+    '-P1DT1S', 'P0D'). Durations carry one sign; microsecond precision."""
+    m = re.match(r"^(?:(-?)(\d+) days?)? ?(?:(-?)(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?$", text)
+    if not m or not (m.group(2) or m.group(4)):
+        return text
+    neg = bool(m.group(1) or m.group(3))
+    days = int(m.group(2) or 0)
+    secs = int(m.group(4) or 0) * 3600 + int(m.group(5) or 0) * 60 + int(m.group(6) or 0)
+    frac = (m.group(7) or "").rstrip("0")
+    if days == 0 and secs == 0 and not frac:
+        return "P0D"
+    out = ("-" if neg else "") + "P"
+    if days:
+        out += "%dD" % days
+    if secs or frac:
+        out += "T%d%sS" % (secs, "." + frac if frac else "")
+    return out
+
+
 def width(s):
     w = 0
     for ch in s:
@@ -310,12 +334,14 @@ def render_value(v, kind):
         return fmt_float(v)
     if kind == "ts":
         return fmt_ts(v)
+    if kind == "interval":
+        return fmt_interval(v)
     return v
 
 
-PG_RAW_OIDS = (16, 17, 20, 21, 23, 700, 701, 1082, 1114, 1184, 1700, 1083)
+PG_RAW_OIDS = (16, 17, 20, 21, 23, 700, 701, 1082, 1114, 1184, 1700, 1083, 1186)
 PG_RAW = psycopg2.extensions.new_type(PG_RAW_OIDS, "STRATA_RAW", lambda v, cur: v)
-PG_KIND = {16: "bool", 700: "float", 701: "float", 1114: "ts", 1184: "ts"}
+PG_KIND = {16: "bool", 700: "float", 701: "float", 1114: "ts", 1184: "ts", 1186: "interval"}
 
 
 class Postgres:
@@ -333,7 +359,9 @@ class Postgres:
         except Exception:
             pass
 
-    def run(self, sql, greptime_style=True):
+    def run(self, sql, greptime_style=True, native=False):
+        """native: render as GreptimeDB's runner does for SQLNESS PROTOCOL
+        POSTGRES statements (an interval as PostgreSQL's text)."""
         cur = self.c.cursor()
         try:
             cur.execute(sql)
@@ -345,6 +373,8 @@ class Postgres:
             return ("affected", cur.rowcount if cur.rowcount >= 0 else None)
         names = [d[0] for d in cur.description]
         kinds = [PG_KIND.get(d[1], "str") for d in cur.description]
+        if native:
+            kinds = ["str" if k == "interval" else k for k in kinds]
         rows = [[render_value(v, k) for v, k in zip(r, kinds)] for r in cur.fetchall()]
         return ("rows", names, rows, None)
 
@@ -472,7 +502,10 @@ def run_case(path, proto, binary, work):
             if p not in conns:
                 conns[p] = connect(p, server)
             try:
-                oc = conns[p].run(st.sql, greptime_style=not mysql_style)
+                if d["protocol"] == "POSTGRES":
+                    oc = conns[p].run(st.sql, native=True)
+                else:
+                    oc = conns[p].run(st.sql, greptime_style=not mysql_style)
             except (pymysql.err.OperationalError, psycopg2.OperationalError,
                     psycopg2.InterfaceError, ConnectionError, OSError) as e:
                 oc = ("error", 1000, "Unknown", "connection lost: %s" % e)

@@ -1446,6 +1446,72 @@ static void test_session_vars(void **state)
 	assert_string_equal(read_preference_name(READ_PREF_FOLLOWER_PREFERRED), "FOLLOWER_PREFERRED");
 }
 
+/* duration columns: PostgreSQL interval text -> binary (us, days, months) */
+static void test_pg_interval(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int64_t us;
+		int32_t days;
+	} ok[] = {
+		{"00:00:00", 0, 0},
+		{"00:00:00.918000", 918000, 0},
+		{"1 day", 0, 1},
+		{"2 days 03:04:05.5", 11045500000LL, 2},
+		{"-1 days -02:00:00", -7200000000LL, -1},
+		{"-00:00:01", -1000000, 0},
+		{"-3 days", 0, -3},
+		{"100:00:00", 360000000000LL, 0},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int64_t us = -1;
+		int32_t days = -1;
+		assert_int_equal(pg_interval_parse(ok[i].text, strlen(ok[i].text), &us, &days), ERR_OK);
+		assert_true(us == ok[i].us);
+		assert_int_equal(days, ok[i].days);
+	}
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(pg_interval_binary(&b, "-1 days -02:00:00", 17), ERR_OK);
+	assert_int_equal(b.len, 16);
+	assert_memory_equal(b.data,
+			    "\xff\xff\xff\xfe\x52\xd8\xb8\x00" /* -7200000000 us */
+			    "\xff\xff\xff\xff"                     /* -1 day */
+			    "\x00\x00\x00\x00", 16);               /* 0 months */
+	/* hostile / foreign text: a clear error, nothing appended */
+	static const char *bad[] = {"", "P0D", "PT0.918S", "1 day x", "1 weeks", "1:2", "00:60:00",
+				    "00:00:00.1234567", "00:00:00.", "-", "1 day  00:00:00", "12",
+				    "99999999999 days", "abc", "00:00:00 "};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t us;
+		int32_t days;
+		assert_int_equal(pg_interval_parse(bad[i], strlen(bad[i]), &us, &days), ERR_CORRUPT);
+		buf_reset(&b);
+		assert_int_equal(pg_interval_binary(&b, bad[i], strlen(bad[i])), ERR_CORRUPT);
+		assert_int_equal(b.len, 0);
+	}
+	/* not NUL-terminated: never reads past n */
+	int64_t us;
+	int32_t days;
+	assert_int_equal(pg_interval_parse("00:00:01999", 8, &us, &days), ERR_OK);
+	assert_true(us == 1000000);
+	buf_free(&b);
+
+	/* result_set kinds: default plain, set, freed with the set */
+	struct result_set rs;
+	const char *names[] = {"a", "b"};
+	enum dtype types[] = {DT_STRING, DT_STRING};
+	assert_int_equal(result_set_init(&rs, 2, names, types), ERR_OK);
+	assert_int_equal(result_set_kind(&rs, 1), RS_KIND_PLAIN);
+	assert_int_equal(result_set_set_kind(&rs, 1, RS_KIND_DURATION), ERR_OK);
+	assert_int_equal(result_set_kind(&rs, 1), RS_KIND_DURATION);
+	assert_int_equal(result_set_kind(&rs, 0), RS_KIND_PLAIN);
+	assert_int_equal(result_set_kind(&rs, 7), RS_KIND_PLAIN);
+	assert_int_not_equal(result_set_set_kind(&rs, 2, RS_KIND_DURATION), ERR_OK);
+	result_set_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1470,6 +1536,7 @@ int main(void)
 		cmocka_unit_test(test_netio_stop_with_clients),
 		cmocka_unit_test(test_mysql_server_results),
 		cmocka_unit_test(test_pg_server),
+		cmocka_unit_test(test_pg_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
