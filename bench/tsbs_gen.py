@@ -191,10 +191,11 @@ def params(name, hosts, hours, runs, rng):
         elif name == "cpu-max-all-1":
             s = T0_MS + rng.randrange(max(1, hours - 8) * 60) // 60 * 3600000
             out.append((h, s, s + 8 * 3600000))
-        elif name == "double-groupby-1":
-            out.append((h, T0_MS, end))
-        elif name == "high-cpu-1":
-            out.append((h, T0_MS, end))
+        elif name in ("double-groupby-1", "high-cpu-1"):
+            # TSBS: a random 12 h window (minute-aligned here) inside the data;
+            # with 12 h of data that is always the whole span.
+            s = T0_MS + rng.randrange(max(0, hours - 12) * 60 + 1) * 60000
+            out.append((h, s, min(end, s + 12 * 3600000)))
         elif name == "lastpoint":
             out.append((h, T0_MS, end))
         elif name == "groupby-orderby-limit":
