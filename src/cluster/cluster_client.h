@@ -223,6 +223,16 @@ int cluster_client_read_region(struct cluster_client *cc, const struct region_ro
                                enum read_preference pref, const struct scan_request *req,
                                const struct region_schema *schema, struct batch *out,
                                struct peer_choice *served);
+/* Partial aggregation pushdown: the same peer choice and fallbacks, but
+ * the peer runs agg over the rows it would have sent and returns that
+ * query's rows; *out (initialised here) has ncols columns of types[]
+ * (ERR_PROTOCOL when a reply frame does not). */
+int cluster_client_read_region_agg(struct cluster_client *cc, const struct region_route *rr,
+                                   enum read_preference pref, const struct scan_request *req,
+                                   const struct region_schema *schema,
+                                   const struct rpc_partial_agg *agg, uint32_t ncols,
+                                   const enum dtype *types, struct batch *out,
+                                   struct peer_choice *served);
 
 int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
                                    const struct scan_request *req, uint32_t ncols,

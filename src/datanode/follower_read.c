@@ -331,6 +331,8 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		rc = rpc_scan_request_decode(req->scan, rpc_reply_arena(r), &s);
 	if (rc == ERR_OK)
 		rc = check_scan(schema, req->scan, &s);
+	if (rc == ERR_OK)
+		rc = dn_partial_agg_check(req);
 	if (rc)
 		goto out;
 	enum read_kind kind = READ_LEADER;
@@ -362,7 +364,8 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		rc = region_server_scan(dn->rs, rid, &s, &src);
 	}
 	if (rc == ERR_OK)
-		rc = send_source(r, schema, s.projection, src);
+		rc = req->partial_agg_version ? dn_partial_agg(req, schema, src, r)
+		                              : send_source(r, schema, s.projection, src);
 	if (rc == ERR_OK)
 		count_read(dn, rid, kind);
 out:

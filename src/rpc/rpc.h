@@ -228,6 +228,16 @@ void rpc_message_free(ProtobufCMessage *m);
 
 enum rpc_read_mode { RPC_READ_LEADER, RPC_READ_FOLLOWER };
 
+/* Partial aggregation run by the peer over the scanned rows
+ * (RegionScanRequest.partial_agg_*, proto/region.proto). */
+#define RPC_PARTIAL_AGG_VERSION 1
+struct rpc_partial_agg {
+	const char *sql;
+	uint32_t protocol;     /* enum session_protocol: the dialect */
+	const char *time_zone; /* the session's */
+	int64_t now_ms;
+};
+
 struct rpc_scan_args {
 	uint64_t region_id;
 	const struct scan_request *req; /* NULL = every row and column */
@@ -237,6 +247,8 @@ struct rpc_scan_args {
 	 * the follower fetches it itself). */
 	const struct batch *leader_rows;
 	uint64_t leader_version;
+	/* NULL: send the rows; else the peer sends this query's result rows */
+	const struct rpc_partial_agg *agg;
 };
 
 /* Receives one decoded batch per non-empty frame; takes ownership of *b

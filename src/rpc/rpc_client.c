@@ -488,6 +488,13 @@ int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, 
 		req.leader_version = a->leader_version;
 		rc = rpc_batch_encode(a->leader_rows, &bytes, &req.leader_rows);
 	}
+	if (a->agg) {
+		req.partial_agg_version = RPC_PARTIAL_AGG_VERSION;
+		req.partial_agg_sql = (char *)a->agg->sql;
+		req.partial_agg_protocol = a->agg->protocol;
+		req.partial_agg_time_zone = (char *)(a->agg->time_zone ? a->agg->time_zone : "");
+		req.partial_agg_now_ms = a->agg->now_ms;
+	}
 	struct scan_ctx s = {fn, ctx};
 	if (rc == ERR_OK)
 		rc = rpc_call_stream(c, RPC_REGION_SCAN, &req.base, scan_frame, &s, 0);
