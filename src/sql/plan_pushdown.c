@@ -25,7 +25,7 @@
  * from the statement's own syntax tree, so the peer parses and binds
  * exactly what the user wrote, in the session's dialect and time zone):
  *
- *   SELECT k1, ..., kK, p1, ..., pM FROM <table as written> [AS alias]
+ *   SELECT k1 AS pd_c0, ..., pM AS pd_c<K+M-1> FROM <table as written> [AS alias]
  *     [WHERE <where>] [GROUP BY 1, ..., K]
  *
  * with per aggregate, in the order of the AGG operator's aggregates:
@@ -277,6 +277,7 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 		buf_printf(&b, "%s", c ? ", " : "");
 		rc = sql_print_expr(&b, group_syntax(&pd, sel->group_by[g], item_ast, alias, nitems),
 				    0);
+		buf_printf(&b, " AS pd_c%u", c);
 	}
 	for (uint32_t a = 0; a < na && !rc; a++) {
 		const struct xexpr *x = ag->u.agg.aggs[a];
@@ -284,6 +285,7 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 		buf_printf(&b, "%s", c ? ", " : "");
 		if (x->u.agg.def->kind != AGG_AVG) {
 			rc = sql_print_expr(&b, src, 0);
+			buf_printf(&b, " AS pd_c%u", c);
 			c++;
 			continue;
 		}
@@ -292,12 +294,13 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 		buf_printf(&b, ") AS DOUBLE))");
 		if (!rc)
 			rc = print_filter(&b, src);
-		buf_printf(&b, ", count(");
+		buf_printf(&b, " AS pd_c%u, count(", c);
 		if (!rc)
 			rc = sql_print_expr(&b, src->v.func.args[0], 0);
 		buf_printf(&b, ")");
 		if (!rc)
 			rc = print_filter(&b, src);
+		buf_printf(&b, " AS pd_c%u", c + 1);
 		c += 2;
 	}
 	buf_printf(&b, " FROM ");
