@@ -57,6 +57,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "server/handler.h"
 #include "sql/plan.h"
 
 static const struct agg_def merge_count = {"count", AGG_MERGE_COUNT};
@@ -117,8 +118,11 @@ static bool expr_ok(const struct pd *pd, const struct sql_expr *e, int depth)
 	case SQL_E_NULL:
 	case SQL_E_BOOL:
 	case SQL_E_NUMBER:
+		return true;
 	case SQL_E_STRING:
 	case SQL_E_HEXSTR:
+		/* a NUL byte cannot travel in the query text */
+		return !memchr(e->v.str.s, 0, e->v.str.len);
 	case SQL_E_TYPED_STR:
 		return true;
 	case SQL_E_INTERVAL:
@@ -205,12 +209,12 @@ static bool storage_type(int t)
 	return t >= 0 && t < DT__COUNT;
 }
 
-static int print_filter(struct buf *b, const struct sql_expr *call)
+static int print_filter(struct buf *b, const struct sql_expr *call, int pf)
 {
 	if (!call->v.func.filter)
 		return 0;
 	buf_printf(b, " FILTER (WHERE ");
-	int rc = sql_print_expr(b, call->v.func.filter, 0);
+	int rc = sql_print_expr(b, call->v.func.filter, pf);
 	buf_printf(b, ")");
 	return rc;
 }
@@ -267,7 +271,9 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 			return 0;
 		npart += k == AGG_AVG ? 2 : 1;
 	}
-	/* the peer's query */
+	/* the peer's query, printed for the session's dialect: MySQL strings
+	 * take backslash escapes, so a backslash is printed doubled */
+	int pf = bd->s && bd->s->protocol == SESSION_MYSQL ? SQL_PRINT_ESCAPE_BACKSLASH : 0;
 	struct buf b;
 	buf_init(&b);
 	int rc = 0;
@@ -276,7 +282,7 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 	for (uint32_t g = 0; g < ng && !rc; g++, c++) {
 		buf_printf(&b, "%s", c ? ", " : "");
 		rc = sql_print_expr(&b, group_syntax(&pd, sel->group_by[g], item_ast, alias, nitems),
-				    0);
+				    pf);
 		buf_printf(&b, " AS pd_c%u", c);
 	}
 	for (uint32_t a = 0; a < na && !rc; a++) {
@@ -284,22 +290,22 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 		const struct sql_expr *src = x->u.agg.src;
 		buf_printf(&b, "%s", c ? ", " : "");
 		if (x->u.agg.def->kind != AGG_AVG) {
-			rc = sql_print_expr(&b, src, 0);
+			rc = sql_print_expr(&b, src, pf);
 			buf_printf(&b, " AS pd_c%u", c);
 			c++;
 			continue;
 		}
 		buf_printf(&b, "sum(CAST((");
-		rc = sql_print_expr(&b, src->v.func.args[0], 0);
+		rc = sql_print_expr(&b, src->v.func.args[0], pf);
 		buf_printf(&b, ") AS DOUBLE))");
 		if (!rc)
-			rc = print_filter(&b, src);
+			rc = print_filter(&b, src, pf);
 		buf_printf(&b, " AS pd_c%u, count(", c);
 		if (!rc)
-			rc = sql_print_expr(&b, src->v.func.args[0], 0);
+			rc = sql_print_expr(&b, src->v.func.args[0], pf);
 		buf_printf(&b, ")");
 		if (!rc)
-			rc = print_filter(&b, src);
+			rc = print_filter(&b, src, pf);
 		buf_printf(&b, " AS pd_c%u", c + 1);
 		c += 2;
 	}
@@ -312,7 +318,7 @@ int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op
 	}
 	if (!rc && sel->where) {
 		buf_printf(&b, " WHERE ");
-		rc = sql_print_expr(&b, sel->where, 0);
+		rc = sql_print_expr(&b, sel->where, pf);
 	}
 	for (uint32_t g = 0; g < ng && !rc; g++)
 		buf_printf(&b, "%s%u", g ? ", " : " GROUP BY ", g + 1);

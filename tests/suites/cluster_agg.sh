@@ -323,6 +323,10 @@ QUERIES = [
      "GROUP BY sign ORDER BY sign", e_case),
     ("arithmetic in aggregate arguments",
      "SELECT host, sum(v * 2 + 1), max(f * 4) FROM m GROUP BY host ORDER BY host", e_expr),
+    ("a backslash in a MySQL string crosses to the peer intact",
+     "SELECT count(*), sum(v) FROM m WHERE concat(host, '\\\\') <> 'h01\\\\' AND host <> 'a\\'b'",
+     lambda: table([(len([r for r in ROWS if r[1] != "h01"]),
+                     agg([r[2] for r in ROWS if r[1] != "h01"], "sum"))])),
     ("integer sum overflow wraps as the plain path",
      "SELECT host, sum(v), count(*) FROM ov GROUP BY host ORDER BY host; SELECT sum(v), count(*) FROM ov", e_ov),
 ]
