@@ -33,7 +33,9 @@
  * tables with cluster_client_{create,drop,truncate}_table (never
  * catalog_create_table directly: the regions would not exist); sends each
  * region's rows to cluster_client_region_write; reads each region with
- * cluster_client_read_region under the session's READ_PREFERENCE; fills
+ * cluster_client_read_region under the session's READ_PREFERENCE (or,
+ * with aggregation pushdown, cluster_client_read_region_agg: the same peer
+ * choice, the peer answers with partial aggregation rows); fills
  * information_schema.cluster_info / region_statistics from
  * cluster_client_nodes and region_peers from the routes; calls the
  * follower procedures for ADMIN [ADD|REMOVE]_[TABLE|REGION]_FOLLOWER.

@@ -19,6 +19,14 @@
  * A leader read (read_mode = leader) of a region this node holds as a
  * follower is refused (ERR_UNAVAILABLE): the caller's route is stale.
  *
+ * Partial aggregation (RegionScanRequest.partial_agg_*, partial_agg.c):
+ * the same source - leader scan, follower merge with the leader's
+ * snapshot, or SSTs only - is handed to the query engine instead of being
+ * sent; the reply rows are the query's result. The scan hint "last row per
+ * series" arrives as its marked predicate (rpc codec); a leader's snapshot
+ * for a follower ignores it (region_snapshot returns every memtable row the
+ * follower's merge needs).
+ *
  * Reply rows: the projected user columns only (every column without a
  * projection), in region column order; cluster_client widens them back.
  *

@@ -5,7 +5,9 @@
  *
  * Operators (struct op, run by operators.c):
  *   SCAN      a table provider's batch stream (table column order; columns
- *             outside the projection come back empty)
+ *             outside the projection come back empty); in partial mode
+ *             (plan_pushdown.c) the provider's partial aggregation rows
+ *   AGG       in merge mode (child a partial SCAN): merges partial states
  *   ONEROW    one row, no columns (SELECT without FROM)
  *   MATERIAL  a batch computed at plan time (VALUES, scalar subqueries)
  *   FILTER    keeps rows where a predicate is TRUE (gathers; passes the

@@ -87,7 +87,7 @@ relay() {
 		esac
 	done
 }
-P_MY=$P_MY python3 - >"$work/checks.out" 2>&1 <<'EOF'
+P_MY=$P_MY P_PG=$P_PG python3 - >"$work/checks.out" 2>&1 <<'EOF'
 import os, subprocess, sys
 
 PORT = os.environ["P_MY"]
@@ -377,6 +377,36 @@ for pref in ("leader", "follower"):
         ok("%s: count(DISTINCT v) is not pushed and answers %s" % (pref, want))
     else:
         not_ok("%s: count(DISTINCT v) is not pushed" % pref, ex + "\n" + a)
+
+# the PostgreSQL dialect: the peer parses the query as psql's session wrote it
+def pq(sql):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+    r = subprocess.run(["timeout", "60", "psql", "-h", "127.0.0.1", "-p", os.environ["P_PG"], "-U", "root",
+                        "-d", "public", "-X", "-A", "-t", "-F", "\t"], input=sql, capture_output=True,
+                       text=True, env=env)
+    return r.returncode, (r.stdout + r.stderr).rstrip("\n")
+
+
+import shutil
+if shutil.which("psql"):
+    for pref in ("leader", "follower"):
+        q = ("SELECT host, count(*), sum(v), min(v), max(v), avg(f) FROM m "
+             "WHERE host <> E'a\\\\b' AND date_trunc('hour', ts) >= '2023-11-14 00:00:00' "
+             "GROUP BY host ORDER BY host;")
+        setp = "SET READ_PREFERENCE='%s';\n" % pref
+        rc1, on = pq(setp + q)
+        rc2, off = pq(setp + "SET strata_agg_pushdown = 0;\n" + q)
+        rc3, ex = pq(setp + "EXPLAIN ANALYZE " + q)
+        g = group(ROWS, lambda r: r[1])
+        want = table([(h, len(rs), agg(map(V, rs), "sum"), agg(map(V, rs), "min"), agg(map(V, rs), "max"),
+                       agg(map(F, rs), "avg")) for h, rs in sorted(g.items())]).replace("NULL", "")
+        on_rows = "\n".join(l for l in on.splitlines() if "\t" in l)
+        off_rows = "\n".join(l for l in off.splitlines() if "\t" in l)
+        if rc1 == 0 and rc2 == 0 and on_rows == off_rows == want and "partial aggregation at peer=" in ex:
+            ok("psql, %s: pushed = plain = expected, aggregated at the peers" % pref)
+        else:
+            not_ok("psql, %s: pushed = plain = expected" % pref,
+                   "pushed:\n%s\nplain:\n%s\nexpected:\n%s\nexplain:\n%s" % (on, off, want, ex))
 
 # last row per series over RPC (the scan hint crosses the wire): same answer
 q = ("SELECT DISTINCT ON (host) host, ts, v FROM m ORDER BY host, ts DESC")
