@@ -6,7 +6,9 @@
  * source dn_scan opened, whether this peer is the region's leader or a
  * follower merging its leader's memtable rows - and sending the query's
  * result rows (the per-group partial states, layout in
- * sql/plan_pushdown.c) as the scan's row frames.
+ * sql/plan_pushdown.c) as the scan's row frames, then a final frame
+ * marked with the version it ran (an older peer would not mark it, so the
+ * frontend can tell plain rows from partial states).
  *
  * The engine sees one table: whatever name the query's FROM uses resolves
  * to this region (the frontend prints the statement's own FROM), with the
@@ -179,6 +181,8 @@ int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_sc
 	}
 	if (rc == ERR_OK && rs.rows.nrows)
 		rc = rpc_reply_rows(r, &rs.rows);
+	if (rc == ERR_OK)
+		rc = rpc_reply_partial_done(r);
 	if (rc)
 		err_wrap("partial aggregation");
 out:

@@ -462,6 +462,15 @@ int rpc_reply_rows(struct rpc_reply *r, const struct batch *b)
 	return emit_rows(r, b, emit_scan_chunk, NULL);
 }
 
+int rpc_reply_partial_done(struct rpc_reply *r)
+{
+	if (rpc_reply_method(r) != RPC_REGION_SCAN)
+		return err_set(ERR_INTERNAL, "rpc_reply_partial_done is for region_scan");
+	RPC_PB(RegionScanResponse) m = STRATA__REGION_SCAN_RESPONSE__INIT;
+	m.partial_agg_version = RPC_PARTIAL_AGG_VERSION;
+	return rpc_reply_send(r, &m.base);
+}
+
 static int emit_snapshot_chunk(struct rpc_reply *r, ProtobufCBinaryData rows, void *ctx)
 {
 	RPC_PB(RegionSnapshotResponse) m = STRATA__REGION_SNAPSHOT_RESPONSE__INIT;

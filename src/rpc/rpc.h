@@ -330,6 +330,9 @@ int rpc_heartbeat_decode(const RPC_PB(HeartbeatRequest) * pb, struct arena *a,
 /* region_scan: send b as chunk frames of about chunk_bytes each (call as
  * often as needed; the final frame follows when the handler returns). */
 int rpc_reply_rows(struct rpc_reply *r, const struct batch *b);
+/* region_scan with partial aggregation: the final frame, marked with
+ * RPC_PARTIAL_AGG_VERSION (after the result rows). */
+int rpc_reply_partial_done(struct rpc_reply *r);
 /* region_snapshot: rows as chunks, then the final frame with version. */
 int rpc_reply_snapshot(struct rpc_reply *r, uint64_t version, const struct batch *rows);
 int rpc_reply_region_stats(struct rpc_reply *r, const struct region_stat *stats, uint32_t n);

@@ -11,7 +11,9 @@
  *   - the wire: the last-per-series hint crosses the scan request codec,
  *     a hint on a wrong operator is refused; the datanode refuses unknown
  *     partial aggregation versions, a missing query, a bad dialect, a query
- *     that does not parse and a statement that is not a query.
+ *     that does not parse and a statement that is not a query; a reply
+ *     whose final frame is not marked as partial aggregation (an older
+ *     peer that sent plain rows) is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -549,6 +551,64 @@ static void test_partial_request_checks(void **state)
 	assert_int_equal(dn_partial_agg(&req, &schema, NULL, NULL), ERR_PROTOCOL);
 }
 
+/* A peer's scan handler: one Int64 column [7]; `mark` says whether it
+ * marks the final frame as a partial aggregation reply (an older peer
+ * ignores partial_agg_* and sends its plain rows). */
+static int scan_plain(void *ctx, const RPC_PB(RegionScanRequest) * req, struct rpc_reply *r)
+{
+	bool mark = *(bool *)ctx;
+	(void)req;
+	enum dtype t = DT_INT64;
+	struct batch b;
+	batch_init(&b, 1, &t);
+	colvec_push_i64(&b.cols[0], 7);
+	b.nrows = 1;
+	int rc = rpc_reply_rows(r, &b);
+	batch_free(&b);
+	if (rc == 0 && mark)
+		rc = rpc_reply_partial_done(r);
+	return rc;
+}
+
+static int append_rows(void *ctx, struct batch *b)
+{
+	*(uint32_t *)ctx += b->nrows;
+	batch_free(b);
+	return 0;
+}
+
+static void test_old_peer_refused(void **state)
+{
+	(void)state;
+	bool mark = false;
+	struct rpc_handlers h = {.region_scan = scan_plain, .ctx = &mark};
+	struct rpc_server *srv;
+	assert_int_equal(rpc_server_start("127.0.0.1", 0, &h, NULL, &srv), ERR_OK);
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", rpc_server_port(srv));
+	struct rpc_client *c;
+	assert_int_equal(rpc_client_create(addr, NULL, &c), ERR_OK);
+	struct rpc_partial_agg agg = {"SELECT count(v) AS pd_c0 FROM m", SESSION_MYSQL, "UTC", 0};
+	struct rpc_scan_args a = {.region_id = 1, .mode = RPC_READ_LEADER, .agg = &agg};
+	uint32_t rows = 0;
+	/* plain rows where partial states were asked for: an error, not an answer */
+	assert_int_equal(rpc_region_scan_stream(c, &a, append_rows, &rows), ERR_PROTOCOL);
+	assert_non_null(strstr(err_msg(), "did not run the partial aggregation"));
+	/* a plain scan of the same peer is fine */
+	a.agg = NULL;
+	rows = 0;
+	assert_int_equal(rpc_region_scan_stream(c, &a, append_rows, &rows), ERR_OK);
+	assert_int_equal(rows, 1);
+	/* a peer that ran it */
+	mark = true;
+	a.agg = &agg;
+	rows = 0;
+	assert_int_equal(rpc_region_scan_stream(c, &a, append_rows, &rows), ERR_OK);
+	assert_int_equal(rows, 1);
+	rpc_client_destroy(c);
+	rpc_server_stop(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +618,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_split_query_text, setup_split, teardown_split),
 	    cmocka_unit_test(test_hint_codec),
 	    cmocka_unit_test(test_partial_request_checks),
+	    cmocka_unit_test(test_old_peer_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
