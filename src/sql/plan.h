@@ -7,14 +7,14 @@
  *   SCAN      a table provider's batch stream (table column order; columns
  *             outside the projection come back empty); in partial mode
  *             (plan_pushdown.c) the provider's partial aggregation rows
- *   AGG       in merge mode (child a partial SCAN): merges partial states
  *   ONEROW    one row, no columns (SELECT without FROM)
  *   MATERIAL  a batch computed at plan time (VALUES, scalar subqueries)
  *   FILTER    keeps rows where a predicate is TRUE (gathers; passes the
  *             input batch through when every row qualifies)
  *   PROJECT   evaluates expressions; plain column results are borrowed,
  *             not copied
- *   AGG       hash aggregation (aggregates.c): group keys then aggregates
+ *   AGG       hash aggregation (aggregates.c): group keys then aggregates;
+ *             over a partial SCAN it merges the peers' partial states
  *   SORT      multi-key sort, with a fetch limit (top-k) when LIMIT follows
  *   LIMIT     OFFSET/LIMIT over batches
  *   DISTINCT  the first row of each distinct key (all columns, or the
