@@ -736,12 +736,77 @@ int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint
 	return scan_collect(cc, node_id, &a, schema, out);
 }
 
+/* What a read collects: the region's rows (widened back to every column)
+ * or, with agg, the peer's partial aggregation rows of the given types. */
+struct read_spec {
+	const struct rpc_partial_agg *agg;
+	uint32_t ncols;
+	const enum dtype *types;
+};
+
+struct agg_collect {
+	struct batch *out;
+	const struct read_spec *rs;
+};
+
+static int collect_agg(void *ctx, struct batch *b)
+{
+	struct agg_collect *ac = ctx;
+	int rc = ERR_OK;
+	if (b->ncols != ac->rs->ncols)
+		rc = err_set(ERR_PROTOCOL, "partial aggregation reply has %u columns, expected %u",
+		             b->ncols, ac->rs->ncols);
+	for (uint32_t c = 0; rc == ERR_OK && c < b->ncols; c++)
+		if (b->cols[c].type != ac->rs->types[c] || b->cols[c].len != b->nrows)
+			rc = err_set(ERR_PROTOCOL,
+			             "partial aggregation reply column %u is %s (%u values of %u), "
+			             "expected %s",
+			             c, dtype_name(b->cols[c].type), b->cols[c].len, b->nrows,
+			             dtype_name(ac->rs->types[c]));
+	if (rc) {
+		batch_free(b);
+		return rc;
+	}
+	return collect(ac->out, b);
+}
+
+static int read_collect(struct cluster_client *cc, uint64_t node_id, struct rpc_scan_args *a,
+                        const struct region_schema *schema, const struct read_spec *rs,
+                        struct batch *out)
+{
+	if (!rs->agg)
+		return scan_collect(cc, node_id, a, schema, out);
+	a->agg = rs->agg;
+	struct rpc_client *c;
+	int rc = batch_init(out, rs->ncols, rs->types);
+	if (rc)
+		return rc;
+	struct agg_collect ac = {out, rs};
+	rc = cluster_client_peer(cc, node_id, &c);
+	if (rc == ERR_OK)
+		rc = rpc_region_scan_stream(c, a, collect_agg, &ac);
+	if (rc)
+		batch_free(out);
+	return rc;
+}
+
+static int read_peer(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
+                     enum rpc_read_mode mode, const struct scan_request *req,
+                     const struct region_schema *schema, const struct read_spec *rs,
+                     struct batch *out)
+{
+	struct rpc_scan_args a = {
+	    .region_id = region_id, .req = req, .ncols = schema->ncols, .mode = mode};
+	return read_collect(cc, node_id, &a, schema, rs, out);
+}
+
 /* A follower that does not know its leader yet (just opened, metasrv
  * restarted): take the leader's snapshot here and carry it in the request. */
 static int follower_read_carrying_snapshot(struct cluster_client *cc, uint64_t node_id,
                                            const struct region_route *rr,
                                            const struct scan_request *req,
-                                           const struct region_schema *schema, struct batch *out)
+                                           const struct region_schema *schema,
+                                           const struct read_spec *rs, struct batch *out)
 {
 	uint64_t version;
 	struct batch snap;
@@ -755,8 +820,32 @@ static int follower_read_carrying_snapshot(struct cluster_client *cc, uint64_t n
 	                          .mode = RPC_READ_FOLLOWER,
 	                          .leader_rows = &snap,
 	                          .leader_version = version};
-	rc = scan_collect(cc, node_id, &a, schema, out);
+	rc = read_collect(cc, node_id, &a, schema, rs, out);
 	batch_free(&snap);
+	return rc;
+}
+
+static int read_region(struct cluster_client *cc, const struct region_route *rr,
+                       enum read_preference pref, const struct scan_request *req,
+                       const struct region_schema *schema, const struct read_spec *rs,
+                       struct batch *out, struct peer_choice *served)
+{
+	memset(out, 0, sizeof(*out));
+	struct peer_choice pc;
+	int rc = cluster_client_pick_peer(cc, rr, pref, &pc);
+	if (rc)
+		return rc;
+	rc = read_peer(cc, pc.node_id, rr->region_id,
+	               pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req, schema, rs, out);
+	if (rc == ERR_UNAVAILABLE && !pc.is_leader && strstr(err_msg(), "address is not known"))
+		rc = follower_read_carrying_snapshot(cc, pc.node_id, rr, req, schema, rs, out);
+	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
+		pc.node_id = rr->leader;
+		pc.is_leader = true;
+		rc = read_peer(cc, pc.node_id, rr->region_id, RPC_READ_LEADER, req, schema, rs, out);
+	}
+	if (rc == ERR_OK && served)
+		*served = pc;
 	return rc;
 }
 
@@ -765,25 +854,21 @@ int cluster_client_read_region(struct cluster_client *cc, const struct region_ro
                                const struct region_schema *schema, struct batch *out,
                                struct peer_choice *served)
 {
-	memset(out, 0, sizeof(*out));
-	struct peer_choice pc;
-	int rc = cluster_client_pick_peer(cc, rr, pref, &pc);
-	if (rc)
-		return rc;
-	rc = cluster_client_region_scan(cc, pc.node_id, rr->region_id,
-	                                pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req,
-	                                schema, out);
-	if (rc == ERR_UNAVAILABLE && !pc.is_leader && strstr(err_msg(), "address is not known"))
-		rc = follower_read_carrying_snapshot(cc, pc.node_id, rr, req, schema, out);
-	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
-		pc.node_id = rr->leader;
-		pc.is_leader = true;
-		rc = cluster_client_region_scan(cc, pc.node_id, rr->region_id, RPC_READ_LEADER, req,
-		                                schema, out);
-	}
-	if (rc == ERR_OK && served)
-		*served = pc;
-	return rc;
+	struct read_spec rs = {NULL, 0, NULL};
+	return read_region(cc, rr, pref, req, schema, &rs, out, served);
+}
+
+int cluster_client_read_region_agg(struct cluster_client *cc, const struct region_route *rr,
+                                   enum read_preference pref, const struct scan_request *req,
+                                   const struct region_schema *schema,
+                                   const struct rpc_partial_agg *agg, uint32_t ncols,
+                                   const enum dtype *types, struct batch *out,
+                                   struct peer_choice *served)
+{
+	if (!agg)
+		return err_set(ERR_BAD_INPUT, "partial aggregation read without a query");
+	struct read_spec rs = {agg, ncols, types};
+	return read_region(cc, rr, pref, req, schema, &rs, out, served);
 }
 
 int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,

@@ -33,7 +33,9 @@
  * tables with cluster_client_{create,drop,truncate}_table (never
  * catalog_create_table directly: the regions would not exist); sends each
  * region's rows to cluster_client_region_write; reads each region with
- * cluster_client_read_region under the session's READ_PREFERENCE; fills
+ * cluster_client_read_region under the session's READ_PREFERENCE (or,
+ * with aggregation pushdown, cluster_client_read_region_agg: the same peer
+ * choice, the peer answers with partial aggregation rows); fills
  * information_schema.cluster_info / region_statistics from
  * cluster_client_nodes and region_peers from the routes; calls the
  * follower procedures for ADMIN [ADD|REMOVE]_[TABLE|REGION]_FOLLOWER.
@@ -223,6 +225,16 @@ int cluster_client_read_region(struct cluster_client *cc, const struct region_ro
                                enum read_preference pref, const struct scan_request *req,
                                const struct region_schema *schema, struct batch *out,
                                struct peer_choice *served);
+/* Partial aggregation pushdown: the same peer choice and fallbacks, but
+ * the peer runs agg over the rows it would have sent and returns that
+ * query's rows; *out (initialised here) has ncols columns of types[]
+ * (ERR_PROTOCOL when a reply frame does not). */
+int cluster_client_read_region_agg(struct cluster_client *cc, const struct region_route *rr,
+                                   enum read_preference pref, const struct scan_request *req,
+                                   const struct region_schema *schema,
+                                   const struct rpc_partial_agg *agg, uint32_t ncols,
+                                   const enum dtype *types, struct batch *out,
+                                   struct peer_choice *served);
 
 int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
                                    const struct scan_request *req, uint32_t ncols,

@@ -114,6 +114,12 @@ uint64_t dn_region_min_follower_version(void *dn, uint64_t rid);
 void dn_count_snapshot(struct datanode *dn, uint64_t rid);
 /* region_scan: leader read, or follower read (mode). */
 int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct rpc_reply *r);
+/* partial_agg.c: a scan request's partial aggregation (none when
+ * partial_agg_version is 0): check its fields; run it over src (the rows
+ * the scan would send) and send its result rows. */
+int dn_partial_agg_check(const RPC_PB(RegionScanRequest) * req);
+int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_schema *schema,
+                   struct sorted_source *src, struct rpc_reply *r);
 /* Pooled client of another datanode (owned by dn). */
 int dn_peer(struct datanode *dn, const char *addr, struct rpc_client **out);
 /* The regions part of node_debug (a new cJSON array). */

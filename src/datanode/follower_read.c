@@ -19,6 +19,14 @@
  * A leader read (read_mode = leader) of a region this node holds as a
  * follower is refused (ERR_UNAVAILABLE): the caller's route is stale.
  *
+ * Partial aggregation (RegionScanRequest.partial_agg_*, partial_agg.c):
+ * the same source - leader scan, follower merge with the leader's
+ * snapshot, or SSTs only - is handed to the query engine instead of being
+ * sent; the reply rows are the query's result. The scan hint "last row per
+ * series" arrives as its marked predicate (rpc codec); a leader's snapshot
+ * for a follower ignores it (region_snapshot returns every memtable row the
+ * follower's merge needs).
+ *
  * Reply rows: the projected user columns only (every column without a
  * projection), in region column order; cluster_client widens them back.
  *
@@ -331,6 +339,8 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		rc = rpc_scan_request_decode(req->scan, rpc_reply_arena(r), &s);
 	if (rc == ERR_OK)
 		rc = check_scan(schema, req->scan, &s);
+	if (rc == ERR_OK)
+		rc = dn_partial_agg_check(req);
 	if (rc)
 		goto out;
 	enum read_kind kind = READ_LEADER;
@@ -362,7 +372,8 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		rc = region_server_scan(dn->rs, rid, &s, &src);
 	}
 	if (rc == ERR_OK)
-		rc = send_source(r, schema, s.projection, src);
+		rc = req->partial_agg_version ? dn_partial_agg(req, schema, src, r)
+		                              : send_source(r, schema, s.projection, src);
 	if (rc == ERR_OK)
 		count_read(dn, rid, kind);
 out:

@@ -311,6 +311,18 @@ int fe_region_scan_open(struct frontend *fe, struct session *s, const struct reg
                         int pref, const struct scan_request *req,
                         const struct region_schema *schema, struct fe_scan **out,
                         struct fe_served *served);
+/* The same region read with the partial aggregation pa pushed to the
+ * peer (cluster only; ERR_UNSUPPORTED in standalone): batches are pa's
+ * partial rows. */
+int fe_region_partial_open(struct frontend *fe, struct session *s,
+                           const struct region_route *rr, int pref,
+                           const struct scan_request *req, const struct region_schema *schema,
+                           const struct partial_agg_req *pa, struct fe_scan **out,
+                           struct fe_served *served);
+/* Aggregation pushdown switch: on unless the environment variable
+ * STRATA_AGG_PUSHDOWN or the session variable strata_agg_pushdown
+ * (SET strata_agg_pushdown = 0) says 0 / off / false (kept for tests). */
+bool fe_agg_pushdown_enabled(const struct session *s);
 /* *out valid until the next call; NULL at the end. */
 int fe_region_scan_next(struct fe_scan *s, const struct batch **out);
 void fe_region_scan_close(struct fe_scan *s);

@@ -14,6 +14,12 @@
  * between leaves only unreferenced files); a standalone CREATE that fails
  * to create a region removes the regions it made and the metadata.
  *
+ * Partial aggregation (fe_region_partial_open, cluster only): the chosen
+ * peer runs the statement's per-region partial query over the rows it
+ * would have sent (sql/plan_pushdown.c, datanode/partial_agg.c) and the
+ * answer is those partial rows; peer choice, fallbacks, read counters and
+ * the memory charge are the scan's.
+ *
  * Read counters (region_replicas.reads_served): one entry per (region,
  * peer) this frontend routed a scan to, in a small array under reads_mu;
  * entries of dropped tables stay (a few dozen bytes each).
@@ -233,10 +239,10 @@ static int no_follower(uint64_t region_id)
 	               region_id, REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
 }
 
-int fe_region_scan_open(struct frontend *fe, struct session *session,
-                        const struct region_route *rr, int pref, const struct scan_request *req,
-                        const struct region_schema *schema, struct fe_scan **out,
-                        struct fe_served *served)
+static int region_open(struct frontend *fe, struct session *session,
+                       const struct region_route *rr, int pref, const struct scan_request *req,
+                       const struct region_schema *schema, const struct partial_agg_req *pa,
+                       struct fe_scan **out, struct fe_served *served)
 {
 	*out = NULL;
 	struct fe_scan *s = mem_calloc(1, sizeof(*s));
@@ -245,7 +251,9 @@ int fe_region_scan_open(struct frontend *fe, struct session *session,
 	s->ncols = schema->ncols;
 	struct fe_served who = {rr->leader, true};
 	int rc;
-	if (!fe->cc) {
+	if (!fe->cc && pa) {
+		rc = err_set(ERR_UNSUPPORTED, "partial aggregation pushdown needs a cluster");
+	} else if (!fe->cc) {
 		/* this process holds leaders only */
 		if (pref == READ_PREF_FOLLOWER && rr->nfollowers == 0) {
 			rc = no_follower(rr->region_id);
@@ -254,8 +262,19 @@ int fe_region_scan_open(struct frontend *fe, struct session *session,
 		rc = region_server_scan(fe->rs, rr->region_id, req, &s->src);
 	} else {
 		struct peer_choice pc;
-		rc = cluster_client_read_region(fe->cc, rr, (enum read_preference)pref, req, schema,
-		                                &s->rows, &pc);
+		if (pa) {
+			struct rpc_partial_agg agg = {
+			    .sql = pa->sql,
+			    .protocol = session ? (uint32_t)session->protocol : SESSION_MYSQL,
+			    .time_zone = session ? session->time_zone : "",
+			    .now_ms = pa->now_ms};
+			rc = cluster_client_read_region_agg(fe->cc, rr, (enum read_preference)pref, req,
+			                                    schema, &agg, pa->ncols, pa->types,
+			                                    &s->rows, &pc);
+		} else {
+			rc = cluster_client_read_region(fe->cc, rr, (enum read_preference)pref, req,
+			                                schema, &s->rows, &pc);
+		}
 		if (rc == ERR_UNAVAILABLE && pref == READ_PREF_FOLLOWER &&
 		    strstr(err_msg(), "No available follower")) {
 			char detail[512];
@@ -281,6 +300,23 @@ int fe_region_scan_open(struct frontend *fe, struct session *session,
 fail:
 	fe_region_scan_close(s);
 	return rc;
+}
+
+int fe_region_scan_open(struct frontend *fe, struct session *session,
+                        const struct region_route *rr, int pref, const struct scan_request *req,
+                        const struct region_schema *schema, struct fe_scan **out,
+                        struct fe_served *served)
+{
+	return region_open(fe, session, rr, pref, req, schema, NULL, out, served);
+}
+
+int fe_region_partial_open(struct frontend *fe, struct session *session,
+                           const struct region_route *rr, int pref,
+                           const struct scan_request *req, const struct region_schema *schema,
+                           const struct partial_agg_req *pa, struct fe_scan **out,
+                           struct fe_served *served)
+{
+	return region_open(fe, session, rr, pref, req, schema, pa, out, served);
 }
 
 int fe_region_scan_next(struct fe_scan *s, const struct batch **out)

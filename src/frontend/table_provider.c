@@ -18,9 +18,16 @@
  * ..."). The peer that served each region is remembered for EXPLAIN
  * ANALYZE, whose SeqScan line names it in cluster mode
  * ("peer=2 (follower)").
+ *
+ * Aggregation pushdown (cluster only, fe_agg_pushdown_enabled): the
+ * provider offers scan_partial; each region's chosen peer then runs the
+ * statement's partial aggregation (sql/plan_pushdown.c) and the stream
+ * yields the partial rows. EXPLAIN ANALYZE says so per region:
+ * "peer=2 (follower), partial aggregation at peer=2, ".
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,6 +47,7 @@ struct user_table {
 	struct fe_served *served; /* per region of the route: who answered */
 	int read_preference;
 	struct session *session; /* the statement's (memory budget); may be NULL */
+	bool partial;            /* a scan ran with partial aggregation pushed */
 };
 
 struct user_stream {
@@ -48,6 +56,7 @@ struct user_stream {
 	struct scan_request req;
 	uint32_t next_region;
 	struct fe_scan *src;
+	const struct partial_agg_req *pa; /* partial aggregation pushed, or NULL */
 };
 
 static int us_next(struct batch_stream *s, const struct batch **out)
@@ -65,8 +74,13 @@ static int us_next(struct batch_stream *s, const struct batch **out)
 				return ERR_OK;
 			const struct region_route *rr = &t->route->regions[u->next_region];
 			struct fe_served who;
-			int rc = fe_region_scan_open(t->fe, t->session, rr, t->read_preference,
-			                             &u->req, t->info->region_schema, &u->src, &who);
+			int rc = u->pa ? fe_region_partial_open(t->fe, t->session, rr,
+			                                        t->read_preference, &u->req,
+			                                        t->info->region_schema, u->pa,
+			                                        &u->src, &who)
+			               : fe_region_scan_open(t->fe, t->session, rr, t->read_preference,
+			                                     &u->req, t->info->region_schema, &u->src,
+			                                     &who);
 			if (rc)
 				return rc;
 			if (t->scanned) {
@@ -114,6 +128,36 @@ static int ut_scan(struct table_provider *p, const struct scan_request *req,
 	return ERR_OK;
 }
 
+static int ut_scan_partial(struct table_provider *p, const struct scan_request *req,
+                           const struct partial_agg_req *pa, struct batch_stream **out)
+{
+	int rc = ut_scan(p, req, out);
+	if (rc == ERR_OK) {
+		((struct user_stream *)*out)->pa = pa;
+		((struct user_table *)p->ctx)->partial = true;
+	}
+	return rc;
+}
+
+bool fe_agg_pushdown_enabled(const struct session *s)
+{
+	const char *v[2] = {getenv("STRATA_AGG_PUSHDOWN"),
+	                    s ? session_get_var(s, "strata_agg_pushdown") : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!v[i])
+			continue;
+		char w[16];
+		size_t n = 0;
+		for (const char *c = v[i]; *c && n + 1 < sizeof(w); c++)
+			if (*c != '\'' && *c != '"' && *c != ' ')
+				w[n++] = *c;
+		w[n] = 0;
+		if (!strcmp(w, "0") || !strcasecmp(w, "off") || !strcasecmp(w, "false"))
+			return false;
+	}
+	return true;
+}
+
 /* One line per region read, as GreptimeDB's EXPLAIN ANALYZE names it:
  * SeqScan: region=4398046511104(1024, 0), "partition_count":{"count":C,
  * "mem_ranges":M, "files":F, "file_ranges":R}. */
@@ -142,6 +186,8 @@ static const char *ut_describe(struct table_provider *p)
 		if (cluster)
 			buf_printf(&b, "peer=%" PRIu64 " (%s), ", node,
 			           t->served[i].is_leader ? "leader" : "follower");
+		if (cluster && t->partial)
+			buf_printf(&b, "partial aggregation at peer=%" PRIu64 ", ", node);
 		buf_printf(&b,
 		           "\"partition_count\":{\"count\":%" PRIu64 ", \"mem_ranges\":%" PRIu64
 		           ", \"files\":%" PRIu64 ", \"file_ranges\":%" PRIu64 "}\n",
@@ -206,6 +252,8 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	t->p.cols = t->cols;
 	t->p.scan = ut_scan;
 	t->p.describe_scan = ut_describe;
+	if (fe_is_cluster(c->fe) && fe_agg_pushdown_enabled(c->s))
+		t->p.scan_partial = ut_scan_partial;
 	t->p.release = ut_release;
 	t->p.ctx = t;
 	*out = &t->p;

@@ -12,6 +12,9 @@
  *  - Encoders allocate the message tree from an arena and point at the
  *    caller's memory (strings, bytes) instead of copying; decoders likewise
  *    point into the received message, which outlives the request.
+ *  - The storage hint "last row per series" (a marked predicate in memory,
+ *    storage/pred.h) crosses as its predicate with last_per_series_hint
+ *    set; the decoder rebuilds the marked predicate.
  *  - What needs the region schema (column index in range, literal of the
  *    column's type) is checked by the region, not here.
  */
@@ -23,6 +26,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "rpc/rpc_int.h"
+#include "storage/pred.h"
 
 /* ---- batches ----------------------------------------------------------- */
 
@@ -191,6 +195,7 @@ int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, stru
 		strata__predicate__init(pp);
 		pp->column = sp->col;
 		pp->op = (uint32_t)sp->op;
+		pp->last_per_series_hint = scan_pred_is_hint(sp);
 		int rc = datum_encode(&sp->lit, a, &pp->literal);
 		if (rc)
 			return rc;
@@ -242,6 +247,15 @@ static int pred_decode(const RPC_PB(Predicate) * pp, uint32_t i, struct arena *a
 		sp->nlist = (uint32_t)pp->n_list;
 	} else if (pp->n_list) {
 		return err_set(ERR_PROTOCOL, "predicate %u: a list only goes with IN", i);
+	}
+	if (pp->last_per_series_hint) {
+		if (sp->op != PRED_IS_NOT_NULL)
+			return err_set(ERR_PROTOCOL,
+			               "predicate %u: the last-per-series hint goes only with IS NOT NULL",
+			               i);
+		if (sp->lit.type >= DT__COUNT)
+			return err_set(ERR_PROTOCOL, "predicate %u: hint without a column type", i);
+		scan_hint_last_per_series(sp->col, sp->lit.type, sp);
 	}
 	return ERR_OK;
 }
@@ -446,6 +460,15 @@ int rpc_reply_rows(struct rpc_reply *r, const struct batch *b)
 	if (rpc_reply_method(r) != RPC_REGION_SCAN)
 		return err_set(ERR_INTERNAL, "rpc_reply_rows is for region_scan");
 	return emit_rows(r, b, emit_scan_chunk, NULL);
+}
+
+int rpc_reply_partial_done(struct rpc_reply *r)
+{
+	if (rpc_reply_method(r) != RPC_REGION_SCAN)
+		return err_set(ERR_INTERNAL, "rpc_reply_partial_done is for region_scan");
+	RPC_PB(RegionScanResponse) m = STRATA__REGION_SCAN_RESPONSE__INIT;
+	m.partial_agg_version = RPC_PARTIAL_AGG_VERSION;
+	return rpc_reply_send(r, &m.base);
 }
 
 static int emit_snapshot_chunk(struct rpc_reply *r, ProtobufCBinaryData rows, void *ctx)

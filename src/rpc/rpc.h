@@ -228,6 +228,16 @@ void rpc_message_free(ProtobufCMessage *m);
 
 enum rpc_read_mode { RPC_READ_LEADER, RPC_READ_FOLLOWER };
 
+/* Partial aggregation run by the peer over the scanned rows
+ * (RegionScanRequest.partial_agg_*, proto/region.proto). */
+#define RPC_PARTIAL_AGG_VERSION 1
+struct rpc_partial_agg {
+	const char *sql;
+	uint32_t protocol;     /* enum session_protocol: the dialect */
+	const char *time_zone; /* the session's */
+	int64_t now_ms;
+};
+
 struct rpc_scan_args {
 	uint64_t region_id;
 	const struct scan_request *req; /* NULL = every row and column */
@@ -237,6 +247,8 @@ struct rpc_scan_args {
 	 * the follower fetches it itself). */
 	const struct batch *leader_rows;
 	uint64_t leader_version;
+	/* NULL: send the rows; else the peer sends this query's result rows */
+	const struct rpc_partial_agg *agg;
 };
 
 /* Receives one decoded batch per non-empty frame; takes ownership of *b
@@ -318,6 +330,9 @@ int rpc_heartbeat_decode(const RPC_PB(HeartbeatRequest) * pb, struct arena *a,
 /* region_scan: send b as chunk frames of about chunk_bytes each (call as
  * often as needed; the final frame follows when the handler returns). */
 int rpc_reply_rows(struct rpc_reply *r, const struct batch *b);
+/* region_scan with partial aggregation: the final frame, marked with
+ * RPC_PARTIAL_AGG_VERSION (after the result rows). */
+int rpc_reply_partial_done(struct rpc_reply *r);
 /* region_snapshot: rows as chunks, then the final frame with version. */
 int rpc_reply_snapshot(struct rpc_reply *r, uint64_t version, const struct batch *rows);
 int rpc_reply_region_stats(struct rpc_reply *r, const struct region_stat *stats, uint32_t n);

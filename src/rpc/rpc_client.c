@@ -455,13 +455,19 @@ int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
 struct scan_ctx {
 	rpc_batch_fn fn;
 	void *ctx;
+	bool partial; /* a partial aggregation: the final frame must say so */
 };
 
 static int scan_frame(void *ctx, const ProtobufCMessage *msg, bool last)
 {
-	(void)last;
 	struct scan_ctx *s = ctx;
 	const RPC_PB(RegionScanResponse) *r = (const RPC_PB(RegionScanResponse) *)msg;
+	if (last && s->partial && r->partial_agg_version != RPC_PARTIAL_AGG_VERSION)
+		return err_set(ERR_PROTOCOL,
+		               "the peer did not run the partial aggregation (reply version %u, "
+		               "expected %u): an older datanode? (STRATA_AGG_PUSHDOWN=0 turns "
+		               "pushdown off)",
+		               r->partial_agg_version, RPC_PARTIAL_AGG_VERSION);
 	if (r->rows.len == 0)
 		return ERR_OK;
 	struct batch b;
@@ -488,7 +494,14 @@ int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, 
 		req.leader_version = a->leader_version;
 		rc = rpc_batch_encode(a->leader_rows, &bytes, &req.leader_rows);
 	}
-	struct scan_ctx s = {fn, ctx};
+	if (a->agg) {
+		req.partial_agg_version = RPC_PARTIAL_AGG_VERSION;
+		req.partial_agg_sql = (char *)a->agg->sql;
+		req.partial_agg_protocol = a->agg->protocol;
+		req.partial_agg_time_zone = (char *)(a->agg->time_zone ? a->agg->time_zone : "");
+		req.partial_agg_now_ms = a->agg->now_ms;
+	}
+	struct scan_ctx s = {fn, ctx, a->agg != NULL};
 	if (rc == ERR_OK)
 		rc = rpc_call_stream(c, RPC_REGION_SCAN, &req.base, scan_frame, &s, 0);
 	buf_free(&bytes);

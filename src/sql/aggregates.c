@@ -18,6 +18,16 @@
  *   first / last     i or f or s + ord (ordering key) + has + vnull
  * DISTINCT keeps a set of (group, value) and feeds only new pairs on.
  *
+ * Partial/final split (cluster aggregation pushdown, sql/plan_pushdown.c):
+ * a peer computes count / sum / min / max per group, and avg as
+ * sum(CAST(x AS DOUBLE)) + count(x); the frontend merges those partial
+ * columns with sum (wrapping for integers, so the result equals the
+ * single-pass sum modulo 2^64 exactly as today), min, max and two merge
+ * kinds that are never callable from SQL:
+ *   AGG_MERGE_COUNT  cnt += partial count   (result 0, never NULL)
+ *   AGG_MERGE_AVG    f += partial sum, cnt += partial count (the ordering
+ *                    vector carries the counts); NULL when cnt is 0
+ *
  * Result types as DataFusion: count Int64; sum Int64 / UInt64 / Float64;
  * avg Float64; min/max/first/last the argument type.
  */
@@ -182,6 +192,11 @@ static int grow_arr(void **p, size_t elem, uint32_t old, uint32_t cap)
 static int acc_alloc(struct acc *a, uint32_t cap)
 {
 	int k = a->spec.def->kind;
+	/* the merge kinds keep the state of the aggregate they finish */
+	if (k == AGG_MERGE_COUNT)
+		k = AGG_COUNT;
+	else if (k == AGG_MERGE_AVG)
+		k = AGG_AVG;
 	bool bytes = a->pk == PHYS_BYTES;
 	bool fl = a->pk == PHYS_F64;
 	if (k == AGG_COUNT || k == AGG_AVG)
@@ -505,6 +520,24 @@ static int update_acc(struct acc *a, const struct colvec *v, const struct colvec
 {
 	int k = a->spec.def->kind;
 	bool nulls = v && v->validity;
+	if (k == AGG_MERGE_COUNT) {
+		/* v: partial counts (Int64, never null from a peer; a null adds 0) */
+		for (uint32_t i = 0; i < n; i++)
+			if (vec_valid(v, i))
+				a->cnt[GID(i)] += v->i64[i];
+		return 0;
+	}
+	if (k == AGG_MERGE_AVG) {
+		/* v: partial sums as Float64 (null: no value), ord: partial counts */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t g = GID(i);
+			if (v && vec_valid(v, i))
+				a->f[g] += v->f64[i];
+			if (ord && vec_valid(ord, i))
+				a->cnt[g] += ord->i64[i];
+		}
+		return 0;
+	}
 	if (k == AGG_COUNT) {
 		if (!v) {
 			if (!gid)
@@ -840,10 +873,12 @@ static int finish_acc(const struct acc *a, uint32_t ng, struct colvec *out)
 		bool null;
 		switch (k) {
 		case AGG_COUNT:
+		case AGG_MERGE_COUNT:
 			out->i64[g] = a->cnt[g];
 			null = false;
 			break;
 		case AGG_AVG:
+		case AGG_MERGE_AVG:
 			null = a->cnt[g] == 0;
 			out->f64[g] = null ? 0 : a->f[g] / (double)a->cnt[g];
 			break;

@@ -55,6 +55,16 @@ struct table_column {
 	bool is_time_index;
 };
 
+/* A partial aggregation a provider runs where the rows are (cluster
+ * aggregation pushdown; sql/plan_pushdown.c documents the query and the
+ * column layout). */
+struct partial_agg_req {
+	const char *sql;         /* the per-region query (SELECT ... FROM t ...) */
+	uint32_t ncols;
+	const enum dtype *types; /* the columns every batch must have */
+	int64_t now_ms;          /* statement time (now()) */
+};
+
 struct table_provider {
 	const char *name;
 	uint32_t ncols;
@@ -72,6 +82,12 @@ struct table_provider {
 	 * scanned, as GreptimeDB prints them: `SeqScan: region=4398046511104
 	 * (1024, 0), "partition_count":{...}`). */
 	const char *(*describe_scan)(struct table_provider *t);
+	/* Optional: run pa->sql against each region the request may match
+	 * (req: projection, time range, predicates for pruning) where the
+	 * region is served, and stream the per-region partial rows (pa->ncols
+	 * columns of pa->types). NULL: not offered. */
+	int (*scan_partial)(struct table_provider *t, const struct scan_request *req,
+			    const struct partial_agg_req *pa, struct batch_stream **out);
 	void (*release)(struct table_provider *t);
 	void *ctx;
 };

@@ -36,6 +36,7 @@
 
 struct arena;
 struct session;
+struct sql_expr;
 
 /* Pseudo types beyond enum dtype. */
 enum {
@@ -179,6 +180,7 @@ struct xexpr {
 			struct xexpr *order;  /* first_value/last_value ordering key or NULL */
 			bool order_desc;
 			struct xexpr *filter; /* FILTER (WHERE ...) or NULL */
+			const struct sql_expr *src; /* the call as written (pushdown) */
 		} agg;
 	} u;
 };
@@ -346,6 +348,9 @@ enum agg_kind {
 	AGG_MAX,
 	AGG_FIRST,      /* first_value(x [ORDER BY k]) */
 	AGG_LAST,       /* last_value(x [ORDER BY k]) */
+	AGG_MERGE_COUNT, /* final step of a pushed count: sum of partial counts */
+	AGG_MERGE_AVG,   /* final step of a pushed avg: args = partial sum (Float64),
+			    order vector = partial count (Int64) */
 };
 
 struct agg_def {

@@ -89,7 +89,9 @@ static int scan_next(struct op *o, const struct batch **out)
 		o->u.scan.req.projection = o->u.scan.proj;
 		o->u.scan.req.preds = o->u.scan.preds;
 		o->u.scan.req.npreds = o->u.scan.npreds;
-		int rc = t->scan(t, &o->u.scan.req, &o->u.scan.stream);
+		int rc = o->u.scan.partial ? t->scan_partial(t, &o->u.scan.req, o->u.scan.partial,
+							     &o->u.scan.stream)
+					   : t->scan(t, &o->u.scan.req, &o->u.scan.stream);
 		if (rc)
 			return rc;
 		if (!o->u.scan.stream)
@@ -106,6 +108,19 @@ static int scan_next(struct op *o, const struct batch **out)
 		}
 		if (b->nrows == 0)
 			continue;
+		if (o->u.scan.partial) {
+			const struct partial_agg_req *pa = o->u.scan.partial;
+			if (b->ncols != pa->ncols)
+				return err_set(ERR_INTERNAL, "table %s: partial aggregation returned %u columns, expected %u",
+					       t->name, b->ncols, pa->ncols);
+			for (uint32_t c = 0; c < b->ncols; c++)
+				if (b->cols[c].type != pa->types[c] || b->cols[c].len < b->nrows)
+					return err_set(ERR_INTERNAL, "table %s: partial aggregation column %u is %s (%u values), expected %s (%u)",
+						       t->name, c, dtype_name(b->cols[c].type), b->cols[c].len,
+						       dtype_name(pa->types[c]), b->nrows);
+			*out = b;
+			return 0;
+		}
 		if (b->ncols != t->ncols)
 			return err_set(ERR_INTERNAL, "table %s: scan returned %u columns, expected %u",
 				       t->name, b->ncols, t->ncols);

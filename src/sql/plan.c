@@ -754,6 +754,8 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		for (size_t k = 0; k < ndon; k++)
 			if ((rc = rewrite(bd, &ac, &don[k])))
 				return rc;
+		if ((rc = plan_pushdown_agg(bd, sel, ag, am.exprs, am_alias.names, nitems)))
+			return rc;
 	}
 	/* ORDER BY expressions: an item, or a hidden column */
 	uint32_t nhidden = 0;

@@ -5,14 +5,16 @@
  *
  * Operators (struct op, run by operators.c):
  *   SCAN      a table provider's batch stream (table column order; columns
- *             outside the projection come back empty)
+ *             outside the projection come back empty); in partial mode
+ *             (plan_pushdown.c) the provider's partial aggregation rows
  *   ONEROW    one row, no columns (SELECT without FROM)
  *   MATERIAL  a batch computed at plan time (VALUES, scalar subqueries)
  *   FILTER    keeps rows where a predicate is TRUE (gathers; passes the
  *             input batch through when every row qualifies)
  *   PROJECT   evaluates expressions; plain column results are borrowed,
  *             not copied
- *   AGG       hash aggregation (aggregates.c): group keys then aggregates
+ *   AGG       hash aggregation (aggregates.c): group keys then aggregates;
+ *             over a partial SCAN it merges the peers' partial states
  *   SORT      multi-key sort, with a fetch limit (top-k) when LIMIT follows
  *   LIMIT     OFFSET/LIMIT over batches
  *   DISTINCT  the first row of each distinct key (all columns, or the
@@ -86,6 +88,9 @@ struct op {
 			const char *qual;    /* the table name as written */
 			int ts_col;          /* time index column or -1 */
 			bool empty;          /* a pushed-down range is empty */
+			/* partial aggregation mode (plan_pushdown.c): batches are
+			 * the peers' partial states, ncols/types of the op */
+			const struct partial_agg_req *partial;
 		} scan;
 		struct {
 			struct batch b;
@@ -254,6 +259,14 @@ void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred);
 void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *const *don,
 			       uint32_t ndon, struct xexpr *const *order, const bool *desc,
 			       uint32_t norder);
+/* Partial aggregation pushdown (plan_pushdown.c): when the AGG operator
+ * `ag` (planned over a scan, maybe under the WHERE filter) qualifies,
+ * rewrite it to merge partial states from the provider's scan_partial.
+ * item_ast / alias: the SELECT items' syntax (NULL for wildcard columns)
+ * and aliases. Returns 0 (pushed or not) or an error (out of memory). */
+int plan_pushdown_agg(struct binder *bd, const struct sql_select *sel, struct op *ag,
+		      const struct sql_expr *const *item_ast, const char *const *alias,
+		      uint32_t nitems);
 /* Mark column i of scope sc as used by the query (projection). */
 void scope_use(const struct scope *sc, uint32_t i);
 /* Run a sub-plan to completion into a batch (scalar / IN subqueries). */

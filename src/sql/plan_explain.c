@@ -170,6 +170,8 @@ static void physical(struct buf *b, const struct op *o, int d, bool analyze)
 	switch (o->kind) {
 	case OP_SCAN:
 		buf_printf(b, "SeqScan: table=%s", o->u.scan.qual);
+		if (o->u.scan.partial)
+			buf_printf(b, ", partial_aggregation=pushed to region peers");
 		scan_detail(b, o, false);
 		break;
 	case OP_ONEROW: buf_printf(b, "PlaceholderRowExec"); break;
@@ -183,7 +185,9 @@ static void physical(struct buf *b, const struct op *o, int d, bool analyze)
 		buf_printf(b, "]");
 		break;
 	case OP_AGG:
-		buf_printf(b, "AggregateExec: mode=Single, gby=[");
+		buf_printf(b, "AggregateExec: mode=%s, gby=[",
+			   o->child && o->child->kind == OP_SCAN && o->child->u.scan.partial ? "Final"
+											 : "Single");
 		names_list(b, o->u.agg.groups, o->u.agg.ngroups);
 		buf_printf(b, "], aggr=[");
 		names_list(b, o->u.agg.aggs, o->u.agg.naggs);

@@ -918,6 +918,7 @@ static int bind_aggregate(struct binder *bd, const struct sql_expr *e, const str
 	x->u.agg.order = order;
 	x->u.agg.order_desc = order_desc;
 	x->u.agg.filter = filter;
+	x->u.agg.src = e;
 	const struct agg_def *shown = agg_find(e->v.func.name.part[e->v.func.name.n - 1].name);
 	struct buf b;
 	buf_init(&b);
