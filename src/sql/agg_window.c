@@ -13,6 +13,10 @@
  * at the end the sort wants first (the newest for DESC, the oldest for
  * ASC), and stops as soon as it holds at least `fetch` groups.
  *
+ * A provider may return rows outside the requested time range (pushdown
+ * is an optimisation; scan.h), so the AGG clips every input batch to the
+ * current window itself (aggwin_clip).
+ *
  * Why it is exact. Let f be the bucket function: it is monotonic
  * (t1 <= t2 => f(t1) <= f(t2)) and a floor (f(t) <= t). Every window
  * boundary B inside the scanned range is aligned: f(B) == B (checked when
@@ -61,6 +65,10 @@ struct agg_window {
 	bool last;            /* the current window reaches the scan's bound */
 	struct batch one;     /* one-row batch to evaluate the bucket at a time */
 	bool one_init;
+	struct batch clip;    /* rows of an input batch inside the window */
+	bool clip_init;
+	uint32_t *sel;
+	uint32_t sel_cap;
 };
 
 static bool is_col(const struct xexpr *e, uint32_t col, int type)
@@ -356,11 +364,72 @@ int aggwin_advance(struct plan *p, struct op *agg, uint32_t ngroups, bool *more)
 	return 0;
 }
 
+int aggwin_clip(struct op *agg, const struct batch *b, const struct batch **out)
+{
+	struct agg_window *w = agg->u.agg.win;
+	uint32_t tc = (uint32_t)w->scan->u.scan.ts_col;
+	*out = b;
+	if (tc >= b->ncols || b->cols[tc].len < b->nrows)
+		return err_set(ERR_INTERNAL, "time bucket windows: the time index is not in the batch");
+	const int64_t *ts = b->cols[tc].i64;
+	int64_t lo = w->cur_lo, hi = w->cur_hi;
+	uint32_t n = b->nrows, i = 0;
+	while (i < n && ts[i] >= lo && ts[i] < hi)
+		i++;
+	if (i == n)
+		return 0;
+	if (n > w->sel_cap) {
+		mem_free(w->sel);
+		w->sel = mem_alloc((size_t)n * sizeof(uint32_t));
+		w->sel_cap = w->sel ? n : 0;
+		if (!w->sel)
+			return err_set(ERR_NOMEM, "out of memory");
+	}
+	uint32_t k = 0;
+	for (uint32_t j = 0; j < n; j++)
+		if (ts[j] >= lo && ts[j] < hi)
+			w->sel[k++] = j;
+	if (w->clip_init && w->clip.ncols != b->ncols) {
+		batch_free(&w->clip);
+		w->clip_init = false;
+	}
+	if (!w->clip_init) {
+		enum dtype tt[b->ncols ? b->ncols : 1];
+		for (uint32_t c = 0; c < b->ncols; c++)
+			tt[c] = b->cols[c].type;
+		if (batch_init(&w->clip, b->ncols, tt))
+			return err_set(ERR_NOMEM, "out of memory");
+		w->clip_init = true;
+	}
+	int rc = 0;
+	for (uint32_t c = 0; c < b->ncols && !rc; c++) {
+		if (w->clip.cols[c].type != b->cols[c].type) {
+			colvec_free(&w->clip.cols[c]);
+			colvec_init(&w->clip.cols[c], b->cols[c].type);
+		}
+		if (b->cols[c].len >= n && n)
+			rc = vec_gather(&w->clip.cols[c], &b->cols[c], w->sel, k);
+		else
+			rc = vec_empty(&w->clip.cols[c], b->cols[c].type, 0);
+	}
+	if (rc)
+		return rc;
+	w->clip.nrows = k;
+	*out = &w->clip;
+	return 0;
+}
+
 void aggwin_free(struct op *agg)
 {
 	struct agg_window *w = agg->u.agg.win;
-	if (w && w->one_init) {
+	if (!w)
+		return;
+	if (w->one_init)
 		batch_free(&w->one);
-		w->one_init = false;
-	}
+	if (w->clip_init)
+		batch_free(&w->clip);
+	w->one_init = w->clip_init = false;
+	mem_free(w->sel);
+	w->sel = NULL;
+	w->sel_cap = 0;
 }

@@ -326,6 +326,8 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 				continue;
 			break;
 		}
+		if (o->u.agg.win && b->nrows && (rc = aggwin_clip(o, b, &b)))
+			return rc;
 		if (b->nrows == 0)
 			continue;
 		if (p->cx.s && session_cancelled(p->cx.s))

@@ -202,6 +202,9 @@ void aggwin_setup(struct plan *p, struct op *sort);
 /* After the AGG has consumed a window holding ngroups groups: *more is
  * set when it must read another window (the scan is pointed at it). */
 int aggwin_advance(struct plan *p, struct op *agg, uint32_t ngroups, bool *more);
+/* The rows of b inside the AGG's current window (b itself when all are;
+ * else a batch owned by the window, valid until the next call). */
+int aggwin_clip(struct op *agg, const struct batch *b, const struct batch **out);
 void aggwin_free(struct op *agg);
 
 /* ---- binder (plan.c, plan_expr.c) ------------------------------------------ */
