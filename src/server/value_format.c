@@ -495,6 +495,16 @@ static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
 		return fe;
 	char tmp[48];
 	int lo = 1, hi = is_f32 ? 9 : 17;
+	/* values the fast path did not take mostly need 15-17 digits: try
+	 * those first (same answer as the full search, fewer round trips) */
+	for (int p = hi - 2; p < hi && !is_f32; p++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+		if (strtod(tmp, NULL) == d) {
+			hi = p;
+			break;
+		}
+		lo = p + 1;
+	}
 	while (lo < hi) { /* round-trip is monotone in the precision */
 		int mid = (lo + hi) / 2;
 		snprintf(tmp, sizeof(tmp), "%.*e", mid - 1, d);

@@ -405,7 +405,15 @@ static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colve
 			memcpy(&y1, q + la - 8, 8);
 			return x0 == y0 && x1 == y1;
 		}
-		if (la < 8) {
+		if (la >= 4 && la < 8) {
+			uint32_t x0, y0, x1, y1;
+			memcpy(&x0, p, 4);
+			memcpy(&y0, q, 4);
+			memcpy(&x1, p + la - 4, 4);
+			memcpy(&y1, q + la - 4, 4);
+			return x0 == y0 && x1 == y1;
+		}
+		if (la < 4) {
 			for (uint32_t t = 0; t < la; t++)
 				if (p[t] != q[t])
 					return false;
