@@ -137,6 +137,15 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return r;
 }
 
+/* b - a, saturated (b >= a). */
+static int64_t sat_span(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_sub_overflow(b, a, &r))
+		return INT64_MAX;
+	return r;
+}
+
 /* The newest time index value the scan can return (DESC without an upper
  * bound); false when there is none or on error (then: no windowing). */
 static bool probe_newest(struct plan *p, struct agg_window *w, int64_t *out)
@@ -223,7 +232,7 @@ static bool first_window(struct plan *p, struct agg_window *w)
 			w->cur_lo = w->lo;
 			w->last = true;
 		}
-		w->span = w->hi == INT64_MAX ? (top - w->cur_lo) : (w->hi - w->cur_lo);
+		w->span = sat_span(w->cur_lo, w->hi == INT64_MAX ? top : w->hi);
 	} else {
 		if (w->lo == INT64_MIN)
 			return false;
@@ -243,7 +252,7 @@ static bool first_window(struct plan *p, struct agg_window *w)
 			w->cur_hi = w->hi;
 			w->last = true;
 		}
-		w->span = w->cur_hi - w->lo;
+		w->span = sat_span(w->lo, w->cur_hi);
 	}
 	if (w->span <= 0)
 		w->span = 1;
@@ -424,6 +433,10 @@ void aggwin_free(struct op *agg)
 	struct agg_window *w = agg->u.agg.win;
 	if (!w)
 		return;
+	/* the scan's own range again (the plan is not run twice, but keep
+	 * the op as the planner made it) */
+	w->scan->u.scan.req.ts_min = w->lo;
+	w->scan->u.scan.req.ts_max = w->hi;
 	if (w->one_init)
 		batch_free(&w->one);
 	if (w->clip_init)
