@@ -496,7 +496,14 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 	if (!(d >= 1e-6 && d < 9007199254740992.0))
 		return -1;
-	double ulp = nextafter(d, INFINITY) - d;
+	/* nextafter(d, INFINITY) - d: d is positive and finite here, so the
+	 * next double up has the next bit pattern */
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	bits++;
+	double up;
+	memcpy(&up, &bits, sizeof(up));
+	double ulp = up - d;
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
