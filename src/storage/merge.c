@@ -12,7 +12,10 @@
  *   G_APPEND  append mode: keep puts until a delete
  * Fast path: when the top cursor's next rows are all below the second
  * cursor's current (key, ts), are puts and have distinct identities, they
- * are copied as one range per column.
+ * are copied as one range per column. When only one cursor is left and
+ * its whole batch is such a run that does not continue the open group,
+ * in last_row or append mode, the batch itself is handed out (lend_batch;
+ * filtered like any output) and the cursor advances on the next call.
  * An output batch is handed out only at a group boundary (a
  * last_non_null row can change until its group ends), then filtered with
  * the field predicates and compacted in place.
