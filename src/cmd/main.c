@@ -8,6 +8,7 @@
  *   strata cluster start ...     (cmd_cluster.c)
  *   strata version
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,11 +26,28 @@ static int usage(void)
 	return 2;
 }
 
+/*
+ * Allocator policy for the servers. A scan allocates its result batches
+ * (about 12 MB for 432,000 rows of three columns) and frees them before
+ * the next query; with glibc's defaults the freed top of the heap is
+ * given back to the kernel at once (trim threshold 128 KB) and the next
+ * query page-faults every page in again, a third of a full-scan
+ * aggregation's time. Keep up to 64 MB of freed heap, and serve blocks
+ * below 32 MB from the heap rather than from fresh mmaps. (No-op under
+ * ASan, whose allocator ignores mallopt.)
+ */
+static void tune_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
 	crash_handler_install();
+	tune_malloc();
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("strata %s\n", STRATA_VERSION);
 		return 0;

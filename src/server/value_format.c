@@ -453,6 +453,38 @@ int32_t vfmt_tz_offset_at(const struct vfmt_tz *tz, int64_t t)
 	return z->trans_off[lo];
 }
 
+/* Decimal digits of x into out (no terminator); returns their count. */
+static int u64_digits(uint64_t x, char *out)
+{
+	char t[20];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + x % 10);
+		x /= 10;
+	} while (x);
+	for (int i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	return n;
+}
+
+static int i64_text(int64_t v, char *out)
+{
+	if (v < 0) {
+		out[0] = '-';
+		return 1 + u64_digits(0 - (uint64_t)v, out + 1);
+	}
+	return u64_digits((uint64_t)v, out);
+}
+
+/* x (0 <= x < 10^w) as exactly w digits. */
+static void fixed_digits(char *out, uint32_t x, int w)
+{
+	for (int i = w - 1; i >= 0; i--) {
+		out[i] = (char)('0' + x % 10);
+		x /= 10;
+	}
+}
+
 /* Fast path of shortest_digits for doubles with few decimals (d > 0): the
  * smallest k <= 15 such that m = round(d * 10^k) satisfies m / 10^k == d
  * (both exact, the division correctly rounded, so "m e-k" round-trips)
@@ -464,7 +496,14 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 	if (!(d >= 1e-6 && d < 9007199254740992.0))
 		return -1;
-	double ulp = nextafter(d, INFINITY) - d;
+	/* nextafter(d, INFINITY) - d: d is positive and finite here, so the
+	 * next double up has the next bit pattern */
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	bits++;
+	double up;
+	memcpy(&up, &bits, sizeof(up));
+	double ulp = up - d;
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
@@ -473,7 +512,7 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 		if (m < 1 || m / p10[k] != d)
 			continue;
 		char tmp[24];
-		int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, (uint64_t)m);
+		int n = u64_digits((uint64_t)m, tmp);
 		int e = n - 1 - k;
 		while (n > 1 && tmp[n - 1] == '0')
 			n--;
@@ -495,6 +534,16 @@ static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
 		return fe;
 	char tmp[48];
 	int lo = 1, hi = is_f32 ? 9 : 17;
+	/* values the fast path did not take mostly need 15-17 digits: try
+	 * those first (same answer as the full search, fewer round trips) */
+	for (int p = hi - 2; p < hi && !is_f32; p++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, d);
+		if (strtod(tmp, NULL) == d) {
+			hi = p;
+			break;
+		}
+		lo = p + 1;
+	}
 	while (lo < hi) { /* round-trip is monotone in the precision */
 		int mid = (lo + hi) / 2;
 		snprintf(tmp, sizeof(tmp), "%.*e", mid - 1, d);
@@ -588,13 +637,13 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
 	case DT_INT16:
 	case DT_INT32:
 	case DT_INT64:
-		n = snprintf(tmp, sizeof(tmp), "%" PRId64, v->i64[i]);
+		n = i64_text(v->i64[i], tmp);
 		return buf_append(out, tmp, (size_t)n);
 	case DT_UINT8:
 	case DT_UINT16:
 	case DT_UINT32:
 	case DT_UINT64:
-		n = snprintf(tmp, sizeof(tmp), "%" PRIu64, (uint64_t)v->i64[i]);
+		n = u64_digits((uint64_t)v->i64[i], tmp);
 		return buf_append(out, tmp, (size_t)n);
 	case DT_FLOAT32:
 	case DT_FLOAT64:
@@ -633,6 +682,23 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
 	case DT_TS_NS: {
 		struct vfmt_tm tm;
 		vfmt_ts_split(v->i64[i], v->type, tz, &tm);
+		if (tm.year >= 0 && tm.year <= 9999 && tm.usec >= 0 && tm.usec < 1000000) {
+			/* "YYYY-MM-DD HH:MM:SS.ffffff" without printf */
+			fixed_digits(tmp, (uint32_t)tm.year, 4);
+			tmp[4] = '-';
+			fixed_digits(tmp + 5, (uint32_t)tm.mon, 2);
+			tmp[7] = '-';
+			fixed_digits(tmp + 8, (uint32_t)tm.day, 2);
+			tmp[10] = ' ';
+			fixed_digits(tmp + 11, (uint32_t)tm.hour, 2);
+			tmp[13] = ':';
+			fixed_digits(tmp + 14, (uint32_t)tm.min, 2);
+			tmp[16] = ':';
+			fixed_digits(tmp + 17, (uint32_t)tm.sec, 2);
+			tmp[19] = '.';
+			fixed_digits(tmp + 20, (uint32_t)tm.usec, 6);
+			return buf_append(out, tmp, 26);
+		}
 		n = snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
 			     tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
 		return buf_append(out, tmp, (size_t)n);

@@ -1180,9 +1180,17 @@ static int f_date_trunc(struct xctx *cx, struct xexpr *e, const struct xval *a, 
 			return 0;
 		}
 		int64_t st = step_ns[u] / unit_ns;
+		/* sorted runs: a value in the last bucket needs no division */
+		int64_t lo = 0;
+		bool have = false;
 		for (uint32_t i = 0; i < n; i++) {
-			int64_t x = v[i], q = x / st;
-			e->out.i64[i] = (q - (x % st < 0)) * st;
+			int64_t x = v[i];
+			if (!have || x < lo || (uint64_t)x - (uint64_t)lo >= (uint64_t)st) {
+				int64_t q = x / st;
+				lo = (q - (x % st < 0)) * st;
+				have = true;
+			}
+			e->out.i64[i] = lo;
 		}
 		return 0;
 	}

@@ -331,8 +331,18 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 		const struct batch *b;
 		if ((rc = op_next(p, o->child, &b)))
 			return rc;
-		if (!b)
+		if (!b) {
+			/* time-bucket top-k: another window, unless enough groups are known */
+			bool more = false;
+			if (o->u.agg.win &&
+			    (rc = aggwin_advance(p, o, hagg_groups(o->u.agg.h), &more)))
+				return rc;
+			if (more)
+				continue;
 			break;
+		}
+		if (o->u.agg.win && b->nrows && (rc = aggwin_clip(o, b, &b)))
+			return rc;
 		if (b->nrows == 0)
 			continue;
 		if (p->cx.s && session_cancelled(p->cx.s))
@@ -524,6 +534,8 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 {
 	int rc;
 	if (!o->u.sort.sorted) {
+		if (!o->u.sort.acc_init)
+			aggwin_setup(p, o);
 		uint64_t fetch = o->u.sort.fetch;
 		uint64_t limit_buf = fetch == UINT64_MAX ? UINT64_MAX : (fetch * 2 > 4096 ? fetch * 2 : 4096);
 		for (;;) {
@@ -922,6 +934,7 @@ void op_close(struct op *o)
 		o->u.proj.borrowed = NULL;
 		break;
 	case OP_AGG: {
+		aggwin_free(o);
 		hagg_free(o->u.agg.h);
 		o->u.agg.h = NULL;
 		uint32_t ntmp = o->u.agg.ngroups + 4 * o->u.agg.naggs;

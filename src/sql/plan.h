@@ -114,6 +114,7 @@ struct op {
 			bool sent;
 			uint64_t charged; /* bytes charged to the session (memory budget) */
 			struct colvec *tmp; /* materialised constants, per group+agg+order */
+			struct agg_window *win; /* time-bucket top-k windows (agg_window.c) or NULL */
 		} agg;
 		struct {
 			struct sort_key *keys;
@@ -195,6 +196,21 @@ int op_next(struct plan *p, struct op *o, const struct batch **out);
 void op_close(struct op *o);
 /* Run the plan to completion into rs (initialised here). */
 int plan_run(struct plan *p, struct session *s, struct result_set *rs);
+
+/* ---- top-k time buckets (agg_window.c) --------------------------------------- */
+
+/* Called by a SORT before it reads its input: when it sorts (first key)
+ * on a floor time bucket of the time index grouped by the AGG below it,
+ * with a fetch limit, make that AGG read its scan in time windows from the
+ * end the sort wants first. No-op when the shape does not match. */
+void aggwin_setup(struct plan *p, struct op *sort);
+/* After the AGG has consumed a window holding ngroups groups: *more is
+ * set when it must read another window (the scan is pointed at it). */
+int aggwin_advance(struct plan *p, struct op *agg, uint32_t ngroups, bool *more);
+/* The rows of b inside the AGG's current window (b itself when all are;
+ * else a batch owned by the window, valid until the next call). */
+int aggwin_clip(struct op *agg, const struct batch *b, const struct batch **out);
+void aggwin_free(struct op *agg);
 
 /* ---- binder (plan.c, plan_expr.c) ------------------------------------------ */
 

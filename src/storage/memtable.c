@@ -1118,11 +1118,22 @@ static int repeat_bytes(struct colvec *d, const void *p, uint32_t n, uint32_t k)
 			return ERR_NOMEM;
 		d->bytes = b;
 	}
+	/* one copy, then double the copied run (few large memcpys) */
+	size_t total = (size_t)n * k, done = 0;
+	if (total) {
+		memcpy(d->bytes + used, p, n);
+		done = n;
+		while (done < total) {
+			size_t c = done < total - done ? done : total - done;
+			memcpy(d->bytes + used + done, d->bytes + used, c);
+			done += c;
+		}
+	}
+	uint32_t *offs = d->offs + at + 1;
+	uint32_t o = (uint32_t)used;
 	for (uint32_t i = 0; i < k; i++) {
-		if (n)
-			memcpy(d->bytes + used, p, n);
-		used += n;
-		d->offs[at + i + 1] = (uint32_t)used;
+		o += n;
+		offs[i] = o;
 	}
 	mark_valid_range(d, at, k);
 	d->len += k;
@@ -1163,20 +1174,32 @@ static int gather(const struct memtable *m, struct colvec *d, uint32_t c, enum p
 		return ERR_NOMEM;
 	uint32_t at = d->len;
 	bool nulls = false;
+	/* i64 and f64 share the 8-byte slot: copy words. The chunk of the
+	 * previous row is remembered (a series' rows come in increasing row
+	 * ids, many per chunk); the data is prefetched MT_PREFETCH rows ahead. */
+	uint64_t *dst = (uint64_t *)(pk == PHYS_I64 ? (void *)(d->i64 + at) : (void *)(d->f64 + at));
+	uint32_t cur_chunk = UINT32_MAX, pf_chunk = UINT32_MAX;
+	const uint64_t *base = NULL, *pf_base = NULL;
 	for (uint32_t i = 0; i < k; i++) {
 		if (i + MT_PREFETCH < k) { /* rows of a series are scattered */
 			uint32_t r = rows[i + MT_PREFETCH];
-			const struct colvec *pv = &row_chunk(m, r)->cols[c];
-			__builtin_prefetch(pk == PHYS_I64 ? (const void *)&pv->i64[r & MT_CHUNK_MASK]
-							  : (const void *)&pv->f64[r & MT_CHUNK_MASK]);
+			if (r >> MT_CHUNK_SHIFT != pf_chunk) {
+				pf_chunk = r >> MT_CHUNK_SHIFT;
+				const struct colvec *pv = &m->chunks[pf_chunk]->cols[c];
+				pf_base = (const uint64_t *)(pk == PHYS_I64 ? (const void *)pv->i64
+									     : (const void *)pv->f64);
+			}
+			__builtin_prefetch(pf_base + (r & MT_CHUNK_MASK));
 		}
-		const struct colvec *v = &row_chunk(m, rows[i])->cols[c];
-		uint32_t off = rows[i] & MT_CHUNK_MASK;
-		nulls |= v->validity != NULL;
-		if (pk == PHYS_I64)
-			d->i64[at + i] = v->i64[off];
-		else
-			d->f64[at + i] = v->f64[off];
+		uint32_t r = rows[i];
+		if (r >> MT_CHUNK_SHIFT != cur_chunk) {
+			cur_chunk = r >> MT_CHUNK_SHIFT;
+			const struct colvec *v = &m->chunks[cur_chunk]->cols[c];
+			nulls |= v->validity != NULL;
+			base = (const uint64_t *)(pk == PHYS_I64 ? (const void *)v->i64
+								 : (const void *)v->f64);
+		}
+		dst[i] = base[r & MT_CHUNK_MASK];
 	}
 	mark_valid_range(d, at, k);
 	d->len += k;

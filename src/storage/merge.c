@@ -12,7 +12,10 @@
  *   G_APPEND  append mode: keep puts until a delete
  * Fast path: when the top cursor's next rows are all below the second
  * cursor's current (key, ts), are puts and have distinct identities, they
- * are copied as one range per column.
+ * are copied as one range per column. When only one cursor is left and
+ * its whole batch is such a run that does not continue the open group,
+ * in last_row or append mode, the batch itself is handed out (lend_batch;
+ * filtered like any output) and the cursor advances on the next call.
  * An output batch is handed out only at a group boundary (a
  * last_non_null row can change until its group ends), then filtered with
  * the field predicates and compacted in place.
@@ -74,6 +77,7 @@ struct merge {
 	bool done;
 	bool passthrough;  /* see merge_options */
 	bool pt_started;   /* passthrough: curs[0].b was handed out */
+	uint32_t lent;     /* rows of heap[0]'s batch handed out as is (lend_batch) */
 };
 
 /* ---- keys ------------------------------------------------------------- */
@@ -575,6 +579,66 @@ static int passthrough_next(struct merge *m, const struct batch **out)
 	}
 }
 
+/* One source left, at the start of a batch that is one fast run (puts
+ * of distinct identities, the first not of the open group), and no row
+ * of the group can change later (last_row keeps the first version; append
+ * mode appends): hand the batch out as is, filtered like filter_out, and
+ * advance past it on the next call. *out NULL when not applicable. */
+static int lend_batch(struct merge *m, const struct batch **out)
+{
+	*out = NULL;
+	if (m->nheap != 1 || (m->dedup && m->mode != MERGE_LAST_ROW))
+		return ERR_OK;
+	struct cursor *c = m->heap[0];
+	const struct batch *b = c->b;
+	if (c->pos != 0 || in_group(m, c) || fast_run(m, c) != b->nrows)
+		return ERR_OK;
+	int rc = set_group_key(m, b, b->nrows - 1);
+	if (rc)
+		return rc;
+	group_after_put(m);
+	m->lent = b->nrows;
+	uint32_t n = b->nrows;
+	if (!m->npreds && !m->filter_ts) {
+		*out = b;
+		return ERR_OK;
+	}
+	if (n > m->sel_cap) {
+		void *p = m->sel;
+		if (mem_grow(&p, &m->sel_cap, n, 1))
+			return ERR_NOMEM;
+		m->sel = p;
+	}
+	uint8_t *sel = m->sel;
+	memset(sel, 1, n);
+	if (m->filter_ts) {
+		const int64_t *ts = b->cols[m->ts_col].i64;
+		for (uint32_t i = 0; i < n; i++)
+			sel[i] &= ts[i] >= m->ts_min && (m->ts_max == INT64_MAX || ts[i] < m->ts_max);
+	}
+	if ((rc = pred_eval(m->preds, m->npreds, b, sel)))
+		return rc;
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < n; i++)
+		kept += sel[i];
+	if (kept == n) {
+		*out = b;
+		return ERR_OK;
+	}
+	/* copy the kept rows (m->out is empty here) */
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t j = i;
+		while (j < n && sel[j])
+			j++;
+		if (j > i && (rc = emit_range(m, b, i, j - i)))
+			return rc;
+		i = j;
+	}
+	if (m->out.nrows)
+		*out = &m->out;
+	return ERR_OK;
+}
+
 static int merge_next(struct sorted_source *base, const struct batch **out)
 {
 	struct merge *m = (struct merge *)base;
@@ -583,7 +647,23 @@ static int merge_next(struct sorted_source *base, const struct batch **out)
 		return passthrough_next(m, out);
 	while (!m->done) {
 		batch_reset(&m->out);
-		int rc = merge_some(m);
+		if (m->lent) {
+			uint32_t by = m->lent;
+			m->lent = 0;
+			int rc = advance_top(m, by);
+			if (rc)
+				return rc;
+			if (!m->nheap) {
+				m->done = true;
+				break;
+			}
+		}
+		int rc = lend_batch(m, out);
+		if (rc || *out)
+			return rc;
+		if (m->lent)
+			continue; /* every row of the lent batch was filtered out */
+		rc = merge_some(m);
 		if (rc)
 			return rc;
 		if (!m->nheap)

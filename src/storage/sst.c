@@ -305,9 +305,59 @@ struct sst_source {
 	uint32_t rg, nrg;
 	struct batch raw;   /* file layout */
 	struct batch out;   /* internal layout */
+	struct batch view;  /* internal layout borrowing raw's vectors (cols owned, not their data) */
 	uint8_t *sel;
 	size_t sel_cap;
+	uint32_t *idx;      /* kept row numbers */
+	size_t idx_cap;
 };
+
+/* dst (empty, same physical kind) = src rows idx[0, k). */
+static int gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t *idx,
+		       uint32_t k)
+{
+	if (colvec_reserve(dst, k))
+		return ERR_NOMEM;
+	enum phys_kind pk = dtype_phys(src->type);
+	if (pk == PHYS_BYTES) {
+		uint64_t total = 0;
+		for (uint32_t i = 0; i < k; i++)
+			total += src->offs[idx[i] + 1] - src->offs[idx[i]];
+		size_t used = dst->offs[dst->len];
+		if (used + total > UINT32_MAX)
+			return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+		if (used + total > dst->bytes_cap) {
+			void *b = dst->bytes;
+			if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+				return ERR_NOMEM;
+			dst->bytes = b;
+		}
+		uint32_t cur = (uint32_t)used;
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t o = src->offs[idx[i]], l = src->offs[idx[i] + 1] - o;
+			if (l)
+				memcpy(dst->bytes + cur, src->bytes + o, l);
+			cur += l;
+			dst->offs[dst->len + i + 1] = cur;
+		}
+	} else if (pk == PHYS_I64) {
+		for (uint32_t i = 0; i < k; i++)
+			dst->i64[dst->len + i] = src->i64[idx[i]];
+	} else {
+		for (uint32_t i = 0; i < k; i++)
+			dst->f64[dst->len + i] = src->f64[idx[i]];
+	}
+	uint32_t at = dst->len;
+	dst->len += k;
+	if (dst->validity)
+		for (uint32_t i = at; i < at + k; i++)
+			dst->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
+	if (src->validity)
+		for (uint32_t i = 0; i < k; i++)
+			if (colvec_is_null(src, idx[i]) && colvec_set_null(dst, at + i))
+				return ERR_NOMEM;
+	return ERR_OK;
+}
 
 /* Can row group rg contain rows matching the request? */
 static bool rg_may_match(struct sst_source *s, uint32_t rg)
@@ -388,6 +438,32 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 			kept += s->sel[i];
 		if (kept == 0)
 			continue;
+		/* every row kept and every column in the file: lend raw's vectors */
+		bool lend = kept == n;
+		for (uint32_t c = 0; c < ncols && lend; c++)
+			lend = cols[c] != NULL;
+		if (lend) {
+			for (uint32_t c = 0; c < ncols; c++) {
+				struct colvec *d = &s->view.cols[c];
+				if (cols[c]->len == 0) {
+					memset(d, 0, sizeof(*d));
+					d->type = s->types[c];
+				} else {
+					*d = *cols[c];
+					d->type = s->types[c];
+				}
+			}
+			s->view.nrows = n;
+			*out = &s->view;
+			return ERR_OK;
+		}
+		void *q = s->idx;
+		if ((rc = mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
+			return rc;
+		s->idx = q;
+		for (uint32_t i = 0, k = 0; i < n; i++)
+			if (s->sel[i])
+				s->idx[k++] = i;
 		for (uint32_t c = 0; c < ncols; c++) {
 			struct colvec *dst = &s->out.cols[c];
 			if (!cols[c]) {
@@ -401,14 +477,7 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 			}
 			if (cols[c]->len == 0)
 				continue; /* outside the projection */
-			if (kept == n) {
-				rc = colvec_append_range(dst, cols[c], 0, n);
-			} else {
-				for (uint32_t i = 0; i < n && rc == ERR_OK; i++)
-					if (s->sel[i])
-						rc = colvec_push_from(dst, cols[c], i);
-			}
-			if (rc)
+			if ((rc = gather_rows(dst, cols[c], s->idx, kept)))
 				return rc;
 		}
 		s->out.nrows = kept;
@@ -427,6 +496,8 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->owned);
 	batch_free(&s->raw);
 	batch_free(&s->out);
+	mem_free(s->view.cols); /* borrowed vectors: not freed here */
+	mem_free(s->idx);
 	mem_free(s->row_preds);
 	mem_free(s->colmap);
 	mem_free(s->types);
@@ -524,6 +595,12 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	}
 	if ((rc = batch_init(&s->out, ncols, s->types)))
 		goto fail;
+	s->view.ncols = ncols;
+	s->view.cols = mem_calloc(ncols, sizeof(struct colvec));
+	if (!s->view.cols) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
 	*out = &s->base;
 	return ERR_OK;
 fail:

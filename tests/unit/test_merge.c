@@ -574,6 +574,71 @@ static void test_single_source_fast_path(void **state)
 	free(rows);
 }
 
+/* One source whose batches are clean runs: the merge hands them out as
+ * they are (last_row, append mode), but an older version of the previous
+ * batch's last identity opening the next batch is still skipped, and
+ * last_non_null (whose output row may still be filled) never lends. */
+static void run_batches(const struct mrow *rows, size_t n, uint32_t batch,
+			const struct merge_options *o, struct mrow *want, size_t nwant)
+{
+	struct sorted_source *ss[1] = {vec_source(rows, n, batch, false)};
+	struct sorted_source *m;
+	assert_int_equal(merge_open(ss, 1, o, &m), ERR_OK);
+	struct outrows out;
+	assert_int_equal(drain(m, o->req ? o->req->projection : NULL, &out), ERR_OK);
+	sorted_source_close(m);
+	expect_rows(&out, want, nwant, o->req ? o->req->projection : NULL);
+	free(out.r);
+}
+
+static void test_single_source_lent_batches(void **state)
+{
+	(void)state;
+	/* h1 ts 0..7 (newest seq 100+), then an older version of (h1, 7), then h2 ts 0..6:
+	 * batches of 8 rows split (h1, 7) across the boundary */
+	struct mrow rows[16], want[15];
+	size_t n = 0, nw = 0;
+	for (int t = 0; t < 8; t++) {
+		rows[n] = PUT(1, t, (uint64_t)(100 + t), t, t == 7 ? NUL : (double)t, NULL);
+		want[nw++] = rows[n++];
+	}
+	rows[n++] = PUT(1, 7, 50, 70, 70.0, NULL);
+	for (int t = 0; t < 7; t++) {
+		rows[n] = PUT(2, t, (uint64_t)(200 + t), 20 + t, (double)(20 + t), NULL);
+		want[nw++] = rows[n++];
+	}
+	struct merge_options o = opts(true, MERGE_LAST_ROW, false);
+	run_batches(rows, n, 8, &o, want, nw);
+	run_batches(rows, n, 4, &o, want, nw);
+	/* last_non_null fills (h1, 7)'s null b from the older version */
+	o = opts(true, MERGE_LAST_NON_NULL, false);
+	want[7].b = 70.0;
+	want[7].b_null = false;
+	run_batches(rows, n, 8, &o, want, nw);
+	want[7].b = NUL;
+	want[7].b_null = true;
+	/* append mode keeps both versions */
+	o = opts(false, MERGE_LAST_ROW, false);
+	struct mrow all[16];
+	memcpy(all, want, 8 * sizeof(*all));
+	all[8] = rows[8];
+	memcpy(all + 9, want + 8, 7 * sizeof(*all));
+	run_batches(rows, n, 8, &o, all, 16);
+	/* a field predicate drops rows of a lent batch */
+	struct scan_pred p = {.col = C_A, .op = PRED_GE, .lit = {.type = DT_INT64, .v.i = 4}};
+	bool proj[NCOLS] = {true, true, true, true, true};
+	struct scan_request req = {.ts_min = INT64_MIN, .ts_max = INT64_MAX, .preds = &p,
+				   .npreds = 1, .projection = proj};
+	o = opts(true, MERGE_LAST_ROW, false);
+	o.req = &req;
+	struct mrow some[15];
+	size_t ns = 0;
+	for (size_t i = 0; i < nw; i++)
+		if (want[i].a >= 4)
+			some[ns++] = want[i];
+	run_batches(rows, n, 8, &o, some, ns);
+}
+
 /* Memtable scans merged like the region scan does. */
 static void test_with_memtable(void **state)
 {
@@ -878,6 +943,7 @@ static void test_randomized_vs_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_single_source_lent_batches),
 		cmocka_unit_test(test_overlap_last_row),
 		cmocka_unit_test(test_last_non_null),
 		cmocka_unit_test(test_deletes),

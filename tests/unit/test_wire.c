@@ -6,6 +6,7 @@
  * extended query protocol).
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <math.h>
 #include <setjmp.h>
@@ -105,6 +106,43 @@ static void test_vfmt_doubles_fast_path(void **state)
 		a[na] = b[nb] = '\0';
 		if (strcmp(a, b + lead))
 			fail_msg("%.17g: printed %s, shortest digits %s", d, got, a);
+	}
+}
+
+/* Integers and timestamps are rendered without printf: same text as the
+ * printf formats they replace, over random values of every width/unit. */
+static void test_vfmt_ints_and_timestamps(void **state)
+{
+	(void)state;
+	srand(11);
+	char want[128];
+	static const int64_t edge[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, 1000000, -999999};
+	for (int i = 0; i < 100000; i++) {
+		int64_t x = i < 10 ? edge[i]
+				   : (int64_t)(((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand());
+		if (i % 3 == 1)
+			x %= 100000;
+		if (i % 2)
+			x = -x;
+		snprintf(want, sizeof(want), "%" PRId64, x);
+		assert_string_equal(fmt_one(DT_INT64, x, 0, VFMT_PG, 0), want);
+		snprintf(want, sizeof(want), "%" PRIu64, (uint64_t)x);
+		assert_string_equal(fmt_one(DT_UINT64, x, 0, VFMT_PG, 0), want);
+		/* timestamps: years around 0..10000 in every unit, with zone offsets */
+		static const enum dtype tt[] = {DT_TS_S, DT_TS_MS, DT_TS_US, DT_TS_NS};
+		enum dtype t = tt[i % 4];
+		int64_t ups = dtype_ts_units_per_sec(t);
+		int64_t secs = (int64_t)(rand() % 2000000) * 160000 - 62200000000LL;
+		if (t == DT_TS_NS)
+			secs = secs % 9000000000LL;
+		int64_t v = secs * ups + (ups > 1 ? rand() % ups : 0);
+		int32_t tz = (rand() % 3 - 1) * 3600 * (rand() % 14);
+		struct vfmt_tm tm;
+		struct vfmt_tz z = {.fixed = tz};
+		vfmt_ts_split(v, t, &z, &tm);
+		snprintf(want, sizeof(want), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
+			 tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
+		assert_string_equal(fmt_one(t, v, 0, VFMT_PG, tz), want);
 	}
 }
 
@@ -1518,6 +1556,7 @@ int main(void)
 		cmocka_unit_test(test_vfmt_doubles),
 		cmocka_unit_test(test_vfmt_doubles_fast_path),
 		cmocka_unit_test(test_vfmt_values),
+		cmocka_unit_test(test_vfmt_ints_and_timestamps),
 		cmocka_unit_test(test_vfmt_named_zones),
 		cmocka_unit_test(test_sqltext_split),
 		cmocka_unit_test(test_sqltext_params),
