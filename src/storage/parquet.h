@@ -65,6 +65,8 @@ struct parquet_write_options {
 	uint32_t dict_max_bytes;   /* ... or past this much dictionary; 0 = 1 MiB */
 	int zstd_level;            /* 0 = 1 */
 	enum parquet_codec codec;  /* default ZSTD */
+	uint32_t page_rows;        /* at most this many rows per data page; 0 = no row cap */
+	bool no_page_stats;        /* leave out per-page min/max (the pre-page-index format) */
 };
 
 /* ---- writer ---- */
@@ -142,5 +144,37 @@ const char *parquet_reader_created_by(const struct parquet_reader *r); /* "" if 
  */
 int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
                            struct batch *out);
+
+/* ---- page-level access (the page index kept in page headers) ---- */
+
+/* One data page of a column chunk: rows [first_row, first_row + rows).
+ * min/max come from the page header's statistics (written by our writer
+ * unless no_page_stats; other writers may leave them out). */
+struct parquet_page_info {
+	uint32_t first_row, rows;
+	bool has_min_max;
+	struct datum min, max; /* byte values point into reader memory */
+};
+
+/* The data pages of column col in row group rg, found by walking the page
+ * headers (no page is decompressed). *pages is owned by the reader and
+ * valid until the next call of this function or parquet_reader_free. The
+ * pages cover the row group's rows in order, without gaps (else
+ * ERR_CORRUPT). */
+int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                         const struct parquet_page_info **pages, uint32_t *npages);
+
+struct parquet_row_range {
+	uint32_t from, to; /* half-open row numbers within a row group */
+};
+
+/* Like parquet_read_row_group, but only the rows in ranges[0..n) (sorted,
+ * non-empty, disjoint, within the row group; else ERR_BAD_INPUT), in order:
+ * out->nrows = the sum of the ranges' lengths. Data pages that hold none of
+ * these rows are neither decompressed nor decoded, and a chunk's dictionary
+ * page is decoded only when one of its data pages is. */
+int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *want,
+                            const struct parquet_row_range *ranges, uint32_t n,
+                            struct batch *out);
 
 #endif

@@ -111,6 +111,10 @@ struct parquet_reader {
 	uint32_t *dict_off; /* byte arrays: dict_n + 1 offsets into dict_bytes */
 	size_t dict_off_cap;
 	struct buf dict_bytes;
+	/* parquet_column_pages result */
+	struct parquet_page_info *pages;
+	size_t pages_cap;
+	struct buf page_stat_bytes; /* copies of byte bounds (ranged-read readers) */
 };
 
 /* ---- helpers ---- */
@@ -969,6 +973,8 @@ void parquet_reader_free(struct parquet_reader *r)
 	mem_free(r->dict8);
 	mem_free(r->dict_off);
 	buf_free(&r->dict_bytes);
+	mem_free(r->pages);
+	buf_free(&r->page_stat_bytes);
 	mem_free(r);
 }
 
@@ -1500,7 +1506,25 @@ struct page_hdr {
 	int32_t nvals, enc, def_enc;
 	int32_t v2_nulls, v2_def_len, v2_rep_len;
 	bool v2_compressed;
+	/* v1 page statistics (max_value / min_value), NULL when absent */
+	const uint8_t *smin, *smax;
+	uint32_t smin_n, smax_n;
 };
+
+static void parse_page_stats(struct tcr *t, struct page_hdr *h)
+{
+	int16_t id;
+	uint8_t ty;
+	tcr_struct_begin(t);
+	while (tcr_field(t, &id, &ty)) {
+		if (id == 5)
+			h->smax = tcr_binary(t, ty, &h->smax_n);
+		else if (id == 6)
+			h->smin = tcr_binary(t, ty, &h->smin_n);
+		else
+			tcr_skip(t, ty);
+	}
+}
 
 static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, size_t *hlen)
 {
@@ -1550,6 +1574,8 @@ static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, s
 					h->enc = tcr_i32(&t, ty2);
 				else if (id == 5 && id2 == 3)
 					h->def_enc = tcr_i32(&t, ty2);
+				else if (id == 5 && id2 == 5 && ty2 == TC_STRUCT)
+					parse_page_stats(&t, h);
 				else if (id == 8 && id2 == 5)
 					h->v2_def_len = tcr_i32(&t, ty2);
 				else if (id == 8 && id2 == 6)
@@ -1573,13 +1599,64 @@ static int parse_page_header(const uint8_t *p, size_t len, struct page_hdr *h, s
 	return ERR_OK;
 }
 
-/* Decode column c of row group g into v (already reserved for its rows). */
-static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colvec *v)
+/* Of the n rows just appended to v at base (page rows [first, first+n)),
+ * keep those inside ranges[ri..nr), moved down in order; v->len becomes
+ * base + kept. Validity bits past the new length are cleared (decoding
+ * sets only the bits of present values). */
+static void compact_page(struct colvec *v, uint32_t base, uint32_t n, uint32_t first,
+                         const struct parquet_row_range *rr, uint32_t ri, uint32_t nr)
+{
+	uint32_t dst = base, end = first + n;
+	bool bytes = dtype_phys(v->type) == PHYS_BYTES;
+	bool flt = v->type == DT_FLOAT32 || v->type == DT_FLOAT64;
+	for (; ri < nr && rr[ri].from < end; ri++) {
+		uint32_t a = rr[ri].from > first ? rr[ri].from : first;
+		uint32_t b = rr[ri].to < end ? rr[ri].to : end;
+		if (a >= b)
+			continue;
+		uint32_t src = base + (a - first), k = b - a;
+		if (src != dst) {
+			if (bytes) {
+				uint32_t s0 = v->offs[src], d0 = v->offs[dst];
+				uint32_t nb = v->offs[src + k] - s0;
+				if (nb)
+					memmove(v->bytes + d0, v->bytes + s0, nb);
+				for (uint32_t i = 0; i < k; i++)
+					v->offs[dst + i + 1] = d0 + (v->offs[src + i + 1] - s0);
+			} else if (flt) {
+				memmove(v->f64 + dst, v->f64 + src, (size_t)k * sizeof(double));
+			} else {
+				memmove(v->i64 + dst, v->i64 + src, (size_t)k * sizeof(int64_t));
+			}
+			if (v->validity)
+				for (uint32_t i = 0; i < k; i++) {
+					if (get_bit(v->validity, (uint64_t)src + i))
+						set_bit(v->validity, (uint64_t)dst + i);
+					else
+						v->validity[(dst + i) >> 3] &=
+						    (uint8_t)~(1u << ((dst + i) & 7));
+				}
+		}
+		dst += k;
+	}
+	if (v->validity)
+		for (uint32_t i = dst; i < base + n; i++)
+			v->validity[i >> 3] &= (uint8_t)~(1u << (i & 7));
+	v->len = dst;
+}
+
+/* Decode column c of row group g into v: all rows (rr NULL), or only the
+ * rows in rr[0..nr) (sorted, disjoint), skipping pages outside them. v has
+ * room reserved for the rows asked for; each decoded page reserves its
+ * own room. */
+static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colvec *v,
+                      const struct parquet_row_range *rr, uint32_t nr)
 {
 	const struct rgroup *rg = &r->rgs[g];
 	const struct rchunk *ch = &rg->chunks[c];
 	const struct rcol *col = &r->cols[c];
 	uint32_t rows = (uint32_t)rg->num_rows;
+	uint32_t end = rr ? (nr ? rr[nr - 1].to : 0) : rows;
 	const uint8_t *p;
 	uint8_t *owned;
 	uint64_t len = (uint64_t)ch->total_comp;
@@ -1588,12 +1665,17 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		return rc;
 	r->has_dict = false;
 	r->dict_n = 0;
+	/* a dictionary page seen but not decoded yet */
+	const uint8_t *dict_body = NULL;
+	struct page_hdr dict_h;
+	memset(&dict_h, 0, sizeof(dict_h));
 	uint64_t pos = 0;
-	while (v->len < rows) {
+	uint32_t consumed = 0, ri = 0;
+	while (consumed < end) {
 		if (pos >= len) {
-			rc =
-			    err_set(ERR_CORRUPT, "parquet: column chunk ends after %u of %u values",
-			            v->len, rows);
+			rc = err_set(ERR_CORRUPT,
+			             "parquet: column chunk ends after %u of %u values", consumed,
+			             rows);
 			break;
 		}
 		struct page_hdr h;
@@ -1612,14 +1694,16 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 				rc = corrupt("dictionary page without its header");
 				break;
 			}
-			if (v->len > 0) {
+			if (consumed > 0) {
 				rc = corrupt("dictionary page after data pages");
 				break;
 			}
-			if (!(rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
-				rc = read_dict_page(r, col, h.nvals, h.enc, d, (size_t)h.unc);
-			if (rc)
+			if (dict_body || r->has_dict) {
+				rc = corrupt("second dictionary page in a column chunk");
 				break;
+			}
+			dict_body = body;
+			dict_h = h;
 			continue;
 		}
 		if (h.type == PQP_INDEX)
@@ -1629,11 +1713,28 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			rc = err_set(ERR_CORRUPT, "parquet: bad page type %d", h.type);
 			break;
 		}
-		if (h.nvals < 0 || (uint32_t)h.nvals > rows - v->len) {
+		if (h.nvals < 0 || (uint32_t)h.nvals > rows - consumed) {
 			rc = corrupt("page holds more values than the row group declares");
 			break;
 		}
 		uint32_t n = (uint32_t)h.nvals;
+		if (rr) {
+			while (ri < nr && rr[ri].to <= consumed)
+				ri++;
+			if (ri == nr || rr[ri].from >= consumed + n) {
+				consumed += n; /* no wanted row here: skip the page */
+				continue;
+			}
+		}
+		if (dict_body) {
+			if (!(rc = decompress(r, ch->codec, dict_body, (size_t)dict_h.comp,
+			                      dict_h.unc, &d)))
+				rc = read_dict_page(r, col, dict_h.nvals, dict_h.enc, d,
+				                    (size_t)dict_h.unc);
+			dict_body = NULL;
+			if (rc)
+				break;
+		}
 		const uint8_t *lv = NULL, *vals;
 		size_t lvlen = 0, vlen;
 		if (h.type == PQP_DATA) {
@@ -1681,8 +1782,14 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			vals = d;
 			vlen = (size_t)(h.unc - lvl);
 		}
+		uint32_t base = v->len;
+		if (rr && (rc = colvec_reserve(v, n)))
+			break;
 		if ((rc = decode_page(r, col, v, n, lv, lvlen, h.enc, vals, vlen)))
 			break;
+		if (rr && (rr[ri].from > consumed || rr[ri].to < consumed + n))
+			compact_page(v, base, n, consumed, rr, ri, nr);
+		consumed += n;
 	}
 	mem_free(owned);
 	if (rc)
@@ -1690,6 +1797,89 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	if (col->ts_s)
 		for (uint32_t i = 0; i < v->len; i++)
 			v->i64[i] /= 1000;
+	return ERR_OK;
+}
+
+int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                         const struct parquet_page_info **pages, uint32_t *npages)
+{
+	*pages = NULL;
+	*npages = 0;
+	if (rg >= r->nrg || col >= r->ncols)
+		return err_set(ERR_BAD_INPUT, "parquet: no column chunk %u/%u", rg, col);
+	const struct rchunk *ch = &r->rgs[rg].chunks[col];
+	const struct rcol *rc_col = &r->cols[col];
+	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
+	const uint8_t *p;
+	uint8_t *owned;
+	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
+	int rc = get_range(r, ch->start, len, &p, &owned);
+	uint32_t n = 0, consumed = 0;
+	buf_reset(&r->page_stat_bytes);
+	while (!rc && consumed < rows) {
+		if (pos >= len) {
+			rc = err_set(ERR_CORRUPT,
+			             "parquet: column chunk ends after %u of %u values", consumed,
+			             rows);
+			break;
+		}
+		struct page_hdr h;
+		size_t hl = 0;
+		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+			break;
+		pos += hl;
+		if ((uint64_t)h.comp > len - pos) {
+			rc = corrupt("page extends beyond its column chunk");
+			break;
+		}
+		pos += (uint64_t)h.comp;
+		if (h.type != PQP_DATA && h.type != PQP_DATA_V2)
+			continue;
+		if (h.nvals < 0 || (uint32_t)h.nvals > rows - consumed) {
+			rc = corrupt("page holds more values than the row group declares");
+			break;
+		}
+		void *q = r->pages;
+		if (grow(&q, &r->pages_cap, (size_t)n + 1, sizeof(*r->pages))) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		r->pages = q;
+		struct parquet_page_info *pi = &r->pages[n++];
+		memset(pi, 0, sizeof(*pi));
+		pi->first_row = consumed;
+		pi->rows = (uint32_t)h.nvals;
+		consumed += pi->rows;
+		pi->has_min_max = h.type == PQP_DATA && h.smin && h.smax &&
+		                  stat_datum(rc_col, h.smin, h.smin_n, false, &pi->min) &&
+		                  stat_datum(rc_col, h.smax, h.smax_n, true, &pi->max);
+		if (!pi->has_min_max) {
+			memset(&pi->min, 0, sizeof(pi->min));
+			memset(&pi->max, 0, sizeof(pi->max));
+		} else if (owned && rc_col->phys == PQT_BYTE_ARRAY) {
+			/* keep the bounds past the chunk buffer: offsets now, pointers below */
+			size_t o1 = r->page_stat_bytes.len;
+			if (buf_append(&r->page_stat_bytes, h.smin, h.smin_n) ||
+			    buf_append(&r->page_stat_bytes, h.smax, h.smax_n)) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			pi->min.v.s.p = (const char *)(uintptr_t)o1;
+			pi->max.v.s.p = (const char *)(uintptr_t)(o1 + h.smin_n);
+		}
+	}
+	mem_free(owned);
+	if (rc)
+		return rc;
+	if (owned && rc_col->phys == PQT_BYTE_ARRAY)
+		for (uint32_t i = 0; i < n; i++)
+			if (r->pages[i].has_min_max) {
+				const char *b = (const char *)r->page_stat_bytes.data;
+				r->pages[i].min.v.s.p = b + (uintptr_t)r->pages[i].min.v.s.p;
+				r->pages[i].max.v.s.p = b + (uintptr_t)r->pages[i].max.v.s.p;
+			}
+	*pages = r->pages;
+	*npages = n;
 	return ERR_OK;
 }
 
@@ -1731,6 +1921,29 @@ int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	return rc;
 }
 
+/* Set out up (reused or fresh) with the file's columns, all empty. */
+static int prepare_batch(struct parquet_reader *r, struct batch *out)
+{
+	bool same = out->cols && out->ncols == r->ncols;
+	for (uint32_t c = 0; same && c < r->ncols; c++)
+		same = out->cols[c].type == r->cols[c].def.type;
+	if (same) {
+		batch_reset(out);
+		return ERR_OK;
+	}
+	batch_free(out);
+	enum dtype *types = mem_alloc(sizeof(enum dtype) * r->ncols);
+	if (!types)
+		return ERR_NOMEM;
+	for (uint32_t c = 0; c < r->ncols; c++)
+		types[c] = r->cols[c].def.type;
+	int rc = batch_init(out, r->ncols, types);
+	mem_free(types);
+	if (rc)
+		batch_free(out);
+	return rc;
+}
+
 int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *want,
                            struct batch *out)
 {
@@ -1738,26 +1951,9 @@ int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *wa
 		batch_free(out);
 		return err_set(ERR_BAD_INPUT, "parquet: row group %u of %u", rg, r->nrg);
 	}
-	bool same = out->cols && out->ncols == r->ncols;
-	for (uint32_t c = 0; same && c < r->ncols; c++)
-		same = out->cols[c].type == r->cols[c].def.type;
-	int rc;
-	if (same) {
-		batch_reset(out);
-	} else {
-		batch_free(out);
-		enum dtype *types = mem_alloc(sizeof(enum dtype) * r->ncols);
-		if (!types)
-			return ERR_NOMEM;
-		for (uint32_t c = 0; c < r->ncols; c++)
-			types[c] = r->cols[c].def.type;
-		rc = batch_init(out, r->ncols, types);
-		mem_free(types);
-		if (rc) {
-			batch_free(out);
-			return rc;
-		}
-	}
+	int rc = prepare_batch(r, out);
+	if (rc)
+		return rc;
 	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
 	for (uint32_t c = 0; c < r->ncols; c++) {
 		if (want && !want[c])
@@ -1765,12 +1961,57 @@ int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *wa
 		struct colvec *v = &out->cols[c];
 		if ((rc = colvec_reserve(v, rows ? rows : 1)))
 			goto fail;
-		if ((rc = read_chunk(r, rg, c, v))) {
+		if ((rc = read_chunk(r, rg, c, v, NULL, 0))) {
 			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
 			goto fail;
 		}
 	}
 	out->nrows = rows;
+	return ERR_OK;
+fail:
+	batch_free(out);
+	return rc;
+}
+
+int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *want,
+                            const struct parquet_row_range *ranges, uint32_t n,
+                            struct batch *out)
+{
+	if (rg >= r->nrg) {
+		batch_free(out);
+		return err_set(ERR_BAD_INPUT, "parquet: row group %u of %u", rg, r->nrg);
+	}
+	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ranges[i].from >= ranges[i].to || ranges[i].to > rows ||
+		    (i && ranges[i].from < ranges[i - 1].to)) {
+			batch_free(out);
+			return err_set(ERR_BAD_INPUT, "parquet: bad row range %u [%u, %u)", i,
+			               ranges[i].from, ranges[i].to);
+		}
+		total += ranges[i].to - ranges[i].from;
+	}
+	int rc = prepare_batch(r, out);
+	if (rc)
+		return rc;
+	for (uint32_t c = 0; c < r->ncols; c++) {
+		if (want && !want[c])
+			continue;
+		struct colvec *v = &out->cols[c];
+		if ((rc = colvec_reserve(v, total ? (uint32_t)total : 1)))
+			goto fail;
+		if ((rc = read_chunk(r, rg, c, v, ranges, n))) {
+			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
+			goto fail;
+		}
+		if (v->len != total) {
+			rc = err_set(ERR_CORRUPT, "parquet: row group %u column %s: %u of %llu rows",
+			             rg, r->cols[c].def.name, v->len, (unsigned long long)total);
+			goto fail;
+		}
+	}
+	out->nrows = (uint32_t)total;
 	return ERR_OK;
 fail:
 	batch_free(out);

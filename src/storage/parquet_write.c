@@ -10,7 +10,15 @@
  *                         compressed PLAIN values of the dictionary
  *     data page*          PageHeader{type DATA_PAGE, sizes,
  *                         data_page_header{num_values (rows, nulls
- *                         included), encoding, RLE, RLE}} + compressed body
+ *                         included), encoding, RLE, RLE, statistics}} +
+ *                         compressed body
+ *   Page statistics (DataPageHeader field 5, a Statistics struct with
+ *   null_count (3), max_value (5), min_value (6), PLAIN-encoded like the
+ *   chunk statistics) are written for INT32 / INT64 / BYTE_ARRAY pages that
+ *   hold a non-null value, unless no_page_stats; readers use them to skip
+ *   pages (a page index kept in the page headers). Order: signed for signed
+ *   integers, unsigned for UINT types, bytewise for byte arrays; left out
+ *   when a bound is longer than 4 KiB.
  *   FileMetaData (thrift compact): version 1, schema (root "schema" with
  *     num_children, then one leaf per column: type, repetition, name,
  *     converted_type, logicalType), num_rows, row_groups (ColumnChunk
@@ -111,6 +119,8 @@ struct parquet_writer {
 	struct buf page; /* scratch: uncompressed page body */
 	struct buf comp; /* scratch: compressed page body */
 	struct buf hdr;  /* scratch: page header */
+	struct buf pmin, pmax; /* scratch: page statistics (PLAIN values) */
+	bool page_has_stats;
 	uint32_t *tmp;   /* scratch: levels for the hybrid encoder */
 	size_t tmp_cap;
 	int failed; /* sticky error code */
@@ -685,10 +695,103 @@ static int compress_body(struct parquet_writer *w, const struct buf *body, const
 	return ERR_OK;
 }
 
+/* Order key of a fixed-width PLAIN value: compares as unsigned 64-bit. */
+static uint64_t order_key(const struct colw *c, uint64_t bits)
+{
+	if (c->ti.phys == PQT_INT32) {
+		uint32_t u = (uint32_t)bits;
+		return c->ti.int_signed ? (uint64_t)(int64_t)(int32_t)u ^ (1ull << 63) : (uint64_t)u;
+	}
+	return c->def.type == DT_UINT64 ? bits : bits ^ (1ull << 63);
+}
+
+static void bytes_minmax(const uint8_t *p, uint32_t n, const uint8_t **mn, uint32_t *mnn,
+                         const uint8_t **mx, uint32_t *mxn)
+{
+	if (!*mn) {
+		*mn = *mx = p;
+		*mnn = *mxn = n;
+		return;
+	}
+	uint32_t k = n < *mnn ? n : *mnn;
+	int d = k ? memcmp(p, *mn, k) : 0;
+	if (d < 0 || (d == 0 && n < *mnn)) {
+		*mn = p;
+		*mnn = n;
+	}
+	k = n < *mxn ? n : *mxn;
+	d = k ? memcmp(p, *mx, k) : 0;
+	if (d > 0 || (d == 0 && n > *mxn)) {
+		*mx = p;
+		*mxn = n;
+	}
+}
+
+/* Min / max of the current page's non-null values into w->pmin / w->pmax
+ * (PLAIN form); w->page_has_stats says whether they were computed. */
+static int page_stats(struct parquet_writer *w, const struct colw *c)
+{
+	w->page_has_stats = false;
+	if (w->opt.no_page_stats || c->page_vals == 0)
+		return ERR_OK;
+	buf_reset(&w->pmin);
+	buf_reset(&w->pmax);
+	const struct dict *d = &c->dict;
+	if (c->ti.phys == PQT_BYTE_ARRAY) {
+		const uint8_t *mn = NULL, *mx = NULL;
+		uint32_t mnn = 0, mxn = 0;
+		if (c->dict_on) {
+			for (uint32_t k = 0; k < c->page_vals; k++) {
+				uint32_t e = c->idx[k];
+				bytes_minmax(d->plain.data + d->off[e], d->len[e], &mn, &mnn, &mx,
+				             &mxn);
+			}
+		} else {
+			const uint8_t *p = c->vals.data;
+			size_t pos = 0;
+			for (uint32_t k = 0; k < c->page_vals && pos + 4 <= c->vals.len; k++) {
+				uint32_t l = le_get_u32(p + pos);
+				bytes_minmax(p + pos + 4, l, &mn, &mnn, &mx, &mxn);
+				pos += 4 + (size_t)l;
+			}
+		}
+		if (!mn || mnn > STATS_MAX_BYTES || mxn > STATS_MAX_BYTES)
+			return ERR_OK;
+		if (buf_append(&w->pmin, mn, mnn) || buf_append(&w->pmax, mx, mxn))
+			return ERR_NOMEM;
+		w->page_has_stats = true;
+		return ERR_OK;
+	}
+	if (c->ti.phys != PQT_INT32 && c->ti.phys != PQT_INT64)
+		return ERR_OK;
+	uint64_t bmin = 0, bmax = 0, kmin = UINT64_MAX, kmax = 0;
+	for (uint32_t k = 0; k < c->page_vals; k++) {
+		uint64_t bits = 0;
+		if (c->dict_on)
+			bits = d->fixed[c->idx[k]];
+		else
+			memcpy(&bits, c->vals.data + (size_t)k * c->width, c->width);
+		uint64_t key = order_key(c, bits);
+		if (key <= kmin) {
+			kmin = key;
+			bmin = bits;
+		}
+		if (key >= kmax) {
+			kmax = key;
+			bmax = bits;
+		}
+	}
+	if (buf_append(&w->pmin, &bmin, c->width) || buf_append(&w->pmax, &bmax, c->width))
+		return ERR_NOMEM;
+	w->page_has_stats = true;
+	return ERR_OK;
+}
+
 /* Append PageHeader + compressed body to dst; *unc gets the uncompressed
  * size including the header. */
 static int emit_page(struct parquet_writer *w, struct buf *dst, enum pq_page_type type,
-                     uint32_t nvalues, enum pq_encoding enc, const struct buf *body, int64_t *unc)
+                     uint32_t nvalues, uint32_t nulls, enum pq_encoding enc,
+                     const struct buf *body, int64_t *unc)
 {
 	const uint8_t *cp = NULL;
 	size_t cn = 0;
@@ -708,6 +811,13 @@ static int emit_page(struct parquet_writer *w, struct buf *dst, enum pq_page_typ
 		tcw_field_i32(&t, 2, enc);
 		tcw_field_i32(&t, 3, PQE_RLE);
 		tcw_field_i32(&t, 4, PQE_RLE);
+		if (w->page_has_stats) {
+			tcw_field_struct(&t, 5);
+			tcw_field_i64(&t, 3, nulls);
+			tcw_field_binary(&t, 5, w->pmax.data, w->pmax.len);
+			tcw_field_binary(&t, 6, w->pmin.data, w->pmin.len);
+			tcw_struct_end(&t);
+		}
 		tcw_struct_end(&t);
 	} else {
 		tcw_field_struct(&t, 7);
@@ -757,7 +867,10 @@ static int flush_page(struct parquet_writer *w, struct colw *c)
 			return ERR_NOMEM;
 		c->plain_pages++;
 	}
-	int rc = emit_page(w, &c->chunk, PQP_DATA, c->page_rows, enc, body, &c->chunk_unc);
+	int rc = page_stats(w, c);
+	if (!rc)
+		rc = emit_page(w, &c->chunk, PQP_DATA, c->page_rows, c->page_nulls, enc, body,
+		               &c->chunk_unc);
 	if (rc)
 		return rc;
 	c->page_rows = c->page_nulls = c->page_vals = 0;
@@ -768,7 +881,8 @@ static int flush_page(struct parquet_writer *w, struct colw *c)
 
 static bool page_full(const struct parquet_writer *w, const struct colw *c)
 {
-	if (c->page_rows >= PAGE_MAX_ROWS)
+	if (c->page_rows >= PAGE_MAX_ROWS ||
+	    (w->opt.page_rows && c->page_rows >= w->opt.page_rows))
 		return true;
 	if (c->dict_on) /* estimated size of the bit-packed indexes */
 		return (uint64_t)c->page_vals * (uint32_t)pq_bit_width(c->dict.n) / 8 >=
@@ -783,8 +897,11 @@ static int col_append(struct parquet_writer *w, struct colw *c, const struct col
 	uint32_t i = 0;
 	while (i < n) {
 		uint32_t k = n - i < CHUNK_ROWS ? n - i : CHUNK_ROWS;
-		if (c->page_rows + k > PAGE_MAX_ROWS)
-			k = PAGE_MAX_ROWS - c->page_rows;
+		uint32_t cap = w->opt.page_rows && w->opt.page_rows < PAGE_MAX_ROWS
+		                   ? w->opt.page_rows
+		                   : PAGE_MAX_ROWS;
+		if (c->page_rows + k > cap)
+			k = cap > c->page_rows ? cap - c->page_rows : 1;
 		if (!c->dict_on && c->width) {
 			size_t room =
 			    (w->opt.page_bytes -
@@ -868,7 +985,7 @@ static int write_dict_page(struct parquet_writer *w, struct colw *c, int64_t *un
 			body->len += c->width;
 		}
 	}
-	return emit_page(w, &w->file, PQP_DICTIONARY, d->n, PQE_PLAIN, body, unc);
+	return emit_page(w, &w->file, PQP_DICTIONARY, d->n, 0, PQE_PLAIN, body, unc);
 }
 
 static void col_chunk_reset(struct colw *c)
@@ -1288,6 +1405,8 @@ void parquet_writer_free(struct parquet_writer *w)
 	buf_free(&w->page);
 	buf_free(&w->comp);
 	buf_free(&w->hdr);
+	buf_free(&w->pmin);
+	buf_free(&w->pmax);
 	mem_free(w->tmp);
 	ZSTD_freeCCtx(w->cctx);
 	mem_free(w);
