@@ -27,6 +27,9 @@
 #include "storage/pred.h"
 
 #define SST_OUT_ROWS 4096
+/* Rows per data page of an SST: small enough that a one-series or short
+ * time-range scan decodes few rows, large enough to compress well. */
+#define SST_PAGE_ROWS 1024
 
 /* ---- cache ------------------------------------------------------------ */
 
@@ -225,7 +228,8 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	uint32_t ncols = s->ncols + SCHEMA_INTERNAL_COLS;
 	struct parquet_column_def defs[ncols];
 	column_defs(s, defs);
-	struct parquet_write_options po = {.row_group_rows = row_group_rows};
+	struct parquet_write_options po = {.row_group_rows = row_group_rows,
+					   .page_rows = SST_PAGE_ROWS};
 	struct parquet_writer *w = NULL;
 	struct buf file;
 	buf_init(&file);
@@ -310,6 +314,9 @@ struct sst_source {
 	size_t sel_cap;
 	uint32_t *idx;      /* kept row numbers */
 	size_t idx_cap;
+	/* row ranges of the current row group that may match (page pruning) */
+	struct parquet_row_range *rr[3];
+	size_t rr_cap[3];
 };
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
@@ -391,6 +398,143 @@ static bool rg_may_match(struct sst_source *s, uint32_t rg)
 	return true;
 }
 
+/* Order of two non-null values of one column's physical kind: integers
+ * (UINT64 unsigned) and byte strings; *ok false for other kinds. */
+static int bound_cmp(const struct datum *a, const struct datum *b, bool *ok)
+{
+	*ok = true;
+	enum phys_kind k = dtype_phys(a->type);
+	if (k == PHYS_I64 && dtype_phys(b->type) == PHYS_I64) {
+		if (a->type == DT_UINT64)
+			return (uint64_t)a->v.i < (uint64_t)b->v.i	 ? -1
+			       : (uint64_t)a->v.i > (uint64_t)b->v.i ? 1
+								     : 0;
+		return a->v.i < b->v.i ? -1 : a->v.i > b->v.i ? 1 : 0;
+	}
+	if (k == PHYS_BYTES && dtype_phys(b->type) == PHYS_BYTES) {
+		size_t n = a->v.s.n < b->v.s.n ? a->v.s.n : b->v.s.n;
+		int d = n ? memcmp(a->v.s.p, b->v.s.p, n) : 0;
+		if (d)
+			return d < 0 ? -1 : 1;
+		return a->v.s.n < b->v.s.n ? -1 : a->v.s.n > b->v.s.n ? 1 : 0;
+	}
+	*ok = false;
+	return 0;
+}
+
+/* Can a page whose non-null values lie in [mn, mx] hold a row matching p
+ * (an EQ or IN predicate with non-null literals, or the time range)? */
+static bool page_may_match(const struct scan_pred *p, const struct parquet_page_info *pg)
+{
+	if (!pg->has_min_max)
+		return true;
+	uint32_t n = p->op == PRED_IN ? p->nlist : 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct datum *lit = p->op == PRED_IN ? &p->list[i] : &p->lit;
+		if (lit->is_null)
+			continue;
+		bool ok1, ok2;
+		struct datum lo = pg->min, hi = pg->max;
+		lo.type = hi.type = lit->type;
+		int a = bound_cmp(lit, &lo, &ok1), b = bound_cmp(lit, &hi, &ok2);
+		if (!ok1 || !ok2 || (a >= 0 && b <= 0))
+			return true;
+	}
+	return false;
+}
+
+/* Keep in s->rr[0][0..*n) only the rows of pages that may match (keep_page
+ * decides per page), intersecting the two sorted range lists. */
+static int intersect_pages(struct sst_source *s, const struct parquet_page_info *pg, uint32_t np,
+			   const bool *keep, uint32_t *n)
+{
+	/* the pages kept, merged, into rr[1] */
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < np; i++) {
+		if (!keep[i] || pg[i].rows == 0)
+			continue;
+		if (m && s->rr[1][m - 1].to == pg[i].first_row) {
+			s->rr[1][m - 1].to = pg[i].first_row + pg[i].rows;
+			continue;
+		}
+		void *q = s->rr[1];
+		if (mem_grow(&q, &s->rr_cap[1], (size_t)m + 1, sizeof(struct parquet_row_range)))
+			return ERR_NOMEM;
+		s->rr[1] = q;
+		s->rr[1][m++] = (struct parquet_row_range){pg[i].first_row,
+							   pg[i].first_row + pg[i].rows};
+	}
+	/* rr[2] = rr[0] & rr[1] */
+	uint32_t k = 0;
+	void *q = s->rr[2];
+	if (mem_grow(&q, &s->rr_cap[2], (size_t)*n + m + 1, sizeof(struct parquet_row_range)))
+		return ERR_NOMEM;
+	s->rr[2] = q;
+	for (uint32_t i = 0, j = 0; i < *n && j < m;) {
+		uint32_t lo = s->rr[0][i].from > s->rr[1][j].from ? s->rr[0][i].from
+								  : s->rr[1][j].from;
+		uint32_t hi = s->rr[0][i].to < s->rr[1][j].to ? s->rr[0][i].to : s->rr[1][j].to;
+		if (lo < hi)
+			s->rr[2][k++] = (struct parquet_row_range){lo, hi};
+		if (s->rr[0][i].to < s->rr[1][j].to)
+			i++;
+		else
+			j++;
+	}
+	struct parquet_row_range *t = s->rr[0];
+	size_t tc = s->rr_cap[0];
+	s->rr[0] = s->rr[2];
+	s->rr_cap[0] = s->rr_cap[2];
+	s->rr[2] = t;
+	s->rr_cap[2] = tc;
+	*n = k;
+	return ERR_OK;
+}
+
+/* The row ranges of row group rg (of `rows` rows) that may hold rows the
+ * request selects, in s->rr[0][0..*n), from the page statistics of the
+ * time index and of tag columns under EQ / IN predicates. */
+static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t *n)
+{
+	void *q = s->rr[0];
+	if (mem_grow(&q, &s->rr_cap[0], 1, sizeof(struct parquet_row_range)))
+		return ERR_NOMEM;
+	s->rr[0] = q;
+	s->rr[0][0] = (struct parquet_row_range){0, rows};
+	*n = rows ? 1 : 0;
+	uint32_t ts_col = s->schema->ts_col;
+	bool ts_bounded = s->req.ts_min != INT64_MIN || s->req.ts_max != INT64_MAX;
+	for (int32_t i = ts_bounded ? -1 : 0; i < (int32_t)s->nrow_preds && *n; i++) {
+		const struct scan_pred *p = i < 0 ? NULL : &s->row_preds[i];
+		if (p && ((p->op != PRED_EQ && p->op != PRED_IN) ||
+			  (p->op == PRED_EQ && p->lit.is_null) || scan_pred_is_hint(p)))
+			continue;
+		int fc = s->colmap[p ? p->col : ts_col];
+		if (fc < 0)
+			continue;
+		const struct parquet_page_info *pg;
+		uint32_t np;
+		int rc = parquet_column_pages(s->reader, rg, (uint32_t)fc, &pg, &np);
+		if (rc)
+			return rc;
+		if (np <= 1)
+			continue;
+		bool keep[np];
+		bool any_drop = false;
+		for (uint32_t k = 0; k < np; k++) {
+			if (!p)
+				keep[k] = !pg[k].has_min_max ||
+					  (pg[k].max.v.i >= s->req.ts_min && pg[k].min.v.i < s->req.ts_max);
+			else
+				keep[k] = page_may_match(p, &pg[k]);
+			any_drop |= !keep[k];
+		}
+		if (any_drop && (rc = intersect_pages(s, pg, np, keep, n)))
+			return rc;
+	}
+	return ERR_OK;
+}
+
 static int sst_next(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -400,7 +544,16 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 		uint32_t rg = s->rg++;
 		if (!rg_may_match(s, rg))
 			continue;
-		int rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
+		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(s->reader, rg), nr = 0;
+		int rc = candidate_ranges(s, rg, rows, &nr);
+		if (rc)
+			return rc;
+		if (nr == 0)
+			continue;
+		if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
+			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
+		else
+			rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr, &s->raw);
 		if (rc)
 			return rc;
 		uint32_t n = s->raw.nrows;
@@ -503,6 +656,8 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->types);
 	mem_free(s->want);
 	mem_free(s->sel);
+	for (int i = 0; i < 3; i++)
+		mem_free(s->rr[i]);
 	mem_free(s);
 }
 
