@@ -1993,13 +1993,13 @@ int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *w
 		total += ranges[i].to - ranges[i].from;
 	}
 	int rc = prepare_batch(r, out);
-	if (rc)
-		return rc;
+	if (rc || n == 0)
+		return rc; /* no range: an empty batch */
 	for (uint32_t c = 0; c < r->ncols; c++) {
 		if (want && !want[c])
 			continue;
 		struct colvec *v = &out->cols[c];
-		if ((rc = colvec_reserve(v, total ? (uint32_t)total : 1)))
+		if ((rc = colvec_reserve(v, (uint32_t)total)))
 			goto fail;
 		if ((rc = read_chunk(r, rg, c, v, ranges, n))) {
 			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
