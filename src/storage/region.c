@@ -701,11 +701,16 @@ static int open_file_sources(struct region *r, const struct region_schema *s,
 			     const struct scan_request *req, struct sorted_source **srcs,
 			     uint32_t *n)
 {
+	/* a file that is the scan's only source may read lean / in tail mode */
+	uint32_t overlapping = 0;
+	for (uint32_t i = 0; i < nfiles; i++)
+		overlapping += file_overlaps(&files[i], req);
+	struct sst_open_opts so = {.only_source = *n == 0 && overlapping == 1};
 	for (uint32_t i = 0; i < nfiles; i++) {
 		if (!file_overlaps(&files[i], req))
 			continue;
-		int rc = sst_open_source(r->e->opt.store, r->e->cache, r->dir, s, &files[i], req,
-					 &srcs[*n]);
+		int rc = sst_open_source_opts(r->e->opt.store, r->e->cache, r->dir, s, &files[i],
+					      req, &so, &srcs[*n]);
 		if (rc)
 			return err_wrap("region %" PRIu64 " SST %s", r->id, files[i].file_id);
 		(*n)++;
@@ -927,7 +932,10 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 		rc = ERR_NOMEM;
 	if (rc == ERR_OK)
 		last = scan_req_last_per_series(v.schema, req);
-	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER)
+	/* empty memtables add nothing: leave them out, so that a single SST
+	 * can be the only source (sst_open_opts) */
+	bool mem_empty = r->nfrozen == 0 && (!r->active || memtable_is_empty(r->active->mt));
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_empty && v.nfiles > 0))
 		rc = memtable_sources_locked(r, req, v.flushed, last,
 					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
 	/* the active memtable alone, with unique rows: no dedup needed (and
@@ -938,7 +946,8 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
 	if (rc == ERR_OK) {
 		struct region_schema *sch = v.schema;
-		bool pass = single && n == 1;
+		/* or one SST, the only source, read lean (unique rows) */
+		bool pass = n == 1 && (single || sst_source_lean(srcs[0]));
 		rc = finish_scan(&v, req, srcs, n, pass, out);
 		n = 0;
 		/* tail mode over unique rows already yields one row per series */

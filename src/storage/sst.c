@@ -247,13 +247,47 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	if ((rc = parquet_writer_set_kv(w, "strata.region_schema", schema_json)))
 		goto out;
 	const struct batch *b;
+	bool unique = true, have_prev = false;
+	int64_t prev_ts = 0;
+	struct buf prev_pk;
+	buf_init(&prev_pk);
 	while ((rc = sorted_source_next(src, &b)) == ERR_OK && b) {
 		if (b->nrows == 0)
 			continue;
 		if ((rc = parquet_writer_write(w, b)))
-			goto out;
+			break;
 		const struct colvec *ts = &b->cols[s->ts_col];
 		const struct colvec *seq = &b->cols[s->ncols + 1];
+		const struct colvec *pk = &b->cols[s->ncols];
+		const struct colvec *op = &b->cols[s->ncols + 2];
+		if (pk->len != b->nrows || op->len != b->nrows)
+			unique = false; /* internal columns left out: unknown */
+		/* rows are sorted by (pk, ts): versions of one identity are adjacent */
+		for (uint32_t i = 0; i < b->nrows && unique; i++) {
+			if (op->i64[i] != OP_PUT) {
+				unique = false;
+				break;
+			}
+			uint32_t n, pn = 0;
+			const char *p = colvec_bytes(pk, i, &n), *pp = NULL;
+			if (i > 0 && ts->i64[i - 1] == ts->i64[i])
+				pp = colvec_bytes(pk, i - 1, &pn);
+			else if (i == 0 && have_prev && prev_ts == ts->i64[0])
+				pp = (const char *)prev_pk.data, pn = (uint32_t)prev_pk.len;
+			if (pp && pn == n && (n == 0 || memcmp(p, pp, n) == 0))
+				unique = false;
+		}
+		if (unique) {
+			uint32_t n;
+			const char *p = colvec_bytes(pk, b->nrows - 1, &n);
+			buf_reset(&prev_pk);
+			if (buf_append(&prev_pk, p, n))
+				rc = ERR_NOMEM;
+			prev_ts = ts->i64[b->nrows - 1];
+			have_prev = true;
+		}
+		if (rc)
+			break;
 		for (uint32_t i = 0; i < b->nrows; i++) {
 			if (ts->i64[i] < meta->ts_min)
 				meta->ts_min = ts->i64[i];
@@ -264,7 +298,10 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 		}
 		meta->num_rows += b->nrows;
 	}
+	buf_free(&prev_pk);
 	if (rc || meta->num_rows == 0)
+		goto out;
+	if (unique && (rc = parquet_writer_set_kv(w, SST_KV_UNIQUE, "1")))
 		goto out;
 	if ((rc = parquet_writer_finish(w, &file)))
 		goto out;
@@ -317,6 +354,14 @@ struct sst_source {
 	/* row ranges of the current row group that may match (page pruning) */
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
+	bool lean; /* internal columns not read (sst_open_opts) */
+	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
+	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
+	struct batch raw2;           /* tail mode: want_rest columns of the kept rows */
+	uint32_t *rowno;             /* tail mode: raw row -> row group row */
+	size_t rowno_cap;
+	uint32_t *ident;             /* 0, 1, 2, ... */
+	size_t ident_cap;
 };
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
@@ -535,6 +580,186 @@ static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, ui
 	return ERR_OK;
 }
 
+/* s->sel[0..n) = the rows of the raw batch (columns cols, internal
+ * layout) inside the time range and matching the tag / time predicates;
+ * *kept = their count. */
+static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, uint32_t *kept)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	void *p = s->sel;
+	int rc = mem_grow(&p, &s->sel_cap, n ? n : 1, 1);
+	if (rc)
+		return rc;
+	s->sel = p;
+	memset(s->sel, 1, n);
+	const struct colvec *ts = cols[s->schema->ts_col];
+	for (uint32_t i = 0; i < n; i++)
+		if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
+			s->sel[i] = 0;
+	if (s->nrow_preds) {
+		/* pred_eval reads columns by region index: build a view */
+		struct batch view = {.nrows = n, .ncols = ncols};
+		struct colvec empty[ncols];
+		view.cols = empty;
+		for (uint32_t c = 0; c < ncols; c++) {
+			if (cols[c])
+				empty[c] = *cols[c];
+			else
+				colvec_init(&empty[c], DT_BINARY);
+		}
+		if ((rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel)))
+			return rc;
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		k += s->sel[i];
+	*kept = k;
+	return ERR_OK;
+}
+
+static int grow_u32(uint32_t **a, size_t *cap, size_t n)
+{
+	void *p = *a;
+	if (mem_grow(&p, cap, n ? n : 1, sizeof(uint32_t)))
+		return ERR_NOMEM;
+	*a = p;
+	return ERR_OK;
+}
+
+static bool same_bytes(const struct colvec *v, uint32_t i, uint32_t j)
+{
+	uint32_t a, b;
+	const char *pa = colvec_bytes(v, i, &a), *pb = colvec_bytes(v, j, &b);
+	return a == b && (a == 0 || memcmp(pa, pb, a) == 0);
+}
+
+/*
+ * Tail mode (the file is the only source, last-row-per-series hint): of
+ * row group rg, read the key and predicate columns of the candidate
+ * ranges rr[0..nr), keep per series (pk run of selected rows) its trailing
+ * (pk, ts) groups down to and including the newest group whose newest
+ * version (first row: seq desc) is a put, then read the other columns for
+ * those rows only. A run cut by a row group boundary is handled per row
+ * group: each part keeps its own tail, a superset of what is needed (a
+ * group split across the boundary has all its versions kept on both
+ * sides, because the earlier part ends with it). *out is NULL when no row
+ * is kept.
+ */
+static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out)
+{
+	const struct region_schema *sch = s->schema;
+	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
+	bool full = nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows;
+	int rc = full ? parquet_read_row_group(s->reader, rg, s->want_keys, &s->raw)
+		      : parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[0], nr, &s->raw);
+	if (rc)
+		return rc;
+	uint32_t n = s->raw.nrows;
+	struct colvec *cols[ncols];
+	for (uint32_t c = 0; c < ncols; c++)
+		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
+	uint32_t kept = 0;
+	if ((rc = select_rows(s, cols, n, &kept)))
+		return rc;
+	if (kept == 0)
+		return ERR_OK;
+	/* raw row -> row group row */
+	if ((rc = grow_u32(&s->rowno, &s->rowno_cap, n)))
+		return rc;
+	for (uint32_t r = 0, j = 0; r < nr && j < n; r++)
+		for (uint32_t x = s->rr[0][r].from; x < s->rr[0][r].to && j < n; x++)
+			s->rowno[j++] = x;
+	const struct colvec *pk = cols[sch->ncols], *ts = cols[sch->ts_col];
+	const struct colvec *op = cols[sch->ncols + 2];
+	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)))
+		return rc;
+	uint32_t k = 0;
+	int64_t i = (int64_t)n - 1;
+	while (i >= 0) {
+		if (!s->sel[i]) {
+			i--;
+			continue;
+		}
+		uint32_t last = (uint32_t)i;
+		bool done = false;
+		int64_t j = i;
+		while (j >= 0) {
+			if (!s->sel[j]) {
+				j--;
+				continue;
+			}
+			if (!same_bytes(pk, (uint32_t)j, last))
+				break;
+			int64_t t = ts->i64[j], g_end = j;
+			while (j >= 0 && s->sel[j] && ts->i64[j] == t && same_bytes(pk, (uint32_t)j, last))
+				j--;
+			if (!done) {
+				for (int64_t x = g_end; x > j; x--)
+					s->idx[k++] = (uint32_t)x;
+				done = op->i64[j + 1] == OP_PUT;
+			}
+		}
+		i = j;
+	}
+	if (k == 0)
+		return ERR_OK;
+	for (uint32_t a = 0, b = k - 1; a < b; a++, b--) {
+		uint32_t t = s->idx[a];
+		s->idx[a] = s->idx[b];
+		s->idx[b] = t;
+	}
+	/* the other columns, for the kept rows only */
+	bool rest = false;
+	for (uint32_t c = 0; c < parquet_reader_num_columns(s->reader); c++)
+		rest |= s->want_rest[c];
+	if (rest) {
+		uint32_t m = 0;
+		for (uint32_t x = 0; x < k; x++) {
+			uint32_t row = s->rowno[s->idx[x]];
+			if (m && s->rr[1][m - 1].to == row) {
+				s->rr[1][m - 1].to++;
+				continue;
+			}
+			void *q = s->rr[1];
+			if (mem_grow(&q, &s->rr_cap[1], (size_t)m + 1,
+				     sizeof(struct parquet_row_range)))
+				return ERR_NOMEM;
+			s->rr[1] = q;
+			s->rr[1][m++] = (struct parquet_row_range){row, row + 1};
+		}
+		if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_rest, s->rr[1], m,
+						  &s->raw2)))
+			return rc;
+		if ((rc = grow_u32(&s->ident, &s->ident_cap, k)))
+			return rc;
+		for (uint32_t x = 0; x < k; x++)
+			s->ident[x] = x;
+	}
+	batch_reset(&s->out);
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct colvec *dst = &s->out.cols[c];
+		int fc = s->colmap[c];
+		if (fc < 0) {
+			/* a column the file predates: NULLs when projected */
+			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
+			for (uint32_t x = 0; wanted && x < k; x++)
+				if ((rc = colvec_push_null(dst)))
+					return rc;
+			continue;
+		}
+		if (s->want_keys[fc])
+			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, k);
+		else if (s->want_rest[fc])
+			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, k);
+		if (rc)
+			return rc;
+	}
+	s->out.nrows = k;
+	*out = &s->out;
+	return ERR_OK;
+}
+
 static int sst_next(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -550,6 +775,11 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 			return rc;
 		if (nr == 0)
 			continue;
+		if (s->tail) {
+			if ((rc = tail_next(s, rg, rows, nr, out)) || *out)
+				return rc;
+			continue;
+		}
 		if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
 			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
 		else
@@ -562,33 +792,9 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 		for (uint32_t c = 0; c < ncols; c++)
 			cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
 		batch_reset(&s->out);
-		void *p = s->sel;
-		if ((rc = mem_grow(&p, &s->sel_cap, n ? n : 1, 1)))
-			return rc;
-		s->sel = p;
-		memset(s->sel, 1, n);
-		const struct colvec *ts = cols[s->schema->ts_col];
 		uint32_t kept = 0;
-		for (uint32_t i = 0; i < n; i++) {
-			if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
-				s->sel[i] = 0;
-		}
-		if (s->nrow_preds) {
-			/* pred_eval reads columns by region index: build a view */
-			struct batch view = {.nrows = n, .ncols = ncols};
-			struct colvec empty[ncols];
-			view.cols = empty;
-			for (uint32_t c = 0; c < ncols; c++) {
-				if (cols[c])
-					empty[c] = *cols[c];
-				else
-					colvec_init(&empty[c], DT_BINARY);
-			}
-			if ((rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel)))
-				return rc;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			kept += s->sel[i];
+		if ((rc = select_rows(s, cols, n, &kept)))
+			return rc;
 		if (kept == 0)
 			continue;
 		/* every row kept and every column in the file: lend raw's vectors */
@@ -658,12 +864,30 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->sel);
 	for (int i = 0; i < 3; i++)
 		mem_free(s->rr[i]);
+	mem_free(s->want_keys);
+	mem_free(s->want_rest);
+	batch_free(&s->raw2);
+	mem_free(s->rowno);
+	mem_free(s->ident);
 	mem_free(s);
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
 		    const struct region_schema *sch, const struct manifest_file *f,
 		    const struct scan_request *req, struct sorted_source **out)
+{
+	return sst_open_source_opts(os, cache, region_dir, sch, f, req, NULL, out);
+}
+
+bool sst_source_lean(const struct sorted_source *src)
+{
+	return src && src->next == sst_next && ((const struct sst_source *)src)->lean;
+}
+
+int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
+			 const struct region_schema *sch, const struct manifest_file *f,
+			 const struct scan_request *req, const struct sst_open_opts *oo,
+			 struct sorted_source **out)
 {
 	*out = NULL;
 	char key[1024];
@@ -747,6 +971,34 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 			need = need || s->row_preds[i].col == c;
 		if (need && s->colmap[c] >= 0)
 			s->want[s->colmap[c]] = true;
+	}
+	if (oo && oo->only_source) {
+		const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+		if (scan_req_last_per_series(sch, &s->req))
+			s->tail = true;
+		else if (u && !strcmp(u, "1") && !sch->opts.append_mode)
+			s->lean = true;
+	}
+	if (s->lean)
+		for (uint32_t c = sch->ncols; c < ncols; c++)
+			s->want[s->colmap[c]] = false; /* internal columns: present (checked) */
+	if (s->tail) {
+		s->want_keys = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+		s->want_rest = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+		if (!s->want_keys || !s->want_rest) {
+			rc = ERR_NOMEM;
+			goto fail;
+		}
+		for (uint32_t c = 0; c < ncols; c++) {
+			int fc = s->colmap[c];
+			if (fc < 0 || !s->want[fc])
+				continue;
+			bool is_key = c == sch->ts_col || c >= sch->ncols;
+			for (uint32_t i = 0; i < s->nrow_preds; i++)
+				is_key = is_key || s->row_preds[i].col == c;
+			s->want_keys[fc] = is_key;
+			s->want_rest[fc] = !is_key;
+		}
 	}
 	if ((rc = batch_init(&s->out, ncols, s->types)))
 		goto fail;

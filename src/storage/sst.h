@@ -44,4 +44,27 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 		    const struct region_schema *s, const struct manifest_file *f,
 		    const struct scan_request *req, struct sorted_source **out);
 
+/* Key-value entry sst_write sets to "1" when the file holds no delete and
+ * no two rows of one identity (pk, ts). */
+#define SST_KV_UNIQUE "strata.sst.unique"
+
+struct sst_open_opts {
+	/* The file is the scan's only source: no newer rows (memtable or
+	 * file) exist for this scan. Then (a) with the last-row-per-series
+	 * hint (pred.h) the source returns, per series, only its trailing
+	 * versions down to the newest (pk, ts) whose newest version is a put
+	 * - enough for the merge's dedup and the caller's last-row pick;
+	 * (b) without the hint, a file marked unique is read lean: the
+	 * internal columns stay empty and sst_source_lean() is true, so the
+	 * caller may merge it in passthrough mode (merge.h). */
+	bool only_source;
+};
+
+int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
+			 const struct region_schema *s, const struct manifest_file *f,
+			 const struct scan_request *req, const struct sst_open_opts *o,
+			 struct sorted_source **out);
+/* src (from sst_open_source*) reads lean (see sst_open_opts). */
+bool sst_source_lean(const struct sorted_source *src);
+
 #endif
