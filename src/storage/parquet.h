@@ -177,4 +177,15 @@ int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *w
                             const struct parquet_row_range *ranges, uint32_t n,
                             struct batch *out);
 
+/* The dictionary indexes (into the chunk's dictionary page) of the rows of
+ * byte-array column col in ranges[0..n) (NULL = every row of the row
+ * group) into ids (room for those rows), *nids = their count. Two rows
+ * with the same index hold the same value (the converse need not hold for
+ * other writers' files). ERR_UNSUPPORTED when the column is nullable or a
+ * page it needs is not dictionary-encoded: the caller decodes the values
+ * instead. */
+int parquet_read_dict_ids(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                          const struct parquet_row_range *ranges, uint32_t n, uint32_t *ids,
+                          uint32_t *nids);
+
 #endif

@@ -1648,9 +1648,11 @@ static void compact_page(struct colvec *v, uint32_t base, uint32_t n, uint32_t f
 /* Decode column c of row group g into v: all rows (rr NULL), or only the
  * rows in rr[0..nr) (sorted, disjoint), skipping pages outside them. v has
  * room reserved for the rows asked for; each decoded page reserves its
- * own room. */
+ * own room. With ids, the dictionary indexes of the rows go to ids
+ * (v->len counts them, v holds no values); a page that is not
+ * dictionary-encoded, or a nullable column, is ERR_UNSUPPORTED. */
 static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colvec *v,
-                      const struct parquet_row_range *rr, uint32_t nr)
+                      const struct parquet_row_range *rr, uint32_t nr, uint32_t *ids)
 {
 	const struct rgroup *rg = &r->rgs[g];
 	const struct rchunk *ch = &rg->chunks[c];
@@ -1782,6 +1784,32 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			vals = d;
 			vlen = (size_t)(h.unc - lvl);
 		}
+		if (ids) {
+			if (col->def.nullable ||
+			    (h.enc != PQE_RLE_DICTIONARY && h.enc != PQE_PLAIN_DICTIONARY)) {
+				rc = err_set(ERR_UNSUPPORTED,
+				             "parquet: column %s is not wholly dictionary-encoded",
+				             col->def.name);
+				break;
+			}
+			if ((rc = read_indexes(r, vals, vlen, n)))
+				break;
+			if (!rr) {
+				memcpy(ids + v->len, r->idx, (size_t)n * sizeof(uint32_t));
+				v->len += n;
+			}
+			for (uint32_t k = ri; rr && k < nr && rr[k].from < consumed + n; k++) {
+				uint32_t a = rr[k].from > consumed ? rr[k].from : consumed;
+				uint32_t b = rr[k].to < consumed + n ? rr[k].to : consumed + n;
+				if (a < b) {
+					memcpy(ids + v->len, r->idx + (a - consumed),
+					       (size_t)(b - a) * sizeof(uint32_t));
+					v->len += b - a;
+				}
+			}
+			consumed += n;
+			continue;
+		}
 		uint32_t base = v->len;
 		if (rr && (rc = colvec_reserve(v, n)))
 			break;
@@ -1792,7 +1820,7 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		consumed += n;
 	}
 	mem_free(owned);
-	if (rc)
+	if (rc || ids)
 		return rc;
 	if (col->ts_s)
 		for (uint32_t i = 0; i < v->len; i++)
@@ -1961,7 +1989,7 @@ int parquet_read_row_group(struct parquet_reader *r, uint32_t rg, const bool *wa
 		struct colvec *v = &out->cols[c];
 		if ((rc = colvec_reserve(v, rows ? rows : 1)))
 			goto fail;
-		if ((rc = read_chunk(r, rg, c, v, NULL, 0))) {
+		if ((rc = read_chunk(r, rg, c, v, NULL, 0, NULL))) {
 			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
 			goto fail;
 		}
@@ -2001,7 +2029,7 @@ int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *w
 		struct colvec *v = &out->cols[c];
 		if ((rc = colvec_reserve(v, (uint32_t)total)))
 			goto fail;
-		if ((rc = read_chunk(r, rg, c, v, ranges, n))) {
+		if ((rc = read_chunk(r, rg, c, v, ranges, n, NULL))) {
 			err_wrap("row group %u column %s", rg, r->cols[c].def.name);
 			goto fail;
 		}
@@ -2015,5 +2043,38 @@ int parquet_read_row_ranges(struct parquet_reader *r, uint32_t rg, const bool *w
 	return ERR_OK;
 fail:
 	batch_free(out);
+	return rc;
+}
+
+int parquet_read_dict_ids(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                          const struct parquet_row_range *ranges, uint32_t n, uint32_t *ids,
+                          uint32_t *nids)
+{
+	*nids = 0;
+	if (rg >= r->nrg || col >= r->ncols)
+		return err_set(ERR_BAD_INPUT, "parquet: no column chunk %u/%u", rg, col);
+	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
+	uint64_t total = 0;
+	for (uint32_t i = 0; ranges && i < n; i++) {
+		if (ranges[i].from >= ranges[i].to || ranges[i].to > rows ||
+		    (i && ranges[i].from < ranges[i - 1].to))
+			return err_set(ERR_BAD_INPUT, "parquet: bad row range %u [%u, %u)", i,
+			               ranges[i].from, ranges[i].to);
+		total += ranges[i].to - ranges[i].from;
+	}
+	if (!ranges)
+		total = rows;
+	if (r->cols[col].phys != PQT_BYTE_ARRAY)
+		return err_set(ERR_UNSUPPORTED, "parquet: column %s is not a byte array",
+		               r->cols[col].def.name);
+	if (total == 0)
+		return ERR_OK;
+	struct colvec counter; /* only its len is used */
+	colvec_init(&counter, DT_BINARY);
+	int rc = read_chunk(r, rg, col, &counter, ranges, ranges ? n : 0, ids);
+	if (rc == ERR_OK && counter.len != total)
+		rc = err_set(ERR_CORRUPT, "parquet: row group %u column %s: %u of %llu rows", rg,
+		             r->cols[col].def.name, counter.len, (unsigned long long)total);
+	*nids = counter.len;
 	return rc;
 }

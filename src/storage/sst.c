@@ -362,6 +362,8 @@ struct sst_source {
 	size_t rowno_cap;
 	uint32_t *ident;             /* 0, 1, 2, ... */
 	size_t ident_cap;
+	uint32_t *runid;             /* tail mode: series run id per raw row */
+	size_t runid_cap;
 };
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
@@ -670,8 +672,36 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	for (uint32_t r = 0, j = 0; r < nr && j < n; r++)
 		for (uint32_t x = s->rr[0][r].from; x < s->rr[0][r].to && j < n; x++)
 			s->rowno[j++] = x;
-	const struct colvec *pk = cols[sch->ncols], *ts = cols[sch->ts_col];
+	/* series runs: the primary key's dictionary indexes (equal index =
+	 * equal key; equal keys under different indexes only split a run,
+	 * which keeps more rows, never fewer), else the decoded keys */
+	const struct colvec *ts = cols[sch->ts_col];
 	const struct colvec *op = cols[sch->ncols + 2];
+	uint32_t pkc = (uint32_t)s->colmap[sch->ncols], nids = 0;
+	if ((rc = grow_u32(&s->runid, &s->runid_cap, n)))
+		return rc;
+	rc = parquet_read_dict_ids(s->reader, rg, pkc, full ? NULL : s->rr[0], nr, s->runid, &nids);
+	if (rc == ERR_UNSUPPORTED) {
+		bool *only = s->want_rest; /* reuse: pk alone */
+		bool saved[parquet_reader_num_columns(s->reader)];
+		memcpy(saved, only, sizeof(saved));
+		memset(only, 0, sizeof(saved));
+		only[pkc] = true;
+		rc = full ? parquet_read_row_group(s->reader, rg, only, &s->raw2)
+			  : parquet_read_row_ranges(s->reader, rg, only, s->rr[0], nr, &s->raw2);
+		memcpy(only, saved, sizeof(saved));
+		if (rc)
+			return rc;
+		nids = s->raw2.nrows;
+		for (uint32_t x = 0; x < nids; x++)
+			s->runid[x] = x && same_bytes(&s->raw2.cols[pkc], x, x - 1) ? s->runid[x - 1]
+										  : x;
+	} else if (rc) {
+		return rc;
+	}
+	if (nids != n)
+		return err_set(ERR_CORRUPT, "SST: primary key has %u of %u rows", nids, n);
+	const uint32_t *pk = s->runid;
 	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)))
 		return rc;
 	uint32_t k = 0;
@@ -689,10 +719,10 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 				j--;
 				continue;
 			}
-			if (!same_bytes(pk, (uint32_t)j, last))
+			if (pk[j] != pk[last])
 				break;
 			int64_t t = ts->i64[j], g_end = j;
-			while (j >= 0 && s->sel[j] && ts->i64[j] == t && same_bytes(pk, (uint32_t)j, last))
+			while (j >= 0 && s->sel[j] && ts->i64[j] == t && pk[j] == pk[last])
 				j--;
 			if (!done) {
 				for (int64_t x = g_end; x > j; x--)
@@ -869,6 +899,7 @@ static void sst_close(struct sorted_source *base)
 	batch_free(&s->raw2);
 	mem_free(s->rowno);
 	mem_free(s->ident);
+	mem_free(s->runid);
 	mem_free(s);
 }
 
@@ -993,7 +1024,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 			int fc = s->colmap[c];
 			if (fc < 0 || !s->want[fc])
 				continue;
-			bool is_key = c == sch->ts_col || c >= sch->ncols;
+			/* the primary key is read for the kept rows only */
+			bool is_key = c == sch->ts_col || c > sch->ncols;
 			for (uint32_t i = 0; i < s->nrow_preds; i++)
 				is_key = is_key || s->row_preds[i].col == c;
 			s->want_keys[fc] = is_key;
