@@ -698,14 +698,15 @@ static bool file_overlaps(const struct manifest_file *f, const struct scan_reque
 /* Open SST sources for `files`, appending to srcs. */
 static int open_file_sources(struct region *r, const struct region_schema *s,
 			     const struct manifest_file *files, uint32_t nfiles,
-			     const struct scan_request *req, struct sorted_source **srcs,
+			     const struct scan_request *req, bool query, struct sorted_source **srcs,
 			     uint32_t *n)
 {
-	/* a file that is the scan's only source may read lean / in tail mode */
+	/* a file that is a query's only source may read lean / in tail mode
+	 * (never for compaction: its merge needs the internal columns) */
 	uint32_t overlapping = 0;
 	for (uint32_t i = 0; i < nfiles; i++)
 		overlapping += file_overlaps(&files[i], req);
-	struct sst_open_opts so = {.only_source = *n == 0 && overlapping == 1};
+	struct sst_open_opts so = {.only_source = query && *n == 0 && overlapping == 1};
 	for (uint32_t i = 0; i < nfiles; i++) {
 		if (!file_overlaps(&files[i], req))
 			continue;
@@ -943,7 +944,7 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
-		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, srcs, &n);
 	if (rc == ERR_OK) {
 		struct region_schema *sch = v.schema;
 		/* or one SST, the only source, read lean (unique rows) */
@@ -1067,7 +1068,7 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 				    ERR_OK)
 		n = 1;
 	if (rc == ERR_OK)
-		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, srcs, &n);
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, false, srcs, &n);
 	if (rc == ERR_OK) {
 		rc = finish_scan(&v, req, srcs, n, false, out);
 		n = 0;
@@ -1131,7 +1132,7 @@ static int compact_files(struct region *r, struct view *v, const struct manifest
 	uint32_t n = 0;
 	struct manifest_file out;
 	memset(&out, 0, sizeof(out));
-	int rc = open_file_sources(r, v->schema, inputs, ninputs, NULL, srcs, &n);
+	int rc = open_file_sources(r, v->schema, inputs, ninputs, NULL, false, srcs, &n);
 	if (rc == ERR_OK && ninputs) {
 		/* tombstones may be dropped only when no older file survives */
 		bool all = ninputs == v->nfiles;
