@@ -362,8 +362,10 @@ struct sst_source {
 	size_t rowno_cap;
 	uint32_t *ident;             /* 0, 1, 2, ... */
 	size_t ident_cap;
-	uint32_t *runid;             /* tail mode: series run id per raw row */
+	uint32_t *runid;             /* tail mode: series run id per candidate row */
 	size_t runid_cap;
+	uint32_t *cand;              /* tail mode: key row -> candidate row */
+	size_t cand_cap;
 };
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
@@ -635,17 +637,50 @@ static bool same_bytes(const struct colvec *v, uint32_t i, uint32_t j)
 	return a == b && (a == 0 || memcmp(pa, pb, a) == 0);
 }
 
+/* Rows per series first read in tail mode: enough for the last version
+ * unless deletes or many versions sit at the end of the series. */
+#define TAIL_WINDOW 16
+
+/* Walk one series' rows [lo, hi) of the key columns backwards: append to
+ * idx (from *k on) the rows of its trailing (ts) groups, down to and
+ * including the newest group whose first row (newest version) is a put.
+ * Returns true when that group was found and starts after lo (so rows
+ * before lo cannot matter). */
+static bool walk_run(const uint8_t *sel, const int64_t *ts, const int64_t *op, uint32_t lo,
+		     uint32_t hi, uint32_t *idx, uint32_t *k)
+{
+	int64_t j = (int64_t)hi - 1;
+	while (j >= (int64_t)lo) {
+		if (!sel[j]) {
+			j--;
+			continue;
+		}
+		int64_t t = ts[j], g_end = j;
+		while (j >= (int64_t)lo && sel[j] && ts[j] == t)
+			j--;
+		for (int64_t x = g_end; x > j; x--)
+			idx[(*k)++] = (uint32_t)x;
+		if (op[j + 1] == OP_PUT)
+			return j + 1 > (int64_t)lo;
+	}
+	return false;
+}
+
 /*
  * Tail mode (the file is the only source, last-row-per-series hint): of
- * row group rg, read the key and predicate columns of the candidate
- * ranges rr[0..nr), keep per series (pk run of selected rows) its trailing
- * (pk, ts) groups down to and including the newest group whose newest
- * version (first row: seq desc) is a put, then read the other columns for
- * those rows only. A run cut by a row group boundary is handled per row
- * group: each part keeps its own tail, a superset of what is needed (a
- * group split across the boundary has all its versions kept on both
- * sides, because the earlier part ends with it). *out is NULL when no row
- * is kept.
+ * row group rg's candidate ranges rr[0..nr), find the series runs from the
+ * primary key's dictionary indexes (equal index = equal key; equal keys
+ * under different indexes only split a run, which keeps more rows, never
+ * fewer; without a dictionary, from the decoded keys). Read the key and
+ * predicate columns of the last TAIL_WINDOW rows of every run and keep per
+ * run its trailing (ts) groups down to the newest group whose newest
+ * version (first row: seq desc) is a put (walk_run); when a window does
+ * not settle its run, read every candidate row instead. Then read the
+ * other columns for the kept rows only. A run cut by a row group boundary
+ * is handled per row group: each part keeps its own tail, a superset of
+ * what is needed (a group split across the boundary has all its versions
+ * kept on both sides, because the earlier part ends with it). *out is
+ * NULL when no row is kept.
  */
 static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
 		     const struct batch **out)
@@ -653,30 +688,17 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	const struct region_schema *sch = s->schema;
 	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
 	bool full = nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows;
-	int rc = full ? parquet_read_row_group(s->reader, rg, s->want_keys, &s->raw)
-		      : parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[0], nr, &s->raw);
-	if (rc)
-		return rc;
-	uint32_t n = s->raw.nrows;
-	struct colvec *cols[ncols];
-	for (uint32_t c = 0; c < ncols; c++)
-		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
-	uint32_t kept = 0;
-	if ((rc = select_rows(s, cols, n, &kept)))
-		return rc;
-	if (kept == 0)
-		return ERR_OK;
-	/* raw row -> row group row */
+	uint32_t n = 0;
+	for (uint32_t r = 0; r < nr; r++)
+		n += s->rr[0][r].to - s->rr[0][r].from;
+	int rc;
+	/* candidate row -> row group row */
 	if ((rc = grow_u32(&s->rowno, &s->rowno_cap, n)))
 		return rc;
-	for (uint32_t r = 0, j = 0; r < nr && j < n; r++)
-		for (uint32_t x = s->rr[0][r].from; x < s->rr[0][r].to && j < n; x++)
+	for (uint32_t r = 0, j = 0; r < nr; r++)
+		for (uint32_t x = s->rr[0][r].from; x < s->rr[0][r].to; x++)
 			s->rowno[j++] = x;
-	/* series runs: the primary key's dictionary indexes (equal index =
-	 * equal key; equal keys under different indexes only split a run,
-	 * which keeps more rows, never fewer), else the decoded keys */
-	const struct colvec *ts = cols[sch->ts_col];
-	const struct colvec *op = cols[sch->ncols + 2];
+	/* series runs */
 	uint32_t pkc = (uint32_t)s->colmap[sch->ncols], nids = 0;
 	if ((rc = grow_u32(&s->runid, &s->runid_cap, n)))
 		return rc;
@@ -701,36 +723,86 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	}
 	if (nids != n)
 		return err_set(ERR_CORRUPT, "SST: primary key has %u of %u rows", nids, n);
-	const uint32_t *pk = s->runid;
-	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)))
-		return rc;
-	uint32_t k = 0;
-	int64_t i = (int64_t)n - 1;
-	while (i >= 0) {
-		if (!s->sel[i]) {
-			i--;
-			continue;
-		}
-		uint32_t last = (uint32_t)i;
-		bool done = false;
-		int64_t j = i;
-		while (j >= 0) {
-			if (!s->sel[j]) {
-				j--;
-				continue;
+	/* windows: key-row space = the windows' candidate rows, concatenated */
+	uint32_t m = 0, k = 0;
+	for (uint32_t hi = n; hi > 0;) {
+		uint32_t lo = hi - 1;
+		while (lo > 0 && s->runid[lo - 1] == s->runid[hi - 1])
+			lo--;
+		m += hi - lo < TAIL_WINDOW ? hi - lo : TAIL_WINDOW;
+		hi = lo;
+	}
+	bool windowed = m < n;
+	for (int pass = windowed ? 0 : 1; pass < 2; pass++) {
+		windowed = pass == 0;
+		/* s->cand: key row -> candidate row; rr[2]: their row group rows */
+		uint32_t nk = windowed ? m : n, nrr = 0;
+		if ((rc = grow_u32(&s->cand, &s->cand_cap, nk)))
+			return rc;
+		if (windowed) {
+			uint32_t at = m;
+			for (uint32_t hi = n; hi > 0;) {
+				uint32_t lo = hi - 1;
+				while (lo > 0 && s->runid[lo - 1] == s->runid[hi - 1])
+					lo--;
+				uint32_t w = hi - lo < TAIL_WINDOW ? hi - lo : TAIL_WINDOW;
+				for (uint32_t x = 0; x < w; x++)
+					s->cand[at - w + x] = hi - w + x;
+				at -= w;
+				hi = lo;
 			}
-			if (pk[j] != pk[last])
-				break;
-			int64_t t = ts->i64[j], g_end = j;
-			while (j >= 0 && s->sel[j] && ts->i64[j] == t && pk[j] == pk[last])
-				j--;
-			if (!done) {
-				for (int64_t x = g_end; x > j; x--)
-					s->idx[k++] = (uint32_t)x;
-				done = op->i64[j + 1] == OP_PUT;
+			void *q = s->rr[2];
+			if (mem_grow(&q, &s->rr_cap[2], nk, sizeof(struct parquet_row_range)))
+				return ERR_NOMEM;
+			s->rr[2] = q;
+			for (uint32_t x = 0; x < nk; x++) {
+				uint32_t row = s->rowno[s->cand[x]];
+				if (nrr && s->rr[2][nrr - 1].to == row)
+					s->rr[2][nrr - 1].to++;
+				else
+					s->rr[2][nrr++] = (struct parquet_row_range){row, row + 1};
 			}
+			rc = parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[2], nrr,
+						     &s->raw);
+		} else {
+			for (uint32_t x = 0; x < nk; x++)
+				s->cand[x] = x;
+			rc = full ? parquet_read_row_group(s->reader, rg, s->want_keys, &s->raw)
+				  : parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[0],
+							    nr, &s->raw);
 		}
-		i = j;
+		if (rc)
+			return rc;
+		if (s->raw.nrows != nk)
+			return err_set(ERR_CORRUPT, "SST: %u of %u key rows", s->raw.nrows, nk);
+		struct colvec *cols[ncols];
+		for (uint32_t c = 0; c < ncols; c++)
+			cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
+		uint32_t kept = 0;
+		if ((rc = select_rows(s, cols, nk, &kept)))
+			return rc;
+		if (kept == 0 && !windowed)
+			return ERR_OK;
+		if ((rc = grow_u32(&s->idx, &s->idx_cap, nk)))
+			return rc;
+		const int64_t *ts = cols[sch->ts_col]->i64, *op = cols[sch->ncols + 2]->i64;
+		bool settled = true;
+		k = 0;
+		/* runs (whole, or their windows) from the last one back */
+		for (uint32_t hi = nk; hi > 0 && settled;) {
+			uint32_t lo = hi - 1;
+			while (lo > 0 && s->runid[s->cand[lo - 1]] == s->runid[s->cand[hi - 1]])
+				lo--;
+			/* a window settles its run unless the run starts before it */
+			bool run_starts_here = s->cand[lo] == 0 ||
+					       s->runid[s->cand[lo] - 1] != s->runid[s->cand[lo]];
+			if (!walk_run(s->sel, ts, op, lo, hi, s->idx, &k) && windowed &&
+			    !run_starts_here)
+				settled = false;
+			hi = lo;
+		}
+		if (settled)
+			break;
 	}
 	if (k == 0)
 		return ERR_OK;
@@ -744,21 +816,21 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	for (uint32_t c = 0; c < parquet_reader_num_columns(s->reader); c++)
 		rest |= s->want_rest[c];
 	if (rest) {
-		uint32_t m = 0;
+		uint32_t mr = 0;
 		for (uint32_t x = 0; x < k; x++) {
-			uint32_t row = s->rowno[s->idx[x]];
-			if (m && s->rr[1][m - 1].to == row) {
-				s->rr[1][m - 1].to++;
+			uint32_t row = s->rowno[s->cand[s->idx[x]]];
+			if (mr && s->rr[1][mr - 1].to == row) {
+				s->rr[1][mr - 1].to++;
 				continue;
 			}
 			void *q = s->rr[1];
-			if (mem_grow(&q, &s->rr_cap[1], (size_t)m + 1,
+			if (mem_grow(&q, &s->rr_cap[1], (size_t)mr + 1,
 				     sizeof(struct parquet_row_range)))
 				return ERR_NOMEM;
 			s->rr[1] = q;
-			s->rr[1][m++] = (struct parquet_row_range){row, row + 1};
+			s->rr[1][mr++] = (struct parquet_row_range){row, row + 1};
 		}
-		if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_rest, s->rr[1], m,
+		if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_rest, s->rr[1], mr,
 						  &s->raw2)))
 			return rc;
 		if ((rc = grow_u32(&s->ident, &s->ident_cap, k)))
@@ -900,6 +972,7 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->rowno);
 	mem_free(s->ident);
 	mem_free(s->runid);
+	mem_free(s->cand);
 	mem_free(s);
 }
 
