@@ -22,6 +22,16 @@
  *
  * Invariants of a decoded column: len == row group rows, slots of nulls
  * hold 0 / 0.0 / "", validity is NULL when the chunk had no null.
+ *
+ * Page-level reads: parquet_column_pages walks a chunk's page headers
+ * (each checked like a full decode does) and reports each data page's row
+ * span and v1 page statistics (max_value / min_value; bounds that do not
+ * decode are "no statistics", never an error). parquet_read_row_ranges
+ * decodes only pages overlapping the ranges (the dictionary page lazily,
+ * before the first decoded data page) and compacts each decoded page to
+ * the wanted rows; parquet_read_dict_ids returns dictionary indexes
+ * instead of values. Truncated or inconsistent page headers are
+ * ERR_CORRUPT with a message.
  */
 #include <string.h>
 #include <zstd.h>

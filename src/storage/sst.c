@@ -6,9 +6,24 @@
  *   region columns in schema order (tags dictionary-encoded, nullable as
  *   declared; the time index REQUIRED), then __primary_key (BINARY,
  *   dictionary, REQUIRED), __sequence (UINT64, REQUIRED), __op_type (UINT8,
- *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON.
+ *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON;
+ *   "strata.sst.unique" = "1" when no row is a delete and no two rows share
+ *   (pk, ts) (absent in files written before it existed: read as "not
+ *   known unique"). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   page min/max in their headers (parquet_write.c); older files have one
+ *   big page per chunk and no page statistics, and read the same, only
+ *   without page skipping.
  * Readers match columns by name, so an SST written before a column was
  * added simply lacks it (read as empty).
+ *
+ * Read path per row group: row-group statistics prune whole groups; page
+ * statistics of the time index and of tag columns under EQ / IN
+ * predicates narrow the group to candidate row ranges (candidate_ranges),
+ * and only pages overlapping them are decompressed and decoded
+ * (parquet_read_row_ranges). Row filters then apply as before. Two modes
+ * exist for a file that is a query's only source (sst_open_opts): lean
+ * (unique file: internal columns not read, passthrough merge) and tail
+ * (last-row-per-series hint: tail_next).
  */
 #include "storage/sst.h"
 
