@@ -278,6 +278,19 @@ static void test_partition_routing(void **state)
 	o = run("DELETE FROM p WHERE a IS NULL");
 	assert_int_equal(o.affected, 1);
 	assert_int_equal(scan_count(REGION_ID(id, 0)), 2);
+	/* a partition column whose name needs quotes: the stored rule text is
+	 * parsed again for every write, so it keeps the quotes */
+	ok("CREATE TABLE q (`Host Name` STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX) "
+	   "PARTITION ON COLUMNS (`Host Name`) (`Host Name` < 'm', `Host Name` >= 'm')");
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "q", &t), ERR_OK);
+	uint32_t qid = t->table_id;
+	assert_string_equal(t->rules[0], "\"Host Name\" < 'm'");
+	table_info_free(t);
+	o = run("INSERT INTO q VALUES ('a', 1), ('b', 2), ('z', 3)");
+	assert_int_equal(o.affected, 3);
+	region_rows(qid, rows, 2);
+	assert_int_equal(rows[0], 2);
+	assert_int_equal(rows[1], 1);
 	/* coverage */
 	fails(
 	    "CREATE TABLE g (a INT PRIMARY KEY, ts TIMESTAMP TIME INDEX) PARTITION ON COLUMNS (a) "
