@@ -363,7 +363,13 @@ static int stream_next(struct rpc_stream *st, ProtobufCMessage **msg, bool *last
 		if (f.eof)
 			rc = err_set(ERR_UNAVAILABLE, "peer %s: %s: connection closed by the peer",
 			             c->addr, mi->name);
-		else
+		else if (rc == ERR_PROTOCOL && strstr(err_msg(), "truncated frame")) {
+			/* the peer hung up inside a frame: a dead peer, not a confused one */
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err_msg());
+			rc = err_set(ERR_UNAVAILABLE, "peer %s: %s: connection lost (%s)", c->addr,
+			             mi->name, why);
+		} else
 			err_wrap("peer %s: %s", c->addr, mi->name);
 		goto fail;
 	}

@@ -396,7 +396,7 @@ static void test_peer_dies_mid_stream(void **state)
 static void test_truncated_frame(void **state)
 {
 	(void)state;
-	raw_case(1, ERR_PROTOCOL, "truncated");
+	raw_case(1, ERR_UNAVAILABLE, "connection lost (truncated frame");
 }
 
 static void test_corrupt_frame(void **state)
