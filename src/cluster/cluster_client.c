@@ -12,6 +12,12 @@
  * against the region schema (count and types: a peer's answer is untrusted
  * input) and widened back to the schema's columns, leaving the columns out
  * of the projection empty.
+ *
+ * Region reads with a peer choice are region_readers (rules in
+ * cluster_client.h): an rpc_scan_stream on the chosen peer, opened and its
+ * first frame read inside cluster_client_region_read_open, where the
+ * READ_PREFERENCE fallbacks happen; afterwards one frame per
+ * region_reader_next. cluster_client_read_region(_agg) collect a reader.
  */
 #include "cluster/cluster_client.h"
 

@@ -29,6 +29,14 @@
  *
  * Reply rows: the projected user columns only (every column without a
  * projection), in region column order; cluster_client widens them back.
+ * They are written as the source yields them (leader scan and follower
+ * merge alike: the sorted source is pulled batch by batch, each batch cut
+ * into chunk frames of at most the request's chunk_bytes and written at
+ * once; a frontend that does not read blocks the write - TCP flow
+ * control - and one that went away fails it, which ends the scan). The
+ * leader's snapshot a follower merges is its memtable rows, fetched
+ * whole (bounded by the leader's memtable budget). Past the request's
+ * timeout_ms the scan stops with the statement-timeout error.
  *
  * The scan request is checked against the region schema before use: the
  * projection has one flag per column, predicates name existing columns and

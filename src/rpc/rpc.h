@@ -21,6 +21,12 @@
  * pool of idle connections. Every call has a deadline covering connect,
  * send and every response frame. A connection that saw any local error is
  * closed, never reused. A dead peer or a timeout is ERR_UNAVAILABLE.
+ * rpc_call / rpc_call_stream push every frame to the caller within the
+ * call; rpc_stream_open / next / close let the caller pull the frames one
+ * at a time (a region scan consumed by the query engine as it goes), each
+ * frame waited for with its own timeout under an optional overall
+ * deadline; the stream owns its connection until the final frame, and a
+ * stream closed early closes it.
  *
  * Rows travel as batches encoded by base/column_codec.h; region schemas as
  * the JSON of region_schema_to_json. The typed wrappers at the bottom

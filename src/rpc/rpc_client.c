@@ -12,6 +12,15 @@
  *    is never reused.
  *  - A pooled connection that became readable while idle (the peer closed
  *    it, or sent something unasked) is discarded before use.
+ *  - Every call is a struct rpc_stream underneath: rpc_call / rpc_call_stream
+ *    read all its frames at once under one deadline; rpc_stream_* hand them
+ *    out one per next() (timeout per frame, optional overall deadline) and
+ *    the stream holds the connection in between. A stream closed before its
+ *    final frame closes the connection: draining could cost the rest of a
+ *    large answer, a fresh connect costs one round trip.
+ *  - A peer that hangs up inside a frame is ERR_UNAVAILABLE ("connection
+ *    lost (truncated frame ...)"); between frames "connection closed by the
+ *    peer"; a frame failing its CRC ERR_CORRUPT.
  *  - Requests are never retried here: a write may have been applied even
  *    when its reply was lost. Callers that know an operation is idempotent
  *    retry themselves.
