@@ -213,6 +213,12 @@ int region_server_truncate(struct region_server *rs, uint64_t region_id)
 	WITH_REGION(rs, region_id, region_truncate(r_));
 }
 
+int region_server_alter(struct region_server *rs, uint64_t region_id,
+			const struct region_schema *schema)
+{
+	WITH_REGION(rs, region_id, region_alter(r_, schema));
+}
+
 int region_server_scan(struct region_server *rs, uint64_t region_id,
 		       const struct scan_request *req, struct sorted_source **out)
 {

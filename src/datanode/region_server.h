@@ -49,6 +49,9 @@ int region_server_write(struct region_server *rs, uint64_t region_id, const stru
 int region_server_flush(struct region_server *rs, uint64_t region_id);
 int region_server_compact(struct region_server *rs, uint64_t region_id, bool force);
 int region_server_truncate(struct region_server *rs, uint64_t region_id);
+/* Leader: schema change (region_alter). */
+int region_server_alter(struct region_server *rs, uint64_t region_id,
+			const struct region_schema *schema);
 
 /* A leader's own scan (or a follower's SST-only scan): deduplicated
  * internal batches. */

@@ -7,8 +7,11 @@
  *   declared; the time index REQUIRED), then __primary_key (BINARY,
  *   dictionary, REQUIRED), __sequence (UINT64, REQUIRED), __op_type (UINT8,
  *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON.
- * Readers match columns by name, so an SST written before a column was
- * added simply lacks it (read as empty).
+ * Readers match columns by name while the region's schema is at version 0;
+ * after a schema change (schema_alter.h) they match by column_id through
+ * the file's schema metadata, so a column added after the file was
+ * written reads as its DEFAULT (or NULL) and a dropped column's data is
+ * ignored (even when a new column reuses its name).
  */
 #include "storage/sst.h"
 
@@ -25,6 +28,7 @@
 #include "objstore/objstore.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
+#include "storage/schema_alter.h"
 
 #define SST_OUT_ROWS 4096
 
@@ -305,6 +309,8 @@ struct sst_source {
 	uint32_t rg, nrg;
 	struct batch raw;   /* file layout */
 	struct batch out;   /* internal layout */
+	struct datum *fill; /* per region column the file lacks: its DEFAULT/NULL */
+	char **fill_owned;
 	uint8_t *sel;
 	size_t sel_cap;
 };
@@ -391,11 +397,12 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 		for (uint32_t c = 0; c < ncols; c++) {
 			struct colvec *dst = &s->out.cols[c];
 			if (!cols[c]) {
-				/* a column the file predates: NULLs when projected */
+				/* a column the file predates: its DEFAULT (or NULL)
+				 * when projected */
 				bool wanted = c < s->schema->ncols &&
 					      (!s->req.projection || s->req.projection[c]);
 				for (uint32_t i = 0; wanted && i < kept; i++)
-					if ((rc = colvec_push_null(dst)))
+					if ((rc = colvec_push_datum(dst, &s->fill[c])))
 						return rc;
 				continue;
 			}
@@ -432,7 +439,52 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->types);
 	mem_free(s->want);
 	mem_free(s->sel);
+	for (uint32_t c = 0; s->fill_owned && c < s->schema->ncols; c++)
+		mem_free(s->fill_owned[c]);
+	mem_free(s->fill_owned);
+	mem_free(s->fill);
 	mem_free(s);
+}
+
+/* The file's name for region column c when the file was written under an
+ * older schema: matched by column_id through the file's schema metadata
+ * (a dropped and re-added name is another column). NULL = the file lacks
+ * it. Files of the current version, or without the metadata, match by
+ * name. */
+static const char *file_column_name(const struct region_schema *sch,
+				    const struct region_schema *fsch, uint32_t c)
+{
+	if (!fsch || c >= sch->ncols)
+		return c < sch->ncols ? sch->cols[c].name : NULL;
+	for (uint32_t i = 0; i < fsch->ncols; i++)
+		if (fsch->cols[i].column_id == sch->cols[c].column_id)
+			return fsch->cols[i].name;
+	return NULL;
+}
+
+/* The schema an SST was written with, when it differs from sch (only
+ * after a schema change: sch->version > 0). *out NULL otherwise. */
+static int sst_file_schema(struct parquet_reader *rd, const struct region_schema *sch,
+			   const char *key, struct region_schema **out)
+{
+	*out = NULL;
+	if (sch->version == 0)
+		return ERR_OK;
+	const char *txt = parquet_reader_kv(rd, "strata.region_schema");
+	if (!txt)
+		return ERR_OK;
+	cJSON *j = cJSON_Parse(txt);
+	if (!j)
+		return err_set(ERR_CORRUPT, "SST %s: schema metadata does not parse", key);
+	int rc = region_schema_from_json(j, out);
+	cJSON_Delete(j);
+	if (rc)
+		return err_wrap("SST %s: schema metadata", key);
+	if ((*out)->version == sch->version) {
+		region_schema_free(*out);
+		*out = NULL;
+	}
+	return ERR_OK;
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -481,7 +533,9 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	s->types = mem_calloc(ncols, sizeof(*s->types));
 	s->colmap = mem_calloc(ncols, sizeof(int));
 	s->want = mem_calloc(nfile ? nfile : 1, sizeof(bool));
-	if (!s->colmap || !s->want || !s->types) {
+	s->fill = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(*s->fill));
+	s->fill_owned = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(char *));
+	if (!s->colmap || !s->want || !s->types || !s->fill || !s->fill_owned) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
@@ -489,22 +543,38 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 							      SCHEMA_OP_NAME};
 	enum dtype *types = s->types;
 	region_schema_internal_types(sch, types);
+	struct region_schema *fsch = NULL;
+	if ((rc = sst_file_schema(s->reader, sch, key, &fsch)))
+		goto fail;
 	for (uint32_t c = 0; c < ncols; c++) {
 		const char *name = c < sch->ncols ? sch->cols[c].name : internal[c - sch->ncols];
-		s->colmap[c] = parquet_reader_find_column(s->reader, name);
+		const char *fname = c < sch->ncols ? file_column_name(sch, fsch, c) : name;
+		s->colmap[c] = fname ? parquet_reader_find_column(s->reader, fname) : -1;
+		if (s->colmap[c] < 0 && c < sch->ncols && c != sch->ts_col &&
+		    (rc = column_fill_datum(&sch->cols[c], &s->fill[c], &s->fill_owned[c]))) {
+			/* not a constant: NULL, as before the change */
+			err_clear();
+			memset(&s->fill[c], 0, sizeof(s->fill[c]));
+			s->fill[c].type = sch->cols[c].type;
+			s->fill[c].is_null = true;
+			rc = ERR_OK;
+		}
 		if (s->colmap[c] >= 0) {
 			const struct parquet_column_def *d =
 				parquet_reader_column(s->reader, (uint32_t)s->colmap[c]);
 			if (dtype_phys(d->type) != dtype_phys(types[c])) {
 				rc = err_set(ERR_CORRUPT, "SST %s: column %s has type %s, expected %s",
 					     key, name, dtype_name(d->type), dtype_name(types[c]));
+				region_schema_free(fsch);
 				goto fail;
 			}
 		} else if (c == sch->ts_col || c >= sch->ncols) {
 			rc = err_set(ERR_CORRUPT, "SST %s lacks column %s", key, name);
+			region_schema_free(fsch);
 			goto fail;
 		}
 	}
+	region_schema_free(fsch);
 	/* predicates on tags and the time index filter rows here */
 	s->row_preds = mem_calloc(s->req.npreds + 1, sizeof(*s->row_preds));
 	if (!s->row_preds) {
