@@ -1,0 +1,27 @@
+/*
+ * alter: changing a table's columns (ALTER TABLE ADD/DROP COLUMN in
+ * ddl.c, line-protocol auto-add in ingest.c). Implemented in ddl.c.
+ */
+#ifndef STRATA_FRONTEND_ALTER_H
+#define STRATA_FRONTEND_ALTER_H
+
+#include <stdint.h>
+
+#include "base/datatype.h"
+
+struct fe_ctx;
+struct table_info;
+
+/* A field column to add: nullable, no default. */
+struct fe_new_field {
+	const char *name;
+	enum dtype type;
+};
+
+/* Add field columns (names the table lacks) to table t (as read from the
+ * catalog; updated in place on success): every region changes its schema,
+ * then the catalog entry. Caller holds the DDL lock exclusively. */
+int fe_alter_add_fields(struct fe_ctx *c, struct table_info *t, const struct fe_new_field *f,
+                        uint32_t n);
+
+#endif
