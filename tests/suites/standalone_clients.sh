@@ -190,8 +190,14 @@ if command -v curl >/dev/null; then
 
 	code=$(curl -s -o "$work/w.out" -w '%{http_code}' -XPOST "$H/v1/influxdb/write?db=public" \
 		--data-binary $'weather,city=oslo wind=3 1700000000000000000\n')
-	[ "$code" = 400 ] && grep -q "wind" "$work/w.out"
-	expect "HTTP: a field the table lacks is refused with a clear error" $? "$code $(cat "$work/w.out")"
+	out=$(curl -s "$H/v1/sql?db=public" --data-urlencode "sql=SELECT city, wind FROM weather ORDER BY greptime_timestamp")
+	[ "$code" = 204 ] && [[ "$out" == *'"rows":[["oslo",3],["oslo",null],["rome",null]]'* ]]
+	expect "HTTP: a field the table lacks is added, old points read it as NULL" $? "$code $out $(cat "$work/w.out")"
+
+	code=$(curl -s -o "$work/w.out" -w '%{http_code}' -XPOST "$H/v1/influxdb/write?db=public" \
+		--data-binary $'weather,city=oslo,zone=n wind=4 1700000000000000001\n')
+	[ "$code" = 400 ] && grep -q "zone" "$work/w.out"
+	expect "HTTP: a tag the table lacks is refused with a clear error" $? "$code $(cat "$work/w.out")"
 
 	out=$(curl -s "$H/v1/sql" --data-urlencode "sql=SELECT * FROM nope")
 	[[ "$out" == *'"code":4001'* ]] && [[ "$out" == *'Table not found'* ]]

@@ -429,11 +429,36 @@ static void test_ingest(void **state)
 	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
 	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_BAD_INPUT);
 	lp_batch_free(&b);
+	/* a new tag is refused (nothing written) */
 	lp_batch_init(&b);
-	text = "cpu,host=c other=1 3000\n";
+	text = "cpu,host=c,zone=z1 usage=3 3000\n";
 	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
 	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_BAD_INPUT);
-	assert_non_null(strstr(err_msg(), "other"));
+	assert_non_null(strstr(err_msg(), "zone"));
+	lp_batch_free(&b);
+	assert_string_equal(run("SELECT count(*) FROM cpu").cell, "2");
+	/* a new field is added (as ALTER TABLE ADD COLUMN does), then written */
+	ok("ADMIN FLUSH_TABLE('cpu')");
+	lp_batch_init(&b);
+	text = "cpu,host=c other=1,usage=3 3000\n";
+	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
+	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_OK);
+	lp_batch_free(&b);
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "cpu", &t), ERR_OK);
+	assert_int_equal(t->region_schema->ncols, 5);
+	int k = region_schema_find(t->region_schema, "other");
+	assert_true(k == 4);
+	assert_int_equal(t->region_schema->cols[k].type, DT_FLOAT64);
+	assert_true(t->region_schema->cols[k].column_id >= 4);
+	table_info_free(t);
+	assert_string_equal(run("SELECT other FROM cpu WHERE host = 'c'").cell, "1");
+	assert_string_equal(run("SELECT other FROM cpu WHERE host = 'a'").cell, "NULL");
+	assert_string_equal(run("SELECT count(other) FROM cpu").cell, "1");
+	/* a type clash with the added field is still refused */
+	lp_batch_init(&b);
+	text = "cpu,host=d other=\"x\" 4000\n";
+	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
+	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_BAD_INPUT);
 	lp_batch_free(&b);
 }
 
