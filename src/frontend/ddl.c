@@ -46,6 +46,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "cluster/cluster_client.h"
 #include "datanode/region_server.h"
 #include "frontend/alter.h"
 #include "frontend/frontend_int.h"
@@ -1036,10 +1037,17 @@ static int apply_schema_change(struct fe_ctx *c, struct table_info *t, struct re
 		return fe_fail(GT_INVALID_ARGUMENTS, rc, "Invalid alter table request: %s",
 		               err_msg());
 	}
+	char idbuf[16];
+	snprintf(idbuf, sizeof(idbuf), "%" PRIu32, next_id);
 	if (fe->cc) {
-		region_schema_free(nw);
-		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-		               "Not supported: ADD/DROP COLUMN in cluster mode");
+		/* the metasrv runs the procedure: leaders, followers, catalog */
+		if ((rc = set_option(t, NEXT_ID_KEY, idbuf))) {
+			region_schema_free(nw);
+			return rc;
+		}
+		region_schema_free(t->region_schema);
+		t->region_schema = nw;
+		return cluster_client_alter_table(fe->cc, t);
 	}
 	struct table_route *route = NULL;
 	rc = catalog_get_route(fe->kv, t->table_id, &route);
@@ -1054,8 +1062,6 @@ static int apply_schema_change(struct fe_ctx *c, struct table_info *t, struct re
 			rc = region_server_alter(fe->rs, rid, nw);
 	}
 	table_route_free(route);
-	char idbuf[16];
-	snprintf(idbuf, sizeof(idbuf), "%" PRIu32, next_id);
 	if (rc == ERR_OK)
 		rc = set_option(t, NEXT_ID_KEY, idbuf);
 	if (rc) {
