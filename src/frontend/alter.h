@@ -5,6 +5,7 @@
 #ifndef STRATA_FRONTEND_ALTER_H
 #define STRATA_FRONTEND_ALTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/datatype.h"
@@ -12,13 +13,15 @@
 struct fe_ctx;
 struct table_info;
 
-/* A field column to add: nullable, no default. */
+/* A column to add: nullable, no default; a tag joins the end of the
+ * primary key. */
 struct fe_new_field {
 	const char *name;
 	enum dtype type;
+	bool tag;
 };
 
-/* Add field columns (names the table lacks) to table t (as read from the
+/* Add columns (names the table lacks) to table t (as read from the
  * catalog; updated in place on success): every region changes its schema,
  * then the catalog entry. Caller holds the DDL lock exclusively. */
 int fe_alter_add_fields(struct fe_ctx *c, struct table_info *t, const struct fe_new_field *f,

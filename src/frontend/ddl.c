@@ -30,7 +30,8 @@
  * ADD/DROP COLUMN: the new schema (version + 1) is applied to every region
  * of the table first (a region already at that version is skipped, so a
  * retried ALTER after a partial failure completes), then the catalog
- * entry is updated. Added columns are fields; a column that older rows
+ * entry is updated. An added column is a field, or a tag (PRIMARY KEY:
+ * appended to the key, nullable, no DEFAULT); a column that older rows
  * lack reads as its DEFAULT, so the default must be a constant.
  */
 #include <ctype.h>
@@ -1012,6 +1013,17 @@ static int schema_insert_col(struct region_schema *s, uint32_t pos, struct colum
 	return ERR_OK;
 }
 
+/* Append column pos (a new tag) to the primary key. */
+static int schema_add_tag(struct region_schema *s, uint32_t pos)
+{
+	uint32_t *pk = mem_realloc(s->pk_cols, (s->npk + 1) * sizeof(*pk));
+	if (!pk)
+		return ERR_NOMEM;
+	s->pk_cols = pk;
+	pk[s->npk++] = pos;
+	return ERR_OK;
+}
+
 static void schema_remove_col(struct region_schema *s, uint32_t pos)
 {
 	mem_free(s->cols[pos].name);
@@ -1083,11 +1095,11 @@ static int add_column_item(struct fe_ctx *c, struct table_info *t, struct region
 		return fe_fail(GT_TABLE_COLUMN_EXISTS, ERR_EXISTS,
 		               "Column %s already exists in table %s", d->name.name, t->name);
 	}
-	if (d->primary_key)
-		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-		               "Not supported: adding a primary key (tag) column %s to an existing "
-		               "table",
-		               d->name.raw);
+	if (d->primary_key && (d->default_expr || d->nullable == 0))
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		               "Invalid alter table request: added primary key column %s must be "
+		               "nullable and without a default (existing rows have it NULL)",
+		               d->name.name);
 	if (d->time_index)
 		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
 		               "Invalid alter table request: table %s already has a time index",
@@ -1096,7 +1108,7 @@ static int add_column_item(struct fe_ctx *c, struct table_info *t, struct region
 		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: data type %s of column %s",
 		               d->type.text ? d->type.text : "?", d->name.raw);
 	struct column_schema cs = {.type = (enum dtype)d->type.dtype,
-	                           .sem = SEM_FIELD,
+	                           .sem = d->primary_key ? SEM_TAG : SEM_FIELD,
 	                           .nullable = d->nullable != 0,
 	                           .column_id = (*next_id)++};
 	int rc;
@@ -1140,6 +1152,8 @@ static int add_column_item(struct fe_ctx *c, struct table_info *t, struct region
 		mem_free(cs.default_sql);
 		return ERR_NOMEM;
 	}
+	if (d->primary_key && (rc = schema_add_tag(s, pos)))
+		return rc;
 	char key[512];
 	if (d->comment) {
 		snprintf(key, sizeof(key), "__comment.%s", d->name.name);
@@ -1223,13 +1237,15 @@ int fe_alter_add_fields(struct fe_ctx *c, struct table_info *t, const struct fe_
 		if (region_schema_find(nw, f[i].name) >= 0)
 			continue;
 		struct column_schema cs = {.type = f[i].type,
-		                           .sem = SEM_FIELD,
+		                           .sem = f[i].tag ? SEM_TAG : SEM_FIELD,
 		                           .nullable = true,
 		                           .column_id = next_id++};
 		if (!(cs.name = mem_strdup(f[i].name)))
 			rc = ERR_NOMEM;
 		else if ((rc = schema_insert_col(nw, nw->ncols, &cs)))
 			mem_free(cs.name);
+		else if (f[i].tag)
+			rc = schema_add_tag(nw, nw->ncols - 1);
 	}
 	if (rc) {
 		region_schema_free(nw);

@@ -9,13 +9,11 @@
  * existing table each line-protocol column is matched by name: tags and
  * string fields must land in STRING columns, numbers in numeric columns
  * (integers widen to floats), booleans in BOOLEAN columns; the timestamp
- * is converted to the unit of the table's time index. Fields the table
- * lacks are added first (nullable, the line-protocol type; the same schema
- * change as ALTER TABLE ADD COLUMN, under the DDL lock), as GreptimeDB
- * does; a tag the table lacks is refused with a clear error (a new
- * primary-key column is not supported), and nothing of that request's
- * table is written then. Columns the write lacks take their constant
- * DEFAULT, else NULL.
+ * is converted to the unit of the table's time index. Fields and tags the
+ * table lacks are added first (nullable, the line-protocol type; a tag
+ * joins the end of the primary key; the same schema change as ALTER TABLE
+ * ADD COLUMN, under the DDL lock), as GreptimeDB does. Columns the write
+ * lacks take their constant DEFAULT, else NULL.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -196,9 +194,8 @@ out:
 	return rc;
 }
 
-/* Add the fields of lt that t lacks (t is re-read under the exclusive
- * DDL lock: another writer may have added them meanwhile). A missing tag
- * is refused. */
+/* Add the fields and tags of lt that t lacks (t is re-read under the
+ * exclusive DDL lock: another writer may have added them meanwhile). */
 static int add_missing_columns(struct fe_ctx *c, const struct lp_table *lt, struct table_info **t)
 {
 	uint32_t nmissing = 0;
@@ -220,15 +217,9 @@ static int add_missing_columns(struct fe_ctx *c, const struct lp_table *lt, stru
 		const struct lp_column *lc = &lt->cols[k];
 		if (lc->kind == LP_TIMESTAMP || region_schema_find((*t)->region_schema, lc->name) >= 0)
 			continue;
-		if (lc->kind == LP_TAG) {
-			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			             "Column %s not found in table %s (adding a tag column to an "
-			             "existing table is not supported)",
-			             lc->name, (*t)->name);
-			break;
-		}
 		if (n < nmissing)
-			f[n++] = (struct fe_new_field){.name = lc->name, .type = lc->type};
+			f[n++] = (struct fe_new_field){
+			    .name = lc->name, .type = lc->type, .tag = lc->kind == LP_TAG};
 	}
 	if (rc == ERR_OK && n)
 		rc = fe_alter_add_fields(c, *t, f, n);

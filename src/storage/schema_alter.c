@@ -41,11 +41,21 @@ int region_schema_check_change(const struct region_schema *old, const struct reg
 			       (unsigned long long)nw->version, (unsigned long long)old->version);
 	if (old->cols[old->ts_col].column_id != nw->cols[nw->ts_col].column_id)
 		return err_set(ERR_BAD_INPUT, "schema change: the time index cannot change");
-	if (old->npk != nw->npk)
-		return err_set(ERR_BAD_INPUT, "schema change: the primary key cannot change");
+	if (nw->npk < old->npk)
+		return err_set(ERR_BAD_INPUT, "schema change: the primary key cannot lose a column");
 	for (uint32_t k = 0; k < old->npk; k++)
 		if (old->cols[old->pk_cols[k]].column_id != nw->cols[nw->pk_cols[k]].column_id)
 			return err_set(ERR_BAD_INPUT, "schema change: the primary key cannot change");
+	/* added tags: appended to the key, nullable, no DEFAULT (older rows'
+	 * keys are extended with NULL elements) */
+	for (uint32_t k = old->npk; k < nw->npk; k++) {
+		const struct column_schema *c = &nw->cols[nw->pk_cols[k]];
+		if (find_id(old, c->column_id) >= 0 || !c->nullable || c->default_sql)
+			return err_set(ERR_BAD_INPUT,
+				       "schema change: added primary key column %s must be new, "
+				       "nullable and without a default",
+				       c->name);
+	}
 	uint32_t max_old = region_schema_max_column_id(old);
 	for (uint32_t i = 0; i < nw->ncols; i++) {
 		const struct column_schema *c = &nw->cols[i];
@@ -55,9 +65,9 @@ int region_schema_check_change(const struct region_schema *old, const struct reg
 					       c->column_id);
 		int o = find_id(old, c->column_id);
 		if (o < 0) {
-			if (c->sem != SEM_FIELD)
+			if (c->sem == SEM_TIMESTAMP)
 				return err_set(ERR_BAD_INPUT,
-					       "schema change: added column %s must be a field",
+					       "schema change: added column %s cannot be a time index",
 					       c->name);
 			if (c->column_id <= max_old)
 				return err_set(ERR_BAD_INPUT,

@@ -6,15 +6,21 @@
  * Schema evolution invariants (checked by region_schema_check_change):
  *  - columns are identified by column_id, never by position; a surviving
  *    column keeps its id, name, type and semantic type;
- *  - the time index and the primary key (tags, in order) are unchanged;
- *  - an added column is a FIELD with an id above every id of the old
- *    schema (the caller keeps a high-water mark so that a dropped column's
- *    id is never reused, see ddl.c);
+ *  - the time index is unchanged; the primary key keeps its tags, in
+ *    order, and may gain new tags at its end (nullable, no DEFAULT);
+ *  - an added column is a FIELD or such a TAG, with an id above every id
+ *    of the old schema (the caller keeps a high-water mark so that a
+ *    dropped column's id is never reused, see ddl.c); tags are never
+ *    dropped;
  *  - the new schema's version is the old one's + 1.
  * Readers of data written under an older schema (SSTs; memtables never
  * hold two schemas because the leader flushes before a change) map
  * columns by column_id: a column the data lacks reads as its DEFAULT (or
- * NULL), a column the data has but the schema dropped is ignored.
+ * NULL), a column the data has but the schema dropped is ignored, and
+ * the __primary_key of data written with fewer tags gets one NULL element
+ * (the byte 0x00, pk_codec.h) per added tag appended, which keeps the
+ * order of the data (elements are self-delimiting) and makes an old row
+ * equal to a new row whose added tags are NULL.
  */
 #ifndef STRATA_STORAGE_SCHEMA_ALTER_H
 #define STRATA_STORAGE_SCHEMA_ALTER_H

@@ -311,6 +311,8 @@ struct sst_source {
 	struct batch out;   /* internal layout */
 	struct datum *fill; /* per region column the file lacks: its DEFAULT/NULL */
 	char **fill_owned;
+	uint32_t pk_pad;    /* tags added since the file was written (NULL elements) */
+	struct colvec pk_tmp;
 	uint8_t *sel;
 	size_t sel_cap;
 };
@@ -345,6 +347,51 @@ static bool rg_may_match(struct sst_source *s, uint32_t rg)
 			return false;
 	}
 	return true;
+}
+
+/* Row predicates may name a tag the file predates: give them n copies of
+ * its fill value (the caller frees the colvecs it did not borrow). */
+static int missing_pred_cols(struct sst_source *s, struct colvec *view, uint32_t ncols, uint32_t n)
+{
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		uint32_t c = s->row_preds[i].col;
+		if (c >= ncols || c >= s->schema->ncols || s->colmap[c] >= 0 || view[c].len == n)
+			continue;
+		colvec_free(&view[c]);
+		colvec_init(&view[c], s->schema->cols[c].type);
+		for (uint32_t r = 0; r < n; r++) {
+			int rc = colvec_push_datum(&view[c], &s->fill[c]);
+			if (rc)
+				return rc;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Extend every __primary_key of s->out by pk_pad NULL elements (0x00). */
+static int pad_primary_keys(struct sst_source *s)
+{
+	struct colvec *pk = &s->out.cols[s->schema->ncols];
+	colvec_reset(&s->pk_tmp);
+	uint8_t buf[256];
+	for (uint32_t i = 0; i < pk->len; i++) {
+		uint32_t n;
+		const char *p = colvec_bytes(pk, i, &n);
+		uint8_t *tmp = n + s->pk_pad <= sizeof(buf) ? buf : mem_alloc(n + s->pk_pad);
+		if (!tmp)
+			return ERR_NOMEM;
+		memcpy(tmp, p, n);
+		memset(tmp + n, 0, s->pk_pad);
+		int rc = colvec_push_bytes(&s->pk_tmp, tmp, n + s->pk_pad);
+		if (tmp != buf)
+			mem_free(tmp);
+		if (rc)
+			return rc;
+	}
+	struct colvec t = *pk;
+	*pk = s->pk_tmp;
+	s->pk_tmp = t;
+	return ERR_OK;
 }
 
 static int sst_next(struct sorted_source *base, const struct batch **out)
@@ -387,7 +434,13 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 				else
 					colvec_init(&empty[c], DT_BINARY);
 			}
-			if ((rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel)))
+			rc = missing_pred_cols(s, empty, ncols, n);
+			if (rc == ERR_OK)
+				rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel);
+			for (uint32_t c = 0; c < ncols; c++)
+				if (!cols[c])
+					colvec_free(&empty[c]);
+			if (rc)
 				return rc;
 		}
 		for (uint32_t i = 0; i < n; i++)
@@ -419,6 +472,8 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 				return rc;
 		}
 		s->out.nrows = kept;
+		if (s->pk_pad && (rc = pad_primary_keys(s)))
+			return rc;
 		*out = &s->out;
 		return ERR_OK;
 	}
@@ -443,6 +498,7 @@ static void sst_close(struct sorted_source *base)
 		mem_free(s->fill_owned[c]);
 	mem_free(s->fill_owned);
 	mem_free(s->fill);
+	colvec_free(&s->pk_tmp);
 	mem_free(s);
 }
 
@@ -501,6 +557,7 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	s->base.close = sst_close;
 	s->cache = cache;
 	s->schema = sch;
+	colvec_init(&s->pk_tmp, DT_BINARY);
 	if (req)
 		s->req = *req;
 	else
@@ -574,6 +631,8 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 			goto fail;
 		}
 	}
+	if (fsch && fsch->npk < sch->npk)
+		s->pk_pad = sch->npk - fsch->npk;
 	region_schema_free(fsch);
 	/* predicates on tags and the time index filter rows here */
 	s->row_preds = mem_calloc(s->req.npreds + 1, sizeof(*s->row_preds));

@@ -2,6 +2,7 @@
  * Region schema change tests (region_alter, schema_alter.h): rows in SSTs
  * before and after an ADD, DEFAULT fill, a follower installing the change,
  * WAL replay after an ADD (old-schema rows in the WAL before the change),
+ * an added tag (older keys extended with NULL, dedup with new rows),
  * a dropped column's data ignored even when the name comes back with
  * another type, compaction across two schema versions, refused changes,
  * and hostile DEFAULT texts.
@@ -80,6 +81,16 @@ static struct region_schema *with_added(const struct region_schema *s, const cha
 	c->column_id = id;
 	c->default_sql = def ? mem_strdup(def) : NULL;
 	n->version = s->version + 1;
+	return n;
+}
+
+/* s + a nullable STRING tag appended to the primary key, version + 1 */
+static struct region_schema *with_tag(const struct region_schema *s, const char *name, uint32_t id)
+{
+	struct region_schema *n = with_added(s, name, DT_STRING, id, NULL);
+	n->cols[n->ncols - 1].sem = SEM_TAG;
+	n->pk_cols = mem_realloc(n->pk_cols, (n->npk + 1) * sizeof(uint32_t));
+	n->pk_cols[n->npk++] = n->ncols - 1;
 	return n;
 }
 
@@ -349,6 +360,61 @@ static void test_compaction_merges_two_schema_versions(void **state)
 	region_close(r);
 }
 
+static void test_add_tag(void **state)
+{
+	struct env *e = *state;
+	struct region *r = create(e);
+	const char *a[] = {"a", "1", "1", "1", "b", "2", "2", "2", "a", "3", "3", "3"};
+	write_text(r, a, 3);
+	assert_int_equal(region_flush(r), ERR_OK);
+	struct region *f = NULL;
+	assert_int_equal(region_open_follower(e->fe, RID, DIR1, 0, &f), ERR_OK);
+	alter(r, with_tag(region_schema(r), "zone", 4));
+	assert_int_equal(region_schema(r)->npk, 2);
+	/* old rows: zone NULL, keys extended, still in key order */
+	expect_scan(r, "a|1|1|1|~;a|3|3|3|~;b|2|2|2|~;");
+	/* a new row with zone NULL is the same series: it replaces (a, 1);
+	 * zone 'z' is another series, sorted after (a, NULL) */
+	const char *b[] = {"a", "1", "9", "9", "~", "a", "1", "5", "5", "z", "b", "0", "0", "0", "y"};
+	write_text(r, b, 3);
+	const char *want = "a|1|9|9|~;a|3|3|3|~;a|1|5|5|z;b|2|2|2|~;b|0|0|0|y;";
+	expect_scan(r, want);
+	assert_int_equal(region_flush(r), ERR_OK);
+	expect_scan(r, want);
+	assert_int_equal(region_compact(r, true), ERR_OK);
+	struct region_stat st;
+	region_get_stat(r, &st);
+	assert_int_equal(st.sst_num, 1);
+	expect_scan(r, want);
+	/* the follower installs the change and reads the same */
+	assert_int_equal(region_install(f, st.manifest_version), ERR_OK);
+	expect_scan(f, want);
+	region_close(f);
+	region_close(r);
+	assert_int_equal(region_open_leader(e->le, RID, DIR1, &r), ERR_OK);
+	expect_scan(r, want);
+	region_close(r);
+}
+
+static void test_add_tag_before_compaction(void **state)
+{
+	/* old and new files merged: the old file's keys are extended on read */
+	struct env *e = *state;
+	struct region *r = create(e);
+	const char *a[] = {"a", "1", "1", "1", "c", "2", "2", "2"};
+	write_text(r, a, 2);
+	assert_int_equal(region_flush(r), ERR_OK);
+	alter(r, with_tag(region_schema(r), "zone", 4));
+	const char *b[] = {"a", "1", "7", "7", "~", "b", "5", "5", "5", "q"};
+	write_text(r, b, 2);
+	assert_int_equal(region_flush(r), ERR_OK);
+	const char *want = "a|1|7|7|~;b|5|5|5|q;c|2|2|2|~;";
+	expect_scan(r, want);
+	assert_int_equal(region_compact(r, true), ERR_OK);
+	expect_scan(r, want);
+	region_close(r);
+}
+
 static void test_refused_changes(void **state)
 {
 	struct env *e = *state;
@@ -369,11 +435,21 @@ static void test_refused_changes(void **state)
 	n = with_added(s, "m", DT_INT64, 2, NULL);
 	assert_int_equal(region_alter(r, n), ERR_BAD_INPUT);
 	region_schema_free(n);
-	/* an added tag */
-	n = with_added(s, "zone", DT_STRING, 4, NULL);
-	n->cols[4].sem = SEM_TAG;
+	/* an added tag with a default, or not nullable */
+	n = with_tag(s, "zone", 4);
+	n->cols[4].default_sql = mem_strdup("'z'");
+	assert_int_equal(region_alter(r, n), ERR_BAD_INPUT);
+	region_schema_free(n);
+	n = with_tag(s, "zone", 4);
+	n->cols[4].nullable = false;
+	assert_int_equal(region_alter(r, n), ERR_BAD_INPUT);
+	region_schema_free(n);
+	/* an existing field turned into a tag */
+	n = region_schema_clone(s);
+	n->version = 1;
+	n->cols[2].sem = SEM_TAG;
 	n->pk_cols = mem_realloc(n->pk_cols, 2 * sizeof(uint32_t));
-	n->pk_cols[n->npk++] = 4;
+	n->pk_cols[n->npk++] = 2;
 	assert_int_equal(region_alter(r, n), ERR_BAD_INPUT);
 	region_schema_free(n);
 	/* dropping the tag */
@@ -454,6 +530,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_merges_two_schema_versions, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_add_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_tag_before_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_changes, setup, teardown),
 		cmocka_unit_test(test_fill_datum),
 	};
