@@ -429,13 +429,6 @@ static void test_ingest(void **state)
 	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
 	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_BAD_INPUT);
 	lp_batch_free(&b);
-	/* a new tag is refused (nothing written) */
-	lp_batch_init(&b);
-	text = "cpu,host=c,zone=z1 usage=3 3000\n";
-	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
-	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_BAD_INPUT);
-	assert_non_null(strstr(err_msg(), "zone"));
-	lp_batch_free(&b);
 	assert_string_equal(run("SELECT count(*) FROM cpu").cell, "2");
 	/* a new field is added (as ALTER TABLE ADD COLUMN does), then written */
 	ok("ADMIN FLUSH_TABLE('cpu')");
@@ -454,6 +447,21 @@ static void test_ingest(void **state)
 	assert_string_equal(run("SELECT other FROM cpu WHERE host = 'c'").cell, "1");
 	assert_string_equal(run("SELECT other FROM cpu WHERE host = 'a'").cell, "NULL");
 	assert_string_equal(run("SELECT count(other) FROM cpu").cell, "1");
+	/* a new tag joins the primary key; a point without it is the same
+	 * series as before (replaces host=a at 1000) */
+	lp_batch_init(&b);
+	text = "cpu,host=a,zone=z1 usage=7 1000\ncpu,host=a usage=8 1000\n";
+	assert_int_equal(lp_parse(&b, text, strlen(text), LP_PREC_MS, 0), ERR_OK);
+	assert_int_equal(frontend_ingest(E.fe, &E.s, &b), ERR_OK);
+	lp_batch_free(&b);
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "cpu", &t), ERR_OK);
+	assert_int_equal(t->region_schema->npk, 2);
+	assert_string_equal(t->region_schema->cols[t->region_schema->pk_cols[1]].name, "zone");
+	table_info_free(t);
+	assert_string_equal(run("SELECT count(*) FROM cpu").cell, "4");
+	assert_string_equal(run("SELECT usage FROM cpu WHERE host = 'a' AND zone IS NULL").cell,
+	                    "8");
+	assert_string_equal(run("SELECT usage FROM cpu WHERE zone = 'z1'").cell, "7");
 	/* a type clash with the added field is still refused */
 	lp_batch_init(&b);
 	text = "cpu,host=d other=\"x\" 4000\n";
