@@ -71,11 +71,36 @@ ALTER TABLE ac ADD COLUMN strict_col INT NOT NULL DEFAULT 0;
 
 SELECT host, strict_col FROM ac ORDER BY host;
 
-ALTER TABLE ac ADD COLUMN region STRING PRIMARY KEY;
+ALTER TABLE ac ADD COLUMN region STRING PRIMARY KEY DEFAULT 'x';
+
+ALTER TABLE ac ADD COLUMN region STRING NOT NULL PRIMARY KEY;
 
 ALTER TABLE ac ADD COLUMN at TIMESTAMP DEFAULT now();
 
 ALTER TABLE ac ADD COLUMN x INT DEFAULT 'abc';
+
+-- a new tag joins the primary key; old rows have it NULL and stay the
+-- same series as new rows written without it
+ADMIN FLUSH_TABLE('ac');
+
+ALTER TABLE ac ADD COLUMN dc STRING PRIMARY KEY;
+
+DESC TABLE ac;
+
+SHOW CREATE TABLE ac;
+
+INSERT INTO ac (host, ts, dc, mem) VALUES ('a', 1, NULL, 100), ('a', 1, 'east', 200), ('g', 7, 'west', 700);
+
+SELECT host, dc, ts, mem FROM ac ORDER BY host, dc, ts;
+
+SELECT host, ts, mem FROM ac WHERE dc IS NULL AND host = 'a';
+
+SELECT host, ts, mem FROM ac WHERE dc = 'east';
+
+-- SQLNESS ARG restart=true
+ADMIN COMPACT_TABLE('ac');
+
+SELECT host, dc, ts, mem FROM ac ORDER BY host, dc, ts;
 
 -- a partitioned table: every region changes
 CREATE TABLE acp (
