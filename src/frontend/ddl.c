@@ -1417,8 +1417,8 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 				unset_option(t, it->opts[j].key);
 		} else {
 			rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			             "Not supported: this ALTER TABLE operation (regions cannot "
-			             "change their schema yet)");
+			             "Not supported: this ALTER TABLE operation (only ADD/DROP "
+			             "COLUMN and SET/UNSET options, not mixed)");
 		}
 	}
 	if (rc == ERR_OK)
