@@ -5,7 +5,7 @@
  * an added tag (older keys extended with NULL, dedup with new rows),
  * a dropped column's data ignored even when the name comes back with
  * another type, compaction across two schema versions, refused changes,
- * and hostile DEFAULT texts.
+ * hostile DEFAULT texts and hostile schema metadata in an SST.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -470,6 +470,58 @@ static void test_refused_changes(void **state)
 	region_close(r);
 }
 
+/* Overwrite the first occurrence of `from` in every SST of the region with
+ * `to` (same length): a hostile schema metadata entry. */
+static void patch_ssts(struct env *e, const char *from, const char *to)
+{
+	struct objstore_list l;
+	assert_int_equal(objstore_list(e->store, DIR1, &l), ERR_OK);
+	size_t patched = 0, fl = strlen(from);
+	for (size_t i = 0; i < l.n; i++) {
+		size_t kl = strlen(l.keys[i]);
+		if (kl < 8 || strcmp(l.keys[i] + kl - 8, ".parquet"))
+			continue;
+		uint8_t *data;
+		size_t len;
+		assert_int_equal(objstore_get(e->store, l.keys[i], &data, &len), ERR_OK);
+		for (size_t k = 0; k + fl <= len; k++)
+			if (!memcmp(data + k, from, fl)) {
+				memcpy(data + k, to, fl);
+				patched++;
+				break;
+			}
+		assert_int_equal(objstore_put(e->store, l.keys[i], data, len, 0), ERR_OK);
+		mem_free(data);
+	}
+	objstore_list_free(&l);
+	assert_true(patched > 0);
+}
+
+static void test_hostile_sst_schema_metadata(void **state)
+{
+	struct env *e = *state;
+	struct region *r = create(e);
+	const char *a[] = {"a", "1", "1", "1"};
+	write_text(r, a, 1);
+	assert_int_equal(region_flush(r), ERR_OK);
+	alter(r, with_added(region_schema(r), "m", DT_INT64, 4, "7"));
+	region_close(r);
+	/* metadata that is not JSON, then JSON that is not a schema: a clear
+	 * ERR_CORRUPT naming the SST (the follower engine reads cold) */
+	static const char *const cases[][2] = {{"{\"columns\"", "#\"columns\""},
+					       {"#\"columns\"", "{\"xolumns\""}};
+	for (size_t i = 0; i < 2; i++) {
+		patch_ssts(e, cases[i][0], cases[i][1]);
+		struct region *f = NULL;
+		assert_int_equal(region_open_follower(e->fe, RID, DIR1, 0, &f), ERR_OK);
+		struct sorted_source *src = NULL;
+		assert_int_equal(region_scan(f, NULL, &src), ERR_CORRUPT);
+		assert_non_null(strstr(err_msg(), ".parquet"));
+		assert_null(src);
+		region_close(f);
+	}
+}
+
 static void check_fill(enum dtype t, const char *def, int want_rc, const char *want)
 {
 	struct column_schema cs = {.name = "c", .type = t, .sem = SEM_FIELD, .nullable = true,
@@ -533,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_tag_before_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_sst_schema_metadata, setup, teardown),
 		cmocka_unit_test(test_fill_datum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
