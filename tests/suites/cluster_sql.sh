@@ -306,6 +306,16 @@ contains "mysql: SHOW CREATE TABLE bar after the ALTERs" "$(my "SHOW CREATE TABL
 contains "mysql: ALTER TABLE bar DROP COLUMN i (the partition key) is refused" \
 	"$(my "ALTER TABLE bar DROP COLUMN i")" "Not allowed to remove index column i from table bar"
 check "mysql: DROP TABLE bar" "$(my "DROP TABLE bar")" ""
+# line protocol into an existing table: a new field and a new tag are added
+# through the same metasrv procedure, then written
+code=$(curl -s -o "$work/lp.out" -w '%{http_code}' -XPOST "http://127.0.0.1:$P_HTTP/v1/influxdb/write?db=public&precision=ms" \
+	--data-binary $'lpt,host=a v=1 1000\n')
+code2=$(curl -s -o "$work/lp.out" -w '%{http_code}' -XPOST "http://127.0.0.1:$P_HTTP/v1/influxdb/write?db=public&precision=ms" \
+	--data-binary $'lpt,host=a,zone=z v=2,w=3i 2000\nlpt,host=a v=5 1000\n')
+check "line protocol: a new field and tag are added to an existing table (cluster)" \
+	"$code $code2 $(my "SELECT host, zone, greptime_timestamp, v, w FROM lpt ORDER BY greptime_timestamp; DROP TABLE lpt;")" \
+	"204 204 a${TAB}NULL${TAB}1970-01-01 00:00:01.000000${TAB}5${TAB}NULL
+a${TAB}z${TAB}1970-01-01 00:00:02.000000${TAB}2${TAB}3"
 out=$(my "ADMIN ADD_REGION_FOLLOWER(4402341478400, 2); $PEERS_Q")
 check "mysql: ADD_REGION_FOLLOWER(region 0, datanode 2)" "$out" "0
 foo${TAB}4402341478400${TAB}1${TAB}Yes
