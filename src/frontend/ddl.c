@@ -30,7 +30,9 @@
  * ADD/DROP COLUMN: the new schema (version + 1) is applied to every region
  * of the table first (a region already at that version is skipped, so a
  * retried ALTER after a partial failure completes), then the catalog
- * entry is updated. An added column is a field, or a tag (PRIMARY KEY:
+ * entry is updated. A crash in between leaves regions ahead of the
+ * catalog: fe_alter_reconcile (run before every ALTER and line-protocol
+ * auto-add, and meant for startup) adopts the regions' newest schema. An added column is a field, or a tag (PRIMARY KEY:
  * appended to the key, nullable, no DEFAULT); a column that older rows
  * lack reads as its DEFAULT, so the default must be a constant.
  */
@@ -1085,6 +1087,72 @@ static int apply_schema_change(struct fe_ctx *c, struct table_info *t, struct re
 	return catalog_update_table(fe->kv, t);
 }
 
+int fe_alter_reconcile(struct frontend *fe, struct table_info *t)
+{
+	if (fe->cc)
+		return ERR_OK;
+	struct table_route *route = NULL;
+	int rc = catalog_get_route(fe->kv, t->table_id, &route);
+	if (rc)
+		return rc;
+	struct region_schema *best = NULL;
+	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
+		struct region_schema *cur = NULL;
+		if (region_server_schema(fe->rs, route->regions[i].region_id, &cur))
+			continue; /* not open here: nothing to learn from it */
+		if (cur->version > t->region_schema->version &&
+		    (!best || cur->version > best->version)) {
+			region_schema_free(best);
+			best = cur;
+		} else {
+			region_schema_free(cur);
+		}
+	}
+	if (!best) {
+		table_route_free(route);
+		return ERR_OK;
+	}
+	log_warn("table %s: completing an interrupted ALTER (schema version %" PRIu64 " -> %" PRIu64
+	         ")",
+	         t->name, t->region_schema->version, best->version);
+	/* regions still behind take the change too (one version behind only) */
+	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
+		uint64_t rid = route->regions[i].region_id;
+		struct region_schema *cur = NULL;
+		if (region_server_schema(fe->rs, rid, &cur))
+			continue;
+		if (cur->version < best->version)
+			rc = region_server_alter(fe->rs, rid, best);
+		region_schema_free(cur);
+	}
+	table_route_free(route);
+	uint32_t next = next_column_id(t, t->region_schema);
+	if (region_schema_max_column_id(best) + 1 > next)
+		next = region_schema_max_column_id(best) + 1;
+	/* private options of columns that are gone */
+	for (uint32_t i = 0; i < t->region_schema->ncols; i++) {
+		const char *name = t->region_schema->cols[i].name;
+		if (region_schema_find(best, name) >= 0)
+			continue;
+		char key[512];
+		snprintf(key, sizeof(key), "__comment.%s", name);
+		unset_option(t, key);
+		snprintf(key, sizeof(key), "__index.%s", name);
+		unset_option(t, key);
+	}
+	char idbuf[16];
+	snprintf(idbuf, sizeof(idbuf), "%" PRIu32, next);
+	if (rc == ERR_OK)
+		rc = set_option(t, NEXT_ID_KEY, idbuf);
+	if (rc) {
+		region_schema_free(best);
+		return rc;
+	}
+	region_schema_free(t->region_schema);
+	t->region_schema = best;
+	return catalog_update_table(fe->kv, t);
+}
+
 static int add_column_item(struct fe_ctx *c, struct table_info *t, struct region_schema *s,
                            const struct sql_alter_item *it, uint32_t *next_id, bool *changed)
 {
@@ -1204,13 +1272,15 @@ static int drop_column_item(struct table_info *t, struct region_schema *s,
 /* ADD/DROP COLUMN items of an ALTER TABLE, in order, as one schema change. */
 static int alter_columns(struct fe_ctx *c, struct table_info *t, const struct sql_alter_table *at)
 {
+	int rc = fe_alter_reconcile(c->fe, t);
+	if (rc)
+		return rc;
 	struct region_schema *nw = region_schema_clone(t->region_schema);
 	if (!nw)
 		return ERR_NOMEM;
 	nw->version = t->region_schema->version + 1;
 	uint32_t next_id = next_column_id(t, t->region_schema);
 	bool changed = false;
-	int rc = ERR_OK;
 	for (size_t i = 0; rc == ERR_OK && i < at->nitems; i++) {
 		const struct sql_alter_item *it = &at->items[i];
 		if (it->kind == SQL_ALTER_ADD_COLUMN)
@@ -1227,12 +1297,14 @@ static int alter_columns(struct fe_ctx *c, struct table_info *t, const struct sq
 int fe_alter_add_fields(struct fe_ctx *c, struct table_info *t, const struct fe_new_field *f,
                         uint32_t n)
 {
+	int rc = fe_alter_reconcile(c->fe, t);
+	if (rc)
+		return rc;
 	struct region_schema *nw = region_schema_clone(t->region_schema);
 	if (!nw)
 		return ERR_NOMEM;
 	nw->version = t->region_schema->version + 1;
 	uint32_t next_id = next_column_id(t, t->region_schema);
-	int rc = ERR_OK;
 	for (uint32_t i = 0; rc == ERR_OK && i < n; i++) {
 		if (region_schema_find(nw, f[i].name) >= 0)
 			continue;
