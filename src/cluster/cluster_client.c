@@ -448,6 +448,23 @@ int cluster_client_create_table(struct cluster_client *cc, struct table_info *in
 	return rc;
 }
 
+int cluster_client_alter_table(struct cluster_client *cc, const struct table_info *info)
+{
+	cJSON *j = table_info_to_json(info);
+	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!text)
+		return err_set(ERR_NOMEM, "cannot render the table info");
+	RPC_PB(CreateTableRequest) req = STRATA__CREATE_TABLE_REQUEST__INIT;
+	req.table_info_json = text;
+	req.alter_schema = true;
+	ProtobufCMessage *resp = NULL;
+	int rc = meta_conn_call(&cc->mc, RPC_CREATE_TABLE, &req.base, &resp);
+	cJSON_free(text);
+	rpc_message_free(resp);
+	return procedure_error(rc);
+}
+
 static int table_call(struct cluster_client *cc, enum rpc_method m, uint32_t table_id)
 {
 	RPC_PB(TableIdRequest) req = STRATA__TABLE_ID_REQUEST__INIT;

@@ -151,6 +151,11 @@ int cluster_client_create_table(struct cluster_client *cc, struct table_info *in
 /* Remove the table from the catalog and drop its regions on leaders and
  * followers. */
 int cluster_client_drop_table(struct cluster_client *cc, uint32_t table_id);
+/* ALTER TABLE ADD/DROP COLUMN: info is the table with its new region
+ * schema (version + 1); the metasrv changes every region's schema on its
+ * leader, pushes the new manifest version to the followers, then stores
+ * info in the catalog. */
+int cluster_client_alter_table(struct cluster_client *cc, const struct table_info *info);
 /* Truncate every region on its leader; followers install the result. */
 int cluster_client_truncate_table(struct cluster_client *cc, uint32_t table_id);
 /* The route as stored (through the kv). */

@@ -7,8 +7,11 @@
  *   declared; the time index REQUIRED), then __primary_key (BINARY,
  *   dictionary, REQUIRED), __sequence (UINT64, REQUIRED), __op_type (UINT8,
  *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON.
- * Readers match columns by name, so an SST written before a column was
- * added simply lacks it (read as empty).
+ * Readers match columns by name while the region's schema is at version 0;
+ * after a schema change (schema_alter.h) they match by column_id through
+ * the file's schema metadata, so a column added after the file was
+ * written reads as its DEFAULT (or NULL) and a dropped column's data is
+ * ignored (even when a new column reuses its name).
  */
 #include "storage/sst.h"
 
@@ -25,6 +28,7 @@
 #include "objstore/objstore.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
+#include "storage/schema_alter.h"
 
 #define SST_OUT_ROWS 4096
 
@@ -306,6 +310,10 @@ struct sst_source {
 	struct batch raw;   /* file layout */
 	struct batch out;   /* internal layout */
 	struct batch view;  /* internal layout borrowing raw's vectors (cols owned, not their data) */
+	struct datum *fill; /* per region column the file lacks: its DEFAULT/NULL */
+	char **fill_owned;
+	uint32_t pk_pad;    /* tags added since the file was written (NULL elements) */
+	struct colvec pk_tmp;
 	uint8_t *sel;
 	size_t sel_cap;
 	uint32_t *idx;      /* kept row numbers */
@@ -391,6 +399,51 @@ static bool rg_may_match(struct sst_source *s, uint32_t rg)
 	return true;
 }
 
+/* Row predicates may name a tag the file predates: give them n copies of
+ * its fill value (the caller frees the colvecs it did not borrow). */
+static int missing_pred_cols(struct sst_source *s, struct colvec *view, uint32_t ncols, uint32_t n)
+{
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		uint32_t c = s->row_preds[i].col;
+		if (c >= ncols || c >= s->schema->ncols || s->colmap[c] >= 0 || view[c].len == n)
+			continue;
+		colvec_free(&view[c]);
+		colvec_init(&view[c], s->schema->cols[c].type);
+		for (uint32_t r = 0; r < n; r++) {
+			int rc = colvec_push_datum(&view[c], &s->fill[c]);
+			if (rc)
+				return rc;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Extend every __primary_key of s->out by pk_pad NULL elements (0x00). */
+static int pad_primary_keys(struct sst_source *s)
+{
+	struct colvec *pk = &s->out.cols[s->schema->ncols];
+	colvec_reset(&s->pk_tmp);
+	uint8_t buf[256];
+	for (uint32_t i = 0; i < pk->len; i++) {
+		uint32_t n;
+		const char *p = colvec_bytes(pk, i, &n);
+		uint8_t *tmp = n + s->pk_pad <= sizeof(buf) ? buf : mem_alloc(n + s->pk_pad);
+		if (!tmp)
+			return ERR_NOMEM;
+		memcpy(tmp, p, n);
+		memset(tmp + n, 0, s->pk_pad);
+		int rc = colvec_push_bytes(&s->pk_tmp, tmp, n + s->pk_pad);
+		if (tmp != buf)
+			mem_free(tmp);
+		if (rc)
+			return rc;
+	}
+	struct colvec t = *pk;
+	*pk = s->pk_tmp;
+	s->pk_tmp = t;
+	return ERR_OK;
+}
+
 static int sst_next(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -431,15 +484,22 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 				else
 					colvec_init(&empty[c], DT_BINARY);
 			}
-			if ((rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel)))
+			rc = missing_pred_cols(s, empty, ncols, n);
+			if (rc == ERR_OK)
+				rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel);
+			for (uint32_t c = 0; c < ncols; c++)
+				if (!cols[c])
+					colvec_free(&empty[c]);
+			if (rc)
 				return rc;
 		}
 		for (uint32_t i = 0; i < n; i++)
 			kept += s->sel[i];
 		if (kept == 0)
 			continue;
-		/* every row kept and every column in the file: lend raw's vectors */
-		bool lend = kept == n;
+		/* every row kept, every column in the file and no primary key to
+		 * pad (a tag added since the file was written): lend raw's vectors */
+		bool lend = kept == n && s->pk_pad == 0;
 		for (uint32_t c = 0; c < ncols && lend; c++)
 			lend = cols[c] != NULL;
 		if (lend) {
@@ -467,11 +527,12 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 		for (uint32_t c = 0; c < ncols; c++) {
 			struct colvec *dst = &s->out.cols[c];
 			if (!cols[c]) {
-				/* a column the file predates: NULLs when projected */
+				/* a column the file predates: its DEFAULT (or NULL)
+				 * when projected */
 				bool wanted = c < s->schema->ncols &&
 					      (!s->req.projection || s->req.projection[c]);
 				for (uint32_t i = 0; wanted && i < kept; i++)
-					if ((rc = colvec_push_null(dst)))
+					if ((rc = colvec_push_datum(dst, &s->fill[c])))
 						return rc;
 				continue;
 			}
@@ -481,6 +542,8 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 				return rc;
 		}
 		s->out.nrows = kept;
+		if (s->pk_pad && (rc = pad_primary_keys(s)))
+			return rc;
 		*out = &s->out;
 		return ERR_OK;
 	}
@@ -503,7 +566,53 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->types);
 	mem_free(s->want);
 	mem_free(s->sel);
+	for (uint32_t c = 0; s->fill_owned && c < s->schema->ncols; c++)
+		mem_free(s->fill_owned[c]);
+	mem_free(s->fill_owned);
+	mem_free(s->fill);
+	colvec_free(&s->pk_tmp);
 	mem_free(s);
+}
+
+/* The file's name for region column c when the file was written under an
+ * older schema: matched by column_id through the file's schema metadata
+ * (a dropped and re-added name is another column). NULL = the file lacks
+ * it. Files of the current version, or without the metadata, match by
+ * name. */
+static const char *file_column_name(const struct region_schema *sch,
+				    const struct region_schema *fsch, uint32_t c)
+{
+	if (!fsch || c >= sch->ncols)
+		return c < sch->ncols ? sch->cols[c].name : NULL;
+	for (uint32_t i = 0; i < fsch->ncols; i++)
+		if (fsch->cols[i].column_id == sch->cols[c].column_id)
+			return fsch->cols[i].name;
+	return NULL;
+}
+
+/* The schema an SST was written with, when it differs from sch (only
+ * after a schema change: sch->version > 0). *out NULL otherwise. */
+static int sst_file_schema(struct parquet_reader *rd, const struct region_schema *sch,
+			   const char *key, struct region_schema **out)
+{
+	*out = NULL;
+	if (sch->version == 0)
+		return ERR_OK;
+	const char *txt = parquet_reader_kv(rd, "strata.region_schema");
+	if (!txt)
+		return ERR_OK;
+	cJSON *j = cJSON_Parse(txt);
+	if (!j)
+		return err_set(ERR_CORRUPT, "SST %s: schema metadata does not parse", key);
+	int rc = region_schema_from_json(j, out);
+	cJSON_Delete(j);
+	if (rc)
+		return err_wrap("SST %s: schema metadata", key);
+	if ((*out)->version == sch->version) {
+		region_schema_free(*out);
+		*out = NULL;
+	}
+	return ERR_OK;
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -520,6 +629,7 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	s->base.close = sst_close;
 	s->cache = cache;
 	s->schema = sch;
+	colvec_init(&s->pk_tmp, DT_BINARY);
 	if (req)
 		s->req = *req;
 	else
@@ -552,7 +662,9 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	s->types = mem_calloc(ncols, sizeof(*s->types));
 	s->colmap = mem_calloc(ncols, sizeof(int));
 	s->want = mem_calloc(nfile ? nfile : 1, sizeof(bool));
-	if (!s->colmap || !s->want || !s->types) {
+	s->fill = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(*s->fill));
+	s->fill_owned = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(char *));
+	if (!s->colmap || !s->want || !s->types || !s->fill || !s->fill_owned) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
@@ -560,22 +672,40 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 							      SCHEMA_OP_NAME};
 	enum dtype *types = s->types;
 	region_schema_internal_types(sch, types);
+	struct region_schema *fsch = NULL;
+	if ((rc = sst_file_schema(s->reader, sch, key, &fsch)))
+		goto fail;
 	for (uint32_t c = 0; c < ncols; c++) {
 		const char *name = c < sch->ncols ? sch->cols[c].name : internal[c - sch->ncols];
-		s->colmap[c] = parquet_reader_find_column(s->reader, name);
+		const char *fname = c < sch->ncols ? file_column_name(sch, fsch, c) : name;
+		s->colmap[c] = fname ? parquet_reader_find_column(s->reader, fname) : -1;
+		if (s->colmap[c] < 0 && c < sch->ncols && c != sch->ts_col &&
+		    (rc = column_fill_datum(&sch->cols[c], &s->fill[c], &s->fill_owned[c]))) {
+			/* not a constant: NULL, as before the change */
+			err_clear();
+			memset(&s->fill[c], 0, sizeof(s->fill[c]));
+			s->fill[c].type = sch->cols[c].type;
+			s->fill[c].is_null = true;
+			rc = ERR_OK;
+		}
 		if (s->colmap[c] >= 0) {
 			const struct parquet_column_def *d =
 				parquet_reader_column(s->reader, (uint32_t)s->colmap[c]);
 			if (dtype_phys(d->type) != dtype_phys(types[c])) {
 				rc = err_set(ERR_CORRUPT, "SST %s: column %s has type %s, expected %s",
 					     key, name, dtype_name(d->type), dtype_name(types[c]));
+				region_schema_free(fsch);
 				goto fail;
 			}
 		} else if (c == sch->ts_col || c >= sch->ncols) {
 			rc = err_set(ERR_CORRUPT, "SST %s lacks column %s", key, name);
+			region_schema_free(fsch);
 			goto fail;
 		}
 	}
+	if (fsch && fsch->npk < sch->npk)
+		s->pk_pad = sch->npk - fsch->npk;
+	region_schema_free(fsch);
 	/* predicates on tags and the time index filter rows here */
 	s->row_preds = mem_calloc(s->req.npreds + 1, sizeof(*s->row_preds));
 	if (!s->row_preds) {
