@@ -12,6 +12,12 @@
  * against the region schema (count and types: a peer's answer is untrusted
  * input) and widened back to the schema's columns, leaving the columns out
  * of the projection empty.
+ *
+ * Region reads with a peer choice are region_readers (rules in
+ * cluster_client.h): an rpc_scan_stream on the chosen peer, opened and its
+ * first frame read inside cluster_client_region_read_open, where the
+ * READ_PREFERENCE fallbacks happen; afterwards one frame per
+ * region_reader_next. cluster_client_read_region(_agg) collect a reader.
  */
 #include "cluster/cluster_client.h"
 
@@ -442,6 +448,23 @@ int cluster_client_create_table(struct cluster_client *cc, struct table_info *in
 	return rc;
 }
 
+int cluster_client_alter_table(struct cluster_client *cc, const struct table_info *info)
+{
+	cJSON *j = table_info_to_json(info);
+	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!text)
+		return err_set(ERR_NOMEM, "cannot render the table info");
+	RPC_PB(CreateTableRequest) req = STRATA__CREATE_TABLE_REQUEST__INIT;
+	req.table_info_json = text;
+	req.alter_schema = true;
+	ProtobufCMessage *resp = NULL;
+	int rc = meta_conn_call(&cc->mc, RPC_CREATE_TABLE, &req.base, &resp);
+	cJSON_free(text);
+	rpc_message_free(resp);
+	return procedure_error(rc);
+}
+
 static int table_call(struct cluster_client *cc, enum rpc_method m, uint32_t table_id)
 {
 	RPC_PB(TableIdRequest) req = STRATA__TABLE_ID_REQUEST__INIT;
@@ -736,7 +759,9 @@ int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint
 	return scan_collect(cc, node_id, &a, schema, out);
 }
 
-/* What a read collects: the region's rows (widened back to every column)
+/* ---- region readers (pull-style reads with a peer choice) ------------------------------ */
+
+/* What a read yields: the region's rows (widened back to every column)
  * or, with agg, the peer's partial aggregation rows of the given types. */
 struct read_spec {
 	const struct rpc_partial_agg *agg;
@@ -744,108 +769,218 @@ struct read_spec {
 	const enum dtype *types;
 };
 
-struct agg_collect {
-	struct batch *out;
-	const struct read_spec *rs;
+struct region_reader {
+	struct cluster_client *cc;
+	const struct region_route *rr;
+	const struct scan_request *req;
+	const struct region_schema *schema;
+	struct read_spec rs;
+	struct region_read_limits lim;
+	struct rpc_scan_stream *ss; /* owns its connection until the end or close */
+	struct batch pending;       /* the first batch, read by open */
+	bool has_pending;
+	bool end;
+	bool failed; /* an error was returned: the stream is over */
 };
 
-static int collect_agg(void *ctx, struct batch *b)
+static int check_agg(const struct read_spec *rs, const struct batch *b)
 {
-	struct agg_collect *ac = ctx;
-	int rc = ERR_OK;
-	if (b->ncols != ac->rs->ncols)
-		rc = err_set(ERR_PROTOCOL, "partial aggregation reply has %u columns, expected %u",
-		             b->ncols, ac->rs->ncols);
-	for (uint32_t c = 0; rc == ERR_OK && c < b->ncols; c++)
-		if (b->cols[c].type != ac->rs->types[c] || b->cols[c].len != b->nrows)
-			rc = err_set(ERR_PROTOCOL,
-			             "partial aggregation reply column %u is %s (%u values of %u), "
-			             "expected %s",
-			             c, dtype_name(b->cols[c].type), b->cols[c].len, b->nrows,
-			             dtype_name(ac->rs->types[c]));
+	if (b->ncols != rs->ncols)
+		return err_set(ERR_PROTOCOL, "partial aggregation reply has %u columns, expected %u",
+		               b->ncols, rs->ncols);
+	for (uint32_t c = 0; c < b->ncols; c++)
+		if (b->cols[c].type != rs->types[c] || b->cols[c].len != b->nrows)
+			return err_set(ERR_PROTOCOL,
+			               "partial aggregation reply column %u is %s (%u values of %u), "
+			               "expected %s",
+			               c, dtype_name(b->cols[c].type), b->cols[c].len, b->nrows,
+			               dtype_name(rs->types[c]));
+	return ERR_OK;
+}
+
+/* The next batch of the open stream, checked (and widened for a scan). */
+static int reader_pull(struct region_reader *rd, struct batch *out, bool *end)
+{
+	memset(out, 0, sizeof(*out));
+	struct batch b;
+	int rc = rpc_region_scan_next(rd->ss, &b, end);
+	if (rc || *end)
+		return rc;
+	if (rd->rs.agg) {
+		if ((rc = check_agg(&rd->rs, &b))) {
+			batch_free(&b);
+			return rc;
+		}
+		*out = b;
+		return ERR_OK;
+	}
+	return widen(rd->schema, rd->req, &b, out);
+}
+
+/* Open the stream on one peer and read its first frame: a failure up to
+ * here happened before the peer sent anything (the caller may try another
+ * peer). */
+static int reader_try(struct region_reader *rd, uint64_t node_id, enum rpc_read_mode mode,
+                      const struct batch *leader_rows, uint64_t leader_version)
+{
+	struct rpc_scan_args a = {.region_id = rd->rr->region_id,
+	                          .req = rd->req,
+	                          .ncols = rd->schema->ncols,
+	                          .mode = mode,
+	                          .leader_rows = leader_rows,
+	                          .leader_version = leader_version,
+	                          .agg = rd->rs.agg,
+	                          .deadline_ms = rd->lim.deadline_ms,
+	                          .mem_limit = rd->lim.mem_limit,
+	                          .chunk_bytes = rd->lim.chunk_bytes};
+	struct rpc_client *c;
+	int rc = cluster_client_peer(rd->cc, node_id, &c);
+	if (rc == ERR_OK)
+		rc = rpc_region_scan_open(c, &a, &rd->ss);
+	bool end = false;
+	if (rc == ERR_OK)
+		rc = reader_pull(rd, &rd->pending, &end);
 	if (rc) {
-		batch_free(b);
+		rpc_region_scan_close(rd->ss);
+		rd->ss = NULL;
 		return rc;
 	}
-	return collect(ac->out, b);
-}
-
-static int read_collect(struct cluster_client *cc, uint64_t node_id, struct rpc_scan_args *a,
-                        const struct region_schema *schema, const struct read_spec *rs,
-                        struct batch *out)
-{
-	if (!rs->agg)
-		return scan_collect(cc, node_id, a, schema, out);
-	a->agg = rs->agg;
-	struct rpc_client *c;
-	int rc = batch_init(out, rs->ncols, rs->types);
-	if (rc)
-		return rc;
-	struct agg_collect ac = {out, rs};
-	rc = cluster_client_peer(cc, node_id, &c);
-	if (rc == ERR_OK)
-		rc = rpc_region_scan_stream(c, a, collect_agg, &ac);
-	if (rc)
-		batch_free(out);
-	return rc;
-}
-
-static int read_peer(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
-                     enum rpc_read_mode mode, const struct scan_request *req,
-                     const struct region_schema *schema, const struct read_spec *rs,
-                     struct batch *out)
-{
-	struct rpc_scan_args a = {
-	    .region_id = region_id, .req = req, .ncols = schema->ncols, .mode = mode};
-	return read_collect(cc, node_id, &a, schema, rs, out);
+	rd->has_pending = !end;
+	rd->end = end;
+	return ERR_OK;
 }
 
 /* A follower that does not know its leader yet (just opened, metasrv
- * restarted): take the leader's snapshot here and carry it in the request. */
-static int follower_read_carrying_snapshot(struct cluster_client *cc, uint64_t node_id,
-                                           const struct region_route *rr,
-                                           const struct scan_request *req,
-                                           const struct region_schema *schema,
-                                           const struct read_spec *rs, struct batch *out)
+ * restarted): take the leader's snapshot here and carry it in the request
+ * (the snapshot is the leader's memtable rows: bounded by its budget). */
+static int reader_try_carrying_snapshot(struct region_reader *rd, uint64_t node_id)
 {
 	uint64_t version;
 	struct batch snap;
-	int rc = cluster_client_region_snapshot(cc, rr->leader, rr->region_id, req, schema->ncols,
-	                                        &version, &snap);
+	int rc = cluster_client_region_snapshot(rd->cc, rd->rr->leader, rd->rr->region_id, rd->req,
+	                                        rd->schema->ncols, &version, &snap);
 	if (rc)
 		return rc;
-	struct rpc_scan_args a = {.region_id = rr->region_id,
-	                          .req = req,
-	                          .ncols = schema->ncols,
-	                          .mode = RPC_READ_FOLLOWER,
-	                          .leader_rows = &snap,
-	                          .leader_version = version};
-	rc = read_collect(cc, node_id, &a, schema, rs, out);
+	rc = reader_try(rd, node_id, RPC_READ_FOLLOWER, &snap, version);
 	batch_free(&snap);
 	return rc;
 }
 
+int cluster_client_region_read_open(struct cluster_client *cc, const struct region_route *rr,
+                                    enum read_preference pref, const struct scan_request *req,
+                                    const struct region_schema *schema,
+                                    const struct rpc_partial_agg *agg, uint32_t ncols,
+                                    const enum dtype *types,
+                                    const struct region_read_limits *lim,
+                                    struct region_reader **out, struct peer_choice *served)
+{
+	*out = NULL;
+	struct region_reader *rd = mem_calloc(1, sizeof(*rd));
+	if (!rd)
+		return ERR_NOMEM;
+	rd->cc = cc;
+	rd->rr = rr;
+	rd->req = req;
+	rd->schema = schema;
+	rd->rs = (struct read_spec){agg, ncols, types};
+	if (lim)
+		rd->lim = *lim;
+	struct peer_choice pc;
+	int rc = cluster_client_pick_peer(cc, rr, pref, &pc);
+	if (rc == ERR_OK)
+		rc = reader_try(rd, pc.node_id, pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER,
+		                NULL, 0);
+	/* retries: only failures before the peer sent anything reach here */
+	if (rc == ERR_UNAVAILABLE && !pc.is_leader && strstr(err_msg(), "address is not known"))
+		rc = reader_try_carrying_snapshot(rd, pc.node_id);
+	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
+		pc.node_id = rr->leader;
+		pc.is_leader = true;
+		rc = reader_try(rd, pc.node_id, RPC_READ_LEADER, NULL, 0);
+	}
+	if (rc) {
+		region_reader_close(rd);
+		return rc;
+	}
+	if (served)
+		*served = pc;
+	*out = rd;
+	return ERR_OK;
+}
+
+int region_reader_next(struct region_reader *rd, struct batch *out, bool *end)
+{
+	memset(out, 0, sizeof(*out));
+	*end = false;
+	if (rd->failed)
+		return err_set(ERR_INTERNAL, "region read already failed");
+	if (rd->has_pending) {
+		*out = rd->pending;
+		memset(&rd->pending, 0, sizeof(rd->pending));
+		rd->has_pending = false;
+		return ERR_OK;
+	}
+	if (rd->end) {
+		*end = true;
+		return ERR_OK;
+	}
+	int rc = reader_pull(rd, out, end);
+	if (rc)
+		rd->failed = true;
+	else if (*end)
+		rd->end = true;
+	return rc;
+}
+
+bool region_reader_done(const struct region_reader *rd)
+{
+	return rd->end && !rd->has_pending;
+}
+
+void region_reader_close(struct region_reader *rd)
+{
+	if (!rd)
+		return;
+	if (rd->has_pending)
+		batch_free(&rd->pending);
+	rpc_region_scan_close(rd->ss); /* before the end: the connection is dropped */
+	mem_free(rd);
+}
+
+/* Collect a whole read into one batch (initialised here). */
 static int read_region(struct cluster_client *cc, const struct region_route *rr,
                        enum read_preference pref, const struct scan_request *req,
                        const struct region_schema *schema, const struct read_spec *rs,
                        struct batch *out, struct peer_choice *served)
 {
 	memset(out, 0, sizeof(*out));
-	struct peer_choice pc;
-	int rc = cluster_client_pick_peer(cc, rr, pref, &pc);
+	int rc;
+	if (rs->agg) {
+		rc = batch_init(out, rs->ncols, rs->types);
+	} else {
+		enum dtype *types = mem_calloc(schema->ncols + 1, sizeof(*types));
+		if (!types)
+			return ERR_NOMEM;
+		for (uint32_t c = 0; c < schema->ncols; c++)
+			types[c] = schema->cols[c].type;
+		rc = batch_init(out, schema->ncols, types);
+		mem_free(types);
+	}
 	if (rc)
 		return rc;
-	rc = read_peer(cc, pc.node_id, rr->region_id,
-	               pc.is_leader ? RPC_READ_LEADER : RPC_READ_FOLLOWER, req, schema, rs, out);
-	if (rc == ERR_UNAVAILABLE && !pc.is_leader && strstr(err_msg(), "address is not known"))
-		rc = follower_read_carrying_snapshot(cc, pc.node_id, rr, req, schema, rs, out);
-	if (rc == ERR_UNAVAILABLE && !pc.is_leader && pref == READ_PREF_FOLLOWER_PREFERRED) {
-		pc.node_id = rr->leader;
-		pc.is_leader = true;
-		rc = read_peer(cc, pc.node_id, rr->region_id, RPC_READ_LEADER, req, schema, rs, out);
+	struct region_reader *rd = NULL;
+	rc = cluster_client_region_read_open(cc, rr, pref, req, schema, rs->agg, rs->ncols,
+	                                     rs->types, NULL, &rd, served);
+	while (rc == ERR_OK) {
+		struct batch b;
+		bool end;
+		if ((rc = region_reader_next(rd, &b, &end)) || end)
+			break;
+		rc = collect(out, &b);
 	}
-	if (rc == ERR_OK && served)
-		*served = pc;
+	region_reader_close(rd);
+	if (rc)
+		batch_free(out);
 	return rc;
 }
 

@@ -151,6 +151,11 @@ int cluster_client_create_table(struct cluster_client *cc, struct table_info *in
 /* Remove the table from the catalog and drop its regions on leaders and
  * followers. */
 int cluster_client_drop_table(struct cluster_client *cc, uint32_t table_id);
+/* ALTER TABLE ADD/DROP COLUMN: info is the table with its new region
+ * schema (version + 1); the metasrv changes every region's schema on its
+ * leader, pushes the new manifest version to the followers, then stores
+ * info in the catalog. */
+int cluster_client_alter_table(struct cluster_client *cc, const struct table_info *info);
 /* Truncate every region on its leader; followers install the result. */
 int cluster_client_truncate_table(struct cluster_client *cc, uint32_t table_id);
 /* The route as stored (through the kv). */
@@ -218,9 +223,10 @@ int cluster_client_region_scan_stream(struct cluster_client *cc, uint64_t node_i
 int cluster_client_region_scan(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
                                enum rpc_read_mode mode, const struct scan_request *req,
                                const struct region_schema *schema, struct batch *out);
-/* Pick a peer by pref and scan it; follower_preferred falls back to the
- * leader when the follower read fails with ERR_UNAVAILABLE. *served (may
- * be NULL) says who answered. */
+/* Pick a peer by pref and scan it, collected into one batch (a
+ * region_reader underneath, see below); follower_preferred falls back to
+ * the leader when the follower read fails with ERR_UNAVAILABLE before it
+ * sent anything. *served (may be NULL) says who answered. */
 int cluster_client_read_region(struct cluster_client *cc, const struct region_route *rr,
                                enum read_preference pref, const struct scan_request *req,
                                const struct region_schema *schema, struct batch *out,
@@ -235,6 +241,55 @@ int cluster_client_read_region_agg(struct cluster_client *cc, const struct regio
                                    const struct rpc_partial_agg *agg, uint32_t ncols,
                                    const enum dtype *types, struct batch *out,
                                    struct peer_choice *served);
+
+/* ---- streaming region reads ------------------------------------------------------
+ *
+ * A region_reader is one region read in progress, pulled batch by batch
+ * (a cluster frontend's scan operator asks for the next batch, the reader
+ * reads the next frame from the peer). Rules:
+ *  - Connection: the reader owns one connection of the peer's pooled
+ *    rpc_client from open to its end; it goes back to the pool only after
+ *    the final frame. Closed before the end (LIMIT), the connection is
+ *    dropped, never pooled half-read; the peer's next write fails and its
+ *    scan stops.
+ *  - Buffering: one frame at a time (the batch next() returns; the kernel's
+ *    socket buffers hold the rest and TCP flow control stops the peer).
+ *    lim->chunk_bytes asks the peer for frames of at most that size.
+ *  - Peer choice and retries: as cluster_client_read_region. open reads
+ *    the first frame before it returns, so every failure before the peer
+ *    sent anything (refused, follower without its leader, ERR_UNAVAILABLE
+ *    from the follower) takes the READ_PREFERENCE fallback there;
+ *    follower_preferred falls back to the leader. Once open returned, a
+ *    failure is the caller's error: never retried (rows were handed on).
+ *  - Errors mid-stream (peer died: ERR_UNAVAILABLE "connection closed by
+ *    the peer"; corrupt frame: ERR_CORRUPT / ERR_PROTOCOL; no final frame
+ *    in time: ERR_UNAVAILABLE "timed out"; an error frame: its code) end
+ *    the read; the rows returned so far are not the whole answer.
+ * The route, request, schema and types passed to open must outlive the
+ * reader. Not thread-safe (one user). */
+struct region_reader;
+struct region_read_limits {
+	int64_t deadline_ms;  /* statement deadline, CLOCK_MONOTONIC ms; 0 = none */
+	uint64_t mem_limit;   /* the statement's budget, for the peer's partial
+	                       * aggregation (RegionScanRequest.mem_limit); 0 = none */
+	uint32_t chunk_bytes; /* largest frame wanted; 0 = the peer's default */
+};
+/* agg NULL: the region's rows (every schema column, as
+ * cluster_client_read_region); else the partial aggregation rows of
+ * ncols columns of types[]. lim may be NULL. */
+int cluster_client_region_read_open(struct cluster_client *cc, const struct region_route *rr,
+                                    enum read_preference pref, const struct scan_request *req,
+                                    const struct region_schema *schema,
+                                    const struct rpc_partial_agg *agg, uint32_t ncols,
+                                    const enum dtype *types,
+                                    const struct region_read_limits *lim,
+                                    struct region_reader **out, struct peer_choice *served);
+/* The next non-empty batch (*out initialised here, caller batch_free), or
+ * *end. */
+int region_reader_next(struct region_reader *rd, struct batch *out, bool *end);
+/* True once the final frame arrived and every batch was returned. */
+bool region_reader_done(const struct region_reader *rd);
+void region_reader_close(struct region_reader *rd); /* NULL is fine */
 
 int cluster_client_region_snapshot(struct cluster_client *cc, uint64_t node_id, uint64_t region_id,
                                    const struct scan_request *req, uint32_t ncols,

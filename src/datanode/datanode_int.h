@@ -119,7 +119,9 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
  * the scan would send) and send its result rows. */
 int dn_partial_agg_check(const RPC_PB(RegionScanRequest) * req);
 int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_schema *schema,
-                   struct sorted_source *src, struct rpc_reply *r);
+                   struct sorted_source *src, int64_t deadline_ms, struct rpc_reply *r);
+/* ERR_EXEC with the frontend's statement-timeout words, naming `what`. */
+int dn_timeout_error(const char *what);
 /* Pooled client of another datanode (owned by dn). */
 int dn_peer(struct datanode *dn, const char *addr, struct rpc_client **out);
 /* The regions part of node_debug (a new cJSON array). */

@@ -29,6 +29,14 @@
  *
  * Reply rows: the projected user columns only (every column without a
  * projection), in region column order; cluster_client widens them back.
+ * They are written as the source yields them (leader scan and follower
+ * merge alike: the sorted source is pulled batch by batch, each batch cut
+ * into chunk frames of at most the request's chunk_bytes and written at
+ * once; a frontend that does not read blocks the write - TCP flow
+ * control - and one that went away fails it, which ends the scan). The
+ * leader's snapshot a follower merges is its memtable rows, fetched
+ * whole (bounded by the leader's memtable budget). Past the request's
+ * timeout_ms the scan stops with the statement-timeout error.
  *
  * The scan request is checked against the region schema before use: the
  * projection has one flag per column, predicates name existing columns and
@@ -252,9 +260,20 @@ static int check_scan(const struct region_schema *s, const RPC_PB(ScanRequest) *
 	return ERR_OK;
 }
 
-/* Send every batch of src as user-column rows (projected columns only). */
+int dn_timeout_error(const char *what)
+{
+	return err_set(ERR_EXEC,
+	               "Query execution was interrupted, maximum statement execution time "
+	               "exceeded (%s on the datanode)",
+	               what);
+}
+
+/* Send every batch of src as user-column rows (projected columns only), each
+ * as soon as the source yields it (rpc_reply_rows writes the frames; a slow
+ * reader blocks us in the write: TCP flow control). Past deadline_ms
+ * (monotonic ms, 0 = none) the scan stops with the statement timeout. */
 static int send_source(struct rpc_reply *r, const struct region_schema *s, const bool *proj,
-                       struct sorted_source *src)
+                       struct sorted_source *src, int64_t deadline_ms)
 {
 	uint32_t k = 0;
 	enum dtype *types = mem_calloc(s->ncols + 1, sizeof(*types));
@@ -268,6 +287,10 @@ static int send_source(struct rpc_reply *r, const struct region_schema *s, const
 	while ((rc = sorted_source_next(src, &b)) == ERR_OK && b) {
 		if (b->nrows == 0)
 			continue;
+		if (deadline_ms && dn_now_ms() >= deadline_ms) {
+			rc = dn_timeout_error("region scan");
+			break;
+		}
 		struct batch out;
 		if ((rc = batch_init(&out, k, types)))
 			break;
@@ -330,6 +353,13 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 	enum region_role role = REGION_ROLE_LEADER;
 	char leader_addr[128] = "";
 	struct scan_request s;
+	/* the statement's time left, from the moment the request arrived */
+	int64_t deadline_ms = req->timeout_ms ? dn_now_ms() + (int64_t)(req->timeout_ms > INT32_MAX
+	                                                                     ? INT32_MAX
+	                                                                     : req->timeout_ms)
+	                                      : 0;
+	if (req->chunk_bytes)
+		rpc_reply_set_chunk_bytes(r, req->chunk_bytes < 1024 ? 1024 : req->chunk_bytes);
 	int rc = rpc_read_mode_decode(req->read_mode, &mode);
 	if (rc == ERR_OK)
 		rc = region_role_of(dn, rid, &role, leader_addr, sizeof(leader_addr));
@@ -372,8 +402,9 @@ int dn_scan(struct datanode *dn, const RPC_PB(RegionScanRequest) * req, struct r
 		rc = region_server_scan(dn->rs, rid, &s, &src);
 	}
 	if (rc == ERR_OK)
-		rc = req->partial_agg_version ? dn_partial_agg(req, schema, src, r)
-		                              : send_source(r, schema, s.projection, src);
+		rc = req->partial_agg_version
+		         ? dn_partial_agg(req, schema, src, deadline_ms, r)
+		         : send_source(r, schema, s.projection, src, deadline_ms);
 	if (rc == ERR_OK)
 		count_read(dn, rid, kind);
 out:

@@ -16,8 +16,21 @@
  * (a self-join, which the frontend never sends) fails cleanly.
  *
  * The session is a private one: the request's dialect (protocol) and time
- * zone, no memory budget, statement time = the request's now_ms. Errors
- * of the query come back to the frontend as the scan's error.
+ * zone, statement time = the request's now_ms, and the frontend
+ * statement's limits (RegionScanRequest.timeout_ms / mem_limit), applied
+ * with the same session mechanism the frontend uses (server/limits.c sets
+ * session.deadline_ms and mem_limit around a statement; the engine polls
+ * session_cancelled() between batches and charges what its operators hold
+ * with session_mem_charge). So a pushed-down aggregate fails here with the
+ * frontend's words and codes: ERR_NOMEM "Query exceeded the memory limit
+ * of N bytes (--query-memory-limit) ..." or ERR_EXEC "Query execution was
+ * interrupted, maximum statement execution time exceeded". Errors of the
+ * query come back to the frontend as the scan's error.
+ *
+ * Reply: the engine builds the query's result (a GROUP BY's groups exist
+ * only once every input row was read) and it is sent at once as row
+ * chunks of the request's chunk size; the input rows are pulled from the
+ * source batch by batch, never collected.
  */
 #include <stdio.h>
 #include <string.h>
@@ -134,7 +147,7 @@ int dn_partial_agg_check(const RPC_PB(RegionScanRequest) * req)
 }
 
 int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_schema *schema,
-                   struct sorted_source *src, struct rpc_reply *r)
+                   struct sorted_source *src, int64_t deadline_ms, struct rpc_reply *r)
 {
 	int rc = dn_partial_agg_check(req);
 	if (rc)
@@ -169,6 +182,13 @@ int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_sc
 	             0);
 	if (req->partial_agg_time_zone && req->partial_agg_time_zone[0])
 		snprintf(sess->time_zone, sizeof(sess->time_zone), "%s", req->partial_agg_time_zone);
+	sess->deadline_ms = deadline_ms;
+	sess->mem_limit = req->mem_limit;
+	sess->mem_used = 0;
+	if (session_timed_out(sess)) { /* spent on the way (a follower's leader fetch) */
+		rc = dn_timeout_error("partial aggregation");
+		goto out;
+	}
 	struct sql_stmt_list list;
 	const char *sql = req->partial_agg_sql;
 	rc = sql_parse_ex(sql, strlen(sql), dialect_of(req->partial_agg_protocol), a, &list);
@@ -178,12 +198,14 @@ int dn_partial_agg(const RPC_PB(RegionScanRequest) * req, const struct region_sc
 		struct exec_env env = {
 		    .ctx = &t.p, .resolve_table = resolve, .now_ms = req->partial_agg_now_ms};
 		rc = sql_exec_query(&env, sess, list.items[0]->u.query, a, &rs);
+		if (rc && session_timed_out(sess)) /* the engine says "Query was cancelled" */
+			rc = dn_timeout_error("partial aggregation");
 	}
 	if (rc == ERR_OK && rs.rows.nrows)
 		rc = rpc_reply_rows(r, &rs.rows);
 	if (rc == ERR_OK)
 		rc = rpc_reply_partial_done(r);
-	if (rc)
+	if (rc && rc != ERR_NOMEM && rc != ERR_EXEC)
 		err_wrap("partial aggregation");
 out:
 	result_set_free(&rs);

@@ -111,8 +111,24 @@ static int insert(struct region_server *rs, uint64_t id, struct region *r)
 int region_server_create(struct region_server *rs, uint64_t region_id, const char *dir,
 			 const struct region_schema *schema)
 {
-	if (region_server_has(rs, region_id))
-		return err_set(ERR_EXISTS, "region %" PRIu64 " already open", region_id);
+	struct entry *e = acquire(rs, region_id);
+	if (e) {
+		/* an open leader given its schema's successor: a schema change
+		 * (the cluster's ALTER reaches leaders through region_create);
+		 * already at that version: done */
+		const struct region_schema *cur = region_schema(e->region);
+		int rc = ERR_OK;
+		if (region_role(e->region) != REGION_ROLE_LEADER || schema->version == 0)
+			rc = err_set(ERR_EXISTS, "region %" PRIu64 " already open", region_id);
+		else if (schema->version > cur->version)
+			rc = region_alter(e->region, schema);
+		else if (schema->version < cur->version)
+			rc = err_set(ERR_CONFLICT, "region %" PRIu64 " is at schema version %" PRIu64,
+				     region_id, cur->version);
+		release(rs, e);
+		return rc;
+	}
+	err_clear();
 	struct region *r;
 	int rc = region_create(rs->engine, region_id, dir, schema, &r);
 	if (rc)
@@ -211,6 +227,12 @@ int region_server_compact(struct region_server *rs, uint64_t region_id, bool for
 int region_server_truncate(struct region_server *rs, uint64_t region_id)
 {
 	WITH_REGION(rs, region_id, region_truncate(r_));
+}
+
+int region_server_alter(struct region_server *rs, uint64_t region_id,
+			const struct region_schema *schema)
+{
+	WITH_REGION(rs, region_id, region_alter(r_, schema));
 }
 
 int region_server_scan(struct region_server *rs, uint64_t region_id,

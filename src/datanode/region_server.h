@@ -32,7 +32,11 @@ struct region_server_options {
 int region_server_open(const struct region_server_options *o, struct region_server **out);
 void region_server_close(struct region_server *rs); /* closes every region */
 
-/* Create a new leader region (manifest version 0). ERR_EXISTS if open. */
+/* Create a new leader region (manifest version 0). ERR_EXISTS if open,
+ * except: an open leader given a schema of a higher version (> 0) changes
+ * its schema to it (region_alter; the cluster's ALTER TABLE reaches
+ * leaders through the region_create RPC), and one already at that version
+ * is left alone (ERR_OK). */
 int region_server_create(struct region_server *rs, uint64_t region_id, const char *dir,
 			 const struct region_schema *schema);
 /* Open an existing region in the given role (no-op if already open in
@@ -49,6 +53,9 @@ int region_server_write(struct region_server *rs, uint64_t region_id, const stru
 int region_server_flush(struct region_server *rs, uint64_t region_id);
 int region_server_compact(struct region_server *rs, uint64_t region_id, bool force);
 int region_server_truncate(struct region_server *rs, uint64_t region_id);
+/* Leader: schema change (region_alter). */
+int region_server_alter(struct region_server *rs, uint64_t region_id,
+			const struct region_schema *schema);
 
 /* A leader's own scan (or a follower's SST-only scan): deduplicated
  * internal batches. */

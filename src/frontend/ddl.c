@@ -1,7 +1,7 @@
 /*
- * ddl: CREATE/DROP DATABASE, CREATE/DROP TABLE, TRUNCATE and the small
- * part of ALTER TABLE that only touches metadata (SET/UNSET options);
- * ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION is
+ * ddl: CREATE/DROP DATABASE, CREATE/DROP TABLE, TRUNCATE, ALTER TABLE
+ * SET/UNSET options (metadata only) and ADD/DROP COLUMN (a region schema
+ * change, see alter.h and storage/schema_alter.h); ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION is
  * validated as GreptimeDB does and then refused (no region split/merge).
  *
  * CREATE TABLE turns the statement into a table_info (catalog.h) plus a
@@ -23,6 +23,18 @@
  * CREATE TABLE reads back:
  *   __comment.{column}   the column's COMMENT
  *   __index.{column}     its index clauses, e.g. "SKIPPING INDEX WITH(...)"
+ *   __next_column_id     the column_id the next added column gets (absent:
+ *                        one above the highest id); never lowered, so a
+ *                        dropped column's id is never reused
+ *
+ * ADD/DROP COLUMN: the new schema (version + 1) is applied to every region
+ * of the table first (a region already at that version is skipped, so a
+ * retried ALTER after a partial failure completes), then the catalog
+ * entry is updated. A crash in between leaves regions ahead of the
+ * catalog: fe_alter_reconcile (run before every ALTER and line-protocol
+ * auto-add, and meant for startup) adopts the regions' newest schema. An added column is a field, or a tag (PRIMARY KEY:
+ * appended to the key, nullable, no DEFAULT); a column that older rows
+ * lack reads as its DEFAULT, so the default must be a constant.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -37,9 +49,13 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "cluster/cluster_client.h"
+#include "datanode/region_server.h"
+#include "frontend/alter.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
 #include "sql/parser.h"
+#include "storage/schema_alter.h"
 
 /* Regions per table: every one is a set of files and an open region. */
 #define FE_MAX_PARTITIONS 1024
@@ -955,6 +971,361 @@ static void unset_option(struct table_info *t, const char *key)
 		}
 }
 
+/* ---- ALTER TABLE ADD / DROP COLUMN ------------------------------------------- */
+
+#define GT_TABLE_COLUMN_EXISTS 4003
+#define NEXT_ID_KEY "__next_column_id"
+
+static const char *get_option(const struct table_info *t, const char *key)
+{
+	for (uint32_t i = 0; i < t->noptions; i++)
+		if (!strcmp(t->options[i].key, key))
+			return t->options[i].value;
+	return NULL;
+}
+
+static uint32_t next_column_id(const struct table_info *t, const struct region_schema *s)
+{
+	uint32_t next = region_schema_max_column_id(s) + 1;
+	const char *v = get_option(t, NEXT_ID_KEY);
+	if (v) {
+		unsigned long x = strtoul(v, NULL, 10);
+		if (x > next && x < UINT32_MAX)
+			next = (uint32_t)x;
+	}
+	return next;
+}
+
+/* Insert column cs (taking its strings) at position pos, fixing the
+ * index fields. */
+static int schema_insert_col(struct region_schema *s, uint32_t pos, struct column_schema *cs)
+{
+	struct column_schema *cols = mem_realloc(s->cols, (s->ncols + 1) * sizeof(*cols));
+	if (!cols)
+		return ERR_NOMEM;
+	s->cols = cols;
+	memmove(&cols[pos + 1], &cols[pos], (s->ncols - pos) * sizeof(*cols));
+	cols[pos] = *cs;
+	s->ncols++;
+	if (s->ts_col >= pos)
+		s->ts_col++;
+	for (uint32_t k = 0; k < s->npk; k++)
+		if (s->pk_cols[k] >= pos)
+			s->pk_cols[k]++;
+	return ERR_OK;
+}
+
+/* Append column pos (a new tag) to the primary key. */
+static int schema_add_tag(struct region_schema *s, uint32_t pos)
+{
+	uint32_t *pk = mem_realloc(s->pk_cols, (s->npk + 1) * sizeof(*pk));
+	if (!pk)
+		return ERR_NOMEM;
+	s->pk_cols = pk;
+	pk[s->npk++] = pos;
+	return ERR_OK;
+}
+
+static void schema_remove_col(struct region_schema *s, uint32_t pos)
+{
+	mem_free(s->cols[pos].name);
+	mem_free(s->cols[pos].default_sql);
+	memmove(&s->cols[pos], &s->cols[pos + 1], (s->ncols - pos - 1) * sizeof(s->cols[0]));
+	s->ncols--;
+	if (s->ts_col > pos)
+		s->ts_col--;
+	for (uint32_t k = 0; k < s->npk; k++)
+		if (s->pk_cols[k] > pos)
+			s->pk_cols[k]--;
+}
+
+/* Apply schema nw to every region of t (standalone), then the catalog.
+ * On success t->region_schema is nw (ownership taken either way). */
+static int apply_schema_change(struct fe_ctx *c, struct table_info *t, struct region_schema *nw,
+                               uint32_t next_id)
+{
+	struct frontend *fe = c->fe;
+	int rc = region_schema_check_change(t->region_schema, nw);
+	if (rc) {
+		region_schema_free(nw);
+		return fe_fail(GT_INVALID_ARGUMENTS, rc, "Invalid alter table request: %s",
+		               err_msg());
+	}
+	char idbuf[16];
+	snprintf(idbuf, sizeof(idbuf), "%" PRIu32, next_id);
+	if (fe->cc) {
+		/* the metasrv runs the procedure: leaders, followers, catalog */
+		if ((rc = set_option(t, NEXT_ID_KEY, idbuf))) {
+			region_schema_free(nw);
+			return rc;
+		}
+		region_schema_free(t->region_schema);
+		t->region_schema = nw;
+		return cluster_client_alter_table(fe->cc, t);
+	}
+	struct table_route *route = NULL;
+	rc = catalog_get_route(fe->kv, t->table_id, &route);
+	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
+		uint64_t rid = route->regions[i].region_id;
+		struct region_schema *cur = NULL;
+		if ((rc = region_server_schema(fe->rs, rid, &cur)))
+			break;
+		bool done = cur->version >= nw->version;
+		region_schema_free(cur);
+		if (!done)
+			rc = region_server_alter(fe->rs, rid, nw);
+	}
+	table_route_free(route);
+	if (rc == ERR_OK)
+		rc = set_option(t, NEXT_ID_KEY, idbuf);
+	if (rc) {
+		region_schema_free(nw);
+		return rc;
+	}
+	region_schema_free(t->region_schema);
+	t->region_schema = nw;
+	return catalog_update_table(fe->kv, t);
+}
+
+int fe_alter_reconcile(struct frontend *fe, struct table_info *t)
+{
+	if (fe->cc)
+		return ERR_OK;
+	struct table_route *route = NULL;
+	int rc = catalog_get_route(fe->kv, t->table_id, &route);
+	if (rc)
+		return rc;
+	struct region_schema *best = NULL;
+	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
+		struct region_schema *cur = NULL;
+		if (region_server_schema(fe->rs, route->regions[i].region_id, &cur))
+			continue; /* not open here: nothing to learn from it */
+		if (cur->version > t->region_schema->version &&
+		    (!best || cur->version > best->version)) {
+			region_schema_free(best);
+			best = cur;
+		} else {
+			region_schema_free(cur);
+		}
+	}
+	if (!best) {
+		table_route_free(route);
+		return ERR_OK;
+	}
+	log_warn("table %s: completing an interrupted ALTER (schema version %" PRIu64 " -> %" PRIu64
+	         ")",
+	         t->name, t->region_schema->version, best->version);
+	/* regions still behind take the change too (one version behind only) */
+	for (uint32_t i = 0; rc == ERR_OK && i < route->nregions; i++) {
+		uint64_t rid = route->regions[i].region_id;
+		struct region_schema *cur = NULL;
+		if (region_server_schema(fe->rs, rid, &cur))
+			continue;
+		if (cur->version < best->version)
+			rc = region_server_alter(fe->rs, rid, best);
+		region_schema_free(cur);
+	}
+	table_route_free(route);
+	uint32_t next = next_column_id(t, t->region_schema);
+	if (region_schema_max_column_id(best) + 1 > next)
+		next = region_schema_max_column_id(best) + 1;
+	/* private options of columns that are gone */
+	for (uint32_t i = 0; i < t->region_schema->ncols; i++) {
+		const char *name = t->region_schema->cols[i].name;
+		if (region_schema_find(best, name) >= 0)
+			continue;
+		char key[512];
+		snprintf(key, sizeof(key), "__comment.%s", name);
+		unset_option(t, key);
+		snprintf(key, sizeof(key), "__index.%s", name);
+		unset_option(t, key);
+	}
+	char idbuf[16];
+	snprintf(idbuf, sizeof(idbuf), "%" PRIu32, next);
+	if (rc == ERR_OK)
+		rc = set_option(t, NEXT_ID_KEY, idbuf);
+	if (rc) {
+		region_schema_free(best);
+		return rc;
+	}
+	region_schema_free(t->region_schema);
+	t->region_schema = best;
+	return catalog_update_table(fe->kv, t);
+}
+
+static int add_column_item(struct fe_ctx *c, struct table_info *t, struct region_schema *s,
+                           const struct sql_alter_item *it, uint32_t *next_id, bool *changed)
+{
+	const struct sql_column_def *d = &it->col;
+	if (region_schema_find(s, d->name.name) >= 0) {
+		if (it->if_not_exists)
+			return ERR_OK;
+		return fe_fail(GT_TABLE_COLUMN_EXISTS, ERR_EXISTS,
+		               "Column %s already exists in table %s", d->name.name, t->name);
+	}
+	if (d->primary_key && (d->default_expr || d->nullable == 0))
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		               "Invalid alter table request: added primary key column %s must be "
+		               "nullable and without a default (existing rows have it NULL)",
+		               d->name.name);
+	if (d->time_index)
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		               "Invalid alter table request: table %s already has a time index",
+		               t->name);
+	if (d->type.kind != SQL_TYPE_DTYPE || d->type.dtype < 0)
+		return fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED, "Not supported: data type %s of column %s",
+		               d->type.text ? d->type.text : "?", d->name.raw);
+	struct column_schema cs = {.type = (enum dtype)d->type.dtype,
+	                           .sem = d->primary_key ? SEM_TAG : SEM_FIELD,
+	                           .nullable = d->nullable != 0,
+	                           .column_id = (*next_id)++};
+	int rc;
+	if (d->default_expr && (rc = column_default(c, d, cs.type, &cs.default_sql)))
+		return rc;
+	if (!cs.nullable && !cs.default_sql) {
+		mem_free(cs.default_sql);
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		               "Invalid alter table request: column %s is NOT NULL and has no "
+		               "default value, existing rows cannot take it",
+		               d->name.name);
+	}
+	if (cs.default_sql) {
+		struct datum v;
+		char *owned = NULL;
+		rc = column_fill_datum(&cs, &v, &owned);
+		mem_free(owned);
+		if (rc) {
+			rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
+			             "Not supported: default %s of added column %s (existing rows "
+			             "need a constant default)",
+			             cs.default_sql, d->name.name);
+			mem_free(cs.default_sql);
+			return rc;
+		}
+	}
+	uint32_t pos = s->ncols;
+	if (it->first) {
+		pos = 0;
+	} else if (it->after) {
+		int a = region_schema_find(s, it->after->name);
+		if (a < 0) {
+			mem_free(cs.default_sql);
+			return fe_fail(GT_COLUMN_NOT_FOUND, ERR_NOT_FOUND,
+			               "Column %s not exists in table %s", it->after->name, t->name);
+		}
+		pos = (uint32_t)a + 1;
+	}
+	if (!(cs.name = mem_strdup(d->name.name)) || (rc = schema_insert_col(s, pos, &cs))) {
+		mem_free(cs.name);
+		mem_free(cs.default_sql);
+		return ERR_NOMEM;
+	}
+	if (d->primary_key && (rc = schema_add_tag(s, pos)))
+		return rc;
+	char key[512];
+	if (d->comment) {
+		snprintf(key, sizeof(key), "__comment.%s", d->name.name);
+		if ((rc = set_option(t, key, d->comment)))
+			return rc;
+	}
+	if (d->nindexes) {
+		struct buf b;
+		buf_init(&b);
+		index_text(c, d, &b);
+		snprintf(key, sizeof(key), "__index.%s", d->name.name);
+		rc = buf_cstr(&b) ? set_option(t, key, (const char *)b.data) : ERR_NOMEM;
+		buf_free(&b);
+		if (rc)
+			return rc;
+	}
+	*changed = true;
+	return ERR_OK;
+}
+
+static int drop_column_item(struct table_info *t, struct region_schema *s,
+                            const struct sql_alter_item *it, bool *changed)
+{
+	const char *name = it->column.name;
+	int k = region_schema_find(s, name);
+	if (k < 0) {
+		if (it->if_exists)
+			return ERR_OK;
+		return fe_fail(GT_COLUMN_NOT_FOUND, ERR_NOT_FOUND, "Column %s not exists in table %s",
+		               name, t->name);
+	}
+	bool partition = false;
+	for (uint32_t i = 0; i < t->npartition_cols; i++)
+		partition = partition || !strcmp(t->partition_cols[i], name);
+	if (s->cols[k].sem != SEM_FIELD || partition)
+		return fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+		               "Not allowed to remove index column %s from table %s", name, t->name);
+	char key[512];
+	snprintf(key, sizeof(key), "__comment.%s", name);
+	unset_option(t, key);
+	snprintf(key, sizeof(key), "__index.%s", name);
+	unset_option(t, key);
+	schema_remove_col(s, (uint32_t)k);
+	*changed = true;
+	return ERR_OK;
+}
+
+/* ADD/DROP COLUMN items of an ALTER TABLE, in order, as one schema change. */
+static int alter_columns(struct fe_ctx *c, struct table_info *t, const struct sql_alter_table *at)
+{
+	int rc = fe_alter_reconcile(c->fe, t);
+	if (rc)
+		return rc;
+	struct region_schema *nw = region_schema_clone(t->region_schema);
+	if (!nw)
+		return ERR_NOMEM;
+	nw->version = t->region_schema->version + 1;
+	uint32_t next_id = next_column_id(t, t->region_schema);
+	bool changed = false;
+	for (size_t i = 0; rc == ERR_OK && i < at->nitems; i++) {
+		const struct sql_alter_item *it = &at->items[i];
+		if (it->kind == SQL_ALTER_ADD_COLUMN)
+			rc = add_column_item(c, t, nw, it, &next_id, &changed);
+		else
+			rc = drop_column_item(t, nw, it, &changed);
+	}
+	if (rc == ERR_OK && changed)
+		return apply_schema_change(c, t, nw, next_id);
+	region_schema_free(nw);
+	return rc;
+}
+
+int fe_alter_add_fields(struct fe_ctx *c, struct table_info *t, const struct fe_new_field *f,
+                        uint32_t n)
+{
+	int rc = fe_alter_reconcile(c->fe, t);
+	if (rc)
+		return rc;
+	struct region_schema *nw = region_schema_clone(t->region_schema);
+	if (!nw)
+		return ERR_NOMEM;
+	nw->version = t->region_schema->version + 1;
+	uint32_t next_id = next_column_id(t, t->region_schema);
+	for (uint32_t i = 0; rc == ERR_OK && i < n; i++) {
+		if (region_schema_find(nw, f[i].name) >= 0)
+			continue;
+		struct column_schema cs = {.type = f[i].type,
+		                           .sem = f[i].tag ? SEM_TAG : SEM_FIELD,
+		                           .nullable = true,
+		                           .column_id = next_id++};
+		if (!(cs.name = mem_strdup(f[i].name)))
+			rc = ERR_NOMEM;
+		else if ((rc = schema_insert_col(nw, nw->ncols, &cs)))
+			mem_free(cs.name);
+		else if (f[i].tag)
+			rc = schema_add_tag(nw, nw->ncols - 1);
+	}
+	if (rc) {
+		region_schema_free(nw);
+		return rc;
+	}
+	return apply_schema_change(c, t, nw, next_id);
+}
+
 /* ---- ALTER TABLE ... REPARTITION / SPLIT PARTITION / MERGE PARTITION ----------
  * GreptimeDB's validation, in its order: a logical (metric) table cannot
  * be repartitioned (1001); every column of the from/into expressions must
@@ -1085,6 +1456,21 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 			return rc;
 		}
 	}
+	/* ADD/DROP COLUMN: one schema change for all the items (mixing them
+	 * with other kinds is refused below) */
+	size_t ncolumn_items = 0;
+	for (size_t i = 0; i < at->nitems; i++)
+		ncolumn_items += at->items[i].kind == SQL_ALTER_ADD_COLUMN ||
+		                 at->items[i].kind == SQL_ALTER_DROP_COLUMN;
+	if (ncolumn_items && ncolumn_items == at->nitems) {
+		rc = alter_columns(c, t, at);
+		table_info_free(t);
+		if (rc == ERR_OK) {
+			out->kind = QUERY_AFFECTED;
+			out->affected = 0;
+		}
+		return rc;
+	}
 	for (size_t i = 0; rc == ERR_OK && i < at->nitems; i++) {
 		const struct sql_alter_item *it = &at->items[i];
 		if (it->kind == SQL_ALTER_SET_OPTIONS) {
@@ -1103,8 +1489,8 @@ int fe_alter_table(struct fe_ctx *c, struct query_result *out)
 				unset_option(t, it->opts[j].key);
 		} else {
 			rc = fe_fail(GT_UNSUPPORTED, ERR_UNSUPPORTED,
-			             "Not supported: this ALTER TABLE operation (regions cannot "
-			             "change their schema yet)");
+			             "Not supported: this ALTER TABLE operation (only ADD/DROP "
+			             "COLUMN and SET/UNSET options, not mixed)");
 		}
 	}
 	if (rc == ERR_OK)

@@ -9,9 +9,11 @@
  * existing table each line-protocol column is matched by name: tags and
  * string fields must land in STRING columns, numbers in numeric columns
  * (integers widen to floats), booleans in BOOLEAN columns; the timestamp
- * is converted to the unit of the table's time index. A column the table
- * lacks is refused with a clear error (regions cannot change their schema
- * yet), and nothing of that request's table is written.
+ * is converted to the unit of the table's time index. Fields and tags the
+ * table lacks are added first (nullable, the line-protocol type; a tag
+ * joins the end of the primary key; the same schema change as ALTER TABLE
+ * ADD COLUMN, under the DDL lock), as GreptimeDB does. Columns the write
+ * lacks take their constant DEFAULT, else NULL.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,8 +22,10 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "frontend/alter.h"
 #include "frontend/frontend_int.h"
 #include "server/line_protocol.h"
+#include "storage/schema_alter.h"
 
 static int create_for(struct fe_ctx *c, const struct lp_table *lt)
 {
@@ -138,11 +142,8 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 		int ci =
 		    lc->kind == LP_TIMESTAMP ? (int)s->ts_col : region_schema_find(s, lc->name);
 		if (ci < 0) {
-			rc = fe_fail(
-			    GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
-			    "Column %s not found in table %s (adding columns to an existing "
-			    "table is not supported)",
-			    lc->name, t->name);
+			rc = fe_fail(GT_INVALID_ARGUMENTS, ERR_BAD_INPUT,
+			             "Column %s not found in table %s", lc->name, t->name);
 			goto out;
 		}
 		const struct column_schema *cs = &s->cols[ci];
@@ -171,8 +172,15 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 			             cs->name, t->name);
 			break;
 		}
+		struct datum fill;
+		char *owned = NULL;
+		if (column_fill_datum(cs, &fill, &owned)) {
+			err_clear();
+			fill.is_null = true;
+		}
 		for (uint32_t r = 0; rc == ERR_OK && r < n; r++)
-			rc = colvec_push_null(&b.cols[i]);
+			rc = colvec_push_datum(&b.cols[i], &fill);
+		mem_free(owned);
 	}
 	if (rc == ERR_OK) {
 		b.nrows = n;
@@ -183,6 +191,40 @@ out:
 		batch_free(&b);
 	mem_free(map);
 	mem_free(types);
+	return rc;
+}
+
+/* Add the fields and tags of lt that t lacks (t is re-read under the
+ * exclusive DDL lock: another writer may have added them meanwhile). */
+static int add_missing_columns(struct fe_ctx *c, const struct lp_table *lt, struct table_info **t)
+{
+	uint32_t nmissing = 0;
+	for (uint32_t k = 0; k < lt->ncols; k++)
+		if (lt->cols[k].kind != LP_TIMESTAMP &&
+		    region_schema_find((*t)->region_schema, lt->cols[k].name) < 0)
+			nmissing++;
+	if (nmissing == 0)
+		return ERR_OK;
+	pthread_rwlock_wrlock(&c->fe->ddl);
+	table_info_free(*t);
+	*t = NULL;
+	int rc = catalog_get_table(c->fe->kv, c->s->catalog, c->s->schema, lt->name, t);
+	struct fe_new_field *f = mem_calloc(nmissing, sizeof(*f));
+	uint32_t n = 0;
+	if (rc == ERR_OK && !f)
+		rc = ERR_NOMEM;
+	for (uint32_t k = 0; rc == ERR_OK && k < lt->ncols; k++) {
+		const struct lp_column *lc = &lt->cols[k];
+		if (lc->kind == LP_TIMESTAMP || region_schema_find((*t)->region_schema, lc->name) >= 0)
+			continue;
+		if (n < nmissing)
+			f[n++] = (struct fe_new_field){
+			    .name = lc->name, .type = lc->type, .tag = lc->kind == LP_TAG};
+	}
+	if (rc == ERR_OK && n)
+		rc = fe_alter_add_fields(c, *t, f, n);
+	pthread_rwlock_unlock(&c->fe->ddl);
+	mem_free(f);
 	return rc;
 }
 
@@ -203,9 +245,17 @@ static int ingest_table(struct fe_ctx *c, const struct lp_table *lt)
 	} else if (rc) {
 		return rc;
 	}
+	if (t && (rc = add_missing_columns(c, lt, &t))) {
+		table_info_free(t);
+		return rc;
+	}
 	pthread_rwlock_rdlock(&c->fe->ddl);
-	if (!t)
-		rc = catalog_get_table(c->fe->kv, c->s->catalog, c->s->schema, lt->name, &t);
+	if (t) {
+		/* re-read: the schema may have changed since (another ALTER) */
+		table_info_free(t);
+		t = NULL;
+	}
+	rc = catalog_get_table(c->fe->kv, c->s->catalog, c->s->schema, lt->name, &t);
 	if (rc == ERR_OK)
 		rc = catalog_get_route(c->fe->kv, t->table_id, &route);
 	if (rc == ERR_OK)

@@ -14,11 +14,29 @@
  * between leaves only unreferenced files); a standalone CREATE that fails
  * to create a region removes the regions it made and the metadata.
  *
+ * Region scans in a cluster stream: fe_region_scan_open opens a
+ * region_reader (cluster/cluster_client.h) on the peer READ_PREFERENCE
+ * picks and reads its first frame; each fe_region_scan_next reads the
+ * next frame from that peer's connection and hands its batch to the
+ * engine. The reader owns the connection until the answer's final frame;
+ * fe_region_scan_close before that (LIMIT, an error elsewhere in the
+ * query) drops the connection. Buffered: the one batch handed out last
+ * (it stays valid until the next call), and that is what is charged to
+ * the session's memory budget - never the whole answer. Frames are asked
+ * to be at most FE_CHUNK_BYTES, or an eighth of the statement's memory
+ * limit when smaller. The statement's deadline bounds every wait for a
+ * frame, and the peer gets the time left and the memory limit for a
+ * pushed-down aggregation (RegionScanRequest.timeout_ms / mem_limit).
+ * Retries (follower_preferred -> leader, follower without its leader's
+ * address) happen only inside open, before any row was received; a
+ * failure afterwards is the query's error, never a silently shorter or
+ * duplicated answer.
+ *
  * Partial aggregation (fe_region_partial_open, cluster only): the chosen
  * peer runs the statement's per-region partial query over the rows it
  * would have sent (sql/plan_pushdown.c, datanode/partial_agg.c) and the
- * answer is those partial rows; peer choice, fallbacks, read counters and
- * the memory charge are the scan's.
+ * answer is those partial rows; peer choice, fallbacks, streaming, read
+ * counters and the memory charge are the scan's.
  *
  * Read counters (region_replicas.reads_served): one entry per (region,
  * peer) this frontend routed a scan to, in a small array under reads_mu;
@@ -221,13 +239,17 @@ uint64_t fe_reads_served(struct frontend *fe, uint64_t region_id, uint64_t node_
 
 /* ---- scans ------------------------------------------------------------------------------ */
 
+/* Largest frame a streamed region answer is asked to use (bytes). */
+#define FE_CHUNK_BYTES (1u << 20)
+#define FE_CHUNK_MIN   (4u << 10)
+
 struct fe_scan {
 	uint32_t ncols;
-	struct session *session; /* charged for `rows` (memory budget) */
+	struct session *session; /* charged for `cur` (memory budget) */
 	uint64_t charged;
 	struct sorted_source *src; /* standalone */
-	struct batch rows;         /* cluster: the whole region's answer */
-	bool given;
+	struct region_reader *rd;  /* cluster: the peer's answer, streamed */
+	struct batch cur;          /* cluster: the batch handed out last */
 	struct batch view;
 };
 
@@ -237,6 +259,20 @@ static int no_follower(uint64_t region_id)
 	               "Failed to find region peer for region id %" PRIu64
 	               "(%u, %u), read preference: FOLLOWER",
 	               region_id, REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
+}
+
+static void read_limits(const struct session *session, struct region_read_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->chunk_bytes = FE_CHUNK_BYTES;
+	if (!session)
+		return;
+	lim->deadline_ms = session->deadline_ms;
+	lim->mem_limit = session->mem_limit;
+	if (session->mem_limit && session->mem_limit / 8 < FE_CHUNK_BYTES)
+		lim->chunk_bytes = session->mem_limit / 8 < FE_CHUNK_MIN
+		                       ? FE_CHUNK_MIN
+		                       : (uint32_t)(session->mem_limit / 8);
 }
 
 static int region_open(struct frontend *fe, struct session *session,
@@ -249,6 +285,7 @@ static int region_open(struct frontend *fe, struct session *session,
 	if (!s)
 		return ERR_NOMEM;
 	s->ncols = schema->ncols;
+	s->session = session;
 	struct fe_served who = {rr->leader, true};
 	int rc;
 	if (!fe->cc && pa) {
@@ -262,19 +299,18 @@ static int region_open(struct frontend *fe, struct session *session,
 		rc = region_server_scan(fe->rs, rr->region_id, req, &s->src);
 	} else {
 		struct peer_choice pc;
-		if (pa) {
-			struct rpc_partial_agg agg = {
+		struct region_read_limits lim;
+		read_limits(session, &lim);
+		struct rpc_partial_agg agg;
+		if (pa)
+			agg = (struct rpc_partial_agg){
 			    .sql = pa->sql,
 			    .protocol = session ? (uint32_t)session->protocol : SESSION_MYSQL,
 			    .time_zone = session ? session->time_zone : "",
 			    .now_ms = pa->now_ms};
-			rc = cluster_client_read_region_agg(fe->cc, rr, (enum read_preference)pref, req,
-			                                    schema, &agg, pa->ncols, pa->types,
-			                                    &s->rows, &pc);
-		} else {
-			rc = cluster_client_read_region(fe->cc, rr, (enum read_preference)pref, req,
-			                                schema, &s->rows, &pc);
-		}
+		rc = cluster_client_region_read_open(fe->cc, rr, (enum read_preference)pref, req,
+		                                     schema, pa ? &agg : NULL, pa ? pa->ncols : 0,
+		                                     pa ? pa->types : NULL, &lim, &s->rd, &pc);
 		if (rc == ERR_UNAVAILABLE && pref == READ_PREF_FOLLOWER &&
 		    strstr(err_msg(), "No available follower")) {
 			char detail[512];
@@ -285,9 +321,6 @@ static int region_open(struct frontend *fe, struct session *session,
 		if (rc == ERR_OK) {
 			who.node_id = pc.node_id;
 			who.is_leader = pc.is_leader;
-			s->session = session;
-			s->charged = batch_mem_size(&s->rows);
-			rc = session_mem_charge(session, (int64_t)s->charged);
 		}
 	}
 	if (rc)
@@ -319,15 +352,34 @@ int fe_region_partial_open(struct frontend *fe, struct session *session,
 	return region_open(fe, session, rr, pref, req, schema, pa, out, served);
 }
 
+/* Drop the batch handed out last and its charge. */
+static void drop_cur(struct fe_scan *s)
+{
+	if (s->cur.cols)
+		batch_free(&s->cur);
+	memset(&s->cur, 0, sizeof(s->cur));
+	if (s->charged)
+		session_mem_charge(s->session, -(int64_t)s->charged);
+	s->charged = 0;
+}
+
 int fe_region_scan_next(struct fe_scan *s, const struct batch **out)
 {
 	*out = NULL;
-	if (!s->src) {
-		if (!s->given && s->rows.nrows > 0)
-			*out = &s->rows;
-		s->given = true;
+	if (s->rd) {
+		drop_cur(s);
+		bool end;
+		int rc = region_reader_next(s->rd, &s->cur, &end);
+		if (rc || end)
+			return rc;
+		s->charged = batch_mem_size(&s->cur);
+		if ((rc = session_mem_charge(s->session, (int64_t)s->charged)))
+			return rc;
+		*out = &s->cur;
 		return ERR_OK;
 	}
+	if (!s->src)
+		return ERR_OK;
 	for (;;) {
 		const struct batch *b;
 		int rc = sorted_source_next(s->src, &b);
@@ -349,10 +401,8 @@ void fe_region_scan_close(struct fe_scan *s)
 	if (!s)
 		return;
 	sorted_source_close(s->src);
-	if (s->rows.cols)
-		batch_free(&s->rows);
-	if (s->charged)
-		session_mem_charge(s->session, -(int64_t)s->charged);
+	region_reader_close(s->rd); /* before its end: drops the connection */
+	drop_cur(s);
 	mem_free(s);
 }
 

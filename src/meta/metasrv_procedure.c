@@ -546,6 +546,77 @@ static int create_region(struct metasrv *ms, const struct table_info *info,
 	return rc;
 }
 
+/* ALTER TABLE ADD/DROP COLUMN (CreateTableRequest.alter_schema): every
+ * leader changes its region's schema (region_create of an open leader
+ * region with the successor schema, see region_server.h), followers are
+ * told to install the new manifest version right away (as GreptimeDB
+ * pushes a sync after DDL), then the catalog entry is replaced. A region
+ * already at the new version is left alone, so a retry completes. */
+static int leader_version(struct rpc_client *c, uint64_t rid, uint64_t *version);
+
+static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_reply *r)
+{
+	struct table_info *existing = NULL;
+	struct table_route *tr = NULL;
+	pthread_mutex_lock(&ms->proc_mu);
+	int rc = catalog_get_table(ms->kv, info->catalog, info->schema, info->name, &existing);
+	if (rc == ERR_NOT_FOUND || (rc == ERR_OK && existing->table_id != info->table_id))
+		rc = table_not_found(info->table_id);
+	if (rc == ERR_OK &&
+	    info->region_schema->version != existing->region_schema->version + 1)
+		rc = err_set(ERR_CONFLICT,
+		             "alter table %s: schema version %" PRIu64 " does not follow %" PRIu64
+		             " (a concurrent ALTER?)",
+		             info->name, info->region_schema->version,
+		             existing->region_schema->version);
+	if (rc == ERR_OK)
+		rc = get_route(ms, info->table_id, &tr);
+	if (rc)
+		goto out;
+	metasrv_ddl_begin(ms, info->table_id);
+	for (uint32_t i = 0; rc == ERR_OK && i < tr->nregions; i++) {
+		const struct region_route *rr = &tr->regions[i];
+		struct rpc_client *c;
+		uint64_t v = 0;
+		if ((rc = create_region(ms, info, rr))) {
+			err_wrap("alter table %s", info->name);
+			break;
+		}
+		if ((rc = datanode_client(ms, rr->leader, &c)) ||
+		    (rc = leader_version(c, rr->region_id, &v))) {
+			log_warn("alter: version of region %" PRIu64 " unknown: %s", rr->region_id,
+			         err_msg());
+			rc = ERR_OK;
+			continue; /* followers learn it from the next heartbeats */
+		}
+		pthread_mutex_lock(&ms->reg.mu);
+		registry_set_leader_version_locked(&ms->reg, rr->region_id, v);
+		pthread_mutex_unlock(&ms->reg.mu);
+		for (uint32_t k = 0; k < rr->nfollowers; k++) {
+			struct rpc_client *fc;
+			if (datanode_client(ms, rr->followers[k], &fc) ||
+			    rpc_region_install(fc, rr->region_id, v))
+				log_warn("alter: follower of region %" PRIu64 " on datanode %" PRIu64
+				         " installs at its heartbeat: %s",
+				         rr->region_id, rr->followers[k], err_msg());
+		}
+	}
+	if (rc == ERR_OK)
+		rc = catalog_update_table(ms->kv, info);
+	metasrv_ddl_end(ms, info->table_id);
+	metasrv_routes_invalidate(ms);
+	if (rc == ERR_OK) {
+		log_info("altered table %u (%s): schema version %" PRIu64, info->table_id,
+		         info->name, info->region_schema->version);
+		rc = reply_table(r, false, info, tr);
+	}
+out:
+	pthread_mutex_unlock(&ms->proc_mu);
+	table_info_free(existing);
+	table_route_free(tr);
+	return rc;
+}
+
 int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequest) * req,
                                 struct rpc_reply *r)
 {
@@ -563,6 +634,11 @@ int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequ
 		return err_set(ERR_BAD_INPUT, "create table: table info lacks a name or schema");
 	}
 	if ((rc = region_schema_validate(info->region_schema))) {
+		table_info_free(info);
+		return rc;
+	}
+	if (req->alter_schema) {
+		rc = alter_table(ms, info, r);
 		table_info_free(info);
 		return rc;
 	}

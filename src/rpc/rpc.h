@@ -21,6 +21,12 @@
  * pool of idle connections. Every call has a deadline covering connect,
  * send and every response frame. A connection that saw any local error is
  * closed, never reused. A dead peer or a timeout is ERR_UNAVAILABLE.
+ * rpc_call / rpc_call_stream push every frame to the caller within the
+ * call; rpc_stream_open / next / close let the caller pull the frames one
+ * at a time (a region scan consumed by the query engine as it goes), each
+ * frame waited for with its own timeout under an optional overall
+ * deadline; the stream owns its connection until the final frame, and a
+ * stream closed early closes it.
  *
  * Rows travel as batches encoded by base/column_codec.h; region schemas as
  * the JSON of region_schema_to_json. The typed wrappers at the bottom
@@ -185,6 +191,10 @@ int rpc_reply_send(struct rpc_reply *r, const ProtobufCMessage *msg);
 struct arena *rpc_reply_arena(struct rpc_reply *r);
 const char *rpc_reply_peer(const struct rpc_reply *r); /* "127.0.0.1:51234" */
 enum rpc_method rpc_reply_method(const struct rpc_reply *r);
+/* Cut row chunks (rpc_reply_rows) at most n payload bytes big for this
+ * request (the client asked for smaller frames); 0 = the server's option.
+ * Never above the server's own chunk_bytes. */
+void rpc_reply_set_chunk_bytes(struct rpc_reply *r, uint32_t n);
 
 /* ------------------------------------------------------------------ */
 /* Client                                                              */
@@ -222,6 +232,29 @@ int rpc_call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *re
              ProtobufCMessage **resp, int timeout_ms);
 void rpc_message_free(ProtobufCMessage *m);
 
+/* A pull-style call: the caller reads the response frames one at a time.
+ * The stream owns its connection until the final frame arrives (then the
+ * connection goes back to the pool) or until rpc_stream_close (a stream
+ * closed before its final frame closes the connection: a half-read
+ * response is never left in the pool; the peer's next write fails and it
+ * stops). Waits: each rpc_stream_next waits at most frame_timeout_ms for
+ * its frame, and never past deadline_ms. Not thread-safe: one user. */
+struct rpc_stream;
+struct rpc_stream_options {
+	int frame_timeout_ms; /* <= 0: the client's request_timeout_ms */
+	int64_t deadline_ms;  /* CLOCK_MONOTONIC ms (clock_mono_ns / 1e6); 0 = none */
+};
+int rpc_stream_open(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req,
+                    const struct rpc_stream_options *o, struct rpc_stream **out);
+/* The next response message (*msg: the method's response type, freed by the
+ * caller with rpc_message_free); *last on the final one. An error frame, a
+ * timeout, a dead peer or a corrupt frame is an error, and the stream is
+ * over (later calls fail). */
+int rpc_stream_next(struct rpc_stream *st, ProtobufCMessage **msg, bool *last);
+/* True once the final frame (or an error) was seen. */
+bool rpc_stream_ended(const struct rpc_stream *st);
+void rpc_stream_close(struct rpc_stream *st); /* NULL is fine */
+
 /* ------------------------------------------------------------------ */
 /* Typed calls (client) and codec helpers (server)                     */
 /* ------------------------------------------------------------------ */
@@ -249,6 +282,15 @@ struct rpc_scan_args {
 	uint64_t leader_version;
 	/* NULL: send the rows; else the peer sends this query's result rows */
 	const struct rpc_partial_agg *agg;
+	/* Statement limits (RegionScanRequest.timeout_ms / mem_limit /
+	 * chunk_bytes). deadline_ms: CLOCK_MONOTONIC ms, 0 = none; the request
+	 * carries the time left and the client waits no longer than it.
+	 * mem_limit: bytes the peer's partial aggregation may hold, 0 = none.
+	 * chunk_bytes: largest chunk frame payload wanted, 0 = the peer's. */
+	int64_t deadline_ms;
+	uint64_t mem_limit;
+	uint32_t chunk_bytes;
+	int frame_timeout_ms; /* streams: wait per frame; 0 = request timeout */
 };
 
 /* Receives one decoded batch per non-empty frame; takes ownership of *b
@@ -261,6 +303,18 @@ int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
                      const struct batch *rows, uint64_t *affected);
 int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, rpc_batch_fn fn,
                            void *ctx);
+/* Pull-style region_scan (an rpc_stream underneath; a holds only what the
+ * request needs: it may go away after open). next gives the next non-empty
+ * batch (*out initialised there, caller batch_free) or *end at the final
+ * frame; a partial aggregation's final frame must carry its version
+ * (ERR_PROTOCOL otherwise). received() says whether any response frame
+ * arrived yet. close before the end drops the connection. */
+struct rpc_scan_stream;
+int rpc_region_scan_open(struct rpc_client *c, const struct rpc_scan_args *a,
+                         struct rpc_scan_stream **out);
+int rpc_region_scan_next(struct rpc_scan_stream *s, struct batch *out, bool *end);
+bool rpc_region_scan_received(const struct rpc_scan_stream *s);
+void rpc_region_scan_close(struct rpc_scan_stream *s);
 /* The whole result in one batch, initialised here (caller batch_free). No
  * rows at all gives an empty batch with ncols 0. */
 int rpc_region_scan(struct rpc_client *c, const struct rpc_scan_args *a, struct batch *out);

@@ -12,6 +12,15 @@
  *    is never reused.
  *  - A pooled connection that became readable while idle (the peer closed
  *    it, or sent something unasked) is discarded before use.
+ *  - Every call is a struct rpc_stream underneath: rpc_call / rpc_call_stream
+ *    read all its frames at once under one deadline; rpc_stream_* hand them
+ *    out one per next() (timeout per frame, optional overall deadline) and
+ *    the stream holds the connection in between. A stream closed before its
+ *    final frame closes the connection: draining could cost the rest of a
+ *    large answer, a fresh connect costs one round trip.
+ *  - A peer that hangs up inside a frame is ERR_UNAVAILABLE ("connection
+ *    lost (truncated frame ...)"); between frames "connection closed by the
+ *    peer"; a frame failing its CRC ERR_CORRUPT.
  *  - Requests are never retried here: a write may have been applied even
  *    when its reply was lost. Callers that know an operation is idempotent
  *    retry themselves.
@@ -273,100 +282,201 @@ static int remote_error(struct rpc_client *c, const struct rpc_frame *f)
 	return rc;
 }
 
-static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req, take_fn fn,
-                void *ctx, int timeout_ms)
+/* One call in progress: the connection it owns until the final frame (or
+ * an error) ends it. */
+struct rpc_stream {
+	struct rpc_client *c;
+	const struct rpc_method_info *mi;
+	enum rpc_method m;
+	uint32_t id;
+	int fd;           /* -1 once handed back to the pool or closed */
+	int64_t deadline; /* the whole call, mono ns; 0 = none */
+	int64_t frame_ns; /* each frame within this of the next() call; 0 = none */
+	bool ended;       /* the final frame (or an error) was seen */
+	int err;          /* sticky error once failed */
+};
+
+static int stream_begin(struct rpc_stream *st, struct rpc_client *c, enum rpc_method m,
+                        const ProtobufCMessage *req, int64_t deadline, int64_t frame_ns)
 {
-	const struct rpc_method_info *mi = rpc_method_info(m);
-	if (!mi)
-		return err_set(ERR_BAD_INPUT, "unknown rpc method %d", (int)m);
-	if (!req || req->descriptor != mi->req)
-		return err_set(ERR_BAD_INPUT, "%s: the request must be a %s", mi->name,
-		               mi->req->name);
-	int tmo = timeout_ms > 0 ? timeout_ms : c->o.request_timeout_ms;
-	int64_t deadline = clock_mono_ns() + (int64_t)tmo * 1000000;
+	memset(st, 0, sizeof(*st));
+	st->c = c;
+	st->fd = -1;
+	st->m = m;
+	st->deadline = deadline;
+	st->frame_ns = frame_ns;
+	st->mi = rpc_method_info(m);
+	if (!st->mi)
+		return st->err = err_set(ERR_BAD_INPUT, "unknown rpc method %d", (int)m);
+	if (!req || req->descriptor != st->mi->req)
+		return st->err = err_set(ERR_BAD_INPUT, "%s: the request must be a %s",
+		                         st->mi->name, st->mi->req->name);
 	uint32_t id = atomic_fetch_add(&c->next_id, 1);
 	if (id == 0) /* 0 is "no request" */
 		id = atomic_fetch_add(&c->next_id, 1);
+	st->id = id;
+	int64_t first = deadline;
+	if (frame_ns > 0 && (!first || clock_mono_ns() + frame_ns < first))
+		first = clock_mono_ns() + frame_ns;
 	struct buf out;
 	buf_init(&out);
-	struct rpc_frame f = {0};
-	ProtobufCMessage *msg = NULL;
-	int fd = -1;
-	bool reusable = false;
-
 	int rc = rpc_frame_pack(&out, RPC_KIND_REQUEST, (uint16_t)m, id, req, c->o.max_frame);
-	if (rc)
-		goto out;
-	rc = get_conn(c, deadline, &fd);
-	if (rc)
-		goto out;
-	rc = rpc_io_write(fd, out.data, out.len, deadline);
-	if (rc) {
-		err_wrap("peer %s: %s", c->addr, mi->name);
-		goto out;
+	if (rc == ERR_OK)
+		rc = get_conn(c, first, &st->fd);
+	if (rc == ERR_OK) {
+		rc = rpc_io_write(st->fd, out.data, out.len, first);
+		if (rc)
+			err_wrap("peer %s: %s", c->addr, st->mi->name);
 	}
-	for (;;) {
-		rc = rpc_frame_read(fd, -1, deadline, 0, c->o.max_frame, &f);
-		if (rc) {
-			if (f.eof)
-				rc = err_set(ERR_UNAVAILABLE,
-				             "peer %s: %s: connection closed by the peer", c->addr,
-				             mi->name);
-			else
-				err_wrap("peer %s: %s", c->addr, mi->name);
-			goto out;
-		}
-		if (f.kind == RPC_KIND_ERROR && f.req_id == 0) {
-			rc = remote_error(c, &f); /* about the connection: it is closing */
-			goto out;
-		}
-		if (f.kind == RPC_KIND_REQUEST || f.req_id != id ||
-		    (f.method != m && !(f.kind == RPC_KIND_ERROR && f.method == 0))) {
-			rc = err_set(ERR_PROTOCOL,
-			             "peer %s: %s: unexpected frame (kind %u, method %u, id %u; "
-			             "expected id %u)",
-			             c->addr, mi->name, f.kind, f.method, f.req_id, id);
-			goto out;
-		}
-		if (f.kind == RPC_KIND_ERROR) {
-			rc = remote_error(c, &f);
-			/* the server hangs up after a frame it could not take */
-			reusable = rc != ERR_PROTOCOL && rc != ERR_LIMIT && rc != ERR_CORRUPT;
-			goto out;
-		}
-		err_clear();
-		msg = protobuf_c_message_unpack(mi->resp, &rpc_pb_allocator, f.len, f.payload);
-		if (!msg) {
-			rc =
-			    err_code() == ERR_NOMEM
-			        ? ERR_NOMEM
-			        : err_set(ERR_PROTOCOL, "peer %s: malformed %s response (%u bytes)",
-			                  c->addr, mi->name, f.len);
-			goto out;
-		}
-		bool last = f.kind == RPC_KIND_RESPONSE;
-		rpc_frame_free(&f);
+	buf_free(&out);
+	if (rc) {
+		st->err = rc;
+		st->ended = true;
+	}
+	return rc;
+}
+
+/* End the call: the connection goes back to the pool only when `reusable`
+ * (the response ended exactly at a frame boundary), else it is closed. */
+static void stream_release(struct rpc_stream *st, bool reusable)
+{
+	if (st->fd >= 0) {
+		if (reusable)
+			put_conn(st->c, st->fd);
+		else
+			close(st->fd);
+	}
+	st->fd = -1;
+	st->ended = true;
+}
+
+/* The next response message (*msg owned by the caller); *last on the final
+ * one. After the final frame or an error the connection is released. */
+static int stream_next(struct rpc_stream *st, ProtobufCMessage **msg, bool *last)
+{
+	*msg = NULL;
+	*last = false;
+	if (st->err)
+		return err_set(st->err, "%s: the call already failed", st->mi ? st->mi->name : "rpc");
+	if (st->ended)
+		return err_set(ERR_INTERNAL, "%s: read past the final frame", st->mi->name);
+	struct rpc_client *c = st->c;
+	const struct rpc_method_info *mi = st->mi;
+	int64_t deadline = st->deadline;
+	if (st->frame_ns > 0 && (!deadline || clock_mono_ns() + st->frame_ns < deadline))
+		deadline = clock_mono_ns() + st->frame_ns;
+	struct rpc_frame f = {0};
+	bool reusable = false;
+	int rc = rpc_frame_read(st->fd, -1, deadline, 0, c->o.max_frame, &f);
+	if (rc) {
+		if (f.eof)
+			rc = err_set(ERR_UNAVAILABLE, "peer %s: %s: connection closed by the peer",
+			             c->addr, mi->name);
+		else if (rc == ERR_PROTOCOL && strstr(err_msg(), "truncated frame")) {
+			/* the peer hung up inside a frame: a dead peer, not a confused one */
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err_msg());
+			rc = err_set(ERR_UNAVAILABLE, "peer %s: %s: connection lost (%s)", c->addr,
+			             mi->name, why);
+		} else
+			err_wrap("peer %s: %s", c->addr, mi->name);
+		goto fail;
+	}
+	if (f.kind == RPC_KIND_ERROR && f.req_id == 0) {
+		rc = remote_error(c, &f); /* about the connection: it is closing */
+		goto fail;
+	}
+	if (f.kind == RPC_KIND_REQUEST || f.req_id != st->id ||
+	    (f.method != st->m && !(f.kind == RPC_KIND_ERROR && f.method == 0))) {
+		rc = err_set(ERR_PROTOCOL,
+		             "peer %s: %s: unexpected frame (kind %u, method %u, id %u; "
+		             "expected id %u)",
+		             c->addr, mi->name, f.kind, f.method, f.req_id, st->id);
+		goto fail;
+	}
+	if (f.kind == RPC_KIND_ERROR) {
+		rc = remote_error(c, &f);
+		/* the server hangs up after a frame it could not take */
+		reusable = rc != ERR_PROTOCOL && rc != ERR_LIMIT && rc != ERR_CORRUPT;
+		goto fail;
+	}
+	err_clear();
+	*msg = protobuf_c_message_unpack(mi->resp, &rpc_pb_allocator, f.len, f.payload);
+	if (!*msg) {
+		rc = err_code() == ERR_NOMEM
+		         ? ERR_NOMEM
+		         : err_set(ERR_PROTOCOL, "peer %s: malformed %s response (%u bytes)", c->addr,
+		                   mi->name, f.len);
+		goto fail;
+	}
+	*last = f.kind == RPC_KIND_RESPONSE;
+	rpc_frame_free(&f);
+	if (*last)
+		stream_release(st, true);
+	return ERR_OK;
+fail:
+	rpc_frame_free(&f);
+	st->err = rc;
+	stream_release(st, reusable);
+	return rc;
+}
+
+static int call(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req, take_fn fn,
+                void *ctx, int timeout_ms)
+{
+	int tmo = timeout_ms > 0 ? timeout_ms : c->o.request_timeout_ms;
+	struct rpc_stream st;
+	int rc = stream_begin(&st, c, m, req, clock_mono_ns() + (int64_t)tmo * 1000000, 0);
+	while (rc == ERR_OK) {
+		ProtobufCMessage *msg;
+		bool last;
+		if ((rc = stream_next(&st, &msg, &last)))
+			break;
 		rc = fn(ctx, &msg, last);
 		if (msg)
 			protobuf_c_message_free_unpacked(msg, &rpc_pb_allocator);
-		msg = NULL;
 		if (last)
-			reusable = true;
-		if (rc || last)
-			goto out;
+			break;
 	}
-out:
-	if (msg)
-		protobuf_c_message_free_unpacked(msg, &rpc_pb_allocator);
-	rpc_frame_free(&f);
-	buf_free(&out);
-	if (fd >= 0) {
-		if (reusable)
-			put_conn(c, fd);
-		else
-			close(fd);
-	}
+	stream_release(&st, false); /* abandoned mid-response: never reused */
 	return rc;
+}
+
+int rpc_stream_open(struct rpc_client *c, enum rpc_method m, const ProtobufCMessage *req,
+                    const struct rpc_stream_options *o, struct rpc_stream **out)
+{
+	*out = NULL;
+	struct rpc_stream *st = mem_alloc(sizeof(*st));
+	if (!st)
+		return ERR_NOMEM;
+	int ft = o && o->frame_timeout_ms > 0 ? o->frame_timeout_ms : c->o.request_timeout_ms;
+	int64_t deadline = o && o->deadline_ms > 0 ? o->deadline_ms * 1000000 : 0;
+	int rc = stream_begin(st, c, m, req, deadline, (int64_t)ft * 1000000);
+	if (rc) {
+		stream_release(st, false);
+		mem_free(st);
+		return rc;
+	}
+	*out = st;
+	return ERR_OK;
+}
+
+int rpc_stream_next(struct rpc_stream *st, ProtobufCMessage **msg, bool *last)
+{
+	return stream_next(st, msg, last);
+}
+
+bool rpc_stream_ended(const struct rpc_stream *st)
+{
+	return st->ended;
+}
+
+void rpc_stream_close(struct rpc_stream *st)
+{
+	if (!st)
+		return;
+	stream_release(st, false);
+	mem_free(st);
 }
 
 struct stream_ctx {
@@ -452,60 +562,133 @@ int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
 	return rc;
 }
 
-struct scan_ctx {
-	rpc_batch_fn fn;
-	void *ctx;
+struct rpc_scan_stream {
+	struct rpc_stream *st;
 	bool partial; /* a partial aggregation: the final frame must say so */
+	bool received;
+	bool end;
 };
 
-static int scan_frame(void *ctx, const ProtobufCMessage *msg, bool last)
+/* The RegionScanRequest of a (all allocations from ar / bytes). */
+static int scan_request_build(const struct rpc_scan_args *a, struct arena *ar, struct buf *bytes,
+                              RPC_PB(RegionScanRequest) * req)
 {
-	struct scan_ctx *s = ctx;
-	const RPC_PB(RegionScanResponse) *r = (const RPC_PB(RegionScanResponse) *)msg;
-	if (last && s->partial && r->partial_agg_version != RPC_PARTIAL_AGG_VERSION)
-		return err_set(ERR_PROTOCOL,
-		               "the peer did not run the partial aggregation (reply version %u, "
-		               "expected %u): an older datanode? (STRATA_AGG_PUSHDOWN=0 turns "
-		               "pushdown off)",
-		               r->partial_agg_version, RPC_PARTIAL_AGG_VERSION);
-	if (r->rows.len == 0)
-		return ERR_OK;
-	struct batch b;
-	int rc = rpc_batch_decode(r->rows, &b);
-	if (rc)
+	strata__region_scan_request__init(req);
+	req->region_id = a->region_id;
+	req->read_mode = (uint32_t)a->mode;
+	int rc = rpc_scan_request_encode(a->req, a->ncols, ar, &req->scan);
+	if (rc == ERR_OK && a->leader_rows) {
+		req->has_leader_snapshot = true;
+		req->leader_version = a->leader_version;
+		rc = rpc_batch_encode(a->leader_rows, bytes, &req->leader_rows);
+	}
+	if (a->agg) {
+		req->partial_agg_version = RPC_PARTIAL_AGG_VERSION;
+		req->partial_agg_sql = (char *)a->agg->sql;
+		req->partial_agg_protocol = a->agg->protocol;
+		req->partial_agg_time_zone = (char *)(a->agg->time_zone ? a->agg->time_zone : "");
+		req->partial_agg_now_ms = a->agg->now_ms;
+	}
+	if (a->deadline_ms > 0) {
+		int64_t left = a->deadline_ms - clock_mono_ns() / 1000000;
+		req->timeout_ms = left > 0 ? (uint64_t)left : 1; /* 0 would mean none */
+	}
+	req->mem_limit = a->mem_limit;
+	req->chunk_bytes = a->chunk_bytes;
+	return rc;
+}
+
+int rpc_region_scan_open(struct rpc_client *c, const struct rpc_scan_args *a,
+                         struct rpc_scan_stream **out)
+{
+	*out = NULL;
+	struct rpc_scan_stream *s = mem_calloc(1, sizeof(*s));
+	struct arena *ar = arena_create(0);
+	if (!s || !ar) {
+		mem_free(s);
+		arena_destroy(ar);
+		return ERR_NOMEM;
+	}
+	s->partial = a->agg != NULL;
+	struct buf bytes;
+	buf_init(&bytes);
+	RPC_PB(RegionScanRequest) req;
+	int rc = scan_request_build(a, ar, &bytes, &req);
+	struct rpc_stream_options o = {.frame_timeout_ms = a->frame_timeout_ms,
+	                               .deadline_ms = a->deadline_ms};
+	if (rc == ERR_OK)
+		rc = rpc_stream_open(c, RPC_REGION_SCAN, &req.base, &o, &s->st);
+	buf_free(&bytes);
+	arena_destroy(ar);
+	if (rc) {
+		mem_free(s);
 		return rc;
-	return s->fn(s->ctx, &b);
+	}
+	*out = s;
+	return ERR_OK;
+}
+
+int rpc_region_scan_next(struct rpc_scan_stream *s, struct batch *out, bool *end)
+{
+	memset(out, 0, sizeof(*out));
+	*end = false;
+	while (!s->end) {
+		ProtobufCMessage *msg;
+		bool last;
+		int rc = rpc_stream_next(s->st, &msg, &last);
+		if (rc)
+			return rc;
+		s->received = true;
+		const RPC_PB(RegionScanResponse) *r = (const RPC_PB(RegionScanResponse) *)msg;
+		if (last && s->partial && r->partial_agg_version != RPC_PARTIAL_AGG_VERSION)
+			rc = err_set(ERR_PROTOCOL,
+			             "the peer did not run the partial aggregation (reply version %u, "
+			             "expected %u): an older datanode? (STRATA_AGG_PUSHDOWN=0 turns "
+			             "pushdown off)",
+			             r->partial_agg_version, RPC_PARTIAL_AGG_VERSION);
+		bool rows = rc == ERR_OK && r->rows.len > 0;
+		if (rows)
+			rc = rpc_batch_decode(r->rows, out);
+		rpc_message_free(msg);
+		if (last)
+			s->end = true;
+		if (rc)
+			return rc;
+		if (rows && out->nrows > 0)
+			return ERR_OK;
+		if (rows)
+			batch_free(out);
+	}
+	*end = true;
+	return ERR_OK;
+}
+
+bool rpc_region_scan_received(const struct rpc_scan_stream *s)
+{
+	return s->received;
+}
+
+void rpc_region_scan_close(struct rpc_scan_stream *s)
+{
+	if (!s)
+		return;
+	rpc_stream_close(s->st);
+	mem_free(s);
 }
 
 int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, rpc_batch_fn fn,
                            void *ctx)
 {
-	struct arena *ar = arena_create(0);
-	if (!ar)
-		return ERR_NOMEM;
-	struct buf bytes;
-	buf_init(&bytes);
-	RPC_PB(RegionScanRequest) req = STRATA__REGION_SCAN_REQUEST__INIT;
-	req.region_id = a->region_id;
-	req.read_mode = (uint32_t)a->mode;
-	int rc = rpc_scan_request_encode(a->req, a->ncols, ar, &req.scan);
-	if (rc == ERR_OK && a->leader_rows) {
-		req.has_leader_snapshot = true;
-		req.leader_version = a->leader_version;
-		rc = rpc_batch_encode(a->leader_rows, &bytes, &req.leader_rows);
+	struct rpc_scan_stream *s;
+	int rc = rpc_region_scan_open(c, a, &s);
+	while (rc == ERR_OK) {
+		struct batch b;
+		bool end;
+		if ((rc = rpc_region_scan_next(s, &b, &end)) || end)
+			break;
+		rc = fn(ctx, &b);
 	}
-	if (a->agg) {
-		req.partial_agg_version = RPC_PARTIAL_AGG_VERSION;
-		req.partial_agg_sql = (char *)a->agg->sql;
-		req.partial_agg_protocol = a->agg->protocol;
-		req.partial_agg_time_zone = (char *)(a->agg->time_zone ? a->agg->time_zone : "");
-		req.partial_agg_now_ms = a->agg->now_ms;
-	}
-	struct scan_ctx s = {fn, ctx, a->agg != NULL};
-	if (rc == ERR_OK)
-		rc = rpc_call_stream(c, RPC_REGION_SCAN, &req.base, scan_frame, &s, 0);
-	buf_free(&bytes);
-	arena_destroy(ar);
+	rpc_region_scan_close(s); /* open leaves s NULL when it fails */
 	return rc;
 }
 

@@ -73,6 +73,7 @@ struct rpc_reply {
 	uint32_t req_id;
 	bool final_sent;
 	bool broken; /* a write failed: the connection is closed after the handler */
+	uint32_t chunk_bytes; /* rpc_reply_set_chunk_bytes; 0 = the server's */
 	struct arena *arena;
 	struct buf *out;
 };
@@ -118,7 +119,13 @@ enum rpc_method rpc_reply_method(const struct rpc_reply *r)
 
 uint32_t rpc_reply_chunk_bytes(const struct rpc_reply *r)
 {
-	return r->conn->srv->o.chunk_bytes;
+	uint32_t n = r->conn->srv->o.chunk_bytes;
+	return r->chunk_bytes && r->chunk_bytes < n ? r->chunk_bytes : n;
+}
+
+void rpc_reply_set_chunk_bytes(struct rpc_reply *r, uint32_t n)
+{
+	r->chunk_bytes = n;
 }
 
 static int64_t io_deadline(const struct rpc_server *s)

@@ -5,8 +5,9 @@
  * in ADMIN result headers, SHOW CREATE TABLE defaults and error messages:
  * keywords upper-case, binary operators spaced ("a + b"), function calls
  * as written ("FLUSH_TABLE('test')"), strings single-quoted with ''
- * escapes, identifiers as written with their quotes (or canonical and
- * bare with SQL_PRINT_CANONICAL). Recursion is bounded by the parser's
+ * escapes, identifiers as written with their quotes (or canonical with
+ * SQL_PRINT_CANONICAL: bare, double-quoted when the bare name would not
+ * parse back to the same name). Recursion is bounded by the parser's
  * SQL_MAX_HEIGHT; a deeper hand-built tree prints "..." past
  * PRINT_MAX_DEPTH instead of overflowing the stack.
  */
@@ -125,10 +126,31 @@ static void quoted(struct pr *w, const char *s, size_t n, char q, bool esc_bs)
 	putc_(w, q);
 }
 
+/* A canonical name that reads back as itself when unquoted: lower-case
+ * letters, digits and '_', not starting with a digit. */
+static bool bare_safe(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
 static void ident(struct pr *w, const struct sql_ident *id)
 {
-	if ((w->flags & SQL_PRINT_CANONICAL) || !id->quote) {
-		put(w, (w->flags & SQL_PRINT_CANONICAL) ? id->name : id->raw);
+	if (w->flags & SQL_PRINT_CANONICAL) {
+		/* canonical text is parsed again (partition rules are stored as
+		 * text): a name that would not survive that goes in quotes */
+		if (bare_safe(id->name))
+			put(w, id->name);
+		else
+			quoted(w, id->name, strlen(id->name), '"', false);
+		return;
+	}
+	if (!id->quote) {
+		put(w, id->raw);
 		return;
 	}
 	quoted(w, id->raw, strlen(id->raw), id->quote, false);

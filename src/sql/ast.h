@@ -644,7 +644,7 @@ int sql_ident_init(struct arena *a, struct sql_ident *id, const char *raw, size_
 /* ---- printing ------------------------------------------------------- */
 
 enum sql_print_flags {
-	SQL_PRINT_CANONICAL = 1,       /* identifiers in canonical form, unquoted */
+	SQL_PRINT_CANONICAL = 1,       /* identifiers in canonical form, "quoted" only when needed */
 	SQL_PRINT_ESCAPE_BACKSLASH = 2, /* double backslashes inside strings */
 };
 

@@ -276,9 +276,7 @@ static int apply_filter(const struct colvec *v, const struct colvec *f, uint32_t
 	return 0;
 }
 
-/* Charge the session's memory budget with the growth of what an operator
- * holds: `now` bytes held, `*charged` what was charged before. */
-static int charge_held(struct plan *p, uint64_t now, uint64_t *charged)
+int op_charge_held(struct plan *p, uint64_t now, uint64_t *charged)
 {
 	int64_t delta = (int64_t)now - (int64_t)*charged;
 	*charged = now;
@@ -372,7 +370,7 @@ static int agg_next(struct plan *p, struct op *o, const struct batch **out)
 			}
 		}
 		if ((rc = hagg_update(o->u.agg.h, keys, b->nrows, args, ords)) ||
-		    (rc = charge_held(p, hagg_mem_size(o->u.agg.h), &o->u.agg.charged)))
+		    (rc = op_charge_held(p, hagg_mem_size(o->u.agg.h), &o->u.agg.charged)))
 			return rc;
 	}
 	if (o->out_init) {
@@ -580,7 +578,7 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 					return rc;
 				o->u.sort.have_thr = fetch > 0 && acc->nrows >= fetch;
 			}
-			if ((rc = charge_held(p, batch_mem_size(acc), &o->u.sort.charged)))
+			if ((rc = op_charge_held(p, batch_mem_size(acc), &o->u.sort.charged)))
 				return rc;
 		}
 		if (!o->u.sort.acc_init) {
@@ -690,7 +688,7 @@ static int distinct_next(struct plan *p, struct op *o, const struct batch **out)
 		}
 		const uint32_t *gid;
 		if ((rc = hagg_assign(o->u.distinct.h, keys, b->nrows, &gid)) ||
-		    (rc = charge_held(p, hagg_mem_size(o->u.distinct.h), &o->u.distinct.charged)))
+		    (rc = op_charge_held(p, hagg_mem_size(o->u.distinct.h), &o->u.distinct.charged)))
 			return rc;
 		uint32_t ng = hagg_groups(o->u.distinct.h);
 		if (ng > o->u.distinct.seen_cap) {

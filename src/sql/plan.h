@@ -194,6 +194,11 @@ struct plan {
 struct op *op_new(struct plan *p, int kind, uint32_t ncols);
 int op_next(struct plan *p, struct op *o, const struct batch **out);
 void op_close(struct op *o);
+/* Charge the session's memory budget with the growth (or shrinking) of
+ * what an operator holds: `now` bytes held, `*charged` what was charged
+ * before (updated). Used by every operator that holds rows across batches:
+ * aggregation, sort, DISTINCT, the join's build side. */
+int op_charge_held(struct plan *p, uint64_t now, uint64_t *charged);
 /* Run the plan to completion into rs (initialised here). */
 int plan_run(struct plan *p, struct session *s, struct result_set *rs);
 

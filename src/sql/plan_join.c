@@ -356,7 +356,7 @@ static int build(struct plan *p, struct op *o)
 		return nomem();
 	bool *present = NULL;
 	int rc = 0;
-	size_t charged = 0;
+	uint64_t charged = 0;
 	for (;;) {
 		const struct batch *b;
 		if ((rc = op_next(p, r, &b)))
@@ -382,10 +382,8 @@ static int build(struct plan *p, struct op *o)
 		rb->nrows += b->nrows;
 		/* the build side is held until the join ends: charge its
 		 * growth to the statement's memory budget */
-		size_t held = batch_mem_size(rb);
-		if ((rc = session_mem_charge(p->cx.s, (int64_t)(held - charged))))
+		if ((rc = op_charge_held(p, batch_mem_size(rb), &charged)))
 			return rc;
-		charged = held;
 	}
 	uint32_t n = rb->nrows, nk = o->u.join.nkeys;
 	o->u.join.rmatched = mem_calloc(n + 1, 1);

@@ -37,6 +37,7 @@
 #include "storage/memtable.h"
 #include "storage/merge.h"
 #include "storage/pred.h"
+#include "storage/schema_alter.h"
 #include "storage/sst.h"
 #include "storage/wal.h"
 
@@ -1274,6 +1275,57 @@ int region_truncate(struct region *r)
 	}
 	pthread_mutex_unlock(&r->write_mu);
 	pthread_mutex_unlock(&r->flush_mu);
+	return rc;
+}
+
+/* Schema change: flush every memtable (so that no memtable, frozen
+ * memtable or WAL entry after the flushed sequence holds rows of the old
+ * schema), then commit [Edit flushed_sequence = last written, Change] as
+ * one version and start a fresh memtable of the new schema. Writers are
+ * held off (write_mu) for the whole step. */
+int region_alter(struct region *r, const struct region_schema *schema)
+{
+	if (r->role != REGION_ROLE_LEADER)
+		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower", r->id);
+	pthread_mutex_lock(&r->flush_mu);
+	pthread_mutex_lock(&r->write_mu);
+	int rc = region_schema_check_change(r->state.schema, schema);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(&r->state_mu);
+		rc = freeze_locked(r);
+		pthread_mutex_unlock(&r->state_mu);
+	}
+	while (rc == ERR_OK && r->nfrozen > 0)
+		rc = flush_one(r);
+	uint64_t upto = r->next_seq - 1;
+	struct manifest_action acts[2] = {
+		{.type = MANIFEST_EDIT, .flushed_sequence = upto},
+		{.type = MANIFEST_CHANGE, .schema = schema},
+	};
+	uint64_t version = 0;
+	if (rc == ERR_OK)
+		rc = manifest_commit(r->manifest, acts, 2, &version);
+	if (rc == ERR_OK) {
+		pthread_mutex_lock(&r->state_mu);
+		rc = refresh_state_locked(r);
+		struct mt_ref *fresh = rc == ERR_OK ? mt_ref_new(r) : NULL;
+		if (fresh) {
+			mt_unref(r->active);
+			r->active = fresh;
+		} else if (rc == ERR_OK) {
+			rc = ERR_NOMEM;
+		}
+		pthread_mutex_unlock(&r->state_mu);
+		if (r->e->wal)
+			wal_mark_flushed(r->e->wal, r->id, upto);
+		log_info("region %" PRIu64 ": schema version %" PRIu64 " (manifest version %" PRIu64
+			 ")",
+			 r->id, schema->version, version);
+	}
+	pthread_mutex_unlock(&r->write_mu);
+	pthread_mutex_unlock(&r->flush_mu);
+	if (rc)
+		err_wrap("alter region %" PRIu64, r->id);
 	return rc;
 }
 

@@ -97,6 +97,12 @@ int region_flush(struct region *r);
 int region_compact(struct region *r, bool force);
 /* Leader: drop every row (Truncate action) */
 int region_truncate(struct region *r);
+/* Leader: change the schema (schema_alter.h rules; schema->version =
+ * current + 1). Flushes the memtables first, then commits the Change, so
+ * rows of two schemas never share a memtable or the unflushed WAL tail.
+ * Followers see it when they install that version. ERR_BAD_INPUT when the
+ * change is not allowed (nothing changes then). */
+int region_alter(struct region *r, const struct region_schema *schema);
 /* Leader: mark the region removed in its manifest and forget its WAL. Files
  * are left to the caller's GC. The region must still be closed. */
 int region_drop(struct region *r);

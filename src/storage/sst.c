@@ -13,17 +13,36 @@
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
- * Readers match columns by name, so an SST written before a column was
- * added simply lacks it (read as empty).
+ * Readers match columns by name while the region's schema is at version 0;
+ * after a schema change (schema_alter.h) they match by column_id through
+ * the file's schema metadata, so a column added after the file was
+ * written reads as its DEFAULT (or NULL) and a dropped column's data is
+ * ignored (even when a new column reuses its name). A file written before
+ * a tag was added gets pk_pad NULL elements (0x00) appended to every
+ * __primary_key it returns. colmap (region column -> file column, -1 =
+ * absent) is the only way any read path reaches a file column: row-group
+ * and page statistics are looked up through it, so a column the file
+ * lacks is never pruned on (its rows are filtered against the fill value).
  *
  * Read path per row group: row-group statistics prune whole groups; page
  * statistics of the time index and of tag columns under EQ / IN
  * predicates narrow the group to candidate row ranges (candidate_ranges),
  * and only pages overlapping them are decompressed and decoded
- * (parquet_read_row_ranges). Row filters then apply as before. Two modes
- * exist for a file that is a query's only source (sst_open_opts): lean
- * (unique file: internal columns not read, passthrough merge) and tail
- * (last-row-per-series hint: tail_next).
+ * (parquet_read_row_ranges). Row filters then apply as before
+ * (select_rows; a predicate on a tag the file lacks sees its fill value).
+ * Two modes exist for a file that is a query's only source
+ * (sst_open_opts):
+ *   lean (unique file: internal columns not read, passthrough merge) -
+ *   any file, also one written under an older schema: it is the normal
+ *   read path minus the internal columns, so absent columns are filled
+ *   and the output has the current schema's layout (there is no key to
+ *   pad: __primary_key stays empty);
+ *   tail (last-row-per-series hint: tail_next) - only when no primary key
+ *   needs padding (pk_pad == 0: no tag added since the file was written),
+ *   because it finds series from the file's key dictionary and returns
+ *   file keys; a file with pk_pad != 0 is read by the normal path (the
+ *   caller's last-row pick then does the work). Fields added since the
+ *   file was written are filled in tail mode as in the normal path.
  */
 #include "storage/sst.h"
 
@@ -40,6 +59,7 @@
 #include "objstore/objstore.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
+#include "storage/schema_alter.h"
 
 #define SST_OUT_ROWS 4096
 /* Rows per data page of an SST: small enough that a one-series or short
@@ -362,6 +382,10 @@ struct sst_source {
 	struct batch raw;   /* file layout */
 	struct batch out;   /* internal layout */
 	struct batch view;  /* internal layout borrowing raw's vectors (cols owned, not their data) */
+	struct datum *fill; /* per region column the file lacks: its DEFAULT/NULL */
+	char **fill_owned;
+	uint32_t pk_pad;    /* tags added since the file was written (NULL elements) */
+	struct colvec pk_tmp;
 	uint8_t *sel;
 	size_t sel_cap;
 	uint32_t *idx;      /* kept row numbers */
@@ -460,6 +484,51 @@ static bool rg_may_match(struct sst_source *s, uint32_t rg)
 			return false;
 	}
 	return true;
+}
+
+/* Row predicates may name a tag the file predates: give them n copies of
+ * its fill value (the caller frees the colvecs it did not borrow). */
+static int missing_pred_cols(struct sst_source *s, struct colvec *view, uint32_t ncols, uint32_t n)
+{
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		uint32_t c = s->row_preds[i].col;
+		if (c >= ncols || c >= s->schema->ncols || s->colmap[c] >= 0 || view[c].len == n)
+			continue;
+		colvec_free(&view[c]);
+		colvec_init(&view[c], s->schema->cols[c].type);
+		for (uint32_t r = 0; r < n; r++) {
+			int rc = colvec_push_datum(&view[c], &s->fill[c]);
+			if (rc)
+				return rc;
+		}
+	}
+	return ERR_OK;
+}
+
+/* Extend every __primary_key of s->out by pk_pad NULL elements (0x00). */
+static int pad_primary_keys(struct sst_source *s)
+{
+	struct colvec *pk = &s->out.cols[s->schema->ncols];
+	colvec_reset(&s->pk_tmp);
+	uint8_t buf[256];
+	for (uint32_t i = 0; i < pk->len; i++) {
+		uint32_t n;
+		const char *p = colvec_bytes(pk, i, &n);
+		uint8_t *tmp = n + s->pk_pad <= sizeof(buf) ? buf : mem_alloc(n + s->pk_pad);
+		if (!tmp)
+			return ERR_NOMEM;
+		memcpy(tmp, p, n);
+		memset(tmp + n, 0, s->pk_pad);
+		int rc = colvec_push_bytes(&s->pk_tmp, tmp, n + s->pk_pad);
+		if (tmp != buf)
+			mem_free(tmp);
+		if (rc)
+			return rc;
+	}
+	struct colvec t = *pk;
+	*pk = s->pk_tmp;
+	s->pk_tmp = t;
+	return ERR_OK;
 }
 
 /* Order of two non-null values of one column's physical kind: integers
@@ -626,7 +695,13 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 			else
 				colvec_init(&empty[c], DT_BINARY);
 		}
-		if ((rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel)))
+		rc = missing_pred_cols(s, empty, ncols, n);
+		if (rc == ERR_OK)
+			rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel);
+		for (uint32_t c = 0; c < ncols; c++)
+			if (!cols[c])
+				colvec_free(&empty[c]);
+		if (rc)
 			return rc;
 	}
 	uint32_t k = 0;
@@ -858,10 +933,11 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 		struct colvec *dst = &s->out.cols[c];
 		int fc = s->colmap[c];
 		if (fc < 0) {
-			/* a column the file predates: NULLs when projected */
+			/* a column the file predates (a field: tail mode needs
+			 * pk_pad == 0): its DEFAULT (or NULL) when projected */
 			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
 			for (uint32_t x = 0; wanted && x < k; x++)
-				if ((rc = colvec_push_null(dst)))
+				if ((rc = colvec_push_datum(dst, &s->fill[c])))
 					return rc;
 			continue;
 		}
@@ -914,8 +990,9 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 			return rc;
 		if (kept == 0)
 			continue;
-		/* every row kept and every column in the file: lend raw's vectors */
-		bool lend = kept == n;
+		/* every row kept, every column in the file and no primary key to
+		 * pad (a tag added since the file was written): lend raw's vectors */
+		bool lend = kept == n && s->pk_pad == 0;
 		for (uint32_t c = 0; c < ncols && lend; c++)
 			lend = cols[c] != NULL;
 		if (lend) {
@@ -943,11 +1020,12 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 		for (uint32_t c = 0; c < ncols; c++) {
 			struct colvec *dst = &s->out.cols[c];
 			if (!cols[c]) {
-				/* a column the file predates: NULLs when projected */
+				/* a column the file predates: its DEFAULT (or NULL)
+				 * when projected */
 				bool wanted = c < s->schema->ncols &&
 					      (!s->req.projection || s->req.projection[c]);
 				for (uint32_t i = 0; wanted && i < kept; i++)
-					if ((rc = colvec_push_null(dst)))
+					if ((rc = colvec_push_datum(dst, &s->fill[c])))
 						return rc;
 				continue;
 			}
@@ -957,6 +1035,8 @@ static int sst_next(struct sorted_source *base, const struct batch **out)
 				return rc;
 		}
 		s->out.nrows = kept;
+		if (s->pk_pad && (rc = pad_primary_keys(s)))
+			return rc;
 		*out = &s->out;
 		return ERR_OK;
 	}
@@ -988,7 +1068,53 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->ident);
 	mem_free(s->runid);
 	mem_free(s->cand);
+	for (uint32_t c = 0; s->fill_owned && c < s->schema->ncols; c++)
+		mem_free(s->fill_owned[c]);
+	mem_free(s->fill_owned);
+	mem_free(s->fill);
+	colvec_free(&s->pk_tmp);
 	mem_free(s);
+}
+
+/* The file's name for region column c when the file was written under an
+ * older schema: matched by column_id through the file's schema metadata
+ * (a dropped and re-added name is another column). NULL = the file lacks
+ * it. Files of the current version, or without the metadata, match by
+ * name. */
+static const char *file_column_name(const struct region_schema *sch,
+				    const struct region_schema *fsch, uint32_t c)
+{
+	if (!fsch || c >= sch->ncols)
+		return c < sch->ncols ? sch->cols[c].name : NULL;
+	for (uint32_t i = 0; i < fsch->ncols; i++)
+		if (fsch->cols[i].column_id == sch->cols[c].column_id)
+			return fsch->cols[i].name;
+	return NULL;
+}
+
+/* The schema an SST was written with, when it differs from sch (only
+ * after a schema change: sch->version > 0). *out NULL otherwise. */
+static int sst_file_schema(struct parquet_reader *rd, const struct region_schema *sch,
+			   const char *key, struct region_schema **out)
+{
+	*out = NULL;
+	if (sch->version == 0)
+		return ERR_OK;
+	const char *txt = parquet_reader_kv(rd, "strata.region_schema");
+	if (!txt)
+		return ERR_OK;
+	cJSON *j = cJSON_Parse(txt);
+	if (!j)
+		return err_set(ERR_CORRUPT, "SST %s: schema metadata does not parse", key);
+	int rc = region_schema_from_json(j, out);
+	cJSON_Delete(j);
+	if (rc)
+		return err_wrap("SST %s: schema metadata", key);
+	if ((*out)->version == sch->version) {
+		region_schema_free(*out);
+		*out = NULL;
+	}
+	return ERR_OK;
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -1018,6 +1144,7 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	s->base.close = sst_close;
 	s->cache = cache;
 	s->schema = sch;
+	colvec_init(&s->pk_tmp, DT_BINARY);
 	if (req)
 		s->req = *req;
 	else
@@ -1050,7 +1177,9 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	s->types = mem_calloc(ncols, sizeof(*s->types));
 	s->colmap = mem_calloc(ncols, sizeof(int));
 	s->want = mem_calloc(nfile ? nfile : 1, sizeof(bool));
-	if (!s->colmap || !s->want || !s->types) {
+	s->fill = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(*s->fill));
+	s->fill_owned = mem_calloc(sch->ncols ? sch->ncols : 1, sizeof(char *));
+	if (!s->colmap || !s->want || !s->types || !s->fill || !s->fill_owned) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
@@ -1058,22 +1187,40 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 							      SCHEMA_OP_NAME};
 	enum dtype *types = s->types;
 	region_schema_internal_types(sch, types);
+	struct region_schema *fsch = NULL;
+	if ((rc = sst_file_schema(s->reader, sch, key, &fsch)))
+		goto fail;
 	for (uint32_t c = 0; c < ncols; c++) {
 		const char *name = c < sch->ncols ? sch->cols[c].name : internal[c - sch->ncols];
-		s->colmap[c] = parquet_reader_find_column(s->reader, name);
+		const char *fname = c < sch->ncols ? file_column_name(sch, fsch, c) : name;
+		s->colmap[c] = fname ? parquet_reader_find_column(s->reader, fname) : -1;
+		if (s->colmap[c] < 0 && c < sch->ncols && c != sch->ts_col &&
+		    (rc = column_fill_datum(&sch->cols[c], &s->fill[c], &s->fill_owned[c]))) {
+			/* not a constant: NULL, as before the change */
+			err_clear();
+			memset(&s->fill[c], 0, sizeof(s->fill[c]));
+			s->fill[c].type = sch->cols[c].type;
+			s->fill[c].is_null = true;
+			rc = ERR_OK;
+		}
 		if (s->colmap[c] >= 0) {
 			const struct parquet_column_def *d =
 				parquet_reader_column(s->reader, (uint32_t)s->colmap[c]);
 			if (dtype_phys(d->type) != dtype_phys(types[c])) {
 				rc = err_set(ERR_CORRUPT, "SST %s: column %s has type %s, expected %s",
 					     key, name, dtype_name(d->type), dtype_name(types[c]));
+				region_schema_free(fsch);
 				goto fail;
 			}
 		} else if (c == sch->ts_col || c >= sch->ncols) {
 			rc = err_set(ERR_CORRUPT, "SST %s lacks column %s", key, name);
+			region_schema_free(fsch);
 			goto fail;
 		}
 	}
+	if (fsch && fsch->npk < sch->npk)
+		s->pk_pad = sch->npk - fsch->npk;
+	region_schema_free(fsch);
 	/* predicates on tags and the time index filter rows here */
 	s->row_preds = mem_calloc(s->req.npreds + 1, sizeof(*s->row_preds));
 	if (!s->row_preds) {
@@ -1093,8 +1240,9 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	}
 	if (oo && oo->only_source) {
 		const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+		/* tail mode returns the file's keys: not when they need padding */
 		if (scan_req_last_per_series(sch, &s->req))
-			s->tail = true;
+			s->tail = s->pk_pad == 0;
 		else if (u && !strcmp(u, "1") && !sch->opts.append_mode)
 			s->lean = true;
 	}

@@ -13,7 +13,9 @@
 #   delay -> everything still works, only slower.
 # The follower (datanode 1) is also killed at the points of a follower read
 # (memtable.fetch, objstore.get) and must answer like the leader after its
-# restart. Prints TAP.
+# restart. A follower read slowed by objstore.get delays runs across a
+# compaction on the leader and must return exactly the leader's rows.
+# Prints TAP.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/suites/lib/cluster.sh
@@ -142,6 +144,40 @@ for spec in "memtable.fetch=kill" "objstore.get=kill"; do
 		not_ok "$point: after the follower's restart: $(drv verify-acks "$tid" "$work/acks" 2>&1 | tail -1)"
 	fi
 done
+
+# ---- a follower read running across a compaction on the leader -------------------------
+# The restarted follower has nothing cached and every object-store read it makes is
+# slowed by 400 ms, so its read of the table's two SSTs is still running when the
+# leader compacts them into one (and the follower learns the new version by heartbeat).
+# The read must finish with exactly the rows the leader had.
+new_table
+: >"$work/acks"
+drv write "$tid" 0 300 >>"$work/acks" 2>&1
+drv flush "$tid" >/dev/null 2>&1
+drv write "$tid" 300 600 >>"$work/acks" 2>&1
+drv flush "$tid" >/dev/null 2>&1
+drv write "$tid" 600 650 >>"$work/acks" 2>&1
+drv read "$tid" leader >"$work/before.txt" 2>"$work/before.err"
+kill -TERM "${pid[dn1]}"
+wait "${pid[dn1]}" 2>/dev/null
+start_dn 1
+poll 20 drv faults 1 "objstore.get=delay:400" >/dev/null 2>&1
+(drv read-at "$tid" 1 >"$work/across.txt" 2>"$work/across.err"; echo $? >"$work/across.rc") &
+rpid=$!
+sleep 0.3
+if out=$(drv compact "$tid" 2>&1) && kill -0 $rpid 2>/dev/null; then
+	ok "compaction on the leader finished while the follower read was still running"
+else
+	not_ok "compaction during the follower read: compact says '$out', read running: $(kill -0 $rpid 2>/dev/null && echo yes || echo no)"
+fi
+wait $rpid
+drv faults 1 "" >/dev/null 2>&1
+if [ "$(cat "$work/across.rc")" = 0 ] && cmp -s "$work/across.txt" "$work/before.txt" && [ "$(wc -l <"$work/before.txt")" -eq 650 ]; then
+	ok "the follower read across the compaction returned exactly the leader's 650 rows"
+else
+	not_ok "follower read across a compaction: rc $(cat "$work/across.rc"), $(wc -l <"$work/across.txt") rows vs $(wc -l <"$work/before.txt"): $(head -2 "$work/across.err" | tr '\n' ' ')"
+fi
+poll 10 same_on_follower "$tid" && ok "after the compaction: follower = leader" || not_ok "follower after the compaction"
 
 # ---- fail and delay ---------------------------------------------------------------------
 new_table

@@ -272,6 +272,50 @@ check "mysql: FLUSH_TABLE / COMPACT_TABLE / FLUSH_REGION / COMPACT_REGION on the
 0"
 check "mysql: follower read after flush + compaction" \
 	"$(my "SET READ_PREFERENCE='follower'; SELECT * FROM foo ORDER BY ts;")" "$ROWS"
+
+# ALTER TABLE ADD/DROP COLUMN on a table with followers: the metasrv changes
+# every leader's schema and pushes the new version to the followers, so a
+# follower read right after the DDL sees the new column (old rows in SSTs
+# and in the flushed memtable read its DEFAULT or NULL)
+out=$(my "CREATE TABLE bar (ts TIMESTAMP TIME INDEX, i INT PRIMARY KEY, v DOUBLE) PARTITION ON COLUMNS (i) (i <= 0, i > 0);
+ADMIN ADD_TABLE_FOLLOWER('bar', '0,1,2');
+INSERT INTO bar VALUES (1, -1, 1.5), (2, 1, 2.5);
+ADMIN FLUSH_TABLE('bar');
+INSERT INTO bar VALUES (3, -2, 3.5), (4, 2, 4.5);
+ALTER TABLE bar ADD COLUMN extra BIGINT DEFAULT 7, ADD COLUMN note STRING;
+INSERT INTO bar (ts, i, v, extra, note) VALUES (5, -3, 5.5, 50, 'n5'), (6, 3, 6.5, 60, 'n6');")
+check "mysql: ALTER TABLE bar ADD COLUMN (2 regions with followers) and INSERT with the new columns" "$out" "0
+0"
+out=$(my "SET READ_PREFERENCE='follower'; SELECT ts, i, v, extra, note FROM bar ORDER BY ts;")
+check "mysql: follower read right after ADD COLUMN: DEFAULT/NULL for old rows, values for new rows" "$out" \
+	"1970-01-01 00:00:00.001000${TAB}-1${TAB}1.5${TAB}7${TAB}NULL
+1970-01-01 00:00:00.002000${TAB}1${TAB}2.5${TAB}7${TAB}NULL
+1970-01-01 00:00:00.003000${TAB}-2${TAB}3.5${TAB}7${TAB}NULL
+1970-01-01 00:00:00.004000${TAB}2${TAB}4.5${TAB}7${TAB}NULL
+1970-01-01 00:00:00.005000${TAB}-3${TAB}5.5${TAB}50${TAB}n5
+1970-01-01 00:00:00.006000${TAB}3${TAB}6.5${TAB}60${TAB}n6"
+contains "mysql: that read was served by followers" \
+	"$(my "SET READ_PREFERENCE='follower'; EXPLAIN ANALYZE SELECT * FROM bar;")" "(follower)"
+out=$(my "ALTER TABLE bar DROP COLUMN v; SET READ_PREFERENCE='follower'; SELECT * FROM bar WHERE i > 0 ORDER BY ts;")
+check "mysql: follower read right after DROP COLUMN v" "$out" \
+	"1970-01-01 00:00:00.002000${TAB}1${TAB}7${TAB}NULL
+1970-01-01 00:00:00.004000${TAB}2${TAB}7${TAB}NULL
+1970-01-01 00:00:00.006000${TAB}3${TAB}60${TAB}n6"
+contains "mysql: SHOW CREATE TABLE bar after the ALTERs" "$(my "SHOW CREATE TABLE bar")" \
+	'`extra` BIGINT NULL DEFAULT 7,\n  `note` STRING NULL,'
+contains "mysql: ALTER TABLE bar DROP COLUMN i (the partition key) is refused" \
+	"$(my "ALTER TABLE bar DROP COLUMN i")" "Not allowed to remove index column i from table bar"
+check "mysql: DROP TABLE bar" "$(my "DROP TABLE bar")" ""
+# line protocol into an existing table: a new field and a new tag are added
+# through the same metasrv procedure, then written
+code=$(curl -s -o "$work/lp.out" -w '%{http_code}' -XPOST "http://127.0.0.1:$P_HTTP/v1/influxdb/write?db=public&precision=ms" \
+	--data-binary $'lpt,host=a v=1 1000\n')
+code2=$(curl -s -o "$work/lp.out" -w '%{http_code}' -XPOST "http://127.0.0.1:$P_HTTP/v1/influxdb/write?db=public&precision=ms" \
+	--data-binary $'lpt,host=a,zone=z v=2,w=3i 2000\nlpt,host=a v=5 1000\n')
+check "line protocol: a new field and tag are added to an existing table (cluster)" \
+	"$code $code2 $(my "SELECT host, zone, greptime_timestamp, v, w FROM lpt ORDER BY greptime_timestamp; DROP TABLE lpt;")" \
+	"204 204 a${TAB}NULL${TAB}1970-01-01 00:00:01.000000${TAB}5${TAB}NULL
+a${TAB}z${TAB}1970-01-01 00:00:02.000000${TAB}2${TAB}3"
 out=$(my "ADMIN ADD_REGION_FOLLOWER(4402341478400, 2); $PEERS_Q")
 check "mysql: ADD_REGION_FOLLOWER(region 0, datanode 2)" "$out" "0
 foo${TAB}4402341478400${TAB}1${TAB}Yes

@@ -189,9 +189,23 @@ if command -v curl >/dev/null; then
 	expect "HTTP: auto-created table has tags as primary key and greptime_timestamp" $? "$out"
 
 	code=$(curl -s -o "$work/w.out" -w '%{http_code}' -XPOST "$H/v1/influxdb/write?db=public" \
-		--data-binary $'weather,city=oslo wind=3 1700000000000000000\n')
+		--data-binary $'weather,city=oslo wind=3 1700000000002000000\n')
+	out=$(curl -s "$H/v1/sql?db=public" --data-urlencode "sql=SELECT city, wind FROM weather ORDER BY greptime_timestamp")
+	[ "$code" = 204 ] && [[ "$out" == *'"rows":[["oslo",null],["rome",null],["oslo",3.0]]'* ]]
+	expect "HTTP: a field the table lacks is added, old points read it as NULL" $? "$code $out $(cat "$work/w.out")"
+
+	code=$(curl -s -o "$work/w.out" -w '%{http_code}' -XPOST "$H/v1/influxdb/write?db=public" \
+		--data-binary $'weather,city=oslo,zone=n wind=4 1700000000003000000\n')
+	out=$(curl -s "$H/v1/sql?db=public" --data-urlencode "sql=SELECT city, zone, wind FROM weather WHERE zone = 'n' OR wind IS NULL ORDER BY greptime_timestamp")
+	[ "$code" = 204 ] && [[ "$out" == *'"rows":[["oslo",null,null],["rome",null,null],["oslo","n",4.0]]'* ]]
+	expect "HTTP: a tag the table lacks is added to the primary key" $? "$code $out $(cat "$work/w.out")"
+	out=$(curl -s "$H/v1/sql?db=public" --data-urlencode "sql=DESC weather")
+	[[ "$out" == *'["zone","String","PRI","YES","","TAG"]'* ]]
+	expect "HTTP: DESC shows the added tag" $? "$out"
+	code=$(curl -s -o "$work/w.out" -w '%{http_code}' -XPOST "$H/v1/influxdb/write?db=public" \
+		--data-binary $'weather,city=oslo wind="strong" 1700000000000000002\n')
 	[ "$code" = 400 ] && grep -q "wind" "$work/w.out"
-	expect "HTTP: a field the table lacks is refused with a clear error" $? "$code $(cat "$work/w.out")"
+	expect "HTTP: a type clash with an existing field is a clear error" $? "$code $(cat "$work/w.out")"
 
 	out=$(curl -s "$H/v1/sql" --data-urlencode "sql=SELECT * FROM nope")
 	[[ "$out" == *'"code":4001'* ]] && [[ "$out" == *'Table not found'* ]]
@@ -199,7 +213,7 @@ if command -v curl >/dev/null; then
 
 	out=$(curl -s "$H/metrics")
 	echo "$out" | grep -q "^strata_frontend_statements_total [1-9]" &&
-		echo "$out" | grep -q "^strata_frontend_ingest_rows_total 2"
+		echo "$out" | grep -q "^strata_frontend_ingest_rows_total 4"
 	expect "HTTP: /metrics exposes frontend counters" $? "$out"
 else
 	skip "HTTP tests" "curl not installed"
@@ -212,7 +226,7 @@ if start_server; then
 	if command -v mysql >/dev/null; then
 		out=$(timeout 30 mysql --protocol=TCP -h 127.0.0.1 -P "$P_mysql" -u root -N -B \
 			-e "SELECT host, v FROM cli ORDER BY host; SELECT count(*) FROM weather" 2>&1)
-		[ $rc -eq 0 ] && [ "$out" = $'a\t1.25\nb\tNULL\n2' ]
+		[ $rc -eq 0 ] && [ "$out" = $'a\t1.25\nb\tNULL\n4' ]
 		expect "restart: tables and rows survive a restart on the same data home" $? "rc=$rc $out"
 	else
 		skip "restart check" "mysql client missing"

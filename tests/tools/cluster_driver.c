@@ -31,6 +31,8 @@
  *                               disarms) on a datanode started with
  *                               STRATA_FAULTS_RUNTIME=1
  *   flush T | truncate T | drop T
+ *   compact T                   a forced compaction of every region of T on
+ *                               its leader
  *   flush-visible T K MS        with fetch off: write row K, check a follower
  *                               read misses it, flush, then poll follower
  *                               reads until it shows; prints ms (fails > MS)
@@ -83,6 +85,19 @@ static int load(uint32_t tid, struct table_info **info, struct table_route **tr)
 static uint32_t region_of(const struct table_route *tr, int64_t k)
 {
 	return tr->nregions == 1 ? 0 : k <= 0 ? 0 : 1;
+}
+
+static int cmd_compact(uint32_t tid)
+{
+	struct table_info *info = NULL;
+	struct table_route *tr = NULL;
+	int rc = load(tid, &info, &tr);
+	for (uint32_t r = 0; rc == ERR_OK && r < tr->nregions; r++)
+		rc = cluster_client_region_compact(cc, tr->regions[r].leader,
+		                                   tr->regions[r].region_id, true);
+	table_route_free(tr);
+	table_info_free(info);
+	return rc ? fail(rc) : 0;
 }
 
 static int parse_ids(const char *s, uint64_t *ids, uint32_t *n)
@@ -591,6 +606,8 @@ int main(int argc, char **argv)
 		ret = rc ? fail(rc) : 0;
 	} else if (!strcmp(cmd, "flush") && na == 1)
 		ret = (rc = cluster_client_flush_table(cc, (uint32_t)atoi(a[0]))) ? fail(rc) : 0;
+	else if (!strcmp(cmd, "compact") && na == 1)
+		ret = cmd_compact((uint32_t)atoi(a[0]));
 	else if (!strcmp(cmd, "truncate") && na == 1)
 		ret = (rc = cluster_client_truncate_table(cc, (uint32_t)atoi(a[0]))) ? fail(rc) : 0;
 	else if (!strcmp(cmd, "drop") && na == 1)

@@ -542,13 +542,13 @@ static void test_partial_request_checks(void **state)
 	struct region_schema schema;
 	memset(&schema, 0, sizeof(schema));
 	req.partial_agg_sql = "SELEC count(*) FRM m";
-	assert_int_not_equal(dn_partial_agg(&req, &schema, NULL, NULL), 0);
+	assert_int_not_equal(dn_partial_agg(&req, &schema, NULL, 0, NULL), 0);
 	assert_non_null(strstr(err_msg(), "partial aggregation"));
 	req.partial_agg_sql = "DROP TABLE m";
-	assert_int_equal(dn_partial_agg(&req, &schema, NULL, NULL), ERR_PROTOCOL);
+	assert_int_equal(dn_partial_agg(&req, &schema, NULL, 0, NULL), ERR_PROTOCOL);
 	assert_non_null(strstr(err_msg(), "expected one query"));
 	req.partial_agg_sql = "SELECT 1; SELECT 2";
-	assert_int_equal(dn_partial_agg(&req, &schema, NULL, NULL), ERR_PROTOCOL);
+	assert_int_equal(dn_partial_agg(&req, &schema, NULL, 0, NULL), ERR_PROTOCOL);
 }
 
 /* A peer's scan handler: one Int64 column [7]; `mark` says whether it

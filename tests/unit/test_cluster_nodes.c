@@ -4,7 +4,9 @@
  * projection, predicates, across flushes), a snapshot handed in by the
  * caller, hostile region requests refused, the memtable-fetch fault point,
  * lease expiry demoting leaders (no writes) and heartbeats promoting them
- * again with every acknowledged row, truncate and drop reaching followers. */
+ * again with every acknowledged row, truncate and drop reaching followers;
+ * a region_reader retries another peer only before the first frame
+ * (follower_preferred -> leader), never after rows arrived. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -488,6 +490,132 @@ static void test_follower_without_leader_address(void **state)
 	assert_int_equal(count_rows(0, 0, RPC_READ_FOLLOWER), 5);
 }
 
+/* ---- region_reader: retries only before the peer sent anything ---------- */
+
+/* A fake metasrv reporting the three datanodes and a fourth one, id 3, at
+ * *(const char **)ctx, all ALIVE. */
+static int fake_info4(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
+{
+	(void)req;
+	RPC_PB(NodeInfo) n[NDN + 1];
+	RPC_PB(NodeInfo) * np[NDN + 1];
+	for (int i = 0; i <= NDN; i++) {
+		strata__node_info__init(&n[i]);
+		n[i].type = CLUSTER_NODE_DATANODE;
+		n[i].id = (uint64_t)i;
+		n[i].addr = (char *)(i < NDN ? datanode_addr(dns[i]) : *(const char **)ctx);
+		n[i].status = NODE_ALIVE;
+		np[i] = &n[i];
+	}
+	RPC_PB(ClusterInfoResponse) resp = STRATA__CLUSTER_INFO_RESPONSE__INIT;
+	resp.nodes = np;
+	resp.n_nodes = NDN + 1;
+	return rpc_reply_send(r, &resp.base);
+}
+
+/* Datanode 3: sends two rows of the fixture schema, then fails with
+ * ERR_UNAVAILABLE (a follower losing its leader mid-answer). */
+static int half_scan(void *ctx, const RPC_PB(RegionScanRequest) * req, struct rpc_reply *r)
+{
+	(void)ctx, (void)req;
+	struct fx_row rows[2] = {{"q", 1, 1, false, 1, false}, {"r", 2, 2, false, 2, false}};
+	struct batch b;
+	fx_batch(rows, 2, &b);
+	int rc = rpc_reply_rows(r, &b);
+	batch_free(&b);
+	return rc ? rc : err_set(ERR_UNAVAILABLE, "follower lost its leader (test)");
+}
+
+static void test_region_reader_retry_rule(void **state)
+{
+	(void)state;
+	/* a port where nothing listens: datanode 3 is dead */
+	struct rpc_server *tmp;
+	assert_int_equal(rpc_server_start(NULL, 0, &(struct rpc_handlers){0}, NULL, &tmp), ERR_OK);
+	char dead[32];
+	snprintf(dead, sizeof(dead), "127.0.0.1:%u", rpc_server_port(tmp));
+	rpc_server_stop(tmp);
+	const char *addr3 = dead;
+	struct rpc_server *fake;
+	struct rpc_handlers h = {.cluster_info = fake_info4, .ctx = &addr3};
+	assert_int_equal(rpc_server_start(NULL, 0, &h, NULL, &fake), ERR_OK);
+	char maddr[32];
+	snprintf(maddr, sizeof(maddr), "127.0.0.1:%u", rpc_server_port(fake));
+	struct cluster_client *cc2;
+	struct cluster_client_options co = {.metasrv_addrs = maddr, .node_cache_ms = 60000};
+	assert_int_equal(cluster_client_open(&co, &cc2), ERR_OK);
+	/* region 0 with its only follower on datanode 3 */
+	struct region_route rr = troute->regions[0];
+	rr.nfollowers = 1;
+	rr.followers[0] = 3;
+	uint32_t want = count_rows(rr.leader, 0, RPC_READ_LEADER);
+	assert_true(want > 0 && want != UINT32_MAX);
+	/* follower_preferred: the follower fails before sending anything -> the leader */
+	struct region_reader *rd;
+	struct peer_choice pc;
+	assert_int_equal(cluster_client_region_read_open(cc2, &rr, READ_PREF_FOLLOWER_PREFERRED, NULL,
+	                                                 tinfo->region_schema, NULL, 0, NULL, NULL,
+	                                                 &rd, &pc),
+	                 ERR_OK);
+	assert_true(pc.is_leader);
+	assert_int_equal(pc.node_id, rr.leader);
+	uint32_t got = 0;
+	for (;;) {
+		struct batch b;
+		bool end;
+		assert_int_equal(region_reader_next(rd, &b, &end), ERR_OK);
+		if (end)
+			break;
+		assert_int_equal(b.ncols, tinfo->region_schema->ncols);
+		got += b.nrows;
+		batch_free(&b);
+	}
+	assert_true(region_reader_done(rd));
+	region_reader_close(rd);
+	assert_int_equal(got, want);
+	/* 'follower' has no fallback: the error names the dead peer */
+	assert_int_equal(cluster_client_region_read_open(cc2, &rr, READ_PREF_FOLLOWER, NULL,
+	                                                 tinfo->region_schema, NULL, 0, NULL, NULL,
+	                                                 &rd, &pc),
+	                 ERR_UNAVAILABLE);
+	assert_non_null(strstr(err_msg(), dead));
+	/* datanode 3 alive but failing after two rows: those rows arrive, then
+	 * the error - no retry on the leader (its rows would be duplicated) */
+	struct rpc_server *half;
+	struct rpc_handlers hh = {.region_scan = half_scan};
+	assert_int_equal(rpc_server_start(NULL, 0, &hh, NULL, &half), ERR_OK);
+	char live[32];
+	snprintf(live, sizeof(live), "127.0.0.1:%u", rpc_server_port(half));
+	struct cluster_client *cc3;
+	addr3 = live;
+	assert_int_equal(cluster_client_open(&co, &cc3), ERR_OK);
+	assert_int_equal(cluster_client_region_read_open(cc3, &rr, READ_PREF_FOLLOWER_PREFERRED, NULL,
+	                                                 tinfo->region_schema, NULL, 0, NULL, NULL,
+	                                                 &rd, &pc),
+	                 ERR_OK);
+	assert_false(pc.is_leader);
+	assert_int_equal(pc.node_id, 3);
+	struct batch b;
+	bool end;
+	assert_int_equal(region_reader_next(rd, &b, &end), ERR_OK);
+	assert_false(end);
+	assert_int_equal(b.nrows, 2);
+	batch_free(&b);
+	assert_int_equal(region_reader_next(rd, &b, &end), ERR_UNAVAILABLE);
+	assert_non_null(strstr(err_msg(), "lost its leader (test)"));
+	assert_false(end);
+	assert_false(region_reader_done(rd));
+	region_reader_close(rd);
+	/* the collecting read: the same rule, an error rather than 2 + N rows */
+	assert_int_equal(cluster_client_read_region(cc3, &rr, READ_PREF_FOLLOWER_PREFERRED, NULL,
+	                                            tinfo->region_schema, &b, &pc),
+	                 ERR_UNAVAILABLE);
+	cluster_client_close(cc3);
+	rpc_server_stop(half);
+	cluster_client_close(cc2);
+	rpc_server_stop(fake);
+}
+
 struct role_arg {
 	uint64_t node;
 	uint64_t rid;
@@ -596,6 +724,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_region_requests),
 	    cmocka_unit_test(test_memtable_fetch_fault_and_switch),
 	    cmocka_unit_test(test_follower_without_leader_address),
+	    cmocka_unit_test(test_region_reader_retry_rule),
 	    cmocka_unit_test(test_lease_expiry_demotes_and_heartbeats_promote),
 	    cmocka_unit_test(test_truncate_and_drop_reach_followers),
 	};

@@ -1117,9 +1117,11 @@ static void test_printer(void **state)
 		if (strcmp(out, exprs[i]) != 0)
 			fail_msg("printed %s as %s", exprs[i], out);
 	}
-	/* canonical identifiers and backslash escaping */
-	struct sql_expr *e = first_item("SELECT \"Col\" + T.Id");
-	assert_string_equal(sql_expr_to_sql(A, e, SQL_PRINT_CANONICAL), "Col + t.id");
+	/* canonical identifiers (quoted only when the bare name would parse
+	 * back as another name) and backslash escaping */
+	struct sql_expr *e = first_item("SELECT \"Col\" + T.Id + \"a b\" + \"q\"\"x\" + \"1a\"");
+	assert_string_equal(sql_expr_to_sql(A, e, SQL_PRINT_CANONICAL),
+			    "\"Col\" + t.id + \"a b\" + \"q\"\"x\" + \"1a\"");
 	e = first_item("SELECT 'a\\b'");
 	assert_string_equal(sql_expr_to_sql(A, e, SQL_PRINT_ESCAPE_BACKSLASH), "'a\\\\b'");
 

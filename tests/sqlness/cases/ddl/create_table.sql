@@ -86,6 +86,10 @@ ALTER TABLE opts7 UNSET 'ttl';
 
 ALTER TABLE opts7 ADD COLUMN x INT;
 
+ALTER TABLE opts7 MODIFY COLUMN x BIGINT;
+
+ALTER TABLE opts7 ADD COLUMN y INT, SET 'ttl' = '1d';
+
 DROP TABLE opts7;
 
 CREATE TABLE opts6 (ts TIMESTAMP TIME INDEX) WITH (ttl = '1d 12h', merge_mode = 'last_non_null');
