@@ -132,7 +132,7 @@ static void write_random(struct env *e, struct region *r, uint32_t n, enum op_ty
 	assert_int_equal(batch_init(&b, s->ncols, types), ERR_OK);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t h = rndn(nh), t = t0 + rndn(span), z = e->stage >= 2 ? rndn(NZ) : 0;
-		char hn[8], zn[8];
+		char hn[16], zn[16];
 		snprintf(hn, sizeof(hn), "h%02u", h);
 		snprintf(zn, sizeof(zn), "z%u", z ? z - 1 : 0);
 		struct mrow x = {.live = op == OP_PUT};
@@ -250,7 +250,8 @@ static void collect(struct env *e, struct sorted_source *src, const bool *proj, 
 	}
 	assert_int_equal(rc, ERR_OK);
 	sorted_source_close(src);
-	qsort(o->a, o->n, sizeof(*o->a), acmp);
+	if (o->n)
+		qsort(o->a, o->n, sizeof(*o->a), acmp);
 }
 
 static bool same_row(const struct arow *a, const struct arow *b, const bool *proj, int stage)
@@ -301,7 +302,7 @@ struct rq {
 	struct scan_request req;
 	struct scan_pred preds[3];
 	struct datum hl[3], zl[3];
-	char hn[3][8], zn[3][8];
+	char hn[3][16], zn[3][16];
 	bool proj[6];
 	bool last;
 	uint32_t lo, hi;      /* model time range [lo, hi) */
