@@ -640,6 +640,17 @@ int cluster_client_region_write(struct cluster_client *cc, const struct region_r
 	return rc;
 }
 
+int cluster_client_region_write_at(struct cluster_client *cc, const struct region_route *rr,
+                                   enum op_type op, const struct batch *rows, uint64_t version,
+                                   uint64_t *affected)
+{
+	struct rpc_client *c;
+	int rc = cluster_client_peer(cc, rr->leader, &c);
+	if (rc == ERR_OK)
+		rc = rpc_region_write_at(c, rr->region_id, op, rows, version, affected);
+	return rc;
+}
+
 struct widen_ctx {
 	const struct region_schema *schema;
 	const struct scan_request *req;

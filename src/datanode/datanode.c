@@ -68,7 +68,8 @@ static int h_write(void *ctx, const RPC_PB(RegionWriteRequest) * req, struct rpc
 		return rc;
 	if ((rc = rpc_batch_decode(req->rows, &b)))
 		return rc;
-	rc = region_server_write(dn->rs, req->region_id, &b, op);
+	rc = region_server_write_at(dn->rs, req->region_id, &b, op, req->has_schema_version,
+	                            req->schema_version);
 	RPC_PB(RegionWriteResponse) resp = STRATA__REGION_WRITE_RESPONSE__INIT;
 	resp.affected_rows = b.nrows;
 	batch_free(&b);

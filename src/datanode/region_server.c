@@ -7,6 +7,7 @@
  * map and the last reference closes the region.
  */
 #include "datanode/region_server.h"
+#include "storage/schema_alter.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -210,6 +211,13 @@ int region_server_write(struct region_server *rs, uint64_t region_id, const stru
 			enum op_type op)
 {
 	WITH_REGION(rs, region_id, region_write(r_, rows, op, NULL));
+}
+
+int region_server_write_at(struct region_server *rs, uint64_t region_id, const struct batch *rows,
+                           enum op_type op, bool has_version, uint64_t version)
+{
+	WITH_REGION(rs, region_id,
+	            region_write_at_version(r_, rows, op, has_version, version, NULL));
 }
 
 int region_server_flush(struct region_server *rs, uint64_t region_id)

@@ -50,6 +50,11 @@ bool region_server_has(struct region_server *rs, uint64_t region_id);
 
 int region_server_write(struct region_server *rs, uint64_t region_id, const struct batch *rows,
 			enum op_type op);
+/* region_write_at_version (storage/schema_alter.h) on the region: the
+ * batch was built for schema `version` (has_version) or by a legacy
+ * writer (accepted only while the schema has never changed). */
+int region_server_write_at(struct region_server *rs, uint64_t region_id, const struct batch *rows,
+                           enum op_type op, bool has_version, uint64_t version);
 int region_server_flush(struct region_server *rs, uint64_t region_id);
 int region_server_compact(struct region_server *rs, uint64_t region_id, bool force);
 int region_server_truncate(struct region_server *rs, uint64_t region_id);

@@ -299,6 +299,13 @@ typedef int (*rpc_batch_fn)(void *ctx, struct batch *b);
 
 int rpc_ping(struct rpc_client *c);
 /* affected may be NULL. */
+/* rpc_region_write_at: the batch was built for region schema `version`;
+ * the leader refuses it (ERR_CONFLICT, REGION_SCHEMA_MISMATCH in
+ * storage/schema_alter.h) unless the region is at that version.
+ * rpc_region_write sends no version (a legacy writer): accepted only
+ * while the region's schema has never changed. */
+int rpc_region_write_at(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                        const struct batch *rows, uint64_t version, uint64_t *affected);
 int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
                      const struct batch *rows, uint64_t *affected);
 int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, rpc_batch_fn fn,

@@ -543,14 +543,33 @@ int rpc_ping(struct rpc_client *c)
 	return call_void(c, RPC_PING, &req.base);
 }
 
+static int region_write_call(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                             const struct batch *rows, bool has_version, uint64_t version,
+                             uint64_t *affected);
+
 int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
                      const struct batch *rows, uint64_t *affected)
+{
+	return region_write_call(c, region_id, op, rows, false, 0, affected);
+}
+
+int rpc_region_write_at(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                        const struct batch *rows, uint64_t version, uint64_t *affected)
+{
+	return region_write_call(c, region_id, op, rows, true, version, affected);
+}
+
+static int region_write_call(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                             const struct batch *rows, bool has_version, uint64_t version,
+                             uint64_t *affected)
 {
 	struct buf bytes;
 	buf_init(&bytes);
 	RPC_PB(RegionWriteRequest) req = STRATA__REGION_WRITE_REQUEST__INIT;
 	req.region_id = region_id;
 	req.op = (uint32_t)op;
+	req.has_schema_version = has_version;
+	req.schema_version = version;
 	ProtobufCMessage *resp = NULL;
 	int rc = rpc_batch_encode(rows, &bytes, &req.rows);
 	if (rc == ERR_OK)
