@@ -93,6 +93,12 @@ struct region {
 	 * object and retires a changed one here). */
 	struct region_schema **retired;
 	size_t nretired;
+	/* Manifest version from which state.schema holds: the version that
+	 * installed a change seen while open, else (at open, where the
+	 * change's own version is not known) the version opened, which is
+	 * conservative. A follower refuses to merge a leader memtable
+	 * snapshot older than this (its rows may be in an older layout). */
+	uint64_t schema_since;
 };
 
 /* ---- engine ---------------------------------------------------------- */
@@ -354,7 +360,10 @@ static int refresh_state_locked(struct region *r)
 	if (old && st.schema && schemas_equal(old, st.schema)) {
 		region_schema_free(st.schema);
 		st.schema = old;
-	} else if (old) {
+	} else if (!old || old->version != (st.schema ? st.schema->version : 0)) {
+		r->schema_since = st.version;
+	}
+	if (old && st.schema != old) {
 		void *p = r->retired;
 		size_t cap = r->nretired;
 		if (mem_grow(&p, &cap, r->nretired + 1, sizeof(*r->retired))) {
@@ -1099,10 +1108,24 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 		return rc;
 	struct view v;
 	pthread_mutex_lock(&r->state_mu);
+	uint64_t since = r->schema_since;
 	rc = view_take_locked(r, &v);
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc)
 		return rc;
+	/* The snapshot's rows are in the layout of the leader's schema at
+	 * manifest version `version`; installing it made ours at least that
+	 * new. When ours took effect after it (a schema change installed
+	 * since), the rows may be in an older layout: refuse, never
+	 * reinterpret them by position. */
+	if (leader_rows && version < since) {
+		view_free(&v);
+		return err_set(ERR_RETRY,
+		               "region %" PRIu64 ": the leader's memtable snapshot (manifest version "
+		               "%" PRIu64 ") predates this follower's schema version %" PRIu64
+		               " (since manifest version %" PRIu64 "): retry the read",
+		               r->id, version, v.schema ? v.schema->version : 0, since);
+	}
 	uint32_t n = 0;
 	struct sorted_source **srcs = mem_calloc((size_t)v.nfiles + 1, sizeof(*srcs));
 	if (!srcs)
