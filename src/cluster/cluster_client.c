@@ -455,11 +455,10 @@ int cluster_client_alter_table(struct cluster_client *cc, const struct table_inf
 	cJSON_Delete(j);
 	if (!text)
 		return err_set(ERR_NOMEM, "cannot render the table info");
-	RPC_PB(CreateTableRequest) req = STRATA__CREATE_TABLE_REQUEST__INIT;
+	RPC_PB(AlterTableRequest) req = STRATA__ALTER_TABLE_REQUEST__INIT;
 	req.table_info_json = text;
-	req.alter_schema = true;
 	ProtobufCMessage *resp = NULL;
-	int rc = meta_conn_call(&cc->mc, RPC_CREATE_TABLE, &req.base, &resp);
+	int rc = meta_conn_call(&cc->mc, RPC_ALTER_TABLE, &req.base, &resp);
 	cJSON_free(text);
 	rpc_message_free(resp);
 	return procedure_error(rc);

@@ -849,6 +849,21 @@ out:
 	return rc;
 }
 
+int rpc_region_alter(struct rpc_client *c, uint64_t region_id, const struct region_schema *schema)
+{
+	cJSON *j = region_schema_to_json(schema);
+	char *json = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!json)
+		return err_set(ERR_NOMEM, "cannot render the region schema as JSON");
+	RPC_PB(RegionAlterRequest) req = STRATA__REGION_ALTER_REQUEST__INIT;
+	req.region_id = region_id;
+	req.schema_json = json;
+	int rc = call_void(c, RPC_REGION_ALTER, &req.base);
+	cJSON_free(json);
+	return rc;
+}
+
 int rpc_region_create(struct rpc_client *c, uint64_t region_id, const char *dir,
                       const struct region_schema *schema)
 {
