@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/err.h"
 #include "base/mem.h"
 
@@ -220,6 +222,17 @@ int region_server_write_at(struct region_server *rs, uint64_t region_id, const s
 	            region_write_at_version(r_, rows, op, has_version, version, NULL));
 }
 
+/* Same columns, key and options (compared as their JSON form). */
+static bool same_schema(const struct region_schema *a, const struct region_schema *b)
+{
+	cJSON *ja = region_schema_to_json(a);
+	cJSON *jb = region_schema_to_json(b);
+	bool same = ja && jb && cJSON_Compare(ja, jb, true);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
 int region_server_alter_to(struct region_server *rs, uint64_t region_id,
                            const struct region_schema *schema, uint64_t *before)
 {
@@ -237,6 +250,11 @@ int region_server_alter_to(struct region_server *rs, uint64_t region_id,
 		rc = err_set(ERR_CONFLICT, "region %" PRIu64 " is at schema version %" PRIu64
 		                           ", past %" PRIu64,
 		             region_id, cur, schema->version);
+	else if (!same_schema(region_schema(e->region), schema))
+		rc = err_set(ERR_CONFLICT,
+		             "region %" PRIu64 " is at schema version %" PRIu64
+		             " with other columns (an interrupted ALTER that differs from this one)",
+		             region_id, cur);
 	release(rs, e);
 	return rc;
 }

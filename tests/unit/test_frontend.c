@@ -616,6 +616,39 @@ static void test_write_fence(void **state)
 	table_info_free(t);
 }
 
+/* REGION_ALTER's datanode side: the successor applies, a retry of the
+ * same change is OK, a different change at the same version or an older
+ * version is a conflict, an unknown region NOT_FOUND. */
+static void test_region_alter_to(void **state)
+{
+	(void)state;
+	ok("CREATE TABLE ra (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, a DOUBLE)");
+	struct table_info *t;
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "ra", &t), ERR_OK);
+	uint64_t rid = REGION_ID(t->table_id, 0), before = 99;
+	struct region_schema *nw = region_schema_clone(t->region_schema);
+	nw->version++;
+	nw->cols = mem_realloc(nw->cols, (nw->ncols + 1) * sizeof(*nw->cols));
+	nw->cols[nw->ncols++] = (struct column_schema){.name = mem_strdup("b"),
+	                                               .type = DT_FLOAT64,
+	                                               .sem = SEM_FIELD,
+	                                               .nullable = true,
+	                                               .column_id = 3};
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_OK);
+	assert_int_equal(before, 0);
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_OK);
+	assert_int_equal(before, 1);
+	mem_free(nw->cols[3].name);
+	nw->cols[3].name = mem_strdup("c");
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_CONFLICT);
+	assert_non_null(strstr(err_msg(), "other columns"));
+	assert_int_equal(region_server_alter_to(E.rs, rid, t->region_schema, &before),
+	                 ERR_CONFLICT);
+	assert_int_equal(region_server_alter_to(E.rs, rid + 77, nw, &before), ERR_NOT_FOUND);
+	region_schema_free(nw);
+	table_info_free(t);
+}
+
 static void test_hostile_statements(void **state)
 {
 	(void)state;
@@ -746,6 +779,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_alter_reconcile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alter_reconcile_at_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_fence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_region_alter_to, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_region_recreated, setup, teardown),
 	    cmocka_unit_test(test_helpers),
