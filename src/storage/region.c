@@ -1119,12 +1119,13 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 	 * since), the rows may be in an older layout: refuse, never
 	 * reinterpret them by position. */
 	if (leader_rows && version < since) {
+		rc = err_set(ERR_RETRY,
+		             "region %" PRIu64 ": the leader's memtable snapshot (manifest version "
+		             "%" PRIu64 ") predates this follower's schema version %" PRIu64
+		             " (since manifest version %" PRIu64 "): retry the read",
+		             r->id, version, v.schema ? v.schema->version : 0, since);
 		view_free(&v);
-		return err_set(ERR_RETRY,
-		               "region %" PRIu64 ": the leader's memtable snapshot (manifest version "
-		               "%" PRIu64 ") predates this follower's schema version %" PRIu64
-		               " (since manifest version %" PRIu64 "): retry the read",
-		               r->id, version, v.schema ? v.schema->version : 0, since);
+		return rc;
 	}
 	uint32_t n = 0;
 	struct sorted_source **srcs = mem_calloc((size_t)v.nfiles + 1, sizeof(*srcs));
