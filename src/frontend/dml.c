@@ -35,9 +35,10 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 {
 	if (rows->nrows == 0)
 		return ERR_OK;
+	uint64_t ver = t->region_schema->version; /* the layout of `rows` */
 	int rc;
 	if (t->nrules == 0 || route->nregions == 1) {
-		rc = fe_region_write(c->fe, &route->regions[0], rows, op, t->region_schema->version);
+		rc = fe_region_write(c->fe, &route->regions[0], rows, op, ver);
 		goto out;
 	}
 	struct part_rules *pr = NULL;
@@ -64,7 +65,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 		if (!count[r])
 			continue;
 		if (count[r] == rows->nrows) {
-			rc = fe_region_write(c->fe, &route->regions[r], rows, op, t->region_schema->version);
+			rc = fe_region_write(c->fe, &route->regions[r], rows, op, ver);
 			break;
 		}
 		struct batch part;
@@ -74,8 +75,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 			if (region[i] == r)
 				rc = batch_push_row(&part, rows, i);
 		if (rc == ERR_OK)
-			rc = fe_region_write(c->fe, &route->regions[r], &part, op,
-			                     t->region_schema->version);
+			rc = fe_region_write(c->fe, &route->regions[r], &part, op, ver);
 		batch_free(&part);
 	}
 	mem_free(types);
