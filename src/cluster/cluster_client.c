@@ -455,11 +455,10 @@ int cluster_client_alter_table(struct cluster_client *cc, const struct table_inf
 	cJSON_Delete(j);
 	if (!text)
 		return err_set(ERR_NOMEM, "cannot render the table info");
-	RPC_PB(CreateTableRequest) req = STRATA__CREATE_TABLE_REQUEST__INIT;
+	RPC_PB(AlterTableRequest) req = STRATA__ALTER_TABLE_REQUEST__INIT;
 	req.table_info_json = text;
-	req.alter_schema = true;
 	ProtobufCMessage *resp = NULL;
-	int rc = meta_conn_call(&cc->mc, RPC_CREATE_TABLE, &req.base, &resp);
+	int rc = meta_conn_call(&cc->mc, RPC_ALTER_TABLE, &req.base, &resp);
 	cJSON_free(text);
 	rpc_message_free(resp);
 	return procedure_error(rc);
@@ -637,6 +636,17 @@ int cluster_client_region_write(struct cluster_client *cc, const struct region_r
 	int rc = cluster_client_peer(cc, rr->leader, &c);
 	if (rc == ERR_OK)
 		rc = rpc_region_write(c, rr->region_id, op, rows, affected);
+	return rc;
+}
+
+int cluster_client_region_write_at(struct cluster_client *cc, const struct region_route *rr,
+                                   enum op_type op, const struct batch *rows, uint64_t version,
+                                   uint64_t *affected)
+{
+	struct rpc_client *c;
+	int rc = cluster_client_peer(cc, rr->leader, &c);
+	if (rc == ERR_OK)
+		rc = rpc_region_write_at(c, rr->region_id, op, rows, version, affected);
 	return rc;
 }
 

@@ -207,9 +207,15 @@ struct peer_choice {
 int cluster_client_pick_peer(struct cluster_client *cc, const struct region_route *rr,
                              enum read_preference pref, struct peer_choice *out);
 
-/* Rows to the region's leader. */
+/* Rows to the region's leader. cluster_client_region_write sends no
+ * schema version (legacy: refused once the region's schema has changed);
+ * _at says the batch was built for region schema `version` and is
+ * refused with ERR_CONFLICT (REGION_SCHEMA_MISMATCH) at any other. */
 int cluster_client_region_write(struct cluster_client *cc, const struct region_route *rr,
                                 enum op_type op, const struct batch *rows, uint64_t *affected);
+int cluster_client_region_write_at(struct cluster_client *cc, const struct region_route *rr,
+                                   enum op_type op, const struct batch *rows, uint64_t version,
+                                   uint64_t *affected);
 
 /* Scan region_id on datanode node_id, as leader or follower read (mode).
  * schema is the region's (table_info->region_schema). fn receives each

@@ -6,7 +6,12 @@
  *
  * Handlers and their rules:
  *   region_write      leader only (the region says ERR_READONLY otherwise);
- *                     refused with ERR_UNAVAILABLE once the lease ran out
+ *                     refused with ERR_UNAVAILABLE once the lease ran out;
+ *                     fenced by the request's schema version (ERR_CONFLICT
+ *                     "region schema version mismatch", schema_alter.h)
+ *   region_alter      a leader's schema change (the metasrv's ALTER
+ *                     procedure), under admin_mu; a region already at the
+ *                     version is OK (retry); then heartbeat right away
  *   region_scan       follower_read.c
  *   region_snapshot   leader side of a follower read: always every column
  *   region_flush / region_compact / region_truncate
@@ -68,7 +73,8 @@ static int h_write(void *ctx, const RPC_PB(RegionWriteRequest) * req, struct rpc
 		return rc;
 	if ((rc = rpc_batch_decode(req->rows, &b)))
 		return rc;
-	rc = region_server_write(dn->rs, req->region_id, &b, op);
+	rc = region_server_write_at(dn->rs, req->region_id, &b, op, req->has_schema_version,
+	                            req->schema_version);
 	RPC_PB(RegionWriteResponse) resp = STRATA__REGION_WRITE_RESPONSE__INIT;
 	resp.affected_rows = b.nrows;
 	batch_free(&b);
@@ -222,6 +228,29 @@ static int h_stats(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply *r)
 		return rc;
 	rc = rpc_reply_region_stats(r, st, n);
 	mem_free(st);
+	return rc;
+}
+
+static int h_region_alter(void *ctx, const RPC_PB(RegionAlterRequest) * req, struct rpc_reply *r)
+{
+	(void)r;
+	struct datanode *dn = ctx;
+	struct region_schema *s;
+	int rc = rpc_region_schema_decode(req->schema_json, &s);
+	if (rc)
+		return rc;
+	if ((rc = region_schema_validate(s)) == ERR_OK) {
+		pthread_mutex_lock(&dn->admin_mu);
+		uint64_t before = 0;
+		rc = region_server_alter_to(dn->rs, req->region_id, s, &before);
+		if (rc == ERR_OK && before != s->version)
+			log_info("altered region %" PRIu64 ": schema version %" PRIu64 " -> %" PRIu64,
+			         req->region_id, before, s->version);
+		pthread_mutex_unlock(&dn->admin_mu);
+	}
+	region_schema_free(s);
+	if (rc == ERR_OK)
+		dn_heartbeat_kick(dn);
 	return rc;
 }
 
@@ -402,6 +431,7 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	    .region_install = h_install,
 	    .region_stats = h_stats,
 	    .region_create = h_create,
+	    .region_alter = h_region_alter,
 	    .node_debug = h_node_debug,
 	};
 	if ((rc = rpc_server_start(host, port, &h, NULL, &dn->srv)))

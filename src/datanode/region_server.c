@@ -7,11 +7,14 @@
  * map and the last reference closes the region.
  */
 #include "datanode/region_server.h"
+#include "storage/schema_alter.h"
 
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/types.h>
+
+#include <cjson/cJSON.h>
 
 #include "base/err.h"
 #include "base/mem.h"
@@ -113,18 +116,18 @@ int region_server_create(struct region_server *rs, uint64_t region_id, const cha
 {
 	struct entry *e = acquire(rs, region_id);
 	if (e) {
-		/* an open leader given its schema's successor: a schema change
-		 * (the cluster's ALTER reaches leaders through region_create);
-		 * already at that version: done */
+		/* schema changes come through region_server_alter_to (the
+		 * REGION_ALTER method), never through create; an open leader
+		 * already at this schema version: done (a retried create) */
 		const struct region_schema *cur = region_schema(e->region);
 		int rc = ERR_OK;
 		if (region_role(e->region) != REGION_ROLE_LEADER || schema->version == 0)
 			rc = err_set(ERR_EXISTS, "region %" PRIu64 " already open", region_id);
-		else if (schema->version > cur->version)
-			rc = region_alter(e->region, schema);
-		else if (schema->version < cur->version)
-			rc = err_set(ERR_CONFLICT, "region %" PRIu64 " is at schema version %" PRIu64,
-				     region_id, cur->version);
+		else if (schema->version != cur->version)
+			rc = err_set(ERR_CONFLICT,
+			             "region %" PRIu64 " is at schema version %" PRIu64
+			             " (a schema change is a region alter, not a create)",
+			             region_id, cur->version);
 		release(rs, e);
 		return rc;
 	}
@@ -210,6 +213,50 @@ int region_server_write(struct region_server *rs, uint64_t region_id, const stru
 			enum op_type op)
 {
 	WITH_REGION(rs, region_id, region_write(r_, rows, op, NULL));
+}
+
+int region_server_write_at(struct region_server *rs, uint64_t region_id, const struct batch *rows,
+                           enum op_type op, bool has_version, uint64_t version)
+{
+	WITH_REGION(rs, region_id,
+	            region_write_at_version(r_, rows, op, has_version, version, NULL));
+}
+
+/* Same columns, key and options (compared as their JSON form). */
+static bool same_schema(const struct region_schema *a, const struct region_schema *b)
+{
+	cJSON *ja = region_schema_to_json(a);
+	cJSON *jb = region_schema_to_json(b);
+	bool same = ja && jb && cJSON_Compare(ja, jb, true);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
+int region_server_alter_to(struct region_server *rs, uint64_t region_id,
+                           const struct region_schema *schema, uint64_t *before)
+{
+	struct entry *e = acquire(rs, region_id);
+	if (!e)
+		return err_set(ERR_NOT_FOUND, "region %" PRIu64 " is not open here", region_id);
+	uint64_t cur = region_schema(e->region)->version;
+	*before = cur;
+	int rc = ERR_OK;
+	if (region_role(e->region) != REGION_ROLE_LEADER)
+		rc = err_set(ERR_READONLY, "region %" PRIu64 " is a follower here", region_id);
+	else if (schema->version > cur)
+		rc = region_alter(e->region, schema);
+	else if (schema->version < cur)
+		rc = err_set(ERR_CONFLICT, "region %" PRIu64 " is at schema version %" PRIu64
+		                           ", past %" PRIu64,
+		             region_id, cur, schema->version);
+	else if (!same_schema(region_schema(e->region), schema))
+		rc = err_set(ERR_CONFLICT,
+		             "region %" PRIu64 " is at schema version %" PRIu64
+		             " with other columns (an interrupted ALTER that differs from this one)",
+		             region_id, cur);
+	release(rs, e);
+	return rc;
 }
 
 int region_server_flush(struct region_server *rs, uint64_t region_id)

@@ -33,10 +33,9 @@ int region_server_open(const struct region_server_options *o, struct region_serv
 void region_server_close(struct region_server *rs); /* closes every region */
 
 /* Create a new leader region (manifest version 0). ERR_EXISTS if open,
- * except: an open leader given a schema of a higher version (> 0) changes
- * its schema to it (region_alter; the cluster's ALTER TABLE reaches
- * leaders through the region_create RPC), and one already at that version
- * is left alone (ERR_OK). */
+ * except an open leader already at this schema version (> 0), which is
+ * left alone (ERR_OK); at another version ERR_CONFLICT (schema changes
+ * are region_server_alter_to, the REGION_ALTER method). */
 int region_server_create(struct region_server *rs, uint64_t region_id, const char *dir,
 			 const struct region_schema *schema);
 /* Open an existing region in the given role (no-op if already open in
@@ -48,8 +47,20 @@ int region_server_close_region(struct region_server *rs, uint64_t region_id);
 int region_server_drop(struct region_server *rs, uint64_t region_id);
 bool region_server_has(struct region_server *rs, uint64_t region_id);
 
+/* The schema change of an open leader region to `schema` (its successor,
+ * schema_alter.h): OK without a change when the region is already at
+ * schema->version (a retried ALTER), ERR_CONFLICT when it is past it,
+ * ERR_READONLY on a follower, ERR_NOT_FOUND when not open here. *before
+ * is the region's schema version before the call. */
+int region_server_alter_to(struct region_server *rs, uint64_t region_id,
+                           const struct region_schema *schema, uint64_t *before);
 int region_server_write(struct region_server *rs, uint64_t region_id, const struct batch *rows,
 			enum op_type op);
+/* region_write_at_version (storage/schema_alter.h) on the region: the
+ * batch was built for schema `version` (has_version) or by a legacy
+ * writer (accepted only while the schema has never changed). */
+int region_server_write_at(struct region_server *rs, uint64_t region_id, const struct batch *rows,
+                           enum op_type op, bool has_version, uint64_t version);
 int region_server_flush(struct region_server *rs, uint64_t region_id);
 int region_server_compact(struct region_server *rs, uint64_t region_id, bool force);
 int region_server_truncate(struct region_server *rs, uint64_t region_id);

@@ -20,8 +20,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "base/mem.h"
+#include "storage/schema_alter.h"
 #include "frontend/frontend_int.h"
 #include "sql/parser.h"
 
@@ -32,9 +35,10 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 {
 	if (rows->nrows == 0)
 		return ERR_OK;
+	uint64_t ver = t->region_schema->version; /* the layout of `rows` */
 	int rc;
 	if (t->nrules == 0 || route->nregions == 1) {
-		rc = fe_region_write(c->fe, &route->regions[0], rows, op);
+		rc = fe_region_write(c->fe, &route->regions[0], rows, op, ver);
 		goto out;
 	}
 	struct part_rules *pr = NULL;
@@ -61,7 +65,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 		if (!count[r])
 			continue;
 		if (count[r] == rows->nrows) {
-			rc = fe_region_write(c->fe, &route->regions[r], rows, op);
+			rc = fe_region_write(c->fe, &route->regions[r], rows, op, ver);
 			break;
 		}
 		struct batch part;
@@ -71,7 +75,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 			if (region[i] == r)
 				rc = batch_push_row(&part, rows, i);
 		if (rc == ERR_OK)
-			rc = fe_region_write(c->fe, &route->regions[r], &part, op);
+			rc = fe_region_write(c->fe, &route->regions[r], &part, op, ver);
 		batch_free(&part);
 	}
 	mem_free(types);
@@ -308,13 +312,17 @@ static int load_table(struct fe_ctx *c, const struct sql_name *n, struct table_i
 	return rc;
 }
 
-int fe_insert(struct fe_ctx *c, struct query_result *out)
+/* One attempt at the INSERT; *version is the table schema version the
+ * batch was built for (0 when the table did not load). */
+static int insert_once(struct fe_ctx *c, struct query_result *out, uint64_t *version)
 {
 	struct table_info *t;
 	struct table_route *route;
+	*version = 0;
 	int rc = load_table(c, &c->st->u.insert.table, &t, &route);
 	if (rc)
 		return rc;
+	*version = t->region_schema->version;
 	const struct region_schema *s = t->region_schema;
 	struct insert_plan p;
 	struct batch b;
@@ -349,6 +357,51 @@ out:
 	mem_free(types);
 	table_info_free(t);
 	table_route_free(route);
+	return rc;
+}
+
+bool fe_schema_changed_under(struct fe_ctx *c, int rc, const char *catalog, const char *schema,
+                             const char *name, uint64_t version)
+{
+	if (!region_schema_mismatch_error(rc) || !c->fe->cc)
+		return false;
+	log_info("write to %s.%s.%s refused by a region (%s): reloading the table", catalog,
+	         schema, name, err_msg());
+	/* The ALTER procedure changes the regions before the catalog: wait
+	 * (bounded) until the catalog shows another version. */
+	for (int i = 0; i < FE_SCHEMA_WAIT_MS / 20; i++) {
+		struct table_info *t = NULL;
+		int r = catalog_get_table(c->fe->kv, catalog, schema, name, &t);
+		bool moved = r == ERR_OK && t->region_schema->version != version;
+		table_info_free(t);
+		if (r != ERR_OK && r != ERR_NOT_FOUND)
+			break;
+		if (moved || r == ERR_NOT_FOUND) {
+			err_clear();
+			return true;
+		}
+		clock_sleep_ms(20);
+	}
+	err_set(ERR_CONFLICT,
+	        REGION_SCHEMA_MISMATCH ": table %s.%s.%s changed its columns during the write and "
+	                               "its new schema is not yet in the catalog; retry the write",
+	        catalog, schema, name);
+	return false;
+}
+
+int fe_insert(struct fe_ctx *c, struct query_result *out)
+{
+	uint64_t version;
+	int rc = insert_once(c, out, &version);
+	const char *cat, *sch, *name;
+	if (rc && region_schema_mismatch_error(rc) &&
+	    fe_split_name(c, &c->st->u.insert.table, &cat, &sch, &name) == ERR_OK &&
+	    fe_schema_changed_under(c, rc, cat, sch, name, version)) {
+		/* rebuild the batch against the new schema, once; a statement
+		 * that names a dropped column now fails with the usual error */
+		memset(out, 0, sizeof(*out));
+		rc = insert_once(c, out, &version);
+	}
 	return rc;
 }
 
@@ -413,7 +466,7 @@ static int delete_region(struct fe_ctx *c, const struct table_info *t,
 	fe_region_scan_close(src);
 	mem_free(sel);
 	if (rc == ERR_OK && del.nrows) {
-		rc = fe_region_write(c->fe, rr, &del, OP_DELETE);
+		rc = fe_region_write(c->fe, rr, &del, OP_DELETE, s->version);
 		if (rc == ERR_OK)
 			*deleted += del.nrows;
 	}

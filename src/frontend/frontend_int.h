@@ -287,9 +287,12 @@ int fe_regions_create_table(struct frontend *fe, struct table_info *t, uint32_t 
 int fe_regions_drop_table(struct frontend *fe, const struct table_info *t);
 int fe_regions_truncate_table(struct frontend *fe, const struct table_info *t,
                               const struct table_route *route);
-/* Rows (user columns in schema order) to the region's leader. */
+/* Rows (user columns in the layout of region schema `schema_version`) to
+ * the region's leader, which refuses them with ERR_CONFLICT
+ * (REGION_SCHEMA_MISMATCH, storage/schema_alter.h) when its schema has
+ * another version: the caller reloads the table and rebuilds. */
 int fe_region_write(struct frontend *fe, const struct region_route *rr, const struct batch *rows,
-                    enum op_type op);
+                    enum op_type op, uint64_t schema_version);
 int fe_region_flush(struct frontend *fe, uint64_t region_id);
 int fe_region_compact(struct frontend *fe, uint64_t region_id);
 
@@ -375,5 +378,17 @@ int fe_follower_proc(struct frontend *fe, enum fe_follower_op op, uint32_t table
  * partition rules; each region's share is one region write. */
 int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct table_route *route,
                   const struct batch *rows, enum op_type op);
+
+/* After a write of table catalog.schema.name built for schema `version`
+ * failed with rc: true when rc is a region's REGION_SCHEMA_MISMATCH
+ * refusal in a cluster and the catalog now holds another version of the
+ * table (waited for up to FE_SCHEMA_WAIT_MS: the ALTER procedure changes
+ * the regions first), so the caller rebuilds its batch and retries once.
+ * False otherwise (the error record then says why). Standalone never
+ * retries: its DDL lock keeps writes and ALTERs apart, and a catalog
+ * behind its regions is healed by fe_alter_reconcile at open. */
+#define FE_SCHEMA_WAIT_MS 5000
+bool fe_schema_changed_under(struct fe_ctx *c, int rc, const char *catalog, const char *schema,
+                             const char *name, uint64_t version);
 
 #endif

@@ -228,8 +228,9 @@ static int add_missing_columns(struct fe_ctx *c, const struct lp_table *lt, stru
 	return rc;
 }
 
-static int ingest_table(struct fe_ctx *c, const struct lp_table *lt)
+static int ingest_once(struct fe_ctx *c, const struct lp_table *lt, uint64_t *version)
 {
+	*version = 0;
 	struct table_info *t = NULL;
 	struct table_route *route = NULL;
 	pthread_rwlock_rdlock(&c->fe->ddl);
@@ -256,13 +257,27 @@ static int ingest_table(struct fe_ctx *c, const struct lp_table *lt)
 		t = NULL;
 	}
 	rc = catalog_get_table(c->fe->kv, c->s->catalog, c->s->schema, lt->name, &t);
-	if (rc == ERR_OK)
+	if (rc == ERR_OK) {
+		*version = t->region_schema->version;
 		rc = catalog_get_route(c->fe->kv, t->table_id, &route);
+	}
 	if (rc == ERR_OK)
 		rc = write_table(c, lt, t, route);
 	pthread_rwlock_unlock(&c->fe->ddl);
 	table_info_free(t);
 	table_route_free(route);
+	return rc;
+}
+
+/* One table's rows; a write refused because the table's columns changed
+ * meanwhile (another frontend's ALTER) is rebuilt against the new schema
+ * and retried once (fe_schema_changed_under). */
+static int ingest_table(struct fe_ctx *c, const struct lp_table *lt)
+{
+	uint64_t version;
+	int rc = ingest_once(c, lt, &version);
+	if (rc && fe_schema_changed_under(c, rc, c->s->catalog, c->s->schema, lt->name, version))
+		rc = ingest_once(c, lt, &version);
 	return rc;
 }
 

@@ -155,12 +155,13 @@ int fe_regions_truncate_table(struct frontend *fe, const struct table_info *t,
 /* ---- writes and region admin ---------------------------------------------------- */
 
 int fe_region_write(struct frontend *fe, const struct region_route *rr, const struct batch *rows,
-                    enum op_type op)
+                    enum op_type op, uint64_t schema_version)
 {
 	if (!fe->cc)
-		return region_server_write(fe->rs, rr->region_id, rows, op);
+		return region_server_write_at(fe->rs, rr->region_id, rows, op, true,
+		                              schema_version);
 	uint64_t affected = 0;
-	return cluster_client_region_write(fe->cc, rr, op, rows, &affected);
+	return cluster_client_region_write_at(fe->cc, rr, op, rows, schema_version, &affected);
 }
 
 /* The route of the region's table, and the region in it. */

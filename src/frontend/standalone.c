@@ -41,6 +41,7 @@
 #include "base/mem.h"
 #include "config/config.h"
 #include "datanode/region_server.h"
+#include "frontend/alter.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
 #include "objstore/objstore.h"
@@ -165,6 +166,14 @@ int frontend_open_all_regions(struct frontend *fe)
 				}
 			}
 			table_route_free(route);
+			/* an ALTER interrupted between its region changes and its
+			 * catalog update: finish it now, before any write (writes
+			 * built from the older catalog entry would be refused) */
+			if (fe_alter_reconcile(fe, t[k])) {
+				log_error("table %s.%s: completing an interrupted ALTER failed: %s",
+				          schemas[i], t[k]->name, err_msg());
+				failed++;
+			}
 		}
 		catalog_free_tables(t, nt);
 	}

@@ -512,6 +512,13 @@ static int h_create_table(void *ctx, const RPC_PB(CreateTableRequest) * req, str
 	return metasrv_handle_create_table(ctx, req, r);
 }
 
+static int h_alter_table(void *ctx, const RPC_PB(AlterTableRequest) * req, struct rpc_reply *r)
+{
+	if (metasrv_leader_check(ctx))
+		return err_code();
+	return metasrv_handle_alter_table(ctx, req, r);
+}
+
 static int h_drop_table(void *ctx, const RPC_PB(TableIdRequest) * req, struct rpc_reply *r)
 {
 	if (metasrv_leader_check(ctx))
@@ -775,6 +782,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 	    .kv_txn = h_kv_txn,
 	    .cluster_info = h_cluster_info,
 	    .create_table = h_create_table,
+	    .alter_table = h_alter_table,
 	    .drop_table = h_drop_table,
 	    .truncate_table = h_truncate_table,
 	    .add_table_follower = h_add_table_follower,

@@ -173,6 +173,9 @@ void metasrv_ddl_end(struct metasrv *ms, uint32_t table_id);
 /* RPC handlers (metasrv_registry.c / metasrv_procedure.c). */
 int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) * req,
                              struct rpc_reply *r);
+/* ALTER_TABLE: the ALTER procedure (metasrv_procedure.c alter_table). */
+int metasrv_handle_alter_table(struct metasrv *ms, const RPC_PB(AlterTableRequest) * req,
+                               struct rpc_reply *r);
 int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequest) * req,
                                 struct rpc_reply *r);
 int metasrv_handle_drop_table(struct metasrv *ms, const RPC_PB(TableIdRequest) * req,

@@ -546,9 +546,9 @@ static int create_region(struct metasrv *ms, const struct table_info *info,
 	return rc;
 }
 
-/* ALTER TABLE ADD/DROP COLUMN (CreateTableRequest.alter_schema): every
- * leader changes its region's schema (region_create of an open leader
- * region with the successor schema, see region_server.h), followers are
+/* ALTER TABLE ADD/DROP COLUMN (method ALTER_TABLE; also the older
+ * CreateTableRequest.alter_schema): every leader changes its region's
+ * schema (REGION_ALTER with the successor schema), followers are
  * told to install the new manifest version right away (as GreptimeDB
  * pushes a sync after DDL), then the catalog entry is replaced. A region
  * already at the new version is left alone, so a retry completes. */
@@ -578,11 +578,13 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 		const struct region_route *rr = &tr->regions[i];
 		struct rpc_client *c;
 		uint64_t v = 0;
-		if ((rc = create_region(ms, info, rr))) {
-			err_wrap("alter table %s", info->name);
+		if ((rc = datanode_client(ms, rr->leader, &c)) ||
+		    (rc = rpc_region_alter(c, rr->region_id, info->region_schema))) {
+			err_wrap("alter table %s: region %" PRIu64 " on datanode %" PRIu64, info->name,
+			         rr->region_id, rr->leader);
 			break;
 		}
-		if ((rc = datanode_client(ms, rr->leader, &c)) ||
+		if (
 		    (rc = leader_version(c, rr->region_id, &v))) {
 			log_warn("alter: version of region %" PRIu64 " unknown: %s", rr->region_id,
 			         err_msg());
@@ -614,6 +616,25 @@ out:
 	pthread_mutex_unlock(&ms->proc_mu);
 	table_info_free(existing);
 	table_route_free(tr);
+	return rc;
+}
+
+int metasrv_handle_alter_table(struct metasrv *ms, const RPC_PB(AlterTableRequest) * req,
+                               struct rpc_reply *r)
+{
+	struct table_info *info = NULL;
+	cJSON *j = cJSON_Parse(req->table_info_json ? req->table_info_json : "");
+	if (!j)
+		return err_set(ERR_BAD_INPUT, "alter table: table info is not JSON");
+	int rc = table_info_from_json(j, &info);
+	cJSON_Delete(j);
+	if (rc)
+		return err_wrap("alter table");
+	if (!info->region_schema || !info->catalog || !info->schema || !info->name)
+		rc = err_set(ERR_BAD_INPUT, "alter table: table info lacks a name or schema");
+	else if ((rc = region_schema_validate(info->region_schema)) == ERR_OK)
+		rc = alter_table(ms, info, r);
+	table_info_free(info);
 	return rc;
 }
 

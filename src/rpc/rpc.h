@@ -107,7 +107,10 @@
 	X(25, REMOVE_REGION_FOLLOWER, remove_region_follower, RegionFollowerRequest,               \
 	  region_follower_request, FollowerChangeResponse, follower_change_response)               \
 	X(26, NODE_DEBUG, node_debug, NodeDebugRequest, node_debug_request, NodeDebugResponse,     \
-	  node_debug_response)
+	  node_debug_response)                                                                     \
+	X(27, ALTER_TABLE, alter_table, AlterTableRequest, alter_table_request,                    \
+	  CreateTableResponse, create_table_response)                                              \
+	X(28, REGION_ALTER, region_alter, RegionAlterRequest, region_alter_request, Empty, empty)
 
 enum rpc_method {
 	RPC_METHOD_NONE = 0,
@@ -299,6 +302,13 @@ typedef int (*rpc_batch_fn)(void *ctx, struct batch *b);
 
 int rpc_ping(struct rpc_client *c);
 /* affected may be NULL. */
+/* rpc_region_write_at: the batch was built for region schema `version`;
+ * the leader refuses it (ERR_CONFLICT, REGION_SCHEMA_MISMATCH in
+ * storage/schema_alter.h) unless the region is at that version.
+ * rpc_region_write sends no version (a legacy writer): accepted only
+ * while the region's schema has never changed. */
+int rpc_region_write_at(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                        const struct batch *rows, uint64_t version, uint64_t *affected);
 int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
                      const struct batch *rows, uint64_t *affected);
 int rpc_region_scan_stream(struct rpc_client *c, const struct rpc_scan_args *a, rpc_batch_fn fn,
@@ -331,6 +341,9 @@ int rpc_region_close(struct rpc_client *c, uint64_t region_id);
 int rpc_region_install(struct rpc_client *c, uint64_t region_id, uint64_t version);
 /* Stats of every region on the node; *out freed with mem_free. */
 int rpc_region_stats(struct rpc_client *c, struct region_stat **out, uint32_t *n);
+/* The leader region's schema change to `schema` (its successor; a region
+ * already at schema->version answers OK). */
+int rpc_region_alter(struct rpc_client *c, uint64_t region_id, const struct region_schema *schema);
 int rpc_region_create(struct rpc_client *c, uint64_t region_id, const char *dir,
                       const struct region_schema *schema);
 

@@ -543,14 +543,33 @@ int rpc_ping(struct rpc_client *c)
 	return call_void(c, RPC_PING, &req.base);
 }
 
+static int region_write_call(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                             const struct batch *rows, bool has_version, uint64_t version,
+                             uint64_t *affected);
+
 int rpc_region_write(struct rpc_client *c, uint64_t region_id, enum op_type op,
                      const struct batch *rows, uint64_t *affected)
+{
+	return region_write_call(c, region_id, op, rows, false, 0, affected);
+}
+
+int rpc_region_write_at(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                        const struct batch *rows, uint64_t version, uint64_t *affected)
+{
+	return region_write_call(c, region_id, op, rows, true, version, affected);
+}
+
+static int region_write_call(struct rpc_client *c, uint64_t region_id, enum op_type op,
+                             const struct batch *rows, bool has_version, uint64_t version,
+                             uint64_t *affected)
 {
 	struct buf bytes;
 	buf_init(&bytes);
 	RPC_PB(RegionWriteRequest) req = STRATA__REGION_WRITE_REQUEST__INIT;
 	req.region_id = region_id;
 	req.op = (uint32_t)op;
+	req.has_schema_version = has_version;
+	req.schema_version = version;
 	ProtobufCMessage *resp = NULL;
 	int rc = rpc_batch_encode(rows, &bytes, &req.rows);
 	if (rc == ERR_OK)
@@ -827,6 +846,21 @@ int rpc_region_stats(struct rpc_client *c, struct region_stat **out, uint32_t *n
 out:
 	mem_free(st);
 	rpc_message_free(resp);
+	return rc;
+}
+
+int rpc_region_alter(struct rpc_client *c, uint64_t region_id, const struct region_schema *schema)
+{
+	cJSON *j = region_schema_to_json(schema);
+	char *json = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	if (!json)
+		return err_set(ERR_NOMEM, "cannot render the region schema as JSON");
+	RPC_PB(RegionAlterRequest) req = STRATA__REGION_ALTER_REQUEST__INIT;
+	req.region_id = region_id;
+	req.schema_json = json;
+	int rc = call_void(c, RPC_REGION_ALTER, &req.base);
+	cJSON_free(json);
 	return rc;
 }
 

@@ -93,6 +93,12 @@ struct region {
 	 * object and retires a changed one here). */
 	struct region_schema **retired;
 	size_t nretired;
+	/* Manifest version from which state.schema holds: the version that
+	 * installed a change seen while open, else (at open, where the
+	 * change's own version is not known) the version opened, which is
+	 * conservative. A follower refuses to merge a leader memtable
+	 * snapshot older than this (its rows may be in an older layout). */
+	uint64_t schema_since;
 };
 
 /* ---- engine ---------------------------------------------------------- */
@@ -354,7 +360,10 @@ static int refresh_state_locked(struct region *r)
 	if (old && st.schema && schemas_equal(old, st.schema)) {
 		region_schema_free(st.schema);
 		st.schema = old;
-	} else if (old) {
+	} else if (!old || old->version != (st.schema ? st.schema->version : 0)) {
+		r->schema_since = st.version;
+	}
+	if (old && st.schema != old) {
 		void *p = r->retired;
 		size_t cap = r->nretired;
 		if (mem_grow(&p, &cap, r->nretired + 1, sizeof(*r->retired))) {
@@ -538,21 +547,73 @@ static bool over_budget(struct region *r)
 	return memtable_mem_size(r->active->mt) >= budget;
 }
 
+/* How a write is fenced against a concurrent schema change: FENCE_NONE
+ * (in-process callers that hold off schema changes themselves: the
+ * standalone frontend's DDL lock, tests), FENCE_VERSION (the batch's
+ * schema version must be the region's), FENCE_LEGACY (a remote writer
+ * that sent no version: only while the schema has never changed). */
+enum fence { FENCE_NONE, FENCE_VERSION, FENCE_LEGACY };
+static int write_rows(struct region *r, const struct batch *rows, enum op_type op,
+                      enum fence fence, uint64_t version, uint64_t *last_seq);
+
 int region_write(struct region *r, const struct batch *rows, enum op_type op, uint64_t *last_seq)
+{
+	return write_rows(r, rows, op, FENCE_NONE, 0, last_seq);
+}
+
+bool region_schema_mismatch_error(int rc)
+{
+	return rc == ERR_CONFLICT && strstr(err_msg(), REGION_SCHEMA_MISMATCH) != NULL;
+}
+
+/* The write fence (schema_alter.h). Caller holds write_mu (region_alter
+ * changes the schema under it). */
+static int check_version_locked(struct region *r, enum fence fence, uint64_t version)
+{
+	uint64_t have = r->state.schema->version;
+	if (fence == FENCE_NONE || (fence == FENCE_VERSION ? have == version : have == 0))
+		return ERR_OK;
+	if (fence == FENCE_LEGACY)
+		return err_set(ERR_CONFLICT,
+		               REGION_SCHEMA_MISMATCH ": region %" PRIu64 " is at schema version %" PRIu64
+		                                      ", a write without a schema version is refused "
+		                                      "after a schema change (reload the table)",
+		               r->id, have);
+	return err_set(ERR_CONFLICT,
+	               REGION_SCHEMA_MISMATCH ": region %" PRIu64 " is at schema version %" PRIu64
+	                                      ", the write was built for version %" PRIu64
+	                                      " (reload the table and retry)",
+	               r->id, have, version);
+}
+
+int region_write_at_version(struct region *r, const struct batch *rows, enum op_type op,
+                            bool check_version, uint64_t version, uint64_t *last_seq)
+{
+	return write_rows(r, rows, op, check_version ? FENCE_VERSION : FENCE_LEGACY, version,
+	                  last_seq);
+}
+
+static int write_rows(struct region *r, const struct batch *rows, enum op_type op,
+                      enum fence fence, uint64_t version, uint64_t *last_seq)
 {
 	if (r->role != REGION_ROLE_LEADER)
 		return err_set(ERR_READONLY, "region %" PRIu64 " is a follower and read-only", r->id);
-	int rc = check_batch(r->state.schema, rows, op);
-	if (rc)
-		return rc;
 	struct buf payload;
 	buf_init(&payload);
+	int rc;
 	if ((rc = buf_putc(&payload, (uint8_t)op)) || (rc = batch_encode(rows, &payload))) {
 		buf_free(&payload);
 		return rc;
 	}
 	bool flush = false;
 	pthread_mutex_lock(&r->write_mu);
+	/* under write_mu: the schema cannot change between this check and the append */
+	if ((rc = check_version_locked(r, fence, version)) ||
+	    (rc = check_batch(r->state.schema, rows, op))) {
+		pthread_mutex_unlock(&r->write_mu);
+		buf_free(&payload);
+		return rc;
+	}
 	uint64_t first = r->next_seq;
 	uint64_t last = first + rows->nrows - 1;
 	if (r->e->wal)
@@ -1057,10 +1118,25 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 		return rc;
 	struct view v;
 	pthread_mutex_lock(&r->state_mu);
+	uint64_t since = r->schema_since;
 	rc = view_take_locked(r, &v);
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc)
 		return rc;
+	/* The snapshot's rows are in the layout of the leader's schema at
+	 * manifest version `version`; installing it made ours at least that
+	 * new. When ours took effect after it (a schema change installed
+	 * since), the rows may be in an older layout: refuse, never
+	 * reinterpret them by position. */
+	if (leader_rows && version < since) {
+		rc = err_set(ERR_RETRY,
+		             "region %" PRIu64 ": the leader's memtable snapshot (manifest version "
+		             "%" PRIu64 ") predates this follower's schema version %" PRIu64
+		             " (since manifest version %" PRIu64 "): retry the read",
+		             r->id, version, v.schema ? v.schema->version : 0, since);
+		view_free(&v);
+		return rc;
+	}
 	uint32_t n = 0;
 	struct sorted_source **srcs = mem_calloc((size_t)v.nfiles + 1, sizeof(*srcs));
 	if (!srcs)

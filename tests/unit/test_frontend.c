@@ -21,6 +21,7 @@
 #include "frontend/frontend_int.h"
 #include "helpers/region_fixture.h"
 #include "meta/kv.h"
+#include "storage/schema_alter.h"
 #include "objstore/objstore.h"
 #include "server/line_protocol.h"
 
@@ -526,6 +527,128 @@ static void test_alter_reconcile(void **state)
 	table_info_free(t);
 }
 
+/* The same crash point, then a restart: the frontend finishes the ALTER
+ * when it opens (no ALTER needed), so INSERTs work at once. */
+static void test_alter_reconcile_at_open(void **state)
+{
+	(void)state;
+	ok("CREATE TABLE ro (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, a DOUBLE)");
+	ok("INSERT INTO ro VALUES ('x', 1, 1.5)");
+	struct table_info *t;
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "ro", &t), ERR_OK);
+	uint64_t rid = REGION_ID(t->table_id, 0);
+	/* DROP COLUMN a, ADD COLUMN b (same type) in the regions only */
+	struct region_schema *nw = region_schema_clone(t->region_schema);
+	nw->version++;
+	mem_free(nw->cols[2].name);
+	mem_free(nw->cols[2].default_sql);
+	nw->cols[2] = (struct column_schema){.name = mem_strdup("b"),
+	                                     .type = DT_FLOAT64,
+	                                     .sem = SEM_FIELD,
+	                                     .nullable = true,
+	                                     .column_id = 3};
+	assert_int_equal(region_server_alter(E.rs, rid, nw), ERR_OK);
+	region_schema_free(nw);
+	/* a write built from the stale catalog entry (version 0) is refused:
+	 * its third column would land in b */
+	struct outcome o = run("INSERT INTO ro VALUES ('y', 2, 2.5)");
+	assert_int_equal(o.kind, QUERY_ERROR);
+	assert_non_null(strstr(o.msg, "schema version mismatch"));
+	table_info_free(t);
+	/* the "restart" */
+	env_close();
+	env_open();
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "ro", &t), ERR_OK);
+	assert_int_equal(t->region_schema->version, 1);
+	assert_int_equal(t->region_schema->ncols, 3);
+	assert_string_equal(t->region_schema->cols[2].name, "b");
+	table_info_free(t);
+	o = run("INSERT INTO ro (h, ts, b) VALUES ('z', 3, 30.5)");
+	assert_int_equal(o.kind, QUERY_AFFECTED);
+	assert_string_equal(run("SELECT count(*) FROM ro WHERE b IS NULL").cell, "1");
+	assert_string_equal(run("SELECT b FROM ro WHERE h = 'z'").cell, "30.5");
+	assert_int_equal(run("SELECT a FROM ro").kind, QUERY_ERROR);
+}
+
+/* The region-side fence: a write must name the region's schema version;
+ * a legacy writer (no version) only while the schema never changed; an
+ * in-process unfenced write (standalone under its DDL lock) always. */
+static void test_write_fence(void **state)
+{
+	(void)state;
+	ok("CREATE TABLE wf (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, a DOUBLE)");
+	struct table_info *t;
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "wf", &t), ERR_OK);
+	uint64_t rid = REGION_ID(t->table_id, 0);
+	enum dtype types[3] = {DT_STRING, DT_TS_MS, DT_FLOAT64};
+	struct batch b;
+	assert_int_equal(batch_init(&b, 3, types), ERR_OK);
+	colvec_push_bytes(&b.cols[0], "h", 1);
+	colvec_push_i64(&b.cols[1], 10);
+	colvec_push_f64(&b.cols[2], 1.0);
+	b.nrows = 1;
+	/* version 0: legacy and version 0 accepted, version 1 refused */
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, false, 0), ERR_OK);
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, true, 0), ERR_OK);
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, true, 1), ERR_CONFLICT);
+	assert_true(region_schema_mismatch_error(ERR_CONFLICT));
+	assert_non_null(strstr(err_msg(), "built for version 1"));
+	ok("ALTER TABLE wf DROP COLUMN a, ADD COLUMN c DOUBLE");
+	/* version 1: the old layout (version 0) and legacy writers refused */
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, true, 0), ERR_CONFLICT);
+	assert_true(region_schema_mismatch_error(ERR_CONFLICT));
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, false, 0), ERR_CONFLICT);
+	assert_non_null(strstr(err_msg(), "without a schema version"));
+	assert_false(region_schema_mismatch_error(ERR_BAD_INPUT));
+	assert_string_equal(run("SELECT count(*) FROM wf WHERE c IS NOT NULL").cell, "0");
+	assert_int_equal(region_server_write_at(E.rs, rid, &b, OP_PUT, true, 1), ERR_OK);
+	assert_string_equal(run("SELECT count(*) FROM wf WHERE c IS NOT NULL").cell, "1");
+	/* a right version with a wrong batch is still checked */
+	struct batch two;
+	enum dtype t2[2] = {DT_STRING, DT_TS_MS};
+	assert_int_equal(batch_init(&two, 2, t2), ERR_OK);
+	colvec_push_bytes(&two.cols[0], "h", 1);
+	colvec_push_i64(&two.cols[1], 11);
+	two.nrows = 1;
+	assert_int_equal(region_server_write_at(E.rs, rid, &two, OP_PUT, true, 1), ERR_BAD_INPUT);
+	batch_free(&two);
+	batch_free(&b);
+	table_info_free(t);
+}
+
+/* REGION_ALTER's datanode side: the successor applies, a retry of the
+ * same change is OK, a different change at the same version or an older
+ * version is a conflict, an unknown region NOT_FOUND. */
+static void test_region_alter_to(void **state)
+{
+	(void)state;
+	ok("CREATE TABLE ra (h STRING PRIMARY KEY, ts TIMESTAMP TIME INDEX, a DOUBLE)");
+	struct table_info *t;
+	assert_int_equal(catalog_get_table(E.kv, "greptime", "public", "ra", &t), ERR_OK);
+	uint64_t rid = REGION_ID(t->table_id, 0), before = 99;
+	struct region_schema *nw = region_schema_clone(t->region_schema);
+	nw->version++;
+	nw->cols = mem_realloc(nw->cols, (nw->ncols + 1) * sizeof(*nw->cols));
+	nw->cols[nw->ncols++] = (struct column_schema){.name = mem_strdup("b"),
+	                                               .type = DT_FLOAT64,
+	                                               .sem = SEM_FIELD,
+	                                               .nullable = true,
+	                                               .column_id = 3};
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_OK);
+	assert_int_equal(before, 0);
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_OK);
+	assert_int_equal(before, 1);
+	mem_free(nw->cols[3].name);
+	nw->cols[3].name = mem_strdup("c");
+	assert_int_equal(region_server_alter_to(E.rs, rid, nw, &before), ERR_CONFLICT);
+	assert_non_null(strstr(err_msg(), "other columns"));
+	assert_int_equal(region_server_alter_to(E.rs, rid, t->region_schema, &before),
+	                 ERR_CONFLICT);
+	assert_int_equal(region_server_alter_to(E.rs, rid + 77, nw, &before), ERR_NOT_FOUND);
+	region_schema_free(nw);
+	table_info_free(t);
+}
+
 static void test_hostile_statements(void **state)
 {
 	(void)state;
@@ -654,6 +777,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_session_and_admin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alter_reconcile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_alter_reconcile_at_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_fence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_region_alter_to, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_region_recreated, setup, teardown),
 	    cmocka_unit_test(test_helpers),

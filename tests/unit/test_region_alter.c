@@ -284,6 +284,77 @@ static void test_follower_installs_change(void **state)
 	region_close(l);
 }
 
+/* DROP COLUMN n, ADD COLUMN m of the same type in one change: a leader
+ * memtable snapshot taken before it is in the old layout, and a follower
+ * that installed the change since refuses to merge it (it would read n's
+ * values as m's); a snapshot taken after it merges exactly. The leader
+ * refuses a batch built for the old version (the write fence), and a
+ * legacy writer (no version) once the schema changed. */
+static void test_follower_refuses_older_snapshot(void **state)
+{
+	struct env *e = *state;
+	struct region *l = create(e);
+	struct region *f = NULL;
+	assert_int_equal(region_open_follower(e->fe, RID, DIR1, 0, &f), ERR_OK);
+	const char *a[] = {"a", "1", "1.5", "10"};
+	write_text(l, a, 1);
+	uint64_t v0;
+	struct batch old_rows;
+	assert_int_equal(region_snapshot(l, NULL, &v0, &old_rows), ERR_OK);
+	assert_int_equal(old_rows.nrows, 1);
+	/* an old-layout batch, accepted at version 0 (fenced or legacy) */
+	struct region_schema *s0 = region_schema_clone(region_schema(l));
+	enum dtype t4[] = {DT_STRING, DT_TS_MS, DT_FLOAT64, DT_INT64};
+	struct batch ob;
+	batch_init(&ob, 4, t4);
+	const char *o[] = {"o", "5", "5.5", "50"};
+	push_row(&ob, s0, o);
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, true, 0, NULL), ERR_OK);
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, false, 0, NULL), ERR_OK);
+	struct region_schema *d = with_dropped(s0, "n");
+	struct region_schema *m = with_added(d, "m", DT_INT64, 4, NULL);
+	m->version = s0->version + 1;
+	region_schema_free(d);
+	alter(l, m);
+	/* the same batch, same physical types, after the change: refused */
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, true, 0, NULL), ERR_CONFLICT);
+	assert_true(region_schema_mismatch_error(ERR_CONFLICT));
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, false, 0, NULL), ERR_CONFLICT);
+	assert_true(region_schema_mismatch_error(ERR_CONFLICT));
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, true, 2, NULL), ERR_CONFLICT);
+	const char *b[] = {"b", "2", "2.5", "20"};
+	batch_free(&ob);
+	batch_init(&ob, 4, t4);
+	push_row(&ob, region_schema(l), b);
+	assert_int_equal(region_write_at_version(l, &ob, OP_PUT, true, 1, NULL), ERR_OK);
+	batch_free(&ob);
+	region_schema_free(s0);
+	/* the follower installs the change, then gets the older snapshot */
+	struct region_stat st;
+	region_get_stat(l, &st);
+	assert_int_equal(region_install(f, st.manifest_version), ERR_OK);
+	assert_int_equal(region_schema(f)->version, 1);
+	struct sorted_source *src = NULL;
+	assert_int_equal(region_follower_scan(f, NULL, v0, &old_rows, &src), ERR_RETRY);
+	assert_null(src);
+	assert_non_null(strstr(err_msg(), "predates"));
+	batch_free(&old_rows);
+	/* a snapshot at the new version merges: n's 10 and 50 never show as m */
+	uint64_t v1;
+	struct batch rows;
+	assert_int_equal(region_snapshot(l, NULL, &v1, &rows), ERR_OK);
+	assert_int_equal(region_follower_scan(f, NULL, v1, &rows, &src), ERR_OK);
+	char *got = dump(src, region_schema(f));
+	assert_string_equal(got, "a|1|1.5|~;b|2|2.5|20;o|5|5.5|~;");
+	mem_free(got);
+	batch_free(&rows);
+	/* no snapshot rows (nothing to reinterpret): an old version is fine */
+	assert_int_equal(region_follower_scan(f, NULL, v0, NULL, &src), ERR_OK);
+	sorted_source_close(src);
+	region_close(f);
+	region_close(l);
+}
+
 static void test_wal_replay_after_add(void **state)
 {
 	struct env *e = *state;
@@ -577,6 +648,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_column_ssts_before_and_after, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_follower_installs_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follower_refuses_older_snapshot, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_wal_replay_after_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_then_readd_ignores_old_data, setup,
 						teardown),
