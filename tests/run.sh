@@ -5,11 +5,13 @@
 #   unit    every cmocka binary in build/tests and build-asan/tests (TAP output)
 #   e2e     every executable tests/suites/*.sh, given STRATA_BUILD=build and
 #           STRATA_BUILD=build-asan; each prints TAP lines "ok ..." / "not ok ..."
-# A suite that exits non-zero without printing "not ok" counts as one failure.
+# A suite that exits non-zero without printing "not ok" counts as one failure;
+# one still running after SUITE_TIMEOUT_S (default 1200) is killed and fails.
 # "ok ... # SKIP" lines are reported as skipped, never counted as passed.
 set -u
 cd "$(dirname "$0")/.."
 unit_only=0
+SUITE_TIMEOUT_S=${SUITE_TIMEOUT_S:-1200} # per unit binary or suite
 [ "${1:-}" = --unit-only ] && unit_only=1
 out=tests/out
 mkdir -p "$out"
@@ -22,8 +24,10 @@ run_suite() { # name, command...
 	local name=$1
 	shift
 	local log="$out/${name//\//_}.log"
-	"$@" >"$log" 2>&1
+	# a hung suite is a failure, not a CI run that never ends
+	timeout --kill-after=10 "$SUITE_TIMEOUT_S" "$@" >"$log" 2>&1
 	local rc=$?
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "not ok - $name: no end after ${SUITE_TIMEOUT_S} s (timeout)" >>"$log"
 	local ok nok
 	ok=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# SKIP' || true)
 	local sk
