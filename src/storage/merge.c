@@ -489,11 +489,11 @@ static void colvec_compact(struct colvec *v, const uint8_t *sel, uint32_t n)
 	v->len = j;
 }
 
-static int filter_out(struct merge *m)
+/* m->sel[0, b->nrows) = which rows of b pass the time filter and the
+ * predicates; *kept = how many. */
+static int select_rows(struct merge *m, const struct batch *b, uint32_t *kept)
 {
-	uint32_t n = m->out.nrows;
-	if (!n || (!m->npreds && !m->filter_ts))
-		return ERR_OK;
+	uint32_t n = b->nrows;
 	if (n > m->sel_cap) {
 		void *p = m->sel;
 		if (mem_grow(&p, &m->sel_cap, n, 1))
@@ -503,16 +503,28 @@ static int filter_out(struct merge *m)
 	uint8_t *sel = m->sel;
 	memset(sel, 1, n);
 	if (m->filter_ts) {
-		const int64_t *ts = m->out.cols[m->ts_col].i64;
+		const int64_t *ts = b->cols[m->ts_col].i64;
 		for (uint32_t i = 0; i < n; i++)
 			sel[i] &= ts[i] >= m->ts_min && (m->ts_max == INT64_MAX || ts[i] < m->ts_max);
 	}
-	int rc = pred_eval(m->preds, m->npreds, &m->out, sel);
+	int rc = pred_eval(m->preds, m->npreds, b, sel);
 	if (rc)
 		return rc;
-	uint32_t kept = 0;
+	*kept = 0;
 	for (uint32_t i = 0; i < n; i++)
-		kept += sel[i];
+		*kept += sel[i];
+	return ERR_OK;
+}
+
+static int filter_out(struct merge *m)
+{
+	uint32_t n = m->out.nrows, kept;
+	if (!n || (!m->npreds && !m->filter_ts))
+		return ERR_OK;
+	int rc = select_rows(m, &m->out, &kept);
+	if (rc)
+		return rc;
+	const uint8_t *sel = m->sel;
 	if (kept == n)
 		return ERR_OK;
 	for (uint32_t c = 0; c < m->out.ncols; c++)
@@ -603,24 +615,10 @@ static int lend_batch(struct merge *m, const struct batch **out)
 		*out = b;
 		return ERR_OK;
 	}
-	if (n > m->sel_cap) {
-		void *p = m->sel;
-		if (mem_grow(&p, &m->sel_cap, n, 1))
-			return ERR_NOMEM;
-		m->sel = p;
-	}
-	uint8_t *sel = m->sel;
-	memset(sel, 1, n);
-	if (m->filter_ts) {
-		const int64_t *ts = b->cols[m->ts_col].i64;
-		for (uint32_t i = 0; i < n; i++)
-			sel[i] &= ts[i] >= m->ts_min && (m->ts_max == INT64_MAX || ts[i] < m->ts_max);
-	}
-	if ((rc = pred_eval(m->preds, m->npreds, b, sel)))
+	uint32_t kept;
+	if ((rc = select_rows(m, b, &kept)))
 		return rc;
-	uint32_t kept = 0;
-	for (uint32_t i = 0; i < n; i++)
-		kept += sel[i];
+	const uint8_t *sel = m->sel;
 	if (kept == n) {
 		*out = b;
 		return ERR_OK;
