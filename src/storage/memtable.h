@@ -49,6 +49,9 @@ size_t memtable_mem_size(const struct memtable *m);
 uint64_t memtable_num_rows(const struct memtable *m);
 uint32_t memtable_num_series(const struct memtable *m);
 bool memtable_is_empty(const struct memtable *m);
+/* Some row written is a delete (whatever its sequence: false means no
+ * scan of m, under any sequence bounds, returns a delete). */
+bool memtable_has_delete(const struct memtable *m);
 /* Over all rows written; 0 / 0 and INT64_MAX / INT64_MIN when empty. */
 uint64_t memtable_min_seq(const struct memtable *m);
 uint64_t memtable_max_seq(const struct memtable *m);
