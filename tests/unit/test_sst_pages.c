@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/column.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/mem.h"
 #include "helpers/region_fixture.h"
 #include "objstore/objstore.h"
@@ -815,6 +816,32 @@ static void multi_tail(struct env *e, bool append, enum merge_mode mode)
 	check_region_scans(e, r, 10);
 	if (!append)
 		assert_true(hinted_sst_rows(r) <= 4u * (NHOSTS + 1) * 8);
+	/* a failed flush leaves the memtable frozen: frozen + active + files,
+	 * all puts, still tail mode */
+	fault_arm(FAULT_SST_UPLOAD_AFTER, FAULT_FAIL, 0, 0, 1);
+	assert_int_not_equal(region_flush(r), ERR_OK);
+	fault_disarm_all();
+	err_clear();
+	write_random(r, 400, OP_PUT, NHOSTS, 2500, 2000);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) <= 4u * (NHOSTS + 1) * 8);
+	/* a delete in the active memtable hides the frozen one's and the
+	 * files' newest puts */
+	delete_newest(r);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	assert_int_equal(region_flush(r), ERR_OK);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	/* puts again over files with deletes, then a compaction that drops
+	 * them: tail mode once no file holds a delete */
+	assert_int_equal(region_compact(r, true), ERR_OK);
+	check_region_scans(e, r, 10);
+	write_random(r, 800, OP_PUT, NHOSTS, 3000, 1000);
+	check_region_scans(e, r, 10);
 	/* a delete in the memtable hides files' newest puts: full reads */
 	delete_newest(r);
 	check_region_scans(e, r, 20);
