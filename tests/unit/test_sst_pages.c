@@ -818,6 +818,8 @@ static void multi_tail(struct env *e, bool append, enum merge_mode mode)
 		assert_true(hinted_sst_rows(r) <= 4u * (NHOSTS + 1) * 8);
 	/* a failed flush leaves the memtable frozen: frozen + active + files,
 	 * all puts, still tail mode */
+	/* the frozen rows are every host's newest, many per host */
+	write_random(r, 2000, OP_PUT, NHOSTS, 5000, 100);
 	fault_arm(FAULT_SST_UPLOAD_AFTER, FAULT_FAIL, 0, 0, 1);
 	assert_int_not_equal(region_flush(r), ERR_OK);
 	fault_disarm_all();
