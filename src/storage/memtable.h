@@ -77,8 +77,9 @@ struct memtable_scan_opts {
 	 * selected rows from its last identity (pk, ts) whose newest version
 	 * is a put, plus the newer identities after it (all deletes); every
 	 * selected row when all end in a delete. Merged with older sources and
-	 * deduplicated, the last surviving row of each series is exact (this
-	 * memtable must be the newest source of the merge). */
+	 * deduplicated, the last surviving row of each series is exact when
+	 * this memtable is the newest source of the merge, or when no newer
+	 * source holds a delete (region.c). */
 	bool last_per_series;
 	/* When the returned rows are unique (see memtable_scan_ex), leave the
 	 * internal columns (__primary_key, __sequence, __op_type) empty and

@@ -9,7 +9,9 @@
  *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON;
  *   "strata.sst.unique" = "1" when no row is a delete and no two rows share
  *   (pk, ts) (absent in files written before it existed: read as "not
- *   known unique"). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
+ *   (duplicate identities allowed; absent in older files: then only
+ *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows and carry
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
@@ -31,7 +33,8 @@
  * (parquet_read_row_ranges). Row filters then apply as before
  * (select_rows; a predicate on a tag the file lacks sees its fill value).
  * Two modes exist for a file that is a query's only source
- * (sst_open_opts):
+ * (sst_open_opts; tail mode also for a file among several sources when
+ * the caller knows no newer source holds a delete, sst_open_opts.tail):
  *   lean (unique file: internal columns not read, passthrough merge) -
  *   any file, also one written under an older schema: it is the normal
  *   read path minus the internal columns, so absent columns are filled

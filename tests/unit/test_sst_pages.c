@@ -6,6 +6,9 @@
  * series, NULLs, deletes, overwrites across files, last_non_null merge
  * mode, compaction, several row groups and pages); files in the previous
  * format (no page statistics, one big page per chunk) must read the same;
+ * last-row scans over several sources read every source in tail mode when
+ * none holds a delete (checked through sst_rows_returned) and stay exact
+ * when deletes in newer sources hide older sources' newest rows;
  * corrupt or truncated page headers give an error, never a crash (run
  * under ASan in build-asan).
  */
