@@ -29,6 +29,7 @@
 #include "base/mem.h"
 #include "helpers/region_fixture.h"
 #include "objstore/objstore.h"
+#include "storage/memtable.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
 #include "storage/region.h"
@@ -871,6 +872,57 @@ static void multi_tail(struct env *e, bool append, enum merge_mode mode)
 	region_close(r);
 }
 
+/* sst_write's flags straight from a memtable run (every version kept):
+ * duplicate identities without deletes -> no_delete but not unique; a
+ * delete -> neither; memtable_has_delete follows the deletes written. */
+static void test_no_delete_flag(void **state)
+{
+	struct env *e = *state;
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	for (int withdel = 0; withdel < 2; withdel++) {
+		struct memtable *m = NULL;
+		assert_int_equal(memtable_create(s, &m), ERR_OK);
+		struct fx_row rows[3] = {{.host = "a", .ts = 10, .v = 1},
+					 {.host = "a", .ts = 20, .v = 2},
+					 {.host = "b", .ts = 10, .v = 3}};
+		struct batch b;
+		fx_batch(rows, 3, &b);
+		assert_int_equal(memtable_write(m, &b, 1, OP_PUT), ERR_OK);
+		assert_int_equal(memtable_write(m, &b, 4, OP_PUT), ERR_OK); /* same identities */
+		assert_false(memtable_has_delete(m));
+		if (withdel) {
+			assert_int_equal(memtable_write(m, &b, 7, OP_DELETE), ERR_OK);
+			assert_true(memtable_has_delete(m));
+		}
+		batch_free(&b);
+		struct sorted_source *src = NULL;
+		assert_int_equal(memtable_scan(m, NULL, 0, UINT64_MAX, &src), ERR_OK);
+		struct manifest_file f;
+		memset(&f, 0, sizeof(f));
+		assert_int_equal(sst_write(e->store, NULL, DIR1, s, src, 0, &f), ERR_OK);
+		assert_int_equal(f.num_rows, withdel ? 9 : 6);
+		char key[1024];
+		sst_path(key, sizeof(key), DIR1, f.file_id);
+		uint8_t *bytes = NULL;
+		size_t len = 0;
+		assert_int_equal(objstore_get(e->store, key, &bytes, &len), ERR_OK);
+		struct parquet_reader *pr = NULL;
+		assert_int_equal(parquet_reader_open_mem(bytes, len, &pr), ERR_OK);
+		assert_null(parquet_reader_kv(pr, SST_KV_UNIQUE));
+		if (withdel)
+			assert_null(parquet_reader_kv(pr, SST_KV_NO_DELETE));
+		else
+			assert_string_equal(parquet_reader_kv(pr, SST_KV_NO_DELETE), "1");
+		parquet_reader_free(pr);
+		mem_free(bytes);
+		assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, &f, NULL, &src), ERR_OK);
+		assert_true(sst_source_no_delete(src) == !withdel);
+		sorted_source_close(src);
+		memtable_free(m);
+	}
+	region_schema_free(s);
+}
+
 static void test_multi_tail_last_row(void **state)
 {
 	multi_tail(*state, false, MERGE_LAST_ROW);
@@ -1130,6 +1182,7 @@ int main(void)
 	    cmocka_unit_test(test_corrupt_page_index),
 	    cmocka_unit_test_setup_teardown(test_region_tail_deletes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_region_tail_deletes_lnn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_delete_flag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_multi_tail_last_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_multi_tail_last_non_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_multi_tail_append, setup, teardown),
