@@ -126,6 +126,7 @@ struct memtable {
 
 	uint64_t min_seq, max_seq;
 	int64_t ts_min, ts_max;
+	uint64_t ndel; /* delete rows written (memtable_has_delete) */
 
 	size_t srt_mem;       /* bytes of the series' sorted-order caches */
 	pthread_mutex_t lock; /* guards the frozen index build */
@@ -301,6 +302,11 @@ size_t memtable_mem_size(const struct memtable *m)
 
 uint64_t memtable_num_rows(const struct memtable *m) { return m->nrows; }
 uint32_t memtable_num_series(const struct memtable *m) { return (uint32_t)m->nseries; }
+bool memtable_has_delete(const struct memtable *m)
+{
+	return m->ndel > 0;
+}
+
 bool memtable_is_empty(const struct memtable *m) { return m->nrows == 0; }
 uint64_t memtable_min_seq(const struct memtable *m) { return m->min_seq; }
 uint64_t memtable_max_seq(const struct memtable *m) { return m->max_seq; }
@@ -679,6 +685,7 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 		se->tail = id;
 		se->nrows++;
 		se->ndel += op == OP_DELETE;
+		m->ndel += op == OP_DELETE;
 		if (ts[i] < se->min_ts)
 			se->min_ts = ts[i];
 		if (ts[i] > se->max_ts)

@@ -49,6 +49,9 @@ size_t memtable_mem_size(const struct memtable *m);
 uint64_t memtable_num_rows(const struct memtable *m);
 uint32_t memtable_num_series(const struct memtable *m);
 bool memtable_is_empty(const struct memtable *m);
+/* Some row written is a delete (whatever its sequence: false means no
+ * scan of m, under any sequence bounds, returns a delete). */
+bool memtable_has_delete(const struct memtable *m);
 /* Over all rows written; 0 / 0 and INT64_MAX / INT64_MIN when empty. */
 uint64_t memtable_min_seq(const struct memtable *m);
 uint64_t memtable_max_seq(const struct memtable *m);
@@ -74,8 +77,9 @@ struct memtable_scan_opts {
 	 * selected rows from its last identity (pk, ts) whose newest version
 	 * is a put, plus the newer identities after it (all deletes); every
 	 * selected row when all end in a delete. Merged with older sources and
-	 * deduplicated, the last surviving row of each series is exact (this
-	 * memtable must be the newest source of the merge). */
+	 * deduplicated, the last surviving row of each series is exact when
+	 * this memtable is the newest source of the merge, or when no newer
+	 * source holds a delete (region.c). */
 	bool last_per_series;
 	/* When the returned rows are unique (see memtable_scan_ex), leave the
 	 * internal columns (__primary_key, __sequence, __op_type) empty and

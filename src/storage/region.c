@@ -13,6 +13,31 @@
  * WAL entry of a region write: seq = last sequence of the batch,
  * payload = [u8 op_type][batch_encode(rows)]; the batch's rows have
  * sequences seq-nrows+1 .. seq.
+ *
+ * Last-row-per-series scans (pred.h hint; never in append mode, never with
+ * a field predicate). A source in tail mode returns, per series, its rows
+ * from its newest identity (pk, ts) whose newest version is a put on
+ * (memtable.h, sst.h). A source's tail is enough when no source that may
+ * hold a newer version of one of its identities holds a delete: then that
+ * put (or a newer put version of the same identity) survives the merge,
+ * so the series' answer is at that ts or later, and every version at the
+ * answer's ts T is in the tail of every source holding one (T is at or
+ * above each such source's own newest put), which is what the merge needs
+ * for last_row and last_non_null alike. Sources are ordered: the active
+ * memtable is newer than the frozen ones, which are newer than every SST
+ * (flush order; memtable rows are read with seq > flushed); SSTs among
+ * themselves are taken as unordered. Hence (region_scan):
+ *   - the active memtable always reads in tail mode (nothing newer);
+ *   - an SST that is the only source reads in tail mode (nothing newer);
+ *   - otherwise, when no memtable holds a delete (memtable_has_delete,
+ *     counted at write whatever the row's sequence), the frozen memtables
+ *     read in tail mode, and so do all SSTs when, in addition, none of the
+ *     overlapping files holds a delete (sst_source_no_delete: the file's
+ *     strata.sst.no_delete or strata.sst.unique flag); else all SSTs
+ *     read in full.
+ * TTL and truncate change which files exist and where memtable reads
+ * start, never the rule (a delete that is not read hides nothing read).
+ * Follower scans (files + the leader's snapshot rows) read files in full.
  */
 #include "storage/region.h"
 
@@ -757,18 +782,23 @@ static bool file_overlaps(const struct manifest_file *f, const struct scan_reque
 	return f->ts_max >= req->ts_min && f->ts_min < req->ts_max;
 }
 
-/* Open SST sources for `files`, appending to srcs. */
+/* Open SST sources for `files`, appending to srcs. With `tail` (a
+ * last-row-per-series query whose memtable sources hold no delete) every
+ * file reads in tail mode when no file holds a delete either (see
+ * region_scan); otherwise the files read in full. */
 static int open_file_sources(struct region *r, const struct region_schema *s,
 			     const struct manifest_file *files, uint32_t nfiles,
-			     const struct scan_request *req, bool query, struct sorted_source **srcs,
-			     uint32_t *n)
+			     const struct scan_request *req, bool query, bool tail,
+			     struct sorted_source **srcs, uint32_t *n)
 {
 	/* a file that is a query's only source may read lean / in tail mode
 	 * (never for compaction: its merge needs the internal columns) */
-	uint32_t overlapping = 0;
+	uint32_t overlapping = 0, first = *n;
 	for (uint32_t i = 0; i < nfiles; i++)
 		overlapping += file_overlaps(&files[i], req);
-	struct sst_open_opts so = {.only_source = query && *n == 0 && overlapping == 1};
+	struct sst_open_opts so = {.only_source = query && *n == 0 && overlapping == 1,
+				   .tail = query && tail};
+	bool no_delete = true;
 	for (uint32_t i = 0; i < nfiles; i++) {
 		if (!file_overlaps(&files[i], req))
 			continue;
@@ -776,8 +806,14 @@ static int open_file_sources(struct region *r, const struct region_schema *s,
 					      req, &so, &srcs[*n]);
 		if (rc)
 			return err_wrap("region %" PRIu64 " SST %s", r->id, files[i].file_id);
+		no_delete = no_delete && sst_source_no_delete(srcs[*n]);
 		(*n)++;
 	}
+	/* a delete in one file may hide another file's newest put: full reads
+	 * (the only source keeps its own tail mode: nothing older to hide) */
+	if (so.tail && !so.only_source && !no_delete)
+		for (uint32_t i = first; i < *n; i++)
+			sst_source_untail(srcs[i]);
 	return ERR_OK;
 }
 
@@ -818,18 +854,31 @@ static int view_take_locked(struct region *r, struct view *v)
 	return ERR_OK;
 }
 
+/* No memtable of r (active or frozen) holds a delete. Caller holds
+ * state_mu. */
+static bool memtables_delete_free_locked(struct region *r)
+{
+	for (uint32_t i = 0; i < r->nfrozen; i++)
+		if (memtable_has_delete(r->frozen[i]->mt))
+			return false;
+	return !r->active || !memtable_has_delete(r->active->mt);
+}
+
 /* Memtable sources (active + frozen) with seq > min_seq. With `last`
  * (a last-row-per-series scan) the active memtable, the newest source,
- * runs in tail mode. *active_unique: the active memtable's rows hold no
- * delete and no duplicate identity. Caller holds state_mu. */
+ * runs in tail mode; so do the frozen ones with `last` and `frozen_tail`
+ * (no memtable holds a delete: region_scan). *active_unique: the active
+ * memtable's rows hold no delete and no duplicate identity. Caller holds
+ * state_mu. */
 static int memtable_sources_locked(struct region *r, const struct scan_request *req,
-				   uint64_t min_seq, bool last, bool lean, struct sorted_source **srcs,
-				   uint32_t *n, bool *active_unique)
+				   uint64_t min_seq, bool last, bool frozen_tail, bool lean,
+				   struct sorted_source **srcs, uint32_t *n, bool *active_unique)
 {
 	int rc = ERR_OK;
 	*active_unique = false;
+	struct memtable_scan_opts fo = {.last_per_series = last && frozen_tail};
 	for (uint32_t i = 0; i < r->nfrozen && rc == ERR_OK; i++)
-		if ((rc = memtable_source(r->frozen[i], req, min_seq, NULL, &srcs[*n], NULL)) ==
+		if ((rc = memtable_source(r->frozen[i], req, min_seq, &fo, &srcs[*n], NULL)) ==
 		    ERR_OK)
 			(*n)++;
 	struct memtable_scan_opts o = {.last_per_series = last, .lean_if_unique = lean};
@@ -998,15 +1047,19 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	/* empty memtables add nothing: leave them out, so that a single SST
 	 * can be the only source (sst_open_opts) */
 	bool mem_empty = r->nfrozen == 0 && (!r->active || memtable_is_empty(r->active->mt));
+	/* Tail mode for every source (see the top of this file): no memtable
+	 * holds a delete here, and open_file_sources checks the files. */
+	bool tail_all = last && r->role == REGION_ROLE_LEADER && memtables_delete_free_locked(r);
 	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_empty && v.nfiles > 0))
-		rc = memtable_sources_locked(r, req, v.flushed, last,
+		rc = memtable_sources_locked(r, req, v.flushed, last, tail_all,
 					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
 	/* the active memtable alone, with unique rows: no dedup needed (and
 	 * the memtable left the internal columns empty) */
 	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
-		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, srcs, &n);
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, tail_all, srcs,
+				       &n);
 	if (rc == ERR_OK) {
 		struct region_schema *sch = v.schema;
 		/* or one SST, the only source, read lean (unique rows) */
@@ -1053,7 +1106,7 @@ int region_snapshot(struct region *r, const struct scan_request *req, uint64_t *
 	*version = r->state.version;
 	struct region_schema *schema = region_schema_clone(r->state.schema);
 	bool unused_unique;
-	int rc = schema ? memtable_sources_locked(r, req, flushed, false, false, srcs, &n,
+	int rc = schema ? memtable_sources_locked(r, req, flushed, false, false, false, srcs, &n,
 							  &unused_unique)
 			: ERR_NOMEM;
 	pthread_mutex_unlock(&r->state_mu);
@@ -1145,7 +1198,8 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 				    ERR_OK)
 		n = 1;
 	if (rc == ERR_OK)
-		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, false, srcs, &n);
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, false, false, srcs,
+				       &n);
 	if (rc == ERR_OK) {
 		rc = finish_scan(&v, req, srcs, n, false, out);
 		n = 0;
@@ -1209,7 +1263,7 @@ static int compact_files(struct region *r, struct view *v, const struct manifest
 	uint32_t n = 0;
 	struct manifest_file out;
 	memset(&out, 0, sizeof(out));
-	int rc = open_file_sources(r, v->schema, inputs, ninputs, NULL, false, srcs, &n);
+	int rc = open_file_sources(r, v->schema, inputs, ninputs, NULL, false, false, srcs, &n);
 	if (rc == ERR_OK && ninputs) {
 		/* tombstones may be dropped only when no older file survives */
 		bool all = ninputs == v->nfiles;

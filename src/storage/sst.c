@@ -9,7 +9,9 @@
  *   REQUIRED). Key-value metadata: "strata.region_schema" = schema JSON;
  *   "strata.sst.unique" = "1" when no row is a delete and no two rows share
  *   (pk, ts) (absent in files written before it existed: read as "not
- *   known unique"). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
+ *   (duplicate identities allowed; absent in older files: then only
+ *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows and carry
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
@@ -31,7 +33,8 @@
  * (parquet_read_row_ranges). Row filters then apply as before
  * (select_rows; a predicate on a tag the file lacks sees its fill value).
  * Two modes exist for a file that is a query's only source
- * (sst_open_opts):
+ * (sst_open_opts; tail mode also for a file among several sources when
+ * the caller knows no newer source holds a delete, sst_open_opts.tail):
  *   lean (unique file: internal columns not read, passthrough merge) -
  *   any file, also one written under an older schema: it is the normal
  *   read path minus the internal columns, so absent columns are filled
@@ -49,6 +52,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -282,7 +286,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	if ((rc = parquet_writer_set_kv(w, "strata.region_schema", schema_json)))
 		goto out;
 	const struct batch *b;
-	bool unique = true, have_prev = false;
+	bool unique = true, have_prev = false, no_delete = true;
 	int64_t prev_ts = 0;
 	struct buf prev_pk;
 	buf_init(&prev_pk);
@@ -296,7 +300,9 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 		const struct colvec *pk = &b->cols[s->ncols];
 		const struct colvec *op = &b->cols[s->ncols + 2];
 		if (pk->len != b->nrows || op->len != b->nrows)
-			unique = false; /* internal columns left out: unknown */
+			unique = no_delete = false; /* internal columns left out: unknown */
+		for (uint32_t i = 0; i < b->nrows && no_delete; i++)
+			no_delete = op->i64[i] == OP_PUT;
 		/* rows are sorted by (pk, ts): versions of one identity are adjacent */
 		for (uint32_t i = 0; i < b->nrows && unique; i++) {
 			if (op->i64[i] != OP_PUT) {
@@ -337,6 +343,8 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	if (rc || meta->num_rows == 0)
 		goto out;
 	if (unique && (rc = parquet_writer_set_kv(w, SST_KV_UNIQUE, "1")))
+		goto out;
+	if (no_delete && (rc = parquet_writer_set_kv(w, SST_KV_NO_DELETE, "1")))
 		goto out;
 	if ((rc = parquet_writer_finish(w, &file)))
 		goto out;
@@ -395,6 +403,7 @@ struct sst_source {
 	size_t rr_cap[3];
 	bool lean; /* internal columns not read (sst_open_opts) */
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
+	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
 	struct batch raw2;           /* tail mode: want_rest columns of the kept rows */
 	uint32_t *rowno;             /* tail mode: raw row -> row group row */
@@ -953,7 +962,7 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
-static int sst_next(struct sorted_source *base, const struct batch **out)
+static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
 	*out = NULL;
@@ -1124,9 +1133,41 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 	return sst_open_source_opts(os, cache, region_dir, sch, f, req, NULL, out);
 }
 
+/* Rows handed out by every SST source of the process (a statistic). */
+static _Atomic uint64_t g_rows_returned;
+
+static int sst_next(struct sorted_source *base, const struct batch **out)
+{
+	int rc = sst_next_rg(base, out);
+	if (rc == ERR_OK && *out)
+		atomic_fetch_add_explicit(&g_rows_returned, (*out)->nrows, memory_order_relaxed);
+	return rc;
+}
+
 bool sst_source_lean(const struct sorted_source *src)
 {
 	return src && src->next == sst_next && ((const struct sst_source *)src)->lean;
+}
+
+bool sst_source_no_delete(const struct sorted_source *src)
+{
+	return src && src->next == sst_next && ((const struct sst_source *)src)->no_delete;
+}
+
+bool sst_source_tail(const struct sorted_source *src)
+{
+	return src && src->next == sst_next && ((const struct sst_source *)src)->tail;
+}
+
+void sst_source_untail(struct sorted_source *src)
+{
+	if (src && src->next == sst_next)
+		((struct sst_source *)src)->tail = false; /* want[] is the normal path's */
+}
+
+uint64_t sst_rows_returned(void)
+{
+	return atomic_load(&g_rows_returned);
 }
 
 int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -1238,12 +1279,14 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		if (need && s->colmap[c] >= 0)
 			s->want[s->colmap[c]] = true;
 	}
-	if (oo && oo->only_source) {
-		const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+	const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+	const char *nd = parquet_reader_kv(s->reader, SST_KV_NO_DELETE);
+	s->no_delete = (u && !strcmp(u, "1")) || (nd && !strcmp(nd, "1"));
+	if (oo && (oo->only_source || oo->tail)) {
 		/* tail mode returns the file's keys: not when they need padding */
 		if (scan_req_last_per_series(sch, &s->req))
 			s->tail = s->pk_pad == 0;
-		else if (u && !strcmp(u, "1") && !sch->opts.append_mode)
+		else if (oo->only_source && u && !strcmp(u, "1") && !sch->opts.append_mode)
 			s->lean = true;
 	}
 	if (s->lean)

@@ -47,6 +47,10 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
 /* Key-value entry sst_write sets to "1" when the file holds no delete and
  * no two rows of one identity (pk, ts). */
 #define SST_KV_UNIQUE "strata.sst.unique"
+/* Key-value entry sst_write sets to "1" when the file holds no delete (its
+ * rows may still hold several versions of one identity). Files written
+ * before it existed: "no delete" is known only through SST_KV_UNIQUE. */
+#define SST_KV_NO_DELETE "strata.sst.no_delete"
 
 struct sst_open_opts {
 	/* The file is the scan's only source: no newer rows (memtable or
@@ -58,6 +62,13 @@ struct sst_open_opts {
 	 * internal columns stay empty and sst_source_lean() is true, so the
 	 * caller may merge it in passthrough mode (merge.h). */
 	bool only_source;
+	/* With the last-row-per-series hint, read in tail mode (as in (a))
+	 * although other sources exist. Exact only when no source of the
+	 * merge that may hold a newer version of one of this file's
+	 * identities holds a delete (region.c: every source delete-free); the
+	 * caller checks sst_source_no_delete() on the opened sources and calls
+	 * sst_source_untail() before the first read when it does not hold. */
+	bool tail;
 };
 
 int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -66,5 +77,15 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 			 struct sorted_source **out);
 /* src (from sst_open_source*) reads lean (see sst_open_opts). */
 bool sst_source_lean(const struct sorted_source *src);
+/* src (from sst_open_source*) is known to hold no delete (its file carries
+ * SST_KV_NO_DELETE or SST_KV_UNIQUE). */
+bool sst_source_no_delete(const struct sorted_source *src);
+/* src reads in tail mode (sst_open_opts). */
+bool sst_source_tail(const struct sorted_source *src);
+/* Before src's first read: leave tail mode, read every selected row. */
+void sst_source_untail(struct sorted_source *src);
+/* Rows handed out by all SST sources of the process so far (a statistic,
+ * for tests and diagnostics). */
+uint64_t sst_rows_returned(void);
 
 #endif

@@ -6,6 +6,9 @@
  * series, NULLs, deletes, overwrites across files, last_non_null merge
  * mode, compaction, several row groups and pages); files in the previous
  * format (no page statistics, one big page per chunk) must read the same;
+ * last-row scans over several sources read every source in tail mode when
+ * none holds a delete (checked through sst_rows_returned) and stay exact
+ * when deletes in newer sources hide older sources' newest rows;
  * corrupt or truncated page headers give an error, never a crash (run
  * under ASan in build-asan).
  */
@@ -22,9 +25,11 @@
 #include "base/buf.h"
 #include "base/column.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/mem.h"
 #include "helpers/region_fixture.h"
 #include "objstore/objstore.h"
+#include "storage/memtable.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
 #include "storage/region.h"
@@ -729,6 +734,210 @@ static void test_region_tail_deletes_lnn(void **state)
 	tail_deletes(*state, 1);
 }
 
+/* Rows SST sources hand out for one last-row scan of every host (no other
+ * predicate), after checking its answer against the full scan's. */
+static uint64_t hinted_sst_rows(struct region *r)
+{
+	struct fx_rows all, got, gl, wl;
+	assert_int_equal(fx_scan_all(r, &all), ERR_OK);
+	struct scan_pred p;
+	scan_hint_last_per_series(1, DT_TS_MS, &p);
+	struct scan_request req;
+	scan_request_init(&req);
+	req.preds = &p;
+	req.npreds = 1;
+	uint64_t before = sst_rows_returned();
+	struct sorted_source *src = NULL;
+	assert_int_equal(region_scan(r, &req, &src), ERR_OK);
+	assert_int_equal(fx_collect(src, &got), ERR_OK);
+	uint64_t n = sst_rows_returned() - before;
+	if (!r_append) {
+		last_per_host(&got, &gl);
+		last_per_host(&all, &wl);
+		assert_true(fx_rows_equal(&gl, &wl));
+		fx_rows_free(&gl);
+		fx_rows_free(&wl);
+	}
+	fx_rows_free(&got);
+	fx_rows_free(&all);
+	return n;
+}
+
+/* Delete the newest row of every other host (those newest puts sit in
+ * older sources: only a full read of them finds the true last row). */
+static void delete_newest(struct region *r)
+{
+	struct fx_rows all;
+	assert_int_equal(fx_scan_all(r, &all), ERR_OK);
+	struct fx_row *del = mem_calloc(all.n + 1, sizeof(*del));
+	size_t nd = 0;
+	for (size_t i = 0; i < all.n; i++)
+		if ((i + 1 == all.n || strcmp(all.rows[i].host, all.rows[i + 1].host)) &&
+		    all.rows[i].host[0] && all.rows[i].host[2] % 2 == 0)
+			del[nd++] = all.rows[i];
+	assert_true(nd > 0);
+	struct batch b;
+	fx_batch(del, nd, &b);
+	assert_int_equal(region_write(r, &b, OP_DELETE, NULL), ERR_OK);
+	batch_free(&b);
+	mem_free(del);
+	fx_rows_free(&all);
+}
+
+/*
+ * Several SSTs (+ the active memtable): with no delete in any source every
+ * file reads in tail mode (few rows handed out) and the answers equal the
+ * full scan's; overwrites across files (puts only) keep tail mode; a
+ * delete in the memtable or in a newer file hiding older files' newest
+ * puts turns the files back to full reads, still exact; after a major
+ * compaction (deletes gone) and new put files, tail mode again.
+ */
+static void multi_tail(struct env *e, bool append, enum merge_mode mode)
+{
+	struct region_schema *s = fx_schema(append, mode);
+	struct region *r = NULL;
+	r_append = append;
+	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
+	region_schema_free(s);
+	uint64_t total = 0;
+	for (int round = 0; round < 4; round++) {
+		/* overlapping time spans: later files overwrite older rows */
+		uint32_t n = 2000 + rndn(2000);
+		write_random(r, n, OP_PUT, NHOSTS, (int64_t)round * 500, 3000);
+		total += n;
+		assert_int_equal(region_flush(r), ERR_OK);
+		check_region_scans(e, r, 8);
+	}
+	uint64_t tail_rows = hinted_sst_rows(r);
+	/* puts only: tails of 4 files, a few rows per host and file (hinted
+	 * scans are not tail scans in append mode) */
+	if (append)
+		assert_true(tail_rows >= total);
+	else
+		assert_true(tail_rows <= 4u * (NHOSTS + 1) * 8);
+	/* puts in the memtable: still tail mode */
+	write_random(r, 500, OP_PUT, NHOSTS, 2000, 2000);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) <= 4u * (NHOSTS + 1) * 8);
+	/* a failed flush leaves the memtable frozen: frozen + active + files,
+	 * all puts, still tail mode */
+	/* the frozen rows are every host's newest, many per host */
+	write_random(r, 2000, OP_PUT, NHOSTS, 5000, 100);
+	fault_arm(FAULT_SST_UPLOAD_AFTER, FAULT_FAIL, 0, 0, 1);
+	assert_int_not_equal(region_flush(r), ERR_OK);
+	fault_disarm_all();
+	err_clear();
+	write_random(r, 400, OP_PUT, NHOSTS, 2500, 2000);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) <= 4u * (NHOSTS + 1) * 8);
+	/* a delete in the active memtable hides the frozen one's and the
+	 * files' newest puts */
+	delete_newest(r);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	assert_int_equal(region_flush(r), ERR_OK);
+	check_region_scans(e, r, 10);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	/* puts again over files with deletes, then a compaction that drops
+	 * them: tail mode once no file holds a delete */
+	assert_int_equal(region_compact(r, true), ERR_OK);
+	check_region_scans(e, r, 10);
+	write_random(r, 800, OP_PUT, NHOSTS, 3000, 1000);
+	check_region_scans(e, r, 10);
+	/* a delete in the memtable hides files' newest puts: full reads */
+	delete_newest(r);
+	check_region_scans(e, r, 20);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	/* flushed: the delete sits in the newest file */
+	assert_int_equal(region_flush(r), ERR_OK);
+	check_region_scans(e, r, 20);
+	if (!append)
+		assert_true(hinted_sst_rows(r) >= total / 2);
+	/* several levels of hiding: delete the new newest rows again */
+	delete_newest(r);
+	assert_int_equal(region_flush(r), ERR_OK);
+	check_region_scans(e, r, 20);
+	assert_int_equal(region_compact(r, true), ERR_OK);
+	check_region_scans(e, r, 20);
+	write_random(r, 1500, OP_PUT, NHOSTS, 3000, 1000);
+	assert_int_equal(region_flush(r), ERR_OK);
+	write_random(r, 300, OP_PUT, NHOSTS, 3500, 1000);
+	check_region_scans(e, r, 20);
+	assert_int_equal(region_drop(r), ERR_OK);
+	region_close(r);
+}
+
+/* sst_write's flags straight from a memtable run (every version kept):
+ * duplicate identities without deletes -> no_delete but not unique; a
+ * delete -> neither; memtable_has_delete follows the deletes written. */
+static void test_no_delete_flag(void **state)
+{
+	struct env *e = *state;
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	for (int withdel = 0; withdel < 2; withdel++) {
+		struct memtable *m = NULL;
+		assert_int_equal(memtable_create(s, &m), ERR_OK);
+		struct fx_row rows[3] = {{.host = "a", .ts = 10, .v = 1},
+					 {.host = "a", .ts = 20, .v = 2},
+					 {.host = "b", .ts = 10, .v = 3}};
+		struct batch b;
+		fx_batch(rows, 3, &b);
+		assert_int_equal(memtable_write(m, &b, 1, OP_PUT), ERR_OK);
+		assert_int_equal(memtable_write(m, &b, 4, OP_PUT), ERR_OK); /* same identities */
+		assert_false(memtable_has_delete(m));
+		if (withdel) {
+			assert_int_equal(memtable_write(m, &b, 7, OP_DELETE), ERR_OK);
+			assert_true(memtable_has_delete(m));
+		}
+		batch_free(&b);
+		struct sorted_source *src = NULL;
+		assert_int_equal(memtable_scan(m, NULL, 0, UINT64_MAX, &src), ERR_OK);
+		struct manifest_file f;
+		memset(&f, 0, sizeof(f));
+		assert_int_equal(sst_write(e->store, NULL, DIR1, s, src, 0, &f), ERR_OK);
+		assert_int_equal(f.num_rows, withdel ? 9 : 6);
+		char key[1024];
+		sst_path(key, sizeof(key), DIR1, f.file_id);
+		uint8_t *bytes = NULL;
+		size_t len = 0;
+		assert_int_equal(objstore_get(e->store, key, &bytes, &len), ERR_OK);
+		struct parquet_reader *pr = NULL;
+		assert_int_equal(parquet_reader_open_mem(bytes, len, &pr), ERR_OK);
+		assert_null(parquet_reader_kv(pr, SST_KV_UNIQUE));
+		if (withdel)
+			assert_null(parquet_reader_kv(pr, SST_KV_NO_DELETE));
+		else
+			assert_string_equal(parquet_reader_kv(pr, SST_KV_NO_DELETE), "1");
+		parquet_reader_free(pr);
+		mem_free(bytes);
+		assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, &f, NULL, &src), ERR_OK);
+		assert_true(sst_source_no_delete(src) == !withdel);
+		sorted_source_close(src);
+		memtable_free(m);
+	}
+	region_schema_free(s);
+}
+
+static void test_multi_tail_last_row(void **state)
+{
+	multi_tail(*state, false, MERGE_LAST_ROW);
+}
+
+static void test_multi_tail_last_non_null(void **state)
+{
+	multi_tail(*state, false, MERGE_LAST_NON_NULL);
+}
+
+static void test_multi_tail_append(void **state)
+{
+	multi_tail(*state, true, MERGE_LAST_ROW);
+}
+
 static void test_region_last_row(void **state)
 {
 	region_random(*state, false, MERGE_LAST_ROW);
@@ -973,6 +1182,10 @@ int main(void)
 	    cmocka_unit_test(test_corrupt_page_index),
 	    cmocka_unit_test_setup_teardown(test_region_tail_deletes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_region_tail_deletes_lnn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_delete_flag, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_tail_last_row, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_tail_last_non_null, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multi_tail_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_region_last_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_region_last_non_null, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_region_append, setup, teardown),
