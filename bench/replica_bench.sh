@@ -38,7 +38,7 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/suites/lib/ports.sh
 META=127.0.0.1:$(free_port)
 rb() { "$RB" --meta "$META" "$@"; }
 

@@ -29,7 +29,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/suites/lib/ports.sh
 
 start_cluster() { # name store-args...
 	local name=$1

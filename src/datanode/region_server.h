@@ -56,7 +56,7 @@ int region_server_alter_to(struct region_server *rs, uint64_t region_id,
                            const struct region_schema *schema, uint64_t *before);
 int region_server_write(struct region_server *rs, uint64_t region_id, const struct batch *rows,
 			enum op_type op);
-/* region_write_at_version (storage/schema_alter.h) on the region: the
+/* region_write_at_version (storage/region.h) on the region: the
  * batch was built for schema `version` (has_version) or by a legacy
  * writer (accepted only while the schema has never changed). */
 int region_server_write_at(struct region_server *rs, uint64_t region_id, const struct batch *rows,

@@ -24,7 +24,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "storage/schema_alter.h"
+#include "storage/region.h"
 #include "frontend/frontend_int.h"
 #include "sql/parser.h"
 

@@ -289,7 +289,7 @@ int fe_regions_truncate_table(struct frontend *fe, const struct table_info *t,
                               const struct table_route *route);
 /* Rows (user columns in the layout of region schema `schema_version`) to
  * the region's leader, which refuses them with ERR_CONFLICT
- * (REGION_SCHEMA_MISMATCH, storage/schema_alter.h) when its schema has
+ * (REGION_SCHEMA_MISMATCH, storage/region.h) when its schema has
  * another version: the caller reloads the table and rebuilds. */
 int fe_region_write(struct frontend *fe, const struct region_route *rr, const struct batch *rows,
                     enum op_type op, uint64_t schema_version);

@@ -591,7 +591,7 @@ bool region_schema_mismatch_error(int rc)
 	return rc == ERR_CONFLICT && strstr(err_msg(), REGION_SCHEMA_MISMATCH) != NULL;
 }
 
-/* The write fence (schema_alter.h). Caller holds write_mu (region_alter
+/* The write fence (region.h). Caller holds write_mu (region_alter
  * changes the schema under it). */
 static int check_version_locked(struct region *r, enum fence fence, uint64_t version)
 {

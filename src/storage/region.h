@@ -90,6 +90,20 @@ const struct region_schema *region_schema(struct region *r);
  * sequence of the last row. ERR_READONLY on a follower, ERR_BAD_INPUT when
  * the batch does not match the schema (nothing is written then). */
 int region_write(struct region *r, const struct batch *rows, enum op_type op, uint64_t *last_seq);
+/* region_write for a batch built for the region schema `version` (its
+ * column positions and types): refused with ERR_CONFLICT (message starting
+ * with REGION_SCHEMA_MISMATCH, retryable after reloading the table's
+ * schema) unless the region's current schema has exactly that version. The
+ * check and the append happen under the region's write lock, which
+ * region_alter (schema_alter.h) holds for the whole change, so a batch is
+ * never appended in a layout other than the one it was built for.
+ * check_version = false is a legacy writer (no version known): accepted
+ * only while the region's schema has never changed (version 0). */
+#define REGION_SCHEMA_MISMATCH "region schema version mismatch"
+int region_write_at_version(struct region *r, const struct batch *rows, enum op_type op,
+                            bool check_version, uint64_t version, uint64_t *last_seq);
+/* True when the thread's last error is a REGION_SCHEMA_MISMATCH refusal. */
+bool region_schema_mismatch_error(int rc);
 /* Leader: freeze the memtable, write an SST, commit the manifest edit. */
 int region_flush(struct region *r);
 /* Leader: time-window compaction (and TTL expiry); `force` merges every

@@ -43,23 +43,7 @@ int column_fill_datum(const struct column_schema *cs, struct datum *out, char **
 /* Highest column_id of s (0 when it has no columns). */
 uint32_t region_schema_max_column_id(const struct region_schema *s);
 
-/* ---- write fencing across a schema change ----
- * (Belongs in storage/region.h; declared here because region.h is a
- * shared header.) region_write_at_version is region_write for a batch
- * built for the region schema `version` (its column positions and
- * types): refused with ERR_CONFLICT (message starting with
- * REGION_SCHEMA_MISMATCH, retryable after reloading the table's schema)
- * unless the region's current schema has exactly that version. The check
- * and the append happen under the region's write lock, which
- * region_alter holds for the whole change, so a batch is never appended
- * in a layout other than the one it was built for. check_version = false
- * is a legacy writer (no version known): accepted only while the
- * region's schema has never changed (version 0). */
-#define REGION_SCHEMA_MISMATCH "region schema version mismatch"
-struct region;
-int region_write_at_version(struct region *r, const struct batch *rows, enum op_type op,
-                            bool check_version, uint64_t version, uint64_t *last_seq);
-/* True when the thread's last error is a REGION_SCHEMA_MISMATCH refusal. */
-bool region_schema_mismatch_error(int rc);
+/* Write fencing across a schema change: region_write_at_version
+ * (storage/region.h). */
 
 #endif

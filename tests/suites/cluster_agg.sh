@@ -51,16 +51,7 @@ P_MY=$(free_port)
 P_PG=$(free_port)
 P_HTTP=$(free_port)
 # datanode ports: three consecutive free ones
-for _ in $(seq 50); do
-	base=$(python3 -c 'import random; print(random.randint(20000, 60000))')
-	python3 - "$base" <<'EOF' && break
-import socket, sys
-b = int(sys.argv[1])
-s = []
-for p in range(b, b + 3):
-    x = socket.socket(); x.bind(("127.0.0.1", p)); s.append(x)
-EOF
-done
+base=$(free_ports 3)
 "$STRATA" cluster start --datanodes 3 --data-home "$work/c" --heartbeat-interval-ms 200 \
 	--metasrv-port "$P_META" --datanode-base-port "$base" --http-port "$P_HTTP" \
 	--mysql-port "$P_MY" --postgres-port "$P_PG" --log-dir "$work" \

@@ -22,6 +22,7 @@ B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 DRV=$B/tests/tools/cluster_driver
 work=$(mktemp -d /tmp/strata-calter-XXXXXX)
+. tests/suites/lib/ports.sh
 n=0
 cpid=
 fpid=
@@ -60,17 +61,7 @@ if ! command -v mysql >/dev/null; then
 	echo "1..0 # SKIP mysql client missing"
 	exit 0
 fi
-base=$(python3 -c '
-import random, socket
-for _ in range(200):
-    b = random.randint(20000, 60000); ss = []
-    try:
-        for p in range(b, b + 12):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); ss.append(s)
-        print(b); break
-    except OSError: pass
-    finally:
-        [s.close() for s in ss]')
+base=$(free_ports 12)
 P_MY=$((base + 5))
 P_MY2=$((base + 8))
 "$STRATA" cluster start --datanodes 3 --data-home "$work/c" --heartbeat-interval-ms 200 \

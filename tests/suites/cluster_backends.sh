@@ -28,6 +28,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/suites/lib/backends.sh
+. tests/suites/lib/ports.sh
 B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 DRV=$B/tests/tools/cluster_driver
@@ -61,9 +62,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 dump_logs() {
 	local f
 	for f in "$work"/*.log; do
@@ -422,10 +420,11 @@ fi
 
 # ---- strata cluster start --config ---------------------------------------------------------
 cfg=$(config cstart)
-CMP=$(free_port)
-CDB=$(free_port)
+# every port the cluster listens on is passed: metasrv, datanodes base+1, base+2, frontend
+CMP=$(free_ports 6)
 "$STRATA" cluster start --datanodes 2 --data-home "$work/c" --heartbeat-interval-ms 300 \
-	--metasrv-port $CMP --datanode-base-port $CDB --log-dir "$work/clogs" --config "$cfg" \
+	--metasrv-port $CMP --datanode-base-port $((CMP + 1)) --http-port $((CMP + 3)) \
+	--mysql-port $((CMP + 4)) --postgres-port $((CMP + 5)) --log-dir "$work/clogs" --config "$cfg" \
 	>>"$work/cluster.log" 2>&1 &
 pid[cluster]=$!
 CM=127.0.0.1:$CMP

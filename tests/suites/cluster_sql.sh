@@ -28,31 +28,11 @@ cd "$(dirname "$0")/../.."
 B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 work=$(mktemp -d /tmp/strata-csql-XXXXXX)
+. tests/suites/lib/ports.sh
 n=0
 cpid=
 spid=
 
-free_ports() { # count -> base of `count` free consecutive ports
-	python3 - "$1" <<'EOF'
-import random, socket, sys
-count = int(sys.argv[1])
-for _ in range(200):
-    base = random.randint(20000, 60000)
-    socks = []
-    try:
-        for p in range(base, base + count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", p))
-            socks.append(s)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-EOF
-}
 
 cleanup() { # by process id only: the cluster parent, its children, standalone
 	local kids=

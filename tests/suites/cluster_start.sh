@@ -11,31 +11,10 @@ B=${STRATA_BUILD:-build}
 STRATA=$B/strata
 DRV=$B/tests/tools/cluster_driver
 work=$(mktemp -d /tmp/strata-cstart-XXXXXX)
+. tests/suites/lib/ports.sh
 n=0
 cpid=
 
-# A base port with `count` free consecutive ports after it.
-free_ports() { # count
-	python3 - "$1" <<'EOF'
-import random, socket, sys
-count = int(sys.argv[1])
-for _ in range(200):
-    base = random.randint(20000, 60000)
-    socks = []
-    try:
-        for p in range(base, base + count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", p))
-            socks.append(s)
-        print(base)
-        break
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-EOF
-}
 base=$(free_ports 7)
 MP=$base
 DBASE=$((base + 1))

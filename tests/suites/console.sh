@@ -57,9 +57,7 @@ relay() {
 		esac
 	done
 }
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. tests/suites/lib/ports.sh
 
 if [ ! -x "$B/strata" ]; then
 	nok "strata is built ($B/strata missing)"
@@ -219,13 +217,7 @@ else
 	http=$(free_port)
 	meta=$(free_port)
 	# three consecutive free ports for the datanodes
-	for _ in $(seq 50); do
-		base=$((20000 + RANDOM % 30000))
-		python3 -c "
-import socket, sys
-for p in range($base, $base + 3):
-    s = socket.socket(); s.bind(('127.0.0.1', p)); s.close()" 2>/dev/null && break
-	done
+	base=$(free_ports 3)
 	help=$("$B/strata" cluster start --help 2>&1)
 	extra=()
 	for f in mysql postgres; do

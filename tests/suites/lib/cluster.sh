@@ -4,7 +4,7 @@
 # folder; process logs are $work/*.log), the associative array `pid`
 # (name -> pid, e.g. pid[dn0]) and `ok` / `not_ok` TAP functions.
 #
-#   free_port                a free TCP port on 127.0.0.1
+#   free_port, free_ports N  free loopback ports (lib/ports.sh)
 #   poll SECONDS CMD...      until CMD succeeds; non-zero on timeout
 #   cluster_cleanup          SIGKILL every process in pid, remove $work
 #                            (the suites' EXIT trap)
@@ -13,9 +13,7 @@
 #                            check: every one exited 0 and no log holds a
 #                            sanitizer report
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. tests/suites/lib/ports.sh
 
 poll() {
 	local end=$((SECONDS + $1))
