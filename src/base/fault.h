@@ -28,7 +28,8 @@
 	X(OBJSTORE_LIST, "objstore.list")               \
 	X(OBJSTORE_DELETE, "objstore.delete")           \
 	X(HEARTBEAT_SEND, "heartbeat.send")             \
-	X(MEMTABLE_FETCH, "memtable.fetch")
+	X(MEMTABLE_FETCH, "memtable.fetch")             \
+	X(FRONTEND_WRITE_SHARE, "frontend.write.share")
 
 enum fault_point {
 #define X(e, n) FAULT_##e,

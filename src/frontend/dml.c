@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "storage/region.h"
@@ -29,6 +30,39 @@
 #include "sql/parser.h"
 
 /* ---- writing ------------------------------------------------------------- */
+
+static bool region_written(const struct fe_ctx *c, uint64_t region_id)
+{
+	if (!c->written)
+		return false;
+	for (uint32_t i = 0; i < c->written->n; i++)
+		if (c->written->ids[i] == region_id)
+			return true;
+	return false;
+}
+
+/* One region's share: skipped when an earlier attempt of this statement
+ * wrote it, recorded once acknowledged. */
+static int write_share(struct fe_ctx *c, const struct region_route *rr, const struct batch *rows,
+                       enum op_type op, uint64_t ver)
+{
+	if (region_written(c, rr->region_id))
+		return ERR_OK;
+	/* a test holds a multi-region write between its shares here */
+	int rc = fault_hit(FAULT_FRONTEND_WRITE_SHARE);
+	if (rc == ERR_OK)
+		rc = fe_region_write(c->fe, rr, rows, op, ver);
+	if (rc == ERR_OK)
+		atomic_fetch_add(&c->fe->n_rows_written, rows->nrows);
+	if (rc == ERR_OK && c->written) {
+		struct fe_written_regions *w = c->written;
+		if (w->n < sizeof(w->ids) / sizeof(w->ids[0]))
+			w->ids[w->n++] = rr->region_id;
+		else
+			w->overflow = true;
+	}
+	return rc;
+}
 
 int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct table_route *route,
                   const struct batch *rows, enum op_type op)
@@ -38,7 +72,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 	uint64_t ver = t->region_schema->version; /* the layout of `rows` */
 	int rc;
 	if (t->nrules == 0 || route->nregions == 1) {
-		rc = fe_region_write(c->fe, &route->regions[0], rows, op, ver);
+		rc = write_share(c, &route->regions[0], rows, op, ver);
 		goto out;
 	}
 	struct part_rules *pr = NULL;
@@ -65,9 +99,11 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 		if (!count[r])
 			continue;
 		if (count[r] == rows->nrows) {
-			rc = fe_region_write(c->fe, &route->regions[r], rows, op, ver);
+			rc = write_share(c, &route->regions[r], rows, op, ver);
 			break;
 		}
+		if (region_written(c, route->regions[r].region_id))
+			continue;
 		struct batch part;
 		if ((rc = batch_init(&part, rows->ncols, types)))
 			break;
@@ -75,7 +111,7 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
 			if (region[i] == r)
 				rc = batch_push_row(&part, rows, i);
 		if (rc == ERR_OK)
-			rc = fe_region_write(c->fe, &route->regions[r], &part, op, ver);
+			rc = write_share(c, &route->regions[r], &part, op, ver);
 		batch_free(&part);
 	}
 	mem_free(types);
@@ -84,9 +120,7 @@ done:
 	mem_free(region);
 	mem_free(count);
 out:
-	if (rc == ERR_OK)
-		atomic_fetch_add(&c->fe->n_rows_written, rows->nrows);
-	else if (rc == ERR_BAD_INPUT)
+	if (rc == ERR_BAD_INPUT)
 		rc = fe_fail(GT_INVALID_ARGUMENTS, rc, "Invalid request to region, reason: %s",
 		             err_msg());
 	return rc;
@@ -365,6 +399,14 @@ bool fe_schema_changed_under(struct fe_ctx *c, int rc, const char *catalog, cons
 {
 	if (!region_schema_mismatch_error(rc) || !c->fe->cc)
 		return false;
+	if (c->written && c->written->overflow) {
+		err_set(ERR_CONFLICT,
+		        REGION_SCHEMA_MISMATCH ": table %s.%s.%s changed its columns during the write "
+		                               "and some of its %u+ regions took their rows; not "
+		                               "retried (those regions would get them twice)",
+		        catalog, schema, name, c->written->n);
+		return false;
+	}
 	log_info("write to %s.%s.%s refused by a region (%s): reloading the table", catalog,
 	         schema, name, err_msg());
 	/* The ALTER procedure changes the regions before the catalog: wait
@@ -392,6 +434,8 @@ bool fe_schema_changed_under(struct fe_ctx *c, int rc, const char *catalog, cons
 int fe_insert(struct fe_ctx *c, struct query_result *out)
 {
 	uint64_t version;
+	struct fe_written_regions written = {.n = 0};
+	c->written = &written;
 	int rc = insert_once(c, out, &version);
 	const char *cat, *sch, *name;
 	if (rc && region_schema_mismatch_error(rc) &&
@@ -402,6 +446,7 @@ int fe_insert(struct fe_ctx *c, struct query_result *out)
 		memset(out, 0, sizeof(*out));
 		rc = insert_once(c, out, &version);
 	}
+	c->written = NULL;
 	return rc;
 }
 

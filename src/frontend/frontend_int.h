@@ -86,6 +86,19 @@ struct fe_ctx {
 	/* SHOW ... WHERE: the in-memory table the filter query reads as
 	 * "__show" (taken by resolve_table, released by the engine). */
 	struct table_provider *show_table;
+	/* Set by a write that may be retried (fe_insert, ingest_table): the
+	 * regions whose share of the rows was acknowledged so far
+	 * (fe_write_rows adds to it and skips them), so a retry after one
+	 * region refused the batch never writes another region's share a
+	 * second time (an append-mode table would keep both copies). NULL:
+	 * no retry, nothing recorded. */
+	struct fe_written_regions *written;
+};
+
+struct fe_written_regions {
+	uint64_t ids[64]; /* region ids acknowledged */
+	uint32_t n;
+	bool overflow; /* more regions than ids holds: retrying is not safe */
 };
 
 /* ---- errors (engine.c) ---------------------------------------------- */
@@ -375,7 +388,9 @@ int fe_follower_proc(struct frontend *fe, enum fe_follower_op op, uint32_t table
 /* ---- writes (dml.c) ---------------------------------------------------- */
 
 /* Write rows (schema layout) of a user table to its regions, split by the
- * partition rules; each region's share is one region write. */
+ * partition rules; each region's share is one region write. With
+ * c->written set, regions listed there are skipped and each region that
+ * acknowledges its share is added. */
 int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct table_route *route,
                   const struct batch *rows, enum op_type op);
 
@@ -384,7 +399,9 @@ int fe_write_rows(struct fe_ctx *c, const struct table_info *t, const struct tab
  * refusal in a cluster and the catalog now holds another version of the
  * table (waited for up to FE_SCHEMA_WAIT_MS: the ALTER procedure changes
  * the regions first), so the caller rebuilds its batch and retries once.
- * False otherwise (the error record then says why). Standalone never
+ * False otherwise (the error record then says why), also when
+ * c->written overflowed (the retry could not skip the regions already
+ * written). Standalone never
  * retries: its DDL lock keeps writes and ALTERs apart, and a catalog
  * behind its regions is healed by fe_alter_reconcile at open. */
 #define FE_SCHEMA_WAIT_MS 5000

@@ -275,9 +275,12 @@ static int ingest_once(struct fe_ctx *c, const struct lp_table *lt, uint64_t *ve
 static int ingest_table(struct fe_ctx *c, const struct lp_table *lt)
 {
 	uint64_t version;
+	struct fe_written_regions written = {.n = 0};
+	c->written = &written;
 	int rc = ingest_once(c, lt, &version);
 	if (rc && fe_schema_changed_under(c, rc, c->s->catalog, c->s->schema, lt->name, version))
 		rc = ingest_once(c, lt, &version);
+	c->written = NULL;
 	return rc;
 }
 
