@@ -29,7 +29,8 @@
 	X(OBJSTORE_DELETE, "objstore.delete")           \
 	X(HEARTBEAT_SEND, "heartbeat.send")             \
 	X(MEMTABLE_FETCH, "memtable.fetch")             \
-	X(FRONTEND_WRITE_SHARE, "frontend.write.share")
+	X(FRONTEND_WRITE_SHARE, "frontend.write.share") \
+	X(METASRV_ALTER_REGION, "metasrv.alter.region")
 
 enum fault_point {
 #define X(e, n) FAULT_##e,

@@ -670,6 +670,34 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
+/* The procedure thread: while this metasrv leads, completes the ALTERs
+ * left half done (metasrv_resume_alters) every ALTER_RESUME_MS. Apart
+ * from the monitor so that a region RPC waiting on a dead datanode never
+ * delays failure detection. */
+static void *procs_main(void *arg)
+{
+	struct metasrv *ms = arg;
+	log_set_tag("metasrv");
+	pthread_mutex_lock(&ms->stop_mu);
+	while (!ms->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(ALTER_RESUME_MS % 1000) * 1000000L;
+		ts.tv_sec += ALTER_RESUME_MS / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&ms->stop_cv, &ms->stop_mu, &ts);
+		if (ms->stopping)
+			break;
+		pthread_mutex_unlock(&ms->stop_mu);
+		if (metasrv_leader_check(ms) == ERR_OK && metasrv_resume_alters(ms))
+			log_warn("cannot list the ALTERs to complete: %s", err_msg());
+		err_clear();
+		pthread_mutex_lock(&ms->stop_mu);
+	}
+	pthread_mutex_unlock(&ms->stop_mu);
+	return NULL;
+}
+
 static int mkdir_p(const char *path)
 {
 	char tmp[1024];
@@ -799,6 +827,11 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 		goto fail;
 	}
 	ms->monitor_started = true;
+	if (pthread_create(&ms->procs, NULL, procs_main, ms)) {
+		rc = err_set(ERR_INTERNAL, "cannot start the procedure thread");
+		goto fail;
+	}
+	ms->procs_started = true;
 	if (o->election) {
 		struct election_options eo = {
 		    .etcd = *o->election,
@@ -831,6 +864,13 @@ void metasrv_stop(struct metasrv *ms)
 {
 	if (!ms)
 		return;
+	if (ms->procs_started) { /* before the election goes: it reads ms->el */
+		pthread_mutex_lock(&ms->stop_mu);
+		ms->stopping = true;
+		pthread_cond_broadcast(&ms->stop_cv);
+		pthread_mutex_unlock(&ms->stop_mu);
+		pthread_join(ms->procs, NULL);
+	}
 	election_stop(ms->el); /* resign first: another metasrv takes over at once */
 	ms->el = NULL;
 	if (ms->srv)

@@ -142,10 +142,11 @@ struct metasrv {
 	pthread_mutex_t load_mu;
 
 	pthread_t monitor;
+	pthread_t procs; /* procs_main: resumes interrupted procedures */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping;
-	bool monitor_started;
+	bool monitor_started, procs_started;
 };
 
 /* ERR_OK when this metasrv may serve cluster requests (it leads and its
@@ -173,6 +174,12 @@ void metasrv_ddl_end(struct metasrv *ms, uint32_t table_id);
 /* RPC handlers (metasrv_registry.c / metasrv_procedure.c). */
 int metasrv_handle_heartbeat(struct metasrv *ms, const RPC_PB(HeartbeatRequest) * req,
                              struct rpc_reply *r);
+/* Complete every ALTER whose intent is still in the metadata store
+ * (metasrv_procedure.c, "Alter intents"): run while leading, every
+ * ALTER_RESUME_MS by the procedure thread. ERR_* only when the store
+ * cannot be listed; an intent that cannot be completed yet is logged. */
+#define ALTER_RESUME_MS 1000
+int metasrv_resume_alters(struct metasrv *ms);
 /* ALTER_TABLE: the ALTER procedure (metasrv_procedure.c alter_table). */
 int metasrv_handle_alter_table(struct metasrv *ms, const RPC_PB(AlterTableRequest) * req,
                                struct rpc_reply *r);

@@ -45,6 +45,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "meta/kv.h"
@@ -551,17 +552,61 @@ static int create_region(struct metasrv *ms, const struct table_info *info,
  * schema (REGION_ALTER with the successor schema), followers are
  * told to install the new manifest version right away (as GreptimeDB
  * pushes a sync after DDL), then the catalog entry is replaced. A region
- * already at the new version is left alone, so a retry completes. */
+ * already at the new version is left alone, so a retry completes.
+ *
+ * Alter intents: before the first region is asked, the new table info is
+ * stored under "__strata_alter_intent/<table_id>/<version>" (JSON of
+ * table_info_to_json) in the metadata store; it is deleted once the
+ * catalog holds that version. An intent left behind - the metasrv died
+ * between the regions and the catalog, or a region failed after others
+ * had changed - would leave the table refusing every write (its regions
+ * ahead of the catalog), so metasrv_resume_alters, run by the metasrv's
+ * procedure thread every ALTER_RESUME_MS while it leads, runs the
+ * procedure again from the intent until it completes (or the catalog has
+ * moved past it, or the table is gone). An ALTER that failed before any
+ * region changed leaves no intent (unless one was already there). */
+#define ALTER_INTENT_PREFIX "__strata_alter_intent/"
+
+static void alter_intent_key(char *key, size_t n, uint32_t table_id, uint64_t version)
+{
+	snprintf(key, n, ALTER_INTENT_PREFIX "%u/%" PRIu64, table_id, version);
+}
+
 static int leader_version(struct rpc_client *c, uint64_t rid, uint64_t *version);
 
-static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_reply *r)
+static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_reply *r,
+                       bool resume)
 {
 	struct table_info *existing = NULL;
 	struct table_route *tr = NULL;
+	char ikey[96];
+	alter_intent_key(ikey, sizeof(ikey), info->table_id, info->region_schema->version);
+	bool had_intent = false;
+	uint32_t changed = 0;
 	pthread_mutex_lock(&ms->proc_mu);
 	int rc = catalog_get_table(ms->kv, info->catalog, info->schema, info->name, &existing);
 	if (rc == ERR_NOT_FOUND || (rc == ERR_OK && existing->table_id != info->table_id))
 		rc = table_not_found(info->table_id);
+	if (resume && rc == ERR_OK) {
+		/* the ALTER that wrote it may have finished (or given up with
+		 * nothing changed) since the intent was listed */
+		uint8_t *v = NULL;
+		size_t vlen = 0;
+		int g = kv_get(ms->kv, ikey, &v, &vlen);
+		mem_free(v);
+		if (g) {
+			err_clear();
+			goto out;
+		}
+	}
+	if (resume && (rc == ERR_NOT_FOUND ||
+	               (rc == ERR_OK && info->region_schema->version !=
+	                                    existing->region_schema->version + 1))) {
+		/* done meanwhile, superseded, or the table is gone */
+		err_clear();
+		rc = kv_delete(ms->kv, ikey);
+		goto out;
+	}
 	if (rc == ERR_OK &&
 	    info->region_schema->version != existing->region_schema->version + 1)
 		rc = err_set(ERR_CONFLICT,
@@ -571,6 +616,16 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 		             existing->region_schema->version);
 	if (rc == ERR_OK)
 		rc = get_route(ms, info->table_id, &tr);
+	if (rc == ERR_OK) {
+		uint8_t *old = NULL;
+		size_t olen = 0;
+		had_intent = kv_get(ms->kv, ikey, &old, &olen) == ERR_OK;
+		mem_free(old);
+		err_clear();
+		char *ij = info_json(info);
+		rc = ij ? kv_put_str(ms->kv, ikey, ij) : ERR_NOMEM;
+		cJSON_free(ij);
+	}
 	if (rc)
 		goto out;
 	metasrv_ddl_begin(ms, info->table_id);
@@ -584,6 +639,10 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 			         rr->region_id, rr->leader);
 			break;
 		}
+		changed++;
+		/* a test stops the metasrv here, between the regions and the catalog */
+		if ((rc = fault_hit(FAULT_METASRV_ALTER_REGION)))
+			break;
 		if (
 		    (rc = leader_version(c, rr->region_id, &v))) {
 			log_warn("alter: version of region %" PRIu64 " unknown: %s", rr->region_id,
@@ -607,15 +666,59 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 		rc = catalog_update_table(ms->kv, info);
 	metasrv_ddl_end(ms, info->table_id);
 	metasrv_routes_invalidate(ms);
+	if (rc == ERR_OK || (changed == 0 && !had_intent)) {
+		/* done, or nothing changed: nothing to complete later (a failed
+		 * delete leaves an intent the resume finds already done) */
+		int saved = rc;
+		char *msg = saved ? mem_strdup(err_msg()) : NULL;
+		if (kv_delete(ms->kv, ikey))
+			log_warn("alter table %s: intent %s stays: %s", info->name, ikey, err_msg());
+		rc = saved;
+		if (msg)
+			err_set(rc, "%s", msg);
+		mem_free(msg);
+	} else {
+		log_warn("alter table %s: stopped after %u region(s) changed (%s); the metasrv "
+		         "completes it from intent %s",
+		         info->name, changed, err_msg(), ikey);
+	}
 	if (rc == ERR_OK) {
-		log_info("altered table %u (%s): schema version %" PRIu64, info->table_id,
+		log_info("%s table %u (%s): schema version %" PRIu64,
+		         resume ? "completed the interrupted ALTER of" : "altered", info->table_id,
 		         info->name, info->region_schema->version);
-		rc = reply_table(r, false, info, tr);
+		if (r)
+			rc = reply_table(r, false, info, tr);
 	}
 out:
 	pthread_mutex_unlock(&ms->proc_mu);
 	table_info_free(existing);
 	table_route_free(tr);
+	return rc;
+}
+
+int metasrv_resume_alters(struct metasrv *ms)
+{
+	struct kv_list l = {0};
+	int rc = kv_range(ms->kv, ALTER_INTENT_PREFIX, &l);
+	for (size_t i = 0; rc == ERR_OK && i < l.n; i++) {
+		const struct kv_pair *kp = &l.items[i];
+		struct table_info *info = NULL;
+		cJSON *j = cJSON_ParseWithLength((const char *)kp->value, kp->len);
+		int r = j ? table_info_from_json(j, &info) : ERR_CORRUPT;
+		cJSON_Delete(j);
+		if (r == ERR_OK && (!info->region_schema || !info->catalog || !info->schema ||
+		                    !info->name || region_schema_validate(info->region_schema)))
+			r = ERR_CORRUPT;
+		if (r == ERR_CORRUPT) {
+			/* cannot be completed; keeping it would only repeat this */
+			log_error("alter intent %s is not a table info; removed", kp->key);
+			kv_delete(ms->kv, kp->key);
+		} else if (r == ERR_OK && (r = alter_table(ms, info, NULL, true))) {
+			log_warn("alter intent %s: not completed yet: %s", kp->key, err_msg());
+		}
+		table_info_free(info);
+	}
+	kv_list_free(&l);
 	return rc;
 }
 
@@ -633,7 +736,7 @@ int metasrv_handle_alter_table(struct metasrv *ms, const RPC_PB(AlterTableReques
 	if (!info->region_schema || !info->catalog || !info->schema || !info->name)
 		rc = err_set(ERR_BAD_INPUT, "alter table: table info lacks a name or schema");
 	else if ((rc = region_schema_validate(info->region_schema)) == ERR_OK)
-		rc = alter_table(ms, info, r);
+		rc = alter_table(ms, info, r, false);
 	table_info_free(info);
 	return rc;
 }
@@ -659,7 +762,7 @@ int metasrv_handle_create_table(struct metasrv *ms, const RPC_PB(CreateTableRequ
 		return rc;
 	}
 	if (req->alter_schema) {
-		rc = alter_table(ms, info, r);
+		rc = alter_table(ms, info, r, false);
 		table_info_free(info);
 		return rc;
 	}
