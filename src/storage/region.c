@@ -864,6 +864,25 @@ static bool memtables_delete_free_locked(struct region *r)
 	return !r->active || !memtable_has_delete(r->active->mt);
 }
 
+/* No memtable of r (active or frozen) holds a row in req's time range:
+ * each is empty or its [ts_min, ts_max] misses [req->ts_min, req->ts_max).
+ * Those bounds cover every row written, whatever its sequence, and a
+ * delete outside the range hides only rows outside it (a delete's identity
+ * includes its ts), so leaving such memtables out of a scan changes no
+ * answer. Caller holds state_mu. */
+static bool memtables_outside_locked(struct region *r, const struct scan_request *req)
+{
+	for (uint32_t i = 0; i <= r->nfrozen; i++) {
+		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
+		if (!m || memtable_is_empty(m->mt))
+			continue;
+		if (!req || (memtable_ts_max(m->mt) >= req->ts_min &&
+			     memtable_ts_min(m->mt) < req->ts_max))
+			return false;
+	}
+	return true;
+}
+
 /* Memtable sources (active + frozen) with seq > min_seq. With `last`
  * (a last-row-per-series scan) the active memtable, the newest source,
  * runs in tail mode; so do the frozen ones with `last` and `frozen_tail`
@@ -1044,9 +1063,10 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 		rc = ERR_NOMEM;
 	if (rc == ERR_OK)
 		last = scan_req_last_per_series(v.schema, req);
-	/* empty memtables add nothing: leave them out, so that a single SST
-	 * can be the only source (sst_open_opts) */
-	bool mem_empty = r->nfrozen == 0 && (!r->active || memtable_is_empty(r->active->mt));
+	/* memtables with no row in the request's time range add nothing:
+	 * leave them out, so that a single SST can be the only source
+	 * (sst_open_opts) */
+	bool mem_empty = memtables_outside_locked(r, req);
 	/* Tail mode for every source (see the top of this file): no memtable
 	 * holds a delete here, and open_file_sources checks the files. */
 	bool tail_all = last && r->role == REGION_ROLE_LEADER && memtables_delete_free_locked(r);

@@ -11,7 +11,9 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows, end where
+ *   a new primary key starts once they hold SST_PAGE_BREAK_MIN_ROWS rows
+ *   (all columns together: page row spans agree across columns), and carry
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
@@ -69,6 +71,11 @@
 /* Rows per data page of an SST: small enough that a one-series or short
  * time-range scan decodes few rows, large enough to compress well. */
 #define SST_PAGE_ROWS 1024
+/* A page also ends where a new series starts once it holds this many rows
+ * (series-aligned pages: a page's time range is one series' range, so a
+ * short time range skips the neighbours' pages; short series still share
+ * pages). */
+#define SST_PAGE_BREAK_MIN_ROWS (SST_PAGE_ROWS / 4)
 
 /* ---- cache ------------------------------------------------------------ */
 
@@ -268,7 +275,9 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	struct parquet_column_def defs[ncols];
 	column_defs(s, defs);
 	struct parquet_write_options po = {.row_group_rows = row_group_rows,
-					   .page_rows = SST_PAGE_ROWS};
+					   .page_rows = SST_PAGE_ROWS,
+					   .page_break_col = s->ncols + 1, /* __primary_key */
+					   .page_break_min_rows = SST_PAGE_BREAK_MIN_ROWS};
 	struct parquet_writer *w = NULL;
 	struct buf file;
 	buf_init(&file);
