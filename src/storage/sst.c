@@ -79,6 +79,10 @@
 
 /* ---- cache ------------------------------------------------------------ */
 
+/* Readers over a cached file kept for the next scan (each has its footer
+ * parsed and the page index of the chunks it read: parquet_read.c). */
+#define SST_IDLE_READERS 4
+
 struct cached_file {
 	char *key;
 	uint8_t *data;
@@ -87,6 +91,8 @@ struct cached_file {
 	bool cached;
 	uint64_t last_use;
 	struct cached_file *next;
+	struct parquet_reader *idle[SST_IDLE_READERS]; /* over data; not in use */
+	uint32_t nidle;
 };
 
 struct sst_cache {
@@ -110,6 +116,8 @@ int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
 static void file_release_locked(struct cached_file *f)
 {
 	if (--f->refs == 0) {
+		for (uint32_t i = 0; i < f->nidle; i++)
+			parquet_reader_free(f->idle[i]);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -207,6 +215,31 @@ static struct cached_file *cache_lookup(struct sst_cache *c, const char *key)
 		}
 	pthread_mutex_unlock(&c->mu);
 	return hit;
+}
+
+/* An idle reader over f (the caller holds a reference to f), or NULL. */
+static struct parquet_reader *reader_take(struct sst_cache *c, struct cached_file *f)
+{
+	struct parquet_reader *r = NULL;
+	pthread_mutex_lock(&c->mu);
+	if (f->nidle)
+		r = f->idle[--f->nidle];
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+/* Hand r (over f's bytes) back for later scans, or free it when f has
+ * left the cache or enough readers wait. The caller still holds its
+ * reference to f. */
+static void reader_give(struct sst_cache *c, struct cached_file *f, struct parquet_reader *r)
+{
+	pthread_mutex_lock(&c->mu);
+	if (f->cached && f->nidle < SST_IDLE_READERS) {
+		f->idle[f->nidle++] = r;
+		r = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	parquet_reader_free(r);
 }
 
 static void cache_release(struct sst_cache *c, struct cached_file *f)
@@ -1064,7 +1097,10 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 static void sst_close(struct sorted_source *base)
 {
 	struct sst_source *s = (struct sst_source *)base;
-	parquet_reader_free(s->reader);
+	if (s->file && s->reader)
+		reader_give(s->cache, s->file, s->reader);
+	else
+		parquet_reader_free(s->reader);
 	if (s->file)
 		cache_release(s->cache, s->file);
 	mem_free(s->owned);
@@ -1220,7 +1256,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	}
 	data = s->file ? s->file->data : s->owned;
 	len = s->file ? s->file->len : len;
-	if ((rc = parquet_reader_open_mem(data, len, &s->reader)))
+	s->reader = s->file ? reader_take(cache, s->file) : NULL;
+	if (!s->reader && (rc = parquet_reader_open_mem(data, len, &s->reader)))
 		goto fail;
 	s->nrg = parquet_reader_num_row_groups(s->reader);
 	uint32_t nfile = parquet_reader_num_columns(s->reader);
