@@ -883,6 +883,61 @@ static bool memtables_outside_locked(struct region *r, const struct scan_request
 	return true;
 }
 
+/* The union of the time ranges of r's non-empty memtables (*lo > *hi when
+ * none). Caller holds state_mu. */
+static void memtables_ts_range_locked(struct region *r, int64_t *lo, int64_t *hi)
+{
+	for (uint32_t i = 0; i <= r->nfrozen; i++) {
+		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
+		if (!m || memtable_is_empty(m->mt))
+			continue;
+		if (memtable_ts_min(m->mt) < *lo)
+			*lo = memtable_ts_min(m->mt);
+		if (memtable_ts_max(m->mt) > *hi)
+			*hi = memtable_ts_max(m->mt);
+	}
+}
+
+/* [alo, ahi] and [blo, bhi] (inclusive) share no time. */
+static bool ts_disjoint(int64_t alo, int64_t ahi, int64_t blo, int64_t bhi)
+{
+	return ahi < blo || bhi < alo;
+}
+
+/* A query's file sources srcs[0..n) (opened by open_file_sources from
+ * v->files: the files overlapping req, in order) whose time range meets
+ * no other file source's nor the memtable sources' [mem_lo, mem_hi]: no
+ * other source can hold a version of one of their identities (the time
+ * index is part of the identity), so they may apply field predicates
+ * before the merge (sst_source_set_exclusive). Only with a field
+ * predicate to apply. */
+static void mark_exclusive_files(const struct view *v, const struct scan_request *req,
+				 struct sorted_source **srcs, uint32_t n, int64_t mem_lo,
+				 int64_t mem_hi)
+{
+	bool field = false;
+	for (uint32_t i = 0; req && i < req->npreds; i++)
+		field = field || !pred_is_tag_or_ts(v->schema, &req->preds[i]);
+	if (!field || n == 0)
+		return;
+	uint32_t fi[n];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < v->nfiles && k < n; i++)
+		if (file_overlaps(&v->files[i], req))
+			fi[k++] = i;
+	if (k != n)
+		return;
+	for (uint32_t a = 0; a < n; a++) {
+		const struct manifest_file *f = &v->files[fi[a]];
+		bool alone = mem_lo > mem_hi || ts_disjoint(f->ts_min, f->ts_max, mem_lo, mem_hi);
+		for (uint32_t b = 0; b < n && alone; b++)
+			alone = a == b || ts_disjoint(f->ts_min, f->ts_max, v->files[fi[b]].ts_min,
+						      v->files[fi[b]].ts_max);
+		if (alone)
+			sst_source_set_exclusive(srcs[a]);
+	}
+}
+
 /* Memtable sources (active + frozen) with seq > min_seq. With `last`
  * (a last-row-per-series scan) the active memtable, the newest source,
  * runs in tail mode; so do the frozen ones with `last` and `frozen_tail`
@@ -1076,10 +1131,16 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	/* the active memtable alone, with unique rows: no dedup needed (and
 	 * the memtable left the internal columns empty) */
 	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
+	uint32_t nmem = n;
+	int64_t mem_lo = INT64_MAX, mem_hi = INT64_MIN;
+	if (nmem)
+		memtables_ts_range_locked(r, &mem_lo, &mem_hi);
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, tail_all, srcs,
 				       &n);
+	if (rc == ERR_OK)
+		mark_exclusive_files(&v, req, srcs + nmem, n - nmem, mem_lo, mem_hi);
 	if (rc == ERR_OK) {
 		struct region_schema *sch = v.schema;
 		/* or one SST, the only source, read lean (unique rows) */

@@ -444,6 +444,12 @@ struct sst_source {
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
 	bool lean; /* internal columns not read (sst_open_opts) */
+	/* sst_source_set_exclusive: field predicates applied here, and the
+	 * columns read in two steps - want_filter (time index, predicate
+	 * columns) for the candidate rows, want_late for the selected rows */
+	struct scan_pred *field_preds;
+	uint32_t nfield_preds;
+	bool *want_filter, *want_late;
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
@@ -735,7 +741,7 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 	for (uint32_t i = 0; i < n; i++)
 		if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
 			s->sel[i] = 0;
-	if (s->nrow_preds) {
+	if (s->nrow_preds || s->nfield_preds) {
 		/* pred_eval reads columns by region index: build a view */
 		struct batch view = {.nrows = n, .ncols = ncols};
 		struct colvec empty[ncols];
@@ -749,6 +755,8 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 		rc = missing_pred_cols(s, empty, ncols, n);
 		if (rc == ERR_OK)
 			rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel);
+		if (rc == ERR_OK && s->nfield_preds)
+			rc = pred_eval(s->field_preds, s->nfield_preds, &view, s->sel);
 		for (uint32_t c = 0; c < ncols; c++)
 			if (!cols[c])
 				colvec_free(&empty[c]);
@@ -1004,6 +1012,85 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
+/*
+ * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
+ * with field predicates (sst_source_set_exclusive): the filter columns of
+ * every candidate row, then the other columns of the selected rows only
+ * (pages without one are not decompressed, byte values of the others not
+ * copied). *out is NULL when no row is selected.
+ */
+static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out)
+{
+	const struct region_schema *sch = s->schema;
+	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
+	bool full = nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows;
+	int rc = full ? parquet_read_row_group(s->reader, rg, s->want_filter, &s->raw)
+		      : parquet_read_row_ranges(s->reader, rg, s->want_filter, s->rr[0], nr,
+						&s->raw);
+	if (rc)
+		return rc;
+	uint32_t n = s->raw.nrows;
+	struct colvec *cols[ncols];
+	for (uint32_t c = 0; c < ncols; c++)
+		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
+	uint32_t kept = 0;
+	if ((rc = select_rows(s, cols, n, &kept)) || kept == 0)
+		return rc;
+	/* selected rows: raw row numbers (idx) and row group row ranges (rr[1]) */
+	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)) ||
+	    (rc = grow_u32(&s->ident, &s->ident_cap, kept)))
+		return rc;
+	uint32_t k = 0, m = 0, x = 0;
+	for (uint32_t r = 0; r < nr; r++) {
+		for (uint32_t row = s->rr[0][r].from; row < s->rr[0][r].to; row++, x++) {
+			if (!s->sel[x])
+				continue;
+			s->ident[k] = k;
+			s->idx[k++] = x;
+			if (m && s->rr[1][m - 1].to == row) {
+				s->rr[1][m - 1].to++;
+				continue;
+			}
+			void *q = s->rr[1];
+			if (mem_grow(&q, &s->rr_cap[1], (size_t)m + 1,
+				     sizeof(struct parquet_row_range)))
+				return ERR_NOMEM;
+			s->rr[1] = q;
+			s->rr[1][m++] = (struct parquet_row_range){row, row + 1};
+		}
+	}
+	if (x != n || k != kept)
+		return err_set(ERR_CORRUPT, "SST: %u of %u candidate rows read", n, x);
+	if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2)))
+		return rc;
+	batch_reset(&s->out);
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct colvec *dst = &s->out.cols[c];
+		int fc = s->colmap[c];
+		if (fc < 0) {
+			/* a column the file predates: its DEFAULT (or NULL) when
+			 * projected */
+			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
+			for (uint32_t i = 0; wanted && i < kept; i++)
+				if ((rc = colvec_push_datum(dst, &s->fill[c])))
+					return rc;
+			continue;
+		}
+		if (s->want_filter[fc])
+			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
+		else if (s->want_late[fc])
+			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
+		if (rc)
+			return rc;
+	}
+	s->out.nrows = kept;
+	if (s->pk_pad && (rc = pad_primary_keys(s)))
+		return rc;
+	*out = &s->out;
+	return ERR_OK;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -1021,6 +1108,11 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			continue;
 		if (s->tail) {
 			if ((rc = tail_next(s, rg, rows, nr, out)) || *out)
+				return rc;
+			continue;
+		}
+		if (s->nfield_preds) {
+			if ((rc = late_next(s, rg, rows, nr, out)) || *out)
 				return rc;
 			continue;
 		}
@@ -1117,6 +1209,9 @@ static void sst_close(struct sorted_source *base)
 		mem_free(s->rr[i]);
 	mem_free(s->want_keys);
 	mem_free(s->want_rest);
+	mem_free(s->field_preds);
+	mem_free(s->want_filter);
+	mem_free(s->want_late);
 	batch_free(&s->raw2);
 	mem_free(s->rowno);
 	mem_free(s->ident);
@@ -1202,6 +1297,50 @@ bool sst_source_no_delete(const struct sorted_source *src)
 bool sst_source_tail(const struct sorted_source *src)
 {
 	return src && src->next == sst_next && ((const struct sst_source *)src)->tail;
+}
+
+void sst_source_set_exclusive(struct sorted_source *src)
+{
+	if (!src || src->next != sst_next)
+		return;
+	struct sst_source *s = (struct sst_source *)src;
+	const struct region_schema *sch = s->schema;
+	const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+	if (s->tail || s->nfield_preds || sch->opts.append_mode || !u || strcmp(u, "1"))
+		return;
+	uint32_t nf = 0;
+	for (uint32_t i = 0; i < s->req.npreds; i++) {
+		const struct scan_pred *p = &s->req.preds[i];
+		if (pred_is_tag_or_ts(sch, p) || scan_pred_is_hint(p))
+			continue;
+		/* a field the file lacks reads as its fill value: leave it to the merge */
+		if (p->col >= sch->ncols || s->colmap[p->col] < 0)
+			return;
+		nf++;
+	}
+	if (nf == 0)
+		return;
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	s->field_preds = mem_calloc(nf, sizeof(*s->field_preds));
+	s->want_filter = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+	s->want_late = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+	if (!s->field_preds || !s->want_filter || !s->want_late)
+		return; /* nfield_preds stays 0: the normal read */
+	for (uint32_t i = 0; i < s->req.npreds; i++) {
+		const struct scan_pred *p = &s->req.preds[i];
+		if (pred_is_tag_or_ts(sch, p) || scan_pred_is_hint(p))
+			continue;
+		s->field_preds[s->nfield_preds++] = *p;
+		s->want[s->colmap[p->col]] = true; /* the merge filters on it too */
+	}
+	s->want_filter[s->colmap[sch->ts_col]] = true;
+	for (uint32_t i = 0; i < s->nrow_preds; i++)
+		if (s->colmap[s->row_preds[i].col] >= 0)
+			s->want_filter[s->colmap[s->row_preds[i].col]] = true;
+	for (uint32_t i = 0; i < s->nfield_preds; i++)
+		s->want_filter[s->colmap[s->field_preds[i].col]] = true;
+	for (uint32_t c = 0; c < nfile; c++)
+		s->want_late[c] = s->want[c] && !s->want_filter[c];
 }
 
 void sst_source_untail(struct sorted_source *src)
