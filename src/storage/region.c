@@ -908,17 +908,13 @@ static bool ts_disjoint(int64_t alo, int64_t ahi, int64_t blo, int64_t bhi)
  * v->files: the files overlapping req, in order) whose time range meets
  * no other file source's nor the memtable sources' [mem_lo, mem_hi]: no
  * other source can hold a version of one of their identities (the time
- * index is part of the identity), so they may apply field predicates
- * before the merge (sst_source_set_exclusive). Only with a field
- * predicate to apply. */
+ * index is part of the identity), so they may skip the internal columns
+ * and apply field predicates before the merge (sst_source_set_exclusive). */
 static void mark_exclusive_files(const struct view *v, const struct scan_request *req,
 				 struct sorted_source **srcs, uint32_t n, int64_t mem_lo,
 				 int64_t mem_hi)
 {
-	bool field = false;
-	for (uint32_t i = 0; req && i < req->npreds; i++)
-		field = field || !pred_is_tag_or_ts(v->schema, &req->preds[i]);
-	if (!field || n == 0)
+	if (n == 0)
 		return;
 	uint32_t fi[n];
 	uint32_t k = 0;

@@ -450,6 +450,11 @@ struct sst_source {
 	struct scan_pred *field_preds;
 	uint32_t nfield_preds;
 	bool *want_filter, *want_late;
+	/* sst_source_set_exclusive on a non-lean source: __sequence and
+	 * __op_type are not read; every row gets seq_fill (the file's
+	 * max_sequence) and OP_PUT (synth_internal) */
+	bool synth;
+	uint64_t seq_fill;
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
@@ -1012,6 +1017,23 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
+/* raw (file layout, n rows read) gets its unread __sequence / __op_type
+ * columns: seq_fill and OP_PUT in every row (s->synth). */
+static int synth_internal(struct sst_source *s, struct batch *raw, uint32_t n)
+{
+	for (uint32_t k = 1; k <= 2; k++) {
+		struct colvec *v = &raw->cols[s->colmap[s->schema->ncols + k]];
+		colvec_reset(v);
+		if (colvec_reserve(v, n ? n : 1))
+			return ERR_NOMEM;
+		int64_t x = k == 1 ? (int64_t)s->seq_fill : OP_PUT;
+		for (uint32_t i = 0; i < n; i++)
+			v->i64[i] = x;
+		v->len = n;
+	}
+	return ERR_OK;
+}
+
 /*
  * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
  * with field predicates (sst_source_set_exclusive): the filter columns of
@@ -1031,6 +1053,8 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	if (rc)
 		return rc;
 	uint32_t n = s->raw.nrows;
+	if (s->synth && (rc = synth_internal(s, &s->raw, n)))
+		return rc;
 	struct colvec *cols[ncols];
 	for (uint32_t c = 0; c < ncols; c++)
 		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
@@ -1077,7 +1101,7 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 					return rc;
 			continue;
 		}
-		if (s->want_filter[fc])
+		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
 			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
 		else if (s->want_late[fc])
 			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
@@ -1123,6 +1147,8 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		if (rc)
 			return rc;
 		uint32_t n = s->raw.nrows;
+		if (s->synth && (rc = synth_internal(s, &s->raw, n)))
+			return rc;
 		/* map file columns to the internal layout */
 		struct colvec *cols[ncols];
 		for (uint32_t c = 0; c < ncols; c++)
@@ -1306,8 +1332,15 @@ void sst_source_set_exclusive(struct sorted_source *src)
 	struct sst_source *s = (struct sst_source *)src;
 	const struct region_schema *sch = s->schema;
 	const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
-	if (s->tail || s->nfield_preds || sch->opts.append_mode || !u || strcmp(u, "1"))
+	if (s->tail || s->synth || s->nfield_preds || sch->opts.append_mode || !u || strcmp(u, "1"))
 		return;
+	if (!s->lean) {
+		/* each row is the only version of its identity in the scan:
+		 * its sequence orders nothing and its op type is a put */
+		s->synth = true;
+		s->want[s->colmap[sch->ncols + 1]] = false;
+		s->want[s->colmap[sch->ncols + 2]] = false;
+	}
 	uint32_t nf = 0;
 	for (uint32_t i = 0; i < s->req.npreds; i++) {
 		const struct scan_pred *p = &s->req.preds[i];
@@ -1325,7 +1358,7 @@ void sst_source_set_exclusive(struct sorted_source *src)
 	s->want_filter = mem_calloc(nfile ? nfile : 1, sizeof(bool));
 	s->want_late = mem_calloc(nfile ? nfile : 1, sizeof(bool));
 	if (!s->field_preds || !s->want_filter || !s->want_late)
-		return; /* nfield_preds stays 0: the normal read */
+		return; /* nfield_preds stays 0: the one-step read */
 	for (uint32_t i = 0; i < s->req.npreds; i++) {
 		const struct scan_pred *p = &s->req.preds[i];
 		if (pred_is_tag_or_ts(sch, p) || scan_pred_is_hint(p))
@@ -1374,6 +1407,7 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		s->req = *req;
 	else
 		scan_request_init(&s->req);
+	s->seq_fill = f->max_sequence;
 	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
 	const uint8_t *data;
 	size_t len;
