@@ -1255,16 +1255,22 @@ static bool brk_same(const struct colvec *v, uint32_t i, bool pnull, const char 
 /* Rows of b to append from off (at most k) before the next page break:
  * the first row j in [off, off+k) where the break column's value differs
  * from the row before it (the previous batch's last row for j == 0) while
- * the open pages hold at least page_break_min_rows rows (counted as if
- * rows off..j-1 were appended). *cut: a break falls at off + result. */
+ * the open page would hold at least page_break_min_rows rows (counted as
+ * if rows off..j-1 were appended, pages ending at page_rows rows; a page
+ * ended early by page_bytes makes the count an estimate, which only moves
+ * a break). *cut: a break falls at off + result. */
 static uint32_t brk_run(struct parquet_writer *w, const struct batch *b, uint32_t off, uint32_t k,
                         bool *cut)
 {
 	*cut = false;
 	const struct colvec *v = &b->cols[w->opt.page_break_col - 1];
 	uint32_t open = w->cols[w->opt.page_break_col - 1].page_rows;
+	uint32_t cap = w->opt.page_rows && w->opt.page_rows < PAGE_MAX_ROWS ? w->opt.page_rows
+	                                                                     : PAGE_MAX_ROWS;
 	for (uint32_t j = off; j < off + k; j++) {
-		if (open + (j - off) < w->opt.page_break_min_rows || open + (j - off) == 0)
+		/* rows the open page holds before row j (pages end at cap rows) */
+		uint32_t at = (uint32_t)(((uint64_t)open + (j - off)) % cap);
+		if (at < w->opt.page_break_min_rows || at == 0)
 			continue;
 		bool same;
 		if (j == 0) {
