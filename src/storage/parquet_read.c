@@ -31,7 +31,12 @@
  * before the first decoded data page) and compacts each decoded page to
  * the wanted rows; parquet_read_dict_ids returns dictionary indexes
  * instead of values. Truncated or inconsistent page headers are
- * ERR_CORRUPT with a message.
+ * ERR_CORRUPT with a message. A reader over memory keeps, per column chunk
+ * it has walked, a page index (struct cindex: data pages' statistics and
+ * header / body end offsets) for its whole life: parquet_column_pages
+ * answers from it and row-range reads step over unwanted pages without
+ * parsing their headers again. Byte-array pages that are compacted to the
+ * wanted rows copy only those rows' bytes (pwant).
  */
 #include <string.h>
 #include <zstd.h>

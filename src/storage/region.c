@@ -38,6 +38,13 @@
  * TTL and truncate change which files exist and where memtable reads
  * start, never the rule (a delete that is not read hides nothing read).
  * Follower scans (files + the leader's snapshot rows) read files in full.
+ *
+ * Query scans leave out memtables with no row in the request's time range
+ * (memtables_outside_locked), and a file source whose time range meets no
+ * other source of the scan (no file, no memtable read) is exclusive: no
+ * other source holds a version of its identities, so a unique file skips
+ * its internal columns and applies field predicates itself
+ * (mark_exclusive_files, sst_source_set_exclusive).
  */
 #include "storage/region.h"
 
@@ -1117,11 +1124,11 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	/* memtables with no row in the request's time range add nothing:
 	 * leave them out, so that a single SST can be the only source
 	 * (sst_open_opts) */
-	bool mem_empty = memtables_outside_locked(r, req);
+	bool mem_none = memtables_outside_locked(r, req);
 	/* Tail mode for every source (see the top of this file): no memtable
 	 * holds a delete here, and open_file_sources checks the files. */
 	bool tail_all = last && r->role == REGION_ROLE_LEADER && memtables_delete_free_locked(r);
-	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_empty && v.nfiles > 0))
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_none && v.nfiles > 0))
 		rc = memtable_sources_locked(r, req, v.flushed, last, tail_all,
 					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
 	/* the active memtable alone, with unique rows: no dedup needed (and

@@ -28,6 +28,15 @@
  * and page statistics are looked up through it, so a column the file
  * lacks is never pruned on (its rows are filtered against the fill value).
  *
+ * Readers: a cached file keeps up to SST_IDLE_READERS parsed readers
+ * (footer, per-chunk page index) for later scans of it (reader_take /
+ * reader_give); a reader serves one source at a time.
+ * Exclusive sources (sst_source_set_exclusive; the caller knows no other
+ * source of the merge holds one of the file's identities) over a unique
+ * file: __sequence / __op_type are not read (synth_internal fills the
+ * file's max_sequence and OP_PUT), and field predicates are applied here
+ * in two steps (late_next): time index and predicate columns for the
+ * candidate rows, the other columns for the selected rows only.
  * Read path per row group: row-group statistics prune whole groups; page
  * statistics of the time index and of tag columns under EQ / IN
  * predicates narrow the group to candidate row ranges (candidate_ranges),
@@ -80,8 +89,9 @@
 /* ---- cache ------------------------------------------------------------ */
 
 /* Readers over a cached file kept for the next scan (each has its footer
- * parsed and the page index of the chunks it read: parquet_read.c). */
-#define SST_IDLE_READERS 4
+ * parsed and the page index of the chunks it read: parquet_read.c; about
+ * 80 bytes per indexed page, not counted in the cache's capacity). */
+#define SST_IDLE_READERS 2
 
 struct cached_file {
 	char *key;
