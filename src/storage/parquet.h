@@ -67,6 +67,14 @@ struct parquet_write_options {
 	enum parquet_codec codec;  /* default ZSTD */
 	uint32_t page_rows;        /* at most this many rows per data page; 0 = no row cap */
 	bool no_page_stats;        /* leave out per-page min/max (the pre-page-index format) */
+	/* Series-aligned pages: 1 + the index of a byte-array column (0 = off).
+	 * Where that column's value changes from one row to the next and the
+	 * open pages already hold at least page_break_min_rows rows, every
+	 * column's open page ends, so that a page holds one run of that value
+	 * (or several short ones): page statistics of other columns then
+	 * describe one run (e.g. the time range of one series). */
+	uint32_t page_break_col;
+	uint32_t page_break_min_rows;
 };
 
 /* ---- writer ---- */

@@ -31,7 +31,12 @@
  * before the first decoded data page) and compacts each decoded page to
  * the wanted rows; parquet_read_dict_ids returns dictionary indexes
  * instead of values. Truncated or inconsistent page headers are
- * ERR_CORRUPT with a message.
+ * ERR_CORRUPT with a message. A reader over memory keeps, per column chunk
+ * it has walked, a page index (struct cindex: data pages' statistics and
+ * header / body end offsets) for its whole life: parquet_column_pages
+ * answers from it and row-range reads step over unwanted pages without
+ * parsing their headers again. Byte-array pages that are compacted to the
+ * wanted rows copy only those rows' bytes (pwant).
  */
 #include <string.h>
 #include <zstd.h>
@@ -125,6 +130,27 @@ struct parquet_reader {
 	struct parquet_page_info *pages;
 	size_t pages_cap;
 	struct buf page_stat_bytes; /* copies of byte bounds (ranged-read readers) */
+	/* memory readers: page index per column chunk (nrg x ncols, lazily) */
+	struct cindex *cidx;
+	/* byte-array page about to be compacted: its wanted rows (bit i = row
+	 * i of the page); unwanted rows decode as empty values (pwant_on) */
+	uint8_t *pwant;
+	size_t pwant_cap;
+	bool pwant_on;
+};
+
+/* The data pages of one column chunk of a memory reader, found once by
+ * walking its page headers and kept for the reader's life: their
+ * statistics (byte bounds point into the file's memory) and where each
+ * page's header starts and its body ends within the chunk. read_chunk
+ * steps over pages that hold no wanted row without parsing their headers
+ * again. failed: the walk hit an error (then the normal walk is used and
+ * reports it). */
+struct cindex {
+	bool built, failed;
+	uint32_t n;
+	struct parquet_page_info *info;
+	uint64_t *hdr_pos, *end_pos;
 };
 
 /* ---- helpers ---- */
@@ -985,6 +1011,13 @@ void parquet_reader_free(struct parquet_reader *r)
 	buf_free(&r->dict_bytes);
 	mem_free(r->pages);
 	buf_free(&r->page_stat_bytes);
+	for (size_t i = 0; r->cidx && i < (size_t)r->nrg * r->ncols; i++) {
+		mem_free(r->cidx[i].info);
+		mem_free(r->cidx[i].hdr_pos);
+		mem_free(r->cidx[i].end_pos);
+	}
+	mem_free(r->cidx);
+	mem_free(r->pwant);
 	mem_free(r);
 }
 
@@ -1383,6 +1416,8 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 {
 	uint32_t base = v->len;
 	uint32_t *offs = v->offs;
+	/* rows compact_page drops next: no bytes copied (empty values) */
+	const uint8_t *want = r->pwant_on ? r->pwant : NULL;
 	if (enc == PQE_PLAIN) {
 		int rc = reserve_bytes(v, len);
 		if (rc)
@@ -1400,9 +1435,11 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 			pos += 4;
 			if (l > len - pos)
 				return corrupt("PLAIN byte array truncated");
-			memcpy(v->bytes + cur, p + pos, l);
+			if (!want || get_bit(want, i)) {
+				memcpy(v->bytes + cur, p + pos, l);
+				cur += l;
+			}
 			pos += l;
-			cur += l;
 			offs[base + i + 1] = cur;
 		}
 		return ERR_OK;
@@ -1423,10 +1460,14 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 	uint32_t cur = offs[base], k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!pv || get_bit(pv, i)) {
-			uint32_t e = idx[k++], o = doff[e], l = doff[e + 1] - o;
+			uint32_t e = idx[k++];
+			if (want && !get_bit(want, i))
+				goto next;
+			uint32_t o = doff[e], l = doff[e + 1] - o;
 			memcpy(out + cur, db + o, l);
 			cur += l;
 		}
+	next:
 		offs[base + i + 1] = cur;
 	}
 	return ERR_OK;
@@ -1655,6 +1696,48 @@ static void compact_page(struct colvec *v, uint32_t base, uint32_t n, uint32_t f
 	v->len = dst;
 }
 
+static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                      const struct parquet_page_info **pages, uint32_t *npages, struct cindex *ix);
+
+/* The page index of chunk (g, c), built on first use; NULL for a reader
+ * over ranged reads, or when the walk fails (the caller's own walk then
+ * reports the error) or runs out of memory. */
+static const struct cindex *chunk_index(struct parquet_reader *r, uint32_t g, uint32_t c)
+{
+	if (!r->mem || g >= r->nrg || c >= r->ncols)
+		return NULL;
+	if (!r->cidx) {
+		r->cidx = mem_calloc((size_t)r->nrg * r->ncols, sizeof(*r->cidx));
+		if (!r->cidx)
+			return NULL;
+	}
+	struct cindex *ix = &r->cidx[(size_t)g * r->ncols + c];
+	if (ix->built)
+		return ix;
+	if (ix->failed)
+		return NULL;
+	const struct parquet_page_info *pg = NULL;
+	uint32_t n = 0;
+	int rc = walk_pages(r, g, c, &pg, &n, ix);
+	if (rc == ERR_OK && n) {
+		ix->info = mem_dup(pg, (size_t)n * sizeof(*pg));
+		if (!ix->info)
+			rc = ERR_NOMEM;
+	}
+	if (rc) {
+		err_clear();
+		mem_free(ix->hdr_pos);
+		mem_free(ix->end_pos);
+		mem_free(ix->info);
+		memset(ix, 0, sizeof(*ix));
+		ix->failed = true;
+		return NULL;
+	}
+	ix->n = n;
+	ix->built = true;
+	return ix;
+}
+
 /* Decode column c of row group g into v: all rows (rr NULL), or only the
  * rows in rr[0..nr) (sorted, disjoint), skipping pages outside them. v has
  * room reserved for the rows asked for; each decoded page reserves its
@@ -1672,6 +1755,9 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	const uint8_t *p;
 	uint8_t *owned;
 	uint64_t len = (uint64_t)ch->total_comp;
+	/* a page index lets unwanted pages be stepped over (memory readers) */
+	const struct cindex *ci = rr ? chunk_index(r, g, c) : NULL;
+	uint32_t dk = 0; /* data pages passed */
 	int rc = get_range(r, ch->start, len, &p, &owned);
 	if (rc)
 		return rc;
@@ -1690,11 +1776,25 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			             rows);
 			break;
 		}
+		if (ci && dk < ci->n && ci->hdr_pos[dk] == pos && ci->info[dk].first_row == consumed) {
+			/* a data page known from the index: skip it unread when it
+			 * holds no wanted row (its header was checked when indexed) */
+			uint32_t pr = ci->info[dk].rows;
+			while (ri < nr && rr[ri].to <= consumed)
+				ri++;
+			if (ri == nr || rr[ri].from >= consumed + pr) {
+				consumed += pr;
+				pos = ci->end_pos[dk++];
+				continue;
+			}
+		}
 		struct page_hdr h;
 		size_t hl = 0;
 		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
 			break;
 		pos += hl;
+		if (h.type == PQP_DATA || h.type == PQP_DATA_V2)
+			dk++;
 		if ((uint64_t)h.comp > len - pos) {
 			rc = corrupt("page extends beyond its column chunk");
 			break;
@@ -1823,9 +1923,30 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		uint32_t base = v->len;
 		if (rr && (rc = colvec_reserve(v, n)))
 			break;
-		if ((rc = decode_page(r, col, v, n, lv, lvlen, h.enc, vals, vlen)))
+		bool partial = rr && (rr[ri].from > consumed || rr[ri].to < consumed + n);
+		if (partial && col->phys == PQT_BYTE_ARRAY) {
+			/* copy the bytes of the wanted rows only */
+			size_t nb = ((size_t)n + 7) / 8;
+			void *q = r->pwant;
+			if (grow(&q, &r->pwant_cap, nb ? nb : 1, 1)) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			r->pwant = q;
+			memset(r->pwant, 0, nb);
+			for (uint32_t k = ri; k < nr && rr[k].from < consumed + n; k++) {
+				uint32_t a = rr[k].from > consumed ? rr[k].from : consumed;
+				uint32_t b = rr[k].to < consumed + n ? rr[k].to : consumed + n;
+				if (a < b)
+					set_bits(r->pwant, a - consumed, b - a);
+			}
+			r->pwant_on = true;
+		}
+		rc = decode_page(r, col, v, n, lv, lvlen, h.enc, vals, vlen);
+		r->pwant_on = false;
+		if (rc)
 			break;
-		if (rr && (rr[ri].from > consumed || rr[ri].to < consumed + n))
+		if (partial)
 			compact_page(v, base, n, consumed, rr, ri, nr);
 		consumed += n;
 	}
@@ -1845,6 +1966,21 @@ int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	*npages = 0;
 	if (rg >= r->nrg || col >= r->ncols)
 		return err_set(ERR_BAD_INPUT, "parquet: no column chunk %u/%u", rg, col);
+	const struct cindex *ci = chunk_index(r, rg, col);
+	if (ci) {
+		*pages = ci->info;
+		*npages = ci->n;
+		return ERR_OK;
+	}
+	return walk_pages(r, rg, col, pages, npages, NULL);
+}
+
+/* parquet_column_pages by walking the chunk's page headers, into
+ * r->pages; with ix (memory readers) also each data page's header and
+ * body end offsets (ix->hdr_pos / end_pos, grown as needed). */
+static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
+                      const struct parquet_page_info **pages, uint32_t *npages, struct cindex *ix)
+{
 	const struct rchunk *ch = &r->rgs[rg].chunks[col];
 	const struct rcol *rc_col = &r->cols[col];
 	uint32_t rows = (uint32_t)r->rgs[rg].num_rows;
@@ -1853,6 +1989,7 @@ int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
 	int rc = get_range(r, ch->start, len, &p, &owned);
 	uint32_t n = 0, consumed = 0;
+	size_t cap_h = 0, cap_e = 0;
 	buf_reset(&r->page_stat_bytes);
 	while (!rc && consumed < rows) {
 		if (pos >= len) {
@@ -1863,6 +2000,7 @@ int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 		}
 		struct page_hdr h;
 		size_t hl = 0;
+		uint64_t at = pos;
 		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
 			break;
 		pos += hl;
@@ -1883,6 +2021,19 @@ int parquet_column_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 			break;
 		}
 		r->pages = q;
+		if (ix) {
+			void *a = ix->hdr_pos, *b = ix->end_pos;
+			int g1 = grow(&a, &cap_h, (size_t)n + 1, sizeof(uint64_t));
+			ix->hdr_pos = a;
+			int g2 = g1 ? g1 : grow(&b, &cap_e, (size_t)n + 1, sizeof(uint64_t));
+			ix->end_pos = b;
+			if (g1 || g2) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			ix->hdr_pos[n] = at;
+			ix->end_pos[n] = pos;
+		}
 		struct parquet_page_info *pi = &r->pages[n++];
 		memset(pi, 0, sizeof(*pi));
 		pi->first_row = consumed;

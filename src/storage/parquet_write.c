@@ -125,6 +125,9 @@ struct parquet_writer {
 	size_t tmp_cap;
 	int failed; /* sticky error code */
 	bool finished;
+	/* page_break_col: the value of the last row written (brk_has) */
+	struct buf brk_prev;
+	bool brk_has, brk_null;
 };
 
 /* ---- small helpers ---- */
@@ -1135,6 +1138,13 @@ int parquet_writer_open(const struct parquet_column_def *cols, uint32_t ncols,
 	if (!w->opt.zstd_level)
 		w->opt.zstd_level = 1;
 	int rc = ERR_NOMEM;
+	if (w->opt.page_break_col &&
+	    (w->opt.page_break_col > ncols ||
+	     dtype_phys(cols[w->opt.page_break_col - 1].type) != PHYS_BYTES)) {
+		rc = err_set(ERR_BAD_INPUT, "parquet: page break column %u is not a byte-array column",
+		             w->opt.page_break_col - 1);
+		goto fail;
+	}
 	w->ncols = ncols;
 	w->cols = mem_calloc(ncols, sizeof(struct colw));
 	if (!w->cols)
@@ -1231,6 +1241,66 @@ static int check_batch(const struct parquet_writer *w, const struct batch *b)
 	return ERR_OK;
 }
 
+/* Row i of v equals the byte string (p, n) (nulls equal each other). */
+static bool brk_same(const struct colvec *v, uint32_t i, bool pnull, const char *p, uint32_t n)
+{
+	bool null = colvec_is_null(v, i);
+	if (null || pnull)
+		return null == pnull;
+	uint32_t m;
+	const char *q = colvec_bytes(v, i, &m);
+	return m == n && (n == 0 || memcmp(p, q, n) == 0);
+}
+
+/* Rows of b to append from off (at most k) before the next page break:
+ * the first row j in [off, off+k) where the break column's value differs
+ * from the row before it (the previous batch's last row for j == 0) while
+ * the open page would hold at least page_break_min_rows rows (counted as
+ * if rows off..j-1 were appended, pages ending at page_rows rows; a page
+ * ended early by page_bytes makes the count an estimate, which only moves
+ * a break). *cut: a break falls at off + result. */
+static uint32_t brk_run(struct parquet_writer *w, const struct batch *b, uint32_t off, uint32_t k,
+                        bool *cut)
+{
+	*cut = false;
+	const struct colvec *v = &b->cols[w->opt.page_break_col - 1];
+	uint32_t open = w->cols[w->opt.page_break_col - 1].page_rows;
+	uint32_t cap = w->opt.page_rows && w->opt.page_rows < PAGE_MAX_ROWS ? w->opt.page_rows
+	                                                                     : PAGE_MAX_ROWS;
+	for (uint32_t j = off; j < off + k; j++) {
+		/* rows the open page holds before row j (pages end at cap rows) */
+		uint32_t at = (uint32_t)(((uint64_t)open + (j - off)) % cap);
+		if (at < w->opt.page_break_min_rows || at == 0)
+			continue;
+		bool same;
+		if (j == 0) {
+			same = !w->brk_has ||
+			       brk_same(v, 0, w->brk_null, (const char *)w->brk_prev.data,
+			                (uint32_t)w->brk_prev.len);
+		} else {
+			uint32_t n;
+			const char *p = colvec_bytes(v, j - 1, &n);
+			same = brk_same(v, j, colvec_is_null(v, j - 1), p, n);
+		}
+		if (!same) {
+			*cut = true;
+			return j - off;
+		}
+	}
+	return k;
+}
+
+/* End every column's open page (a series boundary: page_break_col). */
+static int brk_end_pages(struct parquet_writer *w)
+{
+	for (uint32_t c = 0; c < w->ncols; c++) {
+		int rc;
+		if (w->cols[c].page_rows && (rc = flush_page(w, &w->cols[c])))
+			return rc;
+	}
+	return ERR_OK;
+}
+
 int parquet_writer_write(struct parquet_writer *w, const struct batch *b)
 {
 	if (w->failed)
@@ -1245,6 +1315,15 @@ int parquet_writer_write(struct parquet_writer *w, const struct batch *b)
 		uint32_t k = b->nrows - off;
 		if (k > w->opt.row_group_rows - w->rg_rows)
 			k = w->opt.row_group_rows - w->rg_rows;
+		bool cut = false;
+		if (w->opt.page_break_col) {
+			k = brk_run(w, b, off, k, &cut);
+			if (k == 0) { /* the break falls at off */
+				if ((rc = brk_end_pages(w)))
+					goto fail;
+				continue;
+			}
+		}
 		for (uint32_t c = 0; c < w->ncols; c++)
 			if ((rc = col_append(w, &w->cols[c], &b->cols[c], off, k)))
 				goto fail;
@@ -1253,6 +1332,21 @@ int parquet_writer_write(struct parquet_writer *w, const struct batch *b)
 		off += k;
 		if (w->rg_rows == w->opt.row_group_rows && (rc = flush_rowgroup(w)))
 			goto fail;
+		else if (cut && (rc = brk_end_pages(w)))
+			goto fail;
+	}
+	if (w->opt.page_break_col && b->nrows) {
+		/* remember the last row's value for the next batch's first row */
+		const struct colvec *v = &b->cols[w->opt.page_break_col - 1];
+		buf_reset(&w->brk_prev);
+		w->brk_null = colvec_is_null(v, b->nrows - 1);
+		uint32_t n = 0;
+		const char *p = w->brk_null ? NULL : colvec_bytes(v, b->nrows - 1, &n);
+		if (n && buf_append(&w->brk_prev, p, n)) {
+			rc = ERR_NOMEM;
+			goto fail;
+		}
+		w->brk_has = true;
 	}
 	return ERR_OK;
 fail:
@@ -1407,6 +1501,7 @@ void parquet_writer_free(struct parquet_writer *w)
 	buf_free(&w->hdr);
 	buf_free(&w->pmin);
 	buf_free(&w->pmax);
+	buf_free(&w->brk_prev);
 	mem_free(w->tmp);
 	ZSTD_freeCCtx(w->cctx);
 	mem_free(w);

@@ -38,6 +38,13 @@
  * TTL and truncate change which files exist and where memtable reads
  * start, never the rule (a delete that is not read hides nothing read).
  * Follower scans (files + the leader's snapshot rows) read files in full.
+ *
+ * Query scans leave out memtables with no row in the request's time range
+ * (memtables_outside_locked), and a file source whose time range meets no
+ * other source of the scan (no file, no memtable read) is exclusive: no
+ * other source holds a version of its identities, so a unique file skips
+ * its internal columns and applies field predicates itself
+ * (mark_exclusive_files, sst_source_set_exclusive).
  */
 #include "storage/region.h"
 
@@ -864,6 +871,76 @@ static bool memtables_delete_free_locked(struct region *r)
 	return !r->active || !memtable_has_delete(r->active->mt);
 }
 
+/* No memtable of r (active or frozen) holds a row in req's time range:
+ * each is empty or its [ts_min, ts_max] misses [req->ts_min, req->ts_max).
+ * Those bounds cover every row written, whatever its sequence, and a
+ * delete outside the range hides only rows outside it (a delete's identity
+ * includes its ts), so leaving such memtables out of a scan changes no
+ * answer. Caller holds state_mu. */
+static bool memtables_outside_locked(struct region *r, const struct scan_request *req)
+{
+	for (uint32_t i = 0; i <= r->nfrozen; i++) {
+		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
+		if (!m || memtable_is_empty(m->mt))
+			continue;
+		if (!req || (memtable_ts_max(m->mt) >= req->ts_min &&
+			     memtable_ts_min(m->mt) < req->ts_max))
+			return false;
+	}
+	return true;
+}
+
+/* The union of the time ranges of r's non-empty memtables (*lo > *hi when
+ * none). Caller holds state_mu. */
+static void memtables_ts_range_locked(struct region *r, int64_t *lo, int64_t *hi)
+{
+	for (uint32_t i = 0; i <= r->nfrozen; i++) {
+		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
+		if (!m || memtable_is_empty(m->mt))
+			continue;
+		if (memtable_ts_min(m->mt) < *lo)
+			*lo = memtable_ts_min(m->mt);
+		if (memtable_ts_max(m->mt) > *hi)
+			*hi = memtable_ts_max(m->mt);
+	}
+}
+
+/* [alo, ahi] and [blo, bhi] (inclusive) share no time. */
+static bool ts_disjoint(int64_t alo, int64_t ahi, int64_t blo, int64_t bhi)
+{
+	return ahi < blo || bhi < alo;
+}
+
+/* A query's file sources srcs[0..n) (opened by open_file_sources from
+ * v->files: the files overlapping req, in order) whose time range meets
+ * no other file source's nor the memtable sources' [mem_lo, mem_hi]: no
+ * other source can hold a version of one of their identities (the time
+ * index is part of the identity), so they may skip the internal columns
+ * and apply field predicates before the merge (sst_source_set_exclusive). */
+static void mark_exclusive_files(const struct view *v, const struct scan_request *req,
+				 struct sorted_source **srcs, uint32_t n, int64_t mem_lo,
+				 int64_t mem_hi)
+{
+	if (n == 0)
+		return;
+	uint32_t fi[n];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < v->nfiles && k < n; i++)
+		if (file_overlaps(&v->files[i], req))
+			fi[k++] = i;
+	if (k != n)
+		return;
+	for (uint32_t a = 0; a < n; a++) {
+		const struct manifest_file *f = &v->files[fi[a]];
+		bool alone = mem_lo > mem_hi || ts_disjoint(f->ts_min, f->ts_max, mem_lo, mem_hi);
+		for (uint32_t b = 0; b < n && alone; b++)
+			alone = a == b || ts_disjoint(f->ts_min, f->ts_max, v->files[fi[b]].ts_min,
+						      v->files[fi[b]].ts_max);
+		if (alone)
+			sst_source_set_exclusive(srcs[a]);
+	}
+}
+
 /* Memtable sources (active + frozen) with seq > min_seq. With `last`
  * (a last-row-per-series scan) the active memtable, the newest source,
  * runs in tail mode; so do the frozen ones with `last` and `frozen_tail`
@@ -1044,22 +1121,29 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 		rc = ERR_NOMEM;
 	if (rc == ERR_OK)
 		last = scan_req_last_per_series(v.schema, req);
-	/* empty memtables add nothing: leave them out, so that a single SST
-	 * can be the only source (sst_open_opts) */
-	bool mem_empty = r->nfrozen == 0 && (!r->active || memtable_is_empty(r->active->mt));
+	/* memtables with no row in the request's time range add nothing:
+	 * leave them out, so that a single SST can be the only source
+	 * (sst_open_opts) */
+	bool mem_none = memtables_outside_locked(r, req);
 	/* Tail mode for every source (see the top of this file): no memtable
 	 * holds a delete here, and open_file_sources checks the files. */
 	bool tail_all = last && r->role == REGION_ROLE_LEADER && memtables_delete_free_locked(r);
-	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_empty && v.nfiles > 0))
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_none && v.nfiles > 0))
 		rc = memtable_sources_locked(r, req, v.flushed, last, tail_all,
 					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
 	/* the active memtable alone, with unique rows: no dedup needed (and
 	 * the memtable left the internal columns empty) */
 	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
+	uint32_t nmem = n;
+	int64_t mem_lo = INT64_MAX, mem_hi = INT64_MIN;
+	if (nmem)
+		memtables_ts_range_locked(r, &mem_lo, &mem_hi);
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, tail_all, srcs,
 				       &n);
+	if (rc == ERR_OK)
+		mark_exclusive_files(&v, req, srcs + nmem, n - nmem, mem_lo, mem_hi);
 	if (rc == ERR_OK) {
 		struct region_schema *sch = v.schema;
 		/* or one SST, the only source, read lean (unique rows) */

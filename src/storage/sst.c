@@ -11,7 +11,9 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows, end where
+ *   a new primary key starts once they hold SST_PAGE_BREAK_MIN_ROWS rows
+ *   (all columns together: page row spans agree across columns), and carry
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
@@ -26,6 +28,15 @@
  * and page statistics are looked up through it, so a column the file
  * lacks is never pruned on (its rows are filtered against the fill value).
  *
+ * Readers: a cached file keeps up to SST_IDLE_READERS parsed readers
+ * (footer, per-chunk page index) for later scans of it (reader_take /
+ * reader_give); a reader serves one source at a time.
+ * Exclusive sources (sst_source_set_exclusive; the caller knows no other
+ * source of the merge holds one of the file's identities) over a unique
+ * file: __sequence / __op_type are not read (synth_internal fills the
+ * file's max_sequence and OP_PUT), and field predicates are applied here
+ * in two steps (late_next): time index and predicate columns for the
+ * candidate rows, the other columns for the selected rows only.
  * Read path per row group: row-group statistics prune whole groups; page
  * statistics of the time index and of tag columns under EQ / IN
  * predicates narrow the group to candidate row ranges (candidate_ranges),
@@ -69,8 +80,18 @@
 /* Rows per data page of an SST: small enough that a one-series or short
  * time-range scan decodes few rows, large enough to compress well. */
 #define SST_PAGE_ROWS 1024
+/* A page also ends where a new series starts once it holds this many rows
+ * (series-aligned pages: a page's time range is one series' range, so a
+ * short time range skips the neighbours' pages; short series still share
+ * pages). */
+#define SST_PAGE_BREAK_MIN_ROWS (SST_PAGE_ROWS / 4)
 
 /* ---- cache ------------------------------------------------------------ */
+
+/* Readers over a cached file kept for the next scan (each has its footer
+ * parsed and the page index of the chunks it read: parquet_read.c; about
+ * 80 bytes per indexed page, not counted in the cache's capacity). */
+#define SST_IDLE_READERS 2
 
 struct cached_file {
 	char *key;
@@ -80,6 +101,8 @@ struct cached_file {
 	bool cached;
 	uint64_t last_use;
 	struct cached_file *next;
+	struct parquet_reader *idle[SST_IDLE_READERS]; /* over data; not in use */
+	uint32_t nidle;
 };
 
 struct sst_cache {
@@ -103,6 +126,8 @@ int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
 static void file_release_locked(struct cached_file *f)
 {
 	if (--f->refs == 0) {
+		for (uint32_t i = 0; i < f->nidle; i++)
+			parquet_reader_free(f->idle[i]);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -202,6 +227,31 @@ static struct cached_file *cache_lookup(struct sst_cache *c, const char *key)
 	return hit;
 }
 
+/* An idle reader over f (the caller holds a reference to f), or NULL. */
+static struct parquet_reader *reader_take(struct sst_cache *c, struct cached_file *f)
+{
+	struct parquet_reader *r = NULL;
+	pthread_mutex_lock(&c->mu);
+	if (f->nidle)
+		r = f->idle[--f->nidle];
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+/* Hand r (over f's bytes) back for later scans, or free it when f has
+ * left the cache or enough readers wait. The caller still holds its
+ * reference to f. */
+static void reader_give(struct sst_cache *c, struct cached_file *f, struct parquet_reader *r)
+{
+	pthread_mutex_lock(&c->mu);
+	if (f->cached && f->nidle < SST_IDLE_READERS) {
+		f->idle[f->nidle++] = r;
+		r = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	parquet_reader_free(r);
+}
+
 static void cache_release(struct sst_cache *c, struct cached_file *f)
 {
 	pthread_mutex_lock(&c->mu);
@@ -268,7 +318,9 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	struct parquet_column_def defs[ncols];
 	column_defs(s, defs);
 	struct parquet_write_options po = {.row_group_rows = row_group_rows,
-					   .page_rows = SST_PAGE_ROWS};
+					   .page_rows = SST_PAGE_ROWS,
+					   .page_break_col = s->ncols + 1, /* __primary_key */
+					   .page_break_min_rows = SST_PAGE_BREAK_MIN_ROWS};
 	struct parquet_writer *w = NULL;
 	struct buf file;
 	buf_init(&file);
@@ -402,6 +454,17 @@ struct sst_source {
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
 	bool lean; /* internal columns not read (sst_open_opts) */
+	/* sst_source_set_exclusive: field predicates applied here, and the
+	 * columns read in two steps - want_filter (time index, predicate
+	 * columns) for the candidate rows, want_late for the selected rows */
+	struct scan_pred *field_preds;
+	uint32_t nfield_preds;
+	bool *want_filter, *want_late;
+	/* sst_source_set_exclusive on a non-lean source: __sequence and
+	 * __op_type are not read; every row gets seq_fill (the file's
+	 * max_sequence) and OP_PUT (synth_internal) */
+	bool synth;
+	uint64_t seq_fill;
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
@@ -693,7 +756,7 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 	for (uint32_t i = 0; i < n; i++)
 		if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
 			s->sel[i] = 0;
-	if (s->nrow_preds) {
+	if (s->nrow_preds || s->nfield_preds) {
 		/* pred_eval reads columns by region index: build a view */
 		struct batch view = {.nrows = n, .ncols = ncols};
 		struct colvec empty[ncols];
@@ -707,6 +770,8 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 		rc = missing_pred_cols(s, empty, ncols, n);
 		if (rc == ERR_OK)
 			rc = pred_eval(s->row_preds, s->nrow_preds, &view, s->sel);
+		if (rc == ERR_OK && s->nfield_preds)
+			rc = pred_eval(s->field_preds, s->nfield_preds, &view, s->sel);
 		for (uint32_t c = 0; c < ncols; c++)
 			if (!cols[c])
 				colvec_free(&empty[c]);
@@ -962,6 +1027,104 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
+/* raw (file layout, n rows read) gets its unread __sequence / __op_type
+ * columns: seq_fill and OP_PUT in every row (s->synth). */
+static int synth_internal(struct sst_source *s, struct batch *raw, uint32_t n)
+{
+	for (uint32_t k = 1; k <= 2; k++) {
+		struct colvec *v = &raw->cols[s->colmap[s->schema->ncols + k]];
+		colvec_reset(v);
+		if (colvec_reserve(v, n ? n : 1))
+			return ERR_NOMEM;
+		int64_t x = k == 1 ? (int64_t)s->seq_fill : OP_PUT;
+		for (uint32_t i = 0; i < n; i++)
+			v->i64[i] = x;
+		v->len = n;
+	}
+	return ERR_OK;
+}
+
+/*
+ * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
+ * with field predicates (sst_source_set_exclusive): the filter columns of
+ * every candidate row, then the other columns of the selected rows only
+ * (pages without one are not decompressed, byte values of the others not
+ * copied). *out is NULL when no row is selected.
+ */
+static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out)
+{
+	const struct region_schema *sch = s->schema;
+	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
+	bool full = nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows;
+	int rc = full ? parquet_read_row_group(s->reader, rg, s->want_filter, &s->raw)
+		      : parquet_read_row_ranges(s->reader, rg, s->want_filter, s->rr[0], nr,
+						&s->raw);
+	if (rc)
+		return rc;
+	uint32_t n = s->raw.nrows;
+	if (s->synth && (rc = synth_internal(s, &s->raw, n)))
+		return rc;
+	struct colvec *cols[ncols];
+	for (uint32_t c = 0; c < ncols; c++)
+		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
+	uint32_t kept = 0;
+	if ((rc = select_rows(s, cols, n, &kept)) || kept == 0)
+		return rc;
+	/* selected rows: raw row numbers (idx) and row group row ranges (rr[1]) */
+	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)) ||
+	    (rc = grow_u32(&s->ident, &s->ident_cap, kept)))
+		return rc;
+	uint32_t k = 0, m = 0, x = 0;
+	for (uint32_t r = 0; r < nr; r++) {
+		for (uint32_t row = s->rr[0][r].from; row < s->rr[0][r].to; row++, x++) {
+			if (!s->sel[x])
+				continue;
+			s->ident[k] = k;
+			s->idx[k++] = x;
+			if (m && s->rr[1][m - 1].to == row) {
+				s->rr[1][m - 1].to++;
+				continue;
+			}
+			void *q = s->rr[1];
+			if (mem_grow(&q, &s->rr_cap[1], (size_t)m + 1,
+				     sizeof(struct parquet_row_range)))
+				return ERR_NOMEM;
+			s->rr[1] = q;
+			s->rr[1][m++] = (struct parquet_row_range){row, row + 1};
+		}
+	}
+	if (x != n || k != kept)
+		return err_set(ERR_CORRUPT, "SST: %u of %u candidate rows read", n, x);
+	if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2)))
+		return rc;
+	batch_reset(&s->out);
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct colvec *dst = &s->out.cols[c];
+		int fc = s->colmap[c];
+		if (fc < 0) {
+			/* a column the file predates: its DEFAULT (or NULL) when
+			 * projected */
+			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
+			for (uint32_t i = 0; wanted && i < kept; i++)
+				if ((rc = colvec_push_datum(dst, &s->fill[c])))
+					return rc;
+			continue;
+		}
+		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
+			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
+		else if (s->want_late[fc])
+			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
+		if (rc)
+			return rc;
+	}
+	s->out.nrows = kept;
+	if (s->pk_pad && (rc = pad_primary_keys(s)))
+		return rc;
+	*out = &s->out;
+	return ERR_OK;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -982,6 +1145,11 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 				return rc;
 			continue;
 		}
+		if (s->nfield_preds) {
+			if ((rc = late_next(s, rg, rows, nr, out)) || *out)
+				return rc;
+			continue;
+		}
 		if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
 			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
 		else
@@ -989,6 +1157,8 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		if (rc)
 			return rc;
 		uint32_t n = s->raw.nrows;
+		if (s->synth && (rc = synth_internal(s, &s->raw, n)))
+			return rc;
 		/* map file columns to the internal layout */
 		struct colvec *cols[ncols];
 		for (uint32_t c = 0; c < ncols; c++)
@@ -1055,7 +1225,10 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 static void sst_close(struct sorted_source *base)
 {
 	struct sst_source *s = (struct sst_source *)base;
-	parquet_reader_free(s->reader);
+	if (s->file && s->reader)
+		reader_give(s->cache, s->file, s->reader);
+	else
+		parquet_reader_free(s->reader);
 	if (s->file)
 		cache_release(s->cache, s->file);
 	mem_free(s->owned);
@@ -1072,6 +1245,9 @@ static void sst_close(struct sorted_source *base)
 		mem_free(s->rr[i]);
 	mem_free(s->want_keys);
 	mem_free(s->want_rest);
+	mem_free(s->field_preds);
+	mem_free(s->want_filter);
+	mem_free(s->want_late);
 	batch_free(&s->raw2);
 	mem_free(s->rowno);
 	mem_free(s->ident);
@@ -1159,6 +1335,57 @@ bool sst_source_tail(const struct sorted_source *src)
 	return src && src->next == sst_next && ((const struct sst_source *)src)->tail;
 }
 
+void sst_source_set_exclusive(struct sorted_source *src)
+{
+	if (!src || src->next != sst_next)
+		return;
+	struct sst_source *s = (struct sst_source *)src;
+	const struct region_schema *sch = s->schema;
+	const char *u = parquet_reader_kv(s->reader, SST_KV_UNIQUE);
+	if (s->tail || s->synth || s->nfield_preds || sch->opts.append_mode || !u || strcmp(u, "1"))
+		return;
+	if (!s->lean) {
+		/* each row is the only version of its identity in the scan:
+		 * its sequence orders nothing and its op type is a put */
+		s->synth = true;
+		s->want[s->colmap[sch->ncols + 1]] = false;
+		s->want[s->colmap[sch->ncols + 2]] = false;
+	}
+	uint32_t nf = 0;
+	for (uint32_t i = 0; i < s->req.npreds; i++) {
+		const struct scan_pred *p = &s->req.preds[i];
+		if (pred_is_tag_or_ts(sch, p) || scan_pred_is_hint(p))
+			continue;
+		/* a field the file lacks reads as its fill value: leave it to the merge */
+		if (p->col >= sch->ncols || s->colmap[p->col] < 0)
+			return;
+		nf++;
+	}
+	if (nf == 0)
+		return;
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	s->field_preds = mem_calloc(nf, sizeof(*s->field_preds));
+	s->want_filter = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+	s->want_late = mem_calloc(nfile ? nfile : 1, sizeof(bool));
+	if (!s->field_preds || !s->want_filter || !s->want_late)
+		return; /* nfield_preds stays 0: the one-step read */
+	for (uint32_t i = 0; i < s->req.npreds; i++) {
+		const struct scan_pred *p = &s->req.preds[i];
+		if (pred_is_tag_or_ts(sch, p) || scan_pred_is_hint(p))
+			continue;
+		s->field_preds[s->nfield_preds++] = *p;
+		s->want[s->colmap[p->col]] = true; /* the merge filters on it too */
+	}
+	s->want_filter[s->colmap[sch->ts_col]] = true;
+	for (uint32_t i = 0; i < s->nrow_preds; i++)
+		if (s->colmap[s->row_preds[i].col] >= 0)
+			s->want_filter[s->colmap[s->row_preds[i].col]] = true;
+	for (uint32_t i = 0; i < s->nfield_preds; i++)
+		s->want_filter[s->colmap[s->field_preds[i].col]] = true;
+	for (uint32_t c = 0; c < nfile; c++)
+		s->want_late[c] = s->want[c] && !s->want_filter[c];
+}
+
 void sst_source_untail(struct sorted_source *src)
 {
 	if (src && src->next == sst_next)
@@ -1190,6 +1417,7 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		s->req = *req;
 	else
 		scan_request_init(&s->req);
+	s->seq_fill = f->max_sequence;
 	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
 	const uint8_t *data;
 	size_t len;
@@ -1211,7 +1439,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	}
 	data = s->file ? s->file->data : s->owned;
 	len = s->file ? s->file->len : len;
-	if ((rc = parquet_reader_open_mem(data, len, &s->reader)))
+	s->reader = s->file ? reader_take(cache, s->file) : NULL;
+	if (!s->reader && (rc = parquet_reader_open_mem(data, len, &s->reader)))
 		goto fail;
 	s->nrg = parquet_reader_num_row_groups(s->reader);
 	uint32_t nfile = parquet_reader_num_columns(s->reader);

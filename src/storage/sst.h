@@ -84,6 +84,19 @@ bool sst_source_no_delete(const struct sorted_source *src);
 bool sst_source_tail(const struct sorted_source *src);
 /* Before src's first read: leave tail mode, read every selected row. */
 void sst_source_untail(struct sorted_source *src);
+/* Before src's first read, when no other source of the scan may hold a
+ * version of one of src's identities (the caller compared time ranges):
+ * if the file is marked unique (no delete, no two versions of one
+ * identity) and the region is not in append mode, every row src returns
+ * is the only version of its identity in the merge, so (a) src does not
+ * read __sequence / __op_type and returns the file's max_sequence and
+ * OP_PUT instead (they decide nothing), and (b) no row src drops can
+ * change which version wins: src applies the request's field predicates
+ * too, reading their columns and the time index first and the other
+ * columns for the selected rows only ((b) not when a predicate names a
+ * field the file lacks, nor out of memory). A no-op for other sources and
+ * in tail mode. */
+void sst_source_set_exclusive(struct sorted_source *src);
 /* Rows handed out by all SST sources of the process so far (a statistic,
  * for tests and diagnostics). */
 uint64_t sst_rows_returned(void);
