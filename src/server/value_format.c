@@ -490,6 +490,20 @@ static void fixed_digits(char *out, uint32_t x, int w)
  * (both exact, the division correctly rounded, so "m e-k" round-trips)
  * and 10^-k exceeds ulp(d) (no other k-decimal number rounds to d, so m is
  * the correctly rounded one the slow path finds). Returns -1 when none. */
+/* nearbyint(x) in the default rounding mode (ties to even) for
+ * 0 <= x < 2^53, without the library call: below 2^52, adding 2^52 lands
+ * where doubles are the integers, so the addition rounds x to the nearest
+ * one (ties to even) and the subtraction is exact; at or above 2^52 every
+ * double is an integer already. Needs strict IEEE arithmetic (no
+ * -ffast-math, which would fold the two operations away). */
+static inline double round_even_below_2p53(double x)
+{
+	const double two52 = 4503599627370496.0;
+	if (x >= two52)
+		return x;
+	return (x + two52) - two52;
+}
+
 static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 {
 	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -508,7 +522,7 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
 			return -1;
-		double m = nearbyint(x);
+		double m = round_even_below_2p53(x);
 		if (m < 1 || m / p10[k] != d)
 			continue;
 		char tmp[24];
