@@ -1517,6 +1517,14 @@ bool sst_source_tail(const struct sorted_source *src)
 	return src && src->next == sst_next && ((const struct sst_source *)src)->tail;
 }
 
+bool sst_source_summary(const struct sorted_source *src)
+{
+	if (!src || src->next != sst_next)
+		return false;
+	const struct sst_source *s = (const struct sst_source *)src;
+	return s->tail && s->sum;
+}
+
 void sst_source_untail(struct sorted_source *src)
 {
 	if (src && src->next == sst_next)

@@ -90,6 +90,10 @@ bool sst_source_lean(const struct sorted_source *src);
 bool sst_source_no_delete(const struct sorted_source *src);
 /* src reads in tail mode (sst_open_opts). */
 bool sst_source_tail(const struct sorted_source *src);
+/* src reads in tail mode and answers from its file's tail summary
+ * (SST_KV_TAIL) without reading data pages: the file has one and the
+ * request's time range and predicates cannot cut a summarised tail. */
+bool sst_source_summary(const struct sorted_source *src);
 /* Before src's first read: leave tail mode, read every selected row. */
 void sst_source_untail(struct sorted_source *src);
 /* Rows handed out by all SST sources of the process so far (a statistic,
