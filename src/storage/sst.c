@@ -11,7 +11,7 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows and carry
+ *   "unique" tells); "strata.sst.tail" = the tail summary (below). Data pages hold at most SST_PAGE_ROWS rows and carry
  *   page min/max in their headers (parquet_write.c); older files have one
  *   big page per chunk and no page statistics, and read the same, only
  *   without page skipping.
@@ -46,6 +46,23 @@
  *   file keys; a file with pk_pad != 0 is read by the normal path (the
  *   caller's last-row pick then does the work). Fields added since the
  *   file was written are filled in tail mode as in the normal path.
+ *
+ * Tail summary (key-value "strata.sst.tail", written by sst_write through
+ * tail_builder): standard padded base64 of batch_encode (column_codec.h)
+ * of the rows tail mode returns for the whole file with no selection -
+ * per series, its rows from the newest (pk, ts) group whose first row
+ * (newest version) is a put to the series' end, every column of the file
+ * in file order, rows in file order (pk, ts, seq desc). Left out when the
+ * rows lack internal columns or the summary would exceed
+ * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_BYTES of text. A tail-mode reader
+ * decodes it once per cached file (struct sst_tail on the cache entry;
+ * checked: column count and physical types equal the file's, rows sorted
+ * by (pk, ts); anything else is ERR_CORRUPT) and answers from it - through
+ * colmap, fills and row filters like page rows, one batch, no data page
+ * read - when the scan cannot cut a summarised tail: the time range holds
+ * every summary row and no row predicate other than the hint is on the
+ * time index (tag predicates keep or drop a series' tail whole). Else,
+ * and for files without the entry, tail mode reads pages as above.
  */
 #include "storage/sst.h"
 

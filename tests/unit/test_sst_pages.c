@@ -10,7 +10,9 @@
  * none holds a delete (checked through sst_rows_returned) and stay exact
  * when deletes in newer sources hide older sources' newest rows;
  * corrupt or truncated page headers give an error, never a crash (run
- * under ASan in build-asan).
+ * under ASan in build-asan). Files carry tail summaries (test_sst_tail.c),
+ * so unbounded last-row scans mostly answer from them; the rewritten
+ * "legacy" files have none and read pages.
  */
 #include <setjmp.h>
 #include <stdarg.h>

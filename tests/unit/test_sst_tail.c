@@ -1015,6 +1015,87 @@ static void test_summary_small_batches(void **state)
 	region_schema_free(s);
 }
 
+/* The leader's last row per host of a fresh follower read (leader
+ * snapshot + follower files) with the last-row hint, against the leader's
+ * full scan; returns the rows SST sources handed out for it. */
+static uint64_t follower_last(struct region *l, struct region *f)
+{
+	struct scan_pred p;
+	scan_hint_last_per_series(1, DT_TS_MS, &p);
+	struct scan_request req;
+	scan_request_init(&req);
+	req.preds = &p;
+	req.npreds = 1;
+	uint64_t v;
+	struct batch rows;
+	assert_int_equal(region_snapshot(l, &req, &v, &rows), ERR_OK);
+	uint64_t before = sst_rows_returned();
+	struct sorted_source *src = NULL;
+	assert_int_equal(region_follower_scan(f, &req, v, &rows, &src), ERR_OK);
+	struct fx_rows got, all;
+	assert_int_equal(fx_collect(src, &got), ERR_OK);
+	uint64_t n = sst_rows_returned() - before;
+	batch_free(&rows);
+	assert_int_equal(fx_scan_all(l, &all), ERR_OK);
+	struct fx_rows wl = {0};
+	wl.rows = mem_calloc(all.n + 1, sizeof(struct fx_row));
+	for (size_t i = 0; i < all.n; i++)
+		if (i + 1 == all.n || strcmp(all.rows[i].host, all.rows[i + 1].host))
+			wl.rows[wl.n++] = all.rows[i];
+	/* the follower answer is one row per host already */
+	if (!fx_rows_equal(&got, &wl)) {
+		fx_rows_print("got", &got);
+		fx_rows_print("want", &wl);
+	}
+	assert_true(fx_rows_equal(&got, &wl));
+	fx_rows_free(&got);
+	fx_rows_free(&all);
+	fx_rows_free(&wl);
+	return n;
+}
+
+/* Follower reads: with no delete in the leader's snapshot rows nor in
+ * the files, the files read in tail mode (from their summaries: few rows);
+ * a delete in the snapshot or in a file turns them back to full reads;
+ * the answers always equal the leader's. */
+static void test_follower_tail(void **state)
+{
+	struct env *e = *state;
+	char wal[600];
+	snprintf(wal, sizeof(wal), "%s/fwal", e->dir);
+	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1};
+	struct region_engine *fe = NULL;
+	assert_int_equal(region_engine_open(&o, &fe), ERR_OK);
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	struct region *l = NULL, *f = NULL;
+	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &l), ERR_OK);
+	assert_int_equal(region_open_follower(fe, REGION_ID(1024, 0), DIR1, 0, &f), ERR_OK);
+	uint64_t total = 0;
+	for (int round = 0; round < 3; round++) {
+		uint32_t n = 2000 + rndn(1000);
+		write_random(l, n, OP_PUT, NHOSTS, (int64_t)round * 300, 3000);
+		total += n;
+		assert_int_equal(region_flush(l), ERR_OK);
+	}
+	assert_true(follower_last(l, f) <= 3u * (NHOSTS + 1));
+	/* puts in the leader's memtable (also overwriting files' newest rows) */
+	write_random(l, 500, OP_PUT, NHOSTS, 2500, 1500);
+	assert_true(follower_last(l, f) <= 3u * (NHOSTS + 1));
+	/* a delete in the snapshot hides the files' newest puts */
+	delete_newest(l);
+	assert_true(follower_last(l, f) >= total / 2);
+	/* flushed: the delete sits in a file */
+	assert_int_equal(region_flush(l), ERR_OK);
+	assert_true(follower_last(l, f) >= total / 2);
+	write_random(l, 300, OP_PUT, NHOSTS, 0, 3500);
+	assert_true(follower_last(l, f) >= total / 2);
+	region_close(f);
+	region_engine_close(fe);
+	region_schema_free(s);
+	assert_int_equal(region_drop(l), ERR_OK);
+	region_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1024,6 +1105,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_summary_schema, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_corrupt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_small_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_follower_tail, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
