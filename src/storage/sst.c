@@ -48,13 +48,15 @@
  *   file was written are filled in tail mode as in the normal path.
  *
  * Tail summary (key-value "strata.sst.tail", written by sst_write through
- * tail_builder): standard padded base64 of batch_encode (column_codec.h)
+ * tail_builder): standard padded base64 of one zstd frame (content size
+ * in its header, at most SST_TAIL_MAX_RAW) of batch_encode (column_codec.h)
  * of the rows tail mode returns for the whole file with no selection -
  * per series, its rows from the newest (pk, ts) group whose first row
  * (newest version) is a put to the series' end, every column of the file
  * in file order, rows in file order (pk, ts, seq desc). Left out when the
  * rows lack internal columns or the summary would exceed
- * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_BYTES of text. A tail-mode reader
+ * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_RAW encoded / SST_TAIL_MAX_BYTES
+ * of text. A tail-mode reader
  * decodes it once per cached file (struct sst_tail on the cache entry;
  * checked: column count and physical types equal the file's, rows sorted
  * by (pk, ts); anything else is ERR_CORRUPT) and answers from it - through
@@ -73,6 +75,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "base/column_codec.h"
@@ -299,8 +303,10 @@ static int column_defs(const struct region_schema *s, struct parquet_column_def 
 
 /* A file's tail summary holds at most this many rows and this many
  * encoded bytes; a file with more series simply has none. */
-#define SST_TAIL_MAX_ROWS 8192
-#define SST_TAIL_MAX_BYTES (768u << 10)
+#define SST_TAIL_MAX_ROWS 16384
+#define SST_TAIL_MAX_BYTES (512u << 10)
+/* ... and at most this many bytes of batch encoding (before zstd) */
+#define SST_TAIL_MAX_RAW (16u << 20)
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -448,8 +454,9 @@ static int tb_add(struct tail_builder *t, const struct batch *b)
 	return rc;
 }
 
-/* The summary's key-value text (base64 of batch_encode) into out; out
- * stays empty when there is none (given up, or over SST_TAIL_MAX_BYTES). */
+/* The summary's key-value text (base64 of a zstd frame of batch_encode)
+ * into out; out stays empty when there is none (given up, or over
+ * SST_TAIL_MAX_RAW / SST_TAIL_MAX_BYTES). */
 static int tb_encode(struct tail_builder *t, struct buf *out)
 {
 	if (t->off)
@@ -457,14 +464,24 @@ static int tb_encode(struct tail_builder *t, struct buf *out)
 	int rc = tb_finish_series(t);
 	if (rc || t->off)
 		return rc;
-	size_t raw = batch_encoded_size(&t->rows);
-	if (raw > SST_TAIL_MAX_BYTES / 4 * 3)
+	if (batch_encoded_size(&t->rows) > SST_TAIL_MAX_RAW)
 		return ERR_OK;
 	struct buf enc;
 	buf_init(&enc);
 	rc = batch_encode(&t->rows, &enc);
-	if (rc == ERR_OK)
-		rc = b64_encode(enc.data, enc.len, out);
+	size_t bound = ZSTD_compressBound(enc.len);
+	uint8_t *z = rc ? NULL : mem_alloc(bound);
+	if (rc == ERR_OK && !z)
+		rc = ERR_NOMEM;
+	if (rc == ERR_OK) {
+		size_t zn = ZSTD_compress(z, bound, enc.data, enc.len, 3);
+		if (ZSTD_isError(zn))
+			rc = err_set(ERR_INTERNAL, "SST tail summary: zstd: %s",
+				     ZSTD_getErrorName(zn));
+		else if ((zn + 2) / 3 * 4 < SST_TAIL_MAX_BYTES)
+			rc = b64_encode(z, zn, out);
+	}
+	mem_free(z);
 	buf_free(&enc);
 	return rc;
 }
@@ -1400,8 +1417,24 @@ static int tail_decode(struct parquet_reader *rd, const char *key, const char *t
 	buf_init(&raw);
 	struct sst_tail *t = mem_calloc(1, sizeof(*t));
 	int rc = t ? b64_decode(txt, &raw) : ERR_NOMEM;
+	uint8_t *plain = NULL;
+	size_t pn = 0;
+	if (rc == ERR_OK) {
+		/* one zstd frame that states its (bounded) size */
+		unsigned long long want = ZSTD_getFrameContentSize(raw.data, raw.len);
+		if (want == ZSTD_CONTENTSIZE_UNKNOWN || want == ZSTD_CONTENTSIZE_ERROR ||
+		    want > SST_TAIL_MAX_RAW)
+			rc = err_set(ERR_CORRUPT, "not a zstd frame of at most %u bytes",
+				     SST_TAIL_MAX_RAW);
+		else if (!(plain = mem_alloc(want ? (size_t)want : 1)))
+			rc = ERR_NOMEM;
+		else if (ZSTD_isError(pn = ZSTD_decompress(plain, (size_t)want, raw.data, raw.len)) ||
+			 pn != want)
+			rc = err_set(ERR_CORRUPT, "zstd frame does not decompress");
+	}
 	if (rc == ERR_OK)
-		rc = batch_decode(raw.data, raw.len, &t->rows);
+		rc = batch_decode(plain, pn, &t->rows);
+	mem_free(plain);
 	buf_free(&raw);
 	uint32_t nfile = parquet_reader_num_columns(rd);
 	if (rc == ERR_OK && t->rows.ncols != nfile)

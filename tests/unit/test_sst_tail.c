@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "base/column.h"
@@ -632,7 +633,7 @@ static void test_summary_absent(void **state)
 	region_close(r);
 }
 
-/* Over the row cap (more series than SST_TAIL_MAX_ROWS allows): no
+/* Over the row cap (more series than SST_TAIL_MAX_ROWS = 16384): no
  * summary is written, tail mode reads pages and stays right. */
 static void test_summary_cap(void **state)
 {
@@ -640,7 +641,7 @@ static void test_summary_cap(void **state)
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
 	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
-	uint32_t n = 9000;
+	uint32_t n = 17000;
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		snprintf(rows[i].host, sizeof(rows[i].host), "x%05u", i);
@@ -770,12 +771,24 @@ static char *b64(const uint8_t *p, size_t n)
 	return o;
 }
 
+/* base64 of a zstd frame (level 3, as sst_write) of p[0, n) */
+static char *zb64(const uint8_t *p, size_t n)
+{
+	size_t bound = ZSTD_compressBound(n);
+	uint8_t *z = malloc(bound);
+	size_t zn = ZSTD_compress(z, bound, p, n, 3);
+	assert_false(ZSTD_isError(zn));
+	char *t = b64(z, zn);
+	free(z);
+	return t;
+}
+
 static char *encode_batch(const struct batch *b)
 {
 	struct buf x;
 	buf_init(&x);
 	assert_int_equal(batch_encode(b, &x), ERR_OK);
-	char *t = b64(x.data, x.len);
+	char *t = zb64(x.data, x.len);
 	buf_free(&x);
 	return t;
 }
@@ -831,7 +844,7 @@ static void test_summary_corrupt(void **state)
 	assert_string_equal(again, good);
 	free(again);
 
-	char *bad[16];
+	char *bad[24];
 	int nb = 0;
 	bad[nb++] = strdup("");
 	bad[nb++] = strdup("A");
@@ -886,7 +899,35 @@ static void test_summary_corrupt(void **state)
 		buf_init(&x);
 		assert_int_equal(batch_encode(&rows, &x), ERR_OK);
 		assert_int_equal(buf_append(&x, "zz", 2), ERR_OK);
-		bad[nb++] = b64(x.data, x.len);
+		bad[nb++] = zb64(x.data, x.len);
+		/* the plain encoding, not compressed */
+		bad[nb++] = b64(x.data, x.len - 2);
+		/* a zstd frame without its content size (streamed) */
+		ZSTD_CCtx *cc = ZSTD_createCCtx();
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+		uint8_t z[1 << 16];
+		ZSTD_outBuffer ob = {z, sizeof(z), 0};
+		ZSTD_inBuffer ib = {x.data, x.len - 2, 0};
+		assert_int_equal(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end), 0);
+		ZSTD_freeCCtx(cc);
+		assert_true(ZSTD_getFrameContentSize(z, ob.pos) == ZSTD_CONTENTSIZE_UNKNOWN);
+		bad[nb++] = b64(z, ob.pos);
+		/* a frame claiming a huge content size */
+		uint8_t huge[64] = {0x28, 0xb5, 0x2f, 0xfd, 0xc0}; /* FCS 8 bytes */
+		memset(huge + 5, 0x7f, 8);
+		bad[nb++] = b64(huge, 20);
+		/* a truncated frame */
+		struct buf y;
+		buf_init(&y);
+		assert_int_equal(batch_encode(&rows, &y), ERR_OK);
+		size_t bound = ZSTD_compressBound(y.len);
+		uint8_t *zz = malloc(bound);
+		size_t zn = ZSTD_compress(zz, bound, y.data, y.len, 3);
+		bad[nb++] = b64(zz, zn - 3);
+		/* a valid frame of bytes that are not a batch */
+		bad[nb++] = zb64(junk, sizeof(junk));
+		free(zz);
+		buf_free(&y);
 		buf_free(&x);
 	}
 	for (int k = 0; k < nb; k++) {
