@@ -11,10 +11,10 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells); "strata.sst.tail" = the tail summary (below). Data pages hold at most SST_PAGE_ROWS rows and carry
- *   page min/max in their headers (parquet_write.c); older files have one
- *   big page per chunk and no page statistics, and read the same, only
- *   without page skipping.
+ *   "unique" tells); "strata.sst.tail" = the tail summary (below). Data
+ *   pages hold at most SST_PAGE_ROWS rows and carry page min/max in their
+ *   headers (parquet_write.c); older files have one big page per chunk and
+ *   no page statistics, and read the same, only without page skipping.
  * Readers match columns by name while the region's schema is at version 0;
  * after a schema change (schema_alter.h) they match by column_id through
  * the file's schema metadata, so a column added after the file was
@@ -56,8 +56,7 @@
  * in file order, rows in file order (pk, ts, seq desc). Left out when the
  * rows lack internal columns or the summary would exceed
  * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_RAW encoded / SST_TAIL_MAX_BYTES
- * of text. A tail-mode reader
- * decodes it once per cached file (struct sst_tail on the cache entry;
+ * of text. A tail-mode reader decodes it once per cached file (struct sst_tail on the cache entry;
  * checked: column count and physical types equal the file's, rows sorted
  * by (pk, ts); anything else is ERR_CORRUPT) and answers from it - through
  * colmap, fills and row filters like page rows, one batch, no data page

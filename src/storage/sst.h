@@ -55,9 +55,10 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
  * mode (sst_open_opts) would return for the whole file without a
  * selection - per series, from its newest (pk, ts) whose newest version
  * is a put to its end - as standard padded base64 of a zstd frame of
- * batch_encode (column_codec.h) of those rows in the file's column layout, sorted like
- * the file. Absent when the summary would be large (many series) or the
- * rows lacked internal columns; readers then read pages. */
+ * batch_encode (column_codec.h) of those rows in the file's column
+ * layout, sorted like the file. Absent when the summary would be large
+ * (many series) or the rows lacked internal columns; readers then read
+ * pages. Also, a file written before summaries existed has none. */
 #define SST_KV_TAIL "strata.sst.tail"
 
 struct sst_open_opts {
