@@ -957,11 +957,8 @@ static int reader_open(parquet_read_fn fn, void *ctx, const uint8_t *mem, uint64
 	}
 	if ((rc = parse_footer(r, fp, flen)))
 		goto fail;
-	r->dctx = ZSTD_createDCtx();
-	if (!r->dctx) {
-		rc = err_set(ERR_NOMEM, "parquet: zstd context");
-		goto fail;
-	}
+	/* the zstd context is made at the first page decompressed: a reader
+	 * that answers from metadata alone never pays for one */
 	*out = r;
 	return ERR_OK;
 fail:
@@ -1296,6 +1293,8 @@ static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *sr
 	buf_reset(&r->page);
 	if (buf_reserve(&r->page, (size_t)unc + 1))
 		return ERR_NOMEM;
+	if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+		return err_set(ERR_NOMEM, "parquet: zstd context");
 	size_t got = ZSTD_decompressDCtx(r->dctx, r->page.data, (size_t)unc, src, n);
 	if (ZSTD_isError(got))
 		return err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));

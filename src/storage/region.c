@@ -37,7 +37,14 @@
  *     read in full.
  * TTL and truncate change which files exist and where memtable reads
  * start, never the rule (a delete that is not read hides nothing read).
- * Follower scans (files + the leader's snapshot rows) read files in full.
+ * Follower scans (files + the leader's snapshot rows, the newest source,
+ * read whole) read the files in tail mode by the same rule when the
+ * snapshot rows it reads (seq above the follower's flushed sequence) hold
+ * no delete; otherwise in full.
+ *
+ * An SST in tail mode answers from its tail summary (sst.h SST_KV_TAIL,
+ * decoded once per cached file) when the file has one and the scan's time
+ * range and predicates cannot cut a summarised tail; else from its pages.
  *
  * Query scans leave out memtables with no row in the request's time range
  * (memtables_outside_locked), and a file source whose time range meets no
@@ -1246,6 +1253,24 @@ int region_install(struct region *r, uint64_t version)
 	return rc;
 }
 
+/* No row of a leader snapshot (internal layout) with seq > min_seq is a
+ * delete (false when its op column is left out). */
+static bool rows_delete_free(const struct region_schema *s, const struct batch *rows,
+			     uint64_t min_seq)
+{
+	if (!rows || rows->nrows == 0)
+		return true;
+	if (rows->ncols != s->ncols + SCHEMA_INTERNAL_COLS)
+		return false;
+	const struct colvec *seq = &rows->cols[s->ncols + 1], *op = &rows->cols[s->ncols + 2];
+	if (seq->len != rows->nrows || op->len != rows->nrows)
+		return false;
+	for (uint32_t i = 0; i < rows->nrows; i++)
+		if ((uint64_t)seq->i64[i] > min_seq && op->i64[i] != OP_PUT)
+			return false;
+	return true;
+}
+
 int region_follower_scan(struct region *r, const struct scan_request *req, uint64_t version,
 			 const struct batch *leader_rows, struct sorted_source **out)
 {
@@ -1281,12 +1306,19 @@ int region_follower_scan(struct region *r, const struct scan_request *req, uint6
 	if (rc == ERR_OK && (rc = batch_source_open(v.schema, leader_rows, v.flushed, &srcs[0])) ==
 				    ERR_OK)
 		n = 1;
+	/* a last-row scan reads the files in tail mode when the leader's rows
+	 * (the newest source, read in full) hold no delete; open_file_sources
+	 * checks the files (see the top of this file) */
+	bool last = rc == ERR_OK && scan_req_last_per_series(v.schema, req);
+	bool tail = last && rows_delete_free(v.schema, leader_rows, v.flushed);
 	if (rc == ERR_OK)
-		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, false, false, srcs,
-				       &n);
+		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, tail, tail, srcs, &n);
 	if (rc == ERR_OK) {
+		struct region_schema *sch = v.schema;
 		rc = finish_scan(&v, req, srcs, n, false, out);
 		n = 0;
+		if (rc == ERR_OK && last)
+			rc = last_source_open(sch, out);
 	}
 	close_sources(srcs, n);
 	mem_free(srcs);

@@ -11,12 +11,13 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells). Data pages hold at most SST_PAGE_ROWS rows, end where
- *   a new primary key starts once they hold SST_PAGE_BREAK_MIN_ROWS rows
- *   (all columns together: page row spans agree across columns), and carry
- *   page min/max in their headers (parquet_write.c); older files have one
- *   big page per chunk and no page statistics, and read the same, only
- *   without page skipping.
+ *   "unique" tells); "strata.sst.tail" = the tail summary (below). Data
+ *   pages hold at most SST_PAGE_ROWS rows, end where a new primary key
+ *   starts once they hold SST_PAGE_BREAK_MIN_ROWS rows (all columns
+ *   together: page row spans agree across columns), and carry page min/max
+ *   in their headers (parquet_write.c); older files have one big page per
+ *   chunk and no page statistics, and read the same, only without page
+ *   skipping.
  * Readers match columns by name while the region's schema is at version 0;
  * after a schema change (schema_alter.h) they match by column_id through
  * the file's schema metadata, so a column added after the file was
@@ -57,6 +58,24 @@
  *   file keys; a file with pk_pad != 0 is read by the normal path (the
  *   caller's last-row pick then does the work). Fields added since the
  *   file was written are filled in tail mode as in the normal path.
+ *
+ * Tail summary (key-value "strata.sst.tail", written by sst_write through
+ * tail_builder): standard padded base64 of one zstd frame (content size
+ * in its header, at most SST_TAIL_MAX_RAW) of batch_encode (column_codec.h)
+ * of the rows tail mode returns for the whole file with no selection -
+ * per series, its rows from the newest (pk, ts) group whose first row
+ * (newest version) is a put to the series' end, every column of the file
+ * in file order, rows in file order (pk, ts, seq desc). Left out when the
+ * rows lack internal columns or the summary would exceed
+ * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_RAW encoded / SST_TAIL_MAX_BYTES
+ * of text. A tail-mode reader decodes it once per cached file (struct sst_tail on the cache entry;
+ * checked: column count and physical types equal the file's, rows sorted
+ * by (pk, ts); anything else is ERR_CORRUPT) and answers from it - through
+ * colmap, fills and row filters like page rows, one batch, no data page
+ * read - when the scan cannot cut a summarised tail: the time range holds
+ * every summary row and no row predicate other than the hint is on the
+ * time index (tag predicates keep or drop a series' tail whole). Else,
+ * and for files without the entry, tail mode reads pages as above.
  */
 #include "storage/sst.h"
 
@@ -68,7 +87,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <zstd.h>
+
 #include "base/buf.h"
+#include "base/column_codec.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "objstore/objstore.h"
@@ -93,10 +115,29 @@
  * 80 bytes per indexed page, not counted in the cache's capacity). */
 #define SST_IDLE_READERS 2
 
+/* A file's decoded tail summary (SST_KV_TAIL): rows in the file's own
+ * column layout, validated, with their time range. */
+struct sst_tail {
+	struct batch rows;
+	int64_t ts_min, ts_max;
+};
+
+static void sst_tail_free(struct sst_tail *t)
+{
+	if (t) {
+		batch_free(&t->rows);
+		mem_free(t);
+	}
+}
+
 struct cached_file {
 	char *key;
 	uint8_t *data;
 	size_t len;
+	/* the decoded tail summary once a reader needed it (tail_loaded; NULL
+	 * = the file has none); set once under the cache's mu */
+	struct sst_tail *tail;
+	bool tail_loaded;
 	int refs; /* the cache's own reference counts as one while cached */
 	bool cached;
 	uint64_t last_use;
@@ -128,6 +169,7 @@ static void file_release_locked(struct cached_file *f)
 	if (--f->refs == 0) {
 		for (uint32_t i = 0; i < f->nidle; i++)
 			parquet_reader_free(f->idle[i]);
+		sst_tail_free(f->tail);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -307,6 +349,200 @@ static int column_defs(const struct region_schema *s, struct parquet_column_def 
 	return ERR_OK;
 }
 
+/* ---- tail summary ---------------------------------------------------- */
+
+/* A file's tail summary holds at most this many rows and this many
+ * encoded bytes; a file with more series simply has none. */
+#define SST_TAIL_MAX_ROWS 16384
+#define SST_TAIL_MAX_BYTES (512u << 10)
+/* ... and at most this many bytes of batch encoding (before zstd) */
+#define SST_TAIL_MAX_RAW (16u << 20)
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Standard padded base64 of p[0, n), NUL-terminated, into out. */
+static int b64_encode(const uint8_t *p, size_t n, struct buf *out)
+{
+	char q[4];
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = b64_alphabet[v >> 18 & 63];
+		q[1] = b64_alphabet[v >> 12 & 63];
+		q[2] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+		if (buf_append(out, q, 4))
+			return ERR_NOMEM;
+	}
+	return buf_append(out, "", 1) ? ERR_NOMEM : ERR_OK;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decode standard padded base64 text t (NUL-terminated) into out. */
+static int b64_decode(const char *t, struct buf *out)
+{
+	size_t n = strlen(t);
+	if (n % 4)
+		return err_set(ERR_CORRUPT, "base64 of %zu characters", n);
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		for (int k = 0; k < 4; k++) {
+			v[k] = b64_value(t[i + k]);
+			bool pad_ok = i + 4 == n && k >= 2 && t[i + k] == '=' &&
+				      (k == 3 || t[i + 3] == '=');
+			if (v[k] < 0 && !pad_ok)
+				return err_set(ERR_CORRUPT, "bad base64 character at %zu", i + k);
+		}
+		uint8_t b[3] = {(uint8_t)(v[0] << 2 | v[1] >> 4),
+				(uint8_t)((v[1] & 15) << 4 | (v[2] < 0 ? 0 : v[2] >> 2)),
+				(uint8_t)((v[2] < 0 ? 0 : (v[2] & 3) << 6) | (v[3] < 0 ? 0 : v[3]))};
+		size_t m = v[2] < 0 ? 1 : v[3] < 0 ? 2 : 3;
+		if (buf_append(out, b, m))
+			return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
+/*
+ * Builds a file's tail summary while sst_write drains its sorted rows:
+ * per series (pk run), the rows tail mode would return for the whole file
+ * - from the newest (pk, ts) group whose first row (newest version) is a
+ * put, to the series' end (every row when no group starts with a put).
+ * `cur` holds the current series' candidate tail carried over batch
+ * boundaries; `rows` the finished series. Gives up (off) when the
+ * summary grows past SST_TAIL_MAX_ROWS.
+ */
+struct tail_builder {
+	bool off;
+	bool have_prev;
+	int64_t prev_ts;
+	struct buf prev_pk;
+	struct batch cur, rows;
+	uint32_t pk_col, ts_col, op_col;
+};
+
+static int tb_append(struct tail_builder *t, struct batch *dst, const struct batch *b,
+		     uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		for (uint32_t c = 0; c < b->ncols; c++) {
+			int rc = colvec_push_from(&dst->cols[c], &b->cols[c], i);
+			if (rc)
+				return rc;
+		}
+		dst->nrows++;
+	}
+	if (dst->nrows > SST_TAIL_MAX_ROWS || t->rows.nrows + t->cur.nrows > SST_TAIL_MAX_ROWS)
+		t->off = true;
+	return ERR_OK;
+}
+
+/* cur's rows go to rows (the series ended). */
+static int tb_finish_series(struct tail_builder *t)
+{
+	int rc = tb_append(t, &t->rows, &t->cur, 0, t->cur.nrows);
+	batch_reset(&t->cur);
+	return rc;
+}
+
+static int tb_add(struct tail_builder *t, const struct batch *b)
+{
+	if (t->off)
+		return ERR_OK;
+	const struct colvec *pk = &b->cols[t->pk_col], *op = &b->cols[t->op_col];
+	const int64_t *ts = b->cols[t->ts_col].i64;
+	if (pk->len != b->nrows || op->len != b->nrows) {
+		t->off = true; /* internal columns left out: no summary */
+		return ERR_OK;
+	}
+	uint32_t start = 0, pn = (uint32_t)t->prev_pk.len;
+	const char *pp = (const char *)t->prev_pk.data;
+	int rc = ERR_OK;
+	for (uint32_t i = 0; i < b->nrows && rc == ERR_OK && !t->off; i++) {
+		uint32_t n;
+		const char *p = colvec_bytes(pk, i, &n);
+		bool same = (i > 0 || t->have_prev) && n == pn && (n == 0 || !memcmp(p, pp, n));
+		if (!same) {
+			if ((rc = tb_append(t, &t->cur, b, start, i)) == ERR_OK)
+				rc = tb_finish_series(t);
+			start = i;
+		} else if (ts[i] != (i > 0 ? ts[i - 1] : t->prev_ts) && op->i64[i] == OP_PUT) {
+			batch_reset(&t->cur); /* a newer put group: older rows do not matter */
+			start = i;
+		}
+		pp = p;
+		pn = n;
+	}
+	if (rc == ERR_OK && !t->off)
+		rc = tb_append(t, &t->cur, b, start, b->nrows);
+	if (rc == ERR_OK && b->nrows) {
+		uint32_t n;
+		const char *p = colvec_bytes(pk, b->nrows - 1, &n);
+		buf_reset(&t->prev_pk);
+		rc = buf_append(&t->prev_pk, p, n) ? ERR_NOMEM : ERR_OK;
+		t->prev_ts = ts[b->nrows - 1];
+		t->have_prev = true;
+	}
+	if (t->off) {
+		batch_free(&t->cur);
+		batch_free(&t->rows);
+	}
+	return rc;
+}
+
+/* The summary's key-value text (base64 of a zstd frame of batch_encode)
+ * into out; out stays empty when there is none (given up, or over
+ * SST_TAIL_MAX_RAW / SST_TAIL_MAX_BYTES). */
+static int tb_encode(struct tail_builder *t, struct buf *out)
+{
+	if (t->off)
+		return ERR_OK;
+	int rc = tb_finish_series(t);
+	if (rc || t->off)
+		return rc;
+	if (batch_encoded_size(&t->rows) > SST_TAIL_MAX_RAW)
+		return ERR_OK;
+	struct buf enc;
+	buf_init(&enc);
+	rc = batch_encode(&t->rows, &enc);
+	size_t bound = ZSTD_compressBound(enc.len);
+	uint8_t *z = rc ? NULL : mem_alloc(bound);
+	if (rc == ERR_OK && !z)
+		rc = ERR_NOMEM;
+	if (rc == ERR_OK) {
+		size_t zn = ZSTD_compress(z, bound, enc.data, enc.len, 3);
+		if (ZSTD_isError(zn))
+			rc = err_set(ERR_INTERNAL, "SST tail summary: zstd: %s",
+				     ZSTD_getErrorName(zn));
+		else if ((zn + 2) / 3 * 4 < SST_TAIL_MAX_BYTES)
+			rc = b64_encode(z, zn, out);
+	}
+	mem_free(z);
+	buf_free(&enc);
+	return rc;
+}
+
+static void tb_free(struct tail_builder *t)
+{
+	buf_free(&t->prev_pk);
+	batch_free(&t->cur);
+	batch_free(&t->rows);
+}
+
 int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_dir,
 	      const struct region_schema *s, struct sorted_source *src, uint32_t row_group_rows,
 	      struct manifest_file *meta)
@@ -325,6 +561,11 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	struct buf file;
 	buf_init(&file);
 	char *schema_json = NULL;
+	/* the tail summary (batches zeroed: freeing them before init is safe) */
+	struct tail_builder tb = {.pk_col = s->ncols, .ts_col = s->ts_col, .op_col = s->ncols + 2};
+	buf_init(&tb.prev_pk);
+	struct buf tail_txt;
+	buf_init(&tail_txt);
 	int rc = parquet_writer_open(defs, ncols, &po, &w);
 	if (rc)
 		goto out;
@@ -337,6 +578,13 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	}
 	if ((rc = parquet_writer_set_kv(w, "strata.region_schema", schema_json)))
 		goto out;
+	{
+		enum dtype types[ncols];
+		region_schema_internal_types(s, types);
+		if ((rc = batch_init(&tb.cur, ncols, types)) ||
+		    (rc = batch_init(&tb.rows, ncols, types)))
+			goto out;
+	}
 	const struct batch *b;
 	bool unique = true, have_prev = false, no_delete = true;
 	int64_t prev_ts = 0;
@@ -345,7 +593,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	while ((rc = sorted_source_next(src, &b)) == ERR_OK && b) {
 		if (b->nrows == 0)
 			continue;
-		if ((rc = parquet_writer_write(w, b)))
+		if ((rc = parquet_writer_write(w, b)) || (rc = tb_add(&tb, b)))
 			break;
 		const struct colvec *ts = &b->cols[s->ts_col];
 		const struct colvec *seq = &b->cols[s->ncols + 1];
@@ -398,6 +646,10 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 		goto out;
 	if (no_delete && (rc = parquet_writer_set_kv(w, SST_KV_NO_DELETE, "1")))
 		goto out;
+	if ((rc = tb_encode(&tb, &tail_txt)))
+		goto out;
+	if (tail_txt.len && (rc = parquet_writer_set_kv(w, SST_KV_TAIL, (const char *)tail_txt.data)))
+		goto out;
 	if ((rc = parquet_writer_finish(w, &file)))
 		goto out;
 	sst_new_file_id(meta->file_id);
@@ -414,6 +666,8 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	else if (!cache)
 		mem_free(bytes);
 out:
+	tb_free(&tb);
+	buf_free(&tail_txt);
 	sorted_source_close(src);
 	parquet_writer_free(w);
 	buf_free(&file);
@@ -467,6 +721,11 @@ struct sst_source {
 	uint64_t seq_fill;
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
+	/* tail mode answered from the file's tail summary (no data page read):
+	 * sum borrowed from the cache entry or owned (sum_owned) */
+	const struct sst_tail *sum;
+	struct sst_tail *sum_owned;
+	bool sum_done;
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
 	struct batch raw2;           /* tail mode: want_rest columns of the kept rows */
 	uint32_t *rowno;             /* tail mode: raw row -> row group row */
@@ -1125,11 +1384,92 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
+/* The rows of raw (file layout: the file's columns) the request selects,
+ * in the internal layout, into *out (NULL when none is kept): absent
+ * columns filled, keys padded; with lend_ok, when every row is kept and no
+ * column is absent, raw's vectors are lent instead of copied. Columns of
+ * raw outside s->want are left out. */
+static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
+		     const struct batch **out)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	*out = NULL;
+	int rc;
+	uint32_t n = raw->nrows;
+	/* map file columns to the internal layout */
+	struct colvec *cols[ncols];
+	for (uint32_t c = 0; c < ncols; c++)
+		cols[c] = s->colmap[c] >= 0 ? &raw->cols[s->colmap[c]] : NULL;
+	batch_reset(&s->out);
+	uint32_t kept = 0;
+	if ((rc = select_rows(s, cols, n, &kept)))
+		return rc;
+	if (kept == 0)
+		return ERR_OK;
+	/* every row kept, every column in the file and no primary key to
+	 * pad (a tag added since the file was written): lend raw's vectors */
+	bool lend = lend_ok && kept == n && s->pk_pad == 0;
+	for (uint32_t c = 0; c < ncols && lend; c++)
+		lend = cols[c] != NULL;
+	if (lend) {
+		for (uint32_t c = 0; c < ncols; c++) {
+			struct colvec *d = &s->view.cols[c];
+			if (cols[c]->len == 0) {
+				memset(d, 0, sizeof(*d));
+				d->type = s->types[c];
+			} else {
+				*d = *cols[c];
+				d->type = s->types[c];
+			}
+		}
+		s->view.nrows = n;
+		*out = &s->view;
+		return ERR_OK;
+	}
+	void *q = s->idx;
+	if ((rc = mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
+		return rc;
+	s->idx = q;
+	for (uint32_t i = 0, k = 0; i < n; i++)
+		if (s->sel[i])
+			s->idx[k++] = i;
+	for (uint32_t c = 0; c < ncols; c++) {
+		struct colvec *dst = &s->out.cols[c];
+		if (!cols[c]) {
+			/* a column the file predates: its DEFAULT (or NULL)
+			 * when projected */
+			bool wanted = c < s->schema->ncols &&
+				      (!s->req.projection || s->req.projection[c]);
+			for (uint32_t i = 0; wanted && i < kept; i++)
+				if ((rc = colvec_push_datum(dst, &s->fill[c])))
+					return rc;
+			continue;
+		}
+		/* (synthesised internal columns are not read, yet kept) */
+		if (cols[c]->len == 0 ||
+		    (!s->want[s->colmap[c]] && !(s->synth && c > s->schema->ncols)))
+			continue; /* outside the projection */
+		if ((rc = gather_rows(dst, cols[c], s->idx, kept)))
+			return rc;
+	}
+	s->out.nrows = kept;
+	if (s->pk_pad && (rc = pad_primary_keys(s)))
+		return rc;
+	*out = &s->out;
+	return ERR_OK;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
 	*out = NULL;
-	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	if (s->tail && s->sum) {
+		/* the whole file's tail, from its summary: one batch */
+		if (s->sum_done)
+			return ERR_OK;
+		s->sum_done = true;
+		return emit_rows(s, (struct batch *)&s->sum->rows, false, out);
+	}
 	while (s->rg < s->nrg) {
 		uint32_t rg = s->rg++;
 		if (!rg_may_match(s, rg))
@@ -1156,68 +1496,10 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr, &s->raw);
 		if (rc)
 			return rc;
-		uint32_t n = s->raw.nrows;
-		if (s->synth && (rc = synth_internal(s, &s->raw, n)))
+		if (s->synth && (rc = synth_internal(s, &s->raw, s->raw.nrows)))
 			return rc;
-		/* map file columns to the internal layout */
-		struct colvec *cols[ncols];
-		for (uint32_t c = 0; c < ncols; c++)
-			cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
-		batch_reset(&s->out);
-		uint32_t kept = 0;
-		if ((rc = select_rows(s, cols, n, &kept)))
+		if ((rc = emit_rows(s, &s->raw, true, out)) || *out)
 			return rc;
-		if (kept == 0)
-			continue;
-		/* every row kept, every column in the file and no primary key to
-		 * pad (a tag added since the file was written): lend raw's vectors */
-		bool lend = kept == n && s->pk_pad == 0;
-		for (uint32_t c = 0; c < ncols && lend; c++)
-			lend = cols[c] != NULL;
-		if (lend) {
-			for (uint32_t c = 0; c < ncols; c++) {
-				struct colvec *d = &s->view.cols[c];
-				if (cols[c]->len == 0) {
-					memset(d, 0, sizeof(*d));
-					d->type = s->types[c];
-				} else {
-					*d = *cols[c];
-					d->type = s->types[c];
-				}
-			}
-			s->view.nrows = n;
-			*out = &s->view;
-			return ERR_OK;
-		}
-		void *q = s->idx;
-		if ((rc = mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
-			return rc;
-		s->idx = q;
-		for (uint32_t i = 0, k = 0; i < n; i++)
-			if (s->sel[i])
-				s->idx[k++] = i;
-		for (uint32_t c = 0; c < ncols; c++) {
-			struct colvec *dst = &s->out.cols[c];
-			if (!cols[c]) {
-				/* a column the file predates: its DEFAULT (or NULL)
-				 * when projected */
-				bool wanted = c < s->schema->ncols &&
-					      (!s->req.projection || s->req.projection[c]);
-				for (uint32_t i = 0; wanted && i < kept; i++)
-					if ((rc = colvec_push_datum(dst, &s->fill[c])))
-						return rc;
-				continue;
-			}
-			if (cols[c]->len == 0)
-				continue; /* outside the projection */
-			if ((rc = gather_rows(dst, cols[c], s->idx, kept)))
-				return rc;
-		}
-		s->out.nrows = kept;
-		if (s->pk_pad && (rc = pad_primary_keys(s)))
-			return rc;
-		*out = &s->out;
-		return ERR_OK;
 	}
 	return ERR_OK;
 }
@@ -1253,6 +1535,7 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->ident);
 	mem_free(s->runid);
 	mem_free(s->cand);
+	sst_tail_free(s->sum_owned);
 	for (uint32_t c = 0; s->fill_owned && c < s->schema->ncols; c++)
 		mem_free(s->fill_owned[c]);
 	mem_free(s->fill_owned);
@@ -1300,6 +1583,133 @@ static int sst_file_schema(struct parquet_reader *rd, const struct region_schema
 		*out = NULL;
 	}
 	return ERR_OK;
+}
+
+/* Decode and check the tail summary text of file `key` (columns: the
+ * reader's; pk_fc / ts_fc: the file's key and time index columns). */
+static int tail_decode(struct parquet_reader *rd, const char *key, const char *txt, int pk_fc,
+		       int ts_fc, struct sst_tail **out)
+{
+	*out = NULL;
+	struct buf raw;
+	buf_init(&raw);
+	struct sst_tail *t = mem_calloc(1, sizeof(*t));
+	int rc = t ? b64_decode(txt, &raw) : ERR_NOMEM;
+	uint8_t *plain = NULL;
+	size_t pn = 0;
+	if (rc == ERR_OK) {
+		/* one zstd frame that states its (bounded) size */
+		unsigned long long want = ZSTD_getFrameContentSize(raw.data, raw.len);
+		if (want == ZSTD_CONTENTSIZE_UNKNOWN || want == ZSTD_CONTENTSIZE_ERROR ||
+		    want > SST_TAIL_MAX_RAW)
+			rc = err_set(ERR_CORRUPT, "not a zstd frame of at most %u bytes",
+				     SST_TAIL_MAX_RAW);
+		else if (!(plain = mem_alloc(want ? (size_t)want : 1)))
+			rc = ERR_NOMEM;
+		else if (ZSTD_isError(pn = ZSTD_decompress(plain, (size_t)want, raw.data, raw.len)) ||
+			 pn != want)
+			rc = err_set(ERR_CORRUPT, "zstd frame does not decompress");
+	}
+	if (rc == ERR_OK)
+		rc = batch_decode(plain, pn, &t->rows);
+	mem_free(plain);
+	buf_free(&raw);
+	uint32_t nfile = parquet_reader_num_columns(rd);
+	if (rc == ERR_OK && t->rows.ncols != nfile)
+		rc = err_set(ERR_CORRUPT, "%u columns, the file has %u", t->rows.ncols, nfile);
+	for (uint32_t c = 0; rc == ERR_OK && c < nfile; c++) {
+		const struct parquet_column_def *d = parquet_reader_column(rd, c);
+		if (dtype_phys(d->type) != dtype_phys(t->rows.cols[c].type))
+			rc = err_set(ERR_CORRUPT, "column %s has type %s, the file %s", d->name,
+				     dtype_name(t->rows.cols[c].type), dtype_name(d->type));
+	}
+	if (rc == ERR_OK && (pk_fc < 0 || ts_fc < 0 ||
+			     dtype_phys(t->rows.cols[pk_fc].type) != PHYS_BYTES ||
+			     dtype_phys(t->rows.cols[ts_fc].type) != PHYS_I64))
+		rc = err_set(ERR_CORRUPT, "no key or time index column");
+	if (rc == ERR_OK) {
+		/* rows sorted by (pk, ts), as the merge needs */
+		const struct colvec *pk = &t->rows.cols[pk_fc];
+		const int64_t *ts = t->rows.cols[ts_fc].i64;
+		t->ts_min = INT64_MAX;
+		t->ts_max = INT64_MIN;
+		for (uint32_t i = 0; i < t->rows.nrows && rc == ERR_OK; i++) {
+			t->ts_min = ts[i] < t->ts_min ? ts[i] : t->ts_min;
+			t->ts_max = ts[i] > t->ts_max ? ts[i] : t->ts_max;
+			if (i == 0)
+				continue;
+			uint32_t a, b;
+			const char *pa = colvec_bytes(pk, i - 1, &a), *pb = colvec_bytes(pk, i, &b);
+			uint32_t m = a < b ? a : b;
+			int d = m ? memcmp(pa, pb, m) : 0;
+			if (d == 0)
+				d = a < b ? -1 : a > b ? 1 : 0;
+			if (d > 0 || (d == 0 && ts[i - 1] > ts[i]))
+				rc = err_set(ERR_CORRUPT, "rows out of order at %u", i);
+		}
+	}
+	if (rc == ERR_NOMEM) {
+		sst_tail_free(t);
+		return rc;
+	}
+	if (rc) {
+		sst_tail_free(t);
+		return err_wrap("SST %s: tail summary", key);
+	}
+	*out = t;
+	return ERR_OK;
+}
+
+/* s->sum = the file's tail summary, when it has one (decoded once per
+ * cached file). */
+static int tail_load(struct sst_source *s, const char *key)
+{
+	struct cached_file *f = s->file;
+	if (f) {
+		pthread_mutex_lock(&s->cache->mu);
+		bool loaded = f->tail_loaded;
+		s->sum = f->tail;
+		pthread_mutex_unlock(&s->cache->mu);
+		if (loaded)
+			return ERR_OK;
+	}
+	const char *txt = parquet_reader_kv(s->reader, SST_KV_TAIL);
+	struct sst_tail *t = NULL;
+	if (txt) {
+		int rc = tail_decode(s->reader, key, txt, s->colmap[s->schema->ncols],
+				     s->colmap[s->schema->ts_col], &t);
+		if (rc)
+			return rc;
+	}
+	if (!f) {
+		s->sum = s->sum_owned = t;
+		return ERR_OK;
+	}
+	pthread_mutex_lock(&s->cache->mu);
+	if (!f->tail_loaded) {
+		f->tail = t;
+		f->tail_loaded = true;
+		t = NULL;
+	}
+	s->sum = f->tail;
+	pthread_mutex_unlock(&s->cache->mu);
+	sst_tail_free(t); /* another reader installed it first */
+	return ERR_OK;
+}
+
+/* The summary answers this scan exactly: the request's time range holds
+ * every summary row (so no series' tail is cut) and every other row
+ * predicate is on a tag (constant within a series: it keeps or drops a
+ * series' tail whole). */
+static bool tail_usable(const struct sst_source *s)
+{
+	const struct sst_tail *t = s->sum;
+	if (!t || (t->rows.nrows && (s->req.ts_min > t->ts_min || s->req.ts_max <= t->ts_max)))
+		return false;
+	for (uint32_t i = 0; i < s->nrow_preds; i++)
+		if (s->row_preds[i].col == s->schema->ts_col && !scan_pred_is_hint(&s->row_preds[i]))
+			return false;
+	return true;
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -1386,10 +1796,19 @@ void sst_source_set_exclusive(struct sorted_source *src)
 		s->want_late[c] = s->want[c] && !s->want_filter[c];
 }
 
+bool sst_source_summary(const struct sorted_source *src)
+{
+	if (!src || src->next != sst_next)
+		return false;
+	const struct sst_source *s = (const struct sst_source *)src;
+	return s->tail && s->sum;
+}
+
 void sst_source_untail(struct sorted_source *src)
 {
 	if (src && src->next == sst_next)
 		((struct sst_source *)src)->tail = false; /* want[] is the normal path's */
+	/* (s->sum only serves tail mode) */
 }
 
 uint64_t sst_rows_returned(void)
@@ -1517,6 +1936,12 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 			s->tail = s->pk_pad == 0;
 		else if (oo->only_source && u && !strcmp(u, "1") && !sch->opts.append_mode)
 			s->lean = true;
+	}
+	if (s->tail) {
+		if ((rc = tail_load(s, key)))
+			goto fail;
+		if (!tail_usable(s))
+			s->sum = NULL;
 	}
 	if (s->lean)
 		for (uint32_t c = sch->ncols; c < ncols; c++)

@@ -51,6 +51,15 @@ int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *re
  * rows may still hold several versions of one identity). Files written
  * before it existed: "no delete" is known only through SST_KV_UNIQUE. */
 #define SST_KV_NO_DELETE "strata.sst.no_delete"
+/* Key-value entry sst_write sets to the file's tail summary: the rows tail
+ * mode (sst_open_opts) would return for the whole file without a
+ * selection - per series, from its newest (pk, ts) whose newest version
+ * is a put to its end - as standard padded base64 of a zstd frame of
+ * batch_encode (column_codec.h) of those rows in the file's column
+ * layout, sorted like the file. Absent when the summary would be large
+ * (many series) or the rows lacked internal columns; readers then read
+ * pages. Also, a file written before summaries existed has none. */
+#define SST_KV_TAIL "strata.sst.tail"
 
 struct sst_open_opts {
 	/* The file is the scan's only source: no newer rows (memtable or
@@ -82,6 +91,10 @@ bool sst_source_lean(const struct sorted_source *src);
 bool sst_source_no_delete(const struct sorted_source *src);
 /* src reads in tail mode (sst_open_opts). */
 bool sst_source_tail(const struct sorted_source *src);
+/* src reads in tail mode and answers from its file's tail summary
+ * (SST_KV_TAIL) without reading data pages: the file has one and the
+ * request's time range and predicates cannot cut a summarised tail. */
+bool sst_source_summary(const struct sorted_source *src);
 /* Before src's first read: leave tail mode, read every selected row. */
 void sst_source_untail(struct sorted_source *src);
 /* Before src's first read, when no other source of the scan may hold a
