@@ -1289,6 +1289,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		else if (oo->only_source && u && !strcmp(u, "1") && !sch->opts.append_mode)
 			s->lean = true;
 	}
+	if (oo && oo->disjoint && !s->tail && u && !strcmp(u, "1") && !sch->opts.append_mode)
+		s->lean = true;
 	if (s->lean)
 		for (uint32_t c = sch->ncols; c < ncols; c++)
 			s->want[s->colmap[c]] = false; /* internal columns: present (checked) */
