@@ -80,6 +80,13 @@ struct cached_file {
 	bool cached;
 	uint64_t last_use;
 	struct cached_file *next;
+	/* decoded whole row-group columns (lean reads, decoded_rg): dec[rg *
+	 * dec_ncols + col], NULL until first read; each, once set, stays
+	 * until the entry is freed. Counted in the cache's `used` with the
+	 * file's bytes while cached. */
+	struct colvec **dec;
+	uint32_t dec_nrg, dec_ncols;
+	size_t dec_bytes;
 };
 
 struct sst_cache {
@@ -103,6 +110,12 @@ int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
 static void file_release_locked(struct cached_file *f)
 {
 	if (--f->refs == 0) {
+		for (size_t i = 0; f->dec && i < (size_t)f->dec_nrg * f->dec_ncols; i++)
+			if (f->dec[i]) {
+				colvec_free(f->dec[i]);
+				mem_free(f->dec[i]);
+			}
+		mem_free(f->dec);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -117,7 +130,7 @@ static void unlink_locked(struct sst_cache *c, struct cached_file *f)
 			*p = f->next;
 			break;
 		}
-	c->used -= f->len;
+	c->used -= f->len + f->dec_bytes;
 	f->cached = false;
 	file_release_locked(f);
 }
@@ -402,6 +415,7 @@ struct sst_source {
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
 	bool lean; /* internal columns not read (sst_open_opts) */
+	struct colvec none; /* empty: a column a decoded read does not fill */
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
@@ -962,6 +976,106 @@ static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
+/* Bytes a decoded vector holds. */
+static size_t colvec_held(const struct colvec *v)
+{
+	size_t n = v->validity ? ((size_t)v->cap + 7) / 8 : 0;
+	switch (dtype_phys(v->type)) {
+	case PHYS_I64:
+	case PHYS_F64:
+		return n + (size_t)v->cap * 8;
+	default:
+		return n + ((size_t)v->cap + 1) * 4 + v->bytes_cap;
+	}
+}
+
+/* decoded_rg: decode the wanted columns fcols lacks (whole row group rg)
+ * and install them in the file's entry. */
+static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fcols)
+{
+	struct cached_file *f = s->file;
+	struct sst_cache *c = s->cache;
+	uint32_t nf = f->dec_ncols;
+	bool *need = mem_calloc(nf ? nf : 1, sizeof(bool));
+	if (!need)
+		return ERR_NOMEM;
+	for (uint32_t fc = 0; fc < nf; fc++)
+		need[fc] = s->want[fc] && !fcols[fc];
+	struct batch tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int rc = parquet_read_row_group(s->reader, rg, need, &tmp);
+	if (rc) {
+		mem_free(need);
+		return rc;
+	}
+	pthread_mutex_lock(&c->mu);
+	for (uint32_t fc = 0; fc < nf; fc++) {
+		if (!need[fc])
+			continue;
+		struct colvec **slot = &f->dec[(size_t)rg * nf + fc];
+		if (!*slot) {
+			struct colvec *v = mem_alloc(sizeof(*v));
+			if (!v) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			*v = tmp.cols[fc];
+			colvec_init(&tmp.cols[fc], v->type); /* stolen */
+			*slot = v;
+			size_t held = colvec_held(v);
+			f->dec_bytes += held;
+			if (f->cached)
+				c->used += held;
+		}
+		fcols[fc] = *slot;
+	}
+	if (f->cached)
+		evict_locked(c); /* f stays alive: s references it */
+	pthread_mutex_unlock(&c->mu);
+	batch_free(&tmp);
+	mem_free(need);
+	return rc;
+}
+
+/*
+ * Decoded column cache (lean reads of a cached file): fcols[fc] = the
+ * whole of row group rg's column fc, decoded, for every wanted column
+ * (NULL for the others). The vectors are shared and read-only; they live
+ * as long as the file's cache entry, which s references. Columns not
+ * decoded yet are decoded here (whole row group) and kept in the entry,
+ * so that later scans of the file skip decompression and decoding; a
+ * concurrent scan that decoded the same column first wins (ours is
+ * dropped).
+ */
+static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
+{
+	struct cached_file *f = s->file;
+	struct sst_cache *c = s->cache;
+	uint32_t nf = parquet_reader_num_columns(s->reader);
+	bool missing = false;
+	int rc = ERR_OK;
+	pthread_mutex_lock(&c->mu);
+	if (!f->dec) {
+		f->dec = mem_calloc((size_t)s->nrg * (nf ? nf : 1), sizeof(*f->dec));
+		f->dec_nrg = s->nrg;
+		f->dec_ncols = nf;
+	}
+	if (!f->dec || f->dec_nrg != s->nrg || f->dec_ncols != nf)
+		rc = f->dec ? err_set(ERR_INTERNAL, "SST: decoded cache shape") : ERR_NOMEM;
+	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++) {
+		fcols[fc] = s->want[fc] ? f->dec[(size_t)rg * nf + fc] : NULL;
+		missing |= s->want[fc] && !fcols[fc];
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc == ERR_OK && missing)
+		rc = decode_missing(s, rg, fcols);
+	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++)
+		if (fcols[fc] && fcols[fc]->len != rows)
+			rc = err_set(ERR_CORRUPT, "SST: column %u has %u of %u rows", fc,
+				     fcols[fc]->len, rows);
+	return rc;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -982,17 +1096,29 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 				return rc;
 			continue;
 		}
-		if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
+		/* a lean read of a cached file: the whole row group from the
+		 * decoded column cache (select_rows then applies the range) */
+		uint32_t nfile = parquet_reader_num_columns(s->reader);
+		struct colvec *fcols[nfile ? nfile : 1];
+		bool dec = s->lean && s->file;
+		if (dec)
+			rc = decoded_rg(s, rg, rows, fcols);
+		else if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
 			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
 		else
 			rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr, &s->raw);
 		if (rc)
 			return rc;
-		uint32_t n = s->raw.nrows;
-		/* map file columns to the internal layout */
+		uint32_t n = dec ? rows : s->raw.nrows;
+		/* map file columns to the internal layout (a column not read:
+		 * empty) */
 		struct colvec *cols[ncols];
-		for (uint32_t c = 0; c < ncols; c++)
-			cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
+		for (uint32_t c = 0; c < ncols; c++) {
+			int fc = s->colmap[c];
+			cols[c] = fc < 0 ? NULL
+			          : !dec ? &s->raw.cols[fc]
+			          : fcols[fc] ? fcols[fc] : &s->none;
+		}
 		batch_reset(&s->out);
 		uint32_t kept = 0;
 		if ((rc = select_rows(s, cols, n, &kept)))
