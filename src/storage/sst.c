@@ -411,6 +411,8 @@ struct sst_source {
 	size_t sel_cap;
 	uint32_t *idx;      /* kept row numbers */
 	size_t idx_cap;
+	uint32_t *runs;     /* kept rows as runs: (first row, count) pairs */
+	size_t runs_cap;
 	/* row ranges of the current row group that may match (page pruning) */
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
@@ -474,6 +476,66 @@ static int gather_rows(struct colvec *dst, const struct colvec *src, const uint3
 		for (uint32_t i = 0; i < k; i++)
 			if (colvec_is_null(src, idx[i]) && colvec_set_null(dst, at + i))
 				return ERR_NOMEM;
+	return ERR_OK;
+}
+
+/* dst (empty, same physical kind) = src rows of runs[0..nruns) ((first,
+ * count) pairs, ascending, disjoint), one copy per run and buffer. */
+static int gather_runs(struct colvec *dst, const struct colvec *src, const uint32_t *runs,
+		       uint32_t nruns)
+{
+	uint64_t k = 0, total = 0;
+	enum phys_kind pk = dtype_phys(src->type);
+	for (uint32_t r = 0; r < nruns; r++) {
+		k += runs[2 * r + 1];
+		if (pk == PHYS_BYTES)
+			total += src->offs[runs[2 * r] + runs[2 * r + 1]] - src->offs[runs[2 * r]];
+	}
+	if (k > UINT32_MAX || colvec_reserve(dst, (uint32_t)k))
+		return k > UINT32_MAX ? err_set(ERR_LIMIT, "SST: too many rows") : ERR_NOMEM;
+	uint32_t at = dst->len;
+	if (pk == PHYS_BYTES) {
+		size_t used = dst->offs[at];
+		if (used + total > UINT32_MAX)
+			return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+		if (used + total > dst->bytes_cap) {
+			void *b = dst->bytes;
+			if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+				return ERR_NOMEM;
+			dst->bytes = b;
+		}
+		uint32_t cur = (uint32_t)used, j = at;
+		for (uint32_t r = 0; r < nruns; r++) {
+			uint32_t from = runs[2 * r], cnt = runs[2 * r + 1];
+			uint32_t s0 = src->offs[from], s1 = src->offs[from + cnt];
+			if (s1 > s0)
+				memcpy(dst->bytes + cur, src->bytes + s0, s1 - s0);
+			int64_t shift = (int64_t)cur - (int64_t)s0;
+			for (uint32_t i = 1; i <= cnt; i++)
+				dst->offs[j + i] = (uint32_t)((int64_t)src->offs[from + i] + shift);
+			cur += s1 - s0;
+			j += cnt;
+		}
+	} else {
+		uint32_t j = at;
+		for (uint32_t r = 0; r < nruns; r++) {
+			uint32_t from = runs[2 * r], cnt = runs[2 * r + 1];
+			if (pk == PHYS_I64)
+				memcpy(dst->i64 + j, src->i64 + from, (size_t)cnt * 8);
+			else
+				memcpy(dst->f64 + j, src->f64 + from, (size_t)cnt * 8);
+			j += cnt;
+		}
+	}
+	dst->len += (uint32_t)k;
+	if (dst->validity)
+		for (uint32_t i = at; i < dst->len; i++)
+			dst->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
+	if (src->validity)
+		for (uint32_t r = 0, j = at; r < nruns; r++)
+			for (uint32_t i = 0; i < runs[2 * r + 1]; i++, j++)
+				if (colvec_is_null(src, runs[2 * r] + i) && colvec_set_null(dst, j))
+					return ERR_NOMEM;
 	return ERR_OK;
 }
 
@@ -702,11 +764,9 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 	if (rc)
 		return rc;
 	s->sel = p;
-	memset(s->sel, 1, n);
-	const struct colvec *ts = cols[s->schema->ts_col];
+	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
 	for (uint32_t i = 0; i < n; i++)
-		if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
-			s->sel[i] = 0;
+		s->sel[i] = (uint8_t)((ts[i] >= mn) & (ts[i] < mx));
 	if (s->nrow_preds) {
 		/* pred_eval reads columns by region index: build a view */
 		struct batch view = {.nrows = n, .ncols = ncols};
@@ -1145,13 +1205,38 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			*out = &s->view;
 			return ERR_OK;
 		}
-		void *q = s->idx;
-		if ((rc = mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
+		/* kept rows in few long runs (a time range over series sorted by
+		 * key): copy them run by run */
+		const uint8_t *sel = s->sel;
+		uint32_t nruns = sel[0];
+		for (uint32_t i = 1; i < n; i++)
+			nruns += sel[i] & !sel[i - 1];
+		bool by_runs = (uint64_t)nruns * 16 <= kept;
+		void *q = by_runs ? (void *)s->runs : (void *)s->idx;
+		if ((rc = by_runs ? mem_grow(&q, &s->runs_cap, (size_t)nruns * 2, sizeof(uint32_t))
+				  : mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
 			return rc;
-		s->idx = q;
-		for (uint32_t i = 0, k = 0; i < n; i++)
-			if (s->sel[i])
-				s->idx[k++] = i;
+		if (by_runs) {
+			s->runs = q;
+			for (uint32_t i = 0, r = 0; i < n;) {
+				if (!sel[i]) {
+					i++;
+					continue;
+				}
+				uint32_t j = i + 1;
+				while (j < n && sel[j])
+					j++;
+				s->runs[2 * r] = i;
+				s->runs[2 * r + 1] = j - i;
+				r++;
+				i = j;
+			}
+		} else {
+			s->idx = q;
+			for (uint32_t i = 0, k = 0; i < n; i++)
+				if (sel[i])
+					s->idx[k++] = i;
+		}
 		for (uint32_t c = 0; c < ncols; c++) {
 			struct colvec *dst = &s->out.cols[c];
 			if (!cols[c]) {
@@ -1166,7 +1251,9 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			}
 			if (cols[c]->len == 0)
 				continue; /* outside the projection */
-			if ((rc = gather_rows(dst, cols[c], s->idx, kept)))
+			rc = by_runs ? gather_runs(dst, cols[c], s->runs, nruns)
+				     : gather_rows(dst, cols[c], s->idx, kept);
+			if (rc)
 				return rc;
 		}
 		s->out.nrows = kept;
@@ -1189,6 +1276,7 @@ static void sst_close(struct sorted_source *base)
 	batch_free(&s->out);
 	mem_free(s->view.cols); /* borrowed vectors: not freed here */
 	mem_free(s->idx);
+	mem_free(s->runs);
 	mem_free(s->row_preds);
 	mem_free(s->colmap);
 	mem_free(s->types);
@@ -1296,6 +1384,24 @@ uint64_t sst_rows_returned(void)
 	return atomic_load(&g_rows_returned);
 }
 
+/* p, a comparison on the time index, holds for every ts in the request's
+ * range [ts_min, ts_max), which select_rows applies to every row anyway:
+ * evaluating it again per row is wasted. */
+static bool ts_pred_implied(const struct region_schema *sch, const struct scan_request *req,
+			    const struct scan_pred *p)
+{
+	if (p->col != sch->ts_col || p->lit.is_null || dtype_phys(p->lit.type) != PHYS_I64)
+		return false;
+	int64_t v = p->lit.v.i;
+	switch (p->op) {
+	case PRED_GE: return req->ts_min >= v;
+	case PRED_GT: return req->ts_min > v;
+	case PRED_LT: return req->ts_max <= v;
+	case PRED_LE: return req->ts_max != INT64_MIN && req->ts_max - 1 <= v;
+	default: return false;
+	}
+}
+
 int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
 			 const struct region_schema *sch, const struct manifest_file *f,
 			 const struct scan_request *req, const struct sst_open_opts *oo,
@@ -1395,7 +1501,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		goto fail;
 	}
 	for (uint32_t i = 0; i < s->req.npreds; i++)
-		if (pred_is_tag_or_ts(sch, &s->req.preds[i]))
+		if (pred_is_tag_or_ts(sch, &s->req.preds[i]) &&
+		    !ts_pred_implied(sch, &s->req, &s->req.preds[i]))
 			s->row_preds[s->nrow_preds++] = s->req.preds[i];
 	for (uint32_t c = 0; c < ncols; c++) {
 		bool need = c >= sch->ncols || c == sch->ts_col || !s->req.projection ||
