@@ -413,6 +413,8 @@ struct sst_source {
 	size_t idx_cap;
 	uint32_t *runs;     /* kept rows as runs: (first row, count) pairs */
 	size_t runs_cap;
+	uint32_t nruns, run_at; /* run views: runs of the current row group, next one */
+	struct colvec **vcols;  /* run views: internal column -> decoded vector */
 	/* row ranges of the current row group that may match (page pruning) */
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
@@ -1136,11 +1138,97 @@ static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct c
 	return rc;
 }
 
+/* The next pending run of a decoded row group (run_views) as a view of
+ * the cached vectors: no copy. */
+static void next_run_view(struct sst_source *s, const struct batch **out)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	uint32_t from = s->runs[2 * s->run_at], cnt = s->runs[2 * s->run_at + 1];
+	s->run_at++;
+	for (uint32_t c = 0; c < ncols; c++) {
+		const struct colvec *v = s->vcols[c];
+		struct colvec *d = &s->view.cols[c];
+		memset(d, 0, sizeof(*d));
+		d->type = s->types[c];
+		if (v->len == 0)
+			continue;
+		switch (dtype_phys(v->type)) {
+		case PHYS_I64: d->i64 = v->i64 + from; break;
+		case PHYS_F64: d->f64 = v->f64 + from; break;
+		default:
+			d->offs = v->offs + from; /* absolute offsets into v's bytes */
+			d->bytes = v->bytes;
+			d->bytes_cap = v->bytes_cap;
+			break;
+		}
+		d->len = d->cap = cnt;
+	}
+	s->view.nrows = cnt;
+	*out = &s->view;
+}
+
+/*
+ * Run views: a decoded row group (shared, read-only vectors) whose rows
+ * the request selects by the time range alone (no row predicate), with
+ * every column in the file, none holding nulls, and no key to pad: the
+ * selected rows are runs (per series, rows are sorted by ts) found in the
+ * candidate ranges; each run is handed out as a view into the vectors.
+ * False when the row group does not qualify (the copying path runs).
+ */
+static int run_views(struct sst_source *s, struct colvec **cols, uint32_t nr, bool *ok)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	*ok = false;
+	if (s->nrow_preds || s->pk_pad)
+		return ERR_OK;
+	for (uint32_t c = 0; c < ncols; c++)
+		if (!cols[c] || (cols[c]->len && cols[c]->validity))
+			return ERR_OK;
+	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
+	uint32_t m = 0;
+	for (uint32_t r = 0; r < nr; r++) {
+		uint32_t i = s->rr[0][r].from, to = s->rr[0][r].to;
+		while (i < to) {
+			while (i < to && !(ts[i] >= mn && ts[i] < mx))
+				i++;
+			if (i == to)
+				break;
+			uint32_t j = i + 1;
+			while (j < to && ts[j] >= mn && ts[j] < mx)
+				j++;
+			/* a run cut by a range boundary continues in the next
+			 * range when they touch */
+			if (m && s->runs[2 * (m - 1)] + s->runs[2 * (m - 1) + 1] == i) {
+				s->runs[2 * (m - 1) + 1] += j - i;
+			} else {
+				void *q = s->runs;
+				if (mem_grow(&q, &s->runs_cap, (size_t)(m + 1) * 2, sizeof(uint32_t)))
+					return ERR_NOMEM;
+				s->runs = q;
+				s->runs[2 * m] = i;
+				s->runs[2 * m + 1] = j - i;
+				m++;
+			}
+			i = j;
+		}
+	}
+	for (uint32_t c = 0; c < ncols; c++)
+		s->vcols[c] = cols[c];
+	s->nruns = m;
+	s->run_at = 0;
+	*ok = true;
+	return ERR_OK;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
 	*out = NULL;
 	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	if (s->run_at < s->nruns) {
+		next_run_view(s, out);
+		return ERR_OK;
+	}
 	while (s->rg < s->nrg) {
 		uint32_t rg = s->rg++;
 		if (!rg_may_match(s, rg))
@@ -1178,6 +1266,16 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			cols[c] = fc < 0 ? NULL
 			          : !dec ? &s->raw.cols[fc]
 			          : fcols[fc] ? fcols[fc] : &s->none;
+		}
+		bool views = false;
+		if (dec && (rc = run_views(s, cols, nr, &views)))
+			return rc;
+		if (views) {
+			if (s->run_at < s->nruns) {
+				next_run_view(s, out);
+				return ERR_OK;
+			}
+			continue;
 		}
 		batch_reset(&s->out);
 		uint32_t kept = 0;
@@ -1277,6 +1375,7 @@ static void sst_close(struct sorted_source *base)
 	mem_free(s->view.cols); /* borrowed vectors: not freed here */
 	mem_free(s->idx);
 	mem_free(s->runs);
+	mem_free(s->vcols);
 	mem_free(s->row_preds);
 	mem_free(s->colmap);
 	mem_free(s->types);
@@ -1550,7 +1649,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		goto fail;
 	s->view.ncols = ncols;
 	s->view.cols = mem_calloc(ncols, sizeof(struct colvec));
-	if (!s->view.cols) {
+	s->vcols = mem_calloc(ncols, sizeof(*s->vcols));
+	if (!s->view.cols || !s->vcols) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}
