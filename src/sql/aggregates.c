@@ -512,10 +512,12 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 {
 	uint32_t nk = h->nkeys;
 	key_breaks(keys, nk, n, h->brk);
+	uint32_t *gid = h->gid, cur = 0;
+	const uint8_t *brk = h->brk;
 	for (uint32_t i = 0; i < n; i++) {
 		/* sorted input: a row equal to the previous one needs no hash */
-		if (!h->brk[i]) {
-			h->gid[i] = h->gid[i - 1];
+		if (!brk[i]) {
+			gid[i] = cur;
 			continue;
 		}
 		uint64_t hv = hash_row(keys, nk, i);
@@ -530,7 +532,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 				for (uint32_t k = 0; k < nk && same; k++)
 					same = val_eq(&h->keys[k], g, keys[k], i);
 				if (same) {
-					h->gid[i] = g;
+					gid[i] = cur = g;
 					goto next;
 				}
 			}
@@ -549,7 +551,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 			h->ghash[g] = hv;
 			h->ngroups++;
 			h->slots[p] = g + 1;
-			h->gid[i] = g;
+			gid[i] = cur = g;
 			if ((uint64_t)h->ngroups * 2 > h->smask + 1 && rehash(h))
 				return ERR_NOMEM;
 		}
