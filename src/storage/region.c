@@ -38,6 +38,22 @@
  * TTL and truncate change which files exist and where memtable reads
  * start, never the rule (a delete that is not read hides nothing read).
  * Follower scans (files + the leader's snapshot rows) read files in full.
+ *
+ * Disjoint scans (hint "any series order", merge.h; not with the last-row
+ * hint). The row identity includes ts, so sources whose time ranges
+ * (memtables: memtable_ts_min/max over every row written; files: the
+ * manifest's ts_min/ts_max), clipped to the request's range, are pairwise
+ * disjoint hold no version of a common identity: deduplicating each one
+ * on its own (its own one-source merge: dedup, deletes, merge mode and
+ * append mode exactly as the k-way merge would apply them to its rows) is
+ * the merged answer. The sources are handed out one after another in
+ * ascending time, so each series' rows stay in ts order (a float sum per
+ * series adds in the same order as after the merge); a source whose rows
+ * are unique (the memtable's own check; a file's strata.sst.unique) reads
+ * lean and passes through (no internal column is read or built). Touching
+ * ranges (one source's newest ts = another's oldest) overlap. Any overlap
+ * falls back to the merge. TTL and truncate change which files and rows
+ * exist, never the rule.
  */
 #include "storage/region.h"
 

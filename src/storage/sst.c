@@ -40,12 +40,27 @@
  *   read path minus the internal columns, so absent columns are filled
  *   and the output has the current schema's layout (there is no key to
  *   pad: __primary_key stays empty);
+ *   (a file read lean because no other source of a disjoint scan can
+ *   hold its identities, sst_open_opts.disjoint, reads the same way);
  *   tail (last-row-per-series hint: tail_next) - only when no primary key
  *   needs padding (pk_pad == 0: no tag added since the file was written),
  *   because it finds series from the file's key dictionary and returns
  *   file keys; a file with pk_pad != 0 is read by the normal path (the
  *   caller's last-row pick then does the work). Fields added since the
  *   file was written are filled in tail mode as in the normal path.
+ *
+ * Decoded column cache: a lean read of a file held by the SST cache takes
+ * whole row-group columns, decoded once and kept with the file's cache
+ * entry (cached_file.dec, counted in the same byte budget, freed with the
+ * entry), instead of decompressing and decoding pages on every scan; page
+ * pruning still picks the candidate row ranges. The vectors are shared and
+ * never written after they are installed. When the request selects rows by
+ * the time range alone (no row predicate), every column is in the file,
+ * none holds a null and no key needs padding, the selected rows of each
+ * candidate range are runs (rows are sorted by key, then ts) and each run
+ * is handed out as a view into the shared vectors (a byte column's view
+ * keeps absolute offsets into the shared bytes); otherwise the selected
+ * rows are copied, run by run when they form long runs.
  */
 #include "storage/sst.h"
 

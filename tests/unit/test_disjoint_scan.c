@@ -63,8 +63,11 @@ static int setup(void **state)
 	char wal[600];
 	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
 	/* small row groups: series cross row group boundaries */
+	/* sometimes a tiny SST cache: files and their decoded columns are
+	 * evicted while scans still read them */
 	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 300 + rndn(1500)};
+					  .sst_row_group_rows = 300 + rndn(1500),
+					  .sst_cache_bytes = rndn(2) ? 0 : 20000 + rndn(100000)};
 	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
 	*state = e;
 	return 0;
