@@ -1122,10 +1122,13 @@ static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fco
  * decoded yet are decoded here (whole row group) and kept in the entry,
  * so that later scans of the file skip decompression and decoding; a
  * concurrent scan that decoded the same column first wins (ours is
- * dropped).
+ * dropped). Without `decode`, *got is false when a column is missing
+ * (nothing decoded: the caller reads its ranges the usual way).
  */
-static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
+static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, bool decode,
+		      struct colvec **fcols, bool *got)
 {
+	*got = false;
 	struct cached_file *f = s->file;
 	struct sst_cache *c = s->cache;
 	uint32_t nf = parquet_reader_num_columns(s->reader);
@@ -1144,8 +1147,11 @@ static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct c
 		missing |= s->want[fc] && !fcols[fc];
 	}
 	pthread_mutex_unlock(&c->mu);
+	if (rc == ERR_OK && missing && !decode)
+		return ERR_OK;
 	if (rc == ERR_OK && missing)
 		rc = decode_missing(s, rg, fcols);
+	*got = rc == ERR_OK;
 	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++)
 		if (fcols[fc] && fcols[fc]->len != rows)
 			rc = err_set(ERR_CORRUPT, "SST: column %u has %u of %u rows", fc,
@@ -1263,13 +1269,23 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		 * decoded column cache (select_rows then applies the range) */
 		uint32_t nfile = parquet_reader_num_columns(s->reader);
 		struct colvec *fcols[nfile ? nfile : 1];
-		bool dec = s->lean && s->file;
-		if (dec)
-			rc = decoded_rg(s, rg, rows, fcols);
-		else if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
-			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
-		else
-			rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr, &s->raw);
+		bool dec = false;
+		if (s->lean && s->file) {
+			/* decode whole columns only when the candidate rows are a
+			 * good part of the row group (a selective cold read
+			 * decodes its pages only) */
+			uint64_t cand = 0;
+			for (uint32_t k = 0; k < nr; k++)
+				cand += s->rr[0][k].to - s->rr[0][k].from;
+			rc = decoded_rg(s, rg, rows, cand * 4 >= rows, fcols, &dec);
+		}
+		if (rc == ERR_OK && !dec) {
+			if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
+				rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
+			else
+				rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr,
+							     &s->raw);
+		}
 		if (rc)
 			return rc;
 		uint32_t n = dec ? rows : s->raw.nrows;
