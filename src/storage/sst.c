@@ -1514,13 +1514,17 @@ uint64_t sst_rows_returned(void)
 	return atomic_load(&g_rows_returned);
 }
 
-/* p, a comparison on the time index, holds for every ts in the request's
- * range [ts_min, ts_max), which select_rows applies to every row anyway:
- * evaluating it again per row is wasted. */
+/* p, a predicate on the time index, holds for every ts in the request's
+ * range [ts_min, ts_max), which select_rows applies to every row anyway
+ * (or for every ts: IS NOT NULL): evaluating it again per row is wasted. */
 static bool ts_pred_implied(const struct region_schema *sch, const struct scan_request *req,
 			    const struct scan_pred *p)
 {
-	if (p->col != sch->ts_col || p->lit.is_null || dtype_phys(p->lit.type) != PHYS_I64)
+	if (p->col != sch->ts_col)
+		return false;
+	if (p->op == PRED_IS_NOT_NULL)
+		return true; /* the time index has no nulls (scan hints are such) */
+	if (p->lit.is_null || dtype_phys(p->lit.type) != PHYS_I64)
 		return false;
 	int64_t v = p->lit.v.i;
 	switch (p->op) {
