@@ -1122,13 +1122,10 @@ static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fco
  * decoded yet are decoded here (whole row group) and kept in the entry,
  * so that later scans of the file skip decompression and decoding; a
  * concurrent scan that decoded the same column first wins (ours is
- * dropped). Without `decode`, *got is false when a column is missing
- * (nothing decoded: the caller reads its ranges the usual way).
+ * dropped).
  */
-static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, bool decode,
-		      struct colvec **fcols, bool *got)
+static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
 {
-	*got = false;
 	struct cached_file *f = s->file;
 	struct sst_cache *c = s->cache;
 	uint32_t nf = parquet_reader_num_columns(s->reader);
@@ -1147,11 +1144,8 @@ static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, bool dec
 		missing |= s->want[fc] && !fcols[fc];
 	}
 	pthread_mutex_unlock(&c->mu);
-	if (rc == ERR_OK && missing && !decode)
-		return ERR_OK;
 	if (rc == ERR_OK && missing)
 		rc = decode_missing(s, rg, fcols);
-	*got = rc == ERR_OK;
 	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++)
 		if (fcols[fc] && fcols[fc]->len != rows)
 			rc = err_set(ERR_CORRUPT, "SST: column %u has %u of %u rows", fc,
@@ -1271,13 +1265,15 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		struct colvec *fcols[nfile ? nfile : 1];
 		bool dec = false;
 		if (s->lean && s->file) {
-			/* decode whole columns only when the candidate rows are a
-			 * good part of the row group (a selective cold read
-			 * decodes its pages only) */
+			/* only when the candidate rows are a good part of the row
+			 * group: a selective read decodes (and filters) the few
+			 * pages it needs faster than it filters a whole group */
 			uint64_t cand = 0;
 			for (uint32_t k = 0; k < nr; k++)
 				cand += s->rr[0][k].to - s->rr[0][k].from;
-			rc = decoded_rg(s, rg, rows, cand * 4 >= rows, fcols, &dec);
+			dec = cand * 4 >= rows;
+			if (dec)
+				rc = decoded_rg(s, rg, rows, fcols);
 		}
 		if (rc == ERR_OK && !dec) {
 			if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)

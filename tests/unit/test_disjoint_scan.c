@@ -106,14 +106,15 @@ static void write_unique(struct region *r, uint32_t k, uint32_t step)
 {
 	uint32_t per = SLAB / step, n = per * NHOSTS;
 	struct fx_row *rows = calloc(n, sizeof(*rows));
+	bool nulls = rndn(2); /* a file without NULLs is read through run views */
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
 		host_name(x->host, i % NHOSTS); /* time-major, like line protocol */
 		x->ts = ((int64_t)k * SLAB + (int64_t)(i / NHOSTS) * step) * 10;
 		x->v = (double)rndn(1000) / 8;
-		x->v_null = rndn(7) == 0;
+		x->v_null = nulls && rndn(7) == 0;
 		x->n = (int64_t)rndn(1000);
-		x->n_null = rndn(5) == 0;
+		x->n_null = nulls && rndn(5) == 0;
 	}
 	write_rows(r, rows, n, OP_PUT);
 	free(rows);
@@ -223,8 +224,9 @@ static void random_request(struct rq *q)
 	q->req.preds = q->preds;
 	if (rndn(5)) {
 		int64_t lo = (int64_t)rndn(7 * SLAB) - SLAB / 2, hi = lo + (int64_t)rndn(3 * SLAB);
-		q->req.ts_min = rndn(6) ? lo * 10 + (int64_t)rndn(3) - 1 : INT64_MIN;
-		q->req.ts_max = rndn(6) ? hi * 10 + (int64_t)rndn(3) - 1 : INT64_MAX;
+		/* bounds on row timestamps (multiples of 10) half of the time */
+		q->req.ts_min = rndn(6) ? lo * 10 + (rndn(2) ? 0 : (int64_t)rndn(3) - 1) : INT64_MIN;
+		q->req.ts_max = rndn(6) ? hi * 10 + (rndn(2) ? 0 : (int64_t)rndn(3) - 1) : INT64_MAX;
 		if (rndn(3) == 0) { /* also as predicates, as the SQL layer pushes them */
 			q->preds[q->req.npreds++] = (struct scan_pred){
 			    .col = 1, .op = PRED_GE, .lit = {.type = DT_TS_MS, .v.i = q->req.ts_min}};
@@ -256,7 +258,36 @@ static void random_request(struct rq *q)
 		    .col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = (double)rndn(1000) / 8}};
 }
 
-/* The hinted scan of q equals the merged one; returns what it showed. */
+/* Row x passes q (time range and the predicates random_request makes). */
+static bool row_matches(const struct rq *q, const struct fx_row *x)
+{
+	if (x->ts < q->req.ts_min || x->ts >= q->req.ts_max)
+		return false;
+	for (uint32_t k = 0; k < q->req.npreds; k++) {
+		const struct scan_pred *p = &q->req.preds[k];
+		if (p->col == 1 && x->ts < p->lit.v.i)
+			return false;
+		if (p->col == 2 && (x->v_null || !(x->v > p->lit.v.f)))
+			return false;
+		if (p->col == 0) {
+			uint32_t n = p->op == PRED_IN ? p->nlist : 1;
+			bool hit = false;
+			for (uint32_t j = 0; j < n; j++) {
+				const struct datum *d = p->op == PRED_IN ? &p->list[j] : &p->lit;
+				hit |= strlen(x->host) == d->v.s.n && !memcmp(x->host, d->v.s.p, d->v.s.n);
+			}
+			if (!hit)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The region's whole content (an unfiltered, unhinted scan), canonical. */
+static struct fx_rows g_all;
+
+/* The hinted scan of q and the merged one both equal the rows of the
+ * whole content q selects; returns what the hinted scan showed. */
 static struct scan_info check_one(struct region *r, struct rq *q)
 {
 	struct sorted_source *src = NULL;
@@ -264,6 +295,20 @@ static struct scan_info check_one(struct region *r, struct rq *q)
 	struct scan_info wi, gi;
 	assert_int_equal(region_scan(r, &q->req, &src), ERR_OK);
 	collect(src, &want, &wi);
+	struct fx_rows exp = {.rows = mem_calloc(g_all.n + 1, sizeof(struct fx_row)),
+			      .cap = g_all.n + 1};
+	assert_non_null(exp.rows);
+	for (size_t i = 0; i < g_all.n; i++)
+		if (row_matches(q, &g_all.rows[i]))
+			exp.rows[exp.n++] = g_all.rows[i];
+	if (!fx_rows_equal(&want, &exp)) {
+		fprintf(stderr, "merged scan: ts [%lld, %lld) npreds %u\n", (long long)q->req.ts_min,
+			(long long)q->req.ts_max, q->req.npreds);
+		fx_rows_print("merged", &want);
+		fx_rows_print("expected", &exp);
+	}
+	assert_true(fx_rows_equal(&want, &exp));
+	fx_rows_free(&exp);
 	struct scan_request h = q->req;
 	struct scan_pred preds[5];
 	memcpy(preds, q->req.preds, q->req.npreds * sizeof(preds[0]));
@@ -289,8 +334,17 @@ static struct scan_info check_one(struct region *r, struct rq *q)
 /* hinted scans of the random tests: all batches lean, some, none */
 static uint32_t n_all_lean, n_some_lean, n_merged;
 
+static void load_all(struct region *r)
+{
+	struct sorted_source *src = NULL;
+	struct scan_info ai;
+	assert_int_equal(region_scan(r, NULL, &src), ERR_OK);
+	collect(src, &g_all, &ai);
+}
+
 static void check_region(struct region *r, int nq)
 {
+	load_all(r);
 	for (int i = 0; i < nq; i++) {
 		struct rq q;
 		random_request(&q);
@@ -304,6 +358,7 @@ static void check_region(struct region *r, int nq)
 		else if (si.batches)
 			n_merged++;
 	}
+	fx_rows_free(&g_all);
 }
 
 static void random_region(struct env *e, uint32_t num, bool append, enum merge_mode mode)
@@ -318,7 +373,7 @@ static void random_region(struct env *e, uint32_t num, bool append, enum merge_m
 		switch (rndn(4)) {
 		case 0:
 		case 1: /* time-ordered ingest: a unique slab */
-			write_unique(r, k, 1 + rndn(3));
+			write_unique(r, k, rndn(3) ? 1 : 2);
 			break;
 		case 2: /* duplicates and deletes inside the slab */
 			write_random(r, k, 500 + rndn(1500), OP_PUT);
@@ -372,7 +427,10 @@ static struct scan_info hinted_all(struct region *r, int64_t lo, int64_t hi)
 	q.req.preds = q.preds;
 	q.req.ts_min = lo;
 	q.req.ts_max = hi;
-	return check_one(r, &q);
+	load_all(r);
+	struct scan_info si = check_one(r, &q);
+	fx_rows_free(&g_all);
+	return si;
 }
 
 /* Which path ran, on fixed layouts: disjoint unique sources read lean;
