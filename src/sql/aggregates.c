@@ -168,6 +168,7 @@ struct hagg {
 	uint32_t *slots;
 	uint32_t smask;
 	uint32_t *gid;
+	uint8_t *brk;  /* per input row: its keys differ from the previous row's */
 	uint32_t rcap;
 	uint32_t naggs;
 	struct acc *acc;
@@ -272,7 +273,7 @@ size_t hagg_mem_size(const struct hagg *h)
 	if (!h)
 		return 0;
 	size_t n = sizeof(*h) + (size_t)h->gcap * (8 + 4) + ((size_t)h->smask + 1) * 4 +
-	           (size_t)h->rcap * 4;
+	           (size_t)h->rcap * (4 + 1);
 	for (uint32_t k = 0; k < h->nkeys; k++)
 		n += colvec_mem(&h->keys[k]);
 	for (uint32_t a = 0; a < h->naggs; a++) {
@@ -301,6 +302,7 @@ void hagg_free(struct hagg *h)
 	mem_free(h->acc);
 	mem_free(h->sel);
 	mem_free(h->sgid);
+	mem_free(h->brk);
 	colvec_free(&h->sarg);
 	mem_free(h);
 }
@@ -458,19 +460,65 @@ static int rehash(struct hagg *h)
 	return 0;
 }
 
+/* brk[0..n) = row i's keys differ from row i-1's (brk[0] = 1): one
+ * pass per key column, with the type's comparison hoisted out of the
+ * loop (val_eq's semantics: NULL equals NULL, NaN equals NaN). */
+static void key_breaks(const struct colvec *const *keys, uint32_t nk, uint32_t n, uint8_t *brk)
+{
+	memset(brk, 0, n);
+	brk[0] = 1;
+	for (uint32_t k = 0; k < nk; k++) {
+		const struct colvec *v = keys[k];
+		if (!v->validity && xphys(v->type) == PHYS_I64) {
+			const int64_t *a = v->i64;
+			for (uint32_t i = 1; i < n; i++)
+				brk[i] |= a[i] != a[i - 1];
+		} else if (!v->validity && xphys(v->type) == PHYS_BYTES) {
+			const uint32_t *o = v->offs;
+			const char *b = v->bytes;
+			for (uint32_t i = 1; i < n; i++) {
+				uint32_t la = o[i + 1] - o[i];
+				if (brk[i] || la != o[i] - o[i - 1]) {
+					brk[i] = 1;
+					continue;
+				}
+				const char *p = b + o[i], *q = b + o[i - 1];
+				if (la >= 8 && la <= 16) {
+					uint64_t x0, y0, x1, y1;
+					memcpy(&x0, p, 8);
+					memcpy(&y0, q, 8);
+					memcpy(&x1, p + la - 8, 8);
+					memcpy(&y1, q + la - 8, 8);
+					brk[i] = (x0 != y0) | (x1 != y1);
+				} else if (la >= 4 && la < 8) {
+					uint32_t x0, y0, x1, y1;
+					memcpy(&x0, p, 4);
+					memcpy(&y0, q, 4);
+					memcpy(&x1, p + la - 4, 4);
+					memcpy(&y1, q + la - 4, 4);
+					brk[i] = (x0 != y0) | (x1 != y1);
+				} else {
+					brk[i] = la && memcmp(p, q, la) != 0;
+				}
+			}
+		} else {
+			for (uint32_t i = 1; i < n; i++)
+				brk[i] |= !val_eq(v, i, v, i - 1);
+		}
+	}
+}
+
 static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint32_t n)
 {
 	uint32_t nk = h->nkeys;
+	key_breaks(keys, nk, n, h->brk);
+	uint32_t *gid = h->gid, cur = 0;
+	const uint8_t *brk = h->brk;
 	for (uint32_t i = 0; i < n; i++) {
 		/* sorted input: a row equal to the previous one needs no hash */
-		if (i > 0) {
-			bool same = true;
-			for (uint32_t k = 0; k < nk && same; k++)
-				same = val_eq(keys[k], i, keys[k], i - 1);
-			if (same) {
-				h->gid[i] = h->gid[i - 1];
-				continue;
-			}
+		if (!brk[i]) {
+			gid[i] = cur;
+			continue;
 		}
 		uint64_t hv = hash_row(keys, nk, i);
 		uint32_t p = (uint32_t)hv & h->smask;
@@ -484,7 +532,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 				for (uint32_t k = 0; k < nk && same; k++)
 					same = val_eq(&h->keys[k], g, keys[k], i);
 				if (same) {
-					h->gid[i] = g;
+					gid[i] = cur = g;
 					goto next;
 				}
 			}
@@ -503,7 +551,7 @@ static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint3
 			h->ghash[g] = hv;
 			h->ngroups++;
 			h->slots[p] = g + 1;
-			h->gid[i] = g;
+			gid[i] = cur = g;
 			if ((uint64_t)h->ngroups * 2 > h->smask + 1 && rehash(h))
 				return ERR_NOMEM;
 		}
@@ -834,11 +882,13 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		mem_free(h->gid);
 		mem_free(h->sel);
 		mem_free(h->sgid);
+		mem_free(h->brk);
 		h->gid = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sel = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sgid = mem_alloc((size_t)n * sizeof(uint32_t));
+		h->brk = mem_alloc(n);
 		h->rcap = 0;
-		if (!h->gid || !h->sel || !h->sgid)
+		if (!h->gid || !h->sel || !h->sgid || !h->brk)
 			return ERR_NOMEM;
 		h->rcap = n;
 	}

@@ -445,6 +445,40 @@ static void set_binding(struct binder *bd, const struct scope *sc, const struct 
 	bd->agg_context = ctx;
 }
 
+/*
+ * The AGG ag's answer does not depend on the order of its input rows, so
+ * its scan may hand series out interleaved (plan_hint_any_order): every
+ * aggregate is count / sum / avg / min / max without DISTINCT, FILTER or
+ * ORDER BY, and the statement's ORDER BY names every group key (the groups
+ * are distinct on them: the order groups were created in never shows).
+ * A region keeps each series' rows in ts order (storage/merge.h), so a
+ * float sum over one series adds in the same order; only a sum over
+ * several series may round differently, as it does across regions.
+ */
+static bool agg_any_order(const struct op *ag, const struct sel_item *items, uint32_t nitems,
+			  struct xexpr *const *hidden, const struct order_key *keys, size_t norder)
+{
+	for (uint32_t a = 0; a < ag->u.agg.naggs; a++) {
+		const struct xexpr *x = ag->u.agg.aggs[a];
+		if (x->kind != X_AGG || x->u.agg.distinct || x->u.agg.filter || x->u.agg.order)
+			return false;
+		int k = x->u.agg.def->kind;
+		if (k != AGG_COUNT && k != AGG_SUM && k != AGG_AVG && k != AGG_MIN && k != AGG_MAX)
+			return false;
+	}
+	for (uint32_t g = 0; g < ag->u.agg.ngroups; g++) {
+		bool hit = false;
+		for (size_t k = 0; k < norder && !hit; k++) {
+			uint32_t c = keys[k].col;
+			const struct xexpr *e = c < nitems ? items[c].x : hidden[c - nitems];
+			hit = e && e->kind == X_COL && e->u.col == g;
+		}
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
 static int add_sort_limit(struct binder *bd, struct op **pop, const struct order_key *keys,
 			  uint32_t nkeys, uint64_t offset, uint64_t limit, bool has_limit)
 {
@@ -707,11 +741,12 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 			return rc;
 	}
 	bool grouped = ngroups || naggs || having;
-	struct op *cur = in;
+	struct op *cur = in, *agop = NULL;
 	if (grouped) {
 		struct op *ag = op_new(bd->p, OP_AGG, ngroups + naggs);
 		if (!ag)
 			return ERR_NOMEM;
+		agop = ag;
 		ag->child = in;
 		ag->u.agg.groups = groups;
 		ag->u.agg.ngroups = ngroups;
@@ -797,6 +832,8 @@ static int plan_select(struct binder *bd, const struct sql_select *sel,
 		}
 		don_cols[k] = (uint32_t)hit;
 	}
+	if (agop && agg_any_order(agop, items, nitems, hidden, keys, norder))
+		plan_hint_any_order(bd, in);
 	/* unique output names, as DataFusion requires */
 	for (uint32_t i = 0; i < nitems; i++)
 		for (uint32_t j = i + 1; j < nitems; j++) {

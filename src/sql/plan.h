@@ -280,6 +280,10 @@ void pushdown_filter(struct binder *bd, struct op *scan, struct xexpr *pred);
 void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *const *don,
 			       uint32_t ndon, struct xexpr *const *order, const bool *desc,
 			       uint32_t norder);
+/* The AGG over `in` (a table scan, maybe under FILTERs) does not need the
+ * scan's (pk, ts) order (plan.c decides): add the storage hint "any series
+ * order" (storage/merge.h) to the scan. */
+void plan_hint_any_order(struct binder *bd, struct op *in);
 /* Partial aggregation pushdown (plan_pushdown.c): when the AGG operator
  * `ag` (planned over a scan, maybe under the WHERE filter) qualifies,
  * rewrite it to merge partial states from the provider's scan_partial.

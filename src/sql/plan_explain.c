@@ -23,6 +23,7 @@
 #include "base/mem.h"
 #include "server/handler.h"
 #include "sql/plan.h"
+#include "storage/merge.h"
 #include "storage/pred.h"
 
 static void indent(struct buf *b, int d)
@@ -70,7 +71,8 @@ static void scan_detail(struct buf *b, const struct op *o, bool logical)
 	}
 	uint32_t nshown = 0;
 	for (uint32_t i = 0; i < o->u.scan.npreds; i++)
-		nshown += !scan_pred_is_hint(&o->u.scan.preds[i]);
+		nshown += !scan_pred_is_hint(&o->u.scan.preds[i]) &&
+			  !scan_pred_is_any_order(&o->u.scan.preds[i]);
 	if (nshown) {
 		static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">=", "IN", "IS NULL",
 						  "IS NOT NULL"};
@@ -78,7 +80,7 @@ static void scan_detail(struct buf *b, const struct op *o, bool logical)
 		uint32_t shown = 0;
 		for (uint32_t i = 0; i < o->u.scan.npreds; i++) {
 			const struct scan_pred *p = &o->u.scan.preds[i];
-			if (scan_pred_is_hint(p))
+			if (scan_pred_is_hint(p) || scan_pred_is_any_order(p))
 				continue; /* a storage hint, not a filter */
 			buf_printf(b, "%s%s %s", shown++ ? ", " : "", t->cols[p->col].name, ops[p->op]);
 			if (p->op == PRED_IN) {

@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "sql/plan.h"
+#include "storage/merge.h"
 #include "storage/pred.h"
 
 static int nomem(void) { return err_set(ERR_NOMEM, "out of memory"); }
@@ -379,5 +380,21 @@ void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *c
 	struct scan_pred p;
 	scan_hint_last_per_series((uint32_t)scan->u.scan.ts_col,
 				  (enum dtype)scan->types[scan->u.scan.ts_col], &p);
+	add_pred(bd, scan, &p);
+}
+
+void plan_hint_any_order(struct binder *bd, struct op *in)
+{
+	struct op *scan = in;
+	while (scan->kind == OP_FILTER)
+		scan = scan->child;
+	if (scan->kind != OP_SCAN || scan->u.scan.ts_col < 0 || scan->u.scan.empty)
+		return;
+	for (uint32_t i = 0; i < scan->u.scan.npreds; i++)
+		if (scan_pred_is_any_order(&scan->u.scan.preds[i]))
+			return;
+	struct scan_pred p;
+	scan_hint_any_order((uint32_t)scan->u.scan.ts_col,
+			    (enum dtype)scan->types[scan->u.scan.ts_col], &p);
 	add_pred(bd, scan, &p);
 }

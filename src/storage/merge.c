@@ -696,6 +696,33 @@ static void merge_close(struct sorted_source *base)
 	mem_free(m);
 }
 
+/* ---- the "any series order" hint (merge.h) ----------------------------- */
+
+static struct datum any_order_marker;
+
+void scan_hint_any_order(uint32_t ts_col, enum dtype ts_type, struct scan_pred *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->col = ts_col;
+	out->op = PRED_IS_NOT_NULL;
+	out->lit.type = ts_type;
+	out->lit.is_null = true;
+	out->list = &any_order_marker;
+}
+
+bool scan_pred_is_any_order(const struct scan_pred *p)
+{
+	return p->op == PRED_IS_NOT_NULL && p->nlist == 0 && p->list == &any_order_marker;
+}
+
+bool scan_req_any_order(uint32_t ts_col, const struct scan_request *req)
+{
+	for (uint32_t k = 0; req && k < req->npreds; k++)
+		if (scan_pred_is_any_order(&req->preds[k]) && req->preds[k].col == ts_col)
+			return true;
+	return false;
+}
+
 /* ---- open ------------------------------------------------------------- */
 
 static int copy_datum(struct merge *m, struct datum *d)

@@ -49,6 +49,21 @@ struct merge_options {
 			      * empty */
 };
 
+/*
+ * Scan hint "any series order" (a marked predicate, like pred.h's
+ * last-row hint: `time index IS NOT NULL`, always true, marked by its list
+ * pointer; a reader that does not know it keeps every row). A reader that
+ * does not need the (pk, ts) order of a region scan - an aggregation whose
+ * result does not depend on the order of its input rows - adds it; the
+ * region may then hand out the rows of each series in ts order, but the
+ * series interleaved across batches (region.c: disjoint scan). The hint
+ * asks nothing else: the rows are the same.
+ */
+void scan_hint_any_order(uint32_t ts_col, enum dtype ts_type, struct scan_pred *out);
+bool scan_pred_is_any_order(const struct scan_pred *p);
+/* req carries the hint (on the time index of a schema with ts_col). */
+bool scan_req_any_order(uint32_t ts_col, const struct scan_request *req);
+
 /* Merge srcs[0..n) into *out. Takes ownership of the sources (closed by
  * the merge's close, or here on failure) but not of the srcs array. */
 int merge_open(struct sorted_source **srcs, uint32_t n, const struct merge_options *o,

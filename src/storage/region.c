@@ -52,6 +52,22 @@
  * other source holds a version of its identities, so a unique file skips
  * its internal columns and applies field predicates itself
  * (mark_exclusive_files, sst_source_set_exclusive).
+ *
+ * Disjoint scans (hint "any series order", merge.h; not with the last-row
+ * hint). The row identity includes ts, so sources whose time ranges
+ * (memtables: memtable_ts_min/max over every row written; files: the
+ * manifest's ts_min/ts_max), clipped to the request's range, are pairwise
+ * disjoint hold no version of a common identity: deduplicating each one
+ * on its own (its own one-source merge: dedup, deletes, merge mode and
+ * append mode exactly as the k-way merge would apply them to its rows) is
+ * the merged answer. The sources are handed out one after another in
+ * ascending time, so each series' rows stay in ts order (a float sum per
+ * series adds in the same order as after the merge); a source whose rows
+ * are unique (the memtable's own check; a file's strata.sst.unique) reads
+ * lean and passes through (no internal column is read or built). Touching
+ * ranges (one source's newest ts = another's oldest) overlap. Any overlap
+ * falls back to the merge. TTL and truncate change which files and rows
+ * exist, never the rule.
  */
 #include "storage/region.h"
 
@@ -1114,9 +1130,187 @@ static int finish_scan(struct view *v, const struct scan_request *req,
 	return ERR_OK;
 }
 
+/* ---- disjoint scan (see the top of this file) -------------------------- */
+
+/* The sources of a disjoint scan handed out one after another. Owns the
+ * schema and the request (predicates without the hint) the sources read. */
+struct concat_source {
+	struct sorted_source base;
+	struct sorted_source **srcs;
+	uint32_t n, at;
+	struct region_schema *schema;
+	struct scan_pred *preds;
+};
+
+static int concat_next(struct sorted_source *s, const struct batch **out)
+{
+	struct concat_source *c = (struct concat_source *)s;
+	*out = NULL;
+	while (c->at < c->n) {
+		int rc = sorted_source_next(c->srcs[c->at], out);
+		if (rc || *out)
+			return rc;
+		sorted_source_close(c->srcs[c->at]); /* done: release it early */
+		c->srcs[c->at++] = NULL;
+	}
+	return ERR_OK;
+}
+
+static void concat_close(struct sorted_source *s)
+{
+	struct concat_source *c = (struct concat_source *)s;
+	if (c->srcs)
+		close_sources(c->srcs, c->n);
+	mem_free(c->srcs);
+	mem_free(c->preds);
+	region_schema_free(c->schema);
+	mem_free(c);
+}
+
+/* One source of a disjoint scan: a memtable or a file, with its time range
+ * clipped to the request's. */
+struct dj_part {
+	int64_t lo, hi; /* inclusive */
+	struct mt_ref *mt;
+	const struct manifest_file *f;
+};
+
+static int dj_cmp(const void *a, const void *b)
+{
+	const struct dj_part *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Add [lo, hi] clipped to req's range to parts (nothing when empty). */
+static void dj_add(struct dj_part *parts, uint32_t *n, const struct scan_request *req,
+		   int64_t lo, int64_t hi, struct mt_ref *mt, const struct manifest_file *f)
+{
+	if (lo < req->ts_min)
+		lo = req->ts_min;
+	if (req->ts_max != INT64_MAX && hi > req->ts_max - 1)
+		hi = req->ts_max - 1;
+	if (lo > hi)
+		return;
+	parts[(*n)++] = (struct dj_part){lo, hi, mt, f};
+}
+
+/* Wrap *src (taking it) in a one-source merge: passthrough when it is
+ * lean (unique rows, internal columns empty), else deduplicating. */
+static int dj_wrap(const struct region_schema *sch, const struct scan_request *req, bool lean,
+		   struct sorted_source **src)
+{
+	struct merge_options mo = merge_opts(sch, req, false);
+	mo.passthrough = lean;
+	struct sorted_source *one = *src;
+	*src = NULL;
+	return merge_open(&one, 1, &mo, src);
+}
+
+/*
+ * Disjoint scan (hint "any series order", merge.h; never with the last-row
+ * hint). When the sources' time ranges, clipped to the request's, are
+ * pairwise disjoint, no two sources hold a version of one identity (the
+ * identity includes ts), so deduplicating each source on its own is the
+ * merge's answer: the sources are read one after another, in ascending
+ * time, each through its own one-source merge (dedup, deletes, merge mode
+ * and append mode as usual) - a passthrough when its rows are unique (a
+ * memtable's own check, a file's strata.sst.unique flag), which reads no
+ * internal column at all. Each series' rows stay in ts order; series
+ * interleave across sources. A single source in range (the others hold
+ * no row of it) is the same case. *done false (nothing opened) when the
+ * ranges overlap: region_scan's merge then runs.
+ */
+static int disjoint_scan(struct region *r, const struct scan_request *req,
+			 struct sorted_source **out, bool *done)
+{
+	*out = NULL;
+	*done = false;
+	struct view v;
+	pthread_mutex_lock(&r->state_mu);
+	int rc = view_take_locked(r, &v);
+	uint32_t max = v.nfiles + MAX_FROZEN + 1, n = 0;
+	struct dj_part *parts = rc ? NULL : mem_calloc(max, sizeof(*parts));
+	struct concat_source *c = rc ? NULL : mem_calloc(1, sizeof(*c));
+	if (rc == ERR_OK && (!parts || !c))
+		rc = ERR_NOMEM;
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER) {
+		for (uint32_t i = 0; i < r->nfrozen; i++)
+			if (!memtable_is_empty(r->frozen[i]->mt))
+				dj_add(parts, &n, req, memtable_ts_min(r->frozen[i]->mt),
+				       memtable_ts_max(r->frozen[i]->mt), r->frozen[i], NULL);
+		if (r->active && !memtable_is_empty(r->active->mt))
+			dj_add(parts, &n, req, memtable_ts_min(r->active->mt),
+			       memtable_ts_max(r->active->mt), r->active, NULL);
+	}
+	for (uint32_t i = 0; rc == ERR_OK && i < v.nfiles; i++)
+		dj_add(parts, &n, req, v.files[i].ts_min, v.files[i].ts_max, NULL, &v.files[i]);
+	bool disjoint = rc == ERR_OK;
+	if (disjoint) {
+		qsort(parts, n, sizeof(*parts), dj_cmp);
+		for (uint32_t i = 1; i < n && disjoint; i++)
+			disjoint = parts[i - 1].hi < parts[i].lo;
+	}
+	/* the request without the hint: sources need not see it */
+	struct scan_request rq = *req;
+	if (disjoint) {
+		c->preds = mem_calloc(req->npreds ? req->npreds : 1, sizeof(*c->preds));
+		c->srcs = mem_calloc(n ? n : 1, sizeof(*c->srcs));
+		if (!c->preds || !c->srcs)
+			rc = ERR_NOMEM;
+		rq.npreds = 0;
+		rq.preds = c->preds;
+		for (uint32_t k = 0; rc == ERR_OK && k < req->npreds; k++)
+			if (!scan_pred_is_any_order(&req->preds[k]))
+				c->preds[rq.npreds++] = req->preds[k];
+		c->n = n;
+	}
+	/* memtables under state_mu, in their slots */
+	struct memtable_scan_opts mo = {.lean_if_unique = true};
+	for (uint32_t i = 0; disjoint && rc == ERR_OK && i < n; i++) {
+		if (!parts[i].mt)
+			continue;
+		bool unique = false;
+		if ((rc = memtable_source(parts[i].mt, &rq, v.flushed, &mo, &c->srcs[i], &unique)))
+			break;
+		rc = dj_wrap(v.schema, &rq, unique, &c->srcs[i]);
+	}
+	pthread_mutex_unlock(&r->state_mu);
+	struct sst_open_opts so = {.disjoint = true};
+	for (uint32_t i = 0; disjoint && rc == ERR_OK && i < n; i++) {
+		if (!parts[i].f)
+			continue;
+		if ((rc = sst_open_source_opts(r->e->opt.store, r->e->cache, r->dir, v.schema,
+					       parts[i].f, &rq, &so, &c->srcs[i]))) {
+			err_wrap("region %" PRIu64 " SST %s", r->id, parts[i].f->file_id);
+			break;
+		}
+		rc = dj_wrap(v.schema, &rq, sst_source_lean(c->srcs[i]), &c->srcs[i]);
+	}
+	mem_free(parts);
+	if (rc == ERR_OK && disjoint) {
+		c->base.next = concat_next;
+		c->base.close = concat_close;
+		c->schema = v.schema; /* the sources read it */
+		v.schema = NULL;
+		*out = &c->base;
+		*done = true;
+	} else if (c) {
+		concat_close(&c->base);
+	}
+	view_free(&v);
+	return rc;
+}
+
 int region_scan(struct region *r, const struct scan_request *req, struct sorted_source **out)
 {
 	*out = NULL;
+	if (req && scan_req_any_order(r->state.schema->ts_col, req) &&
+	    !scan_req_last_per_series(r->state.schema, req)) {
+		bool done;
+		int rc = disjoint_scan(r, req, out, &done);
+		if (rc || done)
+			return rc;
+	}
 	struct view v;
 	uint32_t n = 0;
 	bool last = false, unique = false;

@@ -52,6 +52,8 @@
  *   read path minus the internal columns, so absent columns are filled
  *   and the output has the current schema's layout (there is no key to
  *   pad: __primary_key stays empty);
+ *   (a file read lean because no other source of a disjoint scan can
+ *   hold its identities, sst_open_opts.disjoint, reads the same way);
  *   tail (last-row-per-series hint: tail_next) - only when no primary key
  *   needs padding (pk_pad == 0: no tag added since the file was written),
  *   because it finds series from the file's key dictionary and returns
@@ -76,6 +78,19 @@
  * every summary row and no row predicate other than the hint is on the
  * time index (tag predicates keep or drop a series' tail whole). Else,
  * and for files without the entry, tail mode reads pages as above.
+ *
+ * Decoded column cache: a lean read of a file held by the SST cache takes
+ * whole row-group columns, decoded once and kept with the file's cache
+ * entry (cached_file.dec, counted in the same byte budget, freed with the
+ * entry), instead of decompressing and decoding pages on every scan; page
+ * pruning still picks the candidate row ranges. The vectors are shared and
+ * never written after they are installed. When the request selects rows by
+ * the time range alone (no row predicate), every column is in the file,
+ * none holds a null and no key needs padding, the selected rows of each
+ * candidate range are runs (rows are sorted by key, then ts) and each run
+ * is handed out as a view into the shared vectors (a byte column's view
+ * keeps absolute offsets into the shared bytes); otherwise the selected
+ * rows are copied, run by run when they form long runs.
  */
 #include "storage/sst.h"
 
@@ -144,6 +159,13 @@ struct cached_file {
 	struct cached_file *next;
 	struct parquet_reader *idle[SST_IDLE_READERS]; /* over data; not in use */
 	uint32_t nidle;
+	/* decoded whole row-group columns (lean reads, decoded_rg): dec[rg *
+	 * dec_ncols + col], NULL until first read; each, once set, stays
+	 * until the entry is freed. Counted in the cache's `used` with the
+	 * file's bytes while cached. */
+	struct colvec **dec;
+	uint32_t dec_nrg, dec_ncols;
+	size_t dec_bytes;
 };
 
 struct sst_cache {
@@ -170,6 +192,12 @@ static void file_release_locked(struct cached_file *f)
 		for (uint32_t i = 0; i < f->nidle; i++)
 			parquet_reader_free(f->idle[i]);
 		sst_tail_free(f->tail);
+		for (size_t i = 0; f->dec && i < (size_t)f->dec_nrg * f->dec_ncols; i++)
+			if (f->dec[i]) {
+				colvec_free(f->dec[i]);
+				mem_free(f->dec[i]);
+			}
+		mem_free(f->dec);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -184,7 +212,7 @@ static void unlink_locked(struct sst_cache *c, struct cached_file *f)
 			*p = f->next;
 			break;
 		}
-	c->used -= f->len;
+	c->used -= f->len + f->dec_bytes;
 	f->cached = false;
 	file_release_locked(f);
 }
@@ -704,6 +732,10 @@ struct sst_source {
 	size_t sel_cap;
 	uint32_t *idx;      /* kept row numbers */
 	size_t idx_cap;
+	uint32_t *runs;     /* kept rows as runs: (first row, count) pairs */
+	size_t runs_cap;
+	uint32_t nruns, run_at; /* run views: runs of the current row group, next one */
+	struct colvec **vcols;  /* run views: internal column -> decoded vector */
 	/* row ranges of the current row group that may match (page pruning) */
 	struct parquet_row_range *rr[3];
 	size_t rr_cap[3];
@@ -719,6 +751,7 @@ struct sst_source {
 	 * max_sequence) and OP_PUT (synth_internal) */
 	bool synth;
 	uint64_t seq_fill;
+	struct colvec none; /* empty: a column a decoded read does not fill */
 	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
 	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
 	/* tail mode answered from the file's tail summary (no data page read):
@@ -782,6 +815,66 @@ static int gather_rows(struct colvec *dst, const struct colvec *src, const uint3
 		for (uint32_t i = 0; i < k; i++)
 			if (colvec_is_null(src, idx[i]) && colvec_set_null(dst, at + i))
 				return ERR_NOMEM;
+	return ERR_OK;
+}
+
+/* dst (empty, same physical kind) = src rows of runs[0..nruns) ((first,
+ * count) pairs, ascending, disjoint), one copy per run and buffer. */
+static int gather_runs(struct colvec *dst, const struct colvec *src, const uint32_t *runs,
+		       uint32_t nruns)
+{
+	uint64_t k = 0, total = 0;
+	enum phys_kind pk = dtype_phys(src->type);
+	for (uint32_t r = 0; r < nruns; r++) {
+		k += runs[2 * r + 1];
+		if (pk == PHYS_BYTES)
+			total += src->offs[runs[2 * r] + runs[2 * r + 1]] - src->offs[runs[2 * r]];
+	}
+	if (k > UINT32_MAX || colvec_reserve(dst, (uint32_t)k))
+		return k > UINT32_MAX ? err_set(ERR_LIMIT, "SST: too many rows") : ERR_NOMEM;
+	uint32_t at = dst->len;
+	if (pk == PHYS_BYTES) {
+		size_t used = dst->offs[at];
+		if (used + total > UINT32_MAX)
+			return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+		if (used + total > dst->bytes_cap) {
+			void *b = dst->bytes;
+			if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+				return ERR_NOMEM;
+			dst->bytes = b;
+		}
+		uint32_t cur = (uint32_t)used, j = at;
+		for (uint32_t r = 0; r < nruns; r++) {
+			uint32_t from = runs[2 * r], cnt = runs[2 * r + 1];
+			uint32_t s0 = src->offs[from], s1 = src->offs[from + cnt];
+			if (s1 > s0)
+				memcpy(dst->bytes + cur, src->bytes + s0, s1 - s0);
+			int64_t shift = (int64_t)cur - (int64_t)s0;
+			for (uint32_t i = 1; i <= cnt; i++)
+				dst->offs[j + i] = (uint32_t)((int64_t)src->offs[from + i] + shift);
+			cur += s1 - s0;
+			j += cnt;
+		}
+	} else {
+		uint32_t j = at;
+		for (uint32_t r = 0; r < nruns; r++) {
+			uint32_t from = runs[2 * r], cnt = runs[2 * r + 1];
+			if (pk == PHYS_I64)
+				memcpy(dst->i64 + j, src->i64 + from, (size_t)cnt * 8);
+			else
+				memcpy(dst->f64 + j, src->f64 + from, (size_t)cnt * 8);
+			j += cnt;
+		}
+	}
+	dst->len += (uint32_t)k;
+	if (dst->validity)
+		for (uint32_t i = at; i < dst->len; i++)
+			dst->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
+	if (src->validity)
+		for (uint32_t r = 0, j = at; r < nruns; r++)
+			for (uint32_t i = 0; i < runs[2 * r + 1]; i++, j++)
+				if (colvec_is_null(src, runs[2 * r] + i) && colvec_set_null(dst, j))
+					return ERR_NOMEM;
 	return ERR_OK;
 }
 
@@ -1010,11 +1103,9 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 	if (rc)
 		return rc;
 	s->sel = p;
-	memset(s->sel, 1, n);
-	const struct colvec *ts = cols[s->schema->ts_col];
+	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
 	for (uint32_t i = 0; i < n; i++)
-		if (ts->i64[i] < s->req.ts_min || ts->i64[i] >= s->req.ts_max)
-			s->sel[i] = 0;
+		s->sel[i] = (uint8_t)((ts[i] >= mn) & (ts[i] < mx));
 	if (s->nrow_preds || s->nfield_preds) {
 		/* pred_eval reads columns by region index: build a view */
 		struct batch view = {.nrows = n, .ncols = ncols};
@@ -1384,22 +1475,19 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	return ERR_OK;
 }
 
-/* The rows of raw (file layout: the file's columns) the request selects,
- * in the internal layout, into *out (NULL when none is kept): absent
- * columns filled, keys padded; with lend_ok, when every row is kept and no
- * column is absent, raw's vectors are lent instead of copied. Columns of
- * raw outside s->want are left out. */
-static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
+/* The rows of n-row columns cols (internal layout: NULL = a column the
+ * file lacks, len 0 = not read) the request selects, into *out (NULL when
+ * none is kept): absent columns filled, keys padded; with lend_ok, when
+ * every row is kept and no column is absent, the vectors are lent instead
+ * of copied. File columns outside s->want are left out (synthesised
+ * internal columns, s->synth, are kept). Kept rows that form few long runs
+ * (a time range over series sorted by key) are copied run by run. */
+static int emit_cols(struct sst_source *s, struct colvec **cols, uint32_t n, bool lend_ok,
 		     const struct batch **out)
 {
 	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
 	*out = NULL;
 	int rc;
-	uint32_t n = raw->nrows;
-	/* map file columns to the internal layout */
-	struct colvec *cols[ncols];
-	for (uint32_t c = 0; c < ncols; c++)
-		cols[c] = s->colmap[c] >= 0 ? &raw->cols[s->colmap[c]] : NULL;
 	batch_reset(&s->out);
 	uint32_t kept = 0;
 	if ((rc = select_rows(s, cols, n, &kept)))
@@ -1407,7 +1495,7 @@ static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
 	if (kept == 0)
 		return ERR_OK;
 	/* every row kept, every column in the file and no primary key to
-	 * pad (a tag added since the file was written): lend raw's vectors */
+	 * pad (a tag added since the file was written): lend the vectors */
 	bool lend = lend_ok && kept == n && s->pk_pad == 0;
 	for (uint32_t c = 0; c < ncols && lend; c++)
 		lend = cols[c] != NULL;
@@ -1426,13 +1514,36 @@ static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
 		*out = &s->view;
 		return ERR_OK;
 	}
-	void *q = s->idx;
-	if ((rc = mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
+	const uint8_t *sel = s->sel;
+	uint32_t nruns = sel[0];
+	for (uint32_t i = 1; i < n; i++)
+		nruns += sel[i] & !sel[i - 1];
+	bool by_runs = (uint64_t)nruns * 16 <= kept;
+	void *q = by_runs ? (void *)s->runs : (void *)s->idx;
+	if ((rc = by_runs ? mem_grow(&q, &s->runs_cap, (size_t)nruns * 2, sizeof(uint32_t))
+			  : mem_grow(&q, &s->idx_cap, kept, sizeof(uint32_t))))
 		return rc;
-	s->idx = q;
-	for (uint32_t i = 0, k = 0; i < n; i++)
-		if (s->sel[i])
-			s->idx[k++] = i;
+	if (by_runs) {
+		s->runs = q;
+		for (uint32_t i = 0, r = 0; i < n;) {
+			if (!sel[i]) {
+				i++;
+				continue;
+			}
+			uint32_t j = i + 1;
+			while (j < n && sel[j])
+				j++;
+			s->runs[2 * r] = i;
+			s->runs[2 * r + 1] = j - i;
+			r++;
+			i = j;
+		}
+	} else {
+		s->idx = q;
+		for (uint32_t i = 0, k = 0; i < n; i++)
+			if (sel[i])
+				s->idx[k++] = i;
+	}
 	for (uint32_t c = 0; c < ncols; c++) {
 		struct colvec *dst = &s->out.cols[c];
 		if (!cols[c]) {
@@ -1445,11 +1556,12 @@ static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
 					return rc;
 			continue;
 		}
-		/* (synthesised internal columns are not read, yet kept) */
 		if (cols[c]->len == 0 ||
 		    (!s->want[s->colmap[c]] && !(s->synth && c > s->schema->ncols)))
 			continue; /* outside the projection */
-		if ((rc = gather_rows(dst, cols[c], s->idx, kept)))
+		rc = by_runs ? gather_runs(dst, cols[c], s->runs, nruns)
+			     : gather_rows(dst, cols[c], s->idx, kept);
+		if (rc)
 			return rc;
 	}
 	s->out.nrows = kept;
@@ -1459,9 +1571,204 @@ static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
 	return ERR_OK;
 }
 
+/* emit_cols over raw (file layout: the file's columns), mapped through
+ * colmap. */
+static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
+		     const struct batch **out)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	struct colvec *cols[ncols];
+	for (uint32_t c = 0; c < ncols; c++)
+		cols[c] = s->colmap[c] >= 0 ? &raw->cols[s->colmap[c]] : NULL;
+	return emit_cols(s, cols, raw->nrows, lend_ok, out);
+}
+
+/* Bytes a decoded vector holds. */
+static size_t colvec_held(const struct colvec *v)
+{
+	size_t n = v->validity ? ((size_t)v->cap + 7) / 8 : 0;
+	switch (dtype_phys(v->type)) {
+	case PHYS_I64:
+	case PHYS_F64:
+		return n + (size_t)v->cap * 8;
+	default:
+		return n + ((size_t)v->cap + 1) * 4 + v->bytes_cap;
+	}
+}
+
+/* decoded_rg: decode the wanted columns fcols lacks (whole row group rg)
+ * and install them in the file's entry. */
+static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fcols)
+{
+	struct cached_file *f = s->file;
+	struct sst_cache *c = s->cache;
+	uint32_t nf = f->dec_ncols;
+	bool *need = mem_calloc(nf ? nf : 1, sizeof(bool));
+	if (!need)
+		return ERR_NOMEM;
+	for (uint32_t fc = 0; fc < nf; fc++)
+		need[fc] = s->want[fc] && !fcols[fc];
+	struct batch tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int rc = parquet_read_row_group(s->reader, rg, need, &tmp);
+	if (rc) {
+		mem_free(need);
+		return rc;
+	}
+	pthread_mutex_lock(&c->mu);
+	for (uint32_t fc = 0; fc < nf; fc++) {
+		if (!need[fc])
+			continue;
+		struct colvec **slot = &f->dec[(size_t)rg * nf + fc];
+		if (!*slot) {
+			struct colvec *v = mem_alloc(sizeof(*v));
+			if (!v) {
+				rc = ERR_NOMEM;
+				break;
+			}
+			*v = tmp.cols[fc];
+			colvec_init(&tmp.cols[fc], v->type); /* stolen */
+			*slot = v;
+			size_t held = colvec_held(v);
+			f->dec_bytes += held;
+			if (f->cached)
+				c->used += held;
+		}
+		fcols[fc] = *slot;
+	}
+	if (f->cached)
+		evict_locked(c); /* f stays alive: s references it */
+	pthread_mutex_unlock(&c->mu);
+	batch_free(&tmp);
+	mem_free(need);
+	return rc;
+}
+
+/*
+ * Decoded column cache (lean reads of a cached file): fcols[fc] = the
+ * whole of row group rg's column fc, decoded, for every wanted column
+ * (NULL for the others). The vectors are shared and read-only; they live
+ * as long as the file's cache entry, which s references. Columns not
+ * decoded yet are decoded here (whole row group) and kept in the entry,
+ * so that later scans of the file skip decompression and decoding; a
+ * concurrent scan that decoded the same column first wins (ours is
+ * dropped).
+ */
+static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
+{
+	struct cached_file *f = s->file;
+	struct sst_cache *c = s->cache;
+	uint32_t nf = parquet_reader_num_columns(s->reader);
+	bool missing = false;
+	int rc = ERR_OK;
+	pthread_mutex_lock(&c->mu);
+	if (!f->dec) {
+		f->dec = mem_calloc((size_t)s->nrg * (nf ? nf : 1), sizeof(*f->dec));
+		f->dec_nrg = s->nrg;
+		f->dec_ncols = nf;
+	}
+	if (!f->dec || f->dec_nrg != s->nrg || f->dec_ncols != nf)
+		rc = f->dec ? err_set(ERR_INTERNAL, "SST: decoded cache shape") : ERR_NOMEM;
+	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++) {
+		fcols[fc] = s->want[fc] ? f->dec[(size_t)rg * nf + fc] : NULL;
+		missing |= s->want[fc] && !fcols[fc];
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc == ERR_OK && missing)
+		rc = decode_missing(s, rg, fcols);
+	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++)
+		if (fcols[fc] && fcols[fc]->len != rows)
+			rc = err_set(ERR_CORRUPT, "SST: column %u has %u of %u rows", fc,
+				     fcols[fc]->len, rows);
+	return rc;
+}
+
+/* The next pending run of a decoded row group (run_views) as a view of
+ * the cached vectors: no copy. */
+static void next_run_view(struct sst_source *s, const struct batch **out)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	uint32_t from = s->runs[2 * s->run_at], cnt = s->runs[2 * s->run_at + 1];
+	s->run_at++;
+	for (uint32_t c = 0; c < ncols; c++) {
+		const struct colvec *v = s->vcols[c];
+		struct colvec *d = &s->view.cols[c];
+		memset(d, 0, sizeof(*d));
+		d->type = s->types[c];
+		if (v->len == 0)
+			continue;
+		switch (dtype_phys(v->type)) {
+		case PHYS_I64: d->i64 = v->i64 + from; break;
+		case PHYS_F64: d->f64 = v->f64 + from; break;
+		default:
+			d->offs = v->offs + from; /* absolute offsets into v's bytes */
+			d->bytes = v->bytes;
+			d->bytes_cap = v->bytes_cap;
+			break;
+		}
+		d->len = d->cap = cnt;
+	}
+	s->view.nrows = cnt;
+	*out = &s->view;
+}
+
+/*
+ * Run views: a decoded row group (shared, read-only vectors) whose rows
+ * the request selects by the time range alone (no row predicate), with
+ * every column in the file, none holding nulls, and no key to pad: the
+ * selected rows are runs (per series, rows are sorted by ts) found in the
+ * candidate ranges; each run is handed out as a view into the vectors.
+ * False when the row group does not qualify (the copying path runs).
+ */
+static int run_views(struct sst_source *s, struct colvec **cols, uint32_t nr, bool *ok)
+{
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
+	*ok = false;
+	if (s->nrow_preds || s->pk_pad)
+		return ERR_OK;
+	for (uint32_t c = 0; c < ncols; c++)
+		if (!cols[c] || (cols[c]->len && cols[c]->validity))
+			return ERR_OK;
+	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
+	uint32_t m = 0;
+	for (uint32_t r = 0; r < nr; r++) {
+		uint32_t i = s->rr[0][r].from, to = s->rr[0][r].to;
+		while (i < to) {
+			while (i < to && !(ts[i] >= mn && ts[i] < mx))
+				i++;
+			if (i == to)
+				break;
+			uint32_t j = i + 1;
+			while (j < to && ts[j] >= mn && ts[j] < mx)
+				j++;
+			/* a run cut by a range boundary continues in the next
+			 * range when they touch */
+			if (m && s->runs[2 * (m - 1)] + s->runs[2 * (m - 1) + 1] == i) {
+				s->runs[2 * (m - 1) + 1] += j - i;
+			} else {
+				void *q = s->runs;
+				if (mem_grow(&q, &s->runs_cap, (size_t)(m + 1) * 2, sizeof(uint32_t)))
+					return ERR_NOMEM;
+				s->runs = q;
+				s->runs[2 * m] = i;
+				s->runs[2 * m + 1] = j - i;
+				m++;
+			}
+			i = j;
+		}
+	}
+	for (uint32_t c = 0; c < ncols; c++)
+		s->vcols[c] = cols[c];
+	s->nruns = m;
+	s->run_at = 0;
+	*ok = true;
+	return ERR_OK;
+}
+
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
+	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
 	*out = NULL;
 	if (s->tail && s->sum) {
 		/* the whole file's tail, from its summary: one batch */
@@ -1469,6 +1776,10 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			return ERR_OK;
 		s->sum_done = true;
 		return emit_rows(s, (struct batch *)&s->sum->rows, false, out);
+	}
+	if (s->run_at < s->nruns) {
+		next_run_view(s, out);
+		return ERR_OK;
 	}
 	while (s->rg < s->nrg) {
 		uint32_t rg = s->rg++;
@@ -1490,15 +1801,55 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 				return rc;
 			continue;
 		}
-		if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
-			rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
-		else
-			rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr, &s->raw);
-		if (rc)
+		/* a lean read of a cached file: the whole row group from the
+		 * decoded column cache (select_rows then applies the range),
+		 * only when the candidate rows are a good part of the row group:
+		 * a selective read decodes (and filters) the few pages it needs
+		 * faster than it filters a whole group */
+		uint32_t nfile = parquet_reader_num_columns(s->reader);
+		struct colvec *fcols[nfile ? nfile : 1];
+		bool dec = false;
+		if (s->lean && s->file) {
+			uint64_t cand = 0;
+			for (uint32_t k = 0; k < nr; k++)
+				cand += s->rr[0][k].to - s->rr[0][k].from;
+			dec = cand * 4 >= rows;
+			if (dec && (rc = decoded_rg(s, rg, rows, fcols)))
+				return rc;
+		}
+		if (!dec) {
+			if (nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows)
+				rc = parquet_read_row_group(s->reader, rg, s->want, &s->raw);
+			else
+				rc = parquet_read_row_ranges(s->reader, rg, s->want, s->rr[0], nr,
+							     &s->raw);
+			if (rc)
+				return rc;
+			/* (synth is never lean: never a decoded read) */
+			if (s->synth && (rc = synth_internal(s, &s->raw, s->raw.nrows)))
+				return rc;
+			if ((rc = emit_rows(s, &s->raw, true, out)) || *out)
+				return rc;
+			continue;
+		}
+		/* map file columns to the internal layout (a column not
+		 * decoded: empty) */
+		struct colvec *cols[ncols];
+		for (uint32_t c = 0; c < ncols; c++) {
+			int fc = s->colmap[c];
+			cols[c] = fc < 0 ? NULL : fcols[fc] ? fcols[fc] : &s->none;
+		}
+		bool views = false;
+		if ((rc = run_views(s, cols, nr, &views)))
 			return rc;
-		if (s->synth && (rc = synth_internal(s, &s->raw, s->raw.nrows)))
-			return rc;
-		if ((rc = emit_rows(s, &s->raw, true, out)) || *out)
+		if (views) {
+			if (s->run_at < s->nruns) {
+				next_run_view(s, out);
+				return ERR_OK;
+			}
+			continue;
+		}
+		if ((rc = emit_cols(s, cols, rows, true, out)) || *out)
 			return rc;
 	}
 	return ERR_OK;
@@ -1518,6 +1869,8 @@ static void sst_close(struct sorted_source *base)
 	batch_free(&s->out);
 	mem_free(s->view.cols); /* borrowed vectors: not freed here */
 	mem_free(s->idx);
+	mem_free(s->runs);
+	mem_free(s->vcols);
 	mem_free(s->row_preds);
 	mem_free(s->colmap);
 	mem_free(s->types);
@@ -1816,6 +2169,28 @@ uint64_t sst_rows_returned(void)
 	return atomic_load(&g_rows_returned);
 }
 
+/* p, a predicate on the time index, holds for every ts in the request's
+ * range [ts_min, ts_max), which select_rows applies to every row anyway
+ * (or for every ts: IS NOT NULL): evaluating it again per row is wasted. */
+static bool ts_pred_implied(const struct region_schema *sch, const struct scan_request *req,
+			    const struct scan_pred *p)
+{
+	if (p->col != sch->ts_col)
+		return false;
+	if (p->op == PRED_IS_NOT_NULL)
+		return true; /* the time index has no nulls (scan hints are such) */
+	if (p->lit.is_null || dtype_phys(p->lit.type) != PHYS_I64)
+		return false;
+	int64_t v = p->lit.v.i;
+	switch (p->op) {
+	case PRED_GE: return req->ts_min >= v;
+	case PRED_GT: return req->ts_min > v;
+	case PRED_LT: return req->ts_max <= v;
+	case PRED_LE: return req->ts_max != INT64_MIN && req->ts_max - 1 <= v;
+	default: return false;
+	}
+}
+
 int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,
 			 const struct region_schema *sch, const struct manifest_file *f,
 			 const struct scan_request *req, const struct sst_open_opts *oo,
@@ -1917,7 +2292,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		goto fail;
 	}
 	for (uint32_t i = 0; i < s->req.npreds; i++)
-		if (pred_is_tag_or_ts(sch, &s->req.preds[i]))
+		if (pred_is_tag_or_ts(sch, &s->req.preds[i]) &&
+		    !ts_pred_implied(sch, &s->req, &s->req.preds[i]))
 			s->row_preds[s->nrow_preds++] = s->req.preds[i];
 	for (uint32_t c = 0; c < ncols; c++) {
 		bool need = c >= sch->ncols || c == sch->ts_col || !s->req.projection ||
@@ -1943,6 +2319,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		if (!tail_usable(s))
 			s->sum = NULL;
 	}
+	if (oo && oo->disjoint && !s->tail && u && !strcmp(u, "1") && !sch->opts.append_mode)
+		s->lean = true;
 	if (s->lean)
 		for (uint32_t c = sch->ncols; c < ncols; c++)
 			s->want[s->colmap[c]] = false; /* internal columns: present (checked) */
@@ -1969,7 +2347,8 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 		goto fail;
 	s->view.ncols = ncols;
 	s->view.cols = mem_calloc(ncols, sizeof(struct colvec));
-	if (!s->view.cols) {
+	s->vcols = mem_calloc(ncols, sizeof(*s->vcols));
+	if (!s->view.cols || !s->vcols) {
 		rc = ERR_NOMEM;
 		goto fail;
 	}

@@ -78,6 +78,10 @@ struct sst_open_opts {
 	 * caller checks sst_source_no_delete() on the opened sources and calls
 	 * sst_source_untail() before the first read when it does not hold. */
 	bool tail;
+	/* No other source of the scan can hold a version of one of this
+	 * file's identities (region.c: disjoint scan, never with the
+	 * last-row hint): a file marked unique reads lean as in (b). */
+	bool disjoint;
 };
 
 int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const char *region_dir,

@@ -1451,6 +1451,69 @@ static void test_joins(void **state)
 		  "Failed to plan SQL: Schema error: Ambiguous reference to unqualified field host");
 }
 
+/* The storage hint "any series order" (storage/merge.h, a marked
+ * `ts IS NOT NULL`) reaches the scan only under an aggregation whose
+ * answer cannot depend on the input order. */
+static bool scan_had_order_hint(void)
+{
+	struct mem_table *t = tables[0];
+	for (uint32_t i = 0; i < t->last_npreds; i++)
+		if (t->last_preds[i].op == PRED_IS_NOT_NULL && t->last_preds[i].col == 3)
+			return true;
+	return false;
+}
+
+/* Run sql (it must succeed); the rendered answer, to free. */
+static char *answer(const char *sql)
+{
+	struct result_set rs;
+	int rc = run(sql, NULL, &rs);
+	if (rc)
+		fprintf(stderr, "%s\n  failed: %s\n", sql, err_msg());
+	assert_int_equal(rc, 0);
+	char *got = render_compact(&rs);
+	result_set_free(&rs);
+	return got;
+}
+
+static void test_any_order_hint(void **state)
+{
+	(void)state;
+	make_metrics(2);
+	rows("SELECT date_bin('1 hour', ts) AS h, host, avg(v), count(*), min(n), max(v), sum(n) FROM m "
+	     "WHERE ts >= 0 GROUP BY h, host ORDER BY h, host",
+	     "h|host|avg(m.v)|count(*)|min(m.n)|max(m.v)|sum(m.n)\n"
+	     "1970-01-01T00:00:00|a|2.0|2|10|2.5|30\n"
+	     "1970-01-01T00:00:00|b|NULL|1|30|NULL|30\n"
+	     "1970-01-01T01:00:00|b|4.0|1|NULL|4.0|NULL\n"
+	     "1970-01-01T02:00:00|c|5.0|1|50|5.0|50\n");
+	assert_true(scan_had_order_hint());
+	rows("SELECT host, count(*) FROM m GROUP BY host ORDER BY 1 DESC", "host|count(*)\nc|1\nb|2\na|2\n");
+	assert_true(scan_had_order_hint());
+	rows("SELECT count(*) FROM m", "count(*)\n5\n");
+	assert_true(scan_had_order_hint());
+	/* groups in first-seen order (no ORDER BY) */
+	rows("SELECT host, count(*) FROM m GROUP BY host", "host|count(*)\na|2\nb|2\nc|1\n");
+	assert_false(scan_had_order_hint());
+	/* ORDER BY does not name every group key: ties keep first-seen order */
+	const char *no_hint[] = {
+	    "SELECT host, n, count(*) FROM m GROUP BY host, n ORDER BY host",
+	    "SELECT host, first_value(v) FROM m GROUP BY host ORDER BY host", /* order-sensitive */
+	    "SELECT host, count(DISTINCT n) FROM m GROUP BY host ORDER BY host",
+	    "SELECT host, sum(n) FILTER (WHERE v > 1) FROM m GROUP BY host ORDER BY host",
+	    "SELECT host FROM m ORDER BY host, ts", /* no aggregation */
+	};
+	for (size_t i = 0; i < sizeof(no_hint) / sizeof(no_hint[0]); i++) {
+		free(answer(no_hint[i]));
+		assert_false(scan_had_order_hint());
+	}
+	/* EXPLAIN does not show the hint as a filter */
+	char *plan = answer("EXPLAIN SELECT count(*) FROM m WHERE host = 'a'");
+	assert_non_null(strstr(plan, "host ="));
+	assert_null(strstr(plan, "IS NOT NULL"));
+	free(plan);
+}
+
 static void test_pushdown(void **state)
 {
 	(void)state;
@@ -1487,7 +1550,10 @@ static void test_pushdown(void **state)
 	/* an OR is not pushed but still filters */
 	rows("SELECT count(*) FROM m WHERE ts = 0 OR n = 50", "count(*)\n3\n");
 	assert_int_equal(t->last_req.ts_min, INT64_MIN);
-	assert_int_equal(t->last_npreds, 0);
+	/* only the storage hint "any series order" (count(*) needs no order) */
+	assert_int_equal(t->last_npreds, 1);
+	assert_int_equal(t->last_preds[0].op, PRED_IS_NOT_NULL); /* (the copy loses the marker) */
+	assert_int_equal(t->last_preds[0].col, 3); /* ts */
 	/* an empty time range does not scan at all */
 	int scans = t->scans;
 	rows("SELECT count(*) FROM m WHERE ts > 10 AND ts < 5", "count(*)\n0\n");
@@ -1834,6 +1900,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subqueries_ctes_setops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pushdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_order_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_and_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eval_const_and_predicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_bucket_topk, setup, teardown),
