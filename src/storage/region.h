@@ -126,7 +126,10 @@ int region_drop(struct region *r);
  * rows needed no merge (the active memtable alone, no duplicate, no
  * delete). With the scan hint "last row per series" (pred.h) the batches
  * may hold only a subset of the selected rows that includes the last row
- * of every series. On a follower this sees only the installed SSTs; use
+ * of every series. With the scan hint "any series order" (merge.h) each
+ * series' rows still come in ts order, but the rows of different series
+ * may interleave (time-disjoint sources are handed out one after another,
+ * region.c). On a follower this sees only the installed SSTs; use
  * region_follower_scan for fresh reads. */
 int region_scan(struct region *r, const struct scan_request *req, struct sorted_source **out);
 
