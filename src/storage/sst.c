@@ -169,8 +169,8 @@ struct cached_file {
 	struct colvec **dec;
 	uint32_t dec_nrg, dec_ncols;
 	size_t dec_bytes;
-	/* per row group: candidate rows that lean reads, eligible for run
-	 * views, decoded from pages instead (saturating; dec_admit) */
+	/* per row group: candidate rows that lean reads eligible for run
+	 * views decoded from pages (dec_admit); below a quarter of it */
 	uint32_t *dec_paged;
 };
 
@@ -1714,7 +1714,8 @@ static bool dec_admit(struct sst_source *s, uint32_t rg, uint32_t rows, uint64_t
 			warm = !s->want[fc] || f->dec[(size_t)rg * nf + fc];
 		uint64_t seen = f->dec_paged[rg] + cand;
 		admit = warm || seen * 4 >= rows;
-		f->dec_paged[rg] = seen > UINT32_MAX ? UINT32_MAX : (uint32_t)seen;
+		if (!admit)
+			f->dec_paged[rg] = (uint32_t)seen; /* < rows / 4 */
 	}
 	pthread_mutex_unlock(&s->cache->mu);
 	err_clear();
