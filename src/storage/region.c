@@ -65,9 +65,13 @@
  * series adds in the same order as after the merge); a source whose rows
  * are unique (the memtable's own check; a file's strata.sst.unique) reads
  * lean and passes through (no internal column is read or built). Touching
- * ranges (one source's newest ts = another's oldest) overlap. Any overlap
- * falls back to the merge. TTL and truncate change which files and rows
- * exist, never the rule.
+ * ranges (one source's newest ts = another's oldest) overlap. A source
+ * whose range overlaps another's is read ahead when the request has no
+ * field predicate: if it returns no row it holds no identity the answer
+ * can contain and is left out (one late row no longer drags a whole
+ * memtable or file into every window it spans). Any overlap left falls
+ * back to the merge. TTL and truncate change which files and rows exist,
+ * never the rule.
  */
 #include "storage/region.h"
 
@@ -1168,11 +1172,15 @@ static void concat_close(struct sorted_source *s)
 }
 
 /* One source of a disjoint scan: a memtable or a file, with its time range
- * clipped to the request's. */
+ * clipped to the request's, and once opened its source. */
 struct dj_part {
 	int64_t lo, hi; /* inclusive */
 	struct mt_ref *mt;
 	const struct manifest_file *f;
+	struct sorted_source *src;
+	bool lean;    /* src's rows are unique: internal columns empty */
+	bool overlap; /* [lo, hi] meets another part's */
+	bool empty;   /* src returned no row of the request: left out */
 };
 
 static int dj_cmp(const void *a, const void *b)
@@ -1191,7 +1199,25 @@ static void dj_add(struct dj_part *parts, uint32_t *n, const struct scan_request
 		hi = req->ts_max - 1;
 	if (lo > hi)
 		return;
-	parts[(*n)++] = (struct dj_part){lo, hi, mt, f};
+	parts[(*n)++] = (struct dj_part){.lo = lo, .hi = hi, .mt = mt, .f = f};
+}
+
+/* Mark the parts (sorted by lo) that meet another one, leaving out the
+ * empty ones; true when none does. */
+static bool dj_mark_overlaps(struct dj_part *parts, uint32_t n)
+{
+	bool disjoint = true;
+	for (uint32_t i = 0; i < n; i++)
+		parts[i].overlap = false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (parts[i].empty)
+			continue;
+		for (uint32_t j = i + 1; j < n && parts[j].lo <= parts[i].hi; j++)
+			if (!parts[j].empty)
+				parts[i].overlap = parts[j].overlap = true;
+		disjoint = disjoint && !parts[i].overlap;
+	}
+	return disjoint;
 }
 
 /* Wrap *src (taking it) in a one-source merge: passthrough when it is
@@ -1206,6 +1232,79 @@ static int dj_wrap(const struct region_schema *sch, const struct scan_request *r
 	return merge_open(&one, 1, &mo, src);
 }
 
+/* A source whose first batch was read ahead (dj_peek) hands it out first. */
+struct peek_source {
+	struct sorted_source base;
+	struct sorted_source *inner;
+	const struct batch *first;
+	bool handed;
+};
+
+static int peek_next(struct sorted_source *s, const struct batch **out)
+{
+	struct peek_source *p = (struct peek_source *)s;
+	if (!p->handed) {
+		p->handed = true;
+		*out = p->first;
+		return ERR_OK;
+	}
+	return sorted_source_next(p->inner, out);
+}
+
+static void peek_close(struct sorted_source *s)
+{
+	struct peek_source *p = (struct peek_source *)s;
+	sorted_source_close(p->inner);
+	mem_free(p);
+}
+
+/* Read part's first batch: none - the part is empty (its source closed);
+ * else its source becomes a peek_source that hands the batch out first. */
+static int dj_peek(struct dj_part *part)
+{
+	const struct batch *b = NULL;
+	int rc = sorted_source_next(part->src, &b);
+	if (rc == ERR_OK && !b) {
+		sorted_source_close(part->src);
+		part->src = NULL;
+		part->empty = true;
+		return ERR_OK;
+	}
+	struct peek_source *p = rc ? NULL : mem_calloc(1, sizeof(*p));
+	if (rc == ERR_OK && !p)
+		rc = ERR_NOMEM;
+	if (rc)
+		return rc;
+	p->inner = part->src;
+	p->first = b;
+	p->base.next = peek_next;
+	p->base.close = peek_close;
+	part->src = &p->base;
+	return ERR_OK;
+}
+
+/* req holds a predicate on a field (not the time index, not a tag). */
+static bool has_field_pred(const struct region_schema *sch, const struct scan_request *req)
+{
+	for (uint32_t k = 0; k < req->npreds; k++)
+		if (!scan_pred_is_hint(&req->preds[k]) && !scan_pred_is_any_order(&req->preds[k]) &&
+		    !pred_is_tag_or_ts(sch, &req->preds[k]))
+			return true;
+	return false;
+}
+
+/* Open part's source (a file; memtables are opened under state_mu). */
+static int dj_open_file(struct region *r, const struct view *v, const struct scan_request *rq,
+			struct dj_part *part)
+{
+	struct sst_open_opts so = {.disjoint = true};
+	if (sst_open_source_opts(r->e->opt.store, r->e->cache, r->dir, v->schema, part->f, rq, &so,
+				 &part->src))
+		return err_wrap("region %" PRIu64 " SST %s", r->id, part->f->file_id);
+	part->lean = sst_source_lean(part->src);
+	return ERR_OK;
+}
+
 /*
  * Disjoint scan (hint "any series order", merge.h; never with the last-row
  * hint). When the sources' time ranges, clipped to the request's, are
@@ -1217,8 +1316,18 @@ static int dj_wrap(const struct region_schema *sch, const struct scan_request *r
  * memtable's own check, a file's strata.sst.unique flag), which reads no
  * internal column at all. Each series' rows stay in ts order; series
  * interleave across sources. A single source in range (the others hold
- * no row of it) is the same case. *done false (nothing opened) when the
- * ranges overlap: region_scan's merge then runs.
+ * no row of it) is the same case.
+ *
+ * Ranges that overlap need not share a row: one late row widens a
+ * memtable's or a file's range over its neighbours'. When the request has
+ * no field predicate, each source whose range overlaps another's is read
+ * ahead (its first batch): a source that returns nothing holds no row of
+ * any version in the request's range and selected series, hence no
+ * identity of the answer, and is left out; the others must then be
+ * disjoint. (A field predicate may drop every row of a source whose newer
+ * versions still hide older ones elsewhere: then the ranges decide.)
+ * *done false (nothing left open) when the ranges still overlap:
+ * region_scan's merge then runs.
  */
 static int disjoint_scan(struct region *r, const struct scan_request *req,
 			 struct sorted_source **out, bool *done)
@@ -1244,15 +1353,15 @@ static int disjoint_scan(struct region *r, const struct scan_request *req,
 	}
 	for (uint32_t i = 0; rc == ERR_OK && i < v.nfiles; i++)
 		dj_add(parts, &n, req, v.files[i].ts_min, v.files[i].ts_max, NULL, &v.files[i]);
-	bool disjoint = rc == ERR_OK;
-	if (disjoint) {
+	bool disjoint = false, peek = false;
+	if (rc == ERR_OK) {
 		qsort(parts, n, sizeof(*parts), dj_cmp);
-		for (uint32_t i = 1; i < n && disjoint; i++)
-			disjoint = parts[i - 1].hi < parts[i].lo;
+		disjoint = dj_mark_overlaps(parts, n);
+		peek = !disjoint && !has_field_pred(v.schema, req);
 	}
 	/* the request without the hint: sources need not see it */
 	struct scan_request rq = *req;
-	if (disjoint) {
+	if (disjoint || peek) {
 		c->preds = mem_calloc(req->npreds ? req->npreds : 1, sizeof(*c->preds));
 		c->srcs = mem_calloc(n ? n : 1, sizeof(*c->srcs));
 		if (!c->preds || !c->srcs)
@@ -1262,29 +1371,39 @@ static int disjoint_scan(struct region *r, const struct scan_request *req,
 		for (uint32_t k = 0; rc == ERR_OK && k < req->npreds; k++)
 			if (!scan_pred_is_any_order(&req->preds[k]))
 				c->preds[rq.npreds++] = req->preds[k];
-		c->n = n;
 	}
-	/* memtables under state_mu, in their slots */
+	/* memtables under state_mu, in their slots (the overlapping ones
+	 * read ahead) */
 	struct memtable_scan_opts mo = {.lean_if_unique = true};
-	for (uint32_t i = 0; disjoint && rc == ERR_OK && i < n; i++) {
+	for (uint32_t i = 0; (disjoint || peek) && rc == ERR_OK && i < n; i++) {
 		if (!parts[i].mt)
 			continue;
-		bool unique = false;
-		if ((rc = memtable_source(parts[i].mt, &rq, v.flushed, &mo, &c->srcs[i], &unique)))
-			break;
-		rc = dj_wrap(v.schema, &rq, unique, &c->srcs[i]);
+		rc = memtable_source(parts[i].mt, &rq, v.flushed, &mo, &parts[i].src, &parts[i].lean);
+		if (rc == ERR_OK && parts[i].overlap)
+			rc = dj_peek(&parts[i]);
 	}
 	pthread_mutex_unlock(&r->state_mu);
-	struct sst_open_opts so = {.disjoint = true};
-	for (uint32_t i = 0; disjoint && rc == ERR_OK && i < n; i++) {
-		if (!parts[i].f)
+	/* overlapping files read ahead; what is left must be disjoint */
+	for (uint32_t i = 0; peek && rc == ERR_OK && i < n; i++)
+		if (parts[i].f && parts[i].overlap && (rc = dj_open_file(r, &v, &rq, &parts[i])) == ERR_OK)
+			rc = dj_peek(&parts[i]);
+	if (peek && rc == ERR_OK)
+		disjoint = dj_mark_overlaps(parts, n);
+	for (uint32_t i = 0; disjoint && rc == ERR_OK && i < n; i++)
+		if (parts[i].f && !parts[i].src && !parts[i].empty)
+			rc = dj_open_file(r, &v, &rq, &parts[i]);
+	/* the concat source takes the parts' sources */
+	for (uint32_t i = 0; parts && i < n; i++) {
+		if (!parts[i].src)
 			continue;
-		if ((rc = sst_open_source_opts(r->e->opt.store, r->e->cache, r->dir, v.schema,
-					       parts[i].f, &rq, &so, &c->srcs[i]))) {
-			err_wrap("region %" PRIu64 " SST %s", r->id, parts[i].f->file_id);
-			break;
+		if (rc == ERR_OK && disjoint) {
+			c->srcs[c->n] = parts[i].src;
+			rc = dj_wrap(v.schema, &rq, parts[i].lean, &c->srcs[c->n]);
+			c->n += c->srcs[c->n] != NULL;
+		} else {
+			sorted_source_close(parts[i].src);
 		}
-		rc = dj_wrap(v.schema, &rq, sst_source_lean(c->srcs[i]), &c->srcs[i]);
+		parts[i].src = NULL;
 	}
 	mem_free(parts);
 	if (rc == ERR_OK && disjoint) {

@@ -83,7 +83,10 @@
  * whole row-group columns, decoded once and kept with the file's cache
  * entry (cached_file.dec, counted in the same byte budget, freed with the
  * entry), instead of decompressing and decoding pages on every scan; page
- * pruning still picks the candidate row ranges. The vectors are shared and
+ * pruning still picks the candidate row ranges. A group is taken whole
+ * when a read's candidate rows are a quarter of it, or - for reads with
+ * no row predicate - when it is decoded already or such reads' page-read
+ * candidate rows add up to a quarter of it (dec_admit). The vectors are shared and
  * never written after they are installed. When the request selects rows by
  * the time range alone (no row predicate), every column is in the file,
  * none holds a null and no key needs padding, the selected rows of each
@@ -166,6 +169,9 @@ struct cached_file {
 	struct colvec **dec;
 	uint32_t dec_nrg, dec_ncols;
 	size_t dec_bytes;
+	/* per row group: candidate rows that lean reads eligible for run
+	 * views decoded from pages (dec_admit); below a quarter of it */
+	uint32_t *dec_paged;
 };
 
 struct sst_cache {
@@ -198,6 +204,7 @@ static void file_release_locked(struct cached_file *f)
 				mem_free(f->dec[i]);
 			}
 		mem_free(f->dec);
+		mem_free(f->dec_paged);
 		mem_free(f->key);
 		mem_free(f->data);
 		mem_free(f);
@@ -1654,21 +1661,75 @@ static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fco
  * concurrent scan that decoded the same column first wins (ours is
  * dropped).
  */
+/* f->dec and f->dec_paged shaped for s's file (caller holds the cache's
+ * mu); an error code when they cannot be. */
+static int dec_shape_locked(struct sst_source *s, uint32_t nf)
+{
+	struct cached_file *f = s->file;
+	if (!f->dec) {
+		f->dec = mem_calloc((size_t)s->nrg * (nf ? nf : 1), sizeof(*f->dec));
+		f->dec_paged = mem_calloc(s->nrg ? s->nrg : 1, sizeof(*f->dec_paged));
+		if (!f->dec || !f->dec_paged) {
+			mem_free(f->dec);
+			mem_free(f->dec_paged);
+			f->dec = NULL;
+			f->dec_paged = NULL;
+			return ERR_NOMEM;
+		}
+		f->dec_nrg = s->nrg;
+		f->dec_ncols = nf;
+	}
+	if (f->dec_nrg != s->nrg || f->dec_ncols != nf)
+		return err_set(ERR_INTERNAL, "SST: decoded cache shape");
+	return ERR_OK;
+}
+
+/*
+ * Whether a lean read of a cached file takes row group rg from the
+ * decoded column cache, given its `cand` candidate rows of `rows`. A read
+ * with a quarter of the rows or more always does. A selective read that
+ * qualifies for run views (no row predicate, no key to pad: its cost is
+ * its candidate rows, not the group's) does when every column it wants is
+ * decoded already, or when the candidate rows that such reads of rg have
+ * decoded from pages, this one included, reach a quarter of the rows:
+ * decoding the group whole once costs about what those page reads cost
+ * together, and every later such read of rg is then served from memory
+ * (a repeated short-range read - a newest-buckets top-k at any end time -
+ * stops decompressing pages). Otherwise the pages are read, as before,
+ * and counted. False (pages) also when the counts cannot be kept.
+ */
+static bool dec_admit(struct sst_source *s, uint32_t rg, uint32_t rows, uint64_t cand)
+{
+	if (cand * 4 >= rows)
+		return true;
+	if (s->nrow_preds || s->pk_pad)
+		return false;
+	struct cached_file *f = s->file;
+	uint32_t nf = parquet_reader_num_columns(s->reader);
+	bool admit = false;
+	pthread_mutex_lock(&s->cache->mu);
+	if (dec_shape_locked(s, nf) == ERR_OK) {
+		bool warm = true;
+		for (uint32_t fc = 0; fc < nf && warm; fc++)
+			warm = !s->want[fc] || f->dec[(size_t)rg * nf + fc];
+		uint64_t seen = f->dec_paged[rg] + cand;
+		admit = warm || seen * 4 >= rows;
+		if (!admit)
+			f->dec_paged[rg] = (uint32_t)seen; /* < rows / 4 */
+	}
+	pthread_mutex_unlock(&s->cache->mu);
+	err_clear();
+	return admit;
+}
+
 static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
 {
 	struct cached_file *f = s->file;
 	struct sst_cache *c = s->cache;
 	uint32_t nf = parquet_reader_num_columns(s->reader);
 	bool missing = false;
-	int rc = ERR_OK;
 	pthread_mutex_lock(&c->mu);
-	if (!f->dec) {
-		f->dec = mem_calloc((size_t)s->nrg * (nf ? nf : 1), sizeof(*f->dec));
-		f->dec_nrg = s->nrg;
-		f->dec_ncols = nf;
-	}
-	if (!f->dec || f->dec_nrg != s->nrg || f->dec_ncols != nf)
-		rc = f->dec ? err_set(ERR_INTERNAL, "SST: decoded cache shape") : ERR_NOMEM;
+	int rc = dec_shape_locked(s, nf);
 	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++) {
 		fcols[fc] = s->want[fc] ? f->dec[(size_t)rg * nf + fc] : NULL;
 		missing |= s->want[fc] && !fcols[fc];
@@ -1803,9 +1864,11 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		}
 		/* a lean read of a cached file: the whole row group from the
 		 * decoded column cache (select_rows then applies the range),
-		 * only when the candidate rows are a good part of the row group:
-		 * a selective read decodes (and filters) the few pages it needs
-		 * faster than it filters a whole group */
+		 * when the candidate rows are a good part of the row group or
+		 * the read is served by run views and the group is (or by now
+		 * should be) decoded (dec_admit): otherwise a selective read
+		 * decodes (and filters) the few pages it needs faster than it
+		 * filters a whole group */
 		uint32_t nfile = parquet_reader_num_columns(s->reader);
 		struct colvec *fcols[nfile ? nfile : 1];
 		bool dec = false;
@@ -1813,7 +1876,7 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			uint64_t cand = 0;
 			for (uint32_t k = 0; k < nr; k++)
 				cand += s->rr[0][k].to - s->rr[0][k].from;
-			dec = cand * 4 >= rows;
+			dec = dec_admit(s, rg, rows, cand);
 			if (dec && (rc = decoded_rg(s, rg, rows, fcols)))
 				return rc;
 		}

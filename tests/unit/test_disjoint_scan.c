@@ -13,7 +13,10 @@
  * (deduplicated per source), field predicates (after dedup), rows left in
  * the memtable - and each series' rows of a hinted scan must come in ts
  * order. Whether the disjoint path ran is visible in the batches: lean
- * sources leave __primary_key empty, the merge fills it.
+ * sources leave __primary_key empty, the merge fills it. A late row that
+ * widens a source's range: sources with no row in the request are read
+ * ahead and left out (disjoint path), never under a field predicate (an
+ * overwrite that fails it still hides the older row that passes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -480,6 +483,88 @@ static void test_paths(void **state)
 	region_close(r);
 }
 
+/* A hinted request with a field predicate (v > 10). */
+static struct scan_info hinted_field_pred(struct region *r, int64_t lo, int64_t hi)
+{
+	struct rq q;
+	memset(&q, 0, sizeof(q));
+	scan_request_init(&q.req);
+	q.req.preds = q.preds;
+	q.req.ts_min = lo;
+	q.req.ts_max = hi;
+	q.preds[q.req.npreds++] = (struct scan_pred){
+	    .col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = 10}};
+	load_all(r);
+	struct scan_info si = check_one(r, &q);
+	fx_rows_free(&g_all);
+	return si;
+}
+
+/* One late row widens a source's range over its neighbours': a source
+ * whose range overlaps another's but that holds no row of the request is
+ * read ahead and left out (disjoint path, lean), unless a field predicate
+ * is in the request; one that holds rows there still merges. */
+static void test_late_row_read_ahead(void **state)
+{
+	struct env *e = *state;
+	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
+	struct region *r = NULL;
+	assert_int_equal(region_create(e->eng, REGION_ID(1024, 98), DIR1, s, &r), ERR_OK);
+	region_schema_free(s);
+	write_unique(r, 0, 1);
+	assert_int_equal(region_flush(r), ERR_OK);
+	write_unique(r, 1, 1);
+	assert_int_equal(region_flush(r), ERR_OK);
+	write_unique(r, 2, 1);
+	/* an overwrite into slab 0: the memtable spans slabs 0 to 2 */
+	struct fx_row late = {.ts = 5000, .v = 99};
+	host_name(late.host, 3);
+	write_rows(r, &late, 1, OP_PUT);
+	for (int flushed = 0; flushed < 2; flushed++) {
+		/* slab 1: the memtable (then its file) has no row there */
+		struct scan_info si = hinted_all(r, SLAB * 10, 2 * SLAB * 10);
+		assert_true(si.batches > 0);
+		assert_int_equal(si.lean, si.batches);
+		si = hinted_all(r, SLAB * 10 + 55, 2 * SLAB * 10 - 33);
+		assert_true(si.batches > 0);
+		assert_int_equal(si.lean, si.batches);
+		/* a field predicate: the ranges decide (merged) */
+		si = hinted_field_pred(r, SLAB * 10, 2 * SLAB * 10);
+		assert_true(si.batches > 0);
+		assert_int_equal(si.lean, 0);
+		/* slabs 1 and 2: the newest source has rows there: merged */
+		si = hinted_all(r, SLAB * 10, 3 * SLAB * 10);
+		assert_int_equal(si.lean, 0);
+		/* slab 0 with the overwrite (check_one: the new value wins) */
+		si = hinted_all(r, 0, SLAB * 10);
+		assert_int_equal(si.lean, 0);
+		si = hinted_all(r, 4000, 6000);
+		assert_int_equal(si.lean, 0);
+		/* around the late row, without it: lean */
+		si = hinted_all(r, 5001, SLAB * 10);
+		assert_int_equal(si.lean, si.batches);
+		assert_int_equal(region_flush(r), ERR_OK);
+	}
+	/* an overwrite that fails the field predicate hides the file's row
+	 * that passes it: the memtable, empty under the predicate, must not
+	 * be left out */
+	load_all(r);
+	struct fx_row ow;
+	memset(&ow, 0, sizeof(ow));
+	for (size_t i = 0; i < g_all.n && !ow.host[0]; i++)
+		if (g_all.rows[i].ts >= SLAB * 10 && g_all.rows[i].ts < 2 * SLAB * 10 &&
+		    !g_all.rows[i].v_null && g_all.rows[i].v > 10)
+			ow = g_all.rows[i];
+	fx_rows_free(&g_all);
+	assert_true(ow.host[0] != '\0');
+	ow.v = 1;
+	write_rows(r, &ow, 1, OP_PUT);
+	struct scan_info si = hinted_field_pred(r, SLAB * 10, 2 * SLAB * 10);
+	assert_int_equal(si.lean, 0);
+	assert_int_equal(region_drop(r), ERR_OK);
+	region_close(r);
+}
+
 /* Sources whose ranges touch (a file's newest ts is the memtable's
  * oldest) overlap: an overwrite at that ts must win over the file's row. */
 static void test_touching_ranges(void **state)
@@ -527,6 +612,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touching_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_row_read_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_last_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_last_non_null, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_append, setup, teardown),
