@@ -36,13 +36,18 @@
  * header / body end offsets) for its whole life: parquet_column_pages
  * answers from it and row-range reads step over unwanted pages without
  * parsing their headers again. Byte-array pages that are compacted to the
- * wanted rows copy only those rows' bytes (pwant).
+ * wanted rows copy only those rows' bytes (pwant). With a page cache
+ * (parquet_reader_set_page_cache) row-range reads of a reader over memory
+ * look each ZSTD page up by its body's file offset before decompressing
+ * it, and keep what they decompress there; the page stays pinned until
+ * the next page is decompressed or the chunk read ends.
  */
 #include <string.h>
 #include <zstd.h>
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "storage/page_cache.h"
 #include "storage/parquet.h"
 #include "storage/parquet_int.h"
 
@@ -137,6 +142,12 @@ struct parquet_reader {
 	uint8_t *pwant;
 	size_t pwant_cap;
 	bool pwant_on;
+	/* decompressed-page cache of row-range reads (NULL = none): pages of
+	 * this file are keyed (pc_owner, body offset); pin holds the page
+	 * decompress last returned */
+	struct page_cache *pc;
+	uint64_t pc_owner;
+	struct page_pin *pin;
 };
 
 /* The data pages of one column chunk of a memory reader, found once by
@@ -1015,7 +1026,19 @@ void parquet_reader_free(struct parquet_reader *r)
 	}
 	mem_free(r->cidx);
 	mem_free(r->pwant);
+	if (r->pin)
+		page_cache_unpin(r->pc, r->pin);
 	mem_free(r);
+}
+
+void parquet_reader_set_page_cache(struct parquet_reader *r, struct page_cache *pc,
+                                   uint64_t owner)
+{
+	if (r->pin)
+		page_cache_unpin(r->pc, r->pin);
+	r->pin = NULL;
+	r->pc = pc;
+	r->pc_owner = owner;
 }
 
 /* ---- accessors ---- */
@@ -1274,9 +1297,22 @@ static int plain_fixed(const struct rcol *col, const uint8_t *src, size_t len, u
 	}
 }
 
-static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
-                      int64_t unc, const uint8_t **out)
+static void unpin_page(struct parquet_reader *r)
 {
+	if (r->pin) {
+		page_cache_unpin(r->pc, r->pin);
+		r->pin = NULL;
+	}
+}
+
+/* Decompress a page body of n bytes at file offset off into *out (unc
+ * bytes), valid until the next call or the end of the read. With cached
+ * (a row-range read of a reader with a page cache) a ZSTD page comes from
+ * the cache, or is decompressed into a new buffer the cache then keeps. */
+static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
+                      int64_t unc, uint64_t off, bool cached, const uint8_t **out)
+{
+	unpin_page(r);
 	if (unc < 0 || unc > MAX_PAGE_BYTES)
 		return err_set(ERR_CORRUPT, "parquet: page size %lld out of range", (long long)unc);
 	if (codec == PQ_UNCOMPRESSED) {
@@ -1290,18 +1326,49 @@ static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *sr
 		               codec);
 	if ((uint64_t)unc > (uint64_t)n * 65536 + 65536)
 		return corrupt("page expands beyond what zstd can produce");
-	buf_reset(&r->page);
-	if (buf_reserve(&r->page, (size_t)unc + 1))
-		return ERR_NOMEM;
-	if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+	cached = cached && r->pc;
+	if (cached) {
+		size_t got = 0;
+		const uint8_t *hit = page_cache_get(r->pc, r->pc_owner, off, &got, &r->pin);
+		if (hit && got == (size_t)unc) {
+			*out = hit;
+			return ERR_OK;
+		}
+		unpin_page(r); /* cannot happen for an immutable file: decode afresh */
+		cached = !hit;
+	}
+	uint8_t *dst;
+	if (cached) {
+		if (!(dst = mem_alloc((size_t)unc + 1)))
+			return ERR_NOMEM;
+	} else {
+		buf_reset(&r->page);
+		if (buf_reserve(&r->page, (size_t)unc + 1))
+			return ERR_NOMEM;
+		dst = (uint8_t *)r->page.data;
+	}
+	if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+		if (cached)
+			mem_free(dst);
 		return err_set(ERR_NOMEM, "parquet: zstd context");
-	size_t got = ZSTD_decompressDCtx(r->dctx, r->page.data, (size_t)unc, src, n);
+	}
+	size_t got = ZSTD_decompressDCtx(r->dctx, dst, (size_t)unc, src, n);
+	int rc = ERR_OK;
 	if (ZSTD_isError(got))
-		return err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));
-	if (got != (size_t)unc)
-		return corrupt("page decompressed to the wrong size");
-	r->page.len = got;
-	*out = r->page.data;
+		rc = err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));
+	else if (got != (size_t)unc)
+		rc = corrupt("page decompressed to the wrong size");
+	if (!cached) {
+		r->page.len = rc ? 0 : got;
+		*out = dst;
+		return rc;
+	}
+	if (rc) {
+		mem_free(dst);
+		return rc;
+	}
+	if (!(*out = page_cache_put(r->pc, r->pc_owner, off, dst, got, &r->pin)))
+		return ERR_NOMEM;
 	return ERR_OK;
 }
 
@@ -1756,6 +1823,9 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	uint64_t len = (uint64_t)ch->total_comp;
 	/* a page index lets unwanted pages be stepped over (memory readers) */
 	const struct cindex *ci = rr ? chunk_index(r, g, c) : NULL;
+	/* row-range reads go through the page cache; whole row groups (the
+	 * decoded column cache's fill, compaction) do not */
+	bool cache = rr != NULL && r->mem != NULL;
 	uint32_t dk = 0; /* data pages passed */
 	int rc = get_range(r, ch->start, len, &p, &owned);
 	if (rc)
@@ -1839,7 +1909,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		}
 		if (dict_body) {
 			if (!(rc = decompress(r, ch->codec, dict_body, (size_t)dict_h.comp,
-			                      dict_h.unc, &d)))
+			                      dict_h.unc, ch->start + (uint64_t)(dict_body - p),
+			                      cache, &d)))
 				rc = read_dict_page(r, col, dict_h.nvals, dict_h.enc, d,
 				                    (size_t)dict_h.unc);
 			dict_body = NULL;
@@ -1854,7 +1925,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 				             "parquet: definition level encoding %d", h.def_enc);
 				break;
 			}
-			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
+			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc,
+			                     ch->start + (uint64_t)(body - p), cache, &d)))
 				break;
 			vals = d;
 			vlen = (size_t)h.unc;
@@ -1882,7 +1954,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			lvlen = (size_t)h.v2_def_len;
 			if (h.v2_compressed) {
 				rc = decompress(r, ch->codec, body + lvl, (size_t)(h.comp - lvl),
-				                h.unc - lvl, &d);
+				                h.unc - lvl, ch->start + (uint64_t)(body + lvl - p),
+				                cache, &d);
 			} else if (h.comp != h.unc) {
 				rc = corrupt("uncompressed v2 page sizes disagree");
 			} else {
@@ -1950,6 +2023,7 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		consumed += n;
 	}
 	mem_free(owned);
+	unpin_page(r);
 	if (rc || ids)
 		return rc;
 	if (col->ts_s)
