@@ -1617,6 +1617,106 @@ static int decode_page(struct parquet_reader *r, const struct rcol *col, struct 
 	return ERR_OK;
 }
 
+/*
+ * A data page of n rows (page row 0 = row group row first) of which only
+ * the rows in rr[ri..nr) are wanted, decoded straight to those rows:
+ * PLAIN fixed-width or dictionary-encoded values of a page without nulls
+ * (dictionary indexes are decoded up to the last wanted row only). *done
+ * false, nothing appended, for any other page: the caller decodes the
+ * whole page and compacts it. v has room for n more rows.
+ */
+static int decode_partial(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
+                          uint32_t n, const uint8_t *lv, size_t lvlen, int32_t enc,
+                          const uint8_t *p, size_t len, const struct parquet_row_range *rr,
+                          uint32_t ri, uint32_t nr, uint32_t first, bool *done)
+{
+	*done = false;
+	bool dict = enc == PQE_RLE_DICTIONARY || enc == PQE_PLAIN_DICTIONARY;
+	uint32_t w = col->phys == PQT_INT32 || col->phys == PQT_FLOAT    ? 4
+	             : col->phys == PQT_INT64 || col->phys == PQT_DOUBLE ? 8
+	                                                                 : 0;
+	if (!(dict && (w || col->phys == PQT_BYTE_ARRAY)) && !(enc == PQE_PLAIN && w))
+		return ERR_OK;
+	int rc;
+	if (col->def.nullable) {
+		size_t nb = ((size_t)n + 7) / 8;
+		void *q = r->pvalid;
+		if (grow(&q, &r->pvalid_cap, nb ? nb : 1, 1))
+			return ERR_NOMEM;
+		r->pvalid = q;
+		memset(r->pvalid, 0, nb);
+		uint32_t present = 0;
+		if ((rc = decode_levels(lv, lvlen, n, r->pvalid, &present)))
+			return rc;
+		if (present < n)
+			return ERR_OK;
+	}
+	uint32_t end = first + n, last = 0, kept = 0;
+	for (uint32_t k = ri; k < nr && rr[k].from < end; k++) {
+		uint32_t a = rr[k].from > first ? rr[k].from : first;
+		uint32_t b = rr[k].to < end ? rr[k].to : end;
+		if (a < b) {
+			last = b - first;
+			kept += b - a;
+		}
+	}
+	if (dict && (rc = read_indexes(r, p, len, last)))
+		return rc;
+	const uint32_t *idx = r->idx;
+	uint32_t at = v->len;
+	if (col->phys == PQT_BYTE_ARRAY) {
+		const uint32_t *doff = r->dict_off;
+		uint64_t total = 0;
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++)
+			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
+			     i < last && i + first < rr[k].to; i++)
+				total += doff[idx[i] + 1] - doff[idx[i]];
+		if ((rc = reserve_bytes(v, total)))
+			return rc;
+		const uint8_t *db = r->dict_bytes.data;
+		uint32_t *offs = v->offs;
+		uint32_t cur = offs[at];
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++)
+			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
+			     i < last && i + first < rr[k].to; i++) {
+				uint32_t o = doff[idx[i]], l = doff[idx[i] + 1] - o;
+				memcpy(v->bytes + cur, db + o, l);
+				cur += l;
+				offs[++at] = cur;
+			}
+	} else {
+		uint8_t *dst = (uint8_t *)(col->def.type == DT_FLOAT32 || col->def.type == DT_FLOAT64
+		                               ? (void *)v->f64
+		                               : (void *)v->i64);
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++) {
+			uint32_t a = rr[k].from > first ? rr[k].from - first : 0;
+			uint32_t b = rr[k].to < end ? rr[k].to - first : n;
+			if (a >= b)
+				continue;
+			if (dict) {
+				const uint64_t *d = r->dict8;
+				for (uint32_t i = a; i < b; i++)
+					memcpy(dst + 8 * (size_t)at++, &d[idx[i]], 8);
+				continue;
+			}
+			size_t skip = (size_t)a * w;
+			if (skip > len)
+				return corrupt("PLAIN values truncated");
+			if ((rc = plain_fixed(col, p + skip, len - skip, b - a, dst + 8 * (size_t)at)))
+				return rc;
+			at += b - a;
+		}
+	}
+	if (at - v->len != kept)
+		return err_set(ERR_INTERNAL, "parquet: %u of %u wanted rows decoded", at - v->len,
+		               kept);
+	if (v->validity)
+		set_bits(v->validity, v->len, kept);
+	v->len = at;
+	*done = true;
+	return ERR_OK;
+}
+
 struct page_hdr {
 	int32_t type, unc, comp;
 	bool has_data, has_dict, has_v2;
@@ -1996,6 +2096,16 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		if (rr && (rc = colvec_reserve(v, n)))
 			break;
 		bool partial = rr && (rr[ri].from > consumed || rr[ri].to < consumed + n);
+		if (partial) {
+			bool done = false;
+			if ((rc = decode_partial(r, col, v, n, lv, lvlen, h.enc, vals, vlen, rr, ri,
+			                         nr, consumed, &done)))
+				break;
+			if (done) {
+				consumed += n;
+				continue;
+			}
+		}
 		if (partial && col->phys == PQT_BYTE_ARRAY) {
 			/* copy the bytes of the wanted rows only */
 			size_t nb = ((size_t)n + 7) / 8;

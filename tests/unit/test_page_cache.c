@@ -262,19 +262,27 @@ static void test_concurrent(void **state)
 
 /* ---- under the Parquet reader ---- */
 
+#define NCOLS 8
+
 /* A file of random rows: INT64 key, nullable DOUBLE, STRING dictionary
  * tag, nullable STRING; ZSTD, pages of at most 100 rows, two row
  * groups. */
 static void write_file(uint32_t seed, uint32_t rows, struct buf *file)
 {
-	struct parquet_column_def defs[4] = {{"k", DT_INT64, false, false},
-	                                     {"x", DT_FLOAT64, true, false},
-	                                     {"tag", DT_STRING, false, true},
-	                                     {"s", DT_STRING, true, false}};
-	enum dtype types[4] = {DT_INT64, DT_FLOAT64, DT_STRING, DT_STRING};
+	struct parquet_column_def defs[NCOLS] = {{"k", DT_INT64, false, false},
+	                                         {"x", DT_FLOAT64, true, false},
+	                                         {"tag", DT_STRING, false, true},
+	                                         {"s", DT_STRING, true, false},
+	                                         {"d", DT_FLOAT64, true, true},
+	                                         {"i", DT_INT32, false, false},
+	                                         {"f", DT_FLOAT32, false, false},
+	                                         {"u", DT_UINT32, false, true}};
+	enum dtype types[NCOLS];
+	for (int c = 0; c < NCOLS; c++)
+		types[c] = defs[c].type;
 	struct batch b;
 	memset(&b, 0, sizeof(b));
-	assert_int_equal(batch_init(&b, 4, types), ERR_OK);
+	assert_int_equal(batch_init(&b, NCOLS, types), ERR_OK);
 	uint32_t s = seed;
 	for (uint32_t r = 0; r < rows; r++) {
 		colvec_push_i64(&b.cols[0], (int64_t)r * 10 + (rnd(&s) % 10));
@@ -292,11 +300,19 @@ static void write_file(uint32_t seed, uint32_t rows, struct buf *file)
 			int m = snprintf(v, sizeof(v), "v%u-%u", rnd(&s) % 1000, r);
 			colvec_push_bytes(&b.cols[3], v, (size_t)m);
 		}
+		/* nulls only in some pages of d */
+		if ((r / 100) % 3 == 1 && rnd(&s) % 4 == 0)
+			colvec_push_null(&b.cols[4]);
+		else
+			colvec_push_f64(&b.cols[4], (double)(rnd(&s) % 50) * 0.25);
+		colvec_push_i64(&b.cols[5], (int32_t)rnd(&s));
+		colvec_push_f64(&b.cols[6], (double)(float)((double)(rnd(&s) % 10000) / 8.0));
+		colvec_push_i64(&b.cols[7], (int64_t)(4000000000u + rnd(&s) % 5));
 	}
 	b.nrows = rows;
 	struct parquet_write_options opt = {.row_group_rows = rows / 2 + 1, .page_rows = 100};
 	struct parquet_writer *w = NULL;
-	assert_int_equal(parquet_writer_open(defs, 4, &opt, &w), ERR_OK);
+	assert_int_equal(parquet_writer_open(defs, NCOLS, &opt, &w), ERR_OK);
 	assert_int_equal(parquet_writer_write(w, &b), ERR_OK);
 	assert_int_equal(parquet_writer_finish(w, file), ERR_OK);
 	parquet_writer_free(w);
@@ -328,6 +344,28 @@ static uint32_t random_ranges(uint32_t *s, uint32_t rows, struct parquet_row_ran
 	return n;
 }
 
+/* The rows of whole in rr[0..n), columns whole left empty stay empty. */
+static void expect_ranges(const struct batch *whole, const struct parquet_row_range *rr,
+                          uint32_t n, struct batch *out)
+{
+	batch_free(out);
+	enum dtype types[NCOLS];
+	for (uint32_t c = 0; c < whole->ncols; c++)
+		types[c] = whole->cols[c].type;
+	assert_int_equal(batch_init(out, whole->ncols, types), ERR_OK);
+	for (uint32_t c = 0; c < whole->ncols; c++) {
+		if (whole->cols[c].len == 0)
+			continue;
+		for (uint32_t k = 0; k < n; k++)
+			for (uint32_t i = rr[k].from; i < rr[k].to; i++)
+				assert_int_equal(colvec_push_from(&out->cols[c], &whole->cols[c], i),
+				                 ERR_OK);
+	}
+	out->nrows = 0;
+	for (uint32_t k = 0; k < n; k++)
+		out->nrows += rr[k].to - rr[k].from;
+}
+
 static void read_all(struct parquet_reader *r, const struct parquet_row_range *rr, uint32_t n,
                      uint32_t rg, const bool *want, struct batch *out)
 {
@@ -354,20 +392,24 @@ static void test_parquet_reads(void **state)
 	parquet_reader_set_page_cache(c2, pc, 2);  /* same offsets, other bytes */
 	uint32_t s = 12345;
 	struct parquet_row_range rr[64];
-	struct batch want_b = {0}, got_b = {0};
-	bool want_cols[4] = {true, true, true, true};
+	struct batch want_b = {0}, got_b = {0}, whole = {0}, exp_b = {0};
+	bool want_cols[NCOLS];
 	for (int round = 0; round < 200; round++) {
 		if (round == 100)
 			page_cache_set_capacity(pc, 6000); /* a few pages: evictions */
 		uint32_t rg = rnd(&s) % 2;
 		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(plain, rg);
 		uint32_t n = random_ranges(&s, rows, rr, 64);
-		for (int c = 0; c < 4; c++)
+		for (int c = 0; c < NCOLS; c++)
 			want_cols[c] = rnd(&s) % 4 != 0;
 		struct parquet_reader *cr = round % 3 == 0 ? c1b : c1;
 		read_all(plain, rr, n, rg, want_cols, &want_b);
 		read_all(cr, rr, n, rg, want_cols, &got_b);
 		assert_batches_equal(&want_b, &got_b);
+		/* both equal the whole row group's rows in the ranges */
+		assert_int_equal(parquet_read_row_group(plain, rg, want_cols, &whole), ERR_OK);
+		expect_ranges(&whole, rr, n, &exp_b);
+		assert_batches_equal(&exp_b, &want_b);
 		/* the other file through the same cache, same ranges */
 		rows = (uint32_t)parquet_reader_row_group_rows(plain2, rg);
 		n = random_ranges(&s, rows, rr, 64);
@@ -398,6 +440,8 @@ static void test_parquet_reads(void **state)
 	assert_int_equal(st.misses, misses);
 	batch_free(&want_b);
 	batch_free(&got_b);
+	batch_free(&whole);
+	batch_free(&exp_b);
 	parquet_reader_free(plain);
 	parquet_reader_free(plain2);
 	parquet_reader_free(c1);
