@@ -260,6 +260,116 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	return ERR_OK;
 }
 
+static void cached_table_clear(struct fe_cached_table *e)
+{
+	mem_free(e->catalog);
+	mem_free(e->schema);
+	mem_free(e->name);
+	table_info_free(e->info);
+	table_route_free(e->route);
+	memset(e, 0, sizeof(*e));
+}
+
+void fe_table_cache_clear(struct frontend *fe)
+{
+	for (uint32_t i = 0; i < FE_TABLE_CACHE; i++)
+		cached_table_clear(&fe->tables[i]);
+}
+
+/*
+ * The table info and route of cat.sch.tab (the caller owns both): copies
+ * of the ones kept from an earlier statement while the catalog generation
+ * has not moved since they were read, else read from the catalog (and
+ * kept, tagged with the generation seen before the read: a write that
+ * lands during the read moves the generation past the tag, so the copy
+ * is never used). Without a generation (cluster mode) always read.
+ */
+static int get_table(struct frontend *fe, const char *cat, const char *sch, const char *tab,
+                     struct table_info **info, struct table_route **route, bool *no_table)
+{
+	*info = NULL;
+	*route = NULL;
+	*no_table = false;
+	uint64_t gen = 0;
+	if (fe->catalog_gen) {
+		gen = atomic_load(fe->catalog_gen);
+		pthread_mutex_lock(&fe->tables_mu);
+		for (uint32_t i = 0; i < FE_TABLE_CACHE; i++) {
+			struct fe_cached_table *e = &fe->tables[i];
+			if (!e->name || e->gen != gen || strcmp(e->name, tab) ||
+			    strcmp(e->schema, sch) || strcmp(e->catalog, cat))
+				continue;
+			e->last_use = ++fe->tables_clock;
+			*info = table_info_clone(e->info);
+			*route = table_route_clone(e->route);
+			break;
+		}
+		pthread_mutex_unlock(&fe->tables_mu);
+		if (*info && *route) {
+			atomic_fetch_add(&fe->n_table_hits, 1);
+			return ERR_OK;
+		}
+		table_info_free(*info);
+		table_route_free(*route);
+		*info = NULL;
+		*route = NULL;
+		atomic_fetch_add(&fe->n_table_misses, 1);
+	}
+	int rc = catalog_get_table(fe->kv, cat, sch, tab, info);
+	if (rc) {
+		*no_table = rc == ERR_NOT_FOUND;
+		return rc;
+	}
+	if ((rc = catalog_get_route(fe->kv, (*info)->table_id, route))) {
+		table_info_free(*info);
+		*info = NULL;
+		return rc;
+	}
+	if (!fe->catalog_gen)
+		return ERR_OK;
+	struct fe_cached_table n = {.catalog = mem_strdup(cat),
+	                            .schema = mem_strdup(sch),
+	                            .name = mem_strdup(tab),
+	                            .gen = gen,
+	                            .info = table_info_clone(*info),
+	                            .route = table_route_clone(*route)};
+	if (!n.catalog || !n.schema || !n.name || !n.info || !n.route) {
+		err_clear(); /* not kept: the statement goes on */
+		cached_table_clear(&n);
+		return ERR_OK;
+	}
+	pthread_mutex_lock(&fe->tables_mu);
+	/* the slot of the same name, else an empty one, else the least
+	 * recently used */
+	struct fe_cached_table *slot = NULL;
+	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++) {
+		struct fe_cached_table *e = &fe->tables[i];
+		if (e->name && !strcmp(e->name, tab) && !strcmp(e->schema, sch) &&
+		    !strcmp(e->catalog, cat))
+			slot = e;
+	}
+	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++)
+		if (!fe->tables[i].name)
+			slot = &fe->tables[i];
+	if (!slot) {
+		slot = &fe->tables[0];
+		for (uint32_t i = 1; i < FE_TABLE_CACHE; i++)
+			if (fe->tables[i].last_use < slot->last_use)
+				slot = &fe->tables[i];
+	}
+	if (slot->name && slot->gen > gen) {
+		/* a newer read of this table is there already */
+		pthread_mutex_unlock(&fe->tables_mu);
+		cached_table_clear(&n);
+		return ERR_OK;
+	}
+	cached_table_clear(slot);
+	*slot = n;
+	slot->last_use = ++fe->tables_clock;
+	pthread_mutex_unlock(&fe->tables_mu);
+	return ERR_OK;
+}
+
 int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
                      struct table_provider **out)
 {
@@ -295,18 +405,14 @@ int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
 		}
 	}
 	struct table_info *info;
-	rc = catalog_get_table(c->fe->kv, cat, sch, tab, &info);
-	if (rc == ERR_NOT_FOUND)
+	struct table_route *route;
+	bool no_table;
+	rc = get_table(c->fe, cat, sch, tab, &info, &route, &no_table);
+	if (no_table)
 		return fe_fail(GT_TABLE_NOT_FOUND,
 		               ERR_NOT_FOUND, /* the engine adds "Failed to plan SQL: " */
 		               "Table not found: %s.%s.%s", cat, sch, tab);
 	if (rc)
 		return rc;
-	struct table_route *route;
-	rc = catalog_get_route(c->fe->kv, info->table_id, &route);
-	if (rc) {
-		table_info_free(info);
-		return rc;
-	}
 	return fe_user_table(c, info, route, out);
 }

@@ -453,18 +453,30 @@ int32_t vfmt_tz_offset_at(const struct vfmt_tz *tz, int64_t t)
 	return z->trans_off[lo];
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				      "25262728293031323334353637383940414243444546474849"
+				      "50515253545556575859606162636465666768697071727374"
+				      "75767778798081828384858687888990919293949596979899";
+
 /* Decimal digits of x into out (no terminator); returns their count. */
 static int u64_digits(uint64_t x, char *out)
 {
 	char t[20];
-	int n = 0;
-	do {
-		t[n++] = (char)('0' + x % 10);
-		x /= 10;
-	} while (x);
-	for (int i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
-	return n;
+	int n = 20;
+	while (x >= 100) {
+		uint32_t r = (uint32_t)(x % 100);
+		x /= 100;
+		n -= 2;
+		memcpy(t + n, digit_pairs + 2 * r, 2);
+	}
+	if (x >= 10) {
+		n -= 2;
+		memcpy(t + n, digit_pairs + 2 * x, 2);
+	} else {
+		t[--n] = (char)('0' + x);
+	}
+	memcpy(out, t + n, (size_t)(20 - n));
+	return 20 - n;
 }
 
 static int i64_text(int64_t v, char *out)
@@ -504,6 +516,29 @@ static inline double round_even_below_2p53(double x)
 	return (x + two52) - two52;
 }
 
+/* The k of the last value fast_digits took, tried first for the next one
+ * (a column of values with the same number of decimals): any k that
+ * passes the checks gives the same digits (10^-k > ulp(d) leaves one
+ * k-decimal number that rounds to d, and a passing smaller k's number
+ * scaled up is one), and the checks that end the search early only get
+ * stricter as k grows, so the answer is the search's. */
+static _Thread_local int fast_k_hint = 2;
+
+/* The digits of m (>= 1) for decimal exponent k, trailing zeros off. */
+static int fast_emit(uint64_t m, int k, char *dig, int *ndig, int *exp10)
+{
+	char tmp[24];
+	int n = u64_digits(m, tmp);
+	int e = n - 1 - k;
+	while (n > 1 && tmp[n - 1] == '0')
+		n--;
+	memcpy(dig, tmp, (size_t)n);
+	dig[n] = '\0';
+	*ndig = n;
+	*exp10 = e;
+	return 0;
+}
+
 static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 {
 	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -518,6 +553,13 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 	double up;
 	memcpy(&up, &bits, sizeof(up));
 	double ulp = up - d;
+	int h = fast_k_hint;
+	double xh = d * p10[h];
+	if (xh < 9007199254740992.0 && ulp * p10[h] < 1.0) {
+		double m = round_even_below_2p53(xh);
+		if (m >= 1 && m / p10[h] == d)
+			return fast_emit((uint64_t)m, h, dig, ndig, exp10);
+	}
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
@@ -525,16 +567,8 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 		double m = round_even_below_2p53(x);
 		if (m < 1 || m / p10[k] != d)
 			continue;
-		char tmp[24];
-		int n = u64_digits((uint64_t)m, tmp);
-		int e = n - 1 - k;
-		while (n > 1 && tmp[n - 1] == '0')
-			n--;
-		memcpy(dig, tmp, (size_t)n);
-		dig[n] = '\0';
-		*ndig = n;
-		*exp10 = e;
-		return 0;
+		fast_k_hint = k;
+		return fast_emit((uint64_t)m, k, dig, ndig, exp10);
 	}
 	return -1;
 }

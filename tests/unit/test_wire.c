@@ -64,9 +64,11 @@ static void test_vfmt_doubles_fast_path(void **state)
 {
 	(void)state;
 	srand(9);
-	for (int i = 0; i < 200000; i++) {
+	for (int i = 0; i < 300000; i++) {
 		double d;
-		switch (i % 4) {
+		/* mixed kinds, then runs of one kind (the fast path tries the
+		 * previous value's decimal count first) */
+		switch (i < 200000 ? i % 4 : (i / 1000) % 4) {
 		case 0: d = (double)(rand() % 1000000) / 100.0; break;
 		case 1: d = (double)rand() / (double)(1 + rand() % 100000); break;
 		case 2: d = (double)(rand() % 100000) / 1000.0 + 1e6 * (rand() % 3); break;
