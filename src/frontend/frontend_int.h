@@ -63,12 +63,18 @@ struct fe_read_count {
  * frontend_options.catalog_gen): valid while the catalog generation is
  * still gen. */
 #define FE_TABLE_CACHE 32
+/* A table's info and route, shared read-only by the cache and the
+ * statements using them; refs under frontend.tables_mu. */
+struct fe_table_ref {
+	uint32_t refs;
+	struct table_info *info;
+	struct table_route *route;
+};
 struct fe_cached_table {
 	char *catalog, *schema, *name; /* NULL = empty slot */
 	uint64_t gen;
 	uint64_t last_use;
-	struct table_info *info;
-	struct table_route *route;
+	struct fe_table_ref *ref; /* one reference */
 };
 
 struct frontend {

@@ -524,22 +524,9 @@ static inline double round_even_below_2p53(double x)
  * stricter as k grows, so the answer is the search's. */
 static _Thread_local int fast_k_hint = 2;
 
-/* The digits of m (>= 1) for decimal exponent k, trailing zeros off. */
-static int fast_emit(uint64_t m, int k, char *dig, int *ndig, int *exp10)
-{
-	char tmp[24];
-	int n = u64_digits(m, tmp);
-	int e = n - 1 - k;
-	while (n > 1 && tmp[n - 1] == '0')
-		n--;
-	memcpy(dig, tmp, (size_t)n);
-	dig[n] = '\0';
-	*ndig = n;
-	*exp10 = e;
-	return 0;
-}
-
-static int fast_digits(double d, char *dig, int *ndig, int *exp10)
+/* d = m / 10^k exactly as doubles go (see fast_digits), m >= 1, for the
+ * k of the search (or the hint's: same m / 10^k); -1 when none. */
+static int fast_decimal(double d, uint64_t *m_out, int *k_out)
 {
 	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -557,8 +544,11 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 	double xh = d * p10[h];
 	if (xh < 9007199254740992.0 && ulp * p10[h] < 1.0) {
 		double m = round_even_below_2p53(xh);
-		if (m >= 1 && m / p10[h] == d)
-			return fast_emit((uint64_t)m, h, dig, ndig, exp10);
+		if (m >= 1 && m / p10[h] == d) {
+			*m_out = (uint64_t)m;
+			*k_out = h;
+			return 0;
+		}
 	}
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
@@ -568,9 +558,100 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 		if (m < 1 || m / p10[k] != d)
 			continue;
 		fast_k_hint = k;
-		return fast_emit((uint64_t)m, k, dig, ndig, exp10);
+		*m_out = (uint64_t)m;
+		*k_out = k;
+		return 0;
 	}
 	return -1;
+}
+
+static int fast_digits(double d, char *dig, int *ndig, int *exp10)
+{
+	uint64_t m;
+	int k;
+	if (fast_decimal(d, &m, &k))
+		return -1;
+	char tmp[24];
+	int n = u64_digits(m, tmp);
+	int e = n - 1 - k;
+	while (n > 1 && tmp[n - 1] == '0')
+		n--;
+	memcpy(dig, tmp, (size_t)n);
+	dig[n] = '\0';
+	*ndig = n;
+	*exp10 = e;
+	return 0;
+}
+
+/* Exactly w digits of x (< 10^w, leading zeros) at out. */
+static void put_digits(char *out, uint64_t x, int w)
+{
+	while (w >= 2) {
+		uint32_t r = (uint32_t)(x % 100);
+		x /= 100;
+		w -= 2;
+		memcpy(out + w, digit_pairs + 2 * r, 2);
+	}
+	if (w)
+		out[0] = (char)('0' + x % 10);
+}
+
+/* The positional text of d > 0 when fast_decimal takes it and its
+ * decimal exponent is in [-4, 15) (where every flavor writes positional
+ * notation): the same text as shortest_digits + the positional branch of
+ * vfmt_double, without the digit string. Returns its length, 0 when not
+ * taken. */
+static size_t fast_positional(char *o, double d)
+{
+	static const uint64_t u10[] = {1ull,
+				       10ull,
+				       100ull,
+				       1000ull,
+				       10000ull,
+				       100000ull,
+				       1000000ull,
+				       10000000ull,
+				       100000000ull,
+				       1000000000ull,
+				       10000000000ull,
+				       100000000000ull,
+				       1000000000000ull,
+				       10000000000000ull,
+				       100000000000000ull,
+				       1000000000000000ull,
+				       10000000000000000ull};
+	uint64_t m;
+	int k;
+	if (fast_decimal(d, &m, &k))
+		return 0;
+	while (k > 0 && m % 10 == 0) {
+		m /= 10;
+		k--;
+	}
+	int nd = 1;
+	while (nd < 17 && m >= u10[nd])
+		nd++;
+	int e = nd - 1 - k;
+	if (e < -4 || e >= 15 || nd > 16)
+		return 0;
+	char *p = o;
+	if (k == 0) {
+		put_digits(p, m, nd);
+		return (size_t)nd;
+	}
+	if (e < 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (int i = 0; i < -e - 1; i++)
+			*p++ = '0';
+		put_digits(p, m, nd);
+		return (size_t)(p + nd - o);
+	}
+	put_digits(p, m / u10[k], e + 1);
+	p += e + 1;
+	*p++ = '.';
+	put_digits(p, m % u10[k], k);
+	return (size_t)(p + k - o);
 }
 
 /* Shortest digits: fills dig with the significant digits (no dot) and
@@ -633,6 +714,13 @@ size_t vfmt_double(char *out, double d, int is_f32, int flavor)
 		*o++ = '0';
 		*o = '\0';
 		return (size_t)(o - out);
+	}
+	if (!is_f32) {
+		size_t fast = fast_positional(o, fabs(d));
+		if (fast) {
+			o[fast] = '\0';
+			return (size_t)(o + fast - out);
+		}
 	}
 	char dig[24];
 	int n;

@@ -89,6 +89,22 @@ static void test_vfmt_doubles_fast_path(void **state)
 		double back = strtod(got, NULL);
 		if (back != d)
 			fail_msg("%.17g printed as %s", d, got);
+		/* PostgreSQL's flavor: positional (the same text) for decimal
+		 * exponents in [-4, 15), else scientific */
+		char pg[VFMT_DOUBLE_MAX];
+		vfmt_double(pg, d, 0, VFMT_PG);
+		if (strtod(pg, NULL) != d)
+			fail_msg("%.17g printed as %s (pg)", d, pg);
+		double ad = fabs(d);
+		const char *g0 = got[0] == '-' ? got + 1 : got;
+		if (g0[0] == '0' && g0[1] != '.' && g0[1] != '\0')
+			fail_msg("%.17g printed as %s: leading zero", d, got);
+		if (strchr(got, '.') && got[strlen(got) - 1] == '0')
+			fail_msg("%.17g printed as %s: trailing zero", d, got);
+		if (ad >= 1e-4 && ad < 1e15 && strcmp(pg, got))
+			fail_msg("%.17g: pg %s, mysql %s", d, pg, got);
+		if ((ad < 1e-4 || ad >= 1e15) && !strchr(pg, 'e'))
+			fail_msg("%.17g: pg %s not scientific", d, pg);
 		/* same significant digits as the reference */
 		char a[32], b[32];
 		int na = 0, nb = 0;
