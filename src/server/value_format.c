@@ -647,10 +647,19 @@ static size_t fast_positional(char *o, double d)
 		put_digits(p, m, nd);
 		return (size_t)(p + nd - o);
 	}
-	put_digits(p, m / u10[k], e + 1);
+	/* constant divisors for the usual decimal counts (multiplications) */
+	uint64_t ip;
+	switch (k) {
+	case 1: ip = m / 10; break;
+	case 2: ip = m / 100; break;
+	case 3: ip = m / 1000; break;
+	case 4: ip = m / 10000; break;
+	default: ip = m / u10[k]; break;
+	}
+	put_digits(p, ip, e + 1);
 	p += e + 1;
 	*p++ = '.';
-	put_digits(p, m % u10[k], k);
+	put_digits(p, m - ip * u10[k], k);
 	return (size_t)(p + k - o);
 }
 

@@ -288,3 +288,12 @@ void page_cache_get_stats(struct page_cache *pc, struct page_cache_stats *out)
 	out->pages = pc->n;
 	pthread_mutex_unlock(&pc->mu);
 }
+
+bool page_cache_fits(struct page_cache *pc, size_t len)
+{
+	pthread_mutex_lock(&pc->mu);
+	bool fits = pc->used <= pc->capacity &&
+	            len + PAGE_CACHE_ENTRY_BYTES <= pc->capacity - pc->used;
+	pthread_mutex_unlock(&pc->mu);
+	return fits;
+}

@@ -20,6 +20,7 @@
  */
 #ifndef STRATA_STORAGE_PAGE_CACHE_H
 #define STRATA_STORAGE_PAGE_CACHE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,8 @@ void page_cache_unpin(struct page_cache *pc, struct page_pin *pin);
 /* Forget every page of owner (its file is gone or left the SST cache). */
 void page_cache_drop_owner(struct page_cache *pc, uint64_t owner);
 void page_cache_get_stats(struct page_cache *pc, struct page_cache_stats *out);
+/* Bytes a page of len bytes can take without evicting another page:
+ * whether a prefetch (which never evicts) should insert it. */
+bool page_cache_fits(struct page_cache *pc, size_t len);
 
 #endif

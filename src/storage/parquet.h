@@ -132,6 +132,12 @@ struct page_cache;
  * reads never use it. */
 void parquet_reader_set_page_cache(struct parquet_reader *r, struct page_cache *pc,
                                    uint64_t owner);
+/* Prefetch: decompress the ZSTD pages (dictionary and data) of every
+ * column chunk of the file into the reader's page cache, as long as each
+ * fits in the cache's free budget (a prefetch never evicts); pages
+ * already cached are left alone. *pages = pages inserted. A reader
+ * without a page cache, or over ranged reads, does nothing. */
+int parquet_prefetch_pages(struct parquet_reader *r, uint64_t *pages);
 
 uint32_t parquet_reader_num_columns(const struct parquet_reader *r);
 /* name, dtype, nullable; dictionary = some row group has a dictionary page.

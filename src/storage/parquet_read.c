@@ -2255,6 +2255,66 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	return ERR_OK;
 }
 
+int parquet_prefetch_pages(struct parquet_reader *r, uint64_t *pages)
+{
+	*pages = 0;
+	if (!r->pc || !r->mem)
+		return ERR_OK;
+	int rc = ERR_OK;
+	for (uint32_t g = 0; g < r->nrg && !rc; g++)
+		for (uint32_t c = 0; c < r->ncols && !rc; c++) {
+			const struct rchunk *ch = &r->rgs[g].chunks[c];
+			if (ch->codec != PQ_ZSTD)
+				continue;
+			const uint8_t *p = r->mem + ch->start;
+			uint64_t len = (uint64_t)ch->total_comp, pos = 0;
+			if (ch->start > r->size || len > r->size - ch->start)
+				return corrupt("byte range beyond the end of the file");
+			while (pos < len) {
+				struct page_hdr h;
+				size_t hl = 0;
+				if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+					break;
+				pos += hl;
+				if ((uint64_t)h.comp > len - pos) {
+					rc = corrupt("page extends beyond its column chunk");
+					break;
+				}
+				const uint8_t *body = p + pos;
+				size_t n = (size_t)h.comp;
+				int64_t unc = h.unc;
+				pos += (uint64_t)h.comp;
+				if (h.type == PQP_DATA_V2) {
+					int64_t lvl = (int64_t)h.v2_def_len + h.v2_rep_len;
+					if (!h.v2_compressed || h.v2_def_len < 0 || h.v2_rep_len < 0 ||
+					    lvl > h.comp || lvl > h.unc)
+						continue;
+					body += lvl;
+					n -= (size_t)lvl;
+					unc -= lvl;
+				} else if (h.type != PQP_DATA && h.type != PQP_DICTIONARY) {
+					continue;
+				}
+				if (unc < 0 || !page_cache_fits(r->pc, (size_t)unc))
+					continue;
+				uint64_t off = ch->start + (uint64_t)(body - p);
+				size_t got = 0;
+				struct page_pin *pin = NULL;
+				if (page_cache_get(r->pc, r->pc_owner, off, &got, &pin)) {
+					page_cache_unpin(r->pc, pin);
+					continue;
+				}
+				const uint8_t *d;
+				if ((rc = decompress(r, ch->codec, body, n, unc, off, true, &d)))
+					break;
+				unpin_page(r);
+				(*pages)++;
+			}
+		}
+	unpin_page(r);
+	return rc;
+}
+
 int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,
                          struct pq_chunk_layout *out)
 {

@@ -452,6 +452,62 @@ static void test_parquet_reads(void **state)
 	buf_free(&f2);
 }
 
+/* Prefetch fills the cache with every page (then reads only hit and
+ * equal the uncached ones), never evicts, and skips pages it has. */
+static void test_prefetch(void **state)
+{
+	(void)state;
+	struct buf f = {0};
+	write_file(21, 2000, &f);
+	struct parquet_reader *plain = NULL, *cr = NULL;
+	assert_int_equal(parquet_reader_open_mem((uint8_t *)f.data, f.len, &plain), ERR_OK);
+	assert_int_equal(parquet_reader_open_mem((uint8_t *)f.data, f.len, &cr), ERR_OK);
+	struct page_cache *pc = NULL;
+	assert_int_equal(page_cache_create(64u << 20, &pc), ERR_OK);
+	uint64_t n = 0;
+	assert_int_equal(parquet_prefetch_pages(cr, &n), ERR_OK);
+	assert_int_equal(n, 0); /* no cache set: nothing */
+	parquet_reader_set_page_cache(cr, pc, 5);
+	assert_int_equal(parquet_prefetch_pages(cr, &n), ERR_OK);
+	assert_true(n > 20);
+	struct page_cache_stats st;
+	page_cache_get_stats(pc, &st);
+	assert_int_equal(st.pages, n);
+	uint64_t again = 0;
+	assert_int_equal(parquet_prefetch_pages(cr, &again), ERR_OK);
+	assert_int_equal(again, 0);
+	page_cache_get_stats(pc, &st);
+	uint64_t misses = st.misses;
+	uint32_t s = 77;
+	struct parquet_row_range rr[64];
+	struct batch a = {0}, b = {0};
+	for (int round = 0; round < 50; round++) {
+		uint32_t rg = rnd(&s) % 2;
+		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(plain, rg);
+		uint32_t nr = random_ranges(&s, rows, rr, 64);
+		read_all(plain, rr, nr, rg, NULL, &a);
+		read_all(cr, rr, nr, rg, NULL, &b);
+		assert_batches_equal(&a, &b);
+	}
+	page_cache_get_stats(pc, &st);
+	assert_int_equal(st.misses, misses); /* every page came from the cache */
+	/* a small budget: prefetch stops at it, evicting nothing */
+	page_cache_drop_owner(pc, 5);
+	page_cache_set_capacity(pc, 20000);
+	assert_int_equal(parquet_prefetch_pages(cr, &n), ERR_OK);
+	page_cache_get_stats(pc, &st);
+	assert_true(n > 0);
+	assert_int_equal(st.pages, n);
+	assert_int_equal(st.evictions, 0);
+	assert_true(st.used <= st.capacity);
+	batch_free(&a);
+	batch_free(&b);
+	parquet_reader_free(plain);
+	parquet_reader_free(cr);
+	page_cache_free(pc);
+	buf_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_drop_owner),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_parquet_reads),
+		cmocka_unit_test(test_prefetch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
