@@ -79,6 +79,17 @@
  * time index (tag predicates keep or drop a series' tail whole). Else,
  * and for files without the entry, tail mode reads pages as above.
  *
+ * Page cache (page_cache.h): row-range reads of a file held by the SST
+ * cache take decompressed pages from the cache's page cache, keyed by the
+ * file entry's id (cached_file.id, never reused) and the page's offset, and
+ * leave the pages they decompress there. Its budget is what the file
+ * bytes and decoded columns leave of the cache's capacity (files first:
+ * pages never evict a file); a file's pages go when it leaves the cache
+ * and again when its entry is freed (pages read meanwhile by sources that
+ * still held it). sst_write prefetches a new file's pages into the free
+ * part of that budget (never evicting), so that first reads of new data
+ * skip zstd as well.
+ *
  * Decoded column cache: a lean read of a file held by the SST cache takes
  * whole row-group columns, decoded once and kept with the file's cache
  * entry (cached_file.dec, counted in the same byte budget, freed with the
