@@ -506,8 +506,10 @@ int frontend_open(const struct frontend_options *o, struct frontend **out)
 		frontend_close(fe);
 		return ERR_NOMEM;
 	}
+	fe->catalog_gen = o->catalog_gen;
 	pthread_rwlock_init(&fe->ddl, NULL);
 	pthread_mutex_init(&fe->reads_mu, NULL);
+	pthread_mutex_init(&fe->tables_mu, NULL);
 	*out = fe;
 	return ERR_OK;
 }
@@ -518,6 +520,8 @@ void frontend_close(struct frontend *fe)
 		return;
 	pthread_rwlock_destroy(&fe->ddl);
 	pthread_mutex_destroy(&fe->reads_mu);
+	pthread_mutex_destroy(&fe->tables_mu);
+	fe_table_cache_clear(fe);
 	mem_free(fe->reads);
 	mem_free(fe->peer_addr);
 	mem_free(fe->mode);

@@ -46,6 +46,12 @@ struct frontend_options {
 	                                  DDL and followers go through it, kv must be
 	                                  cluster_client_kv(cc), regions NULL */
 	const char *version;           /* e.g. "0.1.0" */
+	/* Standalone: a counter the process's only writer of kv bumps after
+	 * every write (standalone.c's kv wrapper). When set, resolved tables
+	 * (table info and route) are kept and reused until it moves. NULL
+	 * (cluster mode: other frontends and the metasrv write too): every
+	 * statement reads the catalog. */
+	const _Atomic uint64_t *catalog_gen;
 };
 
 int frontend_open(const struct frontend_options *o, struct frontend **out);

@@ -59,8 +59,32 @@ struct fe_read_count {
 	uint64_t reads;
 };
 
+/* A resolved user table kept for later statements (standalone: see
+ * frontend_options.catalog_gen): valid while the catalog generation is
+ * still gen. */
+#define FE_TABLE_CACHE 32
+/* A table's info and route, shared read-only by the cache and the
+ * statements using them; refs under frontend.tables_mu. */
+struct fe_table_ref {
+	uint32_t refs;
+	struct table_info *info;
+	struct table_route *route;
+};
+struct fe_cached_table {
+	char *catalog, *schema, *name; /* NULL = empty slot */
+	uint64_t gen;
+	uint64_t last_use;
+	struct fe_table_ref *ref; /* one reference */
+};
+
 struct frontend {
 	struct kv *kv;
+	/* resolved tables (fe_resolve_table) when catalog_gen is set */
+	const _Atomic uint64_t *catalog_gen;
+	pthread_mutex_t tables_mu;
+	struct fe_cached_table tables[FE_TABLE_CACHE];
+	uint64_t tables_clock;
+	atomic_uint_fast64_t n_table_hits, n_table_misses;
 	struct region_server *rs;  /* standalone */
 	struct cluster_client *cc; /* cluster mode when set */
 	pthread_mutex_t reads_mu;
@@ -198,6 +222,8 @@ int fe_pg_compat(struct fe_ctx *c, const char *sql, struct query_result *out, in
 
 /* ---- table providers (table_provider.c) ------------------------------ */
 
+/* Free the resolved tables fe keeps (frontend_close). */
+void fe_table_cache_clear(struct frontend *fe);
 int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
                      struct table_provider **out);
 /* Provider over the regions of a user table (info and route taken over). */

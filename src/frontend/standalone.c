@@ -62,6 +62,9 @@ struct locked_kv {
 	struct kv base;
 	struct kv *inner;
 	pthread_mutex_t mu;
+	/* bumped after every write (frontend_options.catalog_gen): this
+	 * process is the metadata's only writer */
+	_Atomic uint64_t gen;
 };
 
 static int lk_get(struct kv *kv, const char *key, uint8_t **value, size_t *len)
@@ -88,6 +91,9 @@ static int lk_txn(struct kv *kv, const struct kv_cmp *cmps, size_t ncmp, const s
 	struct locked_kv *l = (struct locked_kv *)kv;
 	pthread_mutex_lock(&l->mu);
 	int rc = kv_txn(l->inner, cmps, ncmp, ops, nops);
+	/* after the write (failed ones too, to be safe): a reader that saw
+	 * the old generation re-reads */
+	atomic_fetch_add(&l->gen, 1);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }
@@ -451,7 +457,8 @@ int standalone_main(int argc, char **argv)
 	                              .node_id = 0,
 	                              .peer_addr = peer,
 	                              .mode = "standalone",
-	                              .version = STRATA_VERSION};
+	                              .version = STRATA_VERSION,
+	                              .catalog_gen = &((struct locked_kv *)kv)->gen};
 	if ((rc = frontend_open(&fo, &fe)) || (rc = frontend_open_all_regions(fe)))
 		goto fail;
 	if ((rc = frontend_servers_start(fe, &wire, my_text, pg_text, http_text, &sv)))

@@ -38,6 +38,7 @@
 struct user_table {
 	struct table_provider p;
 	struct frontend *fe;
+	struct fe_table_ref *ref; /* info and route (shared, read-only) */
 	struct table_info *info;
 	struct table_route *route;
 	struct part_rules *rules;
@@ -199,11 +200,39 @@ static const char *ut_describe(struct table_provider *p)
 	return t->desc;
 }
 
+/* A reference (refs 1) over info and route, taken over (freed on OOM). */
+static struct fe_table_ref *table_ref_new(struct table_info *info, struct table_route *route)
+{
+	struct fe_table_ref *r = mem_calloc(1, sizeof(*r));
+	if (!r) {
+		table_info_free(info);
+		table_route_free(route);
+		return NULL;
+	}
+	r->refs = 1;
+	r->info = info;
+	r->route = route;
+	return r;
+}
+
+static void table_ref_put(struct frontend *fe, struct fe_table_ref *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&fe->tables_mu);
+	bool last = --r->refs == 0;
+	pthread_mutex_unlock(&fe->tables_mu);
+	if (last) {
+		table_info_free(r->info);
+		table_route_free(r->route);
+		mem_free(r);
+	}
+}
+
 static void ut_release(struct table_provider *p)
 {
 	struct user_table *t = p->ctx;
-	table_info_free(t->info);
-	table_route_free(t->route);
+	table_ref_put(t->fe, t->ref);
 	part_rules_free(t->rules);
 	mem_free(t->cols);
 	mem_free(t->desc);
@@ -212,21 +241,23 @@ static void ut_release(struct table_provider *p)
 	mem_free(t);
 }
 
-int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route *route,
-                  struct table_provider **out)
+/* Provider over ref's table; takes over the caller's reference. */
+static int user_table_of(struct fe_ctx *c, struct fe_table_ref *ref, struct table_provider **out)
 {
 	*out = NULL;
 	struct user_table *t = mem_calloc(1, sizeof(*t));
 	if (!t) {
-		table_info_free(info);
-		table_route_free(route);
+		table_ref_put(c->fe, ref);
 		return ERR_NOMEM;
 	}
 	t->fe = c->fe;
 	t->read_preference = c->s ? c->s->read_preference : READ_PREF_LEADER;
 	t->session = c->s;
-	t->info = info;
-	t->route = route;
+	t->ref = ref;
+	t->info = ref->info;
+	t->route = ref->route;
+	struct table_info *info = ref->info;
+	struct table_route *route = ref->route;
 	const struct region_schema *s = info->region_schema;
 	t->cols = mem_calloc(s->ncols ? s->ncols : 1, sizeof(*t->cols));
 	t->scanned = mem_calloc(route->nregions ? route->nregions : 1, sizeof(bool));
@@ -257,6 +288,130 @@ int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route 
 	t->p.release = ut_release;
 	t->p.ctx = t;
 	*out = &t->p;
+	return ERR_OK;
+}
+
+int fe_user_table(struct fe_ctx *c, struct table_info *info, struct table_route *route,
+                  struct table_provider **out)
+{
+	*out = NULL;
+	struct fe_table_ref *ref = table_ref_new(info, route);
+	return ref ? user_table_of(c, ref, out) : ERR_NOMEM;
+}
+
+static void cached_table_clear(struct frontend *fe, struct fe_cached_table *e)
+{
+	mem_free(e->catalog);
+	mem_free(e->schema);
+	mem_free(e->name);
+	struct fe_table_ref *r = e->ref;
+	memset(e, 0, sizeof(*e));
+	if (r && --r->refs == 0) { /* (caller holds tables_mu) */
+		table_info_free(r->info);
+		table_route_free(r->route);
+		mem_free(r);
+	}
+	(void)fe;
+}
+
+void fe_table_cache_clear(struct frontend *fe)
+{
+	for (uint32_t i = 0; i < FE_TABLE_CACHE; i++)
+		cached_table_clear(fe, &fe->tables[i]);
+}
+
+/*
+ * A reference to the info and route of cat.sch.tab: the one kept from an
+ * earlier statement while the catalog generation has not moved since it
+ * was read, else read from the catalog (and kept, tagged with the
+ * generation seen before the read: a write that lands during the read
+ * moves the generation past the tag, so it is never used). Without a
+ * generation (cluster mode) always read, never kept. *no_table: the
+ * catalog has no such table.
+ */
+static int get_table(struct frontend *fe, const char *cat, const char *sch, const char *tab,
+                     struct fe_table_ref **out, bool *no_table)
+{
+	*out = NULL;
+	*no_table = false;
+	uint64_t gen = 0;
+	if (fe->catalog_gen) {
+		gen = atomic_load(fe->catalog_gen);
+		pthread_mutex_lock(&fe->tables_mu);
+		for (uint32_t i = 0; i < FE_TABLE_CACHE; i++) {
+			struct fe_cached_table *e = &fe->tables[i];
+			if (!e->name || e->gen != gen || strcmp(e->name, tab) ||
+			    strcmp(e->schema, sch) || strcmp(e->catalog, cat))
+				continue;
+			e->last_use = ++fe->tables_clock;
+			e->ref->refs++;
+			*out = e->ref;
+			break;
+		}
+		pthread_mutex_unlock(&fe->tables_mu);
+		if (*out) {
+			atomic_fetch_add(&fe->n_table_hits, 1);
+			return ERR_OK;
+		}
+		atomic_fetch_add(&fe->n_table_misses, 1);
+	}
+	struct table_info *info;
+	int rc = catalog_get_table(fe->kv, cat, sch, tab, &info);
+	if (rc) {
+		*no_table = rc == ERR_NOT_FOUND;
+		return rc;
+	}
+	struct table_route *route;
+	if ((rc = catalog_get_route(fe->kv, info->table_id, &route))) {
+		table_info_free(info);
+		return rc;
+	}
+	struct fe_table_ref *ref = table_ref_new(info, route);
+	if (!ref)
+		return ERR_NOMEM;
+	*out = ref;
+	if (!fe->catalog_gen)
+		return ERR_OK;
+	struct fe_cached_table n = {.catalog = mem_strdup(cat),
+	                            .schema = mem_strdup(sch),
+	                            .name = mem_strdup(tab),
+	                            .gen = gen};
+	pthread_mutex_lock(&fe->tables_mu);
+	if (!n.catalog || !n.schema || !n.name) {
+		err_clear(); /* not kept: the statement goes on */
+		cached_table_clear(fe, &n);
+		pthread_mutex_unlock(&fe->tables_mu);
+		return ERR_OK;
+	}
+	/* the slot of the same name, else an empty one, else the least
+	 * recently used */
+	struct fe_cached_table *slot = NULL;
+	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++) {
+		struct fe_cached_table *e = &fe->tables[i];
+		if (e->name && !strcmp(e->name, tab) && !strcmp(e->schema, sch) &&
+		    !strcmp(e->catalog, cat))
+			slot = e;
+	}
+	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++)
+		if (!fe->tables[i].name)
+			slot = &fe->tables[i];
+	if (!slot) {
+		slot = &fe->tables[0];
+		for (uint32_t i = 1; i < FE_TABLE_CACHE; i++)
+			if (fe->tables[i].last_use < slot->last_use)
+				slot = &fe->tables[i];
+	}
+	if (slot->name && slot->gen > gen) {
+		/* a newer read of this table is there already */
+		cached_table_clear(fe, &n);
+	} else {
+		cached_table_clear(fe, slot);
+		*slot = n;
+		slot->last_use = ++fe->tables_clock;
+		slot->ref = ref;
+		ref->refs++;
+	}
+	pthread_mutex_unlock(&fe->tables_mu);
 	return ERR_OK;
 }
 
@@ -294,19 +449,14 @@ int fe_resolve_table(void *ctx, struct session *s, const struct sql_name *name,
 				return pgcat_provider(c, vt, out);
 		}
 	}
-	struct table_info *info;
-	rc = catalog_get_table(c->fe->kv, cat, sch, tab, &info);
-	if (rc == ERR_NOT_FOUND)
+	struct fe_table_ref *ref;
+	bool no_table;
+	rc = get_table(c->fe, cat, sch, tab, &ref, &no_table);
+	if (no_table)
 		return fe_fail(GT_TABLE_NOT_FOUND,
 		               ERR_NOT_FOUND, /* the engine adds "Failed to plan SQL: " */
 		               "Table not found: %s.%s.%s", cat, sch, tab);
 	if (rc)
 		return rc;
-	struct table_route *route;
-	rc = catalog_get_route(c->fe->kv, info->table_id, &route);
-	if (rc) {
-		table_info_free(info);
-		return rc;
-	}
-	return fe_user_table(c, info, route, out);
+	return user_table_of(c, ref, out);
 }

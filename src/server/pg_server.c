@@ -249,9 +249,50 @@ static void row_description(struct pg_conn *c, const struct result_set *rs, cons
 	pg_msg_end(&c->out, m);
 }
 
+static void put_len(uint8_t *p, uint32_t n)
+{
+	p[0] = (uint8_t)(n >> 24);
+	p[1] = (uint8_t)(n >> 16);
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+}
+
+/* One text value of a column the fast path of data_rows takes (a double
+ * or a string) straight into c->out; false when out of memory. */
+static bool text_value_fast(struct pg_conn *c, const struct colvec *v, uint32_t r)
+{
+	struct buf *o = &c->out;
+	if (v->type == DT_FLOAT64) {
+		if (buf_reserve(o, 4 + VFMT_DOUBLE_MAX))
+			return false;
+		uint8_t *p = o->data + o->len;
+		size_t n = vfmt_double((char *)p + 4, v->f64[r], 0, VFMT_PG);
+		put_len(p, (uint32_t)n);
+		o->len += 4 + n;
+		return true;
+	}
+	uint32_t n;
+	const char *s = colvec_bytes(v, r, &n);
+	if (buf_reserve(o, 4 + (size_t)n))
+		return false;
+	uint8_t *p = o->data + o->len;
+	put_len(p, n);
+	if (n)
+		memcpy(p + 4, s, n);
+	o->len += 4 + (size_t)n;
+	return true;
+}
+
 static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t from, uint32_t to,
 		      const int16_t *rf, uint16_t nrf)
 {
+	/* text columns rendered without the generic path: doubles, strings */
+	bool fast[64];
+	uint32_t nfast = rs->ncols < 64 ? rs->ncols : 0;
+	for (uint32_t col = 0; col < nfast; col++)
+		fast[col] = !col_format(rf, nrf, col) &&
+			    (rs->rows.cols[col].type == DT_FLOAT64 ||
+			     rs->rows.cols[col].type == DT_STRING);
 	for (uint32_t r = from; r < to && !c->broken; r++) {
 		size_t m = pg_msg_begin(&c->out, 'D');
 		pg_put_u16(&c->out, (uint16_t)rs->ncols);
@@ -259,6 +300,13 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 			const struct colvec *v = &rs->rows.cols[col];
 			if (colvec_is_null(v, r)) {
 				pg_put_u32(&c->out, 0xFFFFFFFFu);
+				continue;
+			}
+			if (col < nfast && fast[col]) {
+				if (!text_value_fast(c, v, r)) {
+					c->broken = true;
+					break;
+				}
 				continue;
 			}
 			size_t at = c->out.len;
@@ -277,11 +325,7 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 				c->broken = true;
 				break;
 			}
-			uint32_t n = (uint32_t)(c->out.len - at - 4);
-			c->out.data[at] = (uint8_t)(n >> 24);
-			c->out.data[at + 1] = (uint8_t)(n >> 16);
-			c->out.data[at + 2] = (uint8_t)(n >> 8);
-			c->out.data[at + 3] = (uint8_t)n;
+			put_len(c->out.data + at, (uint32_t)(c->out.len - at - 4));
 		}
 		pg_msg_end(&c->out, m);
 		maybe_flush(c);

@@ -453,18 +453,30 @@ int32_t vfmt_tz_offset_at(const struct vfmt_tz *tz, int64_t t)
 	return z->trans_off[lo];
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				      "25262728293031323334353637383940414243444546474849"
+				      "50515253545556575859606162636465666768697071727374"
+				      "75767778798081828384858687888990919293949596979899";
+
 /* Decimal digits of x into out (no terminator); returns their count. */
 static int u64_digits(uint64_t x, char *out)
 {
 	char t[20];
-	int n = 0;
-	do {
-		t[n++] = (char)('0' + x % 10);
-		x /= 10;
-	} while (x);
-	for (int i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
-	return n;
+	int n = 20;
+	while (x >= 100) {
+		uint32_t r = (uint32_t)(x % 100);
+		x /= 100;
+		n -= 2;
+		memcpy(t + n, digit_pairs + 2 * r, 2);
+	}
+	if (x >= 10) {
+		n -= 2;
+		memcpy(t + n, digit_pairs + 2 * x, 2);
+	} else {
+		t[--n] = (char)('0' + x);
+	}
+	memcpy(out, t + n, (size_t)(20 - n));
+	return 20 - n;
 }
 
 static int i64_text(int64_t v, char *out)
@@ -504,7 +516,17 @@ static inline double round_even_below_2p53(double x)
 	return (x + two52) - two52;
 }
 
-static int fast_digits(double d, char *dig, int *ndig, int *exp10)
+/* The k of the last value fast_digits took, tried first for the next one
+ * (a column of values with the same number of decimals): any k that
+ * passes the checks gives the same digits (10^-k > ulp(d) leaves one
+ * k-decimal number that rounds to d, and a passing smaller k's number
+ * scaled up is one), and the checks that end the search early only get
+ * stricter as k grows, so the answer is the search's. */
+static _Thread_local int fast_k_hint = 2;
+
+/* d = m / 10^k exactly as doubles go (see fast_digits), m >= 1, for the
+ * k of the search (or the hint's: same m / 10^k); -1 when none. */
+static int fast_decimal(double d, uint64_t *m_out, int *k_out)
 {
 	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -518,6 +540,16 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 	double up;
 	memcpy(&up, &bits, sizeof(up));
 	double ulp = up - d;
+	int h = fast_k_hint;
+	double xh = d * p10[h];
+	if (xh < 9007199254740992.0 && ulp * p10[h] < 1.0) {
+		double m = round_even_below_2p53(xh);
+		if (m >= 1 && m / p10[h] == d) {
+			*m_out = (uint64_t)m;
+			*k_out = h;
+			return 0;
+		}
+	}
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
@@ -525,18 +557,110 @@ static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 		double m = round_even_below_2p53(x);
 		if (m < 1 || m / p10[k] != d)
 			continue;
-		char tmp[24];
-		int n = u64_digits((uint64_t)m, tmp);
-		int e = n - 1 - k;
-		while (n > 1 && tmp[n - 1] == '0')
-			n--;
-		memcpy(dig, tmp, (size_t)n);
-		dig[n] = '\0';
-		*ndig = n;
-		*exp10 = e;
+		fast_k_hint = k;
+		*m_out = (uint64_t)m;
+		*k_out = k;
 		return 0;
 	}
 	return -1;
+}
+
+static int fast_digits(double d, char *dig, int *ndig, int *exp10)
+{
+	uint64_t m;
+	int k;
+	if (fast_decimal(d, &m, &k))
+		return -1;
+	char tmp[24];
+	int n = u64_digits(m, tmp);
+	int e = n - 1 - k;
+	while (n > 1 && tmp[n - 1] == '0')
+		n--;
+	memcpy(dig, tmp, (size_t)n);
+	dig[n] = '\0';
+	*ndig = n;
+	*exp10 = e;
+	return 0;
+}
+
+/* Exactly w digits of x (< 10^w, leading zeros) at out. */
+static void put_digits(char *out, uint64_t x, int w)
+{
+	while (w >= 2) {
+		uint32_t r = (uint32_t)(x % 100);
+		x /= 100;
+		w -= 2;
+		memcpy(out + w, digit_pairs + 2 * r, 2);
+	}
+	if (w)
+		out[0] = (char)('0' + x % 10);
+}
+
+/* The positional text of d > 0 when fast_decimal takes it and its
+ * decimal exponent is in [-4, 15) (where every flavor writes positional
+ * notation): the same text as shortest_digits + the positional branch of
+ * vfmt_double, without the digit string. Returns its length, 0 when not
+ * taken. */
+static size_t fast_positional(char *o, double d)
+{
+	static const uint64_t u10[] = {1ull,
+				       10ull,
+				       100ull,
+				       1000ull,
+				       10000ull,
+				       100000ull,
+				       1000000ull,
+				       10000000ull,
+				       100000000ull,
+				       1000000000ull,
+				       10000000000ull,
+				       100000000000ull,
+				       1000000000000ull,
+				       10000000000000ull,
+				       100000000000000ull,
+				       1000000000000000ull,
+				       10000000000000000ull};
+	uint64_t m;
+	int k;
+	if (fast_decimal(d, &m, &k))
+		return 0;
+	while (k > 0 && m % 10 == 0) {
+		m /= 10;
+		k--;
+	}
+	int nd = 1;
+	while (nd < 17 && m >= u10[nd])
+		nd++;
+	int e = nd - 1 - k;
+	if (e < -4 || e >= 15 || nd > 16)
+		return 0;
+	char *p = o;
+	if (k == 0) {
+		put_digits(p, m, nd);
+		return (size_t)nd;
+	}
+	if (e < 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (int i = 0; i < -e - 1; i++)
+			*p++ = '0';
+		put_digits(p, m, nd);
+		return (size_t)(p + nd - o);
+	}
+	/* constant divisors for the usual decimal counts (multiplications) */
+	uint64_t ip;
+	switch (k) {
+	case 1: ip = m / 10; break;
+	case 2: ip = m / 100; break;
+	case 3: ip = m / 1000; break;
+	case 4: ip = m / 10000; break;
+	default: ip = m / u10[k]; break;
+	}
+	put_digits(p, ip, e + 1);
+	p += e + 1;
+	*p++ = '.';
+	put_digits(p, m - ip * u10[k], k);
+	return (size_t)(p + k - o);
 }
 
 /* Shortest digits: fills dig with the significant digits (no dot) and
@@ -599,6 +723,13 @@ size_t vfmt_double(char *out, double d, int is_f32, int flavor)
 		*o++ = '0';
 		*o = '\0';
 		return (size_t)(o - out);
+	}
+	if (!is_f32) {
+		size_t fast = fast_positional(o, fabs(d));
+		if (fast) {
+			o[fast] = '\0';
+			return (size_t)(o + fast - out);
+		}
 	}
 	char dig[24];
 	int n;

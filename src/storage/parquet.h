@@ -123,6 +123,21 @@ int parquet_reader_open(parquet_read_fn fn, void *ctx, uint64_t file_size,
 /* Open over bytes in memory; no copy is made, data must outlive the reader. */
 int parquet_reader_open_mem(const uint8_t *data, size_t len, struct parquet_reader **out);
 void parquet_reader_free(struct parquet_reader *r);
+struct page_cache;
+/* Row-range reads (parquet_read_row_ranges, parquet_read_dict_ids) of a
+ * reader over memory take decompressed ZSTD pages from pc and put the
+ * pages they decompress there, keyed (owner, file offset of the page
+ * body): owner must name these file bytes for as long as pc holds pages
+ * under it (page_cache.h). NULL pc switches the cache off. Whole row-group
+ * reads never use it. */
+void parquet_reader_set_page_cache(struct parquet_reader *r, struct page_cache *pc,
+                                   uint64_t owner);
+/* Prefetch: decompress the ZSTD pages (dictionary and data) of every
+ * column chunk of the file into the reader's page cache, as long as each
+ * fits in the cache's free budget (a prefetch never evicts); pages
+ * already cached are left alone. *pages = pages inserted. A reader
+ * without a page cache, or over ranged reads, does nothing. */
+int parquet_prefetch_pages(struct parquet_reader *r, uint64_t *pages);
 
 uint32_t parquet_reader_num_columns(const struct parquet_reader *r);
 /* name, dtype, nullable; dictionary = some row group has a dictionary page.

@@ -36,13 +36,18 @@
  * header / body end offsets) for its whole life: parquet_column_pages
  * answers from it and row-range reads step over unwanted pages without
  * parsing their headers again. Byte-array pages that are compacted to the
- * wanted rows copy only those rows' bytes (pwant).
+ * wanted rows copy only those rows' bytes (pwant). With a page cache
+ * (parquet_reader_set_page_cache) row-range reads of a reader over memory
+ * look each ZSTD page up by its body's file offset before decompressing
+ * it, and keep what they decompress there; the page stays pinned until
+ * the next page is decompressed or the chunk read ends.
  */
 #include <string.h>
 #include <zstd.h>
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "storage/page_cache.h"
 #include "storage/parquet.h"
 #include "storage/parquet_int.h"
 
@@ -137,6 +142,12 @@ struct parquet_reader {
 	uint8_t *pwant;
 	size_t pwant_cap;
 	bool pwant_on;
+	/* decompressed-page cache of row-range reads (NULL = none): pages of
+	 * this file are keyed (pc_owner, body offset); pin holds the page
+	 * decompress last returned */
+	struct page_cache *pc;
+	uint64_t pc_owner;
+	struct page_pin *pin;
 };
 
 /* The data pages of one column chunk of a memory reader, found once by
@@ -1015,7 +1026,19 @@ void parquet_reader_free(struct parquet_reader *r)
 	}
 	mem_free(r->cidx);
 	mem_free(r->pwant);
+	if (r->pin)
+		page_cache_unpin(r->pc, r->pin);
 	mem_free(r);
+}
+
+void parquet_reader_set_page_cache(struct parquet_reader *r, struct page_cache *pc,
+                                   uint64_t owner)
+{
+	if (r->pin)
+		page_cache_unpin(r->pc, r->pin);
+	r->pin = NULL;
+	r->pc = pc;
+	r->pc_owner = owner;
 }
 
 /* ---- accessors ---- */
@@ -1274,9 +1297,22 @@ static int plain_fixed(const struct rcol *col, const uint8_t *src, size_t len, u
 	}
 }
 
-static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
-                      int64_t unc, const uint8_t **out)
+static void unpin_page(struct parquet_reader *r)
 {
+	if (r->pin) {
+		page_cache_unpin(r->pc, r->pin);
+		r->pin = NULL;
+	}
+}
+
+/* Decompress a page body of n bytes at file offset off into *out (unc
+ * bytes), valid until the next call or the end of the read. With cached
+ * (a row-range read of a reader with a page cache) a ZSTD page comes from
+ * the cache, or is decompressed into a new buffer the cache then keeps. */
+static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *src, size_t n,
+                      int64_t unc, uint64_t off, bool cached, const uint8_t **out)
+{
+	unpin_page(r);
 	if (unc < 0 || unc > MAX_PAGE_BYTES)
 		return err_set(ERR_CORRUPT, "parquet: page size %lld out of range", (long long)unc);
 	if (codec == PQ_UNCOMPRESSED) {
@@ -1290,18 +1326,49 @@ static int decompress(struct parquet_reader *r, int32_t codec, const uint8_t *sr
 		               codec);
 	if ((uint64_t)unc > (uint64_t)n * 65536 + 65536)
 		return corrupt("page expands beyond what zstd can produce");
-	buf_reset(&r->page);
-	if (buf_reserve(&r->page, (size_t)unc + 1))
-		return ERR_NOMEM;
-	if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+	cached = cached && r->pc;
+	if (cached) {
+		size_t got = 0;
+		const uint8_t *hit = page_cache_get(r->pc, r->pc_owner, off, &got, &r->pin);
+		if (hit && got == (size_t)unc) {
+			*out = hit;
+			return ERR_OK;
+		}
+		unpin_page(r); /* cannot happen for an immutable file: decode afresh */
+		cached = !hit;
+	}
+	uint8_t *dst;
+	if (cached) {
+		if (!(dst = mem_alloc((size_t)unc + 1)))
+			return ERR_NOMEM;
+	} else {
+		buf_reset(&r->page);
+		if (buf_reserve(&r->page, (size_t)unc + 1))
+			return ERR_NOMEM;
+		dst = (uint8_t *)r->page.data;
+	}
+	if (!r->dctx && !(r->dctx = ZSTD_createDCtx())) {
+		if (cached)
+			mem_free(dst);
 		return err_set(ERR_NOMEM, "parquet: zstd context");
-	size_t got = ZSTD_decompressDCtx(r->dctx, r->page.data, (size_t)unc, src, n);
+	}
+	size_t got = ZSTD_decompressDCtx(r->dctx, dst, (size_t)unc, src, n);
+	int rc = ERR_OK;
 	if (ZSTD_isError(got))
-		return err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));
-	if (got != (size_t)unc)
-		return corrupt("page decompressed to the wrong size");
-	r->page.len = got;
-	*out = r->page.data;
+		rc = err_set(ERR_CORRUPT, "parquet: zstd: %s", ZSTD_getErrorName(got));
+	else if (got != (size_t)unc)
+		rc = corrupt("page decompressed to the wrong size");
+	if (!cached) {
+		r->page.len = rc ? 0 : got;
+		*out = dst;
+		return rc;
+	}
+	if (rc) {
+		mem_free(dst);
+		return rc;
+	}
+	if (!(*out = page_cache_put(r->pc, r->pc_owner, off, dst, got, &r->pin)))
+		return ERR_NOMEM;
 	return ERR_OK;
 }
 
@@ -1550,6 +1617,106 @@ static int decode_page(struct parquet_reader *r, const struct rcol *col, struct 
 	return ERR_OK;
 }
 
+/*
+ * A data page of n rows (page row 0 = row group row first) of which only
+ * the rows in rr[ri..nr) are wanted, decoded straight to those rows:
+ * PLAIN fixed-width or dictionary-encoded values of a page without nulls
+ * (dictionary indexes are decoded up to the last wanted row only). *done
+ * false, nothing appended, for any other page: the caller decodes the
+ * whole page and compacts it. v has room for n more rows.
+ */
+static int decode_partial(struct parquet_reader *r, const struct rcol *col, struct colvec *v,
+                          uint32_t n, const uint8_t *lv, size_t lvlen, int32_t enc,
+                          const uint8_t *p, size_t len, const struct parquet_row_range *rr,
+                          uint32_t ri, uint32_t nr, uint32_t first, bool *done)
+{
+	*done = false;
+	bool dict = enc == PQE_RLE_DICTIONARY || enc == PQE_PLAIN_DICTIONARY;
+	uint32_t w = col->phys == PQT_INT32 || col->phys == PQT_FLOAT    ? 4
+	             : col->phys == PQT_INT64 || col->phys == PQT_DOUBLE ? 8
+	                                                                 : 0;
+	if (!(dict && (w || col->phys == PQT_BYTE_ARRAY)) && !(enc == PQE_PLAIN && w))
+		return ERR_OK;
+	int rc;
+	if (col->def.nullable) {
+		size_t nb = ((size_t)n + 7) / 8;
+		void *q = r->pvalid;
+		if (grow(&q, &r->pvalid_cap, nb ? nb : 1, 1))
+			return ERR_NOMEM;
+		r->pvalid = q;
+		memset(r->pvalid, 0, nb);
+		uint32_t present = 0;
+		if ((rc = decode_levels(lv, lvlen, n, r->pvalid, &present)))
+			return rc;
+		if (present < n)
+			return ERR_OK;
+	}
+	uint32_t end = first + n, last = 0, kept = 0;
+	for (uint32_t k = ri; k < nr && rr[k].from < end; k++) {
+		uint32_t a = rr[k].from > first ? rr[k].from : first;
+		uint32_t b = rr[k].to < end ? rr[k].to : end;
+		if (a < b) {
+			last = b - first;
+			kept += b - a;
+		}
+	}
+	if (dict && (rc = read_indexes(r, p, len, last)))
+		return rc;
+	const uint32_t *idx = r->idx;
+	uint32_t at = v->len;
+	if (col->phys == PQT_BYTE_ARRAY) {
+		const uint32_t *doff = r->dict_off;
+		uint64_t total = 0;
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++)
+			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
+			     i < last && i + first < rr[k].to; i++)
+				total += doff[idx[i] + 1] - doff[idx[i]];
+		if ((rc = reserve_bytes(v, total)))
+			return rc;
+		const uint8_t *db = r->dict_bytes.data;
+		uint32_t *offs = v->offs;
+		uint32_t cur = offs[at];
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++)
+			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
+			     i < last && i + first < rr[k].to; i++) {
+				uint32_t o = doff[idx[i]], l = doff[idx[i] + 1] - o;
+				memcpy(v->bytes + cur, db + o, l);
+				cur += l;
+				offs[++at] = cur;
+			}
+	} else {
+		uint8_t *dst = (uint8_t *)(col->def.type == DT_FLOAT32 || col->def.type == DT_FLOAT64
+		                               ? (void *)v->f64
+		                               : (void *)v->i64);
+		for (uint32_t k = ri; k < nr && rr[k].from < end; k++) {
+			uint32_t a = rr[k].from > first ? rr[k].from - first : 0;
+			uint32_t b = rr[k].to < end ? rr[k].to - first : n;
+			if (a >= b)
+				continue;
+			if (dict) {
+				const uint64_t *d = r->dict8;
+				for (uint32_t i = a; i < b; i++)
+					memcpy(dst + 8 * (size_t)at++, &d[idx[i]], 8);
+				continue;
+			}
+			size_t skip = (size_t)a * w;
+			if (skip > len)
+				return corrupt("PLAIN values truncated");
+			if ((rc = plain_fixed(col, p + skip, len - skip, b - a, dst + 8 * (size_t)at)))
+				return rc;
+			at += b - a;
+		}
+	}
+	if (at - v->len != kept)
+		return err_set(ERR_INTERNAL, "parquet: %u of %u wanted rows decoded", at - v->len,
+		               kept);
+	if (v->validity)
+		set_bits(v->validity, v->len, kept);
+	v->len = at;
+	*done = true;
+	return ERR_OK;
+}
+
 struct page_hdr {
 	int32_t type, unc, comp;
 	bool has_data, has_dict, has_v2;
@@ -1756,6 +1923,9 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 	uint64_t len = (uint64_t)ch->total_comp;
 	/* a page index lets unwanted pages be stepped over (memory readers) */
 	const struct cindex *ci = rr ? chunk_index(r, g, c) : NULL;
+	/* row-range reads go through the page cache; whole row groups (the
+	 * decoded column cache's fill, compaction) do not */
+	bool cache = rr != NULL && r->mem != NULL;
 	uint32_t dk = 0; /* data pages passed */
 	int rc = get_range(r, ch->start, len, &p, &owned);
 	if (rc)
@@ -1839,7 +2009,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		}
 		if (dict_body) {
 			if (!(rc = decompress(r, ch->codec, dict_body, (size_t)dict_h.comp,
-			                      dict_h.unc, &d)))
+			                      dict_h.unc, ch->start + (uint64_t)(dict_body - p),
+			                      cache, &d)))
 				rc = read_dict_page(r, col, dict_h.nvals, dict_h.enc, d,
 				                    (size_t)dict_h.unc);
 			dict_body = NULL;
@@ -1854,7 +2025,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 				             "parquet: definition level encoding %d", h.def_enc);
 				break;
 			}
-			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc, &d)))
+			if ((rc = decompress(r, ch->codec, body, (size_t)h.comp, h.unc,
+			                     ch->start + (uint64_t)(body - p), cache, &d)))
 				break;
 			vals = d;
 			vlen = (size_t)h.unc;
@@ -1882,7 +2054,8 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 			lvlen = (size_t)h.v2_def_len;
 			if (h.v2_compressed) {
 				rc = decompress(r, ch->codec, body + lvl, (size_t)(h.comp - lvl),
-				                h.unc - lvl, &d);
+				                h.unc - lvl, ch->start + (uint64_t)(body + lvl - p),
+				                cache, &d);
 			} else if (h.comp != h.unc) {
 				rc = corrupt("uncompressed v2 page sizes disagree");
 			} else {
@@ -1923,6 +2096,16 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		if (rr && (rc = colvec_reserve(v, n)))
 			break;
 		bool partial = rr && (rr[ri].from > consumed || rr[ri].to < consumed + n);
+		if (partial) {
+			bool done = false;
+			if ((rc = decode_partial(r, col, v, n, lv, lvlen, h.enc, vals, vlen, rr, ri,
+			                         nr, consumed, &done)))
+				break;
+			if (done) {
+				consumed += n;
+				continue;
+			}
+		}
 		if (partial && col->phys == PQT_BYTE_ARRAY) {
 			/* copy the bytes of the wanted rows only */
 			size_t nb = ((size_t)n + 7) / 8;
@@ -1950,6 +2133,7 @@ static int read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct c
 		consumed += n;
 	}
 	mem_free(owned);
+	unpin_page(r);
 	if (rc || ids)
 		return rc;
 	if (col->ts_s)
@@ -2069,6 +2253,66 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	*pages = r->pages;
 	*npages = n;
 	return ERR_OK;
+}
+
+int parquet_prefetch_pages(struct parquet_reader *r, uint64_t *pages)
+{
+	*pages = 0;
+	if (!r->pc || !r->mem)
+		return ERR_OK;
+	int rc = ERR_OK;
+	for (uint32_t g = 0; g < r->nrg && !rc; g++)
+		for (uint32_t c = 0; c < r->ncols && !rc; c++) {
+			const struct rchunk *ch = &r->rgs[g].chunks[c];
+			if (ch->codec != PQ_ZSTD)
+				continue;
+			const uint8_t *p = r->mem + ch->start;
+			uint64_t len = (uint64_t)ch->total_comp, pos = 0;
+			if (ch->start > r->size || len > r->size - ch->start)
+				return corrupt("byte range beyond the end of the file");
+			while (pos < len) {
+				struct page_hdr h;
+				size_t hl = 0;
+				if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+					break;
+				pos += hl;
+				if ((uint64_t)h.comp > len - pos) {
+					rc = corrupt("page extends beyond its column chunk");
+					break;
+				}
+				const uint8_t *body = p + pos;
+				size_t n = (size_t)h.comp;
+				int64_t unc = h.unc;
+				pos += (uint64_t)h.comp;
+				if (h.type == PQP_DATA_V2) {
+					int64_t lvl = (int64_t)h.v2_def_len + h.v2_rep_len;
+					if (!h.v2_compressed || h.v2_def_len < 0 || h.v2_rep_len < 0 ||
+					    lvl > h.comp || lvl > h.unc)
+						continue;
+					body += lvl;
+					n -= (size_t)lvl;
+					unc -= lvl;
+				} else if (h.type != PQP_DATA && h.type != PQP_DICTIONARY) {
+					continue;
+				}
+				if (unc < 0 || !page_cache_fits(r->pc, (size_t)unc))
+					continue;
+				uint64_t off = ch->start + (uint64_t)(body - p);
+				size_t got = 0;
+				struct page_pin *pin = NULL;
+				if (page_cache_get(r->pc, r->pc_owner, off, &got, &pin)) {
+					page_cache_unpin(r->pc, pin);
+					continue;
+				}
+				const uint8_t *d;
+				if ((rc = decompress(r, ch->codec, body, n, unc, off, true, &d)))
+					break;
+				unpin_page(r);
+				(*pages)++;
+			}
+		}
+	unpin_page(r);
+	return rc;
 }
 
 int parquet_chunk_layout(struct parquet_reader *r, uint32_t rg, uint32_t col,

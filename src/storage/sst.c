@@ -79,6 +79,17 @@
  * time index (tag predicates keep or drop a series' tail whole). Else,
  * and for files without the entry, tail mode reads pages as above.
  *
+ * Page cache (page_cache.h): row-range reads of a file held by the SST
+ * cache take decompressed pages from the cache's page cache, keyed by the
+ * file entry's id (cached_file.id, never reused) and the page's offset, and
+ * leave the pages they decompress there. Its budget is what the file
+ * bytes and decoded columns leave of the cache's capacity (files first:
+ * pages never evict a file); a file's pages go when it leaves the cache
+ * and again when its entry is freed (pages read meanwhile by sources that
+ * still held it). sst_write prefetches a new file's pages into the free
+ * part of that budget (never evicting), so that first reads of new data
+ * skip zstd as well.
+ *
  * Decoded column cache: a lean read of a file held by the SST cache takes
  * whole row-group columns, decoded once and kept with the file's cache
  * entry (cached_file.dec, counted in the same byte budget, freed with the
@@ -112,6 +123,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "objstore/objstore.h"
+#include "storage/page_cache.h"
 #include "storage/parquet.h"
 #include "storage/pred.h"
 #include "storage/schema_alter.h"
@@ -152,6 +164,7 @@ struct cached_file {
 	char *key;
 	uint8_t *data;
 	size_t len;
+	uint64_t id; /* owner of the file's pages in the page cache */
 	/* the decoded tail summary once a reader needed it (tail_loaded; NULL
 	 * = the file has none); set once under the cache's mu */
 	struct sst_tail *tail;
@@ -179,6 +192,10 @@ struct sst_cache {
 	size_t capacity, used;
 	uint64_t clock;
 	struct cached_file *head;
+	/* decompressed pages of row-range reads of cached files, budgeted
+	 * with capacity - used (files and decoded columns come first) */
+	struct page_cache *pages;
+	uint64_t next_id;
 };
 
 int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
@@ -186,15 +203,29 @@ int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
 	struct sst_cache *c = mem_calloc(1, sizeof(*c));
 	if (!c)
 		return ERR_NOMEM;
+	if (page_cache_create(capacity_bytes, &c->pages)) {
+		mem_free(c);
+		return ERR_NOMEM;
+	}
 	pthread_mutex_init(&c->mu, NULL);
 	c->capacity = capacity_bytes;
 	*out = c;
 	return ERR_OK;
 }
 
-static void file_release_locked(struct cached_file *f)
+/* The page cache gets what files and decoded columns leave of the budget
+ * (caller holds mu). */
+static void pages_budget_locked(struct sst_cache *c)
+{
+	page_cache_set_capacity(c->pages, c->used < c->capacity ? c->capacity - c->used : 0);
+}
+
+static void file_release_locked(struct sst_cache *c, struct cached_file *f)
 {
 	if (--f->refs == 0) {
+		/* pages read while f was out of the cache (by sources that
+		 * held it) */
+		page_cache_drop_owner(c->pages, f->id);
 		for (uint32_t i = 0; i < f->nidle; i++)
 			parquet_reader_free(f->idle[i]);
 		sst_tail_free(f->tail);
@@ -221,7 +252,8 @@ static void unlink_locked(struct sst_cache *c, struct cached_file *f)
 		}
 	c->used -= f->len + f->dec_bytes;
 	f->cached = false;
-	file_release_locked(f);
+	page_cache_drop_owner(c->pages, f->id);
+	file_release_locked(c, f);
 }
 
 void sst_cache_free(struct sst_cache *c)
@@ -233,7 +265,13 @@ void sst_cache_free(struct sst_cache *c)
 		unlink_locked(c, c->head);
 	pthread_mutex_unlock(&c->mu);
 	pthread_mutex_destroy(&c->mu);
+	page_cache_free(c->pages);
 	mem_free(c);
+}
+
+void sst_cache_page_stats(struct sst_cache *c, struct page_cache_stats *out)
+{
+	page_cache_get_stats(c->pages, out);
 }
 
 void sst_cache_drop(struct sst_cache *c, const char *key)
@@ -242,6 +280,7 @@ void sst_cache_drop(struct sst_cache *c, const char *key)
 	for (struct cached_file *f = c->head; f; f = f->next)
 		if (!strcmp(f->key, key)) {
 			unlink_locked(c, f);
+			pages_budget_locked(c);
 			break;
 		}
 	pthread_mutex_unlock(&c->mu);
@@ -256,6 +295,7 @@ static void evict_locked(struct sst_cache *c)
 				victim = f;
 		unlink_locked(c, victim);
 	}
+	pages_budget_locked(c);
 }
 
 /* Takes ownership of data. Returns a referenced entry (or NULL on OOM,
@@ -277,6 +317,7 @@ static struct cached_file *cache_insert(struct sst_cache *c, const char *key, ui
 	f->refs = 1; /* the caller's */
 	pthread_mutex_lock(&c->mu);
 	f->last_use = ++c->clock;
+	f->id = ++c->next_id;
 	if (len <= c->capacity) {
 		f->refs++;
 		f->cached = true;
@@ -332,11 +373,32 @@ static void reader_give(struct sst_cache *c, struct cached_file *f, struct parqu
 static void cache_release(struct sst_cache *c, struct cached_file *f)
 {
 	pthread_mutex_lock(&c->mu);
-	file_release_locked(f);
+	file_release_locked(c, f);
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* ---- names ------------------------------------------------------------ */
+/* A file just written and cached: its pages go to the page cache now,
+ * in what is free of its budget (like RocksDB's prepopulating the block
+ * cache on flush), so that the first selective reads of new data skip
+ * zstd too. Best effort: a failure only leaves pages out. */
+static void prefetch_pages(struct sst_cache *c, struct cached_file *f)
+{
+	pthread_mutex_lock(&c->mu);
+	bool cached = f->cached;
+	pthread_mutex_unlock(&c->mu);
+	struct parquet_reader *r = NULL;
+	if (!cached || parquet_reader_open_mem(f->data, f->len, &r)) {
+		err_clear();
+		return;
+	}
+	parquet_reader_set_page_cache(r, c->pages, f->id);
+	uint64_t n = 0;
+	if (parquet_prefetch_pages(r, &n))
+		err_clear();
+	reader_give(c, f, r); /* the first scan reuses its parsed footer */
+}
+
+/* ---- names ------------------------------------------------------------ *//* ---- names ------------------------------------------------------------ */
 
 void sst_path(char *out, size_t n, const char *region_dir, const char *file_id)
 {
@@ -696,10 +758,12 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	size_t len;
 	uint8_t *bytes = buf_steal(&file, &len);
 	struct cached_file *cf = cache ? cache_insert(cache, key, bytes, len) : NULL;
-	if (cf)
+	if (cf) {
+		prefetch_pages(cache, cf);
 		cache_release(cache, cf);
-	else if (!cache)
+	} else if (!cache) {
 		mem_free(bytes);
+	}
 out:
 	tb_free(&tb);
 	buf_free(&tail_txt);
@@ -2299,6 +2363,14 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 	s->reader = s->file ? reader_take(cache, s->file) : NULL;
 	if (!s->reader && (rc = parquet_reader_open_mem(data, len, &s->reader)))
 		goto fail;
+	if (s->file) {
+		/* (a file too big for the cache is read without the page cache) */
+		pthread_mutex_lock(&cache->mu);
+		bool cached = s->file->cached;
+		pthread_mutex_unlock(&cache->mu);
+		parquet_reader_set_page_cache(s->reader, cached ? cache->pages : NULL,
+					      s->file->id);
+	}
 	s->nrg = parquet_reader_num_row_groups(s->reader);
 	uint32_t nfile = parquet_reader_num_columns(s->reader);
 	s->types = mem_calloc(ncols, sizeof(*s->types));

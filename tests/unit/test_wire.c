@@ -64,9 +64,11 @@ static void test_vfmt_doubles_fast_path(void **state)
 {
 	(void)state;
 	srand(9);
-	for (int i = 0; i < 200000; i++) {
+	for (int i = 0; i < 300000; i++) {
 		double d;
-		switch (i % 4) {
+		/* mixed kinds, then runs of one kind (the fast path tries the
+		 * previous value's decimal count first) */
+		switch (i < 200000 ? i % 4 : (i / 1000) % 4) {
 		case 0: d = (double)(rand() % 1000000) / 100.0; break;
 		case 1: d = (double)rand() / (double)(1 + rand() % 100000); break;
 		case 2: d = (double)(rand() % 100000) / 1000.0 + 1e6 * (rand() % 3); break;
@@ -87,6 +89,22 @@ static void test_vfmt_doubles_fast_path(void **state)
 		double back = strtod(got, NULL);
 		if (back != d)
 			fail_msg("%.17g printed as %s", d, got);
+		/* PostgreSQL's flavor: positional (the same text) for decimal
+		 * exponents in [-4, 15), else scientific */
+		char pg[VFMT_DOUBLE_MAX];
+		vfmt_double(pg, d, 0, VFMT_PG);
+		if (strtod(pg, NULL) != d)
+			fail_msg("%.17g printed as %s (pg)", d, pg);
+		double ad = fabs(d);
+		const char *g0 = got[0] == '-' ? got + 1 : got;
+		if (g0[0] == '0' && g0[1] != '.' && g0[1] != '\0')
+			fail_msg("%.17g printed as %s: leading zero", d, got);
+		if (strchr(got, '.') && got[strlen(got) - 1] == '0')
+			fail_msg("%.17g printed as %s: trailing zero", d, got);
+		if (ad >= 1e-4 && ad < 1e15 && strcmp(pg, got))
+			fail_msg("%.17g: pg %s, mysql %s", d, pg, got);
+		if ((ad < 1e-4 || ad >= 1e15) && !strchr(pg, 'e'))
+			fail_msg("%.17g: pg %s not scientific", d, pg);
 		/* same significant digits as the reference */
 		char a[32], b[32];
 		int na = 0, nb = 0;
