@@ -191,7 +191,7 @@ static inline int pq_bit_width(uint32_t max)
 	return w;
 }
 
-/* Test/tool hook (parquet_read.c): walk the page headers of one column
+/* Test/tool hook (parquet_page.c): walk the page headers of one column
  * chunk and count its pages. */
 struct parquet_reader;
 struct pq_chunk_layout {
