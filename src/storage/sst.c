@@ -11,7 +11,7 @@
  *   (pk, ts) (absent in files written before it existed: read as "not
  *   known unique"); "strata.sst.no_delete" = "1" when no row is a delete
  *   (duplicate identities allowed; absent in older files: then only
- *   "unique" tells); "strata.sst.tail" = the tail summary (below). Data
+ *   "unique" tells); "strata.sst.tail" = the tail summary (sst_tail.c). Data
  *   pages hold at most SST_PAGE_ROWS rows, end where a new primary key
  *   starts once they hold SST_PAGE_BREAK_MIN_ROWS rows (all columns
  *   together: page row spans agree across columns), and carry page min/max
@@ -43,7 +43,7 @@
  * predicates narrow the group to candidate row ranges (candidate_ranges),
  * and only pages overlapping them are decompressed and decoded
  * (parquet_read_row_ranges). Row filters then apply as before
- * (select_rows; a predicate on a tag the file lacks sees its fill value).
+ * (sst_select_rows; a predicate on a tag the file lacks sees its fill value).
  * Two modes exist for a file that is a query's only source
  * (sst_open_opts; tail mode also for a file among several sources when
  * the caller knows no newer source holds a delete, sst_open_opts.tail):
@@ -54,30 +54,14 @@
  *   pad: __primary_key stays empty);
  *   (a file read lean because no other source of a disjoint scan can
  *   hold its identities, sst_open_opts.disjoint, reads the same way);
- *   tail (last-row-per-series hint: tail_next) - only when no primary key
+ *   tail (last-row-per-series hint: sst_tail_next) - only when no primary key
  *   needs padding (pk_pad == 0: no tag added since the file was written),
  *   because it finds series from the file's key dictionary and returns
  *   file keys; a file with pk_pad != 0 is read by the normal path (the
  *   caller's last-row pick then does the work). Fields added since the
  *   file was written are filled in tail mode as in the normal path.
  *
- * Tail summary (key-value "strata.sst.tail", written by sst_write through
- * tail_builder): standard padded base64 of one zstd frame (content size
- * in its header, at most SST_TAIL_MAX_RAW) of batch_encode (column_codec.h)
- * of the rows tail mode returns for the whole file with no selection -
- * per series, its rows from the newest (pk, ts) group whose first row
- * (newest version) is a put to the series' end, every column of the file
- * in file order, rows in file order (pk, ts, seq desc). Left out when the
- * rows lack internal columns or the summary would exceed
- * SST_TAIL_MAX_ROWS rows / SST_TAIL_MAX_RAW encoded / SST_TAIL_MAX_BYTES
- * of text. A tail-mode reader decodes it once per cached file (struct sst_tail on the cache entry;
- * checked: column count and physical types equal the file's, rows sorted
- * by (pk, ts); anything else is ERR_CORRUPT) and answers from it - through
- * colmap, fills and row filters like page rows, one batch, no data page
- * read - when the scan cannot cut a summarised tail: the time range holds
- * every summary row and no row predicate other than the hint is on the
- * time index (tag predicates keep or drop a series' tail whole). Else,
- * and for files without the entry, tail mode reads pages as above.
+ * Tail summary (key-value "strata.sst.tail"): see sst_tail.c.
  *
  * Page cache (page_cache.h): row-range reads of a file held by the SST
  * cache take decompressed pages from the cache's page cache, keyed by the
@@ -90,21 +74,7 @@
  * part of that budget (never evicting), so that first reads of new data
  * skip zstd as well.
  *
- * Decoded column cache: a lean read of a file held by the SST cache takes
- * whole row-group columns, decoded once and kept with the file's cache
- * entry (cached_file.dec, counted in the same byte budget, freed with the
- * entry), instead of decompressing and decoding pages on every scan; page
- * pruning still picks the candidate row ranges. A group is taken whole
- * when a read's candidate rows are a quarter of it, or - for reads with
- * no row predicate - when it is decoded already or such reads' page-read
- * candidate rows add up to a quarter of it (dec_admit). The vectors are shared and
- * never written after they are installed. When the request selects rows by
- * the time range alone (no row predicate), every column is in the file,
- * none holds a null and no key needs padding, the selected rows of each
- * candidate range are runs (rows are sorted by key, then ts) and each run
- * is handed out as a view into the shared vectors (a byte column's view
- * keeps absolute offsets into the shared bytes); otherwise the selected
- * rows are copied, run by run when they form long runs.
+ * Decoded column cache (lean reads of cached files): see sst_decoded.c.
  */
 #include "storage/sst.h"
 
@@ -116,10 +86,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <zstd.h>
-
 #include "base/buf.h"
-#include "base/column_codec.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "objstore/objstore.h"
@@ -127,6 +94,7 @@
 #include "storage/parquet.h"
 #include "storage/pred.h"
 #include "storage/schema_alter.h"
+#include "storage/sst_int.h"
 
 #define SST_OUT_ROWS 4096
 /* Rows per data page of an SST: small enough that a one-series or short
@@ -139,64 +107,6 @@
 #define SST_PAGE_BREAK_MIN_ROWS (SST_PAGE_ROWS / 4)
 
 /* ---- cache ------------------------------------------------------------ */
-
-/* Readers over a cached file kept for the next scan (each has its footer
- * parsed and the page index of the chunks it read: parquet_read.c; about
- * 80 bytes per indexed page, not counted in the cache's capacity). */
-#define SST_IDLE_READERS 2
-
-/* A file's decoded tail summary (SST_KV_TAIL): rows in the file's own
- * column layout, validated, with their time range. */
-struct sst_tail {
-	struct batch rows;
-	int64_t ts_min, ts_max;
-};
-
-static void sst_tail_free(struct sst_tail *t)
-{
-	if (t) {
-		batch_free(&t->rows);
-		mem_free(t);
-	}
-}
-
-struct cached_file {
-	char *key;
-	uint8_t *data;
-	size_t len;
-	uint64_t id; /* owner of the file's pages in the page cache */
-	/* the decoded tail summary once a reader needed it (tail_loaded; NULL
-	 * = the file has none); set once under the cache's mu */
-	struct sst_tail *tail;
-	bool tail_loaded;
-	int refs; /* the cache's own reference counts as one while cached */
-	bool cached;
-	uint64_t last_use;
-	struct cached_file *next;
-	struct parquet_reader *idle[SST_IDLE_READERS]; /* over data; not in use */
-	uint32_t nidle;
-	/* decoded whole row-group columns (lean reads, decoded_rg): dec[rg *
-	 * dec_ncols + col], NULL until first read; each, once set, stays
-	 * until the entry is freed. Counted in the cache's `used` with the
-	 * file's bytes while cached. */
-	struct colvec **dec;
-	uint32_t dec_nrg, dec_ncols;
-	size_t dec_bytes;
-	/* per row group: candidate rows that lean reads eligible for run
-	 * views decoded from pages (dec_admit); below a quarter of it */
-	uint32_t *dec_paged;
-};
-
-struct sst_cache {
-	pthread_mutex_t mu;
-	size_t capacity, used;
-	uint64_t clock;
-	struct cached_file *head;
-	/* decompressed pages of row-range reads of cached files, budgeted
-	 * with capacity - used (files and decoded columns come first) */
-	struct page_cache *pages;
-	uint64_t next_id;
-};
 
 int sst_cache_create(size_t capacity_bytes, struct sst_cache **out)
 {
@@ -286,7 +196,7 @@ void sst_cache_drop(struct sst_cache *c, const char *key)
 	pthread_mutex_unlock(&c->mu);
 }
 
-static void evict_locked(struct sst_cache *c)
+void sst_evict_locked(struct sst_cache *c)
 {
 	while (c->used > c->capacity && c->head) {
 		struct cached_file *victim = c->head;
@@ -324,7 +234,7 @@ static struct cached_file *cache_insert(struct sst_cache *c, const char *key, ui
 		f->next = c->head;
 		c->head = f;
 		c->used += len;
-		evict_locked(c);
+		sst_evict_locked(c);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return f;
@@ -446,200 +356,6 @@ static int column_defs(const struct region_schema *s, struct parquet_column_def 
 	return ERR_OK;
 }
 
-/* ---- tail summary ---------------------------------------------------- */
-
-/* A file's tail summary holds at most this many rows and this many
- * encoded bytes; a file with more series simply has none. */
-#define SST_TAIL_MAX_ROWS 16384
-#define SST_TAIL_MAX_BYTES (512u << 10)
-/* ... and at most this many bytes of batch encoding (before zstd) */
-#define SST_TAIL_MAX_RAW (16u << 20)
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard padded base64 of p[0, n), NUL-terminated, into out. */
-static int b64_encode(const uint8_t *p, size_t n, struct buf *out)
-{
-	char q[4];
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64_alphabet[v >> 18 & 63];
-		q[1] = b64_alphabet[v >> 12 & 63];
-		q[2] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-		q[3] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-		if (buf_append(out, q, 4))
-			return ERR_NOMEM;
-	}
-	return buf_append(out, "", 1) ? ERR_NOMEM : ERR_OK;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode standard padded base64 text t (NUL-terminated) into out. */
-static int b64_decode(const char *t, struct buf *out)
-{
-	size_t n = strlen(t);
-	if (n % 4)
-		return err_set(ERR_CORRUPT, "base64 of %zu characters", n);
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		for (int k = 0; k < 4; k++) {
-			v[k] = b64_value(t[i + k]);
-			bool pad_ok = i + 4 == n && k >= 2 && t[i + k] == '=' &&
-				      (k == 3 || t[i + 3] == '=');
-			if (v[k] < 0 && !pad_ok)
-				return err_set(ERR_CORRUPT, "bad base64 character at %zu", i + k);
-		}
-		uint8_t b[3] = {(uint8_t)(v[0] << 2 | v[1] >> 4),
-				(uint8_t)((v[1] & 15) << 4 | (v[2] < 0 ? 0 : v[2] >> 2)),
-				(uint8_t)((v[2] < 0 ? 0 : (v[2] & 3) << 6) | (v[3] < 0 ? 0 : v[3]))};
-		size_t m = v[2] < 0 ? 1 : v[3] < 0 ? 2 : 3;
-		if (buf_append(out, b, m))
-			return ERR_NOMEM;
-	}
-	return ERR_OK;
-}
-
-/*
- * Builds a file's tail summary while sst_write drains its sorted rows:
- * per series (pk run), the rows tail mode would return for the whole file
- * - from the newest (pk, ts) group whose first row (newest version) is a
- * put, to the series' end (every row when no group starts with a put).
- * `cur` holds the current series' candidate tail carried over batch
- * boundaries; `rows` the finished series. Gives up (off) when the
- * summary grows past SST_TAIL_MAX_ROWS.
- */
-struct tail_builder {
-	bool off;
-	bool have_prev;
-	int64_t prev_ts;
-	struct buf prev_pk;
-	struct batch cur, rows;
-	uint32_t pk_col, ts_col, op_col;
-};
-
-static int tb_append(struct tail_builder *t, struct batch *dst, const struct batch *b,
-		     uint32_t from, uint32_t to)
-{
-	for (uint32_t i = from; i < to; i++) {
-		for (uint32_t c = 0; c < b->ncols; c++) {
-			int rc = colvec_push_from(&dst->cols[c], &b->cols[c], i);
-			if (rc)
-				return rc;
-		}
-		dst->nrows++;
-	}
-	if (dst->nrows > SST_TAIL_MAX_ROWS || t->rows.nrows + t->cur.nrows > SST_TAIL_MAX_ROWS)
-		t->off = true;
-	return ERR_OK;
-}
-
-/* cur's rows go to rows (the series ended). */
-static int tb_finish_series(struct tail_builder *t)
-{
-	int rc = tb_append(t, &t->rows, &t->cur, 0, t->cur.nrows);
-	batch_reset(&t->cur);
-	return rc;
-}
-
-static int tb_add(struct tail_builder *t, const struct batch *b)
-{
-	if (t->off)
-		return ERR_OK;
-	const struct colvec *pk = &b->cols[t->pk_col], *op = &b->cols[t->op_col];
-	const int64_t *ts = b->cols[t->ts_col].i64;
-	if (pk->len != b->nrows || op->len != b->nrows) {
-		t->off = true; /* internal columns left out: no summary */
-		return ERR_OK;
-	}
-	uint32_t start = 0, pn = (uint32_t)t->prev_pk.len;
-	const char *pp = (const char *)t->prev_pk.data;
-	int rc = ERR_OK;
-	for (uint32_t i = 0; i < b->nrows && rc == ERR_OK && !t->off; i++) {
-		uint32_t n;
-		const char *p = colvec_bytes(pk, i, &n);
-		bool same = (i > 0 || t->have_prev) && n == pn && (n == 0 || !memcmp(p, pp, n));
-		if (!same) {
-			if ((rc = tb_append(t, &t->cur, b, start, i)) == ERR_OK)
-				rc = tb_finish_series(t);
-			start = i;
-		} else if (ts[i] != (i > 0 ? ts[i - 1] : t->prev_ts) && op->i64[i] == OP_PUT) {
-			batch_reset(&t->cur); /* a newer put group: older rows do not matter */
-			start = i;
-		}
-		pp = p;
-		pn = n;
-	}
-	if (rc == ERR_OK && !t->off)
-		rc = tb_append(t, &t->cur, b, start, b->nrows);
-	if (rc == ERR_OK && b->nrows) {
-		uint32_t n;
-		const char *p = colvec_bytes(pk, b->nrows - 1, &n);
-		buf_reset(&t->prev_pk);
-		rc = buf_append(&t->prev_pk, p, n) ? ERR_NOMEM : ERR_OK;
-		t->prev_ts = ts[b->nrows - 1];
-		t->have_prev = true;
-	}
-	if (t->off) {
-		batch_free(&t->cur);
-		batch_free(&t->rows);
-	}
-	return rc;
-}
-
-/* The summary's key-value text (base64 of a zstd frame of batch_encode)
- * into out; out stays empty when there is none (given up, or over
- * SST_TAIL_MAX_RAW / SST_TAIL_MAX_BYTES). */
-static int tb_encode(struct tail_builder *t, struct buf *out)
-{
-	if (t->off)
-		return ERR_OK;
-	int rc = tb_finish_series(t);
-	if (rc || t->off)
-		return rc;
-	if (batch_encoded_size(&t->rows) > SST_TAIL_MAX_RAW)
-		return ERR_OK;
-	struct buf enc;
-	buf_init(&enc);
-	rc = batch_encode(&t->rows, &enc);
-	size_t bound = ZSTD_compressBound(enc.len);
-	uint8_t *z = rc ? NULL : mem_alloc(bound);
-	if (rc == ERR_OK && !z)
-		rc = ERR_NOMEM;
-	if (rc == ERR_OK) {
-		size_t zn = ZSTD_compress(z, bound, enc.data, enc.len, 3);
-		if (ZSTD_isError(zn))
-			rc = err_set(ERR_INTERNAL, "SST tail summary: zstd: %s",
-				     ZSTD_getErrorName(zn));
-		else if ((zn + 2) / 3 * 4 < SST_TAIL_MAX_BYTES)
-			rc = b64_encode(z, zn, out);
-	}
-	mem_free(z);
-	buf_free(&enc);
-	return rc;
-}
-
-static void tb_free(struct tail_builder *t)
-{
-	buf_free(&t->prev_pk);
-	batch_free(&t->cur);
-	batch_free(&t->rows);
-}
-
 int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_dir,
 	      const struct region_schema *s, struct sorted_source *src, uint32_t row_group_rows,
 	      struct manifest_file *meta)
@@ -690,7 +406,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	while ((rc = sorted_source_next(src, &b)) == ERR_OK && b) {
 		if (b->nrows == 0)
 			continue;
-		if ((rc = parquet_writer_write(w, b)) || (rc = tb_add(&tb, b)))
+		if ((rc = parquet_writer_write(w, b)) || (rc = sst_tb_add(&tb, b)))
 			break;
 		const struct colvec *ts = &b->cols[s->ts_col];
 		const struct colvec *seq = &b->cols[s->ncols + 1];
@@ -743,7 +459,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 		goto out;
 	if (no_delete && (rc = parquet_writer_set_kv(w, SST_KV_NO_DELETE, "1")))
 		goto out;
-	if ((rc = tb_encode(&tb, &tail_txt)))
+	if ((rc = sst_tb_encode(&tb, &tail_txt)))
 		goto out;
 	if (tail_txt.len && (rc = parquet_writer_set_kv(w, SST_KV_TAIL, (const char *)tail_txt.data)))
 		goto out;
@@ -765,7 +481,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 		mem_free(bytes);
 	}
 out:
-	tb_free(&tb);
+	sst_tb_free(&tb);
 	buf_free(&tail_txt);
 	sorted_source_close(src);
 	parquet_writer_free(w);
@@ -778,73 +494,9 @@ out:
 
 /* ---- read ------------------------------------------------------------- */
 
-struct sst_source {
-	struct sorted_source base;
-	struct sst_cache *cache;
-	struct cached_file *file;
-	uint8_t *owned; /* file bytes when not cached */
-	struct parquet_reader *reader;
-	const struct region_schema *schema;
-	struct scan_request req;
-	struct scan_pred *row_preds; /* tag / time-index predicates */
-	uint32_t nrow_preds;
-	int *colmap;     /* internal column -> file column, -1 = absent */
-	enum dtype *types; /* internal layout types */
-	bool *want;      /* per file column */
-	uint32_t rg, nrg;
-	struct batch raw;   /* file layout */
-	struct batch out;   /* internal layout */
-	struct batch view;  /* internal layout borrowing raw's vectors (cols owned, not their data) */
-	struct datum *fill; /* per region column the file lacks: its DEFAULT/NULL */
-	char **fill_owned;
-	uint32_t pk_pad;    /* tags added since the file was written (NULL elements) */
-	struct colvec pk_tmp;
-	uint8_t *sel;
-	size_t sel_cap;
-	uint32_t *idx;      /* kept row numbers */
-	size_t idx_cap;
-	uint32_t *runs;     /* kept rows as runs: (first row, count) pairs */
-	size_t runs_cap;
-	uint32_t nruns, run_at; /* run views: runs of the current row group, next one */
-	struct colvec **vcols;  /* run views: internal column -> decoded vector */
-	/* row ranges of the current row group that may match (page pruning) */
-	struct parquet_row_range *rr[3];
-	size_t rr_cap[3];
-	bool lean; /* internal columns not read (sst_open_opts) */
-	/* sst_source_set_exclusive: field predicates applied here, and the
-	 * columns read in two steps - want_filter (time index, predicate
-	 * columns) for the candidate rows, want_late for the selected rows */
-	struct scan_pred *field_preds;
-	uint32_t nfield_preds;
-	bool *want_filter, *want_late;
-	/* sst_source_set_exclusive on a non-lean source: __sequence and
-	 * __op_type are not read; every row gets seq_fill (the file's
-	 * max_sequence) and OP_PUT (synth_internal) */
-	bool synth;
-	uint64_t seq_fill;
-	struct colvec none; /* empty: a column a decoded read does not fill */
-	bool tail; /* last-row-per-series tail mode (sst_open_opts) */
-	bool no_delete; /* the file is known to hold no delete (sst_source_no_delete) */
-	/* tail mode answered from the file's tail summary (no data page read):
-	 * sum borrowed from the cache entry or owned (sum_owned) */
-	const struct sst_tail *sum;
-	struct sst_tail *sum_owned;
-	bool sum_done;
-	bool *want_keys, *want_rest; /* tail mode: read first / for the kept rows only */
-	struct batch raw2;           /* tail mode: want_rest columns of the kept rows */
-	uint32_t *rowno;             /* tail mode: raw row -> row group row */
-	size_t rowno_cap;
-	uint32_t *ident;             /* 0, 1, 2, ... */
-	size_t ident_cap;
-	uint32_t *runid;             /* tail mode: series run id per candidate row */
-	size_t runid_cap;
-	uint32_t *cand;              /* tail mode: key row -> candidate row */
-	size_t cand_cap;
-};
-
 /* dst (empty, same physical kind) = src rows idx[0, k). */
-static int gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t *idx,
-		       uint32_t k)
+int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t *idx,
+		    uint32_t k)
 {
 	if (colvec_reserve(dst, k))
 		return ERR_NOMEM;
@@ -1166,7 +818,7 @@ static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, ui
 /* s->sel[0..n) = the rows of the raw batch (columns cols, internal
  * layout) inside the time range and matching the tag / time predicates;
  * *kept = their count. */
-static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, uint32_t *kept)
+int sst_select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, uint32_t *kept)
 {
 	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
 	void *p = s->sel;
@@ -1206,245 +858,12 @@ static int select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, u
 	return ERR_OK;
 }
 
-static int grow_u32(uint32_t **a, size_t *cap, size_t n)
+int sst_grow_u32(uint32_t **a, size_t *cap, size_t n)
 {
 	void *p = *a;
 	if (mem_grow(&p, cap, n ? n : 1, sizeof(uint32_t)))
 		return ERR_NOMEM;
 	*a = p;
-	return ERR_OK;
-}
-
-static bool same_bytes(const struct colvec *v, uint32_t i, uint32_t j)
-{
-	uint32_t a, b;
-	const char *pa = colvec_bytes(v, i, &a), *pb = colvec_bytes(v, j, &b);
-	return a == b && (a == 0 || memcmp(pa, pb, a) == 0);
-}
-
-/* Rows per series first read in tail mode: enough for the last version
- * unless deletes or many versions sit at the end of the series. */
-#define TAIL_WINDOW 16
-
-/* Walk one series' rows [lo, hi) of the key columns backwards: append to
- * idx (from *k on) the rows of its trailing (ts) groups, down to and
- * including the newest group whose first row (newest version) is a put.
- * Returns true when that group was found and starts after lo (so rows
- * before lo cannot matter). */
-static bool walk_run(const uint8_t *sel, const int64_t *ts, const int64_t *op, uint32_t lo,
-		     uint32_t hi, uint32_t *idx, uint32_t *k)
-{
-	int64_t j = (int64_t)hi - 1;
-	while (j >= (int64_t)lo) {
-		if (!sel[j]) {
-			j--;
-			continue;
-		}
-		int64_t t = ts[j], g_end = j;
-		while (j >= (int64_t)lo && sel[j] && ts[j] == t)
-			j--;
-		for (int64_t x = g_end; x > j; x--)
-			idx[(*k)++] = (uint32_t)x;
-		if (op[j + 1] == OP_PUT)
-			return j + 1 > (int64_t)lo;
-	}
-	return false;
-}
-
-/*
- * Tail mode (the file is the only source, last-row-per-series hint): of
- * row group rg's candidate ranges rr[0..nr), find the series runs from the
- * primary key's dictionary indexes (equal index = equal key; equal keys
- * under different indexes only split a run, which keeps more rows, never
- * fewer; without a dictionary, from the decoded keys). Read the key and
- * predicate columns of the last TAIL_WINDOW rows of every run and keep per
- * run its trailing (ts) groups down to the newest group whose newest
- * version (first row: seq desc) is a put (walk_run); when a window does
- * not settle its run, read every candidate row instead. Then read the
- * other columns for the kept rows only. A run cut by a row group boundary
- * is handled per row group: each part keeps its own tail, a superset of
- * what is needed (a group split across the boundary has all its versions
- * kept on both sides, because the earlier part ends with it). *out is
- * NULL when no row is kept.
- */
-static int tail_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
-		     const struct batch **out)
-{
-	const struct region_schema *sch = s->schema;
-	uint32_t ncols = sch->ncols + SCHEMA_INTERNAL_COLS;
-	bool full = nr == 1 && s->rr[0][0].from == 0 && s->rr[0][0].to == rows;
-	uint32_t n = 0;
-	for (uint32_t r = 0; r < nr; r++)
-		n += s->rr[0][r].to - s->rr[0][r].from;
-	int rc;
-	/* candidate row -> row group row */
-	if ((rc = grow_u32(&s->rowno, &s->rowno_cap, n)))
-		return rc;
-	for (uint32_t r = 0, j = 0; r < nr; r++)
-		for (uint32_t x = s->rr[0][r].from; x < s->rr[0][r].to; x++)
-			s->rowno[j++] = x;
-	/* series runs */
-	uint32_t pkc = (uint32_t)s->colmap[sch->ncols], nids = 0;
-	if ((rc = grow_u32(&s->runid, &s->runid_cap, n)))
-		return rc;
-	rc = parquet_read_dict_ids(s->reader, rg, pkc, full ? NULL : s->rr[0], nr, s->runid, &nids);
-	if (rc == ERR_UNSUPPORTED) {
-		bool *only = s->want_rest; /* reuse: pk alone */
-		bool saved[parquet_reader_num_columns(s->reader)];
-		memcpy(saved, only, sizeof(saved));
-		memset(only, 0, sizeof(saved));
-		only[pkc] = true;
-		rc = full ? parquet_read_row_group(s->reader, rg, only, &s->raw2)
-			  : parquet_read_row_ranges(s->reader, rg, only, s->rr[0], nr, &s->raw2);
-		memcpy(only, saved, sizeof(saved));
-		if (rc)
-			return rc;
-		nids = s->raw2.nrows;
-		for (uint32_t x = 0; x < nids; x++)
-			s->runid[x] = x && same_bytes(&s->raw2.cols[pkc], x, x - 1) ? s->runid[x - 1]
-										  : x;
-	} else if (rc) {
-		return rc;
-	}
-	if (nids != n)
-		return err_set(ERR_CORRUPT, "SST: primary key has %u of %u rows", nids, n);
-	/* windows: key-row space = the windows' candidate rows, concatenated */
-	uint32_t m = 0, k = 0;
-	for (uint32_t hi = n; hi > 0;) {
-		uint32_t lo = hi - 1;
-		while (lo > 0 && s->runid[lo - 1] == s->runid[hi - 1])
-			lo--;
-		m += hi - lo < TAIL_WINDOW ? hi - lo : TAIL_WINDOW;
-		hi = lo;
-	}
-	bool windowed = m < n;
-	for (int pass = windowed ? 0 : 1; pass < 2; pass++) {
-		windowed = pass == 0;
-		/* s->cand: key row -> candidate row; rr[2]: their row group rows */
-		uint32_t nk = windowed ? m : n, nrr = 0;
-		if ((rc = grow_u32(&s->cand, &s->cand_cap, nk)))
-			return rc;
-		if (windowed) {
-			uint32_t at = m;
-			for (uint32_t hi = n; hi > 0;) {
-				uint32_t lo = hi - 1;
-				while (lo > 0 && s->runid[lo - 1] == s->runid[hi - 1])
-					lo--;
-				uint32_t w = hi - lo < TAIL_WINDOW ? hi - lo : TAIL_WINDOW;
-				for (uint32_t x = 0; x < w; x++)
-					s->cand[at - w + x] = hi - w + x;
-				at -= w;
-				hi = lo;
-			}
-			void *q = s->rr[2];
-			if (mem_grow(&q, &s->rr_cap[2], nk, sizeof(struct parquet_row_range)))
-				return ERR_NOMEM;
-			s->rr[2] = q;
-			for (uint32_t x = 0; x < nk; x++) {
-				uint32_t row = s->rowno[s->cand[x]];
-				if (nrr && s->rr[2][nrr - 1].to == row)
-					s->rr[2][nrr - 1].to++;
-				else
-					s->rr[2][nrr++] = (struct parquet_row_range){row, row + 1};
-			}
-			rc = parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[2], nrr,
-						     &s->raw);
-		} else {
-			for (uint32_t x = 0; x < nk; x++)
-				s->cand[x] = x;
-			rc = full ? parquet_read_row_group(s->reader, rg, s->want_keys, &s->raw)
-				  : parquet_read_row_ranges(s->reader, rg, s->want_keys, s->rr[0],
-							    nr, &s->raw);
-		}
-		if (rc)
-			return rc;
-		if (s->raw.nrows != nk)
-			return err_set(ERR_CORRUPT, "SST: %u of %u key rows", s->raw.nrows, nk);
-		struct colvec *cols[ncols];
-		for (uint32_t c = 0; c < ncols; c++)
-			cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
-		uint32_t kept = 0;
-		if ((rc = select_rows(s, cols, nk, &kept)))
-			return rc;
-		if (kept == 0 && !windowed)
-			return ERR_OK;
-		if ((rc = grow_u32(&s->idx, &s->idx_cap, nk)))
-			return rc;
-		const int64_t *ts = cols[sch->ts_col]->i64, *op = cols[sch->ncols + 2]->i64;
-		bool settled = true;
-		k = 0;
-		/* runs (whole, or their windows) from the last one back */
-		for (uint32_t hi = nk; hi > 0 && settled;) {
-			uint32_t lo = hi - 1;
-			while (lo > 0 && s->runid[s->cand[lo - 1]] == s->runid[s->cand[hi - 1]])
-				lo--;
-			/* a window settles its run unless the run starts before it */
-			bool run_starts_here = s->cand[lo] == 0 ||
-					       s->runid[s->cand[lo] - 1] != s->runid[s->cand[lo]];
-			if (!walk_run(s->sel, ts, op, lo, hi, s->idx, &k) && windowed &&
-			    !run_starts_here)
-				settled = false;
-			hi = lo;
-		}
-		if (settled)
-			break;
-	}
-	if (k == 0)
-		return ERR_OK;
-	for (uint32_t a = 0, b = k - 1; a < b; a++, b--) {
-		uint32_t t = s->idx[a];
-		s->idx[a] = s->idx[b];
-		s->idx[b] = t;
-	}
-	/* the other columns, for the kept rows only */
-	bool rest = false;
-	for (uint32_t c = 0; c < parquet_reader_num_columns(s->reader); c++)
-		rest |= s->want_rest[c];
-	if (rest) {
-		uint32_t mr = 0;
-		for (uint32_t x = 0; x < k; x++) {
-			uint32_t row = s->rowno[s->cand[s->idx[x]]];
-			if (mr && s->rr[1][mr - 1].to == row) {
-				s->rr[1][mr - 1].to++;
-				continue;
-			}
-			void *q = s->rr[1];
-			if (mem_grow(&q, &s->rr_cap[1], (size_t)mr + 1,
-				     sizeof(struct parquet_row_range)))
-				return ERR_NOMEM;
-			s->rr[1] = q;
-			s->rr[1][mr++] = (struct parquet_row_range){row, row + 1};
-		}
-		if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_rest, s->rr[1], mr,
-						  &s->raw2)))
-			return rc;
-		if ((rc = grow_u32(&s->ident, &s->ident_cap, k)))
-			return rc;
-		for (uint32_t x = 0; x < k; x++)
-			s->ident[x] = x;
-	}
-	batch_reset(&s->out);
-	for (uint32_t c = 0; c < ncols; c++) {
-		struct colvec *dst = &s->out.cols[c];
-		int fc = s->colmap[c];
-		if (fc < 0) {
-			/* a column the file predates (a field: tail mode needs
-			 * pk_pad == 0): its DEFAULT (or NULL) when projected */
-			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
-			for (uint32_t x = 0; wanted && x < k; x++)
-				if ((rc = colvec_push_datum(dst, &s->fill[c])))
-					return rc;
-			continue;
-		}
-		if (s->want_keys[fc])
-			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, k);
-		else if (s->want_rest[fc])
-			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, k);
-		if (rc)
-			return rc;
-	}
-	s->out.nrows = k;
-	*out = &s->out;
 	return ERR_OK;
 }
 
@@ -1490,11 +909,11 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	for (uint32_t c = 0; c < ncols; c++)
 		cols[c] = s->colmap[c] >= 0 ? &s->raw.cols[s->colmap[c]] : NULL;
 	uint32_t kept = 0;
-	if ((rc = select_rows(s, cols, n, &kept)) || kept == 0)
+	if ((rc = sst_select_rows(s, cols, n, &kept)) || kept == 0)
 		return rc;
 	/* selected rows: raw row numbers (idx) and row group row ranges (rr[1]) */
-	if ((rc = grow_u32(&s->idx, &s->idx_cap, kept)) ||
-	    (rc = grow_u32(&s->ident, &s->ident_cap, kept)))
+	if ((rc = sst_grow_u32(&s->idx, &s->idx_cap, kept)) ||
+	    (rc = sst_grow_u32(&s->ident, &s->ident_cap, kept)))
 		return rc;
 	uint32_t k = 0, m = 0, x = 0;
 	for (uint32_t r = 0; r < nr; r++) {
@@ -1533,9 +952,9 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 			continue;
 		}
 		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
-			rc = gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
+			rc = sst_gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
 		else if (s->want_late[fc])
-			rc = gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
+			rc = sst_gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
 		if (rc)
 			return rc;
 	}
@@ -1561,7 +980,7 @@ static int emit_cols(struct sst_source *s, struct colvec **cols, uint32_t n, boo
 	int rc;
 	batch_reset(&s->out);
 	uint32_t kept = 0;
-	if ((rc = select_rows(s, cols, n, &kept)))
+	if ((rc = sst_select_rows(s, cols, n, &kept)))
 		return rc;
 	if (kept == 0)
 		return ERR_OK;
@@ -1631,7 +1050,7 @@ static int emit_cols(struct sst_source *s, struct colvec **cols, uint32_t n, boo
 		    (!s->want[s->colmap[c]] && !(s->synth && c > s->schema->ncols)))
 			continue; /* outside the projection */
 		rc = by_runs ? gather_runs(dst, cols[c], s->runs, nruns)
-			     : gather_rows(dst, cols[c], s->idx, kept);
+			     : sst_gather_rows(dst, cols[c], s->idx, kept);
 		if (rc)
 			return rc;
 	}
@@ -1654,242 +1073,6 @@ static int emit_rows(struct sst_source *s, struct batch *raw, bool lend_ok,
 	return emit_cols(s, cols, raw->nrows, lend_ok, out);
 }
 
-/* Bytes a decoded vector holds. */
-static size_t colvec_held(const struct colvec *v)
-{
-	size_t n = v->validity ? ((size_t)v->cap + 7) / 8 : 0;
-	switch (dtype_phys(v->type)) {
-	case PHYS_I64:
-	case PHYS_F64:
-		return n + (size_t)v->cap * 8;
-	default:
-		return n + ((size_t)v->cap + 1) * 4 + v->bytes_cap;
-	}
-}
-
-/* decoded_rg: decode the wanted columns fcols lacks (whole row group rg)
- * and install them in the file's entry. */
-static int decode_missing(struct sst_source *s, uint32_t rg, struct colvec **fcols)
-{
-	struct cached_file *f = s->file;
-	struct sst_cache *c = s->cache;
-	uint32_t nf = f->dec_ncols;
-	bool *need = mem_calloc(nf ? nf : 1, sizeof(bool));
-	if (!need)
-		return ERR_NOMEM;
-	for (uint32_t fc = 0; fc < nf; fc++)
-		need[fc] = s->want[fc] && !fcols[fc];
-	struct batch tmp;
-	memset(&tmp, 0, sizeof(tmp));
-	int rc = parquet_read_row_group(s->reader, rg, need, &tmp);
-	if (rc) {
-		mem_free(need);
-		return rc;
-	}
-	pthread_mutex_lock(&c->mu);
-	for (uint32_t fc = 0; fc < nf; fc++) {
-		if (!need[fc])
-			continue;
-		struct colvec **slot = &f->dec[(size_t)rg * nf + fc];
-		if (!*slot) {
-			struct colvec *v = mem_alloc(sizeof(*v));
-			if (!v) {
-				rc = ERR_NOMEM;
-				break;
-			}
-			*v = tmp.cols[fc];
-			colvec_init(&tmp.cols[fc], v->type); /* stolen */
-			*slot = v;
-			size_t held = colvec_held(v);
-			f->dec_bytes += held;
-			if (f->cached)
-				c->used += held;
-		}
-		fcols[fc] = *slot;
-	}
-	if (f->cached)
-		evict_locked(c); /* f stays alive: s references it */
-	pthread_mutex_unlock(&c->mu);
-	batch_free(&tmp);
-	mem_free(need);
-	return rc;
-}
-
-/*
- * Decoded column cache (lean reads of a cached file): fcols[fc] = the
- * whole of row group rg's column fc, decoded, for every wanted column
- * (NULL for the others). The vectors are shared and read-only; they live
- * as long as the file's cache entry, which s references. Columns not
- * decoded yet are decoded here (whole row group) and kept in the entry,
- * so that later scans of the file skip decompression and decoding; a
- * concurrent scan that decoded the same column first wins (ours is
- * dropped).
- */
-/* f->dec and f->dec_paged shaped for s's file (caller holds the cache's
- * mu); an error code when they cannot be. */
-static int dec_shape_locked(struct sst_source *s, uint32_t nf)
-{
-	struct cached_file *f = s->file;
-	if (!f->dec) {
-		f->dec = mem_calloc((size_t)s->nrg * (nf ? nf : 1), sizeof(*f->dec));
-		f->dec_paged = mem_calloc(s->nrg ? s->nrg : 1, sizeof(*f->dec_paged));
-		if (!f->dec || !f->dec_paged) {
-			mem_free(f->dec);
-			mem_free(f->dec_paged);
-			f->dec = NULL;
-			f->dec_paged = NULL;
-			return ERR_NOMEM;
-		}
-		f->dec_nrg = s->nrg;
-		f->dec_ncols = nf;
-	}
-	if (f->dec_nrg != s->nrg || f->dec_ncols != nf)
-		return err_set(ERR_INTERNAL, "SST: decoded cache shape");
-	return ERR_OK;
-}
-
-/*
- * Whether a lean read of a cached file takes row group rg from the
- * decoded column cache, given its `cand` candidate rows of `rows`. A read
- * with a quarter of the rows or more always does. A selective read that
- * qualifies for run views (no row predicate, no key to pad: its cost is
- * its candidate rows, not the group's) does when every column it wants is
- * decoded already, or when the candidate rows that such reads of rg have
- * decoded from pages, this one included, reach a quarter of the rows:
- * decoding the group whole once costs about what those page reads cost
- * together, and every later such read of rg is then served from memory
- * (a repeated short-range read - a newest-buckets top-k at any end time -
- * stops decompressing pages). Otherwise the pages are read, as before,
- * and counted. False (pages) also when the counts cannot be kept.
- */
-static bool dec_admit(struct sst_source *s, uint32_t rg, uint32_t rows, uint64_t cand)
-{
-	if (cand * 4 >= rows)
-		return true;
-	if (s->nrow_preds || s->pk_pad)
-		return false;
-	struct cached_file *f = s->file;
-	uint32_t nf = parquet_reader_num_columns(s->reader);
-	bool admit = false;
-	pthread_mutex_lock(&s->cache->mu);
-	if (dec_shape_locked(s, nf) == ERR_OK) {
-		bool warm = true;
-		for (uint32_t fc = 0; fc < nf && warm; fc++)
-			warm = !s->want[fc] || f->dec[(size_t)rg * nf + fc];
-		uint64_t seen = f->dec_paged[rg] + cand;
-		admit = warm || seen * 4 >= rows;
-		if (!admit)
-			f->dec_paged[rg] = (uint32_t)seen; /* < rows / 4 */
-	}
-	pthread_mutex_unlock(&s->cache->mu);
-	err_clear();
-	return admit;
-}
-
-static int decoded_rg(struct sst_source *s, uint32_t rg, uint32_t rows, struct colvec **fcols)
-{
-	struct cached_file *f = s->file;
-	struct sst_cache *c = s->cache;
-	uint32_t nf = parquet_reader_num_columns(s->reader);
-	bool missing = false;
-	pthread_mutex_lock(&c->mu);
-	int rc = dec_shape_locked(s, nf);
-	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++) {
-		fcols[fc] = s->want[fc] ? f->dec[(size_t)rg * nf + fc] : NULL;
-		missing |= s->want[fc] && !fcols[fc];
-	}
-	pthread_mutex_unlock(&c->mu);
-	if (rc == ERR_OK && missing)
-		rc = decode_missing(s, rg, fcols);
-	for (uint32_t fc = 0; rc == ERR_OK && fc < nf; fc++)
-		if (fcols[fc] && fcols[fc]->len != rows)
-			rc = err_set(ERR_CORRUPT, "SST: column %u has %u of %u rows", fc,
-				     fcols[fc]->len, rows);
-	return rc;
-}
-
-/* The next pending run of a decoded row group (run_views) as a view of
- * the cached vectors: no copy. */
-static void next_run_view(struct sst_source *s, const struct batch **out)
-{
-	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
-	uint32_t from = s->runs[2 * s->run_at], cnt = s->runs[2 * s->run_at + 1];
-	s->run_at++;
-	for (uint32_t c = 0; c < ncols; c++) {
-		const struct colvec *v = s->vcols[c];
-		struct colvec *d = &s->view.cols[c];
-		memset(d, 0, sizeof(*d));
-		d->type = s->types[c];
-		if (v->len == 0)
-			continue;
-		switch (dtype_phys(v->type)) {
-		case PHYS_I64: d->i64 = v->i64 + from; break;
-		case PHYS_F64: d->f64 = v->f64 + from; break;
-		default:
-			d->offs = v->offs + from; /* absolute offsets into v's bytes */
-			d->bytes = v->bytes;
-			d->bytes_cap = v->bytes_cap;
-			break;
-		}
-		d->len = d->cap = cnt;
-	}
-	s->view.nrows = cnt;
-	*out = &s->view;
-}
-
-/*
- * Run views: a decoded row group (shared, read-only vectors) whose rows
- * the request selects by the time range alone (no row predicate), with
- * every column in the file, none holding nulls, and no key to pad: the
- * selected rows are runs (per series, rows are sorted by ts) found in the
- * candidate ranges; each run is handed out as a view into the vectors.
- * False when the row group does not qualify (the copying path runs).
- */
-static int run_views(struct sst_source *s, struct colvec **cols, uint32_t nr, bool *ok)
-{
-	uint32_t ncols = s->schema->ncols + SCHEMA_INTERNAL_COLS;
-	*ok = false;
-	if (s->nrow_preds || s->pk_pad)
-		return ERR_OK;
-	for (uint32_t c = 0; c < ncols; c++)
-		if (!cols[c] || (cols[c]->len && cols[c]->validity))
-			return ERR_OK;
-	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
-	uint32_t m = 0;
-	for (uint32_t r = 0; r < nr; r++) {
-		uint32_t i = s->rr[0][r].from, to = s->rr[0][r].to;
-		while (i < to) {
-			while (i < to && !(ts[i] >= mn && ts[i] < mx))
-				i++;
-			if (i == to)
-				break;
-			uint32_t j = i + 1;
-			while (j < to && ts[j] >= mn && ts[j] < mx)
-				j++;
-			/* a run cut by a range boundary continues in the next
-			 * range when they touch */
-			if (m && s->runs[2 * (m - 1)] + s->runs[2 * (m - 1) + 1] == i) {
-				s->runs[2 * (m - 1) + 1] += j - i;
-			} else {
-				void *q = s->runs;
-				if (mem_grow(&q, &s->runs_cap, (size_t)(m + 1) * 2, sizeof(uint32_t)))
-					return ERR_NOMEM;
-				s->runs = q;
-				s->runs[2 * m] = i;
-				s->runs[2 * m + 1] = j - i;
-				m++;
-			}
-			i = j;
-		}
-	}
-	for (uint32_t c = 0; c < ncols; c++)
-		s->vcols[c] = cols[c];
-	s->nruns = m;
-	s->run_at = 0;
-	*ok = true;
-	return ERR_OK;
-}
-
 static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 {
 	struct sst_source *s = (struct sst_source *)base;
@@ -1903,7 +1086,7 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		return emit_rows(s, (struct batch *)&s->sum->rows, false, out);
 	}
 	if (s->run_at < s->nruns) {
-		next_run_view(s, out);
+		sst_next_run_view(s, out);
 		return ERR_OK;
 	}
 	while (s->rg < s->nrg) {
@@ -1917,7 +1100,7 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		if (nr == 0)
 			continue;
 		if (s->tail) {
-			if ((rc = tail_next(s, rg, rows, nr, out)) || *out)
+			if ((rc = sst_tail_next(s, rg, rows, nr, out)) || *out)
 				return rc;
 			continue;
 		}
@@ -1927,10 +1110,10 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			continue;
 		}
 		/* a lean read of a cached file: the whole row group from the
-		 * decoded column cache (select_rows then applies the range),
+		 * decoded column cache (sst_select_rows then applies the range),
 		 * when the candidate rows are a good part of the row group or
 		 * the read is served by run views and the group is (or by now
-		 * should be) decoded (dec_admit): otherwise a selective read
+		 * should be) decoded (sst_dec_admit): otherwise a selective read
 		 * decodes (and filters) the few pages it needs faster than it
 		 * filters a whole group */
 		uint32_t nfile = parquet_reader_num_columns(s->reader);
@@ -1940,8 +1123,8 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			uint64_t cand = 0;
 			for (uint32_t k = 0; k < nr; k++)
 				cand += s->rr[0][k].to - s->rr[0][k].from;
-			dec = dec_admit(s, rg, rows, cand);
-			if (dec && (rc = decoded_rg(s, rg, rows, fcols)))
+			dec = sst_dec_admit(s, rg, rows, cand);
+			if (dec && (rc = sst_decoded_rg(s, rg, rows, fcols)))
 				return rc;
 		}
 		if (!dec) {
@@ -1967,11 +1150,11 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 			cols[c] = fc < 0 ? NULL : fcols[fc] ? fcols[fc] : &s->none;
 		}
 		bool views = false;
-		if ((rc = run_views(s, cols, nr, &views)))
+		if ((rc = sst_run_views(s, cols, nr, &views)))
 			return rc;
 		if (views) {
 			if (s->run_at < s->nruns) {
-				next_run_view(s, out);
+				sst_next_run_view(s, out);
 				return ERR_OK;
 			}
 			continue;
@@ -2063,133 +1246,6 @@ static int sst_file_schema(struct parquet_reader *rd, const struct region_schema
 		*out = NULL;
 	}
 	return ERR_OK;
-}
-
-/* Decode and check the tail summary text of file `key` (columns: the
- * reader's; pk_fc / ts_fc: the file's key and time index columns). */
-static int tail_decode(struct parquet_reader *rd, const char *key, const char *txt, int pk_fc,
-		       int ts_fc, struct sst_tail **out)
-{
-	*out = NULL;
-	struct buf raw;
-	buf_init(&raw);
-	struct sst_tail *t = mem_calloc(1, sizeof(*t));
-	int rc = t ? b64_decode(txt, &raw) : ERR_NOMEM;
-	uint8_t *plain = NULL;
-	size_t pn = 0;
-	if (rc == ERR_OK) {
-		/* one zstd frame that states its (bounded) size */
-		unsigned long long want = ZSTD_getFrameContentSize(raw.data, raw.len);
-		if (want == ZSTD_CONTENTSIZE_UNKNOWN || want == ZSTD_CONTENTSIZE_ERROR ||
-		    want > SST_TAIL_MAX_RAW)
-			rc = err_set(ERR_CORRUPT, "not a zstd frame of at most %u bytes",
-				     SST_TAIL_MAX_RAW);
-		else if (!(plain = mem_alloc(want ? (size_t)want : 1)))
-			rc = ERR_NOMEM;
-		else if (ZSTD_isError(pn = ZSTD_decompress(plain, (size_t)want, raw.data, raw.len)) ||
-			 pn != want)
-			rc = err_set(ERR_CORRUPT, "zstd frame does not decompress");
-	}
-	if (rc == ERR_OK)
-		rc = batch_decode(plain, pn, &t->rows);
-	mem_free(plain);
-	buf_free(&raw);
-	uint32_t nfile = parquet_reader_num_columns(rd);
-	if (rc == ERR_OK && t->rows.ncols != nfile)
-		rc = err_set(ERR_CORRUPT, "%u columns, the file has %u", t->rows.ncols, nfile);
-	for (uint32_t c = 0; rc == ERR_OK && c < nfile; c++) {
-		const struct parquet_column_def *d = parquet_reader_column(rd, c);
-		if (dtype_phys(d->type) != dtype_phys(t->rows.cols[c].type))
-			rc = err_set(ERR_CORRUPT, "column %s has type %s, the file %s", d->name,
-				     dtype_name(t->rows.cols[c].type), dtype_name(d->type));
-	}
-	if (rc == ERR_OK && (pk_fc < 0 || ts_fc < 0 ||
-			     dtype_phys(t->rows.cols[pk_fc].type) != PHYS_BYTES ||
-			     dtype_phys(t->rows.cols[ts_fc].type) != PHYS_I64))
-		rc = err_set(ERR_CORRUPT, "no key or time index column");
-	if (rc == ERR_OK) {
-		/* rows sorted by (pk, ts), as the merge needs */
-		const struct colvec *pk = &t->rows.cols[pk_fc];
-		const int64_t *ts = t->rows.cols[ts_fc].i64;
-		t->ts_min = INT64_MAX;
-		t->ts_max = INT64_MIN;
-		for (uint32_t i = 0; i < t->rows.nrows && rc == ERR_OK; i++) {
-			t->ts_min = ts[i] < t->ts_min ? ts[i] : t->ts_min;
-			t->ts_max = ts[i] > t->ts_max ? ts[i] : t->ts_max;
-			if (i == 0)
-				continue;
-			uint32_t a, b;
-			const char *pa = colvec_bytes(pk, i - 1, &a), *pb = colvec_bytes(pk, i, &b);
-			uint32_t m = a < b ? a : b;
-			int d = m ? memcmp(pa, pb, m) : 0;
-			if (d == 0)
-				d = a < b ? -1 : a > b ? 1 : 0;
-			if (d > 0 || (d == 0 && ts[i - 1] > ts[i]))
-				rc = err_set(ERR_CORRUPT, "rows out of order at %u", i);
-		}
-	}
-	if (rc == ERR_NOMEM) {
-		sst_tail_free(t);
-		return rc;
-	}
-	if (rc) {
-		sst_tail_free(t);
-		return err_wrap("SST %s: tail summary", key);
-	}
-	*out = t;
-	return ERR_OK;
-}
-
-/* s->sum = the file's tail summary, when it has one (decoded once per
- * cached file). */
-static int tail_load(struct sst_source *s, const char *key)
-{
-	struct cached_file *f = s->file;
-	if (f) {
-		pthread_mutex_lock(&s->cache->mu);
-		bool loaded = f->tail_loaded;
-		s->sum = f->tail;
-		pthread_mutex_unlock(&s->cache->mu);
-		if (loaded)
-			return ERR_OK;
-	}
-	const char *txt = parquet_reader_kv(s->reader, SST_KV_TAIL);
-	struct sst_tail *t = NULL;
-	if (txt) {
-		int rc = tail_decode(s->reader, key, txt, s->colmap[s->schema->ncols],
-				     s->colmap[s->schema->ts_col], &t);
-		if (rc)
-			return rc;
-	}
-	if (!f) {
-		s->sum = s->sum_owned = t;
-		return ERR_OK;
-	}
-	pthread_mutex_lock(&s->cache->mu);
-	if (!f->tail_loaded) {
-		f->tail = t;
-		f->tail_loaded = true;
-		t = NULL;
-	}
-	s->sum = f->tail;
-	pthread_mutex_unlock(&s->cache->mu);
-	sst_tail_free(t); /* another reader installed it first */
-	return ERR_OK;
-}
-
-/* The summary answers this scan exactly: the request's time range holds
- * every summary row (so no series' tail is cut) and every other row
- * predicate is on a tag (constant within a series: it keeps or drops a
- * series' tail whole). */
-static bool tail_usable(const struct sst_source *s)
-{
-	const struct sst_tail *t = s->sum;
-	if (!t || (t->rows.nrows && (s->req.ts_min > t->ts_min || s->req.ts_max <= t->ts_max)))
-		return false;
-	for (uint32_t i = 0; i < s->nrow_preds; i++)
-		if (s->row_preds[i].col == s->schema->ts_col && !scan_pred_is_hint(&s->row_preds[i]))
-			return false;
-	return true;
 }
 
 int sst_open_source(struct objstore *os, struct sst_cache *cache, const char *region_dir,
@@ -2297,7 +1353,7 @@ uint64_t sst_rows_returned(void)
 }
 
 /* p, a predicate on the time index, holds for every ts in the request's
- * range [ts_min, ts_max), which select_rows applies to every row anyway
+ * range [ts_min, ts_max), which sst_select_rows applies to every row anyway
  * (or for every ts: IS NOT NULL): evaluating it again per row is wasted. */
 static bool ts_pred_implied(const struct region_schema *sch, const struct scan_request *req,
 			    const struct scan_pred *p)
@@ -2449,9 +1505,9 @@ int sst_open_source_opts(struct objstore *os, struct sst_cache *cache, const cha
 			s->lean = true;
 	}
 	if (s->tail) {
-		if ((rc = tail_load(s, key)))
+		if ((rc = sst_tail_load(s, key)))
 			goto fail;
-		if (!tail_usable(s))
+		if (!sst_tail_usable(s))
 			s->sum = NULL;
 	}
 	if (oo && oo->disjoint && !s->tail && u && !strcmp(u, "1") && !sch->opts.append_mode)
