@@ -70,9 +70,10 @@
  * bytes and decoded columns leave of the cache's capacity (files first:
  * pages never evict a file); a file's pages go when it leaves the cache
  * and again when its entry is freed (pages read meanwhile by sources that
- * still held it). sst_write prefetches a new file's pages into the free
- * part of that budget (never evicting), so that first reads of new data
- * skip zstd as well.
+ * still held it). New files are not prefetched into it: decompressing
+ * every page of a freshly written file (parquet_prefetch_pages) cost about
+ * a fifth of line-protocol ingest throughput on 2 cores, so pages enter
+ * the cache when a read first needs them.
  *
  * Decoded column cache (lean reads of cached files): see sst_decoded.c.
  */
@@ -287,28 +288,7 @@ static void cache_release(struct sst_cache *c, struct cached_file *f)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* A file just written and cached: its pages go to the page cache now,
- * in what is free of its budget (like RocksDB's prepopulating the block
- * cache on flush), so that the first selective reads of new data skip
- * zstd too. Best effort: a failure only leaves pages out. */
-static void prefetch_pages(struct sst_cache *c, struct cached_file *f)
-{
-	pthread_mutex_lock(&c->mu);
-	bool cached = f->cached;
-	pthread_mutex_unlock(&c->mu);
-	struct parquet_reader *r = NULL;
-	if (!cached || parquet_reader_open_mem(f->data, f->len, &r)) {
-		err_clear();
-		return;
-	}
-	parquet_reader_set_page_cache(r, c->pages, f->id);
-	uint64_t n = 0;
-	if (parquet_prefetch_pages(r, &n))
-		err_clear();
-	reader_give(c, f, r); /* the first scan reuses its parsed footer */
-}
-
-/* ---- names ------------------------------------------------------------ *//* ---- names ------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------ */
 
 void sst_path(char *out, size_t n, const char *region_dir, const char *file_id)
 {
@@ -475,7 +455,6 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	uint8_t *bytes = buf_steal(&file, &len);
 	struct cached_file *cf = cache ? cache_insert(cache, key, bytes, len) : NULL;
 	if (cf) {
-		prefetch_pages(cache, cf);
 		cache_release(cache, cf);
 	} else if (!cache) {
 		mem_free(bytes);

@@ -4,7 +4,7 @@
  * and SSTs) have pairwise disjoint time ranges, clipped to the request's,
  * deduplicates each source on its own and hands them out one after
  * another; unique sources read lean (no internal column), SSTs from the
- * decoded column cache as views of their per-series runs (sst.c).
+ * decoded column cache as views of their per-series runs (sst_decoded.c).
  *
  * Every hinted scan is compared with the merged scan of the same request
  * (as a multiset of rows) on random regions of every merge mode - files in

@@ -1,6 +1,6 @@
 /*
  * Tests of the decoded column cache's admission of selective reads
- * (sst.c dec_admit): a lean read of a cached SST whose candidate rows are
+ * (sst_decoded.c sst_dec_admit): a lean read of a cached SST whose candidate rows are
  * under a quarter of a row group takes the group from the decoded column
  * cache when it is decoded already, or once such reads' page-read
  * candidate rows reach a quarter of it; before that, and for reads with a
