@@ -329,6 +329,14 @@ void fe_table_cache_clear(struct frontend *fe)
  * generation (cluster mode) always read, never kept. *no_table: the
  * catalog has no such table.
  */
+/* e caches the table cat.sch.tab (whatever its generation). */
+static bool cached_is(const struct fe_cached_table *e, const char *cat, const char *sch,
+                      const char *tab)
+{
+	return e->name && !strcmp(e->name, tab) && !strcmp(e->schema, sch) &&
+	       !strcmp(e->catalog, cat);
+}
+
 static int get_table(struct frontend *fe, const char *cat, const char *sch, const char *tab,
                      struct fe_table_ref **out, bool *no_table)
 {
@@ -340,8 +348,7 @@ static int get_table(struct frontend *fe, const char *cat, const char *sch, cons
 		pthread_mutex_lock(&fe->tables_mu);
 		for (uint32_t i = 0; i < FE_TABLE_CACHE; i++) {
 			struct fe_cached_table *e = &fe->tables[i];
-			if (!e->name || e->gen != gen || strcmp(e->name, tab) ||
-			    strcmp(e->schema, sch) || strcmp(e->catalog, cat))
+			if (e->gen != gen || !cached_is(e, cat, sch, tab))
 				continue;
 			e->last_use = ++fe->tables_clock;
 			e->ref->refs++;
@@ -386,12 +393,9 @@ static int get_table(struct frontend *fe, const char *cat, const char *sch, cons
 	/* the slot of the same name, else an empty one, else the least
 	 * recently used */
 	struct fe_cached_table *slot = NULL;
-	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++) {
-		struct fe_cached_table *e = &fe->tables[i];
-		if (e->name && !strcmp(e->name, tab) && !strcmp(e->schema, sch) &&
-		    !strcmp(e->catalog, cat))
-			slot = e;
-	}
+	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++)
+		if (cached_is(&fe->tables[i], cat, sch, tab))
+			slot = &fe->tables[i];
 	for (uint32_t i = 0; i < FE_TABLE_CACHE && !slot; i++)
 		if (!fe->tables[i].name)
 			slot = &fe->tables[i];
