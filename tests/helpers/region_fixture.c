@@ -125,6 +125,80 @@ void fx_rows_print(const char *label, const struct fx_rows *r)
 	}
 }
 
+static uint64_t fx_rng_state = 0x2545f4914f6cdd1dull;
+
+void fx_seed(uint64_t seed)
+{
+	fx_rng_state = seed ? seed : 0x2545f4914f6cdd1dull;
+}
+
+uint64_t fx_rnd(void)
+{
+	fx_rng_state ^= fx_rng_state << 13;
+	fx_rng_state ^= fx_rng_state >> 7;
+	fx_rng_state ^= fx_rng_state << 17;
+	return fx_rng_state;
+}
+
+uint32_t fx_rndn(uint32_t n)
+{
+	return n ? (uint32_t)(fx_rnd() % n) : 0;
+}
+
+void fx_host_name(char *out, uint32_t h)
+{
+	snprintf(out, sizeof(((struct fx_row *)0)->host), "h%02u", h);
+}
+
+int fx_engine_open(const char *tag, struct region_engine_options o, struct fx_engine *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->dir = fx_tempdir(tag);
+	if (!out->dir)
+		return err_set(ERR_IO, "cannot create a temp directory");
+	snprintf(out->path, sizeof(out->path), "%s/objects", out->dir);
+	int rc = objstore_open_fs(out->path, &out->store);
+	if (rc)
+		goto fail;
+	char wal[600];
+	snprintf(wal, sizeof(wal), "%s/wal", out->dir);
+	o.store = out->store;
+	o.wal_dir = wal;
+	rc = region_engine_open(&o, &out->eng);
+	if (rc) {
+		objstore_close(out->store);
+		goto fail;
+	}
+	return ERR_OK;
+fail:
+	fx_rmrf(out->dir);
+	mem_free(out->dir);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+void fx_engine_close(struct fx_engine *e)
+{
+	region_engine_close(e->eng);
+	objstore_close(e->store);
+	fx_rmrf(e->dir);
+	mem_free(e->dir);
+	memset(e, 0, sizeof(*e));
+}
+
+int fx_mem_read(void *ctx, uint64_t off, uint64_t len, uint8_t **data, size_t *outlen)
+{
+	const struct fx_memfile *m = ctx;
+	if (off > m->n || len > m->n - off)
+		return err_set(ERR_CORRUPT, "read past the end");
+	*data = mem_alloc(len ? len : 1);
+	if (!*data)
+		return ERR_NOMEM;
+	memcpy(*data, m->p + off, len);
+	*outlen = len;
+	return ERR_OK;
+}
+
 char *fx_tempdir(const char *tag)
 {
 	char tmpl[256];

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/column.h"
+#include "objstore/objstore.h"
 #include "storage/region.h"
 #include "storage/schema.h"
 
@@ -41,6 +42,37 @@ int fx_scan_all(struct region *r, struct fx_rows *out);
 /* Equal row lists (same order, same values, same NULLs). */
 bool fx_rows_equal(const struct fx_rows *a, const struct fx_rows *b);
 void fx_rows_print(const char *label, const struct fx_rows *r);
+/* The tests' reproducible random numbers: one xorshift64 stream per test
+ * binary. Each binary seeds it in main (fx_seed, nonzero) so a failure
+ * replays with the same numbers. fx_rndn(0) is 0. */
+void fx_seed(uint64_t seed);
+uint64_t fx_rnd(void);
+uint32_t fx_rndn(uint32_t n);
+
+/* "h%02u": the host tag of series h (fits in fx_row.host). */
+void fx_host_name(char *out, uint32_t h);
+
+/* A region engine over an fs object store in a fresh temp directory
+ * (objects under <dir>/objects, WAL under <dir>/wal). */
+struct fx_engine {
+	char *dir;
+	char path[512]; /* the object store's root */
+	struct objstore *store;
+	struct region_engine *eng;
+};
+/* Opens with o's tuning (its store and wal_dir are set here); ERR_OK or
+ * the failing call's code (nothing left open). */
+int fx_engine_open(const char *tag, struct region_engine_options o, struct fx_engine *out);
+void fx_engine_close(struct fx_engine *e);
+
+/* An in-memory file for parquet_reader's read callback (ctx = the
+ * fx_memfile): reads past the end fail with ERR_CORRUPT. */
+struct fx_memfile {
+	const uint8_t *p;
+	size_t n;
+};
+int fx_mem_read(void *ctx, uint64_t off, uint64_t len, uint8_t **data, size_t *outlen);
+
 /* A fresh empty temp directory (caller frees the string). */
 char *fx_tempdir(const char *tag);
 void fx_rmrf(const char *path);

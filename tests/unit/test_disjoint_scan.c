@@ -37,52 +37,24 @@
 #include "storage/pred.h"
 #include "storage/region.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
-struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
-};
-
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("disjoint");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
+	struct fx_engine *e = calloc(1, sizeof(*e));
 	/* small row groups: series cross row group boundaries */
 	/* sometimes a tiny SST cache: files and their decoded columns are
 	 * evicted while scans still read them */
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 300 + rndn(1500),
-					  .sst_cache_bytes = rndn(2) ? 0 : 20000 + rndn(100000)};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	struct region_engine_options o = {.gc_lingering_ms = 1,
+					  .sst_row_group_rows = 300 + fx_rndn(1500),
+					  .sst_cache_bytes = fx_rndn(2) ? 0 : 20000 + fx_rndn(100000)};
+	assert_int_equal(fx_engine_open("disjoint", o, e), ERR_OK);
 	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	struct fx_engine *e = *state;
+	fx_engine_close(e);
 	free(e);
 	return 0;
 }
@@ -90,11 +62,6 @@ static int teardown(void **state)
 static const char *DIR1 = "data/greptime/public/1024/1024_0000000099/";
 #define NHOSTS 12
 #define SLAB 1000 /* timestamps (x 10 ms) per time slab */
-
-static void host_name(char *out, uint32_t h)
-{
-	snprintf(out, 16, "h%02u", h);
-}
 
 static void write_rows(struct region *r, struct fx_row *rows, uint32_t n, enum op_type op)
 {
@@ -109,15 +76,15 @@ static void write_unique(struct region *r, uint32_t k, uint32_t step)
 {
 	uint32_t per = SLAB / step, n = per * NHOSTS;
 	struct fx_row *rows = calloc(n, sizeof(*rows));
-	bool nulls = rndn(2); /* a file without NULLs is read through run views */
+	bool nulls = fx_rndn(2); /* a file without NULLs is read through run views */
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		host_name(x->host, i % NHOSTS); /* time-major, like line protocol */
+		fx_host_name(x->host, i % NHOSTS); /* time-major, like line protocol */
 		x->ts = ((int64_t)k * SLAB + (int64_t)(i / NHOSTS) * step) * 10;
-		x->v = (double)rndn(1000) / 8;
-		x->v_null = nulls && rndn(7) == 0;
-		x->n = (int64_t)rndn(1000);
-		x->n_null = nulls && rndn(5) == 0;
+		x->v = (double)fx_rndn(1000) / 8;
+		x->v_null = nulls && fx_rndn(7) == 0;
+		x->n = (int64_t)fx_rndn(1000);
+		x->n_null = nulls && fx_rndn(5) == 0;
 	}
 	write_rows(r, rows, n, OP_PUT);
 	free(rows);
@@ -129,12 +96,12 @@ static void write_random(struct region *r, uint32_t k, uint32_t n, enum op_type 
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		host_name(x->host, rndn(NHOSTS));
-		x->ts = ((int64_t)k * SLAB + (int64_t)rndn(SLAB)) * 10;
-		x->v = (double)rndn(1000) / 8;
-		x->v_null = rndn(4) == 0;
-		x->n = (int64_t)rndn(1000);
-		x->n_null = rndn(4) == 0;
+		fx_host_name(x->host, fx_rndn(NHOSTS));
+		x->ts = ((int64_t)k * SLAB + (int64_t)fx_rndn(SLAB)) * 10;
+		x->v = (double)fx_rndn(1000) / 8;
+		x->v_null = fx_rndn(4) == 0;
+		x->n = (int64_t)fx_rndn(1000);
+		x->n_null = fx_rndn(4) == 0;
 	}
 	write_rows(r, rows, n, op);
 	free(rows);
@@ -225,21 +192,21 @@ static void random_request(struct rq *q)
 	memset(q, 0, sizeof(*q));
 	scan_request_init(&q->req);
 	q->req.preds = q->preds;
-	if (rndn(5)) {
-		int64_t lo = (int64_t)rndn(7 * SLAB) - SLAB / 2, hi = lo + (int64_t)rndn(3 * SLAB);
+	if (fx_rndn(5)) {
+		int64_t lo = (int64_t)fx_rndn(7 * SLAB) - SLAB / 2, hi = lo + (int64_t)fx_rndn(3 * SLAB);
 		/* bounds on row timestamps (multiples of 10) half of the time */
-		q->req.ts_min = rndn(6) ? lo * 10 + (rndn(2) ? 0 : (int64_t)rndn(3) - 1) : INT64_MIN;
-		q->req.ts_max = rndn(6) ? hi * 10 + (rndn(2) ? 0 : (int64_t)rndn(3) - 1) : INT64_MAX;
-		if (rndn(3) == 0) { /* also as predicates, as the SQL layer pushes them */
+		q->req.ts_min = fx_rndn(6) ? lo * 10 + (fx_rndn(2) ? 0 : (int64_t)fx_rndn(3) - 1) : INT64_MIN;
+		q->req.ts_max = fx_rndn(6) ? hi * 10 + (fx_rndn(2) ? 0 : (int64_t)fx_rndn(3) - 1) : INT64_MAX;
+		if (fx_rndn(3) == 0) { /* also as predicates, as the SQL layer pushes them */
 			q->preds[q->req.npreds++] = (struct scan_pred){
 			    .col = 1, .op = PRED_GE, .lit = {.type = DT_TS_MS, .v.i = q->req.ts_min}};
 		}
 	}
-	uint32_t kind = rndn(4); /* 0, 1: none, 2 EQ, 3 IN */
+	uint32_t kind = fx_rndn(4); /* 0, 1: none, 2 EQ, 3 IN */
 	if (kind >= 2) {
-		uint32_t nh = kind == 2 ? 1 : 1 + rndn(3);
+		uint32_t nh = kind == 2 ? 1 : 1 + fx_rndn(3);
 		for (uint32_t k = 0; k < nh; k++) {
-			host_name(q->names[k], rndn(NHOSTS + 1));
+			fx_host_name(q->names[k], fx_rndn(NHOSTS + 1));
 			q->list[k] = (struct datum){.type = DT_STRING,
 						    .v.s = {q->names[k],
 							    (uint32_t)strlen(q->names[k])}};
@@ -256,9 +223,9 @@ static void random_request(struct rq *q)
 			p->lit.type = DT_STRING;
 		}
 	}
-	if (rndn(4) == 0) /* a field predicate: applied after dedup */
+	if (fx_rndn(4) == 0) /* a field predicate: applied after dedup */
 		q->preds[q->req.npreds++] = (struct scan_pred){
-		    .col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = (double)rndn(1000) / 8}};
+		    .col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = (double)fx_rndn(1000) / 8}};
 }
 
 /* Row x passes q (time range and the predicates random_request makes). */
@@ -364,7 +331,7 @@ static void check_region(struct region *r, int nq)
 	fx_rows_free(&g_all);
 }
 
-static void random_region(struct env *e, uint32_t num, bool append, enum merge_mode mode)
+static void random_region(struct fx_engine *e, uint32_t num, bool append, enum merge_mode mode)
 {
 	struct region_schema *s = fx_schema(append, mode);
 	struct region *r = NULL;
@@ -373,24 +340,24 @@ static void random_region(struct env *e, uint32_t num, bool append, enum merge_m
 	assert_int_equal(region_create(e->eng, REGION_ID(1024, num), dir, s, &r), ERR_OK);
 	region_schema_free(s);
 	for (uint32_t k = 0; k < 6; k++) {
-		switch (rndn(4)) {
+		switch (fx_rndn(4)) {
 		case 0:
 		case 1: /* time-ordered ingest: a unique slab */
-			write_unique(r, k, rndn(3) ? 1 : 2);
+			write_unique(r, k, fx_rndn(3) ? 1 : 2);
 			break;
 		case 2: /* duplicates and deletes inside the slab */
-			write_random(r, k, 500 + rndn(1500), OP_PUT);
-			write_random(r, k, 100 + rndn(300), OP_DELETE);
-			write_random(r, k, 200 + rndn(500), OP_PUT);
+			write_random(r, k, 500 + fx_rndn(1500), OP_PUT);
+			write_random(r, k, 100 + fx_rndn(300), OP_DELETE);
+			write_random(r, k, 200 + fx_rndn(500), OP_PUT);
 			break;
 		default: /* the slab, then late rows into an older one */
 			write_unique(r, k, 2);
 			if (k)
-				write_random(r, rndn(k), 50 + rndn(200), rndn(3) ? OP_PUT : OP_DELETE);
+				write_random(r, fx_rndn(k), 50 + fx_rndn(200), fx_rndn(3) ? OP_PUT : OP_DELETE);
 			break;
 		}
 		check_region(r, 8);
-		if (rndn(4)) {
+		if (fx_rndn(4)) {
 			assert_int_equal(region_flush(r), ERR_OK);
 			check_region(r, 8);
 		}
@@ -440,7 +407,7 @@ static struct scan_info hinted_all(struct region *r, int64_t lo, int64_t hi)
  * overlapping ones, or a range that puts a non-unique source in, merge. */
 static void test_paths(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
 	assert_int_equal(region_create(e->eng, REGION_ID(1024, 99), DIR1, s, &r), ERR_OK);
@@ -470,7 +437,7 @@ static void test_paths(void **state)
 	assert_int_equal(region_flush(r), ERR_OK);
 	/* a late delete into slab 0: the memtable overlaps the first file */
 	struct fx_row late = {.ts = 5000};
-	host_name(late.host, 3);
+	fx_host_name(late.host, 3);
 	write_rows(r, &late, 1, OP_DELETE);
 	si = hinted_all(r, INT64_MIN, INT64_MAX);
 	assert_true(si.batches > 0);
@@ -506,7 +473,7 @@ static struct scan_info hinted_field_pred(struct region *r, int64_t lo, int64_t 
  * is in the request; one that holds rows there still merges. */
 static void test_late_row_read_ahead(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
 	assert_int_equal(region_create(e->eng, REGION_ID(1024, 98), DIR1, s, &r), ERR_OK);
@@ -518,7 +485,7 @@ static void test_late_row_read_ahead(void **state)
 	write_unique(r, 2, 1);
 	/* an overwrite into slab 0: the memtable spans slabs 0 to 2 */
 	struct fx_row late = {.ts = 5000, .v = 99};
-	host_name(late.host, 3);
+	fx_host_name(late.host, 3);
 	write_rows(r, &late, 1, OP_PUT);
 	for (int flushed = 0; flushed < 2; flushed++) {
 		/* slab 1: the memtable (then its file) has no row there */
@@ -569,7 +536,7 @@ static void test_late_row_read_ahead(void **state)
  * oldest) overlap: an overwrite at that ts must win over the file's row. */
 static void test_touching_ranges(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	enum merge_mode modes[2] = {MERGE_LAST_ROW, MERGE_LAST_NON_NULL};
 	for (uint32_t m = 0; m < 2; m++) {
 		struct region_schema *s = fx_schema(false, modes[m]);
@@ -579,13 +546,13 @@ static void test_touching_ranges(void **state)
 		assert_int_equal(region_create(e->eng, REGION_ID(1024, 50 + m), dir, s, &r), ERR_OK);
 		region_schema_free(s);
 		struct fx_row a[2] = {{.ts = 0, .v = 1}, {.ts = 1000, .v = 1, .n = 7}};
-		host_name(a[0].host, 3);
-		host_name(a[1].host, 3);
+		fx_host_name(a[0].host, 3);
+		fx_host_name(a[1].host, 3);
 		write_rows(r, a, 2, OP_PUT);
 		assert_int_equal(region_flush(r), ERR_OK);
 		struct fx_row b[2] = {{.ts = 1000, .v = 2, .n_null = true}, {.ts = 2000, .v = 3}};
-		host_name(b[0].host, 3);
-		host_name(b[1].host, 3);
+		fx_host_name(b[0].host, 3);
+		fx_host_name(b[1].host, 3);
 		write_rows(r, b, 2, OP_PUT);
 		struct scan_info si = hinted_all(r, INT64_MIN, INT64_MAX);
 		assert_int_equal(si.lean, 0); /* merged */
@@ -597,7 +564,7 @@ static void test_touching_ranges(void **state)
 		assert_int_equal(si.lean, si.batches);
 		/* the same with a delete at the shared ts */
 		struct fx_row d = {.ts = 1000};
-		host_name(d.host, 3);
+		fx_host_name(d.host, 3);
 		write_rows(r, &d, 1, OP_DELETE);
 		assert_int_equal(region_flush(r), ERR_OK);
 		si = hinted_all(r, INT64_MIN, INT64_MAX);
@@ -609,6 +576,7 @@ static void test_touching_ranges(void **state)
 
 int main(void)
 {
+	fx_seed(0x2545f4914f6cdd1dull);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_touching_ranges, setup, teardown),

@@ -36,19 +36,6 @@
 #include "storage/region.h"
 #include "storage/sst.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
 /* ---- parquet level ---------------------------------------------------- */
 
 #define NPC 5
@@ -68,28 +55,28 @@ static void make_rows(uint32_t n, struct batch *b)
 	uint32_t key = 0, left = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (left == 0) {
-			key += 1 + rndn(3);
-			left = 1 + (rndn(8) ? rndn(30) : rndn(900));
+			key += 1 + fx_rndn(3);
+			left = 1 + (fx_rndn(8) ? fx_rndn(30) : fx_rndn(900));
 		}
 		left--;
 		char k[16], s[24];
 		int kl = snprintf(k, sizeof(k), "k%06u", key);
 		colvec_push_bytes(&b->cols[0], k, (size_t)kl);
 		colvec_push_i64(&b->cols[1], (int64_t)i * 10);
-		if (rndn(7) == 0)
+		if (fx_rndn(7) == 0)
 			colvec_push_null(&b->cols[2]);
 		else
-			colvec_push_bytes(&b->cols[2], s, (size_t)snprintf(s, sizeof(s), "t%u", rndn(9)));
-		if (rndn(5) == 0)
+			colvec_push_bytes(&b->cols[2], s, (size_t)snprintf(s, sizeof(s), "t%u", fx_rndn(9)));
+		if (fx_rndn(5) == 0)
 			colvec_push_null(&b->cols[3]);
 		else
-			colvec_push_f64(&b->cols[3], (double)rndn(10000) / 100);
-		if (rndn(6) == 0)
+			colvec_push_f64(&b->cols[3], (double)fx_rndn(10000) / 100);
+		if (fx_rndn(6) == 0)
 			colvec_push_null(&b->cols[4]);
 		else
 			colvec_push_bytes(&b->cols[4], s,
 					  (size_t)snprintf(s, sizeof(s), "v%llu",
-							   (unsigned long long)(rnd() % 100000)));
+							   (unsigned long long)(fx_rnd() % 100000)));
 	}
 	b->nrows = n;
 }
@@ -113,11 +100,11 @@ static void write_sliced(const struct batch *b, const struct parquet_write_optio
 	struct parquet_writer *w = NULL;
 	assert_int_equal(parquet_writer_open(PC, NPC, o, &w), ERR_OK);
 	for (uint32_t at = 0; at < b->nrows;) {
-		uint32_t k = 1 + (rndn(2) ? rndn(5) : rndn(2000));
+		uint32_t k = 1 + (fx_rndn(2) ? fx_rndn(5) : fx_rndn(2000));
 		if (k > b->nrows - at)
 			k = b->nrows - at;
 		/* often end the batch right before a key change */
-		while (rndn(2) && at + k < b->nrows &&
+		while (fx_rndn(2) && at + k < b->nrows &&
 		       colvec_cmp(&b->cols[0], at + k, &b->cols[0], at + k - 1) == 0)
 			k++;
 		struct batch part;
@@ -135,13 +122,13 @@ static void test_page_break(void **state)
 {
 	(void)state;
 	for (int iter = 0; iter < 30; iter++) {
-		uint32_t n = 1 + rndn(iter < 5 ? 40 : 9000);
+		uint32_t n = 1 + fx_rndn(iter < 5 ? 40 : 9000);
 		struct batch b;
 		make_rows(n, &b);
-		struct parquet_write_options o = {.row_group_rows = 200 + rndn(5000),
-						  .page_rows = 8 + rndn(600),
+		struct parquet_write_options o = {.row_group_rows = 200 + fx_rndn(5000),
+						  .page_rows = 8 + fx_rndn(600),
 						  .page_break_col = 1,
-						  .page_break_min_rows = rndn(3) ? rndn(300) : 0};
+						  .page_break_min_rows = fx_rndn(3) ? fx_rndn(300) : 0};
 		struct buf file;
 		write_sliced(&b, &o, &file);
 		struct parquet_reader *r = NULL;
@@ -203,24 +190,6 @@ static void test_page_break(void **state)
 	err_clear();
 }
 
-struct memfile {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int mem_read(void *ctx, uint64_t off, uint64_t len, uint8_t **data, size_t *outlen)
-{
-	const struct memfile *m = ctx;
-	if (off > m->n || len > m->n - off)
-		return err_set(ERR_CORRUPT, "read past the end");
-	*data = mem_alloc(len ? len : 1);
-	if (!*data)
-		return ERR_NOMEM;
-	memcpy(*data, m->p + off, len);
-	*outlen = len;
-	return ERR_OK;
-}
-
 static void same_rows(const struct colvec *full, const struct colvec *got,
 		      const struct parquet_row_range *rr, uint32_t nr)
 {
@@ -239,41 +208,41 @@ static void test_reader_reuse(void **state)
 {
 	(void)state;
 	for (int iter = 0; iter < 12; iter++) {
-		uint32_t n = 1 + rndn(iter < 3 ? 30 : 8000);
+		uint32_t n = 1 + fx_rndn(iter < 3 ? 30 : 8000);
 		struct batch b;
 		make_rows(n, &b);
-		struct parquet_write_options o = {.row_group_rows = 100 + rndn(4000),
-						  .page_rows = 1 + rndn(iter % 2 ? 300 : 8),
+		struct parquet_write_options o = {.row_group_rows = 100 + fx_rndn(4000),
+						  .page_rows = 1 + fx_rndn(iter % 2 ? 300 : 8),
 						  .page_break_col = iter % 3 ? 1 : 0,
-						  .page_break_min_rows = rndn(40)};
+						  .page_break_min_rows = fx_rndn(40)};
 		if (iter % 4 == 3)
 			o.codec = PARQUET_CODEC_NONE;
 		struct buf file;
 		write_sliced(&b, &o, &file);
-		struct memfile mf = {file.data, file.len};
+		struct fx_memfile mf = {file.data, file.len};
 		struct parquet_reader *mr = NULL, *fr = NULL;
 		assert_int_equal(parquet_reader_open_mem(file.data, file.len, &mr), ERR_OK);
-		assert_int_equal(parquet_reader_open(mem_read, &mf, file.len, &fr), ERR_OK);
+		assert_int_equal(parquet_reader_open(fx_mem_read, &mf, file.len, &fr), ERR_OK);
 		uint32_t nrg = parquet_reader_num_row_groups(mr);
 		struct batch full = {0}, got = {0}, got2 = {0};
 		for (int t = 0; t < 60; t++) {
-			uint32_t g = rndn(nrg);
+			uint32_t g = fx_rndn(nrg);
 			assert_int_equal(parquet_read_row_group(fr, g, NULL, &full), ERR_OK);
 			uint32_t rows = full.nrows;
 			/* ranges: single rows (sparse selections), runs, whole pages */
 			struct parquet_row_range rr[256];
-			uint32_t nr = 0, at = rndn(rows);
+			uint32_t nr = 0, at = fx_rndn(rows);
 			while (at < rows && nr < 256) {
-				uint32_t len = rndn(3) ? 1 : 1 + rndn(rndn(2) ? 30 : rows);
+				uint32_t len = fx_rndn(3) ? 1 : 1 + fx_rndn(fx_rndn(2) ? 30 : rows);
 				uint32_t to = at + len > rows ? rows : at + len;
 				rr[nr++] = (struct parquet_row_range){at, to};
-				at = to + 1 + (rndn(2) ? rndn(8) : rndn(700));
+				at = to + 1 + (fx_rndn(2) ? fx_rndn(8) : fx_rndn(700));
 			}
 			if (nr == 0)
 				rr[nr++] = (struct parquet_row_range){0, rows};
 			bool want[NPC];
 			for (int c = 0; c < NPC; c++)
-				want[c] = rndn(3) != 0;
+				want[c] = fx_rndn(3) != 0;
 			assert_int_equal(parquet_read_row_ranges(mr, g, want, rr, nr, &got), ERR_OK);
 			assert_int_equal(parquet_read_row_ranges(fr, g, want, rr, nr, &got2), ERR_OK);
 			assert_int_equal(got.nrows, got2.nrows);
@@ -304,35 +273,20 @@ static void test_reader_reuse(void **state)
 
 /* ---- region level ----------------------------------------------------- */
 
-struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
-};
-
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("scanexcl");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 700 + rndn(2000)};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	struct fx_engine *e = calloc(1, sizeof(*e));
+	struct region_engine_options o = {.gc_lingering_ms = 1,
+					  .sst_row_group_rows = 700 + fx_rndn(2000)};
+	assert_int_equal(fx_engine_open("scanexcl", o, e), ERR_OK);
 	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	struct fx_engine *e = *state;
+	fx_engine_close(e);
 	free(e);
 	return 0;
 }
@@ -353,12 +307,12 @@ static void write_rows(struct region *r, uint32_t n, enum op_type op, int64_t t0
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		snprintf(x->host, sizeof(x->host), "h%02u", rndn(NHOSTS));
-		x->ts = (t0 + (int64_t)rndn(span)) * 10;
-		x->v = (double)rndn(1000) / 10;
-		x->v_null = rndn(6) == 0;
-		x->n = (int64_t)rndn(100);
-		x->n_null = rndn(5) == 0;
+		snprintf(x->host, sizeof(x->host), "h%02u", fx_rndn(NHOSTS));
+		x->ts = (t0 + (int64_t)fx_rndn(span)) * 10;
+		x->v = (double)fx_rndn(1000) / 10;
+		x->v_null = fx_rndn(6) == 0;
+		x->n = (int64_t)fx_rndn(100);
+		x->n_null = fx_rndn(5) == 0;
 		if (nhist == hist_cap) {
 			hist_cap = hist_cap ? hist_cap * 2 : 1024;
 			hist = realloc(hist, hist_cap * sizeof(*hist));
@@ -433,30 +387,30 @@ static void random_fq(struct fq *q)
 	scan_request_init(&q->req);
 	q->lo = INT64_MIN;
 	q->hi = INT64_MAX;
-	if (rndn(4)) {
-		q->lo = (int64_t)rndn(5000) * 10 - (int64_t)rndn(2) * 5;
-		q->hi = q->lo + (int64_t)rndn(rndn(2) ? 300 : 5000) * 10 + (int64_t)rndn(2);
+	if (fx_rndn(4)) {
+		q->lo = (int64_t)fx_rndn(5000) * 10 - (int64_t)fx_rndn(2) * 5;
+		q->hi = q->lo + (int64_t)fx_rndn(fx_rndn(2) ? 300 : 5000) * 10 + (int64_t)fx_rndn(2);
 		q->req.ts_min = q->lo;
 		q->req.ts_max = q->hi;
 	}
 	uint32_t np = 0;
-	if (rndn(2)) {
+	if (fx_rndn(2)) {
 		q->has_host = true;
-		snprintf(q->host, sizeof(q->host), "h%02u", rndn(NHOSTS + 1));
+		snprintf(q->host, sizeof(q->host), "h%02u", fx_rndn(NHOSTS + 1));
 		q->preds[np++] = (struct scan_pred){
 		    .col = 0,
 		    .op = PRED_EQ,
 		    .lit = {.type = DT_STRING, .v.s = {q->host, (uint32_t)strlen(q->host)}}};
 	}
-	if (rndn(5)) {
+	if (fx_rndn(5)) {
 		q->has_v = true;
-		q->vmin = (double)rndn(1000) / 10;
+		q->vmin = (double)fx_rndn(1000) / 10;
 		q->preds[np++] =
 		    (struct scan_pred){.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = q->vmin}};
 	}
-	if (rndn(4) == 0) {
+	if (fx_rndn(4) == 0) {
 		q->has_n = true;
-		q->neq = (int64_t)rndn(100);
+		q->neq = (int64_t)fx_rndn(100);
 		q->preds[np++] =
 		    (struct scan_pred){.col = 3, .op = PRED_EQ, .lit = {.type = DT_INT64, .v.i = q->neq}};
 	}
@@ -515,7 +469,7 @@ static void check_queries(struct region *r, bool append, enum merge_mode mode, i
 }
 
 /* Rounds of files: time-disjoint ones (exclusive), then fallbacks. */
-static void region_rounds(struct env *e, bool append, enum merge_mode mode)
+static void region_rounds(struct fx_engine *e, bool append, enum merge_mode mode)
 {
 	nhist = 0;
 	struct region_schema *s = fx_schema(append, mode);
@@ -524,7 +478,7 @@ static void region_rounds(struct env *e, bool append, enum merge_mode mode)
 	region_schema_free(s);
 	/* four files over disjoint time ranges [k*1000, k*1000+1000) x 10 */
 	for (int k = 0; k < 4; k++) {
-		write_rows(r, 1500 + rndn(1500), OP_PUT, k * 1000, 1000);
+		write_rows(r, 1500 + fx_rndn(1500), OP_PUT, k * 1000, 1000);
 		write_rows(r, 300, OP_PUT, k * 1000, 1000); /* overwrites: still unique files */
 		assert_int_equal(region_flush(r), ERR_OK);
 		check_queries(r, append, mode, 15);
@@ -574,7 +528,7 @@ static void test_region_append(void **state)
  * makes both return every candidate row again. */
 static void test_exclusive_pushdown(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	nhist = 0;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
@@ -624,6 +578,7 @@ static void test_exclusive_pushdown(void **state)
 
 int main(void)
 {
+	fx_seed(0x2545f4914f6cdd1dull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_page_break),
 	    cmocka_unit_test(test_reader_reuse),

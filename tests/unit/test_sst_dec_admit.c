@@ -40,43 +40,18 @@
 #include "storage/pred.h"
 #include "storage/region.h"
 
-static uint64_t rng = 0x51afd7ed558ccd2bull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
 #define NHOSTS 16
 #define PER 5000                /* rows per series */
 #define RG_ROWS (8 * PER)       /* 8 series per row group */
 #define STEP 10                 /* ms between a series' rows */
 
-struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
-};
-
 static int open_env(void **state, uint32_t rg_rows, size_t cache_bytes)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("decadmit");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
+	struct fx_engine *e = calloc(1, sizeof(*e));
+	struct region_engine_options o = {.gc_lingering_ms = 1,
 					  .sst_row_group_rows = rg_rows,
 					  .sst_cache_bytes = cache_bytes};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	assert_int_equal(fx_engine_open("decadmit", o, e), ERR_OK);
 	*state = e;
 	return 0;
 }
@@ -89,21 +64,13 @@ static int setup_fixed(void **state)
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	struct fx_engine *e = *state;
+	fx_engine_close(e);
 	free(e);
 	return 0;
 }
 
 static const char *DIR1 = "data/greptime/public/1024/1024_0000000042/";
-
-static void host_name(char *out, uint32_t h)
-{
-	snprintf(out, 16, "h%02u", h);
-}
 
 static int row_cmp(const void *a, const void *b)
 {
@@ -118,7 +85,7 @@ static int row_cmp(const void *a, const void *b)
  * `dups`, a second flush rewrites and deletes some rows (sometimes
  * compacted into one file): the reads are no longer lean, and *all is the
  * region's merged full scan. */
-static struct region *make_region(struct env *e, bool nulls, bool dups, struct fx_rows *all)
+static struct region *make_region(struct fx_engine *e, bool nulls, bool dups, struct fx_rows *all)
 {
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
@@ -128,12 +95,12 @@ static struct region *make_region(struct env *e, bool nulls, bool dups, struct f
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		host_name(x->host, i % NHOSTS);
+		fx_host_name(x->host, i % NHOSTS);
 		x->ts = (int64_t)(i / NHOSTS) * STEP;
-		x->v = (double)rndn(100000) / 8;
-		x->v_null = nulls && rndn(9) == 0;
-		x->n = (int64_t)rnd();
-		x->n_null = nulls && rndn(6) == 0;
+		x->v = (double)fx_rndn(100000) / 8;
+		x->v_null = nulls && fx_rndn(9) == 0;
+		x->n = (int64_t)fx_rnd();
+		x->n_null = nulls && fx_rndn(6) == 0;
 	}
 	struct batch b;
 	fx_batch(rows, n, &b);
@@ -148,19 +115,19 @@ static struct region *make_region(struct env *e, bool nulls, bool dups, struct f
 	if (dups) {
 		uint32_t m = 3000;
 		for (uint32_t i = 0; i < m; i++) {
-			rows[i] = rows[rndn(n)];
-			rows[i].v = (double)rndn(1000);
+			rows[i] = rows[fx_rndn(n)];
+			rows[i].v = (double)fx_rndn(1000);
 		}
 		fx_batch(rows, m, &b);
 		assert_int_equal(region_write(r, &b, OP_PUT, NULL), ERR_OK);
 		batch_free(&b);
 		for (uint32_t i = 0; i < m / 3; i++)
-			rows[i] = rows[rndn(n)];
+			rows[i] = rows[fx_rndn(n)];
 		fx_batch(rows, m / 3, &b);
 		assert_int_equal(region_write(r, &b, OP_DELETE, NULL), ERR_OK);
 		batch_free(&b);
 		assert_int_equal(region_flush(r), ERR_OK);
-		if (rndn(2))
+		if (fx_rndn(2))
 			assert_int_equal(region_compact(r, true), ERR_OK);
 		fx_rows_free(all);
 		assert_int_equal(fx_scan_all(r, all), ERR_OK);
@@ -273,7 +240,7 @@ static void close_scan(struct open_scan *o)
  * rows to a quarter decodes it; later reads share the decoded vectors. */
 static void test_admit_after_page_reads(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct fx_rows all;
 	struct region *r = make_region(e, false, false, &all);
 	assert_int_equal(all.n, (size_t)NHOSTS * PER);
@@ -299,9 +266,9 @@ static void test_admit_after_page_reads(void **state)
 	close_scan(&a);
 	close_scan(&b);
 	for (int i = 0; i < 40; i++) {
-		int64_t lo = (int64_t)rndn(PER) * STEP - (rndn(2) ? 0 : 5);
-		int64_t hi = lo + (int64_t)(1 + rndn(rndn(4) ? 30 : 3000)) * STEP;
-		check_scan(r, &all, lo, hi, rndn(4) ? NULL : "h07");
+		int64_t lo = (int64_t)fx_rndn(PER) * STEP - (fx_rndn(2) ? 0 : 5);
+		int64_t hi = lo + (int64_t)(1 + fx_rndn(fx_rndn(4) ? 30 : 3000)) * STEP;
+		check_scan(r, &all, lo, hi, fx_rndn(4) ? NULL : "h07");
 	}
 	fx_rows_free(&all);
 	assert_int_equal(region_drop(r), ERR_OK);
@@ -311,7 +278,7 @@ static void test_admit_after_page_reads(void **state)
 /* A group decoded by a wide read serves the very first selective read. */
 static void test_warm_group_serves_selective_read(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct fx_rows all;
 	struct region *r = make_region(e, false, false, &all);
 	/* a third of the time range: a third of every group's rows are
@@ -334,7 +301,7 @@ static void test_warm_group_serves_selective_read(void **state)
  * pages first, and one of (ts, v) is served from the decoded vectors. */
 static void test_warm_needs_every_column(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct fx_rows all;
 	struct region *r = make_region(e, false, false, &all);
 	static const bool hv[4] = {true, true, true, false}, tn[4] = {false, true, false, true},
@@ -367,28 +334,28 @@ static void random_round(bool nulls, bool dups, size_t cache_bytes, uint32_t rg_
 {
 	void *st = NULL;
 	open_env(&st, rg_rows, cache_bytes);
-	struct env *e = st;
+	struct fx_engine *e = st;
 	struct fx_rows all;
 	struct region *r = make_region(e, nulls, dups, &all);
 	for (int i = 0; i < 60; i++) {
 		int64_t lo, hi;
-		uint32_t kind = rndn(8);
+		uint32_t kind = fx_rndn(8);
 		if (kind == 0) { /* on a page boundary (1024 rows per page) */
-			lo = (int64_t)(1024 * (1 + rndn(4)) - rndn(20)) * STEP;
-			hi = lo + (int64_t)(1 + rndn(40)) * STEP;
+			lo = (int64_t)(1024 * (1 + fx_rndn(4)) - fx_rndn(20)) * STEP;
+			hi = lo + (int64_t)(1 + fx_rndn(40)) * STEP;
 		} else if (kind == 1) { /* wide */
-			lo = (int64_t)rndn(PER / 2) * STEP;
-			hi = lo + (int64_t)(PER / 3 + rndn(PER)) * STEP;
+			lo = (int64_t)fx_rndn(PER / 2) * STEP;
+			hi = lo + (int64_t)(PER / 3 + fx_rndn(PER)) * STEP;
 		} else if (kind == 2) { /* the same short range again */
 			lo = W_LO;
 			hi = W_HI;
 		} else { /* short, anywhere, sometimes between timestamps */
-			lo = (int64_t)rndn(PER + 10) * STEP - (rndn(2) ? 0 : 3);
-			hi = lo + (int64_t)(1 + rndn(60)) * STEP + (rndn(2) ? 0 : 1);
+			lo = (int64_t)fx_rndn(PER + 10) * STEP - (fx_rndn(2) ? 0 : 3);
+			hi = lo + (int64_t)(1 + fx_rndn(60)) * STEP + (fx_rndn(2) ? 0 : 1);
 		}
 		char h[16];
-		host_name(h, rndn(NHOSTS + 1));
-		check_scan(r, &all, lo, hi, rndn(5) ? NULL : h);
+		fx_host_name(h, fx_rndn(NHOSTS + 1));
+		check_scan(r, &all, lo, hi, fx_rndn(5) ? NULL : h);
 	}
 	fx_rows_free(&all);
 	assert_int_equal(region_drop(r), ERR_OK);
@@ -404,7 +371,7 @@ static void test_random_exact(void **state)
 		/* mostly the file's own layout; sometimes groups that cut
 		 * series, and sometimes a cache too small for the file (its
 		 * decoded columns live only as long as the scan) */
-		uint32_t rg = rndn(3) ? RG_ROWS : 20000 + rndn(40000);
+		uint32_t rg = fx_rndn(3) ? RG_ROWS : 20000 + fx_rndn(40000);
 		size_t cache = round == 5 ? 50000 : 0;
 		random_round(nulls, dups, cache, rg);
 	}
@@ -412,6 +379,7 @@ static void test_random_exact(void **state)
 
 int main(void)
 {
+	fx_seed(0x51afd7ed558ccd2bull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_admit_after_page_reads, setup_fixed, teardown),
 	    cmocka_unit_test_setup_teardown(test_warm_group_serves_selective_read, setup_fixed,

@@ -37,19 +37,6 @@
 #include "storage/region.h"
 #include "storage/sst.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
 /* ---- parquet level ---------------------------------------------------- */
 
 #define NPCOLS 6
@@ -65,33 +52,33 @@ static void make_batch(uint32_t n, struct batch *b)
 	for (int c = 0; c < NPCOLS; c++)
 		types[c] = PCOLS[c].type;
 	assert_int_equal(batch_init(b, NPCOLS, types), ERR_OK);
-	int64_t ts = (int64_t)rndn(1000) - 500;
+	int64_t ts = (int64_t)fx_rndn(1000) - 500;
 	for (uint32_t i = 0; i < n; i++) {
 		char s[32];
-		int k = snprintf(s, sizeof(s), "host_%03u", (unsigned)(i / 37 + rndn(2)));
-		if (rndn(10) == 0)
+		int k = snprintf(s, sizeof(s), "host_%03u", (unsigned)(i / 37 + fx_rndn(2)));
+		if (fx_rndn(10) == 0)
 			colvec_push_null(&b->cols[0]);
 		else
 			colvec_push_bytes(&b->cols[0], s, (size_t)k);
-		ts += rndn(5) == 0 ? -(int64_t)rndn(3000) : (int64_t)rndn(20);
+		ts += fx_rndn(5) == 0 ? -(int64_t)fx_rndn(3000) : (int64_t)fx_rndn(20);
 		colvec_push_i64(&b->cols[1], ts);
-		if (rndn(4) == 0)
+		if (fx_rndn(4) == 0)
 			colvec_push_null(&b->cols[2]);
 		else
-			colvec_push_i64(&b->cols[2], (int32_t)rnd());
-		if (rndn(5) == 0)
+			colvec_push_i64(&b->cols[2], (int32_t)fx_rnd());
+		if (fx_rndn(5) == 0)
 			colvec_push_null(&b->cols[3]);
 		else
-			colvec_push_f64(&b->cols[3], (double)(int64_t)rnd() / 1e9);
-		if (rndn(6) == 0) {
+			colvec_push_f64(&b->cols[3], (double)(int64_t)fx_rnd() / 1e9);
+		if (fx_rndn(6) == 0) {
 			colvec_push_null(&b->cols[4]);
 		} else {
-			uint32_t l = rndn(20);
+			uint32_t l = fx_rndn(20);
 			for (uint32_t j = 0; j < l; j++)
-				s[j] = (char)rnd();
+				s[j] = (char)fx_rnd();
 			colvec_push_bytes(&b->cols[4], s, l);
 		}
-		colvec_push_i64(&b->cols[5], rndn(3) ? (int64_t)rndn(50) : (int64_t)rnd());
+		colvec_push_i64(&b->cols[5], fx_rndn(3) ? (int64_t)fx_rndn(50) : (int64_t)fx_rnd());
 	}
 	b->nrows = n;
 }
@@ -105,24 +92,6 @@ static void write_file(const struct batch *b, const struct parquet_write_options
 	buf_init(file);
 	assert_int_equal(parquet_writer_finish(w, file), ERR_OK);
 	parquet_writer_free(w);
-}
-
-struct memfile {
-	const uint8_t *p;
-	size_t n;
-};
-
-static int mem_read(void *ctx, uint64_t off, uint64_t len, uint8_t **data, size_t *outlen)
-{
-	const struct memfile *m = ctx;
-	if (off > m->n || len > m->n - off)
-		return err_set(ERR_CORRUPT, "read past the end");
-	*data = mem_alloc(len ? len : 1);
-	if (!*data)
-		return ERR_NOMEM;
-	memcpy(*data, m->p + off, len);
-	*outlen = len;
-	return ERR_OK;
 }
 
 /* Column c of got (rows 0..) equals rows of full selected by ranges. */
@@ -177,13 +146,13 @@ static void check_pages(struct parquet_reader *r, uint32_t rg, const struct batc
 static void random_ranges(uint32_t rows, struct parquet_row_range *rr, uint32_t *nr, uint32_t max)
 {
 	*nr = 0;
-	uint32_t at = rndn(rows);
+	uint32_t at = fx_rndn(rows);
 	while (at < rows && *nr < max) {
-		uint32_t len = 1 + (rndn(3) == 0 ? rndn(rows) : rndn(40));
+		uint32_t len = 1 + (fx_rndn(3) == 0 ? fx_rndn(rows) : fx_rndn(40));
 		uint32_t to = at + len > rows ? rows : at + len;
 		rr[(*nr)++] = (struct parquet_row_range){at, to};
-		at = to + (rndn(2) ? rndn(2000) : rndn(5)) + 0;
-		if (rndn(4) == 0)
+		at = to + (fx_rndn(2) ? fx_rndn(2000) : fx_rndn(5)) + 0;
+		if (fx_rndn(4) == 0)
 			at++;
 	}
 	if (*nr == 0 && rows)
@@ -193,27 +162,27 @@ static void random_ranges(uint32_t rows, struct parquet_row_range *rr, uint32_t 
 static void roundtrip_ranges(bool legacy)
 {
 	for (int iter = 0; iter < 24; iter++) {
-		uint32_t n = 1 + rndn(iter < 4 ? 50 : 6000);
+		uint32_t n = 1 + fx_rndn(iter < 4 ? 50 : 6000);
 		struct batch b;
 		make_batch(n, &b);
-		struct parquet_write_options o = {.row_group_rows = 50 + rndn(3000)};
+		struct parquet_write_options o = {.row_group_rows = 50 + fx_rndn(3000)};
 		if (legacy) {
 			o.no_page_stats = true;
 		} else {
-			o.page_rows = 1 + rndn(iter % 3 ? 700 : 20);
-			if (rndn(3) == 0)
-				o.page_bytes = 64 + rndn(4000);
+			o.page_rows = 1 + fx_rndn(iter % 3 ? 700 : 20);
+			if (fx_rndn(3) == 0)
+				o.page_bytes = 64 + fx_rndn(4000);
 		}
-		if (rndn(3) == 0)
+		if (fx_rndn(3) == 0)
 			o.codec = PARQUET_CODEC_NONE;
 		struct buf file;
 		write_file(&b, &o, &file);
-		struct memfile mf = {file.data, file.len};
+		struct fx_memfile mf = {file.data, file.len};
 		struct parquet_reader *r = NULL;
 		if (iter % 2)
 			assert_int_equal(parquet_reader_open_mem(file.data, file.len, &r), ERR_OK);
 		else
-			assert_int_equal(parquet_reader_open(mem_read, &mf, file.len, &r), ERR_OK);
+			assert_int_equal(parquet_reader_open(fx_mem_read, &mf, file.len, &r), ERR_OK);
 		uint32_t base = 0;
 		struct batch full = {0}, got = {0};
 		for (uint32_t g = 0; g < parquet_reader_num_row_groups(r); g++) {
@@ -228,7 +197,7 @@ static void roundtrip_ranges(bool legacy)
 				random_ranges(full.nrows, rr, &nr, 64);
 				bool want[NPCOLS];
 				for (int c = 0; c < NPCOLS; c++)
-					want[c] = rndn(4) != 0;
+					want[c] = fx_rndn(4) != 0;
 				assert_int_equal(parquet_read_row_ranges(r, g, want, rr, nr, &got),
 						 ERR_OK);
 				uint64_t total = 0;
@@ -329,9 +298,9 @@ static void test_corrupt_page_index(void **state)
 	int errors = 0;
 	for (int iter = 0; iter < 400; iter++) {
 		memcpy(copy, file.data, file.len);
-		int nflip = 1 + (int)rndn(4);
+		int nflip = 1 + (int)fx_rndn(4);
 		for (int k = 0; k < nflip; k++)
-			copy[4 + rndn((uint32_t)(data_end - 4))] ^= (uint8_t)(1u << rndn(8));
+			copy[4 + fx_rndn((uint32_t)(data_end - 4))] ^= (uint8_t)(1u << fx_rndn(8));
 		struct parquet_reader *r = NULL;
 		assert_int_equal(parquet_reader_open_mem(copy, file.len, &r), ERR_OK);
 		struct batch got = {0};
@@ -358,7 +327,7 @@ static void test_corrupt_page_index(void **state)
 	struct parquet_reader *r = NULL;
 	assert_int_equal(parquet_reader_open_mem(file.data, file.len, &r), ERR_OK);
 	parquet_reader_free(r);
-	for (size_t cut = 8; cut < data_end; cut += 1 + rndn(97)) {
+	for (size_t cut = 8; cut < data_end; cut += 1 + fx_rndn(97)) {
 		/* the file truncated inside its data: opening must fail cleanly */
 		assert_int_not_equal(parquet_reader_open_mem(file.data, cut, &r), ERR_OK);
 		assert_null(r);
@@ -370,47 +339,27 @@ static void test_corrupt_page_index(void **state)
 
 /* ---- region level: pruned scans against full scans --------------------- */
 
-struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
-};
-
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("sstpages");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
+	struct fx_engine *e = calloc(1, sizeof(*e));
 	/* small row groups: series cross row group boundaries */
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 1500 + rndn(3000)};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	struct region_engine_options o = {.gc_lingering_ms = 1,
+					  .sst_row_group_rows = 1500 + fx_rndn(3000)};
+	assert_int_equal(fx_engine_open("sstpages", o, e), ERR_OK);
 	*state = e;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	struct fx_engine *e = *state;
+	fx_engine_close(e);
 	free(e);
 	return 0;
 }
 
 static const char *DIR1 = "data/greptime/public/1024/1024_0000000000/";
 #define NHOSTS 40
-
-static void host_name(char *out, uint32_t h)
-{
-	snprintf(out, 16, "h%02u", h);
-}
 
 /* n random rows of op over nhosts hosts and timestamps (ts0 + [0, span)) x 10 */
 static void write_random(struct region *r, uint32_t n, enum op_type op, uint32_t nhosts,
@@ -419,15 +368,15 @@ static void write_random(struct region *r, uint32_t n, enum op_type op, uint32_t
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		if (rndn(50) == 0)
+		if (fx_rndn(50) == 0)
 			x->host[0] = '\0'; /* an empty host */
 		else
-			host_name(x->host, rndn(nhosts));
-		x->ts = (ts0 + (int64_t)rndn(span)) * 10;
-		x->v = (double)rndn(1000) / 8;
-		x->v_null = rndn(5) == 0;
-		x->n = (int64_t)rnd();
-		x->n_null = rndn(4) == 0;
+			fx_host_name(x->host, fx_rndn(nhosts));
+		x->ts = (ts0 + (int64_t)fx_rndn(span)) * 10;
+		x->v = (double)fx_rndn(1000) / 8;
+		x->v_null = fx_rndn(5) == 0;
+		x->n = (int64_t)fx_rnd();
+		x->n_null = fx_rndn(4) == 0;
 	}
 	struct batch b;
 	fx_batch(rows, n, &b);
@@ -512,16 +461,16 @@ static void random_request(struct rq *q, const struct fx_rows *all)
 	scan_request_init(&q->req);
 	q->lo = INT64_MIN;
 	q->hi = INT64_MAX;
-	if (rndn(4)) {
+	if (fx_rndn(4)) {
 		/* bounds on and between the written timestamps (multiples of 10) */
-		q->lo = (int64_t)rndn(4000) * 10 - (rndn(2) ? 5 : 0);
-		q->hi = q->lo + (int64_t)rndn(rndn(2) ? 40 : 4000) * 10 + (rndn(2) ? 0 : 1);
-		if (all && all->n && rndn(3)) { /* exactly on row timestamps */
-			q->lo = all->rows[rndn((uint32_t)all->n)].ts + (int64_t)rndn(2);
-			q->hi = all->rows[rndn((uint32_t)all->n)].ts + (int64_t)rndn(2);
-			if (nbounds && rndn(2)) {
-				q->lo = bounds[rndn(nbounds)] + (int64_t)rndn(3) - 1;
-				q->hi = bounds[rndn(nbounds)] + (int64_t)rndn(3) - 1;
+		q->lo = (int64_t)fx_rndn(4000) * 10 - (fx_rndn(2) ? 5 : 0);
+		q->hi = q->lo + (int64_t)fx_rndn(fx_rndn(2) ? 40 : 4000) * 10 + (fx_rndn(2) ? 0 : 1);
+		if (all && all->n && fx_rndn(3)) { /* exactly on row timestamps */
+			q->lo = all->rows[fx_rndn((uint32_t)all->n)].ts + (int64_t)fx_rndn(2);
+			q->hi = all->rows[fx_rndn((uint32_t)all->n)].ts + (int64_t)fx_rndn(2);
+			if (nbounds && fx_rndn(2)) {
+				q->lo = bounds[fx_rndn(nbounds)] + (int64_t)fx_rndn(3) - 1;
+				q->hi = bounds[fx_rndn(nbounds)] + (int64_t)fx_rndn(3) - 1;
 			}
 			if (q->hi < q->lo) {
 				int64_t t = q->hi;
@@ -529,19 +478,19 @@ static void random_request(struct rq *q, const struct fx_rows *all)
 				q->lo = t;
 			}
 		}
-		if (rndn(4) == 0)
+		if (fx_rndn(4) == 0)
 			q->lo = INT64_MIN;
 		q->req.ts_min = q->lo;
 		q->req.ts_max = q->hi;
 	}
-	uint32_t kind = rndn(3); /* 0 none, 1 EQ, 2 IN */
+	uint32_t kind = fx_rndn(3); /* 0 none, 1 EQ, 2 IN */
 	if (kind) {
-		q->nh = kind == 1 ? 1 : 1 + rndn(3);
+		q->nh = kind == 1 ? 1 : 1 + fx_rndn(3);
 		for (uint32_t k = 0; k < q->nh; k++) {
-			if (rndn(8) == 0)
+			if (fx_rndn(8) == 0)
 				q->names[k][0] = '\0';
 			else
-				host_name(q->names[k], rndn(NHOSTS + 2));
+				fx_host_name(q->names[k], fx_rndn(NHOSTS + 2));
 			q->hosts[k] = q->names[k];
 			q->list[k] = (struct datum){.type = DT_STRING,
 						    .v.s = {q->names[k],
@@ -560,7 +509,7 @@ static void random_request(struct rq *q, const struct fx_rows *all)
 		q->req.npreds = 1;
 	}
 	q->req.preds = q->preds;
-	if (rndn(2)) { /* SELECT DISTINCT ON (host) ... ORDER BY host, ts DESC */
+	if (fx_rndn(2)) { /* SELECT DISTINCT ON (host) ... ORDER BY host, ts DESC */
 		q->last = true;
 		scan_hint_last_per_series(1, DT_TS_MS, &q->preds[q->req.npreds++]);
 	}
@@ -599,7 +548,7 @@ static bool subset_of(const struct fx_rows *sub, const struct fx_rows *all)
 
 static bool r_append; /* the region under test is in append mode */
 
-static void check_region_scans(struct env *e, struct region *r, int nq)
+static void check_region_scans(struct fx_engine *e, struct region *r, int nq)
 {
 	collect_bounds(e->store);
 	struct fx_rows all;
@@ -639,7 +588,7 @@ static void check_region_scans(struct env *e, struct region *r, int nq)
 	fx_rows_free(&all);
 }
 
-static void region_random(struct env *e, bool append, enum merge_mode mode)
+static void region_random(struct fx_engine *e, bool append, enum merge_mode mode)
 {
 	struct region_schema *s = fx_schema(append, mode);
 	struct region *r = NULL;
@@ -652,12 +601,12 @@ static void region_random(struct env *e, bool append, enum merge_mode mode)
 		 * narrow time ranges). Later rounds overwrite and delete rows of
 		 * older files. */
 		bool wide = round % 2 == 0;
-		uint32_t nh = wide ? NHOSTS : 1 + rndn(3);
-		int64_t ts0 = wide ? 0 : (int64_t)rndn(3000);
+		uint32_t nh = wide ? NHOSTS : 1 + fx_rndn(3);
+		int64_t ts0 = wide ? 0 : (int64_t)fx_rndn(3000);
 		uint32_t span = wide ? 4000 : 3000;
-		write_random(r, 2000 + rndn(3000), OP_PUT, nh, ts0, span);
+		write_random(r, 2000 + fx_rndn(3000), OP_PUT, nh, ts0, span);
 		if (round)
-			write_random(r, 200 + rndn(800), OP_DELETE, nh, ts0, span);
+			write_random(r, 200 + fx_rndn(800), OP_DELETE, nh, ts0, span);
 		if (round == 3) /* stays in the memtable at first */
 			write_random(r, 500, OP_PUT, NHOSTS, 0, 4000);
 		check_region_scans(e, r, 10);
@@ -679,7 +628,7 @@ static void region_random(struct env *e, bool append, enum merge_mode mode)
 
 /* One SST, the only source, with tombstones on series' newest rows and
  * several versions of some rows: last-row scans read it in tail mode. */
-static void tail_deletes(struct env *e, int mode)
+static void tail_deletes(struct fx_engine *e, int mode)
 {
 	{
 		struct region_schema *s =
@@ -794,7 +743,7 @@ static void delete_newest(struct region *r)
  * puts turns the files back to full reads, still exact; after a major
  * compaction (deletes gone) and new put files, tail mode again.
  */
-static void multi_tail(struct env *e, bool append, enum merge_mode mode)
+static void multi_tail(struct fx_engine *e, bool append, enum merge_mode mode)
 {
 	struct region_schema *s = fx_schema(append, mode);
 	struct region *r = NULL;
@@ -804,7 +753,7 @@ static void multi_tail(struct env *e, bool append, enum merge_mode mode)
 	uint64_t total = 0;
 	for (int round = 0; round < 4; round++) {
 		/* overlapping time spans: later files overwrite older rows */
-		uint32_t n = 2000 + rndn(2000);
+		uint32_t n = 2000 + fx_rndn(2000);
 		write_random(r, n, OP_PUT, NHOSTS, (int64_t)round * 500, 3000);
 		total += n;
 		assert_int_equal(region_flush(r), ERR_OK);
@@ -879,7 +828,7 @@ static void multi_tail(struct env *e, bool append, enum merge_mode mode)
  * delete -> neither; memtable_has_delete follows the deletes written. */
 static void test_no_delete_flag(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	for (int withdel = 0; withdel < 2; withdel++) {
 		struct memtable *m = NULL;
@@ -1058,7 +1007,7 @@ static void rewrite_sst(struct objstore *store, const uint8_t *bytes, size_t len
  * file. */
 static void test_sst_legacy_file(void **state)
 {
-	struct env *e = *state;
+	struct fx_engine *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
 	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
@@ -1186,6 +1135,7 @@ static void test_sst_legacy_file(void **state)
 
 int main(void)
 {
+	fx_seed(0x9e3779b97f4a7c15ull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ranges_random),
 	    cmocka_unit_test(test_ranges_legacy_format),

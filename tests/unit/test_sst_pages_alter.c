@@ -29,15 +29,6 @@
 #include "storage/region.h"
 #include "storage/sst.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static uint32_t rndn(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
-}
-
 #define NH 24  /* hosts h00..h23 */
 #define NZ 4   /* zone: NULL, z0, z1, z2 */
 #define NT 3000 /* timestamps 0, 10, ..., 29990 */
@@ -52,10 +43,7 @@ struct mrow {
 };
 
 struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
+	struct fx_engine fx;
 	struct mrow *model; /* [NH][NZ][NT] */
 	int stage;          /* 0: v0; 1: + m; 2: + zone */
 };
@@ -68,14 +56,9 @@ static struct mrow *cell(struct env *e, uint32_t h, uint32_t z, uint32_t t)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("sstpagesalter");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 1500 + rndn(2000)};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	struct region_engine_options o = {.gc_lingering_ms = 1,
+					  .sst_row_group_rows = 1500 + fx_rndn(2000)};
+	assert_int_equal(fx_engine_open("sstpagesalter", o, &e->fx), ERR_OK);
 	e->model = calloc((size_t)NH * NZ * NT, sizeof(struct mrow));
 	*state = e;
 	return 0;
@@ -84,10 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	fx_engine_close(&e->fx);
 	free(e->model);
 	free(e);
 	return 0;
@@ -131,18 +111,18 @@ static void write_random(struct env *e, struct region *r, uint32_t n, enum op_ty
 	struct batch b;
 	assert_int_equal(batch_init(&b, s->ncols, types), ERR_OK);
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t h = rndn(nh), t = t0 + rndn(span), z = e->stage >= 2 ? rndn(NZ) : 0;
+		uint32_t h = fx_rndn(nh), t = t0 + fx_rndn(span), z = e->stage >= 2 ? fx_rndn(NZ) : 0;
 		char hn[16], zn[16];
 		snprintf(hn, sizeof(hn), "h%02u", h);
 		snprintf(zn, sizeof(zn), "z%u", z ? z - 1 : 0);
 		struct mrow x = {.live = op == OP_PUT};
-		x.vn = rndn(5) == 0;
-		x.v = (double)rndn(1000) / 8;
-		x.nn = rndn(4) == 0;
-		x.n = (int64_t)rndn(1u << 30) - (1 << 29);
+		x.vn = fx_rndn(5) == 0;
+		x.v = (double)fx_rndn(1000) / 8;
+		x.nn = fx_rndn(4) == 0;
+		x.n = (int64_t)fx_rndn(1u << 30) - (1 << 29);
 		/* before m exists a row reads as its DEFAULT once it does */
-		x.mn = e->stage >= 1 && rndn(3) == 0;
-		x.m = e->stage < 1 ? M_DEFAULT : 100 + (int64_t)rndn(100000);
+		x.mn = e->stage >= 1 && fx_rndn(3) == 0;
+		x.m = e->stage < 1 ? M_DEFAULT : 100 + (int64_t)fx_rndn(100000);
 		assert_int_equal(colvec_push_bytes(&b.cols[0], hn, strlen(hn)), ERR_OK);
 		assert_int_equal(colvec_push_i64(&b.cols[1], (int64_t)t * 10), ERR_OK);
 		if (x.vn)
@@ -317,24 +297,24 @@ static void random_request(struct env *e, struct rq *q)
 	scan_request_init(&q->req);
 	q->lo = 0;
 	q->hi = NT;
-	if (rndn(4)) {
-		q->lo = rndn(NT);
-		q->hi = q->lo + (rndn(2) ? rndn(60) : rndn(NT));
-		q->req.ts_min = (int64_t)q->lo * 10 - (rndn(2) ? 9 : 0);
-		q->req.ts_max = (int64_t)q->hi * 10 - (rndn(2) ? 9 : 0);
-		if (rndn(5) == 0) {
+	if (fx_rndn(4)) {
+		q->lo = fx_rndn(NT);
+		q->hi = q->lo + (fx_rndn(2) ? fx_rndn(60) : fx_rndn(NT));
+		q->req.ts_min = (int64_t)q->lo * 10 - (fx_rndn(2) ? 9 : 0);
+		q->req.ts_max = (int64_t)q->hi * 10 - (fx_rndn(2) ? 9 : 0);
+		if (fx_rndn(5) == 0) {
 			q->lo = 0;
 			q->req.ts_min = INT64_MIN;
 		}
 	}
 	q->req.preds = q->preds;
-	q->hk = (int)rndn(3);
+	q->hk = (int)fx_rndn(3);
 	if (q->hk) {
 		struct scan_pred *p = &q->preds[q->req.npreds++];
 		p->col = 0;
-		q->nhs = q->hk == 1 ? 1 : 1 + rndn(3);
+		q->nhs = q->hk == 1 ? 1 : 1 + fx_rndn(3);
 		for (uint32_t k = 0; k < q->nhs; k++) {
-			q->hs[k] = rndn(NH + 2);
+			q->hs[k] = fx_rndn(NH + 2);
 			snprintf(q->hn[k], sizeof(q->hn[k]), "h%02u", q->hs[k]);
 			q->hl[k] = (struct datum){.type = DT_STRING, .v.s = {q->hn[k], 3}};
 		}
@@ -348,7 +328,7 @@ static void random_request(struct env *e, struct rq *q)
 			p->lit.type = DT_STRING;
 		}
 	}
-	q->zk = e->stage >= 2 ? (int)rndn(4) : 0;
+	q->zk = e->stage >= 2 ? (int)fx_rndn(4) : 0;
 	if (q->zk) {
 		struct scan_pred *p = &q->preds[q->req.npreds++];
 		p->col = 5;
@@ -358,9 +338,9 @@ static void random_request(struct env *e, struct rq *q)
 			q->nzs = 1;
 			q->zs[0] = 0;
 		} else {
-			q->nzs = q->zk == 1 ? 1 : 1 + rndn(3);
+			q->nzs = q->zk == 1 ? 1 : 1 + fx_rndn(3);
 			for (uint32_t k = 0; k < q->nzs; k++) {
-				uint32_t z = rndn(NZ); /* 3 = "z3": no such zone */
+				uint32_t z = fx_rndn(NZ); /* 3 = "z3": no such zone */
 				q->zs[k] = z + 1;
 				snprintf(q->zn[k], sizeof(q->zn[k]), "z%u", z);
 				q->zl[k] = (struct datum){.type = DT_STRING, .v.s = {q->zn[k], 2}};
@@ -376,13 +356,13 @@ static void random_request(struct env *e, struct rq *q)
 			}
 		}
 	}
-	if (rndn(3)) {
+	if (fx_rndn(3)) {
 		q->proj[0] = q->proj[1] = q->proj[5] = true;
 		for (int c = 2; c < 5; c++)
-			q->proj[c] = rndn(2);
+			q->proj[c] = fx_rndn(2);
 		q->req.projection = q->proj;
 	}
-	if (rndn(2)) {
+	if (fx_rndn(2)) {
 		q->last = true;
 		scan_hint_last_per_series(1, DT_TS_MS, &q->preds[q->req.npreds++]);
 	}
@@ -493,7 +473,7 @@ static void list_ssts(struct env *e, struct ids *o)
 {
 	o->n = 0;
 	struct objstore_list l;
-	assert_int_equal(objstore_list(e->store, DIR1, &l), ERR_OK);
+	assert_int_equal(objstore_list(e->fx.store, DIR1, &l), ERR_OK);
 	for (size_t i = 0; i < l.n; i++) {
 		size_t kl = strlen(l.keys[i]);
 		if (kl < 8 || strcmp(l.keys[i] + kl - 8, ".parquet"))
@@ -555,8 +535,8 @@ static void check_tail_choice(struct env *e, struct region *r, const struct mani
 	req.npreds = 1;
 	struct sst_open_opts only = {.only_source = true};
 	struct sorted_source *a = NULL, *b = NULL;
-	assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, f, &req, &a), ERR_OK);
-	assert_int_equal(sst_open_source_opts(e->store, NULL, DIR1, s, f, &req, &only, &b), ERR_OK);
+	assert_int_equal(sst_open_source(e->fx.store, NULL, DIR1, s, f, &req, &a), ERR_OK);
+	assert_int_equal(sst_open_source_opts(e->fx.store, NULL, DIR1, s, f, &req, &only, &b), ERR_OK);
 	assert_false(sst_source_lean(b));
 	size_t pka, pkb;
 	uint64_t na = count_rows(a, s->ncols, &pka), nb = count_rows(b, s->ncols, &pkb);
@@ -579,8 +559,8 @@ static void check_lean(struct env *e, struct region *r, const struct manifest_fi
 	const struct region_schema *s = region_schema(r);
 	struct sst_open_opts only = {.only_source = true};
 	struct sorted_source *a = NULL, *b = NULL;
-	assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, f, NULL, &a), ERR_OK);
-	assert_int_equal(sst_open_source_opts(e->store, NULL, DIR1, s, f, NULL, &only, &b), ERR_OK);
+	assert_int_equal(sst_open_source(e->fx.store, NULL, DIR1, s, f, NULL, &a), ERR_OK);
+	assert_int_equal(sst_open_source_opts(e->fx.store, NULL, DIR1, s, f, NULL, &only, &b), ERR_OK);
 	assert_true(sst_source_lean(b));
 	struct arows ra, rb;
 	collect(e, a, NULL, &ra);
@@ -602,7 +582,7 @@ static bool file_unique(struct env *e, const struct manifest_file *f)
 	sst_path(key, sizeof(key), DIR1, f->file_id);
 	uint8_t *bytes = NULL;
 	size_t len = 0;
-	assert_int_equal(objstore_get(e->store, key, &bytes, &len), ERR_OK);
+	assert_int_equal(objstore_get(e->fx.store, key, &bytes, &len), ERR_OK);
 	struct parquet_reader *pr = NULL;
 	assert_int_equal(parquet_reader_open_mem(bytes, len, &pr), ERR_OK);
 	const char *u = parquet_reader_kv(pr, SST_KV_UNIQUE);
@@ -619,7 +599,7 @@ static void test_alter_page_reads(void **state)
 	struct env *e = *state;
 	struct region_schema *s0 = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
 	region_schema_free(s0);
 	struct ids before, now;
 	struct manifest_file f0, c1;
@@ -703,7 +683,7 @@ static void test_alter_lean_old_file(void **state)
 	struct env *e = *state;
 	struct region_schema *s0 = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
 	region_schema_free(s0);
 	struct ids before, now;
 	struct manifest_file f0;
@@ -733,6 +713,7 @@ static void test_alter_lean_old_file(void **state)
 
 int main(void)
 {
+	fx_seed(0x2545f4914f6cdd1dull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_alter_page_reads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alter_lean_old_file, setup, teardown),

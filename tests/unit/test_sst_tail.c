@@ -39,34 +39,17 @@
 #include "storage/region.h"
 #include "storage/sst.h"
 
-static uint64_t rng = 0x51f15e3b7d2c9a41ull;
-static uint32_t rndn(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
-}
-
 struct env {
-	char *dir;
-	char path[512];
-	struct objstore *store;
-	struct region_engine *eng;
+	struct fx_engine fx;
 	struct sst_cache *cache;
 };
 
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	e->dir = fx_tempdir("ssttail");
-	snprintf(e->path, sizeof(e->path), "%s/objects", e->dir);
-	assert_int_equal(objstore_open_fs(e->path, &e->store), ERR_OK);
-	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 1000 + rndn(2000)};
-	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
+	struct region_engine_options o = {.gc_lingering_ms = 1,
+					  .sst_row_group_rows = 1000 + fx_rndn(2000)};
+	assert_int_equal(fx_engine_open("ssttail", o, &e->fx), ERR_OK);
 	assert_int_equal(sst_cache_create(64u << 20, &e->cache), ERR_OK);
 	*state = e;
 	return 0;
@@ -76,10 +59,7 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 	sst_cache_free(e->cache);
-	region_engine_close(e->eng);
-	objstore_close(e->store);
-	fx_rmrf(e->dir);
-	mem_free(e->dir);
+	fx_engine_close(&e->fx);
 	free(e);
 	return 0;
 }
@@ -94,15 +74,15 @@ static void write_random(struct region *r, uint32_t n, enum op_type op, uint32_t
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
-		if (rndn(60) == 0)
+		if (fx_rndn(60) == 0)
 			x->host[0] = '\0';
 		else
-			snprintf(x->host, sizeof(x->host), "h%02u", rndn(nhosts));
-		x->ts = (ts0 + (int64_t)rndn(span)) * 10;
-		x->v = (double)rndn(1000) / 8;
-		x->v_null = rndn(5) == 0;
-		x->n = (int64_t)rndn(1u << 30);
-		x->n_null = rndn(4) == 0;
+			fx_host_name(x->host, fx_rndn(nhosts));
+		x->ts = (ts0 + (int64_t)fx_rndn(span)) * 10;
+		x->v = (double)fx_rndn(1000) / 8;
+		x->v_null = fx_rndn(5) == 0;
+		x->n = (int64_t)fx_rndn(1u << 30);
+		x->n_null = fx_rndn(4) == 0;
 	}
 	struct batch b;
 	fx_batch(rows, n, &b);
@@ -269,7 +249,7 @@ static void list_files(struct env *e, struct files *out)
 {
 	out->n = 0;
 	struct objstore_list l;
-	assert_int_equal(objstore_list(e->store, DIR1, &l), ERR_OK);
+	assert_int_equal(objstore_list(e->fx.store, DIR1, &l), ERR_OK);
 	for (size_t i = 0; i < l.n && out->n < 64; i++) {
 		const char *k = l.keys[i];
 		size_t kl = strlen(k);
@@ -291,7 +271,7 @@ static char *file_kv(struct env *e, const struct manifest_file *f, const char *k
 	sst_path(path, sizeof(path), DIR1, f->file_id);
 	uint8_t *bytes = NULL;
 	size_t len = 0;
-	assert_int_equal(objstore_get(e->store, path, &bytes, &len), ERR_OK);
+	assert_int_equal(objstore_get(e->fx.store, path, &bytes, &len), ERR_OK);
 	struct parquet_reader *pr = NULL;
 	assert_int_equal(parquet_reader_open_mem(bytes, len, &pr), ERR_OK);
 	const char *v = parquet_reader_kv(pr, key);
@@ -310,7 +290,7 @@ static void rewrite_tail(struct env *e, const struct manifest_file *f, const cha
 	sst_path(path, sizeof(path), DIR1, f->file_id);
 	uint8_t *bytes = NULL;
 	size_t len = 0;
-	assert_int_equal(objstore_get(e->store, path, &bytes, &len), ERR_OK);
+	assert_int_equal(objstore_get(e->fx.store, path, &bytes, &len), ERR_OK);
 	struct parquet_reader *pr = NULL;
 	assert_int_equal(parquet_reader_open_mem(bytes, len, &pr), ERR_OK);
 	uint32_t nc = parquet_reader_num_columns(pr);
@@ -341,7 +321,7 @@ static void rewrite_tail(struct env *e, const struct manifest_file *f, const cha
 	parquet_reader_free(pr);
 	mem_free(bytes);
 	sst_path(path, sizeof(path), DIR1, file_id);
-	assert_int_equal(objstore_put(e->store, path, out.data, out.len, 0), ERR_OK);
+	assert_int_equal(objstore_put(e->fx.store, path, out.data, out.len, 0), ERR_OK);
 	buf_free(&out);
 }
 
@@ -363,24 +343,24 @@ static void random_request(struct rq *q, int64_t ts_hi)
 	scan_request_init(&q->req);
 	q->sel.lo = INT64_MIN;
 	q->sel.hi = INT64_MAX;
-	uint32_t k = rndn(4);
+	uint32_t k = fx_rndn(4);
 	if (k == 1) { /* wide: holds everything */
 		q->sel.lo = -10;
 		q->sel.hi = ts_hi + 10;
 	} else if (k >= 2) { /* anywhere, often cutting tails */
-		q->sel.lo = (int64_t)rndn((uint32_t)ts_hi + 1) - (k == 3 ? 0 : ts_hi);
-		q->sel.hi = q->sel.lo + (int64_t)rndn((uint32_t)ts_hi + 1) + 1;
+		q->sel.lo = (int64_t)fx_rndn((uint32_t)ts_hi + 1) - (k == 3 ? 0 : ts_hi);
+		q->sel.hi = q->sel.lo + (int64_t)fx_rndn((uint32_t)ts_hi + 1) + 1;
 	}
 	q->req.ts_min = q->sel.lo;
 	q->req.ts_max = q->sel.hi;
-	uint32_t kind = rndn(3);
+	uint32_t kind = fx_rndn(3);
 	if (kind) {
-		q->sel.nh = kind == 1 ? 1 : 1 + rndn(3);
+		q->sel.nh = kind == 1 ? 1 : 1 + fx_rndn(3);
 		for (uint32_t i = 0; i < q->sel.nh; i++) {
-			if (rndn(8) == 0)
+			if (fx_rndn(8) == 0)
 				q->names[i][0] = '\0';
 			else
-				snprintf(q->names[i], sizeof(q->names[i]), "h%02u", rndn(NHOSTS + 2));
+				snprintf(q->names[i], sizeof(q->names[i]), "h%02u", fx_rndn(NHOSTS + 2));
 			q->sel.hosts[i] = q->names[i];
 			q->list[i] = (struct datum){.type = DT_STRING,
 						    .v.s = {q->names[i], (uint32_t)strlen(q->names[i])}};
@@ -398,8 +378,8 @@ static void random_request(struct rq *q, int64_t ts_hi)
 		q->req.npreds = 1;
 	}
 	q->sel.lt = INT64_MAX;
-	if (rndn(6) == 0) { /* a time predicate (not a range): never the summary */
-		q->sel.lt = (int64_t)rndn((uint32_t)ts_hi + 20);
+	if (fx_rndn(6) == 0) { /* a time predicate (not a range): never the summary */
+		q->sel.lt = (int64_t)fx_rndn((uint32_t)ts_hi + 20);
 		struct scan_pred *p = &q->preds[q->req.npreds++];
 		p->col = 1;
 		p->op = PRED_LT;
@@ -417,7 +397,7 @@ static int check_file(struct env *e, const struct region_schema *s, const struct
 		      int nq, int64_t ts_hi)
 {
 	struct sorted_source *src = NULL;
-	assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, f, NULL, &src), ERR_OK);
+	assert_int_equal(sst_open_source(e->fx.store, NULL, DIR1, s, f, NULL, &src), ERR_OK);
 	struct xrows all;
 	collect(s, src, &all);
 	int used = 0;
@@ -427,7 +407,7 @@ static int check_file(struct env *e, const struct region_schema *s, const struct
 		random_request(&q, ts_hi);
 		struct xrows want, got, wl, gl;
 		exact_tail(&all, &q.sel, &want);
-		assert_int_equal(sst_open_source_opts(e->store, rndn(2) ? e->cache : NULL, DIR1, s,
+		assert_int_equal(sst_open_source_opts(e->fx.store, fx_rndn(2) ? e->cache : NULL, DIR1, s,
 						      f, &q.req, &only, &src),
 				 ERR_OK);
 		assert_true(sst_source_tail(src));
@@ -525,13 +505,13 @@ static void test_summary_random(void **state)
 	struct env *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
 	int used = 0, total = 0;
 	for (int round = 0; round < 5; round++) {
-		write_random(r, 1500 + rndn(2000), OP_PUT, NHOSTS, 0, 3000);
+		write_random(r, 1500 + fx_rndn(2000), OP_PUT, NHOSTS, 0, 3000);
 		write_random(r, 800, OP_PUT, 3, 2900, 100); /* versions at the end */
 		if (round % 2)
-			write_random(r, 300 + rndn(500), OP_DELETE, NHOSTS, 0, 3000);
+			write_random(r, 300 + fx_rndn(500), OP_DELETE, NHOSTS, 0, 3000);
 		if (round == 3) {
 			delete_newest(r);
 			delete_newest(r);
@@ -570,7 +550,7 @@ static void test_summary_absent(void **state)
 	struct env *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
 	write_random(r, 5000, OP_PUT, NHOSTS, 0, 3000);
 	write_random(r, 1000, OP_DELETE, NHOSTS, 2000, 1000);
 	assert_int_equal(region_flush(r), ERR_OK);
@@ -585,10 +565,10 @@ static void test_summary_absent(void **state)
 		struct rq q;
 		random_request(&q, 30000);
 		struct sorted_source *a = NULL, *b = NULL;
-		assert_int_equal(sst_open_source_opts(e->store, e->cache, DIR1, s, &fs.f[0], &q.req,
+		assert_int_equal(sst_open_source_opts(e->fx.store, e->cache, DIR1, s, &fs.f[0], &q.req,
 						      &only, &a),
 				 ERR_OK);
-		assert_int_equal(sst_open_source_opts(e->store, e->cache, DIR1, s, &old, &q.req,
+		assert_int_equal(sst_open_source_opts(e->fx.store, e->cache, DIR1, s, &old, &q.req,
 						      &only, &b),
 				 ERR_OK);
 		assert_true(sst_source_tail(b));
@@ -610,14 +590,14 @@ static void test_summary_absent(void **state)
 	struct rq q;
 	random_request(&q, 30000);
 	struct sorted_source *a = NULL;
-	assert_int_equal(sst_open_source_opts(e->store, NULL, DIR1, s, &fs.f[0], &q.req,
+	assert_int_equal(sst_open_source_opts(e->fx.store, NULL, DIR1, s, &fs.f[0], &q.req,
 					      &(struct sst_open_opts){.tail = true}, &a),
 			 ERR_OK);
 	sst_source_untail(a);
 	assert_false(sst_source_summary(a));
 	struct xrows got, all, want;
 	collect(s, a, &got);
-	assert_int_equal(sst_open_source(e->store, NULL, DIR1, s, &fs.f[0], NULL, &a), ERR_OK);
+	assert_int_equal(sst_open_source(e->fx.store, NULL, DIR1, s, &fs.f[0], NULL, &a), ERR_OK);
 	collect(s, a, &all);
 	want.r = calloc(all.n + 1, sizeof(*want.r));
 	want.n = 0;
@@ -640,12 +620,12 @@ static void test_summary_cap(void **state)
 	struct env *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
 	uint32_t n = 17000;
 	struct fx_row *rows = calloc(n, sizeof(*rows));
 	for (uint32_t i = 0; i < n; i++) {
 		snprintf(rows[i].host, sizeof(rows[i].host), "x%05u", i);
-		rows[i].ts = 10 * (int64_t)rndn(100);
+		rows[i].ts = 10 * (int64_t)fx_rndn(100);
 		rows[i].v = i;
 	}
 	struct batch b;
@@ -695,7 +675,7 @@ static void test_summary_schema(void **state)
 	struct env *e = *state;
 	struct region_schema *s0 = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s0, &r), ERR_OK);
 	write_random(r, 4000, OP_PUT, NHOSTS, 0, 3000);
 	write_random(r, 500, OP_DELETE, NHOSTS, 0, 3000);
 	assert_int_equal(region_flush(r), ERR_OK);
@@ -703,7 +683,7 @@ static void test_summary_schema(void **state)
 	list_files(e, &fs);
 	assert_int_equal(fs.n, 1);
 	struct sorted_source *src = NULL;
-	assert_int_equal(sst_open_source(e->store, NULL, DIR1, s0, &fs.f[0], NULL, &src), ERR_OK);
+	assert_int_equal(sst_open_source(e->fx.store, NULL, DIR1, s0, &fs.f[0], NULL, &src), ERR_OK);
 	struct xrows all;
 	collect(s0, src, &all);
 	struct region_schema *s1 = with_col(s0, "m", DT_INT64, false, 4, "7");
@@ -715,7 +695,7 @@ static void test_summary_schema(void **state)
 	for (int i = 0; i < 30; i++) {
 		struct rq q;
 		random_request(&q, 30000);
-		assert_int_equal(sst_open_source_opts(e->store, e->cache, DIR1, s1, &fs.f[0],
+		assert_int_equal(sst_open_source_opts(e->fx.store, e->cache, DIR1, s1, &fs.f[0],
 						      &q.req, &only, &src),
 				 ERR_OK);
 		bool sum = sst_source_summary(src);
@@ -740,7 +720,7 @@ static void test_summary_schema(void **state)
 	struct rq q;
 	random_request(&q, 30000);
 	assert_int_equal(
-	    sst_open_source_opts(e->store, e->cache, DIR1, s2, &fs.f[0], &q.req, &only, &src),
+	    sst_open_source_opts(e->fx.store, e->cache, DIR1, s2, &fs.f[0], &q.req, &only, &src),
 	    ERR_OK);
 	assert_false(sst_source_tail(src));
 	assert_false(sst_source_summary(src));
@@ -800,7 +780,7 @@ static void test_summary_corrupt(void **state)
 	struct env *e = *state;
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *r = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s, &r), ERR_OK);
 	write_random(r, 3000, OP_PUT, NHOSTS, 0, 3000);
 	assert_int_equal(region_flush(r), ERR_OK);
 	struct files fs;
@@ -819,7 +799,7 @@ static void test_summary_corrupt(void **state)
 	req.preds = &hint;
 	req.npreds = 1;
 	assert_int_equal(
-	    sst_open_source_opts(e->store, NULL, DIR1, s, &fs.f[0], &req, &only, &src), ERR_OK);
+	    sst_open_source_opts(e->fx.store, NULL, DIR1, s, &fs.f[0], &req, &only, &src), ERR_OK);
 	assert_true(sst_source_summary(src));
 	struct batch rows = {0};
 	{
@@ -857,7 +837,7 @@ static void test_summary_corrupt(void **state)
 	bad[nb++] = flip;
 	uint8_t junk[300];
 	for (size_t i = 0; i < sizeof(junk); i++)
-		junk[i] = (uint8_t)rndn(256);
+		junk[i] = (uint8_t)fx_rndn(256);
 	bad[nb++] = b64(junk, sizeof(junk));
 	/* decodable batches that do not fit the file */
 	{
@@ -938,7 +918,7 @@ static void test_summary_corrupt(void **state)
 		snprintf(f.file_id, sizeof(f.file_id), "%s", id);
 		for (int cached = 0; cached < 2; cached++) {
 			src = NULL;
-			int rc = sst_open_source_opts(e->store, cached ? e->cache : NULL, DIR1, s, &f,
+			int rc = sst_open_source_opts(e->fx.store, cached ? e->cache : NULL, DIR1, s, &f,
 						      &req, &only, &src);
 			if (rc != ERR_CORRUPT)
 				fprintf(stderr, "summary %d: rc %d\n", k, rc);
@@ -948,7 +928,7 @@ static void test_summary_corrupt(void **state)
 			err_clear();
 		}
 		/* a full read does not look at the summary */
-		assert_int_equal(sst_open_source(e->store, e->cache, DIR1, s, &f, NULL, &src),
+		assert_int_equal(sst_open_source(e->fx.store, e->cache, DIR1, s, &f, NULL, &src),
 				 ERR_OK);
 		struct xrows all;
 		collect(s, src, &all);
@@ -958,7 +938,7 @@ static void test_summary_corrupt(void **state)
 	}
 	/* the original file still answers from its (good) summary */
 	assert_int_equal(
-	    sst_open_source_opts(e->store, e->cache, DIR1, s, &fs.f[0], &req, &only, &src), ERR_OK);
+	    sst_open_source_opts(e->fx.store, e->cache, DIR1, s, &fs.f[0], &req, &only, &src), ERR_OK);
 	assert_true(sst_source_summary(src));
 	sorted_source_close(src);
 	batch_free(&rows);
@@ -988,7 +968,7 @@ static int chunk_next(struct sorted_source *base, const struct batch **out)
 		if (rc || !c->cur)
 			return rc;
 	}
-	uint32_t n = 1 + rndn(4);
+	uint32_t n = 1 + fx_rndn(4);
 	if (n > c->cur->nrows - c->at)
 		n = c->cur->nrows - c->at;
 	batch_reset(&c->out);
@@ -1022,17 +1002,17 @@ static void test_summary_small_batches(void **state)
 		assert_int_equal(memtable_create(s, &m), ERR_OK);
 		uint64_t seq = 1;
 		for (int w = 0; w < 8; w++) {
-			uint32_t n = 50 + rndn(200);
+			uint32_t n = 50 + fx_rndn(200);
 			struct fx_row *rows = calloc(n, sizeof(*rows));
 			for (uint32_t i = 0; i < n; i++) {
-				snprintf(rows[i].host, sizeof(rows[i].host), "h%02u", rndn(12));
-				rows[i].ts = 10 * (int64_t)(rndn(4) ? 90 + rndn(10) : rndn(100));
-				rows[i].v = (double)rndn(100);
+				snprintf(rows[i].host, sizeof(rows[i].host), "h%02u", fx_rndn(12));
+				rows[i].ts = 10 * (int64_t)(fx_rndn(4) ? 90 + fx_rndn(10) : fx_rndn(100));
+				rows[i].v = (double)fx_rndn(100);
 				rows[i].n_null = true;
 			}
 			struct batch b;
 			fx_batch(rows, n, &b);
-			enum op_type op = rndn(3) == 0 ? OP_DELETE : OP_PUT;
+			enum op_type op = fx_rndn(3) == 0 ? OP_DELETE : OP_PUT;
 			assert_int_equal(memtable_write(m, &b, seq, op), ERR_OK);
 			seq += n;
 			batch_free(&b);
@@ -1046,7 +1026,7 @@ static void test_summary_small_batches(void **state)
 		c->base.close = chunk_close;
 		assert_int_equal(memtable_scan(m, NULL, 0, UINT64_MAX, &c->inner), ERR_OK);
 		struct manifest_file f;
-		assert_int_equal(sst_write(e->store, NULL, DIR1, s, &c->base, 0, &f), ERR_OK);
+		assert_int_equal(sst_write(e->fx.store, NULL, DIR1, s, &c->base, 0, &f), ERR_OK);
 		char *t = file_kv(e, &f, SST_KV_TAIL);
 		assert_non_null(t);
 		free(t);
@@ -1103,17 +1083,17 @@ static void test_follower_tail(void **state)
 {
 	struct env *e = *state;
 	char wal[600];
-	snprintf(wal, sizeof(wal), "%s/fwal", e->dir);
-	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1};
+	snprintf(wal, sizeof(wal), "%s/fwal", e->fx.dir);
+	struct region_engine_options o = {.store = e->fx.store, .wal_dir = wal, .gc_lingering_ms = 1};
 	struct region_engine *fe = NULL;
 	assert_int_equal(region_engine_open(&o, &fe), ERR_OK);
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	struct region *l = NULL, *f = NULL;
-	assert_int_equal(region_create(e->eng, REGION_ID(1024, 0), DIR1, s, &l), ERR_OK);
+	assert_int_equal(region_create(e->fx.eng, REGION_ID(1024, 0), DIR1, s, &l), ERR_OK);
 	assert_int_equal(region_open_follower(fe, REGION_ID(1024, 0), DIR1, 0, &f), ERR_OK);
 	uint64_t total = 0;
 	for (int round = 0; round < 3; round++) {
-		uint32_t n = 2000 + rndn(1000);
+		uint32_t n = 2000 + fx_rndn(1000);
 		write_random(l, n, OP_PUT, NHOSTS, (int64_t)round * 300, 3000);
 		total += n;
 		assert_int_equal(region_flush(l), ERR_OK);
@@ -1139,6 +1119,7 @@ static void test_follower_tail(void **state)
 
 int main(void)
 {
+	fx_seed(0x51f15e3b7d2c9a41ull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_summary_random, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_summary_absent, setup, teardown),
