@@ -53,28 +53,14 @@ P_PG=$(free_port)
 drv() { "$DRV" --meta "$META" "$@"; }
 my() { mysql --protocol=TCP -h 127.0.0.1 -P "$P_MY" -u root -N -B -e "$1" 2>&1; }
 
-start_meta() { # extra environment assignments, e.g. STRATA_FAULTS=...
-	env "$@" "$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-		--heartbeat-interval-ms $IV >>"$work/meta.log" 2>&1 &
-	pid[meta]=$!
-}
-
-start_meta STRATA_FAULTS="metasrv.alter.region=kill"
-for i in 0 1 2; do
-	"$STRATA" datanode start --node-id "$i" --rpc-addr "127.0.0.1:${DP[$i]}" \
-		--metasrv-addrs "$META" --data-home "$work/dn$i" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV >>"$work/dn$i.log" 2>&1 &
-	pid[dn$i]=$!
-done
+start_metasrv STRATA_FAULTS="metasrv.alter.region=kill"
+for i in 0 1 2; do start_datanode $i; done
 if ! drv wait-alive 3 20000 >/dev/null 2>&1; then
 	not_ok "3 datanodes ALIVE" "$(tail -5 "$work"/*.log)"
 	echo "1..$n"
 	exit 0
 fi
-"$STRATA" frontend start --metasrv-addrs "$META" --mysql-addr "127.0.0.1:$P_MY" \
-	--http-addr "127.0.0.1:$P_HTTP" --postgres-addr "127.0.0.1:$P_PG" \
-	--heartbeat-interval-ms $IV >>"$work/frontend.log" 2>&1 &
-pid[fe]=$!
+start_frontend
 my_up() { my "SELECT 1" >/dev/null; }
 if ! poll 20 my_up; then
 	not_ok "frontend up" "$(tail -20 "$work/frontend.log")"
@@ -98,7 +84,7 @@ else
 	not_ok "metasrv killed inside the ALTER: exit $st, ALTER said '$out'" "$(tail -5 "$work/meta.log")"
 fi
 
-start_meta
+start_metasrv
 completed() { grep -q "completed the interrupted ALTER of table" "$work/meta.log"; }
 if poll 30 completed; then
 	ok "the restarted metasrv completed the interrupted ALTER on its own"
@@ -130,7 +116,7 @@ z	2	6	60"
 kill -TERM "${pid[meta]}"
 wait "${pid[meta]}" 2>/dev/null
 : >"$work/meta.log"
-start_meta
+start_metasrv
 poll 20 my_up
 sleep 2.5 # two rounds of the procedure thread (ALTER_RESUME_MS)
 if completed; then

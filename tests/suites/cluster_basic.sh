@@ -30,17 +30,6 @@ for i in 0 1 2; do DP[$i]=$(free_port); done
 META=127.0.0.1:$MP
 drv() { "$DRV" --meta "$META" "$@"; }
 
-start_meta() {
-	"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/meta.log" 2>&1 &
-	pid[meta]=$!
-}
-start_dn() {
-	"$STRATA" datanode start --node-id "$1" --rpc-addr "127.0.0.1:${DP[$1]}" \
-		--metasrv-addrs "$META" --data-home "$work/dn$1" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/dn$1.log" 2>&1 &
-	pid[dn$1]=$!
-}
 kill9() { # name
 	kill -9 "${pid[$1]}" 2>/dev/null
 	wait "${pid[$1]}" 2>/dev/null
@@ -82,8 +71,8 @@ expect_err() {
 }
 
 # ---- start -----------------------------------------------------------------
-start_meta
-for i in 0 1 2; do start_dn $i; done
+start_metasrv
+for i in 0 1 2; do start_datanode $i; done
 check "3 datanodes ALIVE (ms)" drv wait-alive 3 15000
 
 # ---- tables, routes and the documented follower placement ---------------------
@@ -171,7 +160,7 @@ check "SIGKILLed follower dn0 marked DEAD within 8 heartbeats (ms)" drv wait-sta
 expect_err "READ_PREFERENCE follower without a live follower errors" "No available follower for region 4402341478400(1025, 0)" drv read 1025 follower
 drv read 1025 leader >"$work/leader.txt" 2>/dev/null
 if drv read 1025 follower_preferred 2>/dev/null | cmp -s - "$work/leader.txt"; then ok "follower_preferred falls back to the leader"; else not_ok "follower_preferred without followers"; fi
-start_dn 0
+start_datanode 0
 check "dn0 back: ALIVE (ms)" drv wait-status 0 ALIVE 10000
 if poll 10 drv read 1025 follower && drv read 1025 follower 2>/dev/null | cmp -s - "$work/leader.txt"; then
 	ok "dn0 reopened its follower region through heartbeats; follower read = leader read"
@@ -186,7 +175,7 @@ poll 20 sh -c "[ \$(grep -c '^ack' '$work/acks.txt') -ge 100 ]"
 kill9 dn2
 wait $wpid 2>/dev/null
 acked=$(grep -c '^ack' "$work/acks.txt")
-start_dn 2
+start_datanode 2
 if poll 20 drv verify-acks 1025 "$work/acks.txt"; then
 	ok "leader dn2 SIGKILLed during writes and restarted: all $acked acknowledged rows present once ($(drv verify-acks 1025 "$work/acks.txt"))"
 else
@@ -217,8 +206,8 @@ fi
 drv read 1025 leader >"$work/before.txt" 2>/dev/null
 drv route 1025 >"$work/route_before.txt"
 for p in dn0 dn1 dn2 meta; do kill9 $p; done
-start_meta
-for i in 0 1 2; do start_dn $i; done
+start_metasrv
+for i in 0 1 2; do start_datanode $i; done
 check "after a full restart: 3 datanodes ALIVE (ms)" drv wait-alive 3 15000
 if poll 20 sh -c "'$DRV' --meta $META read 1025 leader 2>/dev/null | cmp -s - '$work/before.txt'"; then
 	ok "after a full restart: all $(wc -l <"$work/before.txt") rows intact"

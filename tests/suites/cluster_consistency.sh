@@ -40,14 +40,10 @@ not_ok() {
 	done
 }
 
-"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-	--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/meta.log" 2>&1 &
-pid[meta]=$!
+start_metasrv
 for i in 0 1 2; do
-	"$STRATA" datanode start --node-id $i --rpc-addr "127.0.0.1:$(free_port)" \
-		--metasrv-addrs "$META" --data-home "$work/dn$i" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV ${STRATA_CLUSTER_ARGS:-} >>"$work/dn$i.log" 2>&1 &
-	pid[dn$i]=$!
+	DP[$i]=$(free_port)
+	start_datanode $i
 done
 if "$DRV" --meta "$META" wait-alive 3 20000 >/dev/null 2>&1; then
 	ok "3 datanodes ALIVE"

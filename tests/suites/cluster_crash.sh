@@ -39,15 +39,8 @@ not_ok() {
 		tail -12 "$f" | sed 's/^/#   /'
 	done
 }
-start_dn() {
-	STRATA_FAULTS_RUNTIME=1 "$STRATA" datanode start --node-id "$1" --rpc-addr "127.0.0.1:${DP[$1]}" \
-		--metasrv-addrs "$META" --data-home "$work/dn$1" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV >>"$work/dn$1.log" 2>&1 &
-	pid[dn$1]=$!
-}
-"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-	--heartbeat-interval-ms $IV >>"$work/meta.log" 2>&1 &
-pid[meta]=$!
+start_dn() { start_datanode "$1" STRATA_FAULTS_RUNTIME=1; }
+start_metasrv
 for i in 0 1 2; do start_dn $i; done
 if drv wait-alive 3 20000 >/dev/null 2>&1; then ok "3 datanodes ALIVE"; else
 	not_ok "3 datanodes ALIVE"

@@ -60,24 +60,14 @@ P_HTTP=$(free_port)
 P_PG=$(free_port)
 drv() { "$DRV" --meta "$META" "$@"; }
 
-"$STRATA" metasrv start --rpc-addr "$META" --data-home "$work/meta" \
-	--heartbeat-interval-ms $IV >>"$work/meta.log" 2>&1 &
-pid[meta]=$!
-for i in 0 1 2; do
-	"$STRATA" datanode start --node-id "$i" --rpc-addr "127.0.0.1:${DP[$i]}" \
-		--metasrv-addrs "$META" --data-home "$work/dn$i" --store-root "$work/shared" \
-		--heartbeat-interval-ms $IV >>"$work/dn$i.log" 2>&1 &
-	pid[dn$i]=$!
-done
+start_metasrv
+for i in 0 1 2; do start_datanode $i; done
 if ! drv wait-alive 3 20000 >/dev/null 2>&1; then
 	not_ok "3 datanodes ALIVE" "$(tail -5 "$work"/*.log)"
 	echo "1..$n"
 	exit 0
 fi
-"$STRATA" frontend start --metasrv-addrs "$META" --mysql-addr "127.0.0.1:$P_MY" \
-	--http-addr "127.0.0.1:$P_HTTP" --postgres-addr "127.0.0.1:$P_PG" \
-	--heartbeat-interval-ms $IV --query-memory-limit 262144 >>"$work/frontend.log" 2>&1 &
-pid[fe]=$!
+start_frontend --query-memory-limit 262144
 my_up() { mysql --protocol=TCP -h 127.0.0.1 -P "$P_MY" -u root -N -B -e "SELECT 1" >/dev/null 2>&1; }
 if ! poll 20 my_up; then
 	not_ok "frontend up" "$(tail -20 "$work/frontend.log")"
