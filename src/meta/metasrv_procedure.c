@@ -574,6 +574,16 @@ static void alter_intent_key(char *key, size_t n, uint32_t table_id, uint64_t ve
 
 static int leader_version(struct rpc_client *c, uint64_t rid, uint64_t *version);
 
+static bool intent_exists(struct metasrv *ms, const char *ikey)
+{
+	uint8_t *v = NULL;
+	size_t vlen = 0;
+	bool found = kv_get(ms->kv, ikey, &v, &vlen) == ERR_OK;
+	mem_free(v);
+	err_clear();
+	return found;
+}
+
 static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_reply *r,
                        bool resume)
 {
@@ -581,24 +591,18 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 	struct table_route *tr = NULL;
 	char ikey[96];
 	alter_intent_key(ikey, sizeof(ikey), info->table_id, info->region_schema->version);
-	bool had_intent = false;
 	uint32_t changed = 0;
 	pthread_mutex_lock(&ms->proc_mu);
 	int rc = catalog_get_table(ms->kv, info->catalog, info->schema, info->name, &existing);
 	if (rc == ERR_NOT_FOUND || (rc == ERR_OK && existing->table_id != info->table_id))
 		rc = table_not_found(info->table_id);
-	if (resume && rc == ERR_OK) {
-		/* the ALTER that wrote it may have finished (or given up with
-		 * nothing changed) since the intent was listed */
-		uint8_t *v = NULL;
-		size_t vlen = 0;
-		int g = kv_get(ms->kv, ikey, &v, &vlen);
-		mem_free(v);
-		if (g) {
-			err_clear();
-			goto out;
-		}
-	}
+	/* read once, under proc_mu: no other ALTER writes or removes it meanwhile */
+	bool had_intent = false;
+	if (rc == ERR_OK)
+		had_intent = intent_exists(ms, ikey);
+	if (resume && rc == ERR_OK && !had_intent)
+		goto out; /* the ALTER that wrote it finished (or gave up with nothing
+		           * changed) since the intent was listed */
 	if (resume && (rc == ERR_NOT_FOUND ||
 	               (rc == ERR_OK && info->region_schema->version !=
 	                                    existing->region_schema->version + 1))) {
@@ -617,11 +621,6 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 	if (rc == ERR_OK)
 		rc = get_route(ms, info->table_id, &tr);
 	if (rc == ERR_OK) {
-		uint8_t *old = NULL;
-		size_t olen = 0;
-		had_intent = kv_get(ms->kv, ikey, &old, &olen) == ERR_OK;
-		mem_free(old);
-		err_clear();
 		char *ij = info_json(info);
 		rc = ij ? kv_put_str(ms->kv, ikey, ij) : ERR_NOMEM;
 		cJSON_free(ij);
@@ -643,8 +642,7 @@ static int alter_table(struct metasrv *ms, struct table_info *info, struct rpc_r
 		/* a test stops the metasrv here, between the regions and the catalog */
 		if ((rc = fault_hit(FAULT_METASRV_ALTER_REGION)))
 			break;
-		if (
-		    (rc = leader_version(c, rr->region_id, &v))) {
+		if ((rc = leader_version(c, rr->region_id, &v))) {
 			log_warn("alter: version of region %" PRIu64 " unknown: %s", rr->region_id,
 			         err_msg());
 			rc = ERR_OK;
