@@ -30,7 +30,8 @@
 	X(HEARTBEAT_SEND, "heartbeat.send")             \
 	X(MEMTABLE_FETCH, "memtable.fetch")             \
 	X(FRONTEND_WRITE_SHARE, "frontend.write.share") \
-	X(METASRV_ALTER_REGION, "metasrv.alter.region")
+	X(METASRV_ALTER_REGION, "metasrv.alter.region") \
+	X(REGION_FLUSH_BACKGROUND, "region.flush.background")
 
 enum fault_point {
 #define X(e, n) FAULT_##e,

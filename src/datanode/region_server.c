@@ -45,7 +45,8 @@ int region_server_open(const struct region_server_options *o, struct region_serv
 					   .wal_dir = o->wal_dir,
 					   .wal_sync = o->wal_sync,
 					   .memtable_budget = o->memtable_budget,
-					   .gc_lingering_ms = o->gc_lingering_ms};
+					   .gc_lingering_ms = o->gc_lingering_ms,
+					   .background_flush = true};
 	int rc = region_engine_open(&eo, &rs->engine);
 	if (rc) {
 		mem_free(rs);

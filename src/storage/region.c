@@ -10,6 +10,20 @@
  *   state_mu  protects the memtable list and the cached manifest state;
  *             held briefly (scan setup, memtable insert, state swaps)
  *
+ * Flushes. A write that takes the active memtable over its budget freezes
+ * it. With the engine's background flush (region_engine_options) the
+ * frozen memtable goes to the engine's flusher thread, which runs at the
+ * lowest CPU priority: while writers keep the cores busy the flush waits,
+ * so a burst of writes is not slowed down by writing SSTs of its own
+ * earlier rows (its rows are in the WAL and the memtables; scans read
+ * frozen memtables). Back-pressure: a write that finds a frozen memtable
+ * still waiting flushes inline (region_flush), so at most one frozen
+ * memtable waits per region. Without background flush (the default) the
+ * write that froze the memtable flushes it before returning.
+ * Lock order: fq_mu is never held while taking a region lock; the flusher
+ * takes flush_mu with fq_mu released and a region being closed waits for
+ * the flusher to be done with it (flusher_forget).
+ *
  * WAL entry of a region write: seq = last sequence of the batch,
  * payload = [u8 op_type][batch_encode(rows)]; the batch's rows have
  * sequences seq-nrows+1 .. seq.
@@ -75,12 +89,16 @@
  */
 #include "storage/region.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -106,10 +124,24 @@
 #define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
 #define MAX_FROZEN 16
 
+/* The engine's background flusher (background_flush): regions with a
+ * frozen memtable waiting, flushed one at a time in queue order. */
+struct flusher {
+	pthread_t thread;
+	pthread_mutex_t fq_mu;
+	pthread_cond_t fq_cv;         /* queue not empty, or stop */
+	pthread_cond_t done_cv;       /* current changed */
+	struct region **queue;        /* each region at most once */
+	size_t n, cap;
+	struct region *current;       /* being flushed, fq_mu released */
+	bool stop;
+};
+
 struct region_engine {
 	struct region_engine_options opt;
 	struct wal *wal;
 	struct sst_cache *cache;
+	struct flusher *flusher; /* NULL without background_flush */
 };
 
 /* A memtable shared by the region and open scans over it. The count is
@@ -162,6 +194,10 @@ struct region {
 
 /* ---- engine ---------------------------------------------------------- */
 
+static int flusher_start(struct region_engine *e);
+static void flusher_stop(struct region_engine *e);
+static void flusher_forget(struct region_engine *e, struct region *r);
+
 int region_engine_open(const struct region_engine_options *o, struct region_engine **out)
 {
 	*out = NULL;
@@ -187,9 +223,13 @@ int region_engine_open(const struct region_engine_options *o, struct region_engi
 		if (rc)
 			goto fail;
 	}
+	if (o->background_flush && (rc = flusher_start(e)))
+		goto fail;
 	*out = e;
 	return ERR_OK;
 fail:
+	if (e->wal)
+		wal_close(e->wal);
 	sst_cache_free(e->cache);
 	mem_free(e);
 	return rc;
@@ -199,6 +239,7 @@ void region_engine_close(struct region_engine *e)
 {
 	if (!e)
 		return;
+	flusher_stop(e);
 	if (e->wal)
 		wal_close(e->wal);
 	sst_cache_free(e->cache);
@@ -376,6 +417,7 @@ static void region_release(struct region *r)
 {
 	if (!r)
 		return;
+	flusher_forget(r->e, r);
 	pthread_mutex_lock(&r->state_mu);
 	mt_unref(r->active);
 	for (uint32_t i = 0; i < r->nfrozen; i++)
@@ -598,6 +640,9 @@ static int check_batch(const struct region_schema *s, const struct batch *b, enu
 	return ERR_OK;
 }
 
+static int freeze_locked(struct region *r);
+static void flusher_enqueue(struct region_engine *e, struct region *r);
+
 static bool over_budget(struct region *r)
 {
 	uint64_t budget = r->state.schema->opts.write_buffer_size;
@@ -664,7 +709,7 @@ static int write_rows(struct region *r, const struct batch *rows, enum op_type o
 		buf_free(&payload);
 		return rc;
 	}
-	bool flush = false;
+	bool flush = false, queue = false;
 	pthread_mutex_lock(&r->write_mu);
 	/* under write_mu: the schema cannot change between this check and the append */
 	if ((rc = check_version_locked(r, fence, version)) ||
@@ -684,6 +729,14 @@ static int write_rows(struct region *r, const struct batch *rows, enum op_type o
 			r->next_seq = last + 1;
 			r->written_bytes += payload.len;
 			flush = over_budget(r);
+			/* background: freeze now, flush later, unless a frozen
+			 * memtable still waits (then this writer flushes both) */
+			if (flush && r->e->flusher && r->nfrozen == 0 &&
+			    freeze_locked(r) == ERR_OK) {
+				flush = false;
+				queue = true;
+			}
+			err_clear();
 		}
 		pthread_mutex_unlock(&r->state_mu);
 	}
@@ -693,6 +746,8 @@ static int write_rows(struct region *r, const struct batch *rows, enum op_type o
 		return rc;
 	if (last_seq)
 		*last_seq = last;
+	if (queue)
+		flusher_enqueue(r->e, r);
 	if (flush && (rc = region_flush(r)))
 		log_warn("region %" PRIu64 ": flush after write failed (will retry): %s", r->id,
 			 err_msg());
@@ -805,6 +860,134 @@ int region_flush(struct region *r)
 		rc = flush_one(r);
 	pthread_mutex_unlock(&r->flush_mu);
 	return rc;
+}
+
+/* ---- background flusher ------------------------------------------------ */
+
+/* Lowest CPU priority for the calling thread (Linux: nice applies per
+ * thread). Best effort: a failure leaves the default priority. */
+static void lower_thread_priority(void)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19))
+		log_debug("flusher: cannot lower its priority: %s", strerror(errno));
+}
+
+static void *flusher_main(void *arg)
+{
+	struct region_engine *e = arg;
+	struct flusher *f = e->flusher;
+	lower_thread_priority();
+	pthread_mutex_lock(&f->fq_mu);
+	for (;;) {
+		while (!f->stop && f->n == 0)
+			pthread_cond_wait(&f->fq_cv, &f->fq_mu);
+		if (f->stop)
+			break;
+		struct region *r = f->queue[0];
+		memmove(&f->queue[0], &f->queue[1], (f->n - 1) * sizeof(f->queue[0]));
+		f->n--;
+		f->current = r;
+		pthread_mutex_unlock(&f->fq_mu);
+		/* as region_flush, without freezing: the writer froze it; a
+		 * region that stopped leading (drop, role change) has nothing
+		 * to flush any more. Tests delay or fail the flusher here. */
+		int rc = fault_hit(FAULT_REGION_FLUSH_BACKGROUND);
+		pthread_mutex_lock(&r->flush_mu);
+		while (rc == ERR_OK && r->role == REGION_ROLE_LEADER && r->nfrozen > 0)
+			rc = flush_one(r);
+		pthread_mutex_unlock(&r->flush_mu);
+		if (rc)
+			log_warn("region %" PRIu64 ": background flush failed (the next write "
+				 "over budget retries): %s",
+				 r->id, err_msg());
+		err_clear();
+		pthread_mutex_lock(&f->fq_mu);
+		f->current = NULL;
+		pthread_cond_broadcast(&f->done_cv);
+	}
+	pthread_mutex_unlock(&f->fq_mu);
+	return NULL;
+}
+
+static int flusher_start(struct region_engine *e)
+{
+	struct flusher *f = mem_calloc(1, sizeof(*f));
+	if (!f)
+		return ERR_NOMEM;
+	pthread_mutex_init(&f->fq_mu, NULL);
+	pthread_cond_init(&f->fq_cv, NULL);
+	pthread_cond_init(&f->done_cv, NULL);
+	e->flusher = f;
+	if (pthread_create(&f->thread, NULL, flusher_main, e)) {
+		e->flusher = NULL;
+		pthread_cond_destroy(&f->done_cv);
+		pthread_cond_destroy(&f->fq_cv);
+		pthread_mutex_destroy(&f->fq_mu);
+		mem_free(f);
+		return err_set(ERR_IO, "cannot start the flusher thread");
+	}
+	return ERR_OK;
+}
+
+static void flusher_stop(struct region_engine *e)
+{
+	struct flusher *f = e->flusher;
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->fq_mu);
+	f->stop = true;
+	pthread_cond_broadcast(&f->fq_cv);
+	pthread_mutex_unlock(&f->fq_mu);
+	pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->done_cv);
+	pthread_cond_destroy(&f->fq_cv);
+	pthread_mutex_destroy(&f->fq_mu);
+	mem_free(f->queue);
+	mem_free(f);
+	e->flusher = NULL;
+}
+
+/* Queue r (once). Out of memory for the queue: flush inline instead. */
+static void flusher_enqueue(struct region_engine *e, struct region *r)
+{
+	struct flusher *f = e->flusher;
+	pthread_mutex_lock(&f->fq_mu);
+	bool queued = f->current == r;
+	for (size_t i = 0; i < f->n && !queued; i++)
+		queued = f->queue[i] == r;
+	int rc = ERR_OK;
+	if (!queued) {
+		void *p = f->queue;
+		rc = mem_grow(&p, &f->cap, f->n + 1, sizeof(*f->queue));
+		if (rc == ERR_OK) {
+			f->queue = p;
+			f->queue[f->n++] = r;
+			pthread_cond_signal(&f->fq_cv);
+		}
+	}
+	pthread_mutex_unlock(&f->fq_mu);
+	if (rc && region_flush(r))
+		log_warn("region %" PRIu64 ": flush after write failed (will retry): %s", r->id,
+			 err_msg());
+}
+
+/* Before r is freed: out of the queue, and not being flushed. */
+static void flusher_forget(struct region_engine *e, struct region *r)
+{
+	struct flusher *f = e->flusher;
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->fq_mu);
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->queue[i] == r) {
+			memmove(&f->queue[i], &f->queue[i + 1], (f->n - i - 1) * sizeof(f->queue[0]));
+			f->n--;
+			break;
+		}
+	}
+	while (f->current == r)
+		pthread_cond_wait(&f->done_cv, &f->fq_mu);
+	pthread_mutex_unlock(&f->fq_mu);
 }
 
 /* ---- scans ------------------------------------------------------------ */
@@ -2036,6 +2219,7 @@ void region_get_stat(struct region *r, struct region_stat *out)
 		out->sst_bytes += r->state.files[i].file_size;
 	}
 	out->sst_num = r->state.nfiles;
+	out->frozen_memtables = r->nfrozen;
 	out->manifest_bytes = 512 + (uint64_t)r->state.nfiles * 160;
 	out->pending_deletes = r->npending;
 	out->last_install_ms = r->last_install_ms;

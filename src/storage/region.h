@@ -59,6 +59,10 @@ struct region_engine_options {
 	uint32_t compaction_trigger; /* files per time window before compaction; 0 = 4 */
 	uint32_t sst_row_group_rows; /* 0 = default */
 	size_t sst_cache_bytes;      /* in-memory SST cache; 0 = 256 MiB */
+	/* Flush memtables that writes took over budget on a background
+	 * thread of the lowest CPU priority instead of in the write that
+	 * froze them (see region.c "Flushes"); servers set it */
+	bool background_flush;
 };
 
 int region_engine_open(const struct region_engine_options *o, struct region_engine **out);
@@ -171,7 +175,8 @@ struct region_stat {
 	uint64_t sst_rows;
 	uint64_t sst_bytes;
 	uint32_t sst_num;
-	uint64_t manifest_bytes; /* approximate */
+	uint32_t frozen_memtables; /* waiting for their flush */
+	uint64_t manifest_bytes;   /* approximate */
 	uint64_t pending_deletes;
 	int64_t last_install_ms;  /* follower: wall clock of the last install */
 };
