@@ -28,7 +28,8 @@
  * (flush order; memtable rows are read with seq > flushed); SSTs among
  * themselves are taken as unordered. Hence (region_scan):
  *   - the active memtable always reads in tail mode (nothing newer);
- *   - an SST that is the only source reads in tail mode (nothing newer);
+ *   - an SST or a memtable that is the only source reads in tail mode
+ *     (nothing newer);
  *   - otherwise, when no memtable holds a delete (memtable_has_delete,
  *     counted at write whatever the row's sequence), the frozen memtables
  *     read in tail mode, and so do all SSTs when, in addition, none of the
@@ -46,12 +47,17 @@
  * decoded once per cached file) when the file has one and the scan's time
  * range and predicates cannot cut a summarised tail; else from its pages.
  *
- * Query scans leave out memtables with no row in the request's time range
- * (memtables_outside_locked), and a file source whose time range meets no
- * other source of the scan (no file, no memtable read) is exclusive: no
- * other source holds a version of its identities, so a unique file skips
- * its internal columns and applies field predicates itself
- * (mark_exclusive_files, sst_source_set_exclusive).
+ * Query scans leave out, one by one, the memtables with no row in the
+ * request's time range (mt_overlaps), and a file source whose time range
+ * meets no other source of the scan (no file, no memtable read) is
+ * exclusive: no other source holds a version of its identities, so a
+ * unique file skips its internal columns and applies field predicates
+ * itself (mark_exclusive_files, sst_source_set_exclusive). Likewise a
+ * memtable (query_memtables_locked): when its range, clipped to the
+ * request's, meets no other source's, it applies the field predicates
+ * itself if its selected rows are unique; when it is the only source it
+ * also leaves the internal columns empty and the merge passes its rows
+ * through.
  *
  * Disjoint scans (hint "any series order", merge.h; not with the last-row
  * hint). The row identity includes ts, so sources whose time ranges

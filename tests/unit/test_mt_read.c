@@ -382,7 +382,7 @@ static void test_oom_write_order(void **state)
 		feed_rows(&f.fd, rows, n, 5);
 		/* new hosts now and then: a series' first ids, then its growth */
 		if (rndn(3) == 0)
-			snprintf(rows[0].host, sizeof(rows[0].host), "n%ld", k);
+			snprintf(rows[0].host, sizeof(rows[0].host), "n%u", (unsigned)k % 1000u);
 		struct batch b;
 		fx_batch(rows, n, &b);
 		mem_fail_after(rndn(6));
