@@ -25,10 +25,12 @@
  * sequences, so scans skip whole series.
  *
  * Scan. Each series' row ids are kept in (ts asc, seq desc) order: a write
- * appends a row whose ts is above the series' newest in place (in-order
- * data is never sorted and its first scan costs nothing extra); the rows
- * that could not be appended in order are sorted and merged in by the
- * next scan, so repeated scans never re-sort. A scan lists the
+ * appends a row whose ts is above the series' newest, and inserts one
+ * whose place is among the series' MT_INSERT_WINDOW newest rows (batches
+ * that arrive swapped from concurrent clients, a repeated ts), so in-order
+ * and slightly late data is never sorted and its first scan costs nothing
+ * extra; rows further back are left unsorted, and the next scan sorts and
+ * merges them in, so repeated scans never re-sort. A scan lists the
  * series matching its tag predicates in key order, narrows each one's
  * cached rows to the time range by binary search (seq windows and residual
  * time predicates pick rows one by one) and gathers the rows column by
@@ -70,6 +72,7 @@
 #define MT_MAX_ROWS (UINT32_MAX - MT_CHUNK_ROWS)
 #define MT_PREFETCH 16 /* rows ahead a gather prefetches */
 #define MT_SMALL_IDS 4 /* row ids of a new series, from the arena */
+#define MT_INSERT_WINDOW 256 /* a late row joins the order among this many newest */
 
 struct chunk {
 	uint32_t len;      /* rows stored */
@@ -618,6 +621,47 @@ static int series_reserve(struct memtable *m, struct series *se, uint32_t need)
 	return ERR_OK;
 }
 
+/* Row (t, q) sorts before row x in (ts asc, seq desc) order (a row
+ * written later, with the same ts and sequence, sorts after). */
+static inline bool sorts_before(const struct memtable *m, int64_t t, uint64_t q, uint32_t x)
+{
+	int64_t xt = row_ts(m, x);
+	return t < xt || (t == xt && q > row_seq(m, x));
+}
+
+/* Append row id (ts t, sequence q) to se's row ids (room reserved). While
+ * they are all sorted, a row that does not go last is inserted in place
+ * when its place is among the MT_INSERT_WINDOW newest rows (batches that
+ * arrived swapped, a repeated ts); a row further back starts the unsorted
+ * tail the next scan sorts (ensure_sorted). */
+static inline void series_append(struct memtable *m, struct series *se, uint32_t id, int64_t t,
+				 uint64_t q)
+{
+	uint32_t n = se->nrows, *ids = se->srt;
+	se->nrows = n + 1;
+	if (se->srt_n != n || !n || t > se->max_ts) {
+		ids[n] = id;
+		se->srt_n += se->srt_n == n;
+		return;
+	}
+	uint32_t lo = n > MT_INSERT_WINDOW ? n - MT_INSERT_WINDOW : 0, hi = n;
+	if (lo && sorts_before(m, t, q, ids[lo - 1])) {
+		ids[n] = id; /* too far back: unsorted from here */
+		return;
+	}
+	while (lo < hi) { /* the first row (t, q) sorts before */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (sorts_before(m, t, q, ids[mid]))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	memmove(ids + lo + 1, ids + lo, (size_t)(n - lo) * sizeof(uint32_t));
+	ids[lo] = id;
+	se->ndup += (lo > 0 && row_ts(m, ids[lo - 1]) == t) || (lo < n && row_ts(m, ids[lo + 1]) == t);
+	se->srt_n = n + 1;
+}
+
 static int add_chunk(struct memtable *m)
 {
 	if (m->nchunks == m->chunks_cap) {
@@ -717,8 +761,7 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 		struct series *se = &m->series[m->sid[i]];
 		uint32_t id = first + i;
 		uint64_t seq = first_seq + i;
-		se->srt_n += se->srt_n == se->nrows && (!se->nrows || ts[i] > se->max_ts);
-		se->srt[se->nrows++] = id;
+		series_append(m, se, id, ts[i], seq);
 		se->pend = 0;
 		se->ndel += op == OP_DELETE;
 		m->ndel += op == OP_DELETE;

@@ -206,8 +206,15 @@ static void mt_check(struct mt_fx *f, const struct mreq *q)
 		if (mreq_matches(q, &f->md.rows[i]))
 			want[nw++] = f->md.rows[i];
 	qsort(want, nw, sizeof(*want), cmp_version);
+	bool want_unique = true; /* no delete, no two versions of one identity */
+	for (size_t i = 0; i < nw; i++)
+		if (want[i].op == OP_DELETE ||
+		    (i && want[i].r.ts == want[i - 1].r.ts && !strcmp(want[i].r.host, want[i - 1].r.host)))
+			want_unique = false;
 	struct sorted_source *src;
-	assert_int_equal(memtable_scan(f->m, &q->req, q->lo, q->hi, &src), ERR_OK);
+	bool unique = !want_unique;
+	assert_int_equal(memtable_scan_ex(f->m, &q->req, q->lo, q->hi, NULL, &src, &unique), ERR_OK);
+	assert_int_equal(unique, want_unique);
 	size_t at = 0;
 	const struct batch *b;
 	while (sorted_source_next(src, &b) == ERR_OK && b) {
@@ -365,6 +372,62 @@ static void test_equal_ts_versions(void **state)
 		}
 	}
 	mt_fx_free(&f);
+}
+
+/* Batches from two clients arrive swapped (each series' rows of batch
+ * k + 1 before those of batch k: inserted in place among the newest rows),
+ * now and then a row from far back (beyond the insert window: sorted by
+ * the next scan), with scans in between and after freezing. */
+static void test_swapped_batches(void **state)
+{
+	(void)state;
+	for (uint32_t trial = 0; trial < 6; trial++) {
+		rng = 0xABCDEF12ull + trial;
+		struct mt_fx f;
+		mt_fx_init(&f);
+		uint32_t per = 8 + rndn(120); /* rows per series per batch */
+		int64_t t0 = 100000;
+		for (uint32_t k = 0; k < 24; k += 2) {
+			for (int half = 1; half >= 0; half--) { /* batch k + 1, then k */
+				uint32_t bk = k + (uint32_t)half, n = per * 3;
+				struct fx_row *rows = calloc(n + 1, sizeof(*rows));
+				for (uint32_t i = 0; i < n; i++) { /* time-major, 3 hosts */
+					snprintf(rows[i].host, sizeof(rows[i].host), "h%u", i % 3);
+					rows[i].ts = t0 + 10 * (int64_t)(bk * per + i / 3);
+					rows[i].v = (double)rndn(1000);
+					rows[i].n = (int64_t)bk;
+				}
+				if (rndn(3) == 0) { /* a row from far back, or a repeat */
+					rows[n] = rows[rndn(n)];
+					rows[n].ts = rndn(2) ? t0 - 10 * (int64_t)rndn(3000) : rows[n].ts;
+					n++;
+				}
+				struct batch b;
+				fx_batch(rows, n, &b);
+				assert_int_equal(memtable_write(f.m, &b, f.seq, OP_PUT), ERR_OK);
+				batch_free(&b);
+				for (uint32_t i = 0; i < n; i++)
+					model_add(&f.md, &rows[i], f.seq + i, OP_PUT);
+				f.seq += n;
+				free(rows);
+			}
+			if (rndn(3) == 0) {
+				struct mreq q;
+				random_mreq(&q, f.seq, t0 + 10 * 24 * (int64_t)per);
+				mt_check(&f, &q);
+			}
+		}
+		struct mreq all;
+		random_mreq(&all, f.seq, 1);
+		scan_request_init(&all.req);
+		all.lo = 0;
+		all.hi = UINT64_MAX;
+		all.req.npreds = 0;
+		mt_check(&f, &all);
+		memtable_freeze(f.m);
+		mt_check(&f, &all);
+		mt_fx_free(&f);
+	}
 }
 
 /* A write that runs out of memory anywhere (series ids included) leaves
@@ -700,6 +763,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_order),
 		cmocka_unit_test(test_equal_ts_versions),
+		cmocka_unit_test(test_swapped_batches),
 		cmocka_unit_test(test_oom_write_order),
 		cmocka_unit_test(test_region_memtable_paths),
 	};
