@@ -1514,43 +1514,71 @@ static int plan_segments(struct mt_source *src, const struct mt_index *ix, bool 
 	return ERR_OK;
 }
 
-/* Row r passes every predicate of req that is not on a tag or the time
- * index. */
-static bool row_passes_fields(const struct memtable *m, const struct scan_request *req, uint32_t r)
+/* Row r passes predicate p on a field. */
+static inline bool row_passes(const struct memtable *m, const struct scan_pred *p, uint32_t r)
 {
-	const struct region_schema *s = m->schema;
-	const struct chunk *ch = row_chunk(m, r);
+	const struct colvec *v = &row_chunk(m, r)->cols[p->col];
 	uint32_t off = r & MT_CHUNK_MASK;
-	for (uint32_t k = 0; k < req->npreds; k++) {
-		const struct scan_pred *p = &req->preds[k];
-		if (pred_is_tag_or_ts(s, p))
-			continue;
-		const struct colvec *v = &ch->cols[p->col];
-		struct datum d;
-		memset(&d, 0, sizeof(d));
-		d.type = v->type;
-		d.is_null = colvec_is_null(v, off);
-		if (!d.is_null) {
-			switch (dtype_phys(v->type)) {
-			case PHYS_I64: d.v.i = v->i64[off]; break;
-			case PHYS_F64: d.v.f = v->f64[off]; break;
-			default: {
-				uint32_t n;
-				d.v.s.p = colvec_bytes(v, off, &n);
-				d.v.s.n = n;
-				break;
-			}
-			}
+	bool null = colvec_is_null(v, off);
+	struct datum d;
+	memset(&d, 0, sizeof(d));
+	d.type = v->type;
+	d.is_null = null;
+	if (!null) {
+		switch (dtype_phys(v->type)) {
+		case PHYS_I64: d.v.i = v->i64[off]; break;
+		case PHYS_F64: d.v.f = v->f64[off]; break;
+		default: {
+			uint32_t n;
+			d.v.s.p = colvec_bytes(v, off, &n);
+			d.v.s.n = n;
+			break;
 		}
-		if (!pred_match_datum(p, &d))
-			return false;
+		}
 	}
-	return true;
+	return pred_match_datum(p, &d);
+}
+
+/* Keep those of rows[0, n) (in place) that pass field predicate p;
+ * returns how many. A comparison of a double column with a literal is
+ * evaluated directly (pred_match_datum's rules: a null never passes). */
+static uint32_t filter_rows(const struct memtable *m, const struct scan_pred *p, uint32_t *rows,
+			    uint32_t n)
+{
+	uint32_t k = 0;
+	bool cmp = p->op == PRED_EQ || p->op == PRED_NE || p->op == PRED_LT || p->op == PRED_LE ||
+		   p->op == PRED_GT || p->op == PRED_GE;
+	if (!cmp || dtype_phys(m->schema->cols[p->col].type) != PHYS_F64) {
+		for (uint32_t i = 0; i < n; i++)
+			if (row_passes(m, p, rows[i]))
+				rows[k++] = rows[i];
+		return k;
+	}
+	if (p->lit.is_null)
+		return 0;
+	double l = p->lit.v.f;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct colvec *v = &row_chunk(m, rows[i])->cols[p->col];
+		uint32_t off = rows[i] & MT_CHUNK_MASK;
+		double x = v->f64[off];
+		bool ok;
+		switch (p->op) {
+		case PRED_EQ: ok = x == l; break;
+		case PRED_NE: ok = x != l; break;
+		case PRED_LT: ok = x < l; break;
+		case PRED_LE: ok = x <= l; break;
+		case PRED_GT: ok = x > l; break;
+		default: ok = x >= l; break;
+		}
+		if (ok && !colvec_is_null(v, off))
+			rows[k++] = rows[i];
+	}
+	return k;
 }
 
 /* Keep, in every segment, only the rows passing req's field predicates
  * (valid once the rows are known unique: no older version to fall back
- * to). */
+ * to), one predicate at a time. */
 static int apply_field_preds(struct mt_source *src, const struct scan_request *req)
 {
 	const struct memtable *m = src->m;
@@ -1571,13 +1599,14 @@ static int apply_field_preds(struct mt_source *src, const struct scan_request *r
 		struct mt_seg seg = src->segs[g];
 		const uint32_t *rows =
 			(seg.own ? src->own_rows : m->series[seg.sid].srt) + seg.from;
-		size_t from = at;
-		for (uint32_t i = 0; i < seg.n; i++)
-			if (row_passes_fields(m, req, rows[i]))
-				kept[at++] = rows[i];
-		if (at > from)
-			src->segs[nsegs++] =
-				(struct mt_seg){seg.sid, (uint32_t)from, (uint32_t)(at - from), true};
+		memcpy(kept + at, rows, (size_t)seg.n * sizeof(uint32_t));
+		uint32_t n = seg.n;
+		for (uint32_t k = 0; k < req->npreds && n; k++)
+			if (!pred_is_tag_or_ts(m->schema, &req->preds[k]))
+				n = filter_rows(m, &req->preds[k], kept + at, n);
+		if (n)
+			src->segs[nsegs++] = (struct mt_seg){seg.sid, (uint32_t)at, n, true};
+		at += n;
 	}
 	mem_free(src->own_rows);
 	src->own_rows = kept;

@@ -92,7 +92,8 @@ struct feed {
 };
 
 /* n rows: each for a random host, at its next ts (usually later than its
- * last; sometimes the same ts - an overwrite - or an earlier one). */
+ * last; with late_pct > 0, late_pct % at an earlier ts and 3 % at the
+ * same ts as its last row - an overwrite). */
 static void feed_rows(struct feed *fd, struct fx_row *rows, uint32_t n, uint32_t late_pct)
 {
 	for (uint32_t i = 0; i < n; i++) {
@@ -103,7 +104,7 @@ static void feed_rows(struct feed *fd, struct fx_row *rows, uint32_t n, uint32_t
 		uint32_t k = rndn(100);
 		if (k < late_pct)
 			x->ts = fd->next_ts[h] - 10 * (int64_t)(1 + rndn(40)); /* late */
-		else if (k < late_pct + 3)
+		else if (late_pct && k < late_pct + 3)
 			x->ts = fd->next_ts[h] - 10; /* the last one again */
 		else
 			x->ts = fd->next_ts[h], fd->next_ts[h] += 10 * (int64_t)(1 + rndn(2));
@@ -574,9 +575,11 @@ static void random_rreq(struct rreq *q, int64_t maxts)
 		    .op = PRED_EQ,
 		    .lit = {.type = DT_STRING, .v.s = {q->name, (uint32_t)strlen(q->name)}}};
 	}
-	if (rndn(2))
+	if (rndn(2)) { /* a comparison on the double field */
+		static const enum pred_op ops[] = {PRED_GT, PRED_GE, PRED_LT, PRED_LE, PRED_EQ, PRED_NE};
 		q->preds[q->req.npreds++] = (struct scan_pred){
-		    .col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = (double)rndn(250)}};
+		    .col = 2, .op = ops[rndn(6)], .lit = {.type = DT_FLOAT64, .v.f = (double)rndn(250)}};
+	}
 }
 
 static bool rreq_matches(const struct rreq *q, const struct mrow *x)
@@ -587,8 +590,14 @@ static bool rreq_matches(const struct rreq *q, const struct mrow *x)
 		const struct scan_pred *p = &q->req.preds[k];
 		if (p->col == 0 && strcmp(x->r.host, q->name))
 			return false;
-		if (p->col == 2 && (x->r.v_null || !(x->r.v > p->lit.v.f)))
-			return false;
+		if (p->col == 2) {
+			double v = x->r.v, l = p->lit.v.f;
+			bool ok = p->op == PRED_GT ? v > l : p->op == PRED_GE ? v >= l
+			        : p->op == PRED_LT ? v < l : p->op == PRED_LE ? v <= l
+			        : p->op == PRED_EQ ? v == l : v != l;
+			if (x->r.v_null || !ok)
+				return false;
+		}
 	}
 	return true;
 }
