@@ -90,12 +90,12 @@ struct series {
 	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
 	uint64_t min_seq, max_seq;
 	struct datum *tags;  /* npk values in primary-key order, arena */
-	/* The series' row ids, srt[0, nrows): a write appends its rows in
-	 * arrival order; srt[0, srt_n) is in (ts asc, seq desc) order, and a
-	 * write keeps srt_n == nrows while each row's ts is above every
-	 * earlier one's (in-order data is never sorted). A scan sorts and
-	 * merges the rest in (ensure_sorted, under the caller's lock or the
-	 * frozen index lock). srt has srt_cap slots: the first MT_SMALL_IDS
+	/* The series' row ids, srt[0, nrows): srt[0, srt_n) is in (ts asc,
+	 * seq desc) order, the rest in arrival order. A write keeps srt_n ==
+	 * nrows while it can place each row in order (series_append: at the
+	 * end, or among the MT_INSERT_WINDOW newest); a scan sorts and merges
+	 * the rest in (ensure_sorted, under the caller's lock or the frozen
+	 * index lock). srt has srt_cap slots: the first MT_SMALL_IDS
 	 * from the arena, more from the heap (srt_heap). ndup counts adjacent
 	 * sorted rows with equal ts (duplicate identities); ndel counts the
 	 * delete rows. pend counts the rows of the write in progress (room

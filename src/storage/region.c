@@ -1048,7 +1048,7 @@ static int query_memtables_locked(struct region *r, const struct view *v,
 		struct memtable_scan_opts o = {
 			.last_per_series = last && (only || tail_all || ms[i] == r->active),
 			.lean_if_unique = only,
-			.exclusive = alone};
+			.exclusive = alone && !last};
 		bool unique = false;
 		int rc = memtable_source(ms[i], req, v->flushed, &o, &srcs[*n], &unique);
 		if (rc)
