@@ -5,29 +5,32 @@
  * MT_CHUNK_ROWS rows; a row's id is its arrival number, so row r lives at
  * offset r % MT_CHUNK_ROWS of chunk r / MT_CHUNK_ROWS. A chunk holds one
  * colvec per non-tag column (the time index and the fields; tag colvecs
- * stay empty), the sequence, the op type and `next`, the id of the
- * following row of the same series (MT_NO_ROW at the end of a chain).
- * Writes copy whole column ranges (memcpy), so their cost per row is
- * mostly finding the row's series. The first chunk grows by doubling;
- * later chunks are allocated whole.
+ * stay empty), the sequence and the op type. Writes copy whole column
+ * ranges (memcpy), so their cost per row is mostly finding the row's
+ * series. The first chunk grows by doubling; later chunks are allocated
+ * whole.
  *
  * Write = 4 steps: (1) find or create each row's series, (2) reserve room
- * for every row, (3) copy, (4) link rows to their series. Only (1) and (2)
- * allocate; a failure there leaves at most empty series and spare capacity
- * behind, never a visible row (all or nothing).
+ * for every row (chunks, series row ids), (3) copy, (4) append rows to
+ * their series. Only (1) and (2) allocate; a failure there leaves at most
+ * empty series and spare capacity behind, never a visible row (all or
+ * nothing).
  *
  * Series. A series is one primary key: its memcomparable key (pk_codec.h),
- * its tag values (strings copied into the memtable's arena) and the chain
- * of its rows. Series are found through an open-addressing hash table keyed
+ * its tag values (strings copied into the memtable's arena) and the ids of
+ * its rows. Series are found through an open-addressing hash table keyed
  * by the key bytes; a row whose tags equal the previous row's (compared
  * value by value, floats bit by bit) reuses that row's series without
  * encoding. Each series remembers the bounds of its rows' ts and
  * sequences, so scans skip whole series.
  *
- * Scan. Each series keeps a sorted-order cache of its row ids (ts asc, seq
- * desc) that scans bring up to date: rows written since the last scan are
- * walked from the chain and appended when they continue the order, or
- * sorted and merged in, so repeated scans never re-sort. A scan lists the
+ * Scan. Each series' row ids are kept in (ts asc, seq desc) order: a write
+ * appends a row whose ts is above the series' newest, and inserts one
+ * whose place is among the series' MT_INSERT_WINDOW newest rows (batches
+ * that arrive swapped from concurrent clients, a repeated ts), so in-order
+ * and slightly late data is never sorted and its first scan costs nothing
+ * extra; rows further back are left unsorted, and the next scan sorts and
+ * merges them in, so repeated scans never re-sort. A scan lists the
  * series matching its tag predicates in key order, narrows each one's
  * cached rows to the time range by binary search (seq windows and residual
  * time predicates pick rows one by one) and gathers the rows column by
@@ -41,10 +44,10 @@
  * no delete and no duplicate identity (nothing for a merge to do).
  *
  * Memory: memtable_mem_size counts the allocated capacity of every buffer
- * (chunks, series, their sorted-order caches, hash table, arena blocks, the
- * frozen index).
+ * (chunks, series, their row ids, hash table, arena blocks, the frozen
+ * index).
  *
- * Invariants: every row id < nrows belongs to exactly one series chain;
+ * Invariants: every row id < nrows is in exactly one series' srt;
  * chunks, series and the arena only grow while ACTIVE and never change
  * once FROZEN; all-or-nothing writes (see memtable_write).
  */
@@ -66,16 +69,16 @@
 #define MT_CHUNK_ROWS (1u << MT_CHUNK_SHIFT)
 #define MT_CHUNK_MASK (MT_CHUNK_ROWS - 1)
 #define MT_OUT_ROWS 4096
-#define MT_NO_ROW UINT32_MAX
 #define MT_MAX_ROWS (UINT32_MAX - MT_CHUNK_ROWS)
 #define MT_PREFETCH 16 /* rows ahead a gather prefetches */
+#define MT_SMALL_IDS 4 /* row ids of a new series, from the arena */
+#define MT_INSERT_WINDOW 256 /* a late row joins the order among this many newest */
 
 struct chunk {
 	uint32_t len;      /* rows stored */
-	uint32_t cap;      /* capacity of seq/op/next */
+	uint32_t cap;      /* capacity of seq/op */
 	uint64_t *seq;
 	uint8_t *op;
-	uint32_t *next;
 	struct colvec *cols; /* ncols; tag columns unused */
 };
 
@@ -84,18 +87,23 @@ struct series {
 	const uint8_t *pk;   /* arena; NULL when pk_len == 0 */
 	uint32_t pk_len;
 	uint32_t nrows;
-	uint32_t head, tail; /* first / last row id of the chain */
 	int64_t min_ts, max_ts;    /* bounds of the rows, to skip whole series */
 	uint64_t min_seq, max_seq;
 	struct datum *tags;  /* npk values in primary-key order, arena */
-	/* Sorted-order cache, brought up to date by scans (under the caller's
-	 * lock, or the frozen index lock): srt[0, srt_n) are the first srt_n
-	 * rows of the chain in (ts asc, seq desc) order; srt_last is the chain
-	 * row id of the srt_n-th chain row. ndup counts adjacent srt rows with
-	 * equal ts (duplicate identities); ndel counts the delete rows. */
+	/* The series' row ids, srt[0, nrows): srt[0, srt_n) is in (ts asc,
+	 * seq desc) order, the rest in arrival order. A write keeps srt_n ==
+	 * nrows while it can place each row in order (series_append: at the
+	 * end, or among the MT_INSERT_WINDOW newest); a scan sorts and merges
+	 * the rest in (ensure_sorted, under the caller's lock or the frozen
+	 * index lock). srt has srt_cap slots: the first MT_SMALL_IDS
+	 * from the arena, more from the heap (srt_heap). ndup counts adjacent
+	 * sorted rows with equal ts (duplicate identities); ndel counts the
+	 * delete rows. pend counts the rows of the write in progress (room
+	 * reserved, not yet appended). */
 	uint32_t *srt;
-	uint32_t srt_n, srt_cap, srt_last;
+	uint32_t srt_n, srt_cap, pend;
 	uint32_t ndup, ndel;
+	bool srt_heap;
 };
 
 /* Series ids in key order (their rows are in each series' srt cache). */
@@ -181,7 +189,7 @@ static size_t colvec_mem(const struct colvec *v)
 static size_t chunk_mem(const struct memtable *m, const struct chunk *c)
 {
 	size_t n = sizeof(*c) + (size_t)m->schema->ncols * sizeof(struct colvec);
-	n += (size_t)c->cap * (sizeof(uint64_t) + sizeof(uint8_t) + sizeof(uint32_t));
+	n += (size_t)c->cap * (sizeof(uint64_t) + sizeof(uint8_t));
 	for (uint32_t i = 0; i < m->schema->ncols; i++)
 		n += colvec_mem(&c->cols[i]);
 	return n;
@@ -197,7 +205,6 @@ static void chunk_free(const struct memtable *m, struct chunk *c)
 	mem_free(c->cols);
 	mem_free(c->seq);
 	mem_free(c->op);
-	mem_free(c->next);
 	mem_free(c);
 }
 
@@ -273,7 +280,8 @@ void memtable_free(struct memtable *m)
 		chunk_free(m, m->chunks[i]);
 	mem_free(m->chunks);
 	for (size_t i = 0; i < m->nseries; i++)
-		mem_free(m->series[i].srt);
+		if (m->series[i].srt_heap)
+			mem_free(m->series[i].srt);
 	mem_free(m->series);
 	mem_free(m->slots);
 	arena_destroy(m->arena);
@@ -412,9 +420,7 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 			return ERR_NOMEM;
 		m->series = p;
 	}
-	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .head = MT_NO_ROW,
-			    .tail = MT_NO_ROW, .min_ts = INT64_MAX,
-			    .srt_last = MT_NO_ROW,
+	struct series se = {.hash = h, .pk_len = (uint32_t)m->key.len, .min_ts = INT64_MAX,
 			    .max_ts = INT64_MIN, .min_seq = UINT64_MAX, .max_seq = 0};
 	if (m->key.len) {
 		uint8_t *pk = arena_alloc(m->arena, m->key.len);
@@ -512,9 +518,6 @@ static int chunk_reserve(struct memtable *m, struct chunk *c, const struct batch
 		if (!(p = mem_realloc(c->op, cap)))
 			return ERR_NOMEM;
 		c->op = p;
-		if (!(p = mem_realloc(c->next, (size_t)cap * sizeof(uint32_t))))
-			return ERR_NOMEM;
-		c->next = p;
 		c->cap = cap;
 	}
 	for (uint32_t col = 0; col < s->ncols; col++) {
@@ -586,9 +589,77 @@ static void chunk_copy(struct memtable *m, struct chunk *c, const struct batch *
 	for (uint32_t i = 0; i < n; i++) {
 		c->seq[c->len + i] = seq + i;
 		c->op[c->len + i] = (uint8_t)op;
-		c->next[c->len + i] = MT_NO_ROW;
 	}
 	c->len += n;
+}
+
+/* Room for `need` row ids in se->srt (the first MT_SMALL_IDS from the
+ * arena: most series of a high-cardinality load hold few rows). */
+static int series_reserve(struct memtable *m, struct series *se, uint32_t need)
+{
+	if (need <= se->srt_cap)
+		return ERR_OK;
+	if (!se->srt_cap && need <= MT_SMALL_IDS) {
+		if (!(se->srt = arena_alloc(m->arena, MT_SMALL_IDS * sizeof(uint32_t))))
+			return ERR_NOMEM;
+		se->srt_cap = MT_SMALL_IDS;
+		return ERR_OK;
+	}
+	size_t cap = (size_t)se->srt_cap * 2;
+	if (cap < need)
+		cap = need;
+	uint32_t *p = se->srt_heap ? mem_realloc(se->srt, cap * sizeof(uint32_t))
+				   : mem_alloc(cap * sizeof(uint32_t));
+	if (!p)
+		return ERR_NOMEM;
+	if (!se->srt_heap && se->nrows)
+		memcpy(p, se->srt, (size_t)se->nrows * sizeof(uint32_t));
+	m->srt_mem += (cap - (se->srt_heap ? se->srt_cap : 0)) * sizeof(uint32_t);
+	se->srt = p;
+	se->srt_cap = (uint32_t)cap;
+	se->srt_heap = true;
+	return ERR_OK;
+}
+
+/* Row (t, q) sorts before row x in (ts asc, seq desc) order (a row
+ * written later, with the same ts and sequence, sorts after). */
+static inline bool sorts_before(const struct memtable *m, int64_t t, uint64_t q, uint32_t x)
+{
+	int64_t xt = row_ts(m, x);
+	return t < xt || (t == xt && q > row_seq(m, x));
+}
+
+/* Append row id (ts t, sequence q) to se's row ids (room reserved). While
+ * they are all sorted, a row that does not go last is inserted in place
+ * when its place is among the MT_INSERT_WINDOW newest rows (batches that
+ * arrived swapped, a repeated ts); a row further back starts the unsorted
+ * tail the next scan sorts (ensure_sorted). */
+static inline void series_append(struct memtable *m, struct series *se, uint32_t id, int64_t t,
+				 uint64_t q)
+{
+	uint32_t n = se->nrows, *ids = se->srt;
+	se->nrows = n + 1;
+	if (se->srt_n != n || !n || t > se->max_ts) {
+		ids[n] = id;
+		se->srt_n += se->srt_n == n;
+		return;
+	}
+	uint32_t lo = n > MT_INSERT_WINDOW ? n - MT_INSERT_WINDOW : 0, hi = n;
+	if (lo && sorts_before(m, t, q, ids[lo - 1])) {
+		ids[n] = id; /* too far back: unsorted from here */
+		return;
+	}
+	while (lo < hi) { /* the first row (t, q) sorts before */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (sorts_before(m, t, q, ids[mid]))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	memmove(ids + lo + 1, ids + lo, (size_t)(n - lo) * sizeof(uint32_t));
+	ids[lo] = id;
+	se->ndup += (lo > 0 && row_ts(m, ids[lo - 1]) == t) || (lo < n && row_ts(m, ids[lo + 1]) == t);
+	se->srt_n = n + 1;
 }
 
 static int add_chunk(struct memtable *m)
@@ -645,7 +716,17 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 			return rc;
 	}
 
-	/* 2: room for every row (spare capacity is harmless on failure) */
+	/* 2: room for every row, in the chunks and in its series' row ids
+	 * (spare capacity is harmless on failure) */
+	for (uint32_t i = 0; i < n; i++) {
+		struct series *se = &m->series[m->sid[i]];
+		if (se->nrows + ++se->pend > se->srt_cap &&
+		    (rc = series_reserve(m, se, se->nrows + se->pend))) {
+			for (uint32_t j = 0; j <= i; j++)
+				m->series[m->sid[j]].pend = 0;
+			return rc;
+		}
+	}
 	uint32_t first = m->nrows;
 	for (uint32_t done = 0; done < n;) {
 		uint32_t at = first + done;
@@ -655,8 +736,11 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 		uint32_t take = MT_CHUNK_ROWS - (at & MT_CHUNK_MASK);
 		if (take > n - done)
 			take = n - done;
-		if ((rc = chunk_reserve(m, m->chunks[ci], rows, done, take)))
+		if ((rc = chunk_reserve(m, m->chunks[ci], rows, done, take))) {
+			for (uint32_t j = 0; j < n; j++)
+				m->series[m->sid[j]].pend = 0;
 			return rc;
+		}
 		done += take;
 	}
 
@@ -671,19 +755,14 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 		done += take;
 	}
 
-	/* 4: link each row to its series */
+	/* 4: append each row to its series (in order while ts increases) */
 	const int64_t *ts = rows->cols[s->ts_col].i64;
 	for (uint32_t i = 0; i < n; i++) {
 		struct series *se = &m->series[m->sid[i]];
 		uint32_t id = first + i;
 		uint64_t seq = first_seq + i;
-		if (se->tail == MT_NO_ROW) {
-			se->head = id;
-		} else {
-			m->chunks[se->tail >> MT_CHUNK_SHIFT]->next[se->tail & MT_CHUNK_MASK] = id;
-		}
-		se->tail = id;
-		se->nrows++;
+		series_append(m, se, id, ts[i], seq);
+		se->pend = 0;
 		se->ndel += op == OP_DELETE;
 		m->ndel += op == OP_DELETE;
 		if (ts[i] < se->min_ts)
@@ -710,11 +789,6 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 
 /* ---- per-series sorted order ------------------------------------------ */
 
-static inline uint32_t row_next(const struct memtable *m, uint32_t row)
-{
-	return row_chunk(m, row)->next[row & MT_CHUNK_MASK];
-}
-
 static inline int row_op(const struct memtable *m, uint32_t row)
 {
 	return row_chunk(m, row)->op[row & MT_CHUNK_MASK];
@@ -736,13 +810,6 @@ static int cmp_row_key(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Row a sorts strictly before row b in (ts asc, seq desc) order. */
-static inline bool row_before(const struct memtable *m, uint32_t a, uint32_t b)
-{
-	int64_t ta = row_ts(m, a), tb = row_ts(m, b);
-	return ta < tb || (ta == tb && row_seq(m, a) > row_seq(m, b));
-}
-
 /* Scratch space of ensure_sorted, reused across series. */
 struct sort_scratch {
 	struct row_key *keys;
@@ -758,77 +825,53 @@ static void sort_scratch_free(struct sort_scratch *sc)
 }
 
 /*
- * Bring se's sorted-order cache up to date: the rows appended since the
- * last call are walked from the chain; when they continue the order they
- * are appended, otherwise they are sorted and merged with the cached
- * prefix. So every scan after the first pays only for new rows.
+ * Sort se's row ids: the rows after the sorted prefix srt[0, srt_n) (the
+ * ones a write could not append in order) are sorted and merged with it,
+ * so each out-of-order row is sorted once.
  */
 static int ensure_sorted(struct memtable *m, struct series *se, struct sort_scratch *sc)
 {
-	if (se->srt_n == se->nrows)
+	uint32_t old = se->srt_n, k = se->nrows;
+	if (old == k)
 		return ERR_OK;
-	if (se->nrows > se->srt_cap) {
-		size_t cap = se->srt_cap, old = cap;
-		void *p = se->srt;
-		if (mem_grow(&p, &cap, se->nrows, sizeof(uint32_t)))
+	uint32_t nn = k - old;
+	if (nn > sc->keys_cap) {
+		mem_free(sc->keys);
+		sc->keys_cap = 0;
+		if (!(sc->keys = mem_alloc((size_t)nn * sizeof(*sc->keys))))
 			return ERR_NOMEM;
-		se->srt = p;
-		se->srt_cap = (uint32_t)cap;
-		m->srt_mem += (cap - old) * sizeof(uint32_t);
+		sc->keys_cap = nn;
 	}
-	uint32_t old = se->srt_n, k = old;
-	uint32_t r = old ? row_next(m, se->srt_last) : se->head;
-	bool in_order = true;
-	for (; r != MT_NO_ROW && k < se->nrows; r = row_next(m, r)) {
-		if (k > 0 && in_order && !row_before(m, se->srt[k - 1], r))
-			in_order = false;
-		se->srt[k++] = r;
+	if (k > sc->merged_cap) {
+		mem_free(sc->merged);
+		sc->merged_cap = 0;
+		if (!(sc->merged = mem_alloc((size_t)k * sizeof(uint32_t))))
+			return ERR_NOMEM;
+		sc->merged_cap = k;
 	}
-	if (k != se->nrows)
-		return err_set(ERR_INTERNAL, "memtable: series chain holds %u rows, expected %u", k,
-			       se->nrows);
-	if (!in_order) {
-		uint32_t nn = k - old;
-		if (nn > sc->keys_cap) {
-			mem_free(sc->keys);
-			sc->keys_cap = 0;
-			if (!(sc->keys = mem_alloc((size_t)nn * sizeof(*sc->keys))))
-				return ERR_NOMEM;
-			sc->keys_cap = nn;
-		}
-		if (k > sc->merged_cap) {
-			mem_free(sc->merged);
-			sc->merged_cap = 0;
-			if (!(sc->merged = mem_alloc((size_t)k * sizeof(uint32_t))))
-				return ERR_NOMEM;
-			sc->merged_cap = k;
-		}
-		for (uint32_t j = 0; j < nn; j++) {
-			uint32_t row = se->srt[old + j];
-			sc->keys[j] = (struct row_key){row_ts(m, row), row_seq(m, row), row};
-		}
-		qsort(sc->keys, nn, sizeof(*sc->keys), cmp_row_key);
-		uint32_t i = 0, j = 0, o = 0;
-		while (i < old && j < nn) {
-			uint32_t a = se->srt[i];
-			struct row_key ka = {row_ts(m, a), row_seq(m, a), a};
-			if (cmp_row_key(&ka, &sc->keys[j]) <= 0)
-				sc->merged[o++] = se->srt[i++];
-			else
-				sc->merged[o++] = sc->keys[j++].row;
-		}
-		while (i < old)
+	for (uint32_t j = 0; j < nn; j++) {
+		uint32_t row = se->srt[old + j];
+		sc->keys[j] = (struct row_key){row_ts(m, row), row_seq(m, row), row};
+	}
+	qsort(sc->keys, nn, sizeof(*sc->keys), cmp_row_key);
+	uint32_t i = 0, j = 0, o = 0;
+	while (i < old && j < nn) {
+		uint32_t a = se->srt[i];
+		struct row_key ka = {row_ts(m, a), row_seq(m, a), a};
+		if (cmp_row_key(&ka, &sc->keys[j]) <= 0)
 			sc->merged[o++] = se->srt[i++];
-		while (j < nn)
+		else
 			sc->merged[o++] = sc->keys[j++].row;
-		memcpy(se->srt, sc->merged, (size_t)k * sizeof(uint32_t));
-		se->ndup = 0;
-		old = 0;
 	}
-	for (uint32_t i = old ? old : 1; i < k; i++)
+	while (i < old)
+		sc->merged[o++] = se->srt[i++];
+	while (j < nn)
+		sc->merged[o++] = sc->keys[j++].row;
+	memcpy(se->srt, sc->merged, (size_t)k * sizeof(uint32_t));
+	se->ndup = 0;
+	for (i = 1; i < k; i++)
 		se->ndup += row_ts(m, se->srt[i]) == row_ts(m, se->srt[i - 1]);
 	se->srt_n = k;
-	se->srt_last = se->tail;
 	return ERR_OK;
 }
 
@@ -1471,43 +1514,71 @@ static int plan_segments(struct mt_source *src, const struct mt_index *ix, bool 
 	return ERR_OK;
 }
 
-/* Row r passes every predicate of req that is not on a tag or the time
- * index. */
-static bool row_passes_fields(const struct memtable *m, const struct scan_request *req, uint32_t r)
+/* Row r passes predicate p on a field. */
+static inline bool row_passes(const struct memtable *m, const struct scan_pred *p, uint32_t r)
 {
-	const struct region_schema *s = m->schema;
-	const struct chunk *ch = row_chunk(m, r);
+	const struct colvec *v = &row_chunk(m, r)->cols[p->col];
 	uint32_t off = r & MT_CHUNK_MASK;
-	for (uint32_t k = 0; k < req->npreds; k++) {
-		const struct scan_pred *p = &req->preds[k];
-		if (pred_is_tag_or_ts(s, p))
-			continue;
-		const struct colvec *v = &ch->cols[p->col];
-		struct datum d;
-		memset(&d, 0, sizeof(d));
-		d.type = v->type;
-		d.is_null = colvec_is_null(v, off);
-		if (!d.is_null) {
-			switch (dtype_phys(v->type)) {
-			case PHYS_I64: d.v.i = v->i64[off]; break;
-			case PHYS_F64: d.v.f = v->f64[off]; break;
-			default: {
-				uint32_t n;
-				d.v.s.p = colvec_bytes(v, off, &n);
-				d.v.s.n = n;
-				break;
-			}
-			}
+	bool null = colvec_is_null(v, off);
+	struct datum d;
+	memset(&d, 0, sizeof(d));
+	d.type = v->type;
+	d.is_null = null;
+	if (!null) {
+		switch (dtype_phys(v->type)) {
+		case PHYS_I64: d.v.i = v->i64[off]; break;
+		case PHYS_F64: d.v.f = v->f64[off]; break;
+		default: {
+			uint32_t n;
+			d.v.s.p = colvec_bytes(v, off, &n);
+			d.v.s.n = n;
+			break;
 		}
-		if (!pred_match_datum(p, &d))
-			return false;
+		}
 	}
-	return true;
+	return pred_match_datum(p, &d);
+}
+
+/* Keep those of rows[0, n) (in place) that pass field predicate p;
+ * returns how many. A comparison of a double column with a literal is
+ * evaluated directly (pred_match_datum's rules: a null never passes). */
+static uint32_t filter_rows(const struct memtable *m, const struct scan_pred *p, uint32_t *rows,
+			    uint32_t n)
+{
+	uint32_t k = 0;
+	bool cmp = p->op == PRED_EQ || p->op == PRED_NE || p->op == PRED_LT || p->op == PRED_LE ||
+		   p->op == PRED_GT || p->op == PRED_GE;
+	if (!cmp || dtype_phys(m->schema->cols[p->col].type) != PHYS_F64) {
+		for (uint32_t i = 0; i < n; i++)
+			if (row_passes(m, p, rows[i]))
+				rows[k++] = rows[i];
+		return k;
+	}
+	if (p->lit.is_null)
+		return 0;
+	double l = p->lit.v.f;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct colvec *v = &row_chunk(m, rows[i])->cols[p->col];
+		uint32_t off = rows[i] & MT_CHUNK_MASK;
+		double x = v->f64[off];
+		bool ok;
+		switch (p->op) {
+		case PRED_EQ: ok = x == l; break;
+		case PRED_NE: ok = x != l; break;
+		case PRED_LT: ok = x < l; break;
+		case PRED_LE: ok = x <= l; break;
+		case PRED_GT: ok = x > l; break;
+		default: ok = x >= l; break;
+		}
+		if (ok && !colvec_is_null(v, off))
+			rows[k++] = rows[i];
+	}
+	return k;
 }
 
 /* Keep, in every segment, only the rows passing req's field predicates
  * (valid once the rows are known unique: no older version to fall back
- * to). */
+ * to), one predicate at a time. */
 static int apply_field_preds(struct mt_source *src, const struct scan_request *req)
 {
 	const struct memtable *m = src->m;
@@ -1528,13 +1599,14 @@ static int apply_field_preds(struct mt_source *src, const struct scan_request *r
 		struct mt_seg seg = src->segs[g];
 		const uint32_t *rows =
 			(seg.own ? src->own_rows : m->series[seg.sid].srt) + seg.from;
-		size_t from = at;
-		for (uint32_t i = 0; i < seg.n; i++)
-			if (row_passes_fields(m, req, rows[i]))
-				kept[at++] = rows[i];
-		if (at > from)
-			src->segs[nsegs++] =
-				(struct mt_seg){seg.sid, (uint32_t)from, (uint32_t)(at - from), true};
+		memcpy(kept + at, rows, (size_t)seg.n * sizeof(uint32_t));
+		uint32_t n = seg.n;
+		for (uint32_t k = 0; k < req->npreds && n; k++)
+			if (!pred_is_tag_or_ts(m->schema, &req->preds[k]))
+				n = filter_rows(m, &req->preds[k], kept + at, n);
+		if (n)
+			src->segs[nsegs++] = (struct mt_seg){seg.sid, (uint32_t)at, n, true};
+		at += n;
 	}
 	mem_free(src->own_rows);
 	src->own_rows = kept;
@@ -1591,7 +1663,8 @@ int memtable_scan_ex(struct memtable *m, const struct scan_request *req, uint64_
 		}
 		if (rc || (rc = plan_segments(src, ix, o && o->last_per_series, &uniq)))
 			goto fail;
-		if (req && o && o->lean_if_unique && uniq && (rc = apply_field_preds(src, req)))
+		if (req && o && (o->lean_if_unique || o->exclusive) && uniq &&
+		    (rc = apply_field_preds(src, req)))
 			goto fail;
 	}
 	src->lean = o && o->lean_if_unique && uniq;

@@ -87,6 +87,11 @@ struct memtable_scan_opts {
 	 * instead of a dropped row): for a caller that passes the run on
 	 * without merging it. */
 	bool lean_if_unique;
+	/* No other source of the merge holds a version of an identity this
+	 * scan returns (the caller compared time ranges): when the returned
+	 * rows are unique, also apply req's field predicates (a dropped row
+	 * hides nothing elsewhere), but fill the internal columns. */
+	bool exclusive;
 };
 
 /* memtable_scan with options (o may be NULL). *unique (may be NULL) is

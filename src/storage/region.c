@@ -42,7 +42,8 @@
  * (flush order; memtable rows are read with seq > flushed); SSTs among
  * themselves are taken as unordered. Hence (region_scan):
  *   - the active memtable always reads in tail mode (nothing newer);
- *   - an SST that is the only source reads in tail mode (nothing newer);
+ *   - an SST or a memtable that is the only source reads in tail mode
+ *     (nothing newer);
  *   - otherwise, when no memtable holds a delete (memtable_has_delete,
  *     counted at write whatever the row's sequence), the frozen memtables
  *     read in tail mode, and so do all SSTs when, in addition, none of the
@@ -60,12 +61,17 @@
  * decoded once per cached file) when the file has one and the scan's time
  * range and predicates cannot cut a summarised tail; else from its pages.
  *
- * Query scans leave out memtables with no row in the request's time range
- * (memtables_outside_locked), and a file source whose time range meets no
- * other source of the scan (no file, no memtable read) is exclusive: no
- * other source holds a version of its identities, so a unique file skips
- * its internal columns and applies field predicates itself
- * (mark_exclusive_files, sst_source_set_exclusive).
+ * Query scans leave out, one by one, the memtables with no row in the
+ * request's time range (mt_overlaps), and a file source whose time range
+ * meets no other source of the scan (no file, no memtable read) is
+ * exclusive: no other source holds a version of its identities, so a
+ * unique file skips its internal columns and applies field predicates
+ * itself (mark_exclusive_files, sst_source_set_exclusive). Likewise a
+ * memtable (query_memtables_locked): when its range, clipped to the
+ * request's, meets no other source's, it applies the field predicates
+ * itself if its selected rows are unique; when it is the only source it
+ * also leaves the internal columns empty and the merge passes its rows
+ * through.
  *
  * Disjoint scans (hint "any series order", merge.h; not with the last-row
  * hint). The row identity includes ts, so sources whose time ranges
@@ -1071,48 +1077,41 @@ static int view_take_locked(struct region *r, struct view *v)
 	return ERR_OK;
 }
 
+/* The non-empty memtables of r, the frozen ones oldest first, then the
+ * active one (the order of their sequences):
+ *     uint32_t it = 0;
+ *     for (struct mt_ref *m; (m = mt_iter_next(r, &it));)
+ * Caller holds state_mu. */
+static struct mt_ref *mt_iter_next(struct region *r, uint32_t *it)
+{
+	while (*it <= r->nfrozen) {
+		struct mt_ref *m = *it < r->nfrozen ? r->frozen[*it] : r->active;
+		(*it)++;
+		if (m && !memtable_is_empty(m->mt))
+			return m;
+	}
+	return NULL;
+}
+
 /* No memtable of r (active or frozen) holds a delete. Caller holds
  * state_mu. */
 static bool memtables_delete_free_locked(struct region *r)
 {
-	for (uint32_t i = 0; i < r->nfrozen; i++)
-		if (memtable_has_delete(r->frozen[i]->mt))
+	uint32_t it = 0;
+	for (struct mt_ref *m; (m = mt_iter_next(r, &it));)
+		if (memtable_has_delete(m->mt))
 			return false;
-	return !r->active || !memtable_has_delete(r->active->mt);
-}
-
-/* No memtable of r (active or frozen) holds a row in req's time range:
- * each is empty or its [ts_min, ts_max] misses [req->ts_min, req->ts_max).
- * Those bounds cover every row written, whatever its sequence, and a
- * delete outside the range hides only rows outside it (a delete's identity
- * includes its ts), so leaving such memtables out of a scan changes no
- * answer. Caller holds state_mu. */
-static bool memtables_outside_locked(struct region *r, const struct scan_request *req)
-{
-	for (uint32_t i = 0; i <= r->nfrozen; i++) {
-		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
-		if (!m || memtable_is_empty(m->mt))
-			continue;
-		if (!req || (memtable_ts_max(m->mt) >= req->ts_min &&
-			     memtable_ts_min(m->mt) < req->ts_max))
-			return false;
-	}
 	return true;
 }
 
-/* The union of the time ranges of r's non-empty memtables (*lo > *hi when
- * none). Caller holds state_mu. */
-static void memtables_ts_range_locked(struct region *r, int64_t *lo, int64_t *hi)
+/* Non-empty memtable m may hold a row in req's time range: its [ts_min,
+ * ts_max] meets [req->ts_min, req->ts_max). Those bounds cover every row
+ * written, whatever its sequence, and a delete outside the range hides
+ * only rows outside it (a delete's identity includes its ts), so a scan
+ * may leave out a memtable that misses the range. */
+static bool mt_overlaps(const struct memtable *m, const struct scan_request *req)
 {
-	for (uint32_t i = 0; i <= r->nfrozen; i++) {
-		struct mt_ref *m = i < r->nfrozen ? r->frozen[i] : r->active;
-		if (!m || memtable_is_empty(m->mt))
-			continue;
-		if (memtable_ts_min(m->mt) < *lo)
-			*lo = memtable_ts_min(m->mt);
-		if (memtable_ts_max(m->mt) > *hi)
-			*hi = memtable_ts_max(m->mt);
-	}
+	return !req || (memtable_ts_max(m) >= req->ts_min && memtable_ts_min(m) < req->ts_max);
 }
 
 /* [alo, ahi] and [blo, bhi] (inclusive) share no time. */
@@ -1151,29 +1150,96 @@ static void mark_exclusive_files(const struct view *v, const struct scan_request
 	}
 }
 
-/* Memtable sources (active + frozen) with seq > min_seq. With `last`
- * (a last-row-per-series scan) the active memtable, the newest source,
- * runs in tail mode; so do the frozen ones with `last` and `frozen_tail`
- * (no memtable holds a delete: region_scan). *active_unique: the active
- * memtable's rows hold no delete and no duplicate identity. Caller holds
- * state_mu. */
+/* Raw sources over every memtable's rows with seq > min_seq (no tail
+ * mode, internal columns filled). Caller holds state_mu. */
 static int memtable_sources_locked(struct region *r, const struct scan_request *req,
-				   uint64_t min_seq, bool last, bool frozen_tail, bool lean,
-				   struct sorted_source **srcs, uint32_t *n, bool *active_unique)
+				   uint64_t min_seq, struct sorted_source **srcs, uint32_t *n)
 {
 	int rc = ERR_OK;
-	*active_unique = false;
-	struct memtable_scan_opts fo = {.last_per_series = last && frozen_tail};
-	for (uint32_t i = 0; i < r->nfrozen && rc == ERR_OK; i++)
-		if ((rc = memtable_source(r->frozen[i], req, min_seq, &fo, &srcs[*n], NULL)) ==
-		    ERR_OK)
-			(*n)++;
-	struct memtable_scan_opts o = {.last_per_series = last, .lean_if_unique = lean};
-	if (rc == ERR_OK && r->active)
-		if ((rc = memtable_source(r->active, req, min_seq, &o, &srcs[*n], active_unique)) ==
-		    ERR_OK)
+	uint32_t it = 0;
+	for (struct mt_ref *m; rc == ERR_OK && (m = mt_iter_next(r, &it));)
+		if ((rc = memtable_source(m, req, min_seq, NULL, &srcs[*n], NULL)) == ERR_OK)
 			(*n)++;
 	return rc;
+}
+
+/* [lo, hi] (inclusive) clipped to req's time range; lo > hi when empty. */
+static void clip_range(const struct scan_request *req, int64_t *lo, int64_t *hi)
+{
+	if (!req)
+		return;
+	if (*lo < req->ts_min)
+		*lo = req->ts_min;
+	if (req->ts_max != INT64_MAX && *hi > req->ts_max - 1)
+		*hi = req->ts_max - 1;
+}
+
+/*
+ * A query's memtable sources, appended to srcs: the memtables with a row in
+ * req's time range (mt_overlaps), oldest first, rows with seq > v->flushed.
+ * With `last` (a last-row-per-series scan) the active memtable, the newest
+ * source, reads in tail mode, and so do the frozen ones with `tail_all`
+ * (no memtable holds a delete; see the top of this file). A memtable that
+ * is the query's only source (no other memtable and no file in range)
+ * reads lean (memtable_scan_opts.lean_if_unique; in tail mode with `last`:
+ * nothing newer) and sets *single when its rows are unique (the merge may
+ * pass them through). A memtable whose time range, clipped to the
+ * request's, meets no other source's (memtables read, files in range)
+ * holds the only versions of its identities: it applies the field
+ * predicates itself when its rows are unique (memtable_scan_opts
+ * .exclusive). [*lo, *hi]: the union of the time ranges of the memtables
+ * read (*lo > *hi when none). Caller holds state_mu.
+ */
+static int query_memtables_locked(struct region *r, const struct view *v,
+				  const struct scan_request *req, bool last, bool tail_all,
+				  struct sorted_source **srcs, uint32_t *n, bool *single, int64_t *lo,
+				  int64_t *hi)
+{
+	struct mt_ref *ms[MAX_FROZEN + 1];
+	int64_t mlo[MAX_FROZEN + 1], mhi[MAX_FROZEN + 1];
+	uint32_t k = 0, nfiles = 0, it = 0;
+	*single = false;
+	*lo = INT64_MAX;
+	*hi = INT64_MIN;
+	for (struct mt_ref *m; (m = mt_iter_next(r, &it));) {
+		if (!mt_overlaps(m->mt, req))
+			continue;
+		ms[k] = m;
+		mlo[k] = memtable_ts_min(m->mt);
+		mhi[k] = memtable_ts_max(m->mt);
+		if (mlo[k] < *lo)
+			*lo = mlo[k];
+		if (mhi[k] > *hi)
+			*hi = mhi[k];
+		clip_range(req, &mlo[k], &mhi[k]);
+		k++;
+	}
+	for (uint32_t i = 0; i < v->nfiles; i++)
+		nfiles += file_overlaps(&v->files[i], req);
+	for (uint32_t i = 0; i < k; i++) {
+		bool only = k == 1 && nfiles == 0;
+		bool alone = true;
+		for (uint32_t j = 0; j < k && alone; j++)
+			alone = i == j || ts_disjoint(mlo[i], mhi[i], mlo[j], mhi[j]);
+		for (uint32_t f = 0; f < v->nfiles && alone; f++) {
+			if (!file_overlaps(&v->files[f], req))
+				continue;
+			int64_t flo = v->files[f].ts_min, fhi = v->files[f].ts_max;
+			clip_range(req, &flo, &fhi);
+			alone = ts_disjoint(mlo[i], mhi[i], flo, fhi);
+		}
+		struct memtable_scan_opts o = {
+			.last_per_series = last && (only || tail_all || ms[i] == r->active),
+			.lean_if_unique = only,
+			.exclusive = alone && !last};
+		bool unique = false;
+		int rc = memtable_source(ms[i], req, v->flushed, &o, &srcs[*n], &unique);
+		if (rc)
+			return rc;
+		(*n)++;
+		*single = only && unique;
+	}
+	return ERR_OK;
 }
 
 /*
@@ -1376,10 +1442,7 @@ static int dj_cmp(const void *a, const void *b)
 static void dj_add(struct dj_part *parts, uint32_t *n, const struct scan_request *req,
 		   int64_t lo, int64_t hi, struct mt_ref *mt, const struct manifest_file *f)
 {
-	if (lo < req->ts_min)
-		lo = req->ts_min;
-	if (req->ts_max != INT64_MAX && hi > req->ts_max - 1)
-		hi = req->ts_max - 1;
+	clip_range(req, &lo, &hi);
 	if (lo > hi)
 		return;
 	parts[(*n)++] = (struct dj_part){.lo = lo, .hi = hi, .mt = mt, .f = f};
@@ -1525,15 +1588,10 @@ static int disjoint_scan(struct region *r, const struct scan_request *req,
 	struct concat_source *c = rc ? NULL : mem_calloc(1, sizeof(*c));
 	if (rc == ERR_OK && (!parts || !c))
 		rc = ERR_NOMEM;
-	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER) {
-		for (uint32_t i = 0; i < r->nfrozen; i++)
-			if (!memtable_is_empty(r->frozen[i]->mt))
-				dj_add(parts, &n, req, memtable_ts_min(r->frozen[i]->mt),
-				       memtable_ts_max(r->frozen[i]->mt), r->frozen[i], NULL);
-		if (r->active && !memtable_is_empty(r->active->mt))
-			dj_add(parts, &n, req, memtable_ts_min(r->active->mt),
-			       memtable_ts_max(r->active->mt), r->active, NULL);
-	}
+	uint32_t it = 0;
+	for (struct mt_ref *m; rc == ERR_OK && r->role == REGION_ROLE_LEADER &&
+			       (m = mt_iter_next(r, &it));)
+		dj_add(parts, &n, req, memtable_ts_min(m->mt), memtable_ts_max(m->mt), m, NULL);
 	for (uint32_t i = 0; rc == ERR_OK && i < v.nfiles; i++)
 		dj_add(parts, &n, req, v.files[i].ts_min, v.files[i].ts_max, NULL, &v.files[i]);
 	bool disjoint = false, peek = false;
@@ -1615,7 +1673,7 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 	}
 	struct view v;
 	uint32_t n = 0;
-	bool last = false, unique = false;
+	bool last = false;
 	pthread_mutex_lock(&r->state_mu);
 	int rc = view_take_locked(r, &v);
 	struct sorted_source **srcs =
@@ -1624,23 +1682,19 @@ int region_scan(struct region *r, const struct scan_request *req, struct sorted_
 		rc = ERR_NOMEM;
 	if (rc == ERR_OK)
 		last = scan_req_last_per_series(v.schema, req);
-	/* memtables with no row in the request's time range add nothing:
-	 * leave them out, so that a single SST can be the only source
-	 * (sst_open_opts) */
-	bool mem_none = memtables_outside_locked(r, req);
 	/* Tail mode for every source (see the top of this file): no memtable
 	 * holds a delete here, and open_file_sources checks the files. */
 	bool tail_all = last && r->role == REGION_ROLE_LEADER && memtables_delete_free_locked(r);
-	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER && !(mem_none && v.nfiles > 0))
-		rc = memtable_sources_locked(r, req, v.flushed, last, tail_all,
-					     r->nfrozen == 0 && v.nfiles == 0, srcs, &n, &unique);
-	/* the active memtable alone, with unique rows: no dedup needed (and
-	 * the memtable left the internal columns empty) */
-	bool single = n == 1 && r->nfrozen == 0 && r->active && unique;
-	uint32_t nmem = n;
+	/* memtables with no row in the request's time range add nothing (so
+	 * that a single SST can be the only source, sst_open_opts); a
+	 * memtable alone, with unique rows, needs no dedup (and left the
+	 * internal columns empty) */
+	bool single = false;
 	int64_t mem_lo = INT64_MAX, mem_hi = INT64_MIN;
-	if (nmem)
-		memtables_ts_range_locked(r, &mem_lo, &mem_hi);
+	if (rc == ERR_OK && r->role == REGION_ROLE_LEADER)
+		rc = query_memtables_locked(r, &v, req, last, tail_all, srcs, &n, &single, &mem_lo,
+					    &mem_hi);
+	uint32_t nmem = n;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc == ERR_OK)
 		rc = open_file_sources(r, v.schema, v.files, v.nfiles, req, true, tail_all, srcs,
@@ -1692,10 +1746,7 @@ int region_snapshot(struct region *r, const struct scan_request *req, uint64_t *
 	uint64_t flushed = max_u64(r->state.flushed_sequence, r->state.truncated_sequence);
 	*version = r->state.version;
 	struct region_schema *schema = region_schema_clone(r->state.schema);
-	bool unused_unique;
-	int rc = schema ? memtable_sources_locked(r, req, flushed, false, false, false, srcs, &n,
-							  &unused_unique)
-			: ERR_NOMEM;
+	int rc = schema ? memtable_sources_locked(r, req, flushed, srcs, &n) : ERR_NOMEM;
 	pthread_mutex_unlock(&r->state_mu);
 	if (rc)
 		goto out;
