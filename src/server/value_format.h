@@ -57,6 +57,9 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
  * long); returns the length. */
 #define VFMT_DOUBLE_MAX 400
 size_t vfmt_double(char *out, double d, int is_f32, int flavor);
+/* The same text by the slow general path alone (no fast decimal paths):
+ * the reference the fast paths are tested against. */
+size_t vfmt_double_ref(char *out, double d, int is_f32, int flavor);
 
 /* Broken-down civil time of a timestamp value of type t in zone tz. */
 struct vfmt_tm {
