@@ -69,6 +69,27 @@ static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
 		set_bit(bm, start++);
 }
 
+/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
+ * two overlapping fixed-size moves instead of a call. */
+static inline void copy_short(void *d, const void *s, uint32_t l)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
+	}
+}
+
 /* ---- decoding ---- */
 
 static int unpack_slow(const uint8_t *p, int bw, uint32_t *out, uint32_t from, uint32_t to)
@@ -490,7 +511,7 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 			if (want && !get_bit(want, i))
 				goto next;
 			uint32_t o = doff[e], l = doff[e + 1] - o;
-			memcpy(out + cur, db + o, l);
+			copy_short(out + cur, db + o, l);
 			cur += l;
 		}
 	next:
@@ -640,7 +661,7 @@ static int decode_partial(struct parquet_reader *r, const struct rcol *col, stru
 			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
 			     i < last && i + first < rr[k].to; i++) {
 				uint32_t o = doff[idx[i]], l = doff[idx[i] + 1] - o;
-				memcpy(v->bytes + cur, db + o, l);
+				copy_short(v->bytes + cur, db + o, l);
 				cur += l;
 				offs[++at] = cur;
 			}
@@ -662,6 +683,15 @@ static int decode_partial(struct parquet_reader *r, const struct rcol *col, stru
 			size_t skip = (size_t)a * w;
 			if (skip > len)
 				return corrupt("PLAIN values truncated");
+			if (w == 8 && b - a <= 4) {
+				/* a few 8-byte values (rows a predicate picked
+				 * here and there): fixed-size moves, no memcpy call */
+				if ((size_t)(b - a) * 8 > len - skip)
+					return corrupt("PLAIN values truncated");
+				for (uint32_t i = a; i < b; i++)
+					memcpy(dst + 8 * (size_t)at++, p + 8 * (size_t)i, 8);
+				continue;
+			}
 			if ((rc = plain_fixed(col, p + skip, len - skip, b - a, dst + 8 * (size_t)at)))
 				return rc;
 			at += b - a;

@@ -473,6 +473,27 @@ out:
 
 /* ---- read ------------------------------------------------------------- */
 
+/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
+ * two overlapping fixed-size moves instead of a call. */
+static inline void copy_short(void *d, const void *s, uint32_t l)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
+	}
+}
+
 /* dst (empty, same physical kind) = src rows idx[0, k). */
 int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t *idx,
 		    uint32_t k)
@@ -496,8 +517,7 @@ int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t
 		uint32_t cur = (uint32_t)used;
 		for (uint32_t i = 0; i < k; i++) {
 			uint32_t o = src->offs[idx[i]], l = src->offs[idx[i] + 1] - o;
-			if (l)
-				memcpy(dst->bytes + cur, src->bytes + o, l);
+			copy_short(dst->bytes + cur, src->bytes + o, l);
 			cur += l;
 			dst->offs[dst->len + i + 1] = cur;
 		}
@@ -863,6 +883,19 @@ static int synth_internal(struct sst_source *s, struct batch *raw, uint32_t n)
 	return ERR_OK;
 }
 
+/* Exchange the values (buffers, length, validity) of two columns of the
+ * same physical kind; each keeps its type label (the reader's batch keeps
+ * the file's types, so it is reused as is on the next read). */
+static void swap_col_data(struct colvec *a, struct colvec *b)
+{
+	struct colvec t = *a;
+	enum dtype ta = a->type, tb = b->type;
+	*a = *b;
+	*b = t;
+	a->type = ta;
+	b->type = tb;
+}
+
 /*
  * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
  * with field predicates (sst_source_set_exclusive): the filter columns of
@@ -932,6 +965,8 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 		}
 		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
 			rc = sst_gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
+		else if (s->want_late[fc] && dst->len == 0 && s->raw2.cols[fc].len == kept)
+			swap_col_data(dst, &s->raw2.cols[fc]); /* ident: every row, in order */
 		else if (s->want_late[fc])
 			rc = sst_gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
 		if (rc)
