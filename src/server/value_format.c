@@ -544,23 +544,29 @@ static _Thread_local int fast_k_hint = 2;
 
 /* d = m / 10^k exactly as doubles go (see fast_digits), m >= 1, for the
  * k of the search (or the hint's: same m / 10^k); -1 when none. */
-static int fast_decimal(double d, uint64_t *m_out, int *k_out)
+static inline double ulp_above(double d)
 {
-	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-	if (!(d >= 1e-6 && d < 9007199254740992.0))
-		return -1;
-	/* nextafter(d, INFINITY) - d: d is positive and finite here, so the
-	 * next double up has the next bit pattern */
+	/* nextafter(d, INFINITY) - d: d is positive and finite, so the next
+	 * double up has the next bit pattern */
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof(bits));
 	bits++;
 	double up;
 	memcpy(&up, &bits, sizeof(up));
-	double ulp = up - d;
+	return up - d;
+}
+
+static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+			     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* fast_decimal's first try, inlined into its callers: the hint's k. */
+static inline int fast_decimal_hint(double d, uint64_t *m_out, int *k_out)
+{
+	if (!(d >= 1e-6 && d < 9007199254740992.0))
+		return -1;
 	int h = fast_k_hint;
 	double xh = d * p10[h];
-	if (xh < 9007199254740992.0 && ulp * p10[h] < 1.0) {
+	if (xh < 9007199254740992.0 && ulp_above(d) * p10[h] < 1.0) {
 		double m = round_even_below_2p53(xh);
 		if (m >= 1 && m / p10[h] == d) {
 			*m_out = (uint64_t)m;
@@ -568,6 +574,16 @@ static int fast_decimal(double d, uint64_t *m_out, int *k_out)
 			return 0;
 		}
 	}
+	return -1;
+}
+
+static int fast_decimal(double d, uint64_t *m_out, int *k_out)
+{
+	if (fast_decimal_hint(d, m_out, k_out) == 0)
+		return 0;
+	if (!(d >= 1e-6 && d < 9007199254740992.0))
+		return -1;
+	double ulp = ulp_above(d);
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
@@ -704,7 +720,7 @@ static size_t fast_positional(char *o, double d)
 				       10000000000000000ull};
 	uint64_t m;
 	int k;
-	if (fast_decimal(d, &m, &k))
+	if (fast_decimal_hint(d, &m, &k) && fast_decimal(d, &m, &k))
 		return 0;
 	if (m < 100000000) {
 		size_t n = fast_small(o, (uint32_t)m, k);
@@ -860,6 +876,37 @@ size_t vfmt_double(char *out, double d, int is_f32, int flavor)
 	return double_text(out, d, is_f32, flavor, true);
 }
 
+size_t vfmt_ts_text(char *tmp, int64_t v, enum dtype t, const struct vfmt_tz *tz)
+{
+	struct vfmt_tm tm;
+	vfmt_ts_split(v, t, tz, &tm);
+	if (tm.year >= 0 && tm.year <= 9999 && tm.usec >= 0 && tm.usec < 1000000) {
+		/* "YYYY-MM-DD HH:MM:SS.ffffff" without printf, two digits at a
+		 * time */
+		uint32_t y = (uint32_t)tm.year, us = (uint32_t)tm.usec;
+		memcpy(tmp, digit_pairs + 2 * (y / 100), 2);
+		memcpy(tmp + 2, digit_pairs + 2 * (y % 100), 2);
+		tmp[4] = '-';
+		memcpy(tmp + 5, digit_pairs + 2 * tm.mon, 2);
+		tmp[7] = '-';
+		memcpy(tmp + 8, digit_pairs + 2 * tm.day, 2);
+		tmp[10] = ' ';
+		memcpy(tmp + 11, digit_pairs + 2 * tm.hour, 2);
+		tmp[13] = ':';
+		memcpy(tmp + 14, digit_pairs + 2 * tm.min, 2);
+		tmp[16] = ':';
+		memcpy(tmp + 17, digit_pairs + 2 * tm.sec, 2);
+		tmp[19] = '.';
+		memcpy(tmp + 20, digit_pairs + 2 * (us / 10000), 2);
+		memcpy(tmp + 22, digit_pairs + 2 * (us / 100 % 100), 2);
+		memcpy(tmp + 24, digit_pairs + 2 * (us % 100), 2);
+		return 26;
+	}
+	int n = snprintf(tmp, VFMT_TS_MAX, "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
+			 tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
+	return n < 0 ? 0 : (size_t)n < VFMT_TS_MAX ? (size_t)n : VFMT_TS_MAX - 1;
+}
+
 size_t vfmt_double_ref(char *out, double d, int is_f32, int flavor)
 {
 	return double_text(out, d, is_f32, flavor, false);
@@ -923,35 +970,8 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
 	case DT_TS_S:
 	case DT_TS_MS:
 	case DT_TS_US:
-	case DT_TS_NS: {
-		struct vfmt_tm tm;
-		vfmt_ts_split(v->i64[i], v->type, tz, &tm);
-		if (tm.year >= 0 && tm.year <= 9999 && tm.usec >= 0 && tm.usec < 1000000) {
-			/* "YYYY-MM-DD HH:MM:SS.ffffff" without printf, two
-			 * digits at a time */
-			uint32_t y = (uint32_t)tm.year, us = (uint32_t)tm.usec;
-			memcpy(tmp, digit_pairs + 2 * (y / 100), 2);
-			memcpy(tmp + 2, digit_pairs + 2 * (y % 100), 2);
-			tmp[4] = '-';
-			memcpy(tmp + 5, digit_pairs + 2 * tm.mon, 2);
-			tmp[7] = '-';
-			memcpy(tmp + 8, digit_pairs + 2 * tm.day, 2);
-			tmp[10] = ' ';
-			memcpy(tmp + 11, digit_pairs + 2 * tm.hour, 2);
-			tmp[13] = ':';
-			memcpy(tmp + 14, digit_pairs + 2 * tm.min, 2);
-			tmp[16] = ':';
-			memcpy(tmp + 17, digit_pairs + 2 * tm.sec, 2);
-			tmp[19] = '.';
-			memcpy(tmp + 20, digit_pairs + 2 * (us / 10000), 2);
-			memcpy(tmp + 22, digit_pairs + 2 * (us / 100 % 100), 2);
-			memcpy(tmp + 24, digit_pairs + 2 * (us % 100), 2);
-			return buf_append(out, tmp, 26);
-		}
-		n = snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
-			     tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
-		return buf_append(out, tmp, (size_t)n);
-	}
+	case DT_TS_NS:
+		return buf_append(out, tmp, vfmt_ts_text(tmp, v->i64[i], v->type, tz));
 	default:
 		return err_set(ERR_INTERNAL, "cannot render type %d", (int)v->type);
 	}
