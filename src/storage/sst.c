@@ -903,7 +903,92 @@ static void swap_col_data(struct colvec *a, struct colvec *b)
  * (pages without one are not decompressed, byte values of the others not
  * copied). *out is NULL when no row is selected.
  */
+/* Do the statistics of row group rg prove every tag / time predicate true
+ * for every row of the candidate ranges rr[0][0..nr)? Each must be an EQ
+ * with a non-null literal on a column of the file whose chunk has no NULL
+ * (null_count 0) and whose data pages overlapping the ranges all have
+ * min == max == the literal (series-aligned pages of one series). The
+ * time range is not a predicate here: sst_select_rows applies it. */
+static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
+{
+	if (s->nrow_preds == 0 || nr == 0)
+		return false;
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		const struct scan_pred *p = &s->row_preds[i];
+		if (p->op != PRED_EQ || p->lit.is_null || scan_pred_is_hint(p) ||
+		    p->col == s->schema->ts_col || p->col >= s->schema->ncols)
+			return false;
+		int fc = s->colmap[p->col];
+		if (fc < 0)
+			return false;
+		const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, (uint32_t)fc);
+		if (!st || !st->has_null_count || st->null_count != 0)
+			return false;
+		const struct parquet_page_info *pg;
+		uint32_t np;
+		if (parquet_column_pages(s->reader, rg, (uint32_t)fc, &pg, &np) || np == 0) {
+			err_clear();
+			return false;
+		}
+		uint32_t k = 0;
+		for (uint32_t r = 0; r < nr; r++) {
+			const struct parquet_row_range *rr = &s->rr[0][r];
+			while (k < np && pg[k].first_row + pg[k].rows <= rr->from)
+				k++;
+			for (uint32_t j = k; j < np && pg[j].first_row < rr->to; j++) {
+				if (!pg[j].has_min_max)
+					return false;
+				bool ok1, ok2;
+				struct datum lo = pg[j].min, hi = pg[j].max;
+				lo.type = hi.type = p->lit.type;
+				if (bound_cmp(&p->lit, &lo, &ok1) != 0 || !ok1 ||
+				    bound_cmp(&p->lit, &hi, &ok2) != 0 || !ok2)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out);
+
+/*
+ * late_next, and when the statistics prove the tag predicates for this row
+ * group's candidate rows (row_preds_proved: one series' pages), without
+ * them: their columns are not read for every candidate row (only for the
+ * selected ones, with the other late columns, when projected) and not
+ * compared. The source's flags are restored before returning.
+ */
 static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out)
+{
+	if (!row_preds_proved(s, rg, nr))
+		return late_read(s, rg, rows, nr, out);
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	bool keep_f[nfile ? nfile : 1], keep_l[nfile ? nfile : 1];
+	memcpy(keep_f, s->want_filter, nfile * sizeof(bool));
+	memcpy(keep_l, s->want_late, nfile * sizeof(bool));
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		int fc = s->colmap[s->row_preds[i].col];
+		s->want_filter[fc] = false;
+	}
+	/* still filter inputs: the time index and the field predicates' columns */
+	s->want_filter[s->colmap[s->schema->ts_col]] = true;
+	for (uint32_t i = 0; i < s->nfield_preds; i++)
+		s->want_filter[s->colmap[s->field_preds[i].col]] = true;
+	for (uint32_t c = 0; c < nfile; c++)
+		s->want_late[c] = s->want[c] && !s->want_filter[c];
+	uint32_t npreds = s->nrow_preds;
+	s->nrow_preds = 0;
+	int rc = late_read(s, rg, rows, nr, out);
+	s->nrow_preds = npreds;
+	memcpy(s->want_filter, keep_f, nfile * sizeof(bool));
+	memcpy(s->want_late, keep_l, nfile * sizeof(bool));
+	return rc;
+}
+
+static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
 		     const struct batch **out)
 {
 	const struct region_schema *sch = s->schema;
