@@ -653,14 +653,27 @@ static inline uint64_t digits8(uint32_t m)
  * Returns 0 when the text needs more room or scientific notation. */
 static size_t fast_small(char *o, uint32_t m, int k)
 {
-	uint64_t dg = digits8(m); /* != 0: m >= 1 */
+	uint64_t dg, a;
+	if (m < 10000) {
+		/* four digits: two pairs from the table (a shorter chain than
+		 * digits8's multiplications), after four '0's */
+		uint16_t p1, p2;
+		memcpy(&p1, digit_pairs + 2 * (m / 100), 2);
+		memcpy(&p2, digit_pairs + 2 * (m % 100), 2);
+		a = 0x30303030ull | ((uint64_t)p1 << 32) | ((uint64_t)p2 << 48);
+		dg = a - 0x3030303030303030ull;
+	} else {
+		dg = digits8(m);
+		a = dg + 0x3030303030303030ull;
+	}
+	/* dg != 0: m >= 1 */
 	int lz = __builtin_ctzll(dg) >> 3; /* leading zero digits */
 	int tz = __builtin_clzll(dg) >> 3; /* trailing zero digits of m */
 	if (tz > k)
 		tz = k;
 	int nd = 8 - lz - tz; /* significant digits */
 	k -= tz;
-	uint64_t a = dg + 0x3030303030303030ull, w;
+	uint64_t w;
 	if (k == 0) {
 		w = a >> (8 * lz);
 		memcpy(o, &w, 8);
