@@ -12,6 +12,12 @@
  *   - ORDER BY over input already in order (the sort hands its
  *     accumulated columns over) and not in order, with NULLs, duplicates
  *     (stability), several input batches, DESC and LIMIT, against a model;
+ *   - sst_gather_rows of strings of every length 0..40 (the inline short
+ *     copies), with NULLs, against the source values;
+ *   - an SST scan with a tag EQ and a field predicate (the late read, tag
+ *     predicates proved by page statistics and not evaluated) over series
+ *     that share pages (a short series before or after a long one, NULL
+ *     tags counted in the chunk statistics) against a model;
  *   - parquet row-range reads of non-null PLAIN doubles and dictionary
  *     strings of every short length (the inline moves) against a full
  *     decode, and the same reads of corrupted files (never a crash).
@@ -37,6 +43,10 @@
 #include "sql/exec.h"
 #include "sql/parser.h"
 #include "storage/parquet.h"
+#include "storage/sst_int.h"
+#include "helpers/region_fixture.h"
+#include "objstore/objstore.h"
+#include "storage/region.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -593,6 +603,159 @@ static void test_parquet_short_ranges(void **state)
 	}
 }
 
+/* ---- sst_gather_rows ------------------------------------------------------ */
+
+static void test_gather_rows(void **state)
+{
+	(void)state;
+	for (int iter = 0; iter < 20; iter++) {
+		struct colvec src, dst;
+		colvec_init(&src, DT_STRING);
+		uint32_t n = 1 + rndn(3000);
+		char s[64];
+		for (uint32_t i = 0; i < n; i++) {
+			if (rndn(9) == 0) {
+				assert_int_equal(colvec_push_null(&src), ERR_OK);
+				continue;
+			}
+			uint32_t len = rndn(41);
+			for (uint32_t k = 0; k < len; k++)
+				s[k] = (char)('A' + rndn(58));
+			assert_int_equal(colvec_push_bytes(&src, s, len), ERR_OK);
+		}
+		uint32_t k = rndn(2 * n), *idx = malloc(((size_t)k + 1) * sizeof(uint32_t));
+		for (uint32_t i = 0; i < k; i++)
+			idx[i] = rndn(n);
+		colvec_init(&dst, DT_STRING);
+		assert_int_equal(sst_gather_rows(&dst, &src, idx, k), ERR_OK);
+		assert_int_equal(dst.len, k);
+		for (uint32_t i = 0; i < k; i++) {
+			assert_int_equal(colvec_is_null(&dst, i), colvec_is_null(&src, idx[i]));
+			uint32_t n1, n2;
+			const char *a = colvec_bytes(&dst, i, &n1), *b = colvec_bytes(&src, idx[i], &n2);
+			if (colvec_is_null(&dst, i))
+				continue;
+			assert_int_equal(n1, n2);
+			if (n1)
+				assert_memory_equal(a, b, n1);
+		}
+		free(idx);
+		colvec_free(&dst);
+		colvec_free(&src);
+	}
+}
+
+/* ---- proved tag predicates ------------------------------------------------- */
+
+/* series in key order (NULL first): name (NULL = a NULL tag), rows */
+static const struct {
+	const char *host;
+	uint32_t rows;
+} SERIES[] = {{NULL, 10}, {"h01", 3000}, {"h02", 100}, {"h03", 3000}, {"h04", 40},
+	      {"h05", 1500}};
+#define NSERIES (sizeof(SERIES) / sizeof(SERIES[0]))
+
+static void test_proved_tag_preds(void **state)
+{
+	(void)state;
+	char *dir = fx_tempdir("hcproved");
+	char path[512], wal[600];
+	snprintf(path, sizeof(path), "%s/objects", dir);
+	snprintf(wal, sizeof(wal), "%s/wal", dir);
+	struct objstore *store = NULL;
+	assert_int_equal(objstore_open_fs(path, &store), ERR_OK);
+	struct region_engine *eng = NULL;
+	struct region_engine_options o = {.store = store, .wal_dir = wal, .gc_lingering_ms = 1,
+					  .sst_row_group_rows = 100000};
+	assert_int_equal(region_engine_open(&o, &eng), ERR_OK);
+	struct region_schema *sch = fx_schema(false, MERGE_LAST_ROW);
+	struct region *r = NULL;
+	assert_int_equal(region_create(eng, REGION_ID(1024, 0), "data/greptime/public/1024/1024_0000000000/",
+				       sch, &r),
+			 ERR_OK);
+	region_schema_free(sch);
+	/* two time-disjoint files (exclusive sources): the first without the
+	 * NULL series (its pages prove the predicates), the second with it
+	 * (its chunk holds NULLs: nothing proved) */
+	uint32_t per = 0;
+	for (size_t k = 0; k < NSERIES; k++)
+		per += SERIES[k].rows;
+	uint32_t total = 2 * per;
+	struct fx_row *rows = calloc(total, sizeof(*rows));
+	bool *host_null = calloc(total, sizeof(bool));
+	uint32_t at = 0;
+	for (int f = 0; f < 2; f++) {
+		uint32_t first = at;
+		for (size_t k = 0; k < NSERIES; k++)
+			for (uint32_t i = 0; i < SERIES[k].rows; i++, at++) {
+				bool null = SERIES[k].host == NULL;
+				snprintf(rows[at].host, sizeof(rows[at].host), "%s",
+					 null ? (f ? "h00" : "h06") : SERIES[k].host);
+				host_null[at] = null && f == 1;
+				rows[at].ts = 1000 + (int64_t)f * 100000 + (int64_t)i * 10;
+				rows[at].v = (double)rndn(10000) / 100;
+				rows[at].v_null = rndn(20) == 0;
+				rows[at].n = (int64_t)at;
+			}
+		struct batch b;
+		fx_batch(rows + first, at - first, &b);
+		for (uint32_t i = first; i < at; i++)
+			if (host_null[i])
+				assert_int_equal(colvec_set_null(&b.cols[0], i - first), ERR_OK);
+		assert_int_equal(region_write(r, &b, OP_PUT, NULL), ERR_OK);
+		batch_free(&b);
+		assert_int_equal(region_flush(r), ERR_OK);
+	}
+	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06"};
+	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++)
+		for (int q = 0; q < 40; q++) {
+			double vmin = q == 0 ? -1.0 : (double)rndn(9000) / 100;
+			int64_t lo = q < 2 ? INT64_MIN
+					   : 1000 + (int64_t)rndn(2) * 100000 + (int64_t)rndn(3000) * 10;
+			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)rndn(2000));
+			struct scan_pred preds[2] = {
+			    {.col = 0,
+			     .op = PRED_EQ,
+			     .lit = {.type = DT_STRING, .v.s = {hosts[h], (uint32_t)strlen(hosts[h])}}},
+			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}}};
+			struct scan_request req;
+			scan_request_init(&req);
+			req.ts_min = lo;
+			req.ts_max = hi;
+			req.preds = preds;
+			req.npreds = 2;
+			struct sorted_source *src = NULL;
+			assert_int_equal(region_scan(r, &req, &src), ERR_OK);
+			struct fx_rows got;
+			assert_int_equal(fx_collect(src, &got), ERR_OK);
+			size_t k = 0;
+			/* the model: rows in (host, ts) order; the files hold
+			 * one host's rows in time order, file 0 first */
+			for (uint32_t i = 0; i < total; i++) {
+				const struct fx_row *x = &rows[i];
+				if (host_null[i] || strcmp(x->host, hosts[h]) || x->v_null ||
+				    !(x->v > vmin) || x->ts < lo || x->ts >= hi)
+					continue;
+				assert_true(k < got.n);
+				assert_string_equal(got.rows[k].host, x->host);
+				assert_int_equal(got.rows[k].ts, x->ts);
+				assert_true(got.rows[k].v == x->v);
+				assert_int_equal(got.rows[k].n, x->n);
+				k++;
+			}
+			assert_int_equal(got.n, k);
+			fx_rows_free(&got);
+		}
+	free(rows);
+	free(host_null);
+	assert_int_equal(region_drop(r), ERR_OK);
+	region_close(r);
+	region_engine_close(eng);
+	objstore_close(store);
+	fx_rmrf(dir);
+	mem_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +763,8 @@ int main(void)
 	    cmocka_unit_test(test_double_edges),
 	    cmocka_unit_test(test_ts_text),
 	    cmocka_unit_test(test_sort_ordered_input),
+	    cmocka_unit_test(test_gather_rows),
+	    cmocka_unit_test(test_proved_tag_preds),
 	    cmocka_unit_test(test_parquet_short_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
