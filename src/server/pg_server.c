@@ -251,10 +251,15 @@ static void row_description(struct pg_conn *c, const struct result_set *rs, cons
 
 static void put_len(uint8_t *p, uint32_t n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t be = __builtin_bswap32(n); /* one store */
+	memcpy(p, &be, 4);
+#else
 	p[0] = (uint8_t)(n >> 24);
 	p[1] = (uint8_t)(n >> 16);
 	p[2] = (uint8_t)(n >> 8);
 	p[3] = (uint8_t)n;
+#endif
 }
 
 /* memcpy(d, s, l) for the short values tag columns hold (names, versions):
@@ -332,18 +337,24 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 		kind[col] = col_kind(rs, rf, nrf, col);
 	const struct colvec *cols = rs->rows.cols;
 	struct buf *o = &c->out;
-	for (uint32_t r = from; r < to && !c->broken; r++) {
-		/* room for the header and every fast value of the row */
-		size_t need = 7;
-		for (uint32_t col = 0; col < ncols; col++) {
-			const struct colvec *v = &cols[col];
-			if (kind[col] == COL_STR)
-				need += 4 + (size_t)(v->offs[r + 1] - v->offs[r]);
-			else if (kind[col] == COL_F64)
-				need += 4 + VFMT_DOUBLE_MAX;
-			else if (kind[col] == COL_TS)
-				need += 4 + VFMT_TS_MAX;
+	/* room for the header and every fast value of any row: the longest
+	 * string of each string column, the most a double or timestamp takes */
+	size_t need = 7;
+	for (uint32_t col = 0; col < ncols; col++) {
+		const struct colvec *v = &cols[col];
+		if (kind[col] == COL_STR) {
+			uint32_t mx = 0;
+			for (uint32_t r = from; r < to; r++)
+				if (v->offs[r + 1] - v->offs[r] > mx)
+					mx = v->offs[r + 1] - v->offs[r];
+			need += 4 + (size_t)mx;
+		} else if (kind[col] == COL_F64) {
+			need += 4 + VFMT_DOUBLE_MAX;
+		} else if (kind[col] == COL_TS) {
+			need += 4 + VFMT_TS_MAX;
 		}
+	}
+	for (uint32_t r = from; r < to && !c->broken; r++) {
 		if (o->cap - o->len < need && buf_reserve(o, need)) {
 			c->broken = true;
 			break;
