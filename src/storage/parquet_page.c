@@ -884,6 +884,7 @@ static const struct cindex *chunk_index(struct parquet_reader *r, uint32_t g, ui
 		err_clear();
 		mem_free(ix->hdr_pos);
 		mem_free(ix->end_pos);
+		mem_free(ix->hdrs);
 		mem_free(ix->info);
 		memset(ix, 0, sizeof(*ix));
 		ix->failed = true;
@@ -935,9 +936,13 @@ int pq_read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colve
 			             rows);
 			break;
 		}
+		struct page_hdr h;
+		size_t hl = 0;
+		bool known = false;
 		if (ci && dk < ci->n && ci->hdr_pos[dk] == pos && ci->info[dk].first_row == consumed) {
 			/* a data page known from the index: skip it unread when it
-			 * holds no wanted row (its header was checked when indexed) */
+			 * holds no wanted row, else take its header as parsed then
+			 * (it was checked when indexed) */
 			uint32_t pr = ci->info[dk].rows;
 			while (ri < nr && rr[ri].to <= consumed)
 				ri++;
@@ -946,10 +951,11 @@ int pq_read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colve
 				pos = ci->end_pos[dk++];
 				continue;
 			}
+			h = ((const struct page_hdr *)ci->hdrs)[dk];
+			hl = (size_t)(ci->end_pos[dk] - pos - (uint64_t)h.comp);
+			known = true;
 		}
-		struct page_hdr h;
-		size_t hl = 0;
-		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+		if (!known && (rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
 			break;
 		pos += hl;
 		if (h.type == PQP_DATA || h.type == PQP_DATA_V2)
@@ -1162,7 +1168,7 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
 	int rc = pq_get_range(r, ch->start, len, &p, &owned);
 	uint32_t n = 0, consumed = 0;
-	size_t cap_h = 0, cap_e = 0;
+	size_t cap_h = 0, cap_e = 0, cap_p = 0;
 	buf_reset(&r->page_stat_bytes);
 	while (!rc && consumed < rows) {
 		if (pos >= len) {
@@ -1195,17 +1201,20 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 		}
 		r->pages = q;
 		if (ix) {
-			void *a = ix->hdr_pos, *b = ix->end_pos;
+			void *a = ix->hdr_pos, *b = ix->end_pos, *c = ix->hdrs;
 			int g1 = grow(&a, &cap_h, (size_t)n + 1, sizeof(uint64_t));
 			ix->hdr_pos = a;
 			int g2 = g1 ? g1 : grow(&b, &cap_e, (size_t)n + 1, sizeof(uint64_t));
 			ix->end_pos = b;
-			if (g1 || g2) {
+			int g3 = g1 || g2 ? 1 : grow(&c, &cap_p, (size_t)n + 1, sizeof(struct page_hdr));
+			ix->hdrs = c;
+			if (g1 || g2 || g3) {
 				rc = ERR_NOMEM;
 				break;
 			}
 			ix->hdr_pos[n] = at;
 			ix->end_pos[n] = pos;
+			((struct page_hdr *)ix->hdrs)[n] = h;
 		}
 		struct parquet_page_info *pi = &r->pages[n++];
 		memset(pi, 0, sizeof(*pi));
