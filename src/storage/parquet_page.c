@@ -947,8 +947,21 @@ int pq_read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colve
 			while (ri < nr && rr[ri].to <= consumed)
 				ri++;
 			if (ri == nr || rr[ri].from >= consumed + pr) {
-				consumed += pr;
-				pos = ci->end_pos[dk++];
+				/* and every following page that ends before the next
+				 * wanted row (binary search: the pages cover the row
+				 * group in order, without gaps) */
+				uint32_t target = ri == nr ? end : rr[ri].from;
+				uint32_t lo = dk + 1, hi = ci->n;
+				while (lo < hi) {
+					uint32_t mid = lo + (hi - lo) / 2;
+					if (ci->info[mid].first_row + ci->info[mid].rows <= target)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				consumed = ci->info[lo - 1].first_row + ci->info[lo - 1].rows;
+				pos = ci->end_pos[lo - 1];
+				dk = lo;
 				continue;
 			}
 			h = ((const struct page_hdr *)ci->hdrs)[dk];
