@@ -17,8 +17,9 @@
  * ERR_CORRUPT with a message. A reader over memory keeps, per column chunk
  * it has walked, a page index (struct cindex: data pages' statistics and
  * header / body end offsets) for its whole life: parquet_column_pages
- * answers from it and row-range reads step over unwanted pages without
- * parsing their headers again. Byte-array pages that are compacted to the
+ * answers from it and row-range reads jump over unwanted pages (binary
+ * search for the next wanted row) and take the headers of the pages they
+ * decode from it, without parsing them again. Byte-array pages that are compacted to the
  * wanted rows copy only those rows' bytes (pwant). With a page cache
  * (parquet_reader_set_page_cache) row-range reads of a reader over memory
  * look each ZSTD page up by its body's file offset before decompressing

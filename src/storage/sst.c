@@ -37,7 +37,12 @@
  * file: __sequence / __op_type are not read (synth_internal fills the
  * file's max_sequence and OP_PUT), and field predicates are applied here
  * in two steps (late_next): time index and predicate columns for the
- * candidate rows, the other columns for the selected rows only.
+ * candidate rows, the other columns for the selected rows only (their
+ * vectors handed over to the output, not copied). Tag EQ predicates that
+ * a row group's statistics prove for every candidate row (no NULL in the
+ * chunk, every candidate page min == max == the literal: pages of one
+ * series) are dropped for that row group: their columns are read with the
+ * late columns and not compared.
  * Read path per row group: row-group statistics prune whole groups; page
  * statistics of the time index and of tag columns under EQ / IN
  * predicates narrow the group to candidate row ranges (candidate_ranges),
