@@ -16,6 +16,12 @@
  * a statement that returns rows runs it once with NULL parameters to learn
  * the columns. After an error, messages are skipped until Sync.
  *
+ * DataRow encoding (data_rows): text doubles, strings and timestamps go
+ * straight into the output buffer after one room check per row (room for
+ * each string column's longest value, VFMT_DOUBLE_MAX per double,
+ * VFMT_TS_MAX per timestamp); other types and binary formats take the
+ * generic codec path, which reserves its own room.
+ *
  * Transaction status byte of ReadyForQuery: 'I' idle, 'T' after BEGIN,
  * 'E' after an error inside BEGIN (then only COMMIT/ROLLBACK are accepted,
  * both leave 'I').
