@@ -958,6 +958,77 @@ static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
 static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
 		     const struct batch **out);
 
+/* Does byte-array file column fc hold one value in every row of ranges
+ * rr[0..n) of row group rg? Yes when its chunk has no NULL and every data
+ * page overlapping the ranges has statistics with min == max, the same in
+ * all of them (our writer's page bounds are exact: never truncated, left
+ * out when long); *v = that value (its bytes valid until the next page
+ * walk of the reader). */
+static bool late_const_bytes(struct sst_source *s, uint32_t rg, uint32_t fc,
+			     const struct parquet_row_range *rr, uint32_t n, struct datum *v)
+{
+	const struct parquet_column_def *def = parquet_reader_column(s->reader, fc);
+	if (!def || dtype_phys(def->type) != PHYS_BYTES || n == 0)
+		return false;
+	const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, fc);
+	if (!st || !st->has_null_count || st->null_count != 0)
+		return false;
+	const struct parquet_page_info *pg;
+	uint32_t np;
+	if (parquet_column_pages(s->reader, rg, fc, &pg, &np) || np == 0) {
+		err_clear();
+		return false;
+	}
+	const struct datum *first = NULL;
+	uint32_t k = 0;
+	for (uint32_t r = 0; r < n; r++) {
+		while (k < np && pg[k].first_row + pg[k].rows <= rr[r].from)
+			k++;
+		for (uint32_t j = k; j < np && pg[j].first_row < rr[r].to; j++) {
+			bool ok1, ok2;
+			if (!pg[j].has_min_max || bound_cmp(&pg[j].min, &pg[j].max, &ok1) != 0 || !ok1)
+				return false;
+			if (!first)
+				first = &pg[j].min;
+			else if (bound_cmp(first, &pg[j].min, &ok2) != 0 || !ok2)
+				return false;
+		}
+	}
+	if (!first)
+		return false;
+	*v = *first;
+	return true;
+}
+
+/* dst (empty, a byte-array column) = k copies of the n bytes at p. */
+static int fill_bytes(struct colvec *dst, const char *p, uint32_t n, uint32_t k)
+{
+	if (colvec_reserve(dst, k))
+		return ERR_NOMEM;
+	uint64_t total = (uint64_t)n * k;
+	size_t used = dst->offs[dst->len];
+	if (used + total > UINT32_MAX)
+		return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+	if (used + total > dst->bytes_cap) {
+		void *b = dst->bytes;
+		if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+			return ERR_NOMEM;
+		dst->bytes = b;
+	}
+	uint32_t cur = (uint32_t)used;
+	for (uint32_t i = 0; i < k; i++) {
+		copy_short(dst->bytes + cur, p, n);
+		cur += n;
+		dst->offs[dst->len + i + 1] = cur;
+	}
+	uint32_t at = dst->len;
+	dst->len += k;
+	if (dst->validity)
+		for (uint32_t i = at; i < at + k; i++)
+			dst->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
+	return ERR_OK;
+}
+
 /*
  * late_next, and when the statistics prove the tag predicates for this row
  * group's candidate rows (row_preds_proved: one series' pages), without
@@ -1038,30 +1109,61 @@ static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	}
 	if (x != n || k != kept)
 		return err_set(ERR_CORRUPT, "SST: %u of %u candidate rows read", n, x);
-	if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2)))
+	/* late byte-array columns whose pages over the selected rows all hold
+	 * one value (a tag within one series): that value from the page
+	 * statistics (copied: they may move on the next page walk), the
+	 * pages not read */
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	uint32_t coff[nfile ? nfile : 1], clen[nfile ? nfile : 1];
+	bool cst[nfile ? nfile : 1];
+	struct buf cbytes;
+	buf_init(&cbytes);
+	for (uint32_t fc = 0; fc < nfile; fc++) {
+		cst[fc] = false;
+		struct datum v;
+		if (!s->want_late[fc] || !late_const_bytes(s, rg, fc, s->rr[1], m, &v))
+			continue;
+		coff[fc] = (uint32_t)cbytes.len;
+		clen[fc] = v.v.s.n;
+		if (v.v.s.n && buf_append(&cbytes, v.v.s.p, v.v.s.n)) {
+			buf_free(&cbytes);
+			return ERR_NOMEM;
+		}
+		cst[fc] = true;
+		s->want_late[fc] = false;
+	}
+	rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2);
+	for (uint32_t fc = 0; fc < nfile; fc++)
+		if (cst[fc])
+			s->want_late[fc] = true;
+	if (rc) {
+		buf_free(&cbytes);
 		return rc;
+	}
 	batch_reset(&s->out);
-	for (uint32_t c = 0; c < ncols; c++) {
+	for (uint32_t c = 0; c < ncols && !rc; c++) {
 		struct colvec *dst = &s->out.cols[c];
 		int fc = s->colmap[c];
 		if (fc < 0) {
 			/* a column the file predates: its DEFAULT (or NULL) when
 			 * projected */
 			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
-			for (uint32_t i = 0; wanted && i < kept; i++)
-				if ((rc = colvec_push_datum(dst, &s->fill[c])))
-					return rc;
+			for (uint32_t i = 0; wanted && i < kept && !rc; i++)
+				rc = colvec_push_datum(dst, &s->fill[c]);
 			continue;
 		}
-		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
+		if (cst[fc] && !s->want_filter[fc])
+			rc = fill_bytes(dst, (const char *)cbytes.data + coff[fc], clen[fc], kept);
+		else if (s->want_filter[fc] || (s->synth && c > sch->ncols))
 			rc = sst_gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
 		else if (s->want_late[fc] && dst->len == 0 && s->raw2.cols[fc].len == kept)
 			swap_col_data(dst, &s->raw2.cols[fc]); /* ident: every row, in order */
 		else if (s->want_late[fc])
 			rc = sst_gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
-		if (rc)
-			return rc;
 	}
+	buf_free(&cbytes);
+	if (rc)
+		return rc;
 	s->out.nrows = kept;
 	if (s->pk_pad && (rc = pad_primary_keys(s)))
 		return rc;
