@@ -680,18 +680,22 @@ static void test_proved_tag_preds(void **state)
 	uint32_t per = 0;
 	for (size_t k = 0; k < NSERIES; k++)
 		per += SERIES[k].rows;
-	uint32_t total = 2 * per;
+	/* a third file: the NULL series and h01 only (no tag predicate: the
+	 * selected rows' pages all hold h01 or NULL) */
+	uint32_t total = 2 * per + SERIES[0].rows + SERIES[1].rows;
+	uint32_t fbeg[4] = {0};
 	struct fx_row *rows = calloc(total, sizeof(*rows));
 	bool *host_null = calloc(total, sizeof(bool));
 	uint32_t at = 0;
-	for (int f = 0; f < 2; f++) {
+	for (int f = 0; f < 3; f++) {
 		uint32_t first = at;
-		for (size_t k = 0; k < NSERIES; k++)
+		fbeg[f] = at;
+		for (size_t k = 0; k < (f == 2 ? 2 : NSERIES); k++)
 			for (uint32_t i = 0; i < SERIES[k].rows; i++, at++) {
 				bool null = SERIES[k].host == NULL;
 				snprintf(rows[at].host, sizeof(rows[at].host), "%s",
 					 null ? (f ? "h00" : "h06") : SERIES[k].host);
-				host_null[at] = null && f == 1;
+				host_null[at] = null && f >= 1;
 				rows[at].ts = 1000 + (int64_t)f * 100000 + (int64_t)i * 10;
 				rows[at].v = (double)rndn(10000) / 100;
 				rows[at].v_null = rndn(20) == 0;
@@ -706,44 +710,59 @@ static void test_proved_tag_preds(void **state)
 		batch_free(&b);
 		assert_int_equal(region_flush(r), ERR_OK);
 	}
-	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06"};
+	fbeg[3] = at;
+	/* NULL: no tag predicate (the tag is then a late column, filled from
+	 * the page statistics where a page holds one value) */
+	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06", NULL};
 	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++)
 		for (int q = 0; q < 40; q++) {
 			double vmin = q == 0 ? -1.0 : (double)rndn(9000) / 100;
 			int64_t lo = q < 2 ? INT64_MIN
-					   : 1000 + (int64_t)rndn(2) * 100000 + (int64_t)rndn(3000) * 10;
+					   : 1000 + (int64_t)rndn(3) * 100000 + (int64_t)rndn(3000) * 10;
 			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)rndn(2000));
+			const char *hn = hosts[h] ? hosts[h] : "";
 			struct scan_pred preds[2] = {
+			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}},
 			    {.col = 0,
 			     .op = PRED_EQ,
-			     .lit = {.type = DT_STRING, .v.s = {hosts[h], (uint32_t)strlen(hosts[h])}}},
-			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}}};
+			     .lit = {.type = DT_STRING, .v.s = {hn, (uint32_t)strlen(hn)}}}};
 			struct scan_request req;
 			scan_request_init(&req);
 			req.ts_min = lo;
 			req.ts_max = hi;
 			req.preds = preds;
-			req.npreds = 2;
+			req.npreds = hosts[h] ? 2 : 1;
 			struct sorted_source *src = NULL;
 			assert_int_equal(region_scan(r, &req, &src), ERR_OK);
 			struct fx_rows got;
 			assert_int_equal(fx_collect(src, &got), ERR_OK);
 			size_t k = 0;
-			/* the model: rows in (host, ts) order; the files hold
-			 * one host's rows in time order, file 0 first */
-			for (uint32_t i = 0; i < total; i++) {
+			/* the model: rows in (host, ts) order (a NULL host
+			 * first); the files hold one host's rows in time order,
+			 * file 0 first */
+			uint32_t *order = calloc(total, sizeof(uint32_t)), no = 0;
+			for (int pass = 0; pass < 2; pass++)
+				for (size_t hh = 0; hh < 7; hh++)
+					for (int f = 0; f < 3; f++)
+						for (uint32_t i = fbeg[f]; i < fbeg[f + 1]; i++)
+							if ((pass == 0) == host_null[i] &&
+							    (pass == 0 ? hh == 0 : !strcmp(rows[i].host, hosts[hh])))
+								order[no++] = i;
+			for (uint32_t oi = 0; oi < no; oi++) {
+				uint32_t i = order[oi];
 				const struct fx_row *x = &rows[i];
-				if (host_null[i] || strcmp(x->host, hosts[h]) || x->v_null ||
+				if ((hosts[h] && (host_null[i] || strcmp(x->host, hosts[h]))) || x->v_null ||
 				    !(x->v > vmin) || x->ts < lo || x->ts >= hi)
 					continue;
 				assert_true(k < got.n);
-				assert_string_equal(got.rows[k].host, x->host);
+				assert_string_equal(got.rows[k].host, host_null[i] ? "" : x->host);
 				assert_int_equal(got.rows[k].ts, x->ts);
 				assert_true(got.rows[k].v == x->v);
 				assert_int_equal(got.rows[k].n, x->n);
 				k++;
 			}
 			assert_int_equal(got.n, k);
+			free(order);
 			fx_rows_free(&got);
 		}
 	free(rows);
