@@ -16,6 +16,12 @@
  * a statement that returns rows runs it once with NULL parameters to learn
  * the columns. After an error, messages are skipped until Sync.
  *
+ * DataRow encoding (data_rows): text doubles, strings and timestamps go
+ * straight into the output buffer after one room check per row (room for
+ * each string column's longest value, VFMT_DOUBLE_MAX per double,
+ * VFMT_TS_MAX per timestamp); other types and binary formats take the
+ * generic codec path, which reserves its own room.
+ *
  * Transaction status byte of ReadyForQuery: 'I' idle, 'T' after BEGIN,
  * 'E' after an error inside BEGIN (then only COMMIT/ROLLBACK are accepted,
  * both leave 'I').
@@ -251,83 +257,159 @@ static void row_description(struct pg_conn *c, const struct result_set *rs, cons
 
 static void put_len(uint8_t *p, uint32_t n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t be = __builtin_bswap32(n); /* one store */
+	memcpy(p, &be, 4);
+#else
 	p[0] = (uint8_t)(n >> 24);
 	p[1] = (uint8_t)(n >> 16);
 	p[2] = (uint8_t)(n >> 8);
 	p[3] = (uint8_t)n;
+#endif
 }
 
-/* One text value of a column the fast path of data_rows takes (a double
- * or a string) straight into c->out; false when out of memory. */
-static bool text_value_fast(struct pg_conn *c, const struct colvec *v, uint32_t r)
+/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
+ * two overlapping fixed-size moves instead of a call. */
+static inline void copy_short(void *d, const void *s, uint32_t l)
 {
-	struct buf *o = &c->out;
-	if (v->type == DT_FLOAT64) {
-		if (buf_reserve(o, 4 + VFMT_DOUBLE_MAX))
-			return false;
-		uint8_t *p = o->data + o->len;
-		size_t n = vfmt_double((char *)p + 4, v->f64[r], 0, VFMT_PG);
-		put_len(p, (uint32_t)n);
-		o->len += 4 + n;
-		return true;
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
 	}
-	uint32_t n;
-	const char *s = colvec_bytes(v, r, &n);
-	if (buf_reserve(o, 4 + (size_t)n))
+}
+
+/* How data_rows renders a column: text of a double, a string or a
+ * timestamp straight into the output (room reserved once per row), or the
+ * generic path (binary formats, other types). */
+enum { COL_GENERIC, COL_F64, COL_STR, COL_TS };
+
+static uint8_t col_kind(const struct result_set *rs, const int16_t *rf, uint16_t nrf,
+			uint32_t col)
+{
+	if (col_format(rf, nrf, col))
+		return COL_GENERIC;
+	switch (rs->rows.cols[col].type) {
+	case DT_FLOAT64: return COL_F64;
+	case DT_STRING: return COL_STR;
+	case DT_TS_S:
+	case DT_TS_MS:
+	case DT_TS_US:
+	case DT_TS_NS: return COL_TS;
+	default: return COL_GENERIC;
+	}
+}
+
+/* A generic-path value of row r, column col, length-prefixed; false when
+ * it failed. */
+static bool generic_value(struct pg_conn *c, const struct result_set *rs, uint32_t col,
+			  uint32_t r, const int16_t *rf, uint16_t nrf)
+{
+	const struct colvec *v = &rs->rows.cols[col];
+	size_t at = c->out.len;
+	pg_put_u32(&c->out, 0);
+	int rc;
+	if (col_format(rf, nrf, col) && result_set_kind(rs, col) == RS_KIND_DURATION &&
+	    v->type == DT_STRING) {
+		uint32_t n;
+		const char *s = colvec_bytes(v, r, &n);
+		rc = pg_interval_binary(&c->out, s, n);
+	} else {
+		rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, &c->tz)
+					      : vfmt_text(&c->out, v, r, VFMT_PG, &c->tz);
+	}
+	if (rc || at + 4 > c->out.len)
 		return false;
-	uint8_t *p = o->data + o->len;
-	put_len(p, n);
-	if (n)
-		memcpy(p + 4, s, n);
-	o->len += 4 + (size_t)n;
+	put_len(c->out.data + at, (uint32_t)(c->out.len - at - 4));
 	return true;
 }
 
 static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t from, uint32_t to,
 		      const int16_t *rf, uint16_t nrf)
 {
-	/* text columns rendered without the generic path: doubles, strings */
-	bool fast[64];
-	uint32_t nfast = rs->ncols < 64 ? rs->ncols : 0;
-	for (uint32_t col = 0; col < nfast; col++)
-		fast[col] = !col_format(rf, nrf, col) &&
-			    (rs->rows.cols[col].type == DT_FLOAT64 ||
-			     rs->rows.cols[col].type == DT_STRING);
+	uint32_t ncols = rs->ncols;
+	uint8_t kind[ncols ? ncols : 1];
+	for (uint32_t col = 0; col < ncols; col++)
+		kind[col] = col_kind(rs, rf, nrf, col);
+	const struct colvec *cols = rs->rows.cols;
+	struct buf *o = &c->out;
+	/* room for the header and every fast value of any row: the longest
+	 * string of each string column, the most a double or timestamp takes */
+	size_t need = 7;
+	for (uint32_t col = 0; col < ncols; col++) {
+		const struct colvec *v = &cols[col];
+		if (kind[col] == COL_STR) {
+			uint32_t mx = 0;
+			for (uint32_t r = from; r < to; r++)
+				if (v->offs[r + 1] - v->offs[r] > mx)
+					mx = v->offs[r + 1] - v->offs[r];
+			need += 4 + (size_t)mx;
+		} else if (kind[col] == COL_F64) {
+			need += 4 + VFMT_DOUBLE_MAX;
+		} else if (kind[col] == COL_TS) {
+			need += 4 + VFMT_TS_MAX;
+		}
+	}
 	for (uint32_t r = from; r < to && !c->broken; r++) {
-		size_t m = pg_msg_begin(&c->out, 'D');
-		pg_put_u16(&c->out, (uint16_t)rs->ncols);
-		for (uint32_t col = 0; col < rs->ncols; col++) {
-			const struct colvec *v = &rs->rows.cols[col];
+		if (o->cap - o->len < need && buf_reserve(o, need)) {
+			c->broken = true;
+			break;
+		}
+		size_t m = o->len + 1;
+		o->data[o->len] = 'D';
+		o->len += 5; /* length set by pg_msg_end */
+		o->data[o->len++] = (uint8_t)(ncols >> 8);
+		o->data[o->len++] = (uint8_t)ncols;
+		for (uint32_t col = 0; col < ncols; col++) {
+			const struct colvec *v = &cols[col];
+			uint8_t *p = o->data + o->len;
+			size_t n;
 			if (colvec_is_null(v, r)) {
-				pg_put_u32(&c->out, 0xFFFFFFFFu);
+				put_len(p, 0xFFFFFFFFu);
+				o->len += 4;
 				continue;
 			}
-			if (col < nfast && fast[col]) {
-				if (!text_value_fast(c, v, r)) {
-					c->broken = true;
-					break;
-				}
-				continue;
-			}
-			size_t at = c->out.len;
-			pg_put_u32(&c->out, 0);
-			int rc;
-			if (col_format(rf, nrf, col) && result_set_kind(rs, col) == RS_KIND_DURATION &&
-			    v->type == DT_STRING) {
-				uint32_t n;
-				const char *s = colvec_bytes(v, r, &n);
-				rc = pg_interval_binary(&c->out, s, n);
-			} else {
-				rc = col_format(rf, nrf, col) ? pg_binary_value(&c->out, v, r, &c->tz)
-							      : vfmt_text(&c->out, v, r, VFMT_PG, &c->tz);
-			}
-			if (rc || at + 4 > c->out.len) {
-				c->broken = true;
+			switch (kind[col]) {
+			case COL_F64:
+				n = vfmt_double((char *)p + 4, v->f64[r], 0, VFMT_PG);
+				break;
+			case COL_STR: {
+				uint32_t len;
+				const char *s = colvec_bytes(v, r, &len);
+				copy_short(p + 4, s, len);
+				n = len;
 				break;
 			}
-			put_len(c->out.data + at, (uint32_t)(c->out.len - at - 4));
+			case COL_TS:
+				n = vfmt_ts_text((char *)p + 4, v->i64[r], v->type, &c->tz);
+				break;
+			default:
+				if (!generic_value(c, rs, col, r, rf, nrf))
+					c->broken = true;
+				/* the generic path may have moved the buffer: the
+				 * next fast value needs its room again */
+				if (!c->broken && col + 1 < ncols &&
+				    buf_reserve(o, need))
+					c->broken = true;
+				if (c->broken)
+					goto row_end;
+				continue;
+			}
+			put_len(p, (uint32_t)n);
+			o->len += 4 + n;
 		}
-		pg_msg_end(&c->out, m);
+	row_end:
+		pg_msg_end(o, m);
 		maybe_flush(c);
 	}
 }

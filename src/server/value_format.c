@@ -80,18 +80,44 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return q;
 }
 
+/* The civil date of the last day vfmt_ts_split converted (consecutive
+ * timestamps of a result mostly fall on the same day). */
+static _Thread_local struct {
+	bool set;
+	int64_t days, year;
+	int mon, day;
+} last_day;
+
 void vfmt_ts_split(int64_t v, enum dtype t, const struct vfmt_tz *tz, struct vfmt_tm *tm)
 {
 	int64_t ups = dtype_ts_units_per_sec(t);
 	if (ups <= 0)
 		ups = 1000;
-	int64_t secs = floor_div(v, ups);
-	int64_t frac = v - secs * ups; /* 0 <= frac < ups */
-	tm->usec = (int32_t)(ups >= 1000000 ? frac / (ups / 1000000) : frac * (1000000 / ups));
+	int64_t secs, frac;
+	if (ups == 1000) { /* milliseconds (the usual time index): constant divisor */
+		secs = floor_div(v, 1000);
+		frac = v - secs * 1000;
+		tm->usec = (int32_t)(frac * 1000);
+	} else {
+		secs = floor_div(v, ups);
+		frac = v - secs * ups; /* 0 <= frac < ups */
+		tm->usec = (int32_t)(ups >= 1000000 ? frac / (ups / 1000000) : frac * (1000000 / ups));
+	}
 	secs += vfmt_tz_offset_at(tz, secs);
 	int64_t days = floor_div(secs, 86400);
 	int64_t sod = secs - days * 86400;
-	vfmt_civil_from_days(days, &tm->year, &tm->mon, &tm->day);
+	if (last_day.set && last_day.days == days) {
+		tm->year = last_day.year;
+		tm->mon = last_day.mon;
+		tm->day = last_day.day;
+	} else {
+		vfmt_civil_from_days(days, &tm->year, &tm->mon, &tm->day);
+		last_day.set = true;
+		last_day.days = days;
+		last_day.year = tm->year;
+		last_day.mon = tm->mon;
+		last_day.day = tm->day;
+	}
 	tm->hour = (int)(sod / 3600);
 	tm->min = (int)(sod / 60 % 60);
 	tm->sec = (int)(sod % 60);
@@ -488,14 +514,6 @@ static int i64_text(int64_t v, char *out)
 	return u64_digits((uint64_t)v, out);
 }
 
-/* x (0 <= x < 10^w) as exactly w digits. */
-static void fixed_digits(char *out, uint32_t x, int w)
-{
-	for (int i = w - 1; i >= 0; i--) {
-		out[i] = (char)('0' + x % 10);
-		x /= 10;
-	}
-}
 
 /* Fast path of shortest_digits for doubles with few decimals (d > 0): the
  * smallest k <= 15 such that m = round(d * 10^k) satisfies m / 10^k == d
@@ -526,23 +544,29 @@ static _Thread_local int fast_k_hint = 2;
 
 /* d = m / 10^k exactly as doubles go (see fast_digits), m >= 1, for the
  * k of the search (or the hint's: same m / 10^k); -1 when none. */
-static int fast_decimal(double d, uint64_t *m_out, int *k_out)
+static inline double ulp_above(double d)
 {
-	static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-				     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-	if (!(d >= 1e-6 && d < 9007199254740992.0))
-		return -1;
-	/* nextafter(d, INFINITY) - d: d is positive and finite here, so the
-	 * next double up has the next bit pattern */
+	/* nextafter(d, INFINITY) - d: d is positive and finite, so the next
+	 * double up has the next bit pattern */
 	uint64_t bits;
 	memcpy(&bits, &d, sizeof(bits));
 	bits++;
 	double up;
 	memcpy(&up, &bits, sizeof(up));
-	double ulp = up - d;
+	return up - d;
+}
+
+static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+			     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* fast_decimal's first try, inlined into its callers: the hint's k. */
+static inline int fast_decimal_hint(double d, uint64_t *m_out, int *k_out)
+{
+	if (!(d >= 1e-6 && d < 9007199254740992.0))
+		return -1;
 	int h = fast_k_hint;
 	double xh = d * p10[h];
-	if (xh < 9007199254740992.0 && ulp * p10[h] < 1.0) {
+	if (xh < 9007199254740992.0 && ulp_above(d) * p10[h] < 1.0) {
 		double m = round_even_below_2p53(xh);
 		if (m >= 1 && m / p10[h] == d) {
 			*m_out = (uint64_t)m;
@@ -550,6 +574,16 @@ static int fast_decimal(double d, uint64_t *m_out, int *k_out)
 			return 0;
 		}
 	}
+	return -1;
+}
+
+static int fast_decimal(double d, uint64_t *m_out, int *k_out)
+{
+	if (fast_decimal_hint(d, m_out, k_out) == 0)
+		return 0;
+	if (!(d >= 1e-6 && d < 9007199254740992.0))
+		return -1;
+	double ulp = ulp_above(d);
 	for (int k = 0; k < 16; k++) {
 		double x = d * p10[k];
 		if (x >= 9007199254740992.0 || ulp * p10[k] >= 1.0)
@@ -596,6 +630,83 @@ static void put_digits(char *out, uint64_t x, int w)
 		out[0] = (char)('0' + x % 10);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* m (1 <= m < 10^8) as its 8 decimal digits (values 0..9, leading zeros
+ * included), one per byte, the most significant in the lowest byte: two
+ * 4-digit halves in 32-bit lanes, split into 2-digit 16-bit lanes and those
+ * into bytes, every lane at once ((x * 5243) >> 19 is x / 100 below 43699,
+ * (x * 103) >> 10 is x / 10 below 179; no lane's product reaches the next
+ * lane). */
+static inline uint64_t digits8(uint32_t m)
+{
+	uint64_t x = (uint64_t)(m / 10000) | ((uint64_t)(m % 10000) << 32);
+	uint64_t q = ((x * 5243) >> 19) & 0x0000007F0000007Full;
+	uint64_t z = q | ((x - q * 100) << 16);
+	uint64_t t = ((z * 103) >> 10) & 0x000F000F000F000Full;
+	return t | ((z - t * 10) << 8);
+}
+
+/* fast_positional for m / 10^k with m < 10^8 whose text fits 8 bytes:
+ * the digits in one register, trailing zeros of the fraction dropped by
+ * count (clz), the '.' inserted by shifts, one 8-byte store (bytes past
+ * the returned length are junk inside the caller's VFMT_DOUBLE_MAX).
+ * Returns 0 when the text needs more room or scientific notation. */
+static size_t fast_small(char *o, uint32_t m, int k)
+{
+	uint64_t dg, a;
+	if (m < 10000) {
+		/* four digits: two pairs from the table (a shorter chain than
+		 * digits8's multiplications), after four '0's */
+		uint16_t p1, p2;
+		memcpy(&p1, digit_pairs + 2 * (m / 100), 2);
+		memcpy(&p2, digit_pairs + 2 * (m % 100), 2);
+		a = 0x30303030ull | ((uint64_t)p1 << 32) | ((uint64_t)p2 << 48);
+		dg = a - 0x3030303030303030ull;
+	} else {
+		dg = digits8(m);
+		a = dg + 0x3030303030303030ull;
+	}
+	/* dg != 0: m >= 1 */
+	int lz = __builtin_ctzll(dg) >> 3; /* leading zero digits */
+	int tz = __builtin_clzll(dg) >> 3; /* trailing zero digits of m */
+	if (tz > k)
+		tz = k;
+	int nd = 8 - lz - tz; /* significant digits */
+	k -= tz;
+	uint64_t w;
+	if (k == 0) {
+		w = a >> (8 * lz);
+		memcpy(o, &w, 8);
+		return (size_t)nd;
+	}
+	if (nd > k) { /* iii.fff */
+		if (nd == 8)
+			return 0;
+		int n1 = nd - k;
+		uint64_t s = a >> (8 * lz), lo = (1ull << (8 * n1)) - 1;
+		w = (s & lo) | ((uint64_t)'.' << (8 * n1)) | ((s & ~lo) << 8);
+		memcpy(o, &w, 8);
+		return (size_t)nd + 1;
+	}
+	/* 0.000ddd: "0." and k - nd zeros (at most 3: exponent >= -4), then
+	 * the nd digits */
+	if (k > 6 || k - nd > 3)
+		return 0;
+	int p = 2 + k - nd;
+	w = ((a >> (8 * lz)) << (8 * p)) | (0x303030302E30ull & ((1ull << (8 * p)) - 1));
+	memcpy(o, &w, 8);
+	return (size_t)k + 2;
+}
+#else
+static size_t fast_small(char *o, uint32_t m, int k)
+{
+	(void)o;
+	(void)m;
+	(void)k;
+	return 0;
+}
+#endif
+
 /* The positional text of d > 0 when fast_decimal takes it and its
  * decimal exponent is in [-4, 15) (where every flavor writes positional
  * notation): the same text as shortest_digits + the positional branch of
@@ -622,8 +733,13 @@ static size_t fast_positional(char *o, double d)
 				       10000000000000000ull};
 	uint64_t m;
 	int k;
-	if (fast_decimal(d, &m, &k))
+	if (fast_decimal_hint(d, &m, &k) && fast_decimal(d, &m, &k))
 		return 0;
+	if (m < 100000000) {
+		size_t n = fast_small(o, (uint32_t)m, k);
+		if (n)
+			return n;
+	}
 	while (k > 0 && m % 10 == 0) {
 		m /= 10;
 		k--;
@@ -665,10 +781,10 @@ static size_t fast_positional(char *o, double d)
 
 /* Shortest digits: fills dig with the significant digits (no dot) and
  * returns the decimal exponent of the first digit (d = 0.DIG * 10^(e+1)). */
-static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
+static int shortest_digits(double d, int is_f32, bool fast, char *dig, int *ndig)
 {
 	int fe;
-	if (!is_f32 && fast_digits(d, dig, ndig, &fe) == 0)
+	if (fast && !is_f32 && fast_digits(d, dig, ndig, &fe) == 0)
 		return fe;
 	char tmp[48];
 	int lo = 1, hi = is_f32 ? 9 : 17;
@@ -707,7 +823,9 @@ static int shortest_digits(double d, int is_f32, char *dig, int *ndig)
 	return *p == 'e' ? atoi(p + 1) : 0;
 }
 
-size_t vfmt_double(char *out, double d, int is_f32, int flavor)
+/* vfmt_double; fast false = the reference path (no fast_positional /
+ * fast_digits: the printf / strtod search alone), for tests. */
+static size_t double_text(char *out, double d, int is_f32, int flavor, bool fast)
 {
 	if (isnan(d))
 		return (size_t)sprintf(out, "NaN");
@@ -724,16 +842,16 @@ size_t vfmt_double(char *out, double d, int is_f32, int flavor)
 		*o = '\0';
 		return (size_t)(o - out);
 	}
-	if (!is_f32) {
-		size_t fast = fast_positional(o, fabs(d));
-		if (fast) {
-			o[fast] = '\0';
-			return (size_t)(o + fast - out);
+	if (fast && !is_f32) {
+		size_t n = fast_positional(o, fabs(d));
+		if (n) {
+			o[n] = '\0';
+			return (size_t)(o + n - out);
 		}
 	}
 	char dig[24];
 	int n;
-	int e = shortest_digits(fabs(d), is_f32, dig, &n);
+	int e = shortest_digits(fabs(d), is_f32, fast, dig, &n);
 	int sci = 0;
 	if (flavor == VFMT_PG)
 		sci = e < -4 || e >= (is_f32 ? 6 : 15);
@@ -764,6 +882,47 @@ size_t vfmt_double(char *out, double d, int is_f32, int flavor)
 	}
 	*o = '\0';
 	return (size_t)(o - out);
+}
+
+size_t vfmt_double(char *out, double d, int is_f32, int flavor)
+{
+	return double_text(out, d, is_f32, flavor, true);
+}
+
+size_t vfmt_ts_text(char *tmp, int64_t v, enum dtype t, const struct vfmt_tz *tz)
+{
+	struct vfmt_tm tm;
+	vfmt_ts_split(v, t, tz, &tm);
+	if (tm.year >= 0 && tm.year <= 9999 && tm.usec >= 0 && tm.usec < 1000000) {
+		/* "YYYY-MM-DD HH:MM:SS.ffffff" without printf, two digits at a
+		 * time */
+		uint32_t y = (uint32_t)tm.year, us = (uint32_t)tm.usec;
+		memcpy(tmp, digit_pairs + 2 * (y / 100), 2);
+		memcpy(tmp + 2, digit_pairs + 2 * (y % 100), 2);
+		tmp[4] = '-';
+		memcpy(tmp + 5, digit_pairs + 2 * tm.mon, 2);
+		tmp[7] = '-';
+		memcpy(tmp + 8, digit_pairs + 2 * tm.day, 2);
+		tmp[10] = ' ';
+		memcpy(tmp + 11, digit_pairs + 2 * tm.hour, 2);
+		tmp[13] = ':';
+		memcpy(tmp + 14, digit_pairs + 2 * tm.min, 2);
+		tmp[16] = ':';
+		memcpy(tmp + 17, digit_pairs + 2 * tm.sec, 2);
+		tmp[19] = '.';
+		memcpy(tmp + 20, digit_pairs + 2 * (us / 10000), 2);
+		memcpy(tmp + 22, digit_pairs + 2 * (us / 100 % 100), 2);
+		memcpy(tmp + 24, digit_pairs + 2 * (us % 100), 2);
+		return 26;
+	}
+	int n = snprintf(tmp, VFMT_TS_MAX, "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
+			 tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
+	return n < 0 ? 0 : (size_t)n < VFMT_TS_MAX ? (size_t)n : VFMT_TS_MAX - 1;
+}
+
+size_t vfmt_double_ref(char *out, double d, int is_f32, int flavor)
+{
+	return double_text(out, d, is_f32, flavor, false);
 }
 
 static const char hexd[] = "0123456789abcdef";
@@ -824,30 +983,8 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
 	case DT_TS_S:
 	case DT_TS_MS:
 	case DT_TS_US:
-	case DT_TS_NS: {
-		struct vfmt_tm tm;
-		vfmt_ts_split(v->i64[i], v->type, tz, &tm);
-		if (tm.year >= 0 && tm.year <= 9999 && tm.usec >= 0 && tm.usec < 1000000) {
-			/* "YYYY-MM-DD HH:MM:SS.ffffff" without printf */
-			fixed_digits(tmp, (uint32_t)tm.year, 4);
-			tmp[4] = '-';
-			fixed_digits(tmp + 5, (uint32_t)tm.mon, 2);
-			tmp[7] = '-';
-			fixed_digits(tmp + 8, (uint32_t)tm.day, 2);
-			tmp[10] = ' ';
-			fixed_digits(tmp + 11, (uint32_t)tm.hour, 2);
-			tmp[13] = ':';
-			fixed_digits(tmp + 14, (uint32_t)tm.min, 2);
-			tmp[16] = ':';
-			fixed_digits(tmp + 17, (uint32_t)tm.sec, 2);
-			tmp[19] = '.';
-			fixed_digits(tmp + 20, (uint32_t)tm.usec, 6);
-			return buf_append(out, tmp, 26);
-		}
-		n = snprintf(tmp, sizeof(tmp), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d.%06d", tm.year,
-			     tm.mon, tm.day, tm.hour, tm.min, tm.sec, (int)tm.usec);
-		return buf_append(out, tmp, (size_t)n);
-	}
+	case DT_TS_NS:
+		return buf_append(out, tmp, vfmt_ts_text(tmp, v->i64[i], v->type, tz));
 	default:
 		return err_set(ERR_INTERNAL, "cannot render type %d", (int)v->type);
 	}

@@ -57,6 +57,15 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
  * long); returns the length. */
 #define VFMT_DOUBLE_MAX 400
 size_t vfmt_double(char *out, double d, int is_f32, int flavor);
+/* The same text by the slow general path alone (no fast decimal paths):
+ * the reference the fast paths are tested against. */
+size_t vfmt_double_ref(char *out, double d, int is_f32, int flavor);
+
+/* The text of timestamp value v of type t in zone tz ("YYYY-MM-DD
+ * HH:MM:SS.ffffff", the year with more digits or a sign outside 0..9999)
+ * into out (at least VFMT_TS_MAX bytes, no terminator); returns its length. */
+#define VFMT_TS_MAX 64
+size_t vfmt_ts_text(char *out, int64_t v, enum dtype t, const struct vfmt_tz *tz);
 
 /* Broken-down civil time of a timestamp value of type t in zone tz. */
 struct vfmt_tm {

@@ -495,6 +495,14 @@ static int merge_sort(const struct sort_ctx *c, uint32_t *idx, uint32_t n)
 	return 0;
 }
 
+static bool perm_is_identity(const uint32_t *perm, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (perm[i] != i)
+			return false;
+	return true;
+}
+
 static int sort_acc(struct op *o, uint32_t keep)
 {
 	struct batch *acc = &o->u.sort.acc;
@@ -598,6 +606,21 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 		struct batch *acc = &o->u.sort.acc;
 		if ((rc = out_prepare(o, acc->ncols, acc)))
 			return rc;
+		if (keep == acc->nrows && perm_is_identity(o->u.sort.perm, keep)) {
+			/* the input was in order already (one series in time
+			 * order, a merge's output): hand the accumulated columns
+			 * over instead of copying them */
+			for (uint32_t c = 0; c < acc->ncols; c++) {
+				struct colvec t = o->out.cols[c];
+				o->out.cols[c] = acc->cols[c];
+				acc->cols[c] = t;
+				colvec_reset(&acc->cols[c]);
+			}
+			o->out.nrows = keep;
+			acc->nrows = 0;
+			*out = &o->out;
+			return 0;
+		}
 		for (uint32_t c = 0; c < acc->ncols && !rc; c++)
 			rc = vec_gather(&o->out.cols[c], &acc->cols[c], o->u.sort.perm, keep);
 		if (rc)

@@ -17,8 +17,9 @@
  * ERR_CORRUPT with a message. A reader over memory keeps, per column chunk
  * it has walked, a page index (struct cindex: data pages' statistics and
  * header / body end offsets) for its whole life: parquet_column_pages
- * answers from it and row-range reads step over unwanted pages without
- * parsing their headers again. Byte-array pages that are compacted to the
+ * answers from it and row-range reads jump over unwanted pages (binary
+ * search for the next wanted row) and take the headers of the pages they
+ * decode from it, without parsing them again. Byte-array pages that are compacted to the
  * wanted rows copy only those rows' bytes (pwant). With a page cache
  * (parquet_reader_set_page_cache) row-range reads of a reader over memory
  * look each ZSTD page up by its body's file offset before decompressing
@@ -67,6 +68,27 @@ static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
 	}
 	while (n--)
 		set_bit(bm, start++);
+}
+
+/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
+ * two overlapping fixed-size moves instead of a call. */
+static inline void copy_short(void *d, const void *s, uint32_t l)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
+	}
 }
 
 /* ---- decoding ---- */
@@ -490,7 +512,7 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 			if (want && !get_bit(want, i))
 				goto next;
 			uint32_t o = doff[e], l = doff[e + 1] - o;
-			memcpy(out + cur, db + o, l);
+			copy_short(out + cur, db + o, l);
 			cur += l;
 		}
 	next:
@@ -640,7 +662,7 @@ static int decode_partial(struct parquet_reader *r, const struct rcol *col, stru
 			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
 			     i < last && i + first < rr[k].to; i++) {
 				uint32_t o = doff[idx[i]], l = doff[idx[i] + 1] - o;
-				memcpy(v->bytes + cur, db + o, l);
+				copy_short(v->bytes + cur, db + o, l);
 				cur += l;
 				offs[++at] = cur;
 			}
@@ -662,6 +684,15 @@ static int decode_partial(struct parquet_reader *r, const struct rcol *col, stru
 			size_t skip = (size_t)a * w;
 			if (skip > len)
 				return corrupt("PLAIN values truncated");
+			if (w == 8 && b - a <= 4) {
+				/* a few 8-byte values (rows a predicate picked
+				 * here and there): fixed-size moves, no memcpy call */
+				if ((size_t)(b - a) * 8 > len - skip)
+					return corrupt("PLAIN values truncated");
+				for (uint32_t i = a; i < b; i++)
+					memcpy(dst + 8 * (size_t)at++, p + 8 * (size_t)i, 8);
+				continue;
+			}
 			if ((rc = plain_fixed(col, p + skip, len - skip, b - a, dst + 8 * (size_t)at)))
 				return rc;
 			at += b - a;
@@ -854,6 +885,7 @@ static const struct cindex *chunk_index(struct parquet_reader *r, uint32_t g, ui
 		err_clear();
 		mem_free(ix->hdr_pos);
 		mem_free(ix->end_pos);
+		mem_free(ix->hdrs);
 		mem_free(ix->info);
 		memset(ix, 0, sizeof(*ix));
 		ix->failed = true;
@@ -905,21 +937,39 @@ int pq_read_chunk(struct parquet_reader *r, uint32_t g, uint32_t c, struct colve
 			             rows);
 			break;
 		}
+		struct page_hdr h;
+		size_t hl = 0;
+		bool known = false;
 		if (ci && dk < ci->n && ci->hdr_pos[dk] == pos && ci->info[dk].first_row == consumed) {
 			/* a data page known from the index: skip it unread when it
-			 * holds no wanted row (its header was checked when indexed) */
+			 * holds no wanted row, else take its header as parsed then
+			 * (it was checked when indexed) */
 			uint32_t pr = ci->info[dk].rows;
 			while (ri < nr && rr[ri].to <= consumed)
 				ri++;
 			if (ri == nr || rr[ri].from >= consumed + pr) {
-				consumed += pr;
-				pos = ci->end_pos[dk++];
+				/* and every following page that ends before the next
+				 * wanted row (binary search: the pages cover the row
+				 * group in order, without gaps) */
+				uint32_t target = ri == nr ? end : rr[ri].from;
+				uint32_t lo = dk + 1, hi = ci->n;
+				while (lo < hi) {
+					uint32_t mid = lo + (hi - lo) / 2;
+					if (ci->info[mid].first_row + ci->info[mid].rows <= target)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				consumed = ci->info[lo - 1].first_row + ci->info[lo - 1].rows;
+				pos = ci->end_pos[lo - 1];
+				dk = lo;
 				continue;
 			}
+			h = ((const struct page_hdr *)ci->hdrs)[dk];
+			hl = (size_t)(ci->end_pos[dk] - pos - (uint64_t)h.comp);
+			known = true;
 		}
-		struct page_hdr h;
-		size_t hl = 0;
-		if ((rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
+		if (!known && (rc = parse_page_header(p + pos, (size_t)(len - pos), &h, &hl)))
 			break;
 		pos += hl;
 		if (h.type == PQP_DATA || h.type == PQP_DATA_V2)
@@ -1132,7 +1182,7 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 	uint64_t len = (uint64_t)ch->total_comp, pos = 0;
 	int rc = pq_get_range(r, ch->start, len, &p, &owned);
 	uint32_t n = 0, consumed = 0;
-	size_t cap_h = 0, cap_e = 0;
+	size_t cap_h = 0, cap_e = 0, cap_p = 0;
 	buf_reset(&r->page_stat_bytes);
 	while (!rc && consumed < rows) {
 		if (pos >= len) {
@@ -1165,17 +1215,20 @@ static int walk_pages(struct parquet_reader *r, uint32_t rg, uint32_t col,
 		}
 		r->pages = q;
 		if (ix) {
-			void *a = ix->hdr_pos, *b = ix->end_pos;
+			void *a = ix->hdr_pos, *b = ix->end_pos, *c = ix->hdrs;
 			int g1 = grow(&a, &cap_h, (size_t)n + 1, sizeof(uint64_t));
 			ix->hdr_pos = a;
 			int g2 = g1 ? g1 : grow(&b, &cap_e, (size_t)n + 1, sizeof(uint64_t));
 			ix->end_pos = b;
-			if (g1 || g2) {
+			int g3 = g1 || g2 ? 1 : grow(&c, &cap_p, (size_t)n + 1, sizeof(struct page_hdr));
+			ix->hdrs = c;
+			if (g1 || g2 || g3) {
 				rc = ERR_NOMEM;
 				break;
 			}
 			ix->hdr_pos[n] = at;
 			ix->end_pos[n] = pos;
+			((struct page_hdr *)ix->hdrs)[n] = h;
 		}
 		struct parquet_page_info *pi = &r->pages[n++];
 		memset(pi, 0, sizeof(*pi));

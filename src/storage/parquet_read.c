@@ -874,6 +874,7 @@ void parquet_reader_free(struct parquet_reader *r)
 		mem_free(r->cidx[i].info);
 		mem_free(r->cidx[i].hdr_pos);
 		mem_free(r->cidx[i].end_pos);
+		mem_free(r->cidx[i].hdrs);
 	}
 	mem_free(r->cidx);
 	mem_free(r->pwant);

@@ -108,13 +108,16 @@ struct parquet_reader {
  * statistics (byte bounds point into the file's memory) and where each
  * page's header starts and its body ends within the chunk. pq_read_chunk
  * steps over pages that hold no wanted row without parsing their headers
- * again. failed: the walk hit an error (then the normal walk is used and
- * reports it). */
+ * again, and reads the pages it decodes with their parsed headers (hdrs:
+ * parquet_page.c's struct page_hdr per page, its byte pointers into the
+ * file's memory). failed: the walk hit an error (then the normal walk is
+ * used and reports it). */
 struct cindex {
 	bool built, failed;
 	uint32_t n;
 	struct parquet_page_info *info;
 	uint64_t *hdr_pos, *end_pos;
+	void *hdrs;
 };
 
 static inline int corrupt(const char *what)

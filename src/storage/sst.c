@@ -37,7 +37,12 @@
  * file: __sequence / __op_type are not read (synth_internal fills the
  * file's max_sequence and OP_PUT), and field predicates are applied here
  * in two steps (late_next): time index and predicate columns for the
- * candidate rows, the other columns for the selected rows only.
+ * candidate rows, the other columns for the selected rows only (their
+ * vectors handed over to the output, not copied). Tag EQ predicates that
+ * a row group's statistics prove for every candidate row (no NULL in the
+ * chunk, every candidate page min == max == the literal: pages of one
+ * series) are dropped for that row group: their columns are read with the
+ * late columns and not compared.
  * Read path per row group: row-group statistics prune whole groups; page
  * statistics of the time index and of tag columns under EQ / IN
  * predicates narrow the group to candidate row ranges (candidate_ranges),
@@ -504,6 +509,27 @@ out:
 
 /* ---- read ------------------------------------------------------------- */
 
+/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
+ * two overlapping fixed-size moves instead of a call. */
+static inline void copy_short(void *d, const void *s, uint32_t l)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
+	}
+}
+
 /* dst (empty, same physical kind) = src rows idx[0, k). */
 int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t *idx,
 		    uint32_t k)
@@ -527,8 +553,7 @@ int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t
 		uint32_t cur = (uint32_t)used;
 		for (uint32_t i = 0; i < k; i++) {
 			uint32_t o = src->offs[idx[i]], l = src->offs[idx[i] + 1] - o;
-			if (l)
-				memcpy(dst->bytes + cur, src->bytes + o, l);
+			copy_short(dst->bytes + cur, src->bytes + o, l);
 			cur += l;
 			dst->offs[dst->len + i + 1] = cur;
 		}
@@ -894,6 +919,19 @@ static int synth_internal(struct sst_source *s, struct batch *raw, uint32_t n)
 	return ERR_OK;
 }
 
+/* Exchange the values (buffers, length, validity) of two columns of the
+ * same physical kind; each keeps its type label (the reader's batch keeps
+ * the file's types, so it is reused as is on the next read). */
+static void swap_col_data(struct colvec *a, struct colvec *b)
+{
+	struct colvec t = *a;
+	enum dtype ta = a->type, tb = b->type;
+	*a = *b;
+	*b = t;
+	a->type = ta;
+	b->type = tb;
+}
+
 /*
  * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
  * with field predicates (sst_source_set_exclusive): the filter columns of
@@ -901,7 +939,163 @@ static int synth_internal(struct sst_source *s, struct batch *raw, uint32_t n)
  * (pages without one are not decompressed, byte values of the others not
  * copied). *out is NULL when no row is selected.
  */
+/* Do the statistics of row group rg prove every tag / time predicate true
+ * for every row of the candidate ranges rr[0][0..nr)? Each must be an EQ
+ * with a non-null literal on a column of the file whose chunk has no NULL
+ * (null_count 0) and whose data pages overlapping the ranges all have
+ * min == max == the literal (series-aligned pages of one series). The
+ * time range is not a predicate here: sst_select_rows applies it. */
+static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
+{
+	if (s->nrow_preds == 0 || nr == 0)
+		return false;
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		const struct scan_pred *p = &s->row_preds[i];
+		if (p->op != PRED_EQ || p->lit.is_null || scan_pred_is_hint(p) ||
+		    p->col == s->schema->ts_col || p->col >= s->schema->ncols)
+			return false;
+		int fc = s->colmap[p->col];
+		if (fc < 0)
+			return false;
+		const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, (uint32_t)fc);
+		if (!st || !st->has_null_count || st->null_count != 0)
+			return false;
+		const struct parquet_page_info *pg;
+		uint32_t np;
+		if (parquet_column_pages(s->reader, rg, (uint32_t)fc, &pg, &np) || np == 0) {
+			err_clear();
+			return false;
+		}
+		uint32_t k = 0;
+		for (uint32_t r = 0; r < nr; r++) {
+			const struct parquet_row_range *rr = &s->rr[0][r];
+			while (k < np && pg[k].first_row + pg[k].rows <= rr->from)
+				k++;
+			for (uint32_t j = k; j < np && pg[j].first_row < rr->to; j++) {
+				if (!pg[j].has_min_max)
+					return false;
+				bool ok1, ok2;
+				struct datum lo = pg[j].min, hi = pg[j].max;
+				lo.type = hi.type = p->lit.type;
+				if (bound_cmp(&p->lit, &lo, &ok1) != 0 || !ok1 ||
+				    bound_cmp(&p->lit, &hi, &ok2) != 0 || !ok2)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out);
+
+/* Does byte-array file column fc hold one value in every row of ranges
+ * rr[0..n) of row group rg? Yes when its chunk has no NULL and every data
+ * page overlapping the ranges has statistics with min == max, the same in
+ * all of them (our writer's page bounds are exact: never truncated, left
+ * out when long); *v = that value (its bytes valid until the next page
+ * walk of the reader). */
+static bool late_const_bytes(struct sst_source *s, uint32_t rg, uint32_t fc,
+			     const struct parquet_row_range *rr, uint32_t n, struct datum *v)
+{
+	const struct parquet_column_def *def = parquet_reader_column(s->reader, fc);
+	if (!def || dtype_phys(def->type) != PHYS_BYTES || n == 0)
+		return false;
+	const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, fc);
+	if (!st || !st->has_null_count || st->null_count != 0)
+		return false;
+	const struct parquet_page_info *pg;
+	uint32_t np;
+	if (parquet_column_pages(s->reader, rg, fc, &pg, &np) || np == 0) {
+		err_clear();
+		return false;
+	}
+	const struct datum *first = NULL;
+	uint32_t k = 0;
+	for (uint32_t r = 0; r < n; r++) {
+		while (k < np && pg[k].first_row + pg[k].rows <= rr[r].from)
+			k++;
+		for (uint32_t j = k; j < np && pg[j].first_row < rr[r].to; j++) {
+			bool ok1, ok2;
+			if (!pg[j].has_min_max || bound_cmp(&pg[j].min, &pg[j].max, &ok1) != 0 || !ok1)
+				return false;
+			if (!first)
+				first = &pg[j].min;
+			else if (bound_cmp(first, &pg[j].min, &ok2) != 0 || !ok2)
+				return false;
+		}
+	}
+	if (!first)
+		return false;
+	*v = *first;
+	return true;
+}
+
+/* dst (empty, a byte-array column) = k copies of the n bytes at p. */
+static int fill_bytes(struct colvec *dst, const char *p, uint32_t n, uint32_t k)
+{
+	if (colvec_reserve(dst, k))
+		return ERR_NOMEM;
+	uint64_t total = (uint64_t)n * k;
+	size_t used = dst->offs[dst->len];
+	if (used + total > UINT32_MAX)
+		return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+	if (used + total > dst->bytes_cap) {
+		void *b = dst->bytes;
+		if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+			return ERR_NOMEM;
+		dst->bytes = b;
+	}
+	uint32_t cur = (uint32_t)used;
+	for (uint32_t i = 0; i < k; i++) {
+		copy_short(dst->bytes + cur, p, n);
+		cur += n;
+		dst->offs[dst->len + i + 1] = cur;
+	}
+	uint32_t at = dst->len;
+	dst->len += k;
+	if (dst->validity)
+		for (uint32_t i = at; i < at + k; i++)
+			dst->validity[i >> 3] |= (uint8_t)(1u << (i & 7));
+	return ERR_OK;
+}
+
+/*
+ * late_next, and when the statistics prove the tag predicates for this row
+ * group's candidate rows (row_preds_proved: one series' pages), without
+ * them: their columns are not read for every candidate row (only for the
+ * selected ones, with the other late columns, when projected) and not
+ * compared. The source's flags are restored before returning.
+ */
 static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
+		     const struct batch **out)
+{
+	if (!row_preds_proved(s, rg, nr))
+		return late_read(s, rg, rows, nr, out);
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	bool keep_f[nfile ? nfile : 1], keep_l[nfile ? nfile : 1];
+	memcpy(keep_f, s->want_filter, nfile * sizeof(bool));
+	memcpy(keep_l, s->want_late, nfile * sizeof(bool));
+	for (uint32_t i = 0; i < s->nrow_preds; i++) {
+		int fc = s->colmap[s->row_preds[i].col];
+		s->want_filter[fc] = false;
+	}
+	/* still filter inputs: the time index and the field predicates' columns */
+	s->want_filter[s->colmap[s->schema->ts_col]] = true;
+	for (uint32_t i = 0; i < s->nfield_preds; i++)
+		s->want_filter[s->colmap[s->field_preds[i].col]] = true;
+	for (uint32_t c = 0; c < nfile; c++)
+		s->want_late[c] = s->want[c] && !s->want_filter[c];
+	uint32_t npreds = s->nrow_preds;
+	s->nrow_preds = 0;
+	int rc = late_read(s, rg, rows, nr, out);
+	s->nrow_preds = npreds;
+	memcpy(s->want_filter, keep_f, nfile * sizeof(bool));
+	memcpy(s->want_late, keep_l, nfile * sizeof(bool));
+	return rc;
+}
+
+static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
 		     const struct batch **out)
 {
 	const struct region_schema *sch = s->schema;
@@ -946,28 +1140,61 @@ static int late_next(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 	}
 	if (x != n || k != kept)
 		return err_set(ERR_CORRUPT, "SST: %u of %u candidate rows read", n, x);
-	if ((rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2)))
+	/* late byte-array columns whose pages over the selected rows all hold
+	 * one value (a tag within one series): that value from the page
+	 * statistics (copied: they may move on the next page walk), the
+	 * pages not read */
+	uint32_t nfile = parquet_reader_num_columns(s->reader);
+	uint32_t coff[nfile ? nfile : 1], clen[nfile ? nfile : 1];
+	bool cst[nfile ? nfile : 1];
+	struct buf cbytes;
+	buf_init(&cbytes);
+	for (uint32_t fc = 0; fc < nfile; fc++) {
+		cst[fc] = false;
+		struct datum v;
+		if (!s->want_late[fc] || !late_const_bytes(s, rg, fc, s->rr[1], m, &v))
+			continue;
+		coff[fc] = (uint32_t)cbytes.len;
+		clen[fc] = v.v.s.n;
+		if (v.v.s.n && buf_append(&cbytes, v.v.s.p, v.v.s.n)) {
+			buf_free(&cbytes);
+			return ERR_NOMEM;
+		}
+		cst[fc] = true;
+		s->want_late[fc] = false;
+	}
+	rc = parquet_read_row_ranges(s->reader, rg, s->want_late, s->rr[1], m, &s->raw2);
+	for (uint32_t fc = 0; fc < nfile; fc++)
+		if (cst[fc])
+			s->want_late[fc] = true;
+	if (rc) {
+		buf_free(&cbytes);
 		return rc;
+	}
 	batch_reset(&s->out);
-	for (uint32_t c = 0; c < ncols; c++) {
+	for (uint32_t c = 0; c < ncols && !rc; c++) {
 		struct colvec *dst = &s->out.cols[c];
 		int fc = s->colmap[c];
 		if (fc < 0) {
 			/* a column the file predates: its DEFAULT (or NULL) when
 			 * projected */
 			bool wanted = c < sch->ncols && (!s->req.projection || s->req.projection[c]);
-			for (uint32_t i = 0; wanted && i < kept; i++)
-				if ((rc = colvec_push_datum(dst, &s->fill[c])))
-					return rc;
+			for (uint32_t i = 0; wanted && i < kept && !rc; i++)
+				rc = colvec_push_datum(dst, &s->fill[c]);
 			continue;
 		}
-		if (s->want_filter[fc] || (s->synth && c > sch->ncols))
+		if (cst[fc] && !s->want_filter[fc])
+			rc = fill_bytes(dst, (const char *)cbytes.data + coff[fc], clen[fc], kept);
+		else if (s->want_filter[fc] || (s->synth && c > sch->ncols))
 			rc = sst_gather_rows(dst, &s->raw.cols[fc], s->idx, kept);
+		else if (s->want_late[fc] && dst->len == 0 && s->raw2.cols[fc].len == kept)
+			swap_col_data(dst, &s->raw2.cols[fc]); /* ident: every row, in order */
 		else if (s->want_late[fc])
 			rc = sst_gather_rows(dst, &s->raw2.cols[fc], s->ident, kept);
-		if (rc)
-			return rc;
 	}
+	buf_free(&cbytes);
+	if (rc)
+		return rc;
 	s->out.nrows = kept;
 	if (s->pk_pad && (rc = pad_primary_keys(s)))
 		return rc;
