@@ -19,7 +19,9 @@
  * Series. A series is one primary key: its memcomparable key (pk_codec.h),
  * its tag values (strings copied into the memtable's arena) and the chain
  * of its rows. Series are found through an open-addressing hash table keyed
- * by the key bytes; a row whose tags equal the previous row's (compared
+ * by a hash of the tag values and probed by comparing the values with the
+ * series' (equal values <=> equal keys: the key encoding is injective), so
+ * only a new series encodes its key; a row whose tags equal the previous row's (compared
  * value by value, floats bit by bit) reuses that row's series without
  * encoding. Each series remembers the bounds of its rows' ts and
  * sequences, so scans skip whole series.
@@ -459,27 +461,96 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 	return ERR_OK;
 }
 
-/* The series of row `row`, created when new. */
+/* Hash of row `row`'s tag values (null flags, integer and float bits,
+ * string bytes) in primary-key order: a function of what the key encodes,
+ * so rows with one key get one hash. */
+static uint64_t tags_hash(const struct region_schema *s, const struct batch *b, uint32_t row)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ s->npk;
+	for (uint32_t k = 0; k < s->npk; k++) {
+		const struct colvec *c = &b->cols[s->pk_cols[k]];
+		uint64_t x;
+		if (colvec_is_null(c, row)) {
+			x = 0x5bd1e9955bd1e995ull;
+		} else {
+			switch (dtype_phys(c->type)) {
+			case PHYS_I64: x = (uint64_t)c->i64[row]; break;
+			case PHYS_F64: memcpy(&x, &c->f64[row], 8); break;
+			default: {
+				uint32_t n;
+				const char *p = colvec_bytes(c, row, &n);
+				x = hash_key((const uint8_t *)p, n);
+				break;
+			}
+			}
+		}
+		h = (h ^ x) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 29);
+}
+
+/* Row `row`'s tags equal series se's: compared value by value (floats bit
+ * by bit), which is equality of the memcomparable keys (pk_codec encodes
+ * every value injectively). */
+static bool tags_match(const struct region_schema *s, const struct batch *b, uint32_t row,
+                       const struct series *se)
+{
+	for (uint32_t k = 0; k < s->npk; k++) {
+		const struct colvec *c = &b->cols[s->pk_cols[k]];
+		const struct datum *d = &se->tags[k];
+		bool null = colvec_is_null(c, row);
+		if (null || d->is_null) {
+			if (null != d->is_null)
+				return false;
+			continue;
+		}
+		switch (dtype_phys(c->type)) {
+		case PHYS_I64:
+			if (c->i64[row] != d->v.i)
+				return false;
+			break;
+		case PHYS_F64:
+			if (memcmp(&c->f64[row], &d->v.f, sizeof(double)))
+				return false;
+			break;
+		default: {
+			uint32_t n;
+			const char *p = colvec_bytes(c, row, &n);
+			if (n != d->v.s.n || (n && memcmp(p, d->v.s.p, n)))
+				return false;
+			break;
+		}
+		}
+	}
+	return true;
+}
+
+/* The series of row `row`, created when new. The table is keyed by
+ * tags_hash and probed by comparing tag values, so an existing series is
+ * found without encoding the row's key; only a new series encodes it. */
 static int find_series(struct memtable *m, const struct batch *rows, uint32_t row, uint32_t *sid)
 {
-	buf_reset(&m->key);
-	int rc = pk_encode_row(m->schema, rows, row, &m->key);
-	if (rc)
-		return rc;
-	uint64_t h = hash_key(m->key.data, m->key.len);
+	const struct region_schema *s = m->schema;
+	uint64_t h = tags_hash(s, rows, row);
 	size_t mask = m->nslots - 1, i = (size_t)h & mask;
 	for (;;) {
 		uint32_t v = m->slots[i];
 		if (!v)
-			return new_series(m, rows, row, h, i, sid);
+			break;
 		const struct series *se = &m->series[v - 1];
-		if (se->hash == h && se->pk_len == m->key.len &&
-		    (!se->pk_len || !memcmp(se->pk, m->key.data, se->pk_len))) {
+		if (se->hash == h && tags_match(s, rows, row, se)) {
 			*sid = v - 1;
 			return ERR_OK;
 		}
 		i = (i + 1) & mask;
 	}
+	buf_reset(&m->key);
+	int rc = pk_encode_row(s, rows, row, &m->key);
+	if (rc)
+		return rc;
+	return new_series(m, rows, row, h, i, sid);
 }
 
 static bool range_has_null(const struct colvec *v, uint32_t from, uint32_t n)
