@@ -137,26 +137,6 @@ struct memtable {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static uint64_t hash_key(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	if (n)
-		memcpy(&w, p, n);
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 32);
-}
-
 static inline const struct chunk *row_chunk(const struct memtable *m, uint32_t row)
 {
 	return m->chunks[row >> MT_CHUNK_SHIFT];
@@ -461,31 +441,70 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 	return ERR_OK;
 }
 
+#define MT_PH_MAX 32 /* primary keys up to this many tags cache their kinds */
+
+/* Physical kinds of the primary-key columns of `b` into ph[] (npk <=
+ * MT_PH_MAX) and returns ph, else NULL (then asked per value). */
+static const enum phys_kind *pk_kinds(const struct region_schema *s, const struct batch *b,
+                                      enum phys_kind *ph)
+{
+	if (s->npk > MT_PH_MAX)
+		return NULL;
+	for (uint32_t k = 0; k < s->npk; k++)
+		ph[k] = dtype_phys(b->cols[s->pk_cols[k]].type);
+	return ph;
+}
+
+static inline uint64_t mix64(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
 /* Hash of row `row`'s tag values (null flags, integer and float bits,
- * string bytes) in primary-key order: a function of what the key encodes,
- * so rows with one key get one hash. */
-static uint64_t tags_hash(const struct region_schema *s, const struct batch *b, uint32_t row)
+ * string lengths and bytes) in primary-key order: a function of what the
+ * key encodes, so rows with one key get one hash. */
+static uint64_t tags_hash(const struct region_schema *s, const enum phys_kind *ph,
+                          const struct batch *b, uint32_t row)
 {
 	uint64_t h = 0x9E3779B97F4A7C15ull ^ s->npk;
 	for (uint32_t k = 0; k < s->npk; k++) {
 		const struct colvec *c = &b->cols[s->pk_cols[k]];
-		uint64_t x;
 		if (colvec_is_null(c, row)) {
-			x = 0x5bd1e9955bd1e995ull;
-		} else {
-			switch (dtype_phys(c->type)) {
-			case PHYS_I64: x = (uint64_t)c->i64[row]; break;
-			case PHYS_F64: memcpy(&x, &c->f64[row], 8); break;
-			default: {
-				uint32_t n;
-				const char *p = colvec_bytes(c, row, &n);
-				x = hash_key((const uint8_t *)p, n);
-				break;
-			}
-			}
+			h = mix64(h, 0x5bd1e9955bd1e995ull);
+			continue;
 		}
-		h = (h ^ x) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
+		switch (ph ? ph[k] : dtype_phys(c->type)) {
+		case PHYS_I64: h = mix64(h, (uint64_t)c->i64[row]); break;
+		case PHYS_F64: {
+			uint64_t x;
+			memcpy(&x, &c->f64[row], 8);
+			h = mix64(h, x);
+			break;
+		}
+		default: {
+			uint32_t n;
+			const char *p = colvec_bytes(c, row, &n);
+			h = mix64(h, n);
+			uint64_t w;
+			for (; n >= 8; n -= 8, p += 8) {
+				memcpy(&w, p, 8);
+				h = mix64(h, w);
+			}
+			if (n >= 4) {
+				uint32_t a, z;
+				memcpy(&a, p, 4);
+				memcpy(&z, p + n - 4, 4);
+				h = mix64(h, (uint64_t)a << 32 | z);
+			} else if (n) {
+				w = 0;
+				for (uint32_t i = 0; i < n; i++)
+					w = w << 8 | (uint8_t)p[i];
+				h = mix64(h, w);
+			}
+			break;
+		}
+		}
 	}
 	h *= 0x94d049bb133111ebull;
 	return h ^ (h >> 29);
@@ -494,8 +513,8 @@ static uint64_t tags_hash(const struct region_schema *s, const struct batch *b, 
 /* Row `row`'s tags equal series se's: compared value by value (floats bit
  * by bit), which is equality of the memcomparable keys (pk_codec encodes
  * every value injectively). */
-static bool tags_match(const struct region_schema *s, const struct batch *b, uint32_t row,
-                       const struct series *se)
+static bool tags_match(const struct region_schema *s, const enum phys_kind *ph,
+                       const struct batch *b, uint32_t row, const struct series *se)
 {
 	for (uint32_t k = 0; k < s->npk; k++) {
 		const struct colvec *c = &b->cols[s->pk_cols[k]];
@@ -506,7 +525,7 @@ static bool tags_match(const struct region_schema *s, const struct batch *b, uin
 				return false;
 			continue;
 		}
-		switch (dtype_phys(c->type)) {
+		switch (ph ? ph[k] : dtype_phys(c->type)) {
 		case PHYS_I64:
 			if (c->i64[row] != d->v.i)
 				return false;
@@ -530,17 +549,18 @@ static bool tags_match(const struct region_schema *s, const struct batch *b, uin
 /* The series of row `row`, created when new. The table is keyed by
  * tags_hash and probed by comparing tag values, so an existing series is
  * found without encoding the row's key; only a new series encodes it. */
-static int find_series(struct memtable *m, const struct batch *rows, uint32_t row, uint32_t *sid)
+static int find_series(struct memtable *m, const enum phys_kind *ph, const struct batch *rows,
+                       uint32_t row, uint32_t *sid)
 {
 	const struct region_schema *s = m->schema;
-	uint64_t h = tags_hash(s, rows, row);
+	uint64_t h = tags_hash(s, ph, rows, row);
 	size_t mask = m->nslots - 1, i = (size_t)h & mask;
 	for (;;) {
 		uint32_t v = m->slots[i];
 		if (!v)
 			break;
 		const struct series *se = &m->series[v - 1];
-		if (se->hash == h && tags_match(s, rows, row, se)) {
+		if (se->hash == h && tags_match(s, ph, rows, row, se)) {
 			*sid = v - 1;
 			return ERR_OK;
 		}
@@ -707,12 +727,14 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 			return ERR_NOMEM;
 		m->sid_cap = n;
 	}
+	enum phys_kind phbuf[MT_PH_MAX];
+	const enum phys_kind *ph = pk_kinds(s, rows, phbuf);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0 && same_tags(s, rows, i, i - 1)) {
 			m->sid[i] = m->sid[i - 1];
 			continue;
 		}
-		if ((rc = find_series(m, rows, i, &m->sid[i])))
+		if ((rc = find_series(m, ph, rows, i, &m->sid[i])))
 			return rc;
 	}
 
