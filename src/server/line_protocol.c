@@ -459,16 +459,54 @@ static int col_for_row(struct cur *c, struct lp_table *t, uint32_t ci, struct co
 
 /* ---- scanning helpers --------------------------------------------------- */
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* High bit set in the lowest byte of x that is zero (bytes above it may be
+ * flagged too: only the lowest flag is exact). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/* First byte at or after p of class `stop` (C_MEAS, C_TVAL: , space tab
+ * \n backslash; C_KEY: those and =), or end. Eight bytes at a time while
+ * eight remain; the lowest flagged byte of the OR of the masks is the
+ * first match, the same byte the class-table loop stops at. */
+static inline const char *scan_stop(const char *p, const char *end, int stop, bool slow)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (!slow) {
+		const uint64_t eq = stop == C_KEY ? ONES * '=' : ONES * ',';
+		while (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			uint64_t m = zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * ' ')) |
+			             zero_bytes(w ^ (ONES * '\t')) | zero_bytes(w ^ (ONES * '\n')) |
+			             zero_bytes(w ^ (ONES * '\\')) | zero_bytes(w ^ eq);
+			if (m)
+				return p + (__builtin_ctzll(m) >> 3);
+			p += 8;
+		}
+	}
+#else
+	(void)slow;
+#endif
+	while (p < end && !(cls[(uint8_t)*p] & stop))
+		p++;
+	return p;
+}
+
 /* Scan a name or tag value starting at c->p up to a byte of class `stop`;
  * a backslash escapes the following byte. Sets *esc when any backslash was
  * seen. */
 static int scan_name(struct cur *c, int stop, const char **end_out, int *esc)
 {
 	const char *p = c->p, *end = c->end;
+	bool slow = c->b->slow_path;
 	*esc = 0;
 	for (;;) {
-		while (p < end && !(cls[(uint8_t)*p] & stop))
-			p++;
+		p = scan_stop(p, end, stop, slow);
 		if (p < end && *p == '\\') {
 			if (p + 1 >= end || p[1] == '\n')
 				return fail(c, ERR_BAD_INPUT,
@@ -816,12 +854,41 @@ static int parse_string(struct cur *c, const char **s, size_t *n, int *esc)
 	}
 }
 
+static const uint64_t pow10_u64[] = {
+    1ULL,         10ULL,         100ULL,         1000ULL,         10000ULL,
+    100000ULL,    1000000ULL,    10000000ULL,    100000000ULL,
+};
+
+/* Value of the k (0..8) decimal digits in the low k bytes of x (digit
+ * values 0..9, the first digit in the lowest byte): moved to the top bytes
+ * (leading zeros below) and combined pairwise, then in fours, then eights. */
+static inline uint64_t swar_digits(uint64_t x, unsigned k)
+{
+	if (k == 0)
+		return 0;
+	x <<= 8 * (8 - k);
+	x = (x * 2561) >> 8 & 0x00ff00ff00ff00ffULL;
+	x = (x * 6553601) >> 16 & 0x0000ffff0000ffffULL;
+	return (x * 42949672960001ULL) >> 32;
+}
+
+/* Non-digit bytes of w flagged (high bit); the lowest flag is exact. x =
+ * w ^ '0' holds 0..9 in digit bytes; x + 0x76 reaches 0x80 exactly when
+ * x >= 10, and a carry out of a byte only flags bytes above a flagged one. */
+static inline uint64_t nondigits(uint64_t w, uint64_t *x)
+{
+	*x = w ^ (ONES * '0');
+	return ((*x + ONES * 0x76) | *x) & HIGHS;
+}
+
 /* Float fast path: an unquoted value "-?digits(.digits)?" of at most 18
  * digits, mantissa <= 2^53, ending at a field-value terminator. It is what
  * the slow path would scan, type (first byte not t/f, last byte not i/u)
  * and compute: parse_f64 accumulates the same mantissa and exponent and
  * takes its Clinger branch, whose one IEEE division (or none) is done here
- * the same way. On success sets *out, advances c->p and returns true. */
+ * the same way. On success sets *out, advances c->p and returns true; false
+ * leaves c->p alone (the slow path decides). With 17 bytes left the digit
+ * runs (up to 7 each) are found and converted eight bytes at a time. */
 static inline bool fast_float(struct cur *c, double *out)
 {
 	const char *q = c->p, *end = c->end;
@@ -832,6 +899,34 @@ static inline bool fast_float(struct cur *c, double *out)
 	}
 	uint64_t mant = 0;
 	int nd = 0, frac = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - q >= 16) {
+		uint64_t w, x, x2 = 0;
+		memcpy(&w, q, 8);
+		uint64_t m = nondigits(w, &x);
+		if (!m)
+			return false; /* 8+ integer digits: rare, slow path */
+		unsigned ni = (unsigned)__builtin_ctzll(m) >> 3, nf = 0;
+		const char *r = q + ni;
+		if (*r == '.') {
+			memcpy(&w, r + 1, 8);
+			uint64_t m2 = nondigits(w, &x2);
+			if (!m2)
+				return false;
+			nf = (unsigned)__builtin_ctzll(m2) >> 3;
+			r += 1 + nf;
+		}
+		if (ni + nf == 0 || !(cls[(uint8_t)*r] & C_FVAL))
+			return false;
+		mant = swar_digits(x, ni) * pow10_u64[nf] + swar_digits(x2, nf);
+		double d = (double)mant;
+		if (nf)
+			d = d / pow10_tab[nf];
+		*out = neg ? -d : d;
+		c->p = r;
+		return true;
+	}
+#endif
 	while (q < end && (unsigned)(*q - '0') < 10) {
 		mant = mant * 10 + (unsigned)(*q - '0');
 		q++;
