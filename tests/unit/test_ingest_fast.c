@@ -219,6 +219,48 @@ static void test_lp_random_bodies(void **state)
 	buf_free(&o);
 }
 
+/* A key interned unescaped (holding , = or space) must not be matched by
+ * raw text that spells the unescaped bytes: the plain scan ends the key
+ * earlier there. Also keys that are prefixes of each other, and a key
+ * position whose previous occupant was a tag and is now a field. */
+static void test_lp_hint_traps(void **state)
+{
+	(void)state;
+	static const char *const bodies[] = {
+	    "m,a\\,b=1 f=1 1\nm,a,b=1 f=1 2\n",
+	    "m,k\\=x=1 f=1 1\nm,k=x=1 f=1 2\n",
+	    "m,k\\ y=1 f=1 1\nm,k y=1 f=1 2\n",
+	    "m f\\,g=1 1\nm f,g=1 2\n",
+	    "m f\\=g=1 1\nm f=g=1 2\n",
+	    "m,ab=1,a=2 f=1 1\nm,a=1,ab=2 f=1 2\nm,a=3 ab=1 3\n",
+	    "m,t=1 f=1 1\nm f=1,t=2 2\n",
+	    "m,t=1 f=1 1\nm,f=1 t=2 2\n",
+	    "m f=1 1\nm f=1i 2\n",
+	    "m f=1,g=2 1\nm f=3,f=4 2\n",
+	    "m,t=1,t=2 f=1 1\n",
+	    "m,t=1 f=1 1\nm,t=2 f= 2\n",
+	    "m,t=1 f=1 1\nm,t= f=1 2\n",
+	    "m,t=1 f=1 1\nm,t=1 f=1x 2\n",
+	    "m,t=1 f=1 1\nm,t=1 f=1.5.5 2\n",
+	    "m,t=1 f=1 1\nm,t=1 f=\"s\" 2\n",
+	    "m,greptime_timestamp=1 f=1 1\n",
+	    "m f=1 1\nm greptime_timestamp=1 2\n",
+	};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		check_same(bodies[i], strlen(bodies[i]));
+	/* the trap bodies really parse differently from their first line */
+	struct parsed f;
+	parse_as(&f, bodies[0], strlen(bodies[0]), false);
+	assert_int_not_equal(f.rc, ERR_OK);
+	lp_batch_free(&f.b);
+	parse_as(&f, bodies[1], strlen(bodies[1]), false);
+	assert_int_equal(f.rc, ERR_OK);
+	const struct lp_table *t = lp_batch_find(&f.b, "m");
+	assert_non_null(t);
+	assert_true(lp_table_col(t, "k=x") >= 0 && lp_table_col(t, "k") >= 0);
+	lp_batch_free(&f.b);
+}
+
 static const char hostile[] = {',', '=', ' ', '\t', '\n', '\\', '"', '-', '.', '0', '5',
                                'e', 'i', 'u', 't', 'f', '\r', '#', 'a', 'z', '9'};
 
@@ -479,6 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_lp_tsbs_lines),
 	    cmocka_unit_test(test_lp_random_bodies),
 	    cmocka_unit_test(test_lp_hostile_mutations),
+	    cmocka_unit_test(test_lp_hint_traps),
 	    cmocka_unit_test(test_lp_floats_vs_strtod),
 	    cmocka_unit_test(test_wal_crc_matches),
 	    cmocka_unit_test(test_memtable_series_identity),
