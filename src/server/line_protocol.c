@@ -12,6 +12,17 @@
  * position k of this line is first compared with the key at position k of
  * the previous one). Columns a line does not mention are padded with NULLs
  * lazily, when the column is next written or when the parse ends.
+ *
+ * Fast paths (lp_batch.slow_path turns them off; tests compare both):
+ *  - key hint: when the column at key position k of the previous line has a
+ *    "plain" name (no byte a key scan stops at) and the text spells exactly
+ *    that name followed by '=', the key is taken without scanning, hashing
+ *    or unescaping (hint_key);
+ *  - names and tag values are scanned eight bytes at a time (scan_stop);
+ *  - an unquoted "-?digits(.digits)?" value of at most 18 digits is parsed
+ *    in the same pass that finds its end, with the same arithmetic as
+ *    parse_f64's exact branch (fast_float, SWAR digit conversion).
+ * Anything else falls through to the plain path, which alone reports errors.
  */
 #include "server/line_protocol.h"
 

@@ -15,7 +15,8 @@
  *     u32      format version, 1
  *     u64      segment id (equal to the number in the file name)
  *   offset 16  records, back to back, no padding:
- *     u32      crc32c (base/crc32c.h, seed 0) of the 20 header bytes that
+ *     u32      crc32c (base/crc32c.h, seed 0; computed by wal_crc32c, SSE4.2
+ *              when present) of the 20 header bytes that
  *              follow it and the payload, i.e. of bytes [4, 24 + length)
  *     u32      length of the payload, <= WAL_MAX_PAYLOAD (256 MiB)
  *     u64      region_id
