@@ -122,16 +122,24 @@ static int convert_column(const struct column_schema *cs, const struct colvec *s
 	return ERR_OK;
 }
 
+/* A parsed column of type `from` is already a column of type `to`: the
+ * same dtype, or both byte strings (string / binary share the layout). */
+static bool can_alias(enum dtype from, enum dtype to)
+{
+	return from == to || (dtype_phys(from) == PHYS_BYTES && dtype_phys(to) == PHYS_BYTES);
+}
+
 static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct table_info *t,
                        const struct table_route *route)
 {
 	const struct region_schema *s = t->region_schema;
 	int *map = mem_alloc(s->ncols * sizeof(int));
 	enum dtype *types = mem_alloc(s->ncols * sizeof(enum dtype));
+	bool *alias = mem_calloc(s->ncols ? s->ncols : 1, sizeof(bool));
 	struct batch b;
 	memset(&b, 0, sizeof(b));
 	int rc = ERR_NOMEM;
-	if (!map || !types)
+	if (!map || !types || !alias)
 		goto out;
 	for (uint32_t i = 0; i < s->ncols; i++) {
 		map[i] = -1;
@@ -162,7 +170,16 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 	for (uint32_t i = 0; rc == ERR_OK && i < s->ncols; i++) {
 		const struct column_schema *cs = &s->cols[i];
 		if (map[i] >= 0) {
-			rc = convert_column(cs, &lt->rows.cols[map[i]], &b.cols[i], n);
+			const struct colvec *src = &lt->rows.cols[map[i]];
+			if (src->len == n && can_alias(src->type, cs->type)) {
+				/* same representation: the batch borrows the parsed
+				 * column (read-only below; given back before the free) */
+				b.cols[i] = *src;
+				b.cols[i].type = cs->type;
+				alias[i] = true;
+				continue;
+			}
+			rc = convert_column(cs, src, &b.cols[i], n);
 			continue;
 		}
 		if (!cs->nullable && cs->sem == SEM_FIELD) {
@@ -187,10 +204,15 @@ static int write_table(struct fe_ctx *c, const struct lp_table *lt, const struct
 		rc = fe_write_rows(c, t, route, &b, OP_PUT);
 	}
 out:
-	if (b.cols)
+	if (b.cols) {
+		for (uint32_t i = 0; i < s->ncols; i++)
+			if (alias[i])
+				colvec_init(&b.cols[i], types[i]);
 		batch_free(&b);
+	}
 	mem_free(map);
 	mem_free(types);
+	mem_free(alias);
 	return rc;
 }
 

@@ -12,6 +12,17 @@
  * position k of this line is first compared with the key at position k of
  * the previous one). Columns a line does not mention are padded with NULLs
  * lazily, when the column is next written or when the parse ends.
+ *
+ * Fast paths (lp_batch.slow_path turns them off; tests compare both):
+ *  - key hint: when the column at key position k of the previous line has a
+ *    "plain" name (no byte a key scan stops at) and the text spells exactly
+ *    that name followed by '=', the key is taken without scanning, hashing
+ *    or unescaping (hint_key);
+ *  - names and tag values are scanned eight bytes at a time (scan_stop);
+ *  - an unquoted "-?digits(.digits)?" value of at most 18 digits is parsed
+ *    in the same pass that finds its end, with the same arithmetic as
+ *    parse_f64's exact branch (fast_float, SWAR digit conversion).
+ * Anything else falls through to the plain path, which alone reports errors.
  */
 #include "server/line_protocol.h"
 
@@ -56,6 +67,7 @@ struct lp_table_int {
 	uint32_t *hint; /* column indices of the previous line, in order */
 	uint32_t hint_cap;
 	uint64_t *first_line; /* line where each column first appeared */
+	uint8_t *plain;       /* per column: the name has no byte a key scan stops at */
 };
 
 struct lp_state {
@@ -158,6 +170,7 @@ static void table_free(struct lp_table *t)
 		mem_free(t->in->slots);
 		mem_free(t->in->hint);
 		mem_free(t->in->first_line);
+		mem_free(t->in->plain);
 		mem_free(t->in);
 	}
 	mem_free(t);
@@ -345,6 +358,10 @@ static int add_col(struct cur *c, struct lp_table *t, const char *name, size_t n
 		if (!f)
 			return ERR_NOMEM;
 		in->first_line = f;
+		void *pl = mem_realloc(in->plain, cap);
+		if (!pl)
+			return ERR_NOMEM;
+		in->plain = pl;
 		in->cols_cap = cap;
 	}
 	char *nm = arena_strndup(c->st->names, name, n);
@@ -355,6 +372,10 @@ static int add_col(struct cur *c, struct lp_table *t, const char *name, size_t n
 	    (struct lp_column){.name = nm, .name_len = (uint32_t)n, .kind = kind, .type = type};
 	colvec_init(&t->rows.cols[i], type);
 	in->first_line[i] = c->start_line;
+	in->plain[i] = 1;
+	for (size_t k = 0; k < n; k++)
+		if (cls[(uint8_t)name[k]] & C_KEY)
+			in->plain[i] = 0;
 	t->ncols++;
 	t->rows.ncols = t->ncols;
 	if ((uint64_t)t->ncols * 2 > in->nslots) {
@@ -449,16 +470,54 @@ static int col_for_row(struct cur *c, struct lp_table *t, uint32_t ci, struct co
 
 /* ---- scanning helpers --------------------------------------------------- */
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* High bit set in the lowest byte of x that is zero (bytes above it may be
+ * flagged too: only the lowest flag is exact). */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/* First byte at or after p of class `stop` (C_MEAS, C_TVAL: , space tab
+ * \n backslash; C_KEY: those and =), or end. Eight bytes at a time while
+ * eight remain; the lowest flagged byte of the OR of the masks is the
+ * first match, the same byte the class-table loop stops at. */
+static inline const char *scan_stop(const char *p, const char *end, int stop, bool slow)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (!slow) {
+		const uint64_t eq = stop == C_KEY ? ONES * '=' : ONES * ',';
+		while (end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			uint64_t m = zero_bytes(w ^ (ONES * ',')) | zero_bytes(w ^ (ONES * ' ')) |
+			             zero_bytes(w ^ (ONES * '\t')) | zero_bytes(w ^ (ONES * '\n')) |
+			             zero_bytes(w ^ (ONES * '\\')) | zero_bytes(w ^ eq);
+			if (m)
+				return p + (__builtin_ctzll(m) >> 3);
+			p += 8;
+		}
+	}
+#else
+	(void)slow;
+#endif
+	while (p < end && !(cls[(uint8_t)*p] & stop))
+		p++;
+	return p;
+}
+
 /* Scan a name or tag value starting at c->p up to a byte of class `stop`;
  * a backslash escapes the following byte. Sets *esc when any backslash was
  * seen. */
 static int scan_name(struct cur *c, int stop, const char **end_out, int *esc)
 {
 	const char *p = c->p, *end = c->end;
+	bool slow = c->b->slow_path;
 	*esc = 0;
 	for (;;) {
-		while (p < end && !(cls[(uint8_t)*p] & stop))
-			p++;
+		p = scan_stop(p, end, stop, slow);
 		if (p < end && *p == '\\') {
 			if (p + 1 >= end || p[1] == '\n')
 				return fail(c, ERR_BAD_INPUT,
@@ -661,6 +720,60 @@ static int parse_bool(const char *s, size_t n, int64_t *out)
 
 /* ---- one point ----------------------------------------------------------- */
 
+/* n bytes at a and b are equal (n small: names). */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		uint32_t u, v;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* Key fast path: the column the previous line of t had at key position
+ * pos, when the text at c->p is exactly its name followed by '='. The name
+ * holds no byte a key scan stops at (no separator, no backslash), so
+ * scan_name would end the key at that '=' with nothing to unescape and
+ * resolve_col would find this same column (kind checked here; a field's
+ * type is checked by the caller). Returns the column or -1 (slow path). */
+static inline int64_t hint_key(const struct cur *c, const struct lp_table *t, uint32_t pos,
+                               enum lp_col_kind kind)
+{
+	const struct lp_table_int *in = t->in;
+	if (pos >= in->hint_cap || c->b->slow_path)
+		return -1;
+	uint32_t ci = in->hint[pos];
+	if (ci >= t->ncols || !in->plain[ci])
+		return -1;
+	const struct lp_column *col = &t->cols[ci];
+	size_t n = col->name_len;
+	if (col->kind != kind || (size_t)(c->end - c->p) <= n || c->p[n] != '=' ||
+	    !bytes_eq(c->p, col->name, n))
+		return -1;
+	return ci;
+}
+
 static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 {
 	while (c->p < c->end && *c->p == ',') {
@@ -668,16 +781,26 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 		const char *kend, *vend, *k, *v;
 		size_t kn, vn;
 		int kesc, vesc, rc;
-		if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
-			return rc;
-		k = c->p;
-		kn = (size_t)(kend - k);
-		if (kn == 0)
-			return fail(c, ERR_BAD_INPUT, "missing tag key");
-		if (kend >= c->end || *kend != '=')
-			return fail(c, ERR_BAD_INPUT, "missing tag value for tag key \"%.*s\"",
-			            (int)(kn > 64 ? 64 : kn), k);
-		c->p = kend + 1;
+		uint32_t ci;
+		int64_t hit = hint_key(c, t, *pos, LP_TAG);
+		if (hit >= 0) {
+			ci = (uint32_t)hit;
+			k = c->p;
+			kn = t->cols[ci].name_len;
+			c->p += kn + 1;
+		} else {
+			if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
+				return rc;
+			k = c->p;
+			kn = (size_t)(kend - k);
+			if (kn == 0)
+				return fail(c, ERR_BAD_INPUT, "missing tag key");
+			if (kend >= c->end || *kend != '=')
+				return fail(c, ERR_BAD_INPUT,
+				            "missing tag value for tag key \"%.*s\"",
+				            (int)(kn > 64 ? 64 : kn), k);
+			c->p = kend + 1;
+		}
 		if ((rc = scan_name(c, C_TVAL, &vend, &vesc)))
 			return rc;
 		v = c->p;
@@ -686,14 +809,18 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 			return fail(c, ERR_BAD_INPUT, "missing tag value for tag key \"%.*s\"",
 			            (int)(kn > 64 ? 64 : kn), k);
 		c->p = vend;
-		if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
-			return rc;
-		if (kn > LP_MAX_NAME)
-			return fail(c, ERR_LIMIT, "tag key longer than %d bytes", LP_MAX_NAME);
-		uint32_t ci;
+		if (hit >= 0) {
+			(*pos)++;
+		} else {
+			if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
+				return rc;
+			if (kn > LP_MAX_NAME)
+				return fail(c, ERR_LIMIT, "tag key longer than %d bytes",
+				            LP_MAX_NAME);
+			if ((rc = resolve_col(c, t, k, kn, (*pos)++, LP_TAG, DT_STRING, &ci)))
+				return rc;
+		}
 		struct colvec *col;
-		if ((rc = resolve_col(c, t, k, kn, (*pos)++, LP_TAG, DT_STRING, &ci)))
-			return rc;
 		if ((rc = col_for_row(c, t, ci, &col)))
 			return rc;
 		if (vesc && (rc = unescape(c, v, vn, KEY_ESC, &v, &vn)))
@@ -738,35 +865,144 @@ static int parse_string(struct cur *c, const char **s, size_t *n, int *esc)
 	}
 }
 
+static const uint64_t pow10_u64[] = {
+    1ULL,         10ULL,         100ULL,         1000ULL,         10000ULL,
+    100000ULL,    1000000ULL,    10000000ULL,    100000000ULL,
+};
+
+/* Value of the k (0..8) decimal digits in the low k bytes of x (digit
+ * values 0..9, the first digit in the lowest byte): moved to the top bytes
+ * (leading zeros below) and combined pairwise, then in fours, then eights. */
+static inline uint64_t swar_digits(uint64_t x, unsigned k)
+{
+	if (k == 0)
+		return 0;
+	x <<= 8 * (8 - k);
+	x = (x * 2561) >> 8 & 0x00ff00ff00ff00ffULL;
+	x = (x * 6553601) >> 16 & 0x0000ffff0000ffffULL;
+	return (x * 42949672960001ULL) >> 32;
+}
+
+/* Non-digit bytes of w flagged (high bit); the lowest flag is exact. x =
+ * w ^ '0' holds 0..9 in digit bytes; x + 0x76 reaches 0x80 exactly when
+ * x >= 10, and a carry out of a byte only flags bytes above a flagged one. */
+static inline uint64_t nondigits(uint64_t w, uint64_t *x)
+{
+	*x = w ^ (ONES * '0');
+	return ((*x + ONES * 0x76) | *x) & HIGHS;
+}
+
+/* Float fast path: an unquoted value "-?digits(.digits)?" of at most 18
+ * digits, mantissa <= 2^53, ending at a field-value terminator. It is what
+ * the slow path would scan, type (first byte not t/f, last byte not i/u)
+ * and compute: parse_f64 accumulates the same mantissa and exponent and
+ * takes its Clinger branch, whose one IEEE division (or none) is done here
+ * the same way. On success sets *out, advances c->p and returns true; false
+ * leaves c->p alone (the slow path decides). With 17 bytes left the digit
+ * runs (up to 7 each) are found and converted eight bytes at a time. */
+static inline bool fast_float(struct cur *c, double *out)
+{
+	const char *q = c->p, *end = c->end;
+	bool neg = false;
+	if (q < end && *q == '-') {
+		neg = true;
+		q++;
+	}
+	uint64_t mant = 0;
+	int nd = 0, frac = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - q >= 16) {
+		uint64_t w, x, x2 = 0;
+		memcpy(&w, q, 8);
+		uint64_t m = nondigits(w, &x);
+		if (!m)
+			return false; /* 8+ integer digits: rare, slow path */
+		unsigned ni = (unsigned)__builtin_ctzll(m) >> 3, nf = 0;
+		const char *r = q + ni;
+		if (*r == '.') {
+			memcpy(&w, r + 1, 8);
+			uint64_t m2 = nondigits(w, &x2);
+			if (!m2)
+				return false;
+			nf = (unsigned)__builtin_ctzll(m2) >> 3;
+			r += 1 + nf;
+		}
+		if (ni + nf == 0 || !(cls[(uint8_t)*r] & C_FVAL))
+			return false;
+		mant = swar_digits(x, ni) * pow10_u64[nf] + swar_digits(x2, nf);
+		double d = (double)mant;
+		if (nf)
+			d = d / pow10_tab[nf];
+		*out = neg ? -d : d;
+		c->p = r;
+		return true;
+	}
+#endif
+	while (q < end && (unsigned)(*q - '0') < 10) {
+		mant = mant * 10 + (unsigned)(*q - '0');
+		q++;
+		nd++;
+	}
+	if (q < end && *q == '.') {
+		q++;
+		while (q < end && (unsigned)(*q - '0') < 10) {
+			mant = mant * 10 + (unsigned)(*q - '0');
+			q++;
+			nd++;
+			frac++;
+		}
+	}
+	if (nd == 0 || nd > 18 || mant > (1ULL << 53) ||
+	    (q < end && !(cls[(uint8_t)*q] & C_FVAL)))
+		return false;
+	double d = (double)mant;
+	if (frac)
+		d = d / pow10_tab[frac];
+	*out = neg ? -d : d;
+	c->p = q;
+	return true;
+}
+
 static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 {
 	for (;;) {
 		const char *kend, *k;
 		size_t kn;
 		int kesc, rc;
-		if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
-			return rc;
-		k = c->p;
-		kn = (size_t)(kend - k);
-		if (kn == 0)
-			return fail(c, ERR_BAD_INPUT, "missing field key");
-		if (kend >= c->end || *kend != '=')
-			return fail(c, ERR_BAD_INPUT, "missing field value for field key \"%.*s\"",
-			            (int)(kn > 64 ? 64 : kn), k);
-		c->p = kend + 1;
-		/* an unescaped key lives in scratch until resolve_col has
-		 * interned it; the value is unescaped only after that */
-		if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
-			return rc;
-		if (kn > LP_MAX_NAME)
-			return fail(c, ERR_LIMIT, "field key longer than %d bytes", LP_MAX_NAME);
+		int64_t hit = hint_key(c, t, *pos, LP_FIELD);
+		if (hit >= 0) {
+			k = c->p;
+			kn = t->cols[hit].name_len;
+			c->p += kn + 1;
+		} else {
+			if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
+				return rc;
+			k = c->p;
+			kn = (size_t)(kend - k);
+			if (kn == 0)
+				return fail(c, ERR_BAD_INPUT, "missing field key");
+			if (kend >= c->end || *kend != '=')
+				return fail(c, ERR_BAD_INPUT,
+				            "missing field value for field key \"%.*s\"",
+				            (int)(kn > 64 ? 64 : kn), k);
+			c->p = kend + 1;
+			/* an unescaped key lives in scratch until resolve_col has
+			 * interned it; the value is unescaped only after that */
+			if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
+				return rc;
+			if (kn > LP_MAX_NAME)
+				return fail(c, ERR_LIMIT, "field key longer than %d bytes",
+				            LP_MAX_NAME);
+		}
 		const char *v = c->p;
 		size_t vn;
 		enum dtype type;
 		int64_t iv = 0;
 		double fv = 0;
 		int vesc = 0;
-		if (v < c->end && *v == '"') {
+		if (!c->b->slow_path && fast_float(c, &fv)) {
+			type = DT_FLOAT64;
+		} else if (v < c->end && *v == '"') {
 			if ((rc = parse_string(c, &v, &vn, &vesc)))
 				return rc;
 			if (c->p < c->end && !(cls[(uint8_t)*c->p] & C_FVAL))
@@ -822,8 +1058,12 @@ static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 		}
 		uint32_t ci;
 		struct colvec *col;
-		if ((rc = resolve_col(c, t, k, kn, (*pos)++, LP_FIELD, type, &ci)))
+		if (hit >= 0 && t->cols[hit].type == type) {
+			ci = (uint32_t)hit;
+			(*pos)++;
+		} else if ((rc = resolve_col(c, t, k, kn, (*pos)++, LP_FIELD, type, &ci))) {
 			return rc;
+		}
 		if ((rc = col_for_row(c, t, ci, &col)))
 			return rc;
 		if (type == DT_STRING) {

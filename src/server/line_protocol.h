@@ -45,6 +45,7 @@
 #define STRATA_SERVER_LINE_PROTOCOL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/column.h"
@@ -94,6 +95,7 @@ struct lp_batch {
 	uint64_t nrows;           /* points in all tables */
 	uint64_t err_line;        /* line of the last error, 0 when none */
 	struct lp_state *st;      /* parser state; not for consumers */
+	bool slow_path;           /* tests: parse without the fast paths */
 };
 
 void lp_batch_init(struct lp_batch *b);

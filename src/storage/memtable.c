@@ -19,7 +19,10 @@
  * Series. A series is one primary key: its memcomparable key (pk_codec.h),
  * its tag values (strings copied into the memtable's arena) and the ids of
  * its rows. Series are found through an open-addressing hash table keyed
- * by the key bytes; a row whose tags equal the previous row's (compared
+ * by a hash of the tag values and probed by comparing the values with the
+ * series' (equal values <=> equal keys: the key encoding is injective), so
+ * only a new series encodes its key; a row whose tags equal the previous
+ * row's (compared
  * value by value, floats bit by bit) reuses that row's series without
  * encoding. Each series remembers the bounds of its rows' ts and
  * sequences, so scans skip whole series.
@@ -142,26 +145,6 @@ struct memtable {
 };
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint64_t hash_key(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	if (n)
-		memcpy(&w, p, n);
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 32);
-}
 
 static inline const struct chunk *row_chunk(const struct memtable *m, uint32_t row)
 {
@@ -465,27 +448,136 @@ static int new_series(struct memtable *m, const struct batch *rows, uint32_t row
 	return ERR_OK;
 }
 
-/* The series of row `row`, created when new. */
-static int find_series(struct memtable *m, const struct batch *rows, uint32_t row, uint32_t *sid)
+#define MT_PH_MAX 32 /* primary keys up to this many tags cache their kinds */
+
+/* Physical kinds of the primary-key columns of `b` into ph[] (npk <=
+ * MT_PH_MAX) and returns ph, else NULL (then asked per value). */
+static const enum phys_kind *pk_kinds(const struct region_schema *s, const struct batch *b,
+                                      enum phys_kind *ph)
 {
-	buf_reset(&m->key);
-	int rc = pk_encode_row(m->schema, rows, row, &m->key);
-	if (rc)
-		return rc;
-	uint64_t h = hash_key(m->key.data, m->key.len);
+	if (s->npk > MT_PH_MAX)
+		return NULL;
+	for (uint32_t k = 0; k < s->npk; k++)
+		ph[k] = dtype_phys(b->cols[s->pk_cols[k]].type);
+	return ph;
+}
+
+static inline uint64_t mix64(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+/* Hash of row `row`'s tag values (null flags, integer and float bits,
+ * string lengths and bytes) in primary-key order: a function of what the
+ * key encodes, so rows with one key get one hash. */
+static uint64_t tags_hash(const struct region_schema *s, const enum phys_kind *ph,
+                          const struct batch *b, uint32_t row)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ s->npk;
+	for (uint32_t k = 0; k < s->npk; k++) {
+		const struct colvec *c = &b->cols[s->pk_cols[k]];
+		if (colvec_is_null(c, row)) {
+			h = mix64(h, 0x5bd1e9955bd1e995ull);
+			continue;
+		}
+		switch (ph ? ph[k] : dtype_phys(c->type)) {
+		case PHYS_I64: h = mix64(h, (uint64_t)c->i64[row]); break;
+		case PHYS_F64: {
+			uint64_t x;
+			memcpy(&x, &c->f64[row], 8);
+			h = mix64(h, x);
+			break;
+		}
+		default: {
+			uint32_t n;
+			const char *p = colvec_bytes(c, row, &n);
+			h = mix64(h, n);
+			uint64_t w;
+			for (; n >= 8; n -= 8, p += 8) {
+				memcpy(&w, p, 8);
+				h = mix64(h, w);
+			}
+			if (n >= 4) {
+				uint32_t a, z;
+				memcpy(&a, p, 4);
+				memcpy(&z, p + n - 4, 4);
+				h = mix64(h, (uint64_t)a << 32 | z);
+			} else if (n) {
+				w = 0;
+				for (uint32_t i = 0; i < n; i++)
+					w = w << 8 | (uint8_t)p[i];
+				h = mix64(h, w);
+			}
+			break;
+		}
+		}
+	}
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 29);
+}
+
+/* Row `row`'s tags equal series se's: compared value by value (floats bit
+ * by bit), which is equality of the memcomparable keys (pk_codec encodes
+ * every value injectively). */
+static bool tags_match(const struct region_schema *s, const enum phys_kind *ph,
+                       const struct batch *b, uint32_t row, const struct series *se)
+{
+	for (uint32_t k = 0; k < s->npk; k++) {
+		const struct colvec *c = &b->cols[s->pk_cols[k]];
+		const struct datum *d = &se->tags[k];
+		bool null = colvec_is_null(c, row);
+		if (null || d->is_null) {
+			if (null != d->is_null)
+				return false;
+			continue;
+		}
+		switch (ph ? ph[k] : dtype_phys(c->type)) {
+		case PHYS_I64:
+			if (c->i64[row] != d->v.i)
+				return false;
+			break;
+		case PHYS_F64:
+			if (memcmp(&c->f64[row], &d->v.f, sizeof(double)))
+				return false;
+			break;
+		default: {
+			uint32_t n;
+			const char *p = colvec_bytes(c, row, &n);
+			if (n != d->v.s.n || (n && memcmp(p, d->v.s.p, n)))
+				return false;
+			break;
+		}
+		}
+	}
+	return true;
+}
+
+/* The series of row `row`, created when new. The table is keyed by
+ * tags_hash and probed by comparing tag values, so an existing series is
+ * found without encoding the row's key; only a new series encodes it. */
+static int find_series(struct memtable *m, const enum phys_kind *ph, const struct batch *rows,
+                       uint32_t row, uint32_t *sid)
+{
+	const struct region_schema *s = m->schema;
+	uint64_t h = tags_hash(s, ph, rows, row);
 	size_t mask = m->nslots - 1, i = (size_t)h & mask;
 	for (;;) {
 		uint32_t v = m->slots[i];
 		if (!v)
-			return new_series(m, rows, row, h, i, sid);
+			break;
 		const struct series *se = &m->series[v - 1];
-		if (se->hash == h && se->pk_len == m->key.len &&
-		    (!se->pk_len || !memcmp(se->pk, m->key.data, se->pk_len))) {
+		if (se->hash == h && tags_match(s, ph, rows, row, se)) {
 			*sid = v - 1;
 			return ERR_OK;
 		}
 		i = (i + 1) & mask;
 	}
+	buf_reset(&m->key);
+	int rc = pk_encode_row(s, rows, row, &m->key);
+	if (rc)
+		return rc;
+	return new_series(m, rows, row, h, i, sid);
 }
 
 static bool range_has_null(const struct colvec *v, uint32_t from, uint32_t n)
@@ -707,12 +799,14 @@ int memtable_write(struct memtable *m, const struct batch *rows, uint64_t first_
 			return ERR_NOMEM;
 		m->sid_cap = n;
 	}
+	enum phys_kind phbuf[MT_PH_MAX];
+	const enum phys_kind *ph = pk_kinds(s, rows, phbuf);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0 && same_tags(s, rows, i, i - 1)) {
 			m->sid[i] = m->sid[i - 1];
 			continue;
 		}
-		if ((rc = find_series(m, rows, i, &m->sid[i])))
+		if ((rc = find_series(m, ph, rows, i, &m->sid[i])))
 			return rc;
 	}
 

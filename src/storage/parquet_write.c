@@ -744,8 +744,12 @@ static int page_stats(struct parquet_writer *w, const struct colw *c)
 		const uint8_t *mn = NULL, *mx = NULL;
 		uint32_t mnn = 0, mxn = 0;
 		if (c->dict_on) {
+			/* a run of one index cannot move a bound after its first value
+			 * (ties keep the earlier bound): compare once per run */
 			for (uint32_t k = 0; k < c->page_vals; k++) {
 				uint32_t e = c->idx[k];
+				if (k > 0 && e == c->idx[k - 1])
+					continue;
 				bytes_minmax(d->plain.data + d->off[e], d->len[e], &mn, &mnn, &mx,
 				             &mxn);
 			}

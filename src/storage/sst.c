@@ -109,6 +109,10 @@
 /* Rows per data page of an SST: small enough that a one-series or short
  * time-range scan decodes few rows, large enough to compress well. */
 #define SST_PAGE_ROWS 1024
+/* zstd level of SST pages. -1 (zstd's fastest levels start below 1): on
+ * TSBS pages (8 KiB of doubles / timestamps) 1.2-1.6x the speed of level 1
+ * for about 2 % more bytes; flushes run on writers' threads. */
+#define SST_ZSTD_LEVEL -1
 /* A page also ends where a new series starts once it holds this many rows
  * (series-aligned pages: a page's time range is one series' range, so a
  * short time range skips the neighbours' pages; short series still share
@@ -383,6 +387,7 @@ int sst_write(struct objstore *os, struct sst_cache *cache, const char *region_d
 	struct parquet_column_def defs[ncols];
 	column_defs(s, defs);
 	struct parquet_write_options po = {.row_group_rows = row_group_rows,
+					   .zstd_level = SST_ZSTD_LEVEL,
 					   .page_rows = SST_PAGE_ROWS,
 					   .page_break_col = s->ncols + 1, /* __primary_key */
 					   .page_break_min_rows = SST_PAGE_BREAK_MIN_ROWS};
