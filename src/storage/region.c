@@ -252,11 +252,6 @@ void region_engine_close(struct region_engine *e)
 	mem_free(e);
 }
 
-void region_engine_page_stats(struct region_engine *e, struct page_cache_stats *out)
-{
-	sst_cache_page_stats(e->cache, out);
-}
-
 int region_dir_format(char *out, size_t n, const char *catalog, const char *schema,
 		      uint64_t region_id)
 {
@@ -797,11 +792,9 @@ static struct merge_options merge_opts(const struct region_schema *s,
 }
 
 /* Write the oldest frozen memtable to an SST and commit it. Caller holds
- * flush_mu. file_id (optional): the new file's id, "" when none. */
-static int flush_one(struct region *r, char *file_id)
+ * flush_mu. */
+static int flush_one(struct region *r)
 {
-	if (file_id)
-		file_id[0] = '\0';
 	pthread_mutex_lock(&r->state_mu);
 	struct mt_ref *m = r->frozen[0];
 	atomic_fetch_add(&m->refs, 1);
@@ -848,8 +841,6 @@ static int flush_one(struct region *r, char *file_id)
 		wal_mark_flushed(r->e->wal, r->id, flushed);
 	log_debug("region %" PRIu64 ": flushed %" PRIu64 " rows to %s (version %" PRIu64 ")",
 		  r->id, meta.num_rows, meta.file_id, version);
-	if (file_id && meta.num_rows)
-		snprintf(file_id, sizeof(meta.file_id), "%s", meta.file_id);
 out:
 	sorted_source_close(merged);
 	region_schema_free(schema);
@@ -872,7 +863,7 @@ int region_flush(struct region *r)
 	pthread_mutex_unlock(&r->state_mu);
 	pthread_mutex_unlock(&r->write_mu);
 	while (rc == ERR_OK && r->nfrozen > 0)
-		rc = flush_one(r, NULL);
+		rc = flush_one(r);
 	pthread_mutex_unlock(&r->flush_mu);
 	return rc;
 }
@@ -907,19 +898,10 @@ static void *flusher_main(void *arg)
 		 * region that stopped leading (drop, role change) has nothing
 		 * to flush any more. Tests delay or fail the flusher here. */
 		int rc = fault_hit(FAULT_REGION_FLUSH_BACKGROUND);
-		for (bool more = rc == ERR_OK; more;) {
-			char file_id[sizeof(((struct manifest_file *)0)->file_id)];
-			pthread_mutex_lock(&r->flush_mu);
-			more = r->role == REGION_ROLE_LEADER && r->nfrozen > 0;
-			if (more)
-				rc = flush_one(r, file_id);
-			pthread_mutex_unlock(&r->flush_mu);
-			more = more && rc == ERR_OK;
-			/* warm the page cache with what was just written (the
-			 * writers did not pay for it; see sst.c "Page cache") */
-			if (more && file_id[0])
-				sst_cache_prefetch(r->e->cache, r->dir, file_id, NULL);
-		}
+		pthread_mutex_lock(&r->flush_mu);
+		while (rc == ERR_OK && r->role == REGION_ROLE_LEADER && r->nfrozen > 0)
+			rc = flush_one(r);
+		pthread_mutex_unlock(&r->flush_mu);
 		if (rc)
 			log_warn("region %" PRIu64 ": background flush failed (the next write "
 				 "over budget retries): %s",
@@ -2107,7 +2089,7 @@ int region_alter(struct region *r, const struct region_schema *schema)
 		pthread_mutex_unlock(&r->state_mu);
 	}
 	while (rc == ERR_OK && r->nfrozen > 0)
-		rc = flush_one(r, NULL);
+		rc = flush_one(r);
 	uint64_t upto = r->next_seq - 1;
 	struct manifest_action acts[2] = {
 		{.type = MANIFEST_EDIT, .flushed_sequence = upto},

@@ -67,9 +67,6 @@ struct region_engine_options {
 
 int region_engine_open(const struct region_engine_options *o, struct region_engine **out);
 void region_engine_close(struct region_engine *e); /* regions must be closed first */
-struct page_cache_stats;
-/* The SST cache's decompressed-page statistics (page_cache.h). */
-void region_engine_page_stats(struct region_engine *e, struct page_cache_stats *out);
 
 /* "data/{catalog}/{schema}/{table_id}/{table_id}_{region_number:010}/" */
 int region_dir_format(char *out, size_t n, const char *catalog, const char *schema,

@@ -75,13 +75,10 @@
  * bytes and decoded columns leave of the cache's capacity (files first:
  * pages never evict a file); a file's pages go when it leaves the cache
  * and again when its entry is freed (pages read meanwhile by sources that
- * still held it). sst_write does not fill it: decompressing every page of
- * a freshly written file (parquet_prefetch_pages) cost about a fifth of
- * line-protocol ingest throughput on 2 cores when the writer did it. The
- * region engine's background flusher, which runs at the lowest CPU
- * priority, prefetches each file it wrote (sst_cache_prefetch) into the
- * free part of the budget (never evicting), so first reads of new data
- * skip zstd; files written otherwise fill it on first read.
+ * still held it). New files are not prefetched into it: decompressing
+ * every page of a freshly written file (parquet_prefetch_pages) cost about
+ * a fifth of line-protocol ingest throughput on 2 cores, so pages enter
+ * the cache when a read first needs them.
  *
  * Decoded column cache (lean reads of cached files): see sst_decoded.c.
  */
@@ -298,34 +295,6 @@ static void cache_release(struct sst_cache *c, struct cached_file *f)
 	pthread_mutex_lock(&c->mu);
 	file_release_locked(c, f);
 	pthread_mutex_unlock(&c->mu);
-}
-
-/* ---- page prefetch ---------------------------------------------------- */
-
-void sst_cache_prefetch(struct sst_cache *c, const char *region_dir, const char *file_id,
-			uint64_t *pages)
-{
-	if (pages)
-		*pages = 0;
-	char key[512];
-	sst_path(key, sizeof(key), region_dir, file_id);
-	struct cached_file *f = cache_lookup(c, key);
-	if (!f)
-		return;
-	struct parquet_reader *r = reader_take(c, f);
-	if (!r && parquet_reader_open_mem(f->data, f->len, &r)) {
-		err_clear();
-		cache_release(c, f);
-		return;
-	}
-	parquet_reader_set_page_cache(r, c->pages, f->id);
-	uint64_t n = 0;
-	if (parquet_prefetch_pages(r, &n))
-		err_clear();
-	if (pages)
-		*pages = n;
-	reader_give(c, f, r); /* the first scan reuses its parsed footer */
-	cache_release(c, f);
 }
 
 /* ---- names ------------------------------------------------------------ */

@@ -32,13 +32,6 @@ struct page_cache_stats;
  * the file bytes and decoded columns leave of capacity_bytes. */
 void sst_cache_page_stats(struct sst_cache *c, struct page_cache_stats *out);
 
-/* Decompress the pages of a file held by the cache into its page cache,
- * in what is free of the page budget (never evicting another page or a
- * file); *pages (optional) = pages inserted. Best effort: a file not in
- * the cache, or an error, leaves pages out. */
-void sst_cache_prefetch(struct sst_cache *c, const char *region_dir, const char *file_id,
-			uint64_t *pages);
-
 /* "{dir}{file_id}.parquet" */
 void sst_path(char *out, size_t n, const char *region_dir, const char *file_id);
 /* A fresh random file id (UUID v4 text). */

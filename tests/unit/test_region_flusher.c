@@ -4,8 +4,7 @@
  * and the engine's flusher thread writes the SST later.
  *   - random puts, overwrites and deletes over a small budget: every scan,
  *     while flushes run behind the writes, equals a model of the writes, and
- *     the flusher does write SSTs, and leaves their pages decompressed in
- *     the page cache;
+ *     the flusher does write SSTs;
  *   - back-pressure: with the flusher held up (fault region.flush.background
  *     = delay), a write that finds a frozen memtable waiting flushes inline,
  *     so memtables never pile up;
@@ -30,7 +29,6 @@
 #include "base/fault.h"
 #include "base/mem.h"
 #include "helpers/region_fixture.h"
-#include "storage/page_cache.h"
 #include "storage/region.h"
 
 #define BUDGET (24u << 10)
@@ -173,28 +171,6 @@ static void test_rows_exact_while_flushing(void **state)
 	region_close(r);
 }
 
-/* The flusher warms the page cache with the pages it wrote (sst.c "Page
- * cache"): nothing reads the region here, so every cached page is its. */
-static void test_flusher_warms_page_cache(void **state)
-{
-	struct fx_engine *e = *state;
-	struct region *r = create_region(e);
-	for (int i = 0; i < 200; i++)
-		write_random(r, 60);
-	assert_true(wait_flushed(r, 1, 4 * BUDGET));
-	struct page_cache_stats ps;
-	for (int i = 0; i < 500; i++) {
-		region_engine_page_stats(e->eng, &ps);
-		if (ps.pages > 0)
-			break;
-		sleep_ms(10);
-	}
-	assert_true(ps.pages > 0);
-	assert_int_equal(ps.hits, 0);
-	check_against_model(r);
-	region_close(r);
-}
-
 static void test_backpressure_flushes_inline(void **state)
 {
 	struct fx_engine *e = *state;
@@ -305,7 +281,6 @@ int main(void)
 	fx_seed(0x6a09e667f3bcc909ull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rows_exact_while_flushing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_flusher_warms_page_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure_flushes_inline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_background_flush_keeps_rows, setup,
 					    teardown),
