@@ -13,6 +13,8 @@
 #define STRATA_BASE_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 void *mem_alloc(size_t n);
 void *mem_calloc(size_t count, size_t size);
@@ -24,6 +26,28 @@ void *mem_dup(const void *p, size_t n);
 /* Grow *p (an array of `elem` bytes each) so that it holds at least `need`
  * elements; *cap is updated. Returns 0, or ERR_NOMEM leaving *p intact. */
 int mem_grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* memcpy(d, s, l) for the short values tag columns hold (host names,
+ * versions): two overlapping fixed-size moves instead of a call (the
+ * string paths of the PostgreSQL row encoder and the SST/page readers). */
+static inline void mem_copy_short(void *d, const void *s, uint32_t l)
+{
+	uint8_t *dp = d;
+	const uint8_t *sp = s;
+	if (l >= 8 && l <= 16) {
+		memcpy(dp, sp, 8);
+		memcpy(dp + l - 8, sp + l - 8, 8);
+	} else if (l >= 4 && l < 8) {
+		memcpy(dp, sp, 4);
+		memcpy(dp + l - 4, sp + l - 4, 4);
+	} else if (l > 0 && l < 4) {
+		dp[0] = sp[0];
+		dp[l / 2] = sp[l / 2];
+		dp[l - 1] = sp[l - 1];
+	} else if (l) {
+		memcpy(dp, sp, l);
+	}
+}
 
 /* Test hook: after `n` more successful allocations, fail every one
  * (n < 0 switches failures off). */

@@ -268,27 +268,6 @@ static void put_len(uint8_t *p, uint32_t n)
 #endif
 }
 
-/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
- * two overlapping fixed-size moves instead of a call. */
-static inline void copy_short(void *d, const void *s, uint32_t l)
-{
-	uint8_t *dp = d;
-	const uint8_t *sp = s;
-	if (l >= 8 && l <= 16) {
-		memcpy(dp, sp, 8);
-		memcpy(dp + l - 8, sp + l - 8, 8);
-	} else if (l >= 4 && l < 8) {
-		memcpy(dp, sp, 4);
-		memcpy(dp + l - 4, sp + l - 4, 4);
-	} else if (l > 0 && l < 4) {
-		dp[0] = sp[0];
-		dp[l / 2] = sp[l / 2];
-		dp[l - 1] = sp[l - 1];
-	} else if (l) {
-		memcpy(dp, sp, l);
-	}
-}
-
 /* How data_rows renders a column: text of a double, a string or a
  * timestamp straight into the output (room reserved once per row), or the
  * generic path (binary formats, other types). */
@@ -386,7 +365,7 @@ static void data_rows(struct pg_conn *c, const struct result_set *rs, uint32_t f
 			case COL_STR: {
 				uint32_t len;
 				const char *s = colvec_bytes(v, r, &len);
-				copy_short(p + 4, s, len);
+				mem_copy_short(p + 4, s, len);
 				n = len;
 				break;
 			}

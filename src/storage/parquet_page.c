@@ -70,27 +70,6 @@ static void set_bits(uint8_t *bm, uint64_t start, uint64_t n)
 		set_bit(bm, start++);
 }
 
-/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
- * two overlapping fixed-size moves instead of a call. */
-static inline void copy_short(void *d, const void *s, uint32_t l)
-{
-	uint8_t *dp = d;
-	const uint8_t *sp = s;
-	if (l >= 8 && l <= 16) {
-		memcpy(dp, sp, 8);
-		memcpy(dp + l - 8, sp + l - 8, 8);
-	} else if (l >= 4 && l < 8) {
-		memcpy(dp, sp, 4);
-		memcpy(dp + l - 4, sp + l - 4, 4);
-	} else if (l > 0 && l < 4) {
-		dp[0] = sp[0];
-		dp[l / 2] = sp[l / 2];
-		dp[l - 1] = sp[l - 1];
-	} else if (l) {
-		memcpy(dp, sp, l);
-	}
-}
-
 /* ---- decoding ---- */
 
 static int unpack_slow(const uint8_t *p, int bw, uint32_t *out, uint32_t from, uint32_t to)
@@ -120,6 +99,25 @@ static void unpack_bits(const uint8_t *p, size_t avail, int bw, uint32_t *out, u
 	unpack_slow(p, bw, out, fast, n);
 }
 
+/* The ULEB128 header of the next run of an RLE/bit-packed hybrid stream at
+ * *pos (at most 6 bytes, shifts 0..35); false when the stream ends
+ * before it does or it is longer. */
+static bool run_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *h)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift <= 35; shift += 7) {
+		if (*pos >= len)
+			return false;
+		uint8_t c = p[(*pos)++];
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*h = v;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Decode exactly n values of the RLE/bit-packed hybrid stream [p, p+len)
  * of bit width bw (1..32) into out. */
 static int rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, uint32_t n)
@@ -127,17 +125,9 @@ static int rle_decode(const uint8_t *p, size_t len, int bw, uint32_t *out, uint3
 	size_t pos = 0;
 	uint32_t done = 0, vbytes = ((uint32_t)bw + 7) / 8;
 	while (done < n) {
-		uint64_t h = 0;
-		int shift = 0;
-		for (;;) {
-			if (pos >= len || shift > 35)
-				return corrupt("RLE data ends early");
-			uint8_t c = p[pos++];
-			h |= (uint64_t)(c & 0x7f) << shift;
-			shift += 7;
-			if (!(c & 0x80))
-				break;
-		}
+		uint64_t h;
+		if (!run_header(p, len, &pos, &h))
+			return corrupt("RLE data ends early");
 		uint32_t want = n - done;
 		if (h & 1) {
 			uint64_t count = (h >> 1) * 8;
@@ -175,17 +165,9 @@ static int decode_levels(const uint8_t *p, size_t len, uint32_t n, uint8_t *bm, 
 	size_t pos = 0;
 	uint32_t i = 0, cnt = 0;
 	while (i < n) {
-		uint64_t h = 0;
-		int shift = 0;
-		for (;;) {
-			if (pos >= len || shift > 35)
-				return corrupt("definition levels end early");
-			uint8_t c = p[pos++];
-			h |= (uint64_t)(c & 0x7f) << shift;
-			shift += 7;
-			if (!(c & 0x80))
-				break;
-		}
+		uint64_t h;
+		if (!run_header(p, len, &pos, &h))
+			return corrupt("definition levels end early");
 		uint32_t want = n - i;
 		if (h & 1) {
 			uint64_t count = (h >> 1) * 8;
@@ -512,7 +494,7 @@ static int decode_bytes(struct parquet_reader *r, struct colvec *v, uint32_t n, 
 			if (want && !get_bit(want, i))
 				goto next;
 			uint32_t o = doff[e], l = doff[e + 1] - o;
-			copy_short(out + cur, db + o, l);
+			mem_copy_short(out + cur, db + o, l);
 			cur += l;
 		}
 	next:
@@ -662,7 +644,7 @@ static int decode_partial(struct parquet_reader *r, const struct rcol *col, stru
 			for (uint32_t i = rr[k].from > first ? rr[k].from - first : 0;
 			     i < last && i + first < rr[k].to; i++) {
 				uint32_t o = doff[idx[i]], l = doff[idx[i] + 1] - o;
-				copy_short(v->bytes + cur, db + o, l);
+				mem_copy_short(v->bytes + cur, db + o, l);
 				cur += l;
 				offs[++at] = cur;
 			}

@@ -483,25 +483,20 @@ out:
 
 /* ---- read ------------------------------------------------------------- */
 
-/* memcpy(d, s, l) for the short values tag columns hold (names, versions):
- * two overlapping fixed-size moves instead of a call. */
-static inline void copy_short(void *d, const void *s, uint32_t l)
+/* Room for `total` more bytes in byte-array column dst (strings of rows
+ * appended after its dst->len rows). */
+static int reserve_bytes(struct colvec *dst, uint64_t total)
 {
-	uint8_t *dp = d;
-	const uint8_t *sp = s;
-	if (l >= 8 && l <= 16) {
-		memcpy(dp, sp, 8);
-		memcpy(dp + l - 8, sp + l - 8, 8);
-	} else if (l >= 4 && l < 8) {
-		memcpy(dp, sp, 4);
-		memcpy(dp + l - 4, sp + l - 4, 4);
-	} else if (l > 0 && l < 4) {
-		dp[0] = sp[0];
-		dp[l / 2] = sp[l / 2];
-		dp[l - 1] = sp[l - 1];
-	} else if (l) {
-		memcpy(dp, sp, l);
+	size_t used = dst->offs[dst->len];
+	if (used + total > UINT32_MAX)
+		return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
+	if (used + total > dst->bytes_cap) {
+		void *b = dst->bytes;
+		if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
+			return ERR_NOMEM;
+		dst->bytes = b;
 	}
+	return ERR_OK;
 }
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
@@ -515,19 +510,13 @@ int sst_gather_rows(struct colvec *dst, const struct colvec *src, const uint32_t
 		uint64_t total = 0;
 		for (uint32_t i = 0; i < k; i++)
 			total += src->offs[idx[i] + 1] - src->offs[idx[i]];
-		size_t used = dst->offs[dst->len];
-		if (used + total > UINT32_MAX)
-			return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
-		if (used + total > dst->bytes_cap) {
-			void *b = dst->bytes;
-			if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
-				return ERR_NOMEM;
-			dst->bytes = b;
-		}
-		uint32_t cur = (uint32_t)used;
+		int rc = reserve_bytes(dst, total);
+		if (rc)
+			return rc;
+		uint32_t cur = dst->offs[dst->len];
 		for (uint32_t i = 0; i < k; i++) {
 			uint32_t o = src->offs[idx[i]], l = src->offs[idx[i] + 1] - o;
-			copy_short(dst->bytes + cur, src->bytes + o, l);
+			mem_copy_short(dst->bytes + cur, src->bytes + o, l);
 			cur += l;
 			dst->offs[dst->len + i + 1] = cur;
 		}
@@ -1011,18 +1000,12 @@ static int fill_bytes(struct colvec *dst, const char *p, uint32_t n, uint32_t k)
 	if (colvec_reserve(dst, k))
 		return ERR_NOMEM;
 	uint64_t total = (uint64_t)n * k;
-	size_t used = dst->offs[dst->len];
-	if (used + total > UINT32_MAX)
-		return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
-	if (used + total > dst->bytes_cap) {
-		void *b = dst->bytes;
-		if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
-			return ERR_NOMEM;
-		dst->bytes = b;
-	}
-	uint32_t cur = (uint32_t)used;
+	int rc = reserve_bytes(dst, total);
+	if (rc)
+		return rc;
+	uint32_t cur = dst->offs[dst->len];
 	for (uint32_t i = 0; i < k; i++) {
-		copy_short(dst->bytes + cur, p, n);
+		mem_copy_short(dst->bytes + cur, p, n);
 		cur += n;
 		dst->offs[dst->len + i + 1] = cur;
 	}
