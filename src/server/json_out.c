@@ -23,6 +23,7 @@
 
 #include "base/err.h"
 #include "server/handler.h"
+#include "server/value_format.h"
 
 static int put(struct buf *b, const char *s, size_t n)
 {
@@ -157,33 +158,6 @@ int json_out_string(struct buf *b, const char *s, size_t n)
 	return buf_putc(b, '"') ? ERR_NOMEM : ERR_OK;
 }
 
-/* Shortest round-trip significant digits of |d| (d finite, non-zero) into
- * dig (NUL-terminated); returns the decimal exponent E of the first digit
- * (|d| = d.ddd * 10^E). */
-static int shortest_digits(double d, char *dig, int *ndig)
-{
-	char tmp[40];
-	int prec;
-	/* subnormals carry fewer bits than 15 digits resolve: search upward */
-	for (prec = d < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
-		if (prec == 17 || strtod(tmp, NULL) == d)
-			break;
-	}
-	/* tmp: "d.ddddde[+-]XX" */
-	int n = 0;
-	const char *p = tmp;
-	for (; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9')
-			dig[n++] = *p;
-	int e = atoi(p + 1);
-	while (n > 1 && dig[n - 1] == '0')
-		n--;
-	dig[n] = '\0';
-	*ndig = n;
-	return e;
-}
-
 int json_out_double(struct buf *b, double d)
 {
 	if (!isfinite(d))
@@ -200,7 +174,7 @@ int json_out_double(struct buf *b, double d)
 	}
 	char dig[24];
 	int len;
-	int e = shortest_digits(d, dig, &len);
+	int e = vfmt_shortest_digits(d, dig, &len);
 	int kk = e + 1, k = kk - len;
 	if (k >= 0 && kk <= 16) {
 		memcpy(out + o, dig, (size_t)len);

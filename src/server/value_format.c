@@ -779,12 +779,158 @@ static size_t fast_positional(char *o, double d)
 	return (size_t)(p + k - o);
 }
 
+/* ---- 15-17 digits by exact integer arithmetic --------------------------------- */
+
+typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[20] = {1ull,
+				       10ull,
+				       100ull,
+				       1000ull,
+				       10000ull,
+				       100000ull,
+				       1000000ull,
+				       10000000ull,
+				       100000000ull,
+				       1000000000ull,
+				       10000000000ull,
+				       100000000000ull,
+				       1000000000000ull,
+				       10000000000000ull,
+				       100000000000000ull,
+				       1000000000000000ull,
+				       10000000000000000ull,
+				       100000000000000000ull,
+				       1000000000000000000ull,
+				       10000000000000000000ull};
+
+static inline u128 pow10_u128(int k) /* 0 <= k <= 38 */
+{
+	if (k < 20)
+		return pow10_u64[k];
+	return (u128)pow10_u64[19] * pow10_u64[k - 19];
+}
+
+/*
+ * The p-digit decimal printf("%.*e", p - 1, d) writes (p in 15..17, d a
+ * positive normal double in [1e-5, 2^63)) and whether it reads back as d,
+ * computed exactly with 128-bit integers instead of printf's bignums.
+ *
+ * With d = m * 2^e2 (m the 53-bit significand) and s = p - 1 - E (E =
+ * floor(log10 d)), d * 10^s = num / den exactly, where
+ *   num = m * 10^max(s, 0) * 2^max(e2, 0),  den = 10^max(-s, 0) * 2^max(-e2, 0).
+ * The digits are D = num / den rounded half to even (printf's rounding of
+ * an exact tie); E is right when 10^(p-1) <= num / den < 10^p.
+ * D * 10^-s reads back as d when it lies inside d's rounding interval:
+ * scaled by den, its distance to num is rem or den - rem, and d's
+ * neighbours lie U = 10^max(s, 0) * 2^max(e2, 0) away (U / 2 below when m
+ * is 2^52: the double under a power of two is half an ulp nearer); a tie
+ * reads back as the even significand.
+ * Range: in [1e-5, 2^63), E >= -5 and the first estimate of E is at most
+ * one less, so s <= 22, num < 2^53 * 10^22 < 2^127; -e2 <= 69 and -s <= 4,
+ * so den * 2^-e2 < 2^83. Returns 1 with *D and *E set, 0 when D does not read
+ * back as d.
+ */
+static int exact_digits(uint64_t m, int e2, int p, uint64_t *D_out, int *E_out)
+{
+	/* floor(log10 2^(e2 + 52)) or one less: E is that or one more */
+	int be = e2 + 52;
+	int E = (be * 78913) >> 18; /* floor(be * log10(2)) for |be| < 2^11 */
+	for (;;) {
+		int s = p - 1 - E;
+		u128 num = m, den = 1, U = 1;
+		if (s >= 0) {
+			num *= pow10_u128(s);
+			U = pow10_u128(s);
+		} else {
+			den = pow10_u64[-s];
+		}
+		int k = 0;
+		if (e2 >= 0) {
+			num <<= e2;
+			U <<= e2;
+		} else {
+			k = -e2;
+		}
+		u128 q, rem, dk;
+		if (den == 1) {
+			q = num >> k;
+			rem = num & (((u128)1 << k) - 1);
+			dk = (u128)1 << k;
+		} else {
+			dk = den << k;
+			q = num / dk;
+			rem = num % dk;
+		}
+		if (q >= pow10_u64[p]) { /* E one too small */
+			E++;
+			continue;
+		}
+		if (q < pow10_u64[p - 1]) { /* never after the estimate, kept exact */
+			E--;
+			continue;
+		}
+		u128 half2 = rem * 2;
+		int up = half2 > dk || (half2 == dk && (q & 1));
+		u128 delta = up ? dk - rem : rem;
+		/* below d when rounded down (rem > 0), above when rounded up */
+		bool below = !up && rem != 0;
+		u128 lim = U; /* 2 * delta against U (4 * delta at m = 2^52 below) */
+		u128 twice = delta * 2;
+		if (below && m == (1ull << 52))
+			twice = delta * 4;
+		bool even = (m & 1) == 0;
+		if (twice > lim || (twice == lim && !even))
+			return 0;
+		uint64_t D = (uint64_t)q + (uint64_t)up;
+		if (D == pow10_u64[p]) { /* 99..9 rounded up */
+			D = pow10_u64[p - 1];
+			E++;
+		}
+		*D_out = D;
+		*E_out = E;
+		return 1;
+	}
+}
+
+/* shortest_digits for a positive normal double in [1e-5, 2^63): the
+ * correctly rounded 15-, 16- or 17-digit decimal, the first that reads
+ * back (the printf / strtod search's answer: when a shorter decimal reads
+ * back, the 15-digit rounding is that decimal followed by zeros). -1 when
+ * d is outside the range. */
+static int exact_shortest(double d, char *dig, int *ndig, int *exp10)
+{
+	if (!(d >= 1e-5 && d < 9223372036854775808.0))
+		return -1;
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	int e2 = (int)((bits >> 52) & 0x7ff) - 1075;
+	uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+	uint64_t D = 0;
+	int E = 0, p;
+	for (p = 15; p <= 17; p++)
+		if (exact_digits(m, e2, p, &D, &E))
+			break;
+	if (p > 17)
+		return -1; /* cannot happen: 17 digits always read back */
+	char tmp[24];
+	int n = u64_digits(D, tmp);
+	while (n > 1 && tmp[n - 1] == '0')
+		n--;
+	memcpy(dig, tmp, (size_t)n);
+	dig[n] = '\0';
+	*ndig = n;
+	*exp10 = E;
+	return 0;
+}
+
 /* Shortest digits: fills dig with the significant digits (no dot) and
  * returns the decimal exponent of the first digit (d = 0.DIG * 10^(e+1)). */
 static int shortest_digits(double d, int is_f32, bool fast, char *dig, int *ndig)
 {
 	int fe;
-	if (fast && !is_f32 && fast_digits(d, dig, ndig, &fe) == 0)
+	if (fast && !is_f32 &&
+	    (fast_digits(d, dig, ndig, &fe) == 0 || exact_shortest(d, dig, ndig, &fe) == 0))
 		return fe;
 	char tmp[48];
 	int lo = 1, hi = is_f32 ? 9 : 17;
@@ -882,6 +1028,11 @@ static size_t double_text(char *out, double d, int is_f32, int flavor, bool fast
 	}
 	*o = '\0';
 	return (size_t)(o - out);
+}
+
+int vfmt_shortest_digits(double d, char *dig, int *ndig)
+{
+	return shortest_digits(d, 0, true, dig, ndig);
 }
 
 size_t vfmt_double(char *out, double d, int is_f32, int flavor)

@@ -57,6 +57,12 @@ int vfmt_text(struct buf *out, const struct colvec *v, uint32_t i, int flavor,
  * long); returns the length. */
 #define VFMT_DOUBLE_MAX 400
 size_t vfmt_double(char *out, double d, int is_f32, int flavor);
+/* The shortest significant digits that read back as d (finite, > 0; no
+ * dot, trailing zeros dropped, NUL-terminated, at least 24 bytes) into
+ * dig, their count in *ndig; returns the decimal exponent E of the first
+ * digit (d = D.DDD * 10^E). The digits vfmt_double and the HTTP JSON
+ * output print. */
+int vfmt_shortest_digits(double d, char *dig, int *ndig);
 /* The same text by the slow general path alone (no fast decimal paths):
  * the reference the fast paths are tested against. */
 size_t vfmt_double_ref(char *out, double d, int is_f32, int flavor);

@@ -84,7 +84,7 @@ static double random_double(uint32_t shape)
 				     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 	uint64_t r = rnd();
 	double d;
-	switch (shape % 7) {
+	switch (shape % 8) {
 	case 0: /* any bit pattern */
 		memcpy(&d, &r, sizeof(d));
 		break;
@@ -109,8 +109,15 @@ static double random_double(uint32_t shape)
 		d = rndn(2) ? 9007199254740992.0 - (double)rndn(1000)
 			    : 1e8 + ((double)rndn(2000) - 1000.0) / (rndn(2) ? 1 : 8);
 		break;
-	default: /* wide binary range */
+	case 6: /* wide binary range */
 		d = ldexp((double)(r >> 11), -(int)rndn(90));
+		break;
+	default: /* full 53-bit significands over the exact 15-17 digit
+		  * range [1e-6, 2^63) and a little past both ends, now and
+		  * then a power of two (the nearer lower neighbour) */
+		d = ldexp((double)((r >> 11) | (1ull << 52)), (int)rndn(88) - 75 - 52);
+		if (rndn(16) == 0)
+			d = ldexp(1.0, (int)rndn(88) - 75);
 		break;
 	}
 	return rndn(2) ? -d : d;
@@ -165,6 +172,23 @@ static void test_double_edges(void **state)
 			check_double(up);
 			check_double(dn);
 		}
+	/* powers of two and ten across the exact digit path's range and
+	 * past its ends, with their neighbours */
+	for (int k = -25; k <= 66; k++) {
+		double base[2] = {ldexp(1.0, k), k >= -8 && k <= 20 ? pow(10.0, k) : 1.0};
+		for (int b = 0; b < 2; b++) {
+			double x = base[b];
+			for (int step = 0; step < 3; step++) {
+				check_double(x);
+				x = nextafter(x, INFINITY);
+			}
+			x = base[b];
+			for (int step = 0; step < 3; step++) {
+				x = nextafter(x, 0);
+				check_double(x);
+			}
+		}
+	}
 	assert_int_equal(mismatches, 0);
 	/* a few texts spelled out (the reference is a search, so these pin
 	 * the shape of the text too) */
@@ -175,7 +199,9 @@ static void test_double_edges(void **state)
 	} fixed[] = {{14.63, "14.63"},    {49.6, "49.6"},         {0.057, "0.057"},
 		     {100.0, "100"},      {0.0001, "0.0001"},     {1e-5, "1e-05"},
 		     {12345678.5, "12345678.5"}, {-0.25, "-0.25"}, {1e15, "1e+15"},
-		     {123456789012345.0, "123456789012345"}};
+		     {123456789012345.0, "123456789012345"},
+		     {0.1 + 0.2, "0.30000000000000004"}, {1.0 / 3, "0.3333333333333333"},
+		     {2.0 / 3, "0.6666666666666666"}, {9007199254740993.0, "9.007199254740992e+15"}};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		size_t n = vfmt_double(t, fixed[i].d, 0, VFMT_PG);
 		t[n] = 0;
