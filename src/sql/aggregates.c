@@ -168,7 +168,6 @@ struct hagg {
 	uint32_t *slots;
 	uint32_t smask;
 	uint32_t *gid;
-	uint8_t *brk;  /* per input row: its keys differ from the previous row's */
 	uint32_t rcap;
 	uint32_t naggs;
 	struct acc *acc;
@@ -302,7 +301,6 @@ void hagg_free(struct hagg *h)
 	mem_free(h->acc);
 	mem_free(h->sel);
 	mem_free(h->sgid);
-	mem_free(h->brk);
 	colvec_free(&h->sarg);
 	mem_free(h);
 }
@@ -460,102 +458,103 @@ static int rehash(struct hagg *h)
 	return 0;
 }
 
-/* brk[0..n) = row i's keys differ from row i-1's (brk[0] = 1): one
- * pass per key column, with the type's comparison hoisted out of the
- * loop (val_eq's semantics: NULL equals NULL, NaN equals NaN). */
-static void key_breaks(const struct colvec *const *keys, uint32_t nk, uint32_t n, uint8_t *brk)
+/* Every one of the n values of v (no nulls, a string kind) is the same
+ * string: equal lengths, and the bytes equal to themselves shifted by one
+ * value (a tag column of a batch from one series). */
+static bool bytes_all_equal(const struct colvec *v, uint32_t n)
 {
-	memset(brk, 0, n);
-	brk[0] = 1;
-	for (uint32_t k = 0; k < nk; k++) {
-		const struct colvec *v = keys[k];
-		if (!v->validity && xphys(v->type) == PHYS_I64) {
-			const int64_t *a = v->i64;
-			for (uint32_t i = 1; i < n; i++)
-				brk[i] |= a[i] != a[i - 1];
-		} else if (!v->validity && xphys(v->type) == PHYS_BYTES) {
-			const uint32_t *o = v->offs;
-			const char *b = v->bytes;
-			for (uint32_t i = 1; i < n; i++) {
-				uint32_t la = o[i + 1] - o[i];
-				if (brk[i] || la != o[i] - o[i - 1]) {
-					brk[i] = 1;
-					continue;
-				}
-				const char *p = b + o[i], *q = b + o[i - 1];
-				if (la >= 8 && la <= 16) {
-					uint64_t x0, y0, x1, y1;
-					memcpy(&x0, p, 8);
-					memcpy(&y0, q, 8);
-					memcpy(&x1, p + la - 8, 8);
-					memcpy(&y1, q + la - 8, 8);
-					brk[i] = (x0 != y0) | (x1 != y1);
-				} else if (la >= 4 && la < 8) {
-					uint32_t x0, y0, x1, y1;
-					memcpy(&x0, p, 4);
-					memcpy(&y0, q, 4);
-					memcpy(&x1, p + la - 4, 4);
-					memcpy(&y1, q + la - 4, 4);
-					brk[i] = (x0 != y0) | (x1 != y1);
-				} else {
-					brk[i] = la && memcmp(p, q, la) != 0;
-				}
-			}
-		} else {
-			for (uint32_t i = 1; i < n; i++)
-				brk[i] |= !val_eq(v, i, v, i - 1);
-		}
-	}
+	const uint32_t *o = v->offs;
+	uint32_t len = o[1] - o[0];
+	bool same_len = true;
+	for (uint32_t i = 1; i < n; i++)
+		same_len &= o[i + 1] - o[i] == len;
+	if (!same_len)
+		return false;
+	return len == 0 || memcmp(v->bytes + o[0], v->bytes + o[0] + len, (size_t)(n - 1) * len) == 0;
 }
 
+/* The keys (up to 64) whose n values are all the same in this batch, as a
+ * bit mask: they never end a run. */
+static uint64_t constant_keys(const struct colvec *const *keys, uint32_t nk, uint32_t n)
+{
+	uint64_t m = 0;
+	for (uint32_t k = 0; k < nk && k < 64; k++)
+		if (!keys[k]->validity && xphys(keys[k]->type) == PHYS_BYTES && bytes_all_equal(keys[k], n))
+			m |= 1ull << k;
+	return m;
+}
+
+/* The end of the run of rows equal to row i in every key (val_eq's
+ * semantics: NULL equals NULL, NaN equals NaN): the first row after i that
+ * differs from it, or n. Keys in `constant` are skipped; integer keys
+ * without nulls compare directly. */
+static uint32_t run_end(const struct colvec *const *keys, uint32_t nk, uint64_t constant,
+			uint32_t i, uint32_t n)
+{
+	uint32_t end = n;
+	for (uint32_t k = 0; k < nk && end > i + 1; k++) {
+		if (k < 64 && (constant >> k & 1))
+			continue;
+		const struct colvec *v = keys[k];
+		uint32_t j = i + 1;
+		if (!v->validity && xphys(v->type) == PHYS_I64) {
+			const int64_t *a = v->i64;
+			int64_t x = a[i];
+			while (j < end && a[j] == x)
+				j++;
+		} else {
+			while (j < end && val_eq(v, j, v, i))
+				j++;
+		}
+		end = j;
+	}
+	return end;
+}
+
+/* Group ids of n rows into h->gid: rows come in runs of equal keys
+ * (sorted or per-series input), so each run is looked up in the hash
+ * table once and its rows take that group. */
 static int assign_groups(struct hagg *h, const struct colvec *const *keys, uint32_t n)
 {
 	uint32_t nk = h->nkeys;
-	key_breaks(keys, nk, n, h->brk);
-	uint32_t *gid = h->gid, cur = 0;
-	const uint8_t *brk = h->brk;
-	for (uint32_t i = 0; i < n; i++) {
-		/* sorted input: a row equal to the previous one needs no hash */
-		if (!brk[i]) {
-			gid[i] = cur;
-			continue;
-		}
+	uint64_t constant = constant_keys(keys, nk, n);
+	uint32_t *gid = h->gid;
+	for (uint32_t i = 0; i < n;) {
+		uint32_t end = run_end(keys, nk, constant, i, n), g;
 		uint64_t hv = hash_row(keys, nk, i);
 		uint32_t p = (uint32_t)hv & h->smask;
 		for (;;) {
 			uint32_t s = h->slots[p];
 			if (!s)
 				break;
-			uint32_t g = s - 1;
+			g = s - 1;
 			if (h->ghash[g] == hv) {
 				bool same = true;
 				for (uint32_t k = 0; k < nk && same; k++)
 					same = val_eq(&h->keys[k], g, keys[k], i);
-				if (same) {
-					gid[i] = cur = g;
-					goto next;
-				}
+				if (same)
+					goto found;
 			}
 			p = (p + 1) & h->smask;
 		}
 		/* a new group */
-		{
-			uint32_t g = h->ngroups;
-			if (g == UINT32_MAX - 1)
-				return err_set(ERR_LIMIT, "too many groups");
-			if (ensure_group_cap(h, g + 1))
+		g = h->ngroups;
+		if (g == UINT32_MAX - 1)
+			return err_set(ERR_LIMIT, "too many groups");
+		if (ensure_group_cap(h, g + 1))
+			return ERR_NOMEM;
+		for (uint32_t k = 0; k < nk; k++)
+			if (colvec_push_from(&h->keys[k], keys[k], i))
 				return ERR_NOMEM;
-			for (uint32_t k = 0; k < nk; k++)
-				if (colvec_push_from(&h->keys[k], keys[k], i))
-					return ERR_NOMEM;
-			h->ghash[g] = hv;
-			h->ngroups++;
-			h->slots[p] = g + 1;
-			gid[i] = cur = g;
-			if ((uint64_t)h->ngroups * 2 > h->smask + 1 && rehash(h))
-				return ERR_NOMEM;
-		}
-	next:;
+		h->ghash[g] = hv;
+		h->ngroups++;
+		h->slots[p] = g + 1;
+		if ((uint64_t)h->ngroups * 2 > h->smask + 1 && rehash(h))
+			return ERR_NOMEM;
+	found:
+		for (uint32_t t = i; t < end; t++)
+			gid[t] = g;
+		i = end;
 	}
 	return 0;
 }
@@ -882,13 +881,11 @@ int hagg_update(struct hagg *h, const struct colvec *const *keys, uint32_t n,
 		mem_free(h->gid);
 		mem_free(h->sel);
 		mem_free(h->sgid);
-		mem_free(h->brk);
 		h->gid = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sel = mem_alloc((size_t)n * sizeof(uint32_t));
 		h->sgid = mem_alloc((size_t)n * sizeof(uint32_t));
-		h->brk = mem_alloc(n);
 		h->rcap = 0;
-		if (!h->gid || !h->sel || !h->sgid || !h->brk)
+		if (!h->gid || !h->sel || !h->sgid)
 			return ERR_NOMEM;
 		h->rcap = n;
 	}

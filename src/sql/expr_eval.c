@@ -1723,9 +1723,148 @@ int x_eval_const(struct xctx *cx, struct xexpr *e, struct datum *out)
 	return datum_to_arena(cx->a, out);
 }
 
+/* ---- filters: conjunctions of column-constant comparisons ---------------------- */
+
+/* At most this many comparisons in a conjunction the selection path takes
+ * (a time range and a few tag or field tests). */
+#define SEL_CONJ_MAX 8
+
+static bool is_cmp_op(int op)
+{
+	return op == XOP_EQ || op == XOP_NE || op == XOP_LT || op == XOP_LE || op == XOP_GT ||
+	       op == XOP_GE;
+}
+
+/* Collect the leaves of an AND tree into cj when every leaf compares a
+ * column with a constant in a fixed-width type (cmp_kernel's integer and
+ * double kernels). */
+static bool collect_conj(struct xexpr *e, struct xexpr **cj, int *n)
+{
+	if (e->kind != X_BIN)
+		return false;
+	if (e->u.bin.op == XOP_AND)
+		return collect_conj(e->u.bin.a, cj, n) && collect_conj(e->u.bin.b, cj, n);
+	if (!is_cmp_op(e->u.bin.op) || *n == SEL_CONJ_MAX)
+		return false;
+	int ka = e->u.bin.a->kind, kb = e->u.bin.b->kind;
+	if (!((ka == X_COL && kb == X_CONST) || (ka == X_CONST && kb == X_COL)))
+		return false;
+	enum phys_kind pk = xphys(e->u.bin.ct);
+	if (pk != PHYS_I64 && pk != PHYS_F64)
+		return false;
+	cj[(*n)++] = e;
+	return true;
+}
+
+/* The mirror of op for swapped operands (c OP col == col OP' c). */
+static int swap_cmp(int op)
+{
+	switch (op) {
+	case XOP_LT: return XOP_GT;
+	case XOP_LE: return XOP_GE;
+	case XOP_GT: return XOP_LT;
+	case XOP_GE: return XOP_LE;
+	default: return op;
+	}
+}
+
+/* Keep the rows of sel[0..*k) (all n rows when first) whose value passes
+ * TEST(x), in order, in place. */
+#define SEL_PASS(T, vals, TEST)                                      \
+	do {                                                         \
+		const T *v_ = (vals);                                \
+		uint32_t m_ = 0;                                     \
+		if (first) {                                         \
+			for (uint32_t i = 0; i < n; i++) {           \
+				T x = v_[i];                         \
+				sel[m_] = i;                         \
+				m_ += (TEST);                        \
+			}                                            \
+		} else {                                             \
+			for (uint32_t j = 0; j < *k; j++) {          \
+				uint32_t i = sel[j];                 \
+				T x = v_[i];                         \
+				sel[m_] = i;                         \
+				m_ += (TEST);                        \
+			}                                            \
+		}                                                    \
+		*k = m_;                                             \
+	} while (0)
+
+#define SEL_OPS(T, vals, y, CAST)                                              \
+	do {                                                                   \
+		switch (op) {                                                  \
+		case XOP_EQ: SEL_PASS(T, vals, CAST(x) == CAST(y)); break;     \
+		case XOP_NE: SEL_PASS(T, vals, CAST(x) != CAST(y)); break;     \
+		case XOP_LT: SEL_PASS(T, vals, CAST(x) < CAST(y)); break;      \
+		case XOP_LE: SEL_PASS(T, vals, CAST(x) <= CAST(y)); break;     \
+		case XOP_GT: SEL_PASS(T, vals, CAST(x) > CAST(y)); break;      \
+		default: SEL_PASS(T, vals, CAST(x) >= CAST(y)); break;         \
+		}                                                              \
+	} while (0)
+#define SEL_SIGNED(x) (x)
+#define SEL_UNSIGNED(x) ((uint64_t)(x))
+
+/* One comparison of a conjunction over the rows still selected: the same
+ * comparison cmp_kernel makes (by the comparison type ct), a null value
+ * or constant selecting nothing, as x_eval_filter treats a null result. */
+static void sel_cmp(int op, int ct, const struct colvec *col, const struct datum *c, bool first,
+		    uint32_t n, uint32_t *sel, uint32_t *k)
+{
+	if (c->is_null) {
+		*k = 0;
+		return;
+	}
+	if (xphys(ct) == PHYS_F64) {
+		double y = c->v.f;
+		SEL_OPS(double, col->f64, y, SEL_SIGNED);
+	} else if (ct == DT_UINT64) {
+		int64_t y = c->v.i;
+		SEL_OPS(int64_t, col->i64, y, SEL_UNSIGNED);
+	} else {
+		int64_t y = c->v.i;
+		SEL_OPS(int64_t, col->i64, y, SEL_SIGNED);
+	}
+}
+
+/* x_eval_filter for a conjunction of column-constant comparisons over
+ * columns without nulls: each comparison narrows the selection in place,
+ * without a boolean vector per comparison and per AND. Returns 1 when
+ * taken (sel / *nsel set), 0 to use the general path. */
+static int filter_conj(struct xctx *cx, struct xexpr *e, const struct batch *b, uint32_t *sel,
+		       uint32_t *nsel)
+{
+	struct xexpr *cj[SEL_CONJ_MAX];
+	int ncj = 0;
+	if (!collect_conj(e, cj, &ncj))
+		return 0;
+	struct xval col[SEL_CONJ_MAX], con[SEL_CONJ_MAX];
+	for (int i = 0; i < ncj; i++) {
+		bool col_left = cj[i]->u.bin.a->kind == X_COL;
+		struct xexpr *ce = col_left ? cj[i]->u.bin.a : cj[i]->u.bin.b;
+		struct xexpr *ke = col_left ? cj[i]->u.bin.b : cj[i]->u.bin.a;
+		if (x_eval(cx, ce, b, &col[i]) || x_eval(cx, ke, b, &con[i]))
+			return 0; /* the general path reports it */
+		if (!col[i].v || col[i].v->validity || con[i].v || ke->type == XT_INTERVAL)
+			return 0;
+	}
+	uint32_t n = b->nrows, k = 0;
+	for (int i = 0; i < ncj; i++) {
+		bool col_left = cj[i]->u.bin.a->kind == X_COL;
+		int op = col_left ? cj[i]->u.bin.op : swap_cmp(cj[i]->u.bin.op);
+		sel_cmp(op, cj[i]->u.bin.ct, col[i].v, &con[i].c, i == 0, n, sel, &k);
+		if (k == 0)
+			break;
+	}
+	*nsel = k;
+	return 1;
+}
+
 int x_eval_filter(struct xctx *cx, struct xexpr *e, const struct batch *b, uint32_t *sel,
 		  uint32_t *nsel)
 {
+	if (b->nrows && filter_conj(cx, e, b, sel, nsel))
+		return 0;
 	struct xval x;
 	int rc = x_eval(cx, e, b, &x);
 	if (rc)
