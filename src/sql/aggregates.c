@@ -465,10 +465,23 @@ static bool bytes_all_equal(const struct colvec *v, uint32_t n)
 {
 	const uint32_t *o = v->offs;
 	uint32_t len = o[1] - o[0];
-	bool same_len = true;
-	for (uint32_t i = 1; i < n; i++)
-		same_len &= o[i + 1] - o[i] == len;
-	if (!same_len)
+	if (o[n] - o[0] != (uint32_t)((uint64_t)len * n))
+		return false;
+	/* equal lengths: o[i] = o[0] + i * len for every i (wrapping uint32
+	 * arithmetic, as offsets are), four offsets per step */
+	typedef uint32_t u32x4 __attribute__((vector_size(16)));
+	u32x4 want = {o[0], o[0] + len, o[0] + 2 * len, o[0] + 3 * len}, diff = {0, 0, 0, 0};
+	uint32_t step = 4 * len, i = 0;
+	for (; i + 4 <= n + 1; i += 4) {
+		u32x4 got;
+		memcpy(&got, o + i, sizeof(got));
+		diff |= got ^ want;
+		want += step;
+	}
+	uint32_t bad = diff[0] | diff[1] | diff[2] | diff[3];
+	for (; i <= n; i++)
+		bad |= o[i] ^ (o[0] + i * len);
+	if (bad)
 		return false;
 	return len == 0 || memcmp(v->bytes + o[0], v->bytes + o[0] + len, (size_t)(n - 1) * len) == 0;
 }

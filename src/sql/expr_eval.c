@@ -1827,6 +1827,50 @@ static void sel_cmp(int op, int ct, const struct colvec *col, const struct datum
 	}
 }
 
+static bool is_lower(int op) { return op == XOP_GT || op == XOP_GE; }
+static bool is_upper(int op) { return op == XOP_LT || op == XOP_LE; }
+
+/* Comparisons a (column OP constant, op already as col OP c) and b bound
+ * the same signed integer column from both sides (non-null constants). */
+static bool range_pair(const struct xexpr *a, int opa, const struct colvec *ca,
+		       const struct datum *ka, const struct xexpr *b, int opb,
+		       const struct colvec *cb, const struct datum *kb)
+{
+	int ct = a->u.bin.ct;
+	if (ca != cb || ct != b->u.bin.ct || xphys(ct) != PHYS_I64 || ct == DT_UINT64 ||
+	    ka->is_null || kb->is_null)
+		return false;
+	return (is_lower(opa) && is_upper(opb)) || (is_upper(opa) && is_lower(opb));
+}
+
+/* sel_cmp for the pair range_pair accepted: the inclusive range [lo, hi]
+ * both comparisons leave (empty when they exclude every value), tested
+ * with one unsigned comparison per row. */
+static void sel_range(int opa, const struct datum *ka, int opb, const struct datum *kb,
+		      const struct colvec *col, bool first, uint32_t n, uint32_t *sel, uint32_t *k)
+{
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	bool empty = false;
+	for (int s = 0; s < 2; s++) {
+		int op = s ? opb : opa;
+		int64_t c = s ? kb->v.i : ka->v.i;
+		if (op == XOP_GE)
+			lo = c;
+		else if (op == XOP_GT)
+			empty |= c == INT64_MAX, lo = c == INT64_MAX ? c : c + 1;
+		else if (op == XOP_LE)
+			hi = c;
+		else
+			empty |= c == INT64_MIN, hi = c == INT64_MIN ? c : c - 1;
+	}
+	if (empty || lo > hi) {
+		*k = 0;
+		return;
+	}
+	uint64_t base = (uint64_t)lo, width = (uint64_t)hi - (uint64_t)lo;
+	SEL_PASS(int64_t, col->i64, (uint64_t)x - base <= width);
+}
+
 /* x_eval_filter for a conjunction of column-constant comparisons over
  * columns without nulls: each comparison narrows the selection in place,
  * without a boolean vector per comparison and per AND. Returns 1 when
@@ -1849,10 +1893,26 @@ static int filter_conj(struct xctx *cx, struct xexpr *e, const struct batch *b, 
 			return 0;
 	}
 	uint32_t n = b->nrows, k = 0;
+	int op[SEL_CONJ_MAX];
+	bool done[SEL_CONJ_MAX] = {false};
+	for (int i = 0; i < ncj; i++)
+		op[i] = cj[i]->u.bin.a->kind == X_COL ? cj[i]->u.bin.op : swap_cmp(cj[i]->u.bin.op);
+	bool first = true;
 	for (int i = 0; i < ncj; i++) {
-		bool col_left = cj[i]->u.bin.a->kind == X_COL;
-		int op = col_left ? cj[i]->u.bin.op : swap_cmp(cj[i]->u.bin.op);
-		sel_cmp(op, cj[i]->u.bin.ct, col[i].v, &con[i].c, i == 0, n, sel, &k);
+		if (done[i])
+			continue;
+		/* a lower and an upper bound on the same column: one pass */
+		int j = i + 1;
+		while (j < ncj && (done[j] || !range_pair(cj[i], op[i], col[i].v, &con[i].c, cj[j], op[j],
+							    col[j].v, &con[j].c)))
+			j++;
+		if (j < ncj) {
+			sel_range(op[i], &con[i].c, op[j], &con[j].c, col[i].v, first, n, sel, &k);
+			done[j] = true;
+		} else {
+			sel_cmp(op[i], cj[i]->u.bin.ct, col[i].v, &con[i].c, first, n, sel, &k);
+		}
+		first = false;
 		if (k == 0)
 			break;
 	}

@@ -222,11 +222,53 @@ static void test_grouping_neighbours(void **state)
 	check_grouping(rows, 2 * NVALS, 3);
 }
 
+/* Batches of strings of one repeated byte whose lengths add up to n times
+ * the first length without being all equal ("aa", "a", "aaa", ...): the
+ * bytes are periodic, so only the lengths tell them apart. Every distinct
+ * length must be its own group, wherever in the batch the odd pair sits
+ * (the offsets are checked four at a time with a scalar tail). */
+static void test_grouping_periodic(void **state)
+{
+	(void)state;
+	static const char a[64] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	enum dtype kt[1] = {DT_STRING};
+	for (uint32_t n = 2; n <= 19; n++)
+		for (uint32_t at = 0; at + 1 < n; at++) {
+			/* all length 4 except rows at and at + 1: 4 - d and 4 + d */
+			uint32_t d = 1 + (n + at) % 3;
+			struct hagg *ids = NULL;
+			assert_int_equal(hagg_create(&ids, 1, kt, 0, NULL), 0);
+			struct colvec key;
+			colvec_init(&key, DT_STRING);
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t len = i == at ? 4 - d : i == at + 1 ? 4 + d : 4;
+				assert_int_equal(colvec_push_bytes(&key, a, len), 0);
+			}
+			const struct colvec *kp[1] = {&key};
+			const uint32_t *g;
+			assert_int_equal(hagg_assign(ids, kp, n, &g), 0);
+			/* lengths 4, 4 - d and 4 + d: three groups (two when the
+			 * batch is just the odd pair) */
+			uint32_t want = n > 2 ? 3 : 2;
+			assert_int_equal(hagg_groups(ids), want);
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t li = i == at ? 4 - d : i == at + 1 ? 4 + d : 4;
+				for (uint32_t j = 0; j < n; j++) {
+					uint32_t lj = j == at ? 4 - d : j == at + 1 ? 4 + d : 4;
+					assert_int_equal(g[i] == g[j], li == lj);
+				}
+			}
+			colvec_free(&key);
+			hagg_free(ids);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouping_random),
 		cmocka_unit_test(test_grouping_neighbours),
+		cmocka_unit_test(test_grouping_periodic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
  *     column's own values and their neighbours;
  *   - trees the path does not take (an OR leaf, a column with nulls, more
  *     than 8 comparisons), which the general path answers: the same model;
+ *   - a lower and an upper bound on one integer column (one pass) with
+ *     constants at the type's edges, in every order and operand side;
  *   - a NULL constant selects nothing; an empty batch selects nothing.
  */
 #include <setjmp.h>
@@ -116,6 +118,25 @@ struct leaf {
 	struct datum k;
 };
 
+/* The comparison l describes, as an expression tree. */
+static struct xexpr *leaf_expr(struct xctx *cx, const struct leaf *l)
+{
+	struct xexpr *ce = xnew(cx, X_COL, col_types[l->col]);
+	assert_non_null(ce);
+	ce->u.col = (uint32_t)l->col;
+	ce->name = "c";
+	struct xexpr *ke = xconst(cx, &l->k, "k");
+	assert_non_null(ke);
+	struct xexpr *e = xnew(cx, X_BIN, DT_BOOL);
+	assert_non_null(e);
+	e->u.bin.op = l->op;
+	e->u.bin.ct = col_types[l->col];
+	e->u.bin.a = l->col_left ? ce : ke;
+	e->u.bin.b = l->col_left ? ke : ce;
+	e->name = "cmp";
+	return e;
+}
+
 static struct xexpr *make_leaf(struct xctx *cx, const struct batch *b, struct leaf *l, int col,
 			       bool null_const)
 {
@@ -133,20 +154,7 @@ static struct xexpr *make_leaf(struct xctx *cx, const struct batch *b, struct le
 		if (fx_rndn(4) == 0)
 			l->k.v.i = pick_i64();
 	}
-	struct xexpr *ce = xnew(cx, X_COL, col_types[col]);
-	assert_non_null(ce);
-	ce->u.col = (uint32_t)col;
-	ce->name = "c";
-	struct xexpr *ke = xconst(cx, &l->k, "k");
-	assert_non_null(ke);
-	struct xexpr *e = xnew(cx, X_BIN, DT_BOOL);
-	assert_non_null(e);
-	e->u.bin.op = l->op;
-	e->u.bin.ct = col_types[col];
-	e->u.bin.a = l->col_left ? ce : ke;
-	e->u.bin.b = l->col_left ? ke : ce;
-	e->name = "cmp";
-	return e;
+	return leaf_expr(cx, l);
 }
 
 static struct xexpr *make_bin(struct xctx *cx, int op, struct xexpr *a, struct xexpr *b)
@@ -262,6 +270,64 @@ static void test_general_path(void **state)
 	run_cases(300, false, false, 14, false); /* more comparisons than the path takes */
 }
 
+/* Every lower bound (>, >=) with every upper bound (<, <=) on one integer
+ * column, constants at the type's edges, either order and either operand
+ * side: the one-pass range must match the model (empty ranges at the
+ * edges included). */
+static void test_range_edges(void **state)
+{
+	(void)state;
+	static const int64_t edges[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+	static const int bound_ops[2][2] = {{XOP_GT, XOP_GE}, {XOP_LT, XOP_LE}};
+	struct batch b;
+	assert_int_equal(batch_init(&b, NCOLS, col_types), 0);
+	fx_seed(15);
+	fill_batch(&b);
+	for (uint32_t r = 0; r < 7; r++) /* every edge present */
+		b.cols[C_I64].i64[r] = edges[r];
+	struct arena *a = arena_create(1 << 12);
+	assert_non_null(a);
+	uint32_t got[NROWS], want[NROWS];
+	for (int lo = 0; lo < 2; lo++)
+		for (int hi = 0; hi < 2; hi++)
+			for (int x = 0; x < 7; x++)
+				for (int y = 0; y < 7; y++)
+					for (int shape = 0; shape < 8; shape++) {
+						struct xctx cx;
+						xctx_init(&cx, NULL, NULL, a);
+						struct leaf l[2];
+						struct xexpr *e[2];
+						for (int s = 0; s < 2; s++) {
+							/* col OP c, or c OP' col for the same test */
+							bool left = (shape >> s & 1) == 0;
+							int op = bound_ops[s][s ? hi : lo];
+							l[s].col = C_I64;
+							l[s].col_left = left;
+							l[s].op = left ? op
+								: op == XOP_GT ? XOP_LT
+								: op == XOP_GE ? XOP_LE
+								: op == XOP_LT ? XOP_GT
+									       : XOP_GE;
+							memset(&l[s].k, 0, sizeof(l[s].k));
+							l[s].k.type = DT_INT64;
+							l[s].k.v.i = edges[s ? y : x];
+							e[s] = leaf_expr(&cx, &l[s]);
+						}
+						struct xexpr *t = shape & 4 ? make_bin(&cx, XOP_AND, e[1], e[0])
+									    : make_bin(&cx, XOP_AND, e[0], e[1]);
+						uint32_t ng = 0;
+						assert_int_equal(x_eval_filter(&cx, t, &b, got, &ng), 0);
+						uint32_t nw = model_sel(&b, l, 2, -1, want);
+						if (ng != nw || memcmp(got, want, nw * sizeof(uint32_t)) != 0)
+							fail_msg("bounds %d %d constants %lld %lld shape %d: %u rows, model %u",
+								 lo, hi, (long long)edges[x], (long long)edges[y], shape, ng, nw);
+						xctx_release(&cx);
+						arena_reset(a);
+					}
+	arena_destroy(a);
+	batch_free(&b);
+}
+
 static void test_empty_batch(void **state)
 {
 	(void)state;
@@ -291,6 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_conjunctions),
 	    cmocka_unit_test(test_null_constants),
 	    cmocka_unit_test(test_general_path),
+	    cmocka_unit_test(test_range_edges),
 	    cmocka_unit_test(test_empty_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
