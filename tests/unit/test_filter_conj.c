@@ -150,7 +150,8 @@ static struct xexpr *make_leaf(struct xctx *cx, const struct batch *b, struct le
 	if (col_types[col] == DT_FLOAT64) {
 		l->k.v.f = fx_rndn(3) ? b->cols[col].f64[r] : pick_f64();
 	} else {
-		l->k.v.i = b->cols[col].i64[r] + (int64_t)fx_rndn(3) - 1;
+		/* a value or a neighbour (wrapping at the edges) */
+		l->k.v.i = (int64_t)((uint64_t)b->cols[col].i64[r] + fx_rndn(3) - 1);
 		if (fx_rndn(4) == 0)
 			l->k.v.i = pick_i64();
 	}
