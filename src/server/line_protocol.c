@@ -774,33 +774,63 @@ static inline int64_t hint_key(const struct cur *c, const struct lp_table *t, ui
 	return ci;
 }
 
+/* The key of the next tag or field (kind LP_TAG / LP_FIELD) at c->p, and
+ * c->p past its '='. *hit >= 0: the line repeats the previous line's key
+ * at this position (hint_key) and *hit is its column. Otherwise the key
+ * is scanned as written (*kesc: it holds escapes, undone by finish_key). */
+static int parse_key(struct cur *c, const struct lp_table *t, uint32_t pos, int kind,
+		     const char **k, size_t *kn, int *kesc, int64_t *hit)
+{
+	const char *what = kind == LP_TAG ? "tag" : "field";
+	*kesc = 0;
+	*hit = hint_key(c, t, pos, kind);
+	if (*hit >= 0) {
+		*k = c->p;
+		*kn = t->cols[*hit].name_len;
+		c->p += *kn + 1;
+		return 0;
+	}
+	const char *kend;
+	int rc = scan_name(c, C_KEY, &kend, kesc);
+	if (rc)
+		return rc;
+	*k = c->p;
+	*kn = (size_t)(kend - *k);
+	if (*kn == 0)
+		return fail(c, ERR_BAD_INPUT, "missing %s key", what);
+	if (kend >= c->end || *kend != '=')
+		return fail(c, ERR_BAD_INPUT, "missing %s value for %s key \"%.*s\"", what, what,
+			    (int)(*kn > 64 ? 64 : *kn), *k);
+	c->p = kend + 1;
+	return 0;
+}
+
+/* A scanned key (not the hint's) made ready for resolve_col: escapes
+ * undone (into scratch), its length checked. */
+static int finish_key(struct cur *c, int kind, int kesc, const char **k, size_t *kn)
+{
+	int rc;
+	if (kesc && (rc = unescape(c, *k, *kn, KEY_ESC, k, kn)))
+		return rc;
+	if (*kn > LP_MAX_NAME)
+		return fail(c, ERR_LIMIT, "%s key longer than %d bytes",
+			    kind == LP_TAG ? "tag" : "field", LP_MAX_NAME);
+	return 0;
+}
+
 static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 {
 	while (c->p < c->end && *c->p == ',') {
 		c->p++;
-		const char *kend, *vend, *k, *v;
+		const char *vend, *k, *v;
 		size_t kn, vn;
 		int kesc, vesc, rc;
-		uint32_t ci;
-		int64_t hit = hint_key(c, t, *pos, LP_TAG);
-		if (hit >= 0) {
+		uint32_t ci = 0;
+		int64_t hit;
+		if ((rc = parse_key(c, t, *pos, LP_TAG, &k, &kn, &kesc, &hit)))
+			return rc;
+		if (hit >= 0)
 			ci = (uint32_t)hit;
-			k = c->p;
-			kn = t->cols[ci].name_len;
-			c->p += kn + 1;
-		} else {
-			if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
-				return rc;
-			k = c->p;
-			kn = (size_t)(kend - k);
-			if (kn == 0)
-				return fail(c, ERR_BAD_INPUT, "missing tag key");
-			if (kend >= c->end || *kend != '=')
-				return fail(c, ERR_BAD_INPUT,
-				            "missing tag value for tag key \"%.*s\"",
-				            (int)(kn > 64 ? 64 : kn), k);
-			c->p = kend + 1;
-		}
 		if ((rc = scan_name(c, C_TVAL, &vend, &vesc)))
 			return rc;
 		v = c->p;
@@ -812,12 +842,8 @@ static int parse_tags(struct cur *c, struct lp_table *t, uint32_t *pos)
 		if (hit >= 0) {
 			(*pos)++;
 		} else {
-			if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
-				return rc;
-			if (kn > LP_MAX_NAME)
-				return fail(c, ERR_LIMIT, "tag key longer than %d bytes",
-				            LP_MAX_NAME);
-			if ((rc = resolve_col(c, t, k, kn, (*pos)++, LP_TAG, DT_STRING, &ci)))
+			if ((rc = finish_key(c, LP_TAG, kesc, &k, &kn)) ||
+			    (rc = resolve_col(c, t, k, kn, (*pos)++, LP_TAG, DT_STRING, &ci)))
 				return rc;
 		}
 		struct colvec *col;
@@ -966,34 +992,16 @@ static inline bool fast_float(struct cur *c, double *out)
 static int parse_fields(struct cur *c, struct lp_table *t, uint32_t *pos)
 {
 	for (;;) {
-		const char *kend, *k;
+		const char *k;
 		size_t kn;
 		int kesc, rc;
-		int64_t hit = hint_key(c, t, *pos, LP_FIELD);
-		if (hit >= 0) {
-			k = c->p;
-			kn = t->cols[hit].name_len;
-			c->p += kn + 1;
-		} else {
-			if ((rc = scan_name(c, C_KEY, &kend, &kesc)))
-				return rc;
-			k = c->p;
-			kn = (size_t)(kend - k);
-			if (kn == 0)
-				return fail(c, ERR_BAD_INPUT, "missing field key");
-			if (kend >= c->end || *kend != '=')
-				return fail(c, ERR_BAD_INPUT,
-				            "missing field value for field key \"%.*s\"",
-				            (int)(kn > 64 ? 64 : kn), k);
-			c->p = kend + 1;
-			/* an unescaped key lives in scratch until resolve_col has
-			 * interned it; the value is unescaped only after that */
-			if (kesc && (rc = unescape(c, k, kn, KEY_ESC, &k, &kn)))
-				return rc;
-			if (kn > LP_MAX_NAME)
-				return fail(c, ERR_LIMIT, "field key longer than %d bytes",
-				            LP_MAX_NAME);
-		}
+		int64_t hit;
+		if ((rc = parse_key(c, t, *pos, LP_FIELD, &k, &kn, &kesc, &hit)))
+			return rc;
+		/* an unescaped key lives in scratch until resolve_col has
+		 * interned it; the value is unescaped only after that */
+		if (hit < 0 && (rc = finish_key(c, LP_FIELD, kesc, &k, &kn)))
+			return rc;
 		const char *v = c->p;
 		size_t vn;
 		enum dtype type;
