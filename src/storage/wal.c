@@ -15,8 +15,7 @@
  *     u32      format version, 1
  *     u64      segment id (equal to the number in the file name)
  *   offset 16  records, back to back, no padding:
- *     u32      crc32c (base/crc32c.h, seed 0; computed by wal_crc32c, SSE4.2
- *              when present) of the 20 header bytes that
+ *     u32      crc32c (base/crc32c.h, seed 0) of the 20 header bytes that
  *              follow it and the payload, i.e. of bytes [4, 24 + length)
  *     u32      length of the payload, <= WAL_MAX_PAYLOAD (256 MiB)
  *     u64      region_id
@@ -99,50 +98,6 @@
 #define ERRMSG_BYTES 200
 
 static const uint8_t seg_magic[4] = {'S', 'W', 'A', 'L'};
-
-/* ---- checksum ---- */
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <nmmintrin.h>
-
-/* The crc32 instruction updates the bit-reflected CRC-32C register without
- * the pre/post inversion, so the caller-visible value is ~reg. */
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const void *data,
-                                                              size_t n)
-{
-	const uint8_t *p = data;
-	uint64_t c = (uint32_t)~crc;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		c = _mm_crc32_u64(c, w);
-		p += 8;
-		n -= 8;
-	}
-	uint32_t c32 = (uint32_t)c;
-	while (n--)
-		c32 = _mm_crc32_u8(c32, *p++);
-	return ~c32;
-}
-
-static int crc_hw = -1; /* -1 unknown, racy but idempotent */
-
-uint32_t wal_crc32c(uint32_t crc, const void *data, size_t n)
-{
-	int hw = __atomic_load_n(&crc_hw, __ATOMIC_RELAXED);
-	if (hw < 0) {
-		__builtin_cpu_init();
-		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-		__atomic_store_n(&crc_hw, hw, __ATOMIC_RELAXED);
-	}
-	return hw ? crc32c_hw(crc, data, n) : crc32c(crc, data, n);
-}
-#else
-uint32_t wal_crc32c(uint32_t crc, const void *data, size_t n)
-{
-	return crc32c(crc, data, n);
-}
-#endif
 
 /* ---- a small open-addressing map uint64 -> uint64 ---- */
 
@@ -452,7 +407,7 @@ static enum rec_status reader_next(struct reader *r, struct rec *rec)
 		return REC_IOERR;
 	uint32_t want = le_get_u32(p);
 	r->off += REC_HDR + (uint64_t)len;
-	if (wal_crc32c(0, p + 4, REC_HDR - 4 + (size_t)len) != want)
+	if (crc32c(0, p + 4, REC_HDR - 4 + (size_t)len) != want)
 		return REC_BAD_CRC;
 	rec->region = le_get_u64(p + 8);
 	rec->seq = le_get_u64(p + 16);
@@ -991,9 +946,9 @@ int wal_append(struct wal *w, uint64_t region_id, uint64_t seq, const void *payl
 	le_put_u32(me.hdr + 4, (uint32_t)len);
 	le_put_u64(me.hdr + 8, region_id);
 	le_put_u64(me.hdr + 16, seq);
-	uint32_t crc = wal_crc32c(0, me.hdr + 4, REC_HDR - 4);
+	uint32_t crc = crc32c(0, me.hdr + 4, REC_HDR - 4);
 	if (len)
-		crc = wal_crc32c(crc, payload, len);
+		crc = crc32c(crc, payload, len);
 	le_put_u32(me.hdr, crc);
 
 	pthread_mutex_lock(&w->mu);

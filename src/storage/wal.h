@@ -113,9 +113,4 @@ void wal_stats(struct wal *w, struct wal_stats *out);
  * In WAL_SYNC_NONE mode the active segment is fdatasync'ed first. */
 void wal_close(struct wal *w);
 
-/* CRC-32C exactly as base/crc32c.h's crc32c (same seed rule and result),
- * computed with the SSE4.2 crc32 instruction when the CPU has it (checked
- * once), else by crc32c. Used for every WAL record. */
-uint32_t wal_crc32c(uint32_t crc, const void *data, size_t n);
-
 #endif

@@ -5,7 +5,7 @@
  *    must give the same result code, error message and line, and the same
  *    tables, columns and values (floats bit for bit); floats also equal
  *    strtod's double.
- *  - wal_crc32c (SSE4.2 when present) equals base crc32c.
+ *  - crc32c (SSE4.2 when present) equals the table-driven crc32c_sw.
  *  - memtable series lookup by tag-value hash: as many series as distinct
  *    memcomparable keys, every scanned row under its own key, with NULL,
  *    empty, NUL-holding, long middle-differing strings, -0.0 / NaN floats
@@ -352,7 +352,7 @@ static void test_lp_floats_vs_strtod(void **state)
 	}
 }
 
-/* ---- WAL checksum ------------------------------------------------------------- */
+/* ---- checksum (WAL records, RPC frames) ------------------------------------------------------------- */
 
 static void test_wal_crc_matches(void **state)
 {
@@ -361,15 +361,16 @@ static void test_wal_crc_matches(void **state)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)rnd();
 	/* check value of CRC-32C("123456789") */
-	assert_int_equal(wal_crc32c(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(crc32c_sw(0, "123456789", 9), 0xE3069283u);
 	for (size_t off = 0; off < 9; off++)
 		for (size_t n = 0; n + off <= sizeof(buf); n += 1 + n / 16) {
 			uint32_t seed = (uint32_t)rnd();
-			assert_int_equal(wal_crc32c(0, buf + off, n), crc32c(0, buf + off, n));
-			assert_int_equal(wal_crc32c(seed, buf + off, n), crc32c(seed, buf + off, n));
+			assert_int_equal(crc32c(0, buf + off, n), crc32c_sw(0, buf + off, n));
+			assert_int_equal(crc32c(seed, buf + off, n), crc32c_sw(seed, buf + off, n));
 			/* chained = whole */
 			size_t h = n / 3;
-			assert_int_equal(wal_crc32c(wal_crc32c(0, buf + off, h), buf + off + h, n - h),
+			assert_int_equal(crc32c(crc32c(0, buf + off, h), buf + off + h, n - h),
 			                 crc32c(0, buf + off, n));
 		}
 }
