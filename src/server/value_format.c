@@ -707,14 +707,8 @@ static size_t fast_small(char *o, uint32_t m, int k)
 }
 #endif
 
-/* The positional text of d > 0 when fast_decimal takes it and its
- * decimal exponent is in [-4, 15) (where every flavor writes positional
- * notation): the same text as shortest_digits + the positional branch of
- * vfmt_double, without the digit string. Returns its length, 0 when not
- * taken. */
-static size_t fast_positional(char *o, double d)
-{
-	static const uint64_t u10[] = {1ull,
+/* 10^0 .. 10^19 */
+static const uint64_t pow10_u64[20] = {1ull,
 				       10ull,
 				       100ull,
 				       1000ull,
@@ -730,7 +724,18 @@ static size_t fast_positional(char *o, double d)
 				       10000000000000ull,
 				       100000000000000ull,
 				       1000000000000000ull,
-				       10000000000000000ull};
+				       10000000000000000ull,
+				       100000000000000000ull,
+				       1000000000000000000ull,
+				       10000000000000000000ull};
+
+/* The positional text of d > 0 when fast_decimal takes it and its
+ * decimal exponent is in [-4, 15) (where every flavor writes positional
+ * notation): the same text as shortest_digits + the positional branch of
+ * vfmt_double, without the digit string. Returns its length, 0 when not
+ * taken. */
+static size_t fast_positional(char *o, double d)
+{
 	uint64_t m;
 	int k;
 	if (fast_decimal_hint(d, &m, &k) && fast_decimal(d, &m, &k))
@@ -745,7 +750,7 @@ static size_t fast_positional(char *o, double d)
 		k--;
 	}
 	int nd = 1;
-	while (nd < 17 && m >= u10[nd])
+	while (nd < 17 && m >= pow10_u64[nd])
 		nd++;
 	int e = nd - 1 - k;
 	if (e < -4 || e >= 15 || nd > 16)
@@ -770,12 +775,12 @@ static size_t fast_positional(char *o, double d)
 	case 2: ip = m / 100; break;
 	case 3: ip = m / 1000; break;
 	case 4: ip = m / 10000; break;
-	default: ip = m / u10[k]; break;
+	default: ip = m / pow10_u64[k]; break;
 	}
 	put_digits(p, ip, e + 1);
 	p += e + 1;
 	*p++ = '.';
-	put_digits(p, m - ip * u10[k], k);
+	put_digits(p, m - ip * pow10_u64[k], k);
 	return (size_t)(p + k - o);
 }
 
@@ -783,26 +788,6 @@ static size_t fast_positional(char *o, double d)
 
 typedef unsigned __int128 u128;
 
-static const uint64_t pow10_u64[20] = {1ull,
-				       10ull,
-				       100ull,
-				       1000ull,
-				       10000ull,
-				       100000ull,
-				       1000000ull,
-				       10000000ull,
-				       100000000ull,
-				       1000000000ull,
-				       10000000000ull,
-				       100000000000ull,
-				       1000000000000ull,
-				       10000000000000ull,
-				       100000000000000ull,
-				       1000000000000000ull,
-				       10000000000000000ull,
-				       100000000000000000ull,
-				       1000000000000000000ull,
-				       10000000000000000000ull};
 
 static inline u128 pow10_u128(int k) /* 0 <= k <= 38 */
 {

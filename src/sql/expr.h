@@ -103,6 +103,19 @@ enum xop {
 	XOP_DATE_DIFF,   /* date - date: days */
 };
 
+/* The comparison that holds with the operands swapped (a < b == b > a);
+ * any other operator unchanged. */
+static inline int xop_mirror(int op)
+{
+	switch (op) {
+	case XOP_LT: return XOP_GT;
+	case XOP_LE: return XOP_GE;
+	case XOP_GT: return XOP_LT;
+	case XOP_GE: return XOP_LE;
+	default: return op;
+	}
+}
+
 enum xis { XIS_NULL, XIS_TRUE, XIS_FALSE, XIS_UNKNOWN };
 
 struct xctx;

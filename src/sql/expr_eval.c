@@ -1756,18 +1756,6 @@ static bool collect_conj(struct xexpr *e, struct xexpr **cj, int *n)
 	return true;
 }
 
-/* The mirror of op for swapped operands (c OP col == col OP' c). */
-static int swap_cmp(int op)
-{
-	switch (op) {
-	case XOP_LT: return XOP_GT;
-	case XOP_LE: return XOP_GE;
-	case XOP_GT: return XOP_LT;
-	case XOP_GE: return XOP_LE;
-	default: return op;
-	}
-}
-
 /* Keep the rows of sel[0..*k) (all n rows when first) whose value passes
  * TEST(x), in order, in place. */
 #define SEL_PASS(T, vals, TEST)                                      \
@@ -1896,7 +1884,7 @@ static int filter_conj(struct xctx *cx, struct xexpr *e, const struct batch *b, 
 	int op[SEL_CONJ_MAX];
 	bool done[SEL_CONJ_MAX] = {false};
 	for (int i = 0; i < ncj; i++)
-		op[i] = cj[i]->u.bin.a->kind == X_COL ? cj[i]->u.bin.op : swap_cmp(cj[i]->u.bin.op);
+		op[i] = cj[i]->u.bin.a->kind == X_COL ? cj[i]->u.bin.op : xop_mirror(cj[i]->u.bin.op);
 	bool first = true;
 	for (int i = 0; i < ncj; i++) {
 		if (done[i])

@@ -182,16 +182,6 @@ static bool lit_for_column(struct binder *bd, const struct datum *lit, int ctype
 	return true;
 }
 
-static int mirror(int op)
-{
-	switch (op) {
-	case XOP_LT: return XOP_GT;
-	case XOP_LE: return XOP_GE;
-	case XOP_GT: return XOP_LT;
-	case XOP_GE: return XOP_LE;
-	default: return op;
-	}
-}
 
 static void narrow_ts(struct op *scan, int op, int64_t v)
 {
@@ -236,7 +226,7 @@ static void push_conjunct(struct binder *bd, struct op *scan, const struct xexpr
 			const struct xexpr *t = a;
 			a = b;
 			b = t;
-			op = mirror(op);
+			op = xop_mirror(op);
 		}
 		int col = column_of(scan, a);
 		if (col < 0 || b->kind != X_CONST || b->type >= DT__COUNT)
