@@ -43,8 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/log.h"
 #include "base/err.h"
+#include "base/fs.h"
+#include "base/log.h"
 #include "cmd/cluster_cmds.h"
 #include "config/config.h"
 
@@ -67,21 +68,6 @@ static int usage(void)
 	                "         [--config FILE] [--store-type fs|s3] [--s3-* ...] [--metadata etcd]\n"
 	                "         [--etcd-endpoints URL[,URL]] (passed on to the metasrv and datanodes)\n");
 	return 2;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[1024];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 /* The config arguments (--config and config flags) every child gets. */
@@ -276,8 +262,8 @@ int cluster_main(int argc, char **argv)
 	snprintf(shared, sizeof(shared), "%s/shared", home);
 	snprintf(meta_addr, sizeof(meta_addr), "127.0.0.1:%d", meta_port);
 	snprintf(ivs, sizeof(ivs), "%d", iv);
-	if (mkdir_p(home) || mkdir_p(shared) || (log_dir && mkdir_p(log_dir))) {
-		log_error("cannot create %s: %s", home, strerror(errno));
+	if (fs_mkdir_p(home) || fs_mkdir_p(shared) || (log_dir && fs_mkdir_p(log_dir))) {
+		log_error("cannot create the cluster's folders: %s", err_msg());
 		return 1;
 	}
 

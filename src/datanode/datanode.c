@@ -39,6 +39,8 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/fs.h"
+#include "base/hostport.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "datanode/datanode_int.h"
@@ -333,38 +335,6 @@ static int h_node_debug(void *ctx, const RPC_PB(NodeDebugRequest) * req, struct 
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-	char tmp[1024];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(ERR_BAD_INPUT, "path too long: %s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-	return ERR_OK;
-}
-
-static int split_addr(const char *addr, char *host, size_t hn, uint16_t *port)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end = NULL;
-	long p = colon ? strtol(colon + 1, &end, 10) : -1;
-	if (!colon || colon == addr || !end || *end || end == colon + 1 || p < 0 || p > 65535 ||
-	    (size_t)(colon - addr) >= hn)
-		return err_set(ERR_BAD_INPUT, "bad address '%s' (want host:port)", addr);
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = 0;
-	*port = (uint16_t)p;
-	return ERR_OK;
-}
-
 int datanode_start(const struct datanode_options *o, struct datanode **out)
 {
 	*out = NULL;
@@ -400,7 +370,7 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 		goto fail;
 	}
 	snprintf(dn->wal_dir, wn, "%s/wal", o->data_home);
-	if ((rc = mkdir_p(dn->wal_dir)) ||
+	if ((rc = fs_mkdir_p(dn->wal_dir)) ||
 	    (!dn->store && (rc = objstore_open_fs(o->store_root, &dn->store))))
 		goto fail;
 	struct region_server_options ro = {.node_id = o->node_id,
@@ -413,7 +383,7 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 		goto fail;
 	char host[96];
 	uint16_t port = 0;
-	if ((rc = split_addr(o->rpc_addr ? o->rpc_addr : DATANODE_DEFAULT_ADDR, host, sizeof(host),
+	if ((rc = hostport_split(o->rpc_addr ? o->rpc_addr : DATANODE_DEFAULT_ADDR, host, sizeof(host),
 	                     &port)))
 		goto fail;
 	struct rpc_handlers h = {
@@ -439,7 +409,7 @@ int datanode_start(const struct datanode_options *o, struct datanode **out)
 	if (o->advertise_addr && *o->advertise_addr) {
 		char ahost[96];
 		uint16_t aport;
-		if ((rc = split_addr(o->advertise_addr, ahost, sizeof(ahost), &aport)))
+		if ((rc = hostport_split(o->advertise_addr, ahost, sizeof(ahost), &aport)))
 			goto fail;
 		snprintf(dn->addr, sizeof(dn->addr), "%s", o->advertise_addr);
 	} else {

@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/fs.h"
+#include "base/hostport.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "config/config.h"
@@ -200,26 +202,7 @@ struct addr {
 
 static int parse_addr(const char *s, struct addr *a)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon)
-		return err_set(ERR_BAD_INPUT, "address %s lacks a port (host:port)", s);
-	const char *h = s;
-	size_t hl = (size_t)(colon - s);
-	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(a->host))
-		return err_set(ERR_BAD_INPUT, "bad host in address %s", s);
-	memcpy(a->host, h, hl);
-	a->host[hl] = 0;
-	char *end;
-	errno = 0;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 0 || p > 65535 || colon[1] == 0)
-		return err_set(ERR_BAD_INPUT, "bad port in address %s", s);
-	a->port = (uint16_t)p;
-	return ERR_OK;
+	return hostport_split(s, a->host, sizeof(a->host), &a->port);
 }
 
 static int usage(void)
@@ -232,23 +215,6 @@ static int usage(void)
 	    "                               [--store-type fs|s3] [--s3-bucket B] [--s3-* ...]\n%s",
 	    wire_config_usage());
 	return 2;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[1024];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-	return ERR_OK;
 }
 
 /* One process per data home: an flock on {data_home}/LOCK, held for the
@@ -433,7 +399,7 @@ int standalone_main(int argc, char **argv)
 
 	if ((rc = wire_config_open(&wire)))
 		goto fail;
-	if ((rc = mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd)))
+	if ((rc = fs_mkdir_p(data_home)) || (rc = lock_data_home(data_home, &lock_fd)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/metadata.db", data_home);
 	struct kv *raw;
@@ -444,7 +410,7 @@ int standalone_main(int argc, char **argv)
 	if ((rc = config_open_objstore(&cfg, data_home, &store)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/wal", data_home);
-	if ((rc = mkdir_p(path)))
+	if ((rc = fs_mkdir_p(path)))
 		goto fail;
 	struct region_server_options ro = {.node_id = 0, .store = store, .wal_dir = path};
 	if ((rc = region_server_open(&ro, &regions)))

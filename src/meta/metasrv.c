@@ -29,6 +29,8 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/fs.h"
+#include "base/hostport.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "meta/election.h"
@@ -698,39 +700,6 @@ static void *procs_main(void *arg)
 	return NULL;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[1024];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(ERR_BAD_INPUT, "path too long: %s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-	return ERR_OK;
-}
-
-/* Split "host:port" (port 0 allowed). */
-static int split_addr(const char *addr, char *host, size_t hn, uint16_t *port)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end = NULL;
-	long p = colon ? strtol(colon + 1, &end, 10) : -1;
-	if (!colon || colon == addr || !end || *end || end == colon + 1 || p < 0 || p > 65535 ||
-	    (size_t)(colon - addr) >= hn)
-		return err_set(ERR_BAD_INPUT, "bad address '%s' (want host:port)", addr);
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = 0;
-	*port = (uint16_t)p;
-	return ERR_OK;
-}
-
 static int load_datanodes(struct metasrv *ms)
 {
 	struct kv_list l;
@@ -786,7 +755,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 	} else {
 		const char *home = o->data_home ? o->data_home : "./strata_data/metasrv";
 		char path[1024];
-		if ((rc = mkdir_p(home)))
+		if ((rc = fs_mkdir_p(home)))
 			goto fail;
 		snprintf(path, sizeof(path), "%s/metadata.sqlite", home);
 		if ((rc = kv_open_sqlite(path, &ms->kv)))
@@ -798,7 +767,7 @@ int metasrv_start(const struct metasrv_options *o, struct metasrv **out)
 
 	char host[96];
 	uint16_t port = 0;
-	if ((rc = split_addr(o->bind_addr ? o->bind_addr : METASRV_DEFAULT_ADDR, host, sizeof(host),
+	if ((rc = hostport_split(o->bind_addr ? o->bind_addr : METASRV_DEFAULT_ADDR, host, sizeof(host),
 	                     &port)))
 		goto fail;
 	struct rpc_handlers h = {

@@ -52,6 +52,7 @@
 
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "objstore/objstore.h"
@@ -452,24 +453,6 @@ static const struct objstore_ops cache_ops = {
 
 /* ---- open ------------------------------------------------------------------------------------ */
 
-static int mkdir_p(const char *path)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(ERR_BAD_INPUT, "cache path too long");
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return err_set(ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
-	return ERR_OK;
-}
-
 /* Index the files of an earlier run (unverified); delete leftovers. */
 static int scan_dir(struct cache_store *c)
 {
@@ -522,7 +505,7 @@ int objstore_open_cache(struct objstore *inner, const char *dir, uint64_t max_by
 	if (rc == ERR_OK && max_bytes == 0)
 		rc = err_set(ERR_BAD_INPUT, "sst cache size must be above 0");
 	if (rc == ERR_OK)
-		rc = mkdir_p(dir);
+		rc = fs_mkdir_p(dir);
 	if (rc == ERR_OK)
 		rc = scan_dir(c);
 	if (rc) {

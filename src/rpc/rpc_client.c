@@ -46,6 +46,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hostport.h"
 #include "base/mem.h"
 #include "rpc/rpc_int.h"
 
@@ -73,24 +74,17 @@ const char *rpc_client_addr(const struct rpc_client *c)
 	return c->addr;
 }
 
-/* Split "host:port" / "[v6]:port". */
+/* Split "host:port" / "[v6]:port"; a peer's port is never 0. */
 static int parse_addr(struct rpc_client *c, const char *addr)
 {
-	const char *colon = strrchr(addr, ':');
-	const char *h = addr;
-	size_t hn = colon ? (size_t)(colon - addr) : 0;
-	if (hn >= 2 && addr[0] == '[' && addr[hn - 1] == ']') {
-		h++;
-		hn -= 2;
-	}
-	char *end = NULL;
-	long port = colon ? strtol(colon + 1, &end, 10) : 0;
-	if (!colon || hn == 0 || !end || *end || end == colon + 1 || port < 1 || port > 65535)
+	char host[256];
+	uint16_t port;
+	if (hostport_split(addr, host, sizeof(host), &port) || port == 0)
 		return err_set(ERR_BAD_INPUT, "bad peer address '%s' (want host:port)", addr);
-	c->host = mem_strndup(h, hn);
+	c->host = mem_strndup(host, strlen(host));
 	if (!c->host)
 		return ERR_NOMEM;
-	snprintf(c->port, sizeof(c->port), "%ld", port);
+	snprintf(c->port, sizeof(c->port), "%u", (unsigned)port);
 	return ERR_OK;
 }
 

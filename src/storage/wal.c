@@ -87,6 +87,7 @@
 #include "base/crc32c.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -584,25 +585,6 @@ out:
 	return rc;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(tmp))
-		return err_set(ERR_BAD_INPUT, "wal: bad directory '%s'", dir);
-	memcpy(tmp, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (tmp[i] != '/' && tmp[i] != '\0')
-			continue;
-		char c = tmp[i];
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return io_err("create directory", tmp);
-		tmp[i] = c;
-	}
-	return ERR_OK;
-}
-
 /* Create segment `id` with its header, synced, and sync the folder.
  * Returns the open write fd in *fd. */
 static int create_segment(struct wal *w, uint64_t id, int *fd)
@@ -630,7 +612,7 @@ int wal_open(const struct wal_options *opt, struct wal **out)
 		return err_set(ERR_BAD_INPUT, "wal: no directory given");
 	if (opt->sync != WAL_SYNC_FSYNC && opt->sync != WAL_SYNC_NONE)
 		return err_set(ERR_BAD_INPUT, "wal: bad sync mode %d", (int)opt->sync);
-	int rc = mkdir_p(opt->dir);
+	int rc = fs_mkdir_p(opt->dir) ? err_wrap("wal: bad directory '%s'", opt->dir) : ERR_OK;
 	if (rc)
 		return rc;
 	struct wal *w = mem_calloc(1, sizeof(*w));

@@ -4,7 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -13,6 +17,8 @@
 #include "base/crc32c.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/fs.h"
+#include "base/hostport.h"
 #include "base/mem.h"
 
 static void test_err_record(void **state)
@@ -185,6 +191,81 @@ static void test_arena_spare_block(void **state)
 	}
 }
 
+static void test_hostport_split(void **state)
+{
+	(void)state;
+	struct {
+		const char *addr, *host;
+		int port; /* -1: refused */
+	} cases[] = {
+	    {"localhost:4000", "localhost", 4000}, {"127.0.0.1:0", "127.0.0.1", 0},
+	    {"[::1]:4001", "::1", 4001},           {"h:65535", "h", 65535},
+	    {"a.b-c_d:007", "a.b-c_d", 7},         {"h", NULL, -1},
+	    {":80", NULL, -1},                     {"h:", NULL, -1},
+	    {"h:-1", NULL, -1},                    {"h:+1", NULL, -1},
+	    {"h: 1", NULL, -1},                    {"h:65536", NULL, -1},
+	    {"h:80x", NULL, -1},                   {"[]:80", NULL, -1},
+	    {"h:99999999999999999999", NULL, -1},  {"", NULL, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char host[16] = "unchanged";
+		uint16_t port = 12345;
+		int rc = hostport_split(cases[i].addr, host, sizeof(host), &port);
+		if (cases[i].port < 0) {
+			assert_int_equal(rc, ERR_BAD_INPUT);
+			assert_non_null(strstr(err_msg(), "want host:port"));
+			assert_string_equal(host, "unchanged");
+			assert_int_equal(port, 12345);
+		} else {
+			assert_int_equal(rc, ERR_OK);
+			assert_string_equal(host, cases[i].host);
+			assert_int_equal(port, cases[i].port);
+		}
+	}
+	/* a host that does not fit the caller's buffer */
+	char small[4];
+	uint16_t port;
+	assert_int_equal(hostport_split("abcd:1", small, sizeof(small), &port), ERR_BAD_INPUT);
+	assert_int_equal(hostport_split("abc:1", small, sizeof(small), &port), ERR_OK);
+	assert_string_equal(small, "abc");
+}
+
+static void test_fs_mkdir_p(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/strata-fs-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char path[256], file[256];
+	snprintf(path, sizeof(path), "%s/a/b/c", root);
+	assert_int_equal(fs_mkdir_p(path), ERR_OK);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(fs_mkdir_p(path), ERR_OK); /* exists already */
+	snprintf(path, sizeof(path), "%s/a/b/c/", root); /* trailing slash */
+	assert_int_equal(fs_mkdir_p(path), ERR_OK);
+	/* a regular file in the way: an I/O error naming the folder */
+	snprintf(file, sizeof(file), "%s/f", root);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/f/x", root);
+	assert_int_equal(fs_mkdir_p(path), ERR_IO);
+	assert_non_null(strstr(err_msg(), "/f/x"));
+	assert_int_equal(fs_mkdir_p(""), ERR_BAD_INPUT);
+	char long_path[5000];
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_int_equal(fs_mkdir_p(long_path), ERR_BAD_INPUT);
+	/* clean up */
+	assert_int_equal(unlink(file), 0);
+	const char *dirs[] = {"a/b/c", "a/b", "a", ""};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		assert_int_equal(rmdir(path), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_oom_is_an_error),
 		cmocka_unit_test(test_fault_points),
 		cmocka_unit_test(test_arena_spare_block),
+		cmocka_unit_test(test_hostport_split),
+		cmocka_unit_test(test_fs_mkdir_p),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
