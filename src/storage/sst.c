@@ -908,9 +908,19 @@ static void swap_col_data(struct colvec *a, struct colvec *b)
  * (null_count 0) and whose data pages overlapping the ranges all have
  * min == max == the literal (series-aligned pages of one series). The
  * time range is not a predicate here: sst_select_rows applies it. */
+/* Page min/max are exact (both attained, never truncated) only in files
+ * our writer made (created_by "strata": it leaves long bounds out instead
+ * of cutting them). Other writers shorten long byte-array bounds, so
+ * min == max would not prove one value there; the proofs below (a tag
+ * equality, a constant late column) are made only for our files. */
+static bool exact_page_bounds(const struct sst_source *s)
+{
+	return strcmp(parquet_reader_created_by(s->reader), "strata") == 0;
+}
+
 static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
 {
-	if (s->nrow_preds == 0 || nr == 0)
+	if (s->nrow_preds == 0 || nr == 0 || !exact_page_bounds(s))
 		return false;
 	for (uint32_t i = 0; i < s->nrow_preds; i++) {
 		const struct scan_pred *p = &s->row_preds[i];
@@ -955,14 +965,13 @@ static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t 
 /* Does byte-array file column fc hold one value in every row of ranges
  * rr[0..n) of row group rg? Yes when its chunk has no NULL and every data
  * page overlapping the ranges has statistics with min == max, the same in
- * all of them (our writer's page bounds are exact: never truncated, left
- * out when long); *v = that value (its bytes valid until the next page
+ * all of them, in a file with exact bounds (exact_page_bounds); *v = that value (its bytes valid until the next page
  * walk of the reader). */
 static bool late_const_bytes(struct sst_source *s, uint32_t rg, uint32_t fc,
 			     const struct parquet_row_range *rr, uint32_t n, struct datum *v)
 {
 	const struct parquet_column_def *def = parquet_reader_column(s->reader, fc);
-	if (!def || dtype_phys(def->type) != PHYS_BYTES || n == 0)
+	if (!def || dtype_phys(def->type) != PHYS_BYTES || n == 0 || !exact_page_bounds(s))
 		return false;
 	const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, fc);
 	if (!st || !st->has_null_count || st->null_count != 0)

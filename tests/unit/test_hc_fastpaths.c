@@ -22,6 +22,7 @@
  *     strings of every short length (the inline moves) against a full
  *     decode, and the same reads of corrupted files (never a crash).
  */
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <math.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -681,6 +683,96 @@ static const struct {
 	      {"h05", 1500}};
 #define NSERIES (sizeof(SERIES) / sizeof(SERIES[0]))
 
+static int patched_files;
+
+/* The queries of test_proved_tag_preds over region r against the model:
+ * every host (and no tag predicate) with random field and time ranges. */
+static void check_proved_queries(struct region *r, const struct fx_row *rows,
+				 const bool *host_null, const uint32_t *fbeg, uint32_t total)
+{
+	/* NULL: no tag predicate (the tag is then a late column, filled from
+	 * the page statistics where a page holds one value) */
+	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06", NULL};
+	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++)
+		for (int q = 0; q < 40; q++) {
+			double vmin = q == 0 ? -1.0 : (double)rndn(9000) / 100;
+			int64_t lo = q < 2 ? INT64_MIN
+					   : 1000 + (int64_t)rndn(3) * 100000 + (int64_t)rndn(3000) * 10;
+			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)rndn(2000));
+			const char *hn = hosts[h] ? hosts[h] : "";
+			struct scan_pred preds[2] = {
+			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}},
+			    {.col = 0,
+			     .op = PRED_EQ,
+			     .lit = {.type = DT_STRING, .v.s = {hn, (uint32_t)strlen(hn)}}}};
+			struct scan_request req;
+			scan_request_init(&req);
+			req.ts_min = lo;
+			req.ts_max = hi;
+			req.preds = preds;
+			req.npreds = hosts[h] ? 2 : 1;
+			struct sorted_source *src = NULL;
+			assert_int_equal(region_scan(r, &req, &src), ERR_OK);
+			struct fx_rows got;
+			assert_int_equal(fx_collect(src, &got), ERR_OK);
+			size_t k = 0;
+			/* the model: rows in (host, ts) order (a NULL host
+			 * first); the files hold one host's rows in time order,
+			 * file 0 first */
+			uint32_t *order = calloc(total, sizeof(uint32_t)), no = 0;
+			for (int pass = 0; pass < 2; pass++)
+				for (size_t hh = 0; hh < 7; hh++)
+					for (int f = 0; f < 3; f++)
+						for (uint32_t i = fbeg[f]; i < fbeg[f + 1]; i++)
+							if ((pass == 0) == host_null[i] &&
+							    (pass == 0 ? hh == 0 : !strcmp(rows[i].host, hosts[hh])))
+								order[no++] = i;
+			for (uint32_t oi = 0; oi < no; oi++) {
+				uint32_t i = order[oi];
+				const struct fx_row *x = &rows[i];
+				if ((hosts[h] && (host_null[i] || strcmp(x->host, hosts[h]))) || x->v_null ||
+				    !(x->v > vmin) || x->ts < lo || x->ts >= hi)
+					continue;
+				assert_true(k < got.n);
+				assert_string_equal(got.rows[k].host, host_null[i] ? "" : x->host);
+				assert_int_equal(got.rows[k].ts, x->ts);
+				assert_true(got.rows[k].v == x->v);
+				assert_int_equal(got.rows[k].n, x->n);
+				k++;
+			}
+			assert_int_equal(got.n, k);
+			free(order);
+			fx_rows_free(&got);
+		}
+}
+
+/* Rewrite the created_by of every Parquet file under dir ("strata" ->
+ * "strbta", the footer's last "strata"): files another writer made. */
+static int patch_one(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	size_t n = strlen(fpath);
+	if (type != FTW_F || n < 8 || strcmp(fpath + n - 8, ".parquet") != 0)
+		return 0;
+	FILE *f = fopen(fpath, "r+b");
+	assert_non_null(f);
+	size_t len = (size_t)sb->st_size;
+	unsigned char *b = malloc(len);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, len, f), len);
+	long at = -1;
+	for (size_t i = 0; i + 6 <= len; i++)
+		if (memcmp(b + i, "strata", 6) == 0)
+			at = (long)i;
+	assert_true(at >= 0);
+	assert_int_equal(fseek(f, at + 3, SEEK_SET), 0);
+	assert_int_equal(fputc('b', f), 'b');
+	fclose(f);
+	free(b);
+	patched_files++;
+	return 0;
+}
+
 static void test_proved_tag_preds(void **state)
 {
 	(void)state;
@@ -737,60 +829,22 @@ static void test_proved_tag_preds(void **state)
 		assert_int_equal(region_flush(r), ERR_OK);
 	}
 	fbeg[3] = at;
-	/* NULL: no tag predicate (the tag is then a late column, filled from
-	 * the page statistics where a page holds one value) */
-	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06", NULL};
-	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++)
-		for (int q = 0; q < 40; q++) {
-			double vmin = q == 0 ? -1.0 : (double)rndn(9000) / 100;
-			int64_t lo = q < 2 ? INT64_MIN
-					   : 1000 + (int64_t)rndn(3) * 100000 + (int64_t)rndn(3000) * 10;
-			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)rndn(2000));
-			const char *hn = hosts[h] ? hosts[h] : "";
-			struct scan_pred preds[2] = {
-			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}},
-			    {.col = 0,
-			     .op = PRED_EQ,
-			     .lit = {.type = DT_STRING, .v.s = {hn, (uint32_t)strlen(hn)}}}};
-			struct scan_request req;
-			scan_request_init(&req);
-			req.ts_min = lo;
-			req.ts_max = hi;
-			req.preds = preds;
-			req.npreds = hosts[h] ? 2 : 1;
-			struct sorted_source *src = NULL;
-			assert_int_equal(region_scan(r, &req, &src), ERR_OK);
-			struct fx_rows got;
-			assert_int_equal(fx_collect(src, &got), ERR_OK);
-			size_t k = 0;
-			/* the model: rows in (host, ts) order (a NULL host
-			 * first); the files hold one host's rows in time order,
-			 * file 0 first */
-			uint32_t *order = calloc(total, sizeof(uint32_t)), no = 0;
-			for (int pass = 0; pass < 2; pass++)
-				for (size_t hh = 0; hh < 7; hh++)
-					for (int f = 0; f < 3; f++)
-						for (uint32_t i = fbeg[f]; i < fbeg[f + 1]; i++)
-							if ((pass == 0) == host_null[i] &&
-							    (pass == 0 ? hh == 0 : !strcmp(rows[i].host, hosts[hh])))
-								order[no++] = i;
-			for (uint32_t oi = 0; oi < no; oi++) {
-				uint32_t i = order[oi];
-				const struct fx_row *x = &rows[i];
-				if ((hosts[h] && (host_null[i] || strcmp(x->host, hosts[h]))) || x->v_null ||
-				    !(x->v > vmin) || x->ts < lo || x->ts >= hi)
-					continue;
-				assert_true(k < got.n);
-				assert_string_equal(got.rows[k].host, host_null[i] ? "" : x->host);
-				assert_int_equal(got.rows[k].ts, x->ts);
-				assert_true(got.rows[k].v == x->v);
-				assert_int_equal(got.rows[k].n, x->n);
-				k++;
-			}
-			assert_int_equal(got.n, k);
-			free(order);
-			fx_rows_free(&got);
-		}
+	check_proved_queries(r, rows, host_null, fbeg, total);
+	/* the same files as another writer's (created_by changed): page
+	 * bounds no longer count as exact, nothing is proved by them, and
+	 * every answer stays the same */
+	region_close(r);
+	region_engine_close(eng);
+	patched_files = 0;
+	assert_int_equal(nftw(path, patch_one, 16, FTW_PHYS), 0);
+	assert_int_equal(patched_files, 3);
+	eng = NULL;
+	assert_int_equal(region_engine_open(&o, &eng), ERR_OK);
+	r = NULL;
+	assert_int_equal(region_open_leader(eng, REGION_ID(1024, 0),
+					    "data/greptime/public/1024/1024_0000000000/", &r),
+			 ERR_OK);
+	check_proved_queries(r, rows, host_null, fbeg, total);
 	free(rows);
 	free(host_null);
 	assert_int_equal(region_drop(r), ERR_OK);
