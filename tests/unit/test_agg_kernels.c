@@ -25,19 +25,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "sql/expr.h"
-
-static uint64_t rng = 0x853c49e6748fea9bull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
+#include "helpers/region_fixture.h"
 
 #define NVALS 40
 #define MAXROWS 6000
@@ -86,21 +74,21 @@ static bool same_key(const struct row *a, const struct row *b, int which)
 
 static void gen_rows(struct row *rows, uint32_t n)
 {
-	uint32_t shape = rndn(3); /* long runs, short runs, interleaved */
+	uint32_t shape = fx_rndn(3); /* long runs, short runs, interleaved */
 	struct row cur = {0};
 	for (uint32_t i = 0; i < n; i++) {
-		bool change = shape == 2 ? true : shape == 1 ? rndn(3) == 0 : rndn(200) == 0;
+		bool change = shape == 2 ? true : shape == 1 ? fx_rndn(3) == 0 : fx_rndn(200) == 0;
 		/* a change re-draws some of the keys (all at the start): one
 		 * key may stay constant over a batch while another changes */
-		uint32_t which = i == 0 ? 7 : change ? 1 + rndn(7) : 0;
+		uint32_t which = i == 0 ? 7 : change ? 1 + fx_rndn(7) : 0;
 		if (which & 1)
-			cur.s = rndn(10) == 0 ? -1 : (int)rndn(NVALS);
+			cur.s = fx_rndn(10) == 0 ? -1 : (int)fx_rndn(NVALS);
 		if (which & 2)
-			cur.i = (int64_t)rndn(3);
+			cur.i = (int64_t)fx_rndn(3);
 		if (which & 4)
-			cur.f = rndn(8) == 0 ? NAN : (double)rndn(3) / 2;
+			cur.f = fx_rndn(8) == 0 ? NAN : (double)fx_rndn(3) / 2;
 		rows[i] = cur;
-		rows[i].v = (double)rndn(10000) / 16;
+		rows[i].v = (double)fx_rndn(10000) / 16;
 	}
 }
 
@@ -124,7 +112,7 @@ static void check_grouping(const struct row *rows, uint32_t n, int which)
 	assert_int_equal(hagg_create(&ids, nk, kt, 0, NULL), 0);
 	uint32_t *gid = calloc(n, sizeof(uint32_t));
 	for (uint32_t at = 0; at < n;) {
-		uint32_t m = 1 + rndn(rndn(2) ? 50 : 3000);
+		uint32_t m = 1 + fx_rndn(fx_rndn(2) ? 50 : 3000);
 		if (m > n - at)
 			m = n - at;
 		struct colvec keys[3], arg;
@@ -200,9 +188,9 @@ static void test_grouping_random(void **state)
 	make_pool();
 	struct row *rows = malloc(MAXROWS * sizeof(*rows));
 	for (int iter = 0; iter < 60; iter++) {
-		uint32_t n = 1 + rndn(MAXROWS);
+		uint32_t n = 1 + fx_rndn(MAXROWS);
 		gen_rows(rows, n);
-		int which = 1 + (int)rndn(7);
+		int which = 1 + (int)fx_rndn(7);
 		check_grouping(rows, n, which);
 	}
 	free(rows);
@@ -265,6 +253,7 @@ static void test_grouping_periodic(void **state)
 
 int main(void)
 {
+	fx_seed(0x853c49e6748fea9bull);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grouping_random),
 		cmocka_unit_test(test_grouping_neighbours),

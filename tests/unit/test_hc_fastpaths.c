@@ -50,19 +50,6 @@
 #include "objstore/objstore.h"
 #include "storage/region.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
 /* ---- doubles ------------------------------------------------------------ */
 
 static long mismatches;
@@ -84,45 +71,45 @@ static double random_double(uint32_t shape)
 {
 	static const double p10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
 				     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-	uint64_t r = rnd();
+	uint64_t r = fx_rnd();
 	double d;
 	switch (shape % 8) {
 	case 0: /* any bit pattern */
 		memcpy(&d, &r, sizeof(d));
 		break;
 	case 1: /* up to 8 digits, 0..11 decimals */
-		d = (double)(r % 100000000) / p10[rndn(12)];
+		d = (double)(r % 100000000) / p10[fx_rndn(12)];
 		break;
 	case 2: /* TSBS-like: 0.00 .. 100.00 */
 		d = (double)(r % 10001) / 100.0;
 		break;
 	case 3: /* up to 12 digits, 0..18 decimals */
-		d = (double)(r % 1000000000000ull) / p10[rndn(19)];
+		d = (double)(r % 1000000000000ull) / p10[fx_rndn(19)];
 		break;
 	case 4: { /* neighbours of short decimals */
 		d = (double)(r % 100000) / 1000.0;
 		uint64_t bits;
 		memcpy(&bits, &d, sizeof(bits));
-		bits += (uint64_t)((int64_t)rndn(5) - 2);
+		bits += (uint64_t)((int64_t)fx_rndn(5) - 2);
 		memcpy(&d, &bits, sizeof(d));
 		break;
 	}
 	case 5: /* integers and halves near the 2^53 and 10^8 limits */
-		d = rndn(2) ? 9007199254740992.0 - (double)rndn(1000)
-			    : 1e8 + ((double)rndn(2000) - 1000.0) / (rndn(2) ? 1 : 8);
+		d = fx_rndn(2) ? 9007199254740992.0 - (double)fx_rndn(1000)
+			    : 1e8 + ((double)fx_rndn(2000) - 1000.0) / (fx_rndn(2) ? 1 : 8);
 		break;
 	case 6: /* wide binary range */
-		d = ldexp((double)(r >> 11), -(int)rndn(90));
+		d = ldexp((double)(r >> 11), -(int)fx_rndn(90));
 		break;
 	default: /* full 53-bit significands over the exact 15-17 digit
 		  * range [1e-6, 2^63) and a little past both ends, now and
 		  * then a power of two (the nearer lower neighbour) */
-		d = ldexp((double)((r >> 11) | (1ull << 52)), (int)rndn(88) - 75 - 52);
-		if (rndn(16) == 0)
-			d = ldexp(1.0, (int)rndn(88) - 75);
+		d = ldexp((double)((r >> 11) | (1ull << 52)), (int)fx_rndn(88) - 75 - 52);
+		if (fx_rndn(16) == 0)
+			d = ldexp(1.0, (int)fx_rndn(88) - 75);
 		break;
 	}
-	return rndn(2) ? -d : d;
+	return fx_rndn(2) ? -d : d;
 }
 
 static void test_double_random(void **state)
@@ -134,7 +121,7 @@ static void test_double_random(void **state)
 		n = atol(env);
 	mismatches = 0;
 	for (long i = 0; i < n; i++)
-		check_double(random_double((uint32_t)rnd()));
+		check_double(random_double((uint32_t)fx_rnd()));
 	assert_int_equal(mismatches, 0);
 }
 
@@ -268,12 +255,12 @@ static void test_ts_text(void **state)
 			/* random instants 1900..2200 (ns: the int64 range) */
 			int64_t span = ups == 1000000000 ? 9000000000LL : 9400000000LL;
 			for (int i = 0; i < 3000; i++) {
-				int64_t s = (int64_t)(rnd() % (uint64_t)span) - 2200000000LL;
-				int64_t v = s * ups + (int64_t)(rnd() % (uint64_t)ups);
+				int64_t s = (int64_t)(fx_rnd() % (uint64_t)span) - 2200000000LL;
+				int64_t v = s * ups + (int64_t)(fx_rnd() % (uint64_t)ups);
 				check_ts(v, units[u].t, ups, tz, off);
 				/* the next value on the same day, then one on another */
-				check_ts(v + ups * (int64_t)rndn(60), units[u].t, ups, tz, off);
-				check_ts(v - ups * 86400 * (1 + (int64_t)rndn(3)), units[u].t, ups, tz,
+				check_ts(v + ups * (int64_t)fx_rndn(60), units[u].t, ups, tz, off);
+				check_ts(v - ups * 86400 * (1 + (int64_t)fx_rndn(3)), units[u].t, ups, tz,
 					 off);
 			}
 			/* a run of 10 s steps across midnight and a month end */
@@ -406,21 +393,21 @@ static void table_make(uint32_t n, bool ordered, bool dups, uint32_t batch_rows)
 	int64_t ts = 1451606400000LL;
 	for (uint32_t i = 0; i < n; i++) {
 		if (ordered)
-			ts += dups && rndn(3) == 0 ? 0 : 1 + rndn(20000);
+			ts += dups && fx_rndn(3) == 0 ? 0 : 1 + fx_rndn(20000);
 		else
-			ts = 1451606400000LL + rndn(dups ? 50 : 100000000);
+			ts = 1451606400000LL + fx_rndn(dups ? 50 : 100000000);
 		assert_int_equal(colvec_push_i64(&table.data.cols[0], ts), ERR_OK);
 		char h[32];
-		int hl = snprintf(h, sizeof(h), "host_%u", rndn(40));
-		if (rndn(13) == 0)
+		int hl = snprintf(h, sizeof(h), "host_%u", fx_rndn(40));
+		if (fx_rndn(13) == 0)
 			assert_int_equal(colvec_push_null(&table.data.cols[1]), ERR_OK);
 		else
 			assert_int_equal(colvec_push_bytes(&table.data.cols[1], h, (size_t)hl),
 					 ERR_OK);
-		if (rndn(11) == 0)
+		if (fx_rndn(11) == 0)
 			assert_int_equal(colvec_push_null(&table.data.cols[2]), ERR_OK);
 		else
-			assert_int_equal(colvec_push_f64(&table.data.cols[2], rndn(10001) / 100.0),
+			assert_int_equal(colvec_push_f64(&table.data.cols[2], fx_rndn(10001) / 100.0),
 					 ERR_OK);
 		assert_int_equal(colvec_push_i64(&table.data.cols[3], (int64_t)i), ERR_OK);
 	}
@@ -495,7 +482,7 @@ static void test_sort_ordered_input(void **state)
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 		for (int mode = 0; mode < 4; mode++) {
 			bool ordered = mode < 2, dups = mode & 1;
-			uint32_t br = rndn(2) ? 100000 : 1 + rndn(700);
+			uint32_t br = fx_rndn(2) ? 100000 : 1 + fx_rndn(700);
 			table_make(sizes[s], ordered, dups, br);
 			check_sorted("SELECT * FROM cpu WHERE v > 20.0 ORDER BY ts", 20.0, false,
 				     UINT64_MAX);
@@ -524,18 +511,18 @@ static void pq_file(uint32_t n, struct batch *b, struct buf *file)
 	assert_int_equal(batch_init(b, NPC, tt), ERR_OK);
 	char s[40];
 	for (uint32_t i = 0; i < n; i++) {
-		assert_int_equal(colvec_push_f64(&b->cols[0], (double)rnd() / 3.0), ERR_OK);
+		assert_int_equal(colvec_push_f64(&b->cols[0], (double)fx_rnd() / 3.0), ERR_OK);
 		/* runs of one value (a tag within a series), every length 0..24 */
 		uint32_t len = (i / 7) % 25;
 		for (uint32_t k = 0; k < len; k++)
 			s[k] = (char)('a' + (i / 7 + k) % 26);
 		assert_int_equal(colvec_push_bytes(&b->cols[1], s, len), ERR_OK);
-		assert_int_equal(colvec_push_i64(&b->cols[2], (int64_t)rnd()), ERR_OK);
+		assert_int_equal(colvec_push_i64(&b->cols[2], (int64_t)fx_rnd()), ERR_OK);
 	}
 	b->nrows = n;
-	struct parquet_write_options o = {.row_group_rows = 1000 + rndn(3000),
-					  .page_rows = 16 + rndn(200),
-					  .codec = rndn(2) ? PARQUET_CODEC_NONE : PARQUET_CODEC_ZSTD};
+	struct parquet_write_options o = {.row_group_rows = 1000 + fx_rndn(3000),
+					  .page_rows = 16 + fx_rndn(200),
+					  .codec = fx_rndn(2) ? PARQUET_CODEC_NONE : PARQUET_CODEC_ZSTD};
 	struct parquet_writer *w = NULL;
 	assert_int_equal(parquet_writer_open(PC, NPC, &o, &w), ERR_OK);
 	assert_int_equal(parquet_writer_write(w, b), ERR_OK);
@@ -547,13 +534,13 @@ static void pq_file(uint32_t n, struct batch *b, struct buf *file)
 /* Random short ranges of row group rg (rows rows) into rr; returns their count. */
 static uint32_t short_ranges(uint32_t rows, struct parquet_row_range *rr, uint32_t cap)
 {
-	uint32_t n = 0, at = rndn(5);
+	uint32_t n = 0, at = fx_rndn(5);
 	while (at < rows && n < cap) {
-		uint32_t len = rndn(4) ? 1 + rndn(3) : 1 + rndn(40);
+		uint32_t len = fx_rndn(4) ? 1 + fx_rndn(3) : 1 + fx_rndn(40);
 		if (len > rows - at)
 			len = rows - at;
 		rr[n++] = (struct parquet_row_range){at, at + len};
-		at += len + 1 + (rndn(3) ? rndn(4) : rndn(200));
+		at += len + 1 + (fx_rndn(3) ? fx_rndn(4) : fx_rndn(200));
 	}
 	return n;
 }
@@ -564,7 +551,7 @@ static void test_parquet_short_ranges(void **state)
 	for (int iter = 0; iter < 12; iter++) {
 		struct batch b;
 		struct buf file;
-		pq_file(500 + rndn(6000), &b, &file);
+		pq_file(500 + fx_rndn(6000), &b, &file);
 		struct parquet_reader *r = NULL;
 		assert_int_equal(parquet_reader_open_mem(file.data, file.len, &r), ERR_OK);
 		struct batch got = {0};
@@ -603,10 +590,10 @@ static void test_parquet_short_ranges(void **state)
 			uint8_t *bad = malloc(file.len);
 			memcpy(bad, file.data, file.len);
 			size_t body = file.len > 200 ? file.len - 200 : file.len;
-			for (int k = 0; k < 1 + (int)rndn(4); k++)
-				bad[4 + rndn((uint32_t)(body - 4))] ^= (uint8_t)(1 + rndn(255));
-			if (rndn(4) == 0) { /* or cut a page short in the middle */
-				size_t at = 4 + rndn((uint32_t)(body - 4));
+			for (int k = 0; k < 1 + (int)fx_rndn(4); k++)
+				bad[4 + fx_rndn((uint32_t)(body - 4))] ^= (uint8_t)(1 + fx_rndn(255));
+			if (fx_rndn(4) == 0) { /* or cut a page short in the middle */
+				size_t at = 4 + fx_rndn((uint32_t)(body - 4));
 				memmove(bad + at, bad + at + 8, file.len - at - 8);
 			}
 			struct parquet_reader *br = NULL;
@@ -639,21 +626,21 @@ static void test_gather_rows(void **state)
 	for (int iter = 0; iter < 20; iter++) {
 		struct colvec src, dst;
 		colvec_init(&src, DT_STRING);
-		uint32_t n = 1 + rndn(3000);
+		uint32_t n = 1 + fx_rndn(3000);
 		char s[64];
 		for (uint32_t i = 0; i < n; i++) {
-			if (rndn(9) == 0) {
+			if (fx_rndn(9) == 0) {
 				assert_int_equal(colvec_push_null(&src), ERR_OK);
 				continue;
 			}
-			uint32_t len = rndn(41);
+			uint32_t len = fx_rndn(41);
 			for (uint32_t k = 0; k < len; k++)
-				s[k] = (char)('A' + rndn(58));
+				s[k] = (char)('A' + fx_rndn(58));
 			assert_int_equal(colvec_push_bytes(&src, s, len), ERR_OK);
 		}
-		uint32_t k = rndn(2 * n), *idx = malloc(((size_t)k + 1) * sizeof(uint32_t));
+		uint32_t k = fx_rndn(2 * n), *idx = malloc(((size_t)k + 1) * sizeof(uint32_t));
 		for (uint32_t i = 0; i < k; i++)
-			idx[i] = rndn(n);
+			idx[i] = fx_rndn(n);
 		colvec_init(&dst, DT_STRING);
 		assert_int_equal(sst_gather_rows(&dst, &src, idx, k), ERR_OK);
 		assert_int_equal(dst.len, k);
@@ -695,10 +682,10 @@ static void check_proved_queries(struct region *r, const struct fx_row *rows,
 	const char *hosts[] = {"h00", "h01", "h02", "h03", "h04", "h05", "h06", NULL};
 	for (size_t h = 0; h < sizeof(hosts) / sizeof(hosts[0]); h++)
 		for (int q = 0; q < 40; q++) {
-			double vmin = q == 0 ? -1.0 : (double)rndn(9000) / 100;
+			double vmin = q == 0 ? -1.0 : (double)fx_rndn(9000) / 100;
 			int64_t lo = q < 2 ? INT64_MIN
-					   : 1000 + (int64_t)rndn(3) * 100000 + (int64_t)rndn(3000) * 10;
-			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)rndn(2000));
+					   : 1000 + (int64_t)fx_rndn(3) * 100000 + (int64_t)fx_rndn(3000) * 10;
+			int64_t hi = q < 2 ? INT64_MAX : lo + 10 * (1 + (int64_t)fx_rndn(2000));
 			const char *hn = hosts[h] ? hosts[h] : "";
 			struct scan_pred preds[2] = {
 			    {.col = 2, .op = PRED_GT, .lit = {.type = DT_FLOAT64, .v.f = vmin}},
@@ -815,8 +802,8 @@ static void test_proved_tag_preds(void **state)
 					 null ? (f ? "h00" : "h06") : SERIES[k].host);
 				host_null[at] = null && f >= 1;
 				rows[at].ts = 1000 + (int64_t)f * 100000 + (int64_t)i * 10;
-				rows[at].v = (double)rndn(10000) / 100;
-				rows[at].v_null = rndn(20) == 0;
+				rows[at].v = (double)fx_rndn(10000) / 100;
+				rows[at].v_null = fx_rndn(20) == 0;
 				rows[at].n = (int64_t)at;
 			}
 		struct batch b;
@@ -857,6 +844,7 @@ static void test_proved_tag_preds(void **state)
 
 int main(void)
 {
+	fx_seed(0x9e3779b97f4a7c15ull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_double_random),
 	    cmocka_unit_test(test_double_edges),

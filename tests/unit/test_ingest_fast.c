@@ -32,23 +32,10 @@
 #include "storage/scan.h"
 #include "storage/schema.h"
 #include "storage/wal.h"
+#include "helpers/region_fixture.h"
 
 #define NOW 1700000000123456789LL
 
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static uint32_t rn(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
 
 /* ---- line protocol: fast vs slow ------------------------------------------ */
 
@@ -135,15 +122,15 @@ static const char *const tag_vals[] = {"host_0",  "us-west-1",  "x",         "94
 static void put_float(struct buf *o)
 {
 	char tmp[64];
-	switch (rn(8)) {
-	case 0: snprintf(tmp, sizeof(tmp), "%u", rn(1000)); break;
-	case 1: snprintf(tmp, sizeof(tmp), "-%u.%u", rn(100), rn(100)); break;
-	case 2: snprintf(tmp, sizeof(tmp), "%u.%0*u", rn(100000000), 1 + (int)rn(7), rn(10000000)); break;
-	case 3: snprintf(tmp, sizeof(tmp), "%ue%d", rn(100), (int)rn(40) - 20); break;
-	case 4: snprintf(tmp, sizeof(tmp), "%ui", rn(1000)); break;
-	case 5: snprintf(tmp, sizeof(tmp), "%s", rn(2) ? "true" : "F"); break;
-	case 6: snprintf(tmp, sizeof(tmp), "\"s%u\"", rn(10)); break;
-	default: snprintf(tmp, sizeof(tmp), "%u.%02u", rn(100), rn(100)); break;
+	switch (fx_rndn(8)) {
+	case 0: snprintf(tmp, sizeof(tmp), "%u", fx_rndn(1000)); break;
+	case 1: snprintf(tmp, sizeof(tmp), "-%u.%u", fx_rndn(100), fx_rndn(100)); break;
+	case 2: snprintf(tmp, sizeof(tmp), "%u.%0*u", fx_rndn(100000000), 1 + (int)fx_rndn(7), fx_rndn(10000000)); break;
+	case 3: snprintf(tmp, sizeof(tmp), "%ue%d", fx_rndn(100), (int)fx_rndn(40) - 20); break;
+	case 4: snprintf(tmp, sizeof(tmp), "%ui", fx_rndn(1000)); break;
+	case 5: snprintf(tmp, sizeof(tmp), "%s", fx_rndn(2) ? "true" : "F"); break;
+	case 6: snprintf(tmp, sizeof(tmp), "\"s%u\"", fx_rndn(10)); break;
+	default: snprintf(tmp, sizeof(tmp), "%u.%02u", fx_rndn(100), fx_rndn(100)); break;
 	}
 	buf_append(o, tmp, strlen(tmp));
 }
@@ -152,12 +139,12 @@ static void put_float(struct buf *o)
  * tag and field. */
 static void gen_line(struct buf *o, bool shuffle)
 {
-	const char *meas = rn(10) ? "cpu" : (rn(2) ? "mem" : "c\\ pu");
+	const char *meas = fx_rndn(10) ? "cpu" : (fx_rndn(2) ? "mem" : "c\\ pu");
 	buf_append(o, meas, strlen(meas));
-	uint32_t nt = shuffle ? rn(6) : 5, nf = shuffle ? 1 + rn(5) : 5;
+	uint32_t nt = shuffle ? fx_rndn(6) : 5, nf = shuffle ? 1 + fx_rndn(5) : 5;
 	for (uint32_t i = 0; i < nt; i++) {
-		const char *k = tag_keys[shuffle ? rn(11) : i];
-		const char *v = tag_vals[shuffle ? rn(11) : (i + rn(2)) % 11];
+		const char *k = tag_keys[shuffle ? fx_rndn(11) : i];
+		const char *v = tag_vals[shuffle ? fx_rndn(11) : (i + fx_rndn(2)) % 11];
 		buf_putc(o, ',');
 		buf_append(o, k, strlen(k));
 		buf_putc(o, '=');
@@ -165,7 +152,7 @@ static void gen_line(struct buf *o, bool shuffle)
 	}
 	buf_putc(o, ' ');
 	for (uint32_t i = 0; i < nf; i++) {
-		const char *k = shuffle && rn(8) == 0 ? tag_keys[rn(11)] : field_keys[shuffle ? rn(8) : i];
+		const char *k = shuffle && fx_rndn(8) == 0 ? tag_keys[fx_rndn(11)] : field_keys[shuffle ? fx_rndn(8) : i];
 		if (i)
 			buf_putc(o, ',');
 		buf_append(o, k, strlen(k));
@@ -174,13 +161,13 @@ static void gen_line(struct buf *o, bool shuffle)
 			put_float(o);
 		else {
 			char tmp[32];
-			snprintf(tmp, sizeof(tmp), "%u.%02u", rn(100), rn(100));
+			snprintf(tmp, sizeof(tmp), "%u.%02u", fx_rndn(100), fx_rndn(100));
 			buf_append(o, tmp, strlen(tmp));
 		}
 	}
-	if (rn(8)) {
+	if (fx_rndn(8)) {
 		char tmp[32];
-		snprintf(tmp, sizeof(tmp), " %llu", 1451606400000ULL + rn(100000));
+		snprintf(tmp, sizeof(tmp), " %llu", 1451606400000ULL + fx_rndn(100000));
 		buf_append(o, tmp, strlen(tmp));
 	}
 	buf_putc(o, '\n');
@@ -205,9 +192,9 @@ static void test_lp_random_bodies(void **state)
 	int ok = 0, bad = 0;
 	for (int it = 0; it < 3000; it++) {
 		buf_reset(&o);
-		uint32_t n = 1 + rn(12);
+		uint32_t n = 1 + fx_rndn(12);
 		for (uint32_t i = 0; i < n; i++)
-			gen_line(&o, rn(3) == 0);
+			gen_line(&o, fx_rndn(3) == 0);
 		if (check_same((const char *)o.data, o.len) == ERR_OK)
 			ok++;
 		else
@@ -271,12 +258,12 @@ static void test_lp_hostile_mutations(void **state)
 	buf_init(&o);
 	for (int it = 0; it < 3000; it++) {
 		buf_reset(&o);
-		uint32_t n = 1 + rn(4);
+		uint32_t n = 1 + fx_rndn(4);
 		for (uint32_t i = 0; i < n; i++)
-			gen_line(&o, rn(2) == 0);
-		uint32_t muts = 1 + rn(4);
+			gen_line(&o, fx_rndn(2) == 0);
+		uint32_t muts = 1 + fx_rndn(4);
 		for (uint32_t m = 0; m < muts && o.len; m++)
-			o.data[rn((uint32_t)o.len)] = (uint8_t)hostile[rn(sizeof(hostile))];
+			o.data[fx_rndn((uint32_t)o.len)] = (uint8_t)hostile[fx_rndn(sizeof(hostile))];
 		check_same((const char *)o.data, o.len);
 	}
 	/* every prefix of a few bodies (cuts inside names, values, escapes) */
@@ -338,15 +325,15 @@ static void test_lp_floats_vs_strtod(void **state)
 		check_float(edge[i]);
 	char v[64];
 	for (int it = 0; it < 20000; it++) {
-		int ni = (int)rn(10), nf = (int)rn(10), k = 0;
-		if (rn(2))
+		int ni = (int)fx_rndn(10), nf = (int)fx_rndn(10), k = 0;
+		if (fx_rndn(2))
 			v[k++] = '-';
 		for (int i = 0; i < ni; i++)
-			v[k++] = (char)('0' + rn(10));
-		if (rn(4))
+			v[k++] = (char)('0' + fx_rndn(10));
+		if (fx_rndn(4))
 			v[k++] = '.';
 		for (int i = 0; i < nf; i++)
-			v[k++] = (char)('0' + rn(10));
+			v[k++] = (char)('0' + fx_rndn(10));
 		v[k] = 0;
 		check_float(v);
 	}
@@ -359,13 +346,13 @@ static void test_wal_crc_matches(void **state)
 	(void)state;
 	uint8_t buf[300];
 	for (size_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)rnd();
+		buf[i] = (uint8_t)fx_rnd();
 	/* check value of CRC-32C("123456789") */
 	assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283u);
 	assert_int_equal(crc32c_sw(0, "123456789", 9), 0xE3069283u);
 	for (size_t off = 0; off < 9; off++)
 		for (size_t n = 0; n + off <= sizeof(buf); n += 1 + n / 16) {
-			uint32_t seed = (uint32_t)rnd();
+			uint32_t seed = (uint32_t)fx_rnd();
 			assert_int_equal(crc32c(0, buf + off, n), crc32c_sw(0, buf + off, n));
 			assert_int_equal(crc32c(seed, buf + off, n), crc32c_sw(seed, buf + off, n));
 			/* chained = whole */
@@ -435,11 +422,11 @@ static void test_memtable_series_identity(void **state)
 	for (uint32_t done = 0; done < nrows;) {
 		struct batch b;
 		assert_int_equal(batch_init(&b, M_NCOLS, types), ERR_OK);
-		uint32_t n = 1 + rn(700);
+		uint32_t n = 1 + fx_rndn(700);
 		if (n > nrows - done)
 			n = nrows - done;
 		for (uint32_t r = 0; r < n; r++) {
-			bool repeat = r > 0 && rn(4) == 0; /* same tags as the row before */
+			bool repeat = r > 0 && fx_rndn(4) == 0; /* same tags as the row before */
 			for (uint32_t k = 0; k < 4; k++) {
 				uint32_t ci = s->pk_cols[k];
 				struct colvec *c = &b.cols[ci];
@@ -460,22 +447,22 @@ static void test_memtable_series_identity(void **state)
 					}
 					continue;
 				}
-				if (rn(6) == 0) {
+				if (fx_rndn(6) == 0) {
 					assert_int_equal(colvec_push_null(c), ERR_OK);
 					continue;
 				}
 				if (ci == M_I) {
-					assert_int_equal(colvec_push_i64(c, ints[rn(4)]), ERR_OK);
+					assert_int_equal(colvec_push_i64(c, ints[fx_rndn(4)]), ERR_OK);
 				} else if (ci == M_F) {
-					assert_int_equal(colvec_push_f64(c, flts[rn(5)]), ERR_OK);
-				} else if (ci == M_S2 && rn(3) == 0) {
-					char z[3] = {'x', 0, (char)('0' + rn(3))}; /* holds a NUL */
+					assert_int_equal(colvec_push_f64(c, flts[fx_rndn(5)]), ERR_OK);
+				} else if (ci == M_S2 && fx_rndn(3) == 0) {
+					char z[3] = {'x', 0, (char)('0' + fx_rndn(3))}; /* holds a NUL */
 					assert_int_equal(colvec_push_bytes(c, z, 3), ERR_OK);
 				} else {
 					/* many series: a numbered suffix on s1 */
 					char tmp[80];
-					int l = snprintf(tmp, sizeof(tmp), "%s%u", strs[rn(7)],
-					                 ci == M_S1 ? rn(150) : 0);
+					int l = snprintf(tmp, sizeof(tmp), "%s%u", strs[fx_rndn(7)],
+					                 ci == M_S1 ? fx_rndn(150) : 0);
 					assert_int_equal(colvec_push_bytes(c, tmp, (size_t)l), ERR_OK);
 				}
 			}
@@ -531,6 +518,7 @@ static void test_memtable_series_identity(void **state)
 
 int main(void)
 {
+	fx_seed(88172645463325252ULL);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lp_tsbs_lines),
 	    cmocka_unit_test(test_lp_random_bodies),

@@ -38,19 +38,6 @@
 #include "storage/pred.h"
 #include "storage/region.h"
 
-static uint64_t rng;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-static uint32_t rndn(uint32_t n)
-{
-	return n ? (uint32_t)(rnd() % n) : 0;
-}
-
 #define NHOSTS 9
 
 /* A written row as the model keeps it. */
@@ -99,19 +86,19 @@ static void feed_rows(struct feed *fd, struct fx_row *rows, uint32_t n, uint32_t
 	for (uint32_t i = 0; i < n; i++) {
 		struct fx_row *x = &rows[i];
 		memset(x, 0, sizeof(*x));
-		uint32_t h = rndn(NHOSTS);
+		uint32_t h = fx_rndn(NHOSTS);
 		snprintf(x->host, sizeof(x->host), "h%u", h);
-		uint32_t k = rndn(100);
+		uint32_t k = fx_rndn(100);
 		if (k < late_pct)
-			x->ts = fd->next_ts[h] - 10 * (int64_t)(1 + rndn(40)); /* late */
+			x->ts = fd->next_ts[h] - 10 * (int64_t)(1 + fx_rndn(40)); /* late */
 		else if (late_pct && k < late_pct + 3)
 			x->ts = fd->next_ts[h] - 10; /* the last one again */
 		else
-			x->ts = fd->next_ts[h], fd->next_ts[h] += 10 * (int64_t)(1 + rndn(2));
-		x->v = (double)rndn(1000) / 4;
-		x->v_null = rndn(9) == 0;
-		x->n = (int64_t)rndn(100000) - 50000;
-		x->n_null = rndn(7) == 0;
+			x->ts = fd->next_ts[h], fd->next_ts[h] += 10 * (int64_t)(1 + fx_rndn(2));
+		x->v = (double)fx_rndn(1000) / 4;
+		x->v_null = fx_rndn(9) == 0;
+		x->n = (int64_t)fx_rndn(100000) - 50000;
+		x->n_null = fx_rndn(7) == 0;
 	}
 }
 
@@ -136,7 +123,7 @@ static void mt_write(struct mt_fx *f, uint32_t n, uint32_t late_pct, int op)
 	batch_free(&b);
 	for (uint32_t i = 0; i < n; i++)
 		model_add(&f->md, &rows[i], f->seq + i, op);
-	f->seq += n + rndn(2);
+	f->seq += n + fx_rndn(2);
 }
 
 /* A random request: time range, host EQ / IN, seq window. */
@@ -154,19 +141,19 @@ static void random_mreq(struct mreq *q, uint64_t maxseq, int64_t maxts)
 	scan_request_init(&q->req);
 	q->lo = 0;
 	q->hi = UINT64_MAX;
-	if (rndn(3) == 0) {
-		q->lo = rndn((uint32_t)maxseq + 1);
-		q->hi = q->lo + rndn((uint32_t)maxseq + 1);
+	if (fx_rndn(3) == 0) {
+		q->lo = fx_rndn((uint32_t)maxseq + 1);
+		q->hi = q->lo + fx_rndn((uint32_t)maxseq + 1);
 	}
-	if (rndn(2)) {
-		q->req.ts_min = (int64_t)rndn((uint32_t)maxts + 1) - 50;
-		q->req.ts_max = q->req.ts_min + (int64_t)rndn((uint32_t)maxts + 1);
+	if (fx_rndn(2)) {
+		q->req.ts_min = (int64_t)fx_rndn((uint32_t)maxts + 1) - 50;
+		q->req.ts_max = q->req.ts_min + (int64_t)fx_rndn((uint32_t)maxts + 1);
 	}
-	uint32_t kind = rndn(3);
+	uint32_t kind = fx_rndn(3);
 	if (kind) {
 		uint32_t nn = kind == 1 ? 1 : 2;
 		for (uint32_t k = 0; k < nn; k++) {
-			snprintf(q->names[k], sizeof(q->names[k]), "h%u", rndn(NHOSTS + 1));
+			snprintf(q->names[k], sizeof(q->names[k]), "h%u", fx_rndn(NHOSTS + 1));
 			q->list[k] = (struct datum){.type = DT_STRING,
 						    .v.s = {q->names[k], (uint32_t)strlen(q->names[k])}};
 		}
@@ -251,7 +238,7 @@ static void mt_fx_init(struct mt_fx *f)
 	assert_int_equal(memtable_create(f->s, &f->m), ERR_OK);
 	f->seq = 1;
 	for (uint32_t h = 0; h < NHOSTS; h++)
-		f->fd.next_ts[h] = 1000 + 10 * (int64_t)rndn(50);
+		f->fd.next_ts[h] = 1000 + 10 * (int64_t)fx_rndn(50);
 }
 
 static void mt_fx_free(struct mt_fx *f)
@@ -276,24 +263,24 @@ static void test_write_order(void **state)
 {
 	(void)state;
 	for (uint32_t trial = 0; trial < 24; trial++) {
-		rng = 0x9E3779B97F4A7C15ull + trial;
+		fx_seed(0x9E3779B97F4A7C15ull + trial);
 		struct mt_fx f;
 		mt_fx_init(&f);
 		/* trial 0..5: strictly in order (no late row, no repeat) */
-		uint32_t late = trial < 6 ? 0 : rndn(3) == 0 ? 20 : 3;
-		uint32_t nbatches = 10 + rndn(60);
+		uint32_t late = trial < 6 ? 0 : fx_rndn(3) == 0 ? 20 : 3;
+		uint32_t nbatches = 10 + fx_rndn(60);
 		for (uint32_t bi = 0; bi < nbatches; bi++) {
-			int op = trial >= 6 && rndn(12) == 0 ? OP_DELETE : OP_PUT;
+			int op = trial >= 6 && fx_rndn(12) == 0 ? OP_DELETE : OP_PUT;
 			if (trial < 6) {
 				struct fx_row rows[64];
-				uint32_t n = 1 + rndn(64);
+				uint32_t n = 1 + fx_rndn(64);
 				for (uint32_t i = 0; i < n; i++) { /* strictly increasing per host */
-					uint32_t h = rndn(NHOSTS);
+					uint32_t h = fx_rndn(NHOSTS);
 					memset(&rows[i], 0, sizeof(rows[i]));
 					snprintf(rows[i].host, sizeof(rows[i].host), "h%u", h);
 					rows[i].ts = f.fd.next_ts[h];
 					f.fd.next_ts[h] += 10;
-					rows[i].v = (double)rndn(100);
+					rows[i].v = (double)fx_rndn(100);
 					rows[i].n_null = true;
 				}
 				struct batch b;
@@ -304,9 +291,9 @@ static void test_write_order(void **state)
 					model_add(&f.md, &rows[i], f.seq + i, OP_PUT);
 				f.seq += n;
 			} else {
-				mt_write(&f, 1 + rndn(64), late, op);
+				mt_write(&f, 1 + fx_rndn(64), late, op);
 			}
-			if (rndn(4) == 0) {
+			if (fx_rndn(4) == 0) {
 				struct mreq q;
 				random_mreq(&q, f.seq, feed_max(&f));
 				mt_check(&f, &q);
@@ -343,16 +330,16 @@ static void test_write_order(void **state)
 static void test_equal_ts_versions(void **state)
 {
 	(void)state;
-	rng = 77;
+	fx_seed(77);
 	struct mt_fx f;
 	mt_fx_init(&f);
 	for (int round = 0; round < 30; round++) {
 		struct fx_row rows[8];
-		uint32_t n = 1 + rndn(8);
+		uint32_t n = 1 + fx_rndn(8);
 		for (uint32_t i = 0; i < n; i++) {
 			memset(&rows[i], 0, sizeof(rows[i]));
-			strcpy(rows[i].host, rndn(2) ? "h1" : "h2");
-			rows[i].ts = 5000 + 10 * (int64_t)rndn(3) + (round > 20 ? 1000 : 0);
+			strcpy(rows[i].host, fx_rndn(2) ? "h1" : "h2");
+			rows[i].ts = 5000 + 10 * (int64_t)fx_rndn(3) + (round > 20 ? 1000 : 0);
 			rows[i].v = round;
 		}
 		struct batch b;
@@ -383,10 +370,10 @@ static void test_swapped_batches(void **state)
 {
 	(void)state;
 	for (uint32_t trial = 0; trial < 6; trial++) {
-		rng = 0xABCDEF12ull + trial;
+		fx_seed(0xABCDEF12ull + trial);
 		struct mt_fx f;
 		mt_fx_init(&f);
-		uint32_t per = 8 + rndn(120); /* rows per series per batch */
+		uint32_t per = 8 + fx_rndn(120); /* rows per series per batch */
 		int64_t t0 = 100000;
 		for (uint32_t k = 0; k < 24; k += 2) {
 			for (int half = 1; half >= 0; half--) { /* batch k + 1, then k */
@@ -395,12 +382,12 @@ static void test_swapped_batches(void **state)
 				for (uint32_t i = 0; i < n; i++) { /* time-major, 3 hosts */
 					snprintf(rows[i].host, sizeof(rows[i].host), "h%u", i % 3);
 					rows[i].ts = t0 + 10 * (int64_t)(bk * per + i / 3);
-					rows[i].v = (double)rndn(1000);
+					rows[i].v = (double)fx_rndn(1000);
 					rows[i].n = (int64_t)bk;
 				}
-				if (rndn(3) == 0) { /* a row from far back, or a repeat */
-					rows[n] = rows[rndn(n)];
-					rows[n].ts = rndn(2) ? t0 - 10 * (int64_t)rndn(3000) : rows[n].ts;
+				if (fx_rndn(3) == 0) { /* a row from far back, or a repeat */
+					rows[n] = rows[fx_rndn(n)];
+					rows[n].ts = fx_rndn(2) ? t0 - 10 * (int64_t)fx_rndn(3000) : rows[n].ts;
 					n++;
 				}
 				struct batch b;
@@ -412,7 +399,7 @@ static void test_swapped_batches(void **state)
 				f.seq += n;
 				free(rows);
 			}
-			if (rndn(3) == 0) {
+			if (fx_rndn(3) == 0) {
 				struct mreq q;
 				random_mreq(&q, f.seq, t0 + 10 * 24 * (int64_t)per);
 				mt_check(&f, &q);
@@ -436,20 +423,20 @@ static void test_swapped_batches(void **state)
 static void test_oom_write_order(void **state)
 {
 	(void)state;
-	rng = 4242;
+	fx_seed(4242);
 	struct mt_fx f;
 	mt_fx_init(&f);
 	int failures = 0;
 	for (long k = 0; k < 300; k++) {
 		struct fx_row rows[48];
-		uint32_t n = 1 + rndn(48);
+		uint32_t n = 1 + fx_rndn(48);
 		feed_rows(&f.fd, rows, n, 5);
 		/* new hosts now and then: a series' first ids, then its growth */
-		if (rndn(3) == 0)
+		if (fx_rndn(3) == 0)
 			snprintf(rows[0].host, sizeof(rows[0].host), "n%u", (unsigned)k % 1000u);
 		struct batch b;
 		fx_batch(rows, n, &b);
-		mem_fail_after(rndn(6));
+		mem_fail_after(fx_rndn(6));
 		int rc = memtable_write(f.m, &b, f.seq, OP_PUT);
 		mem_fail_after(-1);
 		batch_free(&b);
@@ -503,7 +490,7 @@ static void env_open(struct env *e)
 	char wal[600];
 	snprintf(wal, sizeof(wal), "%s/wal", e->dir);
 	struct region_engine_options o = {.store = e->store, .wal_dir = wal, .gc_lingering_ms = 1,
-					  .sst_row_group_rows = 200 + rndn(800)};
+					  .sst_row_group_rows = 200 + fx_rndn(800)};
 	assert_int_equal(region_engine_open(&o, &e->eng), ERR_OK);
 	struct region_schema *s = fx_schema(false, MERGE_LAST_ROW);
 	assert_int_equal(region_create(e->eng, 77, DIR1, s, &e->r), ERR_OK);
@@ -564,21 +551,21 @@ static void random_rreq(struct rreq *q, int64_t maxts)
 	memset(q, 0, sizeof(*q));
 	scan_request_init(&q->req);
 	q->req.preds = q->preds;
-	if (rndn(5)) {
-		q->req.ts_min = 1000 + (int64_t)rndn((uint32_t)(maxts - 1000) + 20) - 10;
-		q->req.ts_max = q->req.ts_min + 10 + (int64_t)rndn((uint32_t)(maxts - 1000) / 2 + 10);
+	if (fx_rndn(5)) {
+		q->req.ts_min = 1000 + (int64_t)fx_rndn((uint32_t)(maxts - 1000) + 20) - 10;
+		q->req.ts_max = q->req.ts_min + 10 + (int64_t)fx_rndn((uint32_t)(maxts - 1000) / 2 + 10);
 	}
-	if (rndn(2)) {
-		snprintf(q->name, sizeof(q->name), "h%u", rndn(NHOSTS));
+	if (fx_rndn(2)) {
+		snprintf(q->name, sizeof(q->name), "h%u", fx_rndn(NHOSTS));
 		q->preds[q->req.npreds++] = (struct scan_pred){
 		    .col = 0,
 		    .op = PRED_EQ,
 		    .lit = {.type = DT_STRING, .v.s = {q->name, (uint32_t)strlen(q->name)}}};
 	}
-	if (rndn(2)) { /* a comparison on the double field */
+	if (fx_rndn(2)) { /* a comparison on the double field */
 		static const enum pred_op ops[] = {PRED_GT, PRED_GE, PRED_LT, PRED_LE, PRED_EQ, PRED_NE};
 		q->preds[q->req.npreds++] = (struct scan_pred){
-		    .col = 2, .op = ops[rndn(6)], .lit = {.type = DT_FLOAT64, .v.f = (double)rndn(250)}};
+		    .col = 2, .op = ops[fx_rndn(6)], .lit = {.type = DT_FLOAT64, .v.f = (double)fx_rndn(250)}};
 	}
 }
 
@@ -711,10 +698,10 @@ static void test_region_memtable_paths(void **state)
 	(void)state;
 	uint32_t lean_seen = 0, trials = 16;
 	for (uint32_t trial = 0; trial < trials; trial++) {
-		rng = 0xC0FFEEull * (trial + 1);
+		fx_seed(0xC0FFEEull * (trial + 1));
 		struct env e;
 		env_open(&e);
-		uint32_t nslabs = 1 + rndn(3);
+		uint32_t nslabs = 1 + fx_rndn(3);
 		for (uint32_t s = 0; s <= nslabs; s++) {
 			for (uint32_t bi = 0; bi < 4; bi++) {
 				struct fx_row rows[64];
@@ -744,10 +731,10 @@ static void test_region_memtable_paths(void **state)
 		uint32_t kind = trial % 3;
 		struct fx_row rows[32];
 		for (uint32_t i = 0; i < 32; i++) {
-			const struct mrow *old = &e.md.rows[rndn((uint32_t)e.md.n)];
+			const struct mrow *old = &e.md.rows[fx_rndn((uint32_t)e.md.n)];
 			rows[i] = old->r;
-			rows[i].v = (double)rndn(250);
-			rows[i].v_null = rndn(5) == 0;
+			rows[i].v = (double)fx_rndn(250);
+			rows[i].v_null = fx_rndn(5) == 0;
 			if (kind == 2)
 				rows[i].ts += 3; /* a late row: a new identity */
 		}

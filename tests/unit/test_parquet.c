@@ -23,20 +23,12 @@
 #include "base/mem.h"
 #include "storage/parquet.h"
 #include "storage/parquet_int.h"
-
-static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
+#include "helpers/region_fixture.h"
 
 /* A value of dtype t for row i, pushed onto v. */
 static void push_value(struct colvec *v, enum dtype t, uint32_t i)
 {
-	uint64_t r = rnd();
+	uint64_t r = fx_rnd();
 	bool lowcard = i % 3 != 0;
 	switch (t) {
 	case DT_BOOL:
@@ -89,7 +81,7 @@ static void push_value(struct colvec *v, enum dtype t, uint32_t i)
 		uint8_t b[40];
 		size_t n = r % 41;
 		for (size_t k = 0; k < n; k++)
-			b[k] = (uint8_t)(rnd() % (lowcard ? 3 : 256));
+			b[k] = (uint8_t)(fx_rnd() % (lowcard ? 3 : 256));
 		colvec_push_bytes(v, b, n);
 		break;
 	}
@@ -144,7 +136,7 @@ static void make_batch(struct batch *b, const struct parquet_column_def *defs, u
 	for (uint32_t c = 0; c < ncols; c++) {
 		bool all_null = defs[c].type == DT_BOOL && defs[c].nullable && !defs[c].dictionary;
 		for (uint32_t i = 0; i < nrows; i++) {
-			if (defs[c].nullable && (all_null || rnd() % 5 == 0))
+			if (defs[c].nullable && (all_null || fx_rnd() % 5 == 0))
 				assert_int_equal(colvec_push_null(&b->cols[c]), ERR_OK);
 			else
 				push_value(&b->cols[c], defs[c].type, i);
@@ -725,12 +717,12 @@ static void test_corrupt_flips(void **state)
 		int iters = env ? atoi(env) : 3000;
 		for (int it = 0; it < iters; it++) {
 			uint8_t *t = mem_dup(file.data, file.len);
-			int nflip = 1 + (int)(rnd() % 3);
+			int nflip = 1 + (int)(fx_rnd() % 3);
 			for (int f = 0; f < nflip; f++) {
-				size_t pos = rnd() % file.len;
+				size_t pos = fx_rnd() % file.len;
 				if (it % 2) /* half the time aim at the footer */
-					pos = file.len - 1 - rnd() % (file.len / 4);
-				t[pos] ^= (uint8_t)(1u << (rnd() % 8));
+					pos = file.len - 1 - fx_rnd() % (file.len / 4);
+				t[pos] ^= (uint8_t)(1u << (fx_rnd() % 8));
 			}
 			int rc = try_read(t, file.len);
 			assert_true(rc == ERR_OK || rc == ERR_CORRUPT || rc == ERR_UNSUPPORTED ||
@@ -1179,6 +1171,7 @@ static void test_oom(void **state)
 
 int main(void)
 {
+	fx_seed(88172645463325252ull);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip_defaults),
 	    cmocka_unit_test(test_roundtrip_multi_rg_pages),

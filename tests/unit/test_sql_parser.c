@@ -20,6 +20,7 @@
 #include "sql/ast.h"
 #include "sql/lexer.h"
 #include "sql/parser.h"
+#include "helpers/region_fixture.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -1144,15 +1145,6 @@ static void test_printer(void **state)
 
 /* ---- hostile input --------------------------------------------------------------------------- */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 /* Fuzz iterations: 20000 by default, STRATA_FUZZ_ITERS to run longer. */
 static int fuzz_iters(void)
 {
@@ -1190,9 +1182,9 @@ static void test_fuzz_random_bytes(void **state)
 	char buf[256];
 	int iters = fuzz_iters();
 	for (int it = 0; it < iters; it++) {
-		size_t n = rnd() % sizeof(buf);
+		size_t n = fx_rnd() % sizeof(buf);
 		for (size_t i = 0; i < n; i++) {
-			uint64_t r = rnd();
+			uint64_t r = fx_rnd();
 			/* mostly printable, sometimes anything */
 			buf[i] = (r & 0x700) ? (char)(32 + (r % 95)) : (char)r;
 		}
@@ -1220,9 +1212,9 @@ static void test_fuzz_token_soup(void **state)
 	char buf[1024];
 	int iters = fuzz_iters();
 	for (int it = 0; it < iters; it++) {
-		size_t n = 0, count = 1 + rnd() % 40;
+		size_t n = 0, count = 1 + fx_rnd() % 40;
 		for (size_t i = 0; i < count; i++) {
-			const char *t = toks[rnd() % nt];
+			const char *t = toks[fx_rnd() % nt];
 			size_t len = strlen(t);
 			if (n + len + 2 >= sizeof(buf))
 				break;
@@ -1256,19 +1248,19 @@ static void test_fuzz_mutations(void **state)
 	int iters = fuzz_iters();
 	char out[2048];
 	for (int it = 0; it < iters; it++) {
-		const char *s = must_parse[rnd() % nsql].sql;
+		const char *s = must_parse[fx_rnd() % nsql].sql;
 		struct sql_lexed lx;
 		uint32_t off;
 		struct arena *a = arena_create(4096);
 		assert_int_equal(sql_lex(s, strlen(s), SQL_DIALECT_GREPTIME, a, &lx, &off), 0);
 		size_t ntok = lx.n - 1, n = 0;
 		for (size_t i = 0; i < ntok; i++) {
-			uint64_t r = rnd() % 16;
+			uint64_t r = fx_rnd() % 16;
 			size_t pick = i;
 			if (r == 0)
 				continue; /* drop */
 			if (r == 1)
-				pick = rnd() % ntok; /* replace by another token */
+				pick = fx_rnd() % ntok; /* replace by another token */
 			int reps = r == 2 ? 2 : 1; /* repeat */
 			for (int k = 0; k < reps; k++) {
 				const struct sql_token *t = &lx.toks[pick];
@@ -1391,6 +1383,7 @@ static void test_lexer_shared_rules(void **state)
 
 int main(void)
 {
+	fx_seed(0x9E3779B97F4A7C15ULL);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keywords_sorted),
 		cmocka_unit_test(test_lexer_tokens),
