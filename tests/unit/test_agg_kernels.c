@@ -214,7 +214,8 @@ static void test_grouping_neighbours(void **state)
  * the first length without being all equal ("aa", "a", "aaa", ...): the
  * bytes are periodic, so only the lengths tell them apart. Every distinct
  * length must be its own group, wherever in the batch the odd pair sits
- * (the offsets are checked four at a time with a scalar tail). */
+ * (the offsets are checked four at a time with a scalar tail). Then
+ * batches of equal lengths where one row differs in one byte. */
 static void test_grouping_periodic(void **state)
 {
 	(void)state;
@@ -246,6 +247,27 @@ static void test_grouping_periodic(void **state)
 					assert_int_equal(g[i] == g[j], li == lj);
 				}
 			}
+			colvec_free(&key);
+			hagg_free(ids);
+		}
+	/* equal lengths, one row's bytes different (first, middle or last
+	 * byte): the bytes, not the lengths, tell it apart */
+	for (uint32_t n = 2; n <= 19; n++)
+		for (uint32_t at = 0; at < n; at++) {
+			char odd[4] = {'a', 'a', 'a', 'a'};
+			odd[(n + at) % 4] = 'b';
+			struct hagg *ids = NULL;
+			assert_int_equal(hagg_create(&ids, 1, kt, 0, NULL), 0);
+			struct colvec key;
+			colvec_init(&key, DT_STRING);
+			for (uint32_t i = 0; i < n; i++)
+				assert_int_equal(colvec_push_bytes(&key, i == at ? odd : a, 4), 0);
+			const struct colvec *kp[1] = {&key};
+			const uint32_t *g;
+			assert_int_equal(hagg_assign(ids, kp, n, &g), 0);
+			assert_int_equal(hagg_groups(ids), 2);
+			for (uint32_t i = 0; i < n; i++)
+				assert_int_equal(g[i] == g[at], i == at);
 			colvec_free(&key);
 			hagg_free(ids);
 		}
