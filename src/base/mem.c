@@ -116,7 +116,9 @@ struct arena {
  * lets it go and taken by the thread's next arena. Every statement creates
  * and destroys an arena; a fresh 64 KiB malloc each time makes glibc
  * consolidate its fast bins (a few percent of a short query). The block is
- * freed when the thread exits (the key's destructor).
+ * freed when the thread exits (the key's destructor). Cost: 64 KiB per
+ * thread that ran a statement, e.g. 64 MiB with the default 1,024
+ * connections per protocol all open and idle.
  */
 static pthread_key_t spare_key;
 static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
