@@ -12,6 +12,7 @@
 #ifndef STRATA_BASE_MEM_H
 #define STRATA_BASE_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,6 +48,36 @@ static inline void mem_copy_short(void *d, const void *s, uint32_t l)
 	} else if (l) {
 		memcpy(dp, sp, l);
 	}
+}
+
+/* memcmp(a, b, l) == 0 for the same short values: overlapping fixed-size
+ * loads for lengths 4..16 (group keys, line-protocol names). */
+static inline bool mem_eq_short(const void *a, const void *b, size_t l)
+{
+	const uint8_t *p = a, *q = b;
+	if (l >= 8 && l <= 16) {
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, p, 8);
+		memcpy(&y0, q, 8);
+		memcpy(&x1, p + l - 8, 8);
+		memcpy(&y1, q + l - 8, 8);
+		return x0 == y0 && x1 == y1;
+	}
+	if (l >= 4 && l < 8) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, p, 4);
+		memcpy(&y0, q, 4);
+		memcpy(&x1, p + l - 4, 4);
+		memcpy(&y1, q + l - 4, 4);
+		return x0 == y0 && x1 == y1;
+	}
+	if (l < 4) {
+		for (size_t t = 0; t < l; t++)
+			if (p[t] != q[t])
+				return false;
+		return true;
+	}
+	return memcmp(p, q, l) == 0;
 }
 
 /* Test hook: after `n` more successful allocations, fail every one

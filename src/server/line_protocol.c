@@ -720,37 +720,6 @@ static int parse_bool(const char *s, size_t n, int64_t *out)
 
 /* ---- one point ----------------------------------------------------------- */
 
-/* n bytes at a and b are equal (n small: names). */
-static inline bool bytes_eq(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 <= n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return false;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		uint32_t u, v;
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return false;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return u == v;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* Key fast path: the column the previous line of t had at key position
  * pos, when the text at c->p is exactly its name followed by '='. The name
  * holds no byte a key scan stops at (no separator, no backslash), so
@@ -769,7 +738,7 @@ static inline int64_t hint_key(const struct cur *c, const struct lp_table *t, ui
 	const struct lp_column *col = &t->cols[ci];
 	size_t n = col->name_len;
 	if (col->kind != kind || (size_t)(c->end - c->p) <= n || c->p[n] != '=' ||
-	    !bytes_eq(c->p, col->name, n))
+	    !mem_eq_short(c->p, col->name, n))
 		return -1;
 	return ci;
 }

@@ -599,21 +599,27 @@ static int fast_decimal(double d, uint64_t *m_out, int *k_out)
 	return -1;
 }
 
+/* The decimal digits of m (>= 1) into dig with its trailing zeros dropped
+ * (NUL-terminated, *ndig of them); returns how many digits m has. */
+static int significant_digits(uint64_t m, char *dig, int *ndig)
+{
+	char tmp[24];
+	int total = u64_digits(m, tmp), n = total;
+	while (n > 1 && tmp[n - 1] == '0')
+		n--;
+	memcpy(dig, tmp, (size_t)n);
+	dig[n] = '\0';
+	*ndig = n;
+	return total;
+}
+
 static int fast_digits(double d, char *dig, int *ndig, int *exp10)
 {
 	uint64_t m;
 	int k;
 	if (fast_decimal(d, &m, &k))
 		return -1;
-	char tmp[24];
-	int n = u64_digits(m, tmp);
-	int e = n - 1 - k;
-	while (n > 1 && tmp[n - 1] == '0')
-		n--;
-	memcpy(dig, tmp, (size_t)n);
-	dig[n] = '\0';
-	*ndig = n;
-	*exp10 = e;
+	*exp10 = significant_digits(m, dig, ndig) - 1 - k;
 	return 0;
 }
 
@@ -898,13 +904,7 @@ static int exact_shortest(double d, char *dig, int *ndig, int *exp10)
 			break;
 	if (p > 17)
 		return -1; /* cannot happen: 17 digits always read back */
-	char tmp[24];
-	int n = u64_digits(D, tmp);
-	while (n > 1 && tmp[n - 1] == '0')
-		n--;
-	memcpy(dig, tmp, (size_t)n);
-	dig[n] = '\0';
-	*ndig = n;
+	significant_digits(D, dig, ndig);
 	*exp10 = E;
 	return 0;
 }

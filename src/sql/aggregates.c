@@ -411,30 +411,7 @@ static inline bool val_eq(const struct colvec *a, uint32_t i, const struct colve
 		uint32_t la = a->offs[i + 1] - a->offs[i], lb = b->offs[j + 1] - b->offs[j];
 		if (la != lb)
 			return false;
-		const char *p = a->bytes + a->offs[i], *q = b->bytes + b->offs[j];
-		if (la >= 8 && la <= 16) { /* short keys (tags): two overlapping words */
-			uint64_t x0, y0, x1, y1;
-			memcpy(&x0, p, 8);
-			memcpy(&y0, q, 8);
-			memcpy(&x1, p + la - 8, 8);
-			memcpy(&y1, q + la - 8, 8);
-			return x0 == y0 && x1 == y1;
-		}
-		if (la >= 4 && la < 8) {
-			uint32_t x0, y0, x1, y1;
-			memcpy(&x0, p, 4);
-			memcpy(&y0, q, 4);
-			memcpy(&x1, p + la - 4, 4);
-			memcpy(&y1, q + la - 4, 4);
-			return x0 == y0 && x1 == y1;
-		}
-		if (la < 4) {
-			for (uint32_t t = 0; t < la; t++)
-				if (p[t] != q[t])
-					return false;
-			return true;
-		}
-		return memcmp(p, q, la) == 0;
+		return mem_eq_short(a->bytes + a->offs[i], b->bytes + b->offs[j], la);
 	}
 	}
 }

@@ -1871,6 +1871,7 @@ static int filter_conj(struct xctx *cx, struct xexpr *e, const struct batch *b, 
 	if (!collect_conj(e, cj, &ncj))
 		return 0;
 	struct xval col[SEL_CONJ_MAX], con[SEL_CONJ_MAX];
+	int op[SEL_CONJ_MAX]; /* as column OP constant */
 	for (int i = 0; i < ncj; i++) {
 		bool col_left = cj[i]->u.bin.a->kind == X_COL;
 		struct xexpr *ce = col_left ? cj[i]->u.bin.a : cj[i]->u.bin.b;
@@ -1879,12 +1880,10 @@ static int filter_conj(struct xctx *cx, struct xexpr *e, const struct batch *b, 
 			return 0; /* the general path reports it */
 		if (!col[i].v || col[i].v->validity || con[i].v || ke->type == XT_INTERVAL)
 			return 0;
+		op[i] = col_left ? cj[i]->u.bin.op : xop_mirror(cj[i]->u.bin.op);
 	}
 	uint32_t n = b->nrows, k = 0;
-	int op[SEL_CONJ_MAX];
 	bool done[SEL_CONJ_MAX] = {false};
-	for (int i = 0; i < ncj; i++)
-		op[i] = cj[i]->u.bin.a->kind == X_COL ? cj[i]->u.bin.op : xop_mirror(cj[i]->u.bin.op);
 	bool first = true;
 	for (int i = 0; i < ncj; i++) {
 		if (done[i])

@@ -108,7 +108,8 @@
 #define SST_PAGE_ROWS 1024
 /* zstd level of SST pages. -1 (zstd's fastest levels start below 1): on
  * TSBS pages (8 KiB of doubles / timestamps) 1.2-1.6x the speed of level 1
- * for about 2 % more bytes; flushes run on writers' threads. */
+ * for about 2 % more bytes; flushes compete with ingest for the CPU (the
+ * background flusher, or a writer flushing under back-pressure). */
 #define SST_ZSTD_LEVEL -1
 /* A page also ends where a new series starts once it holds this many rows
  * (series-aligned pages: a page's time range is one series' range, so a
@@ -555,16 +556,10 @@ static int gather_runs(struct colvec *dst, const struct colvec *src, const uint3
 		return k > UINT32_MAX ? err_set(ERR_LIMIT, "SST: too many rows") : ERR_NOMEM;
 	uint32_t at = dst->len;
 	if (pk == PHYS_BYTES) {
-		size_t used = dst->offs[at];
-		if (used + total > UINT32_MAX)
-			return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
-		if (used + total > dst->bytes_cap) {
-			void *b = dst->bytes;
-			if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
-				return ERR_NOMEM;
-			dst->bytes = b;
-		}
-		uint32_t cur = (uint32_t)used, j = at;
+		int rc = reserve_bytes(dst, total);
+		if (rc)
+			return rc;
+		uint32_t cur = dst->offs[at], j = at;
 		for (uint32_t r = 0; r < nruns; r++) {
 			uint32_t from = runs[2 * r], cnt = runs[2 * r + 1];
 			uint32_t s0 = src->offs[from], s1 = src->offs[from + cnt];
@@ -895,19 +890,6 @@ static void swap_col_data(struct colvec *a, struct colvec *b)
 	b->type = tb;
 }
 
-/*
- * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
- * with field predicates (sst_source_set_exclusive): the filter columns of
- * every candidate row, then the other columns of the selected rows only
- * (pages without one are not decompressed, byte values of the others not
- * copied). *out is NULL when no row is selected.
- */
-/* Do the statistics of row group rg prove every tag / time predicate true
- * for every row of the candidate ranges rr[0][0..nr)? Each must be an EQ
- * with a non-null literal on a column of the file whose chunk has no NULL
- * (null_count 0) and whose data pages overlapping the ranges all have
- * min == max == the literal (series-aligned pages of one series). The
- * time range is not a predicate here: sst_select_rows applies it. */
 /* Page min/max are exact (both attained, never truncated) only in files
  * our writer made (created_by "strata": it leaves long bounds out instead
  * of cutting them). Other writers shorten long byte-array bounds, so
@@ -918,6 +900,12 @@ static bool exact_page_bounds(const struct sst_source *s)
 	return strcmp(parquet_reader_created_by(s->reader), "strata") == 0;
 }
 
+/* Do the statistics of row group rg prove every tag / time predicate true
+ * for every row of the candidate ranges rr[0][0..nr)? Each must be an EQ
+ * with a non-null literal on a column of the file whose chunk has no NULL
+ * (null_count 0) and whose data pages overlapping the ranges all have
+ * min == max == the literal (series-aligned pages of one series). The
+ * time range is not a predicate here: sst_select_rows applies it. */
 static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
 {
 	if (s->nrow_preds == 0 || nr == 0 || !exact_page_bounds(s))
@@ -959,14 +947,21 @@ static bool row_preds_proved(struct sst_source *s, uint32_t rg, uint32_t nr)
 	return true;
 }
 
+/*
+ * Two-step read of row group rg's candidate ranges rr[0..nr) for a source
+ * with field predicates (sst_source_set_exclusive): the filter columns of
+ * every candidate row, then the other columns of the selected rows only
+ * (pages without one are not decompressed, byte values of the others not
+ * copied). *out is NULL when no row is selected.
+ */
 static int late_read(struct sst_source *s, uint32_t rg, uint32_t rows, uint32_t nr,
 		     const struct batch **out);
 
 /* Does byte-array file column fc hold one value in every row of ranges
  * rr[0..n) of row group rg? Yes when its chunk has no NULL and every data
  * page overlapping the ranges has statistics with min == max, the same in
- * all of them, in a file with exact bounds (exact_page_bounds); *v = that value (its bytes valid until the next page
- * walk of the reader). */
+ * all of them, in a file with exact bounds (exact_page_bounds); *v = that
+ * value (its bytes valid until the next page walk of the reader). */
 static bool late_const_bytes(struct sst_source *s, uint32_t rg, uint32_t fc,
 			     const struct parquet_row_range *rr, uint32_t n, struct datum *v)
 {
