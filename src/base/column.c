@@ -104,21 +104,30 @@ int colvec_push_f64(struct colvec *v, double x)
 	return ERR_OK;
 }
 
+int colvec_reserve_bytes(struct colvec *v, uint64_t extra, const char *limit_msg)
+{
+	uint64_t need = (uint64_t)v->offs[v->len] + extra;
+	if (need > UINT32_MAX)
+		return err_set(ERR_LIMIT, "%s", limit_msg);
+	if (need > v->bytes_cap) {
+		void *b = v->bytes;
+		if (mem_grow(&b, &v->bytes_cap, (size_t)need, 1))
+			return ERR_NOMEM;
+		v->bytes = b;
+	}
+	return ERR_OK;
+}
+
 int colvec_push_bytes(struct colvec *v, const void *p, size_t n)
 {
 	if (v->len == v->cap && colvec_reserve(v, 1))
 		return ERR_NOMEM;
 	if (v->offs == NULL && colvec_reserve(v, 1))
 		return ERR_NOMEM;
+	int rc = colvec_reserve_bytes(v, n, "string column exceeds 4 GiB");
+	if (rc)
+		return rc;
 	size_t used = v->offs[v->len];
-	if (used + n > UINT32_MAX)
-		return err_set(ERR_LIMIT, "string column exceeds 4 GiB");
-	if (used + n > v->bytes_cap) {
-		void *b = v->bytes;
-		if (mem_grow(&b, &v->bytes_cap, used + n, 1))
-			return ERR_NOMEM;
-		v->bytes = b;
-	}
 	if (n)
 		memcpy(v->bytes + used, p, n);
 	v->offs[v->len + 1] = (uint32_t)(used + n);

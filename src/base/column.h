@@ -35,6 +35,10 @@ void colvec_init(struct colvec *v, enum dtype type);
 void colvec_free(struct colvec *v);
 void colvec_reset(struct colvec *v);                 /* len = 0, keeps memory */
 int colvec_reserve(struct colvec *v, uint32_t n);    /* room for len+n values */
+/* Room for `extra` more string bytes after the first len values (offs
+ * allocated: colvec_reserve first). ERR_LIMIT with the message `limit_msg`
+ * when the bytes would pass 4 GiB (offsets are 32-bit); ERR_NOMEM. */
+int colvec_reserve_bytes(struct colvec *v, uint64_t extra, const char *limit_msg);
 int colvec_push_i64(struct colvec *v, int64_t x);
 int colvec_push_f64(struct colvec *v, double x);
 int colvec_push_bytes(struct colvec *v, const void *p, size_t n);

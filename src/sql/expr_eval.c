@@ -332,14 +332,9 @@ int vec_gather(struct colvec *dst, const struct colvec *src, const uint32_t *sel
 		size_t total = 0;
 		for (uint32_t k = 0; k < n; k++)
 			total += src->offs[sel[k] + 1] - src->offs[sel[k]];
-		if (total > UINT32_MAX)
-			return err_set(ERR_LIMIT, "string column exceeds 4 GiB");
-		if (total > dst->bytes_cap) {
-			void *p = dst->bytes;
-			if (mem_grow(&p, &dst->bytes_cap, total, 1))
-				return ERR_NOMEM;
-			dst->bytes = p;
-		}
+		int rc = colvec_reserve_bytes(dst, total, "string column exceeds 4 GiB");
+		if (rc)
+			return rc;
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < n; k++) {
 			uint32_t s = src->offs[sel[k]], l = src->offs[sel[k] + 1] - s;
@@ -386,15 +381,10 @@ int vec_append(struct colvec *dst, const struct colvec *src, uint32_t from, uint
 		if (!dst->offs && colvec_reserve(dst, 1))
 			return ERR_NOMEM;
 		uint32_t s = src->offs[from], l = src->offs[from + n] - s;
+		int rc = colvec_reserve_bytes(dst, l, "string column exceeds 4 GiB");
+		if (rc)
+			return rc;
 		size_t used = dst->offs[base];
-		if (used + l > UINT32_MAX)
-			return err_set(ERR_LIMIT, "string column exceeds 4 GiB");
-		if (used + l > dst->bytes_cap) {
-			void *p = dst->bytes;
-			if (mem_grow(&p, &dst->bytes_cap, used + l, 1))
-				return ERR_NOMEM;
-			dst->bytes = p;
-		}
 		if (l)
 			memcpy(dst->bytes + used, src->bytes + s, l);
 		for (uint32_t k = 0; k < n; k++)
@@ -429,15 +419,9 @@ int vec_broadcast(struct colvec *dst, const struct datum *d, enum dtype t, uint3
 		if (vec_empty(dst, t, n))
 			return ERR_NOMEM;
 		uint32_t l = d->is_null ? 0 : d->v.s.n;
-		size_t total = (size_t)l * n;
-		if (total > UINT32_MAX)
-			return err_set(ERR_LIMIT, "string column exceeds 4 GiB");
-		if (total > dst->bytes_cap) {
-			void *p = dst->bytes;
-			if (mem_grow(&p, &dst->bytes_cap, total, 1))
-				return ERR_NOMEM;
-			dst->bytes = p;
-		}
+		int rc = colvec_reserve_bytes(dst, (uint64_t)l * n, "string column exceeds 4 GiB");
+		if (rc)
+			return rc;
 		for (uint32_t k = 0; k < n; k++) {
 			if (l)
 				memcpy(dst->bytes + (size_t)k * l, d->v.s.p, l);

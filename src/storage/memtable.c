@@ -620,16 +620,10 @@ static int chunk_reserve(struct memtable *m, struct chunk *c, const struct batch
 		if (colvec_reserve(d, want))
 			return ERR_NOMEM;
 		if (dtype_phys(d->type) == PHYS_BYTES) {
-			size_t used = d->offs[d->len];
-			size_t add = src->offs[from + n] - src->offs[from];
-			if (used + add > UINT32_MAX)
-				return err_set(ERR_LIMIT, "memtable: string column chunk over 4 GiB");
-			if (used + add > d->bytes_cap) {
-				void *b = d->bytes;
-				if (mem_grow(&b, &d->bytes_cap, used + add, 1))
-					return ERR_NOMEM;
-				d->bytes = b;
-			}
+			int rc = colvec_reserve_bytes(d, src->offs[from + n] - src->offs[from],
+						  "memtable: string column chunk over 4 GiB");
+			if (rc)
+				return rc;
 		}
 		if (!d->validity && range_has_null(src, from, n)) {
 			size_t nb = ((size_t)d->cap + 7) / 8;
@@ -1253,15 +1247,10 @@ static int repeat_bytes(struct colvec *d, const void *p, uint32_t n, uint32_t k)
 	if (colvec_reserve(d, k))
 		return ERR_NOMEM;
 	uint32_t at = d->len;
-	size_t used = d->offs[at], need = used + (size_t)n * k;
-	if (need > UINT32_MAX)
-		return err_set(ERR_LIMIT, "memtable: string column over 4 GiB");
-	if (need > d->bytes_cap) {
-		void *b = d->bytes;
-		if (mem_grow(&b, &d->bytes_cap, need, 1))
-			return ERR_NOMEM;
-		d->bytes = b;
-	}
+	int rc = colvec_reserve_bytes(d, (uint64_t)n * k, "memtable: string column over 4 GiB");
+	if (rc)
+		return rc;
+	size_t used = d->offs[at];
 	/* one copy, then double the copied run (few large memcpys) */
 	size_t total = (size_t)n * k, done = 0;
 	if (total) {

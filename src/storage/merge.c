@@ -238,15 +238,9 @@ static int append_range(struct colvec *dst, const struct colvec *src, uint32_t f
 		break;
 	default: {
 		uint32_t s0 = src->offs[from], s1 = src->offs[from + n], base = dst->offs[at];
-		size_t need = (size_t)base + (s1 - s0);
-		if (need > UINT32_MAX)
-			return err_set(ERR_LIMIT, "merge: string column over 4 GiB");
-		if (need > dst->bytes_cap) {
-			void *p = dst->bytes;
-			if (mem_grow(&p, &dst->bytes_cap, need, 1))
-				return ERR_NOMEM;
-			dst->bytes = p;
-		}
+		int rc = colvec_reserve_bytes(dst, s1 - s0, "merge: string column over 4 GiB");
+		if (rc)
+			return rc;
 		if (s1 > s0)
 			memcpy(dst->bytes + base, src->bytes + s0, s1 - s0);
 		for (uint32_t i = 0; i < n; i++)

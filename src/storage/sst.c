@@ -488,16 +488,7 @@ out:
  * appended after its dst->len rows). */
 static int reserve_bytes(struct colvec *dst, uint64_t total)
 {
-	size_t used = dst->offs[dst->len];
-	if (used + total > UINT32_MAX)
-		return err_set(ERR_LIMIT, "SST: string column over 4 GiB");
-	if (used + total > dst->bytes_cap) {
-		void *b = dst->bytes;
-		if (mem_grow(&b, &dst->bytes_cap, used + total, 1))
-			return ERR_NOMEM;
-		dst->bytes = b;
-	}
-	return ERR_OK;
+	return colvec_reserve_bytes(dst, total, "SST: string column over 4 GiB");
 }
 
 /* dst (empty, same physical kind) = src rows idx[0, k). */
