@@ -58,6 +58,9 @@ new_table() { # -> sets tid, rid; table with 1 region led by dn0, followed by dn
 	rid=$(drv route "$tid" | awk '{print $2}')
 	drv add-region-follower "$rid" 1 >/dev/null 2>&1
 }
+follower_open() { # node region: the node has the region open as a follower
+	drv debug "$1" | tr -d ' \n\t' | grep -q "\"region_id\":$2,\"role\":\"follower\",\"open\":true"
+}
 same_on_follower() { # table: follower read = leader read
 	drv read "$1" leader >"$work/l.txt" 2>/dev/null || return 1
 	drv read "$1" follower 2>/dev/null | cmp -s - "$work/l.txt"
@@ -154,6 +157,9 @@ drv read "$tid" leader >"$work/before.txt" 2>"$work/before.err"
 kill -TERM "${pid[dn1]}"
 wait "${pid[dn1]}" 2>/dev/null
 start_dn 1
+# the restarted follower reopens its regions after it starts serving: a
+# read sent before that fails at once instead of running across the compaction
+poll 20 follower_open 1 "$rid"
 poll 20 drv faults 1 "objstore.get=delay:400" >/dev/null 2>&1
 (drv read-at "$tid" 1 >"$work/across.txt" 2>"$work/across.err"; echo $? >"$work/across.rc") &
 rpid=$!
