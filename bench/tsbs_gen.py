@@ -298,12 +298,19 @@ def cmd_query(a):
     rng = random.Random(7)
     results = {}
     dumps = {}
+    # Two latencies per query, both client wall time from sending the request: until the
+    # answer is decoded into Python values (median_ms, what an application sees), and until
+    # the whole answer has arrived, before decoding (recv_median_ms: libpq has every row
+    # after execute; HTTP: the body is read). The second leaves out the Python client's
+    # per-value work, which grows with the answer's size and differs by wire format.
+    recv = []
     if a.system in ("strata", "pg"):
         conn = connect("pg", a.port, a.db)
         cur = conn.cursor()
 
         def run(name, p):
             cur.execute(sql_text(a.system, name, *p))
+            recv.append(time.perf_counter())  # libpq holds the whole answer
             return cur.fetchall()
     else:
         hc = http.client.HTTPConnection("127.0.0.1", a.port, timeout=120)
@@ -317,6 +324,7 @@ def cmd_query(a):
             hc.request("GET", path)
             r = hc.getresponse()
             body = r.read()
+            recv.append(time.perf_counter())  # the whole answer's bytes are here
             if r.status != 200:
                 raise RuntimeError(f"HTTP {r.status}: {body[:300]!r}")
             d = json.loads(body)
@@ -329,13 +337,16 @@ def cmd_query(a):
     for name in QUERIES:
         ps = params(name, a.hosts, a.hours, a.runs, rng)
         lat = []
+        lat_recv = []
         err = None
         nrows = None
         for i, p in enumerate(ps):
             try:
+                recv.clear()
                 t = time.perf_counter()
                 out = run(name, p)
                 dt = (time.perf_counter() - t) * 1000
+                dt_recv = (recv[0] - t) * 1000
             except Exception as e:
                 err = str(e).strip()[:400]
                 if a.system in ("strata", "pg"):
@@ -347,10 +358,13 @@ def cmd_query(a):
                     dumps[name] = {"params": list(p), "rows": [[norm(x) for x in r] for r in out]}
                 continue
             lat.append(dt)
+            lat_recv.append(dt_recv)
             if dt > a.slow_ms:  # one slow query is enough evidence; keep the run short
                 break
         results[name] = {"median_ms": round(statistics.median(lat), 2) if lat else None,
-                         "min_ms": round(min(lat), 2) if lat else None, "runs": len(lat),
+                         "min_ms": round(min(lat), 2) if lat else None,
+                         "recv_median_ms": round(statistics.median(lat_recv), 2) if lat_recv else None,
+                         "runs": len(lat),
                          "warmup_rows": nrows, "error": err}
     if a.dump:
         with open(f"{a.dump}/{a.system}.json", "w") as f:
