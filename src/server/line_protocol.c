@@ -34,6 +34,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/mem.h"
 
 /* ---- byte classes ------------------------------------------------------ */
@@ -92,16 +93,6 @@ struct cur {
 	int64_t prec_mul;
 	int64_t default_ts;
 };
-
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 static int fail(struct cur *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -238,7 +229,8 @@ static int rehash_tables(struct lp_batch *b)
 	if (!s)
 		return ERR_NOMEM;
 	for (uint32_t i = 0; i < b->ntables; i++) {
-		uint32_t h = hash_bytes(b->tables[i]->name, b->tables[i]->name_len) & (n - 1);
+		uint32_t h =
+		    (uint32_t)hash_bytes(b->tables[i]->name, b->tables[i]->name_len, 0) & (n - 1);
 		while (s[h])
 			h = (h + 1) & (n - 1);
 		s[h] = i + 1;
@@ -253,7 +245,7 @@ static int find_table(struct cur *c, const char *name, size_t n, struct lp_table
 {
 	struct lp_batch *b = c->b;
 	struct lp_state *st = c->st;
-	uint32_t h = hash_bytes(name, n);
+	uint32_t h = (uint32_t)hash_bytes(name, n, 0);
 	if (st->nslots) {
 		for (uint32_t i = h & (st->nslots - 1);; i = (i + 1) & (st->nslots - 1)) {
 			uint32_t s = st->slots[i];
@@ -311,7 +303,8 @@ static int rehash_cols(struct lp_table *t)
 	if (!s)
 		return ERR_NOMEM;
 	for (uint32_t i = 0; i < t->ncols; i++) {
-		uint32_t h = hash_bytes(t->cols[i].name, t->cols[i].name_len) & (n - 1);
+		uint32_t h =
+		    (uint32_t)hash_bytes(t->cols[i].name, t->cols[i].name_len, 0) & (n - 1);
 		while (s[h])
 			h = (h + 1) & (n - 1);
 		s[h] = i + 1;
@@ -327,7 +320,8 @@ static int64_t col_lookup(const struct lp_table *t, const char *name, size_t n)
 	const struct lp_table_int *in = t->in;
 	if (!in->nslots)
 		return -1;
-	for (uint32_t i = hash_bytes(name, n) & (in->nslots - 1);; i = (i + 1) & (in->nslots - 1)) {
+	for (uint32_t i = (uint32_t)hash_bytes(name, n, 0) & (in->nslots - 1);;
+	     i = (i + 1) & (in->nslots - 1)) {
 		uint32_t s = in->slots[i];
 		if (!s)
 			return -1;
@@ -382,7 +376,7 @@ static int add_col(struct cur *c, struct lp_table *t, const char *name, size_t n
 		if (rehash_cols(t))
 			return ERR_NOMEM;
 	} else {
-		uint32_t h = hash_bytes(name, n) & (in->nslots - 1);
+		uint32_t h = (uint32_t)hash_bytes(name, n, 0) & (in->nslots - 1);
 		while (in->slots[h])
 			h = (h + 1) & (in->nslots - 1);
 		in->slots[h] = i + 1;

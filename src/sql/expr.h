@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "base/column.h"
+#include "base/hash.h" /* hash_u64, hash_bytes: vec_hash and the hash tables built on it */
 #include "server/value_format.h"
 #include "sql/exec.h"
 
@@ -284,16 +285,6 @@ int xval_materialize(const struct xval *x, enum dtype t, uint32_t n, struct colv
 void xval_get(const struct xval *x, int type, uint32_t i, struct datum *d);
 /* Hash of value i (nulls hash to a fixed value). */
 uint64_t vec_hash(const struct colvec *v, uint32_t i);
-uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
-static inline uint64_t hash_u64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 /* Compare two values of the same type (uint64 as unsigned). nulls equal
  * each other and sort first. */
 int datum_cmp(const struct datum *a, const struct datum *b);

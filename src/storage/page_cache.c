@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/mem.h"
 
 struct page_pin {
@@ -46,11 +47,7 @@ static size_t charge(const struct page_pin *e)
 
 static size_t bucket_of(const struct page_cache *pc, uint64_t owner, uint64_t off)
 {
-	uint64_t h = owner * 0x9E3779B97F4A7C15ull ^ off;
-	h ^= h >> 29;
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= h >> 32;
-	return (size_t)h & (pc->nbuckets - 1);
+	return (size_t)hash_u64(owner * 0x9E3779B97F4A7C15ull ^ off) & (pc->nbuckets - 1);
 }
 
 int page_cache_create(size_t capacity, struct page_cache **out)

@@ -147,7 +147,10 @@ static int grow_u32(uint32_t **p, size_t *cap, size_t need)
 	return rc;
 }
 
-static uint32_t hash_bytes(const void *p, size_t n)
+/* The dictionary builder's hashes: cheaper than base/hash.h's (one multiply
+ * per word, no finaliser), because a flush hashes every value of every
+ * dictionary column; the table needs only 32 well-mixed low bits. */
+static uint32_t dict_hash_bytes(const void *p, size_t n)
 {
 	const uint8_t *s = p;
 	uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
@@ -167,7 +170,7 @@ static uint32_t hash_bytes(const void *p, size_t n)
 	return (uint32_t)h;
 }
 
-static inline uint32_t hash_u64(uint64_t x)
+static inline uint32_t dict_hash_u64(uint64_t x)
 {
 	x *= 0x9E3779B97F4A7C15ull;
 	return (uint32_t)(x >> 32);
@@ -587,7 +590,7 @@ static int dict_put(struct parquet_writer *w, struct colw *c, uint64_t bits, con
 	}
 	if (!d->nslots && dict_rehash(d))
 		return ERR_NOMEM;
-	uint32_t h = bytes ? hash_bytes(p, len) : hash_u64(bits);
+	uint32_t h = bytes ? dict_hash_bytes(p, len) : dict_hash_u64(bits);
 	uint32_t j = h & (d->nslots - 1);
 	for (;;) {
 		uint32_t s = d->slots[j];

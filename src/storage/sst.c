@@ -190,11 +190,6 @@ void sst_cache_free(struct sst_cache *c)
 	mem_free(c);
 }
 
-void sst_cache_page_stats(struct sst_cache *c, struct page_cache_stats *out)
-{
-	page_cache_get_stats(c->pages, out);
-}
-
 void sst_cache_drop(struct sst_cache *c, const char *key)
 {
 	pthread_mutex_lock(&c->mu);

@@ -27,10 +27,6 @@ struct sst_cache;
 int sst_cache_create(size_t capacity_bytes, struct sst_cache **out);
 void sst_cache_free(struct sst_cache *c);
 void sst_cache_drop(struct sst_cache *c, const char *key);
-struct page_cache_stats;
-/* The cache's decompressed-page part (page_cache.h): its budget is what
- * the file bytes and decoded columns leave of capacity_bytes. */
-void sst_cache_page_stats(struct sst_cache *c, struct page_cache_stats *out);
 
 /* "{dir}{file_id}.parquet" */
 void sst_path(char *out, size_t n, const char *region_dir, const char *file_id);

@@ -88,6 +88,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -116,9 +117,7 @@ struct u64map {
 
 static size_t slot_of(const struct u64map *m, uint64_t key)
 {
-	uint64_t h = key * 0x9E3779B97F4A7C15ull;
-	h ^= h >> 29;
-	return (size_t)h & (m->cap - 1);
+	return (size_t)hash_u64(key) & (m->cap - 1);
 }
 
 static struct slot *map_find(const struct u64map *m, uint64_t key)

@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/hostport.h"
 #include "base/mem.h"
 
@@ -266,6 +267,57 @@ static void test_fs_mkdir_p(void **state)
 	}
 }
 
+/* hash_bytes: every byte, the length and the seed count; the low bits alone
+ * spread keys like the hash tables' ("host_N", keys that differ only at
+ * the end) evenly over power-of-two slot counts. */
+static void test_hash_bytes(void **state)
+{
+	(void)state;
+	uint8_t buf[40];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	for (size_t n = 0; n <= sizeof(buf); n++) {
+		uint64_t h = hash_bytes(buf, n, 0);
+		assert_true(h == hash_bytes(buf, n, 0));
+		assert_true(h != hash_bytes(buf, n, 1));
+		for (size_t i = 0; i < n; i++) /* each byte and each of its bits */
+			for (int bit = 0; bit < 8; bit++) {
+				buf[i] ^= (uint8_t)(1u << bit);
+				assert_true(hash_bytes(buf, n, 0) != h);
+				buf[i] ^= (uint8_t)(1u << bit);
+			}
+	}
+	/* zero bytes at the end change the hash: "a" vs "a\0" vs "a\0\0" ... */
+	uint8_t z[17] = {'a'};
+	for (size_t n = 1; n < sizeof(z); n++)
+		assert_true(hash_bytes(z, n, 0) != hash_bytes(z, n + 1, 0));
+	assert_true(hash_bytes(NULL, 0, 0) != hash_bytes(NULL, 0, 7));
+	/* slot spread: 4096 hostnames into 1024 slots by the low 10 bits */
+	uint32_t slots[1024] = {0};
+	for (uint32_t k = 0; k < 4096; k++) {
+		char name[32];
+		int len = snprintf(name, sizeof(name), "host_%u", k);
+		slots[hash_bytes(name, (size_t)len, 0) & 1023]++;
+	}
+	uint32_t max = 0, empty = 0;
+	for (int i = 0; i < 1024; i++) {
+		max = slots[i] > max ? slots[i] : max;
+		empty += slots[i] == 0;
+	}
+	/* a uniform hash: about 1024 * e^-4 = 19 empty slots, the fullest
+	 * near 12; a hash whose low bits ignore part of the key is far off */
+	assert_true(empty < 45);
+	assert_true(max <= 16);
+	/* hash_u64: neighbouring integers land in different low bits */
+	uint32_t seen[64] = {0};
+	for (uint64_t x = 0; x < 64; x++)
+		seen[hash_u64(x << 32) & 63]++;
+	uint32_t used = 0;
+	for (int i = 0; i < 64; i++)
+		used += seen[i] != 0;
+	assert_true(used >= 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_arena_spare_block),
 		cmocka_unit_test(test_hostport_split),
 		cmocka_unit_test(test_fs_mkdir_p),
+		cmocka_unit_test(test_hash_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
