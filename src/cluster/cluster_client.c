@@ -71,47 +71,6 @@ void region_id_format(char *out, size_t n, uint64_t region_id)
 	         REGION_TABLE_ID(region_id), REGION_NUMBER(region_id));
 }
 
-void cluster_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * p)
-{
-	strata__region_stat__init(p);
-	p->region_id = s->region_id;
-	p->role = (uint32_t)s->role;
-	p->manifest_version = s->manifest_version;
-	p->flushed_sequence = s->flushed_sequence;
-	p->committed_sequence = s->committed_sequence;
-	p->memtable_rows = s->memtable_rows;
-	p->memtable_bytes = s->memtable_bytes;
-	p->sst_rows = s->sst_rows;
-	p->sst_bytes = s->sst_bytes;
-	p->sst_num = s->sst_num;
-	p->manifest_bytes = s->manifest_bytes;
-	p->pending_deletes = s->pending_deletes;
-	p->last_install_ms = s->last_install_ms;
-}
-
-int cluster_region_stat_decode(const RPC_PB(RegionStat) * p, struct region_stat *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (!p)
-		return err_set(ERR_PROTOCOL, "missing region stat");
-	int rc = rpc_role_decode(p->role, &s->role);
-	if (rc)
-		return err_wrap("region %" PRIu64, p->region_id);
-	s->region_id = p->region_id;
-	s->manifest_version = p->manifest_version;
-	s->flushed_sequence = p->flushed_sequence;
-	s->committed_sequence = p->committed_sequence;
-	s->memtable_rows = p->memtable_rows;
-	s->memtable_bytes = p->memtable_bytes;
-	s->sst_rows = p->sst_rows;
-	s->sst_bytes = p->sst_bytes;
-	s->sst_num = p->sst_num;
-	s->manifest_bytes = p->manifest_bytes;
-	s->pending_deletes = p->pending_deletes;
-	s->last_install_ms = p->last_install_ms;
-	return ERR_OK;
-}
-
 /* ---- client ----------------------------------------------------------------- */
 
 struct peer {
@@ -232,7 +191,7 @@ static int node_decode(const RPC_PB(NodeInfo) * p, struct cluster_node *nd)
 	if (p->n_stats && !(nd->stats = mem_calloc(p->n_stats, sizeof(*nd->stats))))
 		return ERR_NOMEM;
 	for (size_t i = 0; i < p->n_stats; i++) {
-		int rc = cluster_region_stat_decode(p->stats[i], &nd->stats[i]);
+		int rc = rpc_region_stat_decode(p->stats[i], &nd->stats[i]);
 		if (rc)
 			return err_wrap("cluster_info: node %" PRIu64, p->id);
 		nd->nstats = (uint32_t)i + 1;

@@ -85,11 +85,6 @@ const char *node_status_name(unsigned s);
 /* "4398046511105(1024, 1)": GreptimeDB's rendering of a region id. */
 void region_id_format(char *out, size_t n, uint64_t region_id);
 
-/* RegionStat message <-> struct region_stat (the mapping of rpc's codec,
- * which keeps its own private). decode range-checks the role. */
-void cluster_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * out);
-int cluster_region_stat_decode(const RPC_PB(RegionStat) * pb, struct region_stat *out);
-
 /* ---- the metadata store over RPC ---------------------------------------- */
 
 /* A kv (meta/kv.h) whose operations run on the metasrv's store. addrs is

@@ -197,7 +197,7 @@ static bool heartbeat_once(struct datanode *dn)
 	if (!items || !ptrs)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
-		cluster_region_stat_encode(&st[i], &items[i]);
+		rpc_region_stat_encode(&st[i], &items[i]);
 		ptrs[i] = &items[i];
 	}
 	RPC_PB(HeartbeatRequest) req = STRATA__HEARTBEAT_REQUEST__INIT;

@@ -423,7 +423,7 @@ static int h_cluster_info(void *ctx, const RPC_PB(Empty) * req, struct rpc_reply
 				goto out;
 			}
 			for (uint32_t k = 0; k < e->nstats; k++) {
-				cluster_region_stat_encode(&e->stats[k], &st[k]);
+				rpc_region_stat_encode(&e->stats[k], &st[k]);
 				ni->stats[k] = &st[k];
 			}
 			ni->n_stats = e->nstats;

@@ -393,6 +393,11 @@ int rpc_read_mode_decode(uint32_t v, enum rpc_read_mode *out);
 int rpc_region_schema_decode(const char *json, struct region_schema **out);
 int rpc_heartbeat_decode(const RPC_PB(HeartbeatRequest) * pb, struct arena *a,
                          struct rpc_heartbeat *out);
+/* RegionStat message <-> struct region_stat, for every carrier of region
+ * statistics (heartbeats, the metasrv's node listing). decode range-checks
+ * the role. */
+void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * out);
+int rpc_region_stat_decode(const RPC_PB(RegionStat) * pb, struct region_stat *out);
 
 /* region_scan: send b as chunk frames of about chunk_bytes each (call as
  * often as needed; the final frame follows when the handler returns). */

@@ -98,8 +98,6 @@ void rpc_sockaddr_str(const void *sa, char *out, size_t n);
 /* Encoders for the typed calls; every allocation comes from `a`. */
 int rpc_scan_request_encode(const struct scan_request *req, uint32_t ncols, struct arena *a,
                             RPC_PB(ScanRequest) * *out);
-void rpc_region_stat_encode(const struct region_stat *s, RPC_PB(RegionStat) * out);
-int rpc_region_stat_decode(const RPC_PB(RegionStat) * pb, struct region_stat *out);
 /* Encode b into `bytes` (reset first; the caller frees it); *out points
  * into it. */
 int rpc_batch_encode(const struct batch *b, struct buf *bytes, ProtobufCBinaryData *out);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/utf8.h"
 #include "server/handler.h"
 #include "server/value_format.h"
 
@@ -52,41 +53,6 @@ static int put_i64(struct buf *b, int64_t v)
 	return put_u64(b, (uint64_t)v);
 }
 
-/* Length of a valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t b0 = s[0];
-	size_t need;
-	uint32_t cp, min;
-	if (b0 < 0x80)
-		return 1;
-	if ((b0 & 0xe0) == 0xc0) {
-		need = 1;
-		cp = b0 & 0x1f;
-		min = 0x80;
-	} else if ((b0 & 0xf0) == 0xe0) {
-		need = 2;
-		cp = b0 & 0x0f;
-		min = 0x800;
-	} else if ((b0 & 0xf8) == 0xf0) {
-		need = 3;
-		cp = b0 & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (need >= n)
-		return 0;
-	for (size_t k = 1; k <= need; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need + 1;
-}
-
 int json_out_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -106,7 +72,7 @@ int json_out_string(struct buf *b, const char *s, size_t n)
 		run = 0;
 		int rc = ERR_OK;
 		if (c >= 0x80) {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = utf8_seq_len(p + i, n - i);
 			if (l) {
 				rc = put(b, s + i, l);
 				i += l;

@@ -35,6 +35,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/hash.h"
+#include "base/utf8.h"
 #include "base/mem.h"
 
 /* ---- byte classes ------------------------------------------------------ */
@@ -1174,33 +1175,10 @@ static size_t utf8_check(const uint8_t *s, size_t len)
 			i++;
 			continue;
 		}
-		size_t need;
-		uint32_t cp, min;
-		if ((b0 & 0xe0) == 0xc0) {
-			need = 1;
-			cp = b0 & 0x1f;
-			min = 0x80;
-		} else if ((b0 & 0xf0) == 0xe0) {
-			need = 2;
-			cp = b0 & 0x0f;
-			min = 0x800;
-		} else if ((b0 & 0xf8) == 0xf0) {
-			need = 3;
-			cp = b0 & 0x07;
-			min = 0x10000;
-		} else {
+		size_t l = utf8_seq_len(s + i, len - i);
+		if (l == 0)
 			return i;
-		}
-		if (i + need >= len)
-			return i;
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += need + 1;
+		i += l;
 	}
 	return len;
 }

@@ -21,6 +21,7 @@
 #include "base/hash.h"
 #include "base/hostport.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 
 static void test_err_record(void **state)
 {
@@ -318,6 +319,46 @@ static void test_hash_bytes(void **state)
 	assert_true(used >= 32);
 }
 
+/* utf8_seq_len at every boundary RFC 3629 draws. */
+static void test_utf8_seq_len(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t n, want;
+	} cases[] = {
+	    {"a", 1, 1},
+	    {"\0", 1, 1},
+	    {"\x7f", 1, 1},
+	    {"\xc2\x80", 2, 2},         /* U+0080, the smallest two-byte */
+	    {"\xc1\xbf", 2, 0},         /* overlong U+007F */
+	    {"\xc0\x80", 2, 0},         /* overlong NUL */
+	    {"\xdf\xbf", 2, 2},         /* U+07FF */
+	    {"\xe0\xa0\x80", 3, 3},     /* U+0800 */
+	    {"\xe0\x9f\xbf", 3, 0},     /* overlong U+07FF */
+	    {"\xed\x9f\xbf", 3, 3},     /* U+D7FF */
+	    {"\xed\xa0\x80", 3, 0},     /* U+D800, a surrogate */
+	    {"\xed\xbf\xbf", 3, 0},     /* U+DFFF */
+	    {"\xee\x80\x80", 3, 3},     /* U+E000 */
+	    {"\xef\xbf\xbf", 3, 3},     /* U+FFFF */
+	    {"\xf0\x90\x80\x80", 4, 4}, /* U+10000 */
+	    {"\xf0\x8f\xbf\xbf", 4, 0}, /* overlong U+FFFF */
+	    {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF */
+	    {"\xf4\x90\x80\x80", 4, 0}, /* U+110000 */
+	    {"\xf8\x88\x80\x80", 4, 0}, /* a five-byte lead */
+	    {"\x80", 1, 0},             /* a stray continuation byte */
+	    {"\xe2\x82", 2, 0},         /* cut short */
+	    {"\xe2\x82\xac", 2, 0},     /* cut short by n, not by the bytes */
+	    {"\xe2\x28\xac", 3, 0},     /* a non-continuation in the middle */
+	    {"\xe2\x82\xacx", 4, 3},    /* the euro sign, then more text */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t got = utf8_seq_len((const uint8_t *)cases[i].bytes, cases[i].n);
+		if (got != cases[i].want)
+			fail_msg("case %zu: %zu, want %zu", i, got, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_hostport_split),
 		cmocka_unit_test(test_fs_mkdir_p),
 		cmocka_unit_test(test_hash_bytes),
+		cmocka_unit_test(test_utf8_seq_len),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -442,7 +442,7 @@ static int send_hb(struct env *e, uint64_t id, const char *addr, const struct re
 	RPC_PB(RegionStat) items[8];
 	RPC_PB(RegionStat) * ptrs[8];
 	for (uint32_t i = 0; i < n; i++) {
-		cluster_region_stat_encode(&st[i], &items[i]);
+		rpc_region_stat_encode(&st[i], &items[i]);
 		ptrs[i] = &items[i];
 	}
 	RPC_PB(HeartbeatRequest) req = STRATA__HEARTBEAT_REQUEST__INIT;
