@@ -27,6 +27,7 @@
 #include "base/mem.h"
 #include "frontend/frontend_int.h"
 #include "meta/kv.h"
+#include "sql/expr.h" /* sql_like_match */
 #include "sql/parser.h"
 
 /* ---- errors ------------------------------------------------------------ */
@@ -222,46 +223,9 @@ int fe_rs_sort(struct result_set *rs, const uint32_t *cols, uint32_t ncols)
 
 /* ---- LIKE -------------------------------------------------------------- */
 
-static bool like_at(const char *p, const char *s, bool ci, int depth)
-{
-	if (depth > 64)
-		return false;
-	while (*p) {
-		if (*p == '%') {
-			while (*p == '%')
-				p++;
-			if (!*p)
-				return true;
-			for (const char *t = s; *t; t++)
-				if (like_at(p, t, ci, depth + 1))
-					return true;
-			return like_at(p, s + strlen(s), ci, depth + 1);
-		}
-		if (!*s)
-			return false;
-		if (*p == '_') {
-			/* one UTF-8 character */
-			s++;
-			while ((*s & 0xC0) == 0x80)
-				s++;
-			p++;
-			continue;
-		}
-		char pc = *p;
-		if (pc == '\\' && p[1])
-			pc = *++p;
-		char sc = *s;
-		if (ci ? tolower((unsigned char)pc) != tolower((unsigned char)sc) : pc != sc)
-			return false;
-		p++;
-		s++;
-	}
-	return *s == 0;
-}
-
 bool fe_like(const char *pattern, const char *s, bool ci)
 {
-	return like_at(pattern, s, ci, 0);
+	return sql_like_match(s, strlen(s), pattern, strlen(pattern), '\\', ci);
 }
 
 /* ---- dispatch ---------------------------------------------------------- */

@@ -285,6 +285,10 @@ int xval_materialize(const struct xval *x, enum dtype t, uint32_t n, struct colv
 void xval_get(const struct xval *x, int type, uint32_t i, struct datum *d);
 /* Hash of value i (nulls hash to a fixed value). */
 uint64_t vec_hash(const struct colvec *v, uint32_t i);
+/* Does s match the LIKE pattern p (% any run, _ one UTF-8 character, esc
+ * (0: none) makes the next pattern byte literal; ci: ASCII letters fold)?
+ * Iterative, backtracking only to the last '%': O(sn * pn) at worst. */
+bool sql_like_match(const char *s, size_t sn, const char *p, size_t pn, char esc, bool ci);
 /* Compare two values of the same type (uint64 as unsigned). nulls equal
  * each other and sort first. */
 int datum_cmp(const struct datum *a, const struct datum *b);

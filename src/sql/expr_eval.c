@@ -1169,9 +1169,7 @@ static inline unsigned char fold(unsigned char c, bool ci)
 	return ci && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* Does s match the LIKE pattern p (% and _, escape esc)? Iterative with
- * backtracking to the last '%': linear for typical patterns. */
-static bool like_match(const char *s, size_t sn, const char *p, size_t pn, char esc, bool ci)
+bool sql_like_match(const char *s, size_t sn, const char *p, size_t pn, char esc, bool ci)
 {
 	size_t si = 0, pi = 0, star_p = SIZE_MAX, star_s = 0;
 	while (si < sn) {
@@ -1255,7 +1253,7 @@ static int eval_like(struct xctx *cx, struct xexpr *e, const struct batch *b, st
 			case 1: m = sn >= pn - 1 && (pn == 1 || memcmp(s, p, pn - 1) == 0); break;
 			case 3: m = sn >= pn - 1 && (pn == 1 || memcmp(s + sn - (pn - 1), p + 1, pn - 1) == 0); break;
 			case 2: m = pn == 2 || (sn >= pn - 2 && sn && memmem(s, sn, p + 1, pn - 2) != NULL); break;
-			default: m = like_match(s, sn, p, pn, esc, ci); break;
+			default: m = sql_like_match(s, sn, p, pn, esc, ci); break;
 			}
 			o->i64[i] = m != neg;
 		}
@@ -1267,7 +1265,7 @@ static int eval_like(struct xctx *cx, struct xexpr *e, const struct batch *b, st
 			}
 			uint32_t sn, pn;
 			const char *s = xval_bytes(&xa, i, &sn), *p = xval_bytes(&xp, i, &pn);
-			o->i64[i] = like_match(s, sn, p, pn, esc, ci) != neg;
+			o->i64[i] = sql_like_match(s, sn, p, pn, esc, ci) != neg;
 		}
 	}
 	if (konst)
