@@ -54,7 +54,8 @@ struct op *op_new(struct plan *p, int kind, uint32_t ncols)
 		p->cap_ops = cap;
 	}
 	p->ops[p->nops++] = o;
-	o->u.scan.ts_col = -1;
+	if (kind == OP_SCAN) /* (the union member of the other kinds is theirs) */
+		o->u.scan.ts_col = -1;
 	return o;
 }
 
@@ -536,6 +537,25 @@ static int sort_acc(struct op *o, uint32_t keep)
 	return rc;
 }
 
+/* Top-k on the time index (plan_bound_topk_ts): rows whose time is worse
+ * than the k-th row's (acc row fetch-1, acc in order) can no longer
+ * qualify, so the scan below may skip them; ties on the time may still
+ * win on later keys, so the bound includes the k-th row's time. */
+static void tighten_ts_bound(struct op *o)
+{
+	const struct sort_key *k = &o->u.sort.keys[0];
+	const struct colvec *v = &o->u.sort.acc.cols[k->col];
+	uint32_t thr = (uint32_t)o->u.sort.fetch - 1;
+	if (colvec_is_null(v, thr))
+		return;
+	int64_t t = v->i64[thr];
+	struct scan_ts_bound *b = &o->u.sort.ts_bound;
+	if (k->desc && t > b->lo)
+		b->lo = t;
+	else if (!k->desc && t < b->hi)
+		b->hi = t;
+}
+
 static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 {
 	int rc;
@@ -585,6 +605,8 @@ static int sort_next(struct plan *p, struct op *o, const struct batch **out)
 				if ((rc = sort_acc(o, (uint32_t)fetch)))
 					return rc;
 				o->u.sort.have_thr = fetch > 0 && acc->nrows >= fetch;
+				if (o->u.sort.have_thr && o->u.sort.ts_bounded)
+					tighten_ts_bound(o);
 			}
 			if ((rc = op_charge_held(p, batch_mem_size(acc), &o->u.sort.charged)))
 				return rc;
@@ -972,6 +994,8 @@ void op_close(struct op *o)
 		o->u.sort.acc_init = false;
 		mem_free(o->u.sort.perm);
 		o->u.sort.perm = NULL;
+		/* what the last run knew bounds nothing about the next */
+		o->u.sort.ts_bound = (struct scan_ts_bound){INT64_MIN, INT64_MAX};
 		break;
 	case OP_DISTINCT:
 		hagg_free(o->u.distinct.h);

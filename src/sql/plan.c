@@ -500,6 +500,7 @@ static int add_sort_limit(struct binder *bd, struct op **pop, const struct order
 		}
 		s->u.sort.nkeys = nkeys;
 		s->u.sort.fetch = has_limit && limit <= UINT64_MAX - offset ? offset + limit : UINT64_MAX;
+		plan_bound_topk_ts(s);
 		o = s;
 	}
 	if (has_limit || offset) {

@@ -125,6 +125,11 @@ struct op {
 			uint32_t *perm;
 			bool sorted;
 			bool have_thr;   /* acc row fetch-1 bounds what can still qualify */
+			/* plan_bound_topk_ts: the time bound handed to the scan
+			 * below, tightened to acc row fetch-1's key 0 whenever
+			 * have_thr is (re)established */
+			bool ts_bounded;
+			struct scan_ts_bound ts_bound;
 			uint32_t emitted;
 			uint64_t charged; /* bytes charged to the session (memory budget) */
 		} sort;
@@ -284,6 +289,11 @@ void plan_hint_last_per_series(struct binder *bd, struct op *in, struct xexpr *c
  * scan's (pk, ts) order (plan.c decides): add the storage hint "any series
  * order" (storage/merge.h) to the scan. */
 void plan_hint_any_order(struct binder *bd, struct op *in);
+/* A top-k SORT (fetch set) whose first key is the time index of a table
+ * scan below it (through FILTERs and plain column projections only): give
+ * the scan the sort's dynamic time bound (storage/scan.h struct
+ * scan_ts_bound), which sort_next tightens once it holds fetch rows. */
+void plan_bound_topk_ts(struct op *sort);
 /* Partial aggregation pushdown (plan_pushdown.c): when the AGG operator
  * `ag` (planned over a scan, maybe under the WHERE filter) qualifies,
  * rewrite it to merge partial states from the provider's scan_partial.

@@ -388,3 +388,32 @@ void plan_hint_any_order(struct binder *bd, struct op *in)
 			    (enum dtype)scan->types[scan->u.scan.ts_col], &p);
 	add_pred(bd, scan, &p);
 }
+
+void plan_bound_topk_ts(struct op *sort)
+{
+	if (sort->kind != OP_SORT || sort->u.sort.fetch == UINT64_MAX || sort->u.sort.nkeys == 0)
+		return;
+	uint32_t col = sort->u.sort.keys[0].col;
+	struct op *o = sort->child;
+	for (int depth = 0; o && depth < 64; depth++) {
+		if (col >= o->ncols)
+			return;
+		if (o->kind == OP_FILTER) { /* columns pass through in place */
+			o = o->child;
+		} else if (o->kind == OP_PROJECT) {
+			const struct xexpr *e = o->u.proj.exprs[col];
+			if (!e || e->kind != X_COL)
+				return;
+			col = e->u.col;
+			o = o->child;
+		} else {
+			break;
+		}
+	}
+	if (!o || o->kind != OP_SCAN || o->u.scan.empty || o->u.scan.partial ||
+	    o->u.scan.ts_col < 0 || col != (uint32_t)o->u.scan.ts_col)
+		return;
+	sort->u.sort.ts_bound = (struct scan_ts_bound){INT64_MIN, INT64_MAX};
+	sort->u.sort.ts_bounded = true;
+	o->u.scan.req.ts_bound = &sort->u.sort.ts_bound;
+}

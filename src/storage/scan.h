@@ -29,15 +29,36 @@ struct scan_pred {
 	struct datum *list;
 };
 
+/*
+ * A bound on the time index that tightens while a scan runs. A top-k sort
+ * on the time index (ORDER BY ts DESC LIMIT k) raises lo to the time of
+ * the k-th row it holds once it holds k (ascending: lowers hi), and from
+ * then on it rejects every row outside [lo, hi]. A reader may therefore
+ * skip data outside the bound as it reads it at any moment (row groups,
+ * pages, rows), before dedup: when it leaves out one version of a (series,
+ * time) key, a delete or a newer put, the versions it exposes have the
+ * same time and are rejected too. Rows outside may still be returned.
+ * Read and written in the scan's thread; not carried over RPC.
+ */
+struct scan_ts_bound {
+	int64_t lo; /* inclusive; INT64_MIN = none */
+	int64_t hi; /* inclusive; INT64_MAX = none */
+};
+
 struct scan_request {
 	const bool *projection; /* ncols flags; NULL = all columns */
 	int64_t ts_min;         /* inclusive; INT64_MIN = unbounded */
 	int64_t ts_max;         /* exclusive; INT64_MAX = unbounded */
 	uint32_t npreds;
 	const struct scan_pred *preds;
+	const struct scan_ts_bound *ts_bound; /* NULL = none */
 };
 
 void scan_request_init(struct scan_request *r); /* everything, no filter */
+
+/* [*lo, *hi) = the request's time range narrowed by its bound as it is now
+ * (*lo >= *hi: empty). */
+void scan_request_ts_window(const struct scan_request *r, int64_t *lo, int64_t *hi);
 
 /*
  * A sorted run of internal batches (layout in schema.h), ordered by

@@ -49,6 +49,14 @@
  * and only pages overlapping them are decompressed and decoded
  * (parquet_read_row_ranges). Row filters then apply as before
  * (sst_select_rows; a predicate on a tag the file lacks sees its fill value).
+ * A request with a dynamic time bound (scan.h struct scan_ts_bound: a
+ * top-k sort on the time index above) narrows the time range by the bound
+ * as it stands at each step, and reads a row group in slices of
+ * SST_BOUND_SLICE_ROWS rows (candidate ranges clipped to the slice,
+ * recomputed per slice), so once the sort has its bound only the pages
+ * that reach it are read: for ORDER BY ts DESC LIMIT k, a series' newest
+ * pages. Such slices never take the decoded-column path, which emits a
+ * group whole.
  * Two modes exist for a file that is a query's only source
  * (sst_open_opts; tail mode also for a file among several sources when
  * the caller knows no newer source holds a delete, sst_open_opts.tail):
@@ -586,8 +594,9 @@ static bool rg_may_match(struct sst_source *s, uint32_t rg)
 	int ts = s->colmap[s->schema->ts_col];
 	if (ts >= 0) {
 		const struct parquet_stats *st = parquet_reader_stats(s->reader, rg, (uint32_t)ts);
-		if (st && st->has_min_max &&
-		    (st->max.v.i < s->req.ts_min || st->min.v.i >= s->req.ts_max))
+		int64_t lo, hi;
+		scan_request_ts_window(&s->req, &lo, &hi);
+		if (st && st->has_min_max && (st->max.v.i < lo || st->min.v.i >= hi))
 			return false;
 	}
 	for (uint32_t i = 0; i < s->nrow_preds; i++) {
@@ -762,7 +771,9 @@ static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, ui
 	s->rr[0][0] = (struct parquet_row_range){0, rows};
 	*n = rows ? 1 : 0;
 	uint32_t ts_col = s->schema->ts_col;
-	bool ts_bounded = s->req.ts_min != INT64_MIN || s->req.ts_max != INT64_MAX;
+	int64_t ts_lo, ts_hi;
+	scan_request_ts_window(&s->req, &ts_lo, &ts_hi);
+	bool ts_bounded = ts_lo != INT64_MIN || ts_hi != INT64_MAX;
 	for (int32_t i = ts_bounded ? -1 : 0; i < (int32_t)s->nrow_preds && *n; i++) {
 		const struct scan_pred *p = i < 0 ? NULL : &s->row_preds[i];
 		if (p && ((p->op != PRED_EQ && p->op != PRED_IN) ||
@@ -783,7 +794,7 @@ static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, ui
 		for (uint32_t k = 0; k < np; k++) {
 			if (!p)
 				keep[k] = !pg[k].has_min_max ||
-					  (pg[k].max.v.i >= s->req.ts_min && pg[k].min.v.i < s->req.ts_max);
+					  (pg[k].max.v.i >= ts_lo && pg[k].min.v.i < ts_hi);
 			else
 				keep[k] = page_may_match(p, &pg[k]);
 			any_drop |= !keep[k];
@@ -792,6 +803,20 @@ static int candidate_ranges(struct sst_source *s, uint32_t rg, uint32_t rows, ui
 			return rc;
 	}
 	return ERR_OK;
+}
+
+/* Keep of the sorted, disjoint ranges rr[0..*n) their parts inside
+ * [from, to). */
+static void clip_ranges(struct parquet_row_range *rr, uint32_t *n, uint32_t from, uint32_t to)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < *n; i++) {
+		uint32_t a = rr[i].from > from ? rr[i].from : from;
+		uint32_t b = rr[i].to < to ? rr[i].to : to;
+		if (a < b)
+			rr[k++] = (struct parquet_row_range){a, b};
+	}
+	*n = k;
 }
 
 /* s->sel[0..n) = the rows of the raw batch (columns cols, internal
@@ -805,7 +830,9 @@ int sst_select_rows(struct sst_source *s, struct colvec **cols, uint32_t n, uint
 	if (rc)
 		return rc;
 	s->sel = p;
-	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
+	const int64_t *ts = cols[s->schema->ts_col]->i64;
+	int64_t mn, mx;
+	scan_request_ts_window(&s->req, &mn, &mx);
 	for (uint32_t i = 0; i < n; i++)
 		s->sel[i] = (uint8_t)((ts[i] >= mn) & (ts[i] < mx));
 	if (s->nrow_preds || s->nfield_preds) {
@@ -1274,13 +1301,22 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		return ERR_OK;
 	}
 	while (s->rg < s->nrg) {
-		uint32_t rg = s->rg++;
+		uint32_t rg = s->rg;
+		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(s->reader, rg), nr = 0;
+		uint32_t from = s->slice_at, to = rows;
+		if (s->req.ts_bound && !s->tail && rows - from > SST_BOUND_SLICE_ROWS)
+			to = from + SST_BOUND_SLICE_ROWS;
+		/* the next call starts after this slice */
+		s->slice_at = to < rows ? to : 0;
+		s->rg += to < rows ? 0 : 1;
 		if (!rg_may_match(s, rg))
 			continue;
-		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(s->reader, rg), nr = 0;
 		int rc = candidate_ranges(s, rg, rows, &nr);
 		if (rc)
 			return rc;
+		bool sliced = from > 0 || to < rows;
+		if (sliced)
+			clip_ranges(s->rr[0], &nr, from, to);
 		if (nr == 0)
 			continue;
 		if (s->tail) {
@@ -1303,7 +1339,7 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		uint32_t nfile = parquet_reader_num_columns(s->reader);
 		struct colvec *fcols[nfile ? nfile : 1];
 		bool dec = false;
-		if (s->lean && s->file) {
+		if (s->lean && s->file && !sliced) { /* (a decoded group is emitted whole) */
 			uint64_t cand = 0;
 			for (uint32_t k = 0; k < nr; k++)
 				cand += s->rr[0][k].to - s->rr[0][k].from;

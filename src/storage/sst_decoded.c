@@ -227,7 +227,9 @@ int sst_run_views(struct sst_source *s, struct colvec **cols, uint32_t nr, bool 
 	for (uint32_t c = 0; c < ncols; c++)
 		if (!cols[c] || (cols[c]->len && cols[c]->validity))
 			return ERR_OK;
-	const int64_t *ts = cols[s->schema->ts_col]->i64, mn = s->req.ts_min, mx = s->req.ts_max;
+	const int64_t *ts = cols[s->schema->ts_col]->i64;
+	int64_t mn, mx;
+	scan_request_ts_window(&s->req, &mn, &mx);
 	uint32_t m = 0;
 	for (uint32_t r = 0; r < nr; r++) {
 		uint32_t i = s->rr[0][r].from, to = s->rr[0][r].to;
