@@ -512,6 +512,8 @@ static int add_sort_limit(struct binder *bd, struct op **pop, const struct order
 		l->child = o;
 		l->u.limit.offset = offset;
 		l->u.limit.limit = has_limit ? limit : UINT64_MAX;
+		if (!nkeys && has_limit)
+			plan_hint_first_rows(l);
 		o = l;
 	}
 	*pop = o;

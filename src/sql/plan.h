@@ -294,6 +294,9 @@ void plan_hint_any_order(struct binder *bd, struct op *in);
  * the scan the sort's dynamic time bound (storage/scan.h struct
  * scan_ts_bound), which sort_next tightens once it holds fetch rows. */
 void plan_bound_topk_ts(struct op *sort);
+/* A LIMIT without ORDER BY over a table scan (through FILTERs and
+ * PROJECTs): mark the scan's request first_rows (storage/scan.h). */
+void plan_hint_first_rows(struct op *limit);
 /* Partial aggregation pushdown (plan_pushdown.c): when the AGG operator
  * `ag` (planned over a scan, maybe under the WHERE filter) qualifies,
  * rewrite it to merge partial states from the provider's scan_partial.

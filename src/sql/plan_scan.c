@@ -389,29 +389,45 @@ void plan_hint_any_order(struct binder *bd, struct op *in)
 	add_pred(bd, scan, &p);
 }
 
+/* The scan under o through FILTERs and PROJECTs whose column col is the
+ * scan's column *scan_col (col tracked through plain column projections;
+ * *scan_col UINT32_MAX when a projection computes it), or NULL. */
+static struct op *scan_below(struct op *o, uint32_t col, uint32_t *scan_col)
+{
+	for (int depth = 0; o && depth < 64; depth++) {
+		if (o->kind == OP_SCAN) {
+			*scan_col = col;
+			return o;
+		}
+		if (o->kind == OP_FILTER) { /* columns pass through in place */
+			o = o->child;
+		} else if (o->kind == OP_PROJECT) {
+			const struct xexpr *e = col < o->ncols ? o->u.proj.exprs[col] : NULL;
+			col = e && e->kind == X_COL ? e->u.col : UINT32_MAX;
+			o = o->child;
+		} else {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+void plan_hint_first_rows(struct op *limit)
+{
+	uint32_t col;
+	struct op *scan = limit->kind == OP_LIMIT ? scan_below(limit->child, 0, &col) : NULL;
+	if (scan && !scan->u.scan.partial)
+		scan->u.scan.req.first_rows = true;
+}
+
 void plan_bound_topk_ts(struct op *sort)
 {
 	if (sort->kind != OP_SORT || sort->u.sort.fetch == UINT64_MAX || sort->u.sort.nkeys == 0)
 		return;
-	uint32_t col = sort->u.sort.keys[0].col;
-	struct op *o = sort->child;
-	for (int depth = 0; o && depth < 64; depth++) {
-		if (col >= o->ncols)
-			return;
-		if (o->kind == OP_FILTER) { /* columns pass through in place */
-			o = o->child;
-		} else if (o->kind == OP_PROJECT) {
-			const struct xexpr *e = o->u.proj.exprs[col];
-			if (!e || e->kind != X_COL)
-				return;
-			col = e->u.col;
-			o = o->child;
-		} else {
-			break;
-		}
-	}
-	if (!o || o->kind != OP_SCAN || o->u.scan.empty || o->u.scan.partial ||
-	    o->u.scan.ts_col < 0 || col != (uint32_t)o->u.scan.ts_col)
+	uint32_t col;
+	struct op *o = scan_below(sort->child, sort->u.sort.keys[0].col, &col);
+	if (!o || o->u.scan.empty || o->u.scan.partial || o->u.scan.ts_col < 0 ||
+	    col != (uint32_t)o->u.scan.ts_col)
 		return;
 	sort->u.sort.ts_bound = (struct scan_ts_bound){INT64_MIN, INT64_MAX};
 	sort->u.sort.ts_bounded = true;

@@ -52,6 +52,10 @@ struct scan_request {
 	uint32_t npreds;
 	const struct scan_pred *preds;
 	const struct scan_ts_bound *ts_bound; /* NULL = none */
+	/* The reader may stop after the first rows (LIMIT without ORDER BY):
+	 * sources should deliver their first rows without reading much more
+	 * (SSTs read row groups in slices). Changes no answer. */
+	bool first_rows;
 };
 
 void scan_request_init(struct scan_request *r); /* everything, no filter */

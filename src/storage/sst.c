@@ -56,7 +56,9 @@
  * recomputed per slice), so once the sort has its bound only the pages
  * that reach it are read: for ORDER BY ts DESC LIMIT k, a series' newest
  * pages. Such slices never take the decoded-column path, which emits a
- * group whole.
+ * group whole. A request for its first rows (scan.h first_rows: LIMIT
+ * without ORDER BY) is read in the same slices, so the merge's first
+ * batches do not decode whole groups of every file.
  * Two modes exist for a file that is a query's only source
  * (sst_open_opts; tail mode also for a file among several sources when
  * the caller knows no newer source holds a delete, sst_open_opts.tail):
@@ -1304,7 +1306,8 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		uint32_t rg = s->rg;
 		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(s->reader, rg), nr = 0;
 		uint32_t from = s->slice_at, to = rows;
-		if (s->req.ts_bound && !s->tail && rows - from > SST_BOUND_SLICE_ROWS)
+		if ((s->req.ts_bound || s->req.first_rows) && !s->tail &&
+		    rows - from > SST_BOUND_SLICE_ROWS)
 			to = from + SST_BOUND_SLICE_ROWS;
 		/* the next call starts after this slice */
 		s->slice_at = to < rows ? to : 0;
