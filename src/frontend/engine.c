@@ -14,7 +14,6 @@
  * Locking: DDL statements run under the frontend's DDL lock held
  * exclusively, every other statement under it held shared.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

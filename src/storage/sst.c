@@ -52,7 +52,7 @@
  * A request with a dynamic time bound (scan.h struct scan_ts_bound: a
  * top-k sort on the time index above) narrows the time range by the bound
  * as it stands at each step, and reads a row group in slices of
- * SST_BOUND_SLICE_ROWS rows (candidate ranges clipped to the slice,
+ * SST_SLICE_ROWS rows (candidate ranges clipped to the slice,
  * recomputed per slice), so once the sort has its bound only the pages
  * that reach it are read: for ORDER BY ts DESC LIMIT k, a series' newest
  * pages. Such slices never take the decoded-column path, which emits a
@@ -1307,8 +1307,8 @@ static int sst_next_rg(struct sorted_source *base, const struct batch **out)
 		uint32_t rows = (uint32_t)parquet_reader_row_group_rows(s->reader, rg), nr = 0;
 		uint32_t from = s->slice_at, to = rows;
 		if ((s->req.ts_bound || s->req.first_rows) && !s->tail &&
-		    rows - from > SST_BOUND_SLICE_ROWS)
-			to = from + SST_BOUND_SLICE_ROWS;
+		    rows - from > SST_SLICE_ROWS)
+			to = from + SST_SLICE_ROWS;
 		/* the next call starts after this slice */
 		s->slice_at = to < rows ? to : 0;
 		s->rg += to < rows ? 0 : 1;

@@ -22,12 +22,13 @@
  * parsed and the page index of the chunks it read: parquet_page.c; about
  * 80 bytes per indexed page, not counted in the cache's capacity). */
 #define SST_IDLE_READERS 2
-/* Rows per slice of a row group read under a dynamic time bound: about
- * what a top-k sort takes in before it sets the bound (it sorts when it
- * holds more than 4096 rows), so the first slice of the first file is
- * the only one read unbounded; a slice costs one walk of the time index's
- * page index. */
-#define SST_BOUND_SLICE_ROWS 4096u
+/* Rows per slice of a row group read in slices (a dynamic time bound, or
+ * a request for its first rows): about what a top-k sort takes in before
+ * it sets the bound (it sorts when it holds more than 4096 rows), so the
+ * first slice of the first file is the only one read unbounded; a slice
+ * costs one walk of the page index of the time index and tag-predicate
+ * columns. */
+#define SST_SLICE_ROWS 4096u
 
 /* A file's decoded tail summary (SST_KV_TAIL): rows in the file's own
  * column layout, validated, with their time range. */
@@ -106,10 +107,10 @@ struct sst_source {
 	enum dtype *types; /* internal layout types */
 	bool *want;      /* per file column */
 	uint32_t rg, nrg;
-	/* With a dynamic time bound (scan_request.ts_bound) a row group is
-	 * read in slices of SST_BOUND_SLICE_ROWS rows, the bound re-read
-	 * before each: the next slice of row group rg starts at row slice_at
-	 * (0: the group has not been started). */
+	/* With a dynamic time bound (scan_request.ts_bound, re-read before
+	 * each slice) or first_rows, a row group is read in slices of
+	 * SST_SLICE_ROWS rows: the next slice of row group rg starts at row
+	 * slice_at (0: the group has not been started). */
 	uint32_t slice_at;
 	struct batch raw;   /* file layout */
 	struct batch out;   /* internal layout */
